@@ -1,0 +1,112 @@
+package chain
+
+import (
+	"math/big"
+	"sort"
+
+	"powchain/wire"
+)
+
+// blockStatus is a bit set of what the node knows about a block. It is
+// persisted in the block's index record.
+type blockStatus uint32
+
+const (
+	// statusDataStored: the block's body is in the store.
+	statusDataStored blockStatus = 1 << iota
+	// statusValid: the block was connected once, so every rule passed.
+	statusValid
+	// statusValidateFailed: the block itself broke a consensus rule.
+	statusValidateFailed
+	// statusInvalidAncestor: an ancestor broke a consensus rule.
+	statusInvalidAncestor
+)
+
+func (s blockStatus) knownInvalid() bool {
+	return s&(statusValidateFailed|statusInvalidAncestor) != 0
+}
+
+// blockNode is one block of the block index: a header the node accepted
+// (proof of work, target and time checked), linked to its parent.
+type blockNode struct {
+	hash     wire.Hash
+	parent   *blockNode
+	children []*blockNode
+	height   uint64
+	header   wire.BlockHeader
+	// workSum is the total work of the chain ending at this block.
+	workSum *big.Int
+	status  blockStatus
+	// sequence orders blocks by the arrival of their data; on equal work the
+	// earlier one wins (first seen). Zero while the data is missing.
+	sequence uint64
+	// fullData: this block and all its ancestors have their data stored, so
+	// the chain ending here could be connected.
+	fullData bool
+}
+
+func newBlockNode(h *wire.BlockHeader, parent *blockNode, work *big.Int) *blockNode {
+	n := &blockNode{hash: h.BlockHash(), parent: parent, header: *h, workSum: new(big.Int).Set(work)}
+	if parent != nil {
+		n.height = parent.height + 1
+		n.workSum.Add(n.workSum, parent.workSum)
+		parent.children = append(parent.children, n)
+	}
+	return n
+}
+
+// ancestor returns the ancestor of n at height, or nil if height > n.height.
+func (n *blockNode) ancestor(height uint64) *blockNode {
+	if height > n.height {
+		return nil
+	}
+	for n != nil && n.height > height {
+		n = n.parent
+	}
+	return n
+}
+
+// medianTimePast is the median timestamp of n and up to ten of its
+// ancestors. A child of n must have a strictly greater timestamp.
+func (n *blockNode) medianTimePast() int64 {
+	times := make([]int64, 0, MedianTimeBlocks)
+	for it := n; it != nil && len(times) < MedianTimeBlocks; it = it.parent {
+		times = append(times, it.header.Timestamp)
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	return times[len(times)/2]
+}
+
+// betterThan is the fork-choice order: more work wins, and on equal work the
+// block whose data arrived first.
+func (n *blockNode) betterThan(o *blockNode) bool {
+	if c := n.workSum.Cmp(o.workSum); c != 0 {
+		return c > 0
+	}
+	return n.sequence < o.sequence
+}
+
+// descendants calls fn for every block that builds on n (not n itself).
+func (n *blockNode) descendants(fn func(*blockNode)) {
+	stack := append([]*blockNode(nil), n.children...)
+	for len(stack) > 0 {
+		d := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		fn(d)
+		stack = append(stack, d.children...)
+	}
+}
+
+// findFork returns the last block that a and b have in common.
+func findFork(a, b *blockNode) *blockNode {
+	for a.height > b.height {
+		a = a.parent
+	}
+	for b.height > a.height {
+		b = b.parent
+	}
+	for a != b {
+		a, b = a.parent, b.parent
+	}
+	return a
+}

@@ -1,0 +1,300 @@
+package chain
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/syndtr/goleveldb/leveldb"
+
+	"powchain/wire"
+)
+
+// Config configures a Chain.
+type Config struct {
+	// Params are the network's parameters (required).
+	Params *Params
+	// Path is the directory of the LevelDB database (required).
+	Path string
+	// Clock tells the time for the future-timestamp rule and orphan expiry
+	// (required: the chain never reads the wall clock itself).
+	Clock Clock
+	// MaxOrphans bounds the orphan pool (default 100).
+	MaxOrphans int
+	// OrphanTTL is how long an orphan waits for its parent (default 1h).
+	OrphanTTL time.Duration
+	// SigWorkers is how many goroutines verify a block's signatures
+	// (default GOMAXPROCS).
+	SigWorkers int
+}
+
+// Chain is the validated block chain: a block index of every accepted
+// header, the best chain (most cumulative work among fully valid chains,
+// first seen on ties) and the UTXO set at its tip.
+//
+// Lock contract: mu guards every field below it. Queries hold it for
+// reading; ProcessBlock and ProcessHeaders hold it for writing. It is held
+// across LevelDB reads and writes (local, bounded I/O) and never across
+// network I/O or a subscriber's callback. notifyMu orders notification
+// delivery; it is taken while mu is held and kept after mu is released, so
+// the lock order is mu, then notifyMu, then subsMu.
+type Chain struct {
+	params     *Params
+	clock      Clock
+	sigWorkers int
+
+	mu           sync.RWMutex
+	store        *store
+	index        map[wire.Hash]*blockNode
+	bestChain    []*blockNode // bestChain[h] is the best chain's block at height h
+	bestHeader   *blockNode   // most-work header not known to be invalid
+	candidates   map[*blockNode]struct{}
+	nextSequence uint64
+	orphans      *orphanPool
+	notifying    bool // queue notifications (false while opening)
+	pending      []Notification
+
+	notifyMu sync.Mutex
+
+	subsMu      sync.Mutex
+	subscribers []func(Notification)
+}
+
+// Open opens the chain database at cfg.Path, creating it with the genesis
+// block if it is new, loads the block index and resumes any interrupted
+// reorganisation.
+func Open(cfg Config) (*Chain, error) {
+	if cfg.Params == nil || cfg.Clock == nil || cfg.Path == "" {
+		return nil, errors.New("chain: Config needs Params, Clock and Path")
+	}
+	st, err := openStore(cfg.Path, cfg.Params)
+	if err != nil {
+		return nil, err
+	}
+	c := newChain(cfg, st)
+	if err := c.load(); err != nil {
+		st.close()
+		return nil, fmt.Errorf("chain database %s: %w", cfg.Path, err)
+	}
+	c.notifying = true
+	return c, nil
+}
+
+func newChain(cfg Config, st *store) *Chain {
+	maxOrphans, ttl := cfg.MaxOrphans, cfg.OrphanTTL
+	if maxOrphans <= 0 {
+		maxOrphans = 100
+	}
+	if ttl <= 0 {
+		ttl = time.Hour
+	}
+	return &Chain{
+		params:     cfg.Params,
+		clock:      cfg.Clock,
+		sigWorkers: cfg.SigWorkers,
+		store:      st,
+		index:      make(map[wire.Hash]*blockNode),
+		candidates: make(map[*blockNode]struct{}),
+		orphans:    newOrphanPool(maxOrphans, ttl),
+	}
+}
+
+// Close closes the database. The chain must not be used afterwards.
+func (c *Chain) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.store.close()
+}
+
+// Params returns the chain's network parameters.
+func (c *Chain) Params() *Params { return c.params }
+
+// load builds the in-memory state from the store.
+func (c *Chain) load() error {
+	recs, err := c.store.loadIndex()
+	if err != nil {
+		return err
+	}
+	if len(recs) == 0 {
+		return c.initGenesis()
+	}
+	if err := c.buildIndex(recs); err != nil {
+		return err
+	}
+	tipHash, found, err := c.store.tip()
+	if err != nil {
+		return err
+	}
+	tip := c.index[tipHash]
+	if !found || tip == nil {
+		return corrupt("tip %s is not in the block index", tipHash)
+	}
+	c.bestChain = make([]*blockNode, tip.height+1)
+	for n := tip; n != nil; n = n.parent {
+		c.bestChain[n.height] = n
+	}
+	for _, n := range c.index {
+		if n.fullData && !n.status.knownInvalid() && !tip.betterThan(n) {
+			c.candidates[n] = struct{}{}
+		}
+	}
+	_, _, err = c.activateBestChain()
+	return err
+}
+
+// buildIndex links the index records into block nodes, parents first.
+func (c *Chain) buildIndex(recs []indexRecord) error {
+	sort.Slice(recs, func(i, j int) bool { return recs[i].height < recs[j].height })
+	for i := range recs {
+		r := &recs[i]
+		var parent *blockNode
+		if r.height > 0 {
+			if parent = c.index[r.header.PrevBlock]; parent == nil || parent.height+1 != r.height {
+				return corrupt("index record at height %d has no parent %s", r.height, r.header.PrevBlock)
+			}
+		} else if r.header.BlockHash() != c.params.GenesisHash {
+			return corrupt("index record at height 0 is not the genesis block")
+		}
+		n := newBlockNode(&r.header, parent, CalcWork(CompactToBig(r.header.Bits)))
+		n.status, n.sequence = r.status, r.sequence
+		n.fullData = n.status&statusDataStored != 0 && (parent == nil || parent.fullData)
+		c.index[n.hash] = n
+		c.nextSequence = max(c.nextSequence, n.sequence+1)
+		if !n.status.knownInvalid() && (c.bestHeader == nil || n.betterThan(c.bestHeader)) {
+			c.bestHeader = n
+		}
+	}
+	return nil
+}
+
+// initGenesis writes the genesis block into an empty database and connects
+// it: its outputs enter the UTXO set like any block's.
+func (c *Chain) initGenesis() error {
+	g := c.params.GenesisBlock
+	n := newBlockNode(&g.Header, nil, CalcWork(CompactToBig(g.Header.Bits)))
+	n.status = statusDataStored | statusValid
+	n.fullData = true
+	c.nextSequence = 1
+	view := newUtxoView(c.store)
+	for _, tx := range g.Transactions {
+		view.addOutputs(tx, tx.TxID(), 0)
+	}
+	b := new(leveldb.Batch)
+	c.store.putBlock(b, g)
+	view.commit(b)
+	c.store.putUndo(b, n.hash, nil)
+	c.store.putIndex(b, n)
+	c.store.putTip(b, n)
+	if err := c.store.write(b); err != nil {
+		return err
+	}
+	c.index[n.hash] = n
+	c.bestChain = []*blockNode{n}
+	c.bestHeader = n
+	c.candidates[n] = struct{}{}
+	return nil
+}
+
+// tip returns the best chain's last block; caller holds c.mu.
+func (c *Chain) tip() *blockNode { return c.bestChain[len(c.bestChain)-1] }
+
+// onBestChain reports whether n is on the best chain; caller holds c.mu.
+func (c *Chain) onBestChain(n *blockNode) bool {
+	return n.height < uint64(len(c.bestChain)) && c.bestChain[n.height] == n
+}
+
+// BlockInfo describes one block of the index.
+type BlockInfo struct {
+	Hash       wire.Hash
+	Height     uint64
+	Header     wire.BlockHeader
+	ChainWork  *big.Int // total work of the chain ending here
+	MedianTime int64    // median time past of the chain ending here
+	HaveData   bool     // the body is stored
+	Valid      bool     // connected at least once: every rule passed
+	Invalid    bool     // known to break a rule (itself or an ancestor)
+	MainChain  bool     // on the best chain
+}
+
+func (c *Chain) info(n *blockNode) BlockInfo {
+	return BlockInfo{
+		Hash:       n.hash,
+		Height:     n.height,
+		Header:     n.header,
+		ChainWork:  new(big.Int).Set(n.workSum),
+		MedianTime: n.medianTimePast(),
+		HaveData:   n.status&statusDataStored != 0,
+		Valid:      n.status&statusValid != 0,
+		Invalid:    n.status.knownInvalid(),
+		MainChain:  c.onBestChain(n),
+	}
+}
+
+// Tip describes the last block of the best chain.
+func (c *Chain) Tip() BlockInfo {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.info(c.tip())
+}
+
+// BestHeader describes the most-work header not known to be invalid; during
+// headers-first sync it is ahead of Tip.
+func (c *Chain) BestHeader() BlockInfo {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.info(c.bestHeader)
+}
+
+// BlockInfoByHash describes a block of the index; ok is false if unknown.
+func (c *Chain) BlockInfoByHash(hash wire.Hash) (info BlockInfo, ok bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	n := c.index[hash]
+	if n == nil {
+		return info, false
+	}
+	return c.info(n), true
+}
+
+// HashByHeight returns the hash of the best chain's block at height.
+func (c *Chain) HashByHeight(height uint64) (wire.Hash, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if height >= uint64(len(c.bestChain)) {
+		return wire.Hash{}, false
+	}
+	return c.bestChain[height].hash, true
+}
+
+// BlockByHash returns the stored body of a block, or nil if the node does
+// not have it.
+func (c *Chain) BlockByHash(hash wire.Hash) (*wire.Block, error) {
+	return c.store.block(hash)
+}
+
+// FetchUtxo returns the unspent output at op on the best chain, or nil if
+// it is missing or spent.
+func (c *Chain) FetchUtxo(op wire.OutPoint) (*UtxoEntry, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.store.utxo(op)
+}
+
+// OrphanRoot returns the first ancestor of the orphan hash whose parent the
+// node lacks (hash itself if it is not an orphan), so the node can ask peers
+// for the blocks that lead to it.
+func (c *Chain) OrphanRoot(hash wire.Hash) wire.Hash {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.orphans.root(hash)
+}
+
+// IsOrphan reports whether hash waits in the orphan pool.
+func (c *Chain) IsOrphan(hash wire.Hash) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.orphans.has(hash)
+}

@@ -1,0 +1,201 @@
+package chain
+
+import (
+	"github.com/syndtr/goleveldb/leveldb"
+
+	"powchain/wire"
+)
+
+// activateBestChain makes the best candidate the tip: it disconnects back to
+// the fork point and connects the candidate's branch block by block. When a
+// block fails to connect it is marked invalid (with its descendants) and the
+// search starts again, so the chain always ends on the best valid branch,
+// which may be the one it left. It returns the first block that failed and
+// why; err is a local failure (storage), after which the chain must stop.
+// Caller holds c.mu for writing.
+func (c *Chain) activateBestChain() (failed *blockNode, failErr error, err error) {
+	for {
+		best := c.bestCandidate()
+		if best == nil || !best.betterThan(c.tip()) {
+			break
+		}
+		fork := findFork(c.tip(), best)
+		for c.tip() != fork {
+			if err := c.disconnectTip(); err != nil {
+				return failed, failErr, err
+			}
+		}
+		for _, n := range branch(fork, best) {
+			connErr, err := c.connectNode(n)
+			if err != nil {
+				return failed, failErr, err
+			}
+			if connErr != nil {
+				if failed == nil {
+					failed, failErr = n, connErr
+				}
+				if err := c.markInvalid(n); err != nil {
+					return failed, failErr, err
+				}
+				break
+			}
+		}
+	}
+	c.pruneCandidates()
+	return failed, failErr, nil
+}
+
+// bestCandidate returns the best chain end that could be connected.
+func (c *Chain) bestCandidate() *blockNode {
+	var best *blockNode
+	for n := range c.candidates {
+		if best == nil || n.betterThan(best) {
+			best = n
+		}
+	}
+	return best
+}
+
+// pruneCandidates forgets candidates that are worse than the tip: they can
+// only win again after a disconnect, which adds them back.
+func (c *Chain) pruneCandidates() {
+	tip := c.tip()
+	for n := range c.candidates {
+		if tip.betterThan(n) {
+			delete(c.candidates, n)
+		}
+	}
+}
+
+// branch returns the blocks after fork up to and including end, in order.
+func branch(fork, end *blockNode) []*blockNode {
+	path := make([]*blockNode, end.height-fork.height)
+	for n := end; n != fork; n = n.parent {
+		path[n.height-fork.height-1] = n
+	}
+	return path
+}
+
+// connectNode connects n, a child of the tip. ruleErr says n is invalid;
+// err is a local failure.
+func (c *Chain) connectNode(n *blockNode) (ruleErr, err error) {
+	blk, err := c.store.block(n.hash)
+	if err != nil {
+		return nil, err
+	}
+	if blk == nil {
+		return nil, corrupt("block %s is marked stored but its body is missing", n.hash)
+	}
+	view, spent, err := c.checkConnectBlock(blk, n.height)
+	if err != nil {
+		if _, isRule := ErrorCodeOf(err); isRule {
+			return err, nil
+		}
+		return nil, err
+	}
+	b := new(leveldb.Batch)
+	view.commit(b)
+	c.store.putUndo(b, n.hash, spent)
+	n.status |= statusValid
+	c.store.putIndex(b, n)
+	c.store.putTip(b, n)
+	if err := c.store.write(b); err != nil {
+		n.status &^= statusValid
+		return nil, err
+	}
+	c.bestChain = append(c.bestChain, n)
+	c.queue(Notification{Type: BlockConnected, Block: blk, Hash: n.hash, Height: n.height})
+	return nil, nil
+}
+
+// checkConnectBlock runs the rules that need the UTXO set and returns the
+// view with the block applied and the outputs it spent, in order. Inputs are
+// looked up in transaction order, so a transaction may spend an output of an
+// earlier one in the same block but not of a later one. Signatures are
+// checked last, once everything cheaper has passed.
+func (c *Chain) checkConnectBlock(blk *wire.Block, height uint64) (*utxoView, []UtxoEntry, error) {
+	view := newUtxoView(c.store)
+	var spent []UtxoEntry
+	var fees uint64
+	for i, tx := range blk.Transactions {
+		txid := tx.TxID()
+		if i > 0 {
+			txSpent, fee, err := CheckTransactionInputs(tx, height, view, c.params)
+			if err != nil {
+				return nil, nil, wrapTxError(err, txid)
+			}
+			for j := range tx.Inputs {
+				view.spend(tx.Inputs[j].PrevOut)
+			}
+			spent = append(spent, txSpent...)
+			fees += fee
+		}
+		view.addOutputs(tx, txid, height)
+	}
+	coinbaseOut, _ := sumOutputs(blk.Transactions[0])
+	if limit := c.params.CalcBlockSubsidy(height) + fees; coinbaseOut > limit {
+		return nil, nil, ruleError(ErrBadCoinbaseValue, "coinbase pays %d, more than subsidy plus fees %d", coinbaseOut, limit)
+	}
+	if err := VerifySignatures(blk.Transactions, c.sigWorkers); err != nil {
+		return nil, nil, err
+	}
+	return view, spent, nil
+}
+
+// wrapTxError prefixes a rule error with the transaction it concerns.
+func wrapTxError(err error, txid wire.Hash) error {
+	if re, ok := err.(RuleError); ok {
+		re.Description = "transaction " + txid.String() + ": " + re.Description
+		return re
+	}
+	return err
+}
+
+// disconnectTip undoes the tip block: its outputs leave the UTXO set and
+// the outputs it spent come back from its undo record, in one batch. The
+// block stays a candidate: it may be connected again.
+func (c *Chain) disconnectTip() error {
+	n := c.tip()
+	blk, err := c.store.block(n.hash)
+	if err != nil {
+		return err
+	}
+	if blk == nil {
+		return corrupt("connected block %s has no body", n.hash)
+	}
+	spent, err := c.store.undo(n.hash)
+	if err != nil {
+		return err
+	}
+	view := newUtxoView(c.store)
+	k := len(spent)
+	for i := len(blk.Transactions) - 1; i >= 0; i-- {
+		tx := blk.Transactions[i]
+		view.removeOutputs(tx, tx.TxID())
+		if i == 0 {
+			break
+		}
+		for j := len(tx.Inputs) - 1; j >= 0; j-- {
+			if k == 0 {
+				return corrupt("undo record of %s is too short", n.hash)
+			}
+			k--
+			view.restore(tx.Inputs[j].PrevOut, spent[k])
+		}
+	}
+	if k != 0 {
+		return corrupt("undo record of %s has %d extra entries", n.hash, k)
+	}
+	b := new(leveldb.Batch)
+	view.commit(b)
+	b.Delete(hashKey(prefixUndo, n.hash))
+	b.Delete(heightKey(n.height))
+	c.store.putTip(b, n.parent)
+	if err := c.store.write(b); err != nil {
+		return err
+	}
+	c.bestChain = c.bestChain[:len(c.bestChain)-1]
+	c.candidates[n] = struct{}{}
+	c.queue(Notification{Type: BlockDisconnected, Block: blk, Hash: n.hash, Height: n.height})
+	return nil
+}

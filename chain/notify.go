@@ -1,0 +1,84 @@
+package chain
+
+import "powchain/wire"
+
+// NotificationType says what a Notification reports.
+type NotificationType int
+
+const (
+	// BlockConnected: Block was connected to the best chain at Height.
+	BlockConnected NotificationType = iota
+	// BlockDisconnected: Block was disconnected from the best chain; Height
+	// is the height it had.
+	BlockDisconnected
+	// TipChanged: the best chain now ends at Hash, Height. Sent once per
+	// ProcessBlock that changed the tip, after its connects and disconnects.
+	TipChanged
+)
+
+func (t NotificationType) String() string {
+	switch t {
+	case BlockConnected:
+		return "BlockConnected"
+	case BlockDisconnected:
+		return "BlockDisconnected"
+	case TipChanged:
+		return "TipChanged"
+	}
+	return "NotificationType(?)"
+}
+
+// Notification reports a change of the best chain. Block is shared and must
+// not be modified.
+type Notification struct {
+	Type   NotificationType
+	Block  *wire.Block // nil for TipChanged
+	Hash   wire.Hash
+	Height uint64
+}
+
+// Subscribe registers fn to receive every notification, in order. fn runs
+// on the goroutine that changed the chain, after the chain's lock has been
+// released, so it may call the chain's query methods; it must not call
+// ProcessBlock or ProcessHeaders (that would deadlock on delivery order) and
+// it should return quickly: the next change waits for it.
+func (c *Chain) Subscribe(fn func(Notification)) {
+	c.subsMu.Lock()
+	defer c.subsMu.Unlock()
+	c.subscribers = append(c.subscribers, fn)
+}
+
+func (c *Chain) hasSubscribers() bool {
+	c.subsMu.Lock()
+	defer c.subsMu.Unlock()
+	return len(c.subscribers) > 0
+}
+
+// queue records a notification for delivery; caller holds c.mu.
+func (c *Chain) queue(n Notification) {
+	if c.notifying {
+		c.pending = append(c.pending, n)
+	}
+}
+
+// unlockAndNotify releases c.mu (held for writing) and delivers what the
+// change queued. notifyMu is taken before c.mu is released, so changes are
+// delivered in the order they were made, yet no subscriber runs under c.mu.
+func (c *Chain) unlockAndNotify() {
+	pending := c.pending
+	c.pending = nil
+	c.notifyMu.Lock()
+	defer c.notifyMu.Unlock()
+	c.mu.Unlock()
+	if len(pending) == 0 {
+		return
+	}
+	c.subsMu.Lock()
+	subs := append([]func(Notification){}, c.subscribers...)
+	c.subsMu.Unlock()
+	for _, n := range pending {
+		for _, fn := range subs {
+			fn(n)
+		}
+	}
+}

@@ -1,0 +1,167 @@
+package chain
+
+import (
+	"fmt"
+	"math/big"
+	"time"
+
+	"powchain/wire"
+)
+
+// MedianTimeBlocks is how many blocks, ending at the parent, the median time
+// past is taken over.
+const MedianTimeBlocks = 11
+
+// MaxFutureBlockTime is how far ahead of the node's clock a block timestamp
+// may be.
+const MaxFutureBlockTime = 2 * time.Hour
+
+// Params are the consensus and network parameters of one network. Values are
+// built by LocalParams and MainParams; a Params is never modified after it
+// is built, so it can be shared freely.
+type Params struct {
+	// Name is the network's name, as given to --network.
+	Name string
+	// Magic starts every P2P frame, so nodes of different networks can never
+	// talk to each other by accident.
+	Magic [4]byte
+	// DefaultPort and RPCPort are the default P2P and JSON-RPC ports.
+	DefaultPort uint16
+	RPCPort     uint16
+	// Seeds are the hard-coded addresses (host:port) of the seed nodes.
+	Seeds []string
+	// AddressPrefix is the bech32 human-readable part of addresses.
+	AddressPrefix string
+
+	// GenesisBlock is the first block; GenesisHash its id.
+	GenesisBlock *wire.Block
+	GenesisHash  wire.Hash
+
+	// PowLimit is the easiest allowed target; PowLimitBits its compact form.
+	PowLimit     *big.Int
+	PowLimitBits uint32
+	// TargetSpacing is the ideal time between blocks, in seconds.
+	TargetSpacing int64
+	// AsertHalfLife is aserti3-2d's half-life, in seconds: a chain one
+	// half-life ahead of schedule has half the target of one on schedule.
+	AsertHalfLife int64
+
+	// CoinbaseMaturity is how many blocks must build on a coinbase's block
+	// before its outputs can be spent: spend height - coinbase height >= it.
+	CoinbaseMaturity uint64
+	// InitialSubsidy is the block reward at height 0, in base units; it
+	// halves every SubsidyHalvingInterval blocks.
+	InitialSubsidy         uint64
+	SubsidyHalvingInterval uint64
+}
+
+// Network names.
+const (
+	LocalNet = "local"
+	MainNet  = "main"
+)
+
+// ParamsForNetwork returns the parameters of the named network.
+func ParamsForNetwork(name string) (*Params, error) {
+	switch name {
+	case LocalNet:
+		return LocalParams(), nil
+	case MainNet:
+		return MainParams(), nil
+	}
+	return nil, fmt.Errorf("unknown network %q (want %q or %q)", name, LocalNet, MainNet)
+}
+
+// genesisTime is 2026-11-21 00:00:00 UTC, when both genesis blocks were made.
+const genesisTime = 1795219200
+
+// LocalParams describes the local test network, the default: regtest-like,
+// with a proof-of-work limit a laptop meets in milliseconds (2^16 hashes on
+// average), one-second spacing and a coinbase maturity of 10 blocks. Its
+// seeds are three loopback ports, so a whole network runs on one machine.
+//
+// Because difficulty is anchored at the genesis block's schedule and the
+// genesis block is older than any local network, a local chain is behind
+// schedule and its target sits at the limit: blocks come as fast as the
+// miners' hash rate allows. Tests that need the schedule to matter build
+// their own Params with a fresh genesis (see chaintest).
+func LocalParams() *Params {
+	p := &Params{
+		Name:                   LocalNet,
+		Magic:                  [4]byte{'P', 'O', 'W', 'L'},
+		DefaultPort:            19444,
+		RPCPort:                19443,
+		Seeds:                  []string{"127.0.0.1:19444", "127.0.0.1:19445", "127.0.0.1:19446"},
+		AddressPrefix:          "pcrt",
+		PowLimitBits:           0x1f00ffff,
+		TargetSpacing:          1,
+		AsertHalfLife:          300,
+		CoinbaseMaturity:       10,
+		InitialSubsidy:         50 * wire.CoinValue,
+		SubsidyHalvingInterval: 210_000,
+	}
+	p.setGenesis(NewGenesisBlock("powchain local genesis", genesisTime, p.PowLimitBits, 66261, p.InitialSubsidy))
+	return p
+}
+
+// MainParams describes the main network: Bitcoin's proof-of-work limit,
+// ten-minute spacing, a two-day aserti3-2d half-life (as Bitcoin Cash), a
+// maturity of 100 blocks and 50 coins halving every 210,000 blocks.
+func MainParams() *Params {
+	p := &Params{
+		Name:                   MainNet,
+		Magic:                  [4]byte{'P', 'O', 'W', 'M'},
+		DefaultPort:            9444,
+		RPCPort:                9443,
+		Seeds:                  []string{"seed1.powchain.org:9444", "seed2.powchain.org:9444", "seed3.powchain.org:9444"},
+		AddressPrefix:          "pc",
+		PowLimitBits:           0x1d00ffff,
+		TargetSpacing:          600,
+		AsertHalfLife:          2 * 24 * 3600,
+		CoinbaseMaturity:       100,
+		InitialSubsidy:         50 * wire.CoinValue,
+		SubsidyHalvingInterval: 210_000,
+	}
+	p.setGenesis(NewGenesisBlock("powchain main genesis 2026-11-21", genesisTime, p.PowLimitBits, mainGenesisNonce, p.InitialSubsidy))
+	return p
+}
+
+// setGenesis installs the genesis block and derives the proof-of-work limit
+// from PowLimitBits.
+func (p *Params) setGenesis(g *wire.Block) {
+	p.GenesisBlock = g
+	p.GenesisHash = g.BlockHash()
+	p.PowLimit = CompactToBig(p.PowLimitBits)
+}
+
+// NewGenesisBlock builds a genesis block: a lone coinbase at height 0 whose
+// tag names the network and which pays subsidy to the all-zero key hash, for
+// which no key is known, so the genesis coins can never move.
+func NewGenesisBlock(tag string, timestamp int64, bits, nonce uint32, subsidy uint64) *wire.Block {
+	var data wire.CoinbaseData
+	copy(data.Tag[:], tag)
+	cb := wire.NewCoinbaseTx(data, []wire.TxOut{{Amount: subsidy}})
+	root, _ := wire.MerkleRoot([]wire.Hash{cb.TxID()})
+	return &wire.Block{
+		Header: wire.BlockHeader{
+			Version:    1,
+			MerkleRoot: root,
+			Timestamp:  timestamp,
+			Bits:       bits,
+			Nonce:      nonce,
+		},
+		Transactions: []*wire.Tx{cb},
+	}
+}
+
+// CalcBlockSubsidy returns the new coins a block at height may create.
+func (p *Params) CalcBlockSubsidy(height uint64) uint64 {
+	halvings := height / p.SubsidyHalvingInterval
+	if halvings >= 64 {
+		return 0
+	}
+	return p.InitialSubsidy >> halvings
+}
+
+// mainGenesisNonce makes the main genesis block meet its target.
+const mainGenesisNonce = 0

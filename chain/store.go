@@ -1,0 +1,340 @@
+package chain
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/util"
+	"google.golang.org/protobuf/proto"
+
+	"powchain/proto/pb"
+	"powchain/wire"
+)
+
+// formatVersion is the layout version of the database. A database written
+// with another layout is refused rather than misread.
+const formatVersion = 1
+
+// Key layout. Every key starts with a one-byte prefix. Block bodies ('b') are
+// primary data; everything else but the database info is derived from them
+// and can be rebuilt by a reindex.
+//
+//	'm'                              DatabaseInfo (network, genesis, format)
+//	't'                              ChainTip: the block the UTXO set reflects
+//	'b' block hash                   Block body (protobuf)
+//	'i' block hash                   BlockIndexRecord
+//	'h' height (8 bytes, big-endian) block hash on the best chain
+//	'u' txid, index (4 bytes, BE)    UtxoEntry
+//	'd' block hash                   UndoRecord
+//	'a' key hash, txid, index (BE)   empty: address index
+//
+// Big-endian numbers in keys make LevelDB's byte order the numeric order, so
+// iterating 'u' visits the UTXO set in (txid, index) order.
+const (
+	prefixBlock  = 'b'
+	prefixIndex  = 'i'
+	prefixHeight = 'h'
+	prefixUtxo   = 'u'
+	prefixUndo   = 'd'
+	prefixAddr   = 'a'
+)
+
+var (
+	keyDBInfo = []byte{'m'}
+	keyTip    = []byte{'t'}
+)
+
+// ErrCorruptDatabase wraps every inconsistency found in stored data: the
+// database must be repaired (reindex) or removed; it is never silently used.
+var ErrCorruptDatabase = errors.New("corrupt chain database")
+
+func corrupt(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrCorruptDatabase, fmt.Sprintf(format, args...))
+}
+
+func hashKey(prefix byte, h wire.Hash) []byte {
+	return append([]byte{prefix}, h[:]...)
+}
+
+func heightKey(height uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{prefixHeight}, height)
+}
+
+func outPointBytes(b []byte, op wire.OutPoint) []byte {
+	b = append(b, op.TxID[:]...)
+	return binary.BigEndian.AppendUint32(b, op.Index)
+}
+
+func utxoKey(op wire.OutPoint) []byte {
+	return outPointBytes(append(make([]byte, 0, 1+wire.OutPointSize), prefixUtxo), op)
+}
+
+func addrKey(kh wire.KeyHash, op wire.OutPoint) []byte {
+	b := append([]byte{prefixAddr}, kh[:]...)
+	return outPointBytes(b, op)
+}
+
+// store is the chain's LevelDB database. It has no lock of its own: LevelDB
+// is safe for concurrent use, and the Chain serialises every write.
+type store struct {
+	db *leveldb.DB
+}
+
+// openStore opens (creating if needed) the database at path for params'
+// network. A database of another network or format is refused.
+func openStore(path string, params *Params) (*store, error) {
+	db, err := leveldb.OpenFile(path, &opt.Options{BlockCacheCapacity: 32 << 20})
+	if err != nil {
+		if lerrors.IsCorrupted(err) {
+			return nil, fmt.Errorf("%w at %s: %v (move it away and resync, or restore a backup)", ErrCorruptDatabase, path, err)
+		}
+		return nil, fmt.Errorf("open chain database %s: %w", path, err)
+	}
+	s := &store{db: db}
+	if err := s.checkInfo(params); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("chain database %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// checkInfo verifies the database belongs to params' network and has our
+// layout, writing the info record into an empty database.
+func (s *store) checkInfo(params *Params) error {
+	raw, err := s.db.Get(keyDBInfo, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		if !s.isEmpty() {
+			return corrupt("database has data but no info record")
+		}
+		info := &pb.DatabaseInfo{Network: params.Name, GenesisHash: params.GenesisHash[:], FormatVersion: formatVersion}
+		return s.db.Put(keyDBInfo, mustMarshal(info), nil)
+	}
+	if err != nil {
+		return err
+	}
+	var info pb.DatabaseInfo
+	if err := proto.Unmarshal(raw, &info); err != nil {
+		return corrupt("info record: %v", err)
+	}
+	if info.Network != params.Name || !bytes.Equal(info.GenesisHash, params.GenesisHash[:]) {
+		return fmt.Errorf("database belongs to network %q (genesis %x), not %q", info.Network, info.GenesisHash, params.Name)
+	}
+	if info.FormatVersion != formatVersion {
+		return fmt.Errorf("database format version %d is not supported (this build reads version %d)", info.FormatVersion, formatVersion)
+	}
+	return nil
+}
+
+func (s *store) isEmpty() bool {
+	it := s.db.NewIterator(nil, nil)
+	defer it.Release()
+	return !it.Next()
+}
+
+func (s *store) close() error { return s.db.Close() }
+
+// mustMarshal marshals a message built by this package; failure would be a
+// programming error (protobuf cannot fail on valid Go values).
+func mustMarshal(m proto.Message) []byte {
+	b, err := proto.Marshal(m)
+	if err != nil {
+		panic(fmt.Sprintf("marshal %T: %v", m, err))
+	}
+	return b
+}
+
+// get reads key into m; found is false if the key is absent.
+func (s *store) get(key []byte, m proto.Message) (found bool, err error) {
+	raw, err := s.db.Get(key, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := proto.Unmarshal(raw, m); err != nil {
+		return false, corrupt("record %x: %v", key, err)
+	}
+	return true, nil
+}
+
+// ---- blocks ----
+
+func (s *store) putBlock(b *leveldb.Batch, blk *wire.Block) {
+	b.Put(hashKey(prefixBlock, blk.BlockHash()), mustMarshal(wire.BlockToProto(blk)))
+}
+
+// block returns the stored body of hash; nil if absent.
+func (s *store) block(hash wire.Hash) (*wire.Block, error) {
+	var m pb.Block
+	found, err := s.get(hashKey(prefixBlock, hash), &m)
+	if err != nil || !found {
+		return nil, err
+	}
+	blk, err := wire.BlockFromProto(&m)
+	if err != nil {
+		return nil, corrupt("block %s: %v", hash, err)
+	}
+	if blk.BlockHash() != hash {
+		return nil, corrupt("block stored under %s hashes to %s", hash, blk.BlockHash())
+	}
+	return blk, nil
+}
+
+// ---- block index ----
+
+func (s *store) putIndex(b *leveldb.Batch, n *blockNode) {
+	rec := &pb.BlockIndexRecord{
+		Header:   wire.HeaderToProto(&n.header),
+		Height:   n.height,
+		Status:   uint32(n.status),
+		Sequence: n.sequence,
+	}
+	b.Put(hashKey(prefixIndex, n.hash), mustMarshal(rec))
+}
+
+// indexRecord is a decoded block index entry.
+type indexRecord struct {
+	header   wire.BlockHeader
+	height   uint64
+	status   blockStatus
+	sequence uint64
+}
+
+// loadIndex returns every index record.
+func (s *store) loadIndex() ([]indexRecord, error) {
+	it := s.db.NewIterator(util.BytesPrefix([]byte{prefixIndex}), nil)
+	defer it.Release()
+	var recs []indexRecord
+	for it.Next() {
+		var m pb.BlockIndexRecord
+		if err := proto.Unmarshal(it.Value(), &m); err != nil {
+			return nil, corrupt("index record %x: %v", it.Key(), err)
+		}
+		h, err := wire.HeaderFromProto(m.GetHeader())
+		if err != nil {
+			return nil, corrupt("index record %x: %v", it.Key(), err)
+		}
+		if !bytes.Equal(it.Key()[1:], hashOf(&h)) {
+			return nil, corrupt("index record %x holds header %s", it.Key(), h.BlockHash())
+		}
+		recs = append(recs, indexRecord{header: h, height: m.GetHeight(), status: blockStatus(m.GetStatus()), sequence: m.GetSequence()})
+	}
+	return recs, it.Error()
+}
+
+func hashOf(h *wire.BlockHeader) []byte {
+	id := h.BlockHash()
+	return id[:]
+}
+
+// ---- tip and best-chain heights ----
+
+func (s *store) putTip(b *leveldb.Batch, n *blockNode) {
+	b.Put(keyTip, mustMarshal(&pb.ChainTip{Hash: n.hash[:], Height: n.height}))
+	b.Put(heightKey(n.height), n.hash[:])
+}
+
+// tip returns the hash in the tip record; found is false in a new database.
+func (s *store) tip() (hash wire.Hash, found bool, err error) {
+	var m pb.ChainTip
+	if found, err = s.get(keyTip, &m); err != nil || !found {
+		return hash, found, err
+	}
+	if len(m.GetHash()) != wire.HashSize {
+		return hash, false, corrupt("tip record has a %d-byte hash", len(m.GetHash()))
+	}
+	copy(hash[:], m.GetHash())
+	return hash, true, nil
+}
+
+// ---- UTXO set and address index ----
+
+// UtxoEntry is an unspent output and what spending it needs to know.
+type UtxoEntry struct {
+	Amount   uint64
+	KeyHash  wire.KeyHash
+	Height   uint64 // height of the block that created the output
+	Coinbase bool   // created by a coinbase (subject to maturity)
+}
+
+func (e *UtxoEntry) toProto() *pb.UtxoEntry {
+	return &pb.UtxoEntry{Amount: e.Amount, KeyHash: e.KeyHash[:], Height: e.Height, Coinbase: e.Coinbase}
+}
+
+func utxoEntryFromProto(m *pb.UtxoEntry) (UtxoEntry, error) {
+	e := UtxoEntry{Amount: m.GetAmount(), Height: m.GetHeight(), Coinbase: m.GetCoinbase()}
+	if len(m.GetKeyHash()) != wire.KeyHashSize {
+		return e, corrupt("utxo entry has a %d-byte key hash", len(m.GetKeyHash()))
+	}
+	copy(e.KeyHash[:], m.GetKeyHash())
+	return e, nil
+}
+
+// utxo returns the unspent output at op, or nil.
+func (s *store) utxo(op wire.OutPoint) (*UtxoEntry, error) {
+	var m pb.UtxoEntry
+	found, err := s.get(utxoKey(op), &m)
+	if err != nil || !found {
+		return nil, err
+	}
+	e, err := utxoEntryFromProto(&m)
+	if err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+func (s *store) putUtxo(b *leveldb.Batch, op wire.OutPoint, e *UtxoEntry) {
+	b.Put(utxoKey(op), mustMarshal(e.toProto()))
+	b.Put(addrKey(e.KeyHash, op), nil)
+}
+
+func (s *store) deleteUtxo(b *leveldb.Batch, op wire.OutPoint, kh wire.KeyHash) {
+	b.Delete(utxoKey(op))
+	b.Delete(addrKey(kh, op))
+}
+
+// ---- undo records ----
+
+func (s *store) putUndo(b *leveldb.Batch, hash wire.Hash, spent []UtxoEntry) {
+	rec := &pb.UndoRecord{Spent: make([]*pb.UtxoEntry, len(spent))}
+	for i := range spent {
+		rec.Spent[i] = spent[i].toProto()
+	}
+	b.Put(hashKey(prefixUndo, hash), mustMarshal(rec))
+}
+
+func (s *store) undo(hash wire.Hash) ([]UtxoEntry, error) {
+	var m pb.UndoRecord
+	found, err := s.get(hashKey(prefixUndo, hash), &m)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, corrupt("no undo record for connected block %s", hash)
+	}
+	spent := make([]UtxoEntry, len(m.GetSpent()))
+	for i, e := range m.GetSpent() {
+		if spent[i], err = utxoEntryFromProto(e); err != nil {
+			return nil, err
+		}
+	}
+	return spent, nil
+}
+
+// write commits a batch. Batches are atomic in LevelDB's journal, so a crash
+// (even kill -9) leaves either all of a batch or none of it. Writes are not
+// fsynced: after a power loss the newest blocks may be gone, but the
+// database is still consistent and they are simply fetched again.
+func (s *store) write(b *leveldb.Batch) error {
+	if err := s.db.Write(b, nil); err != nil {
+		return fmt.Errorf("write chain database: %w", err)
+	}
+	return nil
+}

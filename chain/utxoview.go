@@ -1,0 +1,86 @@
+package chain
+
+import (
+	"github.com/syndtr/goleveldb/leveldb"
+
+	"powchain/wire"
+)
+
+// utxoView is the UTXO set as seen while one block is connected or
+// disconnected: the store plus this block's changes so far. Committing
+// writes the net changes into a batch.
+type utxoView struct {
+	store   *store
+	entries map[wire.OutPoint]*viewEntry
+}
+
+type viewEntry struct {
+	entry    UtxoEntry
+	exists   bool // present in the UTXO set as this view sees it
+	modified bool // differs from the store
+}
+
+func newUtxoView(s *store) *utxoView {
+	return &utxoView{store: s, entries: make(map[wire.OutPoint]*viewEntry)}
+}
+
+// FetchUtxo returns the unspent output at op, or nil if missing or spent.
+func (v *utxoView) FetchUtxo(op wire.OutPoint) (*UtxoEntry, error) {
+	if ve, ok := v.entries[op]; ok {
+		if !ve.exists {
+			return nil, nil
+		}
+		return &ve.entry, nil
+	}
+	e, err := v.store.utxo(op)
+	if err != nil || e == nil {
+		return nil, err
+	}
+	v.entries[op] = &viewEntry{entry: *e, exists: true}
+	return e, nil
+}
+
+// spend removes op (which must have been fetched) from the view.
+func (v *utxoView) spend(op wire.OutPoint) {
+	ve := v.entries[op]
+	ve.exists, ve.modified = false, true
+}
+
+// addOutputs adds every output of tx, created at height.
+func (v *utxoView) addOutputs(tx *wire.Tx, txid wire.Hash, height uint64) {
+	coinbase := tx.IsCoinbase()
+	for i, out := range tx.Outputs {
+		v.entries[wire.OutPoint{TxID: txid, Index: uint32(i)}] = &viewEntry{
+			entry:  UtxoEntry{Amount: out.Amount, KeyHash: out.KeyHash, Height: height, Coinbase: coinbase},
+			exists: true, modified: true,
+		}
+	}
+}
+
+// removeOutputs deletes every output of tx (disconnecting its block).
+func (v *utxoView) removeOutputs(tx *wire.Tx, txid wire.Hash) {
+	for i, out := range tx.Outputs {
+		v.entries[wire.OutPoint{TxID: txid, Index: uint32(i)}] = &viewEntry{
+			entry: UtxoEntry{KeyHash: out.KeyHash}, modified: true,
+		}
+	}
+}
+
+// restore puts a spent output back (disconnecting the block that spent it).
+func (v *utxoView) restore(op wire.OutPoint, e UtxoEntry) {
+	v.entries[op] = &viewEntry{entry: e, exists: true, modified: true}
+}
+
+// commit adds the view's net changes to b. An output created and spent in
+// the same block ends as a delete of an absent key, which is harmless.
+func (v *utxoView) commit(b *leveldb.Batch) {
+	for op, ve := range v.entries {
+		switch {
+		case !ve.modified:
+		case ve.exists:
+			v.store.putUtxo(b, op, &ve.entry)
+		default:
+			v.store.deleteUtxo(b, op, ve.entry.KeyHash)
+		}
+	}
+}

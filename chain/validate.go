@@ -1,0 +1,261 @@
+package chain
+
+import (
+	"math/big"
+	"runtime"
+	"sync"
+	"time"
+
+	"powchain/wire"
+)
+
+// NextBits returns the compact target that a child of the block at
+// parentHeight with timestamp parentTime must carry: aserti3-2d anchored at
+// the genesis block, whose parent time is taken as genesis time minus the
+// spacing so that block 1 is on schedule when it follows genesis by exactly
+// one spacing.
+func (p *Params) NextBits(parentHeight uint64, parentTime int64) uint32 {
+	g := &p.GenesisBlock.Header
+	anchorParentTime := g.Timestamp - p.TargetSpacing
+	target := CalcASERT(CompactToBig(g.Bits), p.TargetSpacing, p.AsertHalfLife,
+		parentTime-anchorParentTime, int64(parentHeight), p.PowLimit)
+	return BigToCompact(target)
+}
+
+// checkProofOfWork checks that the header's target is well formed and within
+// the network's limit and that its id meets it.
+func checkProofOfWork(h *wire.BlockHeader, powLimit *big.Int) error {
+	target, err := TargetFromBits(h.Bits, powLimit)
+	if err != nil {
+		return ruleError(ErrBadBits, "block bits %08x: %v", h.Bits, err)
+	}
+	if id := h.BlockHash(); HashToBig(id).Cmp(target) > 0 {
+		return ruleError(ErrHighHash, "block %s is above its target %064x", id, target)
+	}
+	return nil
+}
+
+// checkHeaderSanity runs the checks a header passes on its own: proof of
+// work and a timestamp no more than two hours past now.
+func checkHeaderSanity(h *wire.BlockHeader, params *Params, now time.Time) error {
+	if err := checkProofOfWork(h, params.PowLimit); err != nil {
+		return err
+	}
+	if limit := now.Add(MaxFutureBlockTime).Unix(); h.Timestamp > limit {
+		return ruleError(ErrTimeTooNew, "block timestamp %d is more than %v after the current time %d",
+			h.Timestamp, MaxFutureBlockTime, now.Unix())
+	}
+	return nil
+}
+
+// checkHeaderContext checks a header against its parent: the aserti3-2d
+// target and a timestamp above the median time past.
+func checkHeaderContext(h *wire.BlockHeader, parent *blockNode, params *Params) error {
+	if want := params.NextBits(parent.height, parent.header.Timestamp); h.Bits != want {
+		return ruleError(ErrUnexpectedBits, "block bits %08x, want %08x at height %d", h.Bits, want, parent.height+1)
+	}
+	if mtp := parent.medianTimePast(); h.Timestamp <= mtp {
+		return ruleError(ErrTimeTooOld, "block timestamp %d is not after the median time past %d", h.Timestamp, mtp)
+	}
+	return nil
+}
+
+// CheckBlockSanity runs every check that needs neither the chain nor the
+// UTXO set. The merkle root is checked before anything that depends on the
+// transaction list, so a mutated copy of a valid block (CVE-2012-2459) is
+// reported as corrupt data (ErrBadMerkleRoot, ErrDuplicateTx) and never as
+// an invalid block.
+func CheckBlockSanity(blk *wire.Block, params *Params, now time.Time) error {
+	if err := checkHeaderSanity(&blk.Header, params, now); err != nil {
+		return err
+	}
+	txs := blk.Transactions
+	if len(txs) == 0 {
+		return ruleError(ErrNoTransactions, "block has no transactions")
+	}
+	if err := checkMerkle(blk); err != nil {
+		return err
+	}
+	if size := blk.SerializeSize(); size > wire.MaxBlockSize {
+		return ruleError(ErrBlockTooBig, "block is %d bytes, limit %d", size, wire.MaxBlockSize)
+	}
+	if !txs[0].IsCoinbase() {
+		return ruleError(ErrFirstTxNotCoinbase, "first transaction is not a coinbase")
+	}
+	for i, tx := range txs {
+		if i > 0 && tx.IsCoinbase() {
+			return ruleError(ErrMultipleCoinbases, "transaction %d is a second coinbase", i)
+		}
+		if err := CheckTransactionSanity(tx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkMerkle(blk *wire.Block) error {
+	ids := blk.TxIDs()
+	root, mutated := wire.MerkleRoot(ids)
+	if root != blk.Header.MerkleRoot {
+		return ruleError(ErrBadMerkleRoot, "merkle root %s does not match header's %s", root, blk.Header.MerkleRoot)
+	}
+	if mutated {
+		return ruleError(ErrDuplicateTx, "transaction list is a mutated merkle duplicate")
+	}
+	seen := make(map[wire.Hash]struct{}, len(ids))
+	for _, id := range ids {
+		if _, dup := seen[id]; dup {
+			return ruleError(ErrDuplicateTx, "transaction %s appears twice", id)
+		}
+		seen[id] = struct{}{}
+	}
+	return nil
+}
+
+// CheckTransactionSanity runs the checks a transaction passes on its own:
+// inputs and outputs present, amounts in range without overflow, no input
+// spent twice, the null outpoint only in a coinbase.
+func CheckTransactionSanity(tx *wire.Tx) error {
+	if len(tx.Inputs) == 0 {
+		return ruleError(ErrNoTxInputs, "transaction has no inputs")
+	}
+	if len(tx.Outputs) == 0 {
+		return ruleError(ErrNoTxOutputs, "transaction has no outputs")
+	}
+	if _, err := sumOutputs(tx); err != nil {
+		return err
+	}
+	if tx.IsCoinbase() {
+		return nil
+	}
+	seen := make(map[wire.OutPoint]struct{}, len(tx.Inputs))
+	for i := range tx.Inputs {
+		op := tx.Inputs[i].PrevOut
+		if op.IsNull() {
+			return ruleError(ErrBadTxInput, "input %d of a non-coinbase transaction spends the null outpoint", i)
+		}
+		if _, dup := seen[op]; dup {
+			return ruleError(ErrDuplicateTxInputs, "input %d spends %s:%d a second time", i, op.TxID, op.Index)
+		}
+		seen[op] = struct{}{}
+	}
+	return nil
+}
+
+// sumOutputs adds up the outputs, each and the total within MaxMoney.
+func sumOutputs(tx *wire.Tx) (uint64, error) {
+	var total uint64
+	for i := range tx.Outputs {
+		amt := tx.Outputs[i].Amount
+		if amt > wire.MaxMoney {
+			return 0, ruleError(ErrBadTxOutValue, "output %d amount %d exceeds the maximum %d", i, amt, uint64(wire.MaxMoney))
+		}
+		total += amt // cannot wrap: both terms are at most MaxMoney
+		if total > wire.MaxMoney {
+			return 0, ruleError(ErrBadTxOutValue, "outputs total more than the maximum %d", uint64(wire.MaxMoney))
+		}
+	}
+	return total, nil
+}
+
+// checkBlockContext checks what depends on the block's height: the coinbase
+// must carry it.
+func checkBlockContext(blk *wire.Block, height uint64) error {
+	data, _ := blk.Transactions[0].Coinbase()
+	if data.Height != height {
+		return ruleError(ErrBadCoinbaseHeight, "coinbase carries height %d, block is at %d", data.Height, height)
+	}
+	return nil
+}
+
+// UtxoSource looks up unspent outputs; it returns nil for an output that is
+// missing or spent.
+type UtxoSource interface {
+	FetchUtxo(op wire.OutPoint) (*UtxoEntry, error)
+}
+
+// CheckTransactionInputs checks a non-coinbase transaction against the
+// outputs it spends, as if it were in a block at height: every input exists
+// and is unspent, coinbase outputs are mature, each public key hashes to the
+// spent output's key hash, and the inputs cover the outputs. It returns the
+// spent entries in input order and the fee. Signatures are not checked here:
+// they are checked last, by VerifySignatures.
+func CheckTransactionInputs(tx *wire.Tx, height uint64, utxos UtxoSource, params *Params) (spent []UtxoEntry, fee uint64, err error) {
+	spent = make([]UtxoEntry, 0, len(tx.Inputs))
+	var in uint64
+	for i := range tx.Inputs {
+		input := &tx.Inputs[i]
+		e, err := utxos.FetchUtxo(input.PrevOut)
+		if err != nil {
+			return nil, 0, err
+		}
+		if e == nil {
+			return nil, 0, ruleError(ErrMissingTxOut, "input %d spends %s:%d, which is missing or spent",
+				i, input.PrevOut.TxID, input.PrevOut.Index)
+		}
+		if e.Coinbase && height-e.Height < params.CoinbaseMaturity {
+			return nil, 0, ruleError(ErrImmatureSpend, "input %d spends a coinbase of height %d at height %d; it matures at %d",
+				i, e.Height, height, e.Height+params.CoinbaseMaturity)
+		}
+		if wire.HashPubKey(input.PubKey) != e.KeyHash {
+			return nil, 0, ruleError(ErrKeyHashMismatch, "input %d public key does not hash to the spent output's key hash", i)
+		}
+		in += e.Amount // cannot wrap: every entry is at most MaxMoney and inputs are few
+		spent = append(spent, *e)
+	}
+	out, err := sumOutputs(tx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if in < out {
+		return nil, 0, ruleError(ErrSpendTooHigh, "outputs %d exceed inputs %d", out, in)
+	}
+	return spent, in - out, nil
+}
+
+// VerifySignatures checks the signature of every input of every non-coinbase
+// transaction, spreading the work over workers goroutines (all of them
+// finished on return). On failure it reports the first bad input in block
+// order, so the error does not depend on scheduling.
+func VerifySignatures(txs []*wire.Tx, workers int) error {
+	if workers < 1 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, len(txs))
+	firstBad := len(txs) // index of the first failing tx; len(txs) = none
+	var badErr error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(txs); i += workers {
+				if err := verifyTx(txs[i]); err != nil {
+					mu.Lock()
+					if i < firstBad {
+						firstBad, badErr = i, err
+					}
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return badErr
+}
+
+func verifyTx(tx *wire.Tx) error {
+	if tx.IsCoinbase() {
+		return nil
+	}
+	msg := tx.SigHash()
+	for i := range tx.Inputs {
+		in := &tx.Inputs[i]
+		if !wire.VerifySchnorr(in.PubKey, msg, in.Signature) {
+			return ruleError(ErrBadSignature, "transaction %s input %d: signature does not verify", tx.TxID(), i)
+		}
+	}
+	return nil
+}
