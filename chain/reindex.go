@@ -1,6 +1,8 @@
 package chain
 
 import (
+	"bytes"
+	"container/heap"
 	"errors"
 	"fmt"
 
@@ -15,8 +17,8 @@ import (
 // Reindex rebuilds everything derived from the stored block bodies: the
 // block index, the UTXO set, undo records, the address index and the tip.
 // It deletes the derived state, then feeds every stored block, parents
-// before children, through full validation again, exactly as if it had
-// arrived from the network. Blocks that fail stay stored and are marked
+// before children and otherwise in their original order of arrival, through
+// full validation again, exactly as if it had arrived from the network. Blocks that fail stay stored and are marked
 // invalid again. The database is left open in the returned Chain.
 func Reindex(cfg Config) (*Chain, error) {
 	if cfg.Params == nil || cfg.Clock == nil || cfg.Path == "" {
@@ -36,6 +38,7 @@ func Reindex(cfg Config) (*Chain, error) {
 }
 
 func (c *Chain) reindex() error {
+	ready := &arrivalQueue{order: c.oldArrivalOrder()}
 	if err := c.deleteDerivedState(); err != nil {
 		return err
 	}
@@ -46,10 +49,11 @@ func (c *Chain) reindex() error {
 	if err := c.initGenesis(); err != nil {
 		return err
 	}
-	queue := children[c.params.GenesisHash]
-	for len(queue) > 0 {
-		hash := queue[0]
-		queue = queue[1:]
+	for _, h := range children[c.params.GenesisHash] {
+		heap.Push(ready, h)
+	}
+	for ready.Len() > 0 {
+		hash := heap.Pop(ready).(wire.Hash)
 		blk, err := c.store.block(hash)
 		if err != nil {
 			return err
@@ -59,9 +63,52 @@ func (c *Chain) reindex() error {
 				return err
 			}
 		}
-		queue = append(queue, children[hash]...)
+		for _, h := range children[hash] {
+			heap.Push(ready, h)
+		}
 	}
 	return nil
+}
+
+// oldArrivalOrder reads the arrival sequence of every block from the index
+// about to be rebuilt, so that reindexing resolves equal-work ties as the
+// node did (first seen). Best effort: a damaged index yields what it can.
+func (c *Chain) oldArrivalOrder() map[wire.Hash]uint64 {
+	order := make(map[wire.Hash]uint64)
+	recs, _ := c.store.loadIndex()
+	for _, r := range recs {
+		if r.status&statusDataStored != 0 {
+			order[r.header.BlockHash()] = r.sequence
+		}
+	}
+	return order
+}
+
+// arrivalQueue is a heap of blocks whose parents are processed, ordered by
+// their original arrival; blocks of unknown arrival go last, by hash.
+type arrivalQueue struct {
+	order  map[wire.Hash]uint64
+	hashes []wire.Hash
+}
+
+func (q *arrivalQueue) Len() int { return len(q.hashes) }
+func (q *arrivalQueue) Less(i, j int) bool {
+	si, iok := q.order[q.hashes[i]]
+	sj, jok := q.order[q.hashes[j]]
+	if iok != jok {
+		return iok
+	}
+	if si != sj {
+		return si < sj
+	}
+	return bytes.Compare(q.hashes[i][:], q.hashes[j][:]) < 0
+}
+func (q *arrivalQueue) Swap(i, j int) { q.hashes[i], q.hashes[j] = q.hashes[j], q.hashes[i] }
+func (q *arrivalQueue) Push(x any)    { q.hashes = append(q.hashes, x.(wire.Hash)) }
+func (q *arrivalQueue) Pop() any {
+	h := q.hashes[len(q.hashes)-1]
+	q.hashes = q.hashes[:len(q.hashes)-1]
+	return h
 }
 
 // deleteDerivedState removes every key but block bodies and the info record.

@@ -2,13 +2,19 @@ package chaintest
 
 import (
 	"slices"
-	"testing"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 
 	"powchain/chain"
 	"powchain/wire"
 )
+
+// TB is the part of testing.TB the generator needs; *testing.T and
+// *rapid.T both provide it.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
 
 // SpendableOut is an output the generator knows the key of.
 type SpendableOut struct {
@@ -27,7 +33,7 @@ type Munger func(*wire.Block)
 // is one target spacing after its parent's, so a generated chain stays on
 // schedule.
 type Generator struct {
-	t       testing.TB
+	t       TB
 	params  *chain.Params
 	key     *btcec.PrivateKey
 	blocks  map[string]*wire.Block
@@ -39,7 +45,7 @@ type Generator struct {
 
 // NewGenerator returns a generator whose tip is the genesis block, named
 // "genesis".
-func NewGenerator(t testing.TB, params *chain.Params) *Generator {
+func NewGenerator(t TB, params *chain.Params) *Generator {
 	g := &Generator{
 		t: t, params: params, key: Key(0),
 		blocks:  map[string]*wire.Block{"genesis": params.GenesisBlock},

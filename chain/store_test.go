@@ -1,0 +1,209 @@
+package chain_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/syndtr/goleveldb/leveldb"
+
+	"powchain/chain"
+	"powchain/chain/chaintest"
+	"powchain/wire"
+)
+
+// TestReopenRestoresState: a chain with side branches, reorgs and invalid
+// blocks closes and opens to exactly the same tip, best header, UTXO set
+// and block statuses.
+func TestReopenRestoresState(t *testing.T) {
+	h := newHarness(t)
+	h.extend("a", 12)
+	h.g.NextBlock("spend", []*wire.Tx{h.g.SpendTx(outs{h.g.CoinbaseOut("a1")}, 5, 3)})
+	h.accept("spend")
+	h.g.SetTip("a11")
+	h.g.NextBlock("side", nil)
+	h.acceptSide("side")
+	h.g.SetTip("spend")
+	h.g.NextBlock("bad", nil, func(b *wire.Block) { b.Transactions[0].Outputs[0].Amount++ })
+	h.reject("bad", chain.ErrBadCoinbaseValue)
+
+	before, err := h.c.UTXOSetInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tipBefore := h.c.Tip()
+	h.reopen()
+	after, err := h.c.UTXOSetInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Fatalf("UTXO set after reopen %+v, before %+v", after, before)
+	}
+	if tip := h.c.Tip(); tip.Hash != tipBefore.Hash || tip.ChainWork.Cmp(tipBefore.ChainWork) != 0 {
+		t.Fatalf("tip after reopen %s, before %s", tip.Hash, tipBefore.Hash)
+	}
+	side, ok := h.c.BlockInfoByHash(h.g.Block("side").BlockHash())
+	if !ok || side.MainChain || !side.HaveData || side.Invalid {
+		t.Fatalf("side block after reopen: %+v", side)
+	}
+	h.reject("bad", chain.ErrKnownInvalid)
+	h.g.SetTip("spend")
+	h.g.NextBlock("next", nil)
+	h.accept("next")
+	h.expectUTXOs("next")
+}
+
+// TestOpenRefusesOtherNetworks: a database remembers its network and
+// layout; opening it for another network is an error that names both.
+func TestOpenRefusesOtherNetworks(t *testing.T) {
+	dir := t.TempDir()
+	clock := chaintest.NewClock(genesisTime)
+	c, err := chain.Open(chain.Config{Params: chain.LocalParams(), Path: dir, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	_, err = chain.Open(chain.Config{Params: chain.MainParams(), Path: dir, Clock: clock})
+	if err == nil || !strings.Contains(err.Error(), `belongs to network "local"`) || !strings.Contains(err.Error(), `not "main"`) {
+		t.Fatalf("opening a local database as main: %v", err)
+	}
+	// Same name, other genesis: still refused.
+	_, err = chain.Open(chain.Config{Params: renamed(chaintest.Params(genesisTime), "local"), Path: dir, Clock: clock})
+	if err == nil || !strings.Contains(err.Error(), "belongs to network") {
+		t.Fatalf("opening with another genesis: %v", err)
+	}
+}
+
+func renamed(p *chain.Params, name string) *chain.Params {
+	p.Name = name
+	return p
+}
+
+// TestOpenRefusesUnknownLayout: a database whose info record names another
+// format version, or that has data but no info record, is refused.
+func TestOpenRefusesUnknownLayout(t *testing.T) {
+	params := chaintest.Params(genesisTime)
+	clock := chaintest.NewClock(genesisTime)
+
+	dir := t.TempDir()
+	db, err := leveldb.OpenFile(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Put([]byte("zzz"), []byte("something else"), nil)
+	db.Close()
+	if _, err := chain.Open(chain.Config{Params: params, Path: dir, Clock: clock}); !errors.Is(err, chain.ErrCorruptDatabase) {
+		t.Fatalf("foreign database: %v, want ErrCorruptDatabase", err)
+	}
+
+	dir = t.TempDir()
+	c, err := chain.Open(chain.Config{Params: params, Path: dir, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	db, err = leveldb.OpenFile(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := db.Get([]byte("m"), nil)
+	// DatabaseInfo field 3 (format_version) is the last varint: bump it.
+	info[len(info)-1]++
+	db.Put([]byte("m"), info, nil)
+	db.Close()
+	_, err = chain.Open(chain.Config{Params: params, Path: dir, Clock: clock})
+	if err == nil || !strings.Contains(err.Error(), "format version 2 is not supported") {
+		t.Fatalf("future format: %v", err)
+	}
+}
+
+// TestOpenCorruptDatabase: damaged files or records give an error, never a
+// panic and never a silently fresh chain.
+func TestOpenCorruptDatabase(t *testing.T) {
+	params := chaintest.Params(genesisTime)
+	clock := chaintest.NewClock(genesisTime)
+	build := func(t *testing.T) string {
+		h := newHarnessWithParams(t, params)
+		h.extend("b", 3)
+		h.c.Close()
+		return h.cfg.Path
+	}
+	t.Run("missing CURRENT", func(t *testing.T) {
+		dir := build(t)
+		os.Remove(filepath.Join(dir, "CURRENT"))
+		if _, err := chain.Open(chain.Config{Params: params, Path: dir, Clock: clock}); !errors.Is(err, chain.ErrCorruptDatabase) {
+			t.Fatalf("got %v, want ErrCorruptDatabase", err)
+		}
+	})
+	t.Run("garbage manifest", func(t *testing.T) {
+		dir := build(t)
+		manifests, _ := filepath.Glob(filepath.Join(dir, "MANIFEST-*"))
+		for _, m := range manifests {
+			os.WriteFile(m, []byte("not a manifest at all, just junk bytes"), 0o644)
+		}
+		_, err := chain.Open(chain.Config{Params: params, Path: dir, Clock: clock})
+		if err == nil {
+			t.Fatal("opened a database with a junk manifest")
+		}
+	})
+	for _, key := range []string{"t", "m"} {
+		t.Run("garbage record "+key, func(t *testing.T) {
+			dir := build(t)
+			db, err := leveldb.OpenFile(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.Put([]byte(key), []byte{0xff, 0xff, 0xff}, nil)
+			db.Close()
+			if _, err := chain.Open(chain.Config{Params: params, Path: dir, Clock: clock}); !errors.Is(err, chain.ErrCorruptDatabase) {
+				t.Fatalf("got %v, want ErrCorruptDatabase", err)
+			}
+		})
+	}
+	t.Run("tip names unknown block", func(t *testing.T) {
+		dir := build(t)
+		db, _ := leveldb.OpenFile(dir, nil)
+		db.Put([]byte("t"), []byte{0x0a, 0x20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32}, nil)
+		db.Close()
+		if _, err := chain.Open(chain.Config{Params: params, Path: dir, Clock: clock}); !errors.Is(err, chain.ErrCorruptDatabase) {
+			t.Fatalf("got %v, want ErrCorruptDatabase", err)
+		}
+	})
+}
+
+// TestReindexRebuildsDerivedState: from the stored bodies alone, reindex
+// rebuilds the same best chain and UTXO set, with invalid blocks invalid.
+func TestReindexRebuildsDerivedState(t *testing.T) {
+	h := newHarness(t)
+	h.extend("a", 12)
+	h.g.NextBlock("spend", []*wire.Tx{h.g.SpendTx(outs{h.g.CoinbaseOut("a2")}, 9, 2)})
+	h.accept("spend")
+	h.g.SetTip("a11")
+	h.g.NextBlock("s1", nil)
+	h.g.NextBlock("s2", nil)
+	h.acceptSide("s1")
+	h.acceptSide("s2")
+	h.g.NextBlock("s3-bad", nil, func(b *wire.Block) { b.Transactions[0].Outputs[0].Amount++ })
+	h.reject("s3-bad", chain.ErrBadCoinbaseValue) // stored, then failed to connect
+	before, _ := h.c.UTXOSetInfo()
+	tip := h.c.Tip().Hash
+	h.c.Close()
+
+	c, err := chain.Reindex(h.cfg)
+	if err != nil {
+		t.Fatalf("reindex: %v", err)
+	}
+	h.c = c
+	after, _ := c.UTXOSetInfo()
+	if c.Tip().Hash != tip || after != before {
+		t.Fatalf("after reindex tip %s utxo %+v; before %s %+v", c.Tip().Hash, after, tip, before)
+	}
+	if info, ok := c.BlockInfoByHash(h.g.Block("s2").BlockHash()); !ok || !info.HaveData || info.MainChain {
+		t.Fatalf("side block after reindex: %+v", info)
+	}
+	h.reject("s3-bad", chain.ErrKnownInvalid)
+	h.expectUTXOs("spend")
+}
