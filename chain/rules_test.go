@@ -62,8 +62,8 @@ func TestCalcBlockSubsidy(t *testing.T) {
 		{209_999, 50 * wire.CoinValue},
 		{210_000, 25 * wire.CoinValue},
 		{420_000, 1_250_000_000},
-		{210_000 * 33, 0},  // 50 coins >> 33 rounds to zero
-		{210_000 * 64, 0},  // the shift would wrap without the guard
+		{210_000 * 33, 0}, // 50 coins >> 33 rounds to zero
+		{210_000 * 64, 0}, // the shift would wrap without the guard
 		{1<<64 - 1, 0},
 	} {
 		if got := p.CalcBlockSubsidy(tc.height); got != tc.want {
