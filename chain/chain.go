@@ -29,6 +29,9 @@ type Config struct {
 	// SigWorkers is how many goroutines verify a block's signatures
 	// (default GOMAXPROCS).
 	SigWorkers int
+	// SigCache, if set, holds transactions whose signatures were already
+	// verified (by the mempool); connecting a block skips them.
+	SigCache *SigCache
 }
 
 // Chain is the validated block chain: a block index of every accepted
@@ -45,6 +48,7 @@ type Chain struct {
 	params     *Params
 	clock      Clock
 	sigWorkers int
+	sigCache   *SigCache
 
 	mu           sync.RWMutex
 	store        *store
@@ -95,6 +99,7 @@ func newChain(cfg Config, st *store) *Chain {
 		params:     cfg.Params,
 		clock:      cfg.Clock,
 		sigWorkers: cfg.SigWorkers,
+		sigCache:   cfg.SigCache,
 		store:      st,
 		index:      make(map[wire.Hash]*blockNode),
 		candidates: make(map[*blockNode]struct{}),
@@ -136,11 +141,7 @@ func (c *Chain) load() error {
 	for n := tip; n != nil; n = n.parent {
 		c.bestChain[n.height] = n
 	}
-	for _, n := range c.index {
-		if n.fullData && !n.status.knownInvalid() && !tip.betterThan(n) {
-			c.candidates[n] = struct{}{}
-		}
-	}
+	c.resetCandidates()
 	_, _, err = c.activateBestChain()
 	return err
 }

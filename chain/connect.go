@@ -117,8 +117,9 @@ func (c *Chain) checkConnectBlock(blk *wire.Block, height uint64) (*utxoView, []
 	view := newUtxoView(c.store)
 	var spent []UtxoEntry
 	var fees uint64
+	txids := blk.TxIDs()
 	for i, tx := range blk.Transactions {
-		txid := tx.TxID()
+		txid := txids[i]
 		if i > 0 {
 			txSpent, fee, err := CheckTransactionInputs(tx, height, view, c.params)
 			if err != nil {
@@ -136,8 +137,11 @@ func (c *Chain) checkConnectBlock(blk *wire.Block, height uint64) (*utxoView, []
 	if limit := c.params.CalcBlockSubsidy(height) + fees; coinbaseOut > limit {
 		return nil, nil, ruleError(ErrBadCoinbaseValue, "coinbase pays %d, more than subsidy plus fees %d", coinbaseOut, limit)
 	}
-	if err := VerifySignatures(blk.Transactions, c.sigWorkers); err != nil {
+	if err := verifyBlockSignatures(blk.Transactions, txids, c.sigWorkers, c.sigCache); err != nil {
 		return nil, nil, err
+	}
+	if c.sigCache != nil {
+		c.sigCache.Remove(txids) // connected: they will not be checked again
 	}
 	return view, spent, nil
 }

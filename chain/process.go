@@ -33,9 +33,7 @@ func (c *Chain) ProcessBlock(blk *wire.Block) (ProcessResult, error) {
 	defer c.unlockAndNotify()
 	tipBefore := c.tip()
 	res, err := c.processBlock(blk)
-	if tip := c.tip(); tip != tipBefore {
-		c.queue(Notification{Type: TipChanged, Hash: tip.hash, Height: tip.height})
-	}
+	c.queueTipChange(tipBefore)
 	return res, err
 }
 

@@ -213,15 +213,38 @@ func CheckTransactionInputs(tx *wire.Tx, height uint64, utxos UtxoSource, params
 	return spent, in - out, nil
 }
 
-// VerifySignatures checks the signature of every input of every non-coinbase
-// transaction, spreading the work over workers goroutines (all of them
-// finished on return). On failure it reports the first bad input in block
-// order, so the error does not depend on scheduling.
-func VerifySignatures(txs []*wire.Tx, workers int) error {
+// VerifyTxSignatures checks the signature of every input of a non-coinbase
+// transaction against its sighash.
+func VerifyTxSignatures(tx *wire.Tx) error {
+	if tx.IsCoinbase() {
+		return nil
+	}
+	msg := tx.SigHash()
+	for i := range tx.Inputs {
+		in := &tx.Inputs[i]
+		if !wire.VerifySchnorr(in.PubKey, msg, in.Signature) {
+			return ruleError(ErrBadSignature, "input %d: signature does not verify", i)
+		}
+	}
+	return nil
+}
+
+// verifyBlockSignatures checks the signatures of every transaction of a
+// block that the cache (if any) does not vouch for, spreading the work over
+// workers goroutines (all finished on return). On failure it reports the
+// first bad transaction in block order, so the error does not depend on
+// scheduling.
+func verifyBlockSignatures(txs []*wire.Tx, txids []wire.Hash, workers int, cache *SigCache) error {
+	todo := make([]int, 0, len(txs))
+	for i, tx := range txs {
+		if !tx.IsCoinbase() && (cache == nil || !cache.Contains(txids[i])) {
+			todo = append(todo, i)
+		}
+	}
 	if workers < 1 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	workers = min(workers, len(txs))
+	workers = min(workers, len(todo))
 	firstBad := len(txs) // index of the first failing tx; len(txs) = none
 	var badErr error
 	var mu sync.Mutex
@@ -230,11 +253,12 @@ func VerifySignatures(txs []*wire.Tx, workers int) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < len(txs); i += workers {
-				if err := verifyTx(txs[i]); err != nil {
+			for k := w; k < len(todo); k += workers {
+				i := todo[k]
+				if err := VerifyTxSignatures(txs[i]); err != nil {
 					mu.Lock()
 					if i < firstBad {
-						firstBad, badErr = i, err
+						firstBad, badErr = i, wrapTxError(err, txids[i])
 					}
 					mu.Unlock()
 					return
@@ -244,18 +268,4 @@ func VerifySignatures(txs []*wire.Tx, workers int) error {
 	}
 	wg.Wait()
 	return badErr
-}
-
-func verifyTx(tx *wire.Tx) error {
-	if tx.IsCoinbase() {
-		return nil
-	}
-	msg := tx.SigHash()
-	for i := range tx.Inputs {
-		in := &tx.Inputs[i]
-		if !wire.VerifySchnorr(in.PubKey, msg, in.Signature) {
-			return ruleError(ErrBadSignature, "transaction %s input %d: signature does not verify", tx.TxID(), i)
-		}
-	}
-	return nil
 }

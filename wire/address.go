@@ -19,6 +19,9 @@ var ErrAddressNetwork = errors.New("address belongs to another network")
 // EncodeAddress returns the bech32m address of kh for the network whose
 // human-readable prefix is hrp.
 func EncodeAddress(hrp string, kh KeyHash) (string, error) {
+	if hrp == "" {
+		return "", errors.New("address: empty network prefix")
+	}
 	data, err := bech32.ConvertBits(kh[:], 8, 5, true)
 	if err != nil {
 		return "", fmt.Errorf("address: %w", err)

@@ -125,7 +125,7 @@ func DecodeBlock(b []byte) (*Block, error) {
 	}
 	d := decoder{buf: b}
 	blk := &Block{Header: d.header()}
-	if n := d.count("block transaction", MaxTxPerBlock, MinTxSize); n > 0 {
+	if n := d.count("block transaction", MaxTxPerBlock, txOverhead); n > 0 {
 		blk.Transactions = make([]*Tx, 0, n)
 		for range n {
 			tx := d.tx()

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"fmt"
 
 	"powchain/proto/pb"
@@ -11,7 +12,8 @@ import (
 // length, every list is bounded by the consensus-derived limits, and a
 // required message that is missing is an error. Protobuf decoding itself
 // (proto.Unmarshal) is the caller's business; these functions validate the
-// decoded message.
+// decoded message. The ToProto functions copy every byte field, so the
+// message never aliases the value it came from.
 
 func fixedBytes(dst []byte, src []byte, what string) error {
 	if len(src) != len(dst) {
@@ -23,7 +25,7 @@ func fixedBytes(dst []byte, src []byte, what string) error {
 
 // OutPointToProto converts o.
 func OutPointToProto(o OutPoint) *pb.OutPoint {
-	return &pb.OutPoint{Txid: o.TxID[:], Index: o.Index}
+	return &pb.OutPoint{Txid: bytes.Clone(o.TxID[:]), Index: o.Index}
 }
 
 // OutPointFromProto converts and checks m.
@@ -50,13 +52,13 @@ func TxToProto(tx *Tx) *pb.Tx {
 		in := &tx.Inputs[i]
 		m.Inputs[i] = &pb.TxIn{
 			PrevOut:   OutPointToProto(in.PrevOut),
-			Signature: in.Signature[:],
-			PubKey:    in.PubKey[:],
+			Signature: bytes.Clone(in.Signature[:]),
+			PubKey:    bytes.Clone(in.PubKey[:]),
 		}
 	}
 	for i := range tx.Outputs {
 		out := &tx.Outputs[i]
-		m.Outputs[i] = &pb.TxOut{Amount: out.Amount, KeyHash: out.KeyHash[:]}
+		m.Outputs[i] = &pb.TxOut{Amount: out.Amount, KeyHash: bytes.Clone(out.KeyHash[:])}
 	}
 	return m
 }
@@ -85,9 +87,6 @@ func TxFromProto(m *pb.Tx) (*Tx, error) {
 		tx.Outputs = make([]TxOut, len(m.GetOutputs()))
 	}
 	for i, mo := range m.GetOutputs() {
-		if mo == nil {
-			return nil, fmt.Errorf("output %d missing", i)
-		}
 		tx.Outputs[i].Amount = mo.GetAmount()
 		if err := fixedBytes(tx.Outputs[i].KeyHash[:], mo.GetKeyHash(), "output key hash"); err != nil {
 			return nil, fmt.Errorf("output %d: %w", i, err)
@@ -114,8 +113,8 @@ func txInFromProto(in *TxIn, m *pb.TxIn) error {
 func HeaderToProto(h *BlockHeader) *pb.BlockHeader {
 	return &pb.BlockHeader{
 		Version:    h.Version,
-		PrevBlock:  h.PrevBlock[:],
-		MerkleRoot: h.MerkleRoot[:],
+		PrevBlock:  bytes.Clone(h.PrevBlock[:]),
+		MerkleRoot: bytes.Clone(h.MerkleRoot[:]),
 		Timestamp:  h.Timestamp,
 		Bits:       h.Bits,
 		Nonce:      h.Nonce,

@@ -112,7 +112,8 @@ func (tx *Tx) SigHash() Hash {
 	return TaggedHash(SigHashTag, tx.encode(make([]byte, 0, size), false))
 }
 
-// DecodeTx decodes exactly one canonically encoded transaction.
+// DecodeTx decodes exactly one canonically encoded transaction. Its size
+// is bounded by its input; whether it fits in a block is for consensus.
 func DecodeTx(b []byte) (*Tx, error) {
 	d := decoder{buf: b}
 	tx := d.tx()
