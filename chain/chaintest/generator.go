@@ -36,8 +36,10 @@ type Generator struct {
 	t       TB
 	params  *chain.Params
 	key     *btcec.PrivateKey
+	keyHash wire.KeyHash
 	blocks  map[string]*wire.Block
 	heights map[string]uint64
+	parents map[string]string
 	fees    map[wire.Hash]uint64
 	tipName string
 	nonce   uint64 // extra nonce: keeps every coinbase distinct
@@ -47,14 +49,18 @@ type Generator struct {
 // "genesis".
 func NewGenerator(t TB, params *chain.Params) *Generator {
 	g := &Generator{
-		t: t, params: params, key: Key(0),
+		t: t, params: params, key: Key(0), keyHash: wire.HashPubKey(wire.XOnlyPubKey(Key(0))),
 		blocks:  map[string]*wire.Block{"genesis": params.GenesisBlock},
 		heights: map[string]uint64{"genesis": 0},
+		parents: map[string]string{},
 		fees:    make(map[wire.Hash]uint64),
 		tipName: "genesis",
 	}
 	return g
 }
+
+// KeyHash is the key hash every generated output pays to.
+func (g *Generator) KeyHash() wire.KeyHash { return g.keyHash }
 
 // Params returns the generator's parameters.
 func (g *Generator) Params() *chain.Params { return g.params }
@@ -102,7 +108,7 @@ func (g *Generator) NextBlock(name string, txs []*wire.Tx, mungers ...Munger) *w
 	g.nonce++
 	cb := wire.NewCoinbaseTx(wire.CoinbaseData{Height: height, ExtraNonce: g.nonce}, []wire.TxOut{{
 		Amount:  g.params.CalcBlockSubsidy(height) + fees,
-		KeyHash: wire.HashPubKey(wire.XOnlyPubKey(g.key)),
+		KeyHash: g.keyHash,
 	}})
 	b := &wire.Block{
 		Header: wire.BlockHeader{
@@ -122,7 +128,8 @@ func (g *Generator) NextBlock(name string, txs []*wire.Tx, mungers ...Munger) *w
 		b.Header.MerkleRoot, _ = wire.MerkleRoot(b.TxIDs())
 	}
 	Solve(&b.Header)
-	g.blocks[name], g.heights[name], g.tipName = b, height, name
+	g.blocks[name], g.heights[name], g.parents[name] = b, height, g.tipName
+	g.tipName = name
 	return b
 }
 
@@ -155,7 +162,7 @@ func (g *Generator) SpendTx(outs []SpendableOut, fee uint64, nOut int) *wire.Tx 
 		g.t.Fatalf("chaintest: cannot pay fee %d from %d in %d outputs", fee, total, nOut)
 	}
 	pay := total - fee
-	kh := wire.HashPubKey(wire.XOnlyPubKey(g.key))
+	kh := g.keyHash
 	for i := range nOut {
 		amt := pay / uint64(nOut)
 		if i == 0 {
@@ -206,20 +213,11 @@ func Unsolve(h *wire.BlockHeader) {
 // name, genesis first.
 func (g *Generator) BlocksTo(name string) []*wire.Block {
 	g.t.Helper()
-	byHash := make(map[wire.Hash]*wire.Block, len(g.blocks))
-	for _, b := range g.blocks {
-		byHash[b.BlockHash()] = b
+	blocks := []*wire.Block{g.Block(name)}
+	for n := name; n != "genesis"; {
+		n = g.parents[n]
+		blocks = append(blocks, g.blocks[n])
 	}
-	var rev []*wire.Block
-	for b := g.Block(name); ; b = byHash[b.Header.PrevBlock] {
-		if b == nil {
-			g.t.Fatalf("chaintest: block %q does not lead back to genesis", name)
-		}
-		rev = append(rev, b)
-		if b.BlockHash() == g.params.GenesisHash {
-			break
-		}
-	}
-	slices.Reverse(rev)
-	return rev
+	slices.Reverse(blocks)
+	return blocks
 }

@@ -1,0 +1,38 @@
+// Package chain owns consensus: the network parameters, every validation
+// rule (each with a typed ErrorCode in a RuleError), proof of work and the
+// aserti3-2d difficulty, the block index with cumulative work, fork choice,
+// reorganisation, the orphan-block pool, and the LevelDB database that holds
+// block bodies and the state derived from them (block index, UTXO set, undo
+// records, address index, tip).
+//
+// A block travels ProcessBlock → CheckBlockSanity (context-free rules) →
+// orphan pool if the parent is unknown → acceptBlock (rules against the
+// parent: target, timestamps, coinbase height; then the body is stored) →
+// activateBestChain, which connects the most-work chain of fully stored
+// blocks, checking the UTXO rules and finally the signatures of each block
+// as it connects. Headers can be accepted ahead of their bodies
+// (ProcessHeaders) for headers-first sync.
+//
+// Invariants:
+//   - The UTXO set, undo records, address index and tip always describe one
+//     block: connecting or disconnecting a block is one atomic LevelDB batch,
+//     so a crash at any instant leaves a consistent database.
+//   - The tip is the best valid chain: most cumulative work among chains
+//     whose blocks are all stored and not known to be invalid, and the first
+//     seen on equal work. A block that fails validation is marked invalid
+//     with all its descendants and the chain falls back to the best valid
+//     branch.
+//   - Corrupt or mutated data (a wrong merkle root, CVE-2012-2459 duplicates)
+//     and merely early timestamps are rejected without condemning the block
+//     id, so the genuine block can still be accepted.
+//   - Block bodies are primary data; all else can be rebuilt (Reindex).
+//   - chain never imports the network layer and never reads the wall clock:
+//     time comes from the injected Clock.
+//
+// Concurrency: a Chain is safe for concurrent use. One RWMutex serialises
+// changes (ProcessBlock, ProcessHeaders, InvalidateBlock, ReconsiderBlock)
+// and admits concurrent queries. Notifications are queued under the lock and
+// delivered, in order, after it is released (see Subscribe). Signature checks
+// of a block run on several goroutines that finish before connecting returns;
+// the package starts no other goroutines.
+package chain
