@@ -299,3 +299,50 @@ func (c *Chain) IsOrphan(hash wire.Hash) bool {
 	defer c.mu.RUnlock()
 	return c.orphans.has(hash)
 }
+
+// ChainTip describes the end of one branch of the block index.
+type ChainTip struct {
+	Hash      wire.Hash
+	Height    uint64
+	BranchLen uint64 // blocks since the branch left the best chain (0 for the best chain)
+	// Status: "active" (the best chain), "valid-fork" (fully validated once),
+	// "valid-headers" (all bodies stored, not validated), "headers-only"
+	// (some bodies missing) or "invalid".
+	Status string
+}
+
+// ChainTips returns every leaf of the block index, the best chain first,
+// then by height, highest first.
+func (c *Chain) ChainTips() []ChainTip {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var tips []ChainTip
+	for _, n := range c.index {
+		if len(n.children) > 0 && n != c.tip() {
+			continue
+		}
+		fork := findFork(n, c.tip())
+		tips = append(tips, ChainTip{Hash: n.hash, Height: n.height, BranchLen: n.height - fork.height, Status: c.tipStatus(n)})
+	}
+	sort.Slice(tips, func(i, j int) bool {
+		if (tips[i].Status == "active") != (tips[j].Status == "active") {
+			return tips[i].Status == "active"
+		}
+		return tips[i].Height > tips[j].Height
+	})
+	return tips
+}
+
+func (c *Chain) tipStatus(n *blockNode) string {
+	switch {
+	case c.onBestChain(n):
+		return "active"
+	case n.status.knownInvalid():
+		return "invalid"
+	case n.status&statusValid != 0:
+		return "valid-fork"
+	case n.fullData:
+		return "valid-headers"
+	}
+	return "headers-only"
+}

@@ -1,8 +1,10 @@
 package chain_test
 
 import (
+	"fmt"
 	"testing"
 
+	"powchain/chain"
 	"powchain/wire"
 )
 
@@ -48,5 +50,56 @@ func TestInvalidateAndReconsider(t *testing.T) {
 	}
 	if err := h.c.ReconsiderBlock(wire.Hash{1}); err == nil {
 		t.Fatal("reconsidered an unknown block")
+	}
+}
+
+// TestChainTips: every branch end is listed with its status.
+func TestChainTips(t *testing.T) {
+	h := newHarness(t)
+	h.extend("a", 4)
+	h.g.SetTip("a2")
+	h.g.NextBlock("fork3", nil)
+	h.acceptSide("fork3") // stored, never connected
+	h.g.SetTip("a1")
+	h.g.NextBlock("bad2", nil, func(b *wire.Block) { b.Transactions[0].Outputs[0].Amount++ })
+	h.g.NextBlock("bad3", nil)
+	h.g.NextBlock("bad4", nil)
+	h.g.NextBlock("bad5", nil)
+	for _, n := range []string{"bad2", "bad3", "bad4"} {
+		h.acceptSide(n)
+	}
+	h.reject("bad5", chain.ErrInvalidAncestor)
+	h.g.SetTip("a3")
+	hdr := h.g.NextBlock("header-only", nil).Header
+	if err := h.c.ProcessHeaders([]wire.BlockHeader{hdr}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.c.InvalidateBlock(h.g.Block("a4").BlockHash()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.c.ReconsiderBlock(h.g.Block("a4").BlockHash()); err != nil {
+		t.Fatal(err)
+	}
+	h.g.SetTip("a2")
+	h.g.NextBlock("fork3b", nil)
+	h.g.NextBlock("fork4b", nil)
+	h.g.NextBlock("fork5b", nil)
+	h.acceptSide("fork3b")
+	h.acceptSide("fork4b")
+	h.accept("fork5b") // a2..a4 become a validated fork
+	got := map[string]string{}
+	for _, tip := range h.c.ChainTips() {
+		for _, n := range []string{"fork5b", "a4", "fork3", "bad5", "header-only"} {
+			if h.g.Block(n).BlockHash() == tip.Hash {
+				got[n] = fmt.Sprintf("%s/%d", tip.Status, tip.BranchLen)
+			}
+		}
+	}
+	want := map[string]string{
+		"fork5b": "active/0", "a4": "valid-fork/2", "fork3": "valid-headers/1",
+		"bad5": "invalid/4", "header-only": "headers-only/2",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("chain tips %v, want %v", got, want)
 	}
 }

@@ -1,0 +1,59 @@
+package chain_test
+
+import (
+	"testing"
+
+	"powchain/wire"
+)
+
+// TestLocatorsAndHeaders: a locator starts at the tip, thins out
+// exponentially and ends at genesis; LocateHeaders answers from the fork
+// point; MissingBlocks lists the bodies headers-first sync still needs.
+func TestLocatorsAndHeaders(t *testing.T) {
+	h := newHarness(t)
+	h.extend("a", 40)
+	loc := h.c.TipLocator()
+	if loc[0] != h.c.Tip().Hash || loc[len(loc)-1] != h.c.Params().GenesisHash {
+		t.Fatalf("locator does not run from tip to genesis: %d entries", len(loc))
+	}
+	if len(loc) > 20 {
+		t.Fatalf("locator of a 40-block chain has %d entries", len(loc))
+	}
+
+	// A peer on a fork of a30 asks for headers: it gets a31..a40.
+	h.g.SetTip("a30")
+	h.g.NextBlock("f31", nil)
+	h.acceptSide("f31")
+	peerLoc := []wire.Hash{h.g.Block("f31").BlockHash(), h.g.Block("a30").BlockHash(), h.c.Params().GenesisHash}
+	got := h.c.LocateHeaders(peerLoc, wire.Hash{}, 2000)
+	if len(got) != 10 || got[0].BlockHash() != h.g.Block("a31").BlockHash() {
+		t.Fatalf("LocateHeaders gave %d headers starting at height-30 successor? first %s", len(got), got[0].BlockHash())
+	}
+	if got := h.c.LocateHeaders(peerLoc, h.g.Block("a33").BlockHash(), 2000); len(got) != 3 {
+		t.Fatalf("stop hash ignored: %d headers", len(got))
+	}
+	if got := h.c.LocateHeaders(nil, wire.Hash{}, 5); len(got) != 5 || got[0].BlockHash() != h.g.Block("a1").BlockHash() {
+		t.Fatalf("empty locator: %d headers", len(got))
+	}
+
+	// Headers ahead of the bodies: MissingBlocks lists them lowest first.
+	h.g.SetTip("a40")
+	var hdrs []wire.BlockHeader
+	for i := 41; i <= 45; i++ {
+		hdrs = append(hdrs, h.g.NextBlock("a"+itoa(i), nil).Header)
+	}
+	if err := h.c.ProcessHeaders(hdrs); err != nil {
+		t.Fatal(err)
+	}
+	skip := h.g.Block("a41").BlockHash()
+	missing := h.c.MissingBlocks(3, func(x wire.Hash) bool { return x == skip })
+	if len(missing) != 3 || missing[0] != h.g.Block("a42").BlockHash() || missing[2] != h.g.Block("a44").BlockHash() {
+		t.Fatalf("missing blocks %v", missing)
+	}
+	if h.c.HaveBlock(h.g.Block("a42").BlockHash()) || !h.c.HaveBlock(h.g.Block("a40").BlockHash()) {
+		t.Fatal("HaveBlock wrong")
+	}
+	if loc := h.c.BestHeaderLocator(); loc[0] != h.g.Block("a45").BlockHash() {
+		t.Fatal("best header locator does not start at the best header")
+	}
+}

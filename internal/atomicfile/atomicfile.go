@@ -1,0 +1,52 @@
+// Package atomicfile writes files so that a crash at any instant leaves
+// either the old content or the new, never a mix: the data goes to a
+// temporary file in the same directory, is synced, and is renamed over the
+// target; the directory is then synced so the rename itself is durable.
+//
+// It has no state and starts no goroutines.
+package atomicfile
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// WriteFile atomically replaces path with data, with permissions perm.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if err := writeAndSync(tmp, data, perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+func writeAndSync(f *os.File, data []byte, perm os.FileMode) error {
+	if err := f.Chmod(perm); err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
