@@ -1,0 +1,54 @@
+// Package wallet is powchain's key store and payment client: it keeps an
+// encrypted wallet file, derives keys and addresses, and reaches a node only
+// through its JSON-RPC interface (the Node interface, satisfied by
+// *rpc.Client) to learn balances and history and to submit transactions.
+// cmd/powchain's `wallet` commands are thin glue over Create, Restore, Open,
+// NewAddress, Balance, Send and History.
+//
+// # Keys
+//
+// A BIP39 mnemonic (24 words, 256 bits from crypto/rand) with an empty BIP39
+// passphrase gives the seed; BIP32 (btcutil/hdkeychain) derives
+// m/86'/coin'/0'/branch/index, branch 0 for receive addresses and 1 for
+// change. Each key is a BIP340 x-only key; its address is the bech32m
+// encoding of wire.HashPubKey under the network's prefix. The coin type and
+// prefix come from Options (CoinTypeMain and "pc" on main, CoinTypeTest and
+// "pcrt" on local). The derivation is pinned by test vectors.
+//
+// # What the file holds
+//
+// The mnemonic, network name, coin type, the next receive and change
+// indexes and the recorded sends, as JSON encrypted with
+// XChaCha20-Poly1305 under a key derived from the passphrase by argon2id;
+// the byte layout is documented in file.go. The wallet keeps no list of
+// unspent outputs: the node is the source of truth, asked afresh by every
+// Balance, History and Send (see Balance for the address scan and its gap).
+//
+// # Invariants
+//
+//   - Nothing useful is in clear: without the passphrase a file reveals its
+//     KDF parameters and roughly its size, not the mnemonic, the network,
+//     any key or address.
+//   - The file is never half-written: every write goes through
+//     internal/atomicfile (temporary file, fsync, rename, directory fsync),
+//     and Create/Restore additionally never replace an existing file.
+//   - A receive address is handed out once: NewAddress persists the index
+//     before returning the address.
+//   - Send with broadcast=false changes nothing on disk; with broadcast it
+//     writes only after the node accepted the transaction.
+//   - Failures are distinct errors: ErrWrongPassphrase, ErrCorrupt,
+//     ErrNotFound, ErrExists, ErrWrongNetwork, ErrInvalidMnemonic,
+//     ErrInvalidAddress (and wire.ErrAddressNetwork), ErrInvalidAmount,
+//     ErrInsufficientFunds; node errors (rpc.ErrUnreachable, *rpc.Error)
+//     are wrapped.
+//
+// # Concurrency
+//
+// A Wallet is not safe for concurrent use. A wallet file is meant to be
+// used by one process at a time; there is no lock, but a Wallet re-reads the
+// file before each write and fails with ErrModified, writing nothing, if
+// another process changed it in the meantime (so no update is silently
+// lost; Send checks before broadcasting). The package starts no goroutines.
+// Time is read only from Options.Now (default time.Now: the wallet is a
+// client tool, not part of consensus).
+package wallet

@@ -1,0 +1,339 @@
+package wallet
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCreateOpenRoundTrip(t *testing.T) {
+	path := walletPath(t)
+	w, mnemonic, err := Create(path, testPass, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(strings.Fields(mnemonic)); n != MnemonicWords {
+		t.Fatalf("mnemonic has %d words", n)
+	}
+	if err := ValidateMnemonic(mnemonic); err != nil {
+		t.Fatal(err)
+	}
+	a0, err := w.NewAddress()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a1, err := w.NewAddress()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a0 == a1 || !strings.HasPrefix(a0, "pcrt1q") {
+		t.Fatalf("addresses %q %q", a0, a1)
+	}
+
+	w2, err := Open(path, testPass, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w2.st.Mnemonic != mnemonic || w2.Network() != "local" || w2.Path() != path {
+		t.Fatalf("reopened state differs: %+v", w2.st)
+	}
+	if got, _ := w2.Addresses(); len(got) != 2 || got[0] != a0 || got[1] != a1 {
+		t.Fatalf("Addresses() = %v, want [%s %s]", got, a0, a1)
+	}
+	a2, err := w2.NewAddress()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a2 != addr(t, w, BranchReceive, 2) {
+		t.Fatalf("third address %s is not index 2", a2)
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("file mode: %v %v", info.Mode(), err)
+	}
+}
+
+func TestOpenIgnoresOptionKDF(t *testing.T) {
+	path := walletPath(t)
+	if _, _, err := Create(path, testPass, localOpts()); err != nil {
+		t.Fatal(err)
+	}
+	opt := localOpts()
+	opt.KDF = &KDFParams{Time: 3, MemoryKiB: 1024, Threads: 2}
+	if _, err := Open(path, testPass, opt); err != nil {
+		t.Fatalf("open with other KDF options: %v", err)
+	}
+}
+
+func TestDefaultKDFStoredInHeader(t *testing.T) {
+	path := walletPath(t)
+	opt := localOpts()
+	opt.KDF = nil
+	if _, err := Restore(path, testPass, testMnemonic, opt); err != nil {
+		t.Fatal(err)
+	}
+	h, err := parseHeader(readFile(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.kdf != DefaultKDF() {
+		t.Fatalf("header KDF %+v, want %+v", h.kdf, DefaultKDF())
+	}
+}
+
+func TestWrongPassphrase(t *testing.T) {
+	path := walletPath(t)
+	if _, _, err := Create(path, testPass, localOpts()); err != nil {
+		t.Fatal(err)
+	}
+	for _, pass := range []string{"", "wrong", testPass + " "} {
+		_, err := Open(path, pass, localOpts())
+		if !errors.Is(err, ErrWrongPassphrase) || errors.Is(err, ErrCorrupt) {
+			t.Errorf("passphrase %q: got %v, want ErrWrongPassphrase", pass, err)
+		}
+	}
+}
+
+func TestEmptyPassphraseRefused(t *testing.T) {
+	path := walletPath(t)
+	if _, _, err := Create(path, "", localOpts()); !errors.Is(err, ErrEmptyPassphrase) {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatal("a file was written")
+	}
+}
+
+func TestCorruptFile(t *testing.T) {
+	path := walletPath(t)
+	if _, err := Restore(path, testPass, testMnemonic, localOpts()); err != nil {
+		t.Fatal(err)
+	}
+	good := readFile(t, path)
+
+	flip := func(i int) []byte {
+		b := bytes.Clone(good)
+		b[i] ^= 0x40
+		return b
+	}
+	cases := map[string][]byte{
+		"empty":             {},
+		"magic only":        []byte(fileMagic),
+		"truncated header":  good[:headerSize-1],
+		"header only":       good[:headerSize],
+		"truncated by one":  good[:len(good)-1],
+		"extended":          append(bytes.Clone(good), 0),
+		"garbage":           bytes.Repeat([]byte{0x5a}, len(good)),
+		"text file":         []byte("mnemonic: abandon abandon\n"),
+		"flipped magic":     flip(0),
+		"flipped kdf param": flip(13),
+		"flipped salt":      flip(25),
+		"flipped checksum":  flip(headerSize - 1),
+		"flipped body":      flip(headerSize + 10),
+		"flipped tag":       flip(len(good) - 1),
+	}
+	for name, data := range cases {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Open(path, testPass, localOpts())
+		if !errors.Is(err, ErrCorrupt) || errors.Is(err, ErrWrongPassphrase) {
+			t.Errorf("%s: got %v, want ErrCorrupt", name, err)
+		}
+	}
+
+	// A consistent header of a newer format is not "corrupt".
+	b := bytes.Clone(good)
+	binary.LittleEndian.PutUint16(b[8:], formatVersion+1)
+	sum := sha256.Sum256(b[:headerSize-checksumSize])
+	copy(b[headerSize-checksumSize:], sum[:checksumSize])
+	os.WriteFile(path, b, 0o600)
+	if _, err := Open(path, testPass, localOpts()); !errors.Is(err, ErrUnsupportedVersion) {
+		t.Errorf("newer version: got %v", err)
+	}
+
+	os.WriteFile(path, good, 0o600)
+	if _, err := Open(path, testPass, localOpts()); err != nil {
+		t.Fatalf("restored original: %v", err)
+	}
+}
+
+func TestOpenMissing(t *testing.T) {
+	_, err := Open(walletPath(t), testPass, localOpts())
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestOtherNetwork(t *testing.T) {
+	path := walletPath(t)
+	if _, err := Restore(path, testPass, testMnemonic, localOpts()); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(path, testPass, mainOpts())
+	if !errors.Is(err, ErrWrongNetwork) || !strings.Contains(err.Error(), `"local"`) {
+		t.Fatalf("got %v", err)
+	}
+	opt := localOpts()
+	opt.CoinType = 7
+	if _, err := Open(path, testPass, opt); !errors.Is(err, ErrWrongNetwork) {
+		t.Fatalf("other coin type: got %v", err)
+	}
+}
+
+func TestNothingReadable(t *testing.T) {
+	path := walletPath(t)
+	w, mnemonic, err := Create(path, testPass, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := newNode()
+	for range 3 {
+		a, err := w.NewAddress()
+		if err != nil {
+			t.Fatal(err)
+		}
+		node.fund(a, 5*1e8, "")
+	}
+	dest := addr(t, restored(t), BranchReceive, 0)
+	if _, _, err := w.Send(t.Context(), node, dest, 1e8, 1, true); err != nil {
+		t.Fatal(err)
+	}
+	data := readFile(t, path)
+
+	secrets := []string{mnemonic, "local", "pcrt", "mnemonic", "next_receive", dest}
+	for _, word := range strings.Fields(mnemonic) {
+		if len(word) >= 4 { // shorter strings occur in random bytes too often
+			secrets = append(secrets, word)
+		}
+	}
+	for b := uint32(0); b <= BranchChange; b++ {
+		for i := uint32(0); i < 5; i++ {
+			a := addr(t, w, b, i)
+			secrets = append(secrets, a, a[5:], strings.ToUpper(a))
+			k, _ := w.keys.key(keyPath{b, i})
+			secrets = append(secrets, string(k.keyHash[:]), string(k.pub[:]))
+		}
+	}
+	for _, s := range secrets {
+		if bytes.Contains(data, []byte(s)) {
+			t.Errorf("file contains %q", s)
+		}
+	}
+	if len(data)%payloadBlock != (headerSize+16)%payloadBlock {
+		t.Errorf("payload not padded: %d bytes", len(data))
+	}
+}
+
+func TestAtomicWritesLeaveNoTempFiles(t *testing.T) {
+	path := walletPath(t)
+	w, _, err := Create(path, testPass, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := newNode()
+	a, _ := w.NewAddress()
+	node.fund(a, 3e8, "")
+	if _, _, err := w.Send(t.Context(), node, a, 1e8, 1, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Balance(t.Context(), node); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Create(path, testPass, localOpts()); !errors.Is(err, ErrExists) {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != filepath.Base(path) {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("directory holds %v", names)
+	}
+}
+
+func TestCreateRefusesToOverwrite(t *testing.T) {
+	path := walletPath(t)
+	if _, _, err := Create(path, testPass, localOpts()); err != nil {
+		t.Fatal(err)
+	}
+	before := readFile(t, path)
+	if _, _, err := Create(path, "other", localOpts()); !errors.Is(err, ErrExists) {
+		t.Fatalf("Create: got %v", err)
+	}
+	if _, err := Restore(path, "other", testMnemonic, localOpts()); !errors.Is(err, ErrExists) {
+		t.Fatalf("Restore: got %v", err)
+	}
+	// Even when the existence check passes (the file appears between the
+	// check and the write), writeNew refuses to replace it.
+	if err := writeNew(path, []byte("x")); !errors.Is(err, ErrExists) {
+		t.Fatalf("writeNew: got %v", err)
+	}
+	if !bytes.Equal(before, readFile(t, path)) {
+		t.Fatal("file changed")
+	}
+}
+
+func TestConcurrentModificationDetected(t *testing.T) {
+	path := walletPath(t)
+	if _, err := Restore(path, testPass, testMnemonic, localOpts()); err != nil {
+		t.Fatal(err)
+	}
+	w1, err := Open(path, testPass, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2, err := Open(path, testPass, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a1, err := w1.NewAddress()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w2.NewAddress(); !errors.Is(err, ErrModified) {
+		t.Fatalf("stale wallet wrote: %v", err)
+	}
+	w3, err := Open(path, testPass, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := w3.Addresses(); len(got) != 1 || got[0] != a1 {
+		t.Fatalf("addresses after conflict: %v", got)
+	}
+}
+
+func TestBadKDFOptions(t *testing.T) {
+	for _, k := range []KDFParams{{0, 64, 1}, {1, 64, 0}, {1, 4, 1}, {1, maxKDFMemoryKiB + 1, 1}, {maxKDFTime + 1, 64, 1}} {
+		opt := localOpts()
+		opt.KDF = &k
+		if _, _, err := Create(walletPath(t), testPass, opt); err == nil {
+			t.Errorf("KDF %+v accepted", k)
+		}
+	}
+	for _, opt := range []Options{{AddressPrefix: "pcrt"}, {Network: "local"}, {Network: "local", AddressPrefix: "pcrt", CoinType: 1 << 31}} {
+		if _, _, err := Create(walletPath(t), testPass, opt); err == nil {
+			t.Errorf("options %+v accepted", opt)
+		}
+	}
+}
+
+func TestFilePath(t *testing.T) {
+	p, err := FilePath("/data/local", DefaultName)
+	if err != nil || p != filepath.Join("/data/local", "wallets", "default.wallet") {
+		t.Fatalf("FilePath = %q, %v", p, err)
+	}
+	for _, bad := range []string{"", ".", "..", "../x", "a/b", ".hidden", "a b", strings.Repeat("a", 65)} {
+		if _, err := FilePath("/d", bad); err == nil {
+			t.Errorf("name %q accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,265 @@
+package wallet
+
+import (
+	"cmp"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+
+	"powchain/rpc"
+	"powchain/wire"
+)
+
+const (
+	// DustThreshold is the smallest change output Send creates, in base
+	// units: change*1000 >= 3*1000*(TxInSize+TxOutSize), i.e. three times
+	// what creating the output and spending it later costs at 1 base unit
+	// per byte (480). Smaller change is left to the fee. Send also refuses
+	// to pay an amount below it.
+	DustThreshold = 3 * (wire.TxInSize + wire.TxOutSize)
+
+	// DefaultFeeRate is a fee rate (base units per byte) for callers that
+	// have no better one.
+	DefaultFeeRate = 1
+
+	// MaxFeeRate bounds the fee rate so that no fee of any transaction that
+	// fits in a block exceeds the money supply (about 21 coins per byte).
+	MaxFeeRate = wire.MaxMoney / wire.MaxTxSize
+
+	txOverhead = wire.MinTxSize - wire.TxInSize - wire.TxOutSize // 12
+	// maxInputs keeps a two-output transaction within wire.MaxTxSize.
+	maxInputs = (wire.MaxTxSize - txOverhead - 2*wire.TxOutSize) / wire.TxInSize
+)
+
+// Errors of Send (besides node errors, which are wrapped).
+var (
+	// ErrInsufficientFunds: the spendable outputs do not cover amount + fee.
+	// The error is an *InsufficientFundsError.
+	ErrInsufficientFunds = errors.New("insufficient funds")
+	// ErrInvalidAddress: the destination is not a well-formed address.
+	// (An address of another network wraps wire.ErrAddressNetwork instead.)
+	ErrInvalidAddress = errors.New("invalid destination address")
+	// ErrInvalidAmount: zero, below DustThreshold, or above the money supply.
+	ErrInvalidAmount = errors.New("invalid amount")
+	// ErrInvalidFeeRate: above MaxFeeRate.
+	ErrInvalidFeeRate = errors.New("invalid fee rate")
+)
+
+// InsufficientFundsError says how much a send needed and how much the
+// wallet could spend, in base units. errors.Is(err, ErrInsufficientFunds).
+type InsufficientFundsError struct {
+	Need     uint64 // amount + fee of a transaction spending every usable output
+	Have     uint64 // usable outputs: confirmed mature and unconfirmed
+	Immature uint64 // coinbase outputs not yet spendable
+}
+
+func (e *InsufficientFundsError) Error() string {
+	s := fmt.Sprintf("insufficient funds: need %s coins (amount + fee), have %s spendable",
+		rpc.FormatCoins(e.Need), rpc.FormatCoins(e.Have))
+	if e.Immature > 0 {
+		s += fmt.Sprintf(" (and %s immature)", rpc.FormatCoins(e.Immature))
+	}
+	return s
+}
+
+// Is makes errors.Is(err, ErrInsufficientFunds) true.
+func (e *InsufficientFundsError) Is(target error) bool { return target == ErrInsufficientFunds }
+
+// Send pays amount base units to the address to, at feeRate base units per
+// byte of the encoded transaction, and returns its txid and hex.
+//
+//   - The destination must be an address of the wallet's network.
+//   - Coins come from a fresh scan (as in Balance): confirmed mature outputs
+//     first, unconfirmed ones only if the confirmed ones do not suffice
+//     (see selectCoins).
+//   - fee = feeRate * size, size = 12 + 132*inputs + 28*outputs.
+//   - Output 0 pays to; output 1, present when the change is at least
+//     DustThreshold, pays the change to a new change address. Smaller
+//     change goes to the fee.
+//
+// With broadcast, the transaction goes to node.SendRawTransaction, and then
+// the wallet file records the send and the advanced indexes. If that write
+// fails after a successful broadcast, Send returns the txid and hex with
+// the error (the next scan finds the change address anyway). Without
+// broadcast, nothing is written: the signed transaction is only returned.
+func (w *Wallet) Send(ctx context.Context, node Node, to string, amount uint64, feeRate uint64, broadcast bool) (txid string, txHex string, err error) {
+	switch {
+	case amount == 0:
+		return "", "", fmt.Errorf("%w: must be positive", ErrInvalidAmount)
+	case amount > wire.MaxMoney:
+		return "", "", fmt.Errorf("%w: %s coins exceeds the money supply", ErrInvalidAmount, rpc.FormatCoins(amount))
+	case amount < DustThreshold:
+		return "", "", fmt.Errorf("%w: %d base units is below the dust threshold of %d", ErrInvalidAmount, amount, DustThreshold)
+	case feeRate > MaxFeeRate:
+		return "", "", fmt.Errorf("%w: %d base units per byte is above the maximum %d", ErrInvalidFeeRate, feeRate, MaxFeeRate)
+	}
+	dest, err := wire.DecodeAddress(w.opt.AddressPrefix, to)
+	if errors.Is(err, wire.ErrAddressNetwork) {
+		return "", "", fmt.Errorf("destination %q is not a %s address: %w", to, w.st.Network, err)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("%w: %w", ErrInvalidAddress, err)
+	}
+
+	utxos, next, err := w.scan(ctx, node)
+	if err != nil {
+		return "", "", err
+	}
+	tip, err := node.GetBlockCount(ctx)
+	if err != nil {
+		return "", "", fmt.Errorf("getblockcount: %w", err)
+	}
+	sel, err := selectCoins(utxos, amount, feeRate)
+	if err != nil {
+		return "", "", err
+	}
+
+	tx := &wire.Tx{Version: 1, Outputs: []wire.TxOut{{Amount: amount, KeyHash: dest}}}
+	changePath := keyPath{BranchChange, next[BranchChange]}
+	if sel.change > 0 {
+		ck, err := w.keys.key(changePath)
+		if err != nil {
+			return "", "", err
+		}
+		tx.Outputs = append(tx.Outputs, wire.TxOut{Amount: sel.change, KeyHash: ck.keyHash})
+	}
+	keys := make([]*btcec.PrivateKey, len(sel.inputs))
+	for i, u := range sel.inputs {
+		tx.Inputs = append(tx.Inputs, wire.TxIn{PrevOut: u.outPoint})
+		keys[i] = u.key.priv
+	}
+	if err := wire.SignInputs(tx, keys); err != nil {
+		return "", "", err
+	}
+	txid, txHex = tx.TxID().String(), hex.EncodeToString(tx.Bytes())
+	if !broadcast {
+		return txid, txHex, nil
+	}
+
+	// Refuse before broadcasting if the file cannot be updated afterwards.
+	if err := w.checkUnchanged(); err != nil {
+		return "", "", err
+	}
+	if _, err := node.SendRawTransaction(ctx, txHex); err != nil {
+		return "", "", fmt.Errorf("sendrawtransaction: %w", err)
+	}
+	st := w.st
+	st.NextReceive, st.NextChange = next[BranchReceive], next[BranchChange]
+	if sel.change > 0 {
+		st.NextChange = changePath.index + 1
+	}
+	st.Sends = append(slices.Clip(st.Sends), SendRecord{
+		TxID: txid, To: to, Amount: amount, Fee: sel.fee,
+		Time: w.opt.Now().Unix(), TipHeight: tip,
+	})
+	if err := w.save(st); err != nil {
+		return txid, txHex, fmt.Errorf("transaction %s was broadcast, but the wallet file was not updated: %w", txid, err)
+	}
+	return txid, txHex, nil
+}
+
+// selection is the outcome of coin selection.
+type selection struct {
+	inputs []*utxo
+	change uint64 // 0: no change output
+	fee    uint64 // sum(inputs) - amount - change
+}
+
+func txSize(nIn, nOut int) uint64 {
+	return uint64(txOverhead + nIn*wire.TxInSize + nOut*wire.TxOutSize)
+}
+
+// selectCoins picks the inputs of a send (feeRate <= MaxFeeRate, so no
+// product overflows).
+//
+// Candidates are spendable outputs worth more than the fee of spending
+// them (amount > feeRate*TxInSize), in two tiers: confirmed mature, then
+// unconfirmed (which depend on a mempool transaction confirming). Within
+// the confirmed tier:
+//  1. the smallest single output that covers amount + fee, if any: one
+//     input is the cheapest transaction, and larger outputs stay whole for
+//     larger payments;
+//  2. otherwise outputs largest first until they cover amount + fee, which
+//     minimises the number of inputs and so the fee.
+//
+// Only if all confirmed outputs do not suffice are unconfirmed outputs added,
+// largest first. "Covers" means inputs >= amount + fee(n, 2) + DustThreshold
+// (with change) or inputs >= amount + fee(n, 1) (without change; the
+// excess, under DustThreshold + 28*feeRate, goes to the fee).
+func selectCoins(utxos []*utxo, amount, feeRate uint64) (selection, error) {
+	var confirmed, unconfirmed []*utxo
+	var have, immature uint64
+	for _, u := range utxos {
+		a := uint64(u.Amount)
+		switch {
+		case !u.spendable():
+			immature += a
+		case a <= feeRate*wire.TxInSize:
+			// uneconomical: spending it costs more than it brings
+		case u.Mempool:
+			unconfirmed = append(unconfirmed, u)
+			have += a
+		default:
+			confirmed = append(confirmed, u)
+			have += a
+		}
+	}
+	largestFirst := func(a, b *utxo) int {
+		if c := cmp.Compare(b.Amount, a.Amount); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.TxID, b.TxID); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.OutputIndex, b.OutputIndex)
+	}
+	slices.SortFunc(confirmed, largestFirst)
+	slices.SortFunc(unconfirmed, largestFirst)
+
+	finish := func(inputs []*utxo, sum uint64) (selection, bool) {
+		n := len(inputs)
+		if f := feeRate * txSize(n, 2); sum >= amount+f+DustThreshold {
+			return selection{inputs: inputs, change: sum - amount - f, fee: f}, true
+		}
+		if f := feeRate * txSize(n, 1); sum >= amount+f {
+			return selection{inputs: inputs, fee: sum - amount}, true
+		}
+		return selection{}, false
+	}
+	accumulate := func(cands []*utxo) (selection, bool) {
+		var sum uint64
+		for i, u := range cands[:min(len(cands), maxInputs)] {
+			sum += uint64(u.Amount)
+			if s, ok := finish(cands[:i+1], sum); ok {
+				return s, true
+			}
+		}
+		return selection{}, false
+	}
+
+	for i := len(confirmed) - 1; i >= 0; i-- { // smallest first
+		if s, ok := finish(confirmed[i:i+1], uint64(confirmed[i].Amount)); ok {
+			return s, nil
+		}
+	}
+	if s, ok := accumulate(confirmed); ok {
+		return s, nil
+	}
+	all := append(slices.Clip(confirmed), unconfirmed...)
+	if s, ok := accumulate(all); ok {
+		return s, nil
+	}
+	if len(all) > maxInputs && have >= amount {
+		return selection{}, fmt.Errorf("%w: the payment would need more than %d inputs; send a smaller amount first to consolidate",
+			ErrInsufficientFunds, maxInputs)
+	}
+	return selection{}, &InsufficientFundsError{
+		Need:     amount + feeRate*txSize(min(max(len(all), 1), maxInputs), 1),
+		Have:     have,
+		Immature: immature,
+	}
+}

@@ -1,0 +1,477 @@
+package wallet
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"powchain/rpc"
+	"powchain/wire"
+)
+
+// other is a destination outside the wallet.
+func other(t *testing.T) (string, wire.KeyHash) {
+	t.Helper()
+	kh := wire.KeyHash{1, 2, 3}
+	a, err := wire.EncodeAddress("pcrt", kh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, kh
+}
+
+func fee(rate uint64, nIn, nOut int) uint64 { return rate * uint64(12+132*nIn+28*nOut) }
+
+func TestBalanceCategories(t *testing.T) {
+	w := restored(t)
+	node := newNode()
+	r0, r1, c0 := addr(t, w, BranchReceive, 0), addr(t, w, BranchReceive, 1), addr(t, w, BranchChange, 0)
+	node.fund(r0, 100, "")
+	node.fund(r0, 200, "coinbase") // mature
+	node.fund(r1, 400, "immature")
+	node.fund(c0, 800, "mempool")
+	node.fund(r1, 1600, "mempool")
+	other, _ := other(t)
+	node.fund(other, 1<<40, "") // not the wallet's
+	b, err := w.Balance(t.Context(), node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Balance{Confirmed: 300, Unconfirmed: 2400, Immature: 400}); b != want {
+		t.Fatalf("balance %+v, want %+v", b, want)
+	}
+	if b.Spendable() != 2700 {
+		t.Fatal(b.Spendable())
+	}
+	// Every request asks for the mempool view.
+	if len(node.requests) == 0 {
+		t.Fatal("no request")
+	}
+}
+
+func TestBalanceNodeErrorPassesThrough(t *testing.T) {
+	w := restored(t)
+	node := newNode()
+	node.err = fmt.Errorf("%w at http://127.0.0.1:1/: connection refused", rpc.ErrUnreachable)
+	if _, err := w.Balance(t.Context(), node); !errors.Is(err, rpc.ErrUnreachable) {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := w.History(t.Context(), node); !errors.Is(err, rpc.ErrUnreachable) {
+		t.Fatalf("got %v", err)
+	}
+	rpcErr := &rpc.Error{Code: -8, Message: "too many addresses"}
+	node.err = rpcErr
+	var got *rpc.Error
+	if _, err := w.Balance(t.Context(), node); !errors.As(err, &got) || got != rpcErr {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestSendExactFeeAndChange(t *testing.T) {
+	path := walletPath(t)
+	w, err := Restore(path, testPass, testMnemonic, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := newNode()
+	a, _ := w.NewAddress()
+	in := node.fund(a, 10e8, "")
+	to, toKH := other(t)
+
+	const rate = 3
+	txid, txHex, err := w.Send(t.Context(), node, to, 1e8, rate, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := decodeTx(t, txHex)
+	if tx.TxID().String() != txid || len(node.sent) != 1 || node.sent[0] != txHex {
+		t.Fatal("txid, hex and broadcast disagree")
+	}
+	if len(tx.Inputs) != 1 || tx.Inputs[0].PrevOut.TxID.String() != in.TxID || len(tx.Outputs) != 2 {
+		t.Fatalf("shape %d in %d out", len(tx.Inputs), len(tx.Outputs))
+	}
+	if tx.SerializeSize() != 200 || fee(rate, 1, 2) != 600 {
+		t.Fatalf("size %d", tx.SerializeSize())
+	}
+	changeKH := w.keys.cache[keyPath{BranchChange, 0}].keyHash
+	if tx.Outputs[0] != (wire.TxOut{Amount: 1e8, KeyHash: toKH}) {
+		t.Errorf("payment output %+v", tx.Outputs[0])
+	}
+	if tx.Outputs[1] != (wire.TxOut{Amount: 10e8 - 1e8 - 600, KeyHash: changeKH}) {
+		t.Errorf("change output %+v", tx.Outputs[1])
+	}
+	if total := checkSigned(t, tx, node, "pcrt"); total-1e8-tx.Outputs[1].Amount != 600 {
+		t.Errorf("fee %d", total-1e8-tx.Outputs[1].Amount)
+	}
+
+	// Recorded and persisted: the send, and the used change index.
+	w2, err := Open(path, testPass, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := SendRecord{TxID: txid, To: to, Amount: 1e8, Fee: 600, Time: testTime.Unix(), TipHeight: 100}
+	if len(w2.st.Sends) != 1 || w2.st.Sends[0] != want {
+		t.Fatalf("sends %+v, want %+v", w2.st.Sends, want)
+	}
+	if w2.st.NextChange != 1 {
+		t.Fatalf("next change %d", w2.st.NextChange)
+	}
+
+	// The next send's change goes to a new change address.
+	node.utxos = nil
+	node.fund(a, 5e8, "")
+	_, txHex2, err := w2.Send(t.Context(), node, to, 1e8, rate, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := decodeTx(t, txHex2).Outputs[1].KeyHash; got != w2.keys.cache[keyPath{BranchChange, 1}].keyHash {
+		t.Fatal("second change did not go to change address 1")
+	}
+}
+
+func TestSendChangeDust(t *testing.T) {
+	for _, c := range []struct {
+		extra      uint64 // above amount + fee with change
+		wantChange uint64
+	}{
+		{DustThreshold - 1, 0},
+		{DustThreshold, DustThreshold},
+		{0, 0},
+	} {
+		w := restored(t)
+		node := newNode()
+		const amount, rate = 50_000, 2
+		node.fund(addr(t, w, BranchReceive, 0), amount+fee(rate, 1, 2)+c.extra, "")
+		to, _ := other(t)
+		_, txHex, err := w.Send(t.Context(), node, to, amount, rate, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx := decodeTx(t, txHex)
+		total := checkSigned(t, tx, node, "pcrt")
+		var out uint64
+		for _, o := range tx.Outputs {
+			out += o.Amount
+		}
+		if c.wantChange == 0 {
+			if len(tx.Outputs) != 1 {
+				t.Errorf("extra %d: %d outputs, want no change", c.extra, len(tx.Outputs))
+			}
+			if total-out != fee(rate, 1, 2)+c.extra {
+				t.Errorf("extra %d: fee %d, want the whole excess", c.extra, total-out)
+			}
+		} else if len(tx.Outputs) != 2 || tx.Outputs[1].Amount != c.wantChange || total-out != fee(rate, 1, 2) {
+			t.Errorf("extra %d: outputs %+v", c.extra, tx.Outputs)
+		}
+	}
+	if DustThreshold != 480 {
+		t.Fatal(DustThreshold)
+	}
+}
+
+func TestSendCoinSelection(t *testing.T) {
+	to, _ := other(t)
+	const rate = 1
+	type fund struct {
+		amount uint64
+		kind   string
+	}
+	for _, c := range []struct {
+		name   string
+		funds  []fund
+		amount uint64
+		want   []uint64 // input amounts, in order
+	}{
+		{"smallest single that covers", []fund{{5e8, ""}, {3e8, ""}, {2e8, ""}}, 25e7, []uint64{3e8}},
+		{"largest first", []fund{{2e8, ""}, {5e8, ""}, {3e8, ""}, {1e8, ""}}, 7e8, []uint64{5e8, 3e8}},
+		{"confirmed before unconfirmed", []fund{{10e8, "mempool"}, {1e8, ""}}, 5e7, []uint64{1e8}},
+		{"unconfirmed when needed, largest first", []fund{{3e8, "mempool"}, {1e8, ""}, {10e8, "mempool"}}, 2e8, []uint64{1e8, 10e8}},
+		{"mature coinbase spendable", []fund{{50e8, "coinbase"}, {50e8, "immature"}}, 10e8, []uint64{50e8}},
+		{"uneconomical output skipped", []fund{{100, ""}, {1e6, ""}, {1e6, ""}}, 15e5, []uint64{1e6, 1e6}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := restored(t)
+			node := newNode()
+			for i, f := range c.funds {
+				node.fund(addr(t, w, BranchReceive, uint32(i)), f.amount, f.kind)
+			}
+			_, txHex, err := w.Send(t.Context(), node, to, c.amount, rate, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tx := decodeTx(t, txHex)
+			checkSigned(t, tx, node, "pcrt")
+			var got []uint64
+			var total uint64
+			for _, in := range tx.Inputs {
+				for _, u := range node.utxos {
+					if u.TxID == in.PrevOut.TxID.String() {
+						got = append(got, uint64(u.Amount))
+						total += uint64(u.Amount)
+					}
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Fatalf("inputs %v, want %v", got, c.want)
+			}
+			wantFee := fee(rate, len(tx.Inputs), len(tx.Outputs))
+			var out uint64
+			for _, o := range tx.Outputs {
+				out += o.Amount
+			}
+			if len(tx.Outputs) != 2 || total-out != wantFee || tx.Outputs[0].Amount != c.amount {
+				t.Fatalf("outputs %+v, fee %d, want %d", tx.Outputs, total-out, wantFee)
+			}
+		})
+	}
+}
+
+func TestSendInsufficientFunds(t *testing.T) {
+	w := restored(t)
+	node := newNode()
+	node.fund(addr(t, w, BranchReceive, 0), 1e8, "")
+	node.fund(addr(t, w, BranchReceive, 1), 50e8, "immature")
+	to, _ := other(t)
+	// Exactly enough without change: 1e8 - fee(1 in, 1 out) works ...
+	if _, _, err := w.Send(t.Context(), node, to, 1e8-fee(2, 1, 1), 2, false); err != nil {
+		t.Fatalf("exact amount: %v", err)
+	}
+	// ... one more base unit does not.
+	_, _, err := w.Send(t.Context(), node, to, 1e8-fee(2, 1, 1)+1, 2, false)
+	if !errors.Is(err, ErrInsufficientFunds) {
+		t.Fatalf("got %v", err)
+	}
+	var ife *InsufficientFundsError
+	if !errors.As(err, &ife) || ife.Need != 1e8+1 || ife.Have != 1e8 || ife.Immature != 50e8 {
+		t.Fatalf("error %+v", ife)
+	}
+	for _, s := range []string{"need 1.00000001", "have 1.00000000", "50.00000000 immature"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("message %q lacks %q", err, s)
+		}
+	}
+	// An empty wallet.
+	_, _, err = restored(t).Send(t.Context(), newNode(), to, 1e8, 1, false)
+	if !errors.Is(err, ErrInsufficientFunds) || !strings.Contains(err.Error(), "have 0.00000000") {
+		t.Fatalf("empty wallet: %v", err)
+	}
+}
+
+func TestSendBadArguments(t *testing.T) {
+	w := restored(t)
+	node := newNode()
+	node.fund(addr(t, w, BranchReceive, 0), 10e8, "")
+	to, kh := other(t)
+	mainAddr, _ := wire.EncodeAddress("pc", kh)
+	bech32Addr := "pcrt1qqypqxpq9qcrsszg2pvxq6rs0zqg3yyc5z5tpwxqergd3c8g7rusqn8ltfe" // well-formed bech32, wrong checksum kind/length
+	for _, c := range []struct {
+		name    string
+		to      string
+		amount  uint64
+		rate    uint64
+		wantErr error
+	}{
+		{"malformed", "pcrt1qnotanaddress", 1e8, 1, ErrInvalidAddress},
+		{"empty address", "", 1e8, 1, ErrInvalidAddress},
+		{"bad checksum", to[:len(to)-1] + "q", 1e8, 1, ErrInvalidAddress},
+		{"other encoding", bech32Addr, 1e8, 1, ErrInvalidAddress},
+		{"other network", mainAddr, 1e8, 1, wire.ErrAddressNetwork},
+		{"zero amount", to, 0, 1, ErrInvalidAmount},
+		{"dust amount", to, DustThreshold - 1, 1, ErrInvalidAmount},
+		{"above supply", to, wire.MaxMoney + 1, 1, ErrInvalidAmount},
+		{"absurd fee rate", to, 1e8, MaxFeeRate + 1, ErrInvalidFeeRate},
+	} {
+		_, _, err := w.Send(t.Context(), node, c.to, c.amount, c.rate, true)
+		if !errors.Is(err, c.wantErr) {
+			t.Errorf("%s: got %v, want %v", c.name, err, c.wantErr)
+		}
+	}
+	if len(node.sent) != 0 || len(node.requests) != 0 {
+		t.Fatal("bad arguments reached the node")
+	}
+	// The other-network error says so.
+	_, _, err := w.Send(t.Context(), node, mainAddr, 1e8, 1, true)
+	if !strings.Contains(err.Error(), "another network") {
+		t.Errorf("message: %v", err)
+	}
+	// Upper-case addresses are the same address.
+	if _, _, err := w.Send(t.Context(), node, strings.ToUpper(to), 1e8, 1, false); err != nil {
+		t.Errorf("upper case: %v", err)
+	}
+}
+
+func TestSendNodeErrors(t *testing.T) {
+	path := walletPath(t)
+	w, err := Restore(path, testPass, testMnemonic, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := newNode()
+	node.fund(addr(t, w, BranchReceive, 0), 10e8, "")
+	to, _ := other(t)
+	before := readFile(t, path)
+
+	node.err = fmt.Errorf("%w at http://127.0.0.1:1/: connection refused", rpc.ErrUnreachable)
+	if _, _, err := w.Send(t.Context(), node, to, 1e8, 1, true); !errors.Is(err, rpc.ErrUnreachable) {
+		t.Fatalf("unreachable: got %v", err)
+	}
+	node.err = nil
+	node.sendErr = fmt.Errorf("%w at http://127.0.0.1:1/: EOF", rpc.ErrUnreachable)
+	if _, _, err := w.Send(t.Context(), node, to, 1e8, 1, true); !errors.Is(err, rpc.ErrUnreachable) {
+		t.Fatalf("unreachable at broadcast: got %v", err)
+	}
+	reject := &rpc.Error{Code: -26, Message: "min relay fee not met"}
+	node.sendErr = reject
+	var got *rpc.Error
+	if _, _, err := w.Send(t.Context(), node, to, 1e8, 1, true); !errors.As(err, &got) || got != reject {
+		t.Fatalf("rejected: got %v", err)
+	}
+	if !bytes.Equal(before, readFile(t, path)) {
+		t.Fatal("a failed send changed the file")
+	}
+}
+
+func TestSendNoBroadcastChangesNothing(t *testing.T) {
+	path := walletPath(t)
+	w, err := Restore(path, testPass, testMnemonic, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := newNode()
+	// Funds past the recorded indexes: a broadcasting send or Balance would
+	// advance and persist them.
+	node.fund(addr(t, w, BranchReceive, 7), 10e8, "")
+	node.fund(addr(t, w, BranchChange, 4), 1e8, "mempool")
+	to, _ := other(t)
+	before := readFile(t, path)
+	st := w.st
+
+	txid, txHex, err := w.Send(t.Context(), node, to, 3e8, 1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, readFile(t, path)) {
+		t.Fatal("--no-broadcast changed the file")
+	}
+	if len(node.sent) != 0 {
+		t.Fatal("--no-broadcast broadcast")
+	}
+	if fmt.Sprint(st) != fmt.Sprint(w.st) {
+		t.Fatal("--no-broadcast changed the wallet's state")
+	}
+	tx := decodeTx(t, txHex)
+	if tx.TxID().String() != txid {
+		t.Fatal("txid")
+	}
+	checkSigned(t, tx, node, "pcrt")
+	// The change goes past the used change index 4.
+	if tx.Outputs[1].KeyHash != w.keys.cache[keyPath{BranchChange, 5}].keyHash {
+		t.Fatal("change address is not the first unused one")
+	}
+	// The same send broadcast afterwards yields the same transaction
+	// (deterministic signatures) and now records it.
+	txid2, txHex2, err := w.Send(t.Context(), node, to, 3e8, 1, true)
+	if err != nil || txid2 != txid || txHex2 != txHex {
+		t.Fatalf("broadcast differs: %v", err)
+	}
+	if w.st.NextReceive != 8 || w.st.NextChange != 6 || len(w.st.Sends) != 1 {
+		t.Fatalf("state after broadcast %+v", w.st)
+	}
+}
+
+func TestHistory(t *testing.T) {
+	w := restored(t)
+	node := newNode()
+	r0, r1 := addr(t, w, BranchReceive, 0), addr(t, w, BranchReceive, 1)
+	old := node.fund(r0, 1e8, "")
+	old.Height, old.Confirmations = 5, 96
+	node.utxos[0] = old
+	cb := node.fund(r1, 50e8, "immature")
+	pending := node.fund(r1, 7e8, "mempool")
+	to, _ := other(t)
+
+	// A send at tip 100 whose change stays unconfirmed, then one whose
+	// change is not known to the node.
+	txid1, _, err := w.Send(t.Context(), node, to, 5e7, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx1 := decodeTx(t, node.sent[0])
+	node.utxos = append(node.utxos, rpc.AddressUtxo{
+		Address: addr(t, w, BranchChange, 0), TxID: txid1, OutputIndex: 1,
+		Amount: rpc.Amount(tx1.Outputs[1].Amount), Mempool: true, Mature: true,
+	})
+	node.tip = 101
+	txid2, _, err := w.Send(t.Context(), node, to, 6e7, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	h, err := w.History(t.Context(), node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range h {
+		got = append(got, e.Kind+":"+e.TxID[:8])
+	}
+	want := []string{
+		KindSend + ":" + txid1[:8],           // in the mempool (its change is); sends before other outputs
+		KindChange + ":" + txid1[:8],         // its change, in the mempool, right after it
+		KindReceive + ":" + pending.TxID[:8], // mempool receive
+		KindSend + ":" + txid2[:8],           // sent at tip 101: order 102
+		KindReceive + ":" + cb.TxID[:8],      // height 100
+		KindReceive + ":" + old.TxID[:8],     // height 5
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("history\n got %v\nwant %v", got, want)
+	}
+	// Fields.
+	byKey := map[string]HistoryEntry{}
+	for _, e := range h {
+		byKey[e.Kind+e.TxID] = e
+	}
+	if e := byKey[KindSend+txid1]; !e.Mempool || e.Confirmations != 0 || e.Fee != fee(1, 1, 2) {
+		t.Errorf("send entry %+v", e)
+	}
+	if e := byKey[KindSend+txid2]; e.Amount != 6e7 || e.Address != to || e.Time != testTime.Unix() || e.Fee == 0 || e.Vout != nil {
+		t.Errorf("send entry %+v", e)
+	}
+	if e := byKey[KindReceive+cb.TxID]; !e.Coinbase || !e.Immature || e.Confirmations != 1 || e.Amount != 50e8 || e.Vout == nil || *e.Vout != cb.OutputIndex {
+		t.Errorf("coinbase entry %+v", e)
+	}
+	if e := byKey[KindReceive+pending.TxID]; !e.Mempool || e.Confirmations != 0 || e.Address != r1 {
+		t.Errorf("mempool entry %+v", e)
+	}
+	if e := byKey[KindReceive+old.TxID]; e.Confirmations != 96 || e.Height != 5 || e.Immature {
+		t.Errorf("old entry %+v", e)
+	}
+
+	// The first send's change confirms at height 101: the send moves there
+	// and reports the confirmation.
+	node.utxos[3].Mempool, node.utxos[3].Height, node.utxos[3].Confirmations = false, 101, 1
+	h, err = w.History(t.Context(), node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for _, e := range h {
+		got = append(got, e.Kind+":"+e.TxID[:8])
+	}
+	want = []string{
+		KindReceive + ":" + pending.TxID[:8],
+		KindSend + ":" + txid2[:8],
+		KindSend + ":" + txid1[:8],
+		KindChange + ":" + txid1[:8],
+		KindReceive + ":" + cb.TxID[:8],
+		KindReceive + ":" + old.TxID[:8],
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("history after confirmation\n got %v\nwant %v", got, want)
+	}
+	if h[2].Confirmations != 1 || h[2].Height != 101 || h[2].Mempool {
+		t.Errorf("confirmed send %+v", h[2])
+	}
+}

@@ -1,0 +1,348 @@
+package wallet
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/btcsuite/btcd/btcutil/hdkeychain"
+
+	"powchain/internal/atomicfile"
+)
+
+// Options configure Create, Restore and Open. Network, AddressPrefix and
+// CoinType must be the same every time a file is opened: the file records
+// its network and coin type and refuses others.
+type Options struct {
+	// Network is the network name recorded in the file ("main", "local").
+	Network string
+	// AddressPrefix is the network's bech32m human-readable part ("pc",
+	// "pcrt").
+	AddressPrefix string
+	// CoinType is the BIP44 coin type in the derivation path (CoinTypeMain,
+	// CoinTypeTest).
+	CoinType uint32
+	// KDF sets the argon2id parameters of a new file; nil means DefaultKDF.
+	// Open ignores it: a file opens with the parameters in its header.
+	KDF *KDFParams
+	// Now is the clock that time-stamps recorded sends; nil means time.Now.
+	Now func() time.Time
+}
+
+func (o Options) normalize() (Options, error) {
+	switch {
+	case o.Network == "":
+		return o, errors.New("wallet: no network given")
+	case o.AddressPrefix == "":
+		return o, errors.New("wallet: no address prefix given")
+	case o.CoinType >= hdkeychain.HardenedKeyStart:
+		return o, fmt.Errorf("wallet: coin type %d out of range", o.CoinType)
+	}
+	if o.KDF == nil {
+		k := DefaultKDF()
+		o.KDF = &k
+	}
+	if err := o.KDF.validate(); err != nil {
+		return o, fmt.Errorf("wallet: %w", err)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o, nil
+}
+
+// Errors of Create, Restore and Open (see also ErrWrongPassphrase,
+// ErrCorrupt, ErrInvalidMnemonic).
+var (
+	// ErrExists: Create and Restore never overwrite a file.
+	ErrExists = errors.New("wallet file already exists")
+	// ErrNotFound: Open found no file at the path.
+	ErrNotFound = errors.New("wallet file not found")
+	// ErrWrongNetwork: the file belongs to another network (or coin type).
+	ErrWrongNetwork = errors.New("wallet belongs to another network")
+	// ErrEmptyPassphrase: a wallet file is always encrypted.
+	ErrEmptyPassphrase = errors.New("wallet passphrase must not be empty")
+	// ErrModified: the file changed on disk since this Wallet read or wrote
+	// it (another process used the same wallet); nothing was written.
+	ErrModified = errors.New("wallet file was changed by another process; run the command again")
+)
+
+// fileState is the encrypted payload, as JSON.
+type fileState struct {
+	Network     string       `json:"network"`
+	CoinType    uint32       `json:"coin_type"`
+	Mnemonic    string       `json:"mnemonic"`
+	NextReceive uint32       `json:"next_receive"` // receive indexes [0, NextReceive) are handed out
+	NextChange  uint32       `json:"next_change"`  // change indexes [0, NextChange) are used
+	Created     int64        `json:"created"`      // unix seconds
+	Sends       []SendRecord `json:"sends,omitempty"`
+}
+
+// SendRecord is a broadcast transaction the wallet made, as kept in the
+// file.
+type SendRecord struct {
+	TxID   string `json:"txid"`
+	To     string `json:"to"`
+	Amount uint64 `json:"amount"` // base units paid to To
+	Fee    uint64 `json:"fee"`    // base units
+	Time   int64  `json:"time"`   // unix seconds, from Options.Now
+	// TipHeight is the node's best height when the transaction was sent;
+	// History orders sends among received outputs with it.
+	TipHeight uint64 `json:"tip_height"`
+}
+
+// Wallet is an open wallet file: keys derived from its mnemonic, the
+// receive and change indexes and the recorded sends. A Wallet is not safe
+// for concurrent use, and a wallet file must be used by one process at a
+// time (a write that would lose another process's change fails with
+// ErrModified instead).
+type Wallet struct {
+	path   string
+	opt    Options
+	ck     *cipherKey
+	st     fileState
+	keys   *keyring
+	onDisk []byte // the file's bytes as last read or written
+}
+
+// Create makes a new wallet at path with a fresh 24-word mnemonic, which it
+// returns: it is shown to the user once and is the only backup. The parent
+// directory is created (0700) if needed; an existing file is never
+// overwritten (ErrExists).
+func Create(path, passphrase string, opt Options) (w *Wallet, mnemonic string, err error) {
+	mnemonic, err = newMnemonic()
+	if err != nil {
+		return nil, "", err
+	}
+	w, err = create(path, passphrase, mnemonic, opt)
+	if err != nil {
+		return nil, "", err
+	}
+	return w, mnemonic, nil
+}
+
+// Restore makes a new wallet file at path from an existing BIP39 mnemonic
+// (any standard length; case and spacing are normalized). A mnemonic that
+// fails the word list or checksum is ErrInvalidMnemonic with the reason.
+// The indexes start at zero; Balance and Send find the funds of addresses
+// used before (within GapLimit of each other) and advance them.
+func Restore(path, passphrase, mnemonic string, opt Options) (*Wallet, error) {
+	m := NormalizeMnemonic(mnemonic)
+	if err := ValidateMnemonic(m); err != nil {
+		return nil, err
+	}
+	return create(path, passphrase, m, opt)
+}
+
+func create(path, passphrase, mnemonic string, opt Options) (*Wallet, error) {
+	opt, err := opt.normalize()
+	if err != nil {
+		return nil, err
+	}
+	if passphrase == "" {
+		return nil, ErrEmptyPassphrase
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("%w: %s", ErrExists, path)
+	}
+	keys, err := newKeyring(mnemonic, opt.CoinType, opt.AddressPrefix)
+	if err != nil {
+		return nil, err
+	}
+	ck, err := newCipherKey(passphrase, *opt.KDF)
+	if err != nil {
+		return nil, err
+	}
+	w := &Wallet{path: path, opt: opt, ck: ck, keys: keys, st: fileState{
+		Network:  opt.Network,
+		CoinType: opt.CoinType,
+		Mnemonic: mnemonic,
+		Created:  opt.Now().Unix(),
+	}}
+	data, err := w.encode(w.st)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeNew(path, data); err != nil {
+		return nil, err
+	}
+	w.onDisk = data
+	return w, nil
+}
+
+// Open reads and decrypts the wallet at path. Errors: ErrNotFound,
+// ErrWrongPassphrase, ErrCorrupt, ErrUnsupportedVersion, ErrWrongNetwork.
+func Open(path, passphrase string, opt Options) (*Wallet, error) {
+	opt, err := opt.normalize()
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read wallet: %w", err)
+	}
+	payload, ck, err := open(data, passphrase)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var st fileState
+	if err := json.Unmarshal(payload, &st); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, corrupt("payload: %v", err))
+	}
+	if err := ValidateMnemonic(st.Mnemonic); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, corrupt("%v", err))
+	}
+	if st.Network != opt.Network {
+		return nil, fmt.Errorf("%w: %s is a %q wallet, not %q", ErrWrongNetwork, path, st.Network, opt.Network)
+	}
+	if st.CoinType != opt.CoinType {
+		return nil, fmt.Errorf("%w: %s derives keys with coin type %d, not %d", ErrWrongNetwork, path, st.CoinType, opt.CoinType)
+	}
+	keys, err := newKeyring(st.Mnemonic, st.CoinType, opt.AddressPrefix)
+	if err != nil {
+		return nil, err
+	}
+	return &Wallet{path: path, opt: opt, ck: ck, st: st, keys: keys, onDisk: data}, nil
+}
+
+// Path is the wallet's file.
+func (w *Wallet) Path() string { return w.path }
+
+// Network is the network the wallet belongs to.
+func (w *Wallet) Network() string { return w.st.Network }
+
+// NewAddress returns the next unused receive address and persists the
+// advanced index, so that no address is handed out twice.
+func (w *Wallet) NewAddress() (string, error) {
+	k, err := w.keys.key(keyPath{BranchReceive, w.st.NextReceive})
+	if err != nil {
+		return "", err
+	}
+	st := w.st
+	st.NextReceive++
+	if err := w.save(st); err != nil {
+		return "", err
+	}
+	return k.address, nil
+}
+
+// Addresses returns the receive addresses handed out so far, oldest first.
+func (w *Wallet) Addresses() ([]string, error) {
+	out := make([]string, 0, w.st.NextReceive)
+	for i := uint32(0); i < w.st.NextReceive; i++ {
+		k, err := w.keys.key(keyPath{BranchReceive, i})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k.address)
+	}
+	return out, nil
+}
+
+func (w *Wallet) encode(st fileState) ([]byte, error) {
+	payload, err := json.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(payload)
+	return seal(w.ck, payload)
+}
+
+// save writes st atomically and makes it the wallet's state. It refuses
+// (ErrModified) if the file is not what this Wallet last read or wrote.
+func (w *Wallet) save(st fileState) error {
+	if err := w.checkUnchanged(); err != nil {
+		return err
+	}
+	data, err := w.encode(st)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(w.path, data, 0o600); err != nil {
+		return fmt.Errorf("write wallet: %w", err)
+	}
+	w.st, w.onDisk = st, data
+	return nil
+}
+
+func (w *Wallet) checkUnchanged() error {
+	cur, err := os.ReadFile(w.path)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrModified, err)
+	}
+	if !bytes.Equal(cur, w.onDisk) {
+		return ErrModified
+	}
+	return nil
+}
+
+// writeNew writes data to path atomically without ever replacing an
+// existing file: the complete file is written and synced under a temporary
+// name (atomicfile), then hard-linked to path, which fails if path exists.
+// On file systems without hard links it falls back to a rename after an
+// existence check.
+func writeNew(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create wallet directory: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".new*")
+	if err != nil {
+		return fmt.Errorf("write wallet: %w", err)
+	}
+	name := tmp.Name()
+	tmp.Close()
+	defer os.Remove(name)
+	if err := atomicfile.WriteFile(name, data, 0o600); err != nil {
+		return fmt.Errorf("write wallet: %w", err)
+	}
+	if err := os.Link(name, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%w: %s", ErrExists, path)
+		}
+		if _, serr := os.Lstat(path); serr == nil {
+			return fmt.Errorf("%w: %s", ErrExists, path)
+		}
+		if err := os.Rename(name, path); err != nil {
+			return fmt.Errorf("write wallet: %w", err)
+		}
+	}
+	if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("write wallet: %w", err)
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// DefaultName is the wallet name when none is given.
+const DefaultName = "default"
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// FilePath returns the file of the wallet called name kept in dir (the
+// CLI passes the data dir's network folder): dir/wallets/NAME.wallet.
+// Names are 1-64 characters of letters, digits, '.', '_' and '-', not
+// starting with a punctuation mark, so a name can never leave dir.
+func FilePath(dir, name string) (string, error) {
+	if !nameRE.MatchString(name) {
+		return "", fmt.Errorf("invalid wallet name %q: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+	}
+	return filepath.Join(dir, "wallets", name+".wallet"), nil
+}
