@@ -1,0 +1,171 @@
+package rpc
+
+// JSON shapes of the RPC methods' parameters and results, shared by the
+// server, the typed client and its users. Field names follow Bitcoin Core
+// where a Core method exists; docs/RPC.md documents every field.
+
+// BlockchainInfo is the result of getblockchaininfo.
+type BlockchainInfo struct {
+	Network              string  `json:"network"`
+	Blocks               uint64  `json:"blocks"`
+	Headers              uint64  `json:"headers"`
+	BestBlockHash        string  `json:"bestblockhash"`
+	ChainWork            string  `json:"chainwork"`
+	Bits                 string  `json:"bits"`
+	Difficulty           float64 `json:"difficulty"`
+	MedianTime           int64   `json:"mediantime"`
+	InitialBlockDownload bool    `json:"initialblockdownload"`
+}
+
+// BlockHeaderResult is the verbose result of getblockheader, and the
+// header part of getblock.
+type BlockHeaderResult struct {
+	Hash              string  `json:"hash"`
+	Confirmations     int64   `json:"confirmations"` // -1: not on the best chain
+	Height            uint64  `json:"height"`
+	Version           uint32  `json:"version"`
+	MerkleRoot        string  `json:"merkleroot"`
+	Time              int64   `json:"time"`
+	MedianTime        int64   `json:"mediantime"`
+	Nonce             uint32  `json:"nonce"`
+	Bits              string  `json:"bits"`
+	Difficulty        float64 `json:"difficulty"`
+	ChainWork         string  `json:"chainwork"`
+	NTx               int     `json:"nTx,omitempty"`
+	PreviousBlockHash string  `json:"previousblockhash,omitempty"`
+	NextBlockHash     string  `json:"nextblockhash,omitempty"`
+}
+
+// BlockResult is the result of getblock with verbosity 1 (Tx holds txids)
+// or 2 (Tx holds TxResult objects).
+type BlockResult struct {
+	BlockHeaderResult
+	Size int `json:"size"`
+	Tx   any `json:"tx"`
+}
+
+// TxInResult is one input of a decoded transaction. A coinbase input has
+// Coinbase (the hex of its data), Height and ExtraNonce instead of an
+// outpoint and signature.
+type TxInResult struct {
+	TxID       string `json:"txid,omitempty"`
+	Vout       uint32 `json:"vout"`
+	Signature  string `json:"signature,omitempty"`
+	PubKey     string `json:"pubkey,omitempty"`
+	Coinbase   string `json:"coinbase,omitempty"`
+	Height     uint64 `json:"height,omitempty"`
+	ExtraNonce uint64 `json:"extranonce,omitempty"`
+}
+
+// TxOutResult is one output of a decoded transaction.
+type TxOutResult struct {
+	Value   Amount `json:"value"`
+	N       uint32 `json:"n"`
+	Address string `json:"address"`
+	KeyHash string `json:"keyhash"`
+}
+
+// TxResult is a decoded transaction (decoderawtransaction, verbose
+// getrawtransaction, getblock verbosity 2).
+type TxResult struct {
+	TxID          string        `json:"txid"`
+	Hex           string        `json:"hex,omitempty"`
+	Size          int           `json:"size"`
+	Version       uint32        `json:"version"`
+	Vin           []TxInResult  `json:"vin"`
+	Vout          []TxOutResult `json:"vout"`
+	BlockHash     string        `json:"blockhash,omitempty"`
+	Confirmations int64         `json:"confirmations,omitempty"`
+	Time          int64         `json:"time,omitempty"`
+}
+
+// MempoolAcceptResult is one entry of the testmempoolaccept result.
+type MempoolAcceptResult struct {
+	TxID         string  `json:"txid"`
+	Allowed      bool    `json:"allowed"`
+	Fee          *Amount `json:"fee,omitempty"`
+	RejectReason string  `json:"reject-reason,omitempty"`
+}
+
+// MempoolInfo is the result of getmempoolinfo.
+type MempoolInfo struct {
+	Size       int    `json:"size"`
+	Bytes      int    `json:"bytes"`
+	MaxBytes   int    `json:"maxmempool"`
+	MinFeeRate Amount `json:"minfeerate"` // coins per 1000 bytes
+}
+
+// MempoolEntry is the result of getmempoolentry and of verbose
+// getrawmempool.
+type MempoolEntry struct {
+	Size            int      `json:"size"`
+	Fee             Amount   `json:"fee"`
+	FeeRate         Amount   `json:"feerate"` // coins per 1000 bytes
+	Time            int64    `json:"time"`
+	Height          uint64   `json:"height"`
+	AncestorCount   int      `json:"ancestorcount"`
+	AncestorSize    int      `json:"ancestorsize"`
+	AncestorFees    Amount   `json:"ancestorfees"`
+	DescendantCount int      `json:"descendantcount"`
+	DescendantSize  int      `json:"descendantsize"`
+	DescendantFees  Amount   `json:"descendantfees"`
+	Depends         []string `json:"depends"`
+	SpentBy         []string `json:"spentby"`
+}
+
+// TxOutInfo is the result of gettxout (null when spent or unknown).
+type TxOutInfo struct {
+	BestBlock     string `json:"bestblock"`
+	Confirmations uint64 `json:"confirmations"` // 0: in the mempool
+	Value         Amount `json:"value"`
+	Address       string `json:"address"`
+	Coinbase      bool   `json:"coinbase"`
+}
+
+// TxOutSetInfo is the result of gettxoutsetinfo.
+type TxOutSetInfo struct {
+	Height         uint64 `json:"height"`
+	BestBlock      string `json:"bestblock"`
+	TxOuts         uint64 `json:"txouts"`
+	TotalAmount    Amount `json:"total_amount"`
+	HashSerialized string `json:"hash_serialized"`
+}
+
+// AddressUtxosRequest is the parameter of getaddressutxos.
+type AddressUtxosRequest struct {
+	Addresses []string `json:"addresses"`
+	// Mempool adds outputs of mempool transactions (Mempool=true in the
+	// result) and leaves out outputs that mempool transactions spend.
+	Mempool bool `json:"mempool,omitempty"`
+}
+
+// AddressUtxo is one entry of the getaddressutxos result.
+type AddressUtxo struct {
+	Address       string `json:"address"`
+	TxID          string `json:"txid"`
+	OutputIndex   uint32 `json:"outputIndex"`
+	Amount        Amount `json:"amount"`
+	Height        uint64 `json:"height"`        // 0 for mempool outputs
+	Confirmations uint64 `json:"confirmations"` // 0 for mempool outputs
+	Coinbase      bool   `json:"coinbase"`
+	// Mature is false for a coinbase output that cannot be spent yet.
+	Mature  bool `json:"mature"`
+	Mempool bool `json:"mempool"`
+}
+
+// ChainTip is one entry of the getchaintips result.
+type ChainTip struct {
+	Height    uint64 `json:"height"`
+	Hash      string `json:"hash"`
+	BranchLen uint64 `json:"branchlen"`
+	// Status: active, valid-fork, valid-headers, headers-only or invalid.
+	Status string `json:"status"`
+}
+
+// ValidateAddressResult is the result of validateaddress.
+type ValidateAddressResult struct {
+	IsValid bool   `json:"isvalid"`
+	Address string `json:"address,omitempty"`
+	KeyHash string `json:"keyhash,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
