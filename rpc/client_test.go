@@ -1,0 +1,70 @@
+package rpc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestClientCallsAndErrors(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, _ := r.BasicAuth(); u != "u" || p != "p" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var req Request
+		json.NewDecoder(r.Body).Decode(&req)
+		switch req.Method {
+		case "getblockcount":
+			json.NewEncoder(w).Encode(Response{JSONRPC: "2.0", ID: req.ID, Result: json.RawMessage("42")})
+		default:
+			json.NewEncoder(w).Encode(Response{JSONRPC: "2.0", ID: req.ID, Error: NewError(CodeMethodNotFound, "Method not found")})
+		}
+	}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	ctx := context.Background()
+
+	n, err := NewClient(addr, "u", "p").GetBlockCount(ctx)
+	if err != nil || n != 42 {
+		t.Fatalf("getblockcount: %d %v", n, err)
+	}
+	var rpcErr *Error
+	if err := NewClient(addr, "u", "p").Call(ctx, "nope", nil, nil); !errors.As(err, &rpcErr) || rpcErr.Code != CodeMethodNotFound {
+		t.Fatalf("unknown method: %v", err)
+	}
+	if _, err := NewClient(addr, "u", "wrong").GetBlockCount(ctx); err == nil || !strings.Contains(err.Error(), "authorization failed") {
+		t.Fatalf("bad credentials: %v", err)
+	}
+	if _, err := NewClient("127.0.0.1:1", "u", "p").GetBlockCount(ctx); !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("nothing listening: %v", err)
+	}
+}
+
+func TestEndpointFiles(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := ReadEndpoint(dir); !errors.Is(err, ErrNoEndpoint) {
+		t.Fatalf("empty dir: %v", err)
+	}
+	user, pass, err := NewCookie()
+	if err != nil || user == "" || len(pass) != 64 {
+		t.Fatalf("cookie %q %q %v", user, pass, err)
+	}
+	if err := WriteEndpoint(dir, "127.0.0.1:5", user, pass); err != nil {
+		t.Fatal(err)
+	}
+	addr, err := ReadEndpoint(dir)
+	u, p, err2 := ReadCookie(filepath.Join(dir, CookieFile))
+	if err != nil || err2 != nil || addr != "127.0.0.1:5" || u != user || p != pass {
+		t.Fatalf("read back %q %q %q %v %v", addr, u, p, err, err2)
+	}
+	RemoveEndpoint(dir)
+	if _, err := ReadEndpoint(dir); !errors.Is(err, ErrNoEndpoint) {
+		t.Fatalf("after remove: %v", err)
+	}
+}
