@@ -122,7 +122,7 @@ func MainParams() *Params {
 		InitialSubsidy:         50 * wire.CoinValue,
 		SubsidyHalvingInterval: 210_000,
 	}
-	p.setGenesis(NewGenesisBlock("powchain main genesis 2026-11-21", genesisTime, p.PowLimitBits, mainGenesisNonce, p.InitialSubsidy))
+	p.setGenesis(NewGenesisBlock("powchain main genesis 2026-11-21", mainGenesisTime, p.PowLimitBits, mainGenesisNonce, p.InitialSubsidy))
 	return p
 }
 
@@ -163,5 +163,9 @@ func (p *Params) CalcBlockSubsidy(height uint64) uint64 {
 	return p.InitialSubsidy >> halvings
 }
 
-// mainGenesisNonce makes the main genesis block meet its target.
-const mainGenesisNonce = 0
+// The main genesis block's time and nonce: the first nonce spaces of
+// genesisTime and genesisTime+1 hold no solution of its 2^32-hash target.
+const (
+	mainGenesisTime  = genesisTime + 2
+	mainGenesisNonce = 114190657
+)

@@ -216,5 +216,5 @@ func TestGenesisBlocks(t *testing.T) {
 
 const (
 	localGenesisID = "0000133f6e4127d51fc08dc146960688b1c143788a5c2d9e6be5ebfc7a88de88"
-	mainGenesisID  = "TODO"
+	mainGenesisID  = "00000000d14bcd4dc6387214be6bb841ae822df808c67eed57de72b1c3dd93a9"
 )
