@@ -38,12 +38,14 @@ type Config struct {
 // header, the best chain (most cumulative work among fully valid chains,
 // first seen on ties) and the UTXO set at its tip.
 //
-// Lock contract: mu guards every field below it. Queries hold it for
-// reading; ProcessBlock and ProcessHeaders hold it for writing. It is held
-// across LevelDB reads and writes (local, bounded I/O) and never across
-// network I/O or a subscriber's callback. notifyMu orders notification
-// delivery; it is taken while mu is held and kept after mu is released, so
-// the lock order is mu, then notifyMu, then subsMu.
+// Lock contract: mu guards the fields from store to pending. Queries hold it
+// for reading; changes (ProcessBlock, ProcessHeaders, InvalidateBlock,
+// ReconsiderBlock) hold it for writing. It is held across LevelDB reads and
+// writes (local, bounded I/O) and never across network I/O or a
+// subscriber's callback. outboxMu guards outbox and is held only to move
+// notifications in or out (taken under mu or under notifyMu). notifyMu is
+// held while notifications are delivered and is never requested while mu is
+// held, so a subscriber may query the chain. subsMu guards subscribers.
 type Chain struct {
 	params     *Params
 	clock      Clock
@@ -60,6 +62,9 @@ type Chain struct {
 	orphans      *orphanPool
 	notifying    bool // queue notifications (false while opening)
 	pending      []Notification
+
+	outboxMu sync.Mutex
+	outbox   []Notification // changes' notifications, in order, awaiting delivery
 
 	notifyMu sync.Mutex
 

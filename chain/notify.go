@@ -38,10 +38,11 @@ type Notification struct {
 }
 
 // Subscribe registers fn to receive every notification, in order. fn runs
-// on the goroutine that changed the chain, after the chain's lock has been
-// released, so it may call the chain's query methods; it must not call
-// ProcessBlock or ProcessHeaders (that would deadlock on delivery order) and
-// it should return quickly: the next change waits for it.
+// on a goroutine that changed the chain, after the chain's lock has been
+// released, so it may call the chain's query methods; it must not change
+// the chain (ProcessBlock, ProcessHeaders, InvalidateBlock, ...: that would
+// wait for its own delivery) and it should return quickly: the next change
+// waits for it.
 func (c *Chain) Subscribe(fn func(Notification)) {
 	c.subsMu.Lock()
 	defer c.subsMu.Unlock()
@@ -62,21 +63,33 @@ func (c *Chain) queue(n Notification) {
 }
 
 // unlockAndNotify releases c.mu (held for writing) and delivers what the
-// change queued. notifyMu is taken before c.mu is released, so changes are
-// delivered in the order they were made, yet no subscriber runs under c.mu.
+// change queued. The change's notifications move to the outbox while c.mu
+// is still held, so the outbox is in change order; delivery then happens
+// under notifyMu alone. c.mu is never held while waiting for notifyMu, so a
+// subscriber may query the chain (taking c.mu for reading) without
+// deadlocking against a concurrent change. Whoever holds notifyMu delivers
+// everything in the outbox, and every change waits for notifyMu before
+// returning, so its notifications have been delivered when it returns.
 func (c *Chain) unlockAndNotify() {
-	pending := c.pending
+	c.outboxMu.Lock()
+	c.outbox = append(c.outbox, c.pending...)
+	c.outboxMu.Unlock()
 	c.pending = nil
+	c.mu.Unlock()
+
 	c.notifyMu.Lock()
 	defer c.notifyMu.Unlock()
-	c.mu.Unlock()
-	if len(pending) == 0 {
+	c.outboxMu.Lock()
+	batch := c.outbox
+	c.outbox = nil
+	c.outboxMu.Unlock()
+	if len(batch) == 0 {
 		return
 	}
 	c.subsMu.Lock()
 	subs := append([]func(Notification){}, c.subscribers...)
 	c.subsMu.Unlock()
-	for _, n := range pending {
+	for _, n := range batch {
 		for _, fn := range subs {
 			fn(n)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -150,5 +151,44 @@ func TestOrphanPoolBounds(t *testing.T) {
 	}
 	if !isOrphan("late") {
 		t.Fatal("the new orphan was not kept")
+	}
+}
+
+// TestSubscribersMayQueryDuringConcurrentChanges: subscribers that read the
+// chain while other goroutines change it must not deadlock (delivery never
+// holds the chain's lock, and changes never wait for delivery while holding
+// it).
+func TestSubscribersMayQueryDuringConcurrentChanges(t *testing.T) {
+	h := newHarness(t)
+	var blocks []*wire.Block
+	for i := 1; i <= 40; i++ {
+		blocks = append(blocks, h.g.NextBlock("q"+itoa(i), nil))
+	}
+	var seen atomic.Int64
+	h.c.Subscribe(func(n chain.Notification) {
+		h.c.Tip()
+		h.c.UTXOSetInfo()
+		seen.Add(1)
+	})
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(blocks); i++ {
+				h.c.ProcessBlock(blocks[i])
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("deadlock: ProcessBlock and a querying subscriber block each other")
+	}
+	h.expectTip("q40")
+	if seen.Load() < 41 { // 40 connects and at least one tip change
+		t.Fatalf("only %d notifications delivered", seen.Load())
 	}
 }

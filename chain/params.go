@@ -89,7 +89,7 @@ func LocalParams() *Params {
 	p := &Params{
 		Name:                   LocalNet,
 		Magic:                  [4]byte{'P', 'O', 'W', 'L'},
-		DefaultPort:            19444,
+		DefaultPort:            19440, // apart from the seeds' ports
 		RPCPort:                19443,
 		Seeds:                  []string{"127.0.0.1:19444", "127.0.0.1:19445", "127.0.0.1:19446"},
 		AddressPrefix:          "pcrt",
