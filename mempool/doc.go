@@ -1,0 +1,65 @@
+// Package mempool owns the node's pool of unconfirmed transactions: their
+// admission (every consensus rule, exactly as package chain applies it to a
+// block at the next height, plus the node's Policy), the in-pool family of
+// each transaction (parents, children, ancestor and descendant package
+// statistics), eviction when the pool outgrows its byte limit, expiry, a
+// bounded pool of orphans waiting for their parents, block-template
+// selection by ancestor fee rate (child pays for parent), following the
+// best chain through chain notifications, and saving and reloading the pool
+// across restarts.
+//
+// Admission order, cheapest first: consensus sanity (no chain needed), not
+// a coinbase, size and dust policy; then against the pool and the UTXO set:
+// not already in the pool, no conflict with a pool transaction (no
+// replacement), inputs present (else an orphan, or "txn-already-known" when
+// an output of the txid is still unspent in the chain), the consensus input
+// rules (chain.CheckTransactionInputs at tip height + 1: maturity, key
+// hashes, amounts), family limits and fee rate; signatures last
+// (chain.VerifyTxSignatures, skipped when the SigCache vouches for the
+// txid, and recorded in it once they verify, so that connecting the block
+// does not verify them again).
+//
+// Invariants, whenever mu is not held:
+//   - No two pool transactions spend the same outpoint; spent maps each
+//     outpoint a pool transaction spends to it.
+//   - Every input of a pool transaction is an unspent output of the chain
+//     (as of the notifications handled so far) or an output of a pool
+//     transaction, and the pool meets every consensus rule at the next
+//     height; revalidation after a disconnection restores this before
+//     anyone can observe the pool (see HandleChainNotification).
+//   - Parent and child links and every entry's ancestor and descendant
+//     statistics match the spending graph; parents have lower admission
+//     sequence numbers than their children.
+//   - bytes is the sum of entry sizes and stays at most Policy.MaxPoolBytes
+//     (reorg re-admission included: the pool is trimmed afterwards).
+//
+// Concurrency. A Pool is safe for concurrent use. One RWMutex, mu, guards
+// the pool and the orphans. Admission runs in three steps so that
+// signature verification, the expensive part, runs on all cores at once:
+//
+//  1. Read the chain for the transaction's inputs (tip and UTXO entries)
+//     with no pool lock held, then take mu for reading and run every check
+//     but the signatures against those entries and the pool.
+//  2. Release mu and verify the signatures (unless the SigCache has the
+//     txid).
+//  3. Take mu for writing and repeat the pool-side checks against the pool
+//     as it is now: a concurrent admission may have spent the same input or
+//     a parent may have been evicted. Then insert and trim.
+//
+// Lock order: the pool never calls into the chain while holding mu, so mu
+// never sits above a chain lock and a notification handler (which takes mu
+// while the chain delivers to it) can never be part of a wait cycle.
+// Instead, chain reads happen before mu is taken and are tagged with a
+// generation counter (gen) that every handled notification increments; if
+// it changed by the time mu is held, the reads are repeated. A chain change
+// whose notification is still on its way is handled by that notification
+// when it arrives. HandleChainNotification itself takes mu for writing and
+// never calls the chain; the revalidation a disconnection requires (which
+// must read the chain) therefore runs at the next call into the pool, from
+// the caller's goroutine, and no admission inserts anything before it
+// completes. The SigCache's lock is taken with or without mu and nothing
+// is called under it.
+//
+// Time comes only from the injected chain.Clock. The package starts
+// goroutines only in Load (signature checks, joined before it returns).
+package mempool

@@ -1,0 +1,286 @@
+package mempool
+
+import (
+	"bytes"
+	"cmp"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"powchain/chain"
+	"powchain/wire"
+)
+
+// Config configures a Pool.
+type Config struct {
+	// Chain is the validated chain whose UTXO set transactions spend
+	// (required).
+	Chain *chain.Chain
+	// Clock tells the time for expiry and the decay of the fee floor
+	// (required: the pool never reads the wall clock).
+	Clock chain.Clock
+	// SigCache, if set, receives the txid of every transaction whose
+	// signatures verified, so connecting its block does not verify them
+	// again. Give the chain the same cache.
+	SigCache *chain.SigCache
+	// Policy is the admission policy; zero limits take their defaults (see
+	// Policy).
+	Policy Policy
+}
+
+// TxDesc describes a pool transaction. It is shared and must not be
+// modified.
+type TxDesc struct {
+	Tx     *wire.Tx
+	TxID   wire.Hash
+	Fee    uint64    // inputs minus outputs, base units
+	Size   int       // canonical encoding, bytes
+	Added  time.Time // when it entered the pool
+	Height uint64    // tip height when it entered
+}
+
+// EntryInfo describes a pool transaction with its in-pool family, as
+// getmempoolentry reports it. Counts, sizes and fees of ancestors and
+// descendants include the transaction itself.
+type EntryInfo struct {
+	TxDesc
+	AncestorCount   int
+	AncestorSize    int
+	AncestorFees    uint64
+	DescendantCount int
+	DescendantSize  int
+	DescendantFees  uint64
+	Depends         []wire.Hash // in-pool parents, sorted
+	SpentBy         []wire.Hash // in-pool children, sorted
+}
+
+// Info summarises the pool (getmempoolinfo).
+type Info struct {
+	Size       int    // transactions
+	Bytes      int    // their total size
+	MaxBytes   int    // Policy.MaxPoolBytes
+	MinFeeRate uint64 // lowest fee rate admitted now, base units per 1000 bytes
+	Orphans    int    // transactions waiting for parents
+}
+
+// Pool is the memory pool. See the package documentation for its
+// invariants and lock contract.
+type Pool struct {
+	chain    *chain.Chain
+	params   *chain.Params
+	clock    chain.Clock
+	sigCache *chain.SigCache
+	policy   Policy
+
+	// gen counts chain notifications handled. It changes only under mu
+	// (written) but is read without it, so that chain reads made outside
+	// mu can be checked for staleness once mu is taken.
+	gen atomic.Uint64
+	// reorgPending: blocks were disconnected and the pool has not been
+	// revalidated yet (see settle). Changes only under mu.
+	reorgPending atomic.Bool
+
+	mu         sync.RWMutex
+	entries    map[wire.Hash]*entry
+	spent      map[wire.OutPoint]*entry // outpoint -> the pool tx spending it
+	bytes      int
+	nextSeq    uint64
+	evict      evictHeap
+	nextExpiry time.Time // no entry expires before it (zero: no entries)
+	rollingFee uint64    // raised fee floor after evictions, as of rollingAt
+	rollingAt  time.Time
+	// disconnected holds the non-coinbase transactions of disconnected
+	// blocks, one slice per block in notification order (newest first),
+	// until the pool is revalidated.
+	disconnected [][]*wire.Tx
+	orphans      orphanPool
+}
+
+// entry is a pool transaction with its links to in-pool parents and
+// children and the statistics of its ancestor and descendant packages
+// (each including the entry), kept up to date on every insert and removal.
+type entry struct {
+	desc     *TxDesc
+	seq      uint64 // admission order: parents always have lower seq than children
+	parents  map[*entry]struct{}
+	children map[*entry]struct{}
+
+	ancCount, ancSize   int
+	ancFee              uint64
+	descCount, descSize int
+	descFee             uint64
+
+	evictIdx int // position in Pool.evict
+}
+
+// New returns an empty pool on cfg.Chain. It panics if Chain or Clock is
+// missing: that is a programming error.
+func New(cfg Config) *Pool {
+	if cfg.Chain == nil || cfg.Clock == nil {
+		panic("mempool: Config needs Chain and Clock")
+	}
+	p := &Pool{
+		chain:    cfg.Chain,
+		params:   cfg.Chain.Params(),
+		clock:    cfg.Clock,
+		sigCache: cfg.SigCache,
+		policy:   cfg.Policy.withDefaults(),
+		entries:  make(map[wire.Hash]*entry),
+		spent:    make(map[wire.OutPoint]*entry),
+	}
+	p.orphans.init()
+	return p
+}
+
+// rlock takes mu for reading once a pending revalidation after a reorg has
+// run, so that readers never see the pool between a block disconnection
+// and its revalidation. If revalidation fails (the chain's storage failed),
+// readers see the pool as it was and the next admission reports the error.
+func (p *Pool) rlock() {
+	_ = p.settle() // on failure, see above
+	p.mu.RLock()
+}
+
+// Has reports whether txid is in the pool (orphans are not).
+func (p *Pool) Has(txid wire.Hash) bool {
+	p.rlock()
+	defer p.mu.RUnlock()
+	_, ok := p.entries[txid]
+	return ok
+}
+
+// IsOrphan reports whether txid waits in the orphan pool.
+func (p *Pool) IsOrphan(txid wire.Hash) bool {
+	p.rlock()
+	defer p.mu.RUnlock()
+	_, ok := p.orphans.byID[txid]
+	return ok
+}
+
+// Get returns the pool transaction txid.
+func (p *Pool) Get(txid wire.Hash) (*TxDesc, bool) {
+	p.rlock()
+	defer p.mu.RUnlock()
+	if e, ok := p.entries[txid]; ok {
+		return e.desc, true
+	}
+	return nil, false
+}
+
+// Entries returns every pool transaction, in no particular order.
+func (p *Pool) Entries() []*TxDesc {
+	p.rlock()
+	defer p.mu.RUnlock()
+	out := make([]*TxDesc, 0, len(p.entries))
+	for _, e := range p.entries {
+		out = append(out, e.desc)
+	}
+	return out
+}
+
+// EntryInfo describes the pool transaction txid with its family.
+func (p *Pool) EntryInfo(txid wire.Hash) (EntryInfo, bool) {
+	p.rlock()
+	defer p.mu.RUnlock()
+	e, ok := p.entries[txid]
+	if !ok {
+		return EntryInfo{}, false
+	}
+	return EntryInfo{
+		TxDesc:          *e.desc,
+		AncestorCount:   e.ancCount,
+		AncestorSize:    e.ancSize,
+		AncestorFees:    e.ancFee,
+		DescendantCount: e.descCount,
+		DescendantSize:  e.descSize,
+		DescendantFees:  e.descFee,
+		Depends:         sortedIDs(e.parents),
+		SpentBy:         sortedIDs(e.children),
+	}, true
+}
+
+func sortedIDs(set map[*entry]struct{}) []wire.Hash {
+	ids := make([]wire.Hash, 0, len(set))
+	for e := range set {
+		ids = append(ids, e.desc.TxID)
+	}
+	slices.SortFunc(ids, func(a, b wire.Hash) int { return bytes.Compare(a[:], b[:]) })
+	return ids
+}
+
+// Info summarises the pool.
+func (p *Pool) Info() Info {
+	now := p.clock.Now()
+	p.rlock()
+	defer p.mu.RUnlock()
+	return Info{
+		Size:       len(p.entries),
+		Bytes:      p.bytes,
+		MaxBytes:   p.policy.MaxPoolBytes,
+		MinFeeRate: max(p.policy.MinRelayFeeRate, p.floorRate(now)),
+		Orphans:    len(p.orphans.byID),
+	}
+}
+
+// floorRate is the raised minimum fee rate after evictions, decayed to
+// now (zero when there is none); caller holds mu.
+func (p *Pool) floorRate(now time.Time) uint64 {
+	return decayRate(p.rollingFee, p.rollingAt, now, p.policy.MinRelayFeeRate)
+}
+
+// Spender returns the pool transaction that spends op, if any.
+func (p *Pool) Spender(op wire.OutPoint) (wire.Hash, bool) {
+	p.rlock()
+	defer p.mu.RUnlock()
+	if e, ok := p.spent[op]; ok {
+		return e.desc.TxID, true
+	}
+	return wire.Hash{}, false
+}
+
+// FetchUtxo returns the output at op as a new transaction may spend it:
+// the chain's UTXO set plus the outputs of pool transactions (Height = tip
+// height + 1, Coinbase = false), minus the outputs pool transactions spend.
+// It returns nil if op is missing or spent.
+func (p *Pool) FetchUtxo(op wire.OutPoint) (*chain.UtxoEntry, error) {
+	for {
+		if err := p.settle(); err != nil {
+			return nil, err
+		}
+		cv, err := p.readChain([]wire.OutPoint{op})
+		if err != nil {
+			return nil, err
+		}
+		p.mu.RLock()
+		if p.stale(cv) {
+			p.mu.RUnlock()
+			continue
+		}
+		e, _ := poolView{p, cv}.FetchUtxo(op) // never fails
+		p.mu.RUnlock()
+		return e, nil
+	}
+}
+
+// sortedEntries returns the pool's entries in admission order, parents
+// before children; caller holds mu.
+func (p *Pool) sortedEntries() []*entry {
+	out := make([]*entry, 0, len(p.entries))
+	for _, e := range p.entries {
+		out = append(out, e)
+	}
+	slices.SortFunc(out, compareSeq)
+	return out
+}
+
+func compareSeq(a, b *entry) int { return cmp.Compare(a.seq, b.seq) }
+
+// resetEntries empties the pool (not the orphans); caller holds mu.
+func (p *Pool) resetEntries() {
+	clear(p.entries)
+	clear(p.spent)
+	p.bytes = 0
+	p.evict = p.evict[:0]
+	p.nextExpiry = time.Time{}
+}
