@@ -1,0 +1,290 @@
+package p2p
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// maxBookSize bounds the address book; the least recently seen ordinary
+// entries are evicted first.
+const maxBookSize = 4096
+
+// maxAttempts is how many failed dials in a row drop an ordinary address.
+const maxAttempts = 8
+
+type addrEntry struct {
+	addr        string
+	lastSeen    int64 // unix seconds
+	attempts    int   // failed dials since the last success
+	lastAttempt time.Time
+	permanent   bool // seed, addnode or connect: never dropped
+	self        bool // it is this node
+}
+
+// BanInfo is one banned host.
+type BanInfo struct {
+	Host   string    `json:"host"`
+	Until  time.Time `json:"until"`
+	Reason string    `json:"reason"`
+}
+
+// addrBook holds known peer addresses, their dial history and the bans.
+// It is part of the Core: no locks, no clock.
+type addrBook struct {
+	entries map[string]*addrEntry
+	bans    map[string]BanInfo
+	dirty   bool // changed since the last save
+}
+
+func newAddrBook() *addrBook {
+	return &addrBook{entries: make(map[string]*addrEntry), bans: make(map[string]BanInfo)}
+}
+
+// normalizeAddr checks that s is host:port with a usable host and port and
+// returns its canonical form.
+func normalizeAddr(s string) (string, error) {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", err
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || p == 0 {
+		return "", fmt.Errorf("bad port in %q", s)
+	}
+	if host == "" {
+		return "", fmt.Errorf("no host in %q", s)
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		if ip.IsUnspecified() || ip.IsMulticast() {
+			return "", fmt.Errorf("unusable host in %q", s)
+		}
+		host = ip.Unmap().String()
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// hostKey is what a ban applies to: the host of addr (an IP in canonical
+// form, or a name), with or without a port.
+func hostKey(addr string) string {
+	host := addr
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		host = h
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip.Unmap().String()
+	}
+	return host
+}
+
+// add records addr, returning whether it was new.
+func (b *addrBook) add(addr string, lastSeen int64, permanent bool) bool {
+	if e := b.entries[addr]; e != nil {
+		e.permanent = e.permanent || permanent
+		if lastSeen > e.lastSeen {
+			e.lastSeen = lastSeen
+			b.dirty = true
+		}
+		return false
+	}
+	if len(b.entries) >= maxBookSize && !b.evictOne() {
+		return false
+	}
+	b.entries[addr] = &addrEntry{addr: addr, lastSeen: lastSeen, permanent: permanent}
+	b.dirty = true
+	return true
+}
+
+// evictOne drops the least recently seen ordinary entry.
+func (b *addrBook) evictOne() bool {
+	var victim *addrEntry
+	for _, e := range b.entries {
+		if !e.permanent && (victim == nil || e.lastSeen < victim.lastSeen ||
+			e.lastSeen == victim.lastSeen && e.addr < victim.addr) {
+			victim = e
+		}
+	}
+	if victim == nil {
+		return false
+	}
+	delete(b.entries, victim.addr)
+	return true
+}
+
+func (b *addrBook) attempt(addr string, now time.Time) {
+	if e := b.entries[addr]; e != nil {
+		e.lastAttempt = now
+	}
+}
+
+func (b *addrBook) failed(addr string) {
+	e := b.entries[addr]
+	if e == nil {
+		return
+	}
+	e.attempts++
+	if e.attempts >= maxAttempts && !e.permanent {
+		delete(b.entries, addr)
+	}
+	b.dirty = true
+}
+
+func (b *addrBook) good(addr string, now time.Time) {
+	if e := b.entries[addr]; e != nil {
+		e.attempts = 0
+		e.lastSeen = now.Unix()
+		b.dirty = true
+	}
+}
+
+func (b *addrBook) markSelf(addr string) {
+	if e := b.entries[addr]; e != nil {
+		e.self = true
+	}
+}
+
+// remove drops an address that proved useless (another network).
+func (b *addrBook) remove(addr string) {
+	if e := b.entries[addr]; e != nil && !e.permanent {
+		delete(b.entries, addr)
+		b.dirty = true
+	}
+}
+
+// retryAt is when addr may be dialed again: exponential backoff.
+func (e *addrEntry) retryAt(base, max time.Duration) time.Time {
+	if e.lastAttempt.IsZero() {
+		return e.lastAttempt
+	}
+	d := base << min(e.attempts, 30)
+	if d > max || d <= 0 {
+		d = max
+	}
+	return e.lastAttempt.Add(d)
+}
+
+// sortedAddrs lists the addresses in a fixed order, so that random picks
+// from the seeded source are reproducible.
+func (b *addrBook) sortedAddrs() []string {
+	addrs := make([]string, 0, len(b.entries))
+	for a := range b.entries {
+		addrs = append(addrs, a)
+	}
+	slices.Sort(addrs)
+	return addrs
+}
+
+// sample returns up to n addresses worth sharing (not self, seen working
+// or never tried), in random order, without exclude.
+func (b *addrBook) sample(n int, exclude string, rng *rand.Rand) []NetAddress {
+	var out []NetAddress
+	for _, a := range b.sortedAddrs() {
+		e := b.entries[a]
+		if !e.self && e.attempts == 0 && a != exclude {
+			out = append(out, NetAddress{Addr: a, LastSeen: e.lastSeen})
+		}
+	}
+	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out[:min(n, len(out))]
+}
+
+func (b *addrBook) banned(addr string, now time.Time) bool {
+	ban, ok := b.bans[hostKey(addr)]
+	return ok && now.Before(ban.Until)
+}
+
+func (b *addrBook) ban(host string, until time.Time, reason string) {
+	b.bans[hostKey(host)] = BanInfo{Host: hostKey(host), Until: until, Reason: reason}
+	b.dirty = true
+}
+
+func (b *addrBook) unban(host string) bool {
+	if _, ok := b.bans[hostKey(host)]; !ok {
+		return false
+	}
+	delete(b.bans, hostKey(host))
+	b.dirty = true
+	return true
+}
+
+func (b *addrBook) expireBans(now time.Time) {
+	for h, ban := range b.bans {
+		if !now.Before(ban.Until) {
+			delete(b.bans, h)
+			b.dirty = true
+		}
+	}
+}
+
+func (b *addrBook) banList() []BanInfo {
+	list := make([]BanInfo, 0, len(b.bans))
+	for _, ban := range b.bans {
+		list = append(list, ban)
+	}
+	slices.SortFunc(list, func(x, y BanInfo) int {
+		if x.Host < y.Host {
+			return -1
+		}
+		if x.Host > y.Host {
+			return 1
+		}
+		return 0
+	})
+	return list
+}
+
+// savedState is the JSON form of the address book file.
+type savedState struct {
+	Version int         `json:"version"`
+	Addrs   []savedAddr `json:"addrs"`
+	Bans    []BanInfo   `json:"bans"`
+}
+
+type savedAddr struct {
+	Addr     string `json:"addr"`
+	LastSeen int64  `json:"last_seen"`
+	Attempts int    `json:"attempts,omitempty"`
+}
+
+const stateVersion = 1
+
+func (b *addrBook) marshal() ([]byte, error) {
+	st := savedState{Version: stateVersion, Bans: b.banList()}
+	for _, a := range b.sortedAddrs() {
+		e := b.entries[a]
+		if !e.self {
+			st.Addrs = append(st.Addrs, savedAddr{Addr: a, LastSeen: e.lastSeen, Attempts: e.attempts})
+		}
+	}
+	return json.MarshalIndent(st, "", " ")
+}
+
+// restore loads a saved book. Entries that do not parse are skipped: the
+// file is a cache, not a source of truth.
+func (b *addrBook) restore(data []byte, now time.Time) error {
+	var st savedState
+	if err := json.Unmarshal(data, &st); err != nil {
+		return err
+	}
+	if st.Version != stateVersion {
+		return fmt.Errorf("address book version %d, want %d", st.Version, stateVersion)
+	}
+	for _, sa := range st.Addrs {
+		if a, err := normalizeAddr(sa.Addr); err == nil && len(b.entries) < maxBookSize {
+			b.add(a, sa.LastSeen, false)
+			b.entries[a].attempts = sa.Attempts
+		}
+	}
+	for _, ban := range st.Bans {
+		if now.Before(ban.Until) && ban.Host != "" {
+			b.bans[hostKey(ban.Host)] = ban
+		}
+	}
+	b.dirty = false
+	return nil
+}

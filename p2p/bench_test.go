@@ -1,0 +1,128 @@
+package p2p
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"powchain/chain"
+	"powchain/chain/chaintest"
+	"powchain/wire"
+)
+
+// benchChain builds n blocks, each after the first spending the previous
+// block's coinbase, so connecting checks a signature per block besides the
+// coinbase.
+func benchChain(b *testing.B, params *chain.Params, n int) []*wire.Block {
+	g := chaintest.NewGenerator(b, params)
+	blocks := []*wire.Block{g.NextBlock("b1", nil)}
+	for i := 2; i <= n; i++ {
+		tx := g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut(fmt.Sprintf("b%d", i-1))}, 1000, 2)
+		blocks = append(blocks, g.NextBlock(fmt.Sprintf("b%d", i), []*wire.Tx{tx}))
+	}
+	return blocks
+}
+
+// tipWatcher signals every tip change of a chain.
+func tipWatcher(c *chain.Chain) <-chan wire.Hash {
+	ch := make(chan wire.Hash, 1<<16)
+	c.Subscribe(func(n chain.Notification) {
+		if n.Type == chain.TipChanged {
+			select {
+			case ch <- n.Hash:
+			default:
+			}
+		}
+	})
+	return ch
+}
+
+func waitHash(b *testing.B, ch <-chan wire.Hash, want wire.Hash) {
+	timeout := time.After(5 * time.Minute)
+	for {
+		select {
+		case h := <-ch:
+			if h == want {
+				return
+			}
+		case <-timeout:
+			b.Fatalf("tip %s not reached", want)
+		}
+	}
+}
+
+// connectRate is how many blocks per second the chain connects in process.
+func connectRate(b *testing.B, params *chain.Params, blocks []*wire.Block) float64 {
+	clock := chaintest.NewClock(genesisTime.Add(24 * time.Hour))
+	c, err := chain.Open(chain.Config{Params: params, Path: filepath.Join(b.TempDir(), "chain"), Clock: clock})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	for _, blk := range blocks {
+		if _, err := c.ProcessBlock(blk); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return float64(len(blocks)) / time.Since(start).Seconds()
+}
+
+// BenchmarkInitialSync measures a fresh node downloading a chain from two
+// peers over loopback, against the rate at which the same chain connects
+// in process (connect_ratio = sync rate / connect rate; goal >= 0.7).
+func BenchmarkInitialSync(b *testing.B) {
+	const n = 2000
+	params := testParams()
+	blocks := benchChain(b, params, n)
+	var peers []string
+	for i := range 2 {
+		s := newNode(b, fmt.Sprintf("s%d", i), params, func(c *Config) { c.NoDiscovery = true })
+		s.process(blocks...)
+		peers = append(peers, s.addr())
+	}
+	last := blocks[n-1].BlockHash()
+	var syncSecs, connectBlocksPerSec float64
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		connectBlocksPerSec += connectRate(b, params, blocks)
+		late := newNode(b, fmt.Sprintf("late%d", i), params, func(c *Config) { c.Connect = peers; c.Listen = "" })
+		tips := tipWatcher(late.chain)
+		start := time.Now()
+		b.StartTimer()
+		waitHash(b, tips, last)
+		b.StopTimer()
+		syncSecs += time.Since(start).Seconds()
+		late.stop()
+	}
+	syncRate := float64(n*b.N) / syncSecs
+	connect := connectBlocksPerSec / float64(b.N)
+	b.ReportMetric(syncRate, "sync_blocks/s")
+	b.ReportMetric(connect, "connect_blocks/s")
+	b.ReportMetric(syncRate/connect, "connect_ratio")
+}
+
+// BenchmarkPropagation measures the time a new block takes to cross a
+// line of ten nodes (nine hops).
+func BenchmarkPropagation(b *testing.B) {
+	params := testParams()
+	nodes := []*testNode{newNode(b, "n0", params, func(c *Config) { c.NoDiscovery = true })}
+	for i := 1; i < 10; i++ {
+		prev := nodes[i-1].addr()
+		nodes = append(nodes, newNode(b, fmt.Sprintf("n%d", i), params, func(c *Config) { c.Connect = []string{prev} }))
+	}
+	waitFor(b, 20*time.Second, "line connected", func() bool { return peerCount(nodes[9]) == 1 && peerCount(nodes[5]) == 2 })
+	g := chaintest.NewGenerator(b, params)
+	tips := tipWatcher(nodes[9].chain)
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		blk := g.NextBlock(fmt.Sprintf("p%d", i), nil)
+		b.StartTimer()
+		nodes[0].process(blk)
+		waitHash(b, tips, blk.BlockHash())
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/block")
+}

@@ -1,0 +1,153 @@
+package p2p
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"time"
+
+	"powchain/chain"
+	"powchain/wire"
+)
+
+// Chain is what the P2P layer needs of the block chain; *chain.Chain
+// implements it.
+type Chain interface {
+	Params() *chain.Params
+	Tip() chain.BlockInfo
+	BestHeader() chain.BlockInfo
+	ProcessBlock(*wire.Block) (chain.ProcessResult, error)
+	ProcessHeaders([]wire.BlockHeader) error
+	BestHeaderLocator() []wire.Hash
+	LocateHeaders(locator []wire.Hash, stop wire.Hash, max int) []wire.BlockHeader
+	HaveBlock(wire.Hash) bool
+	MissingBlocks(max int, skip func(wire.Hash) bool) []wire.Hash
+	BlockByHash(wire.Hash) (*wire.Block, error)
+	BlockInfoByHash(wire.Hash) (chain.BlockInfo, bool)
+	Subscribe(func(chain.Notification))
+}
+
+// TxPool is what the P2P layer needs of the mempool (MempoolAdapter wraps
+// *mempool.Pool).
+type TxPool interface {
+	// ProcessTx admits tx, received from peer source. It returns the
+	// transactions that entered the pool (tx and any orphans it released)
+	// and, if tx waits as an orphan, the parents it misses. An error that
+	// has a method Consensus() bool returning true proves tx invalid.
+	ProcessTx(tx *wire.Tx, source uint64) (accepted []*wire.Tx, missingParents []wire.Hash, err error)
+	// FetchTx returns a pool transaction.
+	FetchTx(txid wire.Hash) (*wire.Tx, bool)
+	// HaveTx reports whether txid is in the pool (or waits as an orphan).
+	HaveTx(txid wire.Hash) bool
+}
+
+// Config configures a Server (and the Core inside it). Zero durations and
+// counts take the defaults documented on each field.
+type Config struct {
+	Chain  Chain  // required
+	TxPool TxPool // required
+
+	// Listen is the host:port to accept peers on; empty: no listener.
+	// Seed replaces it with the first of the network's seed addresses
+	// that can be bound on this host.
+	Listen string
+	Seed   bool
+	// Connect: connect only to these peers (no seeds, no discovery).
+	Connect []string
+	// AddNode: keep connections to these peers as well.
+	AddNode []string
+	// NoDiscovery: dial only Connect and AddNode peers (as with Connect),
+	// even when Connect is empty.
+	NoDiscovery bool
+	// MaxPeers caps all connections (default 125); TargetOutbound is how
+	// many outbound peers discovery keeps (default 8). Inbound peers get
+	// MaxPeers - TargetOutbound slots.
+	MaxPeers       int
+	TargetOutbound int
+
+	// StateFile persists the address book and bans; empty: in memory only.
+	StateFile string
+	// UserAgent is sent in version (default "/powchain:0.1/").
+	UserAgent string
+
+	HandshakeTimeout time.Duration // version/verack exchange (default 10s)
+	PingInterval     time.Duration // keepalive ping period (default 60s)
+	IdleTimeout      time.Duration // nothing received for this long: disconnect (default 3m)
+	StallTimeout     time.Duration // requested block or headers not delivered (default 10s)
+	BanDuration      time.Duration // default 24h
+	RetryBase        time.Duration // first redial backoff, doubled per failure (default 1s)
+	RetryMax         time.Duration // backoff cap (default 5m)
+	SaveInterval     time.Duration // address book save period (default 1m)
+	TickInterval     time.Duration // core timer resolution (default 500ms)
+	DialTimeout      time.Duration // default 10s
+	WriteTimeout     time.Duration // one frame write (default 60s)
+
+	// MaxBlocksInFlight is the per-peer limit of requested blocks
+	// (default 16); DownloadWindow how far past the tip blocks are fetched
+	// (default 1024); MaxStalls how many stalls disconnect a peer (default 2).
+	MaxBlocksInFlight int
+	DownloadWindow    int
+	MaxStalls         int
+	// MaxSendQueueBytes bounds what may wait to be written to one peer
+	// (default 32 MiB): a peer that reads slower is disconnected.
+	MaxSendQueueBytes int
+
+	// RandSeed seeds the Core's random choices (nonces, address picks);
+	// NewServer draws one at random when it is 0.
+	RandSeed uint64
+	// Now tells the time (required: the node injects its clock).
+	Now func() time.Time
+	// ListenFunc and DialFunc replace net.Listen and a net.Dialer.
+	ListenFunc func(network, address string) (net.Listener, error)
+	DialFunc   func(ctx context.Context, network, address string) (net.Conn, error)
+	Log        *slog.Logger
+}
+
+// DefaultUserAgent is sent in version messages unless Config.UserAgent
+// says otherwise.
+const DefaultUserAgent = "/powchain:0.1/"
+
+func (c *Config) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	defInt := func(n *int, v int) {
+		if *n <= 0 {
+			*n = v
+		}
+	}
+	defInt(&c.MaxPeers, 125)
+	defInt(&c.TargetOutbound, 8)
+	defInt(&c.MaxBlocksInFlight, 16)
+	defInt(&c.DownloadWindow, 1024)
+	defInt(&c.MaxStalls, 2)
+	defInt(&c.MaxSendQueueBytes, 32<<20)
+	def(&c.HandshakeTimeout, 10*time.Second)
+	def(&c.PingInterval, time.Minute)
+	def(&c.IdleTimeout, 3*time.Minute)
+	def(&c.StallTimeout, 10*time.Second)
+	def(&c.BanDuration, 24*time.Hour)
+	def(&c.RetryBase, time.Second)
+	def(&c.RetryMax, 5*time.Minute)
+	def(&c.SaveInterval, time.Minute)
+	def(&c.TickInterval, 500*time.Millisecond)
+	def(&c.DialTimeout, 10*time.Second)
+	def(&c.WriteTimeout, time.Minute)
+	if c.UserAgent == "" {
+		c.UserAgent = DefaultUserAgent
+	}
+	if c.ListenFunc == nil {
+		c.ListenFunc = net.Listen
+	}
+	if c.DialFunc == nil {
+		c.DialFunc = (&net.Dialer{}).DialContext
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	c.TargetOutbound = min(c.TargetOutbound, c.MaxPeers)
+}
+
+func (c *Config) maxInbound() int { return c.MaxPeers - c.TargetOutbound }

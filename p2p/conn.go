@@ -1,0 +1,154 @@
+package p2p
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+)
+
+// maxQueuedMsgs bounds a peer's send queue by count; MaxSendQueueBytes
+// bounds it by size.
+const maxQueuedMsgs = 4096
+
+// conn is the driver's side of one connection: a reader goroutine that
+// decodes frames into events for the loop, and a writer goroutine that
+// encodes queued messages. The event loop owns the conn; both goroutines
+// exit when the connection is closed.
+type conn struct {
+	id       PeerID
+	nc       net.Conn
+	queue    chan Message
+	queued   atomic.Int64 // estimated bytes waiting in queue
+	sent     atomic.Uint64
+	recv     atomic.Uint64
+	closed   chan struct{}
+	once     sync.Once
+	maxBytes int64
+}
+
+func newConn(id PeerID, nc net.Conn, maxBytes int) *conn {
+	return &conn{id: id, nc: nc, queue: make(chan Message, maxQueuedMsgs),
+		closed: make(chan struct{}), maxBytes: int64(maxBytes)}
+}
+
+// close closes the connection once; the goroutines notice and exit.
+func (c *conn) close() {
+	c.once.Do(func() {
+		close(c.closed)
+		c.nc.Close()
+	})
+}
+
+// enqueue queues m without blocking. A peer whose queue is full reads too
+// slowly to keep up: it is disconnected rather than allowed to hold memory
+// or stall the loop.
+func (c *conn) enqueue(m Message) bool {
+	size := int64(sizeHint(m))
+	if c.queued.Add(size) > c.maxBytes {
+		c.queued.Add(-size)
+		return false
+	}
+	select {
+	case c.queue <- m:
+		return true
+	default:
+		c.queued.Add(-size)
+		return false
+	}
+}
+
+// sizeHint estimates a message's frame size for the send budget.
+func sizeHint(m Message) int {
+	switch m := m.(type) {
+	case *MsgBlock:
+		return protoOverhead(m.Block.SerializeSize())
+	case *MsgTx:
+		return protoOverhead(m.Tx.SerializeSize())
+	case *MsgHeaders:
+		return 99*len(m.Headers) + 64
+	case *MsgInv:
+		return 38*len(m.Items) + 64
+	case *MsgGetData:
+		return 38*len(m.Items) + 64
+	case *MsgNotFound:
+		return 38*len(m.Items) + 64
+	case *MsgAddr:
+		return 64*len(m.Addrs) + 64
+	}
+	return 256
+}
+
+// writeLoop encodes and writes queued messages until the connection
+// closes. Encoding here, not on the loop, lets peers' writes proceed in
+// parallel.
+func (s *Server) writeLoop(c *conn) {
+	defer s.wg.Done()
+	defer c.close()
+	w := bufio.NewWriterSize(c.nc, 64<<10)
+	for {
+		var m Message
+		select {
+		case m = <-c.queue:
+		case <-c.closed:
+			return
+		}
+		if err := s.writeMsg(c, w, m); err != nil {
+			s.cfg.Log.Debug("write failed", "peer", c.id, "err", err)
+			return
+		}
+	}
+}
+
+func (s *Server) writeMsg(c *conn, w *bufio.Writer, m Message) error {
+	defer c.queued.Add(-int64(sizeHint(m)))
+	frame, err := EncodeFrame(s.magic, m)
+	if err != nil {
+		return err
+	}
+	if err := c.nc.SetWriteDeadline(s.cfg.Now().Add(s.cfg.WriteTimeout)); err != nil {
+		return err
+	}
+	if _, err := w.Write(frame); err != nil {
+		return err
+	}
+	c.sent.Add(uint64(len(frame)))
+	if len(c.queue) == 0 {
+		return w.Flush()
+	}
+	return nil
+}
+
+// readLoop decodes frames and hands them to the event loop, one at a time:
+// while the loop has not taken a message the reader does not read the next,
+// so a peer can make the node hold at most one message beyond the one being
+// read. A panic while decoding is logged and ends the connection.
+func (s *Server) readLoop(c *conn) {
+	defer s.wg.Done()
+	var cause error
+	defer func() {
+		if r := recover(); r != nil {
+			cause = fmt.Errorf("panic reading from peer: %v", r)
+			s.cfg.Log.Error("recovered from panic in peer reader", "peer", c.id, "panic", r, "stack", string(debug.Stack()))
+		}
+		c.close()
+		s.post(evClosed{id: c.id, err: cause})
+	}()
+	r := bufio.NewReaderSize(c.nc, 64<<10)
+	for {
+		m, n, err := ReadMessage(r, s.magic)
+		c.recv.Add(uint64(n))
+		if err != nil {
+			if perr, ok := err.(*ProtocolError); ok {
+				s.post(evViolation{id: c.id, err: perr})
+			}
+			cause = err
+			return
+		}
+		if !s.post(evMessage{id: c.id, msg: m}) {
+			return
+		}
+	}
+}

@@ -1,0 +1,749 @@
+package p2p
+
+import (
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"slices"
+	"time"
+
+	"powchain/chain"
+	"powchain/wire"
+)
+
+// ActionKind says what an Action asks the driver to do.
+type ActionKind uint8
+
+// Actions.
+const (
+	// ActSend: write Msg to Peer (never blocking the caller).
+	ActSend ActionKind = iota + 1
+	// ActDial: open an outbound connection to Addr and report Connected or
+	// DialFailed.
+	ActDial
+	// ActDisconnect: close Peer's connection (Reason says why). The Core has
+	// already forgotten the peer.
+	ActDisconnect
+	// ActSave: persist State() now (the bans changed).
+	ActSave
+)
+
+// Action is one output of the Core.
+type Action struct {
+	Kind   ActionKind
+	Peer   PeerID
+	Msg    Message
+	Addr   string
+	Reason string
+}
+
+// Core is the deterministic P2P state machine: handshakes, liveness,
+// discovery, relay, headers-first sync and defences. It has no goroutines,
+// locks, clock or I/O: every input carries the time, and every effect on
+// the outside is a returned Action, except the synchronous calls into the
+// chain and the pool. Given the same inputs, the same chain and pool
+// behaviour and the same RandSeed, it returns the same actions.
+//
+// A Core is not safe for concurrent use; the Server's event loop owns it.
+type Core struct {
+	cfg    Config
+	chain  Chain
+	pool   TxPool
+	params *chain.Params
+	rng    *rand.Rand
+	log    *slog.Logger
+	nonce  uint64 // our version nonce: detects connections to self
+	self   string // our advertised listen address, "" if none
+
+	peers   map[PeerID]*peer
+	book    *addrBook
+	dialing map[string]bool
+	keep    []string // Connect or AddNode addresses, kept connected
+
+	blockReq map[wire.Hash]PeerID // blocks in flight
+	txReq    map[wire.Hash]PeerID // transactions in flight
+	rejects  *boundedSet[wire.Hash]
+
+	lastAnnounced wire.Hash
+	nextSave      time.Time
+
+	out []Action
+}
+
+// NewCore returns a Core for cfg (defaults applied) that advertises
+// listenAddr ("" if it accepts no peers).
+func NewCore(cfg Config, listenAddr string) *Core {
+	cfg.setDefaults()
+	c := &Core{
+		cfg: cfg, chain: cfg.Chain, pool: cfg.TxPool, params: cfg.Chain.Params(),
+		rng:      rand.New(rand.NewPCG(cfg.RandSeed, cfg.RandSeed^0x9e3779b97f4a7c15)),
+		log:      cfg.Log,
+		self:     listenAddr,
+		peers:    make(map[PeerID]*peer),
+		book:     newAddrBook(),
+		dialing:  make(map[string]bool),
+		blockReq: make(map[wire.Hash]PeerID),
+		txReq:    make(map[wire.Hash]PeerID),
+		rejects:  newBoundedSet[wire.Hash](maxRecentRejects),
+	}
+	c.nonce = c.rng.Uint64() | 1
+	c.lastAnnounced = c.chain.Tip().Hash
+	c.addConfiguredAddrs()
+	return c
+}
+
+// addConfiguredAddrs puts seeds, addnode and connect addresses in the book
+// as permanent entries.
+func (c *Core) addConfiguredAddrs() {
+	var seeds []string
+	if !c.restricted() {
+		seeds = c.params.Seeds
+	}
+	c.keep = c.normalized(append(slices.Clone(c.cfg.Connect), c.cfg.AddNode...))
+	for _, a := range append(c.normalized(seeds), c.keep...) {
+		c.book.add(a, 0, true)
+		if a == c.self {
+			c.book.markSelf(a)
+		}
+	}
+	c.book.dirty = false
+}
+
+// restricted: no seeds and no discovery dialing.
+func (c *Core) restricted() bool { return len(c.cfg.Connect) > 0 || c.cfg.NoDiscovery }
+
+func (c *Core) normalized(addrs []string) []string {
+	var out []string
+	for _, a := range addrs {
+		if n, err := normalizeAddr(a); err == nil {
+			out = append(out, n)
+		} else {
+			c.log.Warn("ignoring peer address", "addr", a, "err", err)
+		}
+	}
+	return out
+}
+
+// flush returns the actions produced by the current input, with the
+// announcements batched per peer.
+func (c *Core) flush() []Action {
+	for _, id := range c.peerIDs() {
+		p := c.peers[id]
+		for len(p.pendingInv) > 0 {
+			n := min(len(p.pendingInv), announceBatchSize)
+			c.send(p, &MsgInv{Items: p.pendingInv[:n:n]})
+			p.pendingInv = p.pendingInv[n:]
+		}
+	}
+	out := c.out
+	c.out = nil
+	return out
+}
+
+func (c *Core) send(p *peer, m Message) {
+	c.out = append(c.out, Action{Kind: ActSend, Peer: p.id, Msg: m})
+}
+
+// peerIDs lists the peers in ID order, so iteration is deterministic.
+func (c *Core) peerIDs() []PeerID {
+	ids := make([]PeerID, 0, len(c.peers))
+	for id := range c.peers {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// RestoreState loads a saved address book and ban list (see State).
+func (c *Core) RestoreState(data []byte, now time.Time) error {
+	err := c.book.restore(data, now)
+	c.addConfiguredAddrs()
+	return err
+}
+
+// State returns the address book and bans for persistence.
+func (c *Core) State() ([]byte, error) {
+	c.book.dirty = false
+	return c.book.marshal()
+}
+
+// Start begins: it dials the first peers.
+func (c *Core) Start(now time.Time) []Action {
+	c.nextSave = now.Add(c.cfg.SaveInterval)
+	c.maintainOutbound(now)
+	return c.flush()
+}
+
+// Connected reports a new connection: inbound from addr, or outbound to
+// addr after an ActDial.
+func (c *Core) Connected(now time.Time, id PeerID, addr string, inbound bool) []Action {
+	if !inbound {
+		delete(c.dialing, addr)
+	}
+	p := newPeer(id, addr, inbound, now)
+	c.peers[id] = p
+	switch {
+	case c.book.banned(addr, now):
+		c.disconnect(p, "banned")
+	case inbound && c.countPeers(true) > c.cfg.maxInbound(), len(c.peers) > c.cfg.MaxPeers:
+		c.disconnect(p, "too many peers")
+	case !inbound:
+		c.book.attempt(addr, now)
+		c.sendVersion(p, now)
+	}
+	return c.flush()
+}
+
+// DialFailed reports that an ActDial failed.
+func (c *Core) DialFailed(now time.Time, addr string, err error) []Action {
+	delete(c.dialing, addr)
+	c.book.failed(addr)
+	c.log.Debug("dial failed", "addr", addr, "err", err)
+	return c.flush()
+}
+
+// Disconnected reports that a connection closed, for whatever reason.
+func (c *Core) Disconnected(now time.Time, id PeerID, err error) []Action {
+	if p := c.peers[id]; p != nil {
+		c.log.Debug("peer closed the connection", "peer", id, "addr", p.addr, "err", err)
+		c.removePeer(p, now)
+	}
+	return c.flush()
+}
+
+// ProtocolViolation reports that peer id broke the framing or encoding
+// rules; its connection cannot continue.
+func (c *Core) ProtocolViolation(now time.Time, id PeerID, err *ProtocolError) []Action {
+	if p := c.peers[id]; p != nil {
+		if err.Ban {
+			c.ban(p, now, err.Reason)
+		} else {
+			c.disconnect(p, err.Reason)
+		}
+	}
+	return c.flush()
+}
+
+func (c *Core) countPeers(inbound bool) int {
+	n := 0
+	for _, p := range c.peers {
+		if p.inbound == inbound {
+			n++
+		}
+	}
+	return n
+}
+
+// disconnect forgets p and tells the driver to close its connection.
+func (c *Core) disconnect(p *peer, reason string) {
+	if c.peers[p.id] == nil {
+		return
+	}
+	c.log.Info("disconnecting peer", "peer", p.id, "addr", p.addr, "reason", reason)
+	c.out = append(c.out, Action{Kind: ActDisconnect, Peer: p.id, Reason: reason})
+	c.removePeer(p, time.Time{})
+}
+
+// removePeer forgets p and hands its requests to other peers.
+func (c *Core) removePeer(p *peer, now time.Time) {
+	delete(c.peers, p.id)
+	if !p.inbound {
+		if p.handshaken() {
+			c.book.good(p.addr, p.lastRecv)
+		} else {
+			c.book.failed(p.addr)
+		}
+	}
+	for h := range p.blocks {
+		delete(c.blockReq, h)
+	}
+	for h := range p.txs {
+		delete(c.txReq, h)
+	}
+	if len(p.blocks) > 0 && !now.IsZero() {
+		c.fillDownloads(now)
+	}
+}
+
+// misbehave adds to p's score and bans it at banScore.
+func (c *Core) misbehave(p *peer, now time.Time, score int, reason string) {
+	p.score += score
+	if p.score >= banScore {
+		c.ban(p, now, reason)
+	}
+}
+
+// unrequested scores data p sent without being asked; it reports whether
+// p is still connected. Some slack is needed: a block re-requested from
+// another peer after a stall may still arrive from the first.
+func (c *Core) unrequested(p *peer, now time.Time, reason string) bool {
+	c.misbehave(p, now, unrequestedScore, reason)
+	return c.peers[p.id] != nil
+}
+
+// ban bans p's host for BanDuration and disconnects it.
+func (c *Core) ban(p *peer, now time.Time, reason string) {
+	c.log.Warn("banning peer", "peer", p.id, "addr", p.addr, "reason", reason)
+	c.book.ban(p.addr, now.Add(c.cfg.BanDuration), reason)
+	c.out = append(c.out, Action{Kind: ActSave})
+	c.disconnect(p, "banned: "+reason)
+}
+
+// Receive handles one message from peer id.
+func (c *Core) Receive(now time.Time, id PeerID, m Message) []Action {
+	p := c.peers[id]
+	if p == nil {
+		return c.flush()
+	}
+	p.lastRecv = now
+	switch {
+	case m.Type() == TypeVersion:
+		c.handleVersion(p, now, m.(*MsgVersion))
+	case m.Type() == TypeVerAck:
+		c.handleVerAck(p, now)
+	case !p.handshaken():
+		c.disconnect(p, m.Type().String()+" before the handshake")
+	default:
+		c.dispatch(p, now, m)
+	}
+	return c.flush()
+}
+
+func (c *Core) dispatch(p *peer, now time.Time, m Message) {
+	switch m := m.(type) {
+	case *MsgPing:
+		c.send(p, &MsgPong{Nonce: m.Nonce})
+	case *MsgPong:
+		if m.Nonce == p.pingNonce && p.pingNonce != 0 {
+			p.pingTime = now.Sub(p.pingSent)
+			p.pingNonce = 0
+		}
+	case *MsgInv:
+		c.handleInv(p, now, m.Items)
+	case *MsgGetData:
+		c.handleGetData(p, m.Items)
+	case *MsgNotFound:
+		c.handleNotFound(p, now, m.Items)
+	case *MsgTx:
+		c.handleTx(p, now, m.Tx)
+	case *MsgBlock:
+		c.handleBlock(p, now, m.Block)
+	case *MsgGetHeaders:
+		c.handleGetHeaders(p, m)
+	case *MsgHeaders:
+		c.handleHeaders(p, now, m.Headers)
+	case *MsgGetAddr:
+		c.handleGetAddr(p)
+	case *MsgAddr:
+		c.handleAddr(p, now, m.Addrs)
+	case *MsgReject:
+		c.log.Debug("peer rejected a message", "peer", p.id, "msg", m.Message, "code", m.Code, "reason", m.Reason)
+	}
+}
+
+func (c *Core) sendVersion(p *peer, now time.Time) {
+	c.send(p, &MsgVersion{
+		Network: c.params.Name, Genesis: c.params.GenesisHash, ProtocolVersion: ProtocolVersion,
+		BestHeight: c.chain.Tip().Height, UserAgent: c.cfg.UserAgent, ListenAddr: c.self,
+		Nonce: c.nonce, Timestamp: now.Unix(),
+	})
+}
+
+func (c *Core) handleVersion(p *peer, now time.Time, v *MsgVersion) {
+	switch {
+	case p.version != nil:
+		c.ban(p, now, "second version message")
+		return
+	case v.Network != c.params.Name || v.Genesis != c.params.GenesisHash:
+		c.book.remove(p.addr)
+		c.disconnect(p, "peer is on network "+v.Network)
+		return
+	case v.ProtocolVersion < MinProtocolVersion:
+		c.disconnect(p, "obsolete protocol version")
+		return
+	case v.Nonce == c.nonce:
+		c.book.markSelf(p.addr)
+		c.disconnect(p, "connected to self")
+		return
+	}
+	if !c.resolveDuplicate(p, v.Nonce) {
+		return
+	}
+	p.version = v
+	p.bestHeight = v.BestHeight
+	p.listenAddr = c.peerListenAddr(p, v.ListenAddr)
+	if p.inbound {
+		c.sendVersion(p, now)
+	}
+	c.send(p, &MsgVerAck{})
+	if p.verack {
+		c.handshakeDone(p, now)
+	}
+}
+
+// resolveDuplicate handles a second connection to the node whose version
+// nonce is nonce (two nodes that dialed each other at the same moment).
+// Both ends must drop the same connection: if the two go opposite ways, the
+// one dialed by the node with the smaller nonce stays; if they go the same
+// way, the older one stays. It reports whether p stays.
+func (c *Core) resolveDuplicate(p *peer, nonce uint64) bool {
+	for _, id := range c.peerIDs() {
+		old := c.peers[id]
+		if old == p || old.version == nil || old.version.Nonce != nonce {
+			continue
+		}
+		keepOutbound := c.nonce < nonce
+		if p.inbound == old.inbound || p.inbound == keepOutbound {
+			c.disconnect(p, "duplicate connection")
+			return false
+		}
+		c.disconnect(old, "duplicate connection")
+		return true
+	}
+	return true
+}
+
+// peerListenAddr is where p accepts connections: the address we dialed, or
+// the one it advertises with an unspecified host replaced by the one it
+// connects from.
+func (c *Core) peerListenAddr(p *peer, advertised string) string {
+	if !p.inbound {
+		return p.addr
+	}
+	host, port, err := net.SplitHostPort(advertised)
+	if err != nil {
+		return ""
+	}
+	if h := hostKey(host); h == "" || h == "0.0.0.0" || h == "::" {
+		host = hostKey(p.addr)
+	}
+	addr, err := normalizeAddr(net.JoinHostPort(host, port))
+	if err != nil {
+		return ""
+	}
+	return addr
+}
+
+func (c *Core) handleVerAck(p *peer, now time.Time) {
+	if p.verack {
+		c.misbehave(p, now, 10, "second verack")
+		return
+	}
+	p.verack = true
+	if p.version != nil {
+		c.handshakeDone(p, now)
+	}
+}
+
+// handshakeDone starts the exchange with a peer whose handshake completed:
+// address discovery, headers sync and keepalive.
+func (c *Core) handshakeDone(p *peer, now time.Time) {
+	c.log.Info("peer connected", "peer", p.id, "addr", p.addr, "inbound", p.inbound,
+		"agent", p.version.UserAgent, "height", p.version.BestHeight)
+	p.nextPing = now.Add(c.cfg.PingInterval)
+	if !p.inbound {
+		c.book.good(p.addr, now)
+		c.send(p, &MsgGetAddr{})
+	} else if p.listenAddr != "" && p.listenAddr != c.self {
+		p.knownAddrs.add(p.listenAddr, maxKnownAddrs)
+		c.book.add(p.listenAddr, now.Unix(), false)
+		c.relayAddrs(p, []NetAddress{{Addr: p.listenAddr, LastSeen: now.Unix()}})
+	}
+	c.requestHeaders(p, now, nil)
+}
+
+// Tick drives every timeout: handshake, idle, keepalive, stalls; expires
+// bans; keeps the outbound peers; saves the book now and then.
+func (c *Core) Tick(now time.Time) []Action {
+	for _, id := range c.peerIDs() {
+		if p := c.peers[id]; p != nil {
+			c.checkPeer(p, now)
+		}
+	}
+	c.book.expireBans(now)
+	c.maintainOutbound(now)
+	c.fillDownloads(now)
+	if c.book.dirty && !now.Before(c.nextSave) {
+		c.nextSave = now.Add(c.cfg.SaveInterval)
+		c.out = append(c.out, Action{Kind: ActSave})
+	}
+	return c.flush()
+}
+
+func (c *Core) checkPeer(p *peer, now time.Time) {
+	switch {
+	case !p.handshaken() && now.Sub(p.connected) > c.cfg.HandshakeTimeout:
+		c.disconnect(p, "handshake timeout")
+		return
+	case now.Sub(p.lastRecv) > c.cfg.IdleTimeout:
+		c.disconnect(p, "idle timeout")
+		return
+	case !p.handshaken():
+		return
+	}
+	if p.pingNonce == 0 && !now.Before(p.nextPing) {
+		p.pingNonce = c.rng.Uint64() | 1
+		p.pingSent = now
+		p.nextPing = now.Add(c.cfg.PingInterval)
+		c.send(p, &MsgPing{Nonce: p.pingNonce})
+	}
+	if !p.headersSent.IsZero() && now.Sub(p.headersSent) > c.cfg.StallTimeout {
+		p.headersSent = time.Time{}
+		c.stalled(p, now, "headers")
+		if c.peers[p.id] == nil {
+			return
+		}
+	}
+	if len(p.blocks) > 0 && now.Sub(p.blockProgress) > c.cfg.StallTimeout {
+		c.stalled(p, now, "blocks")
+	}
+	for h, t := range p.txs {
+		if now.Sub(t) > c.cfg.StallTimeout {
+			delete(p.txs, h)
+			delete(c.txReq, h)
+		}
+	}
+}
+
+// stalled takes p's block requests away (they go to other peers first) and
+// disconnects it after MaxStalls.
+func (c *Core) stalled(p *peer, now time.Time, what string) {
+	p.stalls++
+	c.log.Info("peer stalled", "peer", p.id, "addr", p.addr, "what", what, "stalls", p.stalls)
+	for h := range p.blocks {
+		delete(c.blockReq, h)
+		delete(p.blocks, h)
+		c.avoidBlock(p, h, false)
+	}
+	if p.stalls >= c.cfg.MaxStalls {
+		c.disconnect(p, "stalled")
+	}
+}
+
+func (c *Core) avoidBlock(p *peer, h wire.Hash, lacks bool) {
+	if len(p.avoid) < maxAvoid || p.avoid[h] {
+		p.avoid[h] = lacks || p.avoid[h]
+	}
+}
+
+// maintainOutbound dials the kept addresses and, unless Connect restricts
+// the node, enough discovered ones to reach TargetOutbound.
+func (c *Core) maintainOutbound(now time.Time) {
+	busy := c.busyAddrs()
+	for _, a := range c.keep {
+		if !busy[a] && c.dialable(a, now) {
+			c.dial(a, now)
+			busy[a] = true
+		}
+	}
+	if c.restricted() {
+		return
+	}
+	outbound := len(c.dialing) + c.countPeers(false)
+	for outbound < c.cfg.TargetOutbound && len(c.peers)+len(c.dialing) < c.cfg.MaxPeers {
+		var cands []string
+		for _, a := range c.book.sortedAddrs() {
+			if !busy[a] && c.dialable(a, now) {
+				cands = append(cands, a)
+			}
+		}
+		if len(cands) == 0 {
+			return
+		}
+		a := cands[c.rng.IntN(len(cands))]
+		c.dial(a, now)
+		busy[a] = true
+		outbound++
+	}
+}
+
+// busyAddrs are the addresses connected or being dialed.
+func (c *Core) busyAddrs() map[string]bool {
+	busy := make(map[string]bool, len(c.peers)+len(c.dialing))
+	for a := range c.dialing {
+		busy[a] = true
+	}
+	for _, p := range c.peers {
+		busy[p.addr] = true
+		if p.listenAddr != "" {
+			busy[p.listenAddr] = true
+		}
+	}
+	return busy
+}
+
+func (c *Core) dialable(a string, now time.Time) bool {
+	e := c.book.entries[a]
+	return e != nil && !e.self && a != c.self && !c.book.banned(a, now) &&
+		!now.Before(e.retryAt(c.cfg.RetryBase, c.cfg.RetryMax))
+}
+
+func (c *Core) dial(a string, now time.Time) {
+	c.dialing[a] = true
+	c.book.attempt(a, now)
+	c.out = append(c.out, Action{Kind: ActDial, Addr: a})
+}
+
+// ---- Local events and administration (the Server calls these on its loop) ----
+
+// ChainChanged reports that the best chain changed. The new tip is
+// announced, unless the node is still downloading blocks, and the
+// transactions of disconnected blocks that are back in the pool are
+// announced again, so a reorganisation's losers reach every mempool.
+func (c *Core) ChainChanged(now time.Time, disconnectedTxs []wire.Hash) []Action {
+	tip := c.chain.Tip()
+	if tip.Hash != c.lastAnnounced && tip.ChainWork.Cmp(c.chain.BestHeader().ChainWork) >= 0 {
+		c.lastAnnounced = tip.Hash
+		c.announce(InvVect{Type: InvBlock, Hash: tip.Hash}, nil)
+	}
+	for _, txid := range disconnectedTxs {
+		if c.pool.HaveTx(txid) {
+			c.announce(InvVect{Type: InvTx, Hash: txid}, nil)
+		}
+	}
+	c.fillDownloads(now)
+	return c.flush()
+}
+
+// AnnounceTxs announces transactions the node accepted by other means
+// (RPC) to the peers that lack them.
+func (c *Core) AnnounceTxs(now time.Time, txids []wire.Hash) []Action {
+	for _, txid := range txids {
+		c.announce(InvVect{Type: InvTx, Hash: txid}, nil)
+	}
+	return c.flush()
+}
+
+// AddNode adds addr to the kept addresses and dials it.
+func (c *Core) AddNode(now time.Time, addr string) ([]Action, error) {
+	a, err := normalizeAddr(addr)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(c.keep, a) {
+		c.keep = append(c.keep, a)
+	}
+	c.book.add(a, 0, true)
+	if e := c.book.entries[a]; e != nil {
+		e.lastAttempt = time.Time{}
+	}
+	c.maintainOutbound(now)
+	return c.flush(), nil
+}
+
+// RemoveNode stops keeping addr connected (it stays in the book).
+func (c *Core) RemoveNode(addr string) bool {
+	a, err := normalizeAddr(addr)
+	if err != nil {
+		return false
+	}
+	i := slices.Index(c.keep, a)
+	if i < 0 {
+		return false
+	}
+	c.keep = slices.Delete(c.keep, i, i+1)
+	return true
+}
+
+// DisconnectPeer disconnects the peer with this ID or remote address.
+func (c *Core) DisconnectPeer(now time.Time, id PeerID, addr string) ([]Action, bool) {
+	found := false
+	for _, pid := range c.peerIDs() {
+		if p := c.peers[pid]; p.id == id || (addr != "" && (p.addr == addr || p.listenAddr == addr)) {
+			c.disconnect(p, "disconnectnode")
+			found = true
+		}
+	}
+	return c.flush(), found
+}
+
+// SetBan bans host (an IP or name, with or without port) until now+d
+// (BanDuration if d is 0) and disconnects its peers.
+func (c *Core) SetBan(now time.Time, host string, d time.Duration, reason string) []Action {
+	if d <= 0 {
+		d = c.cfg.BanDuration
+	}
+	c.book.ban(host, now.Add(d), reason)
+	for _, id := range c.peerIDs() {
+		if p := c.peers[id]; hostKey(p.addr) == hostKey(host) {
+			c.disconnect(p, "banned: "+reason)
+		}
+	}
+	c.out = append(c.out, Action{Kind: ActSave})
+	return c.flush()
+}
+
+// Unban lifts the ban on host.
+func (c *Core) Unban(host string) ([]Action, bool) {
+	ok := c.book.unban(host)
+	if ok {
+		c.out = append(c.out, Action{Kind: ActSave})
+	}
+	return c.flush(), ok
+}
+
+// ClearBans lifts every ban.
+func (c *Core) ClearBans() []Action {
+	for h := range c.book.bans {
+		c.book.unban(h)
+	}
+	c.out = append(c.out, Action{Kind: ActSave})
+	return c.flush()
+}
+
+// Bans lists the bans in force.
+func (c *Core) Bans(now time.Time) []BanInfo {
+	c.book.expireBans(now)
+	return c.book.banList()
+}
+
+// Peers describes the connected peers whose handshake completed, by ID.
+func (c *Core) Peers() []PeerInfo {
+	tip := c.chain.Tip().Height
+	var out []PeerInfo
+	for _, id := range c.peerIDs() {
+		p := c.peers[id]
+		if !p.handshaken() {
+			continue
+		}
+		out = append(out, PeerInfo{
+			ID: p.id, Addr: p.addr, Inbound: p.inbound, Version: p.version.ProtocolVersion,
+			SubVer: p.version.UserAgent, StartingHeight: p.version.BestHeight,
+			SyncedHeaders: int64(p.bestHeight), SyncedBlocks: int64(min(p.bestHeight, tip)),
+			BlocksInFlight: len(p.blocks), BlocksRecv: p.delivered, BanScore: p.score,
+			PingTime: p.pingTime, ConnTime: p.connected,
+		})
+	}
+	return out
+}
+
+// SyncInfo summarises download progress.
+type SyncInfo struct {
+	PeersBestHeight uint64 // highest block any peer has shown
+	BlocksInFlight  int
+	Peers           int // peers whose handshake completed
+}
+
+// SyncInfo reports download progress.
+func (c *Core) SyncInfo() SyncInfo {
+	var s SyncInfo
+	for _, p := range c.peers {
+		if p.handshaken() {
+			s.Peers++
+			s.PeersBestHeight = max(s.PeersBestHeight, p.bestHeight)
+		}
+	}
+	s.BlocksInFlight = len(c.blockReq)
+	return s
+}
+
+// KnownAddrs lists the address book (not self), sorted.
+func (c *Core) KnownAddrs() []string {
+	var out []string
+	for _, a := range c.book.sortedAddrs() {
+		if !c.book.entries[a].self {
+			out = append(out, a)
+		}
+	}
+	return out
+}

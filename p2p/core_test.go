@@ -1,0 +1,368 @@
+package p2p
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"powchain/chain"
+	"powchain/chain/chaintest"
+	"powchain/mempool"
+	"powchain/wire"
+)
+
+// coreHarness drives a Core directly, on a real chain and pool, with a
+// hand-set clock.
+type coreHarness struct {
+	t      testing.TB
+	chain  *chain.Chain
+	pool   *mempool.Pool
+	core   *Core
+	now    time.Time
+	params *chain.Params
+}
+
+var coreStart = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+
+func newCoreHarness(t testing.TB, mod func(*Config)) *coreHarness {
+	t.Helper()
+	params := testParams()
+	clock := chaintest.NewClock(genesisTime.Add(24 * time.Hour))
+	c, err := chain.Open(chain.Config{Params: params, Path: filepath.Join(t.TempDir(), "chain"), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	pool := mempool.New(mempool.Config{Chain: c, Clock: clock, Policy: mempool.DefaultPolicy()})
+	c.Subscribe(pool.HandleChainNotification)
+	cfg := Config{Chain: c, TxPool: MempoolAdapter{Pool: pool}, RandSeed: 1, NoDiscovery: true}
+	if mod != nil {
+		mod(&cfg)
+	}
+	return &coreHarness{t: t, chain: c, pool: pool, core: NewCore(cfg, "10.0.0.1:9444"), now: coreStart, params: params}
+}
+
+func (h *coreHarness) version(nonce, height uint64) *MsgVersion {
+	return &MsgVersion{Network: h.params.Name, Genesis: h.params.GenesisHash, ProtocolVersion: ProtocolVersion,
+		BestHeight: height, Nonce: nonce, ListenAddr: "0.0.0.0:9555"}
+}
+
+// connect completes the handshake of a new inbound peer.
+func (h *coreHarness) connect(id PeerID, height uint64) []Action {
+	h.core.Connected(h.now, id, fmt.Sprintf("10.1.0.%d:5000", id), true)
+	acts := h.core.Receive(h.now, id, h.version(uint64(id)+100, height))
+	return append(acts, h.core.Receive(h.now, id, &MsgVerAck{})...)
+}
+
+// sent returns the messages of acts sent to id, by type.
+func sent(acts []Action, id PeerID) []Message {
+	var out []Message
+	for _, a := range acts {
+		if a.Kind == ActSend && a.Peer == id {
+			out = append(out, a.Msg)
+		}
+	}
+	return out
+}
+
+func types(msgs []Message) []MsgType {
+	var out []MsgType
+	for _, m := range msgs {
+		out = append(out, m.Type())
+	}
+	return out
+}
+
+func hasKind(acts []Action, k ActionKind, id PeerID) bool {
+	for _, a := range acts {
+		if a.Kind == k && a.Peer == id {
+			return true
+		}
+	}
+	return false
+}
+
+func TestCoreOutboundHandshake(t *testing.T) {
+	h := newCoreHarness(t, func(c *Config) { c.Connect = []string{"10.2.0.1:9444"} })
+	acts := h.core.Start(h.now)
+	if len(acts) != 1 || acts[0].Kind != ActDial || acts[0].Addr != "10.2.0.1:9444" {
+		t.Fatalf("start: %+v, want one dial", acts)
+	}
+	acts = h.core.Connected(h.now, 1, "10.2.0.1:9444", false)
+	if got := types(sent(acts, 1)); len(got) != 1 || got[0] != TypeVersion {
+		t.Fatalf("connected: sent %v, want version", got)
+	}
+	acts = h.core.Receive(h.now, 1, h.version(7, 0))
+	if got := types(sent(acts, 1)); len(got) != 1 || got[0] != TypeVerAck {
+		t.Fatalf("version: sent %v, want verack", got)
+	}
+	acts = h.core.Receive(h.now, 1, &MsgVerAck{})
+	if got := fmt.Sprint(types(sent(acts, 1))); got != "[getaddr getheaders]" {
+		t.Fatalf("verack: sent %v, want getaddr and getheaders", got)
+	}
+	if len(h.core.Peers()) != 1 {
+		t.Fatal("peer not listed after the handshake")
+	}
+}
+
+func TestCoreInboundHandshakeAdvertisesListenAddress(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	acts := h.connect(1, 0)
+	if got := fmt.Sprint(types(sent(acts, 1))); got != "[version verack getheaders]" {
+		t.Fatalf("sent %v", got)
+	}
+	// The peer advertised 0.0.0.0:9555: it is reachable at its own host.
+	if got := h.core.KnownAddrs(); len(got) != 1 || got[0] != "10.1.0.1:9555" {
+		t.Fatalf("address book %v, want the peer's listen address", got)
+	}
+}
+
+func TestCoreRefusesBadVersions(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	cases := []func(v *MsgVersion){
+		func(v *MsgVersion) { v.Nonce = h.core.nonce },   // self
+		func(v *MsgVersion) { v.Network = "other" },      // network
+		func(v *MsgVersion) { v.Genesis = wire.Hash{1} }, // genesis
+		func(v *MsgVersion) { v.ProtocolVersion = 0 },    // obsolete
+	}
+	for i, mod := range cases {
+		id := PeerID(i + 1)
+		h.core.Connected(h.now, id, "10.1.0.9:5000", true)
+		v := h.version(99, 0)
+		mod(v)
+		if acts := h.core.Receive(h.now, id, v); !hasKind(acts, ActDisconnect, id) {
+			t.Errorf("case %d: not disconnected: %+v", i, acts)
+		}
+	}
+	if len(h.core.Bans(h.now)) != 0 {
+		t.Error("a mismatched version is no reason to ban")
+	}
+}
+
+func TestCoreTimeouts(t *testing.T) {
+	h := newCoreHarness(t, func(c *Config) {
+		c.HandshakeTimeout = 5 * time.Second
+		c.PingInterval = 10 * time.Second
+		c.IdleTimeout = 30 * time.Second
+	})
+	h.core.Connected(h.now, 1, "10.1.0.1:5000", true)
+	h.connect(2, 0)
+	acts := h.core.Tick(h.now.Add(6 * time.Second))
+	if !hasKind(acts, ActDisconnect, 1) || hasKind(acts, ActDisconnect, 2) {
+		t.Fatalf("after 6s: %+v, want only the silent peer dropped", acts)
+	}
+	acts = h.core.Tick(h.now.Add(11 * time.Second))
+	ping, ok := sent(acts, 2)[0].(*MsgPing)
+	if !ok {
+		t.Fatalf("no ping after the interval: %+v", acts)
+	}
+	h.core.Receive(h.now.Add(12*time.Second), 2, &MsgPong{Nonce: ping.Nonce})
+	if pt := h.core.Peers()[0].PingTime; pt != time.Second {
+		t.Fatalf("ping time %v, want 1s", pt)
+	}
+	if acts := h.core.Tick(h.now.Add(41 * time.Second)); hasKind(acts, ActDisconnect, 2) {
+		t.Fatal("dropped a peer that answered 29s ago")
+	}
+	if acts := h.core.Tick(h.now.Add(43 * time.Second)); !hasKind(acts, ActDisconnect, 2) {
+		t.Fatal("idle peer not dropped")
+	}
+}
+
+// Blocks are spread over the peers, and a stalled request moves to another.
+func TestCoreParallelDownloadAndStall(t *testing.T) {
+	h := newCoreHarness(t, func(c *Config) {
+		c.MaxBlocksInFlight = 4
+		c.StallTimeout = 5 * time.Second
+		c.MaxStalls = 1
+	})
+	g := chaintest.NewGenerator(t, h.params)
+	blocks := buildChain(g, "b", 20)
+	h.connect(1, 20)
+	h.connect(2, 20)
+	var headers []wire.BlockHeader
+	for _, b := range blocks {
+		headers = append(headers, b.Header)
+	}
+	h.core.Receive(h.now, 2, &MsgHeaders{}) // peer 2 answers the getheaders of its handshake
+	acts := h.core.Receive(h.now, 1, &MsgHeaders{Headers: headers})
+	req := map[PeerID]int{}
+	for _, a := range acts {
+		if gd, ok := a.Msg.(*MsgGetData); ok {
+			req[a.Peer] += len(gd.Items)
+		}
+	}
+	if req[1] != 4 || req[2] != 4 {
+		t.Fatalf("requests per peer %v, want 4 each", req)
+	}
+	// Peer 2 delivers all it is asked for; peer 1 stalls and is dropped,
+	// and its blocks go to peer 2.
+	byHash := map[wire.Hash]*wire.Block{}
+	for _, b := range blocks {
+		byHash[b.BlockHash()] = b
+	}
+	pending := getData(acts, 2)
+	for len(pending) > 0 {
+		b := byHash[pending[0]]
+		pending = append(pending[1:], getData(h.core.Receive(h.now.Add(time.Second), 2, &MsgBlock{Block: b}), 2)...)
+	}
+	acts = h.core.Tick(h.now.Add(6 * time.Second))
+	if !hasKind(acts, ActDisconnect, 1) {
+		t.Fatalf("staller not dropped: %+v", acts)
+	}
+	moved := getData(acts, 2)
+	if len(moved) == 0 || moved[0] != blocks[0].BlockHash() {
+		t.Fatalf("stalled blocks not re-requested from peer 2: %v", moved)
+	}
+}
+
+// getData lists the hashes requested from id.
+func getData(acts []Action, id PeerID) []wire.Hash {
+	var out []wire.Hash
+	for _, m := range sent(acts, id) {
+		if gd, ok := m.(*MsgGetData); ok {
+			for _, iv := range gd.Items {
+				out = append(out, iv.Hash)
+			}
+		}
+	}
+	return out
+}
+
+// Nothing is announced back to the peer it came from, nor twice.
+func TestCoreAnnouncesOnce(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	h.connect(1, 0)
+	h.connect(2, 0)
+	g := chaintest.NewGenerator(t, h.params)
+	b := g.NextBlock("b1", nil)
+	h.core.Receive(h.now, 1, &MsgInv{Items: []InvVect{{Type: InvBlock, Hash: b.BlockHash()}}})
+	h.core.Receive(h.now, 1, &MsgHeaders{Headers: []wire.BlockHeader{b.Header}})
+	h.core.Receive(h.now, 1, &MsgBlock{Block: b})
+	acts := h.core.ChainChanged(h.now, nil)
+	if len(sent(acts, 1)) != 0 {
+		t.Errorf("echoed the block to its sender: %v", types(sent(acts, 1)))
+	}
+	if got := types(sent(acts, 2)); len(got) != 1 || got[0] != TypeInv {
+		t.Errorf("peer 2 got %v, want one inv", got)
+	}
+	if acts := h.core.ChainChanged(h.now, nil); len(acts) != 0 {
+		t.Errorf("announced twice: %+v", acts)
+	}
+}
+
+// The same inputs and seed give the same actions.
+func TestCoreDeterministic(t *testing.T) {
+	run := func() []byte {
+		h := newCoreHarness(t, func(c *Config) { c.NoDiscovery = false; c.TargetOutbound = 3 })
+		var log bytes.Buffer
+		record := func(acts []Action) {
+			for _, a := range acts {
+				fmt.Fprintf(&log, "%d %d %s %s ", a.Kind, a.Peer, a.Addr, a.Reason)
+				if a.Msg != nil {
+					f, _ := EncodeFrame(h.params.Magic, a.Msg)
+					fmt.Fprintf(&log, "%x", f)
+				}
+				log.WriteByte('\n')
+			}
+		}
+		record(h.connect(1, 0))
+		var addrs []NetAddress
+		for i := range 8 {
+			addrs = append(addrs, NetAddress{Addr: fmt.Sprintf("10.3.0.%d:9444", i+1), LastSeen: 1})
+		}
+		record(h.core.Receive(h.now, 1, &MsgAddr{Addrs: addrs}))
+		record(h.core.Tick(h.now.Add(time.Minute)))
+		record(h.core.Tick(h.now.Add(2 * time.Minute)))
+		return log.Bytes()
+	}
+	a, b := run(), run()
+	if !bytes.Equal(a, b) {
+		t.Fatalf("two runs differ:\n%s\n---\n%s", a, b)
+	}
+	if !bytes.Contains(a, []byte("10.3.0.")) {
+		t.Fatal("no dial to a learned address")
+	}
+}
+
+// An orphan transaction makes the node ask its announcer for the parent;
+// once both are in, they are announced to the other peers.
+func TestCoreFetchesOrphanParents(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	g := chaintest.NewGenerator(t, h.params)
+	if _, err := h.chain.ProcessBlock(g.NextBlock("b1", nil)); err != nil {
+		t.Fatal(err)
+	}
+	parent := g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("b1")}, 10_000, 1)
+	child := g.SpendTx([]chaintest.SpendableOut{{
+		OutPoint: wire.OutPoint{TxID: parent.TxID()}, Amount: parent.Outputs[0].Amount, Key: chaintest.Key(0),
+	}}, 10_000, 1)
+	h.connect(1, 1)
+	h.connect(2, 1)
+	acts := h.core.Receive(h.now, 1, &MsgInv{Items: []InvVect{{InvTx, child.TxID()}}})
+	if got := getData(acts, 1); len(got) != 1 || got[0] != child.TxID() {
+		t.Fatalf("child not requested: %v", got)
+	}
+	acts = h.core.Receive(h.now, 1, &MsgTx{Tx: child})
+	if got := getData(acts, 1); len(got) != 1 || got[0] != parent.TxID() {
+		t.Fatalf("parent not requested from the announcer: %v", got)
+	}
+	acts = h.core.Receive(h.now, 1, &MsgTx{Tx: parent})
+	var announced []wire.Hash
+	for _, m := range sent(acts, 2) {
+		if inv, ok := m.(*MsgInv); ok {
+			for _, iv := range inv.Items {
+				announced = append(announced, iv.Hash)
+			}
+		}
+	}
+	if len(announced) != 2 || announced[0] != parent.TxID() || announced[1] != child.TxID() {
+		t.Fatalf("announced %v, want parent then child", announced)
+	}
+	if len(sent(acts, 1)) != 0 {
+		t.Fatal("announced back to the sender")
+	}
+}
+
+// TestCoreDuplicateConnections: when two nodes dial each other at once, both
+// ends keep the same connection: the one dialed by the smaller nonce.
+func TestCoreDuplicateConnections(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		remoteBigger bool
+		wantKept     PeerID // 1 = our outbound dial, 2 = their inbound dial
+	}{
+		{"our nonce smaller: keep our dial", true, 1},
+		{"their nonce smaller: keep their dial", false, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newCoreHarness(t, func(c *Config) { c.AddNode = []string{"10.2.0.1:9444"} })
+			remote := h.core.nonce - 1
+			if tc.remoteBigger {
+				remote = h.core.nonce + 1
+			}
+			h.core.Connected(h.now, 1, "10.2.0.1:9444", false)
+			h.core.Receive(h.now, 1, h.version(remote, 0))
+			h.core.Receive(h.now, 1, &MsgVerAck{})
+			h.core.Connected(h.now, 2, "10.2.0.1:40000", true)
+			acts := h.core.Receive(h.now, 2, h.version(remote, 0))
+			dropped := PeerID(3) - tc.wantKept
+			if !hasKind(acts, ActDisconnect, dropped) || hasKind(acts, ActDisconnect, tc.wantKept) {
+				t.Fatalf("actions %+v: want peer %d dropped and %d kept", acts, dropped, tc.wantKept)
+			}
+			h.core.Receive(h.now, tc.wantKept, &MsgVerAck{}) // completes peer 2's handshake; peer 1's already was
+			if peers := h.core.Peers(); len(peers) != 1 || peers[0].ID != tc.wantKept {
+				t.Fatalf("peers %+v", peers)
+			}
+		})
+	}
+	// Two connections the same way: the newer goes.
+	h := newCoreHarness(t, nil)
+	h.connect(1, 0)
+	h.core.Connected(h.now, 2, "10.1.0.2:5000", true)
+	acts := h.core.Receive(h.now, 2, h.version(101, 0)) // same nonce as peer 1
+	if !hasKind(acts, ActDisconnect, 2) || len(h.core.Peers()) != 1 {
+		t.Fatalf("same-direction duplicate: %+v", acts)
+	}
+}

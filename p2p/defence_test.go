@@ -1,0 +1,269 @@
+package p2p
+
+import (
+	"encoding/binary"
+	"net"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"powchain/chain"
+	"powchain/chain/chaintest"
+	"powchain/wire"
+)
+
+// rawPeer speaks the protocol by hand over a real socket, to misbehave.
+type rawPeer struct {
+	t      *testing.T
+	nc     net.Conn
+	params *chain.Params
+	msgs   chan Message
+	closed chan struct{}
+}
+
+func dialRaw(t *testing.T, n *testNode) *rawPeer {
+	t.Helper()
+	nc, err := net.Dial("tcp", n.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rawPeer{t: t, nc: nc, params: n.chain.Params(), msgs: make(chan Message, 10_000), closed: make(chan struct{})}
+	t.Cleanup(func() { nc.Close() })
+	go r.readLoop()
+	return r
+}
+
+// readLoop drains the node's messages (so its writer never blocks) and
+// notes when the node closes the connection.
+func (r *rawPeer) readLoop() {
+	defer close(r.closed)
+	for {
+		m, _, err := ReadMessage(r.nc, r.params.Magic)
+		if err != nil {
+			return
+		}
+		select {
+		case r.msgs <- m:
+		default:
+		}
+	}
+}
+
+func (r *rawPeer) send(m Message) {
+	r.t.Helper()
+	frame, err := EncodeFrame(r.params.Magic, m)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.write(frame)
+}
+
+func (r *rawPeer) write(b []byte) {
+	_, _ = r.nc.Write(b) // the node may already have hung up
+}
+
+// expect waits for a message of type t and returns it.
+func (r *rawPeer) expect(t MsgType) Message {
+	r.t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case m := <-r.msgs:
+			if m.Type() == t {
+				return m
+			}
+		case <-r.closed:
+			r.t.Fatalf("connection closed while waiting for %s", t)
+		case <-timeout:
+			r.t.Fatalf("no %s within 10s", t)
+		}
+	}
+}
+
+func (r *rawPeer) handshake() {
+	r.t.Helper()
+	r.send(&MsgVersion{Network: r.params.Name, Genesis: r.params.GenesisHash, ProtocolVersion: ProtocolVersion,
+		UserAgent: "/raw/", Nonce: 42})
+	r.expect(TypeVersion)
+	r.expect(TypeVerAck)
+	r.send(&MsgVerAck{})
+}
+
+// expectDropped waits until the node closes the connection.
+func (r *rawPeer) expectDropped(timeout time.Duration) {
+	r.t.Helper()
+	select {
+	case <-r.closed:
+	case <-time.After(timeout):
+		r.t.Fatalf("node did not drop the peer within %v", timeout)
+	}
+}
+
+// defenceSetup is a node under attack with an honest peer beside it.
+func defenceSetup(t *testing.T, mod ...func(*Config)) (target, honest *testNode, g *chaintest.Generator) {
+	params := testParams()
+	target = newNode(t, "target", params, func(c *Config) {
+		c.NoDiscovery = true
+		for _, m := range mod {
+			m(c)
+		}
+	})
+	honest = newNode(t, "honest", params, func(c *Config) { c.Connect = []string{target.addr()} })
+	waitFor(t, 10*time.Second, "honest peer connected", func() bool { return peerCount(target) == 1 })
+	return target, honest, chaintest.NewGenerator(t, params)
+}
+
+// stillServes checks that the target still relays blocks to its honest
+// peer after an attack.
+func stillServes(t *testing.T, target, honest *testNode, g *chaintest.Generator) {
+	t.Helper()
+	g.SetTip("genesis")
+	b := g.NextBlock("after-attack", nil)
+	target.process(b)
+	waitTip(t, 10*time.Second, b.BlockHash(), honest)
+}
+
+func isBanned(n *testNode) bool {
+	return slices.ContainsFunc(n.srv.ListBanned(), func(b BanInfo) bool { return b.Host == "127.0.0.1" })
+}
+
+func rawHeader(magic [4]byte, t MsgType, length uint32) []byte {
+	b := append(magic[:], byte(t))
+	return binary.LittleEndian.AppendUint32(b, length)
+}
+
+func TestDefences(t *testing.T) {
+	tests := []struct {
+		name   string
+		attack func(r *rawPeer, g *chaintest.Generator)
+		ban    bool
+	}{
+		{"oversize length prefix", func(r *rawPeer, g *chaintest.Generator) {
+			r.write(rawHeader(r.params.Magic, TypeBlock, uint32(MaxPayload(TypeBlock)+1)))
+		}, true},
+		{"junk bytes", func(r *rawPeer, g *chaintest.Generator) {
+			r.handshake()
+			r.write(append(rawHeader(r.params.Magic, 0xee, 8), "junkjunk"...))
+		}, true},
+		{"wrong magic", func(r *rawPeer, g *chaintest.Generator) {
+			frame, _ := EncodeFrame([4]byte{'X', 'X', 'X', 'X'}, &MsgPing{Nonce: 1})
+			r.write(frame)
+		}, false},
+		{"malformed protobuf", func(r *rawPeer, g *chaintest.Generator) {
+			r.handshake()
+			r.write(append(rawHeader(r.params.Magic, TypeInv, 6), 0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f))
+		}, true},
+		{"over-cap list", func(r *rawPeer, g *chaintest.Generator) {
+			r.handshake()
+			hs := make([]wire.BlockHeader, MaxHeadersPerMsg)
+			frame, _ := EncodeFrame(r.params.Magic, &MsgHeaders{Headers: hs[:MaxHeadersPerMsg-1]})
+			// Protobuf merges repeated fields of concatenated messages:
+			// 1999 + 2 headers make one list over the cap.
+			extra, _ := EncodeFrame(r.params.Magic, &MsgHeaders{Headers: hs[:2]})
+			payload := append(frame[FrameHeaderSize:], extra[FrameHeaderSize:]...)
+			r.write(append(rawHeader(r.params.Magic, TypeHeaders, uint32(len(payload))), payload...))
+		}, true},
+		{"invalid block", func(r *rawPeer, g *chaintest.Generator) {
+			r.handshake()
+			b := g.NextBlock("bad", nil, func(b *wire.Block) { b.Transactions[0].Outputs[0].Amount++ })
+			r.send(&MsgBlock{Block: b})
+		}, true},
+		{"header spam", func(r *rawPeer, g *chaintest.Generator) {
+			r.handshake()
+			r.expect(TypeGetHeaders)
+			h := g.NextBlock("spam", nil).Header
+			for range 10 {
+				r.send(&MsgHeaders{Headers: []wire.BlockHeader{h}})
+			}
+		}, true},
+		{"never completes the handshake", func(r *rawPeer, g *chaintest.Generator) {}, false},
+		{"withholds a requested block", func(r *rawPeer, g *chaintest.Generator) {
+			r.handshake()
+			r.expect(TypeGetHeaders)
+			b := g.NextBlock("withheld", nil)
+			r.send(&MsgHeaders{Headers: []wire.BlockHeader{b.Header}})
+			r.expect(TypeGetData)
+		}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			target, honest, g := defenceSetup(t)
+			r := dialRaw(t, target)
+			tc.attack(r, g)
+			r.expectDropped(15 * time.Second)
+			if got := isBanned(target); got != tc.ban {
+				t.Errorf("banned = %v, want %v", got, tc.ban)
+			}
+			if peerCount(target) != 1 {
+				t.Errorf("target has %d peers, want the honest one", peerCount(target))
+			}
+			stillServes(t, target, honest, g)
+		})
+	}
+}
+
+// A banned host stays banned across a restart, and cannot reconnect.
+func TestBanPersists(t *testing.T) {
+	params := testParams()
+	n := newNode(t, "n", params, func(c *Config) { c.NoDiscovery = true })
+	r := dialRaw(t, n)
+	r.write(rawHeader(params.Magic, TypeBlock, uint32(MaxPayload(TypeBlock)+1)))
+	r.expectDropped(10 * time.Second)
+	dir := n.srv.cfg.StateFile[:len(n.srv.cfg.StateFile)-len("peers.json")]
+	n.stop()
+	n.start(dir, func(c *Config) { c.NoDiscovery = true })
+	if !isBanned(n) {
+		t.Fatal("ban lost across restart")
+	}
+	r2 := dialRaw(t, n)
+	r2.expectDropped(10 * time.Second)
+	if err := n.srv.ClearBanned(); err != nil {
+		t.Fatal(err)
+	}
+	r3 := dialRaw(t, n)
+	r3.handshake()
+}
+
+// A peer flooding announcements gets a bounded number of requests, and the
+// node's memory stays bounded.
+func TestInvFloodBounded(t *testing.T) {
+	// Requests expire after StallTimeout and free their slots; keep them.
+	target, honest, g := defenceSetup(t, func(c *Config) { c.StallTimeout = time.Minute })
+	r := dialRaw(t, target)
+	r.handshake()
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	items := make([]InvVect, MaxInvPerMsg)
+	for round := range 20 {
+		for i := range items {
+			binary.LittleEndian.PutUint64(items[i].Hash[:], uint64(round*MaxInvPerMsg+i))
+			items[i].Type = InvTx
+		}
+		r.send(&MsgInv{Items: items})
+	}
+	requested := 0
+	waitFor(t, 10*time.Second, "getdata for the first announcements", func() bool {
+		for {
+			select {
+			case m := <-r.msgs:
+				if gd, ok := m.(*MsgGetData); ok {
+					requested += len(gd.Items)
+				}
+			default:
+				return requested > 0
+			}
+		}
+	})
+	stillServes(t, target, honest, g)
+	if requested > maxTxInFlight {
+		t.Errorf("node requested %d transactions from one peer, cap %d", requested, maxTxInFlight)
+	}
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grow := int64(after.HeapAlloc) - int64(before.HeapAlloc); grow > 64<<20 {
+		t.Errorf("heap grew by %d bytes after a 20-message flood", grow)
+	}
+}

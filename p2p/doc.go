@@ -1,0 +1,68 @@
+// Package p2p is powchain's peer-to-peer layer: the framed protobuf wire
+// protocol (frame.go, message.go; specified in PROTOCOL_P2P.md), and a node's
+// conduct towards its peers — handshake and liveness, address discovery
+// through hard-coded seeds, inventory relay, headers-first block download
+// from several peers at once, and defences against misbehaving peers.
+//
+// It is built like etcd's raft: a deterministic Core plus a thin driver.
+//
+//   - Core (core.go, relay.go, sync.go, addrbook.go) is a state machine
+//     with no goroutines, locks, clock or I/O. Its inputs are method calls
+//     that carry the time: Start, Connected, DialFailed, Disconnected,
+//     Receive, ProtocolViolation, Tick, ChainChanged, AnnounceTxs and the
+//     administrative calls. Its outputs are Actions: send a message, dial
+//     an address, disconnect a peer, save the address book. It calls the
+//     chain and the mempool synchronously through the Chain and TxPool
+//     interfaces. Randomness (version nonce, ping nonces, address picks)
+//     comes from a PCG source seeded with Config.RandSeed, and every map is
+//     walked in sorted order, so the same inputs give the same actions: a
+//     simulator can drive many Cores in simulated time and replay a run.
+//   - Server (server.go, conn.go) drives one Core over TCP.
+//
+// Goroutines of a Server, and who owns them:
+//
+//   - the event loop: the goroutine that called Run. It alone touches the
+//     Core and the connection table, and carries out the actions. It stops
+//     when Run's context is cancelled.
+//   - the acceptor (one, if listening), the dialers (one per ActDial, for
+//     one dial), and per connection a reader and a writer. Run starts them
+//     all, tracks them in one WaitGroup, and before returning closes the
+//     listener and every connection and waits for all of them. None blocks
+//     the loop: they hand events to it over one bounded channel, and give
+//     up when the loop has stopped.
+//
+// Invariants and bounds:
+//
+//   - A frame's length is checked against its type's maximum before the
+//     payload is read; payloads over 64 KiB are buffered as they arrive.
+//     Every list has a cap derived from consensus limits (never stricter),
+//     enforced before anything is allocated for it, and conversion to
+//     domain types uses the strict wire.*FromProto functions.
+//   - A peer can make the node hold little: its reader holds at most one
+//     decoded message waiting for the loop (TCP backpressure does the
+//     rest); its send queue is bounded in bytes and count, and a peer that
+//     reads too slowly is disconnected rather than waited for; its known
+//     inventory and addresses, block and transaction requests, and the
+//     blocks served per getdata are bounded (peer.go); orphan transactions
+//     are bounded per peer by the mempool.
+//   - Nothing is announced to a peer that is known to have it, or twice.
+//   - No panic is reachable from the network: decoding never panics on any
+//     input (fuzzed), handlers check what they index, and a reader that
+//     panics anyway recovers, logs and closes its connection.
+//   - Peers that break consensus (invalid block, header or transaction as
+//     the mempool classifies it), the framing, the encoding or a list cap,
+//     or that flood unrequested data, are banned by IP for BanDuration;
+//     bans are saved in the address book file (atomically) and survive
+//     restarts. A wrong magic or network, a timeout or a stall only
+//     disconnects.
+//
+// Lock order: the Core has no locks. Server.chainMu guards only the list of
+// disconnected transactions filled by the chain's notification callback,
+// which may run on the event loop itself (inside ProcessBlock); the
+// callback therefore never blocks: it appends under chainMu and signals a
+// one-slot channel. No lock is held while calling the chain or the pool.
+//
+// Public methods of Server (Peers, AddNode, SetBan, ...) are safe for
+// concurrent use: they run as closures on the event loop and wait for it.
+// They block until Run has started and return ErrStopped after it ended.
+package p2p

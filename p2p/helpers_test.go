@@ -1,0 +1,182 @@
+package p2p
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"powchain/chain"
+	"powchain/chain/chaintest"
+	"powchain/mempool"
+	"powchain/wire"
+)
+
+// The real chain and pool satisfy the interfaces.
+var (
+	_ Chain  = (*chain.Chain)(nil)
+	_ TxPool = MempoolAdapter{}
+)
+
+// genesisTime starts test chains; the chains' clock is a day later, so
+// generated timestamps are never in the future.
+var genesisTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// testParams returns easy parameters with a coinbase maturity of 1 and no
+// seeds (tests that want seeds set them).
+func testParams() *chain.Params {
+	p := chaintest.Params(genesisTime)
+	p.CoinbaseMaturity = 1
+	p.Seeds = nil
+	return p
+}
+
+// withSeeds copies p with other seeds; the genesis is shared.
+func withSeeds(p *chain.Params, seeds ...string) *chain.Params {
+	q := *p
+	q.Seeds = seeds
+	return &q
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	if os.Getenv("P2P_TEST_LOG") == "" {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
+}
+
+// testNode is a chain, a mempool and a running Server.
+type testNode struct {
+	t     testing.TB
+	name  string
+	chain *chain.Chain
+	pool  *mempool.Pool
+	srv   *Server
+	stop  func()
+}
+
+// fastConfig has short timeouts, so defence tests run in seconds.
+func fastConfig(cfg *Config) {
+	cfg.Listen = "127.0.0.1:0"
+	cfg.TickInterval = 20 * time.Millisecond
+	cfg.HandshakeTimeout = 2 * time.Second
+	cfg.StallTimeout = 2 * time.Second
+	cfg.RetryBase = 100 * time.Millisecond
+	cfg.RetryMax = time.Second
+}
+
+// newNode opens a chain in a temporary directory and starts a server on
+// a loopback port. mod adjusts the configuration.
+func newNode(t testing.TB, name string, params *chain.Params, mod func(*Config)) *testNode {
+	t.Helper()
+	dir := t.TempDir()
+	clock := chaintest.NewClock(genesisTime.Add(24 * time.Hour))
+	cache := chain.NewSigCache(10_000)
+	c, err := chain.Open(chain.Config{Params: params, Path: filepath.Join(dir, "chain"), Clock: clock, SigCache: cache})
+	if err != nil {
+		t.Fatalf("open chain: %v", err)
+	}
+	pool := mempool.New(mempool.Config{Chain: c, Clock: clock, SigCache: cache, Policy: mempool.DefaultPolicy()})
+	c.Subscribe(pool.HandleChainNotification)
+	n := &testNode{t: t, name: name, chain: c, pool: pool}
+	n.start(dir, mod)
+	t.Cleanup(func() {
+		n.stop()
+		c.Close()
+	})
+	return n
+}
+
+func (n *testNode) start(dir string, mod func(*Config)) {
+	n.t.Helper()
+	cfg := Config{
+		Chain: n.chain, TxPool: MempoolAdapter{Pool: n.pool},
+		StateFile: filepath.Join(dir, "peers.json"),
+		Log:       testLogger(n.t).With("node", n.name),
+		RandSeed:  nameSeed(n.name),
+		Now:       time.Now,
+	}
+	fastConfig(&cfg)
+	if mod != nil {
+		mod(&cfg)
+	}
+	srv, err := NewServer(cfg)
+	if err != nil {
+		n.t.Fatalf("%s: new server: %v", n.name, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Run(ctx)
+	}()
+	n.srv = srv
+	n.stop = func() {
+		cancel()
+		<-done
+	}
+}
+
+// nameSeed derives a node's random seed from its name, so runs repeat.
+func nameSeed(name string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return h.Sum64()
+}
+
+func (n *testNode) addr() string { return n.srv.ListenAddr() }
+
+// process submits blocks directly to the node's chain (as a local miner
+// would).
+func (n *testNode) process(blocks ...*wire.Block) {
+	n.t.Helper()
+	for _, b := range blocks {
+		if _, err := n.chain.ProcessBlock(b); err != nil {
+			if code, _ := chain.ErrorCodeOf(err); code != chain.ErrDuplicateBlock {
+				n.t.Fatalf("%s: process block %s: %v", n.name, b.BlockHash(), err)
+			}
+		}
+	}
+}
+
+func (n *testNode) tip() chain.BlockInfo { return n.chain.Tip() }
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitTip waits until every node's tip is hash.
+func waitTip(t testing.TB, timeout time.Duration, hash wire.Hash, nodes ...*testNode) {
+	t.Helper()
+	waitFor(t, timeout, fmt.Sprintf("all nodes at tip %s", hash), func() bool {
+		for _, n := range nodes {
+			if n.tip().Hash != hash {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// buildChain generates n blocks on the generator's tip, named prefix1..n.
+func buildChain(g *chaintest.Generator, prefix string, n int) []*wire.Block {
+	blocks := make([]*wire.Block, n)
+	for i := range blocks {
+		blocks[i] = g.NextBlock(fmt.Sprintf("%s%d", prefix, i+1), nil)
+	}
+	return blocks
+}
+
+func peerCount(n *testNode) int { return len(n.srv.Peers()) }

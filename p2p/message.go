@@ -1,0 +1,426 @@
+package p2p
+
+import (
+	"bytes"
+	"fmt"
+
+	"powchain/proto/pb"
+	"powchain/wire"
+)
+
+// ProtocolVersion is the version of this protocol a node speaks; peers
+// below MinProtocolVersion are refused at the handshake.
+const (
+	ProtocolVersion    = 1
+	MinProtocolVersion = 1
+)
+
+// Message list and field caps. The lists that carry chain data are derived
+// from consensus limits so that anything a valid chain needs fits.
+const (
+	// MaxHeadersPerMsg is how many headers one headers message carries.
+	MaxHeadersPerMsg = 2000
+	// MaxInvPerMsg caps inv, getdata and notfound lists. It exceeds
+	// wire.MaxTxPerBlock, so every transaction of a block fits one inv.
+	MaxInvPerMsg = 50_000
+	// MaxLocatorHashes caps a getheaders locator: ten single steps plus
+	// doubling steps cover 2^64 blocks with room to spare.
+	MaxLocatorHashes = 101
+	// MaxAddrPerMsg caps an addr message.
+	MaxAddrPerMsg = 1000
+	// MaxUserAgentLen, MaxNetworkNameLen and MaxAddressLen cap strings.
+	MaxUserAgentLen   = 256
+	MaxNetworkNameLen = 64
+	MaxAddressLen     = 255
+	// MaxRejectReasonLen caps a reject's reason; longer reasons are cut.
+	MaxRejectReasonLen = 256
+)
+
+// MsgType is the message type byte of a frame header. Values equal the
+// field numbers of the Envelope oneof.
+type MsgType uint8
+
+// Message types.
+const (
+	TypeVersion    MsgType = 1
+	TypeVerAck     MsgType = 2
+	TypePing       MsgType = 3
+	TypePong       MsgType = 4
+	TypeInv        MsgType = 5
+	TypeGetData    MsgType = 6
+	TypeNotFound   MsgType = 7
+	TypeTx         MsgType = 8
+	TypeBlock      MsgType = 9
+	TypeGetHeaders MsgType = 10
+	TypeHeaders    MsgType = 11
+	TypeGetAddr    MsgType = 12
+	TypeAddr       MsgType = 13
+	TypeReject     MsgType = 14
+)
+
+var typeNames = [...]string{"", "version", "verack", "ping", "pong", "inv", "getdata", "notfound",
+	"tx", "block", "getheaders", "headers", "getaddr", "addr", "reject"}
+
+func (t MsgType) String() string {
+	if int(t) < len(typeNames) && t != 0 {
+		return typeNames[t]
+	}
+	return fmt.Sprintf("type(%d)", uint8(t))
+}
+
+// Message is one decoded P2P message. Messages are values owned by whoever
+// holds them; blocks and transactions inside are shared and never modified.
+type Message interface {
+	Type() MsgType
+}
+
+// MsgVersion opens the handshake.
+type MsgVersion struct {
+	Network         string
+	Genesis         wire.Hash
+	ProtocolVersion uint32
+	BestHeight      uint64
+	UserAgent       string
+	ListenAddr      string
+	Nonce           uint64
+	Timestamp       int64
+}
+
+// MsgVerAck acknowledges a version.
+type MsgVerAck struct{}
+
+// MsgPing asks for a pong echoing Nonce.
+type MsgPing struct{ Nonce uint64 }
+
+// MsgPong answers a ping.
+type MsgPong struct{ Nonce uint64 }
+
+// InvType says what an InvVect names.
+type InvType uint8
+
+// Inventory types (values of the protobuf enum).
+const (
+	InvTx    InvType = 1
+	InvBlock InvType = 2
+)
+
+// InvVect names a transaction or a block.
+type InvVect struct {
+	Type InvType
+	Hash wire.Hash
+}
+
+// MsgInv announces inventory.
+type MsgInv struct{ Items []InvVect }
+
+// MsgGetData requests inventory.
+type MsgGetData struct{ Items []InvVect }
+
+// MsgNotFound lists requested inventory the sender cannot serve.
+type MsgNotFound struct{ Items []InvVect }
+
+// MsgTx carries a transaction.
+type MsgTx struct{ Tx *wire.Tx }
+
+// MsgBlock carries a block.
+type MsgBlock struct{ Block *wire.Block }
+
+// MsgGetHeaders asks for headers after the locator, up to Stop (zero: none).
+type MsgGetHeaders struct {
+	Locator []wire.Hash
+	Stop    wire.Hash
+}
+
+// MsgHeaders carries consecutive headers.
+type MsgHeaders struct{ Headers []wire.BlockHeader }
+
+// MsgGetAddr asks for peer addresses.
+type MsgGetAddr struct{}
+
+// NetAddress is a peer address (host:port) and when it was last seen.
+type NetAddress struct {
+	Addr     string
+	LastSeen int64
+}
+
+// MsgAddr carries peer addresses.
+type MsgAddr struct{ Addrs []NetAddress }
+
+// Reject codes.
+const (
+	RejectMalformed = 0x01
+	RejectInvalid   = 0x10
+	RejectObsolete  = 0x11
+	RejectDuplicate = 0x12
+	RejectPolicy    = 0x40
+)
+
+// MsgReject reports a refused message.
+type MsgReject struct {
+	Message string
+	Code    uint32
+	Reason  string
+	Hash    wire.Hash
+}
+
+// Type implementations.
+func (*MsgVersion) Type() MsgType    { return TypeVersion }
+func (*MsgVerAck) Type() MsgType     { return TypeVerAck }
+func (*MsgPing) Type() MsgType       { return TypePing }
+func (*MsgPong) Type() MsgType       { return TypePong }
+func (*MsgInv) Type() MsgType        { return TypeInv }
+func (*MsgGetData) Type() MsgType    { return TypeGetData }
+func (*MsgNotFound) Type() MsgType   { return TypeNotFound }
+func (*MsgTx) Type() MsgType         { return TypeTx }
+func (*MsgBlock) Type() MsgType      { return TypeBlock }
+func (*MsgGetHeaders) Type() MsgType { return TypeGetHeaders }
+func (*MsgHeaders) Type() MsgType    { return TypeHeaders }
+func (*MsgGetAddr) Type() MsgType    { return TypeGetAddr }
+func (*MsgAddr) Type() MsgType       { return TypeAddr }
+func (*MsgReject) Type() MsgType     { return TypeReject }
+
+// toEnvelope converts m to its protobuf form.
+func toEnvelope(m Message) *pb.Envelope {
+	env := &pb.Envelope{}
+	switch m := m.(type) {
+	case *MsgVersion:
+		env.Msg = &pb.Envelope_Version{Version: &pb.Version{
+			Network: m.Network, GenesisHash: bytes.Clone(m.Genesis[:]), ProtocolVersion: m.ProtocolVersion,
+			BestHeight: m.BestHeight, UserAgent: m.UserAgent, ListenAddress: m.ListenAddr,
+			Nonce: m.Nonce, Timestamp: m.Timestamp,
+		}}
+	case *MsgVerAck:
+		env.Msg = &pb.Envelope_Verack{Verack: &pb.VerAck{}}
+	case *MsgPing:
+		env.Msg = &pb.Envelope_Ping{Ping: &pb.Ping{Nonce: m.Nonce}}
+	case *MsgPong:
+		env.Msg = &pb.Envelope_Pong{Pong: &pb.Pong{Nonce: m.Nonce}}
+	case *MsgInv:
+		env.Msg = &pb.Envelope_Inv{Inv: invToProto(m.Items)}
+	case *MsgGetData:
+		env.Msg = &pb.Envelope_Getdata{Getdata: invToProto(m.Items)}
+	case *MsgNotFound:
+		env.Msg = &pb.Envelope_Notfound{Notfound: invToProto(m.Items)}
+	case *MsgTx:
+		env.Msg = &pb.Envelope_Tx{Tx: wire.TxToProto(m.Tx)}
+	case *MsgBlock:
+		env.Msg = &pb.Envelope_Block{Block: wire.BlockToProto(m.Block)}
+	case *MsgGetHeaders:
+		gh := &pb.GetHeaders{Stop: bytes.Clone(m.Stop[:])}
+		for _, h := range m.Locator {
+			gh.Locator = append(gh.Locator, bytes.Clone(h[:]))
+		}
+		env.Msg = &pb.Envelope_Getheaders{Getheaders: gh}
+	case *MsgHeaders:
+		hs := &pb.Headers{Headers: make([]*pb.BlockHeader, len(m.Headers))}
+		for i := range m.Headers {
+			hs.Headers[i] = wire.HeaderToProto(&m.Headers[i])
+		}
+		env.Msg = &pb.Envelope_Headers{Headers: hs}
+	case *MsgGetAddr:
+		env.Msg = &pb.Envelope_Getaddr{Getaddr: &pb.GetAddr{}}
+	case *MsgAddr:
+		a := &pb.Addr{Addresses: make([]*pb.NetAddress, len(m.Addrs))}
+		for i, na := range m.Addrs {
+			a.Addresses[i] = &pb.NetAddress{Address: na.Addr, LastSeen: na.LastSeen}
+		}
+		env.Msg = &pb.Envelope_Addr{Addr: a}
+	case *MsgReject:
+		r := &pb.Reject{Message: m.Message, Code: m.Code, Reason: m.Reason}
+		if !m.Hash.IsZero() {
+			r.Hash = bytes.Clone(m.Hash[:])
+		}
+		env.Msg = &pb.Envelope_Reject{Reject: r}
+	}
+	return env
+}
+
+func invToProto(items []InvVect) *pb.Inventory {
+	inv := &pb.Inventory{Items: make([]*pb.InvVector, len(items))}
+	for i, iv := range items {
+		inv.Items[i] = &pb.InvVector{Type: pb.InvType(iv.Type), Hash: bytes.Clone(iv.Hash[:])}
+	}
+	return inv
+}
+
+// fromEnvelope converts and checks env, which the frame header said holds
+// a message of type t. Every list is checked against its cap before
+// anything is allocated for it.
+func fromEnvelope(t MsgType, env *pb.Envelope) (Message, error) {
+	switch t {
+	case TypeVersion:
+		return versionFromProto(env.GetVersion())
+	case TypeVerAck:
+		return present(env.GetVerack(), &MsgVerAck{})
+	case TypePing:
+		return present(env.GetPing(), &MsgPing{Nonce: env.GetPing().GetNonce()})
+	case TypePong:
+		return present(env.GetPong(), &MsgPong{Nonce: env.GetPong().GetNonce()})
+	case TypeInv:
+		items, err := invFromProto(env.GetInv())
+		return &MsgInv{Items: items}, err
+	case TypeGetData:
+		items, err := invFromProto(env.GetGetdata())
+		return &MsgGetData{Items: items}, err
+	case TypeNotFound:
+		items, err := invFromProto(env.GetNotfound())
+		return &MsgNotFound{Items: items}, err
+	case TypeTx:
+		tx, err := wire.TxFromProto(env.GetTx())
+		return &MsgTx{Tx: tx}, err
+	case TypeBlock:
+		b, err := wire.BlockFromProto(env.GetBlock())
+		return &MsgBlock{Block: b}, err
+	case TypeGetHeaders:
+		return getHeadersFromProto(env.GetGetheaders())
+	case TypeHeaders:
+		return headersFromProto(env.GetHeaders())
+	case TypeGetAddr:
+		return present(env.GetGetaddr(), &MsgGetAddr{})
+	case TypeAddr:
+		return addrFromProto(env.GetAddr())
+	case TypeReject:
+		return rejectFromProto(env.GetReject())
+	}
+	return nil, fmt.Errorf("unknown message type %d", t)
+}
+
+// present returns m if the envelope held its protobuf message p.
+func present[P comparable](p P, m Message) (Message, error) {
+	var zero P
+	if p == zero {
+		return nil, fmt.Errorf("envelope does not hold a %s", m.Type())
+	}
+	return m, nil
+}
+
+func hashFromBytes(b []byte, what string) (wire.Hash, error) {
+	var h wire.Hash
+	if len(b) != wire.HashSize {
+		return h, fmt.Errorf("%s must be %d bytes, got %d", what, wire.HashSize, len(b))
+	}
+	copy(h[:], b)
+	return h, nil
+}
+
+func versionFromProto(v *pb.Version) (Message, error) {
+	if v == nil {
+		return nil, fmt.Errorf("envelope does not hold a version")
+	}
+	switch {
+	case len(v.GetNetwork()) > MaxNetworkNameLen:
+		return nil, fmt.Errorf("network name longer than %d bytes", MaxNetworkNameLen)
+	case len(v.GetUserAgent()) > MaxUserAgentLen:
+		return nil, fmt.Errorf("user agent longer than %d bytes", MaxUserAgentLen)
+	case len(v.GetListenAddress()) > MaxAddressLen:
+		return nil, fmt.Errorf("listen address longer than %d bytes", MaxAddressLen)
+	}
+	g, err := hashFromBytes(v.GetGenesisHash(), "genesis hash")
+	if err != nil {
+		return nil, err
+	}
+	return &MsgVersion{
+		Network: v.GetNetwork(), Genesis: g, ProtocolVersion: v.GetProtocolVersion(),
+		BestHeight: v.GetBestHeight(), UserAgent: v.GetUserAgent(), ListenAddr: v.GetListenAddress(),
+		Nonce: v.GetNonce(), Timestamp: v.GetTimestamp(),
+	}, nil
+}
+
+func invFromProto(inv *pb.Inventory) ([]InvVect, error) {
+	if inv == nil {
+		return nil, fmt.Errorf("envelope does not hold an inventory")
+	}
+	if len(inv.GetItems()) > MaxInvPerMsg {
+		return nil, fmt.Errorf("inventory has %d items, limit %d", len(inv.GetItems()), MaxInvPerMsg)
+	}
+	items := make([]InvVect, len(inv.GetItems()))
+	for i, it := range inv.GetItems() {
+		t := InvType(it.GetType())
+		if t != InvTx && t != InvBlock {
+			return nil, fmt.Errorf("inventory item %d has unknown type %d", i, it.GetType())
+		}
+		h, err := hashFromBytes(it.GetHash(), "inventory hash")
+		if err != nil {
+			return nil, err
+		}
+		items[i] = InvVect{Type: t, Hash: h}
+	}
+	return items, nil
+}
+
+func getHeadersFromProto(gh *pb.GetHeaders) (Message, error) {
+	if gh == nil {
+		return nil, fmt.Errorf("envelope does not hold a getheaders")
+	}
+	if len(gh.GetLocator()) > MaxLocatorHashes {
+		return nil, fmt.Errorf("locator has %d hashes, limit %d", len(gh.GetLocator()), MaxLocatorHashes)
+	}
+	m := &MsgGetHeaders{Locator: make([]wire.Hash, len(gh.GetLocator()))}
+	for i, b := range gh.GetLocator() {
+		h, err := hashFromBytes(b, "locator hash")
+		if err != nil {
+			return nil, err
+		}
+		m.Locator[i] = h
+	}
+	if len(gh.GetStop()) > 0 {
+		stop, err := hashFromBytes(gh.GetStop(), "stop hash")
+		if err != nil {
+			return nil, err
+		}
+		m.Stop = stop
+	}
+	return m, nil
+}
+
+func headersFromProto(hs *pb.Headers) (Message, error) {
+	if hs == nil {
+		return nil, fmt.Errorf("envelope does not hold headers")
+	}
+	if len(hs.GetHeaders()) > MaxHeadersPerMsg {
+		return nil, fmt.Errorf("headers message has %d headers, limit %d", len(hs.GetHeaders()), MaxHeadersPerMsg)
+	}
+	m := &MsgHeaders{Headers: make([]wire.BlockHeader, len(hs.GetHeaders()))}
+	for i, h := range hs.GetHeaders() {
+		var err error
+		if m.Headers[i], err = wire.HeaderFromProto(h); err != nil {
+			return nil, fmt.Errorf("header %d: %w", i, err)
+		}
+	}
+	return m, nil
+}
+
+func addrFromProto(a *pb.Addr) (Message, error) {
+	if a == nil {
+		return nil, fmt.Errorf("envelope does not hold an addr")
+	}
+	if len(a.GetAddresses()) > MaxAddrPerMsg {
+		return nil, fmt.Errorf("addr has %d addresses, limit %d", len(a.GetAddresses()), MaxAddrPerMsg)
+	}
+	m := &MsgAddr{Addrs: make([]NetAddress, len(a.GetAddresses()))}
+	for i, na := range a.GetAddresses() {
+		if len(na.GetAddress()) > MaxAddressLen {
+			return nil, fmt.Errorf("address %d longer than %d bytes", i, MaxAddressLen)
+		}
+		m.Addrs[i] = NetAddress{Addr: na.GetAddress(), LastSeen: na.GetLastSeen()}
+	}
+	return m, nil
+}
+
+func rejectFromProto(r *pb.Reject) (Message, error) {
+	if r == nil {
+		return nil, fmt.Errorf("envelope does not hold a reject")
+	}
+	if len(r.GetMessage()) > 16 || len(r.GetReason()) > MaxRejectReasonLen {
+		return nil, fmt.Errorf("reject message or reason too long")
+	}
+	m := &MsgReject{Message: r.GetMessage(), Code: r.GetCode(), Reason: r.GetReason()}
+	if len(r.GetHash()) > 0 {
+		h, err := hashFromBytes(r.GetHash(), "reject hash")
+		if err != nil {
+			return nil, err
+		}
+		m.Hash = h
+	}
+	return m, nil
+}

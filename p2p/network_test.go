@@ -1,0 +1,213 @@
+package p2p
+
+import (
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"powchain/chain"
+	"powchain/chain/chaintest"
+	"powchain/wire"
+)
+
+// Four nodes that know only the seed end up connected to each other.
+func TestDiscoveryThroughSeed(t *testing.T) {
+	params := testParams()
+	seed := newNode(t, "seed", params, nil)
+	p := withSeeds(params, seed.addr())
+	var nodes []*testNode
+	for i := range 4 {
+		nodes = append(nodes, newNode(t, fmt.Sprintf("n%d", i), p, nil))
+	}
+	waitFor(t, 20*time.Second, "every node connected to the seed and the three others", func() bool {
+		for _, n := range nodes {
+			if peerCount(n) < 4 {
+				return false
+			}
+			for _, other := range nodes {
+				if other != n && !connectedTo(n, other) {
+					return false
+				}
+			}
+		}
+		return true
+	})
+}
+
+// connectedTo reports whether a has a peer that is b.
+func connectedTo(a, b *testNode) bool {
+	for _, pi := range a.srv.Peers() {
+		if pi.Addr == b.addr() {
+			return true
+		}
+	}
+	for _, pi := range b.srv.Peers() {
+		if pi.Addr == a.addr() {
+			return true
+		}
+	}
+	return false
+}
+
+// Seed mode listens on the first seed address that is free.
+func TestSeedModeTakesFirstFreeSeed(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	freeAddr := free.Addr().String()
+	free.Close()
+	params := withSeeds(testParams(), busy.Addr().String(), freeAddr)
+	n := newNode(t, "seed", params, func(c *Config) { c.Seed = true })
+	if n.addr() != freeAddr {
+		t.Fatalf("seed listens on %s, want %s", n.addr(), freeAddr)
+	}
+}
+
+// line starts n nodes, each connected only to the one before it.
+func line(t *testing.T, n int, params *chain.Params) []*testNode {
+	nodes := []*testNode{newNode(t, "n0", params, func(c *Config) { c.NoDiscovery = true })}
+	for i := 1; i < n; i++ {
+		prev := nodes[i-1].addr()
+		nodes = append(nodes, newNode(t, fmt.Sprintf("n%d", i), params, func(c *Config) { c.Connect = []string{prev} }))
+	}
+	waitFor(t, 10*time.Second, "line connected", func() bool {
+		for i, nd := range nodes {
+			want := 2
+			if i == 0 || i == n-1 {
+				want = 1
+			}
+			if peerCount(nd) != want {
+				return false
+			}
+		}
+		return true
+	})
+	return nodes
+}
+
+// Blocks and transactions cross a line of five nodes.
+func TestGossipAlongLine(t *testing.T) {
+	params := testParams()
+	nodes := line(t, 5, params)
+	g := chaintest.NewGenerator(t, params)
+	blocks := buildChain(g, "b", 3)
+	nodes[0].process(blocks...)
+	waitTip(t, 20*time.Second, blocks[2].BlockHash(), nodes...)
+
+	tx := g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("b1")}, 10_000, 2)
+	if _, _, err := nodes[4].pool.ProcessTransaction(tx, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := nodes[4].srv.RelayTransactions([]wire.Hash{tx.TxID()}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "tx in every mempool", func() bool {
+		for _, n := range nodes {
+			if !n.pool.Has(tx.TxID()) {
+				return false
+			}
+		}
+		return true
+	})
+
+	// A block mined at the far end confirms it everywhere.
+	b4 := g.NextBlock("b4", []*wire.Tx{tx})
+	nodes[4].process(b4)
+	waitTip(t, 20*time.Second, b4.BlockHash(), nodes...)
+	for _, n := range nodes {
+		if n.pool.Has(tx.TxID()) {
+			t.Errorf("%s still has the confirmed tx", n.name)
+		}
+	}
+}
+
+// A node that starts late downloads a long chain from several peers.
+func TestLateJoinerSyncsFromSeveralPeers(t *testing.T) {
+	const height = 1000
+	params := testParams()
+	g := chaintest.NewGenerator(t, params)
+	blocks := buildChain(g, "b", height)
+	var peers []string
+	for i := range 3 {
+		n := newNode(t, fmt.Sprintf("s%d", i), params, nil)
+		n.process(blocks...)
+		peers = append(peers, n.addr())
+	}
+	late := newNode(t, "late", params, func(c *Config) {
+		c.Connect = peers
+		c.MaxBlocksInFlight = 8
+	})
+	waitTip(t, 60*time.Second, blocks[height-1].BlockHash(), late)
+	suppliers := 0
+	for _, pi := range late.srv.Peers() {
+		if pi.BlocksRecv > 0 {
+			suppliers++
+		}
+	}
+	if suppliers < 2 {
+		t.Fatalf("blocks came from %d peer(s), want several", suppliers)
+	}
+}
+
+// Two groups mine apart, then join: all follow the most work, the UTXO
+// sets agree, and the losing side's transaction returns to the mempools.
+func TestPartitionThenJoin(t *testing.T) {
+	params := testParams()
+	g := chaintest.NewGenerator(t, params)
+	common := buildChain(g, "c", 4)
+	a1 := newNode(t, "a1", params, nil)
+	a2 := newNode(t, "a2", params, func(c *Config) { c.Connect = []string{a1.addr()} })
+	b1 := newNode(t, "b1", params, nil)
+	b2 := newNode(t, "b2", params, func(c *Config) { c.Connect = []string{b1.addr()} })
+	all := []*testNode{a1, a2, b1, b2}
+	a1.process(common...)
+	b1.process(common...)
+	waitTip(t, 20*time.Second, common[3].BlockHash(), all...)
+
+	g.SetTip("c4")
+	txA := g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("c1")}, 10_000, 1)
+	sideA := []*wire.Block{g.NextBlock("a1", []*wire.Tx{txA})}
+	sideA = append(sideA, buildChain(g, "ra", 2)...)
+	g.SetTip("c4")
+	txB := g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("c2")}, 10_000, 1)
+	sideB := []*wire.Block{g.NextBlock("x1", []*wire.Tx{txB})}
+	sideB = append(sideB, buildChain(g, "y", 5)...)
+	a1.process(sideA...)
+	b2.process(sideB...)
+	waitTip(t, 20*time.Second, sideA[len(sideA)-1].BlockHash(), a1, a2)
+	waitTip(t, 20*time.Second, sideB[len(sideB)-1].BlockHash(), b1, b2)
+
+	if err := a2.srv.AddNode(b2.addr()); err != nil {
+		t.Fatal(err)
+	}
+	best := sideB[len(sideB)-1].BlockHash()
+	waitTip(t, 30*time.Second, best, all...)
+	want, err := b1.chain.UTXOSetInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range all {
+		got, err := n.chain.UTXOSetInfo()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s UTXO set %+v, want %+v", n.name, got, want)
+		}
+	}
+	waitFor(t, 20*time.Second, "the losing side's transaction in every mempool", func() bool {
+		for _, n := range all {
+			if !n.pool.Has(txA.TxID()) {
+				return false
+			}
+		}
+		return true
+	})
+}

@@ -1,0 +1,124 @@
+package p2p
+
+import (
+	"time"
+
+	"powchain/wire"
+)
+
+// PeerID names a connection for its whole life; IDs are never reused.
+type PeerID uint64
+
+// Per-peer bounds on what the Core remembers or has outstanding.
+const (
+	maxKnownInv       = 20_000 // inventory the peer is known to have
+	maxKnownAddrs     = 5_000  // addresses the peer is known to have
+	maxTxInFlight     = 1_000  // transactions requested from one peer
+	maxAvoid          = 4_096  // blocks remembered as not to ask the peer for
+	maxRecentRejects  = 20_000 // txids recently refused by the pool
+	maxBlocksPerGet   = 128    // blocks served for one getdata
+	maxHeaderStrikes  = 8      // headers that do not connect, before a ban
+	banScore          = 100    // misbehaviour score that bans
+	unrequestedScore  = 5      // per unrequested block, tx or headers
+	announceBatchSize = MaxInvPerMsg
+)
+
+// boundedSet remembers up to n keys; adding beyond n forgets the oldest.
+type boundedSet[K comparable] struct {
+	m    map[K]struct{}
+	ring []K
+	next int
+}
+
+func newBoundedSet[K comparable](n int) *boundedSet[K] {
+	return &boundedSet[K]{m: make(map[K]struct{}), ring: make([]K, 0, min(n, 1024)), next: 0}
+}
+
+func (s *boundedSet[K]) has(k K) bool {
+	_, ok := s.m[k]
+	return ok
+}
+
+func (s *boundedSet[K]) add(k K, n int) {
+	if s.has(k) {
+		return
+	}
+	if len(s.ring) < n {
+		s.ring = append(s.ring, k)
+	} else {
+		delete(s.m, s.ring[s.next])
+		s.ring[s.next] = k
+		s.next = (s.next + 1) % n
+	}
+	s.m[k] = struct{}{}
+}
+
+// peer is the Core's state of one connection.
+type peer struct {
+	id        PeerID
+	addr      string // remote address as connected
+	inbound   bool
+	connected time.Time
+
+	version    *MsgVersion // the peer's version, once received
+	verack     bool        // the peer acknowledged ours
+	listenAddr string      // where the peer accepts connections, "" if unknown
+
+	lastRecv  time.Time
+	pingNonce uint64 // outstanding ping, 0 if none
+	pingSent  time.Time
+	pingTime  time.Duration
+	nextPing  time.Time
+
+	knownInv   *boundedSet[wire.Hash]
+	knownAddrs *boundedSet[string]
+	pendingInv []InvVect // announcements batched until the input ends
+	answeredGA bool      // getaddr is answered once per connection
+
+	bestHeight    uint64 // highest block the peer is known to have
+	headersSent   time.Time
+	wantHeaders   bool // ask again when the outstanding request returns
+	headerStrikes int
+
+	blocks        map[wire.Hash]struct{} // requested, not yet delivered
+	blockProgress time.Time              // last delivery, or first request
+	avoid         map[wire.Hash]bool     // do not ask for these: true = peer lacks it, false = it stalled
+	stalls        int
+	delivered     int // blocks delivered, ever
+
+	txs map[wire.Hash]time.Time // requested transactions
+
+	score int
+}
+
+func newPeer(id PeerID, addr string, inbound bool, now time.Time) *peer {
+	return &peer{
+		id: id, addr: addr, inbound: inbound, connected: now, lastRecv: now,
+		knownInv:   newBoundedSet[wire.Hash](maxKnownInv),
+		knownAddrs: newBoundedSet[string](maxKnownAddrs),
+		blocks:     make(map[wire.Hash]struct{}),
+		avoid:      make(map[wire.Hash]bool),
+		txs:        make(map[wire.Hash]time.Time),
+	}
+}
+
+func (p *peer) handshaken() bool { return p.version != nil && p.verack }
+
+// PeerInfo describes a connected peer (getpeerinfo).
+type PeerInfo struct {
+	ID             PeerID
+	Addr           string
+	Inbound        bool
+	Version        uint32
+	SubVer         string
+	StartingHeight uint64
+	SyncedHeaders  int64 // best block the peer has, -1 if unknown
+	SyncedBlocks   int64 // best block both have, -1 if unknown
+	BlocksInFlight int
+	BlocksRecv     int // blocks the peer delivered
+	BanScore       int
+	BytesSent      uint64
+	BytesRecv      uint64
+	PingTime       time.Duration
+	ConnTime       time.Time
+}

@@ -1,0 +1,224 @@
+package p2p
+
+import (
+	"errors"
+	"time"
+
+	"powchain/wire"
+)
+
+// announce queues iv for every handshaken peer that does not know it,
+// except skip. The queue is flushed as one inv per peer when the input
+// ends.
+func (c *Core) announce(iv InvVect, skip *peer) {
+	for _, id := range c.peerIDs() {
+		p := c.peers[id]
+		if p == skip || !p.handshaken() || p.knownInv.has(iv.Hash) {
+			continue
+		}
+		p.knownInv.add(iv.Hash, maxKnownInv)
+		p.pendingInv = append(p.pendingInv, iv)
+	}
+}
+
+func (c *Core) handleInv(p *peer, now time.Time, items []InvVect) {
+	var want []InvVect
+	unknownBlock := false
+	for _, iv := range items {
+		p.knownInv.add(iv.Hash, maxKnownInv)
+		switch iv.Type {
+		case InvBlock:
+			if c.noteBlock(p, iv.Hash) {
+				unknownBlock = true
+			}
+		case InvTx:
+			if c.wantTx(p, iv.Hash) {
+				p.txs[iv.Hash] = now
+				c.txReq[iv.Hash] = p.id
+				want = append(want, iv)
+			}
+		}
+	}
+	if len(want) > 0 {
+		c.send(p, &MsgGetData{Items: want})
+	}
+	if unknownBlock {
+		c.requestHeaders(p, now, nil)
+	}
+	c.fillDownloads(now)
+}
+
+// noteBlock records that p has block h and reports whether its header is
+// unknown (so headers must be asked for).
+func (c *Core) noteBlock(p *peer, h wire.Hash) bool {
+	delete(p.avoid, h)
+	info, ok := c.chain.BlockInfoByHash(h)
+	if !ok {
+		return true
+	}
+	p.bestHeight = max(p.bestHeight, info.Height)
+	return false
+}
+
+func (c *Core) wantTx(p *peer, txid wire.Hash) bool {
+	if len(p.txs) >= maxTxInFlight || c.rejects.has(txid) {
+		return false
+	}
+	if _, busy := c.txReq[txid]; busy {
+		return false
+	}
+	return !c.pool.HaveTx(txid)
+}
+
+func (c *Core) handleGetData(p *peer, items []InvVect) {
+	var missing []InvVect
+	blocks := 0
+	for _, iv := range items {
+		var m Message
+		switch iv.Type {
+		case InvBlock:
+			if blocks++; blocks <= maxBlocksPerGet {
+				if b, err := c.chain.BlockByHash(iv.Hash); err == nil && b != nil {
+					m = &MsgBlock{Block: b}
+				}
+			}
+		case InvTx:
+			if tx, ok := c.pool.FetchTx(iv.Hash); ok {
+				m = &MsgTx{Tx: tx}
+			}
+		}
+		if m == nil {
+			missing = append(missing, iv)
+			continue
+		}
+		p.knownInv.add(iv.Hash, maxKnownInv)
+		c.send(p, m)
+	}
+	if len(missing) > 0 {
+		c.send(p, &MsgNotFound{Items: missing})
+	}
+}
+
+func (c *Core) handleNotFound(p *peer, now time.Time, items []InvVect) {
+	for _, iv := range items {
+		if _, ok := p.blocks[iv.Hash]; ok && iv.Type == InvBlock {
+			delete(p.blocks, iv.Hash)
+			delete(c.blockReq, iv.Hash)
+			c.avoidBlock(p, iv.Hash, true)
+			p.blockProgress = now
+		}
+		if _, ok := p.txs[iv.Hash]; ok && iv.Type == InvTx {
+			delete(p.txs, iv.Hash)
+			delete(c.txReq, iv.Hash)
+		}
+	}
+	c.fillDownloads(now)
+}
+
+// consensusError is implemented by mempool rejections; Consensus() says
+// whether the transaction breaks a consensus rule (not mere policy).
+type consensusError interface {
+	error
+	Consensus() bool
+}
+
+func (c *Core) handleTx(p *peer, now time.Time, tx *wire.Tx) {
+	txid := tx.TxID()
+	p.knownInv.add(txid, maxKnownInv)
+	if _, ok := p.txs[txid]; ok {
+		delete(p.txs, txid)
+		delete(c.txReq, txid)
+	} else if !c.unrequested(p, now, "unrequested transactions") {
+		return
+	}
+	if c.pool.HaveTx(txid) || c.rejects.has(txid) {
+		return
+	}
+	accepted, missing, err := c.pool.ProcessTx(tx, uint64(p.id))
+	if err != nil {
+		var ce consensusError
+		if errors.As(err, &ce) && ce.Consensus() {
+			c.ban(p, now, "invalid transaction: "+err.Error())
+			return
+		}
+		c.rejects.add(txid, maxRecentRejects)
+		c.log.Debug("transaction refused", "txid", txid, "peer", p.id, "err", err)
+		return
+	}
+	c.requestParents(p, now, missing)
+	for _, a := range accepted {
+		c.announce(InvVect{Type: InvTx, Hash: a.TxID()}, nil)
+	}
+}
+
+// requestParents asks p, which announced an orphan, for its parents.
+func (c *Core) requestParents(p *peer, now time.Time, parents []wire.Hash) {
+	var want []InvVect
+	for _, h := range parents {
+		if c.wantTx(p, h) {
+			p.txs[h] = now
+			c.txReq[h] = p.id
+			want = append(want, InvVect{Type: InvTx, Hash: h})
+		}
+	}
+	if len(want) > 0 {
+		c.send(p, &MsgGetData{Items: want})
+	}
+}
+
+func (c *Core) handleGetAddr(p *peer) {
+	if p.answeredGA {
+		return
+	}
+	p.answeredGA = true
+	addrs := c.book.sample(MaxAddrPerMsg, p.listenAddr, c.rng)
+	for _, a := range addrs {
+		p.knownAddrs.add(a.Addr, maxKnownAddrs)
+	}
+	c.send(p, &MsgAddr{Addrs: addrs})
+}
+
+// maxRelayedAddrMsg: addr messages up to this size are announcements worth
+// passing on; larger ones answer a getaddr and stay with us.
+const maxRelayedAddrMsg = 10
+
+func (c *Core) handleAddr(p *peer, now time.Time, addrs []NetAddress) {
+	var fresh []NetAddress
+	for _, na := range addrs {
+		a, err := normalizeAddr(na.Addr)
+		if err != nil || a == c.self {
+			continue
+		}
+		p.knownAddrs.add(a, maxKnownAddrs)
+		seen := min(na.LastSeen, now.Unix())
+		if c.book.add(a, seen, false) && len(addrs) <= maxRelayedAddrMsg {
+			fresh = append(fresh, NetAddress{Addr: a, LastSeen: seen})
+		}
+	}
+	c.relayAddrs(p, fresh)
+	c.maintainOutbound(now)
+}
+
+// relayAddrs passes newly learned addresses to the other peers that do not
+// know them, so that nodes that meet at a seed also find each other.
+func (c *Core) relayAddrs(from *peer, addrs []NetAddress) {
+	if len(addrs) == 0 {
+		return
+	}
+	for _, id := range c.peerIDs() {
+		p := c.peers[id]
+		if p == from || !p.handshaken() {
+			continue
+		}
+		var send []NetAddress
+		for _, a := range addrs {
+			if a.Addr != p.listenAddr && !p.knownAddrs.has(a.Addr) {
+				p.knownAddrs.add(a.Addr, maxKnownAddrs)
+				send = append(send, a)
+			}
+		}
+		if len(send) > 0 {
+			c.send(p, &MsgAddr{Addrs: send})
+		}
+	}
+}

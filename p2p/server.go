@@ -1,0 +1,429 @@
+package p2p
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"powchain/chain"
+	"powchain/internal/atomicfile"
+	"powchain/wire"
+)
+
+// Events from the connection goroutines to the event loop.
+type (
+	evAccepted struct{ nc net.Conn }
+	evDialed   struct {
+		addr string
+		nc   net.Conn
+		err  error
+	}
+	evMessage struct {
+		id  PeerID
+		msg Message
+	}
+	evViolation struct {
+		id  PeerID
+		err *ProtocolError
+	}
+	evClosed struct {
+		id  PeerID
+		err error
+	}
+)
+
+// maxDisconnectedTxs bounds the transactions of disconnected blocks kept
+// for re-announcement between two turns of the loop.
+const maxDisconnectedTxs = 100_000
+
+// Server is the TCP driver of a Core: a listener, dialers, a reader and a
+// writer goroutine per connection, and one event loop (Run) that owns the
+// Core, feeds it inputs and carries out its actions. Its methods are safe
+// for concurrent use; they run on the event loop.
+type Server struct {
+	cfg   Config
+	core  *Core
+	ln    net.Listener
+	magic [4]byte
+
+	events  chan any
+	calls   chan func(now time.Time)
+	chainCh chan struct{} // the best chain changed (coalesced)
+	done    chan struct{} // closed when the event loop stops
+	wg      sync.WaitGroup
+
+	ctx    context.Context  // Run's context; set before the loop starts
+	conns  map[PeerID]*conn // owned by the event loop
+	nextID PeerID
+
+	chainMu         sync.Mutex
+	disconnectedTxs []wire.Hash
+}
+
+// NewServer binds the listener (if any), loads the address book and
+// subscribes to the chain. Run must be called to start it.
+func NewServer(cfg Config) (*Server, error) {
+	if cfg.Chain == nil || cfg.TxPool == nil || cfg.Now == nil {
+		return nil, errors.New("p2p: Config needs Chain, TxPool and Now")
+	}
+	cfg.setDefaults()
+	if cfg.RandSeed == 0 {
+		cfg.RandSeed = rand.Uint64() // a real node needs a nonce no other node has
+	}
+	s := &Server{
+		cfg: cfg, magic: cfg.Chain.Params().Magic,
+		events: make(chan any, 256), calls: make(chan func(time.Time)),
+		chainCh: make(chan struct{}, 1), done: make(chan struct{}),
+		conns: make(map[PeerID]*conn),
+	}
+	if err := s.listen(); err != nil {
+		return nil, err
+	}
+	s.core = NewCore(cfg, s.ListenAddr())
+	if err := s.load(); err != nil {
+		cfg.Log.Warn("address book not loaded", "file", cfg.StateFile, "err", err)
+	}
+	cfg.Chain.Subscribe(s.onChain)
+	return s, nil
+}
+
+// listen binds cfg.Listen, or in seed mode the first free seed address.
+func (s *Server) listen() error {
+	addrs := []string{s.cfg.Listen}
+	if s.cfg.Seed {
+		addrs = s.cfg.Chain.Params().Seeds
+	} else if s.cfg.Listen == "" {
+		return nil
+	}
+	var errs []error
+	for _, a := range addrs {
+		ln, err := s.cfg.ListenFunc("tcp", a)
+		if err == nil {
+			s.ln = ln
+			return nil
+		}
+		errs = append(errs, err)
+	}
+	return fmt.Errorf("p2p listen: %w", errors.Join(errs...))
+}
+
+// ListenAddr is the address peers can connect to ("" if none).
+func (s *Server) ListenAddr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+func (s *Server) load() error {
+	if s.cfg.StateFile == "" {
+		return nil
+	}
+	data, err := os.ReadFile(s.cfg.StateFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.core.RestoreState(data, s.cfg.Now())
+}
+
+func (s *Server) save() {
+	if s.cfg.StateFile == "" {
+		return
+	}
+	data, err := s.core.State()
+	if err == nil {
+		err = atomicfile.WriteFile(s.cfg.StateFile, data, 0o600)
+	}
+	if err != nil {
+		s.cfg.Log.Warn("address book not saved", "file", s.cfg.StateFile, "err", err)
+	}
+}
+
+// onChain runs on whatever goroutine changed the chain (possibly the event
+// loop itself): it must not block, so it only records and signals.
+func (s *Server) onChain(n chain.Notification) {
+	switch n.Type {
+	case chain.BlockDisconnected:
+		s.chainMu.Lock()
+		for _, tx := range n.Block.Transactions[1:] {
+			if len(s.disconnectedTxs) < maxDisconnectedTxs {
+				s.disconnectedTxs = append(s.disconnectedTxs, tx.TxID())
+			}
+		}
+		s.chainMu.Unlock()
+	case chain.TipChanged:
+		select {
+		case s.chainCh <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (s *Server) takeDisconnected() []wire.Hash {
+	s.chainMu.Lock()
+	defer s.chainMu.Unlock()
+	txs := s.disconnectedTxs
+	s.disconnectedTxs = nil
+	return txs
+}
+
+// post hands an event to the loop; false once the loop has stopped.
+func (s *Server) post(ev any) bool {
+	select {
+	case s.events <- ev:
+		return true
+	case <-s.done:
+		return false
+	}
+}
+
+// Run serves until ctx is cancelled, then closes every connection, waits
+// for every goroutine it started and saves the address book.
+func (s *Server) Run(ctx context.Context) error {
+	s.ctx = ctx
+	if s.ln != nil {
+		s.wg.Add(1)
+		go s.acceptLoop()
+	}
+	ticker := time.NewTicker(s.cfg.TickInterval)
+	defer ticker.Stop()
+	s.apply(s.core.Start(s.cfg.Now()))
+	for {
+		select {
+		case <-ctx.Done():
+			s.shutdown()
+			return nil
+		case ev := <-s.events:
+			s.handleEvent(ev)
+		case <-ticker.C:
+			s.apply(s.core.Tick(s.cfg.Now()))
+		case <-s.chainCh:
+			s.apply(s.core.ChainChanged(s.cfg.Now(), s.takeDisconnected()))
+		case f := <-s.calls:
+			f(s.cfg.Now())
+		}
+	}
+}
+
+func (s *Server) shutdown() {
+	close(s.done)
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	for _, c := range s.conns {
+		c.close()
+	}
+	s.wg.Wait()
+	s.save()
+}
+
+func (s *Server) acceptLoop() {
+	defer s.wg.Done()
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.cfg.Log.Warn("accept failed", "err", err)
+			select {
+			case <-time.After(50 * time.Millisecond):
+				continue
+			case <-s.done:
+				return
+			}
+		}
+		if !s.post(evAccepted{nc: nc}) {
+			nc.Close()
+			return
+		}
+	}
+}
+
+func (s *Server) handleEvent(ev any) {
+	now := s.cfg.Now()
+	switch ev := ev.(type) {
+	case evAccepted:
+		id := s.register(ev.nc)
+		s.apply(s.core.Connected(now, id, ev.nc.RemoteAddr().String(), true))
+	case evDialed:
+		if ev.err != nil {
+			s.apply(s.core.DialFailed(now, ev.addr, ev.err))
+			return
+		}
+		id := s.register(ev.nc)
+		s.apply(s.core.Connected(now, id, ev.addr, false))
+	case evMessage:
+		s.apply(s.core.Receive(now, ev.id, ev.msg))
+	case evViolation:
+		s.apply(s.core.ProtocolViolation(now, ev.id, ev.err))
+	case evClosed:
+		delete(s.conns, ev.id)
+		s.apply(s.core.Disconnected(now, ev.id, ev.err))
+	}
+}
+
+// register starts the goroutines of a new connection.
+func (s *Server) register(nc net.Conn) PeerID {
+	s.nextID++
+	c := newConn(s.nextID, nc, s.cfg.MaxSendQueueBytes)
+	s.conns[c.id] = c
+	s.wg.Add(2)
+	go s.readLoop(c)
+	go s.writeLoop(c)
+	return c.id
+}
+
+// apply carries out the Core's actions.
+func (s *Server) apply(acts []Action) {
+	for _, a := range acts {
+		switch a.Kind {
+		case ActSend:
+			if c := s.conns[a.Peer]; c != nil && !c.enqueue(a.Msg) {
+				s.cfg.Log.Info("peer too slow, disconnecting", "peer", a.Peer)
+				c.close()
+			}
+		case ActDial:
+			s.wg.Add(1)
+			go s.dial(s.ctx, a.Addr)
+		case ActDisconnect:
+			if c := s.conns[a.Peer]; c != nil {
+				c.close()
+			}
+		case ActSave:
+			s.save()
+		}
+	}
+}
+
+func (s *Server) dial(ctx context.Context, addr string) {
+	defer s.wg.Done()
+	dctx, cancel := context.WithTimeout(ctx, s.cfg.DialTimeout)
+	defer cancel()
+	nc, err := s.cfg.DialFunc(dctx, "tcp", addr)
+	if !s.post(evDialed{addr: addr, nc: nc, err: err}) && nc != nil {
+		nc.Close()
+	}
+}
+
+// ErrStopped is returned by methods called after Run returned.
+var ErrStopped = errors.New("p2p server stopped")
+
+// call runs f on the event loop and waits for it.
+func (s *Server) call(f func(now time.Time)) error {
+	done := make(chan struct{})
+	select {
+	case s.calls <- func(now time.Time) { f(now); close(done) }:
+		<-done
+		return nil
+	case <-s.done:
+		return ErrStopped
+	}
+}
+
+// Peers describes the connected peers (getpeerinfo).
+func (s *Server) Peers() []PeerInfo {
+	var infos []PeerInfo
+	_ = s.call(func(time.Time) {
+		infos = s.core.Peers()
+		for i := range infos {
+			if c := s.conns[infos[i].ID]; c != nil {
+				infos[i].BytesSent, infos[i].BytesRecv = c.sent.Load(), c.recv.Load()
+			}
+		}
+	})
+	return infos
+}
+
+// ConnectionCount is the number of peers whose handshake completed.
+func (s *Server) ConnectionCount() int { return len(s.Peers()) }
+
+// SyncInfo reports download progress.
+func (s *Server) SyncInfo() SyncInfo {
+	var si SyncInfo
+	_ = s.call(func(time.Time) { si = s.core.SyncInfo() })
+	return si
+}
+
+// KnownAddrs lists the address book.
+func (s *Server) KnownAddrs() []string {
+	var addrs []string
+	_ = s.call(func(time.Time) { addrs = s.core.KnownAddrs() })
+	return addrs
+}
+
+// AddNode keeps a connection to addr (host:port), dialing it now.
+func (s *Server) AddNode(addr string) error {
+	var err error
+	if cerr := s.call(func(now time.Time) {
+		var acts []Action
+		acts, err = s.core.AddNode(now, addr)
+		s.apply(acts)
+	}); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// RemoveNode stops keeping addr connected.
+func (s *Server) RemoveNode(addr string) (found bool, err error) {
+	err = s.call(func(time.Time) { found = s.core.RemoveNode(addr) })
+	return found, err
+}
+
+// DisconnectNode disconnects the peer with this address or numeric ID.
+func (s *Server) DisconnectNode(addrOrID string) (found bool, err error) {
+	id, _ := strconv.ParseUint(addrOrID, 10, 64)
+	err = s.call(func(now time.Time) {
+		var acts []Action
+		acts, found = s.core.DisconnectPeer(now, PeerID(id), addrOrID)
+		s.apply(acts)
+	})
+	return found, err
+}
+
+// SetBan bans host (IP, optionally with port) for d (0: the configured
+// BanDuration) and disconnects its peers.
+func (s *Server) SetBan(host string, d time.Duration) error {
+	return s.call(func(now time.Time) {
+		s.apply(s.core.SetBan(now, host, d, "setban"))
+	})
+}
+
+// Unban lifts the ban on host.
+func (s *Server) Unban(host string) (found bool, err error) {
+	err = s.call(func(time.Time) {
+		var acts []Action
+		acts, found = s.core.Unban(host)
+		s.apply(acts)
+	})
+	return found, err
+}
+
+// ListBanned lists the bans in force.
+func (s *Server) ListBanned() []BanInfo {
+	var bans []BanInfo
+	_ = s.call(func(now time.Time) { bans = s.core.Bans(now) })
+	return bans
+}
+
+// ClearBanned lifts every ban.
+func (s *Server) ClearBanned() error {
+	return s.call(func(time.Time) { s.apply(s.core.ClearBans()) })
+}
+
+// RelayTransactions announces transactions the node accepted outside the
+// P2P layer (sendrawtransaction) to the peers that lack them.
+func (s *Server) RelayTransactions(txids []wire.Hash) error {
+	return s.call(func(now time.Time) { s.apply(s.core.AnnounceTxs(now, txids)) })
+}

@@ -1,0 +1,226 @@
+package p2p
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"powchain/chain"
+	"powchain/wire"
+)
+
+// requestHeaders asks p for the headers after our best header (or after
+// from, the last header p sent, then our best header). One request per peer
+// is outstanding; a further need is remembered and asked when the answer
+// comes.
+func (c *Core) requestHeaders(p *peer, now time.Time, from *wire.Hash) {
+	if !p.headersSent.IsZero() {
+		p.wantHeaders = true
+		return
+	}
+	loc := c.chain.BestHeaderLocator()
+	if from != nil {
+		loc = append([]wire.Hash{*from}, loc...)
+	}
+	p.headersSent = now
+	p.wantHeaders = false
+	c.send(p, &MsgGetHeaders{Locator: loc[:min(len(loc), MaxLocatorHashes)]})
+}
+
+func (c *Core) handleGetHeaders(p *peer, m *MsgGetHeaders) {
+	headers := c.chain.LocateHeaders(m.Locator, m.Stop, MaxHeadersPerMsg)
+	for i := range headers {
+		p.knownInv.add(headers[i].BlockHash(), maxKnownInv)
+	}
+	c.send(p, &MsgHeaders{Headers: headers})
+}
+
+func (c *Core) handleHeaders(p *peer, now time.Time, headers []wire.BlockHeader) {
+	if p.headersSent.IsZero() {
+		c.misbehave(p, now, unrequestedScore*4, "unrequested headers")
+		return
+	}
+	p.headersSent = time.Time{}
+	if len(headers) == 0 {
+		c.afterHeaders(p, now, nil)
+		return
+	}
+	for i := 1; i < len(headers); i++ {
+		if headers[i].PrevBlock != headers[i-1].BlockHash() {
+			c.ban(p, now, "headers do not form a chain")
+			return
+		}
+	}
+	err := c.chain.ProcessHeaders(headers)
+	if errors.Is(err, chain.ErrUnknownParent) {
+		c.unconnectedHeaders(p, now)
+		return
+	}
+	if code, ok := chain.ErrorCodeOf(err); ok && code != chain.ErrTimeTooNew {
+		c.ban(p, now, "invalid header: "+err.Error())
+		return
+	} else if err != nil {
+		c.log.Info("headers not accepted", "peer", p.id, "err", err)
+		return
+	}
+	last := headers[len(headers)-1].BlockHash()
+	for i := range headers {
+		p.knownInv.add(headers[i].BlockHash(), maxKnownInv)
+	}
+	c.noteBlock(p, last)
+	level := slog.LevelDebug
+	if len(headers) == MaxHeadersPerMsg {
+		level = slog.LevelInfo // bulk sync: worth a progress line
+	}
+	c.log.Log(context.Background(), level, "headers received", "peer", p.id, "count", len(headers),
+		"best_header", c.chain.BestHeader().Height, "tip", c.chain.Tip().Height)
+	if len(headers) == MaxHeadersPerMsg {
+		p.wantHeaders = false
+		c.requestHeaders(p, now, &last)
+	} else {
+		c.afterHeaders(p, now, &last)
+	}
+	c.fillDownloads(now)
+}
+
+// afterHeaders asks again if a block announcement arrived meanwhile.
+func (c *Core) afterHeaders(p *peer, now time.Time, last *wire.Hash) {
+	if p.wantHeaders {
+		c.requestHeaders(p, now, last)
+	}
+}
+
+// unconnectedHeaders handles headers whose first parent is unknown: the
+// peer's chain left ours before our locator reached; ask with the full
+// locator, and give up on peers that keep doing it.
+func (c *Core) unconnectedHeaders(p *peer, now time.Time) {
+	p.headerStrikes++
+	if p.headerStrikes >= maxHeaderStrikes {
+		c.ban(p, now, "headers that do not connect")
+		return
+	}
+	c.requestHeaders(p, now, nil)
+}
+
+func (c *Core) handleBlock(p *peer, now time.Time, blk *wire.Block) {
+	hash := blk.BlockHash()
+	p.knownInv.add(hash, maxKnownInv)
+	if _, ok := p.blocks[hash]; ok {
+		delete(p.blocks, hash)
+		delete(c.blockReq, hash)
+		p.blockProgress = now
+		p.delivered++
+	} else if !c.unrequested(p, now, "unrequested blocks") {
+		return
+	}
+	res, err := c.chain.ProcessBlock(blk)
+	if err != nil {
+		c.blockFailed(p, now, hash, err)
+	} else if res.Orphan {
+		c.requestHeaders(p, now, nil)
+	}
+	c.noteBlock(p, hash)
+	c.fillDownloads(now)
+}
+
+// blockFailed bans a peer that sent an invalid block. Duplicates and
+// blocks from slightly in the future are no fault; local failures are
+// logged.
+func (c *Core) blockFailed(p *peer, now time.Time, hash wire.Hash, err error) {
+	code, isRule := chain.ErrorCodeOf(err)
+	switch {
+	case !isRule:
+		c.log.Error("processing block failed", "hash", hash, "err", err)
+	case code == chain.ErrDuplicateBlock || code == chain.ErrTimeTooNew:
+		c.log.Debug("block not accepted", "hash", hash, "peer", p.id, "err", err)
+	default:
+		c.send(p, &MsgReject{Message: "block", Code: RejectInvalid, Reason: truncate(err.Error()), Hash: hash})
+		c.ban(p, now, "invalid block: "+err.Error())
+	}
+}
+
+func truncate(s string) string {
+	if len(s) > MaxRejectReasonLen {
+		return s[:MaxRejectReasonLen]
+	}
+	return s
+}
+
+// fillDownloads hands the next missing blocks of the best header chain to
+// peers with free request slots: the least busy peer that has the block
+// (by height) and has not failed to deliver it, so several peers download
+// in parallel. Blocks beyond DownloadWindow past the tip wait, so one slow
+// peer cannot make the node hold an unbounded number of blocks it cannot
+// connect yet.
+func (c *Core) fillDownloads(now time.Time) {
+	free := 0
+	var cands []*peer
+	for _, id := range c.peerIDs() {
+		p := c.peers[id]
+		if p.handshaken() && len(p.blocks) < c.cfg.MaxBlocksInFlight {
+			cands = append(cands, p)
+			free += c.cfg.MaxBlocksInFlight - len(p.blocks)
+		}
+	}
+	if free == 0 {
+		return
+	}
+	tip := c.chain.Tip().Height
+	missing := c.chain.MissingBlocks(min(c.cfg.DownloadWindow, 2*free+16), func(h wire.Hash) bool {
+		_, busy := c.blockReq[h]
+		return busy
+	})
+	reqs := make(map[PeerID][]InvVect)
+	for _, h := range missing {
+		info, ok := c.chain.BlockInfoByHash(h)
+		if !ok || info.Height > tip+uint64(c.cfg.DownloadWindow) {
+			break
+		}
+		p := c.pickPeer(cands, h, info.Height)
+		if p == nil {
+			continue
+		}
+		if len(p.blocks) == 0 {
+			p.blockProgress = now
+		}
+		p.blocks[h] = struct{}{}
+		c.blockReq[h] = p.id
+		reqs[p.id] = append(reqs[p.id], InvVect{Type: InvBlock, Hash: h})
+		if free--; free == 0 {
+			break
+		}
+	}
+	for _, p := range cands {
+		if items := reqs[p.id]; len(items) > 0 {
+			c.send(p, &MsgGetData{Items: items})
+		}
+	}
+}
+
+// pickPeer chooses who to ask for block h: among the peers with room that
+// have shown a chain this high and do not lack h, one that has not stalled
+// on h, then the least busy, then the oldest connection.
+func (c *Core) pickPeer(cands []*peer, h wire.Hash, height uint64) *peer {
+	var best *peer
+	better := func(p *peer) bool {
+		if best == nil {
+			return true
+		}
+		_, ps := p.avoid[h]
+		_, bs := best.avoid[h]
+		if ps != bs {
+			return !ps
+		}
+		return len(p.blocks) < len(best.blocks)
+	}
+	for _, p := range cands {
+		if len(p.blocks) >= c.cfg.MaxBlocksInFlight || p.bestHeight < height || p.avoid[h] {
+			continue
+		}
+		if better(p) {
+			best = p
+		}
+	}
+	return best
+}
