@@ -212,3 +212,15 @@ func (c *Client) DecodeRawTransaction(ctx context.Context, txHex string) (*TxRes
 func (c *Client) Stop(ctx context.Context) error {
 	return c.Call(ctx, "stop", nil, nil)
 }
+
+// GetPeerInfo calls getpeerinfo.
+func (c *Client) GetPeerInfo(ctx context.Context) ([]PeerInfo, error) {
+	var r []PeerInfo
+	return r, c.Call(ctx, "getpeerinfo", nil, &r)
+}
+
+// GetConnectionCount calls getconnectioncount.
+func (c *Client) GetConnectionCount(ctx context.Context) (int, error) {
+	var r int
+	return r, c.Call(ctx, "getconnectioncount", nil, &r)
+}

@@ -13,7 +13,10 @@ const (
 	CodeVerifyError          = -25
 	CodeVerifyRejected       = -26
 	CodeVerifyAlreadyInChain = -27
-	CodeClientNotConnected   = -9
+	// Peer-to-peer administration.
+	CodeClientNodeNotAdded      = -24
+	CodeClientNodeNotConnected  = -29
+	CodeClientInvalidIPOrSubnet = -30
 
 	CodeInvalidRequest = -32600
 	CodeMethodNotFound = -32601

@@ -169,3 +169,39 @@ type ValidateAddressResult struct {
 	KeyHash string `json:"keyhash,omitempty"`
 	Error   string `json:"error,omitempty"`
 }
+
+// PeerInfo is one entry of the getpeerinfo result.
+type PeerInfo struct {
+	ID             uint64  `json:"id"`
+	Addr           string  `json:"addr"`
+	Inbound        bool    `json:"inbound"`
+	Version        uint32  `json:"version"`
+	SubVer         string  `json:"subver"`
+	StartingHeight uint64  `json:"startingheight"`
+	SyncedHeaders  int64   `json:"synced_headers"` // -1: unknown
+	SyncedBlocks   int64   `json:"synced_blocks"`  // -1: unknown
+	BytesSent      uint64  `json:"bytessent"`
+	BytesRecv      uint64  `json:"bytesrecv"`
+	PingTime       float64 `json:"pingtime"` // seconds
+	ConnTime       int64   `json:"conntime"`
+	BlocksInFlight int     `json:"inflight"`
+	BanScore       int     `json:"banscore"`
+}
+
+// NetworkInfo is the result of getnetworkinfo.
+type NetworkInfo struct {
+	Network         string `json:"network"`
+	SubVersion      string `json:"subversion"`
+	ProtocolVersion uint32 `json:"protocolversion"`
+	Connections     int    `json:"connections"`
+	ConnectionsIn   int    `json:"connections_in"`
+	ConnectionsOut  int    `json:"connections_out"`
+	ListenAddress   string `json:"listenaddress"`
+}
+
+// BannedInfo is one entry of the listbanned result.
+type BannedInfo struct {
+	Address     string `json:"address"`
+	BannedUntil int64  `json:"banned_until"`
+	BanReason   string `json:"ban_reason"`
+}

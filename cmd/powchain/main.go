@@ -1,0 +1,43 @@
+// Command powchain is the one binary of powchain: a full node
+// (`powchain node run`), a JSON-RPC client (`powchain rpc`), a wallet
+// (`powchain wallet ...`) and a miner (`powchain miner start`).
+//
+// Every flag can also be given as an environment variable POWCHAIN_<FLAG>
+// (upper case, dashes as underscores) or as a key of the config file
+// (TOML; --config, default <datadir>/powchain.toml when it exists).
+// Precedence: flag > environment > config file > default.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+func main() {
+	if err := newApp().Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		var exit cli.ExitCoder
+		if errors.As(err, &exit) {
+			os.Exit(exit.ExitCode())
+		}
+		os.Exit(1)
+	}
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:  "powchain",
+		Usage: "a proof-of-work blockchain full node",
+		Commands: []*cli.Command{
+			nodeCommand(),
+			rpcCommand(),
+			walletCommand(),
+		},
+		HideHelpCommand: true,
+		// Errors are printed once, by main.
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"powchain/node"
+)
+
+func nodeCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "node",
+		Usage: "run a full node",
+		Subcommands: []*cli.Command{withConfig(&cli.Command{
+			Name:  "run",
+			Usage: "run the node until SIGINT, SIGTERM or the stop RPC",
+			Flags: append(commonFlags(),
+				stringFlag("listen", "", "P2P listen address host:port (default: loopback on the network's P2P port, or any free port if taken; all interfaces on main)"),
+				boolFlag("seed", "run as one of the network's hard-coded seed nodes (the first seed address free on this host)"),
+				stringSliceFlag("connect", "connect only to this peer host:port (repeatable; no seeds, no discovery; 0 = no outbound connections)"),
+				stringSliceFlag("addnode", "also keep a connection to this peer host:port (repeatable)"),
+				intFlag("max-peers", 0, "maximum number of peers (0 = default 125)"),
+				stringFlag("rpc-listen", "", "JSON-RPC listen address host:port (default 127.0.0.1:<network RPC port>; port 0 = any free port)"),
+				stringFlag("rpc-user", "", "RPC user (with --rpc-password; default: a fresh cookie each start)"),
+				stringFlag("rpc-password", "", "RPC password"),
+				stringFlag("log-level", "info", "log level: debug, info, warn, error"),
+				stringFlag("log-format", "text", "log format: text or json"),
+				boolFlag("reindex", "rebuild the UTXO set and indexes from the stored blocks"),
+				intFlag("miner-threads", 0, "threads generatetoaddress hashes on (0 = every core)"),
+			),
+			Action: runNode,
+		})},
+	}
+}
+
+func runNode(c *cli.Context) error {
+	log, err := newLogger(c.String("log-level"), c.String("log-format"))
+	if err != nil {
+		return err
+	}
+	connect, noDiscovery := connectFlag(c.StringSlice("connect"))
+	n, err := node.New(node.Config{
+		Listen:       c.String("listen"),
+		Seed:         c.Bool("seed"),
+		Connect:      connect,
+		NoDiscovery:  noDiscovery,
+		AddNode:      c.StringSlice("addnode"),
+		MaxPeers:     c.Int("max-peers"),
+		DataDir:      c.String("datadir"),
+		Network:      c.String("network"),
+		RPCListen:    c.String("rpc-listen"),
+		RPCUser:      c.String("rpc-user"),
+		RPCPassword:  c.String("rpc-password"),
+		Reindex:      c.Bool("reindex"),
+		MinerThreads: c.Int("miner-threads"),
+	}, log)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return n.Run(ctx)
+}
+
+// connectFlag reads --connect: "0" alone means no automatic connections
+// at all, as bitcoind's -connect=0.
+func connectFlag(values []string) (peers []string, noDiscovery bool) {
+	if len(values) == 1 && values[0] == "0" {
+		return nil, true
+	}
+	return values, len(values) > 0
+}
+
+func newLogger(level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
+}

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"powchain/chain"
+	"powchain/rpc"
+	"powchain/wallet"
+)
+
+// passphraseEnv holds a wallet passphrase for scripts and tests.
+const passphraseEnv = "POWCHAIN_WALLET_PASSPHRASE"
+
+func walletCommand() *cli.Command {
+	flags := func(extra ...cli.Flag) []cli.Flag {
+		return append(append(clientFlags(),
+			stringFlag("wallet", "default", "wallet name (wallets live in <datadir>/<network>/wallets)"),
+			stringFlag("passphrase-file", "", "read the passphrase from this file (else "+passphraseEnv+", else a prompt)"),
+		), extra...)
+	}
+	return &cli.Command{
+		Name:  "wallet",
+		Usage: "create and use an encrypted wallet",
+		Subcommands: []*cli.Command{
+			withConfig(&cli.Command{
+				Name:  "create",
+				Usage: "create a wallet; shows its recovery mnemonic once",
+				Flags: flags(
+					boolFlag("restore", "rebuild the wallet from a mnemonic (read from --mnemonic-file or stdin)"),
+					stringFlag("mnemonic-file", "", "file holding the mnemonic for --restore"),
+				),
+				Action: walletCreate,
+			}),
+			withConfig(&cli.Command{Name: "address", Usage: "print a new receive address", Flags: flags(), Action: walletAddress}),
+			withConfig(&cli.Command{
+				Name:   "balance",
+				Usage:  "confirmed, unconfirmed and immature balance",
+				Flags:  flags(boolFlag("json", `print {"confirmed":N,"unconfirmed":N,"immature":N} in base units`)),
+				Action: walletBalance,
+			}),
+			withConfig(&cli.Command{
+				Name:  "send",
+				Usage: "send coins; prints only the txid",
+				Flags: flags(
+					stringFlag("to", "", "destination address"),
+					stringFlag("amount", "", "amount in coins, e.g. 1.5"),
+					intFlag("fee-rate", int(wallet.DefaultFeeRate), "fee rate in base units per byte"),
+					boolFlag("no-broadcast", "print the signed transaction's hex instead of sending it; changes nothing"),
+				),
+				Action: walletSend,
+			}),
+			withConfig(&cli.Command{Name: "list", Usage: "list the wallet's history", Flags: flags(boolFlag("json", "print JSON")), Action: walletList}),
+		},
+	}
+}
+
+// walletOptions are the wallet settings of the selected network.
+func walletOptions(params *chain.Params) wallet.Options {
+	coin := uint32(wallet.CoinTypeTest)
+	if params.Name == chain.MainNet {
+		coin = wallet.CoinTypeMain
+	}
+	return wallet.Options{Network: params.Name, AddressPrefix: params.AddressPrefix, CoinType: coin}
+}
+
+func walletPath(c *cli.Context) (string, wallet.Options, error) {
+	dir, params, err := netDir(c)
+	if err != nil {
+		return "", wallet.Options{}, err
+	}
+	name := c.String("wallet")
+	if name == "" || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
+		return "", wallet.Options{}, fmt.Errorf("invalid wallet name %q", name)
+	}
+	return filepath.Join(dir, "wallets", name+".wallet"), walletOptions(params), nil
+}
+
+// passphrase comes from --passphrase-file, the environment, or a prompt on
+// the terminal (asked twice when confirm is set).
+func passphrase(c *cli.Context, confirm bool) (string, error) {
+	if f := c.String("passphrase-file"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("passphrase file: %w", err)
+		}
+		return strings.TrimRight(strings.SplitN(string(b), "\n", 2)[0], "\r"), nil
+	}
+	if p, ok := os.LookupEnv(passphraseEnv); ok {
+		return p, nil
+	}
+	fd := int(os.Stdin.Fd())
+	if !term.IsTerminal(fd) {
+		return "", fmt.Errorf("no passphrase: use --passphrase-file, %s or a terminal", passphraseEnv)
+	}
+	p, err := prompt(fd, "Wallet passphrase: ")
+	if err != nil || !confirm {
+		return p, err
+	}
+	again, err := prompt(fd, "Repeat passphrase: ")
+	if err != nil {
+		return "", err
+	}
+	if again != p {
+		return "", errors.New("the passphrases differ")
+	}
+	return p, nil
+}
+
+func prompt(fd int, text string) (string, error) {
+	fmt.Fprint(os.Stderr, text)
+	b, err := term.ReadPassword(fd)
+	fmt.Fprintln(os.Stderr)
+	return string(b), err
+}
+
+func openWallet(c *cli.Context) (*wallet.Wallet, error) {
+	path, opt, err := walletPath(c)
+	if err != nil {
+		return nil, err
+	}
+	pass, err := passphrase(c, false)
+	if err != nil {
+		return nil, err
+	}
+	return wallet.Open(path, pass, opt)
+}
+
+func walletCreate(c *cli.Context) error {
+	path, opt, err := walletPath(c)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	if c.Bool("restore") {
+		mnemonic, err := readMnemonic(c)
+		if err != nil {
+			return err
+		}
+		pass, err := passphrase(c, true)
+		if err != nil {
+			return err
+		}
+		if _, err := wallet.Restore(path, pass, mnemonic, opt); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.App.Writer, "Wallet %q restored at %s\n", c.String("wallet"), path)
+		return nil
+	}
+	pass, err := passphrase(c, true)
+	if err != nil {
+		return err
+	}
+	_, mnemonic, err := wallet.Create(path, pass, opt)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "Wallet %q created at %s\n\n", c.String("wallet"), path)
+	fmt.Fprintln(c.App.Writer, "Write down this recovery mnemonic and keep it safe. It is shown only once;")
+	fmt.Fprintln(c.App.Writer, "anyone who has it can spend the wallet's coins:")
+	fmt.Fprintf(c.App.Writer, "\n%s\n", mnemonic)
+	return nil
+}
+
+func readMnemonic(c *cli.Context) (string, error) {
+	var r io.Reader = os.Stdin
+	if f := c.String("mnemonic-file"); f != "" {
+		file, err := os.Open(f)
+		if err != nil {
+			return "", fmt.Errorf("mnemonic file: %w", err)
+		}
+		defer file.Close()
+		r = file
+	} else if term.IsTerminal(int(os.Stdin.Fd())) {
+		fmt.Fprint(os.Stderr, "Mnemonic: ")
+	}
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && line == "" {
+		return "", fmt.Errorf("read mnemonic: %w", err)
+	}
+	return strings.TrimSpace(line), nil
+}
+
+func walletAddress(c *cli.Context) error {
+	w, err := openWallet(c)
+	if err != nil {
+		return err
+	}
+	addr, err := w.NewAddress()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.App.Writer, addr)
+	return nil
+}
+
+// walletNode opens the wallet and a client of the node it reports to.
+func walletNode(c *cli.Context) (*wallet.Wallet, *rpc.Client, error) {
+	w, err := openWallet(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := newClient(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return w, client, nil
+}
+
+func walletBalance(c *cli.Context) error {
+	w, client, err := walletNode(c)
+	if err != nil {
+		return err
+	}
+	b, err := w.Balance(c.Context, client)
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		return json.NewEncoder(c.App.Writer).Encode(b)
+	}
+	fmt.Fprintf(c.App.Writer, "confirmed:   %s\nunconfirmed: %s\nimmature:    %s\n",
+		rpc.FormatCoins(b.Confirmed), rpc.FormatCoins(b.Unconfirmed), rpc.FormatCoins(b.Immature))
+	return nil
+}
+
+func walletSend(c *cli.Context) error {
+	to, amountText := c.String("to"), c.String("amount")
+	if to == "" || amountText == "" {
+		return cli.Exit("usage: powchain wallet send --to ADDRESS --amount COINS", 2)
+	}
+	amount, err := rpc.ParseCoins(amountText)
+	if err != nil {
+		return fmt.Errorf("--amount: %w", err)
+	}
+	if c.Int("fee-rate") < 0 {
+		return errors.New("--fee-rate must not be negative")
+	}
+	w, client, err := walletNode(c)
+	if err != nil {
+		return err
+	}
+	broadcast := !c.Bool("no-broadcast")
+	txid, txHex, err := w.Send(c.Context, client, to, amount, uint64(c.Int("fee-rate")), broadcast)
+	if err != nil {
+		return err
+	}
+	if broadcast {
+		fmt.Fprintln(c.App.Writer, txid)
+	} else {
+		fmt.Fprintln(c.App.Writer, txHex)
+	}
+	return nil
+}
+
+func walletList(c *cli.Context) error {
+	w, client, err := walletNode(c)
+	if err != nil {
+		return err
+	}
+	entries, err := w.History(c.Context, client)
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		return json.NewEncoder(c.App.Writer).Encode(entries)
+	}
+	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIND\tAMOUNT\tCONFIRMATIONS\tTXID\tADDRESS\tWHEN")
+	for _, e := range entries {
+		when := ""
+		if e.Time != 0 {
+			when = time.Unix(e.Time, 0).UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", e.Kind, rpc.FormatCoins(e.Amount), e.Confirmations, e.TxID, e.Address, when)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,15 @@
+// Package node is the composition root: it owns the data dir (one folder per
+// network, guarded by a lock file), opens the chain, the mempool and the
+// JSON-RPC server, wires the chain's notifications to their subscribers,
+// publishes the RPC endpoint and cookie for clients, logs every new tip, and
+// shuts everything down in order: RPC, network, mempool (saved), chain
+// (closed).
+//
+// It is the only layer below cmd that reads the wall clock (SystemClock,
+// injected into everything else); configuration arrives as a Config, never
+// from flags or the environment directly.
+//
+// Concurrency: Run owns every goroutine the node starts and returns after
+// all of them stopped. Stop may be called from any goroutine (the stop RPC
+// does) and returns at once.
+package node

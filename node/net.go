@@ -1,0 +1,82 @@
+package node
+
+import (
+	"net"
+	"time"
+
+	"powchain/p2p"
+	"powchain/rpc"
+	"powchain/rpc/server"
+	"powchain/wire"
+)
+
+// netAdapter presents the p2p server to the RPC methods.
+type netAdapter struct {
+	srv     *p2p.Server
+	network string
+}
+
+var _ server.Network = netAdapter{}
+
+func (a netAdapter) Peers() []rpc.PeerInfo {
+	peers := a.srv.Peers()
+	out := make([]rpc.PeerInfo, len(peers))
+	for i, p := range peers {
+		out[i] = rpc.PeerInfo{
+			ID: uint64(p.ID), Addr: p.Addr, Inbound: p.Inbound, Version: p.Version, SubVer: p.SubVer,
+			StartingHeight: p.StartingHeight, SyncedHeaders: p.SyncedHeaders, SyncedBlocks: p.SyncedBlocks,
+			BytesSent: p.BytesSent, BytesRecv: p.BytesRecv, PingTime: p.PingTime.Seconds(),
+			ConnTime: p.ConnTime.Unix(), BlocksInFlight: p.BlocksInFlight, BanScore: p.BanScore,
+		}
+	}
+	return out
+}
+
+func (a netAdapter) Info() rpc.NetworkInfo {
+	info := rpc.NetworkInfo{Network: a.network, SubVersion: p2p.DefaultUserAgent,
+		ProtocolVersion: p2p.ProtocolVersion, ListenAddress: a.srv.ListenAddr()}
+	for _, p := range a.srv.Peers() {
+		info.Connections++
+		if p.Inbound {
+			info.ConnectionsIn++
+		} else {
+			info.ConnectionsOut++
+		}
+	}
+	return info
+}
+
+func (a netAdapter) PeersBestHeight() uint64 { return a.srv.SyncInfo().PeersBestHeight }
+
+func (a netAdapter) AddNode(addr string) error {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return err
+	}
+	return a.srv.AddNode(addr)
+}
+
+func (a netAdapter) RemoveNode(addr string) (bool, error) { return a.srv.RemoveNode(addr) }
+
+func (a netAdapter) DisconnectNode(key string) (bool, error) { return a.srv.DisconnectNode(key) }
+
+func (a netAdapter) SetBan(host string, d time.Duration) error {
+	if net.ParseIP(host) == nil {
+		return &net.AddrError{Err: "not an IP address", Addr: host}
+	}
+	return a.srv.SetBan(host, d)
+}
+
+func (a netAdapter) Unban(host string) (bool, error) { return a.srv.Unban(host) }
+
+func (a netAdapter) ListBanned() []rpc.BannedInfo {
+	bans := a.srv.ListBanned()
+	out := make([]rpc.BannedInfo, len(bans))
+	for i, b := range bans {
+		out[i] = rpc.BannedInfo{Address: b.Host, BannedUntil: b.Until.Unix(), BanReason: b.Reason}
+	}
+	return out
+}
+
+func (a netAdapter) ClearBanned() error { return a.srv.ClearBanned() }
+
+func (a netAdapter) RelayTransactions(txids []wire.Hash) error { return a.srv.RelayTransactions(txids) }

@@ -1,0 +1,368 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"powchain/chain"
+	"powchain/mempool"
+	"powchain/miner"
+	"powchain/p2p"
+	"powchain/rpc"
+	"powchain/rpc/server"
+	"powchain/wire"
+)
+
+// Config is everything a node needs to start. cmd/powchain fills it from
+// flags, environment and config file.
+type Config struct {
+	DataDir string // root data dir; the node uses DataDir/<network>
+	Network string // "local" or "main"
+	// RPCListen is host:port for JSON-RPC; empty means loopback on the
+	// network's RPC port; port 0 picks a free port.
+	RPCListen string
+	// RPCUser and RPCPassword replace the cookie when both are set.
+	RPCUser, RPCPassword string
+	Reindex              bool
+	// MinerThreads is how many goroutines generatetoaddress hashes on
+	// (default: every core).
+	MinerThreads int
+
+	// Listen is the P2P address (host:port); empty: loopback on the
+	// network's default port. Seed runs the node as one of the network's
+	// hard-coded seeds instead (the first seed address free on this host).
+	Listen string
+	Seed   bool
+	// Connect: only these peers, no seeds. AddNode: these as well.
+	Connect, AddNode []string
+	// MaxPeers caps connections (0: the p2p default). NoDiscovery dials
+	// only Connect and AddNode peers.
+	MaxPeers    int
+	NoDiscovery bool
+}
+
+// Node is a running full node.
+type Node struct {
+	cfg    Config
+	params *chain.Params
+	netDir string
+	log    *slog.Logger
+	clock  chain.Clock
+
+	lock     *dirLock
+	sigCache *chain.SigCache
+	chain    *chain.Chain
+	mempool  *mempool.Pool
+	rpc      *server.Server
+	rpcLn    net.Listener
+	p2p      *p2p.Server
+
+	stopOnce sync.Once
+	stopCh   chan struct{}
+
+	tipMu   sync.Mutex
+	lastTxs int // tx count of the last connected block, for the tip log line
+}
+
+// New opens the data dir and the chain and prepares the services; Run
+// starts them. On error everything opened so far is closed again.
+func New(cfg Config, log *slog.Logger) (*Node, error) {
+	params, err := chain.ParamsForNetwork(cfg.Network)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, params: params, log: log, clock: SystemClock{}, stopCh: make(chan struct{}),
+		netDir: filepath.Join(cfg.DataDir, params.Name)}
+	if err := os.MkdirAll(n.netDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if n.lock, err = lockDir(n.netDir); err != nil {
+		return nil, err
+	}
+	if err := n.open(); err != nil {
+		n.closeUnstarted()
+		return nil, err
+	}
+	return n, nil
+}
+
+// closeUnstarted releases what a failed New opened.
+func (n *Node) closeUnstarted() {
+	if n.p2p != nil {
+		// Run with a cancelled context releases the listener and returns.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		n.p2p.Run(ctx)
+	}
+	n.closeStorage()
+}
+
+// open opens the chain, the mempool and the RPC listener, in that order.
+func (n *Node) open() error {
+	if err := n.openChain(); err != nil {
+		return err
+	}
+	n.openMempool()
+	if err := n.openP2P(); err != nil {
+		return err
+	}
+	return n.openRPC()
+}
+
+func (n *Node) openP2P() error {
+	listen, listenFunc := n.cfg.Listen, net.Listen
+	if listen == "" && !n.cfg.Seed {
+		listen, listenFunc = n.defaultListen()
+	}
+	srv, err := p2p.NewServer(p2p.Config{
+		Chain: n.chain, TxPool: p2p.MempoolAdapter{Pool: n.mempool},
+		Listen: listen, Seed: n.cfg.Seed, Connect: n.cfg.Connect, AddNode: n.cfg.AddNode, MaxPeers: n.cfg.MaxPeers,
+		NoDiscovery: n.cfg.NoDiscovery, ListenFunc: listenFunc,
+		StateFile: filepath.Join(n.netDir, "peers.json"),
+		Now:       n.clock.Now,
+		Log:       n.log.With("component", "p2p"),
+	})
+	if err != nil {
+		return fmt.Errorf("p2p: %w", err)
+	}
+	n.p2p = srv
+	return nil
+}
+
+func (n *Node) openChain() error {
+	n.sigCache = chain.NewSigCache(100_000)
+	cfg := chain.Config{Params: n.params, Path: filepath.Join(n.netDir, "chain"), Clock: n.clock, SigCache: n.sigCache}
+	open := chain.Open
+	if n.cfg.Reindex {
+		n.log.Info("reindexing: rebuilding the UTXO set from stored blocks")
+		open = chain.Reindex
+	}
+	c, err := open(cfg)
+	if err != nil {
+		return err
+	}
+	n.chain = c
+	tip := c.Tip()
+	n.log.Info("chain opened", "network", n.params.Name, "height", tip.Height, "hash", tip.Hash)
+	return nil
+}
+
+func (n *Node) mempoolPath() string { return filepath.Join(n.netDir, "mempool.dat") }
+
+func (n *Node) openMempool() {
+	n.mempool = mempool.New(mempool.Config{Chain: n.chain, Clock: n.clock, SigCache: n.sigCache, Policy: mempool.DefaultPolicy()})
+	n.chain.Subscribe(n.mempool.HandleChainNotification)
+	n.chain.Subscribe(n.logTip)
+	loaded, err := n.mempool.Load(n.mempoolPath())
+	if err != nil {
+		n.log.Warn("saved mempool not loaded", "err", err)
+	} else if loaded > 0 {
+		n.log.Info("mempool loaded", "txs", loaded)
+	}
+}
+
+func (n *Node) openRPC() error {
+	addr := n.cfg.RPCListen
+	if addr == "" {
+		addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(int(n.params.RPCPort)))
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("RPC listen on %s: %w", addr, err)
+	}
+	user, pass := n.cfg.RPCUser, n.cfg.RPCPassword
+	if user == "" || pass == "" {
+		if user, pass, err = rpc.NewCookie(); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	if err := rpc.WriteEndpoint(n.netDir, ln.Addr().String(), user, pass); err != nil {
+		ln.Close()
+		return fmt.Errorf("write RPC endpoint: %w", err)
+	}
+	n.rpcLn = ln
+	n.rpc = server.NewServer(user, pass, n.log.With("component", "rpc"))
+	n.rpc.RegisterNodeMethods(&server.Backend{
+		Chain: n.chain, Mempool: n.mempool, Clock: n.clock,
+		Generate: n.generate, Stop: n.Stop,
+		Net: netAdapter{srv: n.p2p, network: n.params.Name},
+	})
+	return nil
+}
+
+// defaultListen is where a node listens for peers when --listen is not
+// given: every interface on the main network's port; on the local network,
+// loopback on its default port, or any free port when another node on this
+// machine has it already (several local nodes need no flags to coexist).
+func (n *Node) defaultListen() (string, func(network, addr string) (net.Listener, error)) {
+	port := strconv.Itoa(int(n.params.DefaultPort))
+	if n.params.Name != chain.LocalNet {
+		return net.JoinHostPort("", port), net.Listen
+	}
+	return net.JoinHostPort("127.0.0.1", port), func(network, addr string) (net.Listener, error) {
+		ln, err := net.Listen(network, addr)
+		if err != nil {
+			n.log.Info("default P2P port taken, listening on a free port", "port", port)
+			return net.Listen(network, "127.0.0.1:0")
+		}
+		return ln, nil
+	}
+}
+
+// RPCAddr is the address the RPC server listens on.
+func (n *Node) RPCAddr() string { return n.rpcLn.Addr().String() }
+
+// P2PAddr is the address the node accepts peers on.
+func (n *Node) P2PAddr() string { return n.p2p.ListenAddr() }
+
+// NetDir is the node's network folder inside the data dir.
+func (n *Node) NetDir() string { return n.netDir }
+
+// Chain returns the node's chain.
+func (n *Node) Chain() *chain.Chain { return n.chain }
+
+// Stop asks Run to shut the node down. It returns at once.
+func (n *Node) Stop() { n.stopOnce.Do(func() { close(n.stopCh) }) }
+
+// Run serves until ctx is cancelled or Stop is called, then shuts down in
+// order. It returns the first error that ended it, or nil on a requested
+// stop.
+func (n *Node) Run(ctx context.Context) error {
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- n.rpc.Serve(n.rpcLn) }()
+	p2pCtx, stopP2P := context.WithCancel(context.Background())
+	defer stopP2P()
+	p2pDone := make(chan error, 1)
+	go func() { p2pDone <- n.p2p.Run(p2pCtx) }()
+	n.log.Info("node started", "network", n.params.Name, "rpc", n.RPCAddr(), "p2p", n.P2PAddr(), "datadir", n.netDir)
+	var runErr error
+	select {
+	case <-ctx.Done():
+		n.log.Info("shutting down", "reason", "signal")
+	case <-n.stopCh:
+		n.log.Info("shutting down", "reason", "stop requested")
+	case runErr = <-serveErr:
+		n.log.Error("RPC server failed", "err", runErr)
+	case runErr = <-p2pDone:
+		n.log.Error("p2p server failed", "err", runErr)
+		p2pDone <- runErr
+	}
+	n.Stop() // cancels work tied to the node, like generatetoaddress
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := n.rpc.Shutdown(shutdownCtx); err != nil {
+		n.log.Warn("RPC shutdown", "err", err)
+	}
+	if runErr == nil {
+		runErr = <-serveErr
+	}
+	stopP2P()
+	if err := <-p2pDone; err != nil && runErr == nil {
+		runErr = fmt.Errorf("p2p: %w", err)
+	}
+	return errors.Join(runErr, n.closeStorage())
+}
+
+// closeStorage saves the mempool, closes the chain and releases the data
+// dir, in that order; whatever was opened.
+func (n *Node) closeStorage() error {
+	var errs []error
+	if n.rpcLn != nil {
+		rpc.RemoveEndpoint(n.netDir)
+	}
+	if n.mempool != nil {
+		if err := n.mempool.Save(n.mempoolPath()); err != nil {
+			errs = append(errs, fmt.Errorf("save mempool: %w", err))
+		}
+	}
+	if n.chain != nil {
+		if err := n.chain.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close chain: %w", err))
+		}
+	}
+	if n.lock != nil {
+		n.lock.release()
+	}
+	n.log.Info("node stopped")
+	return errors.Join(errs...)
+}
+
+// logTip logs one stable line per new tip.
+func (n *Node) logTip(note chain.Notification) {
+	switch note.Type {
+	case chain.BlockConnected:
+		n.tipMu.Lock()
+		n.lastTxs = len(note.Block.Transactions)
+		n.tipMu.Unlock()
+	case chain.TipChanged:
+		tip := n.chain.Tip()
+		best := n.chain.BestHeader()
+		n.tipMu.Lock()
+		txs := n.lastTxs
+		n.tipMu.Unlock()
+		n.log.Info("new tip", "height", tip.Height, "hash", tip.Hash, "txs", txs,
+			"chainwork", fmt.Sprintf("%x", tip.ChainWork), "progress", fmt.Sprintf("%.4f", syncProgress(tip.Height, best.Height)))
+	}
+}
+
+func syncProgress(blocks, headers uint64) float64 {
+	if headers == 0 || blocks >= headers {
+		return 1
+	}
+	return float64(blocks) / float64(headers)
+}
+
+// generate mines n blocks on this node (generatetoaddress), each from a
+// fresh template of the tip and the mempool. Work stops when the request
+// is cancelled or the node stops.
+func (n *Node) generate(ctx context.Context, count int, payTo wire.KeyHash) ([]wire.Hash, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-n.stopCh:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	workers := n.cfg.MinerThreads
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var hashes []wire.Hash
+	for len(hashes) < count {
+		blk, err := miner.SolveBlock(ctx, n.template(), payTo, workers, nil)
+		if err != nil {
+			return hashes, err
+		}
+		res, err := n.chain.ProcessBlock(blk)
+		if err != nil {
+			return hashes, fmt.Errorf("mined block rejected: %w", err)
+		}
+		if res.MainChain {
+			hashes = append(hashes, blk.BlockHash())
+		} // else the tip moved while we mined: mine again on the new tip
+	}
+	return hashes, nil
+}
+
+// template builds a block template from the tip and the mempool.
+func (n *Node) template() *miner.Template {
+	descs := n.mempool.Template(miner.MaxTxBytes)
+	txs := make([]*wire.Tx, len(descs))
+	fees := make([]uint64, len(descs))
+	for i, d := range descs {
+		txs[i], fees[i] = d.Tx, d.Fee
+	}
+	return miner.NewTemplate(n.params, n.chain.Tip(), txs, fees, n.clock.Now())
+}

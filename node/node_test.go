@@ -1,0 +1,142 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"powchain/rpc"
+	"powchain/wire"
+)
+
+func testConfig(dir string) Config {
+	return Config{DataDir: dir, Network: "local", RPCListen: "127.0.0.1:0", Listen: "127.0.0.1:0", NoDiscovery: true, MinerThreads: 2}
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// startNode runs a node until the test ends; it returns the node and the
+// channel Run's result arrives on.
+func startNode(t *testing.T, cfg Config) (*Node, <-chan error) {
+	t.Helper()
+	n, err := New(cfg, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	finished := make(chan struct{})
+	go func() {
+		done <- n.Run(ctx)
+		close(finished)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-finished
+	})
+	return n, done
+}
+
+func clientOf(t *testing.T, n *Node) *rpc.Client {
+	t.Helper()
+	addr, err := rpc.ReadEndpoint(n.NetDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, pass, err := rpc.ReadCookie(filepath.Join(n.NetDir(), rpc.CookieFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rpc.NewClient(addr, user, pass)
+}
+
+func waitResult(t *testing.T, done <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatal("node did not stop")
+		return nil
+	}
+}
+
+// TestNodeLifecycle: one node per data dir; the stop RPC shuts down in
+// order and a restart finds the same state; a saved mempool comes back.
+func TestNodeLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	n, done := startNode(t, testConfig(dir))
+	if _, err := New(testConfig(dir), quietLog()); !errors.Is(err, ErrDataDirInUse) {
+		t.Fatalf("second node on the same data dir: %v", err)
+	}
+	ctx := context.Background()
+	client := clientOf(t, n)
+	addr, _ := wire.EncodeAddress(n.params.AddressPrefix, wire.KeyHash{9})
+	hashes, err := client.GenerateToAddress(ctx, 3, addr)
+	if err != nil || len(hashes) != 3 {
+		t.Fatalf("generatetoaddress: %v %v", hashes, err)
+	}
+	before, err := client.GetTxOutSetInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Stop(ctx); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if err := waitResult(t, done); err != nil {
+		t.Fatalf("Run after stop: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(n.NetDir(), rpc.CookieFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("cookie left behind after shutdown")
+	}
+
+	n2, _ := startNode(t, testConfig(dir))
+	after, err := clientOf(t, n2).GetTxOutSetInfo(ctx)
+	if err != nil || *after != *before {
+		t.Fatalf("after restart %+v, before %+v (%v)", after, before, err)
+	}
+}
+
+// TestReindexKeepsState: --reindex rebuilds the same UTXO set.
+func TestReindexKeepsState(t *testing.T) {
+	dir := t.TempDir()
+	n, done := startNode(t, testConfig(dir))
+	ctx := context.Background()
+	addr, _ := wire.EncodeAddress(n.params.AddressPrefix, wire.KeyHash{3})
+	if _, err := clientOf(t, n).GenerateToAddress(ctx, 4, addr); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := clientOf(t, n).GetTxOutSetInfo(ctx)
+	n.Stop()
+	if err := waitResult(t, done); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(dir)
+	cfg.Reindex = true
+	n2, _ := startNode(t, cfg)
+	after, err := clientOf(t, n2).GetTxOutSetInfo(ctx)
+	if err != nil || *after != *before {
+		t.Fatalf("after reindex %+v, before %+v (%v)", after, before, err)
+	}
+}
+
+// TestBadConfig: errors, not panics, for what a user can get wrong.
+func TestBadConfig(t *testing.T) {
+	if _, err := New(Config{DataDir: t.TempDir(), Network: "moon"}, quietLog()); err == nil {
+		t.Fatal("unknown network accepted")
+	}
+	busy, _ := startNode(t, testConfig(t.TempDir()))
+	cfg := testConfig(t.TempDir())
+	cfg.RPCListen = busy.RPCAddr()
+	if _, err := New(cfg, quietLog()); err == nil {
+		t.Fatal("RPC address in use accepted")
+	}
+	// The failed start released its data dir: a new node can take it.
+	cfg.RPCListen = "127.0.0.1:0"
+	startNode(t, cfg)
+}

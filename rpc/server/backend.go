@@ -1,0 +1,32 @@
+package server
+
+import (
+	"context"
+
+	"powchain/chain"
+	"powchain/mempool"
+	"powchain/wire"
+)
+
+// Backend is what the node's RPC methods act on. The node fills it in and
+// registers it with RegisterNodeMethods.
+type Backend struct {
+	Chain   *chain.Chain
+	Mempool *mempool.Pool
+	Clock   chain.Clock
+	// Generate mines n blocks paying payTo on the node itself and returns
+	// their hashes (generatetoaddress).
+	Generate func(ctx context.Context, n int, payTo wire.KeyHash) ([]wire.Hash, error)
+	// Stop asks the node to shut down in order; it returns at once.
+	Stop func()
+	// Net is the peer-to-peer layer.
+	Net Network
+}
+
+// RegisterNodeMethods registers every chain, mempool and utility method.
+func (s *Server) RegisterNodeMethods(b *Backend) {
+	s.registerChainMethods(b)
+	s.registerTxMethods(b)
+	s.registerUtilMethods(b)
+	s.registerNetMethods(b)
+}

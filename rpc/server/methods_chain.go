@@ -1,0 +1,233 @@
+package server
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"time"
+
+	"powchain/chain"
+	"powchain/rpc"
+	"powchain/wire"
+)
+
+// ibdAge: a node whose tip is older than this considers itself in initial
+// block download, as Bitcoin Core does; so does a node that knows of
+// headers or peers ahead of its tip.
+const ibdAge = 24 * time.Hour
+
+func (s *Server) registerChainMethods(b *Backend) {
+	s.register("getblockchaininfo", "getblockchaininfo\nState of the best chain: network, blocks, headers, bestblockhash, chainwork, bits, difficulty, mediantime, initialblockdownload.", b.getBlockchainInfo)
+	s.register("getblockcount", "getblockcount\nHeight of the best chain.", b.getBlockCount)
+	s.register("getbestblockhash", "getbestblockhash\nHash of the best chain's tip.", b.getBestBlockHash)
+	s.register("getblockhash", "getblockhash height\nHash of the best chain's block at height.", b.getBlockHash)
+	s.register("getblock", "getblock hash [verbosity=1]\nA block: 0 = hex of its canonical encoding, 1 = JSON with txids, 2 = JSON with decoded transactions.", b.getBlock)
+	s.register("getblockheader", "getblockheader hash [verbose=true]\nA block header, as JSON or (verbose=false) as hex.", b.getBlockHeader)
+	s.register("gettxoutsetinfo", "gettxoutsetinfo\nStatistics of the UTXO set: height, bestblock, txouts, total_amount, hash_serialized.", b.getTxOutSetInfo)
+	s.register("getchaintips", "getchaintips\nEvery branch end the node knows, with its status.", b.getChainTips)
+	s.register("invalidateblock", "invalidateblock hash\nMarks a block invalid; the best chain moves off it.", b.invalidateBlock)
+	s.register("reconsiderblock", "reconsiderblock hash\nRemoves invalid marks from a block, its ancestors and descendants.", b.reconsiderBlock)
+}
+
+func (b *Backend) getBlockchainInfo(context.Context, []json.RawMessage) (any, error) {
+	tip := b.Chain.Tip()
+	params := b.Chain.Params()
+	headers := b.Chain.BestHeader().Height
+	return &rpc.BlockchainInfo{
+		Network:              params.Name,
+		Blocks:               tip.Height,
+		Headers:              headers,
+		BestBlockHash:        tip.Hash.String(),
+		ChainWork:            fmt.Sprintf("%064x", tip.ChainWork),
+		Bits:                 fmt.Sprintf("%08x", tip.Header.Bits),
+		Difficulty:           difficulty(tip.Header.Bits, params),
+		MedianTime:           tip.MedianTime,
+		InitialBlockDownload: b.Clock.Now().Sub(tip.Header.Time()) > ibdAge || headers > tip.Height || b.Net.PeersBestHeight() > tip.Height,
+	}, nil
+}
+
+func (b *Backend) getBlockCount(context.Context, []json.RawMessage) (any, error) {
+	return b.Chain.Tip().Height, nil
+}
+
+func (b *Backend) getBestBlockHash(context.Context, []json.RawMessage) (any, error) {
+	return b.Chain.Tip().Hash.String(), nil
+}
+
+func (b *Backend) getBlockHash(_ context.Context, params []json.RawMessage) (any, error) {
+	var height uint64
+	if err := required(params, 0, "height", &height); err != nil {
+		return nil, err
+	}
+	hash, ok := b.Chain.HashByHeight(height)
+	if !ok {
+		return nil, rpc.NewError(rpc.CodeInvalidParameter, "Block height out of range")
+	}
+	return hash.String(), nil
+}
+
+func (b *Backend) getBlock(_ context.Context, params []json.RawMessage) (any, error) {
+	hash, err := hashParam(params, 0, "blockhash")
+	if err != nil {
+		return nil, err
+	}
+	verbosity := 1
+	if err := optional(params, 1, &verbosity); err != nil {
+		return nil, err
+	}
+	info, blk, err := b.blockWithInfo(hash)
+	if err != nil {
+		return nil, err
+	}
+	if verbosity == 0 {
+		return hex.EncodeToString(blk.Bytes()), nil
+	}
+	res := &rpc.BlockResult{BlockHeaderResult: b.headerResult(info), Size: blk.SerializeSize()}
+	res.NTx = len(blk.Transactions)
+	if verbosity == 1 {
+		ids := make([]string, len(blk.Transactions))
+		for i, id := range blk.TxIDs() {
+			ids[i] = id.String()
+		}
+		res.Tx = ids
+		return res, nil
+	}
+	txs := make([]rpc.TxResult, len(blk.Transactions))
+	for i, tx := range blk.Transactions {
+		txs[i] = txResult(tx, b.Chain.Params().AddressPrefix)
+	}
+	res.Tx = txs
+	return res, nil
+}
+
+// blockWithInfo returns a block that the node has the body of.
+func (b *Backend) blockWithInfo(hash wire.Hash) (chain.BlockInfo, *wire.Block, error) {
+	info, ok := b.Chain.BlockInfoByHash(hash)
+	if !ok {
+		return info, nil, rpc.NewError(rpc.CodeInvalidAddress, "Block not found")
+	}
+	blk, err := b.Chain.BlockByHash(hash)
+	if err != nil {
+		return info, nil, rpc.NewError(rpc.CodeDatabaseError, "read block: %v", err)
+	}
+	if blk == nil {
+		return info, nil, rpc.NewError(rpc.CodeMiscError, "Block not available (header only)")
+	}
+	return info, blk, nil
+}
+
+func (b *Backend) getBlockHeader(_ context.Context, params []json.RawMessage) (any, error) {
+	hash, err := hashParam(params, 0, "blockhash")
+	if err != nil {
+		return nil, err
+	}
+	verbose := true
+	if err := optional(params, 1, &verbose); err != nil {
+		return nil, err
+	}
+	info, ok := b.Chain.BlockInfoByHash(hash)
+	if !ok {
+		return nil, rpc.NewError(rpc.CodeInvalidAddress, "Block not found")
+	}
+	if !verbose {
+		return hex.EncodeToString(info.Header.Bytes()), nil
+	}
+	return b.headerResult(info), nil
+}
+
+func (b *Backend) headerResult(info chain.BlockInfo) rpc.BlockHeaderResult {
+	h := info.Header
+	r := rpc.BlockHeaderResult{
+		Hash:          info.Hash.String(),
+		Confirmations: -1,
+		Height:        info.Height,
+		Version:       h.Version,
+		MerkleRoot:    h.MerkleRoot.String(),
+		Time:          h.Timestamp,
+		MedianTime:    info.MedianTime,
+		Nonce:         h.Nonce,
+		Bits:          fmt.Sprintf("%08x", h.Bits),
+		Difficulty:    difficulty(h.Bits, b.Chain.Params()),
+		ChainWork:     fmt.Sprintf("%064x", info.ChainWork),
+	}
+	if info.Height > 0 {
+		r.PreviousBlockHash = h.PrevBlock.String()
+	}
+	if info.MainChain {
+		r.Confirmations = int64(b.Chain.Tip().Height-info.Height) + 1
+		if next, ok := b.Chain.HashByHeight(info.Height + 1); ok {
+			r.NextBlockHash = next.String()
+		}
+	}
+	return r
+}
+
+func (b *Backend) getTxOutSetInfo(context.Context, []json.RawMessage) (any, error) {
+	info, err := b.Chain.UTXOSetInfo()
+	if err != nil {
+		return nil, rpc.NewError(rpc.CodeDatabaseError, "%v", err)
+	}
+	return &rpc.TxOutSetInfo{
+		Height:         info.Height,
+		BestBlock:      info.BestBlock.String(),
+		TxOuts:         info.TxOuts,
+		TotalAmount:    rpc.Amount(info.TotalAmount),
+		HashSerialized: info.HashSerialized.String(),
+	}, nil
+}
+
+func (b *Backend) getChainTips(context.Context, []json.RawMessage) (any, error) {
+	tips := b.Chain.ChainTips()
+	out := make([]rpc.ChainTip, len(tips))
+	for i, t := range tips {
+		out[i] = rpc.ChainTip{Height: t.Height, Hash: t.Hash.String(), BranchLen: t.BranchLen, Status: t.Status}
+	}
+	return out, nil
+}
+
+func (b *Backend) invalidateBlock(_ context.Context, params []json.RawMessage) (any, error) {
+	hash, err := hashParam(params, 0, "blockhash")
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Chain.InvalidateBlock(hash); err != nil {
+		return nil, rpc.NewError(rpc.CodeInvalidAddress, "%v", err)
+	}
+	return nil, nil
+}
+
+func (b *Backend) reconsiderBlock(_ context.Context, params []json.RawMessage) (any, error) {
+	hash, err := hashParam(params, 0, "blockhash")
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Chain.ReconsiderBlock(hash); err != nil {
+		return nil, rpc.NewError(rpc.CodeInvalidAddress, "%v", err)
+	}
+	return nil, nil
+}
+
+// difficulty is how many times harder than the proof-of-work limit a
+// target is, as a float for display (never used in consensus).
+func difficulty(bits uint32, params *chain.Params) float64 {
+	target := chain.CompactToBig(bits)
+	if target.Sign() <= 0 {
+		return 0
+	}
+	d, _ := new(big.Float).Quo(new(big.Float).SetInt(params.PowLimit), new(big.Float).SetInt(target)).Float64()
+	return d
+}
+
+func hashParam(params []json.RawMessage, i int, name string) (wire.Hash, error) {
+	var s string
+	if err := required(params, i, name, &s); err != nil {
+		return wire.Hash{}, err
+	}
+	h, err := wire.ParseHash(s)
+	if err != nil {
+		return h, rpc.NewError(rpc.CodeInvalidParameter, "%s: %v", name, err)
+	}
+	return h, nil
+}

@@ -1,0 +1,150 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"powchain/rpc"
+	"powchain/wire"
+)
+
+// Network is what the peer-to-peer methods act on; the node adapts its p2p
+// server to it.
+type Network interface {
+	Peers() []rpc.PeerInfo
+	Info() rpc.NetworkInfo
+	// PeersBestHeight is the highest block any peer has shown.
+	PeersBestHeight() uint64
+	AddNode(addr string) error
+	RemoveNode(addr string) (found bool, err error)
+	DisconnectNode(addrOrID string) (found bool, err error)
+	SetBan(host string, d time.Duration) error
+	Unban(host string) (found bool, err error)
+	ListBanned() []rpc.BannedInfo
+	ClearBanned() error
+	// RelayTransactions announces mempool transactions to peers.
+	RelayTransactions(txids []wire.Hash) error
+}
+
+// defaultBanTime is how long setban bans without an explicit time.
+const defaultBanTime = 24 * time.Hour
+
+func (s *Server) registerNetMethods(b *Backend) {
+	s.register("getpeerinfo", "getpeerinfo\nEvery connected peer: id, addr, inbound, version, subver, startingheight, synced_headers, synced_blocks, bytessent, bytesrecv, pingtime.", b.getPeerInfo)
+	s.register("getconnectioncount", "getconnectioncount\nNumber of connected peers.", b.getConnectionCount)
+	s.register("getnetworkinfo", "getnetworkinfo\nNetwork, version, connections and listen address.", b.getNetworkInfo)
+	s.register("addnode", "addnode host:port add|remove\nKeeps (add) or stops keeping (remove) a connection to a peer.", b.addNode)
+	s.register("disconnectnode", "disconnectnode host:port|nodeid\nDisconnects a peer.", b.disconnectNode)
+	s.register("setban", "setban host add|remove [seconds=86400]\nBans a peer's host for a while, or lifts the ban.", b.setBan)
+	s.register("listbanned", "listbanned\nBanned hosts with the end of their ban and the reason.", b.listBanned)
+	s.register("clearbanned", "clearbanned\nLifts every ban.", b.clearBanned)
+}
+
+func (b *Backend) getPeerInfo(context.Context, []json.RawMessage) (any, error) {
+	return b.Net.Peers(), nil
+}
+
+func (b *Backend) getConnectionCount(context.Context, []json.RawMessage) (any, error) {
+	return len(b.Net.Peers()), nil
+}
+
+func (b *Backend) getNetworkInfo(context.Context, []json.RawMessage) (any, error) {
+	return b.Net.Info(), nil
+}
+
+func (b *Backend) addNode(_ context.Context, params []json.RawMessage) (any, error) {
+	var addr, cmd string
+	if err := required(params, 0, "node", &addr); err != nil {
+		return nil, err
+	}
+	if err := required(params, 1, "command", &cmd); err != nil {
+		return nil, err
+	}
+	var err error
+	switch cmd {
+	case "add":
+		err = b.Net.AddNode(addr)
+	case "remove":
+		var found bool
+		if found, err = b.Net.RemoveNode(addr); err == nil && !found {
+			return nil, rpc.NewError(rpc.CodeClientNodeNotAdded, "Node could not be removed. It has not been added previously.")
+		}
+	default:
+		return nil, rpc.NewError(rpc.CodeInvalidParameter, "command must be add or remove")
+	}
+	if err != nil {
+		return nil, rpc.NewError(rpc.CodeMiscError, "%v", err)
+	}
+	return nil, nil
+}
+
+func (b *Backend) disconnectNode(_ context.Context, params []json.RawMessage) (any, error) {
+	var target any
+	if err := required(params, 0, "address", &target); err != nil {
+		return nil, err
+	}
+	var key string
+	switch v := target.(type) {
+	case string:
+		key = v
+	case float64:
+		key = strconv.FormatFloat(v, 'f', 0, 64)
+	default:
+		return nil, rpc.NewError(rpc.CodeInvalidParameter, "give a host:port or a node id")
+	}
+	found, err := b.Net.DisconnectNode(key)
+	if err != nil {
+		return nil, rpc.NewError(rpc.CodeMiscError, "%v", err)
+	}
+	if !found {
+		return nil, rpc.NewError(rpc.CodeClientNodeNotConnected, "Node not found in connected nodes")
+	}
+	return nil, nil
+}
+
+func (b *Backend) setBan(_ context.Context, params []json.RawMessage) (any, error) {
+	var host, cmd string
+	if err := required(params, 0, "subnet", &host); err != nil {
+		return nil, err
+	}
+	if err := required(params, 1, "command", &cmd); err != nil {
+		return nil, err
+	}
+	switch cmd {
+	case "add":
+		seconds := int64(defaultBanTime / time.Second)
+		if err := optional(params, 2, &seconds); err != nil {
+			return nil, err
+		}
+		if seconds <= 0 {
+			return nil, rpc.NewError(rpc.CodeInvalidParameter, "bantime must be positive")
+		}
+		if err := b.Net.SetBan(host, time.Duration(seconds)*time.Second); err != nil {
+			return nil, rpc.NewError(rpc.CodeInvalidParameter, "%v", err)
+		}
+	case "remove":
+		found, err := b.Net.Unban(host)
+		if err != nil {
+			return nil, rpc.NewError(rpc.CodeMiscError, "%v", err)
+		}
+		if !found {
+			return nil, rpc.NewError(rpc.CodeClientInvalidIPOrSubnet, "Unban failed: %s is not banned", host)
+		}
+	default:
+		return nil, rpc.NewError(rpc.CodeInvalidParameter, "command must be add or remove")
+	}
+	return nil, nil
+}
+
+func (b *Backend) listBanned(context.Context, []json.RawMessage) (any, error) {
+	return b.Net.ListBanned(), nil
+}
+
+func (b *Backend) clearBanned(context.Context, []json.RawMessage) (any, error) {
+	if err := b.Net.ClearBanned(); err != nil {
+		return nil, rpc.NewError(rpc.CodeMiscError, "%v", err)
+	}
+	return nil, nil
+}

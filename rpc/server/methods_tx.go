@@ -1,0 +1,352 @@
+package server
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+
+	"powchain/chain"
+	"powchain/mempool"
+	"powchain/rpc"
+	"powchain/wire"
+)
+
+func (s *Server) registerTxMethods(b *Backend) {
+	s.register("getrawtransaction", "getrawtransaction txid [verbose=false] [blockhash]\nA mempool transaction, or one in the given block: hex, or JSON when verbose.", b.getRawTransaction)
+	s.register("decoderawtransaction", "decoderawtransaction hex\nDecodes a transaction's canonical encoding.", b.decodeRawTransaction)
+	s.register("sendrawtransaction", "sendrawtransaction hex\nSubmits a transaction to the mempool (and to peers); returns its txid.", b.sendRawTransaction)
+	s.register("testmempoolaccept", "testmempoolaccept [hex,...]\nWould the mempool accept each transaction? Changes nothing.", b.testMempoolAccept)
+	s.register("getmempoolinfo", "getmempoolinfo\nMempool size, bytes, limit and minimum fee rate.", b.getMempoolInfo)
+	s.register("getrawmempool", "getrawmempool [verbose=false]\nTxids in the mempool, or (verbose) their entries.", b.getRawMempool)
+	s.register("getmempoolentry", "getmempoolentry txid\nOne mempool entry.", b.getMempoolEntry)
+	s.register("gettxout", "gettxout txid n [include_mempool=true]\nAn unspent output, or null.", b.getTxOut)
+	s.register("getaddressutxos", `getaddressutxos {"addresses":[...],"mempool":false}`+"\nUnspent outputs paying to the addresses, from the address index; with mempool, also unconfirmed ones (and without those the mempool spends).", b.getAddressUtxos)
+}
+
+func txParam(params []json.RawMessage, i int) (*wire.Tx, error) {
+	var s string
+	if err := required(params, i, "hexstring", &s); err != nil {
+		return nil, err
+	}
+	raw, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, rpc.NewError(rpc.CodeDeserialization, "TX decode failed: %v", err)
+	}
+	tx, err := wire.DecodeTx(raw)
+	if err != nil {
+		return nil, rpc.NewError(rpc.CodeDeserialization, "TX decode failed: %v", err)
+	}
+	return tx, nil
+}
+
+func (b *Backend) getRawTransaction(_ context.Context, params []json.RawMessage) (any, error) {
+	txid, err := hashParam(params, 0, "txid")
+	if err != nil {
+		return nil, err
+	}
+	verbose := false
+	if err := optional(params, 1, &verbose); err != nil {
+		return nil, err
+	}
+	var tx *wire.Tx
+	var res rpc.TxResult
+	if len(params) > 2 {
+		blockHash, err := hashParam(params, 2, "blockhash")
+		if err != nil {
+			return nil, err
+		}
+		if tx, res, err = b.txInBlock(txid, blockHash); err != nil {
+			return nil, err
+		}
+	} else if desc, ok := b.Mempool.Get(txid); ok {
+		tx = desc.Tx
+		res = txResult(tx, b.Chain.Params().AddressPrefix)
+		res.Time = desc.Added.Unix()
+	} else {
+		return nil, rpc.NewError(rpc.CodeInvalidAddress, "No such mempool transaction. The node keeps no transaction index: give the block hash")
+	}
+	if !verbose {
+		return hex.EncodeToString(tx.Bytes()), nil
+	}
+	res.Hex = hex.EncodeToString(tx.Bytes())
+	return res, nil
+}
+
+func (b *Backend) txInBlock(txid, blockHash wire.Hash) (*wire.Tx, rpc.TxResult, error) {
+	info, blk, err := b.blockWithInfo(blockHash)
+	if err != nil {
+		return nil, rpc.TxResult{}, err
+	}
+	for i, id := range blk.TxIDs() {
+		if id == txid {
+			res := txResult(blk.Transactions[i], b.Chain.Params().AddressPrefix)
+			res.BlockHash = blockHash.String()
+			res.Time = info.Header.Timestamp
+			if info.MainChain {
+				res.Confirmations = int64(b.Chain.Tip().Height-info.Height) + 1
+			}
+			return blk.Transactions[i], res, nil
+		}
+	}
+	return nil, rpc.TxResult{}, rpc.NewError(rpc.CodeInvalidAddress, "No such transaction found in the provided block")
+}
+
+func (b *Backend) decodeRawTransaction(_ context.Context, params []json.RawMessage) (any, error) {
+	tx, err := txParam(params, 0)
+	if err != nil {
+		return nil, err
+	}
+	return txResult(tx, b.Chain.Params().AddressPrefix), nil
+}
+
+func (b *Backend) sendRawTransaction(_ context.Context, params []json.RawMessage) (any, error) {
+	tx, err := txParam(params, 0)
+	if err != nil {
+		return nil, err
+	}
+	accepted, _, err := b.Mempool.ProcessTransaction(tx, false, 0)
+	if err != nil {
+		return nil, rejectError(err)
+	}
+	txids := make([]wire.Hash, len(accepted))
+	for i, d := range accepted {
+		txids[i] = d.TxID
+	}
+	if err := b.Net.RelayTransactions(txids); err != nil {
+		return nil, rpc.NewError(rpc.CodeMiscError, "accepted, but not relayed: %v", err)
+	}
+	return tx.TxID().String(), nil
+}
+
+// rejectError turns a mempool verdict into Bitcoin Core's error codes.
+func rejectError(err error) error {
+	var re *mempool.RejectError
+	if !errors.As(err, &re) {
+		return rpc.NewError(rpc.CodeMiscError, "%v", err)
+	}
+	switch re.Reason {
+	case "txn-already-known":
+		return rpc.NewError(rpc.CodeVerifyAlreadyInChain, "Transaction already in block chain")
+	case "bad-txns-inputs-missingorspent":
+		return rpc.NewError(rpc.CodeVerifyError, "%s", re.Error())
+	}
+	return rpc.NewError(rpc.CodeVerifyRejected, "%s", re.Error())
+}
+
+func (b *Backend) testMempoolAccept(_ context.Context, params []json.RawMessage) (any, error) {
+	var hexes []string
+	if err := required(params, 0, "rawtxs", &hexes); err != nil {
+		return nil, err
+	}
+	out := make([]rpc.MempoolAcceptResult, len(hexes))
+	for i, h := range hexes {
+		tx, err := txParam([]json.RawMessage{mustJSON(h)}, 0)
+		if err != nil {
+			return nil, err
+		}
+		out[i].TxID = tx.TxID().String()
+		fee, err := b.Mempool.TestAccept(tx)
+		if err != nil {
+			var re *mempool.RejectError
+			if errors.As(err, &re) {
+				out[i].RejectReason = re.Reason
+			} else {
+				out[i].RejectReason = err.Error()
+			}
+			continue
+		}
+		out[i].Allowed = true
+		a := rpc.Amount(fee)
+		out[i].Fee = &a
+	}
+	return out, nil
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func (b *Backend) getMempoolInfo(context.Context, []json.RawMessage) (any, error) {
+	info := b.Mempool.Info()
+	return &rpc.MempoolInfo{Size: info.Size, Bytes: info.Bytes, MaxBytes: info.MaxBytes, MinFeeRate: rpc.Amount(info.MinFeeRate)}, nil
+}
+
+func (b *Backend) getRawMempool(_ context.Context, params []json.RawMessage) (any, error) {
+	verbose := false
+	if err := optional(params, 0, &verbose); err != nil {
+		return nil, err
+	}
+	entries := b.Mempool.Entries()
+	if !verbose {
+		ids := make([]string, len(entries))
+		for i, e := range entries {
+			ids[i] = e.TxID.String()
+		}
+		return ids, nil
+	}
+	out := make(map[string]rpc.MempoolEntry, len(entries))
+	for _, e := range entries {
+		if entry, ok := b.mempoolEntry(e.TxID); ok {
+			out[e.TxID.String()] = entry
+		}
+	}
+	return out, nil
+}
+
+func (b *Backend) getMempoolEntry(_ context.Context, params []json.RawMessage) (any, error) {
+	txid, err := hashParam(params, 0, "txid")
+	if err != nil {
+		return nil, err
+	}
+	entry, ok := b.mempoolEntry(txid)
+	if !ok {
+		return nil, rpc.NewError(rpc.CodeInvalidAddress, "Transaction not in mempool")
+	}
+	return entry, nil
+}
+
+func (b *Backend) mempoolEntry(txid wire.Hash) (rpc.MempoolEntry, bool) {
+	desc, ok := b.Mempool.Get(txid)
+	if !ok {
+		return rpc.MempoolEntry{}, false
+	}
+	info, ok := b.Mempool.EntryInfo(txid)
+	if !ok {
+		return rpc.MempoolEntry{}, false
+	}
+	return rpc.MempoolEntry{
+		Size:            desc.Size,
+		Fee:             rpc.Amount(desc.Fee),
+		FeeRate:         rpc.Amount(desc.Fee * 1000 / uint64(max(desc.Size, 1))),
+		Time:            desc.Added.Unix(),
+		Height:          desc.Height,
+		AncestorCount:   info.AncestorCount,
+		AncestorSize:    info.AncestorSize,
+		AncestorFees:    rpc.Amount(info.AncestorFees),
+		DescendantCount: info.DescendantCount,
+		DescendantSize:  info.DescendantSize,
+		DescendantFees:  rpc.Amount(info.DescendantFees),
+		Depends:         hashStrings(info.Depends),
+		SpentBy:         hashStrings(info.SpentBy),
+	}, true
+}
+
+func hashStrings(hs []wire.Hash) []string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = h.String()
+	}
+	return out
+}
+
+func (b *Backend) getTxOut(_ context.Context, params []json.RawMessage) (any, error) {
+	txid, err := hashParam(params, 0, "txid")
+	if err != nil {
+		return nil, err
+	}
+	var n uint32
+	if err := required(params, 1, "n", &n); err != nil {
+		return nil, err
+	}
+	includeMempool := true
+	if err := optional(params, 2, &includeMempool); err != nil {
+		return nil, err
+	}
+	op := wire.OutPoint{TxID: txid, Index: n}
+	var e *chain.UtxoEntry
+	if includeMempool {
+		e, err = b.Mempool.FetchUtxo(op)
+	} else {
+		e, err = b.Chain.FetchUtxo(op)
+	}
+	if err != nil {
+		return nil, rpc.NewError(rpc.CodeDatabaseError, "%v", err)
+	}
+	if e == nil {
+		return nil, nil
+	}
+	tip := b.Chain.Tip()
+	out := &rpc.TxOutInfo{BestBlock: tip.Hash.String(), Value: rpc.Amount(e.Amount), Coinbase: e.Coinbase,
+		Address: address(b.Chain.Params().AddressPrefix, e.KeyHash)}
+	if e.Height <= tip.Height {
+		out.Confirmations = tip.Height - e.Height + 1
+	}
+	return out, nil
+}
+
+func (b *Backend) getAddressUtxos(_ context.Context, params []json.RawMessage) (any, error) {
+	var req rpc.AddressUtxosRequest
+	if err := required(params, 0, "addresses", &req); err != nil {
+		return nil, err
+	}
+	p := b.Chain.Params()
+	tip := b.Chain.Tip()
+	out := []rpc.AddressUtxo{}
+	for _, addr := range req.Addresses {
+		kh, err := wire.DecodeAddress(p.AddressPrefix, addr)
+		if err != nil {
+			return nil, rpc.NewError(rpc.CodeInvalidAddress, "%v", err)
+		}
+		utxos, err := b.Chain.AddressUtxos(kh)
+		if err != nil {
+			return nil, rpc.NewError(rpc.CodeDatabaseError, "%v", err)
+		}
+		for _, u := range utxos {
+			if _, spent := b.Mempool.Spender(u.OutPoint); req.Mempool && spent {
+				continue
+			}
+			out = append(out, rpc.AddressUtxo{
+				Address: addr, TxID: u.OutPoint.TxID.String(), OutputIndex: u.OutPoint.Index,
+				Amount: rpc.Amount(u.Entry.Amount), Height: u.Entry.Height, Coinbase: u.Entry.Coinbase,
+				Confirmations: tip.Height - u.Entry.Height + 1,
+				Mature:        !u.Entry.Coinbase || tip.Height+1-u.Entry.Height >= p.CoinbaseMaturity,
+			})
+		}
+		if req.Mempool {
+			out = append(out, b.mempoolOutputsTo(addr, kh)...)
+		}
+	}
+	return out, nil
+}
+
+// mempoolOutputsTo lists outputs of mempool transactions paying to kh that
+// no other mempool transaction spends.
+func (b *Backend) mempoolOutputsTo(addr string, kh wire.KeyHash) []rpc.AddressUtxo {
+	var out []rpc.AddressUtxo
+	for _, desc := range b.Mempool.Entries() {
+		for i, o := range desc.Tx.Outputs {
+			op := wire.OutPoint{TxID: desc.TxID, Index: uint32(i)}
+			if _, spent := b.Mempool.Spender(op); o.KeyHash != kh || spent {
+				continue
+			}
+			out = append(out, rpc.AddressUtxo{Address: addr, TxID: desc.TxID.String(), OutputIndex: uint32(i),
+				Amount: rpc.Amount(o.Amount), Mature: true, Mempool: true})
+		}
+	}
+	return out
+}
+
+// txResult decodes a transaction for display.
+func txResult(tx *wire.Tx, prefix string) rpc.TxResult {
+	r := rpc.TxResult{TxID: tx.TxID().String(), Size: tx.SerializeSize(), Version: tx.Version,
+		Vin: make([]rpc.TxInResult, len(tx.Inputs)), Vout: make([]rpc.TxOutResult, len(tx.Outputs))}
+	if data, ok := tx.Coinbase(); ok {
+		r.Vin[0] = rpc.TxInResult{Coinbase: hex.EncodeToString(tx.Inputs[0].Signature[:]), Height: data.Height, ExtraNonce: data.ExtraNonce}
+	} else {
+		for i, in := range tx.Inputs {
+			r.Vin[i] = rpc.TxInResult{TxID: in.PrevOut.TxID.String(), Vout: in.PrevOut.Index,
+				Signature: hex.EncodeToString(in.Signature[:]), PubKey: hex.EncodeToString(in.PubKey[:])}
+		}
+	}
+	for i, o := range tx.Outputs {
+		r.Vout[i] = rpc.TxOutResult{Value: rpc.Amount(o.Amount), N: uint32(i), Address: address(prefix, o.KeyHash), KeyHash: hex.EncodeToString(o.KeyHash[:])}
+	}
+	return r
+}
+
+func address(prefix string, kh wire.KeyHash) string {
+	a, _ := wire.EncodeAddress(prefix, kh)
+	return a
+}

@@ -1,0 +1,59 @@
+package server
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+
+	"powchain/rpc"
+	"powchain/wire"
+)
+
+// maxGenerate bounds one generatetoaddress call.
+const maxGenerate = 10_000
+
+func (s *Server) registerUtilMethods(b *Backend) {
+	s.register("validateaddress", "validateaddress address\nIs the address valid on this node's network?", b.validateAddress)
+	s.register("generatetoaddress", "generatetoaddress nblocks address\nMines nblocks blocks on this node paying address; returns their hashes. For local networks and tests.", b.generateToAddress)
+	s.register("stop", "stop\nShuts the node down in order.", b.stop)
+}
+
+func (b *Backend) validateAddress(_ context.Context, params []json.RawMessage) (any, error) {
+	var addr string
+	if err := required(params, 0, "address", &addr); err != nil {
+		return nil, err
+	}
+	kh, err := wire.DecodeAddress(b.Chain.Params().AddressPrefix, addr)
+	if err != nil {
+		return &rpc.ValidateAddressResult{IsValid: false, Error: err.Error()}, nil
+	}
+	return &rpc.ValidateAddressResult{IsValid: true, Address: addr, KeyHash: hex.EncodeToString(kh[:])}, nil
+}
+
+func (b *Backend) generateToAddress(ctx context.Context, params []json.RawMessage) (any, error) {
+	var n int
+	var addr string
+	if err := required(params, 0, "nblocks", &n); err != nil {
+		return nil, err
+	}
+	if err := required(params, 1, "address", &addr); err != nil {
+		return nil, err
+	}
+	if n < 0 || n > maxGenerate {
+		return nil, rpc.NewError(rpc.CodeInvalidParameter, "nblocks must be between 0 and %d", maxGenerate)
+	}
+	kh, err := wire.DecodeAddress(b.Chain.Params().AddressPrefix, addr)
+	if err != nil {
+		return nil, rpc.NewError(rpc.CodeInvalidAddress, "rpc.Error: Invalid address: %v", err)
+	}
+	hashes, err := b.Generate(ctx, n, kh)
+	if err != nil {
+		return nil, rpc.NewError(rpc.CodeMiscError, "generate: %v", err)
+	}
+	return hashStrings(hashes), nil
+}
+
+func (b *Backend) stop(context.Context, []json.RawMessage) (any, error) {
+	b.Stop()
+	return "powchain stopping", nil
+}

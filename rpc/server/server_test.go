@@ -1,0 +1,475 @@
+package server_test
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"powchain/chain"
+	"powchain/chain/chaintest"
+	"powchain/mempool"
+	"powchain/miner"
+	"powchain/rpc"
+	"powchain/rpc/server"
+	"powchain/wire"
+)
+
+var genesisTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// env is a chain, a mempool and an RPC server over them on loopback.
+type env struct {
+	t       *testing.T
+	chain   *chain.Chain
+	pool    *mempool.Pool
+	client  *rpc.Client
+	addr    string
+	params  *chain.Params
+	stopped atomic.Bool
+	miner   *chaintest.Generator // only for keys and spend helpers
+	net     *fakeNet
+}
+
+// fakeNet records what the RPC methods ask of the network.
+type fakeNet struct {
+	relayed []wire.Hash
+	added   map[string]bool
+	banned  map[string]time.Duration
+}
+
+func (f *fakeNet) Peers() []rpc.PeerInfo {
+	return []rpc.PeerInfo{{ID: 7, Addr: "127.0.0.1:9", SyncedHeaders: -1, SyncedBlocks: -1}}
+}
+func (f *fakeNet) Info() rpc.NetworkInfo {
+	return rpc.NetworkInfo{Network: "chaintest", Connections: 1}
+}
+func (f *fakeNet) PeersBestHeight() uint64   { return 0 }
+func (f *fakeNet) AddNode(addr string) error { f.added[addr] = true; return nil }
+func (f *fakeNet) RemoveNode(addr string) (bool, error) {
+	found := f.added[addr]
+	delete(f.added, addr)
+	return found, nil
+}
+func (f *fakeNet) DisconnectNode(key string) (bool, error) {
+	return key == "7" || key == "127.0.0.1:9", nil
+}
+func (f *fakeNet) SetBan(host string, d time.Duration) error {
+	f.banned[host] = d
+	return nil
+}
+func (f *fakeNet) Unban(host string) (bool, error) {
+	_, found := f.banned[host]
+	delete(f.banned, host)
+	return found, nil
+}
+func (f *fakeNet) ListBanned() []rpc.BannedInfo {
+	var out []rpc.BannedInfo
+	for h := range f.banned {
+		out = append(out, rpc.BannedInfo{Address: h})
+	}
+	return out
+}
+func (f *fakeNet) ClearBanned() error { clear(f.banned); return nil }
+func (f *fakeNet) RelayTransactions(txids []wire.Hash) error {
+	f.relayed = append(f.relayed, txids...)
+	return nil
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	params := chaintest.Params(genesisTime)
+	params.CoinbaseMaturity = 2
+	clock := chaintest.NewClock(genesisTime.Add(time.Hour))
+	c, err := chain.Open(chain.Config{Params: params, Path: t.TempDir(), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	pool := mempool.New(mempool.Config{Chain: c, Clock: clock, Policy: mempool.DefaultPolicy()})
+	c.Subscribe(pool.HandleChainNotification)
+	e := &env{t: t, chain: c, pool: pool, params: params, miner: chaintest.NewGenerator(t, params),
+		net: &fakeNet{added: map[string]bool{}, banned: map[string]time.Duration{}}}
+	srv := server.NewServer("user", "pass", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv.RegisterNodeMethods(&server.Backend{
+		Chain: c, Mempool: pool, Clock: clock,
+		Generate: e.generate, Stop: func() { e.stopped.Store(true) }, Net: e.net,
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	e.addr = ln.Addr().String()
+	e.client = rpc.NewClient(e.addr, "user", "pass")
+	return e
+}
+
+// generate mines like the node does: templates from chain and mempool.
+func (e *env) generate(ctx context.Context, n int, payTo wire.KeyHash) ([]wire.Hash, error) {
+	var out []wire.Hash
+	for range n {
+		var txs []*wire.Tx
+		var fees []uint64
+		for _, d := range e.pool.Template(miner.MaxTxBytes) {
+			txs, fees = append(txs, d.Tx), append(fees, d.Fee)
+		}
+		tip := e.chain.Tip()
+		tmpl := miner.NewTemplate(e.params, tip, txs, fees, tip.Header.Time().Add(time.Second))
+		blk, err := miner.SolveBlock(ctx, tmpl, payTo, 1, nil)
+		if err != nil {
+			return out, err
+		}
+		if _, err := e.chain.ProcessBlock(blk); err != nil {
+			return out, err
+		}
+		out = append(out, blk.BlockHash())
+	}
+	return out, nil
+}
+
+func (e *env) call(method string, result any, params ...any) error {
+	return e.client.Call(context.Background(), method, params, result)
+}
+
+func (e *env) must(method string, result any, params ...any) {
+	e.t.Helper()
+	if err := e.call(method, result, params...); err != nil {
+		e.t.Fatalf("%s: %v", method, err)
+	}
+}
+
+func (e *env) expectCode(method string, code int, params ...any) *rpc.Error {
+	e.t.Helper()
+	err := e.call(method, nil, params...)
+	var rpcErr *rpc.Error
+	if !errors.As(err, &rpcErr) || rpcErr.Code != code {
+		e.t.Fatalf("%s %v: error %v, want code %d", method, params, err, code)
+	}
+	return rpcErr
+}
+
+func (e *env) address(kh wire.KeyHash) string {
+	a, _ := wire.EncodeAddress(e.params.AddressPrefix, kh)
+	return a
+}
+
+func TestChainMethods(t *testing.T) {
+	e := newEnv(t)
+	addr := e.address(e.miner.KeyHash())
+	var hashes []string
+	e.must("generatetoaddress", &hashes, 5, addr)
+	if len(hashes) != 5 {
+		t.Fatalf("generated %d blocks", len(hashes))
+	}
+	var info rpc.BlockchainInfo
+	e.must("getblockchaininfo", &info)
+	if info.Network != "chaintest" || info.Blocks != 5 || info.Headers != 5 || info.BestBlockHash != hashes[4] ||
+		len(info.ChainWork) != 64 || info.Bits == "" || info.Difficulty <= 0 || info.InitialBlockDownload {
+		t.Fatalf("getblockchaininfo %+v", info)
+	}
+	var count uint64
+	e.must("getblockcount", &count)
+	var best, third string
+	e.must("getbestblockhash", &best)
+	e.must("getblockhash", &third, 3)
+	if count != 5 || best != hashes[4] || third != hashes[2] {
+		t.Fatalf("count %d best %s third %s", count, best, third)
+	}
+	e.expectCode("getblockhash", rpc.CodeInvalidParameter, 6)
+	e.expectCode("getblock", rpc.CodeInvalidAddress, strings.Repeat("ab", 32))
+	e.expectCode("getblock", rpc.CodeInvalidParameter, "zz")
+
+	// Verbosity 0 is the canonical encoding: it decodes to the same block.
+	var blockHex string
+	e.must("getblock", &blockHex, hashes[2], 0)
+	raw, _ := hex.DecodeString(blockHex)
+	blk, err := wire.DecodeBlock(raw)
+	if err != nil || blk.BlockHash().String() != hashes[2] {
+		t.Fatalf("getblock 0 decodes to %v, %v", blk, err)
+	}
+	var verbose struct {
+		rpc.BlockHeaderResult
+		Size int      `json:"size"`
+		Tx   []string `json:"tx"`
+	}
+	e.must("getblock", &verbose, hashes[2], 1)
+	if verbose.Height != 3 || verbose.Confirmations != 3 || verbose.PreviousBlockHash != hashes[1] ||
+		verbose.NextBlockHash != hashes[3] || len(verbose.Tx) != 1 || verbose.Tx[0] != blk.Transactions[0].TxID().String() || verbose.Size != len(raw) {
+		t.Fatalf("getblock 1: %+v", verbose)
+	}
+	var full struct {
+		Tx []rpc.TxResult `json:"tx"`
+	}
+	e.must("getblock", &full, hashes[2], 2)
+	if len(full.Tx) != 1 || full.Tx[0].Vin[0].Height != 3 || full.Tx[0].Vout[0].Address != addr {
+		t.Fatalf("getblock 2: %+v", full)
+	}
+	var headerHex string
+	e.must("getblockheader", &headerHex, hashes[2], false)
+	if headerHex != hex.EncodeToString(blk.Header.Bytes()) {
+		t.Fatal("getblockheader hex differs from the header encoding")
+	}
+
+	var set rpc.TxOutSetInfo
+	e.must("gettxoutsetinfo", &set)
+	want, _ := e.chain.UTXOSetInfo()
+	if set.Height != 5 || set.TxOuts != want.TxOuts || set.HashSerialized != want.HashSerialized.String() || uint64(set.TotalAmount) != want.TotalAmount {
+		t.Fatalf("gettxoutsetinfo %+v, chain says %+v", set, want)
+	}
+
+	e.must("invalidateblock", nil, hashes[3])
+	e.must("getblockcount", &count)
+	var tips []rpc.ChainTip
+	e.must("getchaintips", &tips)
+	if count != 3 || len(tips) != 2 || tips[0].Status != "active" || tips[1].Status != "invalid" || tips[1].Hash != hashes[4] {
+		t.Fatalf("after invalidateblock: count %d tips %+v", count, tips)
+	}
+	e.must("reconsiderblock", nil, hashes[3])
+	e.must("getblockcount", &count)
+	if count != 5 {
+		t.Fatalf("after reconsiderblock: count %d", count)
+	}
+}
+
+func TestTransactionMethods(t *testing.T) {
+	e := newEnv(t)
+	g := e.miner
+	addr := e.address(g.KeyHash())
+	var hashes []string
+	e.must("generatetoaddress", &hashes, 3, addr) // coinbase 1 matures at height 3 (maturity 2)
+	cbHash, _ := wire.ParseHash(hashes[0])
+	blk, _ := e.chain.BlockByHash(cbHash)
+	cb := blk.Transactions[0]
+	tx := g.SpendTx([]chaintest.SpendableOut{g.TxOut(cb, 0)}, 5000, 2)
+	txHex := hex.EncodeToString(tx.Bytes())
+
+	var decoded rpc.TxResult
+	e.must("decoderawtransaction", &decoded, txHex)
+	if decoded.TxID != tx.TxID().String() || len(decoded.Vin) != 1 || decoded.Vin[0].TxID != cb.TxID().String() || decoded.Vout[1].Address != addr {
+		t.Fatalf("decoderawtransaction %+v", decoded)
+	}
+	e.expectCode("decoderawtransaction", rpc.CodeDeserialization, "00zz")
+	e.expectCode("sendrawtransaction", rpc.CodeDeserialization, "deadbeef")
+
+	var accept []rpc.MempoolAcceptResult
+	e.must("testmempoolaccept", &accept, []string{txHex})
+	if len(accept) != 1 || !accept[0].Allowed || accept[0].Fee == nil || *accept[0].Fee != 5000 {
+		t.Fatalf("testmempoolaccept %+v", accept)
+	}
+	var mp []string
+	e.must("getrawmempool", &mp)
+	if len(mp) != 0 {
+		t.Fatal("testmempoolaccept changed the mempool")
+	}
+
+	var txid string
+	e.must("sendrawtransaction", &txid, txHex)
+	if txid != tx.TxID().String() || len(e.net.relayed) != 1 || e.net.relayed[0] != tx.TxID() {
+		t.Fatalf("sendrawtransaction returned %s, relayed %v", txid, e.net.relayed)
+	}
+	if re := e.expectCode("sendrawtransaction", rpc.CodeVerifyRejected, txHex); !strings.Contains(re.Message, "txn-already-in-mempool") {
+		t.Fatalf("second send: %s", re.Message)
+	}
+	e.must("testmempoolaccept", &accept, []string{txHex})
+	if accept[0].Allowed || accept[0].RejectReason != "txn-already-in-mempool" {
+		t.Fatalf("testmempoolaccept of a pool tx: %+v", accept)
+	}
+	var info rpc.MempoolInfo
+	e.must("getmempoolinfo", &info)
+	var entry rpc.MempoolEntry
+	e.must("getmempoolentry", &entry, txid)
+	if info.Size != 1 || info.Bytes != tx.SerializeSize() || entry.Fee != 5000 || entry.Size != tx.SerializeSize() || entry.AncestorCount != 1 {
+		t.Fatalf("getmempoolinfo %+v entry %+v", info, entry)
+	}
+	var rawVerbose rpc.TxResult
+	e.must("getrawtransaction", &rawVerbose, txid, true)
+	if rawVerbose.Hex != txHex {
+		t.Fatal("getrawtransaction hex differs")
+	}
+
+	// gettxout: the spent coinbase output is gone with the mempool view,
+	// still there without it; the new output is in the mempool only.
+	var out *rpc.TxOutInfo
+	e.must("gettxout", &out, cb.TxID().String(), 0)
+	if out != nil {
+		t.Fatalf("gettxout of an output the mempool spends: %+v", out)
+	}
+	e.must("gettxout", &out, cb.TxID().String(), 0, false)
+	if out == nil || !out.Coinbase || out.Confirmations != 3 {
+		t.Fatalf("gettxout without mempool: %+v", out)
+	}
+	e.must("gettxout", &out, txid, 1)
+	if out == nil || out.Confirmations != 0 || out.Address != addr {
+		t.Fatalf("gettxout of a mempool output: %+v", out)
+	}
+
+	var utxos []rpc.AddressUtxo
+	e.must("getaddressutxos", &utxos, rpc.AddressUtxosRequest{Addresses: []string{addr}})
+	if len(utxos) != 3 { // three coinbases, the spent one included (no mempool view)
+		t.Fatalf("getaddressutxos without mempool: %d entries", len(utxos))
+	}
+	e.must("getaddressutxos", &utxos, rpc.AddressUtxosRequest{Addresses: []string{addr}, Mempool: true})
+	var inPool, immature int
+	for _, u := range utxos {
+		if u.Mempool {
+			inPool++
+		}
+		if !u.Mature {
+			immature++
+		}
+	}
+	if len(utxos) != 4 || inPool != 2 || immature != 1 {
+		t.Fatalf("getaddressutxos with mempool: %+v", utxos)
+	}
+	e.expectCode("getaddressutxos", rpc.CodeInvalidAddress, rpc.AddressUtxosRequest{Addresses: []string{"nope"}})
+
+	// Mined: the transaction leaves the mempool and is found in its block.
+	e.must("generatetoaddress", &hashes, 1, addr)
+	e.must("getrawmempool", &mp)
+	if len(mp) != 0 {
+		t.Fatalf("mempool after mining: %v", mp)
+	}
+	e.expectCode("getrawtransaction", rpc.CodeInvalidAddress, txid)
+	var inBlock rpc.TxResult
+	e.must("getrawtransaction", &inBlock, txid, true, hashes[0])
+	if inBlock.BlockHash != hashes[0] || inBlock.Confirmations != 1 {
+		t.Fatalf("getrawtransaction with block: %+v", inBlock)
+	}
+	if re := e.expectCode("sendrawtransaction", rpc.CodeVerifyAlreadyInChain, txHex); re.Message == "" {
+		t.Fatal("no message")
+	}
+}
+
+func TestUtilityMethods(t *testing.T) {
+	e := newEnv(t)
+	var v rpc.ValidateAddressResult
+	e.must("validateaddress", &v, e.address(wire.KeyHash{1}))
+	if !v.IsValid || v.KeyHash != "01"+strings.Repeat("00", 19) {
+		t.Fatalf("validateaddress: %+v", v)
+	}
+	mainAddr, _ := wire.EncodeAddress(chain.MainParams().AddressPrefix, wire.KeyHash{1})
+	e.must("validateaddress", &v, mainAddr)
+	if v.IsValid || !strings.Contains(v.Error, "another network") {
+		t.Fatalf("validateaddress of a main address: %+v", v)
+	}
+	e.expectCode("generatetoaddress", rpc.CodeInvalidAddress, 1, mainAddr)
+	e.expectCode("generatetoaddress", rpc.CodeInvalidParameter, -1, e.address(wire.KeyHash{}))
+	var help string
+	e.must("help", &help)
+	for _, m := range []string{"getblockchaininfo", "sendrawtransaction", "getaddressutxos", "stop"} {
+		if !strings.Contains(help, m) {
+			t.Fatalf("help does not list %s", m)
+		}
+	}
+	e.must("help", &help, "getblock")
+	e.expectCode("help", rpc.CodeInvalidParameter, "nosuchmethod")
+	e.expectCode("nosuchmethod", rpc.CodeMethodNotFound)
+	e.expectCode("getblockhash", rpc.CodeInvalidParams)
+	e.expectCode("getblockhash", rpc.CodeTypeError, "x")
+	var stopping string
+	e.must("stop", &stopping)
+	if stopping != "powchain stopping" || !e.stopped.Load() {
+		t.Fatal("stop did not reach the node")
+	}
+}
+
+// TestHTTPLayer: authentication, method, size limit, batches, garbage.
+func TestHTTPLayer(t *testing.T) {
+	e := newEnv(t)
+	post := func(body string, user, pass string) (*http.Response, string) {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+e.addr+"/", strings.NewReader(body))
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	if resp, _ := post(`{"jsonrpc":"2.0","id":1,"method":"getblockcount"}`, "", ""); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("no auth: HTTP %d", resp.StatusCode)
+	}
+	if resp, _ := post(`{"jsonrpc":"2.0","id":1,"method":"getblockcount"}`, "user", "nope"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("wrong password: HTTP %d", resp.StatusCode)
+	}
+	if resp, err := http.Get("http://" + e.addr + "/"); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("GET: %v %v", resp, err)
+	}
+	_, body := post(`[{"jsonrpc":"2.0","id":1,"method":"getblockcount"},{"jsonrpc":"2.0","id":2,"method":"nope"},{"jsonrpc":"2.0","method":"getblockcount"}]`, "user", "pass")
+	var batch []rpc.Response
+	if err := json.Unmarshal([]byte(body), &batch); err != nil || len(batch) != 2 || string(batch[0].Result) != "0" || batch[1].Error.Code != rpc.CodeMethodNotFound {
+		t.Fatalf("batch: %s (%v)", body, err)
+	}
+	_, body = post(`{not json`, "user", "pass")
+	if !strings.Contains(body, `"code":-32700`) {
+		t.Fatalf("garbage body: %s", body)
+	}
+	huge := `{"jsonrpc":"2.0","id":1,"method":"decoderawtransaction","params":["` + strings.Repeat("00", server.MaxRequestSize) + `"]}`
+	_, body = post(huge, "user", "pass")
+	if !strings.Contains(body, `"code":-32600`) {
+		t.Fatalf("oversize request: %.200s", body)
+	}
+	_, body = post(`{"jsonrpc":"2.0","id":1,"method":"getblockcount","params":{"a":1}}`, "user", "pass")
+	if !strings.Contains(body, `"code":-32602`) {
+		t.Fatalf("named params: %s", body)
+	}
+	resp, _ := post(`{"jsonrpc":"2.0","method":"getblockcount"}`, "user", "pass")
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("notification: HTTP %d", resp.StatusCode)
+	}
+}
+
+func TestNetworkMethods(t *testing.T) {
+	e := newEnv(t)
+	var peers []rpc.PeerInfo
+	e.must("getpeerinfo", &peers)
+	var count int
+	e.must("getconnectioncount", &count)
+	if len(peers) != 1 || peers[0].ID != 7 || count != 1 {
+		t.Fatalf("getpeerinfo %+v, count %d", peers, count)
+	}
+	e.must("addnode", nil, "10.0.0.1:9444", "add")
+	if !e.net.added["10.0.0.1:9444"] {
+		t.Fatal("addnode add did not reach the network")
+	}
+	e.must("addnode", nil, "10.0.0.1:9444", "remove")
+	e.expectCode("addnode", rpc.CodeClientNodeNotAdded, "10.0.0.1:9444", "remove")
+	e.expectCode("addnode", rpc.CodeInvalidParameter, "10.0.0.1:9444", "sometimes")
+	e.must("disconnectnode", nil, 7)
+	e.must("disconnectnode", nil, "127.0.0.1:9")
+	e.expectCode("disconnectnode", rpc.CodeClientNodeNotConnected, "10.9.9.9:1")
+	e.must("setban", nil, "10.0.0.2", "add", 60)
+	e.must("setban", nil, "10.0.0.3", "add")
+	if e.net.banned["10.0.0.2"] != time.Minute || e.net.banned["10.0.0.3"] != 24*time.Hour {
+		t.Fatalf("bans %v", e.net.banned)
+	}
+	var banned []rpc.BannedInfo
+	e.must("listbanned", &banned)
+	if len(banned) != 2 {
+		t.Fatalf("listbanned %+v", banned)
+	}
+	e.must("setban", nil, "10.0.0.2", "remove")
+	e.expectCode("setban", rpc.CodeClientInvalidIPOrSubnet, "10.0.0.2", "remove")
+	e.expectCode("setban", rpc.CodeInvalidParameter, "10.0.0.4", "add", -5)
+	e.must("clearbanned", nil)
+	if len(e.net.banned) != 0 {
+		t.Fatal("clearbanned left bans")
+	}
+	var info rpc.NetworkInfo
+	e.must("getnetworkinfo", &info)
+	if info.Network != "chaintest" {
+		t.Fatalf("getnetworkinfo %+v", info)
+	}
+}
