@@ -1,5 +1,5 @@
 // Package p2p is powchain's peer-to-peer layer: the framed protobuf wire
-// protocol (frame.go, message.go; specified in PROTOCOL_P2P.md), and a node's
+// protocol (frame.go, message.go; specified in docs/PROTOCOL.md), and a node's
 // conduct towards its peers — handshake and liveness, address discovery
 // through hard-coded seeds, inventory relay, headers-first block download
 // from several peers at once, and defences against misbehaving peers.

@@ -1,7 +1,7 @@
 // p2p.proto: the peer-to-peer messages of powchain.
 //
 // Every frame on a P2P connection carries one Envelope. The frame header
-// (magic, message type, payload length; see p2p/PROTOCOL_P2P.md) names the
+// (magic, message type, payload length; see docs/PROTOCOL.md) names the
 // oneof case the Envelope must hold, so the receiver checks the length
 // against that type's maximum before it reads the payload. Hashes are 32 raw
 // bytes in stored order, as everywhere in powchain.
