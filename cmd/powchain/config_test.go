@@ -1,0 +1,77 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestFlagPrecedence: a flag beats the environment, which beats the config
+// file, which beats the default. The rpc client command shows which
+// address it used in its "unreachable" error.
+func TestFlagPrecedence(t *testing.T) {
+	datadir := t.TempDir()
+	// The default config file lives in the data dir.
+	if err := os.WriteFile(filepath.Join(datadir, "powchain.toml"), []byte("rpc = \"127.0.0.1:3\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	explicit := filepath.Join(t.TempDir(), "other.toml")
+	if err := os.WriteFile(explicit, []byte("rpc = \"127.0.0.1:4\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cookie := filepath.Join(t.TempDir(), "cookie")
+	os.WriteFile(cookie, []byte("u:p\n"), 0o600)
+	base := []string{"rpc", "--datadir", datadir, "--rpc-cookie", cookie}
+	for _, tc := range []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"config file in the data dir", nil, nil, "127.0.0.1:3"},
+		{"--config file", nil, []string{"--config", explicit}, "127.0.0.1:4"},
+		{"POWCHAIN_CONFIG", []string{"POWCHAIN_CONFIG=" + explicit}, nil, "127.0.0.1:4"},
+		{"environment over config", []string{"POWCHAIN_RPC=127.0.0.1:2"}, nil, "127.0.0.1:2"},
+		{"flag over environment", []string{"POWCHAIN_RPC=127.0.0.1:2"}, []string{"--rpc", "127.0.0.1:1"}, "127.0.0.1:1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(append(append([]string{}, base...), tc.args...), "getblockcount")
+			r := runCLI(t, tc.env, args...)
+			if r.code == 0 || !strings.Contains(r.stderr, "http://"+tc.want+"/") {
+				t.Fatalf("exit %d, stderr %q; want an unreachable error naming %s", r.code, r.stderr, tc.want)
+			}
+		})
+	}
+	// No config anywhere: the default is to look for a running node.
+	r := runCLI(t, nil, "rpc", "--datadir", t.TempDir(), "getblockcount")
+	if r.code == 0 || !strings.Contains(r.stderr, "no running node") {
+		t.Fatalf("defaults: exit %d, stderr %q", r.code, r.stderr)
+	}
+	// A config file that does not parse is an error, not silently ignored.
+	bad := filepath.Join(t.TempDir(), "bad.toml")
+	os.WriteFile(bad, []byte("rpc = [unterminated\n"), 0o600)
+	r = runCLI(t, nil, "rpc", "--config", bad, "getblockcount")
+	if r.code == 0 || !strings.Contains(r.stderr, "config file") {
+		t.Fatalf("bad config: exit %d, stderr %q", r.code, r.stderr)
+	}
+	// Missing explicit config file: an error.
+	r = runCLI(t, nil, "rpc", "--config", filepath.Join(t.TempDir(), "nope.toml"), "getblockcount")
+	if r.code == 0 || !strings.Contains(r.stderr, "nope.toml") {
+		t.Fatalf("missing config: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestUsageErrors: a bad command line exits non-zero with a message.
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"rpc"},
+		{"node", "run", "--network", "moon", "--datadir", t.TempDir()},
+		{"node", "run", "--log-level", "loud", "--datadir", t.TempDir()},
+		{"nosuchcommand"},
+	} {
+		if r := runCLI(t, nil, args...); r.code == 0 || r.stderr == "" {
+			t.Errorf("powchain %v: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+	}
+}
