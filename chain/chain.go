@@ -57,6 +57,7 @@ type Chain struct {
 	index        map[wire.Hash]*blockNode
 	bestChain    []*blockNode // bestChain[h] is the best chain's block at height h
 	bestHeader   *blockNode   // most-work header not known to be invalid
+	headerChain  []*blockNode // headerChain[h] is the best header's ancestor at height h
 	candidates   map[*blockNode]struct{}
 	nextSequence uint64
 	orphans      *orphanPool
@@ -170,7 +171,7 @@ func (c *Chain) buildIndex(recs []indexRecord) error {
 		c.index[n.hash] = n
 		c.nextSequence = max(c.nextSequence, n.sequence+1)
 		if !n.status.knownInvalid() && (c.bestHeader == nil || n.betterThan(c.bestHeader)) {
-			c.bestHeader = n
+			c.setBestHeader(n)
 		}
 	}
 	return nil
@@ -199,9 +200,25 @@ func (c *Chain) initGenesis() error {
 	}
 	c.index[n.hash] = n
 	c.bestChain = []*blockNode{n}
-	c.bestHeader = n
+	c.setBestHeader(n)
 	c.candidates[n] = struct{}{}
 	return nil
+}
+
+// setBestHeader makes n the best header and updates headerChain, touching
+// only the heights where the new header chain differs from the old one;
+// caller holds c.mu.
+func (c *Chain) setBestHeader(n *blockNode) {
+	c.bestHeader = n
+	if uint64(len(c.headerChain)) > n.height+1 {
+		c.headerChain = c.headerChain[:n.height+1]
+	}
+	for uint64(len(c.headerChain)) < n.height+1 {
+		c.headerChain = append(c.headerChain, nil)
+	}
+	for it := n; it != nil && c.headerChain[it.height] != it; it = it.parent {
+		c.headerChain[it.height] = it
+	}
 }
 
 // tip returns the best chain's last block; caller holds c.mu.

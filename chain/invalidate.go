@@ -61,7 +61,7 @@ func (c *Chain) ReconsiderBlock(hash wire.Hash) error {
 			c.candidates[d] = struct{}{}
 		}
 		if d.betterThan(c.bestHeader) {
-			c.bestHeader = d
+			c.setBestHeader(d)
 		}
 	}
 	for a := n; a != nil; a = a.parent {

@@ -77,22 +77,35 @@ func (c *Chain) HaveBlock(hash wire.Hash) bool {
 	return c.orphans.has(hash)
 }
 
-// MissingBlocks returns up to max blocks, lowest first, on the way from the
-// best chain to the best header whose bodies the node lacks: what
-// headers-first sync downloads next. skip filters out blocks already being
-// fetched.
-func (c *Chain) MissingBlocks(max int, skip func(wire.Hash) bool) []wire.Hash {
+// BlockRef names a block and its height.
+type BlockRef struct {
+	Hash   wire.Hash
+	Height uint64
+}
+
+// MissingBlocks returns up to max blocks, lowest first and no higher than
+// maxHeight, on the way from the best chain to the best header whose bodies
+// the node lacks: what headers-first sync downloads next. skip filters out
+// blocks already being fetched.
+func (c *Chain) MissingBlocks(max int, maxHeight uint64, skip func(wire.Hash) bool) []BlockRef {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	fork := findFork(c.tip(), c.bestHeader)
-	var missing []wire.Hash
-	for _, n := range branch(fork, c.bestHeader) {
-		if len(missing) >= max {
-			break
-		}
+	var missing []BlockRef
+	for h := c.headerForkHeight() + 1; h < uint64(len(c.headerChain)) && h <= maxHeight && len(missing) < max; h++ {
+		n := c.headerChain[h]
 		if n.status&statusDataStored == 0 && !n.status.knownInvalid() && (skip == nil || !skip(n.hash)) {
-			missing = append(missing, n.hash)
+			missing = append(missing, BlockRef{Hash: n.hash, Height: n.height})
 		}
 	}
 	return missing
+}
+
+// headerForkHeight is the height of the last block the best chain and the
+// best header chain share; caller holds c.mu.
+func (c *Chain) headerForkHeight() uint64 {
+	h := min(uint64(len(c.bestChain)), uint64(len(c.headerChain))) - 1
+	for c.bestChain[h] != c.headerChain[h] {
+		h--
+	}
+	return h
 }

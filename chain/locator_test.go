@@ -46,14 +46,32 @@ func TestLocatorsAndHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	skip := h.g.Block("a41").BlockHash()
-	missing := h.c.MissingBlocks(3, func(x wire.Hash) bool { return x == skip })
-	if len(missing) != 3 || missing[0] != h.g.Block("a42").BlockHash() || missing[2] != h.g.Block("a44").BlockHash() {
+	missing := h.c.MissingBlocks(3, 1000, func(x wire.Hash) bool { return x == skip })
+	if len(missing) != 3 || missing[0].Hash != h.g.Block("a42").BlockHash() || missing[0].Height != 42 || missing[2].Hash != h.g.Block("a44").BlockHash() {
 		t.Fatalf("missing blocks %v", missing)
+	}
+	if capped := h.c.MissingBlocks(10, 43, nil); len(capped) != 3 || capped[2].Height != 43 {
+		t.Fatalf("missing blocks up to height 43: %v", capped)
 	}
 	if h.c.HaveBlock(h.g.Block("a42").BlockHash()) || !h.c.HaveBlock(h.g.Block("a40").BlockHash()) {
 		t.Fatal("HaveBlock wrong")
 	}
 	if loc := h.c.BestHeaderLocator(); loc[0] != h.g.Block("a45").BlockHash() {
 		t.Fatal("best header locator does not start at the best header")
+	}
+
+	// A longer header branch from a38 takes over: the missing blocks are
+	// now that branch's, from its fork point up.
+	h.g.SetTip("a38")
+	hdrs = nil
+	for i := 39; i <= 48; i++ {
+		hdrs = append(hdrs, h.g.NextBlock("s"+itoa(i), nil).Header)
+	}
+	if err := h.c.ProcessHeaders(hdrs); err != nil {
+		t.Fatal(err)
+	}
+	missing = h.c.MissingBlocks(100, 1000, nil)
+	if len(missing) != 10 || missing[0].Hash != h.g.Block("s39").BlockHash() || missing[9].Height != 48 {
+		t.Fatalf("missing blocks after the header reorg: %v", missing)
 	}
 }

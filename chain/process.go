@@ -122,7 +122,7 @@ func (c *Chain) addHeader(h *wire.BlockHeader, parent *blockNode) *blockNode {
 	n := newBlockNode(h, parent, CalcWork(CompactToBig(h.Bits)))
 	c.index[n.hash] = n
 	if n.betterThan(c.bestHeader) {
-		c.bestHeader = n
+		c.setBestHeader(n)
 	}
 	return n
 }
@@ -238,12 +238,13 @@ func (c *Chain) markInvalid(n *blockNode) error {
 		c.store.putIndex(b, d)
 	})
 	if c.bestHeader.status.knownInvalid() {
-		c.bestHeader = c.tip()
+		best := c.tip()
 		for _, m := range c.index {
-			if !m.status.knownInvalid() && m.betterThan(c.bestHeader) {
-				c.bestHeader = m
+			if !m.status.knownInvalid() && m.betterThan(best) {
+				best = m
 			}
 		}
+		c.setBestHeader(best)
 	}
 	return c.store.write(b)
 }

@@ -21,7 +21,7 @@ type Chain interface {
 	BestHeaderLocator() []wire.Hash
 	LocateHeaders(locator []wire.Hash, stop wire.Hash, max int) []wire.BlockHeader
 	HaveBlock(wire.Hash) bool
-	MissingBlocks(max int, skip func(wire.Hash) bool) []wire.Hash
+	MissingBlocks(max int, maxHeight uint64, skip func(wire.Hash) bool) []chain.BlockRef
 	BlockByHash(wire.Hash) (*wire.Block, error)
 	BlockInfoByHash(wire.Hash) (chain.BlockInfo, bool)
 	Subscribe(func(chain.Notification))

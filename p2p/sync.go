@@ -166,18 +166,15 @@ func (c *Core) fillDownloads(now time.Time) {
 	if free == 0 {
 		return
 	}
-	tip := c.chain.Tip().Height
-	missing := c.chain.MissingBlocks(min(c.cfg.DownloadWindow, 2*free+16), func(h wire.Hash) bool {
+	maxHeight := c.chain.Tip().Height + uint64(c.cfg.DownloadWindow)
+	missing := c.chain.MissingBlocks(min(c.cfg.DownloadWindow, 2*free+16), maxHeight, func(h wire.Hash) bool {
 		_, busy := c.blockReq[h]
 		return busy
 	})
 	reqs := make(map[PeerID][]InvVect)
-	for _, h := range missing {
-		info, ok := c.chain.BlockInfoByHash(h)
-		if !ok || info.Height > tip+uint64(c.cfg.DownloadWindow) {
-			break
-		}
-		p := c.pickPeer(cands, h, info.Height)
+	for _, ref := range missing {
+		h := ref.Hash
+		p := c.pickPeer(cands, h, ref.Height)
 		if p == nil {
 			continue
 		}
