@@ -2,7 +2,6 @@ package chain_test
 
 import (
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -54,7 +53,7 @@ func benchConnect(b *testing.B, cached bool) {
 	big := g.NextBlock("big", txs)
 	submit(big)
 	hash := big.BlockHash()
-	ceiling := verifyCeiling(txs)
+	ceiling := chaintest.VerifyCeiling(txs, runtime.GOMAXPROCS(0))
 
 	b.ResetTimer()
 	for range b.N {
@@ -79,31 +78,6 @@ func benchConnect(b *testing.B, cached bool) {
 	perOp := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 	b.ReportMetric(float64(ceiling.Nanoseconds())/perOp, "ceiling_ratio")
 	b.ReportMetric(float64(benchBlockTxs)*1e9/perOp, "tx/s")
-}
-
-// verifyCeiling returns the best of three times to verify the signatures of
-// txs on all cores, with nothing else.
-func verifyCeiling(txs []*wire.Tx) time.Duration {
-	best := time.Duration(1 << 62)
-	workers := runtime.GOMAXPROCS(0)
-	for range 3 {
-		start := time.Now()
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := w; i < len(txs); i += workers {
-					if err := chain.VerifyTxSignatures(txs[i]); err != nil {
-						panic(err)
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		best = min(best, time.Since(start))
-	}
-	return best
 }
 
 // BenchmarkSchnorrVerify is one BIP340 verification on one core: the unit

@@ -77,6 +77,11 @@ type Chain struct {
 // block if it is new, loads the block index and resumes any interrupted
 // reorganisation.
 func Open(cfg Config) (*Chain, error) {
+	return open(cfg, "chain database", (*Chain).load)
+}
+
+// open opens the store and builds the chain's state with build.
+func open(cfg Config, what string, build func(*Chain) error) (*Chain, error) {
 	if cfg.Params == nil || cfg.Clock == nil || cfg.Path == "" {
 		return nil, errors.New("chain: Config needs Params, Clock and Path")
 	}
@@ -85,9 +90,9 @@ func Open(cfg Config) (*Chain, error) {
 		return nil, err
 	}
 	c := newChain(cfg, st)
-	if err := c.load(); err != nil {
+	if err := build(c); err != nil {
 		st.close()
-		return nil, fmt.Errorf("chain database %s: %w", cfg.Path, err)
+		return nil, fmt.Errorf("%s %s: %w", what, cfg.Path, err)
 	}
 	c.notifying = true
 	return c, nil

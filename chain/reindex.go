@@ -3,8 +3,6 @@ package chain
 import (
 	"bytes"
 	"container/heap"
-	"errors"
-	"fmt"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/util"
@@ -18,23 +16,11 @@ import (
 // block index, the UTXO set, undo records, the address index and the tip.
 // It deletes the derived state, then feeds every stored block, parents
 // before children and otherwise in their original order of arrival, through
-// full validation again, exactly as if it had arrived from the network. Blocks that fail stay stored and are marked
-// invalid again. The database is left open in the returned Chain.
+// full validation again, exactly as if it had arrived from the network.
+// Blocks that fail stay stored and are marked invalid again. The database
+// is left open in the returned Chain.
 func Reindex(cfg Config) (*Chain, error) {
-	if cfg.Params == nil || cfg.Clock == nil || cfg.Path == "" {
-		return nil, errors.New("chain: Config needs Params, Clock and Path")
-	}
-	st, err := openStore(cfg.Path, cfg.Params)
-	if err != nil {
-		return nil, err
-	}
-	c := newChain(cfg, st)
-	if err := c.reindex(); err != nil {
-		st.close()
-		return nil, fmt.Errorf("reindex %s: %w", cfg.Path, err)
-	}
-	c.notifying = true
-	return c, nil
+	return open(cfg, "reindex", (*Chain).reindex)
 }
 
 func (c *Chain) reindex() error {

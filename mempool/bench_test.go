@@ -4,9 +4,9 @@ import (
 	"runtime"
 	"sync"
 	"testing"
-	"time"
 
 	"powchain/chain"
+	"powchain/chain/chaintest"
 	"powchain/wire"
 )
 
@@ -30,7 +30,7 @@ func BenchmarkAdmission(b *testing.B) {
 		txs[i] = h.spend(1000, 2, h.out(fan, uint32(i)))
 	}
 	workers := runtime.GOMAXPROCS(0)
-	ceiling := verifyCeiling(txs, workers)
+	ceiling := chaintest.VerifyCeiling(txs, workers)
 
 	b.ResetTimer()
 	for range b.N {
@@ -64,28 +64,4 @@ func admitAll(b *testing.B, pool *Pool, txs []*wire.Tx, workers int) {
 		}()
 	}
 	wg.Wait()
-}
-
-// verifyCeiling returns the best of three times to verify the signatures
-// of txs on workers goroutines, with nothing else.
-func verifyCeiling(txs []*wire.Tx, workers int) time.Duration {
-	best := time.Duration(1 << 62)
-	for range 3 {
-		start := time.Now()
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := w; i < len(txs); i += workers {
-					if err := chain.VerifyTxSignatures(txs[i]); err != nil {
-						panic(err)
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		best = min(best, time.Since(start))
-	}
-	return best
 }
