@@ -1,0 +1,104 @@
+# Shared settings and helpers of the testnet scripts. Sourced, not run.
+#
+# Layout under $TESTNET_DIR (default: .testnet/ at the repository root):
+#   bin/powchain         the binary up.sh built
+#   seed/, node1/, ...   one data dir per node (wallet "default" inside)
+#   <name>.pid           pid of every process up.sh (or restart.sh) started
+#   <name>.log           its output
+#   <name>.args          the arguments a node was started with (restart.sh)
+#   miner.pid/.log       the miner
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TESTNET_DIR="${POWCHAIN_TESTNET_DIR:-$ROOT/.testnet}"
+BIN="$TESTNET_DIR/bin/powchain"
+# Ports: a base plus the node's number (the seed is number 0). The seed
+# listens on the first hard-coded local seed address (127.0.0.1:19444).
+P2P_BASE="${POWCHAIN_TESTNET_P2P_BASE:-19450}"
+RPC_BASE="${POWCHAIN_TESTNET_RPC_BASE:-19550}"
+export POWCHAIN_WALLET_PASSPHRASE="${POWCHAIN_WALLET_PASSPHRASE:-testnet}"
+STOP_TIMEOUT="${POWCHAIN_TESTNET_STOP_TIMEOUT:-15}"
+
+die() { echo "testnet: $*" >&2; exit 1; }
+say() { echo "testnet: $*" >&2; }
+
+# node_number NAME: 0 for the seed, N for nodeN.
+node_number() {
+  case "$1" in
+    seed) echo 0 ;;
+    node[0-9]*) echo "${1#node}" ;;
+    *) die "unknown node '$1' (seed, node1, node2, ...)" ;;
+  esac
+}
+
+datadir() { echo "$TESTNET_DIR/$1"; }
+rpc_port() { echo $((RPC_BASE + $(node_number "$1"))); }
+p2p_port() { echo $((P2P_BASE + $(node_number "$1"))); }
+
+# pc NODE ARGS...: run the binary against NODE's data dir.
+pc() {
+  local node="$1"; shift
+  "$BIN" "$@" --datadir "$(datadir "$node")"
+}
+
+# rpc NODE METHOD [ARGS...]
+rpc() {
+  local node="$1"; shift
+  "$BIN" rpc --datadir "$(datadir "$node")" "$@"
+}
+
+alive() { [ -f "$TESTNET_DIR/$1.pid" ] && kill -0 "$(cat "$TESTNET_DIR/$1.pid")" 2>/dev/null; }
+
+# nodes: the names of every node with a data dir, seed first.
+nodes() {
+  local d
+  [ -d "$TESTNET_DIR/seed" ] && echo seed
+  for d in "$TESTNET_DIR"/node*/; do
+    [ -d "$d" ] && basename "$d"
+  done | sort -V
+}
+
+# json_field NAME: the first `"NAME": value` of pretty-printed JSON on stdin.
+json_field() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" | head -n1; }
+
+# wait_until TIMEOUT DESCRIPTION COMMAND...: poll COMMAND until it succeeds.
+wait_until() {
+  local timeout="$1" what="$2"; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || die "timed out after ${timeout}s waiting for $what"
+    sleep 0.2
+  done
+}
+
+# start_node NAME ARGS...: start a node in the background, remember its pid
+# and arguments, wait until its RPC answers.
+start_node() {
+  local name="$1"; shift
+  mkdir -p "$(datadir "$name")"
+  printf '%s\n' "$@" > "$TESTNET_DIR/$name.args"
+  "$BIN" node run --datadir "$(datadir "$name")" --rpc-listen "127.0.0.1:$(rpc_port "$name")" "$@" \
+    >>"$TESTNET_DIR/$name.log" 2>&1 &
+  echo $! > "$TESTNET_DIR/$name.pid"
+  wait_until 30 "$name to answer RPC" rpc "$name" getblockcount
+}
+
+# stop_process NAME: SIGTERM, then SIGKILL after STOP_TIMEOUT seconds.
+stop_process() {
+  local name="$1" pid
+  [ -f "$TESTNET_DIR/$name.pid" ] || return 0
+  pid="$(cat "$TESTNET_DIR/$name.pid")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + STOP_TIMEOUT))
+    while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      say "$name (pid $pid) did not stop in ${STOP_TIMEOUT}s: killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$TESTNET_DIR/$name.pid"
+}
+
+# wallet_address NODE: a fresh receive address of NODE's wallet.
+wallet_address() { pc "$1" wallet address | tail -n1; }

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Brings up a local powchain network: a seed node, NODES nodes (default 4)
+# that find each other through the seed, a wallet per node and a miner on
+# node1; waits until coins mature, sends 1.5 coins from node1's wallet to
+# node2's and shows the transaction confirmed on every node. On a terminal
+# it then shows a live status table until Ctrl-C (the network keeps
+# running); otherwise it exits 0 once the demo transaction is confirmed.
+# ./testnet/down.sh stops everything it started.
+#
+# Usage: ./testnet/up.sh [-n NODES]
+source "$(dirname "$0")/lib.sh"
+
+NODES=4
+while getopts "n:h" opt; do
+  case "$opt" in
+    n) NODES="$OPTARG" ;;
+    *) sed -n '2,12p' "$0"; exit 2 ;;
+  esac
+done
+[[ "$NODES" =~ ^[1-9][0-9]*$ ]] || die "-n takes a positive number"
+
+for f in "$TESTNET_DIR"/*.pid; do
+  [ -e "$f" ] || continue
+  if kill -0 "$(cat "$f")" 2>/dev/null; then
+    die "a testnet is already running ($(basename "$f" .pid) is up): ./testnet/down.sh first"
+  fi
+  rm -f "$f"
+done
+
+mkdir -p "$TESTNET_DIR/bin"
+say "building powchain"
+(cd "$ROOT" && go build -o "$BIN" ./cmd/powchain)
+
+say "starting the seed and $NODES nodes"
+start_node seed --seed
+for i in $(seq 1 "$NODES"); do
+  start_node "node$i" --listen "127.0.0.1:$(p2p_port "node$i")"
+done
+
+for n in $(nodes); do
+  [ -f "$(datadir "$n")/local/wallets/default.wallet" ] || pc "$n" wallet create >/dev/null
+done
+miner_addr="$(wallet_address node1)"
+say "starting a miner on node1 paying $miner_addr"
+"$BIN" miner start --datadir "$(datadir node1)" --address "$miner_addr" --threads 1 \
+  >>"$TESTNET_DIR/miner.log" 2>&1 &
+echo $! > "$TESTNET_DIR/miner.pid"
+
+connected() {
+  local n
+  for n in $(nodes); do
+    [ "$(rpc "$n" getconnectioncount)" -ge 2 ] || return 1
+  done
+}
+wait_until 60 "every node to have peers" connected
+
+spendable() {
+  local confirmed
+  confirmed="$(pc node1 wallet balance --json | sed 's/.*"confirmed":\([0-9]*\).*/\1/')"
+  [ "$confirmed" -ge 200000000 ]
+}
+wait_until 120 "node1's coins to mature" spendable
+
+to="$(wallet_address node2)"
+txid="$(pc node1 wallet send --to "$to" --amount 1.5)"
+say "sent 1.5 coins from node1 to node2: $txid"
+
+confirmed_everywhere() {
+  local n
+  for n in $(nodes); do
+    rpc "$n" gettxout "$txid" 0 false | grep -q '"confirmations"' || return 1
+  done
+}
+wait_until 120 "the transaction to be confirmed on every node" confirmed_everywhere
+say "transaction $txid is confirmed on every node"
+"$(dirname "$0")/status.sh"
+
+if [ -t 0 ] && [ -t 1 ]; then
+  trap 'echo; say "the network keeps running; ./testnet/down.sh stops it"; exit 0' INT
+  while true; do
+    clear
+    "$(dirname "$0")/status.sh"
+    echo
+    echo "Ctrl-C leaves this view (the network keeps running)."
+    sleep 2
+  done
+fi
