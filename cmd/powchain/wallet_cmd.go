@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -80,11 +79,8 @@ func walletPath(c *cli.Context) (string, wallet.Options, error) {
 	if err != nil {
 		return "", wallet.Options{}, err
 	}
-	name := c.String("wallet")
-	if name == "" || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
-		return "", wallet.Options{}, fmt.Errorf("invalid wallet name %q", name)
-	}
-	return filepath.Join(dir, "wallets", name+".wallet"), walletOptions(params), nil
+	path, err := wallet.FilePath(dir, c.String("wallet"))
+	return path, walletOptions(params), err
 }
 
 // passphrase comes from --passphrase-file, the environment, or a prompt on
@@ -140,9 +136,6 @@ func openWallet(c *cli.Context) (*wallet.Wallet, error) {
 func walletCreate(c *cli.Context) error {
 	path, opt, err := walletPath(c)
 	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
 	if c.Bool("restore") {

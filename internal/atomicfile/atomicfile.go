@@ -29,7 +29,7 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
 func writeAndSync(f *os.File, data []byte, perm os.FileMode) error {
@@ -42,7 +42,8 @@ func writeAndSync(f *os.File, data []byte, perm os.FileMode) error {
 	return f.Sync()
 }
 
-func syncDir(dir string) error {
+// SyncDir makes the creation, renaming or removal of files in dir durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
