@@ -1,6 +1,8 @@
 package chain
 
 import (
+	"bytes"
+	"math"
 	"math/big"
 	"sort"
 
@@ -77,13 +79,27 @@ func (n *blockNode) medianTimePast() int64 {
 	return times[len(times)/2]
 }
 
-// betterThan is the fork-choice order: more work wins, and on equal work the
-// block whose data arrived first.
+// betterThan is the fork-choice order: more work wins; on equal work the
+// block whose data arrived first (a header without data comes after every
+// block with data: it cannot displace a tip); the hash settles the rest, so
+// the order is total and never depends on map iteration.
 func (n *blockNode) betterThan(o *blockNode) bool {
 	if c := n.workSum.Cmp(o.workSum); c != 0 {
 		return c > 0
 	}
-	return n.sequence < o.sequence
+	if a, b := n.arrival(), o.arrival(); a != b {
+		return a < b
+	}
+	return bytes.Compare(n.hash[:], o.hash[:]) < 0
+}
+
+// arrival is the tie-break rank of n's data: its sequence, or the largest
+// value while the data is missing.
+func (n *blockNode) arrival() uint64 {
+	if n.status&statusDataStored == 0 {
+		return math.MaxUint64
+	}
+	return n.sequence
 }
 
 // descendants calls fn for every block that builds on n (not n itself).

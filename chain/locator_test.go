@@ -75,3 +75,27 @@ func TestLocatorsAndHeaders(t *testing.T) {
 		t.Fatalf("missing blocks after the header reorg: %v", missing)
 	}
 }
+
+// TestEqualWorkHeaderDoesNotDisplaceTip: a competing header with the same
+// work as the tip is not the best header (the tip's data came first), so
+// sync does not chase it.
+func TestEqualWorkHeaderDoesNotDisplaceTip(t *testing.T) {
+	h := newHarness(t)
+	h.extend("a", 2)
+	h.g.SetTip("a1")
+	rival := h.g.NextBlock("b2", nil)
+	if err := h.c.ProcessHeaders([]wire.BlockHeader{rival.Header}); err != nil {
+		t.Fatal(err)
+	}
+	if best := h.c.BestHeader(); best.Hash != h.g.Block("a2").BlockHash() {
+		t.Fatalf("best header %s, want the tip a2", best.Hash)
+	}
+	if missing := h.c.MissingBlocks(10, 100, nil); len(missing) != 0 {
+		t.Fatalf("sync would fetch %v", missing)
+	}
+	// Its body arriving later changes nothing either: first seen wins.
+	h.acceptSide("b2")
+	if best := h.c.BestHeader(); best.Hash != h.g.Block("a2").BlockHash() {
+		t.Fatalf("best header %s after b2's body, want a2", best.Hash)
+	}
+}

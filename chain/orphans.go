@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"bytes"
 	"time"
 
 	"powchain/wire"
@@ -40,7 +41,8 @@ func (p *orphanPool) add(blk *wire.Block, hash wire.Hash, now time.Time) {
 	for len(p.byHash) >= p.max {
 		var oldest *orphan
 		for _, o := range p.byHash {
-			if oldest == nil || o.expires.Before(oldest.expires) {
+			if oldest == nil || o.expires.Before(oldest.expires) ||
+				(o.expires.Equal(oldest.expires) && bytes.Compare(o.hash[:], oldest.hash[:]) < 0) {
 				oldest = o
 			}
 		}

@@ -114,6 +114,9 @@ func (c *Chain) acceptBlock(blk *wire.Block, parent *blockNode) (*blockNode, err
 		return nil, err
 	}
 	c.dataArrived(n)
+	if n.betterThan(c.bestHeader) {
+		c.setBestHeader(n) // an equal-work header ranks higher once its data arrived first
+	}
 	return n, nil
 }
 

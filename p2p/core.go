@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"bytes"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -510,7 +511,7 @@ func (c *Core) checkPeer(p *peer, now time.Time) {
 func (c *Core) stalled(p *peer, now time.Time, what string) {
 	p.stalls++
 	c.log.Info("peer stalled", "peer", p.id, "addr", p.addr, "what", what, "stalls", p.stalls)
-	for h := range p.blocks {
+	for _, h := range sortedHashes(p.blocks) { // sorted: avoidBlock is capped
 		delete(c.blockReq, h)
 		delete(p.blocks, h)
 		c.avoidBlock(p, h, false)
@@ -746,4 +747,15 @@ func (c *Core) KnownAddrs() []string {
 		}
 	}
 	return out
+}
+
+// sortedHashes returns the keys of set in byte order, for deterministic
+// iteration.
+func sortedHashes(set map[wire.Hash]struct{}) []wire.Hash {
+	hs := make([]wire.Hash, 0, len(set))
+	for h := range set {
+		hs = append(hs, h)
+	}
+	slices.SortFunc(hs, func(a, b wire.Hash) int { return bytes.Compare(a[:], b[:]) })
+	return hs
 }
