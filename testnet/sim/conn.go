@@ -1,0 +1,154 @@
+package sim
+
+import (
+	"net"
+	"strconv"
+	"time"
+
+	"powchain/p2p"
+)
+
+// endpoint is one node's end of a simulated TCP connection. Each end has
+// the ID its own node's Core knows it by. A connection is a pair of ends;
+// either may close first, and the other learns it when the close (FIN)
+// reaches it, or when its next message reaches the closed end (RST).
+type endpoint struct {
+	node   int
+	id     p2p.PeerID
+	remote *endpoint
+	open   bool
+	// lastArrival is when the latest message sent from this end reaches
+	// the other: later messages never arrive before it, so a connection is
+	// FIFO in each direction however the jitter falls.
+	lastArrival time.Time
+}
+
+// send encodes m with the frame codec (so every message also crosses the
+// real encoder and decoder) and schedules its arrival at the other end.
+func (s *Sim) send(n *Node, from *endpoint, m p2p.Message) {
+	frame, err := p2p.EncodeFrame(s.params.Magic, m)
+	if err != nil {
+		s.fail(n.index, "encode %s: %v", m.Type(), err)
+		return
+	}
+	s.stats.Sent++
+	to := from.remote
+	switch {
+	case !s.net.reachable(from.node, to.node):
+		s.stats.Partitioned++
+		return
+	case s.net.lost():
+		s.stats.Lost++
+		return
+	}
+	s.schedule(&event{at: s.arrival(from), kind: evDeliver, node: to.node, end: to, frame: frame})
+}
+
+// arrival draws when the next message from `from` reaches the other end,
+// never before the previous one.
+func (s *Sim) arrival(from *endpoint) time.Time {
+	at := s.now.Add(s.net.latency(from.node, from.remote.node))
+	if at.Before(from.lastArrival) {
+		at = from.lastArrival
+	}
+	from.lastArrival = at
+	return at
+}
+
+// deliver hands an arriving frame to the receiving Core, unless the link is
+// cut or the receiving end closed meanwhile (then the sender is reset).
+func (s *Sim) deliver(n *Node, e *event) {
+	end := e.end
+	switch {
+	case !s.net.reachable(end.remote.node, end.node):
+		s.stats.Partitioned++
+		return
+	case !end.open:
+		s.stats.ToClosed++
+		s.reset(end)
+		return
+	case n.conns[end.id] != end:
+		s.fail(n.index, "frame for connection %d before the Core knew it", end.id)
+		return
+	}
+	msg, err := p2p.DecodeFrame(e.frame, s.params.Magic)
+	if err != nil {
+		s.fail(n.index, "decode a frame from node %d: %v", end.remote.node, err)
+		return
+	}
+	s.stats.Delivered++
+	s.stats.Bytes += uint64(len(e.frame))
+	s.input(n, e, e.frame, func() []p2p.Action { return n.core.Receive(s.now, end.id, msg) })
+}
+
+// reset tells the sender of a message that reached a closed end that its
+// connection is gone, as a TCP reset would.
+func (s *Sim) reset(closed *endpoint) {
+	if peer := closed.remote; peer.open {
+		s.schedule(&event{at: s.arrival(closed), kind: evClosed, node: peer.node, end: peer})
+	}
+}
+
+// dial connects n to addr if a node listens there and the link is up: the
+// target's Core learns of the inbound connection after one base latency,
+// the dialer's after two (the SYN-ACK). Otherwise the dial fails after
+// DialTimeout.
+func (s *Sim) dial(n *Node, addr string) {
+	s.stats.Dials++
+	target := s.byAddr[addr]
+	if target == nil || !s.net.reachable(n.index, target.index) {
+		s.schedule(&event{at: s.now.Add(s.net.cfg.DialTimeout), kind: evDialFailed, node: n.index, addr: addr})
+		return
+	}
+	lat := s.net.baseLatency(n.index, target.index)
+	out := &endpoint{node: n.index, open: true}
+	in := &endpoint{node: target.index, open: true, remote: out}
+	out.remote = in
+	n.nextID++
+	out.id = n.nextID
+	target.nextID++
+	in.id = target.nextID
+	accepted, dialed := s.now.Add(lat), s.now.Add(2*lat)
+	out.lastArrival, in.lastArrival = accepted, dialed
+	s.schedule(&event{at: accepted, kind: evAccept, node: target.index, end: in, addr: n.nextRemoteAddr()})
+	s.schedule(&event{at: dialed, kind: evDialed, node: n.index, end: out, addr: addr})
+}
+
+// nextRemoteAddr is the address an outbound connection of n comes from:
+// its IP and the next ephemeral port.
+func (n *Node) nextRemoteAddr() string {
+	host, _, _ := net.SplitHostPort(n.addr)
+	port := n.nextPort
+	n.nextPort++
+	if n.nextPort > 65535 {
+		n.nextPort = 40000
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// closeEnd closes n's end of a connection at its Core's request; the FIN
+// follows the data already sent.
+func (s *Sim) closeEnd(n *Node, end *endpoint) {
+	s.stats.Disconnects++
+	end.open = false
+	delete(n.conns, end.id)
+	if end.remote.open {
+		s.schedule(&event{at: s.arrival(end), kind: evClosed, node: end.remote.node, end: end.remote})
+	}
+}
+
+// remoteClosed tells n's Core that the other end closed, if the news gets
+// through the network.
+func (s *Sim) remoteClosed(n *Node, e *event) {
+	end := e.end
+	if !end.open {
+		return
+	}
+	if !s.net.reachable(end.remote.node, end.node) {
+		s.stats.Partitioned++
+		return
+	}
+	end.open = false
+	delete(n.conns, end.id)
+	s.input(n, e, nil, func() []p2p.Action { return n.core.Disconnected(s.now, end.id, errClosed) })
+}

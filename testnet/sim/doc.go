@@ -1,0 +1,91 @@
+// Package sim is a deterministic discrete-event simulator of a powchain
+// network: N full nodes in one process, one simulated clock, a simulated
+// network whose links delay, lose and partition messages, and seeded random
+// sources, so that a whole run is a function of its seed and a failing run
+// replays exactly.
+//
+// What it owns:
+//
+//   - Nodes (node.go). Each is a real chain.Chain (LevelDB in its own
+//     directory), a real mempool.Pool and a p2p.Core, driven directly: no
+//     TCP, no p2p.Server, no goroutine per peer. The chain and the pool read
+//     the simulated clock through chain.Clock; the Core is given the time
+//     with every input. Chain notifications are handled as p2p.Server
+//     handles them: the transactions of disconnected blocks are collected
+//     and, after the input that changed the tip, passed to
+//     Core.ChainChanged; transactions a node accepts locally are passed to
+//     Core.AnnounceTxs.
+//   - The event queue (queue.go): events ordered by (time, sequence
+//     number), the number given when the event is scheduled, so
+//     simultaneous events run in scheduling order.
+//   - The network (network.go, conn.go). Each pair of nodes has a base
+//     latency drawn from the seed; each message adds jitter, may be lost
+//     (LinkConfig.DropRate) and is cut by a partition, both when sent and
+//     when it would arrive. Connections behave like TCP otherwise: each
+//     direction is FIFO; a dial reaches the target after one base latency
+//     (Connected, inbound) and completes after two (Connected, outbound),
+//     or fails after DialTimeout if nobody listens there or the link is
+//     cut; a close reaches the other end after the data sent before it
+//     (Disconnected), and a message that reaches a closed end resets the
+//     sender's end. A connection across a partition stays open but carries
+//     nothing, so the Cores' own timeouts (stall, idle) decide its fate.
+//     Messages cross the real frame codec (p2p.EncodeFrame, DecodeFrame).
+//   - Work (work.go). Mine builds a block on a node's own tip from its
+//     pool's template (miner.NewTemplate, miner.NewBlock; chaintest's
+//     trivial proof of work) and processes it locally; the node relays it.
+//     InjectTx spends coins the node sees (mature outputs on its chain or
+//     outputs of its pool's transactions, all paying to chaintest keys) and
+//     submits the transaction to its pool, as a wallet would.
+//   - Scenarios (scenario.go): random mining at random nodes, random
+//     transactions, random partitions and heals, then convergence.
+//
+// Invariants. After every input to a node: its tip, if it changed, is a
+// stored, fully validated block on its best chain and has at least the
+// work of its previous tip; the node holds no more connections than
+// MaxPeers; no node bans another (every node is honest, so a ban is a
+// bug); no Core logs an error; every frame encodes and decodes. Every
+// CheckInterval of simulated time, on every node: the node can produce its
+// tip's block and the tip is its best chain's block at that height; the
+// Core's peers are within MaxPeers and the inbound share and all have open
+// connections; no two pool transactions spend the same output, every pool
+// input is an unspent chain output (mature, if a coinbase's) or an output
+// of another pool transaction, and no pool transaction is confirmed. At the
+// end of a scenario (after the last heal, a few blocks mined apart and a
+// quiet period): every node has the same tip, no node knows a header with
+// more work, the tip has the most work any node's tip ever had, and every
+// node's UTXO set hashes the same (chain.UTXOSetInfo). The first broken
+// invariant stops the run and is returned as a *Failure naming the seed,
+// the simulated time and the node.
+//
+// Determinism. Everything the run decides comes from the seed, through
+// independent streams (topology and Core seeds, network, work, scenario),
+// so that a change in one consumer does not shift the others. Nothing
+// reads the wall clock, iterates a map where order matters or depends on
+// goroutine scheduling: the Core walks its maps in sorted order, and the
+// Sim sorts what the pool returns unordered. Digest is SHA-256 over every
+// input every node received (time, kind, node, connection, frame bytes)
+// and every block mined and transaction injected, so tests compare whole
+// runs. Two things outside the Sim are kept out of reach: the mempool
+// evicts an arbitrary orphan transaction when its orphan pool is full
+// (Config.MaxOrphanTxs raises the limit), and the chain's orphan block
+// pool breaks ties between equally old orphans by map order (the Core
+// requests only blocks whose headers it has, so no orphan blocks arise).
+//
+// Replaying. Tests run with a fixed seed each and print it with every
+// failure; POWCHAIN_SIM_SEED=N runs them with seed N instead, e.g.
+//
+//	POWCHAIN_SIM_SEED=42 go test ./testnet/sim -run '^TestScenario$' -v
+//
+// POWCHAIN_SIM_LOG=1 sends every Core's debug log to stderr. CI runs the
+// short scenario (12 nodes, 120 blocks, two partitions); the full one
+// (50 nodes, 500 blocks, five partitions) runs with
+//
+//	POWCHAIN_SIM_LONG=1 go test ./testnet/sim -run '^TestScenarioLong$' -v
+//
+// Concurrency. A Sim runs on the goroutine that calls it and is not safe
+// for concurrent use. Several Sims may run in parallel: the package has no
+// mutable state. The only other goroutines are those of the libraries
+// below (LevelDB's background work, the chain's signature worker of one
+// block connection, joined before it returns); none of them feeds back
+// into a decision.
+package sim

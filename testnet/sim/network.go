@@ -1,0 +1,120 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// LinkConfig describes the links between every pair of nodes.
+type LinkConfig struct {
+	// MinLatency and MaxLatency bound the one-way base latency of a link,
+	// drawn once per pair of nodes (default 5ms and 80ms).
+	MinLatency, MaxLatency time.Duration
+	// Jitter is the most a message may take beyond its link's base latency,
+	// drawn per message (default 20ms). Messages of one connection still
+	// arrive in the order they were sent, as over TCP.
+	Jitter time.Duration
+	// DropRate is the probability that a message is lost (default 0).
+	// Connection set-up and teardown are never lost this way; partitions
+	// stop them too.
+	DropRate float64
+	// DialTimeout is how long a dial to an unreachable or unknown address
+	// takes to fail (default 5s).
+	DialTimeout time.Duration
+}
+
+func (c *LinkConfig) setDefaults() {
+	if c.MinLatency <= 0 {
+		c.MinLatency = 5 * time.Millisecond
+	}
+	if c.MaxLatency < c.MinLatency {
+		c.MaxLatency = max(c.MinLatency, 80*time.Millisecond)
+	}
+	if c.Jitter < 0 {
+		c.Jitter = 0
+	} else if c.Jitter == 0 {
+		c.Jitter = 20 * time.Millisecond
+	}
+	if c.DialTimeout <= 0 {
+		c.DialTimeout = 5 * time.Second
+	}
+}
+
+// network models the links of n nodes: a base latency per pair, per-message
+// jitter and loss from its own random source, and partitions. A partition
+// assigns every node a group; a link between two groups delivers nothing.
+// It knows nothing of connections or events: the Sim asks it about a link
+// each time a message is sent or arrives.
+type network struct {
+	cfg   LinkConfig
+	rng   *rand.Rand
+	n     int
+	base  []time.Duration // base[a*n+b] == base[b*n+a]
+	group []int           // partition group of each node; all 0 when healed
+}
+
+// newNetwork draws every link's base latency from rng, in a fixed order.
+func newNetwork(n int, cfg LinkConfig, rng *rand.Rand) *network {
+	cfg.setDefaults()
+	nw := &network{cfg: cfg, rng: rng, n: n, base: make([]time.Duration, n*n), group: make([]int, n)}
+	span := int64(cfg.MaxLatency - cfg.MinLatency)
+	for a := range n {
+		for b := a + 1; b < n; b++ {
+			d := cfg.MinLatency
+			if span > 0 {
+				d += time.Duration(rng.Int64N(span + 1))
+			}
+			nw.base[a*n+b], nw.base[b*n+a] = d, d
+		}
+	}
+	return nw
+}
+
+// latency draws the delay of one message from a to b.
+func (nw *network) latency(a, b int) time.Duration {
+	d := nw.base[a*nw.n+b]
+	if nw.cfg.Jitter > 0 {
+		d += time.Duration(nw.rng.Int64N(int64(nw.cfg.Jitter) + 1))
+	}
+	return d
+}
+
+// baseLatency is the link's latency without jitter: connection set-up uses
+// it, so a handshake's timing depends only on the pair of nodes.
+func (nw *network) baseLatency(a, b int) time.Duration { return nw.base[a*nw.n+b] }
+
+// lost draws whether one message is lost to the link's drop rate. It
+// consumes no randomness when the rate is zero, so turning loss off does
+// not shift the rest of the run.
+func (nw *network) lost() bool {
+	return nw.cfg.DropRate > 0 && nw.rng.Float64() < nw.cfg.DropRate
+}
+
+// reachable reports whether the link a-b delivers now.
+func (nw *network) reachable(a, b int) bool { return nw.group[a] == nw.group[b] }
+
+// partition splits the nodes into groups; nodes in no group form one more
+// group of their own. A node listed twice ends in the last group naming it.
+func (nw *network) partition(groups [][]int) {
+	for i := range nw.group {
+		nw.group[i] = 0
+	}
+	for g, members := range groups {
+		for _, i := range members {
+			nw.group[i] = g + 1
+		}
+	}
+}
+
+// heal joins every group again.
+func (nw *network) heal() { nw.partition(nil) }
+
+// partitioned reports whether any link is cut.
+func (nw *network) partitioned() bool {
+	for _, g := range nw.group {
+		if g != nw.group[0] {
+			return true
+		}
+	}
+	return false
+}

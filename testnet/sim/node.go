@@ -1,0 +1,186 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"path/filepath"
+	"time"
+
+	"powchain/chain"
+	"powchain/mempool"
+	"powchain/p2p"
+	"powchain/wire"
+)
+
+// Node is one simulated full node: a real chain (LevelDB in its own
+// directory), a real mempool and a p2p.Core driven by the Sim instead of a
+// p2p.Server. Tests may read its chain and pool between runs; they must not
+// change them behind the Sim's back (use Sim.Mine and Sim.InjectTx).
+type Node struct {
+	index int
+	addr  string // listen address, unique per node; its host is the node's IP
+	chain *chain.Chain
+	pool  *mempool.Pool
+	core  *p2p.Core
+
+	conns    map[p2p.PeerID]*endpoint // open ends the Core knows, by its peer ID
+	nextID   p2p.PeerID
+	nextPort int    // ephemeral port of the next outbound connection
+	saved    []byte // the Core's state as of its last ActSave
+
+	// Filled by the chain's notifications, which it delivers synchronously
+	// inside ProcessBlock on the Sim's goroutine; taken after each input,
+	// as p2p.Server takes them on its next loop turn.
+	tipChanged      bool
+	disconnectedTxs []wire.Hash
+	disconnects     int // blocks disconnected, ever
+
+	tipWork *big.Int // work of the tip after the last input: never falls
+	logErr  error    // first Error-level record the Core logged
+}
+
+// Index is the node's position in the Sim.
+func (n *Node) Index() int { return n.index }
+
+// Addr is the address the node listens on.
+func (n *Node) Addr() string { return n.addr }
+
+// Chain is the node's chain.
+func (n *Node) Chain() *chain.Chain { return n.chain }
+
+// Pool is the node's mempool.
+func (n *Node) Pool() *mempool.Pool { return n.pool }
+
+// Core is the node's P2P state machine, for its read-only queries (Peers,
+// SyncInfo, KnownAddrs). Its inputs belong to the Sim.
+func (n *Node) Core() *p2p.Core { return n.core }
+
+// SavedState is the address book and ban list the Core last asked to save.
+func (n *Node) SavedState() []byte { return n.saved }
+
+// Connections is the number of open connections the node's Core knows.
+func (n *Node) Connections() int { return len(n.conns) }
+
+// nodeAddr gives node i the IP 10.x.y.z and the network's default port, so
+// bans (by IP) apply to exactly one node.
+func nodeAddr(i int, port uint16) string {
+	ip := i + 1
+	return fmt.Sprintf("10.%d.%d.%d:%d", ip>>16&0xff, ip>>8&0xff, ip&0xff, port)
+}
+
+// openNode opens node i's chain and pool in dir and builds its Core, seeded
+// with seed, knowing the addresses in known.
+func (s *Sim) openNode(i int, seed uint64, known []string) (*Node, error) {
+	n := &Node{index: i, addr: nodeAddr(i, s.params.DefaultPort), conns: make(map[p2p.PeerID]*endpoint),
+		nextPort: 40000, tipWork: new(big.Int)}
+	cache := chain.NewSigCache(20_000)
+	c, err := chain.Open(chain.Config{
+		Params: s.params, Path: filepath.Join(s.cfg.Dir, fmt.Sprintf("node%03d", i)),
+		Clock: s.clock, SigCache: cache, SigWorkers: 1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("node %d: %w", i, err)
+	}
+	n.chain = c
+	n.pool = mempool.New(mempool.Config{Chain: c, Clock: s.clock, SigCache: cache, Policy: s.cfg.policy()})
+	c.Subscribe(n.pool.HandleChainNotification) // first, as the node package does
+	c.Subscribe(n.onChain)
+	cfg := p2p.Config{
+		Chain: c, TxPool: p2p.MempoolAdapter{Pool: n.pool},
+		MaxPeers: s.cfg.MaxPeers, TargetOutbound: s.cfg.TargetOutbound,
+		RandSeed: seed, Now: s.clock.Now,
+		Log: slog.New(&logHandler{node: n, next: s.cfg.Log.Handler()}).With("node", i),
+	}
+	if s.cfg.P2P != nil {
+		s.cfg.P2P(i, &cfg)
+	}
+	n.core = p2p.NewCore(cfg, n.addr)
+	if err := n.core.RestoreState(bookState(known, s.now), s.now); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("node %d: address book: %w", i, err)
+	}
+	n.tipWork.Set(c.Tip().ChainWork)
+	return n, nil
+}
+
+// bookState is an address book, in the form p2p.Core.State produces,
+// holding addrs: how a node starts out knowing a few others without being
+// told to keep them connected (as Config.AddNode would).
+func bookState(addrs []string, now time.Time) []byte {
+	type entry struct {
+		Addr     string `json:"addr"`
+		LastSeen int64  `json:"last_seen"`
+	}
+	st := struct {
+		Version int     `json:"version"`
+		Addrs   []entry `json:"addrs"`
+	}{Version: 1}
+	for _, a := range addrs {
+		st.Addrs = append(st.Addrs, entry{Addr: a, LastSeen: now.Unix()})
+	}
+	data, _ := json.Marshal(st) // plain structs: cannot fail
+	return data
+}
+
+// onChain mirrors p2p.Server.onChain: it records what ChainChanged needs.
+func (n *Node) onChain(note chain.Notification) {
+	switch note.Type {
+	case chain.BlockDisconnected:
+		n.disconnects++
+		for _, tx := range note.Block.Transactions[1:] {
+			n.disconnectedTxs = append(n.disconnectedTxs, tx.TxID())
+		}
+	case chain.TipChanged:
+		n.tipChanged = true
+	}
+}
+
+// takeChainChange returns whether the tip changed since the last call, and
+// the transactions of the blocks disconnected meanwhile.
+func (n *Node) takeChainChange() (bool, []wire.Hash) {
+	changed, txs := n.tipChanged, n.disconnectedTxs
+	n.tipChanged, n.disconnectedTxs = false, nil
+	return changed, txs
+}
+
+func (n *Node) close() error { return n.chain.Close() }
+
+// logHandler passes a Core's log records on and remembers the first one at
+// Error level: the Core logs there only for local failures (a block that
+// could not be processed for reasons other than its validity), which must
+// never happen in a simulation.
+type logHandler struct {
+	node *Node
+	next slog.Handler
+	pre  []slog.Attr
+}
+
+func (h *logHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelError || h.next.Enabled(ctx, l)
+}
+
+func (h *logHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError && h.node.logErr == nil {
+		msg := r.Message
+		r.Attrs(func(a slog.Attr) bool {
+			msg += " " + a.String()
+			return true
+		})
+		h.node.logErr = fmt.Errorf("core logged an error: %s", msg)
+	}
+	if !h.next.Enabled(ctx, r.Level) {
+		return nil
+	}
+	return h.next.WithAttrs(h.pre).Handle(ctx, r)
+}
+
+func (h *logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &logHandler{node: h.node, next: h.next, pre: append(append([]slog.Attr(nil), h.pre...), attrs...)}
+}
+
+func (h *logHandler) WithGroup(name string) slog.Handler {
+	return &logHandler{node: h.node, next: h.next.WithAttrs(h.pre).WithGroup(name)}
+}
