@@ -60,6 +60,10 @@
 // completes. The SigCache's lock is taken with or without mu and nothing
 // is called under it.
 //
+// Changes reports a sequence number of changes to the pool's transactions
+// and a channel closed at the next one (for long-polling block templates);
+// its small lock is taken under mu or alone, and nothing is called under it.
+//
 // Time comes only from the injected chain.Clock. The package starts
 // goroutines only in Load (signature checks, joined before it returns).
 package mempool

@@ -89,6 +89,7 @@ func (p *Pool) insert(c *candidate, added time.Time, height uint64) *entry {
 	p.bytes += c.size
 	heap.Push(&p.evict, e)
 	p.noteExpiry(added)
+	p.changed()
 	return e
 }
 
@@ -123,6 +124,7 @@ func (p *Pool) removeEntry(e *entry) {
 	delete(p.entries, d.TxID)
 	p.bytes -= d.Size
 	heap.Remove(&p.evict, e.evictIdx)
+	p.changed()
 }
 
 // removeWithDescendants drops e and everything that spends its outputs,

@@ -95,6 +95,11 @@ type Pool struct {
 	// until the pool is revalidated.
 	disconnected [][]*wire.Tx
 	orphans      orphanPool
+
+	// changesMu guards changes; it is taken under mu or alone, never
+	// the other way round.
+	changesMu sync.Mutex
+	changes   changes
 }
 
 // entry is a pool transaction with its links to in-pool parents and
@@ -278,6 +283,9 @@ func compareSeq(a, b *entry) int { return cmp.Compare(a.seq, b.seq) }
 
 // resetEntries empties the pool (not the orphans); caller holds mu.
 func (p *Pool) resetEntries() {
+	if len(p.entries) > 0 {
+		p.changed()
+	}
 	clear(p.entries)
 	clear(p.spent)
 	p.bytes = 0

@@ -62,6 +62,7 @@ type Node struct {
 	sigCache *chain.SigCache
 	chain    *chain.Chain
 	mempool  *mempool.Pool
+	mining   *mining
 	rpc      *server.Server
 	rpcLn    net.Listener
 	p2p      *p2p.Server
@@ -161,6 +162,10 @@ func (n *Node) mempoolPath() string { return filepath.Join(n.netDir, "mempool.da
 func (n *Node) openMempool() {
 	n.mempool = mempool.New(mempool.Config{Chain: n.chain, Clock: n.clock, SigCache: n.sigCache, Policy: mempool.DefaultPolicy()})
 	n.chain.Subscribe(n.mempool.HandleChainNotification)
+	// After the mempool's: when mining hears of a tip, the mempool has
+	// caught up with it.
+	n.mining = newMining(n.params, n.chain, n.mempool, n.clock, n.stopCh)
+	n.chain.Subscribe(n.mining.onChain)
 	n.chain.Subscribe(n.logTip)
 	loaded, err := n.mempool.Load(n.mempoolPath())
 	if err != nil {
@@ -194,7 +199,7 @@ func (n *Node) openRPC() error {
 	n.rpc = server.NewServer(user, pass, n.log.With("component", "rpc"))
 	n.rpc.RegisterNodeMethods(&server.Backend{
 		Chain: n.chain, Mempool: n.mempool, Clock: n.clock,
-		Generate: n.generate, Stop: n.Stop,
+		Generate: n.generate, Template: n.mining.Template, Stop: n.Stop,
 		Net: netAdapter{srv: n.p2p, network: n.params.Name},
 	})
 	return nil
@@ -341,7 +346,11 @@ func (n *Node) generate(ctx context.Context, count int, payTo wire.KeyHash) ([]w
 	}
 	var hashes []wire.Hash
 	for len(hashes) < count {
-		blk, err := miner.SolveBlock(ctx, n.template(), payTo, workers, nil)
+		tmpl, _, err := n.mining.template(ctx)
+		if err != nil {
+			return hashes, err
+		}
+		blk, err := miner.SolveBlock(ctx, tmpl, payTo, workers, nil)
 		if err != nil {
 			return hashes, err
 		}
@@ -354,15 +363,4 @@ func (n *Node) generate(ctx context.Context, count int, payTo wire.KeyHash) ([]w
 		} // else the tip moved while we mined: mine again on the new tip
 	}
 	return hashes, nil
-}
-
-// template builds a block template from the tip and the mempool.
-func (n *Node) template() *miner.Template {
-	descs := n.mempool.Template(miner.MaxTxBytes)
-	txs := make([]*wire.Tx, len(descs))
-	fees := make([]uint64, len(descs))
-	for i, d := range descs {
-		txs[i], fees[i] = d.Tx, d.Fee
-	}
-	return miner.NewTemplate(n.params, n.chain.Tip(), txs, fees, n.clock.Now())
 }

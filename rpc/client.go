@@ -224,3 +224,32 @@ func (c *Client) GetConnectionCount(ctx context.Context) (int, error) {
 	var r int
 	return r, c.Call(ctx, "getconnectioncount", nil, &r)
 }
+
+// GetBlockTemplate calls getblocktemplate. With a longPollID from a
+// previous template the call waits for the next change (long-polling):
+// cancel ctx to give up.
+func (c *Client) GetBlockTemplate(ctx context.Context, longPollID string) (*BlockTemplate, error) {
+	var params []any
+	if longPollID != "" {
+		params = []any{BlockTemplateRequest{LongPollID: longPollID}}
+	}
+	var r BlockTemplate
+	if err := c.Call(ctx, "getblocktemplate", params, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// SubmitBlock calls submitblock with a block's canonical encoding in hex.
+// It returns "" when the node accepted the block, else the node's reason
+// ("duplicate", "inconclusive", or a rule code and description).
+func (c *Client) SubmitBlock(ctx context.Context, blockHex string) (string, error) {
+	var r *string
+	if err := c.Call(ctx, "submitblock", []any{blockHex}, &r); err != nil {
+		return "", err
+	}
+	if r == nil {
+		return "", nil
+	}
+	return *r, nil
+}

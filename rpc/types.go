@@ -205,3 +205,37 @@ type BannedInfo struct {
 	BannedUntil int64  `json:"banned_until"`
 	BanReason   string `json:"ban_reason"`
 }
+
+// BlockTemplateRequest is the optional parameter of getblocktemplate.
+type BlockTemplateRequest struct {
+	// Mode is "template" (the default and the only mode served).
+	Mode string `json:"mode,omitempty"`
+	// LongPollID, from a previous template, makes the call wait until the
+	// tip changes, or the mempool changed and a few seconds passed.
+	LongPollID string `json:"longpollid,omitempty"`
+}
+
+// BlockTemplate is the result of getblocktemplate: what the next block
+// must be. Amounts are integers in base units, as in Bitcoin Core.
+type BlockTemplate struct {
+	Version           uint32 `json:"version"`
+	PreviousBlockHash string `json:"previousblockhash"`
+	Bits              string `json:"bits"`    // compact target, 8 hex digits
+	CurTime           int64  `json:"curtime"` // the node's time, at least MinTime
+	MinTime           int64  `json:"mintime"` // median time past + 1
+	Height            uint64 `json:"height"`
+	// CoinbaseValue is the subsidy plus the fees of Transactions.
+	CoinbaseValue uint64            `json:"coinbasevalue"`
+	Transactions  []BlockTemplateTx `json:"transactions"`
+	Target        string            `json:"target"` // 64 hex digits
+	// LongPollID names this template's tip and mempool state; pass it back
+	// to wait for the next change.
+	LongPollID string `json:"longpollid"`
+}
+
+// BlockTemplateTx is one transaction of a block template, in block order.
+type BlockTemplateTx struct {
+	Hex  string `json:"hex"`
+	TxID string `json:"txid"`
+	Fee  uint64 `json:"fee"` // base units
+}

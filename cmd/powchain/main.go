@@ -35,6 +35,7 @@ func newApp() *cli.App {
 			nodeCommand(),
 			rpcCommand(),
 			walletCommand(),
+			minerCommand(),
 		},
 		HideHelpCommand: true,
 		// Errors are printed once, by main.

@@ -5,6 +5,7 @@ import (
 
 	"powchain/chain"
 	"powchain/mempool"
+	"powchain/rpc"
 	"powchain/wire"
 )
 
@@ -17,6 +18,11 @@ type Backend struct {
 	// Generate mines n blocks paying payTo on the node itself and returns
 	// their hashes (generatetoaddress).
 	Generate func(ctx context.Context, n int, payTo wire.KeyHash) ([]wire.Hash, error)
+	// Template answers getblocktemplate: the template for the next block
+	// and, given the longpollid of an earlier template, the next one once
+	// the tip or the mempool changed (see docs/RPC.md). Nil: the method is
+	// not offered.
+	Template func(ctx context.Context, longPollID string) (*rpc.BlockTemplate, error)
 	// Stop asks the node to shut down in order; it returns at once.
 	Stop func()
 	// Net is the peer-to-peer layer.
@@ -29,4 +35,5 @@ func (s *Server) RegisterNodeMethods(b *Backend) {
 	s.registerTxMethods(b)
 	s.registerUtilMethods(b)
 	s.registerNetMethods(b)
+	s.registerMiningMethods(b)
 }

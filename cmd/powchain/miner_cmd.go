@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"sync"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"powchain/miner"
+	"powchain/node"
+	"powchain/rpc"
+	"powchain/wire"
+)
+
+func minerCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "miner",
+		Usage: "mine blocks for a running node",
+		Subcommands: []*cli.Command{withConfig(&cli.Command{
+			Name:  "start",
+			Usage: "mine with getblocktemplate (long-poll) and submitblock until SIGINT, SIGTERM or --blocks",
+			Description: "Prints a hashrate line every few seconds and a line per block found. " +
+				"If the node is down or goes away, says so and retries with backoff.",
+			Flags: append(clientFlags(),
+				stringFlag("address", "", "address every coinbase pays (required)"),
+				intFlag("threads", 0, "threads to grind nonces on (0 = every core)"),
+				intFlag("blocks", 0, "stop after this many accepted blocks (0 = never)"),
+			),
+			Action: runMiner,
+		})},
+	}
+}
+
+func runMiner(c *cli.Context) error {
+	_, params, err := netDir(c)
+	if err != nil {
+		return err
+	}
+	addr := c.String("address")
+	if addr == "" {
+		return cli.Exit("--address is required: the address the mined coins go to (powchain wallet address prints one)", 2)
+	}
+	payTo, err := wire.DecodeAddress(params.AddressPrefix, addr)
+	if errors.Is(err, wire.ErrAddressNetwork) {
+		return fmt.Errorf("--address %s is not a %s address: %w", addr, params.Name, err)
+	}
+	if err != nil {
+		return fmt.Errorf("--address: %w", err)
+	}
+	threads, blocks := c.Int("threads"), c.Int("blocks")
+	if threads < 0 || blocks < 0 {
+		return cli.Exit("--threads and --blocks must not be negative", 2)
+	}
+	if threads == 0 {
+		threads = runtime.NumCPU()
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Printf("mining to %s on %s with %d threads\n", addr, params.Name, threads)
+	m := miner.New(miner.Config{
+		Node:    &nodeConn{c: c},
+		PayTo:   payTo,
+		Threads: threads,
+		Blocks:  blocks,
+		Out:     os.Stdout,
+		Clock:   node.SystemClock{},
+	})
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		fmt.Println("miner stopped")
+	}
+	return nil
+}
+
+// nodeConn is the miner's node: an RPC client found from the flags (as
+// every client command finds it), found again after every failure to
+// reach the node or to log in, because a restarted node publishes a new
+// address file and cookie.
+type nodeConn struct {
+	c      *cli.Context
+	mu     sync.Mutex
+	client *rpc.Client
+}
+
+func (n *nodeConn) get() (*rpc.Client, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.client == nil {
+		client, err := newClient(n.c)
+		if err != nil {
+			return nil, err
+		}
+		n.client = client
+	}
+	return n.client, nil
+}
+
+// done forgets the client after an error that was not the node's answer.
+func (n *nodeConn) done(client *rpc.Client, err error) {
+	var rpcErr *rpc.Error
+	if err == nil || errors.As(err, &rpcErr) {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.client == client {
+		n.client = nil
+	}
+}
+
+func (n *nodeConn) GetBlockTemplate(ctx context.Context, longPollID string) (*rpc.BlockTemplate, error) {
+	client, err := n.get()
+	if err != nil {
+		return nil, err
+	}
+	t, err := client.GetBlockTemplate(ctx, longPollID)
+	n.done(client, err)
+	return t, err
+}
+
+func (n *nodeConn) SubmitBlock(ctx context.Context, blockHex string) (string, error) {
+	client, err := n.get()
+	if err != nil {
+		return "", err
+	}
+	reason, err := client.SubmitBlock(ctx, blockHex)
+	n.done(client, err)
+	return reason, err
+}

@@ -1,0 +1,377 @@
+package miner
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"powchain/chain"
+	"powchain/rpc"
+	"powchain/wire"
+)
+
+// Node is the node a Miner works for: templates with long-polling, and
+// block submission. *rpc.Client satisfies it.
+type Node interface {
+	// GetBlockTemplate returns the current template; with the longpollid
+	// of a previous one, it waits until the node has a newer one.
+	GetBlockTemplate(ctx context.Context, longPollID string) (*rpc.BlockTemplate, error)
+	// SubmitBlock returns "" if the node accepted the block, else its
+	// reason.
+	SubmitBlock(ctx context.Context, blockHex string) (string, error)
+}
+
+// Config configures a Miner.
+type Config struct {
+	Node  Node         // required
+	PayTo wire.KeyHash // every coinbase pays its whole value here
+	// Threads is how many goroutines grind nonces (default: every core).
+	Threads int
+	// Blocks: Run returns after this many blocks were accepted (0: run
+	// until the context ends).
+	Blocks int
+	// Out receives the status lines (nil: discarded).
+	Out io.Writer
+	// Clock dates the headers (required: nothing below the node reads the
+	// wall clock). Headers carry the node's time: the template's curtime
+	// plus the time this clock says has passed since it arrived.
+	Clock chain.Clock
+	// ReportEvery is the period of the hash-rate line (default 5 s; the
+	// line is skipped while no work is being done).
+	ReportEvery time.Duration
+	// RetryMin and RetryMax bound the exponential backoff while the node
+	// cannot be reached or refuses templates (default 1 s and 30 s).
+	RetryMin, RetryMax time.Duration
+}
+
+// Miner mines blocks for a node: it keeps a long-poll for templates open,
+// grinds the newest template on every thread (dropping stale work as soon
+// as a newer template arrives), submits what it finds and reports.
+//
+// Status lines on Out, one per event, stable for scripts:
+//
+//	hashrate 12.34 MH/s threads=2
+//	block found height=7 hash=<64 hex> accepted (3/5)
+//	block found height=7 hash=<64 hex> rejected: <reason>
+//	node unreachable: <error>; retrying in 2s
+//	node reachable again
+type Miner struct {
+	cfg    Config
+	hashes atomic.Uint64
+	// extraNonce is the next coinbase extra nonce. It starts at a random
+	// value, so that miners paying the same address never grind the same
+	// headers.
+	extraNonce atomic.Uint64
+	slot       workSlot
+
+	outMu sync.Mutex
+	// onEvent, when set (tests), hears what the solver does.
+	onEvent func(Event)
+	// maxNonce, when set (tests), shrinks the nonce space (see Solver).
+	maxNonce uint64
+}
+
+// Event is something the solver did, for tests.
+type Event struct {
+	Kind   string    // "work": started on a template; "found": solved a block
+	Tmpl   *Template // the template worked on
+	Hashes uint64    // hashes tried so far, at the event
+	Block  *wire.Block
+}
+
+// New returns a miner; Run starts it.
+func New(cfg Config) *Miner {
+	if cfg.Threads <= 0 {
+		cfg.Threads = runtime.NumCPU()
+	}
+	if cfg.Out == nil {
+		cfg.Out = io.Discard
+	}
+	if cfg.ReportEvery <= 0 {
+		cfg.ReportEvery = 5 * time.Second
+	}
+	if cfg.RetryMin <= 0 {
+		cfg.RetryMin = time.Second
+	}
+	if cfg.RetryMax < cfg.RetryMin {
+		cfg.RetryMax = max(30*time.Second, cfg.RetryMin)
+	}
+	m := &Miner{cfg: cfg}
+	m.extraNonce.Store(rand.Uint64())
+	m.slot.changed = make(chan struct{}, 1)
+	return m
+}
+
+// Hashes returns how many headers the miner has hashed so far.
+func (m *Miner) Hashes() uint64 { return m.hashes.Load() }
+
+// Run mines until the context ends (it returns nil) or Config.Blocks
+// blocks were accepted (nil). It never gives up on an unreachable node:
+// it says so and retries with backoff. Every goroutine it starts has
+// stopped when it returns.
+func (m *Miner) Run(ctx context.Context) error {
+	if m.cfg.Node == nil || m.cfg.Clock == nil {
+		return errors.New("miner: Config needs Node and Clock")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		m.poll(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		m.report(ctx)
+	}()
+	m.mine(ctx)
+	cancel()
+	wg.Wait()
+	return nil
+}
+
+func (m *Miner) printf(format string, args ...any) {
+	m.outMu.Lock()
+	defer m.outMu.Unlock()
+	fmt.Fprintf(m.cfg.Out, format+"\n", args...)
+}
+
+func (m *Miner) event(e Event) {
+	if m.onEvent != nil {
+		m.onEvent(e)
+	}
+}
+
+// work is a template as received, with what is needed to date headers.
+type work struct {
+	tmpl       *Template
+	longPollID string
+	// offset is the node's time minus ours when the template arrived.
+	offset int64
+}
+
+// timestamp is the node's time now, never below the template's minimum.
+func (w *work) timestamp(clock chain.Clock) int64 {
+	return max(clock.Now().Unix()+w.offset, w.tmpl.MinTime)
+}
+
+// workSlot hands the newest work from the poller to the solver. Putting
+// new work cancels the solve of the old one at once.
+type workSlot struct {
+	mu      sync.Mutex
+	w       *work // nil: no work (none yet, or the node is unreachable)
+	gen     uint64
+	cancel  context.CancelFunc // of the solve working on gen
+	changed chan struct{}      // capacity 1: "gen moved"
+}
+
+func (s *workSlot) put(w *work) {
+	s.mu.Lock()
+	s.w = w
+	s.gen++
+	if s.cancel != nil {
+		s.cancel()
+		s.cancel = nil
+	}
+	s.mu.Unlock()
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+// take waits for work newer than after and returns it with a context that
+// is cancelled when newer work arrives (or ctx ends).
+func (s *workSlot) take(ctx context.Context, after uint64) (*work, uint64, context.Context, context.CancelFunc, bool) {
+	for ctx.Err() == nil {
+		s.mu.Lock()
+		if s.w != nil && s.gen > after {
+			wctx, cancel := context.WithCancel(ctx)
+			s.cancel = cancel
+			w, gen := s.w, s.gen
+			s.mu.Unlock()
+			return w, gen, wctx, cancel, true
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.changed:
+		case <-ctx.Done():
+		}
+	}
+	return nil, 0, nil, nil, false
+}
+
+// mine is the solver loop: take the newest work, grind it until it is
+// solved or replaced, submit, repeat. Work that was solved is not ground
+// again (that would be a competing block at the same height): the next
+// template (the node long-polls one as soon as the tip moves) is awaited.
+func (m *Miner) mine(ctx context.Context) {
+	accepted := 0
+	var done uint64
+	for {
+		w, gen, wctx, cancel, ok := m.slot.take(ctx, done)
+		if !ok {
+			return
+		}
+		m.event(Event{Kind: "work", Tmpl: w.tmpl, Hashes: m.hashes.Load()})
+		blk := m.solve(wctx, w)
+		cancel()
+		if blk == nil {
+			continue // replaced by newer work (or stopping)
+		}
+		done = gen
+		m.event(Event{Kind: "found", Tmpl: w.tmpl, Hashes: m.hashes.Load(), Block: blk})
+		if m.submit(ctx, blk, w.tmpl.Height) {
+			accepted++
+			if m.cfg.Blocks > 0 {
+				m.printf("block found height=%d hash=%s accepted (%d/%d)", w.tmpl.Height, blk.BlockHash(), accepted, m.cfg.Blocks)
+				if accepted >= m.cfg.Blocks {
+					return
+				}
+			} else {
+				m.printf("block found height=%d hash=%s accepted (%d)", w.tmpl.Height, blk.BlockHash(), accepted)
+			}
+		}
+	}
+}
+
+// solve grinds w, rolling the extra nonce whenever a nonce space runs out,
+// until it finds a block (returned) or ctx ends (nil).
+func (m *Miner) solve(ctx context.Context, w *work) *wire.Block {
+	now := func() int64 { return w.timestamp(m.cfg.Clock) }
+	for ctx.Err() == nil {
+		blk := NewBlock(w.tmpl, m.cfg.PayTo, m.extraNonce.Add(1), now())
+		if (Solver{Workers: m.cfg.Threads, Hashes: &m.hashes, Now: now, maxNonce: m.maxNonce}).Solve(ctx, &blk.Header) {
+			return blk
+		}
+	}
+	return nil
+}
+
+// submit hands a solved block to the node, retrying a few times while the
+// node cannot be reached; true if it accepted the block.
+func (m *Miner) submit(ctx context.Context, blk *wire.Block, height uint64) bool {
+	blockHex := hex.EncodeToString(blk.Bytes())
+	delay := m.cfg.RetryMin
+	for attempt := 1; ; attempt++ {
+		reason, err := m.cfg.Node.SubmitBlock(ctx, blockHex)
+		switch {
+		case err == nil && reason == "":
+			return true
+		case err == nil:
+			m.printf("block found height=%d hash=%s rejected: %s", height, blk.BlockHash(), reason)
+			return false
+		case ctx.Err() != nil:
+			return false
+		case attempt == 3:
+			m.printf("block found height=%d hash=%s not submitted: %v", height, blk.BlockHash(), err)
+			return false
+		}
+		m.printf("submitblock failed: %v; retrying in %v", err, delay)
+		if !sleep(ctx, delay) {
+			return false
+		}
+		delay = min(2*delay, m.cfg.RetryMax)
+	}
+}
+
+// poll keeps a long-poll open and puts every new template in the slot.
+// While the node cannot be reached (or refuses), the slot is emptied, so
+// no hashing is wasted on work that may be stale, and it retries with
+// exponential backoff.
+func (m *Miner) poll(ctx context.Context) {
+	longPollID := ""
+	delay := m.cfg.RetryMin
+	failing := false
+	for ctx.Err() == nil {
+		r, err := m.cfg.Node.GetBlockTemplate(ctx, longPollID)
+		var t *Template
+		if err == nil {
+			t, err = TemplateFromRPC(r)
+			if err != nil {
+				err = fmt.Errorf("bad template from node: %w", err)
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			m.slot.put(nil)
+			longPollID = ""
+			var rpcErr *rpc.Error
+			if errors.As(err, &rpcErr) {
+				m.printf("getblocktemplate failed: %v; retrying in %v", err, delay)
+			} else {
+				m.printf("node unreachable: %v; retrying in %v", err, delay)
+			}
+			failing = true
+			if !sleep(ctx, delay) {
+				return
+			}
+			delay = min(2*delay, m.cfg.RetryMax)
+			continue
+		}
+		if failing {
+			m.printf("node reachable again")
+			failing = false
+		}
+		delay = m.cfg.RetryMin
+		if r.LongPollID == longPollID && longPollID != "" {
+			continue // the node's long-poll timed out with nothing new
+		}
+		longPollID = r.LongPollID
+		m.slot.put(&work{tmpl: t, longPollID: r.LongPollID, offset: r.CurTime - m.cfg.Clock.Now().Unix()})
+	}
+}
+
+// report prints the hash rate every ReportEvery while work is done. The
+// rate is measured with the injected clock.
+func (m *Miner) report(ctx context.Context) {
+	ticker := time.NewTicker(m.cfg.ReportEvery)
+	defer ticker.Stop()
+	last, lastAt := m.hashes.Load(), m.cfg.Clock.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			h, at := m.hashes.Load(), m.cfg.Clock.Now()
+			if elapsed := at.Sub(lastAt).Seconds(); elapsed > 0 && h > last {
+				m.printf("hashrate %s threads=%d", FormatHashRate(float64(h-last)/elapsed), m.cfg.Threads)
+			}
+			last, lastAt = h, at
+		}
+	}
+}
+
+// FormatHashRate formats hashes per second with an SI prefix, e.g.
+// "12.34 MH/s".
+func FormatHashRate(perSecond float64) string {
+	units := []string{"H/s", "kH/s", "MH/s", "GH/s", "TH/s"}
+	i := 0
+	for perSecond >= 1000 && i < len(units)-1 {
+		perSecond /= 1000
+		i++
+	}
+	return fmt.Sprintf("%.2f %s", perSecond, units[i])
+}
+
+// sleep waits d or until ctx ends; false if ctx ended.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

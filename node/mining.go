@@ -1,0 +1,187 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"powchain/chain"
+	"powchain/mempool"
+	"powchain/miner"
+	"powchain/rpc"
+	"powchain/wire"
+)
+
+const (
+	// longPollMempoolDelay: a long-poll returns for a mempool change only
+	// once this long has passed since the request began, so a miner
+	// re-templates for new fees at most this often (a new tip returns at
+	// once).
+	longPollMempoolDelay = 5 * time.Second
+	// longPollMaxWait: a long-poll that saw no change returns the current
+	// template (with the same longpollid) after this long, well within
+	// any client's request timeout; the client simply polls again.
+	longPollMaxWait = time.Minute
+)
+
+// mining builds block templates and answers long-polls. It learns of new
+// tips from its own chain subscription, registered after the mempool's:
+// when it has heard of a tip, the mempool has handled every notification up
+// to that tip, so a template never pairs a tip with a mempool that is behind
+// it (which would put already-mined transactions in the block).
+//
+// Nothing here holds a lock while waiting: waits are selects on channels
+// (tip, mempool, timers, the request's context, the node's stop channel),
+// in the goroutine of the request itself.
+type mining struct {
+	params *chain.Params
+	chain  *chain.Chain
+	pool   *mempool.Pool
+	clock  chain.Clock
+	stop   <-chan struct{}
+
+	mempoolDelay, maxWait time.Duration
+
+	mu    sync.Mutex
+	tip   wire.Hash     // the tip of the last TipChanged heard
+	tipCh chan struct{} // closed at the next TipChanged
+}
+
+func newMining(params *chain.Params, c *chain.Chain, pool *mempool.Pool, clock chain.Clock, stop <-chan struct{}) *mining {
+	return &mining{
+		params: params, chain: c, pool: pool, clock: clock, stop: stop,
+		mempoolDelay: longPollMempoolDelay, maxWait: longPollMaxWait,
+		tip: c.Tip().Hash, tipCh: make(chan struct{}),
+	}
+}
+
+// onChain is the chain subscription (subscribed after the mempool).
+func (m *mining) onChain(n chain.Notification) {
+	if n.Type != chain.TipChanged {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tip = n.Hash
+	close(m.tipCh)
+	m.tipCh = make(chan struct{})
+}
+
+// heardTip returns the last tip heard of and a channel closed at the next.
+func (m *mining) heardTip() (wire.Hash, <-chan struct{}) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.tip, m.tipCh
+}
+
+var errShuttingDown = rpc.NewError(rpc.CodeMiscError, "node is shutting down")
+
+// template builds the template for a child of the tip from the mempool as
+// of that tip, and returns the mempool's change number it reflects (at
+// least).
+func (m *mining) template(ctx context.Context) (*miner.Template, uint64, error) {
+	for {
+		heard, next := m.heardTip()
+		tip := m.chain.Tip()
+		if tip.Hash != heard {
+			// The chain moved and the news is on its way to the mempool
+			// and to us: wait for it.
+			select {
+			case <-next:
+				continue
+			case <-ctx.Done():
+				return nil, 0, ctx.Err()
+			case <-m.stop:
+				return nil, 0, errShuttingDown
+			}
+		}
+		seq, _ := m.pool.Changes()
+		descs := m.pool.Template(miner.MaxTxBytes)
+		if m.chain.Tip().Hash != tip.Hash {
+			continue // moved while we read the mempool
+		}
+		txs := make([]*wire.Tx, len(descs))
+		fees := make([]uint64, len(descs))
+		for i, d := range descs {
+			txs[i], fees[i] = d.Tx, d.Fee
+		}
+		return miner.NewTemplate(m.params, tip, txs, fees, m.clock.Now()), seq, nil
+	}
+}
+
+// Template answers getblocktemplate. With the longpollid of an earlier
+// template it first waits until the tip differs from that template's, or
+// the mempool changed since it and mempoolDelay has passed since the call
+// began, or maxWait passed; it fails if ctx ends or the node stops.
+func (m *mining) Template(ctx context.Context, longPollID string) (*rpc.BlockTemplate, error) {
+	if longPollID != "" {
+		tip, seq, err := parseLongPollID(longPollID)
+		if err != nil {
+			return nil, rpc.NewError(rpc.CodeInvalidParameter, "%v", err)
+		}
+		if err := m.waitForChange(ctx, tip, seq); err != nil {
+			return nil, err
+		}
+	}
+	t, seq, err := m.template(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return t.RPC(longPollIDOf(t.PrevBlock, seq)), nil
+}
+
+func (m *mining) waitForChange(ctx context.Context, tip wire.Hash, seq uint64) error {
+	delay := time.NewTimer(m.mempoolDelay)
+	defer delay.Stop()
+	maxWait := time.NewTimer(m.maxWait)
+	defer maxWait.Stop()
+	delayC, delayPassed := delay.C, false
+	for {
+		heard, tipCh := m.heardTip()
+		if heard != tip {
+			return nil
+		}
+		cur, poolCh := m.pool.Changes()
+		if cur != seq {
+			if delayPassed {
+				return nil
+			}
+			poolCh = nil // changed: only the delay is left to wait for
+		}
+		select {
+		case <-tipCh:
+		case <-poolCh:
+		case <-delayC:
+			delayC, delayPassed = nil, true
+		case <-maxWait.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-m.stop:
+			return errShuttingDown
+		}
+	}
+}
+
+// A longpollid is the template's parent hash (64 hex digits) followed by
+// the mempool's change number in decimal, as in Bitcoin Core.
+func longPollIDOf(tip wire.Hash, seq uint64) string {
+	return tip.String() + strconv.FormatUint(seq, 10)
+}
+
+func parseLongPollID(id string) (wire.Hash, uint64, error) {
+	if len(id) <= 2*wire.HashSize {
+		return wire.Hash{}, 0, fmt.Errorf("invalid longpollid %q", id)
+	}
+	tip, err := wire.ParseHash(id[:2*wire.HashSize])
+	if err != nil {
+		return wire.Hash{}, 0, fmt.Errorf("invalid longpollid %q: %v", id, err)
+	}
+	seq, err := strconv.ParseUint(id[2*wire.HashSize:], 10, 64)
+	if err != nil {
+		return wire.Hash{}, 0, fmt.Errorf("invalid longpollid %q: %v", id, err)
+	}
+	return tip, seq, nil
+}

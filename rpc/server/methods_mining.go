@@ -1,0 +1,61 @@
+package server
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"powchain/chain"
+	"powchain/rpc"
+	"powchain/wire"
+)
+
+func (s *Server) registerMiningMethods(b *Backend) {
+	if b.Template != nil {
+		s.register("getblocktemplate", `getblocktemplate [{"longpollid":"..."}]`+"\nThe template of the next block: version, previousblockhash, bits, curtime, mintime, height, coinbasevalue, transactions [{hex, txid, fee}], target, longpollid. With the longpollid of an earlier template, waits until the tip changes, or the mempool changed and a few seconds passed.", b.getBlockTemplate)
+	}
+	s.register("submitblock", "submitblock hexdata\nSubmits a block: null if accepted (as the new tip or on a side chain), else the reason: duplicate, inconclusive (parent unknown), or the rule broken (code: description).", b.submitBlock)
+}
+
+func (b *Backend) getBlockTemplate(ctx context.Context, params []json.RawMessage) (any, error) {
+	var req rpc.BlockTemplateRequest
+	if err := optional(params, 0, &req); err != nil {
+		return nil, err
+	}
+	if req.Mode != "" && req.Mode != "template" {
+		return nil, rpc.NewError(rpc.CodeInvalidParameter, "getblocktemplate: mode %q is not supported (only \"template\")", req.Mode)
+	}
+	return b.Template(ctx, req.LongPollID)
+}
+
+func (b *Backend) submitBlock(_ context.Context, params []json.RawMessage) (any, error) {
+	var s string
+	if err := required(params, 0, "hexdata", &s); err != nil {
+		return nil, err
+	}
+	raw, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, rpc.NewError(rpc.CodeDeserialization, "Block decode failed: %v", err)
+	}
+	blk, err := wire.DecodeBlock(raw)
+	if err != nil {
+		return nil, rpc.NewError(rpc.CodeDeserialization, "Block decode failed: %v", err)
+	}
+	res, err := b.Chain.ProcessBlock(blk)
+	if err != nil {
+		code, ok := chain.ErrorCodeOf(err)
+		switch {
+		case !ok:
+			// A local failure says nothing about the block.
+			return nil, rpc.NewError(rpc.CodeDatabaseError, "submitblock: %v", err)
+		case code == chain.ErrDuplicateBlock:
+			return "duplicate", nil
+		}
+		return fmt.Sprintf("%s: %v", code, err), nil
+	}
+	if res.Orphan {
+		return "inconclusive", nil
+	}
+	return nil, nil
+}
