@@ -15,7 +15,7 @@ for n in $(nodes); do
     "$(rpc "$n" getconnectioncount)" "$(rpc "$n" getmempoolinfo | json_field size)"
 done
 if alive miner; then
-  echo "miner: $(grep -i 'hash' "$TESTNET_DIR/miner.log" | tail -n1)"
+  echo "miner: $(grep '^hashrate' "$TESTNET_DIR/miner.log" | tail -n1)"
 else
   echo "miner: not running"
 fi
