@@ -87,9 +87,15 @@ func TestDiscoveryThroughSeeds(t *testing.T) {
 		}
 		return true
 	})
-	// And they gossip: a block mined on node1 reaches all.
-	nodes[0].Generate(1, nodes[0].NewAddress())
+	// And they gossip: blocks mined on node1 and a transaction sent from
+	// it reach every node.
+	nodes[0].Generate(12, nodes[0].NewAddress())
 	SyncBlocks(t, time.Minute, append(nodes, seed)...)
+	txid := send(t, nodes[0], nodes[3], "1")
+	SyncMempools(t, time.Minute, append(nodes, seed)...)
+	if !contains(nodes[3].Mempool(), txid) {
+		t.Fatalf("the transaction did not reach node4's mempool")
+	}
 }
 
 // (b) Coins move node to node and every node agrees on every balance.

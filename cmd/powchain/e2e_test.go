@@ -278,3 +278,21 @@ func TestWalletErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestCorruptDatabaseExitsCleanly: a damaged chain database stops the node
+// at start with a clear message and a non-zero exit, never a panic.
+func TestCorruptDatabaseExitsCleanly(t *testing.T) {
+	datadir := t.TempDir()
+	node := startNode(t, datadir)
+	node.cmd.Process.Signal(syscall.SIGTERM)
+	if code := node.exit(t); code != 0 {
+		t.Fatalf("SIGTERM: exit %d", code)
+	}
+	if err := os.Remove(filepath.Join(datadir, "local", "chain", "CURRENT")); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, nil, "node", "run", "--datadir", datadir, "--rpc-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--connect", "0")
+	if r.code == 0 || !strings.Contains(r.stderr, "corrupt chain database") || strings.Contains(r.stderr, "panic") {
+		t.Fatalf("exit %d, stderr %q; want a non-zero exit naming the corrupt database", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,84 @@
+package testnet
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestScripts runs the scripts as a user would, without a terminal: up.sh
+// brings up a network (two nodes here), confirms its demo transaction
+// everywhere and exits 0 leaving the network running; a second up.sh
+// refuses to start on top of it; down.sh stops exactly what was started.
+func TestScripts(t *testing.T) {
+	dir := t.TempDir()
+	base := freePort(t) // ports base+N for P2P and base+1000+N for RPC
+	env := append(os.Environ(),
+		"POWCHAIN_TESTNET_DIR="+dir,
+		"POWCHAIN_TESTNET_P2P_BASE="+strconv.Itoa(base),
+		"POWCHAIN_TESTNET_RPC_BASE="+strconv.Itoa(base+1000),
+	)
+	run := func(script string, args ...string) (string, error) {
+		cmd := exec.Command("./"+script, args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	t.Cleanup(func() { run("down.sh") })
+
+	out, err := run("up.sh", "-n", "2")
+	if err != nil {
+		t.Fatalf("up.sh: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "is confirmed on every node") {
+		t.Fatalf("up.sh did not confirm its transaction:\n%s", out)
+	}
+	pids := pidFiles(t, dir)
+	if len(pids) != 4 { // seed, node1, node2, miner
+		t.Fatalf("pid files %v, want seed, node1, node2 and miner", pids)
+	}
+	for name, pid := range pids {
+		if syscall.Kill(pid, 0) != nil {
+			t.Fatalf("%s (pid %d) is not running after up.sh", name, pid)
+		}
+	}
+	if out, err := run("up.sh", "-n", "2"); err == nil || !strings.Contains(out, "already running") {
+		t.Fatalf("a second up.sh: %v\n%s", err, out)
+	}
+	if out, err := run("status.sh"); err != nil || !strings.Contains(out, "node2") {
+		t.Fatalf("status.sh: %v\n%s", err, out)
+	}
+	if out, err := run("down.sh"); err != nil {
+		t.Fatalf("down.sh: %v\n%s", err, out)
+	}
+	for name, pid := range pids {
+		if syscall.Kill(pid, 0) == nil {
+			t.Fatalf("%s (pid %d) still runs after down.sh", name, pid)
+		}
+	}
+	if left := pidFiles(t, dir); len(left) != 0 {
+		t.Fatalf("down.sh left pid files %v", left)
+	}
+}
+
+func pidFiles(t *testing.T, dir string) map[string]int {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.pid"))
+	pids := map[string]int{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		pids[strings.TrimSuffix(filepath.Base(f), ".pid")] = pid
+	}
+	return pids
+}
