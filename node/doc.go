@@ -1,6 +1,8 @@
 // Package node is the composition root: it owns the data dir (one folder per
-// network, guarded by a lock file), opens the chain, the mempool and the
-// JSON-RPC server, wires the chain's notifications to their subscribers,
+// network, guarded by a lock file), opens the chain, the mempool, the p2p
+// server and the JSON-RPC server, builds block templates (with long-polling)
+// and mines generatetoaddress blocks, wires the chain's notifications to
+// their subscribers,
 // publishes the RPC endpoint and cookie for clients, logs every new tip, and
 // shuts everything down in order: RPC, network, mempool (saved), chain
 // (closed).
