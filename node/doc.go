@@ -2,10 +2,9 @@
 // network, guarded by a lock file), opens the chain, the mempool, the p2p
 // server and the JSON-RPC server, builds block templates (with long-polling)
 // and mines generatetoaddress blocks, wires the chain's notifications to
-// their subscribers,
-// publishes the RPC endpoint and cookie for clients, logs every new tip, and
-// shuts everything down in order: RPC, network, mempool (saved), chain
-// (closed).
+// their subscribers, publishes the RPC endpoint and cookie for clients, logs
+// every new tip, and shuts everything down in order: RPC, network, mempool
+// (saved), chain (closed).
 //
 // It is the only layer below cmd that reads the wall clock (SystemClock,
 // injected into everything else); configuration arrives as a Config, never
