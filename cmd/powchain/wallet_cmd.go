@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -125,6 +126,9 @@ func openWallet(c *cli.Context) (*wallet.Wallet, error) {
 	path, opt, err := walletPath(c)
 	if err != nil {
 		return nil, err
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no wallet %q in %s: create it with `powchain wallet create` (same --datadir, --network and --wallet)", c.String("wallet"), filepath.Dir(path))
 	}
 	pass, err := passphrase(c, false)
 	if err != nil {
