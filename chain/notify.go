@@ -49,12 +49,6 @@ func (c *Chain) Subscribe(fn func(Notification)) {
 	c.subscribers = append(c.subscribers, fn)
 }
 
-func (c *Chain) hasSubscribers() bool {
-	c.subsMu.Lock()
-	defer c.subsMu.Unlock()
-	return len(c.subscribers) > 0
-}
-
 // queue records a notification for delivery; caller holds c.mu.
 func (c *Chain) queue(n Notification) {
 	if c.notifying {

@@ -233,9 +233,6 @@ func (n *Node) P2PAddr() string { return n.p2p.ListenAddr() }
 // NetDir is the node's network folder inside the data dir.
 func (n *Node) NetDir() string { return n.netDir }
 
-// Chain returns the node's chain.
-func (n *Node) Chain() *chain.Chain { return n.chain }
-
 // Stop asks Run to shut the node down. It returns at once.
 func (n *Node) Stop() { n.stopOnce.Do(func() { close(n.stopCh) }) }
 

@@ -254,16 +254,6 @@ func (n *Network) stopAll() {
 	}
 }
 
-// Node returns the node called name.
-func (n *Network) Node(name string) *Node {
-	n.t.Helper()
-	nd := n.nodes[name]
-	if nd == nil {
-		n.t.Fatalf("testnet: no node %s", name)
-	}
-	return nd
-}
-
 // WaitFor polls cond until it holds, failing the test after timeout.
 func (nd *Node) WaitFor(timeout time.Duration, what string, cond func() bool) {
 	nd.net.t.Helper()

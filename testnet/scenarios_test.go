@@ -346,3 +346,16 @@ func (nd *Node) TipAfterRestart() (string, uint64) {
 	nd.Restart()
 	return nd.Tip()
 }
+
+// TestConnectDisconnect: the harness's topology helpers do what they say.
+func TestConnectDisconnect(t *testing.T) {
+	net := NewNetwork(t, bin)
+	a, b := net.Start("a", isolated...), net.Start("b", isolated...)
+	net.Connect(a, b)
+	net.Disconnect(a, b)
+	WaitFor(t, 30*time.Second, "a and b apart", func() bool { return !a.ConnectedTo(b) && !b.ConnectedTo(a) })
+	// Connected again, they sync what was mined while apart.
+	a.Generate(3, a.NewAddress())
+	net.Connect(b, a)
+	SyncBlocks(t, time.Minute, a, b)
+}

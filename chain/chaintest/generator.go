@@ -194,13 +194,6 @@ func (g *Generator) TxOut(tx *wire.Tx, i uint32) SpendableOut {
 	return SpendableOut{OutPoint: wire.OutPoint{TxID: tx.TxID(), Index: i}, Amount: tx.Outputs[i].Amount, Key: g.key}
 }
 
-// Resolve recomputes the merkle root and solves the proof of work of a block
-// changed after NextBlock returned it.
-func Resolve(b *wire.Block) {
-	b.Header.MerkleRoot, _ = wire.MerkleRoot(b.TxIDs())
-	Solve(&b.Header)
-}
-
 // Unsolve changes the nonce until the block id is above its target.
 func Unsolve(h *wire.BlockHeader) {
 	target := chain.CompactToBig(h.Bits)

@@ -145,26 +145,6 @@ func (s *Sim) Converged() bool {
 	return true
 }
 
-// PoolsEqual reports whether every node's pool holds the same transactions.
-func (s *Sim) PoolsEqual() bool {
-	ref := poolIDs(s.nodes[0])
-	for _, n := range s.nodes[1:] {
-		if !slices.Equal(poolIDs(n), ref) {
-			return false
-		}
-	}
-	return true
-}
-
-func poolIDs(n *Node) []wire.Hash {
-	var ids []wire.Hash
-	for _, d := range n.pool.Entries() {
-		ids = append(ids, d.TxID)
-	}
-	slices.SortFunc(ids, func(a, b wire.Hash) int { return bytes.Compare(a[:], b[:]) })
-	return ids
-}
-
 // CheckConverged checks that every node is on the same tip, that it has
 // the most work any node's tip ever had, that no download is left hanging,
 // and that every node's UTXO set hashes the same; then every other

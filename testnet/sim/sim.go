@@ -240,15 +240,8 @@ func (s *Sim) Close() error {
 	return errors.Join(errs...)
 }
 
-// Params are the network's parameters (chaintest's easy proof of work,
-// genesis at the start, the seed nodes' addresses as seeds).
-func (s *Sim) Params() *chain.Params { return s.params }
-
 // Seed is the run's seed.
 func (s *Sim) Seed() uint64 { return s.cfg.Seed }
-
-// Now is the simulated time.
-func (s *Sim) Now() time.Time { return s.now }
 
 // Elapsed is the simulated time since the start.
 func (s *Sim) Elapsed() time.Duration { return s.now.Sub(s.start) }
