@@ -237,8 +237,8 @@ func (n *Node) NetDir() string { return n.netDir }
 func (n *Node) Stop() { n.stopOnce.Do(func() { close(n.stopCh) }) }
 
 // Run serves until ctx is cancelled or Stop is called, then shuts down in
-// order. It returns the first error that ended it, or nil on a requested
-// stop.
+// order. It returns the errors of the RPC and p2p servers and of closing
+// the storage, or nil on a clean stop.
 func (n *Node) Run(ctx context.Context) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- n.rpc.Serve(n.rpcLn) }()
@@ -247,17 +247,19 @@ func (n *Node) Run(ctx context.Context) error {
 	p2pDone := make(chan error, 1)
 	go func() { p2pDone <- n.p2p.Run(p2pCtx) }()
 	n.log.Info("node started", "network", n.params.Name, "rpc", n.RPCAddr(), "p2p", n.P2PAddr(), "datadir", n.netDir)
-	var runErr error
+	var rpcErr, p2pErr error
+	rpcExited, p2pExited := false, false
 	select {
 	case <-ctx.Done():
 		n.log.Info("shutting down", "reason", "signal")
 	case <-n.stopCh:
 		n.log.Info("shutting down", "reason", "stop requested")
-	case runErr = <-serveErr:
-		n.log.Error("RPC server failed", "err", runErr)
-	case runErr = <-p2pDone:
-		n.log.Error("p2p server failed", "err", runErr)
-		p2pDone <- runErr
+	case rpcErr = <-serveErr:
+		rpcExited = true
+		n.log.Error("RPC server failed", "err", rpcErr)
+	case p2pErr = <-p2pDone:
+		p2pExited = true
+		n.log.Error("p2p server failed", "err", p2pErr)
 	}
 	n.Stop() // cancels work tied to the node, like generatetoaddress
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -265,13 +267,17 @@ func (n *Node) Run(ctx context.Context) error {
 	if err := n.rpc.Shutdown(shutdownCtx); err != nil {
 		n.log.Warn("RPC shutdown", "err", err)
 	}
-	if runErr == nil {
-		runErr = <-serveErr
+	if !rpcExited {
+		rpcErr = <-serveErr
 	}
 	stopP2P()
-	if err := <-p2pDone; err != nil && runErr == nil {
-		runErr = fmt.Errorf("p2p: %w", err)
+	if !p2pExited {
+		p2pErr = <-p2pDone
 	}
+	if p2pErr != nil {
+		p2pErr = fmt.Errorf("p2p: %w", p2pErr)
+	}
+	runErr := errors.Join(rpcErr, p2pErr)
 	return errors.Join(runErr, n.closeStorage())
 }
 
