@@ -8,7 +8,7 @@
 // # Keys
 //
 // A BIP39 mnemonic (24 words, 256 bits from crypto/rand) with an empty BIP39
-// passphrase gives the seed; BIP32 (btcutil/hdkeychain) derives
+// passphrase gives the seed; BIP32 (private derivation, bip32.go) derives
 // m/86'/coin'/0'/branch/index, branch 0 for receive addresses and 1 for
 // change. Each key is a BIP340 x-only key; its address is the bech32m
 // encoding of wire.HashPubKey under the network's prefix. The coin type and

@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/btcsuite/btcd/btcec/v2"
-	"github.com/btcsuite/btcd/btcutil/hdkeychain"
-	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/tyler-smith/go-bip39"
 
 	"powchain/wire"
@@ -96,7 +94,7 @@ type derivedKey struct {
 // concurrent use (neither is Wallet).
 type keyring struct {
 	prefix   string
-	branches [2]*hdkeychain.ExtendedKey // m/86'/coin'/0'/0 and .../1
+	branches [2]*extendedKey // m/86'/coin'/0'/0 and .../1
 	cache    map[keyPath]*derivedKey
 	byHash   map[wire.KeyHash]*derivedKey
 }
@@ -104,16 +102,14 @@ type keyring struct {
 // newKeyring derives the branch keys of a (validated, normalized) mnemonic.
 func newKeyring(mnemonic string, coinType uint32, prefix string) (*keyring, error) {
 	seed := bip39.NewSeed(mnemonic, "")
-	// The chaincfg parameters only set the version bytes of serialized
-	// extended keys, which the wallet never serializes.
-	master, err := hdkeychain.NewMaster(seed, &chaincfg.MainNetParams)
+	master, err := newMasterKey(seed)
 	if err != nil {
 		return nil, fmt.Errorf("derive master key: %w", err)
 	}
 	acct, err := derivePath(master,
-		hdkeychain.HardenedKeyStart+Purpose,
-		hdkeychain.HardenedKeyStart+coinType,
-		hdkeychain.HardenedKeyStart+Account)
+		hardenedKeyStart+Purpose,
+		hardenedKeyStart+coinType,
+		hardenedKeyStart+Account)
 	if err != nil {
 		return nil, err
 	}
@@ -130,10 +126,10 @@ func newKeyring(mnemonic string, coinType uint32, prefix string) (*keyring, erro
 	return kr, nil
 }
 
-func derivePath(k *hdkeychain.ExtendedKey, path ...uint32) (*hdkeychain.ExtendedKey, error) {
+func derivePath(k *extendedKey, path ...uint32) (*extendedKey, error) {
 	for _, i := range path {
 		var err error
-		if k, err = k.Derive(i); err != nil {
+		if k, err = k.child(i); err != nil {
 			// ErrInvalidChild has probability < 2^-127 per step.
 			return nil, fmt.Errorf("derive child %d: %w", i, err)
 		}
@@ -146,17 +142,14 @@ func (kr *keyring) key(p keyPath) (*derivedKey, error) {
 	if k, ok := kr.cache[p]; ok {
 		return k, nil
 	}
-	if p.branch > BranchChange || p.index >= hdkeychain.HardenedKeyStart {
+	if p.branch > BranchChange || p.index >= hardenedKeyStart {
 		return nil, fmt.Errorf("key path %s out of range", p)
 	}
-	child, err := kr.branches[p.branch].Derive(p.index)
+	child, err := kr.branches[p.branch].child(p.index)
 	if err != nil {
 		return nil, fmt.Errorf("derive key %s: %w", p, err)
 	}
-	priv, err := child.ECPrivKey()
-	if err != nil {
-		return nil, fmt.Errorf("derive key %s: %w", p, err)
-	}
+	priv := child.privateKey()
 	k := &derivedKey{path: p, priv: priv, pub: wire.XOnlyPubKey(priv)}
 	k.keyHash = wire.HashPubKey(k.pub)
 	if k.address, err = wire.EncodeAddress(kr.prefix, k.keyHash); err != nil {

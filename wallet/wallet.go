@@ -11,8 +11,6 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/btcsuite/btcd/btcutil/hdkeychain"
-
 	"powchain/internal/atomicfile"
 )
 
@@ -41,7 +39,7 @@ func (o Options) normalize() (Options, error) {
 		return o, errors.New("wallet: no network given")
 	case o.AddressPrefix == "":
 		return o, errors.New("wallet: no address prefix given")
-	case o.CoinType >= hdkeychain.HardenedKeyStart:
+	case o.CoinType >= hardenedKeyStart:
 		return o, fmt.Errorf("wallet: coin type %d out of range", o.CoinType)
 	}
 	if o.KDF == nil {
