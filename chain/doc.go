@@ -29,10 +29,16 @@
 //   - chain never imports the network layer and never reads the wall clock:
 //     time comes from the injected Clock.
 //
-// Concurrency: a Chain is safe for concurrent use. One RWMutex serialises
-// changes (ProcessBlock, ProcessHeaders, InvalidateBlock, ReconsiderBlock)
-// and admits concurrent queries. Notifications are queued under the lock and
-// delivered, in order, after it is released (see Subscribe). Signature checks
-// of a block run on several goroutines that finish before connecting returns;
-// the package starts no other goroutines.
+// Concurrency: a Chain is safe for concurrent use. Its state is guarded by
+// one RWMutex (mu) that serialises changes (ProcessBlock, ProcessHeaders,
+// InvalidateBlock, ReconsiderBlock) and admits concurrent queries; three
+// small mutexes serve notifications: outboxMu guards the queue of
+// notifications awaiting delivery, notifyMu is held while they are
+// delivered, subsMu guards the subscriber list. A change queues its
+// notifications under mu, moves them to the outbox before releasing mu, and
+// only then takes notifyMu to deliver them, so delivery is in change order,
+// no chain lock is held during a callback, and subscribers may query the
+// chain (the lock contract is spelled out on Chain). The SigCache has its
+// own RWMutex. Signature checks of a block run on several goroutines that
+// finish before connecting returns; the package starts no other goroutines.
 package chain
