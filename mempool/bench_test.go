@@ -35,7 +35,10 @@ func BenchmarkAdmission(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		pool := New(Config{Chain: h.c, Clock: h.clock, SigCache: chain.NewSigCache(2 * benchTxs), Policy: h.policy})
+		pool, err := New(Config{Chain: h.c, Clock: h.clock, SigCache: chain.NewSigCache(2 * benchTxs), Policy: h.policy})
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.StartTimer()
 		admitAll(b, pool, txs, workers)
 		b.StopTimer()

@@ -159,3 +159,15 @@ func TestEvictPackage(t *testing.T) {
 	}
 	checkInvariants(t, h.pool)
 }
+
+func TestNewRejectsIncompleteConfig(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	for name, cfg := range map[string]Config{
+		"no chain": {Clock: h.clock},
+		"no clock": {Chain: h.c},
+	} {
+		if p, err := New(cfg); err == nil || p != nil {
+			t.Errorf("%s: New = %v, %v; want an error", name, p, err)
+		}
+	}
+}

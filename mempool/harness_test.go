@@ -64,7 +64,10 @@ func newHarness(t testing.TB, cfg harnessConfig) *harness {
 
 // newPool returns a fresh pool on the harness's chain, subscribed to it.
 func (h *harness) newPool() *Pool {
-	p := New(Config{Chain: h.c, Clock: h.clock, SigCache: h.cache, Policy: h.policy})
+	p, err := New(Config{Chain: h.c, Clock: h.clock, SigCache: h.cache, Policy: h.policy})
+	if err != nil {
+		h.t.Fatal(err)
+	}
 	h.c.Subscribe(p.HandleChainNotification)
 	return p
 }

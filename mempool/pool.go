@@ -3,6 +3,7 @@ package mempool
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -119,11 +120,11 @@ type entry struct {
 	evictIdx int // position in Pool.evict
 }
 
-// New returns an empty pool on cfg.Chain. It panics if Chain or Clock is
-// missing: that is a programming error.
-func New(cfg Config) *Pool {
+// New returns an empty pool on cfg.Chain, or an error if the configuration
+// lacks the Chain or the Clock.
+func New(cfg Config) (*Pool, error) {
 	if cfg.Chain == nil || cfg.Clock == nil {
-		panic("mempool: Config needs Chain and Clock")
+		return nil, errors.New("mempool: Config needs Chain and Clock")
 	}
 	p := &Pool{
 		chain:    cfg.Chain,
@@ -135,7 +136,7 @@ func New(cfg Config) *Pool {
 		spent:    make(map[wire.OutPoint]*entry),
 	}
 	p.orphans.init()
-	return p
+	return p, nil
 }
 
 // rlock takes mu for reading once a pending revalidation after a reorg has

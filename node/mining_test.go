@@ -43,7 +43,10 @@ func newMiningEnv(t *testing.T, clockAt time.Time) *miningEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	pool := mempool.New(mempool.Config{Chain: c, Clock: clock, Policy: mempool.DefaultPolicy()})
+	pool, err := mempool.New(mempool.Config{Chain: c, Clock: clock, Policy: mempool.DefaultPolicy()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	c.Subscribe(pool.HandleChainNotification)
 	e := &miningEnv{t: t, params: params, clock: clock, chain: c, pool: pool, stop: make(chan struct{}), gen: chaintest.NewGenerator(t, params)}
 	e.mining = newMining(params, c, pool, clock, e.stop)

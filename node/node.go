@@ -112,7 +112,9 @@ func (n *Node) open() error {
 	if err := n.openChain(); err != nil {
 		return err
 	}
-	n.openMempool()
+	if err := n.openMempool(); err != nil {
+		return err
+	}
 	if err := n.openP2P(); err != nil {
 		return err
 	}
@@ -159,8 +161,12 @@ func (n *Node) openChain() error {
 
 func (n *Node) mempoolPath() string { return filepath.Join(n.netDir, "mempool.dat") }
 
-func (n *Node) openMempool() {
-	n.mempool = mempool.New(mempool.Config{Chain: n.chain, Clock: n.clock, SigCache: n.sigCache, Policy: mempool.DefaultPolicy()})
+func (n *Node) openMempool() error {
+	pool, err := mempool.New(mempool.Config{Chain: n.chain, Clock: n.clock, SigCache: n.sigCache, Policy: mempool.DefaultPolicy()})
+	if err != nil {
+		return err
+	}
+	n.mempool = pool
 	n.chain.Subscribe(n.mempool.HandleChainNotification)
 	// After the mempool's: when mining hears of a tip, the mempool has
 	// caught up with it.
@@ -173,6 +179,7 @@ func (n *Node) openMempool() {
 	} else if loaded > 0 {
 		n.log.Info("mempool loaded", "txs", loaded)
 	}
+	return nil
 }
 
 func (n *Node) openRPC() error {

@@ -35,7 +35,10 @@ func newCoreHarness(t testing.TB, mod func(*Config)) *coreHarness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	pool := mempool.New(mempool.Config{Chain: c, Clock: clock, Policy: mempool.DefaultPolicy()})
+	pool, err := mempool.New(mempool.Config{Chain: c, Clock: clock, Policy: mempool.DefaultPolicy()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	c.Subscribe(pool.HandleChainNotification)
 	cfg := Config{Chain: c, TxPool: MempoolAdapter{Pool: pool}, RandSeed: 1, NoDiscovery: true}
 	if mod != nil {

@@ -80,7 +80,10 @@ func newNode(t testing.TB, name string, params *chain.Params, mod func(*Config))
 	if err != nil {
 		t.Fatalf("open chain: %v", err)
 	}
-	pool := mempool.New(mempool.Config{Chain: c, Clock: clock, SigCache: cache, Policy: mempool.DefaultPolicy()})
+	pool, err := mempool.New(mempool.Config{Chain: c, Clock: clock, SigCache: cache, Policy: mempool.DefaultPolicy()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	c.Subscribe(pool.HandleChainNotification)
 	n := &testNode{t: t, name: name, chain: c, pool: pool}
 	n.start(dir, mod)

@@ -93,7 +93,10 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	pool := mempool.New(mempool.Config{Chain: c, Clock: clock, Policy: mempool.DefaultPolicy()})
+	pool, err := mempool.New(mempool.Config{Chain: c, Clock: clock, Policy: mempool.DefaultPolicy()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	c.Subscribe(pool.HandleChainNotification)
 	e := &env{t: t, chain: c, pool: pool, params: params, miner: chaintest.NewGenerator(t, params),
 		net: &fakeNet{added: map[string]bool{}, banned: map[string]time.Duration{}}}

@@ -85,7 +85,9 @@ func (s *Sim) openNode(i int, seed uint64, known []string) (*Node, error) {
 		return nil, fmt.Errorf("node %d: %w", i, err)
 	}
 	n.chain = c
-	n.pool = mempool.New(mempool.Config{Chain: c, Clock: s.clock, SigCache: cache, Policy: s.cfg.policy()})
+	if n.pool, err = mempool.New(mempool.Config{Chain: c, Clock: s.clock, SigCache: cache, Policy: s.cfg.policy()}); err != nil {
+		return nil, fmt.Errorf("node %d: %w", i, err)
+	}
 	c.Subscribe(n.pool.HandleChainNotification) // first, as the node package does
 	c.Subscribe(n.onChain)
 	cfg := p2p.Config{
