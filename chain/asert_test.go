@@ -10,11 +10,10 @@ import (
 	"testing"
 )
 
-// The aserti3-2d conformance vectors published with the specification. They
-// are read in place from the shared test data; see README.md there for the
-// format.
+// The aserti3-2d conformance vectors published with the specification,
+// carried in testdata/asert; see README.md there for the format.
 const (
-	asertVectorDir      = "../../shared/testdata/asert"
+	asertVectorDir      = "testdata/asert"
 	asertVectorRuns     = 12
 	asertSpacing        = 600
 	asertHalfLife       = 172800
