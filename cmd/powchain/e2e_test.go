@@ -27,7 +27,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "powchain")
-	args := []string{"build", "-o", binary}
+	// -buildvcs=auto overrides a GOFLAGS=-buildvcs=false: `powchain
+	// version` is tested to show the commit when there is one.
+	args := []string{"build", "-buildvcs=auto", "-o", binary}
 	if raceBuild {
 		args = append(args, "-race")
 	}

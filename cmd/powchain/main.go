@@ -29,15 +29,22 @@ func main() {
 
 func newApp() *cli.App {
 	return &cli.App{
-		Name:  "powchain",
-		Usage: "a proof-of-work blockchain full node",
-		Commands: []*cli.Command{
+		Name:    "powchain",
+		Usage:   "a proof-of-work blockchain full node",
+		Version: buildVersion(),
+		Commands: withUsageErrors([]*cli.Command{
 			nodeCommand(),
 			rpcCommand(),
 			walletCommand(),
 			minerCommand(),
-		},
+			versionCommand(),
+			helpCommand(),
+		}),
+		// helpCommand replaces the library's; its --help flag stays.
 		HideHelpCommand: true,
+		Flags:           []cli.Flag{cli.HelpFlag},
+		Action:          groupAction(cli.ShowAppHelp),
+		OnUsageError:    usageError,
 		// Errors are printed once, by main.
 		ExitErrHandler: func(*cli.Context, error) {},
 	}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -18,9 +20,13 @@ func rpcCommand() *cli.Command {
 		Usage:     "call a JSON-RPC method of a running node",
 		ArgsUsage: "METHOD [ARGS...]",
 		Description: "Each argument is sent as JSON when it is valid JSON, otherwise as a string " +
-			"(as bitcoin-cli does). The result is printed as JSON; a bare string or number is printed plain.",
-		Flags:  clientFlags(),
-		Action: runRPC,
+			"(as bitcoin-cli does). The result is printed exactly as the node sent it: a string bare, " +
+			"anything else as indented JSON with every number as the node wrote it.\n\n" +
+			"powchain rpc help lists the node's methods; powchain rpc help METHOD describes one.",
+		Flags: clientFlags(),
+		// "help" is the node's method, not this command's subcommand.
+		HideHelpCommand: true,
+		Action:          runRPC,
 	})
 }
 
@@ -44,7 +50,7 @@ func runRPC(c *cli.Context) error {
 		}
 		return err
 	}
-	return printResult(result)
+	return printResult(c.App.Writer, result)
 }
 
 func jsonOrString(arg string) any {
@@ -54,29 +60,30 @@ func jsonOrString(arg string) any {
 	return arg
 }
 
-// printResult prints strings and numbers plain, null as nothing, and
-// everything else as indented JSON.
-func printResult(result json.RawMessage) error {
-	var v any
-	if err := json.Unmarshal(result, &v); err != nil {
+// printResult prints a string result bare, null as nothing, and anything
+// else as indented JSON. The JSON is re-indented, never decoded: numbers
+// keep the exact digits the node sent (404730144278106326 stays itself,
+// 50.00000000 keeps its zeros).
+func printResult(w io.Writer, result json.RawMessage) error {
+	result = bytes.TrimSpace(result)
+	switch {
+	case len(result) == 0 || string(result) == "null":
+		return nil
+	case result[0] == '"':
+		var s string
+		if err := json.Unmarshal(result, &s); err != nil {
+			return fmt.Errorf("the node sent a malformed string: %w", err)
+		}
+		_, err := fmt.Fprintln(w, s)
 		return err
 	}
-	switch t := v.(type) {
-	case nil:
-		return nil
-	case string:
-		fmt.Println(t)
-		return nil
-	case float64:
-		fmt.Println(string(result))
-		return nil
+	var out bytes.Buffer
+	if err := json.Indent(&out, result, "", "  "); err != nil {
+		return fmt.Errorf("the node sent malformed JSON: %w", err)
 	}
-	out, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	fmt.Println(string(out))
-	return nil
+	out.WriteByte('\n')
+	_, err := out.WriteTo(w)
+	return err
 }
 
 // newClient finds the node from the flags: --rpc or the address the node

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// fakeNode answers every JSON-RPC call with the raw result JSON given for
+// its method, exactly as written.
+func fakeNode(t *testing.T, results map[string]string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			t.Errorf("fake node: %v", err)
+		}
+		w.Write([]byte(`{"jsonrpc":"2.0","id":` + string(req.ID) + `,"result":` + results[req.Method] + "}"))
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// TestRPCPrintsResultsVerbatim: numbers keep the node's digits (no trip
+// through float64), strings print bare, objects are indented.
+func TestRPCPrintsResultsVerbatim(t *testing.T) {
+	addr := fakeNode(t, map[string]string{
+		"big":    `{"extranonce":404730144278106326,"value":50.00000000,"fee":0.00000200,"list":[1e3,-0.0]}`,
+		"string": `"0000abc\u00e9"`,
+		"number": `0.00000200`,
+		"null":   `null`,
+	})
+	for method, want := range map[string]string{
+		"big":    "{\n  \"extranonce\": 404730144278106326,\n  \"value\": 50.00000000,\n  \"fee\": 0.00000200,\n  \"list\": [\n    1e3,\n    -0.0\n  ]\n}\n",
+		"string": "0000abc\u00e9\n",
+		"number": "0.00000200\n",
+		"null":   "",
+	} {
+		out := mustCLI(t, nil, "rpc", "--rpc", addr, "--rpc-user", "u", "--rpc-password", "p", method)
+		if out != want {
+			t.Errorf("rpc %s printed %q, want %q", method, out, want)
+		}
+	}
+}
+
+// TestVersion: `powchain version` and `--version` print the version, the
+// commit and the Go version the binary was built with, as the Go
+// toolchain's own reader of build information sees them.
+func TestVersion(t *testing.T) {
+	meta, err := exec.Command("go", "version", "-m", binary).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := "unknown"
+	if m := regexp.MustCompile(`vcs.revision=([0-9a-f]+)`).FindSubmatch(meta); m != nil {
+		commit = string(m[1])
+	}
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		out := mustCLI(t, nil, args...)
+		for _, want := range []string{"powchain version ", "(commit " + commit, " " + runtime.Version()} {
+			if !strings.Contains(out, want) {
+				t.Errorf("powchain %v printed %q; want it to contain %q", args, out, want)
+			}
+		}
+	}
+}
+
+// TestSuggestions: a mistyped command or flag gets the nearest real one;
+// something far from every name gets no guess.
+func TestSuggestions(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"nod"}, `unknown command "nod"; did you mean node?`},
+		{[]string{"wallet", "lst"}, `unknown command "lst"; did you mean list?`},
+		{[]string{"rpc", "--rpcc", "x", "getblockcount"}, "unknown flag --rpcc; did you mean --rpc? (see powchain rpc --help)"},
+		{[]string{"wallet", "send", "--fee-rat", "3"}, "unknown flag --fee-rat; did you mean --fee-rate? (see powchain wallet send --help)"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate" (powchain --help lists the commands)`},
+	} {
+		r := runCLI(t, nil, tc.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("powchain %v: exit %d, stderr %q; want exit 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	if out := mustCLI(t, nil, "help"); !strings.Contains(out, "node") || !strings.Contains(out, "wallet") {
+		t.Errorf("powchain help printed %q", out)
+	}
+	if out := mustCLI(t, nil, "help", "wallet"); !strings.Contains(out, "send") {
+		t.Errorf("powchain help wallet printed %q", out)
+	}
+}

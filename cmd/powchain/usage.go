@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// groupAction is the action of a command that only groups others (and of
+// the app itself): with no argument it shows the help; with one it names
+// the unknown command and the nearest real one.
+func groupAction(showHelp func(*cli.Context) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if !c.Args().Present() {
+			return showHelp(c)
+		}
+		return unknownCommand(c, c.Command.Subcommands, c.Args().First())
+	}
+}
+
+func unknownCommand(c *cli.Context, cmds []*cli.Command, typed string) error {
+	var names []string
+	for _, cmd := range cmds {
+		names = append(names, cmd.Names()...)
+	}
+	return cli.Exit(fmt.Sprintf("unknown command %q%s (%s lists the commands)",
+		typed, didYouMean(names, typed, ""), helpCommandLine(c)), 2)
+}
+
+// helpCommand is `powchain help [COMMAND...]`: the same as
+// `powchain COMMAND... --help`.
+func helpCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "help",
+		Usage:     "show the commands, or one command's help",
+		ArgsUsage: "[COMMAND [SUBCOMMAND]]",
+		Action: func(c *cli.Context) error {
+			if first := c.Args().First(); first != "" && c.App.Command(first) == nil {
+				return unknownCommand(c.Lineage()[1], c.App.Commands, first)
+			}
+			args := append([]string{c.App.Name}, c.Args().Slice()...)
+			return c.App.RunContext(c.Context, append(args, "--help"))
+		},
+	}
+}
+
+// helpCommandLine is how the user gets the help of the command c runs.
+func helpCommandLine(c *cli.Context) string {
+	return c.Command.HelpName + " --help"
+}
+
+// usageError turns a flag parsing error into one line that names the
+// mistake, the nearest real flag and where the help is.
+func usageError(c *cli.Context, err error, _ bool) error {
+	msg := err.Error()
+	const undefined = "flag provided but not defined: "
+	if typed, ok := strings.CutPrefix(msg, undefined); ok {
+		typed = strings.TrimLeft(typed, "-")
+		var names []string
+		for _, f := range c.Command.Flags {
+			names = append(names, f.Names()...)
+		}
+		msg = fmt.Sprintf("unknown flag --%s%s", typed, didYouMean(names, typed, "--"))
+	}
+	return cli.Exit(fmt.Sprintf("%s (see %s)", msg, helpCommandLine(c)), 2)
+}
+
+// withUsageErrors gives every command of the tree the same handling of
+// usage errors and unknown subcommands.
+func withUsageErrors(cmds []*cli.Command) []*cli.Command {
+	for _, cmd := range cmds {
+		cmd.OnUsageError = usageError
+		if len(cmd.Subcommands) > 0 && cmd.Action == nil {
+			cmd.Action = groupAction(cli.ShowSubcommandHelp)
+		}
+		withUsageErrors(cmd.Subcommands)
+	}
+	return cmds
+}
+
+// didYouMean is ": did you mean PREFIX+name?" for the candidate nearest to
+// typed, or "" when none is near enough to be a likely typo.
+func didYouMean(candidates []string, typed, prefix string) string {
+	best, bestDist := "", len(typed)/3+2 // a typo: about one edit in three letters
+	for _, c := range candidates {
+		if d := editDistance(c, typed); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %s%s?", prefix, best)
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
