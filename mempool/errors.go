@@ -11,79 +11,102 @@ import (
 // verbatim and tests match.
 type RejectCode int
 
-// Reject codes, grouped by the stage that finds them.
+// Reject codes, grouped by the stage that finds them. Each code's reason,
+// consensus flag and chain error code are in one place: RejectCode.info.
 const (
 	// Consensus, context-free (chain.CheckTransactionSanity) and shape.
-	RejectNoInputs        RejectCode = iota + 1 // bad-txns-vin-empty
-	RejectNoOutputs                             // bad-txns-vout-empty
-	RejectBadAmount                             // bad-txns-vout-toolarge: an amount or the sum above MaxMoney
-	RejectDuplicateInputs                       // bad-txns-inputs-duplicate
-	RejectNullOutPoint                          // bad-txns-nulloutpoint
-	RejectCoinbase                              // coinbase: only valid as a block's first transaction
+	RejectNoInputs RejectCode = iota + 1
+	RejectNoOutputs
+	RejectBadAmount // an amount or the sum above MaxMoney
+	RejectDuplicateInputs
+	RejectNullOutPoint
+	RejectCoinbase // only valid as a block's first transaction
 	// Policy that needs no state.
-	RejectTxSize // tx-size
-	RejectDust   // dust
+	RejectTxSize
+	RejectDust
 	// Against the pool.
-	RejectAlreadyInPool // txn-already-in-mempool
-	RejectConflict      // txn-mempool-conflict: spends what a pool tx spends (no replacement)
+	RejectAlreadyInPool
+	RejectConflict // spends what a pool tx spends (no replacement)
 	// Against the UTXO set (chain plus pool).
-	RejectAlreadyKnown    // txn-already-known: already confirmed
-	RejectMissingInputs   // bad-txns-inputs-missingorspent
-	RejectPrematureSpend  // bad-txns-premature-spend-of-coinbase
-	RejectKeyHashMismatch // bad-txns-keyhash-mismatch
-	RejectInBelowOut      // bad-txns-in-belowout
+	RejectAlreadyKnown // already confirmed
+	RejectMissingInputs
+	RejectPrematureSpend
+	RejectKeyHashMismatch
+	RejectInBelowOut
 	// Policy that needs the fee or the pool.
-	RejectTooLongChain  // too-long-mempool-chain: MaxAncestors or MaxDescendants
-	RejectMinRelayFee   // min relay fee not met
-	RejectMempoolMinFee // mempool min fee not met: below the raised floor after evictions
-	RejectMempoolFull   // mempool full
+	RejectTooLongChain  // MaxAncestors or MaxDescendants
+	RejectMinRelayFee   // below the minimum relay fee rate
+	RejectMempoolMinFee // below the raised floor after evictions
+	RejectMempoolFull
 	// Signatures, checked last.
-	RejectBadSignature // bad-signature
+	RejectBadSignature
+
+	numRejectCodes RejectCode = iota + 1 // one more than the last code
 )
 
-// String returns the code's reason string.
-func (c RejectCode) String() string {
+// rejectInfo is what the package knows of a reject code.
+type rejectInfo struct {
+	// reason is the code's reason string, after Bitcoin Core's.
+	reason string
+	// consensus: see RejectCode.Consensus.
+	consensus bool
+	// fromChain is the transaction-level chain error code that maps to this
+	// code, or 0 (the chain's codes start at 1).
+	fromChain chain.ErrorCode
+}
+
+// info is the table of reject codes; TestRejectCodeTable checks that every
+// code has a distinct reason and every transaction-level chain code maps.
+func (c RejectCode) info() rejectInfo {
 	switch c {
 	case RejectNoInputs:
-		return "bad-txns-vin-empty"
+		return rejectInfo{"bad-txns-vin-empty", true, chain.ErrNoTxInputs}
 	case RejectNoOutputs:
-		return "bad-txns-vout-empty"
+		return rejectInfo{"bad-txns-vout-empty", true, chain.ErrNoTxOutputs}
 	case RejectBadAmount:
-		return "bad-txns-vout-toolarge"
+		return rejectInfo{"bad-txns-vout-toolarge", true, chain.ErrBadTxOutValue}
 	case RejectDuplicateInputs:
-		return "bad-txns-inputs-duplicate"
+		return rejectInfo{"bad-txns-inputs-duplicate", true, chain.ErrDuplicateTxInputs}
 	case RejectNullOutPoint:
-		return "bad-txns-nulloutpoint"
+		return rejectInfo{"bad-txns-nulloutpoint", true, chain.ErrBadTxInput}
 	case RejectCoinbase:
-		return "coinbase"
+		return rejectInfo{"coinbase", true, 0}
 	case RejectTxSize:
-		return "tx-size"
+		return rejectInfo{"tx-size", false, 0}
 	case RejectDust:
-		return "dust"
+		return rejectInfo{"dust", false, 0}
 	case RejectAlreadyInPool:
-		return "txn-already-in-mempool"
+		return rejectInfo{"txn-already-in-mempool", false, 0}
 	case RejectConflict:
-		return "txn-mempool-conflict"
+		return rejectInfo{"txn-mempool-conflict", false, 0}
 	case RejectAlreadyKnown:
-		return "txn-already-known"
+		return rejectInfo{"txn-already-known", false, 0}
 	case RejectMissingInputs:
-		return "bad-txns-inputs-missingorspent"
+		return rejectInfo{"bad-txns-inputs-missingorspent", false, chain.ErrMissingTxOut}
 	case RejectPrematureSpend:
-		return "bad-txns-premature-spend-of-coinbase"
+		return rejectInfo{"bad-txns-premature-spend-of-coinbase", false, chain.ErrImmatureSpend}
 	case RejectKeyHashMismatch:
-		return "bad-txns-keyhash-mismatch"
+		return rejectInfo{"bad-txns-keyhash-mismatch", true, chain.ErrKeyHashMismatch}
 	case RejectInBelowOut:
-		return "bad-txns-in-belowout"
+		return rejectInfo{"bad-txns-in-belowout", true, chain.ErrSpendTooHigh}
 	case RejectTooLongChain:
-		return "too-long-mempool-chain"
+		return rejectInfo{"too-long-mempool-chain", false, 0}
 	case RejectMinRelayFee:
-		return "min relay fee not met"
+		return rejectInfo{"min relay fee not met", false, 0}
 	case RejectMempoolMinFee:
-		return "mempool min fee not met"
+		return rejectInfo{"mempool min fee not met", false, 0}
 	case RejectMempoolFull:
-		return "mempool full"
+		return rejectInfo{"mempool full", false, 0}
 	case RejectBadSignature:
-		return "bad-signature"
+		return rejectInfo{"bad-signature", true, chain.ErrBadSignature}
+	}
+	return rejectInfo{}
+}
+
+// String returns the code's reason string, which the RPC reports verbatim.
+func (c RejectCode) String() string {
+	if r := c.info().reason; r != "" {
+		return r
 	}
 	return fmt.Sprintf("RejectCode(%d)", int(c))
 }
@@ -94,14 +117,7 @@ func (c RejectCode) String() string {
 // what this node has seen: missing inputs, conflicts and known transactions
 // say nothing about the sender, and a premature coinbase spend becomes
 // valid a few blocks later (like a block timestamp that is merely early).
-func (c RejectCode) Consensus() bool {
-	switch c {
-	case RejectNoInputs, RejectNoOutputs, RejectBadAmount, RejectDuplicateInputs, RejectNullOutPoint,
-		RejectCoinbase, RejectKeyHashMismatch, RejectInBelowOut, RejectBadSignature:
-		return true
-	}
-	return false
-}
+func (c RejectCode) Consensus() bool { return c.info().consensus }
 
 // RejectError reports that the pool refused a transaction. Any other error
 // from this package is a local failure (the chain's storage) and says
@@ -153,27 +169,10 @@ func fromChain(err error) error {
 
 // rejectCodeOf maps the transaction-level consensus codes.
 func rejectCodeOf(c chain.ErrorCode) (RejectCode, bool) {
-	switch c {
-	case chain.ErrNoTxInputs:
-		return RejectNoInputs, true
-	case chain.ErrNoTxOutputs:
-		return RejectNoOutputs, true
-	case chain.ErrBadTxOutValue:
-		return RejectBadAmount, true
-	case chain.ErrDuplicateTxInputs:
-		return RejectDuplicateInputs, true
-	case chain.ErrBadTxInput:
-		return RejectNullOutPoint, true
-	case chain.ErrMissingTxOut:
-		return RejectMissingInputs, true
-	case chain.ErrImmatureSpend:
-		return RejectPrematureSpend, true
-	case chain.ErrKeyHashMismatch:
-		return RejectKeyHashMismatch, true
-	case chain.ErrSpendTooHigh:
-		return RejectInBelowOut, true
-	case chain.ErrBadSignature:
-		return RejectBadSignature, true
+	for code := RejectCode(1); code < numRejectCodes; code++ {
+		if code.info().fromChain == c {
+			return code, true
+		}
 	}
 	return 0, false
 }
