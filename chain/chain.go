@@ -332,11 +332,20 @@ type ChainTip struct {
 	Hash      wire.Hash
 	Height    uint64
 	BranchLen uint64 // blocks since the branch left the best chain (0 for the best chain)
-	// Status: "active" (the best chain), "valid-fork" (fully validated once),
-	// "valid-headers" (all bodies stored, not validated), "headers-only"
-	// (some bodies missing) or "invalid".
-	Status string
+	Status    TipStatus
 }
+
+// TipStatus says what is known of a branch's tip.
+type TipStatus int
+
+// The statuses of a chain tip.
+const (
+	TipActive       TipStatus = iota // the tip of the best chain
+	TipValidFork                     // fully validated once, not on the best chain
+	TipValidHeaders                  // every body stored, not all validated
+	TipHeadersOnly                   // some bodies missing
+	TipInvalid                       // known invalid, or descends from a block that is
+)
 
 // ChainTips returns every leaf of the block index, the best chain first,
 // then by height, highest first.
@@ -352,24 +361,24 @@ func (c *Chain) ChainTips() []ChainTip {
 		tips = append(tips, ChainTip{Hash: n.hash, Height: n.height, BranchLen: n.height - fork.height, Status: c.tipStatus(n)})
 	}
 	sort.Slice(tips, func(i, j int) bool {
-		if (tips[i].Status == "active") != (tips[j].Status == "active") {
-			return tips[i].Status == "active"
+		if (tips[i].Status == TipActive) != (tips[j].Status == TipActive) {
+			return tips[i].Status == TipActive
 		}
 		return tips[i].Height > tips[j].Height
 	})
 	return tips
 }
 
-func (c *Chain) tipStatus(n *blockNode) string {
+func (c *Chain) tipStatus(n *blockNode) TipStatus {
 	switch {
 	case c.onBestChain(n):
-		return "active"
+		return TipActive
 	case n.status.knownInvalid():
-		return "invalid"
+		return TipInvalid
 	case n.status&statusValid != 0:
-		return "valid-fork"
+		return TipValidFork
 	case n.fullData:
-		return "valid-headers"
+		return TipValidHeaders
 	}
-	return "headers-only"
+	return TipHeadersOnly
 }

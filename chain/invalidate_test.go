@@ -91,13 +91,14 @@ func TestChainTips(t *testing.T) {
 	for _, tip := range h.c.ChainTips() {
 		for _, n := range []string{"fork5b", "a4", "fork3", "bad5", "header-only"} {
 			if h.g.Block(n).BlockHash() == tip.Hash {
-				got[n] = fmt.Sprintf("%s/%d", tip.Status, tip.BranchLen)
+				got[n] = fmt.Sprintf("%d/%d", tip.Status, tip.BranchLen)
 			}
 		}
 	}
 	want := map[string]string{
-		"fork5b": "active/0", "a4": "valid-fork/2", "fork3": "valid-headers/1",
-		"bad5": "invalid/4", "header-only": "headers-only/2",
+		"fork5b": fmt.Sprintf("%d/0", chain.TipActive), "a4": fmt.Sprintf("%d/2", chain.TipValidFork),
+		"fork3": fmt.Sprintf("%d/1", chain.TipValidHeaders), "bad5": fmt.Sprintf("%d/4", chain.TipInvalid),
+		"header-only": fmt.Sprintf("%d/2", chain.TipHeadersOnly),
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("chain tips %v, want %v", got, want)

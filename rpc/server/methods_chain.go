@@ -182,9 +182,26 @@ func (b *Backend) getChainTips(context.Context, []json.RawMessage) (any, error) 
 	tips := b.Chain.ChainTips()
 	out := make([]rpc.ChainTip, len(tips))
 	for i, t := range tips {
-		out[i] = rpc.ChainTip{Height: t.Height, Hash: t.Hash.String(), BranchLen: t.BranchLen, Status: t.Status}
+		out[i] = rpc.ChainTip{Height: t.Height, Hash: t.Hash.String(), BranchLen: t.BranchLen, Status: tipStatusName(t.Status)}
 	}
 	return out, nil
+}
+
+// tipStatusName is getchaintips' name of a status, as Bitcoin Core's.
+func tipStatusName(s chain.TipStatus) string {
+	switch s {
+	case chain.TipActive:
+		return "active"
+	case chain.TipValidFork:
+		return "valid-fork"
+	case chain.TipValidHeaders:
+		return "valid-headers"
+	case chain.TipHeadersOnly:
+		return "headers-only"
+	case chain.TipInvalid:
+		return "invalid"
+	}
+	return "unknown"
 }
 
 func (b *Backend) invalidateBlock(_ context.Context, params []json.RawMessage) (any, error) {
