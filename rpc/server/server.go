@@ -20,6 +20,59 @@ import (
 // (2 MB) with room to spare.
 const MaxRequestSize = 8 << 20
 
+// Limits bound what requests can make the node do at once. The zero value
+// of a field means its default (DefaultLimits).
+type Limits struct {
+	// MaxBatchCalls caps the calls in one batch.
+	MaxBatchCalls int
+	// MaxReplyBytes caps the encoded size of one reply (a whole batch
+	// counts as one reply). Results are counted as they are encoded and
+	// encoding stops at the first one that goes over, so no reply larger
+	// than this is ever held in memory.
+	MaxReplyBytes int
+	// MaxRunning requests run at once (Bitcoin Core: rpcthreads); up to
+	// MaxQueued more wait for a turn (rpcworkqueue); beyond that a request
+	// is refused with HTTP 503.
+	MaxRunning, MaxQueued int
+	// FailedAuthDelay is how long the answer to a request with wrong
+	// credentials waits (Bitcoin Core: 250 ms). At most FailedAuthSlots
+	// such answers wait at once; further failures queue behind them, so
+	// wrong guesses cannot be made faster than FailedAuthSlots per delay
+	// however many connections try. Authenticated requests never wait on
+	// them.
+	FailedAuthDelay time.Duration
+	FailedAuthSlots int
+}
+
+// DefaultLimits are the limits a node runs with (docs/RPC.md).
+func DefaultLimits() Limits {
+	return Limits{
+		MaxBatchCalls:   1000,
+		MaxReplyBytes:   32 << 20,
+		MaxRunning:      16,
+		MaxQueued:       64,
+		FailedAuthDelay: 250 * time.Millisecond,
+		FailedAuthSlots: 4,
+	}
+}
+
+// withDefaults fills the zero fields of l from DefaultLimits.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	for _, f := range []struct{ v, def *int }{
+		{&l.MaxBatchCalls, &d.MaxBatchCalls}, {&l.MaxReplyBytes, &d.MaxReplyBytes},
+		{&l.MaxRunning, &d.MaxRunning}, {&l.MaxQueued, &d.MaxQueued}, {&l.FailedAuthSlots, &d.FailedAuthSlots},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	if l.FailedAuthDelay <= 0 {
+		l.FailedAuthDelay = d.FailedAuthDelay
+	}
+	return l
+}
+
 // handler runs one method. params are the positional parameters.
 type handler func(ctx context.Context, params []json.RawMessage) (any, error)
 
@@ -29,26 +82,55 @@ type method struct {
 }
 
 // Server is a JSON-RPC 2.0 server over HTTP (POST /) with HTTP basic
-// authentication. Methods are registered before Serve; after that the
-// method table is read-only, so the server needs no lock of its own.
+// authentication. Methods and limits are set before Serve; after that they
+// are read-only, so the server needs no lock of its own: the admission
+// channels below are its only shared state.
 type Server struct {
 	methods    map[string]method
 	user, pass string
 	log        *slog.Logger
 	http       *http.Server
+
+	limits Limits
+	// admitted holds a token for every request running or queued, running
+	// one for every request running; failedAuth one for every failed
+	// authentication waiting out its delay.
+	admitted, running, failedAuth chan struct{}
+	// wait waits d or until ctx ends; tests replace it.
+	wait func(ctx context.Context, d time.Duration)
 }
 
-// NewServer returns a server that accepts the given credentials.
+// NewServer returns a server that accepts the given credentials, with
+// DefaultLimits.
 func NewServer(user, password string, log *slog.Logger) *Server {
-	s := &Server{methods: make(map[string]method), user: user, pass: password, log: log}
+	s := &Server{methods: make(map[string]method), user: user, pass: password, log: log, wait: waitFor}
 	s.http = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
 	}
+	s.SetLimits(DefaultLimits())
 	s.register("help", "help [command]\nLists the commands, or describes one.", s.help)
 	return s
+}
+
+// SetLimits replaces the limits (zero fields take their default). Call it
+// before Serve.
+func (s *Server) SetLimits(l Limits) {
+	s.limits = l.withDefaults()
+	s.admitted = make(chan struct{}, s.limits.MaxRunning+s.limits.MaxQueued)
+	s.running = make(chan struct{}, s.limits.MaxRunning)
+	s.failedAuth = make(chan struct{}, s.limits.FailedAuthSlots)
+}
+
+func waitFor(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 func (s *Server) register(name, help string, fn handler) {
@@ -75,14 +157,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Basic realm="powchain"`)
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		s.refuseAuth(w, r.Context())
 		return
 	}
+	release, ok := s.admit(r.Context())
+	if !ok {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		writeJSON(w, errorResponse(nil, rpc.NewError(rpc.CodeMiscError,
+			"Work queue depth exceeded: %d requests running and %d waiting; try again later", s.limits.MaxRunning, s.limits.MaxQueued)))
+		return
+	}
+	defer release()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestSize))
 	if err != nil {
-		writeJSON(w, rpc.Response{JSONRPC: "2.0", ID: json.RawMessage("null"),
-			Error: rpc.NewError(rpc.CodeInvalidRequest, "request too large or unreadable: %v", err)})
+		writeJSON(w, errorResponse(nil, rpc.NewError(rpc.CodeInvalidRequest, "request too large or unreadable: %v", err)))
 		return
 	}
 	trimmed := strings.TrimSpace(string(body))
@@ -90,26 +178,134 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveBatch(w, r.Context(), body)
 		return
 	}
-	if resp, ok := s.call(r.Context(), body); ok {
-		writeJSON(w, resp)
-	} else {
+	resp, ok := s.call(r.Context(), body)
+	if !ok {
 		w.WriteHeader(http.StatusNoContent) // a notification gets no answer
+		return
+	}
+	rb := s.newReply()
+	if !rb.add(resp) {
+		writeJSON(w, errorResponse(resp.ID, rb.tooLarge()))
+		return
+	}
+	rb.writeTo(w, false)
+}
+
+// refuseAuth answers a request with wrong or missing credentials after
+// FailedAuthDelay, holding one of FailedAuthSlots meanwhile, and closes
+// the connection so that every guess costs a new one. The wait runs on the
+// connection's own goroutine: no goroutine or worker slot is spent on it.
+func (s *Server) refuseAuth(w http.ResponseWriter, ctx context.Context) {
+	select {
+	case s.failedAuth <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	s.wait(ctx, s.limits.FailedAuthDelay)
+	<-s.failedAuth
+	w.Header().Set("WWW-Authenticate", `Basic realm="powchain"`)
+	w.Header().Set("Connection", "close")
+	http.Error(w, "unauthorized", http.StatusUnauthorized)
+}
+
+// admit waits for a turn to run (MaxRunning at once), queueing behind at
+// most MaxQueued others. ok is false when the queue is full or ctx ended;
+// otherwise release must be called when the request is done.
+func (s *Server) admit(ctx context.Context) (release func(), ok bool) {
+	select {
+	case s.admitted <- struct{}{}:
+	default:
+		return nil, false
+	}
+	select {
+	case s.running <- struct{}{}:
+		return func() { <-s.running; <-s.admitted }, true
+	case <-ctx.Done():
+		<-s.admitted
+		return nil, false
 	}
 }
 
 func (s *Server) serveBatch(w http.ResponseWriter, ctx context.Context, body []byte) {
 	var reqs []json.RawMessage
 	if err := json.Unmarshal(body, &reqs); err != nil || len(reqs) == 0 {
-		writeJSON(w, rpc.Response{JSONRPC: "2.0", ID: json.RawMessage("null"), Error: rpc.NewError(rpc.CodeParseError, "invalid batch")})
+		writeJSON(w, errorResponse(nil, rpc.NewError(rpc.CodeParseError, "invalid batch")))
 		return
 	}
-	var resps []rpc.Response
+	if len(reqs) > s.limits.MaxBatchCalls {
+		writeJSON(w, errorResponse(nil, rpc.NewError(rpc.CodeInvalidRequest,
+			"batch of %d calls exceeds the limit of %d calls per batch", len(reqs), s.limits.MaxBatchCalls)))
+		return
+	}
+	rb := s.newReply()
 	for _, raw := range reqs {
-		if resp, ok := s.call(ctx, raw); ok {
-			resps = append(resps, resp)
+		resp, ok := s.call(ctx, raw)
+		if ok && !rb.add(resp) {
+			writeJSON(w, errorResponse(nil, rb.tooLarge()))
+			return
 		}
 	}
-	writeJSON(w, resps)
+	rb.writeTo(w, true)
+}
+
+// reply accumulates the encoded responses of one request and refuses to
+// grow past its limit.
+type reply struct {
+	parts [][]byte
+	size  int
+	limit int
+}
+
+func (s *Server) newReply() *reply { return &reply{limit: s.limits.MaxReplyBytes} }
+
+// add encodes resp into the reply; false (and nothing added) if the reply
+// would exceed its limit. The caller then drops the reply.
+func (r *reply) add(resp rpc.Response) bool {
+	b, err := json.Marshal(resp)
+	if err != nil { // only a result that is not valid JSON: a bug
+		b, _ = json.Marshal(errorResponse(resp.ID, rpc.NewError(rpc.CodeInternalError, "encode result: %v", err)))
+	}
+	if r.size+len(b)+1 > r.limit { // +1: a separator or bracket per part
+		r.parts = nil
+		return false
+	}
+	r.parts = append(r.parts, b)
+	r.size += len(b) + 1
+	return true
+}
+
+func (r *reply) tooLarge() *rpc.Error {
+	return rpc.NewError(rpc.CodeInvalidRequest,
+		"reply too large: it would exceed the limit of %d bytes per reply; ask for less at once (fewer calls per batch, a lower verbosity)", r.limit)
+}
+
+// writeTo sends the reply: a JSON array of the responses for a batch, else
+// the single response; nothing (HTTP 204) if every call was a notification.
+func (r *reply) writeTo(w http.ResponseWriter, batch bool) {
+	if len(r.parts) == 0 {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if !batch {
+		w.Write(append(r.parts[0], '\n'))
+		return
+	}
+	w.Write([]byte{'['})
+	for i, p := range r.parts {
+		if i > 0 {
+			w.Write([]byte{','})
+		}
+		w.Write(p)
+	}
+	w.Write([]byte("]\n"))
+}
+
+func errorResponse(id json.RawMessage, e *rpc.Error) rpc.Response {
+	if id == nil {
+		id = json.RawMessage("null")
+	}
+	return rpc.Response{JSONRPC: "2.0", ID: id, Error: e}
 }
 
 func (s *Server) authorized(r *http.Request) bool {

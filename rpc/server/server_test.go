@@ -36,6 +36,25 @@ type env struct {
 	stopped atomic.Bool
 	miner   *chaintest.Generator // only for keys and spend helpers
 	net     *fakeNet
+	// generateGate, when set before a generatetoaddress call, holds the
+	// call: it sends on entered, then waits for gate to close.
+	generateGate atomic.Pointer[gate]
+}
+
+// gate holds callers until it is opened.
+type gate struct {
+	entered chan struct{}
+	open    chan struct{}
+}
+
+func newGate() *gate { return &gate{entered: make(chan struct{}, 100), open: make(chan struct{})} }
+
+func (g *gate) pass(ctx context.Context) {
+	g.entered <- struct{}{}
+	select {
+	case <-g.open:
+	case <-ctx.Done():
+	}
 }
 
 // fakeNet records what the RPC methods ask of the network.
@@ -83,7 +102,10 @@ func (f *fakeNet) RelayTransactions(txids []wire.Hash) error {
 	return nil
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, func(*server.Server) {}) }
+
+// newEnvWith is newEnv with configure applied to the server before it serves.
+func newEnvWith(t *testing.T, configure func(*server.Server)) *env {
 	t.Helper()
 	params := chaintest.Params(genesisTime)
 	params.CoinbaseMaturity = 2
@@ -105,6 +127,7 @@ func newEnv(t *testing.T) *env {
 		Chain: c, Mempool: pool, Clock: clock,
 		Generate: e.generate, Stop: func() { e.stopped.Store(true) }, Net: e.net,
 	})
+	configure(srv)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -118,6 +141,9 @@ func newEnv(t *testing.T) *env {
 
 // generate mines like the node does: templates from chain and mempool.
 func (e *env) generate(ctx context.Context, n int, payTo wire.KeyHash) ([]wire.Hash, error) {
+	if g := e.generateGate.Load(); g != nil {
+		g.pass(ctx)
+	}
 	var out []wire.Hash
 	for range n {
 		var txs []*wire.Tx
