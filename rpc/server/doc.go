@@ -10,11 +10,20 @@
 // Invariants: a method's error reaches the client as a JSON-RPC error with
 // Bitcoin Core's code (package rpc); a panic in a method is recovered and
 // answered as an internal error; a request body is bounded by
-// MaxRequestSize before it is read.
+// MaxRequestSize before it is read. Limits bound the rest of what a client
+// can make the node do: calls per batch, the size of one reply (counted as
+// results are encoded: no reply above the limit is ever held in memory),
+// requests running and waiting at once (beyond that, HTTP 503), and a delay
+// before every answer to wrong credentials, with at most FailedAuthSlots of
+// those waits at once.
 //
 // Concurrency: net/http serves each request on its own goroutine, so every
-// method may run concurrently with every other; methods rely on the
-// Backend's components being safe for concurrent use. The method table is
-// written only before Serve and read-only afterwards, so the Server needs no
-// lock. Serve's goroutines end with Shutdown.
+// method may run concurrently with every other, up to Limits.MaxRunning at
+// once (admission through the buffered channels admitted and running);
+// methods rely on the Backend's components being safe for concurrent use.
+// A failed authentication waits on its own connection's goroutine and
+// holds a failedAuth token, never a running one, so it cannot delay
+// authenticated clients. The method table and limits are written only
+// before Serve and read-only afterwards, so the Server needs no lock.
+// Serve's goroutines end with Shutdown.
 package server
