@@ -31,7 +31,7 @@ func ParseHash(s string) (Hash, error) {
 		return h, fmt.Errorf("hash must be %d hex digits, got %d characters", 2*HashSize, len(s))
 	}
 	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
-		return h, fmt.Errorf("invalid hash %q: %w", s, err)
+		return h, fmt.Errorf("invalid hash %q: not hexadecimal", s)
 	}
 	return h, nil
 }

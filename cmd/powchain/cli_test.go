@@ -98,3 +98,34 @@ func TestSuggestions(t *testing.T) {
 		t.Errorf("powchain help wallet printed %q", out)
 	}
 }
+
+// TestRPCThroughBinary: the node's help reaches `powchain rpc help`, and
+// bad parameters get Bitcoin Core's codes in the user's terms.
+func TestRPCThroughBinary(t *testing.T) {
+	datadir := t.TempDir()
+	startNode(t, datadir)
+	rpcCLI := func(args ...string) result {
+		return runCLI(t, nil, append([]string{"rpc", "--datadir", datadir}, args...)...)
+	}
+	if r := rpcCLI("help"); r.code != 0 || !strings.Contains(r.stdout, "getblock ") || !strings.Contains(r.stdout, "sendrawtransaction") {
+		t.Errorf("rpc help: exit %d, stdout %q", r.code, r.stdout)
+	}
+	if r := rpcCLI("help", "getblock"); r.code != 0 || !strings.Contains(r.stdout, "verbosity") {
+		t.Errorf("rpc help getblock: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	genesis := strings.TrimSpace(rpcCLI("getblockhash", "0").stdout)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"getblock", genesis, "true"}, "error code -3: Expected type number for verbosity, got boolean"},
+		{[]string{"getblockhash", "-1"}, "error code -8: height out of range: must be a whole number from 0 to 18446744073709551615"},
+		{[]string{"generatetoaddress", "1", "notanaddress"}, "error code -5: Invalid address"},
+		{[]string{"help", "nosuchmethod"}, "error code -8: "},
+	} {
+		r := rpcCLI(tc.args...)
+		if r.code != 1 || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "rpc.Error") {
+			t.Errorf("rpc %v: exit %d, stderr %q; want %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}

@@ -50,10 +50,31 @@ func TestFlagPrecedence(t *testing.T) {
 	}
 	// A config file that does not parse is an error, not silently ignored.
 	bad := filepath.Join(t.TempDir(), "bad.toml")
-	os.WriteFile(bad, []byte("rpc = [unterminated\n"), 0o600)
-	r = runCLI(t, nil, "rpc", "--config", bad, "getblockcount")
-	if r.code == 0 || !strings.Contains(r.stderr, "config file") {
-		t.Fatalf("bad config: exit %d, stderr %q", r.code, r.stderr)
+	for _, tc := range []struct{ text, want string }{
+		{"# rpc\nrpc = [unterminated\n", "config file " + bad + ", line 2: "},
+		{"rpc = \"127.0.0.1:1\"\nrpc-usr = \"me\"\n", "config file " + bad + `: unknown key "rpc-usr"; did you mean rpc-user?`},
+		{"max-peers = \"ten\"\n", "config file " + bad + ": max-peers must be a whole number"},
+		{"connect = \"a:1\"\n", "config file " + bad + `: connect must be a list of strings, e.g. ["a", "b"]`},
+		{"config = \"other.toml\"\n", "config file " + bad + `: unknown key "config"`},
+	} {
+		os.WriteFile(bad, []byte(tc.text), 0o600)
+		r = runCLI(t, nil, "rpc", "--config", bad, "getblockcount")
+		if r.code == 0 || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "inner error") {
+			t.Errorf("config %q: exit %d, stderr %q; want %q", tc.text, r.code, r.stderr, tc.want)
+		}
+	}
+	// A key of another command is fine: one file serves them all.
+	os.WriteFile(bad, []byte("listen = \"127.0.0.1:1\"\nconnect = [\"a:1\"]\nrpc = \"127.0.0.1:5\"\n"), 0o600)
+	r = runCLI(t, nil, "rpc", "--config", bad, "--rpc-cookie", cookie, "getblockcount")
+	if r.code == 0 || !strings.Contains(r.stderr, "http://127.0.0.1:5/") {
+		t.Errorf("shared config: exit %d, stderr %q; want the rpc key used", r.code, r.stderr)
+	}
+	// --rpc without credentials: the three ways to authenticate.
+	r = runCLI(t, nil, "rpc", "--rpc", "127.0.0.1:5", "--datadir", t.TempDir(), "getblockcount")
+	for _, want := range []string{"--rpc-user and --rpc-password", "--rpc-cookie", "--datadir and --network"} {
+		if r.code == 0 || !strings.Contains(r.stderr, want) {
+			t.Errorf("--rpc without credentials: exit %d, stderr %q; want %q", r.code, r.stderr, want)
+		}
 	}
 	// Missing explicit config file: an error.
 	r = runCLI(t, nil, "rpc", "--config", filepath.Join(t.TempDir(), "nope.toml"), "getblockcount")

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,28 +59,6 @@ func clientFlags() []cli.Flag {
 		stringFlag("rpc-password", "", "RPC password"),
 		stringFlag("rpc-cookie", "", "RPC cookie file (default <datadir>/<network>/.cookie)"),
 	)
-}
-
-// withConfig makes a command read its flags' values from the config file
-// too (below flags and environment, above defaults).
-func withConfig(cmd *cli.Command) *cli.Command {
-	cmd.Before = altsrc.InitInputSourceWithContext(cmd.Flags, loadConfig)
-	return cmd
-}
-
-func loadConfig(c *cli.Context) (altsrc.InputSourceContext, error) {
-	path := c.String("config")
-	if path == "" {
-		path = filepath.Join(c.String("datadir"), "powchain.toml")
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			return altsrc.NewMapInputSource("", map[any]any{}), nil
-		}
-	}
-	src, err := altsrc.NewTomlSourceFromFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("config file %s: %w", path, err)
-	}
-	return src, nil
 }
 
 // netDir is the data dir's folder for the selected network.

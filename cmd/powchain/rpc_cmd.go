@@ -108,7 +108,9 @@ func newClient(c *cli.Context) (*rpc.Client, error) {
 		}
 		if user, pass, err = rpc.ReadCookie(cookie); err != nil {
 			if errors.Is(err, os.ErrNotExist) {
-				return nil, fmt.Errorf("%w: no cookie at %s (is the node running with this --datadir and --network?)", rpc.ErrNoEndpoint, cookie)
+				return nil, fmt.Errorf("no RPC credentials for the node at %s: there is no cookie at %s. Authenticate in one of three ways: "+
+					"--rpc-user and --rpc-password (as set on the node); --rpc-cookie FILE (the node's <datadir>/<network>/.cookie); "+
+					"or the --datadir and --network the node runs with, where it publishes its cookie", addr, cookie)
 			}
 			return nil, err
 		}

@@ -74,8 +74,11 @@ func (b *Backend) getBlock(_ context.Context, params []json.RawMessage) (any, er
 		return nil, err
 	}
 	verbosity := 1
-	if err := optional(params, 1, &verbosity); err != nil {
+	if err := optional(params, 1, "verbosity", &verbosity); err != nil {
 		return nil, err
+	}
+	if verbosity < 0 || verbosity > 2 {
+		return nil, rpc.NewError(rpc.CodeInvalidParameter, "verbosity out of range: must be 0, 1 or 2")
 	}
 	info, blk, err := b.blockWithInfo(hash)
 	if err != nil {
@@ -124,7 +127,7 @@ func (b *Backend) getBlockHeader(_ context.Context, params []json.RawMessage) (a
 		return nil, err
 	}
 	verbose := true
-	if err := optional(params, 1, &verbose); err != nil {
+	if err := optional(params, 1, "verbose", &verbose); err != nil {
 		return nil, err
 	}
 	info, ok := b.Chain.BlockInfoByHash(hash)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
@@ -20,7 +19,7 @@ func (s *Server) registerMiningMethods(b *Backend) {
 
 func (b *Backend) getBlockTemplate(ctx context.Context, params []json.RawMessage) (any, error) {
 	var req rpc.BlockTemplateRequest
-	if err := optional(params, 0, &req); err != nil {
+	if err := optional(params, 0, "template_request", &req); err != nil {
 		return nil, err
 	}
 	if req.Mode != "" && req.Mode != "template" {
@@ -30,13 +29,9 @@ func (b *Backend) getBlockTemplate(ctx context.Context, params []json.RawMessage
 }
 
 func (b *Backend) submitBlock(_ context.Context, params []json.RawMessage) (any, error) {
-	var s string
-	if err := required(params, 0, "hexdata", &s); err != nil {
-		return nil, err
-	}
-	raw, err := hex.DecodeString(s)
+	raw, err := hexParam(params, 0, "hexdata", "Block")
 	if err != nil {
-		return nil, rpc.NewError(rpc.CodeDeserialization, "Block decode failed: %v", err)
+		return nil, err
 	}
 	blk, err := wire.DecodeBlock(raw)
 	if err != nil {

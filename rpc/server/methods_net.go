@@ -81,18 +81,19 @@ func (b *Backend) addNode(_ context.Context, params []json.RawMessage) (any, err
 }
 
 func (b *Backend) disconnectNode(_ context.Context, params []json.RawMessage) (any, error) {
-	var target any
+	var target json.RawMessage
 	if err := required(params, 0, "address", &target); err != nil {
 		return nil, err
 	}
 	var key string
-	switch v := target.(type) {
-	case string:
-		key = v
-	case float64:
-		key = strconv.FormatFloat(v, 'f', 0, 64)
-	default:
-		return nil, rpc.NewError(rpc.CodeInvalidParameter, "give a host:port or a node id")
+	if rawKind(target) == "string" {
+		json.Unmarshal(target, &key)
+	} else {
+		var id uint64
+		if err := decodeParam(target, "nodeid", &id); err != nil {
+			return nil, rpc.NewError(rpc.CodeInvalidParameter, "address must be a host:port string or a node id (a whole number)")
+		}
+		key = strconv.FormatUint(id, 10)
 	}
 	found, err := b.Net.DisconnectNode(key)
 	if err != nil {
@@ -115,7 +116,7 @@ func (b *Backend) setBan(_ context.Context, params []json.RawMessage) (any, erro
 	switch cmd {
 	case "add":
 		seconds := int64(defaultBanTime / time.Second)
-		if err := optional(params, 2, &seconds); err != nil {
+		if err := optional(params, 2, "bantime", &seconds); err != nil {
 			return nil, err
 		}
 		if seconds <= 0 {

@@ -25,13 +25,9 @@ func (s *Server) registerTxMethods(b *Backend) {
 }
 
 func txParam(params []json.RawMessage, i int) (*wire.Tx, error) {
-	var s string
-	if err := required(params, i, "hexstring", &s); err != nil {
-		return nil, err
-	}
-	raw, err := hex.DecodeString(s)
+	raw, err := hexParam(params, i, "hexstring", "TX")
 	if err != nil {
-		return nil, rpc.NewError(rpc.CodeDeserialization, "TX decode failed: %v", err)
+		return nil, err
 	}
 	tx, err := wire.DecodeTx(raw)
 	if err != nil {
@@ -46,7 +42,7 @@ func (b *Backend) getRawTransaction(_ context.Context, params []json.RawMessage)
 		return nil, err
 	}
 	verbose := false
-	if err := optional(params, 1, &verbose); err != nil {
+	if err := optional(params, 1, "verbose", &verbose); err != nil {
 		return nil, err
 	}
 	var tx *wire.Tx
@@ -175,7 +171,7 @@ func (b *Backend) getMempoolInfo(context.Context, []json.RawMessage) (any, error
 
 func (b *Backend) getRawMempool(_ context.Context, params []json.RawMessage) (any, error) {
 	verbose := false
-	if err := optional(params, 0, &verbose); err != nil {
+	if err := optional(params, 0, "verbose", &verbose); err != nil {
 		return nil, err
 	}
 	entries := b.Mempool.Entries()
@@ -251,7 +247,7 @@ func (b *Backend) getTxOut(_ context.Context, params []json.RawMessage) (any, er
 		return nil, err
 	}
 	includeMempool := true
-	if err := optional(params, 2, &includeMempool); err != nil {
+	if err := optional(params, 2, "include_mempool", &includeMempool); err != nil {
 		return nil, err
 	}
 	op := wire.OutPoint{TxID: txid, Index: n}
@@ -278,7 +274,7 @@ func (b *Backend) getTxOut(_ context.Context, params []json.RawMessage) (any, er
 
 func (b *Backend) getAddressUtxos(_ context.Context, params []json.RawMessage) (any, error) {
 	var req rpc.AddressUtxosRequest
-	if err := required(params, 0, "addresses", &req); err != nil {
+	if err := required(params, 0, "request", &req); err != nil {
 		return nil, err
 	}
 	p := b.Chain.Params()

@@ -44,7 +44,7 @@ func (b *Backend) generateToAddress(ctx context.Context, params []json.RawMessag
 	}
 	kh, err := wire.DecodeAddress(b.Chain.Params().AddressPrefix, addr)
 	if err != nil {
-		return nil, rpc.NewError(rpc.CodeInvalidAddress, "rpc.Error: Invalid address: %v", err)
+		return nil, rpc.NewError(rpc.CodeInvalidAddress, "Invalid address: %v", err)
 	}
 	hashes, err := b.Generate(ctx, n, kh)
 	if err != nil {

@@ -319,7 +319,7 @@ func (s *Server) call(ctx context.Context, raw []byte) (resp rpc.Response, ok bo
 	resp = rpc.Response{JSONRPC: "2.0", ID: json.RawMessage("null")}
 	var req rpc.Request
 	if err := json.Unmarshal(raw, &req); err != nil {
-		resp.Error = rpc.NewError(rpc.CodeParseError, "parse error: %v", err)
+		resp.Error = requestError(raw)
 		return resp, true
 	}
 	if req.ID != nil {
@@ -356,6 +356,15 @@ func (s *Server) run(ctx context.Context, name string, fn handler, params []json
 	return fn(ctx, params)
 }
 
+// requestError says what is wrong with a request that does not decode,
+// in JSON's terms.
+func requestError(raw []byte) *rpc.Error {
+	if !json.Valid(raw) {
+		return rpc.NewError(rpc.CodeParseError, "Parse error: the request is not valid JSON")
+	}
+	return rpc.NewError(rpc.CodeInvalidRequest, `Invalid Request object: it must be {"jsonrpc":"2.0","id":...,"method":"name","params":[...]} with method a string`)
+}
+
 func positional(raw json.RawMessage) ([]json.RawMessage, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
@@ -382,7 +391,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 
 func (s *Server) help(_ context.Context, params []json.RawMessage) (any, error) {
 	var name string
-	if err := optional(params, 0, &name); err != nil {
+	if err := optional(params, 0, "command", &name); err != nil {
 		return nil, err
 	}
 	if name != "" {
@@ -398,28 +407,4 @@ func (s *Server) help(_ context.Context, params []json.RawMessage) (any, error) 
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n"), nil
-}
-
-// ---- parameter helpers ----
-
-// required decodes positional parameter i into v.
-func required(params []json.RawMessage, i int, name string, v any) error {
-	if i >= len(params) || string(params[i]) == "null" {
-		return rpc.NewError(rpc.CodeInvalidParams, "missing parameter %d (%s)", i+1, name)
-	}
-	if err := json.Unmarshal(params[i], v); err != nil {
-		return rpc.NewError(rpc.CodeTypeError, "parameter %d (%s): %v", i+1, name, err)
-	}
-	return nil
-}
-
-// optional decodes parameter i into v when present, else leaves v alone.
-func optional(params []json.RawMessage, i int, v any) error {
-	if i >= len(params) || string(params[i]) == "null" {
-		return nil
-	}
-	if err := json.Unmarshal(params[i], v); err != nil {
-		return rpc.NewError(rpc.CodeTypeError, "parameter %d: %v", i+1, err)
-	}
-	return nil
 }

@@ -1,0 +1,76 @@
+package server_test
+
+import (
+	"encoding/json"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+
+	"powchain/rpc"
+)
+
+// goInternals matches what must never reach a user: Go type and package
+// names.
+var goInternals = regexp.MustCompile(`\bGo (value|struct)|json:|\b(u?int(8|16|32|64)?|float64|string|bool)\b \(?type|rpc\.|encoding/|strconv|reflect|\*[a-z]+\.[A-Z]`)
+
+// TestParameterErrors: every bad parameter gets Bitcoin Core's code and a
+// message in the user's terms.
+func TestParameterErrors(t *testing.T) {
+	e := newEnv(t)
+	genesis := e.params.GenesisHash.String()
+	for _, tc := range []struct {
+		method string
+		params string // the JSON array sent
+		code   int
+		msg    string
+	}{
+		{"getblock", `["` + genesis + `", true]`, rpc.CodeTypeError, "Expected type number for verbosity, got boolean"},
+		{"getblock", `["` + genesis + `", 3]`, rpc.CodeInvalidParameter, "verbosity out of range: must be 0, 1 or 2"},
+		{"getblock", `["zz"]`, rpc.CodeInvalidParameter, "blockhash: hash must be 64 hex digits, got 2 characters"},
+		{"getblock", `["` + strings.Repeat("zz", 32) + `"]`, rpc.CodeInvalidParameter, `blockhash: invalid hash "` + strings.Repeat("zz", 32) + `": not hexadecimal`},
+		{"getblock", `[1]`, rpc.CodeTypeError, "Expected type string for blockhash, got number"},
+		{"getblockhash", `[-1]`, rpc.CodeInvalidParameter, "height out of range: must be a whole number from 0 to 18446744073709551615"},
+		{"getblockhash", `[1.5]`, rpc.CodeInvalidParameter, "height out of range: must be a whole number from 0 to 18446744073709551615"},
+		{"getblockhash", `["x"]`, rpc.CodeTypeError, "Expected type number for height, got string"},
+		{"getblockhash", `[]`, rpc.CodeInvalidParams, "missing parameter 1 (height)"},
+		{"gettxout", `["` + genesis + `", -1]`, rpc.CodeInvalidParameter, "n out of range: must be a whole number from 0 to 4294967295"},
+		{"gettxout", `["` + genesis + `", 0, "yes"]`, rpc.CodeTypeError, "Expected type boolean for include_mempool, got string"},
+		{"generatetoaddress", `[1, "notanaddress"]`, rpc.CodeInvalidAddress, ""},
+		{"generatetoaddress", `[true, "x"]`, rpc.CodeTypeError, "Expected type number for nblocks, got boolean"},
+		{"decoderawtransaction", `["xyz"]`, rpc.CodeDeserialization, "TX decode failed: hexstring is not an even number of hexadecimal digits"},
+		{"submitblock", `[{}]`, rpc.CodeTypeError, "Expected type string for hexdata, got object"},
+		{"getaddressutxos", `[{"addresses":"x"}]`, rpc.CodeTypeError, "Expected type array for request.addresses, got string"},
+		{"getaddressutxos", `[["x"]]`, rpc.CodeTypeError, "Expected type object for request, got array"},
+		{"setban", `["1.2.3.4", "add", 1e30]`, rpc.CodeInvalidParameter, "bantime out of range: must be a whole number from -9223372036854775808 to 9223372036854775807"},
+		{"disconnectnode", `[true]`, rpc.CodeInvalidParameter, "address must be a host:port string or a node id (a whole number)"},
+		{"disconnectnode", `[7]`, 0, ""},
+	} {
+		err := e.call(tc.method, nil, rawParams(tc.params)...)
+		if tc.code == 0 {
+			if err != nil {
+				t.Errorf("%s %s: %v", tc.method, tc.params, err)
+			}
+			continue
+		}
+		var rpcErr *rpc.Error
+		if !errors.As(err, &rpcErr) || rpcErr.Code != tc.code || (tc.msg != "" && rpcErr.Message != tc.msg) {
+			t.Errorf("%s %s: error %v (%T), want %d %q", tc.method, tc.params, err, err, tc.code, tc.msg)
+			continue
+		}
+		if goInternals.MatchString(rpcErr.Message) {
+			t.Errorf("%s %s: %q names Go internals", tc.method, tc.params, rpcErr.Message)
+		}
+	}
+}
+
+// rawParams sends each element of a JSON array exactly as written.
+func rawParams(array string) []any {
+	var raw []json.RawMessage
+	json.Unmarshal([]byte(array), &raw)
+	out := make([]any, len(raw))
+	for i, r := range raw {
+		out[i] = r
+	}
+	return out
+}

@@ -1,0 +1,134 @@
+package server
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+
+	"powchain/rpc"
+)
+
+// Parameter decoding. Every error names the parameter in the user's terms
+// with Bitcoin Core's codes: -3 when the JSON type is wrong ("Expected
+// type number for height, got boolean"), -8 when the value is of the right
+// type but out of range, -1 (JSON-RPC's invalid params) when a required
+// one is missing. No Go type name ever reaches the client.
+
+// required decodes positional parameter i, called name, into v.
+func required(params []json.RawMessage, i int, name string, v any) error {
+	if i >= len(params) || string(params[i]) == "null" {
+		return rpc.NewError(rpc.CodeInvalidParams, "missing parameter %d (%s)", i+1, name)
+	}
+	return decodeParam(params[i], name, v)
+}
+
+// optional decodes parameter i into v when present, else leaves v alone.
+func optional(params []json.RawMessage, i int, name string, v any) error {
+	if i >= len(params) || string(params[i]) == "null" {
+		return nil
+	}
+	return decodeParam(params[i], name, v)
+}
+
+func decodeParam(raw json.RawMessage, name string, v any) error {
+	want, got := jsonKind(reflect.TypeOf(v).Elem()), rawKind(raw)
+	if want != "" && want != got {
+		return rpc.NewError(rpc.CodeTypeError, "Expected type %s for %s, got %s", want, name, got)
+	}
+	err := json.Unmarshal(raw, v)
+	if err == nil {
+		return nil
+	}
+	var typeErr *json.UnmarshalTypeError
+	if !errors.As(err, &typeErr) {
+		return rpc.NewError(rpc.CodeTypeError, "%s is not valid JSON", name)
+	}
+	field := name
+	if typeErr.Field != "" {
+		field = name + "." + typeErr.Field
+	}
+	gotKind, _, _ := strings.Cut(typeErr.Value, " ") // "number -1" -> "number"
+	if gotKind == "bool" {
+		gotKind = "boolean"
+	}
+	wantKind := jsonKind(typeErr.Type)
+	if gotKind == "number" && wantKind == "number" {
+		return rpc.NewError(rpc.CodeInvalidParameter, "%s out of range: %s", field, numberRange(typeErr.Type))
+	}
+	return rpc.NewError(rpc.CodeTypeError, "Expected type %s for %s, got %s", wantKind, field, gotKind)
+}
+
+// jsonKind is the JSON type a Go type decodes from, or "" for any.
+func jsonKind(t reflect.Type) string {
+	if t == reflect.TypeFor[json.RawMessage]() {
+		return ""
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return ""
+}
+
+// rawKind is the JSON type of a JSON value.
+func rawKind(raw json.RawMessage) string {
+	s := strings.TrimSpace(string(raw))
+	if s == "" {
+		return "nothing"
+	}
+	switch s[0] {
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "boolean"
+	case '[':
+		return "array"
+	case '{':
+		return "object"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+// numberRange describes the whole numbers a numeric Go type holds.
+func numberRange(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return fmt.Sprintf("must be a whole number from 0 to %d", uint64(math.MaxUint64)>>(64-t.Bits()))
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		limit := int64(math.MaxInt64) >> (64 - t.Bits())
+		return fmt.Sprintf("must be a whole number from %d to %d", -limit-1, limit)
+	}
+	return "must be a finite number"
+}
+
+// hexParam decodes a string parameter holding hex; what names it in
+// Bitcoin Core's decode-failure message ("TX decode failed").
+func hexParam(params []json.RawMessage, i int, name, what string) ([]byte, error) {
+	var s string
+	if err := required(params, i, name, &s); err != nil {
+		return nil, err
+	}
+	raw, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, rpc.NewError(rpc.CodeDeserialization, "%s decode failed: %s is not an even number of hexadecimal digits", what, name)
+	}
+	return raw, nil
+}
