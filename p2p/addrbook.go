@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -32,6 +33,9 @@ type BanInfo struct {
 	Host   string    `json:"host"`
 	Until  time.Time `json:"until"`
 	Reason string    `json:"reason"`
+	// Manual: set by an operator (setban), not for misbehaviour. Only
+	// manual bans may cover a local address.
+	Manual bool `json:"manual,omitempty"`
 }
 
 // addrBook holds known peer addresses, their dial history and the bans.
@@ -80,6 +84,16 @@ func hostKey(addr string) string {
 		return ip.Unmap().String()
 	}
 	return host
+}
+
+// isLocalAddr reports whether addr's host is this machine (loopback or
+// unspecified, or the name localhost), which every local process shares.
+func isLocalAddr(addr string) bool {
+	host := hostKey(addr)
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip.IsLoopback() || ip.IsUnspecified()
+	}
+	return strings.EqualFold(host, "localhost")
 }
 
 // add records addr, returning whether it was new.
@@ -198,8 +212,8 @@ func (b *addrBook) banned(addr string, now time.Time) bool {
 	return ok && now.Before(ban.Until)
 }
 
-func (b *addrBook) ban(host string, until time.Time, reason string) {
-	b.bans[hostKey(host)] = BanInfo{Host: hostKey(host), Until: until, Reason: reason}
+func (b *addrBook) ban(host string, until time.Time, reason string, manual bool) {
+	b.bans[hostKey(host)] = BanInfo{Host: hostKey(host), Until: until, Reason: reason, Manual: manual}
 	b.dirty = true
 }
 
@@ -281,7 +295,9 @@ func (b *addrBook) restore(data []byte, now time.Time) error {
 		}
 	}
 	for _, ban := range st.Bans {
-		if now.Before(ban.Until) && ban.Host != "" {
+		// A misbehaviour ban of a local address (saved by an older
+		// version) is dropped: local addresses are never banned for it.
+		if now.Before(ban.Until) && ban.Host != "" && (ban.Manual || !isLocalAddr(ban.Host)) {
 			b.bans[hostKey(ban.Host)] = ban
 		}
 	}

@@ -282,10 +282,18 @@ func (c *Core) unrequested(p *peer, now time.Time, reason string) bool {
 	return c.peers[p.id] != nil
 }
 
-// ban bans p's host for BanDuration and disconnects it.
+// ban bans p's host for BanDuration and disconnects it. A local host
+// (loopback) is only disconnected: every node on the machine shares its
+// address, so banning it would cut them all off for one process's fault.
 func (c *Core) ban(p *peer, now time.Time, reason string) {
+	if isLocalAddr(p.addr) {
+		c.log.Warn("disconnecting misbehaving local peer (local addresses are never banned)",
+			"peer", p.id, "addr", p.addr, "reason", reason)
+		c.disconnect(p, "misbehaving: "+reason)
+		return
+	}
 	c.log.Warn("banning peer", "peer", p.id, "addr", p.addr, "reason", reason)
-	c.book.ban(p.addr, now.Add(c.cfg.BanDuration), reason)
+	c.book.ban(p.addr, now.Add(c.cfg.BanDuration), reason, false)
 	c.out = append(c.out, Action{Kind: ActSave})
 	c.disconnect(p, "banned: "+reason)
 }
@@ -664,7 +672,7 @@ func (c *Core) SetBan(now time.Time, host string, d time.Duration, reason string
 	if d <= 0 {
 		d = c.cfg.BanDuration
 	}
-	c.book.ban(host, now.Add(d), reason)
+	c.book.ban(host, now.Add(d), reason, true)
 	for _, id := range c.peerIDs() {
 		if p := c.peers[id]; hostKey(p.addr) == hostKey(host) {
 			c.disconnect(p, "banned: "+reason)

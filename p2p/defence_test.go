@@ -2,9 +2,13 @@ package p2p
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"net"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,9 +26,21 @@ type rawPeer struct {
 	closed chan struct{}
 }
 
+// dialRaw connects to n from outsideSource, which n sees as the routable
+// outsideHost (see fastConfig), so misbehaviour is banned as on a network.
 func dialRaw(t *testing.T, n *testNode) *rawPeer {
+	return dialRawFrom(t, n, outsideSource)
+}
+
+// dialRawLocal connects to n from 127.0.0.1, a local address n never bans.
+func dialRawLocal(t *testing.T, n *testNode) *rawPeer {
+	return dialRawFrom(t, n, "127.0.0.1")
+}
+
+func dialRawFrom(t *testing.T, n *testNode, source string) *rawPeer {
 	t.Helper()
-	nc, err := net.Dial("tcp", n.addr())
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(source)}}
+	nc, err := d.Dial("tcp", n.addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,8 +140,11 @@ func stillServes(t *testing.T, target, honest *testNode, g *chaintest.Generator)
 	waitTip(t, 10*time.Second, b.BlockHash(), honest)
 }
 
-func isBanned(n *testNode) bool {
-	return slices.ContainsFunc(n.srv.ListBanned(), func(b BanInfo) bool { return b.Host == "127.0.0.1" })
+// isBanned reports whether n bans the raw peers' routable address.
+func isBanned(n *testNode) bool { return hasBan(n, outsideHost) }
+
+func hasBan(n *testNode, host string) bool {
+	return slices.ContainsFunc(n.srv.ListBanned(), func(b BanInfo) bool { return b.Host == host })
 }
 
 func rawHeader(magic [4]byte, t MsgType, length uint32) []byte {
@@ -210,7 +229,7 @@ func TestBanPersists(t *testing.T) {
 	r := dialRaw(t, n)
 	r.write(rawHeader(params.Magic, TypeBlock, uint32(MaxPayload(TypeBlock)+1)))
 	r.expectDropped(10 * time.Second)
-	dir := n.srv.cfg.StateFile[:len(n.srv.cfg.StateFile)-len("peers.json")]
+	dir := filepath.Dir(n.srv.cfg.StateFile)
 	n.stop()
 	n.start(dir, func(c *Config) { c.NoDiscovery = true })
 	if !isBanned(n) {
@@ -266,4 +285,53 @@ func TestInvFloodBounded(t *testing.T) {
 	if grow := int64(after.HeapAlloc) - int64(before.HeapAlloc); grow > 64<<20 {
 		t.Errorf("heap grew by %d bytes after a 20-message flood", grow)
 	}
+}
+
+// A misbehaving peer on a local address is disconnected but not banned:
+// every node on the machine shares the address.
+func TestLocalPeerNeverBanned(t *testing.T) {
+	target, honest, g := defenceSetup(t)
+	r := dialRawLocal(t, target)
+	r.handshake()
+	r.write(append(rawHeader(r.params.Magic, 0xee, 8), "junkjunk"...))
+	r.expectDropped(10 * time.Second)
+	if bans := target.srv.ListBanned(); len(bans) != 0 {
+		t.Fatalf("local peer banned: %+v", bans)
+	}
+	again := dialRawLocal(t, target)
+	again.handshake()
+	waitFor(t, 10*time.Second, "local peer back", func() bool { return peerCount(target) == 2 })
+	stillServes(t, target, honest, g)
+}
+
+// Misbehaviour bans of local addresses saved by an older version are
+// dropped on load; other bans, and an operator's ban of a local address,
+// are kept.
+func TestLocalBansDroppedOnLoad(t *testing.T) {
+	params := testParams()
+	n := newNode(t, "n", params, func(c *Config) { c.NoDiscovery = true })
+	file := n.srv.cfg.StateFile
+	n.stop()
+	until := time.Now().Add(time.Hour)
+	st := savedState{Version: stateVersion, Bans: []BanInfo{
+		{Host: "127.0.0.1", Until: until, Reason: "junk"},
+		{Host: outsideHost, Until: until, Reason: "junk"},
+		{Host: "::1", Until: until, Reason: "setban", Manual: true},
+	}}
+	data, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n.start(filepath.Dir(file), func(c *Config) { c.NoDiscovery = true })
+	var hosts []string
+	for _, b := range n.srv.ListBanned() {
+		hosts = append(hosts, b.Host)
+	}
+	if got := strings.Join(hosts, " "); got != "203.0.113.2 ::1" {
+		t.Fatalf("bans after load: %q, want the routable and the manual one", got)
+	}
+	dialRawLocal(t, n).handshake()
 }

@@ -54,7 +54,10 @@
 //     or that flood unrequested data, are banned by IP for BanDuration;
 //     bans are saved in the address book file (atomically) and survive
 //     restarts. A wrong magic or network, a timeout or a stall only
-//     disconnects.
+//     disconnects. A local (loopback) address is never banned for
+//     misbehaviour, only disconnected and logged: every process on the
+//     machine shares it. Such bans found in the file are dropped on load;
+//     an operator's setban of a local address is kept.
 //
 // Lock order: the Core has no locks. Server.chainMu guards only the list of
 // disconnected transactions filled by the chain's notification callback,

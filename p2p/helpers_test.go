@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -59,9 +60,50 @@ type testNode struct {
 	stop  func()
 }
 
+// Test nodes listen on loopback, and the Core never bans a loopback
+// address. To test bans as they work on a network, connections from
+// outsideSource (also loopback) are presented to the node as coming from
+// outsideHost, a routable documentation address.
+const (
+	outsideSource = "127.0.0.2"
+	outsideHost   = "203.0.113.2"
+)
+
+// outsideListener presents connections from outsideSource as from
+// outsideHost.
+type outsideListener struct{ net.Listener }
+
+func (l outsideListener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok && a.IP.Equal(net.ParseIP(outsideSource)) {
+		return outsideConn{nc}, nil
+	}
+	return nc, nil
+}
+
+type outsideConn struct{ net.Conn }
+
+func (c outsideConn) RemoteAddr() net.Addr {
+	a := *c.Conn.RemoteAddr().(*net.TCPAddr)
+	a.IP = net.ParseIP(outsideHost)
+	return &a
+}
+
+func listenOutside(network, address string) (net.Listener, error) {
+	ln, err := net.Listen(network, address)
+	if err != nil {
+		return nil, err
+	}
+	return outsideListener{ln}, nil
+}
+
 // fastConfig has short timeouts, so defence tests run in seconds.
 func fastConfig(cfg *Config) {
 	cfg.Listen = "127.0.0.1:0"
+	cfg.ListenFunc = listenOutside
 	cfg.TickInterval = 20 * time.Millisecond
 	cfg.HandshakeTimeout = 2 * time.Second
 	cfg.StallTimeout = 2 * time.Second
