@@ -126,3 +126,32 @@ func BenchmarkPropagation(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/block")
 }
+
+// BenchmarkNewcomer measures the time from dialing to a completed
+// handshake for a newcomer to a node whose inbound slots are all held by
+// idle attackers that answer pings (full_ms: one attacker is evicted for
+// it), against the same to a node with free slots (free_ms), in the same
+// run; full/free is their ratio.
+func BenchmarkNewcomer(b *testing.B) {
+	full, _ := fullSlotsSetup(b)
+	free := newNode(b, "free", testParams(), func(c *Config) { c.NoDiscovery = true })
+	join := func(n *testNode) time.Duration {
+		start := time.Now()
+		dialRawLocal(b, n).handshake()
+		return time.Since(start)
+	}
+	var fullTime, freeTime time.Duration
+	b.ResetTimer()
+	for range b.N {
+		fullTime += join(full)
+		freeTime += join(free)
+	}
+	b.StopTimer()
+	if n, slots := peerCount(full), full.srv.cfg.maxInbound(); n != slots {
+		b.Fatalf("full node has %d peers, want %d", n, slots)
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }
+	b.ReportMetric(ms(fullTime), "full_ms")
+	b.ReportMetric(ms(freeTime), "free_ms")
+	b.ReportMetric(float64(fullTime)/float64(freeTime), "full/free")
+}

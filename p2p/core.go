@@ -2,6 +2,8 @@ package p2p
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -54,7 +56,10 @@ type Core struct {
 	rng    *rand.Rand
 	log    *slog.Logger
 	nonce  uint64 // our version nonce: detects connections to self
-	self   string // our advertised listen address, "" if none
+	// groupKey keys the address-group hash of inbound eviction: secret,
+	// so an attacker cannot pick addresses that win its protection.
+	groupKey [32]byte
+	self     string // our advertised listen address, "" if none
 
 	peers   map[PeerID]*peer
 	book    *addrBook
@@ -88,6 +93,7 @@ func NewCore(cfg Config, listenAddr string) *Core {
 		rejects:  newBoundedSet[wire.Hash](maxRecentRejects),
 	}
 	c.nonce = c.rng.Uint64() | 1
+	c.groupKey = sha256.Sum256(binary.LittleEndian.AppendUint64([]byte("netgroup"), cfg.RandSeed))
 	c.lastAnnounced = c.chain.Tip().Hash
 	c.addConfiguredAddrs()
 	return c
@@ -186,7 +192,9 @@ func (c *Core) Connected(now time.Time, id PeerID, addr string, inbound bool) []
 	switch {
 	case c.book.banned(addr, now):
 		c.disconnect(p, "banned")
-	case inbound && c.countPeers(true) > c.cfg.maxInbound(), len(c.peers) > c.cfg.MaxPeers:
+	case inbound && c.countPeers(true) > c.cfg.maxInbound() && !c.evictInbound(p):
+		c.disconnect(p, "inbound slots full")
+	case len(c.peers) > c.cfg.MaxPeers:
 		c.disconnect(p, "too many peers")
 	case !inbound:
 		c.book.attempt(addr, now)
@@ -325,6 +333,9 @@ func (c *Core) dispatch(p *peer, now time.Time, m Message) {
 	case *MsgPong:
 		if m.Nonce == p.pingNonce && p.pingNonce != 0 {
 			p.pingTime = now.Sub(p.pingSent)
+			if p.minPing <= 0 || p.pingTime < p.minPing {
+				p.minPing = p.pingTime
+			}
 			p.pingNonce = 0
 		}
 	case *MsgInv:

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,32 +20,39 @@ import (
 
 // rawPeer speaks the protocol by hand over a real socket, to misbehave.
 type rawPeer struct {
-	t      *testing.T
+	t      testing.TB
 	nc     net.Conn
 	params *chain.Params
+	nonce  uint64 // its version nonce: distinct per raw peer
+	pongs  bool   // it answers pings
 	msgs   chan Message
 	closed chan struct{}
 }
 
+// rawNonces numbers the raw peers, so the node never takes two for
+// duplicate connections of one node.
+var rawNonces atomic.Uint64
+
 // dialRaw connects to n from outsideSource, which n sees as the routable
 // outsideHost (see fastConfig), so misbehaviour is banned as on a network.
-func dialRaw(t *testing.T, n *testNode) *rawPeer {
-	return dialRawFrom(t, n, outsideSource)
+func dialRaw(t testing.TB, n *testNode) *rawPeer {
+	return dialRawFrom(t, n, outsideSource, false)
 }
 
 // dialRawLocal connects to n from 127.0.0.1, a local address n never bans.
-func dialRawLocal(t *testing.T, n *testNode) *rawPeer {
-	return dialRawFrom(t, n, "127.0.0.1")
+func dialRawLocal(t testing.TB, n *testNode) *rawPeer {
+	return dialRawFrom(t, n, "127.0.0.1", false)
 }
 
-func dialRawFrom(t *testing.T, n *testNode, source string) *rawPeer {
+func dialRawFrom(t testing.TB, n *testNode, source string, pongs bool) *rawPeer {
 	t.Helper()
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(source)}}
 	nc, err := d.Dial("tcp", n.addr())
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rawPeer{t: t, nc: nc, params: n.chain.Params(), msgs: make(chan Message, 10_000), closed: make(chan struct{})}
+	r := &rawPeer{t: t, nc: nc, params: n.chain.Params(), nonce: 1000 + rawNonces.Add(1), pongs: pongs,
+		msgs: make(chan Message, 1000), closed: make(chan struct{})}
 	t.Cleanup(func() { nc.Close() })
 	go r.readLoop()
 	return r
@@ -59,6 +67,10 @@ func (r *rawPeer) readLoop() {
 		if err != nil {
 			return
 		}
+		if ping, ok := m.(*MsgPing); ok && r.pongs {
+			r.send(&MsgPong{Nonce: ping.Nonce})
+			continue
+		}
 		select {
 		case r.msgs <- m:
 		default:
@@ -67,10 +79,10 @@ func (r *rawPeer) readLoop() {
 }
 
 func (r *rawPeer) send(m Message) {
-	r.t.Helper()
 	frame, err := EncodeFrame(r.params.Magic, m)
-	if err != nil {
-		r.t.Fatal(err)
+	if err != nil { // Errorf, not Fatal: send also runs on readLoop
+		r.t.Errorf("raw peer: encode %s: %v", m.Type(), err)
+		return
 	}
 	r.write(frame)
 }
@@ -100,7 +112,7 @@ func (r *rawPeer) expect(t MsgType) Message {
 func (r *rawPeer) handshake() {
 	r.t.Helper()
 	r.send(&MsgVersion{Network: r.params.Name, Genesis: r.params.GenesisHash, ProtocolVersion: ProtocolVersion,
-		UserAgent: "/raw/", Nonce: 42})
+		UserAgent: "/raw/", Nonce: r.nonce})
 	r.expect(TypeVersion)
 	r.expect(TypeVerAck)
 	r.send(&MsgVerAck{})
@@ -334,4 +346,45 @@ func TestLocalBansDroppedOnLoad(t *testing.T) {
 		t.Fatalf("bans after load: %q, want the routable and the manual one", got)
 	}
 	dialRawLocal(t, n).handshake()
+}
+
+// fullSlotsSetup is a node whose inbound slots are all held by idle
+// attackers that completed the handshake and answer pings, which is
+// enough to stay connected indefinitely.
+func fullSlotsSetup(t testing.TB) (target *testNode, attackers []*rawPeer) {
+	t.Helper()
+	target = newNode(t, "target", testParams(), func(c *Config) {
+		c.NoDiscovery = true
+		c.PingInterval = 100 * time.Millisecond // the attackers' pings are measured
+	})
+	slots := target.srv.cfg.maxInbound()
+	for range slots {
+		r := dialRawFrom(t, target, outsideSource, true)
+		r.handshake()
+		attackers = append(attackers, r)
+	}
+	waitFor(t, 20*time.Second, "every inbound slot held", func() bool { return peerCount(target) == slots })
+	return target, attackers
+}
+
+// With every inbound slot held by idle attackers, an honest node still
+// gets in: one of the attackers is evicted for it.
+func TestNewcomerGetsInWhenSlotsHeld(t *testing.T) {
+	target, attackers := fullSlotsSetup(t)
+	honest := newNode(t, "honest", testParams(), func(c *Config) { c.Connect = []string{target.addr()} })
+	waitFor(t, 20*time.Second, "honest node connected", func() bool { return peerCount(honest) == 1 })
+	evicted := 0
+	for _, r := range attackers {
+		select {
+		case <-r.closed:
+			evicted++
+		default:
+		}
+	}
+	if evicted != 1 {
+		t.Errorf("%d attackers evicted, want 1", evicted)
+	}
+	if n, slots := peerCount(target), target.srv.cfg.maxInbound(); n != slots {
+		t.Errorf("target has %d peers, want its %d slots full", n, slots)
+	}
 }

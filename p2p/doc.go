@@ -6,8 +6,9 @@
 //
 // It is built like etcd's raft: a deterministic Core plus a thin driver.
 //
-//   - Core (core.go, relay.go, sync.go, addrbook.go) is a state machine
-//     with no goroutines, locks, clock or I/O. Its inputs are method calls
+//   - Core (core.go, relay.go, sync.go, addrbook.go, eviction.go) is a
+//     state machine with no goroutines, locks, clock or I/O. Its inputs
+//     are method calls
 //     that carry the time: Start, Connected, DialFailed, Disconnected,
 //     Receive, ProtocolViolation, Tick, ChainChanged, AnnounceTxs and the
 //     administrative calls. Its outputs are Actions: send a message, dial
@@ -45,6 +46,9 @@
 //     inventory and addresses, block and transaction requests, and the
 //     blocks served per getdata are bounded (peer.go); orphan transactions
 //     are bounded per peer by the mempool.
+//   - Inbound slots cannot be held forever: when they are full, a newcomer
+//     evicts one inbound peer, chosen deterministically (eviction.go)
+//     after protecting the most useful, diverse and oldest peers.
 //   - Nothing is announced to a peer that is known to have it, or twice.
 //   - No panic is reachable from the network: decoding never panics on any
 //     input (fuzzed), handlers check what they index, and a reader that

@@ -67,7 +67,8 @@ type peer struct {
 	lastRecv  time.Time
 	pingNonce uint64 // outstanding ping, 0 if none
 	pingSent  time.Time
-	pingTime  time.Duration
+	pingTime  time.Duration // last round trip
+	minPing   time.Duration // lowest round trip, 0 until measured
 	nextPing  time.Time
 
 	knownInv   *boundedSet[wire.Hash]
@@ -89,6 +90,11 @@ type peer struct {
 	txs map[wire.Hash]time.Time // requested transactions
 
 	score int
+
+	// For inbound eviction: when the peer last sent a block or a
+	// transaction that was new to the node and valid.
+	lastBlock time.Time
+	lastTx    time.Time
 }
 
 func newPeer(id PeerID, addr string, inbound bool, now time.Time) *peer {

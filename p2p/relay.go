@@ -145,6 +145,9 @@ func (c *Core) handleTx(p *peer, now time.Time, tx *wire.Tx) {
 		c.log.Debug("transaction refused", "txid", txid, "peer", p.id, "err", err)
 		return
 	}
+	if len(accepted) > 0 {
+		p.lastTx = now
+	}
 	c.requestParents(p, now, missing)
 	for _, a := range accepted {
 		c.announce(InvVect{Type: InvTx, Hash: a.TxID()}, nil)

@@ -115,10 +115,13 @@ func (c *Core) handleBlock(p *peer, now time.Time, blk *wire.Block) {
 		return
 	}
 	res, err := c.chain.ProcessBlock(blk)
-	if err != nil {
+	switch {
+	case err != nil:
 		c.blockFailed(p, now, hash, err)
-	} else if res.Orphan {
+	case res.Orphan:
 		c.requestHeaders(p, now, nil)
+	default:
+		p.lastBlock = now
 	}
 	c.noteBlock(p, hash)
 	c.fillDownloads(now)
