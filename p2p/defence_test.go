@@ -3,6 +3,7 @@ package p2p
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -128,6 +129,20 @@ func (r *rawPeer) expectDropped(timeout time.Duration) {
 	}
 }
 
+// waitConns waits until n's event loop holds want connections. A reader
+// that meets a violation reports it and closes the connection at once, so
+// the peer sees the close before the loop has acted on the violation; the
+// loop learns of the close after the violation, so once the connection is
+// gone from its table, the ban (if any) is in force.
+func waitConns(t testing.TB, n *testNode, want int) {
+	t.Helper()
+	waitFor(t, 10*time.Second, fmt.Sprintf("%d connections", want), func() bool {
+		got := -1
+		_ = n.srv.call(func(time.Time) { got = len(n.srv.conns) })
+		return got == want
+	})
+}
+
 // defenceSetup is a node under attack with an honest peer beside it.
 func defenceSetup(t *testing.T, mod ...func(*Config)) (target, honest *testNode, g *chaintest.Generator) {
 	params := testParams()
@@ -223,6 +238,7 @@ func TestDefences(t *testing.T) {
 			r := dialRaw(t, target)
 			tc.attack(r, g)
 			r.expectDropped(15 * time.Second)
+			waitConns(t, target, 1)
 			if got := isBanned(target); got != tc.ban {
 				t.Errorf("banned = %v, want %v", got, tc.ban)
 			}
@@ -241,6 +257,7 @@ func TestBanPersists(t *testing.T) {
 	r := dialRaw(t, n)
 	r.write(rawHeader(params.Magic, TypeBlock, uint32(MaxPayload(TypeBlock)+1)))
 	r.expectDropped(10 * time.Second)
+	waitConns(t, n, 0)
 	dir := filepath.Dir(n.srv.cfg.StateFile)
 	n.stop()
 	n.start(dir, func(c *Config) { c.NoDiscovery = true })
@@ -307,6 +324,7 @@ func TestLocalPeerNeverBanned(t *testing.T) {
 	r.handshake()
 	r.write(append(rawHeader(r.params.Magic, 0xee, 8), "junkjunk"...))
 	r.expectDropped(10 * time.Second)
+	waitConns(t, target, 1)
 	if bans := target.srv.ListBanned(); len(bans) != 0 {
 		t.Fatalf("local peer banned: %+v", bans)
 	}
@@ -372,19 +390,25 @@ func fullSlotsSetup(t testing.TB) (target *testNode, attackers []*rawPeer) {
 func TestNewcomerGetsInWhenSlotsHeld(t *testing.T) {
 	target, attackers := fullSlotsSetup(t)
 	honest := newNode(t, "honest", testParams(), func(c *Config) { c.Connect = []string{target.addr()} })
-	waitFor(t, 20*time.Second, "honest node connected", func() bool { return peerCount(honest) == 1 })
-	evicted := 0
-	for _, r := range attackers {
-		select {
-		case <-r.closed:
-			evicted++
-		default:
+	slots := target.srv.cfg.maxInbound()
+	// The target counts the honest node once its verack arrives, after the
+	// honest node counts the target.
+	waitFor(t, 20*time.Second, "honest node connected, slots full", func() bool {
+		return peerCount(honest) == 1 && peerCount(target) == slots
+	})
+	evicted := func() int {
+		n := 0
+		for _, r := range attackers {
+			select {
+			case <-r.closed:
+				n++
+			default:
+			}
 		}
+		return n
 	}
-	if evicted != 1 {
-		t.Errorf("%d attackers evicted, want 1", evicted)
-	}
-	if n, slots := peerCount(target), target.srv.cfg.maxInbound(); n != slots {
-		t.Errorf("target has %d peers, want its %d slots full", n, slots)
+	waitFor(t, 10*time.Second, "an attacker evicted", func() bool { return evicted() > 0 })
+	if n := evicted(); n != 1 {
+		t.Errorf("%d attackers evicted, want 1", n)
 	}
 }
