@@ -2,7 +2,7 @@
 // network, guarded by a lock file), opens the chain, the mempool, the p2p
 // server and the JSON-RPC server, builds block templates (with long-polling)
 // and mines generatetoaddress blocks, wires the chain's notifications to
-// their subscribers, publishes the RPC endpoint and cookie for clients, logs
+// their subscribers in one fixed order (FollowChain: mempool first), publishes the RPC endpoint and cookie for clients, logs
 // every new tip, and shuts everything down in order: RPC, network, mempool
 // (saved), chain (closed).
 //

@@ -47,10 +47,9 @@ func newMiningEnv(t *testing.T, clockAt time.Time) *miningEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Subscribe(pool.HandleChainNotification)
 	e := &miningEnv{t: t, params: params, clock: clock, chain: c, pool: pool, stop: make(chan struct{}), gen: chaintest.NewGenerator(t, params)}
 	e.mining = newMining(params, c, pool, clock, e.stop)
-	c.Subscribe(e.mining.onChain)
+	FollowChain(c, pool, e.mining.onChain)
 	return e
 }
 

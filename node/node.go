@@ -118,6 +118,7 @@ func (n *Node) open() error {
 	if err := n.openP2P(); err != nil {
 		return err
 	}
+	FollowChain(n.chain, n.mempool, n.mining.onChain, n.p2p.HandleChainNotification, n.logTip)
 	return n.openRPC()
 }
 
@@ -167,12 +168,7 @@ func (n *Node) openMempool() error {
 		return err
 	}
 	n.mempool = pool
-	n.chain.Subscribe(n.mempool.HandleChainNotification)
-	// After the mempool's: when mining hears of a tip, the mempool has
-	// caught up with it.
 	n.mining = newMining(n.params, n.chain, n.mempool, n.clock, n.stopCh)
-	n.chain.Subscribe(n.mining.onChain)
-	n.chain.Subscribe(n.logTip)
 	loaded, err := n.mempool.Load(n.mempoolPath())
 	if err != nil {
 		n.log.Warn("saved mempool not loaded", "err", err)

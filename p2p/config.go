@@ -24,7 +24,6 @@ type Chain interface {
 	MissingBlocks(max int, maxHeight uint64, skip func(wire.Hash) bool) []chain.BlockRef
 	BlockByHash(wire.Hash) (*wire.Block, error)
 	BlockInfoByHash(wire.Hash) (chain.BlockInfo, bool)
-	Subscribe(func(chain.Notification))
 }
 
 // TxPool is what the P2P layer needs of the mempool (MempoolAdapter wraps

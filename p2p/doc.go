@@ -63,11 +63,12 @@
 //     machine shares it. Such bans found in the file are dropped on load;
 //     an operator's setban of a local address is kept.
 //
-// Lock order: the Core has no locks. Server.chainMu guards only the list of
-// disconnected transactions filled by the chain's notification callback,
-// which may run on the event loop itself (inside ProcessBlock); the
-// callback therefore never blocks: it appends under chainMu and signals a
-// one-slot channel. No lock is held while calling the chain or the pool.
+// Lock order: the Core has no locks. ChainEvents (the glue every driver of
+// a Core uses between a chain subscription and Core.ChainChanged) guards
+// the tip-changed flag and the disconnected transactions with its own
+// mutex; its callback may run on the event loop itself (inside
+// ProcessBlock), so it never blocks: it appends under the mutex and signals
+// a one-slot channel. No lock is held while calling the chain or the pool.
 //
 // Public methods of Server (Peers, AddNode, SetBan, ...) are safe for
 // concurrent use: they run as closures on the event loop and wait for it.

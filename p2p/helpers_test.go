@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,6 +59,9 @@ type testNode struct {
 	pool  *mempool.Pool
 	srv   *Server
 	stop  func()
+	// live is the running server, which hears of chain changes (after the
+	// pool) across restarts.
+	live atomic.Pointer[Server]
 }
 
 // Test nodes listen on loopback, and the Core never bans a loopback
@@ -126,8 +130,13 @@ func newNode(t testing.TB, name string, params *chain.Params, mod func(*Config))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Subscribe(pool.HandleChainNotification)
 	n := &testNode{t: t, name: name, chain: c, pool: pool}
+	c.Subscribe(func(note chain.Notification) {
+		pool.HandleChainNotification(note)
+		if srv := n.live.Load(); srv != nil {
+			srv.HandleChainNotification(note)
+		}
+	})
 	n.start(dir, mod)
 	t.Cleanup(func() {
 		n.stop()
@@ -160,7 +169,9 @@ func (n *testNode) start(dir string, mod func(*Config)) {
 		srv.Run(ctx)
 	}()
 	n.srv = srv
+	n.live.Store(srv)
 	n.stop = func() {
+		n.live.Store(nil)
 		cancel()
 		<-done
 	}

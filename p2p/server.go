@@ -39,10 +39,6 @@ type (
 	}
 )
 
-// maxDisconnectedTxs bounds the transactions of disconnected blocks kept
-// for re-announcement between two turns of the loop.
-const maxDisconnectedTxs = 100_000
-
 // Server is the TCP driver of a Core: a listener, dialers, a reader and a
 // writer goroutine per connection, and one event loop (Run) that owns the
 // Core, feeds it inputs and carries out its actions. Its methods are safe
@@ -53,22 +49,20 @@ type Server struct {
 	ln    net.Listener
 	magic [4]byte
 
-	events  chan any
-	calls   chan func(now time.Time)
-	chainCh chan struct{} // the best chain changed (coalesced)
-	done    chan struct{} // closed when the event loop stops
-	wg      sync.WaitGroup
+	events chan any
+	calls  chan func(now time.Time)
+	chain  *ChainEvents
+	done   chan struct{} // closed when the event loop stops
+	wg     sync.WaitGroup
 
 	ctx    context.Context  // Run's context; set before the loop starts
 	conns  map[PeerID]*conn // owned by the event loop
 	nextID PeerID
-
-	chainMu         sync.Mutex
-	disconnectedTxs []wire.Hash
 }
 
-// NewServer binds the listener (if any), loads the address book and
-// subscribes to the chain. Run must be called to start it.
+// NewServer binds the listener (if any) and loads the address book. Run
+// must be called to start it, and HandleChainNotification subscribed to the
+// chain (after the mempool).
 func NewServer(cfg Config) (*Server, error) {
 	if cfg.Chain == nil || cfg.TxPool == nil || cfg.Now == nil {
 		return nil, errors.New("p2p: Config needs Chain, TxPool and Now")
@@ -80,7 +74,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, magic: cfg.Chain.Params().Magic,
 		events: make(chan any, 256), calls: make(chan func(time.Time)),
-		chainCh: make(chan struct{}, 1), done: make(chan struct{}),
+		chain: NewChainEvents(), done: make(chan struct{}),
 		conns: make(map[PeerID]*conn),
 	}
 	if err := s.listen(); err != nil {
@@ -90,7 +84,6 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := s.load(); err != nil {
 		cfg.Log.Warn("address book not loaded", "file", cfg.StateFile, "err", err)
 	}
-	cfg.Chain.Subscribe(s.onChain)
 	return s, nil
 }
 
@@ -149,32 +142,10 @@ func (s *Server) save() {
 	}
 }
 
-// onChain runs on whatever goroutine changed the chain (possibly the event
-// loop itself): it must not block, so it only records and signals.
-func (s *Server) onChain(n chain.Notification) {
-	switch n.Type {
-	case chain.BlockDisconnected:
-		s.chainMu.Lock()
-		for _, tx := range n.Block.Transactions[1:] {
-			if len(s.disconnectedTxs) < maxDisconnectedTxs {
-				s.disconnectedTxs = append(s.disconnectedTxs, tx.TxID())
-			}
-		}
-		s.chainMu.Unlock()
-	case chain.TipChanged:
-		select {
-		case s.chainCh <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (s *Server) takeDisconnected() []wire.Hash {
-	s.chainMu.Lock()
-	defer s.chainMu.Unlock()
-	txs := s.disconnectedTxs
-	s.disconnectedTxs = nil
-	return txs
+// HandleChainNotification tells the server of a chain change; it never
+// blocks, so it may run on any goroutine, the event loop's included.
+func (s *Server) HandleChainNotification(n chain.Notification) {
+	s.chain.HandleChainNotification(n)
 }
 
 // post hands an event to the loop; false once the loop has stopped.
@@ -207,8 +178,10 @@ func (s *Server) Run(ctx context.Context) error {
 			s.handleEvent(ev)
 		case <-ticker.C:
 			s.apply(s.core.Tick(s.cfg.Now()))
-		case <-s.chainCh:
-			s.apply(s.core.ChainChanged(s.cfg.Now(), s.takeDisconnected()))
+		case <-s.chain.Changed():
+			if changed, txs := s.chain.Take(); changed {
+				s.apply(s.core.ChainChanged(s.cfg.Now(), txs))
+			}
 		case f := <-s.calls:
 			f(s.cfg.Now())
 		}

@@ -10,9 +10,10 @@
 //     directory), a real mempool.Pool and a p2p.Core, driven directly: no
 //     TCP, no p2p.Server, no goroutine per peer. The chain and the pool read
 //     the simulated clock through chain.Clock; the Core is given the time
-//     with every input. Chain notifications are handled as p2p.Server
-//     handles them: the transactions of disconnected blocks are collected
-//     and, after the input that changed the tip, passed to
+//     with every input. Chain notifications reach the pool and the Core
+//     through the same glue as in a real node (node.FollowChain, then
+//     p2p.ChainEvents): the transactions of disconnected blocks are
+//     collected and, after the input that changed the tip, passed to
 //     Core.ChainChanged; transactions a node accepts locally are passed to
 //     Core.AnnounceTxs.
 //   - The event queue (queue.go): events ordered by (time, sequence

@@ -11,8 +11,8 @@ import (
 
 	"powchain/chain"
 	"powchain/mempool"
+	"powchain/node"
 	"powchain/p2p"
-	"powchain/wire"
 )
 
 // Node is one simulated full node: a real chain (LevelDB in its own
@@ -34,9 +34,8 @@ type Node struct {
 	// Filled by the chain's notifications, which it delivers synchronously
 	// inside ProcessBlock on the Sim's goroutine; taken after each input,
 	// as p2p.Server takes them on its next loop turn.
-	tipChanged      bool
-	disconnectedTxs []wire.Hash
-	disconnects     int // blocks disconnected, ever
+	chainEvents *p2p.ChainEvents
+	disconnects int // blocks disconnected, ever
 
 	tipWork *big.Int // work of the tip after the last input: never falls
 	logErr  error    // first Error-level record the Core logged
@@ -88,8 +87,8 @@ func (s *Sim) openNode(i int, seed uint64, known []string) (*Node, error) {
 	if n.pool, err = mempool.New(mempool.Config{Chain: c, Clock: s.clock, SigCache: cache, Policy: s.cfg.policy()}); err != nil {
 		return nil, fmt.Errorf("node %d: %w", i, err)
 	}
-	c.Subscribe(n.pool.HandleChainNotification) // first, as the node package does
-	c.Subscribe(n.onChain)
+	n.chainEvents = p2p.NewChainEvents()
+	node.FollowChain(c, n.pool, n.chainEvents.HandleChainNotification, n.countDisconnects)
 	cfg := p2p.Config{
 		Chain: c, TxPool: p2p.MempoolAdapter{Pool: n.pool},
 		MaxPeers: s.cfg.MaxPeers, TargetOutbound: s.cfg.TargetOutbound,
@@ -127,25 +126,11 @@ func bookState(addrs []string, now time.Time) []byte {
 	return data
 }
 
-// onChain mirrors p2p.Server.onChain: it records what ChainChanged needs.
-func (n *Node) onChain(note chain.Notification) {
-	switch note.Type {
-	case chain.BlockDisconnected:
+// countDisconnects counts the blocks the node disconnected (Stats.Reorgs).
+func (n *Node) countDisconnects(note chain.Notification) {
+	if note.Type == chain.BlockDisconnected {
 		n.disconnects++
-		for _, tx := range note.Block.Transactions[1:] {
-			n.disconnectedTxs = append(n.disconnectedTxs, tx.TxID())
-		}
-	case chain.TipChanged:
-		n.tipChanged = true
 	}
-}
-
-// takeChainChange returns whether the tip changed since the last call, and
-// the transactions of the blocks disconnected meanwhile.
-func (n *Node) takeChainChange() (bool, []wire.Hash) {
-	changed, txs := n.tipChanged, n.disconnectedTxs
-	n.tipChanged, n.disconnectedTxs = false, nil
-	return changed, txs
 }
 
 func (n *Node) close() error { return n.chain.Close() }

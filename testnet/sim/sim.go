@@ -445,7 +445,7 @@ func (s *Sim) apply(n *Node, acts []p2p.Action) {
 // p2p.Server does after its chain notification) and checks the invariants
 // that are cheap enough to check after every input.
 func (s *Sim) afterInput(n *Node) {
-	if changed, txs := n.takeChainChange(); changed {
+	if changed, txs := n.chainEvents.Take(); changed {
 		s.apply(n, n.core.ChainChanged(s.now, txs))
 		s.checkTip(n)
 	}
