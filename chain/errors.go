@@ -74,43 +74,57 @@ const (
 	ErrKeyHashMismatch
 	// ErrBadSignature: an input's signature does not verify.
 	ErrBadSignature
+
+	numErrorCodes // one more than the last code; for the table's test
 )
 
-var errorCodeNames = map[ErrorCode]string{
-	ErrDuplicateBlock:     "ErrDuplicateBlock",
-	ErrKnownInvalid:       "ErrKnownInvalid",
-	ErrInvalidAncestor:    "ErrInvalidAncestor",
-	ErrBadBits:            "ErrBadBits",
-	ErrHighHash:           "ErrHighHash",
-	ErrUnexpectedBits:     "ErrUnexpectedBits",
-	ErrTimeTooOld:         "ErrTimeTooOld",
-	ErrTimeTooNew:         "ErrTimeTooNew",
-	ErrBlockTooBig:        "ErrBlockTooBig",
-	ErrNoTransactions:     "ErrNoTransactions",
-	ErrFirstTxNotCoinbase: "ErrFirstTxNotCoinbase",
-	ErrMultipleCoinbases:  "ErrMultipleCoinbases",
-	ErrBadCoinbaseHeight:  "ErrBadCoinbaseHeight",
-	ErrBadMerkleRoot:      "ErrBadMerkleRoot",
-	ErrDuplicateTx:        "ErrDuplicateTx",
-	ErrNoTxInputs:         "ErrNoTxInputs",
-	ErrNoTxOutputs:        "ErrNoTxOutputs",
-	ErrBadTxOutValue:      "ErrBadTxOutValue",
-	ErrDuplicateTxInputs:  "ErrDuplicateTxInputs",
-	ErrBadTxInput:         "ErrBadTxInput",
-	ErrMissingTxOut:       "ErrMissingTxOut",
-	ErrImmatureSpend:      "ErrImmatureSpend",
-	ErrSpendTooHigh:       "ErrSpendTooHigh",
-	ErrBadCoinbaseValue:   "ErrBadCoinbaseValue",
-	ErrKeyHashMismatch:    "ErrKeyHashMismatch",
-	ErrBadSignature:       "ErrBadSignature",
+// errorCodeText holds each code's name and its BIP 22 reason string, the
+// one submitblock and getblocktemplate proposals answer with. Reasons are
+// Bitcoin Core's where Core has the rule, and the mempool's reject reason
+// for the transaction rules (mempool.RejectCode maps onto these codes).
+var errorCodeText = map[ErrorCode]struct{ name, reason string }{
+	ErrDuplicateBlock:     {"ErrDuplicateBlock", "duplicate"},
+	ErrKnownInvalid:       {"ErrKnownInvalid", "duplicate-invalid"},
+	ErrInvalidAncestor:    {"ErrInvalidAncestor", "bad-prevblk"},
+	ErrBadBits:            {"ErrBadBits", "bad-diffbits-range"},
+	ErrHighHash:           {"ErrHighHash", "high-hash"},
+	ErrUnexpectedBits:     {"ErrUnexpectedBits", "bad-diffbits"},
+	ErrTimeTooOld:         {"ErrTimeTooOld", "time-too-old"},
+	ErrTimeTooNew:         {"ErrTimeTooNew", "time-too-new"},
+	ErrBlockTooBig:        {"ErrBlockTooBig", "bad-blk-length"},
+	ErrNoTransactions:     {"ErrNoTransactions", "bad-blk-notx"},
+	ErrFirstTxNotCoinbase: {"ErrFirstTxNotCoinbase", "bad-cb-missing"},
+	ErrMultipleCoinbases:  {"ErrMultipleCoinbases", "bad-cb-multiple"},
+	ErrBadCoinbaseHeight:  {"ErrBadCoinbaseHeight", "bad-cb-height"},
+	ErrBadMerkleRoot:      {"ErrBadMerkleRoot", "bad-txnmrklroot"},
+	ErrDuplicateTx:        {"ErrDuplicateTx", "bad-txns-duplicate"},
+	ErrNoTxInputs:         {"ErrNoTxInputs", "bad-txns-vin-empty"},
+	ErrNoTxOutputs:        {"ErrNoTxOutputs", "bad-txns-vout-empty"},
+	ErrBadTxOutValue:      {"ErrBadTxOutValue", "bad-txns-vout-toolarge"},
+	ErrDuplicateTxInputs:  {"ErrDuplicateTxInputs", "bad-txns-inputs-duplicate"},
+	ErrBadTxInput:         {"ErrBadTxInput", "bad-txns-nulloutpoint"},
+	ErrMissingTxOut:       {"ErrMissingTxOut", "bad-txns-inputs-missingorspent"},
+	ErrImmatureSpend:      {"ErrImmatureSpend", "bad-txns-premature-spend-of-coinbase"},
+	ErrSpendTooHigh:       {"ErrSpendTooHigh", "bad-txns-in-belowout"},
+	ErrBadCoinbaseValue:   {"ErrBadCoinbaseValue", "bad-cb-amount"},
+	ErrKeyHashMismatch:    {"ErrKeyHashMismatch", "bad-txns-keyhash-mismatch"},
+	ErrBadSignature:       {"ErrBadSignature", "bad-signature"},
 }
 
 // String returns the code's name, e.g. "ErrHighHash".
 func (c ErrorCode) String() string {
-	if s, ok := errorCodeNames[c]; ok {
-		return s
+	if t, ok := errorCodeText[c]; ok {
+		return t.name
 	}
 	return fmt.Sprintf("ErrorCode(%d)", int(c))
+}
+
+// Reason returns the code's BIP 22 reason string, e.g. "high-hash".
+func (c ErrorCode) Reason() string {
+	if t, ok := errorCodeText[c]; ok {
+		return t.reason
+	}
+	return "rejected"
 }
 
 // RuleError reports a consensus rule violation: the block or transaction is

@@ -180,7 +180,7 @@ func TestMinerRetriesWhileNodeDown(t *testing.T) {
 	node := &fakeNode{templates: []*rpc.BlockTemplate{
 		rpcTemplate(wire.Hash{1}, 1, chaintest.LimitBits, "a"),
 		rpcTemplate(wire.Hash{2}, 2, chaintest.LimitBits, "b"),
-	}, release: make(chan struct{}, 1), failFirst: 3, reasons: []string{"ErrBadCoinbaseValue: too much"}}
+	}, release: make(chan struct{}, 1), failFirst: 3, reasons: []string{"bad-cb-amount"}}
 	var out syncBuffer
 	m := miner.New(miner.Config{Node: node, Threads: 1, Blocks: 1, Out: &out, Clock: testClock,
 		RetryMin: time.Millisecond, RetryMax: 3 * time.Millisecond})
@@ -202,7 +202,7 @@ func TestMinerRetriesWhileNodeDown(t *testing.T) {
 	for _, want := range []string{
 		"node unreachable: node unreachable at http://127.0.0.1:1/: connection refused; retrying in 1ms",
 		"retrying in 2ms", "retrying in 3ms", "node reachable again",
-		"block found height=1 hash=", "rejected: ErrBadCoinbaseValue: too much",
+		"block found height=1 hash=", "rejected: bad-cb-amount",
 		"block found height=2 hash=", "accepted (1/1)",
 	} {
 		if !strings.Contains(got, want) {

@@ -242,7 +242,8 @@ func (c *Client) GetBlockTemplate(ctx context.Context, longPollID string) (*Bloc
 
 // SubmitBlock calls submitblock with a block's canonical encoding in hex.
 // It returns "" when the node accepted the block, else the node's reason
-// ("duplicate", "inconclusive", or a rule code and description).
+// ("duplicate", "inconclusive", or the BIP 22 reason of the rule broken,
+// e.g. "high-hash").
 func (c *Client) SubmitBlock(ctx context.Context, blockHex string) (string, error) {
 	var r *string
 	if err := c.Call(ctx, "submitblock", []any{blockHex}, &r); err != nil {

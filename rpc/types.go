@@ -1,5 +1,7 @@
 package rpc
 
+import "encoding/json"
+
 // JSON shapes of the RPC methods' parameters and results, shared by the
 // server, the typed client and its users. Field names follow Bitcoin Core
 // where a Core method exists; docs/RPC.md documents every field.
@@ -44,17 +46,35 @@ type BlockResult struct {
 	Tx   any `json:"tx"`
 }
 
-// TxInResult is one input of a decoded transaction. A coinbase input has
-// Coinbase (the hex of its data), Height and ExtraNonce instead of an
-// outpoint and signature.
+// TxInResult is one input of a decoded transaction, in one of two shapes:
+// {txid, vout, signature, pubkey} for a spend, or {coinbase, height,
+// extranonce} for a coinbase (Coinbase, the hex of its 64-byte data field,
+// is set), every field of the shape present, none of the other.
 type TxInResult struct {
 	TxID       string `json:"txid,omitempty"`
 	Vout       uint32 `json:"vout"`
 	Signature  string `json:"signature,omitempty"`
 	PubKey     string `json:"pubkey,omitempty"`
 	Coinbase   string `json:"coinbase,omitempty"`
-	Height     uint64 `json:"height,omitempty"`
-	ExtraNonce uint64 `json:"extranonce,omitempty"`
+	Height     uint64 `json:"height"`
+	ExtraNonce uint64 `json:"extranonce"`
+}
+
+// MarshalJSON writes the input's shape: a coinbase or a spend.
+func (in TxInResult) MarshalJSON() ([]byte, error) {
+	if in.Coinbase != "" {
+		return json.Marshal(struct {
+			Coinbase   string `json:"coinbase"`
+			Height     uint64 `json:"height"`
+			ExtraNonce uint64 `json:"extranonce"`
+		}{in.Coinbase, in.Height, in.ExtraNonce})
+	}
+	return json.Marshal(struct {
+		TxID      string `json:"txid"`
+		Vout      uint32 `json:"vout"`
+		Signature string `json:"signature"`
+		PubKey    string `json:"pubkey"`
+	}{in.TxID, in.Vout, in.Signature, in.PubKey})
 }
 
 // TxOutResult is one output of a decoded transaction.

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"powchain/chain"
 	"powchain/rpc"
@@ -47,7 +46,7 @@ func (b *Backend) submitBlock(_ context.Context, params []json.RawMessage) (any,
 		case code == chain.ErrDuplicateBlock:
 			return "duplicate", nil
 		}
-		return fmt.Sprintf("%s: %v", code, err), nil
+		return code.Reason(), nil
 	}
 	if res.Orphan {
 		return "inconclusive", nil

@@ -125,9 +125,23 @@ func rejectError(err error) error {
 	case "txn-already-known":
 		return rpc.NewError(rpc.CodeVerifyAlreadyInChain, "Transaction already in block chain")
 	case "bad-txns-inputs-missingorspent":
-		return rpc.NewError(rpc.CodeVerifyError, "%s", re.Error())
+		return rpc.NewError(rpc.CodeVerifyError, "%s", rejectMessage(re))
 	}
-	return rpc.NewError(rpc.CodeVerifyRejected, "%s", re.Error())
+	return rpc.NewError(rpc.CodeVerifyRejected, "%s", rejectMessage(re))
+}
+
+// rejectMessage is Bitcoin Core's form of a rejection: the reason, then
+// ", " and what exactly was wrong when there is more to say
+// ("min relay fee not met, fee 100 is below 226 for 226 bytes").
+func rejectMessage(re *mempool.RejectError) string {
+	detail := re.Detail
+	if re.Err != nil {
+		detail = re.Err.Error()
+	}
+	if detail == "" {
+		return re.Reason
+	}
+	return re.Reason + ", " + detail
 }
 
 func (b *Backend) testMempoolAccept(_ context.Context, params []json.RawMessage) (any, error) {

@@ -15,7 +15,7 @@ import (
 
 // TestSubmitBlock: null for a block accepted as the tip or on a side
 // chain; "duplicate", "inconclusive" (unknown parent) or the broken rule's
-// code and description otherwise; -22 for what does not decode.
+// BIP 22 reason otherwise; -22 for what does not decode.
 func TestSubmitBlock(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -60,7 +60,7 @@ func TestSubmitBlock(t *testing.T) {
 	next := miner.NewTemplate(e.params, tip, nil, nil, tip.Header.Time().Add(time.Second))
 	greedy := solve(next, wire.KeyHash{3}, func(b *wire.Block) { b.Transactions[0].Outputs[0].Amount++ })
 	reason, err := e.client.SubmitBlock(ctx, greedy)
-	if err != nil || !strings.HasPrefix(reason, chain.ErrBadCoinbaseValue.String()+": ") {
+	if err != nil || reason != "bad-cb-amount" || reason != chain.ErrBadCoinbaseValue.Reason() {
 		t.Fatalf("greedy coinbase: %q %v", reason, err)
 	}
 	for _, bad := range []string{"zz", "00", strings.Repeat("00", 200)} {
