@@ -45,6 +45,9 @@ type blockNode struct {
 	// fullData: this block and all its ancestors have their data stored, so
 	// the chain ending here could be connected.
 	fullData bool
+	// anchorTime is the timestamp of block 1 of the chain ending here, the
+	// anchor of aserti3-2d (Params.NextBits); 0 for the genesis block.
+	anchorTime int64
 }
 
 func newBlockNode(h *wire.BlockHeader, parent *blockNode, work *big.Int) *blockNode {
@@ -52,6 +55,10 @@ func newBlockNode(h *wire.BlockHeader, parent *blockNode, work *big.Int) *blockN
 	if parent != nil {
 		n.height = parent.height + 1
 		n.workSum.Add(n.workSum, parent.workSum)
+		n.anchorTime = parent.anchorTime
+		if n.height == 1 {
+			n.anchorTime = h.Timestamp
+		}
 		parent.children = append(parent.children, n)
 	}
 	return n

@@ -241,6 +241,7 @@ type BlockInfo struct {
 	Header     wire.BlockHeader
 	ChainWork  *big.Int // total work of the chain ending here
 	MedianTime int64    // median time past of the chain ending here
+	AnchorTime int64    // timestamp of block 1 of the chain ending here (0 for genesis): the difficulty anchor
 	HaveData   bool     // the body is stored
 	Valid      bool     // connected at least once: every rule passed
 	Invalid    bool     // known to break a rule (itself or an ancestor)
@@ -254,6 +255,7 @@ func (c *Chain) info(n *blockNode) BlockInfo {
 		Header:     n.header,
 		ChainWork:  new(big.Int).Set(n.workSum),
 		MedianTime: n.medianTimePast(),
+		AnchorTime: n.anchorTime,
 		HaveData:   n.status&statusDataStored != 0,
 		Valid:      n.status&statusValid != 0,
 		Invalid:    n.status.knownInvalid(),

@@ -17,7 +17,7 @@ const MedianTimeBlocks = 11
 const MaxFutureBlockTime = 2 * time.Hour
 
 // Params are the consensus and network parameters of one network. Values are
-// built by LocalParams and MainParams; a Params is never modified after it
+// built by LocalParams, RegtestParams and MainParams; a Params is never modified after it
 // is built, so it can be shared freely.
 type Params struct {
 	// Name is the network's name, as given to --network.
@@ -45,6 +45,9 @@ type Params struct {
 	// AsertHalfLife is aserti3-2d's half-life, in seconds: a chain one
 	// half-life ahead of schedule has half the target of one on schedule.
 	AsertHalfLife int64
+	// NoRetargeting makes every block carry the genesis block's bits
+	// (regtest: blocks only when asked for, so there is no schedule).
+	NoRetargeting bool
 
 	// CoinbaseMaturity is how many blocks must build on a coinbase's block
 	// before its outputs can be spent: spend height - coinbase height >= it.
@@ -57,8 +60,9 @@ type Params struct {
 
 // Network names.
 const (
-	LocalNet = "local"
-	MainNet  = "main"
+	LocalNet   = "local"
+	RegtestNet = "regtest"
+	MainNet    = "main"
 )
 
 // ParamsForNetwork returns the parameters of the named network.
@@ -66,25 +70,28 @@ func ParamsForNetwork(name string) (*Params, error) {
 	switch name {
 	case LocalNet:
 		return LocalParams(), nil
+	case RegtestNet:
+		return RegtestParams(), nil
 	case MainNet:
 		return MainParams(), nil
 	}
-	return nil, fmt.Errorf("unknown network %q (want %q or %q)", name, LocalNet, MainNet)
+	return nil, fmt.Errorf("unknown network %q (want %q, %q or %q)", name, LocalNet, RegtestNet, MainNet)
 }
 
-// genesisTime is 2026-11-21 00:00:00 UTC, when both genesis blocks were made.
+// genesisTime is 2026-11-21 00:00:00 UTC, when the genesis blocks were made.
 const genesisTime = 1795219200
 
-// LocalParams describes the local test network, the default: regtest-like,
-// with a proof-of-work limit a laptop meets in milliseconds (2^16 hashes on
-// average), one-second spacing and a coinbase maturity of 10 blocks. Its
-// seeds are three loopback ports, so a whole network runs on one machine.
+// LocalParams describes the local test network, the default: a proof-of-work
+// limit a laptop meets in milliseconds (2^16 hashes on average), one-second
+// spacing and a coinbase maturity of 10 blocks. Its seeds are three loopback
+// ports, so a whole network runs on one machine.
 //
-// Because difficulty is anchored at the genesis block's schedule and the
-// genesis block is older than any local network, a local chain is behind
-// schedule and its target sits at the limit: blocks come as fast as the
-// miners' hash rate allows. Tests that need the schedule to matter build
-// their own Params with a fresh genesis (see chaintest).
+// Difficulty follows the miners from the network's first block: aserti3-2d
+// is anchored at block 1 (see NextBits) with a ten-second half-life, so a
+// fresh network at the limit, where one CPU thread finds about a hundred
+// blocks a second, needs only tens of blocks to reach one block a second,
+// and the target then moves by about 7% per second the chain runs ahead of
+// or behind schedule.
 func LocalParams() *Params {
 	p := &Params{
 		Name:                   LocalNet,
@@ -95,7 +102,7 @@ func LocalParams() *Params {
 		AddressPrefix:          "pcrt",
 		PowLimitBits:           0x1f00ffff,
 		TargetSpacing:          1,
-		AsertHalfLife:          300,
+		AsertHalfLife:          10,
 		CoinbaseMaturity:       10,
 		InitialSubsidy:         50 * wire.CoinValue,
 		SubsidyHalvingInterval: 210_000,
@@ -104,9 +111,36 @@ func LocalParams() *Params {
 	return p
 }
 
+// RegtestParams describes regtest, modelled on Bitcoin Core's: a proof of
+// work of about two hashes, constant bits (no retargeting), no seeds (peers
+// only through --connect and --addnode), a coinbase maturity of 100 blocks
+// and a subsidy halving every 150 blocks, so scripts and tests make blocks on
+// demand (generatetoaddress) and Core's regtest habits carry over.
+func RegtestParams() *Params {
+	p := &Params{
+		Name:                   RegtestNet,
+		Magic:                  [4]byte{'P', 'O', 'W', 'R'},
+		DefaultPort:            18444,
+		RPCPort:                18443,
+		AddressPrefix:          "pcrg",
+		PowLimitBits:           0x207fffff,
+		TargetSpacing:          600,
+		NoRetargeting:          true,
+		CoinbaseMaturity:       100,
+		InitialSubsidy:         50 * wire.CoinValue,
+		SubsidyHalvingInterval: 150,
+	}
+	p.setGenesis(NewGenesisBlock("powchain regtest genesis", genesisTime, p.PowLimitBits, regtestGenesisNonce, p.InitialSubsidy))
+	return p
+}
+
 // MainParams describes the main network: Bitcoin's proof-of-work limit,
 // ten-minute spacing, a two-day aserti3-2d half-life (as Bitcoin Cash), a
-// maturity of 100 blocks and 50 coins halving every 210,000 blocks.
+// maturity of 100 blocks and 50 coins halving every 210,000 blocks. Like
+// local's, its difficulty is anchored at block 1 (see NextBits): the genesis
+// block predates the launch, and a schedule counted from it would let the
+// first miners mine at the limit, as fast as their hash rate allows, until
+// the chain had caught up with the weeks since genesis.
 func MainParams() *Params {
 	p := &Params{
 		Name:                   MainNet,
@@ -162,6 +196,10 @@ func (p *Params) CalcBlockSubsidy(height uint64) uint64 {
 	}
 	return p.InitialSubsidy >> halvings
 }
+
+// regtestGenesisNonce is the first nonce that solves the regtest genesis
+// block.
+const regtestGenesisNonce = 1
 
 // The main genesis block's time and nonce: the first nonce spaces of
 // genesisTime and genesisTime+1 hold no solution of its 2^32-hash target.

@@ -189,6 +189,7 @@ func TestGenesisBlocks(t *testing.T) {
 	}{
 		{chain.LocalParams(), localGenesisID},
 		{chain.MainParams(), mainGenesisID},
+		{chain.RegtestParams(), regtestGenesisID},
 	} {
 		p := tc.params
 		g := p.GenesisBlock
@@ -215,6 +216,7 @@ func TestGenesisBlocks(t *testing.T) {
 }
 
 const (
-	localGenesisID = "0000133f6e4127d51fc08dc146960688b1c143788a5c2d9e6be5ebfc7a88de88"
-	mainGenesisID  = "00000000d14bcd4dc6387214be6bb841ae822df808c67eed57de72b1c3dd93a9"
+	localGenesisID   = "0000133f6e4127d51fc08dc146960688b1c143788a5c2d9e6be5ebfc7a88de88"
+	regtestGenesisID = "7b61ea8fe0a0a98dae602563ac57450368bc020f6a14088f224544b6aba8152e"
+	mainGenesisID    = "00000000d14bcd4dc6387214be6bb841ae822df808c67eed57de72b1c3dd93a9"
 )

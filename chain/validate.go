@@ -10,15 +10,26 @@ import (
 )
 
 // NextBits returns the compact target that a child of the block at
-// parentHeight with timestamp parentTime must carry: aserti3-2d anchored at
-// the genesis block, whose parent time is taken as genesis time minus the
-// spacing so that block 1 is on schedule when it follows genesis by exactly
-// one spacing.
-func (p *Params) NextBits(parentHeight uint64, parentTime int64) uint32 {
-	g := &p.GenesisBlock.Header
-	anchorParentTime := g.Timestamp - p.TargetSpacing
-	target := CalcASERT(CompactToBig(g.Bits), p.TargetSpacing, p.AsertHalfLife,
-		parentTime-anchorParentTime, int64(parentHeight), p.PowLimit)
+// parentHeight with timestamp parentTime must carry, on a chain whose block 1
+// has timestamp anchorTime (ignored while parentHeight is 0).
+//
+// Block 1 carries the genesis block's bits (the proof-of-work limit on every
+// network) and is aserti3-2d's anchor: the schedule starts when the network
+// mines its first block, not when its genesis block was made, which for a
+// network launched later would leave the chain far behind schedule with the
+// target stuck at the limit until the chain had caught up. The anchor's
+// parent time is taken as anchorTime minus one spacing, so a block following
+// block 1 by exactly one spacing per block keeps the anchor's target; the
+// resulting exponent is (parentTime - anchorTime - spacing*(parentHeight-1)) /
+// halfLife. A network with NoRetargeting (regtest) keeps the genesis bits.
+func (p *Params) NextBits(parentHeight uint64, parentTime, anchorTime int64) uint32 {
+	anchorBits := p.GenesisBlock.Header.Bits
+	if parentHeight == 0 || p.NoRetargeting {
+		return anchorBits
+	}
+	anchorParentTime := anchorTime - p.TargetSpacing
+	target := CalcASERT(CompactToBig(anchorBits), p.TargetSpacing, p.AsertHalfLife,
+		parentTime-anchorParentTime, int64(parentHeight-1), p.PowLimit)
 	return BigToCompact(target)
 }
 
@@ -51,7 +62,7 @@ func checkHeaderSanity(h *wire.BlockHeader, params *Params, now time.Time) error
 // checkHeaderContext checks a header against its parent: the aserti3-2d
 // target and a timestamp above the median time past.
 func checkHeaderContext(h *wire.BlockHeader, parent *blockNode, params *Params) error {
-	if want := params.NextBits(parent.height, parent.header.Timestamp); h.Bits != want {
+	if want := params.NextBits(parent.height, parent.header.Timestamp, parent.anchorTime); h.Bits != want {
 		return ruleError(ErrUnexpectedBits, "block bits %08x, want %08x at height %d", h.Bits, want, parent.height+1)
 	}
 	if mtp := parent.medianTimePast(); h.Timestamp <= mtp {

@@ -35,7 +35,7 @@ func NewTemplate(params *chain.Params, tip chain.BlockInfo, txs []*wire.Tx, fees
 		Version:   BlockVersion,
 		PrevBlock: tip.Hash,
 		Height:    tip.Height + 1,
-		Bits:      params.NextBits(tip.Height, tip.Header.Timestamp),
+		Bits:      params.NextBits(tip.Height, tip.Header.Timestamp, tip.AnchorTime),
 		MinTime:   tip.MedianTime + 1,
 		CurTime:   max(now.Unix(), tip.MedianTime+1),
 		Txs:       txs,

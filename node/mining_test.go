@@ -92,9 +92,9 @@ func TestGetBlockTemplate(t *testing.T) {
 	}
 	g := e.params.GenesisBlock.Header
 	want := &rpc.BlockTemplate{Version: miner.BlockVersion, PreviousBlockHash: e.params.GenesisHash.String(),
-		Bits: fmt.Sprintf("%08x", e.params.NextBits(0, g.Timestamp)), CurTime: e.clock.Now().Unix(), MinTime: g.Timestamp + 1,
+		Bits: fmt.Sprintf("%08x", e.params.NextBits(0, g.Timestamp, 0)), CurTime: e.clock.Now().Unix(), MinTime: g.Timestamp + 1,
 		Height: 1, CoinbaseValue: e.params.CalcBlockSubsidy(1), Transactions: []rpc.BlockTemplateTx{},
-		Target: fmt.Sprintf("%064x", chain.CompactToBig(e.params.NextBits(0, g.Timestamp))), LongPollID: e.params.GenesisHash.String() + "0"}
+		Target: fmt.Sprintf("%064x", chain.CompactToBig(e.params.NextBits(0, g.Timestamp, 0))), LongPollID: e.params.GenesisHash.String() + "0"}
 	if fmt.Sprint(t0) != fmt.Sprint(want) {
 		t.Fatalf("template\n%+v\nwant\n%+v", t0, want)
 	}
@@ -194,7 +194,7 @@ func TestDifficultyFollowsASERT(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := e.params.NextBits(tip.Height, tip.Header.Timestamp); tmpl.Bits != want {
+			if want := e.params.NextBits(tip.Height, tip.Header.Timestamp, tip.AnchorTime); tmpl.Bits != want {
 				t.Fatalf("height %d: bits %08x, aserti3-2d says %08x", tmpl.Height, tmpl.Bits, want)
 			}
 			blk, err := miner.SolveBlock(ctx, tmpl, wire.KeyHash{1}, 2, nil)

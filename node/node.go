@@ -209,12 +209,13 @@ func (n *Node) openRPC() error {
 }
 
 // defaultListen is where a node listens for peers when --listen is not
-// given: every interface on the main network's port; on the local network,
-// loopback on its default port, or any free port when another node on this
-// machine has it already (several local nodes need no flags to coexist).
+// given: every interface on the main network's port; on the local network
+// and regtest, loopback on the network's default port, or any free port when
+// another node on this machine has it already (several local nodes need no
+// flags to coexist).
 func (n *Node) defaultListen() (string, func(network, addr string) (net.Listener, error)) {
 	port := strconv.Itoa(int(n.params.DefaultPort))
-	if n.params.Name != chain.LocalNet {
+	if n.params.Name == chain.MainNet {
 		return net.JoinHostPort("", port), net.Listen
 	}
 	return net.JoinHostPort("127.0.0.1", port), func(network, addr string) (net.Listener, error) {

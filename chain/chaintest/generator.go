@@ -40,6 +40,7 @@ type Generator struct {
 	blocks  map[string]*wire.Block
 	heights map[string]uint64
 	parents map[string]string
+	anchors map[string]int64 // timestamp of block 1 of the chain ending at the named block
 	fees    map[wire.Hash]uint64
 	tipName string
 	nonce   uint64 // extra nonce: keeps every coinbase distinct
@@ -53,6 +54,7 @@ func NewGenerator(t TB, params *chain.Params) *Generator {
 		blocks:  map[string]*wire.Block{"genesis": params.GenesisBlock},
 		heights: map[string]uint64{"genesis": 0},
 		parents: map[string]string{},
+		anchors: map[string]int64{"genesis": 0},
 		fees:    make(map[wire.Hash]uint64),
 		tipName: "genesis",
 	}
@@ -115,7 +117,7 @@ func (g *Generator) NextBlock(name string, txs []*wire.Tx, mungers ...Munger) *w
 			Version:   1,
 			PrevBlock: parent.BlockHash(),
 			Timestamp: parent.Header.Timestamp + g.params.TargetSpacing,
-			Bits:      g.params.NextBits(g.heights[g.tipName], parent.Header.Timestamp),
+			Bits:      g.params.NextBits(g.heights[g.tipName], parent.Header.Timestamp, g.anchors[g.tipName]),
 		},
 		Transactions: append([]*wire.Tx{cb}, txs...),
 	}
@@ -129,6 +131,10 @@ func (g *Generator) NextBlock(name string, txs []*wire.Tx, mungers ...Munger) *w
 	}
 	Solve(&b.Header)
 	g.blocks[name], g.heights[name], g.parents[name] = b, height, g.tipName
+	g.anchors[name] = g.anchors[g.tipName]
+	if height == 1 {
+		g.anchors[name] = b.Header.Timestamp
+	}
 	g.tipName = name
 	return b
 }

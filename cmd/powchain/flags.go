@@ -44,7 +44,7 @@ func defaultDataDir() string {
 func commonFlags() []cli.Flag {
 	return []cli.Flag{
 		stringFlag("datadir", defaultDataDir(), "data directory (one folder per network inside)"),
-		stringFlag("network", chain.LocalNet, "network: local or main"),
+		stringFlag("network", chain.LocalNet, "network: local, regtest or main"),
 		// The config flag itself is read from the command line or the
 		// environment only.
 		&cli.StringFlag{Name: "config", Usage: "TOML config file (default <datadir>/powchain.toml if it exists)", EnvVars: envVar("config")},
