@@ -14,12 +14,15 @@
 // template and extra nonce (the SHA-256 midstate) and, per nonce, only the
 // tail block (the last 20 header bytes with their padding, written once)
 // and the block holding the first hash: two compressions, no allocation.
-// The timestamp lies in the tail, so a Solver with a clock refreshes it mid-search
-// without recomputing the midstate.
+// A kernel does both for two nonces per call: on amd64 CPUs with the SHA
+// extensions (detected at run time) an assembly kernel using SHA-NI with
+// the two nonces' instructions interleaved, elsewhere the same in Go
+// (sha256d.go). The timestamp lies in the tail, so a Solver with a clock
+// refreshes it mid-search without recomputing the midstate.
 //
 // Miner keeps a long-poll for templates open on one goroutine and grinds
 // the newest template on the others; a new template cancels the solve of
-// the old one (workers look at their context every 4096 nonces, about a
+// the old one (workers look at their context every 4096 nonces, under a
 // millisecond), so stale work stops within milliseconds of a new tip. It
 // rolls the extra nonce when a nonce space is exhausted, submits what it
 // finds, prints a hash-rate line every few seconds and a line per block,

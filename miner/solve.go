@@ -2,11 +2,9 @@ package miner
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding"
 	"encoding/binary"
 	"fmt"
-	"hash"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 
@@ -15,7 +13,7 @@ import (
 )
 
 // checkEvery is how many nonces a worker tries between looks at its context,
-// at the other workers and at the clock: about a millisecond of hashing, so
+// at the other workers and at the clock: under a millisecond of hashing, so
 // stale work stops well within 100 ms of a new tip.
 const checkEvery = 1 << 12
 
@@ -24,12 +22,12 @@ type Solver struct {
 	// Workers is how many goroutines hash (at least one); worker w tries
 	// nonces w, w+Workers, ...
 	Workers int
-	// Hashes, if set, counts the hashes tried as the work goes (about every
-	// millisecond per worker), for hash-rate reports.
+	// Hashes, if set, counts the hashes tried as the work goes (every 4096
+	// nonces per worker), for hash-rate reports.
 	Hashes *atomic.Uint64
 	// Now, if set, keeps the header's timestamp current: each worker moves
 	// its header's timestamp forward to Now() whenever that is later
-	// (looked at about every millisecond) and carries on with its nonces,
+	// (looked at every 4096 nonces) and carries on with its nonces,
 	// since the timestamp lies in the part hashed per nonce. It never goes
 	// below the header's own timestamp.
 	Now func() int64
@@ -72,7 +70,7 @@ func (s Solver) Solve(ctx context.Context, h *wire.BlockHeader) bool {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g := newGrinder(&header, &targetBytes)
+			g := newGrinder(&header, &targetBytes, fastestKernel())
 			if nonce, ts, ok := g.grind(ctx, uint64(w), uint64(workers), maxNonce, &found, s.Hashes, s.Now); ok {
 				// Only the worker that flipped found writes; wg.Wait orders
 				// the write before the read below.
@@ -88,99 +86,66 @@ func (s Solver) Solve(ctx context.Context, h *wire.BlockHeader) bool {
 	return true
 }
 
-// Offsets inside the header's second 64-byte block (its last 20 bytes).
+// Offsets inside the header's last 64-byte block (its last 20 bytes).
 const (
 	tailTimestamp = wire.HeaderTimestampOffset - 64
 	tailNonce     = wire.HeaderNonceOffset - 64
 )
 
+// The nonce is a whole message word of the last block, so a kernel lane
+// sets it with one store.
+const nonceWord = tailNonce / 4
+
+// checkEvery must be whole kernel calls for grind's bookkeeping.
+var _ [0]struct{} = [checkEvery % lanes]struct{}{}
+
 // grinder is one worker's SHA-256d of a header whose first 64 bytes are
-// fixed. Per nonce it restores the midstate (the state after those 64
-// bytes), compresses the tail block, whose SHA-256 padding it wrote once in
-// advance, and then the block holding the first hash and its padding: two
-// compressions and no allocation. It reads the intermediate state out of
-// the hash with AppendBinary (its first 4 bytes are a format tag, the next
-// 32 the state words in big-endian order, which after a full final block is
-// the digest); newGrinder checks that this gives exactly SHA-256d, and the
-// grinder falls back to sha256.Sum256 twice if not.
+// fixed: it computes their midstate once and hands kernel calls of lanes
+// nonces each, whose last block (the header's last 20 bytes and the
+// padding of an 84-byte message) it also pads once. Per nonce that is two
+// compressions and no allocation.
 type grinder struct {
-	target  *[32]byte
-	d       hash.Hash
-	restore encoding.BinaryUnmarshaler
-	save    encoding.BinaryAppender
-	mid     []byte   // marshaled state after the header's first 64 bytes
-	tail    [64]byte // header bytes 64..83, then padding for an 84-byte message
-	second  [64]byte // the first hash, then padding for a 32-byte message
-	scratch [128]byte
-	header  [wire.HeaderSize]byte // for the fallback
-	fast    bool
+	hash   kernel
+	target [8]uint32 // the target as big-endian words
+	tail   [64]byte  // header bytes 64..83, then the padding
+	b      batch
 }
 
-// stateDigest is where the state words sit in sha256's marshaled state.
-const stateDigest = 4
-
-func newGrinder(header *[wire.HeaderSize]byte, target *[32]byte) *grinder {
-	g := newGrinderWith(header, target)
-	g.fast = g.fastPathWorks()
-	return g
-}
-
-// fastPathWorks reports whether the midstate path computes exactly SHA-256d
-// of the grinder's header on this Go version: the marshalled-state layout
-// it reads is not a documented format.
-func (g *grinder) fastPathWorks() (ok bool) {
-	defer func() {
-		if recover() != nil { // a changed state format must not crash
-			ok = false
-		}
-	}()
-	g.fast = true
-	want := sha256.Sum256(g.header[:])
-	want = sha256.Sum256(want[:])
-	return string(g.hash()) == string(want[:])
-}
-
-func newGrinderWith(header *[wire.HeaderSize]byte, target *[32]byte) *grinder {
-	g := &grinder{target: target, header: *header}
-	g.d = sha256.New()
-	g.restore = g.d.(encoding.BinaryUnmarshaler)
-	g.save = g.d.(encoding.BinaryAppender)
-	g.d.Write(header[:64])
-	g.mid, _ = g.d.(encoding.BinaryMarshaler).MarshalBinary()
+func newGrinder(header *[wire.HeaderSize]byte, target *[32]byte, k kernel) *grinder {
+	g := &grinder{hash: k, b: batch{mid: sha256IV}}
+	compress(&g.b.mid, blockWords(header[:64]))
 	copy(g.tail[:], header[64:])
 	g.tail[wire.HeaderSize-64] = 0x80
 	binary.BigEndian.PutUint64(g.tail[56:], wire.HeaderSize*8)
-	g.second[32] = 0x80
-	binary.BigEndian.PutUint64(g.second[56:], 32*8)
+	g.loadTail()
+	for i := range g.target {
+		g.target[i] = binary.BigEndian.Uint32(target[4*i:])
+	}
 	return g
 }
 
-func (g *grinder) setNonce(n uint32) {
-	binary.LittleEndian.PutUint32(g.tail[tailNonce:], n)
-	binary.LittleEndian.PutUint32(g.header[wire.HeaderNonceOffset:], n)
+// loadTail copies the tail block into every lane.
+func (g *grinder) loadTail() {
+	w := blockWords(g.tail[:])
+	for l := range g.b.block {
+		g.b.block[l] = *w
+	}
 }
 
 func (g *grinder) setTimestamp(ts int64) {
 	binary.LittleEndian.PutUint64(g.tail[tailTimestamp:], uint64(ts))
-	binary.LittleEndian.PutUint64(g.header[wire.HeaderTimestampOffset:], uint64(ts))
+	g.loadTail()
 }
 
-// hash returns SHA-256d of the current header. The result aliases the
-// grinder's scratch space: valid until the next call.
-func (g *grinder) hash() []byte {
-	if !g.fast {
-		first := sha256.Sum256(g.header[:])
-		second := sha256.Sum256(first[:])
-		return append(g.scratch[:0], second[:]...)
+// hashNonces hashes the nonces first, first+step, ... one per lane (their
+// low 32 bits): lane l's SHA-256d is then in g.b.digest[l].
+func (g *grinder) hashNonces(first, step uint64) {
+	for l := range g.b.block {
+		// The header stores the nonce little-endian; the message word
+		// reads those bytes big-endian.
+		g.b.block[l][nonceWord] = bits.ReverseBytes32(uint32(first + uint64(l)*step))
 	}
-	g.restore.UnmarshalBinary(g.mid)
-	g.d.Write(g.tail[:])
-	st, _ := g.save.AppendBinary(g.scratch[:0])
-	copy(g.second[:32], st[stateDigest:stateDigest+32])
-	g.d.Reset()
-	g.d.Write(g.second[:])
-	st, _ = g.save.AppendBinary(g.scratch[:0])
-	return st[stateDigest : stateDigest+32]
+	g.hash(&g.b)
 }
 
 // grind tries nonces start, start+step, ... until one meets the target,
@@ -188,14 +153,14 @@ func (g *grinder) hash() []byte {
 // checkEvery nonces it reports its hashes and, with a clock, refreshes the
 // timestamp.
 func (g *grinder) grind(ctx context.Context, start, step, maxNonce uint64, found *atomic.Bool, hashes *atomic.Uint64, now func() int64) (uint32, int64, bool) {
-	ts := int64(binary.LittleEndian.Uint64(g.header[wire.HeaderTimestampOffset:]))
+	ts := int64(binary.LittleEndian.Uint64(g.tail[tailTimestamp:]))
 	var tried, reported uint64
 	defer func() {
 		if hashes != nil {
 			hashes.Add(tried - reported)
 		}
 	}()
-	for n := start; n <= maxNonce; n += step {
+	for n := start; n <= maxNonce; n += step * lanes {
 		if tried%checkEvery == 0 {
 			if found.Load() || ctx.Err() != nil {
 				return 0, 0, false
@@ -211,17 +176,24 @@ func (g *grinder) grind(ctx context.Context, start, step, maxNonce uint64, found
 				}
 			}
 		}
-		tried++
-		g.setNonce(uint32(n))
-		if meets(g.hash(), g.target) && found.CompareAndSwap(false, true) {
-			return uint32(n), ts, true
+		g.hashNonces(n, step)
+		for l := range g.b.digest {
+			nonce := n + uint64(l)*step
+			if nonce > maxNonce {
+				break
+			}
+			tried++
+			if meets(&g.b.digest[l], &g.target) && found.CompareAndSwap(false, true) {
+				return uint32(nonce), ts, true
+			}
 		}
 	}
 	return 0, 0, false
 }
 
-// meets reports whether hash, read big-endian, is at most target.
-func meets(hash []byte, target *[32]byte) bool {
+// meets reports whether a hash is at most target, both as big-endian
+// words.
+func meets(hash, target *[8]uint32) bool {
 	for i := range target {
 		if hash[i] != target[i] {
 			return hash[i] < target[i]
