@@ -19,16 +19,16 @@ import (
 const ibdAge = 24 * time.Hour
 
 func (s *Server) registerChainMethods(b *Backend) {
-	s.register("getblockchaininfo", "getblockchaininfo\nState of the best chain: network, blocks, headers, bestblockhash, chainwork, bits, difficulty, mediantime, initialblockdownload.", b.getBlockchainInfo)
-	s.register("getblockcount", "getblockcount\nHeight of the best chain.", b.getBlockCount)
-	s.register("getbestblockhash", "getbestblockhash\nHash of the best chain's tip.", b.getBestBlockHash)
-	s.register("getblockhash", "getblockhash height\nHash of the best chain's block at height.", b.getBlockHash)
-	s.register("getblock", "getblock hash [verbosity=1]\nA block: 0 = hex of its canonical encoding, 1 = JSON with txids, 2 = JSON with decoded transactions.", b.getBlock)
-	s.register("getblockheader", "getblockheader hash [verbose=true]\nA block header, as JSON or (verbose=false) as hex.", b.getBlockHeader)
-	s.register("gettxoutsetinfo", "gettxoutsetinfo\nStatistics of the UTXO set: height, bestblock, txouts, total_amount, hash_serialized.", b.getTxOutSetInfo)
-	s.register("getchaintips", "getchaintips\nEvery branch end the node knows, with its status.", b.getChainTips)
-	s.register("invalidateblock", "invalidateblock hash\nMarks a block invalid; the best chain moves off it.", b.invalidateBlock)
-	s.register("reconsiderblock", "reconsiderblock hash\nRemoves invalid marks from a block, its ancestors and descendants.", b.reconsiderBlock)
+	s.register("getblockchaininfo", b.getBlockchainInfo)
+	s.register("getblockcount", b.getBlockCount)
+	s.register("getbestblockhash", b.getBestBlockHash)
+	s.register("getblockhash", b.getBlockHash)
+	s.register("getblock", b.getBlock)
+	s.register("getblockheader", b.getBlockHeader)
+	s.register("gettxoutsetinfo", b.getTxOutSetInfo)
+	s.register("getchaintips", b.getChainTips)
+	s.register("invalidateblock", b.invalidateBlock)
+	s.register("reconsiderblock", b.reconsiderBlock)
 }
 
 func (b *Backend) getBlockchainInfo(context.Context, []json.RawMessage) (any, error) {

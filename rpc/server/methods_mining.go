@@ -11,9 +11,9 @@ import (
 
 func (s *Server) registerMiningMethods(b *Backend) {
 	if b.Template != nil {
-		s.register("getblocktemplate", `getblocktemplate [{"longpollid":"..."}]`+"\nThe template of the next block: version, previousblockhash, bits, curtime, mintime, height, coinbasevalue, transactions [{hex, txid, fee}], target, longpollid. With the longpollid of an earlier template, waits until the tip changes, or the mempool changed and a few seconds passed.", b.getBlockTemplate)
+		s.register("getblocktemplate", b.getBlockTemplate)
 	}
-	s.register("submitblock", "submitblock hexdata\nSubmits a block: null if accepted (as the new tip or on a side chain), else the reason: duplicate, inconclusive (parent unknown), or the rule broken (code: description).", b.submitBlock)
+	s.register("submitblock", b.submitBlock)
 }
 
 func (b *Backend) getBlockTemplate(ctx context.Context, params []json.RawMessage) (any, error) {

@@ -32,14 +32,14 @@ type Network interface {
 const defaultBanTime = 24 * time.Hour
 
 func (s *Server) registerNetMethods(b *Backend) {
-	s.register("getpeerinfo", "getpeerinfo\nEvery connected peer: id, addr, inbound, version, subver, startingheight, synced_headers, synced_blocks, bytessent, bytesrecv, pingtime.", b.getPeerInfo)
-	s.register("getconnectioncount", "getconnectioncount\nNumber of connected peers.", b.getConnectionCount)
-	s.register("getnetworkinfo", "getnetworkinfo\nNetwork, version, connections and listen address.", b.getNetworkInfo)
-	s.register("addnode", "addnode host:port add|remove\nKeeps (add) or stops keeping (remove) a connection to a peer.", b.addNode)
-	s.register("disconnectnode", "disconnectnode host:port|nodeid\nDisconnects a peer.", b.disconnectNode)
-	s.register("setban", "setban host add|remove [seconds=86400]\nBans a peer's host for a while, or lifts the ban.", b.setBan)
-	s.register("listbanned", "listbanned\nBanned hosts with the end of their ban and the reason.", b.listBanned)
-	s.register("clearbanned", "clearbanned\nLifts every ban.", b.clearBanned)
+	s.register("getpeerinfo", b.getPeerInfo)
+	s.register("getconnectioncount", b.getConnectionCount)
+	s.register("getnetworkinfo", b.getNetworkInfo)
+	s.register("addnode", b.addNode)
+	s.register("disconnectnode", b.disconnectNode)
+	s.register("setban", b.setBan)
+	s.register("listbanned", b.listBanned)
+	s.register("clearbanned", b.clearBanned)
 }
 
 func (b *Backend) getPeerInfo(context.Context, []json.RawMessage) (any, error) {

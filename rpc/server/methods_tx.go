@@ -13,15 +13,15 @@ import (
 )
 
 func (s *Server) registerTxMethods(b *Backend) {
-	s.register("getrawtransaction", "getrawtransaction txid [verbose=false] [blockhash]\nA mempool transaction, or one in the given block: hex, or JSON when verbose.", b.getRawTransaction)
-	s.register("decoderawtransaction", "decoderawtransaction hex\nDecodes a transaction's canonical encoding.", b.decodeRawTransaction)
-	s.register("sendrawtransaction", "sendrawtransaction hex\nSubmits a transaction to the mempool (and to peers); returns its txid.", b.sendRawTransaction)
-	s.register("testmempoolaccept", "testmempoolaccept [hex,...]\nWould the mempool accept each transaction? Changes nothing.", b.testMempoolAccept)
-	s.register("getmempoolinfo", "getmempoolinfo\nMempool size, bytes, limit and minimum fee rate.", b.getMempoolInfo)
-	s.register("getrawmempool", "getrawmempool [verbose=false]\nTxids in the mempool, or (verbose) their entries.", b.getRawMempool)
-	s.register("getmempoolentry", "getmempoolentry txid\nOne mempool entry.", b.getMempoolEntry)
-	s.register("gettxout", "gettxout txid n [include_mempool=true]\nAn unspent output, or null.", b.getTxOut)
-	s.register("getaddressutxos", `getaddressutxos {"addresses":[...],"mempool":false}`+"\nUnspent outputs paying to the addresses, from the address index; with mempool, also unconfirmed ones (and without those the mempool spends).", b.getAddressUtxos)
+	s.register("getrawtransaction", b.getRawTransaction)
+	s.register("decoderawtransaction", b.decodeRawTransaction)
+	s.register("sendrawtransaction", b.sendRawTransaction)
+	s.register("testmempoolaccept", b.testMempoolAccept)
+	s.register("getmempoolinfo", b.getMempoolInfo)
+	s.register("getrawmempool", b.getRawMempool)
+	s.register("getmempoolentry", b.getMempoolEntry)
+	s.register("gettxout", b.getTxOut)
+	s.register("getaddressutxos", b.getAddressUtxos)
 }
 
 func txParam(params []json.RawMessage, i int) (*wire.Tx, error) {

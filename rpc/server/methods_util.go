@@ -13,9 +13,9 @@ import (
 const maxGenerate = 10_000
 
 func (s *Server) registerUtilMethods(b *Backend) {
-	s.register("validateaddress", "validateaddress address\nIs the address valid on this node's network?", b.validateAddress)
-	s.register("generatetoaddress", "generatetoaddress nblocks address\nMines nblocks blocks on this node paying address; returns their hashes. For local networks and tests.", b.generateToAddress)
-	s.register("stop", "stop\nShuts the node down in order.", b.stop)
+	s.register("validateaddress", b.validateAddress)
+	s.register("generatetoaddress", b.generateToAddress)
+	s.register("stop", b.stop)
 }
 
 func (b *Backend) validateAddress(_ context.Context, params []json.RawMessage) (any, error) {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
@@ -111,7 +110,7 @@ func NewServer(user, password string, log *slog.Logger) *Server {
 		IdleTimeout:       2 * time.Minute,
 	}
 	s.SetLimits(DefaultLimits())
-	s.register("help", "help [command]\nLists the commands, or describes one.", s.help)
+	s.register("help", s.help)
 	return s
 }
 
@@ -133,8 +132,9 @@ func waitFor(ctx context.Context, d time.Duration) {
 	}
 }
 
-func (s *Server) register(name, help string, fn handler) {
-	s.methods[name] = method{fn: fn, help: help}
+// register offers a method; its help comes from methodDocs.
+func (s *Server) register(name string, fn handler) {
+	s.methods[name] = method{fn: fn, help: methodDocs[name].text(name)}
 }
 
 // Serve answers requests on l until Shutdown. It returns nil after a
@@ -387,24 +387,4 @@ func asRPCError(err error) *rpc.Error {
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(v)
-}
-
-func (s *Server) help(_ context.Context, params []json.RawMessage) (any, error) {
-	var name string
-	if err := optional(params, 0, "command", &name); err != nil {
-		return nil, err
-	}
-	if name != "" {
-		m, ok := s.methods[name]
-		if !ok {
-			return nil, rpc.NewError(rpc.CodeInvalidParameter, "help: unknown command: %s", name)
-		}
-		return m.help, nil
-	}
-	var lines []string
-	for _, m := range s.methods {
-		lines = append(lines, strings.SplitN(m.help, "\n", 2)[0])
-	}
-	sort.Strings(lines)
-	return strings.Join(lines, "\n"), nil
 }

@@ -106,6 +106,12 @@ func newEnv(t *testing.T) *env { return newEnvWith(t, func(*server.Server) {}) }
 
 // newEnvWith is newEnv with configure applied to the server before it serves.
 func newEnvWith(t *testing.T, configure func(*server.Server)) *env {
+	return newEnvBackend(t, configure, func(*env, *server.Backend) {})
+}
+
+// newEnvBackend is newEnvWith with backend applied to the methods' backend
+// before they are registered.
+func newEnvBackend(t *testing.T, configure func(*server.Server), backend func(*env, *server.Backend)) *env {
 	t.Helper()
 	params := chaintest.Params(genesisTime)
 	params.CoinbaseMaturity = 2
@@ -123,10 +129,12 @@ func newEnvWith(t *testing.T, configure func(*server.Server)) *env {
 	e := &env{t: t, chain: c, pool: pool, params: params, miner: chaintest.NewGenerator(t, params),
 		net: &fakeNet{added: map[string]bool{}, banned: map[string]time.Duration{}}}
 	srv := server.NewServer("user", "pass", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	srv.RegisterNodeMethods(&server.Backend{
+	b := &server.Backend{
 		Chain: c, Mempool: pool, Clock: clock,
 		Generate: e.generate, Stop: func() { e.stopped.Store(true) }, Net: e.net,
-	})
+	}
+	backend(e, b)
+	srv.RegisterNodeMethods(b)
 	configure(srv)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -1,0 +1,213 @@
+package server_test
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"powchain/chain/chaintest"
+	"powchain/miner"
+	"powchain/rpc"
+	"powchain/rpc/server"
+	"powchain/wire"
+)
+
+// rpcDoc is docs/RPC.md parsed: for each method section (a "#### `name
+// args`" heading), the first ```json block of the section, or "".
+func rpcDoc(t *testing.T) map[string]string {
+	t.Helper()
+	text, err := os.ReadFile("../../docs/RPC.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	heading := regexp.MustCompile("(?m)^#### `([a-z]+)[^`]*`\\s*$")
+	block := regexp.MustCompile("(?s)```json\n(.*?)```")
+	doc := map[string]string{}
+	locs := heading.FindAllStringSubmatchIndex(string(text), -1)
+	for i, loc := range locs {
+		end := len(text)
+		if i+1 < len(locs) {
+			end = locs[i+1][0]
+		}
+		if next := strings.Index(string(text[loc[1]:end]), "\n## "); next >= 0 {
+			end = loc[1] + next
+		}
+		name := string(text[loc[2]:loc[3]])
+		if _, dup := doc[name]; dup {
+			t.Errorf("docs/RPC.md documents %s twice", name)
+		}
+		doc[name] = ""
+		if m := block.FindSubmatch(text[loc[1]:end]); m != nil {
+			doc[name] = string(m[1])
+		}
+	}
+	return doc
+}
+
+// docEnv is an env whose backend also offers getblocktemplate, so that the
+// server has every method the node has.
+func docEnv(t *testing.T) *env {
+	return newEnvBackend(t, func(*server.Server) {}, func(e *env, b *server.Backend) {
+		b.Template = func(context.Context, string) (*rpc.BlockTemplate, error) {
+			var txs []*wire.Tx
+			var fees []uint64
+			for _, d := range e.pool.Entries() {
+				txs, fees = append(txs, d.Tx), append(fees, d.Fee)
+			}
+			tip := e.chain.Tip()
+			return miner.NewTemplate(e.params, tip, txs, fees, tip.Header.Time().Add(1)).RPC("longpoll"), nil
+		}
+	})
+}
+
+// TestRPCDocsListEveryMethod: docs/RPC.md has a section for every method
+// the server offers and for no other, and every method's help has a
+// summary, its arguments and an example.
+func TestRPCDocsListEveryMethod(t *testing.T) {
+	e := docEnv(t)
+	var list string
+	e.must("help", &list)
+	served := map[string]bool{}
+	for _, line := range strings.Split(list, "\n") {
+		name := strings.Fields(line)[0]
+		served[name] = true
+		var help string
+		e.must("help", &help, name)
+		lines := strings.Split(help, "\n")
+		usage := strings.Fields(lines[0])
+		if len(lines) < 3 || lines[2] == "" || !strings.Contains(line, lines[2]) {
+			t.Errorf("help %s: no one-line summary that the list shows:\n%s", name, help)
+		}
+		if (len(usage) > 1) != strings.Contains(help, "\nArguments:\n1. ") {
+			t.Errorf("help %s: usage %q and the Arguments section disagree", name, lines[0])
+		}
+		if !strings.Contains(help, "\nResult:\n") || !strings.Contains(help, "\nExample:\n  powchain rpc "+name) {
+			t.Errorf("help %s lacks a result or an example:\n%s", name, help)
+		}
+	}
+	if len(served) < 30 {
+		t.Fatalf("help lists only %d methods:\n%s", len(served), list)
+	}
+	doc := rpcDoc(t)
+	for name := range served {
+		if _, ok := doc[name]; !ok {
+			t.Errorf("docs/RPC.md does not document %s", name)
+		}
+	}
+	for name := range doc {
+		if !served[name] {
+			t.Errorf("docs/RPC.md documents %s, which the server does not have", name)
+		}
+	}
+}
+
+// TestRPCDocsMatchResults: for every method whose result is a JSON object
+// or array, the fields of docs/RPC.md's example are exactly the fields the
+// node sends (at every depth), over calls that between them produce every
+// optional field.
+func TestRPCDocsMatchResults(t *testing.T) {
+	e := docEnv(t)
+	g := e.miner
+	addr := e.address(g.KeyHash())
+	var hashes []string
+	e.must("generatetoaddress", &hashes, 3, addr) // maturity 2: the first two coinbases are spendable
+	coinbase := func(i int) *wire.Tx {
+		h, _ := wire.ParseHash(hashes[i])
+		blk, _ := e.chain.BlockByHash(h)
+		return blk.Transactions[0]
+	}
+	spend := func(i int) (*wire.Tx, string) {
+		tx := g.SpendTx([]chaintest.SpendableOut{g.TxOut(coinbase(i), 0)}, 5000, 2)
+		return tx, hex.EncodeToString(tx.Bytes())
+	}
+	mined, minedHex := spend(0)
+	e.must("sendrawtransaction", nil, minedHex)
+	var more []string
+	e.must("generatetoaddress", &more, 1, addr)
+	pending, pendingHex := spend(1)
+	e.must("sendrawtransaction", nil, pendingHex)
+	_, freshHex := spend(2)
+	e.must("setban", nil, "192.0.2.7", "add")
+
+	calls := map[string][][]any{
+		"getblockchaininfo":    {nil},
+		"getblock":             {{hashes[1], 2}},
+		"getblockheader":       {{hashes[1]}},
+		"gettxoutsetinfo":      {nil},
+		"getchaintips":         {nil},
+		"getrawtransaction":    {{mined.TxID().String(), true, more[0]}, {pending.TxID().String(), true}},
+		"decoderawtransaction": {{minedHex}, {hex.EncodeToString(coinbase(2).Bytes())}},
+		"testmempoolaccept":    {{[]string{freshHex, pendingHex}}},
+		"getmempoolinfo":       {nil},
+		"getrawmempool":        {{true}},
+		"getmempoolentry":      {{pending.TxID().String()}},
+		"gettxout":             {{pending.TxID().String(), 0}},
+		"getaddressutxos":      {{map[string]any{"addresses": []string{addr}, "mempool": true}}},
+		"validateaddress":      {{addr}, {"pcrt1xyz"}},
+		"getpeerinfo":          {nil},
+		"getnetworkinfo":       {nil},
+		"listbanned":           {nil},
+		"getblocktemplate":     {nil},
+	}
+	doc := rpcDoc(t)
+	for name, example := range doc {
+		if _, tested := calls[name]; example != "" && !tested {
+			t.Errorf("docs/RPC.md has a result example for %s, which this test does not check", name)
+		}
+	}
+	for name, paramSets := range calls {
+		want := map[string]bool{}
+		var example any
+		if err := json.Unmarshal([]byte(doc[name]), &example); err != nil {
+			t.Errorf("docs/RPC.md: the result example of %s is not JSON: %v", name, err)
+			continue
+		}
+		keyPaths("", example, want)
+		got := map[string]bool{}
+		for _, params := range paramSets {
+			var result any
+			e.must(name, &result, params...)
+			keyPaths("", result, got)
+		}
+		if missing, extra := setDiff(want, got), setDiff(got, want); len(missing)+len(extra) > 0 {
+			t.Errorf("%s: documented but never sent: %v; sent but not documented: %v", name, missing, extra)
+		}
+	}
+}
+
+// keyPaths adds the path of every object key in v: ".tx[].vin[].height".
+// Keys that are hashes (getrawmempool's txids) are "*".
+func keyPaths(prefix string, v any, out map[string]bool) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, child := range t {
+			if len(k) == 64 {
+				if _, err := wire.ParseHash(k); err == nil {
+					k = "*"
+				}
+			}
+			out[prefix+"."+k] = true
+			keyPaths(prefix+"."+k, child, out)
+		}
+	case []any:
+		for _, child := range t {
+			keyPaths(prefix+"[]", child, out)
+		}
+	}
+}
+
+func setDiff(a, b map[string]bool) []string {
+	var out []string
+	for k := range a {
+		if !b[k] {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,300 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"powchain/rpc"
+)
+
+// methodDoc is what `help METHOD` says of a method, laid out as
+// bitcoin-cli does. docs/RPC.md documents the same methods at length; a
+// test checks that both list exactly the server's methods.
+type methodDoc struct {
+	args    string   // the usage after the name: "blockhash ( verbosity )"
+	summary string   // one line
+	params  []string // "name (type, required|optional, default=x) what it is"
+	result  string   // what comes back
+	example string   // arguments of a working example call
+}
+
+// text is the full help of the method called name.
+func (d methodDoc) text(name string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n\n%s\n", strings.TrimSpace(name+" "+d.args), d.summary)
+	if len(d.params) > 0 {
+		b.WriteString("\nArguments:\n")
+		for i, p := range d.params {
+			fmt.Fprintf(&b, "%d. %s\n", i+1, p)
+		}
+	}
+	fmt.Fprintf(&b, "\nResult:\n%s\n\nExample:\n  %s\n", d.result, strings.TrimSpace("powchain rpc "+name+" "+d.example))
+	return b.String()
+}
+
+// help is the help method: the list of methods with their summaries, or
+// one method's full help.
+func (s *Server) help(_ context.Context, params []json.RawMessage) (any, error) {
+	var name string
+	if err := optional(params, 0, "command", &name); err != nil {
+		return nil, err
+	}
+	if name != "" {
+		m, ok := s.methods[name]
+		if !ok {
+			return nil, rpc.NewError(rpc.CodeInvalidParameter, "help: unknown command: %s", name)
+		}
+		return m.help, nil
+	}
+	names := make([]string, 0, len(s.methods))
+	for n := range s.methods {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	usages, width := make([]string, len(names)), 0
+	for i, n := range names {
+		usages[i] = strings.TrimSpace(n + " " + methodDocs[n].args)
+		width = max(width, len(usages[i]))
+	}
+	lines := make([]string, len(names))
+	for i, n := range names {
+		lines[i] = fmt.Sprintf("%-*s  %s", width, usages[i], methodDocs[n].summary)
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
+const (
+	exampleHash    = "00003f2bd1f7ce9e3bb8cc6d6a2f02e1a8c4d1e2a9f0e7c6b5a4938271605f4e"
+	exampleTxID    = "5f7d1a0c3b2e4f6a8d9c0b1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a"
+	exampleAddress = "pcrt1q..."
+)
+
+// methodDocs holds the help of every method the server can offer.
+var methodDocs = map[string]methodDoc{
+	"help": {
+		args:    "( command )",
+		summary: "Lists every method with a one-line summary, or describes one.",
+		params:  []string{"command (string, optional) the method to describe"},
+		result:  "text",
+		example: "getblock",
+	},
+	// Chain.
+	"getblockchaininfo": {
+		summary: "State of the best chain.",
+		result:  "{network, blocks, headers, bestblockhash, chainwork, bits, difficulty, mediantime, initialblockdownload}",
+	},
+	"getblockcount": {
+		summary: "Height of the best chain.",
+		result:  "n (number)",
+	},
+	"getbestblockhash": {
+		summary: "Hash of the best chain's tip.",
+		result:  `"hash" (string, 64 hex digits)`,
+	},
+	"getblockhash": {
+		args:    "height",
+		summary: "Hash of the best chain's block at a height.",
+		params:  []string{"height (number, required) from 0 to the tip's height"},
+		result:  `"hash" (string); -8 when height is above the tip`,
+		example: "0",
+	},
+	"getblock": {
+		args:    "blockhash ( verbosity )",
+		summary: "A block, as hex or JSON.",
+		params: []string{
+			"blockhash (string, required) the block's hash",
+			"verbosity (number, optional, default=1) 0: hex of the canonical encoding; 1: JSON with txids; 2: JSON with decoded transactions",
+		},
+		result:  "hex, or {hash, confirmations, height, version, merkleroot, time, mediantime, nonce, bits, difficulty, chainwork, nTx, previousblockhash, nextblockhash, size, tx}",
+		example: exampleHash + " 2",
+	},
+	"getblockheader": {
+		args:    "blockhash ( verbose )",
+		summary: "A block header, as JSON or hex.",
+		params: []string{
+			"blockhash (string, required) the block's hash",
+			"verbose (boolean, optional, default=true) false: hex of the header's encoding",
+		},
+		result:  "{hash, confirmations, height, version, merkleroot, time, mediantime, nonce, bits, difficulty, chainwork, previousblockhash, nextblockhash}, or hex",
+		example: exampleHash,
+	},
+	"gettxoutsetinfo": {
+		summary: "Statistics of the UTXO set.",
+		result:  "{height, bestblock, txouts, total_amount, hash_serialized}",
+	},
+	"getchaintips": {
+		summary: "Every branch end the node knows, with its status.",
+		result:  "[{height, hash, branchlen, status}]",
+	},
+	"invalidateblock": {
+		args:    "blockhash",
+		summary: "Marks a block invalid; the best chain moves off it.",
+		params:  []string{"blockhash (string, required) the block to mark"},
+		result:  "null",
+		example: exampleHash,
+	},
+	"reconsiderblock": {
+		args:    "blockhash",
+		summary: "Removes invalid marks from a block, its ancestors and descendants.",
+		params:  []string{"blockhash (string, required) the block to reconsider"},
+		result:  "null",
+		example: exampleHash,
+	},
+	// Transactions and mempool.
+	"getrawtransaction": {
+		args:    "txid ( verbose blockhash )",
+		summary: "A mempool transaction, or one in a given block.",
+		params: []string{
+			"txid (string, required) the transaction id",
+			"verbose (boolean, optional, default=false) true: decoded JSON instead of hex",
+			"blockhash (string, optional) the block holding the transaction (there is no transaction index)",
+		},
+		result:  "hex, or {txid, hex, size, version, vin, vout, blockhash, confirmations, time}",
+		example: exampleTxID + " true " + exampleHash,
+	},
+	"decoderawtransaction": {
+		args:    "hexstring",
+		summary: "Decodes a transaction's canonical encoding.",
+		params:  []string{"hexstring (string, required) the transaction in hex"},
+		result:  "{txid, size, version, vin, vout}",
+		example: "0100...",
+	},
+	"sendrawtransaction": {
+		args:    "hexstring",
+		summary: "Submits a transaction to the mempool and to peers.",
+		params:  []string{"hexstring (string, required) the signed transaction in hex"},
+		result:  `"txid" (string); errors -22, -25, -26, -27`,
+		example: "0100...",
+	},
+	"testmempoolaccept": {
+		args:    "rawtxs",
+		summary: "Would the mempool accept each transaction? Changes nothing.",
+		params:  []string{`rawtxs (array of strings, required) transactions in hex`},
+		result:  "[{txid, allowed, fee, reject-reason}]",
+		example: `'["0100..."]'`,
+	},
+	"getmempoolinfo": {
+		summary: "Mempool size, bytes, limit and minimum fee rate.",
+		result:  "{size, bytes, maxmempool, minfeerate}",
+	},
+	"getrawmempool": {
+		args:    "( verbose )",
+		summary: "The mempool's txids, or its entries.",
+		params:  []string{"verbose (boolean, optional, default=false) true: {txid: entry} as getmempoolentry"},
+		result:  `["txid", ...] or {"txid": entry, ...}`,
+		example: "true",
+	},
+	"getmempoolentry": {
+		args:    "txid",
+		summary: "One mempool entry.",
+		params:  []string{"txid (string, required) the transaction id"},
+		result:  "{size, fee, feerate, time, height, ancestorcount, ancestorsize, ancestorfees, descendantcount, descendantsize, descendantfees, depends, spentby}",
+		example: exampleTxID,
+	},
+	"gettxout": {
+		args:    "txid n ( include_mempool )",
+		summary: "An unspent output, or null.",
+		params: []string{
+			"txid (string, required) the transaction id",
+			"n (number, required) the output index",
+			"include_mempool (boolean, optional, default=true) also look in the mempool",
+		},
+		result:  "{bestblock, confirmations, value, address, coinbase} or null",
+		example: exampleTxID + " 0",
+	},
+	"getaddressutxos": {
+		args:    "request",
+		summary: "Unspent outputs paying to addresses, from the address index.",
+		params:  []string{`request (object, required) {"addresses": ["address", ...], "mempool": false}; mempool: add unconfirmed outputs, leave out those the mempool spends`},
+		result:  "[{address, txid, outputIndex, amount, height, confirmations, coinbase, mature, mempool}]",
+		example: `'{"addresses":["` + exampleAddress + `"]}'`,
+	},
+	// Utility.
+	"validateaddress": {
+		args:    "address",
+		summary: "Is the address valid on this node's network?",
+		params:  []string{"address (string, required) the address"},
+		result:  "{isvalid, address, keyhash} or {isvalid, error}",
+		example: exampleAddress,
+	},
+	"generatetoaddress": {
+		args:    "nblocks address",
+		summary: "Mines blocks on the node itself (local networks and tests).",
+		params: []string{
+			"nblocks (number, required) how many blocks, 0 to 10000",
+			"address (string, required) the address every coinbase pays",
+		},
+		result:  `["blockhash", ...]`,
+		example: "11 " + exampleAddress,
+	},
+	"stop": {
+		summary: "Shuts the node down in order.",
+		result:  `"powchain stopping"`,
+	},
+	// Network.
+	"getpeerinfo": {
+		summary: "Every connected peer.",
+		result:  "[{id, addr, inbound, version, subver, startingheight, synced_headers, synced_blocks, bytessent, bytesrecv, pingtime, conntime, inflight, banscore}]",
+	},
+	"getconnectioncount": {
+		summary: "Number of connected peers.",
+		result:  "n (number)",
+	},
+	"getnetworkinfo": {
+		summary: "Network, version, connections and listen address.",
+		result:  "{network, subversion, protocolversion, connections, connections_in, connections_out, listenaddress}",
+	},
+	"addnode": {
+		args:    "node command",
+		summary: "Keeps, or stops keeping, a connection to a peer.",
+		params: []string{
+			"node (string, required) host:port",
+			`command (string, required) "add" or "remove"`,
+		},
+		result:  "null; -24 when removing a node that was not added",
+		example: "127.0.0.1:19444 add",
+	},
+	"disconnectnode": {
+		args:    "address|nodeid",
+		summary: "Disconnects a peer.",
+		params:  []string{"address (string or number, required) the peer's host:port, or its id from getpeerinfo"},
+		result:  "null; -29 when no such peer is connected",
+		example: "127.0.0.1:19444",
+	},
+	"setban": {
+		args:    "subnet command ( bantime )",
+		summary: "Bans a host for a while, or lifts its ban.",
+		params: []string{
+			"subnet (string, required) the host (an IP address)",
+			`command (string, required) "add" or "remove"`,
+			"bantime (number, optional, default=86400) seconds, for add",
+		},
+		result:  "null; -30 when removing a ban that does not exist",
+		example: "192.0.2.7 add 3600",
+	},
+	"listbanned": {
+		summary: "Banned hosts with the end of their ban and the reason.",
+		result:  "[{address, banned_until, ban_reason}]",
+	},
+	"clearbanned": {
+		summary: "Lifts every ban.",
+		result:  "null",
+	},
+	// Mining.
+	"getblocktemplate": {
+		args:    "( template_request )",
+		summary: "The template of the next block; long-polls with a longpollid.",
+		params:  []string{`template_request (object, optional) {"mode": "template", "longpollid": "..."}: with the longpollid of an earlier template, waits until the tip changes, or the mempool changed and a few seconds passed`},
+		result:  "{version, previousblockhash, bits, curtime, mintime, height, coinbasevalue, transactions, target, longpollid}",
+	},
+	"submitblock": {
+		args:    "hexdata",
+		summary: "Submits a solved block.",
+		params:  []string{"hexdata (string, required) the block's canonical encoding in hex"},
+		result:  `null when accepted; else "duplicate", "inconclusive" (parent unknown) or the BIP 22 reason of the rule broken, e.g. "high-hash"`,
+		example: "0100...",
+	},
+}
