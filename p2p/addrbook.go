@@ -235,6 +235,7 @@ func (b *addrBook) expireBans(now time.Time) {
 	}
 }
 
+// banList lists every ban, expired ones included, by host.
 func (b *addrBook) banList() []BanInfo {
 	list := make([]BanInfo, 0, len(b.bans))
 	for _, ban := range b.bans {
@@ -266,6 +267,23 @@ type savedAddr struct {
 }
 
 const stateVersion = 1
+
+// AddressBookState is a saved address book (the form Core.State produces
+// and Core.RestoreState reads) that holds addrs, last seen at now, and no
+// bans: how a driver starts a Core that knows a few addresses without
+// keeping them connected (as Config.AddNode would). An address that does
+// not parse is an error.
+func AddressBookState(addrs []string, now time.Time) ([]byte, error) {
+	b := newAddrBook()
+	for _, addr := range addrs {
+		a, err := normalizeAddr(addr)
+		if err != nil {
+			return nil, err
+		}
+		b.add(a, now.Unix(), false)
+	}
+	return b.marshal()
+}
 
 func (b *addrBook) marshal() ([]byte, error) {
 	st := savedState{Version: stateVersion, Bans: b.banList()}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -24,8 +25,8 @@ const (
 	// ActDial: open an outbound connection to Addr and report Connected or
 	// DialFailed.
 	ActDial
-	// ActDisconnect: close Peer's connection (Reason says why). The Core has
-	// already forgotten the peer.
+	// ActDisconnect: close Peer's connection (Cause says why, Reason in
+	// words). The Core has already forgotten the peer.
 	ActDisconnect
 	// ActSave: persist State() now (the bans changed).
 	ActSave
@@ -37,7 +38,54 @@ type Action struct {
 	Peer   PeerID
 	Msg    Message
 	Addr   string
-	Reason string
+	Cause  DisconnectCause // ActDisconnect only
+	Reason string          // ActDisconnect only: the cause in words, for logs
+}
+
+// DisconnectCause says why the Core dropped a peer.
+type DisconnectCause uint8
+
+// Disconnect causes.
+const (
+	// CauseBanned: the peer broke consensus or the protocol and its
+	// address is banned (now, or was already when it connected).
+	CauseBanned DisconnectCause = iota + 1
+	// CauseMisbehaved: the same from a local address, which is never
+	// banned (see Core.ban).
+	CauseMisbehaved
+	// CauseProtocol: the peer cannot go on (broken framing not worth a
+	// ban, a message before the handshake) but earned no ban.
+	CauseProtocol
+	// CauseRefused: nothing wrong with the peer, but no room for it or no
+	// point in it (slots full, duplicate, ourselves, another network, an
+	// obsolete version).
+	CauseRefused
+	// CauseEvicted: an inbound peer made room for a newcomer.
+	CauseEvicted
+	// CauseTimeout: the handshake, a ping or a requested download timed out.
+	CauseTimeout
+	// CauseRequested: the operator asked (disconnectnode).
+	CauseRequested
+)
+
+func (c DisconnectCause) String() string {
+	switch c {
+	case CauseBanned:
+		return "banned"
+	case CauseMisbehaved:
+		return "misbehaved"
+	case CauseProtocol:
+		return "protocol"
+	case CauseRefused:
+		return "refused"
+	case CauseEvicted:
+		return "evicted"
+	case CauseTimeout:
+		return "timeout"
+	case CauseRequested:
+		return "requested"
+	}
+	return fmt.Sprintf("DisconnectCause(%d)", int(c))
 }
 
 // Core is the deterministic P2P state machine: handshakes, liveness,
@@ -191,11 +239,11 @@ func (c *Core) Connected(now time.Time, id PeerID, addr string, inbound bool) []
 	c.peers[id] = p
 	switch {
 	case c.book.banned(addr, now):
-		c.disconnect(p, "banned")
+		c.disconnect(p, CauseBanned, "banned")
 	case inbound && c.countPeers(true) > c.cfg.maxInbound() && !c.evictInbound(p):
-		c.disconnect(p, "inbound slots full")
+		c.disconnect(p, CauseRefused, "inbound slots full")
 	case len(c.peers) > c.cfg.MaxPeers:
-		c.disconnect(p, "too many peers")
+		c.disconnect(p, CauseRefused, "too many peers")
 	case !inbound:
 		c.book.attempt(addr, now)
 		c.sendVersion(p, now)
@@ -227,7 +275,7 @@ func (c *Core) ProtocolViolation(now time.Time, id PeerID, err *ProtocolError) [
 		if err.Ban {
 			c.ban(p, now, err.Reason)
 		} else {
-			c.disconnect(p, err.Reason)
+			c.disconnect(p, CauseProtocol, err.Reason)
 		}
 	}
 	return c.flush()
@@ -244,12 +292,12 @@ func (c *Core) countPeers(inbound bool) int {
 }
 
 // disconnect forgets p and tells the driver to close its connection.
-func (c *Core) disconnect(p *peer, reason string) {
+func (c *Core) disconnect(p *peer, cause DisconnectCause, reason string) {
 	if c.peers[p.id] == nil {
 		return
 	}
-	c.log.Info("disconnecting peer", "peer", p.id, "addr", p.addr, "reason", reason)
-	c.out = append(c.out, Action{Kind: ActDisconnect, Peer: p.id, Reason: reason})
+	c.log.Info("disconnecting peer", "peer", p.id, "addr", p.addr, "cause", cause, "reason", reason)
+	c.out = append(c.out, Action{Kind: ActDisconnect, Peer: p.id, Cause: cause, Reason: reason})
 	c.removePeer(p, time.Time{})
 }
 
@@ -297,13 +345,13 @@ func (c *Core) ban(p *peer, now time.Time, reason string) {
 	if isLocalAddr(p.addr) {
 		c.log.Warn("disconnecting misbehaving local peer (local addresses are never banned)",
 			"peer", p.id, "addr", p.addr, "reason", reason)
-		c.disconnect(p, "misbehaving: "+reason)
+		c.disconnect(p, CauseMisbehaved, "misbehaving: "+reason)
 		return
 	}
 	c.log.Warn("banning peer", "peer", p.id, "addr", p.addr, "reason", reason)
 	c.book.ban(p.addr, now.Add(c.cfg.BanDuration), reason, false)
 	c.out = append(c.out, Action{Kind: ActSave})
-	c.disconnect(p, "banned: "+reason)
+	c.disconnect(p, CauseBanned, "banned: "+reason)
 }
 
 // Receive handles one message from peer id.
@@ -319,7 +367,7 @@ func (c *Core) Receive(now time.Time, id PeerID, m Message) []Action {
 	case m.Type() == TypeVerAck:
 		c.handleVerAck(p, now)
 	case !p.handshaken():
-		c.disconnect(p, m.Type().String()+" before the handshake")
+		c.disconnect(p, CauseProtocol, m.Type().String()+" before the handshake")
 	default:
 		c.dispatch(p, now, m)
 	}
@@ -376,14 +424,14 @@ func (c *Core) handleVersion(p *peer, now time.Time, v *MsgVersion) {
 		return
 	case v.Network != c.params.Name || v.Genesis != c.params.GenesisHash:
 		c.book.remove(p.addr)
-		c.disconnect(p, "peer is on network "+v.Network)
+		c.disconnect(p, CauseRefused, "peer is on network "+v.Network)
 		return
 	case v.ProtocolVersion < MinProtocolVersion:
-		c.disconnect(p, "obsolete protocol version")
+		c.disconnect(p, CauseRefused, "obsolete protocol version")
 		return
 	case v.Nonce == c.nonce:
 		c.book.markSelf(p.addr)
-		c.disconnect(p, "connected to self")
+		c.disconnect(p, CauseRefused, "connected to self")
 		return
 	}
 	if !c.resolveDuplicate(p, v.Nonce) {
@@ -414,10 +462,10 @@ func (c *Core) resolveDuplicate(p *peer, nonce uint64) bool {
 		}
 		keepOutbound := c.nonce < nonce
 		if p.inbound == old.inbound || p.inbound == keepOutbound {
-			c.disconnect(p, "duplicate connection")
+			c.disconnect(p, CauseRefused, "duplicate connection")
 			return false
 		}
-		c.disconnect(old, "duplicate connection")
+		c.disconnect(old, CauseRefused, "duplicate connection")
 		return true
 	}
 	return true
@@ -493,10 +541,10 @@ func (c *Core) Tick(now time.Time) []Action {
 func (c *Core) checkPeer(p *peer, now time.Time) {
 	switch {
 	case !p.handshaken() && now.Sub(p.connected) > c.cfg.HandshakeTimeout:
-		c.disconnect(p, "handshake timeout")
+		c.disconnect(p, CauseTimeout, "handshake timeout")
 		return
 	case now.Sub(p.lastRecv) > c.cfg.IdleTimeout:
-		c.disconnect(p, "idle timeout")
+		c.disconnect(p, CauseTimeout, "idle timeout")
 		return
 	case !p.handshaken():
 		return
@@ -536,7 +584,7 @@ func (c *Core) stalled(p *peer, now time.Time, what string) {
 		c.avoidBlock(p, h, false)
 	}
 	if p.stalls >= c.cfg.MaxStalls {
-		c.disconnect(p, "stalled")
+		c.disconnect(p, CauseTimeout, "stalled")
 	}
 }
 
@@ -651,18 +699,19 @@ func (c *Core) AddNode(now time.Time, addr string) ([]Action, error) {
 	return c.flush(), nil
 }
 
-// RemoveNode stops keeping addr connected (it stays in the book).
-func (c *Core) RemoveNode(addr string) bool {
+// RemoveNode stops keeping addr connected (it stays in the book); found
+// says whether it was kept.
+func (c *Core) RemoveNode(now time.Time, addr string) (acts []Action, found bool) {
 	a, err := normalizeAddr(addr)
 	if err != nil {
-		return false
+		return c.flush(), false
 	}
 	i := slices.Index(c.keep, a)
 	if i < 0 {
-		return false
+		return c.flush(), false
 	}
 	c.keep = slices.Delete(c.keep, i, i+1)
-	return true
+	return c.flush(), true
 }
 
 // DisconnectPeer disconnects the peer with this ID or remote address.
@@ -670,7 +719,7 @@ func (c *Core) DisconnectPeer(now time.Time, id PeerID, addr string) ([]Action, 
 	found := false
 	for _, pid := range c.peerIDs() {
 		if p := c.peers[pid]; p.id == id || (addr != "" && (p.addr == addr || p.listenAddr == addr)) {
-			c.disconnect(p, "disconnectnode")
+			c.disconnect(p, CauseRequested, "disconnectnode")
 			found = true
 		}
 	}
@@ -686,15 +735,15 @@ func (c *Core) SetBan(now time.Time, host string, d time.Duration, reason string
 	c.book.ban(host, now.Add(d), reason, true)
 	for _, id := range c.peerIDs() {
 		if p := c.peers[id]; hostKey(p.addr) == hostKey(host) {
-			c.disconnect(p, "banned: "+reason)
+			c.disconnect(p, CauseBanned, "banned: "+reason)
 		}
 	}
 	c.out = append(c.out, Action{Kind: ActSave})
 	return c.flush()
 }
 
-// Unban lifts the ban on host.
-func (c *Core) Unban(host string) ([]Action, bool) {
+// Unban lifts the ban on host; found says whether there was one.
+func (c *Core) Unban(now time.Time, host string) (acts []Action, found bool) {
 	ok := c.book.unban(host)
 	if ok {
 		c.out = append(c.out, Action{Kind: ActSave})
@@ -703,7 +752,7 @@ func (c *Core) Unban(host string) ([]Action, bool) {
 }
 
 // ClearBans lifts every ban.
-func (c *Core) ClearBans() []Action {
+func (c *Core) ClearBans(now time.Time) []Action {
 	for h := range c.book.bans {
 		c.book.unban(h)
 	}
@@ -711,10 +760,10 @@ func (c *Core) ClearBans() []Action {
 	return c.flush()
 }
 
-// Bans lists the bans in force.
+// Bans lists the bans in force at now. It is a query: expired bans are
+// left for Tick to remove.
 func (c *Core) Bans(now time.Time) []BanInfo {
-	c.book.expireBans(now)
-	return c.book.banList()
+	return slices.DeleteFunc(c.book.banList(), func(b BanInfo) bool { return !now.Before(b.Until) })
 }
 
 // Peers describes the connected peers whose handshake completed, by ID.

@@ -78,6 +78,16 @@ func types(msgs []Message) []MsgType {
 	return out
 }
 
+// droppedFor returns why acts disconnect id, or 0 if they don't.
+func droppedFor(acts []Action, id PeerID) DisconnectCause {
+	for _, a := range acts {
+		if a.Kind == ActDisconnect && a.Peer == id {
+			return a.Cause
+		}
+	}
+	return 0
+}
+
 func hasKind(acts []Action, k ActionKind, id PeerID) bool {
 	for _, a := range acts {
 		if a.Kind == k && a.Peer == id {
@@ -135,8 +145,8 @@ func TestCoreRefusesBadVersions(t *testing.T) {
 		h.core.Connected(h.now, id, "10.1.0.9:5000", true)
 		v := h.version(99, 0)
 		mod(v)
-		if acts := h.core.Receive(h.now, id, v); !hasKind(acts, ActDisconnect, id) {
-			t.Errorf("case %d: not disconnected: %+v", i, acts)
+		if acts := h.core.Receive(h.now, id, v); droppedFor(acts, id) != CauseRefused {
+			t.Errorf("case %d: not refused: %+v", i, acts)
 		}
 	}
 	if len(h.core.Bans(h.now)) != 0 {
@@ -153,7 +163,7 @@ func TestCoreTimeouts(t *testing.T) {
 	h.core.Connected(h.now, 1, "10.1.0.1:5000", true)
 	h.connect(2, 0)
 	acts := h.core.Tick(h.now.Add(6 * time.Second))
-	if !hasKind(acts, ActDisconnect, 1) || hasKind(acts, ActDisconnect, 2) {
+	if droppedFor(acts, 1) != CauseTimeout || hasKind(acts, ActDisconnect, 2) {
 		t.Fatalf("after 6s: %+v, want only the silent peer dropped", acts)
 	}
 	acts = h.core.Tick(h.now.Add(11 * time.Second))
@@ -168,7 +178,7 @@ func TestCoreTimeouts(t *testing.T) {
 	if acts := h.core.Tick(h.now.Add(41 * time.Second)); hasKind(acts, ActDisconnect, 2) {
 		t.Fatal("dropped a peer that answered 29s ago")
 	}
-	if acts := h.core.Tick(h.now.Add(43 * time.Second)); !hasKind(acts, ActDisconnect, 2) {
+	if acts := h.core.Tick(h.now.Add(43 * time.Second)); droppedFor(acts, 2) != CauseTimeout {
 		t.Fatal("idle peer not dropped")
 	}
 }
@@ -211,7 +221,7 @@ func TestCoreParallelDownloadAndStall(t *testing.T) {
 		pending = append(pending[1:], getData(h.core.Receive(h.now.Add(time.Second), 2, &MsgBlock{Block: b}), 2)...)
 	}
 	acts = h.core.Tick(h.now.Add(6 * time.Second))
-	if !hasKind(acts, ActDisconnect, 1) {
+	if droppedFor(acts, 1) != CauseTimeout {
 		t.Fatalf("staller not dropped: %+v", acts)
 	}
 	moved := getData(acts, 2)
@@ -367,5 +377,50 @@ func TestCoreDuplicateConnections(t *testing.T) {
 	acts := h.core.Receive(h.now, 2, h.version(101, 0)) // same nonce as peer 1
 	if !hasKind(acts, ActDisconnect, 2) || len(h.core.Peers()) != 1 {
 		t.Fatalf("same-direction duplicate: %+v", acts)
+	}
+}
+
+// TestCoreDisconnectCauses checks the causes no other test looks at: a
+// banned host, a message before the handshake, local misbehaviour (never a
+// ban) and the operator's disconnectnode.
+func TestCoreDisconnectCauses(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	h.core.SetBan(h.now, "10.9.0.1", time.Hour, "test")
+	if got := droppedFor(h.core.Connected(h.now, 1, "10.9.0.1:5000", true), 1); got != CauseBanned {
+		t.Errorf("banned host: cause %v, want banned", got)
+	}
+	h.core.Connected(h.now, 2, "10.1.0.2:5000", true)
+	if got := droppedFor(h.core.Receive(h.now, 2, &MsgPing{Nonce: 1}), 2); got != CauseProtocol {
+		t.Errorf("ping before the handshake: cause %v, want protocol", got)
+	}
+	h.core.Connected(h.now, 3, "127.0.0.1:5000", true)
+	violation := &ProtocolError{Reason: "bad frame", Ban: true}
+	if got := droppedFor(h.core.ProtocolViolation(h.now, 3, violation), 3); got != CauseMisbehaved {
+		t.Errorf("local peer breaking the framing: cause %v, want misbehaved", got)
+	}
+	h.connect(4, 0)
+	if acts, found := h.core.DisconnectPeer(h.now, 4, ""); !found || droppedFor(acts, 4) != CauseRequested {
+		t.Errorf("disconnectnode: found %v, cause %v, want requested", found, droppedFor(acts, 4))
+	}
+	if bans := h.core.Bans(h.now); len(bans) != 1 || bans[0].Host != "10.9.0.1" {
+		t.Errorf("bans %+v, want only the one set", bans)
+	}
+}
+
+// TestCoreBansIsAQuery checks that listing bans changes nothing: an expired
+// ban is not listed, and stays in the state until Tick removes it.
+func TestCoreBansIsAQuery(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	h.core.SetBan(h.now, "10.9.0.1", time.Minute, "test")
+	later := h.now.Add(2 * time.Minute)
+	if bans := h.core.Bans(later); len(bans) != 0 {
+		t.Fatalf("expired ban listed: %+v", bans)
+	}
+	if len(h.core.book.bans) != 1 {
+		t.Fatal("Bans removed the expired ban")
+	}
+	h.core.Tick(later)
+	if len(h.core.book.bans) != 0 {
+		t.Fatal("Tick kept the expired ban")
 	}
 }

@@ -30,7 +30,7 @@ func (c *Core) evictInbound(newcomer *peer) bool {
 	}
 	c.log.Info("evicting inbound peer for a newcomer", "peer", victim.id, "addr", victim.addr,
 		"newcomer", newcomer.addr)
-	c.disconnect(victim, "evicted for a newcomer")
+	c.disconnect(victim, CauseEvicted, "evicted for a newcomer")
 	return true
 }
 

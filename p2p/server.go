@@ -350,7 +350,11 @@ func (s *Server) AddNode(addr string) error {
 
 // RemoveNode stops keeping addr connected.
 func (s *Server) RemoveNode(addr string) (found bool, err error) {
-	err = s.call(func(time.Time) { found = s.core.RemoveNode(addr) })
+	err = s.call(func(now time.Time) {
+		var acts []Action
+		acts, found = s.core.RemoveNode(now, addr)
+		s.apply(acts)
+	})
 	return found, err
 }
 
@@ -375,9 +379,9 @@ func (s *Server) SetBan(host string, d time.Duration) error {
 
 // Unban lifts the ban on host.
 func (s *Server) Unban(host string) (found bool, err error) {
-	err = s.call(func(time.Time) {
+	err = s.call(func(now time.Time) {
 		var acts []Action
-		acts, found = s.core.Unban(host)
+		acts, found = s.core.Unban(now, host)
 		s.apply(acts)
 	})
 	return found, err
@@ -392,7 +396,7 @@ func (s *Server) ListBanned() []BanInfo {
 
 // ClearBanned lifts every ban.
 func (s *Server) ClearBanned() error {
-	return s.call(func(time.Time) { s.apply(s.core.ClearBans()) })
+	return s.call(func(now time.Time) { s.apply(s.core.ClearBans(now)) })
 }
 
 // RelayTransactions announces transactions the node accepted outside the

@@ -2,12 +2,10 @@ package sim
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math/big"
 	"path/filepath"
-	"time"
 
 	"powchain/chain"
 	"powchain/mempool"
@@ -99,31 +97,16 @@ func (s *Sim) openNode(i int, seed uint64, known []string) (*Node, error) {
 		s.cfg.P2P(i, &cfg)
 	}
 	n.core = p2p.NewCore(cfg, n.addr)
-	if err := n.core.RestoreState(bookState(known, s.now), s.now); err != nil {
+	book, err := p2p.AddressBookState(known, s.now)
+	if err == nil {
+		err = n.core.RestoreState(book, s.now)
+	}
+	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("node %d: address book: %w", i, err)
 	}
 	n.tipWork.Set(c.Tip().ChainWork)
 	return n, nil
-}
-
-// bookState is an address book, in the form p2p.Core.State produces,
-// holding addrs: how a node starts out knowing a few others without being
-// told to keep them connected (as Config.AddNode would).
-func bookState(addrs []string, now time.Time) []byte {
-	type entry struct {
-		Addr     string `json:"addr"`
-		LastSeen int64  `json:"last_seen"`
-	}
-	st := struct {
-		Version int     `json:"version"`
-		Addrs   []entry `json:"addrs"`
-	}{Version: 1}
-	for _, a := range addrs {
-		st.Addrs = append(st.Addrs, entry{Addr: a, LastSeen: now.Unix()})
-	}
-	data, _ := json.Marshal(st) // plain structs: cannot fail
-	return data
 }
 
 // countDisconnects counts the blocks the node disconnected (Stats.Reorgs).

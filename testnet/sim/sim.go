@@ -11,7 +11,6 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"time"
 
 	"powchain/chain"
@@ -425,7 +424,7 @@ func (s *Sim) apply(n *Node, acts []p2p.Action) {
 		case p2p.ActDial:
 			s.dial(n, a.Addr)
 		case p2p.ActDisconnect:
-			if strings.HasPrefix(a.Reason, "banned") {
+			if a.Cause == p2p.CauseBanned {
 				s.fail(n.index, "honest peer %d banned: %s", a.Peer, a.Reason)
 			}
 			if end := n.conns[a.Peer]; end != nil {
