@@ -18,8 +18,11 @@ type netAdapter struct {
 
 var _ server.Network = netAdapter{}
 
-func (a netAdapter) Peers() []rpc.PeerInfo {
-	peers := a.srv.Peers()
+func (a netAdapter) Peers() ([]rpc.PeerInfo, error) {
+	peers, err := a.srv.Peers()
+	if err != nil {
+		return nil, err
+	}
 	out := make([]rpc.PeerInfo, len(peers))
 	for i, p := range peers {
 		out[i] = rpc.PeerInfo{
@@ -29,13 +32,17 @@ func (a netAdapter) Peers() []rpc.PeerInfo {
 			ConnTime: p.ConnTime.Unix(), BlocksInFlight: p.BlocksInFlight, BanScore: p.BanScore,
 		}
 	}
-	return out
+	return out, nil
 }
 
-func (a netAdapter) Info() rpc.NetworkInfo {
+func (a netAdapter) Info() (rpc.NetworkInfo, error) {
 	info := rpc.NetworkInfo{Network: a.network, SubVersion: p2p.DefaultUserAgent,
 		ProtocolVersion: p2p.ProtocolVersion, ListenAddress: a.srv.ListenAddr()}
-	for _, p := range a.srv.Peers() {
+	peers, err := a.srv.Peers()
+	if err != nil {
+		return info, err
+	}
+	for _, p := range peers {
 		info.Connections++
 		if p.Inbound {
 			info.ConnectionsIn++
@@ -43,10 +50,13 @@ func (a netAdapter) Info() rpc.NetworkInfo {
 			info.ConnectionsOut++
 		}
 	}
-	return info
+	return info, nil
 }
 
-func (a netAdapter) PeersBestHeight() uint64 { return a.srv.SyncInfo().PeersBestHeight }
+func (a netAdapter) PeersBestHeight() (uint64, error) {
+	si, err := a.srv.SyncInfo()
+	return si.PeersBestHeight, err
+}
 
 func (a netAdapter) AddNode(addr string) error {
 	if _, _, err := net.SplitHostPort(addr); err != nil {
@@ -68,13 +78,16 @@ func (a netAdapter) SetBan(host string, d time.Duration) error {
 
 func (a netAdapter) Unban(host string) (bool, error) { return a.srv.Unban(host) }
 
-func (a netAdapter) ListBanned() []rpc.BannedInfo {
-	bans := a.srv.ListBanned()
+func (a netAdapter) ListBanned() ([]rpc.BannedInfo, error) {
+	bans, err := a.srv.ListBanned()
+	if err != nil {
+		return nil, err
+	}
 	out := make([]rpc.BannedInfo, len(bans))
 	for i, b := range bans {
 		out[i] = rpc.BannedInfo{Address: b.Host, BannedUntil: b.Until.Unix(), BanReason: b.Reason}
 	}
-	return out
+	return out, nil
 }
 
 func (a netAdapter) ClearBanned() error { return a.srv.ClearBanned() }

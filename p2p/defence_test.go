@@ -171,7 +171,7 @@ func stillServes(t *testing.T, target, honest *testNode, g *chaintest.Generator)
 func isBanned(n *testNode) bool { return hasBan(n, outsideHost) }
 
 func hasBan(n *testNode, host string) bool {
-	return slices.ContainsFunc(n.srv.ListBanned(), func(b BanInfo) bool { return b.Host == host })
+	return slices.ContainsFunc(n.bans(), func(b BanInfo) bool { return b.Host == host })
 }
 
 func rawHeader(magic [4]byte, t MsgType, length uint32) []byte {
@@ -325,7 +325,7 @@ func TestLocalPeerNeverBanned(t *testing.T) {
 	r.write(append(rawHeader(r.params.Magic, 0xee, 8), "junkjunk"...))
 	r.expectDropped(10 * time.Second)
 	waitConns(t, target, 1)
-	if bans := target.srv.ListBanned(); len(bans) != 0 {
+	if bans := target.bans(); len(bans) != 0 {
 		t.Fatalf("local peer banned: %+v", bans)
 	}
 	again := dialRawLocal(t, target)
@@ -357,7 +357,7 @@ func TestLocalBansDroppedOnLoad(t *testing.T) {
 	}
 	n.start(filepath.Dir(file), func(c *Config) { c.NoDiscovery = true })
 	var hosts []string
-	for _, b := range n.srv.ListBanned() {
+	for _, b := range n.bans() {
 		hosts = append(hosts, b.Host)
 	}
 	if got := strings.Join(hosts, " "); got != "203.0.113.2 ::1" {

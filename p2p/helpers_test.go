@@ -186,6 +186,26 @@ func nameSeed(name string) uint64 {
 
 func (n *testNode) addr() string { return n.srv.ListenAddr() }
 
+// peers lists the server's peers; the server must be running.
+func (n *testNode) peers() []PeerInfo {
+	n.t.Helper()
+	peers, err := n.srv.Peers()
+	if err != nil {
+		n.t.Fatalf("%s: peers: %v", n.name, err)
+	}
+	return peers
+}
+
+// bans lists the server's bans; the server must be running.
+func (n *testNode) bans() []BanInfo {
+	n.t.Helper()
+	bans, err := n.srv.ListBanned()
+	if err != nil {
+		n.t.Fatalf("%s: bans: %v", n.name, err)
+	}
+	return bans
+}
+
 // process submits blocks directly to the node's chain (as a local miner
 // would).
 func (n *testNode) process(blocks ...*wire.Block) {
@@ -235,4 +255,4 @@ func buildChain(g *chaintest.Generator, prefix string, n int) []*wire.Block {
 	return blocks
 }
 
-func peerCount(n *testNode) int { return len(n.srv.Peers()) }
+func peerCount(n *testNode) int { return len(n.peers()) }

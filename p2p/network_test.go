@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"testing"
@@ -37,12 +38,12 @@ func TestDiscoveryThroughSeed(t *testing.T) {
 
 // connectedTo reports whether a has a peer that is b.
 func connectedTo(a, b *testNode) bool {
-	for _, pi := range a.srv.Peers() {
+	for _, pi := range a.peers() {
 		if pi.Addr == b.addr() {
 			return true
 		}
 	}
-	for _, pi := range b.srv.Peers() {
+	for _, pi := range b.peers() {
 		if pi.Addr == a.addr() {
 			return true
 		}
@@ -146,7 +147,7 @@ func TestLateJoinerSyncsFromSeveralPeers(t *testing.T) {
 	})
 	waitTip(t, 60*time.Second, blocks[height-1].BlockHash(), late)
 	suppliers := 0
-	for _, pi := range late.srv.Peers() {
+	for _, pi := range late.peers() {
 		if pi.BlocksRecv > 0 {
 			suppliers++
 		}
@@ -210,4 +211,27 @@ func TestPartitionThenJoin(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// TestServerAfterStop checks that every query and command of a stopped
+// server says so instead of answering with empty data.
+func TestServerAfterStop(t *testing.T) {
+	n := newNode(t, "stopped", testParams(), nil)
+	n.stop()
+	n.stop = func() {} // the cleanup stops it again
+	checks := map[string]error{}
+	_, checks["Peers"] = n.srv.Peers()
+	_, checks["ConnectionCount"] = n.srv.ConnectionCount()
+	_, checks["SyncInfo"] = n.srv.SyncInfo()
+	_, checks["KnownAddrs"] = n.srv.KnownAddrs()
+	_, checks["ListBanned"] = n.srv.ListBanned()
+	checks["AddNode"] = n.srv.AddNode("10.0.0.1:9444")
+	_, checks["RemoveNode"] = n.srv.RemoveNode("10.0.0.1:9444")
+	_, checks["Unban"] = n.srv.Unban("10.0.0.1")
+	checks["ClearBanned"] = n.srv.ClearBanned()
+	for name, err := range checks {
+		if !errors.Is(err, ErrStopped) {
+			t.Errorf("%s after stop: %v, want ErrStopped", name, err)
+		}
+	}
 }

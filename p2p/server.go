@@ -305,9 +305,9 @@ func (s *Server) call(f func(now time.Time)) error {
 }
 
 // Peers describes the connected peers (getpeerinfo).
-func (s *Server) Peers() []PeerInfo {
+func (s *Server) Peers() ([]PeerInfo, error) {
 	var infos []PeerInfo
-	_ = s.call(func(time.Time) {
+	err := s.call(func(time.Time) {
 		infos = s.core.Peers()
 		for i := range infos {
 			if c := s.conns[infos[i].ID]; c != nil {
@@ -315,24 +315,27 @@ func (s *Server) Peers() []PeerInfo {
 			}
 		}
 	})
-	return infos
+	return infos, err
 }
 
 // ConnectionCount is the number of peers whose handshake completed.
-func (s *Server) ConnectionCount() int { return len(s.Peers()) }
+func (s *Server) ConnectionCount() (int, error) {
+	peers, err := s.Peers()
+	return len(peers), err
+}
 
 // SyncInfo reports download progress.
-func (s *Server) SyncInfo() SyncInfo {
+func (s *Server) SyncInfo() (SyncInfo, error) {
 	var si SyncInfo
-	_ = s.call(func(time.Time) { si = s.core.SyncInfo() })
-	return si
+	err := s.call(func(time.Time) { si = s.core.SyncInfo() })
+	return si, err
 }
 
 // KnownAddrs lists the address book.
-func (s *Server) KnownAddrs() []string {
+func (s *Server) KnownAddrs() ([]string, error) {
 	var addrs []string
-	_ = s.call(func(time.Time) { addrs = s.core.KnownAddrs() })
-	return addrs
+	err := s.call(func(time.Time) { addrs = s.core.KnownAddrs() })
+	return addrs, err
 }
 
 // AddNode keeps a connection to addr (host:port), dialing it now.
@@ -388,10 +391,10 @@ func (s *Server) Unban(host string) (found bool, err error) {
 }
 
 // ListBanned lists the bans in force.
-func (s *Server) ListBanned() []BanInfo {
+func (s *Server) ListBanned() ([]BanInfo, error) {
 	var bans []BanInfo
-	_ = s.call(func(now time.Time) { bans = s.core.Bans(now) })
-	return bans
+	err := s.call(func(now time.Time) { bans = s.core.Bans(now) })
+	return bans, err
 }
 
 // ClearBanned lifts every ban.

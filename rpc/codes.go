@@ -17,6 +17,7 @@ const (
 	CodeClientNodeNotAdded      = -24
 	CodeClientNodeNotConnected  = -29
 	CodeClientInvalidIPOrSubnet = -30
+	CodeClientP2PDisabled       = -31
 
 	CodeInvalidRequest = -32600
 	CodeMethodNotFound = -32601

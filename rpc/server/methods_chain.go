@@ -44,7 +44,7 @@ func (b *Backend) getBlockchainInfo(context.Context, []json.RawMessage) (any, er
 		Bits:                 fmt.Sprintf("%08x", tip.Header.Bits),
 		Difficulty:           difficulty(tip.Header.Bits, params),
 		MedianTime:           tip.MedianTime,
-		InitialBlockDownload: b.Clock.Now().Sub(tip.Header.Time()) > ibdAge || headers > tip.Height || b.Net.PeersBestHeight() > tip.Height,
+		InitialBlockDownload: b.Clock.Now().Sub(tip.Header.Time()) > ibdAge || headers > tip.Height || peersAhead(b.Net, tip.Height),
 	}, nil
 }
 
@@ -250,4 +250,11 @@ func hashParam(params []json.RawMessage, i int, name string) (wire.Hash, error) 
 		return h, rpc.NewError(rpc.CodeInvalidParameter, "%s: %v", name, err)
 	}
 	return h, nil
+}
+
+// peersAhead reports whether a peer has shown a block above height; with the
+// network layer stopped, no peer has.
+func peersAhead(n Network, height uint64) bool {
+	best, err := n.PeersBestHeight()
+	return err == nil && best > height
 }

@@ -11,18 +11,18 @@ import (
 )
 
 // Network is what the peer-to-peer methods act on; the node adapts its p2p
-// server to it.
+// server to it. Every method fails once the network layer has stopped.
 type Network interface {
-	Peers() []rpc.PeerInfo
-	Info() rpc.NetworkInfo
+	Peers() ([]rpc.PeerInfo, error)
+	Info() (rpc.NetworkInfo, error)
 	// PeersBestHeight is the highest block any peer has shown.
-	PeersBestHeight() uint64
+	PeersBestHeight() (uint64, error)
 	AddNode(addr string) error
 	RemoveNode(addr string) (found bool, err error)
 	DisconnectNode(addrOrID string) (found bool, err error)
 	SetBan(host string, d time.Duration) error
 	Unban(host string) (found bool, err error)
-	ListBanned() []rpc.BannedInfo
+	ListBanned() ([]rpc.BannedInfo, error)
 	ClearBanned() error
 	// RelayTransactions announces mempool transactions to peers.
 	RelayTransactions(txids []wire.Hash) error
@@ -42,16 +42,34 @@ func (s *Server) registerNetMethods(b *Backend) {
 	s.register("clearbanned", b.clearBanned)
 }
 
+// netDown is the error of a method whose network layer has stopped, as
+// Bitcoin Core's RPC_CLIENT_P2P_DISABLED.
+func netDown(err error) error {
+	return rpc.NewError(rpc.CodeClientP2PDisabled, "Error: Peer-to-peer functionality missing or disabled (%v)", err)
+}
+
 func (b *Backend) getPeerInfo(context.Context, []json.RawMessage) (any, error) {
-	return b.Net.Peers(), nil
+	peers, err := b.Net.Peers()
+	if err != nil {
+		return nil, netDown(err)
+	}
+	return peers, nil
 }
 
 func (b *Backend) getConnectionCount(context.Context, []json.RawMessage) (any, error) {
-	return len(b.Net.Peers()), nil
+	peers, err := b.Net.Peers()
+	if err != nil {
+		return nil, netDown(err)
+	}
+	return len(peers), nil
 }
 
 func (b *Backend) getNetworkInfo(context.Context, []json.RawMessage) (any, error) {
-	return b.Net.Info(), nil
+	info, err := b.Net.Info()
+	if err != nil {
+		return nil, netDown(err)
+	}
+	return info, nil
 }
 
 func (b *Backend) addNode(_ context.Context, params []json.RawMessage) (any, error) {
@@ -140,7 +158,11 @@ func (b *Backend) setBan(_ context.Context, params []json.RawMessage) (any, erro
 }
 
 func (b *Backend) listBanned(context.Context, []json.RawMessage) (any, error) {
-	return b.Net.ListBanned(), nil
+	bans, err := b.Net.ListBanned()
+	if err != nil {
+		return nil, netDown(err)
+	}
+	return bans, nil
 }
 
 func (b *Backend) clearBanned(context.Context, []json.RawMessage) (any, error) {

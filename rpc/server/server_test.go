@@ -57,20 +57,28 @@ func (g *gate) pass(ctx context.Context) {
 	}
 }
 
-// fakeNet records what the RPC methods ask of the network.
+// fakeNet records what the RPC methods ask of the network. Once down is
+// set, its queries fail as a stopped p2p server's do.
 type fakeNet struct {
 	relayed []wire.Hash
 	added   map[string]bool
 	banned  map[string]time.Duration
+	down    error
 }
 
-func (f *fakeNet) Peers() []rpc.PeerInfo {
-	return []rpc.PeerInfo{{ID: 7, Addr: "127.0.0.1:9", SyncedHeaders: -1, SyncedBlocks: -1}}
+func (f *fakeNet) Peers() ([]rpc.PeerInfo, error) {
+	if f.down != nil {
+		return nil, f.down
+	}
+	return []rpc.PeerInfo{{ID: 7, Addr: "127.0.0.1:9", SyncedHeaders: -1, SyncedBlocks: -1}}, nil
 }
-func (f *fakeNet) Info() rpc.NetworkInfo {
-	return rpc.NetworkInfo{Network: "chaintest", Connections: 1}
+func (f *fakeNet) Info() (rpc.NetworkInfo, error) {
+	if f.down != nil {
+		return rpc.NetworkInfo{}, f.down
+	}
+	return rpc.NetworkInfo{Network: "chaintest", Connections: 1}, nil
 }
-func (f *fakeNet) PeersBestHeight() uint64   { return 0 }
+func (f *fakeNet) PeersBestHeight() (uint64, error) { return 0, f.down }
 func (f *fakeNet) AddNode(addr string) error { f.added[addr] = true; return nil }
 func (f *fakeNet) RemoveNode(addr string) (bool, error) {
 	found := f.added[addr]
@@ -89,12 +97,15 @@ func (f *fakeNet) Unban(host string) (bool, error) {
 	delete(f.banned, host)
 	return found, nil
 }
-func (f *fakeNet) ListBanned() []rpc.BannedInfo {
+func (f *fakeNet) ListBanned() ([]rpc.BannedInfo, error) {
+	if f.down != nil {
+		return nil, f.down
+	}
 	var out []rpc.BannedInfo
 	for h := range f.banned {
 		out = append(out, rpc.BannedInfo{Address: h})
 	}
-	return out
+	return out, nil
 }
 func (f *fakeNet) ClearBanned() error { clear(f.banned); return nil }
 func (f *fakeNet) RelayTransactions(txids []wire.Hash) error {
@@ -509,4 +520,19 @@ func TestNetworkMethods(t *testing.T) {
 	if info.Network != "chaintest" {
 		t.Fatalf("getnetworkinfo %+v", info)
 	}
+}
+
+// TestNetworkMethodsWhenStopped checks that the network queries fail with
+// Core's "P2P disabled" code once the p2p layer has stopped, and that
+// getblockchaininfo still answers.
+func TestNetworkMethodsWhenStopped(t *testing.T) {
+	e := newEnv(t)
+	e.net.down = errors.New("p2p server stopped")
+	for _, method := range []string{"getpeerinfo", "getconnectioncount", "getnetworkinfo", "listbanned"} {
+		if rerr := e.expectCode(method, rpc.CodeClientP2PDisabled); !strings.Contains(rerr.Message, "stopped") {
+			t.Errorf("%s: %q does not say why", method, rerr.Message)
+		}
+	}
+	var info rpc.BlockchainInfo
+	e.must("getblockchaininfo", &info)
 }
