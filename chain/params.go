@@ -56,6 +56,13 @@ type Params struct {
 	// halves every SubsidyHalvingInterval blocks.
 	InitialSubsidy         uint64
 	SubsidyHalvingInterval uint64
+
+	// MinChainWork is the work a header chain must have before the node
+	// stores its headers, besides the tip's (nil: none). It is a known
+	// lower bound of the honest chain's work, raised with releases as
+	// Bitcoin Core's nMinimumChainWork; both networks are too young to
+	// have one, so they rely on the tip's work alone.
+	MinChainWork *big.Int
 }
 
 // Network names.

@@ -181,7 +181,9 @@ func (c *Chain) processOrphans(parent wire.Hash) error {
 // timestamps) and adds them to the block index without their bodies, for
 // headers-first sync. Each header must build on a known block or on the
 // header before it. It stops at the first bad header and returns its error,
-// keeping the good headers before it. Safe for concurrent use.
+// keeping the good headers before it. It stores any valid header: the
+// caller decides whether a chain has the work to be worth storing (p2p
+// does, against Tip and Params.MinChainWork). Safe for concurrent use.
 func (c *Chain) ProcessHeaders(headers []wire.BlockHeader) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -87,6 +87,10 @@ type Config struct {
 	MaxBlocksInFlight int
 	DownloadWindow    int
 	MaxStalls         int
+	// MaxPresyncHeaders bounds how long a header chain with less work than
+	// the tip a peer may show before it is disconnected (default
+	// 10,000,000; a presync keeps 32 bytes per 1,000 of them).
+	MaxPresyncHeaders int
 	// MaxSendQueueBytes bounds what may wait to be written to one peer
 	// (default 32 MiB): a peer that reads slower is disconnected.
 	MaxSendQueueBytes int
@@ -123,6 +127,7 @@ func (c *Config) setDefaults() {
 	defInt(&c.DownloadWindow, 1024)
 	defInt(&c.MaxStalls, 2)
 	defInt(&c.MaxSendQueueBytes, 32<<20)
+	defInt(&c.MaxPresyncHeaders, 10_000_000)
 	def(&c.HandshakeTimeout, 10*time.Second)
 	def(&c.PingInterval, time.Minute)
 	def(&c.IdleTimeout, 3*time.Minute)

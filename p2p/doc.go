@@ -6,12 +6,11 @@
 //
 // It is built like etcd's raft: a deterministic Core plus a thin driver.
 //
-//   - Core (core.go, relay.go, sync.go, addrbook.go, eviction.go) is a
-//     state machine with no goroutines, locks, clock or I/O. Its inputs
-//     are method calls
-//     that carry the time: Start, Connected, DialFailed, Disconnected,
-//     Receive, ProtocolViolation, Tick, ChainChanged, AnnounceTxs and the
-//     administrative calls. Its outputs are Actions: send a message, dial
+//   - Core (core.go, relay.go, sync.go, headersync.go, addrbook.go,
+//     eviction.go) is a state machine with no goroutines, locks, clock or
+//     I/O. Its inputs are method calls that carry the time: Start,
+//     Connected, DialFailed, Disconnected, Receive, ProtocolViolation,
+//     Tick, ChainChanged, AnnounceTxs and the administrative calls. Its outputs are Actions: send a message, dial
 //     an address, disconnect a peer, save the address book. It calls the
 //     chain and the mempool synchronously through the Chain and TxPool
 //     interfaces. Randomness (version nonce, ping nonces, address picks)
@@ -49,6 +48,14 @@
 //   - Inbound slots cannot be held forever: when they are full, a newcomer
 //     evicts one inbound peer, chosen deterministically (eviction.go)
 //     after protecting the most useful, diverse and oldest peers.
+//   - Headers reach the chain's index (and disk) only as part of a chain
+//     with at least the tip's work (and the network's minimum): a peer's
+//     lower-work chain is presynced keeping one hash per 1,000 headers,
+//     then downloaded again and stored in chunks matched against those
+//     hashes (headersync.go). A presync holds 32 bytes per 1,000 headers
+//     and at most MaxPresyncHeaders of them; a redownload holds at most
+//     1,000 headers. Unrequested blocks that would store a low-work header
+//     are dropped.
 //   - Nothing is announced to a peer that is known to have it, or twice.
 //   - No panic is reachable from the network: decoding never panics on any
 //     input (fuzzed), handlers check what they index, and a reader that

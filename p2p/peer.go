@@ -80,6 +80,7 @@ type peer struct {
 	headersSent   time.Time
 	wantHeaders   bool // ask again when the outstanding request returns
 	headerStrikes int
+	hsync         *headerSync // presync of a low-work chain, nil if none
 
 	blocks        map[wire.Hash]struct{} // requested, not yet delivered
 	blockProgress time.Time              // last delivery, or first request

@@ -11,17 +11,23 @@ import (
 )
 
 // requestHeaders asks p for the headers after our best header (or after
-// from, the last header p sent, then our best header). One request per peer
-// is outstanding; a further need is remembered and asked when the answer
+// from, the last header p sent, then our best header; or, in a presync,
+// after the last header of p's chain). One request per peer is
+// outstanding; a further need is remembered and asked when the answer
 // comes.
 func (c *Core) requestHeaders(p *peer, now time.Time, from *wire.Hash) {
 	if !p.headersSent.IsZero() {
 		p.wantHeaders = true
 		return
 	}
-	loc := c.chain.BestHeaderLocator()
-	if from != nil {
-		loc = append([]wire.Hash{*from}, loc...)
+	var loc []wire.Hash
+	switch {
+	case p.hsync != nil: // presync or redownload: continue the peer's chain
+		loc = []wire.Hash{p.hsync.last}
+	case from != nil:
+		loc = append([]wire.Hash{*from}, c.chain.BestHeaderLocator()...)
+	default:
+		loc = c.chain.BestHeaderLocator()
 	}
 	p.headersSent = now
 	p.wantHeaders = false
@@ -42,27 +48,33 @@ func (c *Core) handleHeaders(p *peer, now time.Time, headers []wire.BlockHeader)
 		return
 	}
 	p.headersSent = time.Time{}
-	if len(headers) == 0 {
-		c.afterHeaders(p, now, nil)
-		return
-	}
 	for i := 1; i < len(headers); i++ {
 		if headers[i].PrevBlock != headers[i-1].BlockHash() {
 			c.ban(p, now, "headers do not form a chain")
 			return
 		}
 	}
+	if p.hsync != nil {
+		c.continueHeaderSync(p, now, headers)
+		return
+	}
+	c.acceptHeaders(p, now, headers, len(headers) == MaxHeadersPerMsg)
+}
+
+// processHeaders adds headers to the chain's index, banning p if one is
+// invalid; it reports whether they were all accepted.
+func (c *Core) processHeaders(p *peer, now time.Time, headers []wire.BlockHeader) bool {
 	err := c.chain.ProcessHeaders(headers)
 	if errors.Is(err, chain.ErrUnknownParent) {
 		c.unconnectedHeaders(p, now)
-		return
+		return false
 	}
 	if code, ok := chain.ErrorCodeOf(err); ok && code != chain.ErrTimeTooNew {
 		c.ban(p, now, "invalid header: "+err.Error())
-		return
+		return false
 	} else if err != nil {
 		c.log.Info("headers not accepted", "peer", p.id, "err", err)
-		return
+		return false
 	}
 	last := headers[len(headers)-1].BlockHash()
 	for i := range headers {
@@ -70,18 +82,12 @@ func (c *Core) handleHeaders(p *peer, now time.Time, headers []wire.BlockHeader)
 	}
 	c.noteBlock(p, last)
 	level := slog.LevelDebug
-	if len(headers) == MaxHeadersPerMsg {
+	if len(headers) >= MaxHeadersPerMsg {
 		level = slog.LevelInfo // bulk sync: worth a progress line
 	}
 	c.log.Log(context.Background(), level, "headers received", "peer", p.id, "count", len(headers),
 		"best_header", c.chain.BestHeader().Height, "tip", c.chain.Tip().Height)
-	if len(headers) == MaxHeadersPerMsg {
-		p.wantHeaders = false
-		c.requestHeaders(p, now, &last)
-	} else {
-		c.afterHeaders(p, now, &last)
-	}
-	c.fillDownloads(now)
+	return true
 }
 
 // afterHeaders asks again if a block announcement arrived meanwhile.
@@ -111,7 +117,7 @@ func (c *Core) handleBlock(p *peer, now time.Time, blk *wire.Block) {
 		delete(c.blockReq, hash)
 		p.blockProgress = now
 		p.delivered++
-	} else if !c.unrequested(p, now, "unrequested blocks") {
+	} else if !c.unrequested(p, now, "unrequested blocks") || !c.worthStoring(blk) {
 		return
 	}
 	res, err := c.chain.ProcessBlock(blk)
