@@ -279,3 +279,16 @@ func TestPresyncRejects(t *testing.T) {
 		}
 	})
 }
+
+// An unrequested block that would leave its chain below the tip's work is
+// not stored.
+func TestUnrequestedLowWorkBlockDropped(t *testing.T) {
+	h, _ := presyncHarness(t, nil)
+	g := chaintest.NewGenerator(t, h.params)
+	// On genesis, and not the harness's own block 1.
+	low := g.NextBlock("low", nil, func(b *wire.Block) { b.Header.Timestamp += 5 })
+	h.core.Receive(h.now, 1, &MsgBlock{Block: low})
+	if _, ok := h.chain.BlockInfoByHash(low.BlockHash()); ok {
+		t.Fatal("unrequested low-work block stored")
+	}
+}
