@@ -156,7 +156,7 @@ func (c *Core) continueHeaderSync(p *peer, now time.Time, headers []wire.BlockHe
 	full := len(headers) == MaxHeadersPerMsg
 	switch {
 	case len(headers) > 0 && headers[0].PrevBlock != p.hsync.last:
-		c.disconnect(p, "header chain changed during presync")
+		c.disconnect(p, CauseProtocol, "header chain changed during presync")
 	case p.hsync.redownload:
 		c.redownload(p, now, headers, full)
 	default:
@@ -194,7 +194,7 @@ func (c *Core) presync(p *peer, now time.Time, headers []wire.BlockHeader, full 
 			s.commits = append(s.commits, s.last)
 		}
 		if s.count > uint64(c.cfg.MaxPresyncHeaders) {
-			c.disconnect(p, "low-work header chain too long")
+			c.disconnect(p, CauseProtocol, "low-work header chain too long")
 			return
 		}
 		if s.work.Cmp(c.workThreshold()) >= 0 {
@@ -230,7 +230,7 @@ func (c *Core) redownload(p *peer, now time.Time, headers []wire.BlockHeader, fu
 			continue
 		}
 		if s.last != want {
-			c.disconnect(p, "redownloaded headers differ from the presynced ones")
+			c.disconnect(p, CauseProtocol, "redownloaded headers differ from the presynced ones")
 			return
 		}
 		if !c.processHeaders(p, now, s.buf) {
@@ -245,7 +245,7 @@ func (c *Core) redownload(p *peer, now time.Time, headers []wire.BlockHeader, fu
 		}
 	}
 	if !full {
-		c.disconnect(p, "header chain ended during redownload")
+		c.disconnect(p, CauseProtocol, "header chain ended during redownload")
 		return
 	}
 	c.requestHeaders(p, now, nil)
