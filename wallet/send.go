@@ -26,6 +26,12 @@ const (
 	// have no better one.
 	DefaultFeeRate = 1
 
+	// DefaultMaxFee is the default Options.MaxFee: 0.1 coins, as Bitcoin
+	// Core's default -maxtxfee. At the default fee rate a transaction would
+	// need 75,000 inputs to reach it; a fee above it is almost surely a
+	// mistyped fee rate.
+	DefaultMaxFee = wire.CoinValue / 10
+
 	// MaxFeeRate bounds the fee rate so that no fee of any transaction that
 	// fits in a block exceeds the money supply (about 21 coins per byte).
 	MaxFeeRate = wire.MaxMoney / wire.MaxTxSize
@@ -47,21 +53,50 @@ var (
 	ErrInvalidAmount = errors.New("invalid amount")
 	// ErrInvalidFeeRate: above MaxFeeRate.
 	ErrInvalidFeeRate = errors.New("invalid fee rate")
+	// ErrFeeTooHigh: the fee would exceed Options.MaxFee. The error is a
+	// *FeeTooHighError.
+	ErrFeeTooHigh = errors.New("fee too high")
 )
+
+// FeeTooHighError says which fee a send would have paid and the cap it
+// exceeds, in base units. errors.Is(err, ErrFeeTooHigh).
+type FeeTooHighError struct {
+	Fee, Max uint64
+	FeeRate  uint64 // base units per byte
+	Size     uint64 // bytes of the transaction (the smallest possible one when no coins were selected yet)
+}
+
+func (e *FeeTooHighError) Error() string {
+	return fmt.Sprintf("fee too high: %s coins (%d base units per byte for %d bytes) exceeds the maximum fee of %s coins; "+
+		"check the fee rate, or raise the maximum (powchain wallet send --max-fee) to pay it",
+		rpc.FormatCoins(e.Fee), e.FeeRate, e.Size, rpc.FormatCoins(e.Max))
+}
+
+// Is makes errors.Is(err, ErrFeeTooHigh) true.
+func (e *FeeTooHighError) Is(target error) bool { return target == ErrFeeTooHigh }
 
 // InsufficientFundsError says how much a send needed and how much the
 // wallet could spend, in base units. errors.Is(err, ErrInsufficientFunds).
 type InsufficientFundsError struct {
-	Need     uint64 // amount + fee of a transaction spending every usable output
+	Amount   uint64 // the payment
+	Need     uint64 // Amount + the fee of a transaction spending every usable output
 	Have     uint64 // usable outputs: confirmed mature and unconfirmed
 	Immature uint64 // coinbase outputs not yet spendable
+	// Uneconomical: outputs worth no more than the fee of spending them at
+	// the fee rate asked for; they are left out.
+	Uneconomical uint64
+	FeeRate      uint64 // base units per byte
 }
 
 func (e *InsufficientFundsError) Error() string {
-	s := fmt.Sprintf("insufficient funds: need %s coins (amount + fee), have %s spendable",
-		rpc.FormatCoins(e.Need), rpc.FormatCoins(e.Have))
+	s := fmt.Sprintf("insufficient funds: sending %s coins with a fee of %s needs %s coins, but only %s are spendable",
+		rpc.FormatCoins(e.Amount), rpc.FormatCoins(e.Need-e.Amount), rpc.FormatCoins(e.Need), rpc.FormatCoins(e.Have))
 	if e.Immature > 0 {
-		s += fmt.Sprintf(" (and %s immature)", rpc.FormatCoins(e.Immature))
+		s += fmt.Sprintf("; %s more are immature coinbase outputs", rpc.FormatCoins(e.Immature))
+	}
+	if e.Uneconomical > 0 {
+		s += fmt.Sprintf("; %s are in outputs that would cost more in fee than they are worth at %d base units per byte",
+			rpc.FormatCoins(e.Uneconomical), e.FeeRate)
 	}
 	return s
 }
@@ -105,6 +140,10 @@ func (w *Wallet) Send(ctx context.Context, node Node, to string, amount uint64, 
 		return "", "", fmt.Errorf("%w: %w", ErrInvalidAddress, err)
 	}
 
+	if minFee := feeRate * wire.MinTxSize; minFee > w.opt.MaxFee {
+		return "", "", &FeeTooHighError{Fee: minFee, Max: w.opt.MaxFee, FeeRate: feeRate, Size: wire.MinTxSize}
+	}
+
 	utxos, next, err := w.scan(ctx, node)
 	if err != nil {
 		return "", "", err
@@ -116,6 +155,13 @@ func (w *Wallet) Send(ctx context.Context, node Node, to string, amount uint64, 
 	sel, err := selectCoins(utxos, amount, feeRate)
 	if err != nil {
 		return "", "", err
+	}
+	if sel.fee > w.opt.MaxFee {
+		outputs := 1
+		if sel.change > 0 {
+			outputs = 2
+		}
+		return "", "", &FeeTooHighError{Fee: sel.fee, Max: w.opt.MaxFee, FeeRate: feeRate, Size: txSize(len(sel.inputs), outputs)}
 	}
 
 	tx := &wire.Tx{Version: 1, Outputs: []wire.TxOut{{Amount: amount, KeyHash: dest}}}
@@ -192,14 +238,14 @@ func txSize(nIn, nOut int) uint64 {
 // excess, under DustThreshold + 28*feeRate, goes to the fee).
 func selectCoins(utxos []*utxo, amount, feeRate uint64) (selection, error) {
 	var confirmed, unconfirmed []*utxo
-	var have, immature uint64
+	var have, immature, uneconomical uint64
 	for _, u := range utxos {
 		a := uint64(u.Amount)
 		switch {
 		case !u.spendable():
 			immature += a
 		case a <= feeRate*wire.TxInSize:
-			// uneconomical: spending it costs more than it brings
+			uneconomical += a // spending it costs more than it brings
 		case u.Mempool:
 			unconfirmed = append(unconfirmed, u)
 			have += a
@@ -258,8 +304,11 @@ func selectCoins(utxos []*utxo, amount, feeRate uint64) (selection, error) {
 			ErrInsufficientFunds, maxInputs)
 	}
 	return selection{}, &InsufficientFundsError{
-		Need:     amount + feeRate*txSize(min(max(len(all), 1), maxInputs), 1),
-		Have:     have,
-		Immature: immature,
+		Amount:       amount,
+		Need:         amount + feeRate*txSize(min(max(len(all), 1), maxInputs), 1),
+		Have:         have,
+		Immature:     immature,
+		Uneconomical: uneconomical,
+		FeeRate:      feeRate,
 	}
 }

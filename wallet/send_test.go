@@ -247,15 +247,57 @@ func TestSendInsufficientFunds(t *testing.T) {
 	if !errors.As(err, &ife) || ife.Need != 1e8+1 || ife.Have != 1e8 || ife.Immature != 50e8 {
 		t.Fatalf("error %+v", ife)
 	}
-	for _, s := range []string{"need 1.00000001", "have 1.00000000", "50.00000000 immature"} {
+	for _, s := range []string{"sending 0.99999657 coins with a fee of 0.00000344 needs 1.00000001 coins, but only 1.00000000 are spendable",
+		"; 50.00000000 more are immature coinbase outputs"} {
 		if !strings.Contains(err.Error(), s) {
 			t.Errorf("message %q lacks %q", err, s)
 		}
 	}
 	// An empty wallet.
 	_, _, err = restored(t).Send(t.Context(), newNode(), to, 1e8, 1, false)
-	if !errors.Is(err, ErrInsufficientFunds) || !strings.Contains(err.Error(), "have 0.00000000") {
+	if !errors.Is(err, ErrInsufficientFunds) || !strings.Contains(err.Error(), "but only 0.00000000 are spendable") {
 		t.Fatalf("empty wallet: %v", err)
+	}
+	// At a fee rate where an output costs more to spend than it is worth,
+	// the message says so instead of "0 spendable" alone.
+	poor, poorNode := restored(t), newNode()
+	poorNode.fund(addr(t, poor, BranchReceive, 0), 1000, "") // 1000 <= 8 * 132
+	_, _, err = poor.Send(t.Context(), poorNode, to, 500, 8, false)
+	if !errors.As(err, &ife) || ife.Uneconomical != 1000 || ife.Have != 0 ||
+		!strings.Contains(err.Error(), "; 0.00001000 are in outputs that would cost more in fee than they are worth at 8 base units per byte") {
+		t.Fatalf("uneconomical outputs: %v", err)
+	}
+}
+
+// TestSendFeeCap: a fee above Options.MaxFee is refused before anything
+// is signed or sent, whether the fee rate alone exceeds it or the selected
+// inputs make it; a higher MaxFee lets the same send through.
+func TestSendFeeCap(t *testing.T) {
+	node := newNode()
+	w := restored(t)
+	node.fund(addr(t, w, BranchReceive, 0), 10e8, "")
+	to, _ := other(t)
+	rate := uint64(DefaultMaxFee/wire.MinTxSize + 1) // even the smallest transaction exceeds the cap
+	_, _, err := w.Send(t.Context(), node, to, 1e8, rate, true)
+	var fe *FeeTooHighError
+	if !errors.As(err, &fe) || fe.Max != DefaultMaxFee || fe.Fee != rate*wire.MinTxSize || len(node.sent) != 0 ||
+		!strings.Contains(err.Error(), "exceeds the maximum fee of 0.10000000 coins") || !strings.Contains(err.Error(), "--max-fee") {
+		t.Fatalf("fee rate over the cap: %v", err)
+	}
+	// The actual transaction (one input, two outputs: 200 bytes) is what
+	// counts when the smallest one would fit.
+	rate = DefaultMaxFee / 200 * 101 / 100
+	if _, _, err := w.Send(t.Context(), node, to, 1e8, rate, false); !errors.As(err, &fe) || fe.Size != 200 || fe.Fee != rate*200 {
+		t.Fatalf("selected transaction over the cap: %v", err)
+	}
+	opts := localOpts()
+	opts.MaxFee = 10 * wire.CoinValue
+	raised, err := Restore(walletPath(t), testPass, testMnemonic, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := raised.Send(t.Context(), node, to, 1e8, rate, true); err != nil {
+		t.Fatalf("with a raised cap: %v", err)
 	}
 }
 

@@ -31,6 +31,10 @@ type Options struct {
 	KDF *KDFParams
 	// Now is the clock that time-stamps recorded sends; nil means time.Now.
 	Now func() time.Time
+	// MaxFee is the largest fee Send pays, in base units, as Bitcoin
+	// Core's -maxtxfee: a higher fee is refused with a *FeeTooHighError.
+	// 0 means DefaultMaxFee.
+	MaxFee uint64
 }
 
 func (o Options) normalize() (Options, error) {
@@ -51,6 +55,9 @@ func (o Options) normalize() (Options, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.MaxFee == 0 {
+		o.MaxFee = DefaultMaxFee
 	}
 	return o, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -222,6 +223,13 @@ func TestNewUserJourney(t *testing.T) {
 		t.Fatalf("alice after the send: %+v (total %d)", a, total)
 	}
 
+	checkWalletList(t, env, datadir)
+	// A fee rate over the fee cap goes through with a higher --max-fee.
+	if r := runCLI(t, env, "wallet", "send", "--datadir", datadir, "--to", bob, "--amount", "1", "--fee-rate", "1000000", "--no-broadcast"); r.code == 0 || !strings.Contains(r.stderr, "fee too high") {
+		t.Fatalf("send over the fee cap: exit %d, stderr %q", r.code, r.stderr)
+	}
+	mustCLI(t, env, "wallet", "send", "--datadir", datadir, "--to", bob, "--amount", "1", "--fee-rate", "1000000", "--max-fee", "5", "--no-broadcast")
+
 	tip := strings.TrimSpace(mustCLI(t, nil, "rpc", "--datadir", datadir, "getbestblockhash"))
 	utxos := mustCLI(t, nil, "rpc", "--datadir", datadir, "gettxoutsetinfo")
 	node.cmd.Process.Signal(syscall.SIGTERM)
@@ -271,6 +279,8 @@ func TestWalletErrors(t *testing.T) {
 		{"no such wallet", env, []string{"wallet", "balance", "--wallet", "nobody"}, "nobody"},
 		{"node unreachable", env, []string{"wallet", "balance", "--rpc", "127.0.0.1:1"}, "unreachable"},
 		{"other network address", env, []string{"wallet", "send", "--to", mainAddr, "--amount", "1"}, "another network"},
+		{"fee over the cap", env, []string{"wallet", "send", "--to", lastLine(mustCLI(t, env, "wallet", "address", "--datadir", datadir)), "--amount", "1", "--fee-rate", "100000000"}, "exceeds the maximum fee of 0.10000000 coins"},
+		{"bad max fee", env, []string{"wallet", "send", "--to", "x", "--amount", "1", "--max-fee", "lots"}, "--max-fee"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCLI(t, tc.env, append(tc.args, "--datadir", datadir)...)
@@ -296,5 +306,40 @@ func TestCorruptDatabaseExitsCleanly(t *testing.T) {
 	r := runCLI(t, nil, "node", "run", "--datadir", datadir, "--rpc-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--connect", "0")
 	if r.code == 0 || !strings.Contains(r.stderr, "corrupt chain database") || strings.Contains(r.stderr, "panic") {
 		t.Fatalf("exit %d, stderr %q; want a non-zero exit naming the corrupt database", r.code, r.stderr)
+	}
+}
+
+// checkWalletList: alice mined 12 blocks (maturity 10) and sent once:
+// every line has a time, coinbase outputs say whether they are mature,
+// --limit pages newest first and --json carries the same.
+func checkWalletList(t *testing.T, env []string, datadir string) {
+	t.Helper()
+	list := mustCLI(t, env, "wallet", "list", "--datadir", datadir, "--limit", "0")
+	lines := strings.Split(strings.TrimSpace(list), "\n")
+	if !strings.HasPrefix(lines[0], "TIME") || !strings.Contains(list, "coinbase (immature)") || !strings.Contains(list, "coinbase (mature)") || !strings.Contains(list, "send") {
+		t.Fatalf("wallet list:\n%s", list)
+	}
+	for _, line := range lines[1:] {
+		if _, err := time.Parse(time.RFC3339, strings.Fields(line)[0]); err != nil || strings.HasPrefix(line, "1970") {
+			t.Errorf("wallet list line without a time: %q", line)
+		}
+	}
+	r := runCLI(t, env, "wallet", "list", "--datadir", datadir, "--limit", "3")
+	if got := strings.Split(strings.TrimSpace(r.stdout), "\n"); r.code != 0 || len(got) != 4 || got[1] != lines[1] ||
+		!strings.Contains(r.stderr, fmt.Sprintf("(the newest 3 of %d entries; --limit 0 shows all)", len(lines)-1)) {
+		t.Errorf("wallet list --limit 3: exit %d\n%s\nstderr %q", r.code, r.stdout, r.stderr)
+	}
+	var entries []struct {
+		Kind     string `json:"kind"`
+		Time     int64  `json:"time"`
+		Coinbase bool   `json:"coinbase"`
+	}
+	if err := json.Unmarshal([]byte(mustCLI(t, env, "wallet", "list", "--datadir", datadir, "--json")), &entries); err != nil || len(entries) != len(lines)-1 { // fewer than the default page of 20
+		t.Fatalf("wallet list --json: %d entries, %v", len(entries), err)
+	}
+	for _, e := range entries {
+		if e.Time == 0 {
+			t.Errorf("wallet list --json: entry without a time: %+v", e)
+		}
 	}
 }

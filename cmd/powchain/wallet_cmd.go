@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,11 +58,22 @@ func walletCommand() *cli.Command {
 					stringFlag("to", "", "destination address"),
 					stringFlag("amount", "", "amount in coins, e.g. 1.5"),
 					intFlag("fee-rate", int(wallet.DefaultFeeRate), "fee rate in base units per byte"),
+					stringFlag("max-fee", rpc.FormatCoins(wallet.DefaultMaxFee), "refuse to pay a fee above this many coins (as bitcoind's -maxtxfee); raise it to pay more"),
 					boolFlag("no-broadcast", "print the signed transaction's hex instead of sending it; changes nothing"),
 				),
 				Action: walletSend,
 			}),
-			withConfig(&cli.Command{Name: "list", Usage: "list the wallet's history", Flags: flags(boolFlag("json", "print JSON")), Action: walletList}),
+			withConfig(&cli.Command{
+				Name:  "list",
+				Usage: "list the wallet's history, newest first",
+				Description: "One line per unspent output (receive, change, or coinbase: immature or mature) and per send, " +
+					"with its time: the block's for confirmed outputs, when the node saw it for mempool outputs, when it was made for sends.",
+				Flags: flags(
+					intFlag("limit", 20, "show the newest N entries (0 = all)"),
+					boolFlag("json", "print JSON"),
+				),
+				Action: walletList,
+			}),
 		},
 	}
 }
@@ -129,6 +141,11 @@ func openWallet(c *cli.Context) (*wallet.Wallet, error) {
 	}
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("no wallet %q in %s: create it with `powchain wallet create` (same --datadir, --network and --wallet)", c.String("wallet"), filepath.Dir(path))
+	}
+	if maxFee := c.String("max-fee"); maxFee != "" {
+		if opt.MaxFee, err = rpc.ParseCoins(maxFee); err != nil || opt.MaxFee == 0 {
+			return nil, fmt.Errorf("--max-fee %q: want a positive amount of coins, e.g. 0.5", maxFee)
+		}
 	}
 	pass, err := passphrase(c, false)
 	if err != nil {
@@ -264,6 +281,10 @@ func walletSend(c *cli.Context) error {
 }
 
 func walletList(c *cli.Context) error {
+	limit := c.Int("limit")
+	if limit < 0 {
+		return cli.Exit("--limit must not be negative (0 shows everything)", 2)
+	}
 	w, client, err := walletNode(c)
 	if err != nil {
 		return err
@@ -272,17 +293,70 @@ func walletList(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	total := len(entries)
+	if limit > 0 && total > limit {
+		entries = entries[:limit]
+		defer fmt.Fprintf(c.App.ErrWriter, "(the newest %d of %d entries; --limit 0 shows all)\n", limit, total)
+	}
+	if err := fillTimes(c.Context, client, entries); err != nil {
+		return err
+	}
 	if c.Bool("json") {
 		return json.NewEncoder(c.App.Writer).Encode(entries)
 	}
 	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KIND\tAMOUNT\tCONFIRMATIONS\tTXID\tADDRESS\tWHEN")
+	fmt.Fprintln(tw, "TIME\tKIND\tAMOUNT\tCONFIRMATIONS\tTXID\tADDRESS")
 	for _, e := range entries {
-		when := ""
+		when := "-" // a mempool transaction mined between the two calls
 		if e.Time != 0 {
 			when = time.Unix(e.Time, 0).UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", e.Kind, rpc.FormatCoins(e.Amount), e.Confirmations, e.TxID, e.Address, when)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", when, historyKind(e), rpc.FormatCoins(e.Amount), e.Confirmations, e.TxID, e.Address)
 	}
 	return tw.Flush()
+}
+
+// historyKind labels an entry: coinbase outputs say whether they can be
+// spent yet.
+func historyKind(e wallet.HistoryEntry) string {
+	switch {
+	case e.Coinbase && e.Immature:
+		return "coinbase (immature)"
+	case e.Coinbase:
+		return "coinbase (mature)"
+	}
+	return e.Kind
+}
+
+// fillTimes gives every entry without a time one from the node: the time
+// a mempool output's transaction entered the mempool, or the timestamp of
+// a confirmed output's block. Only the entries shown are looked up.
+func fillTimes(ctx context.Context, client *rpc.Client, entries []wallet.HistoryEntry) error {
+	blockTime := map[uint64]int64{}
+	for i := range entries {
+		e := &entries[i]
+		switch {
+		case e.Time != 0:
+		case e.Mempool:
+			var m rpc.MempoolEntry
+			if err := client.Call(ctx, "getmempoolentry", []any{e.TxID}, &m); err == nil {
+				e.Time = m.Time
+			}
+		default:
+			t, ok := blockTime[e.Height]
+			if !ok {
+				hash, err := client.GetBlockHash(ctx, e.Height)
+				if err != nil {
+					return fmt.Errorf("time of block %d: %w", e.Height, err)
+				}
+				var h rpc.BlockHeaderResult
+				if err := client.Call(ctx, "getblockheader", []any{hash}, &h); err != nil {
+					return fmt.Errorf("time of block %d: %w", e.Height, err)
+				}
+				t, blockTime[e.Height] = h.Time, h.Time
+			}
+			e.Time = t
+		}
+	}
+	return nil
 }
