@@ -3,8 +3,10 @@
 // server and the JSON-RPC server, builds block templates (with long-polling)
 // and mines generatetoaddress blocks, wires the chain's notifications to
 // their subscribers in one fixed order (FollowChain: mempool first), publishes the RPC endpoint and cookie for clients, logs
-// every new tip, and shuts everything down in order: RPC, network, mempool
-// (saved), chain (closed).
+// the chain's progress (tipLog: a progress line every 10 s during initial
+// sync, a line per new tip once caught up, one line per reorganisation),
+// and shuts everything down in order: RPC, network, mempool (saved), chain
+// (closed).
 //
 // It is the only layer below cmd that reads the wall clock (SystemClock,
 // injected into everything else); configuration arrives as a Config, never

@@ -70,8 +70,7 @@ type Node struct {
 	stopOnce sync.Once
 	stopCh   chan struct{}
 
-	tipMu   sync.Mutex
-	lastTxs int // tx count of the last connected block, for the tip log line
+	tipLog tipLog
 }
 
 // New opens the data dir and the chain and prepares the services; Run
@@ -83,6 +82,7 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, params: params, log: log, clock: SystemClock{}, stopCh: make(chan struct{}),
 		netDir: filepath.Join(cfg.DataDir, params.Name)}
+	n.tipLog.log = log
 	if err := os.MkdirAll(n.netDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
@@ -309,29 +309,13 @@ func (n *Node) closeStorage() error {
 	return errors.Join(errs...)
 }
 
-// logTip logs one stable line per new tip.
+// logTip feeds the tip log, with the chain's state after the change.
 func (n *Node) logTip(note chain.Notification) {
-	switch note.Type {
-	case chain.BlockConnected:
-		n.tipMu.Lock()
-		n.lastTxs = len(note.Block.Transactions)
-		n.tipMu.Unlock()
-	case chain.TipChanged:
-		tip := n.chain.Tip()
-		best := n.chain.BestHeader()
-		n.tipMu.Lock()
-		txs := n.lastTxs
-		n.tipMu.Unlock()
-		n.log.Info("new tip", "height", tip.Height, "hash", tip.Hash, "txs", txs,
-			"chainwork", fmt.Sprintf("%x", tip.ChainWork), "progress", fmt.Sprintf("%.4f", syncProgress(tip.Height, best.Height)))
+	var tip, best chain.BlockInfo
+	if note.Type == chain.TipChanged {
+		tip, best = n.chain.Tip(), n.chain.BestHeader()
 	}
-}
-
-func syncProgress(blocks, headers uint64) float64 {
-	if headers == 0 || blocks >= headers {
-		return 1
-	}
-	return float64(blocks) / float64(headers)
+	n.tipLog.observe(note, tip, best, n.clock.Now())
 }
 
 // generate mines n blocks on this node (generatetoaddress), each from a

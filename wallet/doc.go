@@ -39,7 +39,8 @@
 //   - Failures are distinct errors: ErrWrongPassphrase, ErrCorrupt,
 //     ErrNotFound, ErrExists, ErrWrongNetwork, ErrInvalidMnemonic,
 //     ErrInvalidAddress (and wire.ErrAddressNetwork), ErrInvalidAmount,
-//     ErrInsufficientFunds; node errors (rpc.ErrUnreachable, *rpc.Error)
+//     ErrInsufficientFunds, ErrFeeTooHigh (above Options.MaxFee, as
+//     Core's -maxtxfee); node errors (rpc.ErrUnreachable, *rpc.Error)
 //     are wrapped.
 //
 // # Concurrency

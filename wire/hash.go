@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 )
 
 // HashSize is the size of every hash in powchain: SHA-256 output.
@@ -20,6 +21,10 @@ var ZeroHash Hash
 
 // String returns the hash as 64 lowercase hex digits.
 func (h Hash) String() string { return hex.EncodeToString(h[:]) }
+
+// LogValue makes log lines show a hash as its hex string, in text and
+// JSON logs alike (not as an array of bytes).
+func (h Hash) LogValue() slog.Value { return slog.StringValue(h.String()) }
 
 // IsZero reports whether every byte of h is zero.
 func (h Hash) IsZero() bool { return h == ZeroHash }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,10 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
+
+	"powchain/chain"
+	"powchain/wire"
 )
 
 // fakeNode answers every JSON-RPC call with the raw result JSON given for
@@ -127,5 +132,49 @@ func TestRPCThroughBinary(t *testing.T) {
 		if r.code != 1 || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "rpc.Error") {
 			t.Errorf("rpc %v: exit %d, stderr %q; want %q", tc.args, r.code, r.stderr, tc.want)
 		}
+	}
+}
+
+// TestJSONLogs: with --log-format json every line the node writes is a
+// JSON object, hashes are hex strings and heights numbers.
+func TestJSONLogs(t *testing.T) {
+	datadir := t.TempDir()
+	cmd := exec.Command(binary, "node", "run", "--datadir", datadir, "--rpc-listen", "127.0.0.1:0",
+		"--listen", "127.0.0.1:0", "--connect", "0", "--log-format", "json")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	waitFor(t, 30*time.Second, "node RPC up", func() bool {
+		return runCLI(t, nil, "rpc", "--datadir", datadir, "getblockcount").code == 0
+	})
+	addr, _ := wire.EncodeAddress(chain.LocalParams().AddressPrefix, wire.KeyHash{7})
+	hashes := mustCLI(t, nil, "rpc", "--datadir", datadir, "generatetoaddress", "2", addr)
+	mustCLI(t, nil, "rpc", "--datadir", datadir, "stop")
+	if err := <-done; err != nil {
+		t.Fatalf("node: %v\n%s", err, stderr.String())
+	}
+	tips := 0
+	for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		if m["msg"] != "new tip" {
+			continue
+		}
+		tips++
+		hash, _ := m["hash"].(string)
+		if height, ok := m["height"].(float64); !ok || !strings.Contains(hashes, hash) || len(hash) != 64 {
+			t.Errorf("new tip line: height %v (%T), hash %v (%T)", m["height"], m["height"], m["hash"], m["hash"])
+		} else if height < 1 {
+			t.Errorf("new tip line at height %v", height)
+		}
+	}
+	if tips != 2 {
+		t.Errorf("%d new tip lines for 2 blocks:\n%s", tips, stderr.String())
 	}
 }
