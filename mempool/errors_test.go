@@ -35,6 +35,10 @@ func TestRejectCodeTable(t *testing.T) {
 		if !ok || code.info().fromChain != c {
 			t.Errorf("chain code %v maps to no reject code", c)
 		}
+		// The pool and submitblock name a broken rule alike.
+		if code.String() != c.Reason() {
+			t.Errorf("%v: the pool's reason %q differs from the chain's BIP 22 reason %q", c, code, c.Reason())
+		}
 	}
 	if _, ok := rejectCodeOf(chain.ErrHighHash); ok {
 		t.Error("a block-level chain code maps to a reject code")

@@ -116,13 +116,8 @@ func TestRPCDocsMatchResults(t *testing.T) {
 	addr := e.address(g.KeyHash())
 	var hashes []string
 	e.must("generatetoaddress", &hashes, 3, addr) // maturity 2: the first two coinbases are spendable
-	coinbase := func(i int) *wire.Tx {
-		h, _ := wire.ParseHash(hashes[i])
-		blk, _ := e.chain.BlockByHash(h)
-		return blk.Transactions[0]
-	}
 	spend := func(i int) (*wire.Tx, string) {
-		tx := g.SpendTx([]chaintest.SpendableOut{g.TxOut(coinbase(i), 0)}, 5000, 2)
+		tx := g.SpendTx([]chaintest.SpendableOut{g.TxOut(e.coinbaseOf(hashes[i]), 0)}, 5000, 2)
 		return tx, hex.EncodeToString(tx.Bytes())
 	}
 	mined, minedHex := spend(0)
@@ -141,7 +136,7 @@ func TestRPCDocsMatchResults(t *testing.T) {
 		"gettxoutsetinfo":      {nil},
 		"getchaintips":         {nil},
 		"getrawtransaction":    {{mined.TxID().String(), true, more[0]}, {pending.TxID().String(), true}},
-		"decoderawtransaction": {{minedHex}, {hex.EncodeToString(coinbase(2).Bytes())}},
+		"decoderawtransaction": {{minedHex}, {hex.EncodeToString(e.coinbaseOf(hashes[2]).Bytes())}},
 		"testmempoolaccept":    {{[]string{freshHex, pendingHex}}},
 		"getmempoolinfo":       {nil},
 		"getrawmempool":        {{true}},

@@ -205,6 +205,20 @@ func (e *env) expectCode(method string, code int, params ...any) *rpc.Error {
 	return rpcErr
 }
 
+// coinbaseOf is the coinbase of the block with the given hash.
+func (e *env) coinbaseOf(blockHash string) *wire.Tx {
+	e.t.Helper()
+	h, err := wire.ParseHash(blockHash)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	blk, err := e.chain.BlockByHash(h)
+	if err != nil || blk == nil {
+		e.t.Fatalf("block %s: %v", blockHash, err)
+	}
+	return blk.Transactions[0]
+}
+
 func (e *env) address(kh wire.KeyHash) string {
 	a, _ := wire.EncodeAddress(e.params.AddressPrefix, kh)
 	return a
@@ -294,9 +308,7 @@ func TestTransactionMethods(t *testing.T) {
 	addr := e.address(g.KeyHash())
 	var hashes []string
 	e.must("generatetoaddress", &hashes, 3, addr) // coinbase 1 matures at height 3 (maturity 2)
-	cbHash, _ := wire.ParseHash(hashes[0])
-	blk, _ := e.chain.BlockByHash(cbHash)
-	cb := blk.Transactions[0]
+	cb := e.coinbaseOf(hashes[0])
 	tx := g.SpendTx([]chaintest.SpendableOut{g.TxOut(cb, 0)}, 5000, 2)
 	txHex := hex.EncodeToString(tx.Bytes())
 
