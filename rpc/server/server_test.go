@@ -79,7 +79,7 @@ func (f *fakeNet) Info() (rpc.NetworkInfo, error) {
 	return rpc.NetworkInfo{Network: "chaintest", Connections: 1}, nil
 }
 func (f *fakeNet) PeersBestHeight() (uint64, error) { return 0, f.down }
-func (f *fakeNet) AddNode(addr string) error { f.added[addr] = true; return nil }
+func (f *fakeNet) AddNode(addr string) error        { f.added[addr] = true; return nil }
 func (f *fakeNet) RemoveNode(addr string) (bool, error) {
 	found := f.added[addr]
 	delete(f.added, addr)
