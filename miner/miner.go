@@ -57,7 +57,7 @@ type Config struct {
 //
 // Status lines on Out, one per event, stable for scripts:
 //
-//	hashrate 12.34 MH/s threads=2
+//	hashrate 12.34 MH/s threads=2 at=1795219200   (at: Unix time of the report)
 //	block found height=7 hash=<64 hex> accepted (3/5)
 //	block found height=7 hash=<64 hex> rejected: <reason>
 //	node unreachable: <error>; retrying in 2s
@@ -345,7 +345,7 @@ func (m *Miner) report(ctx context.Context) {
 		case <-ticker.C:
 			h, at := m.hashes.Load(), m.cfg.Clock.Now()
 			if elapsed := at.Sub(lastAt).Seconds(); elapsed > 0 && h > last {
-				m.printf("hashrate %s threads=%d", FormatHashRate(float64(h-last)/elapsed), m.cfg.Threads)
+				m.printf("hashrate %s threads=%d at=%d", FormatHashRate(float64(h-last)/elapsed), m.cfg.Threads, at.Unix())
 			}
 			last, lastAt = h, at
 		}

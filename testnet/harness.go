@@ -49,12 +49,14 @@ func BuildBinary(dir string, race bool) (string, error) {
 	return bin, nil
 }
 
-// Network is a set of powchain node processes on loopback.
+// Network is a set of powchain node processes on loopback, all on one
+// chain (--network).
 type Network struct {
-	t     TB
-	bin   string
-	dir   string
-	nodes map[string]*Node
+	t      TB
+	bin    string
+	dir    string
+	params *chain.Params
+	nodes  map[string]*Node
 }
 
 // Node is one powchain process of a Network.
@@ -72,14 +74,22 @@ type Node struct {
 	log  *os.File
 }
 
-// NewNetwork returns an empty network whose nodes live in a temporary
-// directory and run bin. Every node still running when the test ends is
-// stopped.
-func NewNetwork(t TB, bin string) *Network {
-	n := &Network{t: t, bin: bin, dir: t.TempDir(), nodes: make(map[string]*Node)}
+// NewNetwork returns an empty network of the named chain (chain.LocalNet,
+// chain.RegtestNet, ...) whose nodes live in a temporary directory and run
+// bin. Every node still running when the test ends is stopped.
+func NewNetwork(t TB, bin, network string) *Network {
+	t.Helper()
+	params, err := chain.ParamsForNetwork(network)
+	if err != nil {
+		t.Fatalf("testnet: %v", err)
+	}
+	n := &Network{t: t, bin: bin, dir: t.TempDir(), params: params, nodes: make(map[string]*Node)}
 	t.Cleanup(n.stopAll)
 	return n
 }
+
+// Params returns the parameters of the network's chain.
+func (n *Network) Params() *chain.Params { return n.params }
 
 // freePort returns a loopback port nothing listens on right now.
 func freePort(t TB) int {
@@ -125,7 +135,7 @@ func (nd *Node) isSeed() bool {
 func (nd *Node) start() {
 	t := nd.net.t
 	t.Helper()
-	args := []string{"node", "run", "--datadir", nd.DataDir, "--rpc-listen", nd.RPCAddr, "--log-level", "debug"}
+	args := []string{"node", "run", "--network", nd.net.params.Name, "--datadir", nd.DataDir, "--rpc-listen", nd.RPCAddr, "--log-level", "debug"}
 	if !nd.isSeed() {
 		args = append(args, "--listen", nd.P2PAddr)
 	}
@@ -158,6 +168,9 @@ func (nd *Node) start() {
 	}
 }
 
+// netDir is the node's directory for its network inside its data dir.
+func (nd *Node) netDir() string { return filepath.Join(nd.DataDir, nd.net.params.Name) }
+
 func (nd *Node) running() bool {
 	if nd.done == nil {
 		return false
@@ -173,7 +186,7 @@ func (nd *Node) running() bool {
 // Client returns an RPC client of the node (its cookie changes at every
 // start, so take a new client after a restart).
 func (nd *Node) Client() *rpc.Client {
-	user, pass, err := rpc.ReadCookie(filepath.Join(nd.DataDir, chain.LocalNet, rpc.CookieFile))
+	user, pass, err := rpc.ReadCookie(filepath.Join(nd.netDir(), rpc.CookieFile))
 	if err != nil {
 		return rpc.NewClient(nd.RPCAddr, "", "")
 	}
@@ -461,7 +474,7 @@ func (nd *Node) CLI(args ...string) string {
 
 // TryCLI is CLI returning the error (with stderr) instead of failing.
 func (nd *Node) TryCLI(args ...string) (string, error) {
-	cmd := exec.Command(nd.net.bin, append(args, "--datadir", nd.DataDir)...)
+	cmd := exec.Command(nd.net.bin, append(args, "--network", nd.net.params.Name, "--datadir", nd.DataDir)...)
 	cmd.Env = append(os.Environ(), "POWCHAIN_WALLET_PASSPHRASE="+walletPassphrase)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -475,7 +488,7 @@ func (nd *Node) TryCLI(args ...string) (string, error) {
 // wallet, creating the wallet on first use.
 func (nd *Node) NewAddress() string {
 	nd.net.t.Helper()
-	if _, err := os.Stat(filepath.Join(nd.DataDir, chain.LocalNet, "wallets", "default.wallet")); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(nd.netDir(), "wallets", "default.wallet")); errors.Is(err, os.ErrNotExist) {
 		nd.CLI("wallet", "create")
 	}
 	return lastLine(nd.CLI("wallet", "address"))
@@ -494,7 +507,7 @@ type Balance struct{ Confirmed, Unconfirmed, Immature uint64 }
 func WalletBalance(t TB, owner, via *Node) Balance {
 	t.Helper()
 	out := owner.CLI("wallet", "balance", "--json", "--rpc", via.RPCAddr, "--rpc-cookie",
-		filepath.Join(via.DataDir, chain.LocalNet, rpc.CookieFile))
+		filepath.Join(via.netDir(), rpc.CookieFile))
 	var b Balance
 	if err := json.Unmarshal([]byte(out), &b); err != nil {
 		t.Fatalf("testnet: balance %q: %v", out, err)

@@ -32,6 +32,14 @@ node_number() {
 }
 
 datadir() { echo "$TESTNET_DIR/$1"; }
+
+# require_node NAME: exit with one line unless NAME is a node of this
+# network (call it in the script itself: die in $(...) ends only the
+# subshell).
+require_node() {
+  node_number "$1" >/dev/null
+  [ -d "$(datadir "$1")" ] || die "unknown node '$1' (this network has: $(nodes | tr '\n' ' '| sed 's/ $//'))"
+}
 rpc_port() { echo $((RPC_BASE + $(node_number "$1"))); }
 p2p_port() { echo $((P2P_BASE + $(node_number "$1"))); }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"powchain/chain"
 	"powchain/rpc"
 )
 
@@ -17,6 +18,9 @@ import (
 var bin string
 
 func TestMain(m *testing.M) {
+	if bin = os.Getenv(binEnv); bin != "" {
+		os.Exit(m.Run()) // a child in a private network namespace
+	}
 	dir, err := os.MkdirTemp("", "powchain-testnet")
 	if err != nil {
 		panic(err)
@@ -34,8 +38,10 @@ func TestMain(m *testing.M) {
 func long() bool { return os.Getenv("POWCHAIN_TESTNET_LONG") == "1" }
 
 // isolated are the arguments of a node that dials no one by itself: the
-// test wires the topology (addnode) so that scenarios never touch the
-// hard-coded seed ports.
+// test wires the topology (addnode). The scenarios run on regtest, which
+// has no seeds and mines on demand at no cost; only the tests of the local
+// network's seeds and scripts run on local (in a private network
+// namespace, see inPrivateNetwork).
 var isolated = []string{"--connect", "0"}
 
 // startIsolated starts n isolated nodes called prefix1..prefixN, connected
@@ -52,11 +58,11 @@ func startIsolated(net *Network, n int) []*Node {
 	return nodes
 }
 
-// fund mines enough blocks on miner to give its wallet spendable coins and
-// waits until every node has them.
+// fund mines enough blocks on miner to give its wallet two spendable
+// coinbases (maturity + 2) and waits until every node has them.
 func fund(t *testing.T, miner *Node, all ...*Node) string {
 	addr := miner.NewAddress()
-	miner.Generate(12, addr) // local maturity is 10: two coinbases spendable
+	miner.Generate(int(miner.net.Params().CoinbaseMaturity)+2, addr)
 	SyncBlocks(t, time.Minute, all...)
 	return addr
 }
@@ -68,10 +74,13 @@ func send(t *testing.T, from, to *Node, amount string) string {
 
 // (a) Four nodes that know only the hard-coded seeds find each other.
 func TestDiscoveryThroughSeeds(t *testing.T) {
-	net := NewNetwork(t, bin)
+	if !inPrivateNetwork(t) {
+		return
+	}
+	net := NewNetwork(t, bin, chain.LocalNet)
 	seed := net.Start("seed", "--seed")
-	if seed.P2PAddr != "127.0.0.1:19444" {
-		t.Logf("first local seed port taken; the seed listens on %s", seed.P2PAddr)
+	if want := net.Params().Seeds[0]; seed.P2PAddr != want {
+		t.Fatalf("the seed listens on %s, not on the first hard-coded seed address %s", seed.P2PAddr, want)
 	}
 	var nodes []*Node
 	for i := 1; i <= 4; i++ {
@@ -89,8 +98,7 @@ func TestDiscoveryThroughSeeds(t *testing.T) {
 	})
 	// And they gossip: blocks mined on node1 and a transaction sent from
 	// it reach every node.
-	nodes[0].Generate(12, nodes[0].NewAddress())
-	SyncBlocks(t, time.Minute, append(nodes, seed)...)
+	fund(t, nodes[0], append(nodes, seed)...)
 	txid := send(t, nodes[0], nodes[3], "1")
 	SyncMempools(t, time.Minute, append(nodes, seed)...)
 	if !contains(nodes[3].Mempool(), txid) {
@@ -100,7 +108,7 @@ func TestDiscoveryThroughSeeds(t *testing.T) {
 
 // (b) Coins move node to node and every node agrees on every balance.
 func TestMineSendAndAgree(t *testing.T) {
-	net := NewNetwork(t, bin)
+	net := NewNetwork(t, bin, chain.RegtestNet)
 	nodes := startIsolated(net, 3)
 	addr := fund(t, nodes[0], nodes...)
 	send(t, nodes[0], nodes[1], "3")
@@ -127,7 +135,7 @@ func TestMineSendAndAgree(t *testing.T) {
 // (c) Two conflicting transactions sent to two nodes at the same moment:
 // exactly one confirms everywhere and the other leaves every mempool.
 func TestDoubleSpend(t *testing.T) {
-	net := NewNetwork(t, bin)
+	net := NewNetwork(t, bin, chain.RegtestNet)
 	nodes := startIsolated(net, 3)
 	addr := fund(t, nodes[0], nodes...)
 	// The wallet picks the same coin for both (nothing is recorded
@@ -202,7 +210,7 @@ func TestDoubleSpend(t *testing.T) {
 // heal: all converge on the most-work tip with equal UTXO sets, and the
 // losing side's transactions are back in the mempools or confirmed.
 func TestPartitionAndHeal(t *testing.T) {
-	net := NewNetwork(t, bin)
+	net := NewNetwork(t, bin, chain.RegtestNet)
 	nodes := startIsolated(net, 4)
 	addr1 := fund(t, nodes[0], nodes...)
 	send(t, nodes[0], nodes[2], "5") // node3 needs coins on its side
@@ -275,7 +283,7 @@ func TestCrashRecovery(t *testing.T) {
 	seed := rand.Uint64()
 	t.Logf("seed=%d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
-	net := NewNetwork(t, bin)
+	net := NewNetwork(t, bin, chain.RegtestNet)
 	stable := net.Start("stable", isolated...)
 	victim := net.Start("victim", append(append([]string{}, isolated...), "--addnode", stable.P2PAddr)...)
 	addrS, addrV := stable.NewAddress(), victim.NewAddress()
@@ -313,7 +321,7 @@ func TestCrashRecovery(t *testing.T) {
 // (f) A node killed in the middle of a reorganisation recovers to the best
 // chain.
 func TestKillDuringReorg(t *testing.T) {
-	net := NewNetwork(t, bin)
+	net := NewNetwork(t, bin, chain.RegtestNet)
 	heavy := net.Start("heavy", isolated...)
 	light := net.Start("light", isolated...)
 	heavy.Generate(90, heavy.NewAddress())
@@ -349,7 +357,7 @@ func (nd *Node) TipAfterRestart() (string, uint64) {
 
 // TestConnectDisconnect: the harness's topology helpers do what they say.
 func TestConnectDisconnect(t *testing.T) {
-	net := NewNetwork(t, bin)
+	net := NewNetwork(t, bin, chain.RegtestNet)
 	a, b := net.Start("a", isolated...), net.Start("b", isolated...)
 	net.Connect(a, b)
 	net.Disconnect(a, b)

@@ -15,20 +15,11 @@ import (
 // everywhere and exits 0 leaving the network running; a second up.sh
 // refuses to start on top of it; down.sh stops exactly what was started.
 func TestScripts(t *testing.T) {
-	dir := t.TempDir()
-	base := freePort(t) // ports base+N for P2P and base+1000+N for RPC
-	env := append(os.Environ(),
-		"POWCHAIN_TESTNET_DIR="+dir,
-		"POWCHAIN_TESTNET_P2P_BASE="+strconv.Itoa(base),
-		"POWCHAIN_TESTNET_RPC_BASE="+strconv.Itoa(base+1000),
-	)
-	run := func(script string, args ...string) (string, error) {
-		cmd := exec.Command("./"+script, args...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		return string(out), err
+	if !inPrivateNetwork(t) {
+		return
 	}
-	t.Cleanup(func() { run("down.sh") })
+	dir := t.TempDir()
+	run, _ := scriptRunner(t, dir)
 
 	out, err := run("up.sh", "-n", "2")
 	if err != nil {
@@ -49,8 +40,12 @@ func TestScripts(t *testing.T) {
 	if out, err := run("up.sh", "-n", "2"); err == nil || !strings.Contains(out, "already running") {
 		t.Fatalf("a second up.sh: %v\n%s", err, out)
 	}
-	if out, err := run("status.sh"); err != nil || !strings.Contains(out, "node2") {
+	if out, err := run("status.sh"); err != nil || !strings.Contains(out, "node2") || !strings.Contains(out, "DIFFICULTY") {
 		t.Fatalf("status.sh: %v\n%s", err, out)
+	}
+	if out, err := run("send.sh", "node1", "node7", "1"); err == nil || strings.Count(strings.TrimSpace(out), "\n") != 0 ||
+		!strings.Contains(out, "unknown node 'node7'") {
+		t.Fatalf("send.sh to an unknown node: %v, want one line naming it and a non-zero exit:\n%s", err, out)
 	}
 	if out, err := run("down.sh"); err != nil {
 		t.Fatalf("down.sh: %v\n%s", err, out)
@@ -63,6 +58,26 @@ func TestScripts(t *testing.T) {
 	if left := pidFiles(t, dir); len(left) != 0 {
 		t.Fatalf("down.sh left pid files %v", left)
 	}
+}
+
+// scriptRunner returns a function that runs a script of this directory
+// against the network in dir (ports of its own) and returns its combined
+// output, and the RPC port base. down.sh runs when the test ends.
+func scriptRunner(t *testing.T, dir string) (func(script string, args ...string) (string, error), int) {
+	base := freePort(t) // ports base+N for P2P and base+1000+N for RPC
+	env := append(os.Environ(),
+		"POWCHAIN_TESTNET_DIR="+dir,
+		"POWCHAIN_TESTNET_P2P_BASE="+strconv.Itoa(base),
+		"POWCHAIN_TESTNET_RPC_BASE="+strconv.Itoa(base+1000),
+	)
+	run := func(script string, args ...string) (string, error) {
+		cmd := exec.Command("./"+script, args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	t.Cleanup(func() { run("down.sh") })
+	return run, base + 1000
 }
 
 func pidFiles(t *testing.T, dir string) map[string]int {

@@ -7,17 +7,29 @@
 # running); otherwise it exits 0 once the demo transaction is confirmed.
 # ./testnet/down.sh stops everything it started.
 #
-# Usage: ./testnet/up.sh [-n NODES]
+# Usage: ./testnet/up.sh [-n NODES] [--miner-threads N | --no-miner]
+#   -n NODES            nodes besides the seed (default 4)
+#   --miner-threads N   threads of the miner on node1 (default 1); the
+#                       difficulty follows its hash rate, one block a second
+#   --no-miner          no miner: blocks only through ./testnet/mine.sh (up.sh
+#                       mines the demo's blocks itself, as mine.sh does)
 source "$(dirname "$0")/lib.sh"
 
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 NODES=4
-while getopts "n:h" opt; do
-  case "$opt" in
-    n) NODES="$OPTARG" ;;
-    *) sed -n '2,12p' "$0"; exit 2 ;;
+MINER_THREADS=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -n) [ $# -ge 2 ] || die "-n takes a number"; NODES="$2"; shift 2 ;;
+    --miner-threads) [ $# -ge 2 ] || die "--miner-threads takes a number"; MINER_THREADS="$2"; shift 2 ;;
+    --miner-threads=*) MINER_THREADS="${1#*=}"; shift ;;
+    --no-miner) MINER_THREADS=0; shift ;;
+    -h|--help) usage ;;
+    *) echo "testnet: unknown option '$1'" >&2; usage ;;
   esac
 done
 [[ "$NODES" =~ ^[1-9][0-9]*$ ]] || die "-n takes a positive number"
+[[ "$MINER_THREADS" =~ ^[0-9]+$ ]] || die "--miner-threads takes a positive number"
 
 for f in "$TESTNET_DIR"/*.pid; do
   [ -e "$f" ] || continue
@@ -41,10 +53,14 @@ for n in $(nodes); do
   [ -f "$(datadir "$n")/local/wallets/default.wallet" ] || pc "$n" wallet create >/dev/null
 done
 miner_addr="$(wallet_address node1)"
-say "starting a miner on node1 paying $miner_addr"
-"$BIN" miner start --datadir "$(datadir node1)" --address "$miner_addr" --threads 1 \
-  >>"$TESTNET_DIR/miner.log" 2>&1 &
-echo $! > "$TESTNET_DIR/miner.pid"
+if [ "$MINER_THREADS" -gt 0 ]; then
+  say "starting a miner ($MINER_THREADS thread(s)) on node1 paying $miner_addr"
+  "$BIN" miner start --datadir "$(datadir node1)" --address "$miner_addr" --threads "$MINER_THREADS" \
+    >>"$TESTNET_DIR/miner.log" 2>&1 &
+  echo $! > "$TESTNET_DIR/miner.pid"
+fi
+# mine_demo N: without a miner, up.sh mines the demo's blocks on node1.
+mine_demo() { [ "$MINER_THREADS" -gt 0 ] || rpc node1 generatetoaddress "$1" "$miner_addr" >/dev/null; }
 
 connected() {
   local n
@@ -53,6 +69,7 @@ connected() {
   done
 }
 wait_until 60 "every node to have peers" connected
+mine_demo 12 # local's coinbase maturity is 10: two coinbases spendable
 
 spendable() {
   local confirmed
@@ -64,6 +81,8 @@ wait_until 120 "node1's coins to mature" spendable
 to="$(wallet_address node2)"
 txid="$(pc node1 wallet send --to "$to" --amount 1.5)"
 say "sent 1.5 coins from node1 to node2: $txid"
+in_node1_mempool() { rpc node1 getrawmempool | grep -q "$txid"; }
+[ "$MINER_THREADS" -gt 0 ] || { wait_until 30 "the transaction in node1's mempool" in_node1_mempool; mine_demo 1; }
 
 confirmed_everywhere() {
   local n
