@@ -13,10 +13,17 @@ func sha256dSHANI(b *batch)
 // cpuid executes CPUID with the given leaf and subleaf (sha256d_amd64.s).
 func cpuid(leaf, subleaf uint32) (eax, ebx, ecx, edx uint32)
 
+// haveSHANI: the CPU has the instructions sha256dSHANI uses. Read once at
+// start-up and never written again: CPUID is slow (on a virtual machine it
+// traps to the hypervisor) and Solve, which runs once per block, would
+// otherwise ask on every call; regtest's generatetoaddress spent 14% of its
+// CPU time there.
+var haveSHANI = hasSHA() && cpu.X86.HasSSSE3
+
 // shaniKernel is sha256dSHANI when the CPU has the instructions it uses,
 // else nil.
 func shaniKernel() kernel {
-	if hasSHA() && cpu.X86.HasSSSE3 {
+	if haveSHANI {
 		return sha256dSHANI
 	}
 	return nil

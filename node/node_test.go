@@ -22,7 +22,7 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 
 // startNode runs a node until the test ends; it returns the node and the
 // channel Run's result arrives on.
-func startNode(t *testing.T, cfg Config) (*Node, <-chan error) {
+func startNode(t testing.TB, cfg Config) (*Node, <-chan error) {
 	t.Helper()
 	n, err := New(cfg, quietLog())
 	if err != nil {
@@ -42,7 +42,7 @@ func startNode(t *testing.T, cfg Config) (*Node, <-chan error) {
 	return n, done
 }
 
-func clientOf(t *testing.T, n *Node) *rpc.Client {
+func clientOf(t testing.TB, n *Node) *rpc.Client {
 	t.Helper()
 	addr, err := rpc.ReadEndpoint(n.NetDir())
 	if err != nil {
