@@ -1,8 +1,11 @@
 package chain
 
 import (
+	"math/big"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -78,4 +81,73 @@ func TestReadVectorFileCountsLines(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+// TestLocalPaceSimulated drives local's difficulty with a simulated miner
+// of constant hash rate (a seeded random source, simulated time, no wall
+// clock): block intervals drawn from the exponential distribution of the
+// current target, timestamps as a miner sets them (its clock, raised above
+// the median time past). After a minute of warm-up every two-minute window
+// must hold the one-second spacing within ±30%, and no timestamp may run
+// more than 10 s ahead of the miner's clock, for hash rates from a slow
+// thread to many cores. The same conditions are measured through the binary
+// by testnet's TestLocalPace.
+func TestLocalPaceSimulated(t *testing.T) {
+	p := LocalParams()
+	limitHashes, _ := new(big.Float).Quo(new(big.Float).SetInt(oneLsh256), new(big.Float).SetInt(p.PowLimit)).Float64()
+	for _, blocksPerSecondAtLimit := range []float64{10, 100, 1000} {
+		t.Run(strconv.Itoa(int(blocksPerSecondAtLimit)), func(t *testing.T) {
+			hashRate := blocksPerSecondAtLimit * limitHashes
+			rng := rand.New(rand.NewPCG(7, uint64(blocksPerSecondAtLimit)))
+			const start = 1_800_000_000.3
+			const minutes = 30
+			now := start
+			times := []int64{p.GenesisBlock.Header.Timestamp}
+			var arrivals []float64 // wall time of each block (index = height-1)
+			maxAhead := 0.0
+			for now < start+minutes*60 {
+				h := uint64(len(times) - 1)
+				anchor := int64(0)
+				if h >= 1 {
+					anchor = times[1]
+				}
+				target := CompactToBig(p.NextBits(h, times[h], anchor))
+				hashes, _ := new(big.Float).Quo(new(big.Float).SetInt(oneLsh256), new(big.Float).SetInt(target)).Float64()
+				now += rng.ExpFloat64() * hashes / hashRate
+				ts := max(int64(now), medianOf(times)+1)
+				times = append(times, ts)
+				arrivals = append(arrivals, now)
+				if now > start+60 {
+					maxAhead = max(maxAhead, float64(ts)-now)
+				}
+			}
+			worst := 0.0
+			for w := start + 60; w+120 <= now; w += 120 {
+				n := 0
+				for _, a := range arrivals {
+					if a >= w && a < w+120 {
+						n++
+					}
+				}
+				dev := 120/float64(max(n, 1)) - 1
+				worst = max(worst, dev, -dev)
+			}
+			t.Logf("%v blocks/s at the limit: %d blocks in %d min; largest window deviation %.1f%%; timestamps at most %.1f s ahead",
+				blocksPerSecondAtLimit, len(arrivals), minutes, worst*100, maxAhead)
+			if worst > 0.3 {
+				t.Errorf("a two-minute window's mean interval is %.0f%% off the spacing", worst*100)
+			}
+			if maxAhead > 10 {
+				t.Errorf("a timestamp ran %.1f s ahead of the miner's clock", maxAhead)
+			}
+		})
+	}
+}
+
+// medianOf is the median time past of the chain whose timestamps are times:
+// the median of the last MedianTimeBlocks of them.
+func medianOf(times []int64) int64 {
+	last := slices.Clone(times[max(0, len(times)-MedianTimeBlocks):])
+	slices.Sort(last)
+	return last[len(last)/2]
 }
