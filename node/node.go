@@ -128,7 +128,7 @@ func (n *Node) openP2P() error {
 		listen, listenFunc = n.defaultListen()
 	}
 	srv, err := p2p.NewServer(p2p.Config{
-		Chain: n.chain, TxPool: p2p.MempoolAdapter{Pool: n.mempool},
+		Chain: n.chain, TxPool: n.mempool,
 		Listen: listen, Seed: n.cfg.Seed, Connect: n.cfg.Connect, AddNode: n.cfg.AddNode, MaxPeers: n.cfg.MaxPeers,
 		NoDiscovery: n.cfg.NoDiscovery, ListenFunc: listenFunc,
 		StateFile: filepath.Join(n.netDir, "peers.json"),

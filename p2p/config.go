@@ -10,34 +10,44 @@ import (
 	"powchain/wire"
 )
 
-// Chain is what the P2P layer needs of the block chain; *chain.Chain
-// implements it.
-type Chain interface {
+// ChainReader is what the P2P layer reads of the block chain: to answer
+// peers, to plan downloads and to judge what peers announce.
+type ChainReader interface {
 	Params() *chain.Params
 	Tip() chain.BlockInfo
 	BestHeader() chain.BlockInfo
-	ProcessBlock(*wire.Block) (chain.ProcessResult, error)
-	ProcessHeaders([]wire.BlockHeader) error
 	BestHeaderLocator() []wire.Hash
 	LocateHeaders(locator []wire.Hash, stop wire.Hash, max int) []wire.BlockHeader
-	HaveBlock(wire.Hash) bool
 	MissingBlocks(max int, maxHeight uint64, skip func(wire.Hash) bool) []chain.BlockRef
 	BlockByHash(wire.Hash) (*wire.Block, error)
 	BlockInfoByHash(wire.Hash) (chain.BlockInfo, bool)
 }
 
-// TxPool is what the P2P layer needs of the mempool (MempoolAdapter wraps
-// *mempool.Pool).
+// ChainSubmitter is how the P2P layer hands the chain what peers sent.
+type ChainSubmitter interface {
+	ProcessBlock(*wire.Block) (chain.ProcessResult, error)
+	ProcessHeaders([]wire.BlockHeader) error
+}
+
+// Chain is what the P2P layer needs of the block chain; *chain.Chain
+// implements it.
+type Chain interface {
+	ChainReader
+	ChainSubmitter
+}
+
+// TxPool is what the P2P layer needs of the mempool; *mempool.Pool
+// implements it.
 type TxPool interface {
-	// ProcessTx admits tx, received from peer source. It returns the
+	// AcceptFromPeer admits tx, received from peer source. It returns the
 	// transactions that entered the pool (tx and any orphans it released)
 	// and, if tx waits as an orphan, the parents it misses. An error that
 	// has a method Consensus() bool returning true proves tx invalid.
-	ProcessTx(tx *wire.Tx, source uint64) (accepted []*wire.Tx, missingParents []wire.Hash, err error)
-	// FetchTx returns a pool transaction.
-	FetchTx(txid wire.Hash) (*wire.Tx, bool)
-	// HaveTx reports whether txid is in the pool (or waits as an orphan).
-	HaveTx(txid wire.Hash) bool
+	AcceptFromPeer(tx *wire.Tx, source uint64) (accepted []*wire.Tx, missingParents []wire.Hash, err error)
+	// Tx returns a pool transaction.
+	Tx(txid wire.Hash) (*wire.Tx, bool)
+	// Knows reports whether txid is in the pool (or waits as an orphan).
+	Knows(txid wire.Hash) bool
 }
 
 // Config configures a Server (and the Core inside it). Zero durations and

@@ -665,7 +665,7 @@ func (c *Core) ChainChanged(now time.Time, disconnectedTxs []wire.Hash) []Action
 		c.announce(InvVect{Type: InvBlock, Hash: tip.Hash}, nil)
 	}
 	for _, txid := range disconnectedTxs {
-		if c.pool.HaveTx(txid) {
+		if c.pool.Knows(txid) {
 			c.announce(InvVect{Type: InvTx, Hash: txid}, nil)
 		}
 	}

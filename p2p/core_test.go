@@ -40,7 +40,7 @@ func newCoreHarness(t testing.TB, mod func(*Config)) *coreHarness {
 		t.Fatal(err)
 	}
 	c.Subscribe(pool.HandleChainNotification)
-	cfg := Config{Chain: c, TxPool: MempoolAdapter{Pool: pool}, RandSeed: 1, NoDiscovery: true}
+	cfg := Config{Chain: c, TxPool: pool, RandSeed: 1, NoDiscovery: true}
 	if mod != nil {
 		mod(&cfg)
 	}

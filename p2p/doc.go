@@ -12,8 +12,10 @@
 //     Connected, DialFailed, Disconnected, Receive, ProtocolViolation,
 //     Tick, ChainChanged, AnnounceTxs and the administrative calls. Its outputs are Actions: send a message, dial
 //     an address, disconnect a peer, save the address book. It calls the
-//     chain and the mempool synchronously through the Chain and TxPool
-//     interfaces. Randomness (version nonce, ping nonces, address picks)
+//     chain and the mempool synchronously through the Chain (what it
+//     reads, ChainReader, and what it submits, ChainSubmitter) and TxPool
+//     interfaces, which *chain.Chain and *mempool.Pool implement; the
+//     package imports neither the mempool nor anything above it. Randomness (version nonce, ping nonces, address picks)
 //     comes from a PCG source seeded with Config.RandSeed, and every map is
 //     walked in sorted order, so the same inputs give the same actions: a
 //     simulator can drive many Cores in simulated time and replay a run.

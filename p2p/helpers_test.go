@@ -21,7 +21,7 @@ import (
 // The real chain and pool satisfy the interfaces.
 var (
 	_ Chain  = (*chain.Chain)(nil)
-	_ TxPool = MempoolAdapter{}
+	_ TxPool = (*mempool.Pool)(nil)
 )
 
 // genesisTime starts test chains; the chains' clock is a day later, so
@@ -148,7 +148,7 @@ func newNode(t testing.TB, name string, params *chain.Params, mod func(*Config))
 func (n *testNode) start(dir string, mod func(*Config)) {
 	n.t.Helper()
 	cfg := Config{
-		Chain: n.chain, TxPool: MempoolAdapter{Pool: n.pool},
+		Chain: n.chain, TxPool: n.pool,
 		StateFile: filepath.Join(dir, "peers.json"),
 		Log:       testLogger(n.t).With("node", n.name),
 		RandSeed:  nameSeed(n.name),

@@ -67,7 +67,7 @@ func (c *Core) wantTx(p *peer, txid wire.Hash) bool {
 	if _, busy := c.txReq[txid]; busy {
 		return false
 	}
-	return !c.pool.HaveTx(txid)
+	return !c.pool.Knows(txid)
 }
 
 func (c *Core) handleGetData(p *peer, items []InvVect) {
@@ -83,7 +83,7 @@ func (c *Core) handleGetData(p *peer, items []InvVect) {
 				}
 			}
 		case InvTx:
-			if tx, ok := c.pool.FetchTx(iv.Hash); ok {
+			if tx, ok := c.pool.Tx(iv.Hash); ok {
 				m = &MsgTx{Tx: tx}
 			}
 		}
@@ -131,10 +131,10 @@ func (c *Core) handleTx(p *peer, now time.Time, tx *wire.Tx) {
 	} else if !c.unrequested(p, now, "unrequested transactions") {
 		return
 	}
-	if c.pool.HaveTx(txid) || c.rejects.has(txid) {
+	if c.pool.Knows(txid) || c.rejects.has(txid) {
 		return
 	}
-	accepted, missing, err := c.pool.ProcessTx(tx, uint64(p.id))
+	accepted, missing, err := c.pool.AcceptFromPeer(tx, uint64(p.id))
 	if err != nil {
 		var ce consensusError
 		if errors.As(err, &ce) && ce.Consensus() {

@@ -88,7 +88,7 @@ func (s *Sim) openNode(i int, seed uint64, known []string) (*Node, error) {
 	n.chainEvents = p2p.NewChainEvents()
 	node.FollowChain(c, n.pool, n.chainEvents.HandleChainNotification, n.countDisconnects)
 	cfg := p2p.Config{
-		Chain: c, TxPool: p2p.MempoolAdapter{Pool: n.pool},
+		Chain: c, TxPool: n.pool,
 		MaxPeers: s.cfg.MaxPeers, TargetOutbound: s.cfg.TargetOutbound,
 		RandSeed: seed, Now: s.clock.Now,
 		Log: slog.New(&logHandler{node: n, next: s.cfg.Log.Handler()}).With("node", i),
