@@ -25,9 +25,11 @@ type Params struct {
 	// Magic starts every P2P frame, so nodes of different networks can never
 	// talk to each other by accident.
 	Magic [4]byte
-	// DefaultPort and RPCPort are the default P2P and JSON-RPC ports.
+	// DefaultPort, RPCPort and HTTPPort are the default P2P, JSON-RPC and
+	// HTTP (REST, events, metrics, explorer) ports.
 	DefaultPort uint16
 	RPCPort     uint16
+	HTTPPort    uint16
 	// Seeds are the hard-coded addresses (host:port) of the seed nodes.
 	Seeds []string
 	// AddressPrefix is the bech32 human-readable part of addresses.
@@ -105,6 +107,7 @@ func LocalParams() *Params {
 		Magic:                  [4]byte{'P', 'O', 'W', 'L'},
 		DefaultPort:            19440, // apart from the seeds' ports
 		RPCPort:                19443,
+		HTTPPort:               19480,
 		Seeds:                  []string{"127.0.0.1:19444", "127.0.0.1:19445", "127.0.0.1:19446"},
 		AddressPrefix:          "pcrt",
 		PowLimitBits:           0x1f00ffff,
@@ -129,6 +132,7 @@ func RegtestParams() *Params {
 		Magic:                  [4]byte{'P', 'O', 'W', 'R'},
 		DefaultPort:            18444,
 		RPCPort:                18443,
+		HTTPPort:               18480,
 		AddressPrefix:          "pcrg",
 		PowLimitBits:           0x207fffff,
 		TargetSpacing:          600,
@@ -154,6 +158,7 @@ func MainParams() *Params {
 		Magic:                  [4]byte{'P', 'O', 'W', 'M'},
 		DefaultPort:            9444,
 		RPCPort:                9443,
+		HTTPPort:               9480,
 		Seeds:                  []string{"seed1.powchain.org:9444", "seed2.powchain.org:9444", "seed3.powchain.org:9444"},
 		AddressPrefix:          "pc",
 		PowLimitBits:           0x1d00ffff,

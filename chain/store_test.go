@@ -207,3 +207,32 @@ func TestReindexRebuildsDerivedState(t *testing.T) {
 	h.reject("s3-bad", chain.ErrKnownInvalid)
 	h.expectUTXOs("spend")
 }
+
+// TestSpentOutputs: a best-chain block's spent outputs come back in input
+// order with amounts and key hashes; a block off the best chain has none.
+func TestSpentOutputs(t *testing.T) {
+	h := newHarness(t)
+	h.extend("a", 12)
+	spend := h.g.SpendTx(outs{h.g.CoinbaseOut("a1"), h.g.CoinbaseOut("a2")}, 5, 1)
+	h.g.NextBlock("spend", []*wire.Tx{spend})
+	h.accept("spend")
+	spent, ok, err := h.c.SpentOutputs(h.g.Block("spend").BlockHash())
+	if err != nil || !ok || len(spent) != 2 {
+		t.Fatalf("SpentOutputs(spend) = %v, %v, %v; want 2 entries", spent, ok, err)
+	}
+	for i, name := range []string{"a1", "a2"} {
+		cb := h.g.Block(name).Transactions[0].Outputs[0]
+		if spent[i].Amount != cb.Amount || spent[i].KeyHash != cb.KeyHash || spent[i].Height != h.g.Height(name) || !spent[i].Coinbase {
+			t.Fatalf("spent[%d] = %+v, want the coinbase output of %s", i, spent[i], name)
+		}
+	}
+	h.g.SetTip("a12")
+	h.g.NextBlock("side", nil)
+	h.acceptSide("side")
+	if _, ok, err := h.c.SpentOutputs(h.g.Block("side").BlockHash()); ok || err != nil {
+		t.Fatalf("side block: ok %v, err %v; want no record", ok, err)
+	}
+	if _, ok, _ := h.c.SpentOutputs(wire.Hash{1}); ok {
+		t.Fatal("unknown block has spent outputs")
+	}
+}

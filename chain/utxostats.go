@@ -117,3 +117,19 @@ func (c *Chain) AddressUtxos(kh wire.KeyHash) ([]AddressUtxo, error) {
 	}
 	return out, it.Error()
 }
+
+// SpentOutputs returns the outputs a best-chain block spent, in block
+// order (every input of every transaction but the coinbase), from its undo
+// record: what a block explorer shows as an input's previous output once
+// the output has left the UTXO set. ok is false for a block off the best
+// chain (it has no undo record).
+func (c *Chain) SpentOutputs(hash wire.Hash) (spent []UtxoEntry, ok bool, err error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	n := c.index[hash]
+	if n == nil || !c.onBestChain(n) {
+		return nil, false, nil
+	}
+	spent, err = c.store.undo(hash)
+	return spent, err == nil, err
+}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"powchain/chain"
+	"powchain/explorer"
+	"powchain/internal/atomicfile"
 	"powchain/mempool"
 	"powchain/miner"
 	"powchain/p2p"
@@ -32,7 +34,12 @@ type Config struct {
 	RPCListen string
 	// RPCUser and RPCPassword replace the cookie when both are set.
 	RPCUser, RPCPassword string
-	Reindex              bool
+	// HTTPListen is host:port for the HTTP interface (REST, events,
+	// metrics, explorer): empty means loopback on the network's HTTP port
+	// on local networks (any free port if taken) and no HTTP server on
+	// main; HTTPOff disables it.
+	HTTPListen string
+	Reindex    bool
 	// MinerThreads is how many goroutines generatetoaddress hashes on
 	// (default: every core).
 	MinerThreads int
@@ -50,6 +57,9 @@ type Config struct {
 	NoDiscovery bool
 }
 
+// HTTPOff as Config.HTTPListen disables the HTTP interface.
+const HTTPOff = "off"
+
 // Node is a running full node.
 type Node struct {
 	cfg    Config
@@ -65,6 +75,8 @@ type Node struct {
 	mining   *mining
 	rpc      *server.Server
 	rpcLn    net.Listener
+	http     *explorer.Server // nil when disabled
+	httpLn   net.Listener
 	p2p      *p2p.Server
 
 	stopOnce sync.Once
@@ -104,6 +116,11 @@ func (n *Node) closeUnstarted() {
 		cancel()
 		n.p2p.Run(ctx)
 	}
+	for _, ln := range []net.Listener{n.rpcLn, n.httpLn} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
 	n.closeStorage()
 }
 
@@ -119,7 +136,10 @@ func (n *Node) open() error {
 		return err
 	}
 	FollowChain(n.chain, n.mempool, n.mining.onChain, n.p2p.HandleChainNotification, n.logTip)
-	return n.openRPC()
+	if err := n.openRPC(); err != nil {
+		return err
+	}
+	return n.openHTTP()
 }
 
 func (n *Node) openP2P() error {
@@ -208,20 +228,62 @@ func (n *Node) openRPC() error {
 	return nil
 }
 
+// openHTTP opens the HTTP interface's listener, unless it is disabled, and
+// publishes its address in the data dir.
+func (n *Node) openHTTP() error {
+	addr, listen := n.cfg.HTTPListen, net.Listen
+	switch {
+	case addr == HTTPOff:
+		return nil
+	case addr == "" && n.params.Name == chain.MainNet:
+		return nil
+	case addr == "":
+		addr, listen = n.loopbackOrFree(n.params.HTTPPort, "HTTP")
+	}
+	ln, err := listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("HTTP listen on %s: %w", addr, err)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(n.netDir, explorer.AddressFile), []byte(ln.Addr().String()+"\n"), 0o644); err != nil {
+		ln.Close()
+		return fmt.Errorf("write HTTP address: %w", err)
+	}
+	n.httpLn = ln
+	n.http = explorer.New(explorer.Config{
+		Source: explorer.Source{Chain: n.chain, Mempool: n.mempool, Clock: n.clock,
+			Net: netAdapter{srv: n.p2p, network: n.params.Name}},
+		Log: n.log.With("component", "http"),
+	})
+	return nil
+}
+
+// HTTPAddr is the address of the HTTP interface, or "" when it is off.
+func (n *Node) HTTPAddr() string {
+	if n.httpLn == nil {
+		return ""
+	}
+	return n.httpLn.Addr().String()
+}
+
 // defaultListen is where a node listens for peers when --listen is not
 // given: every interface on the main network's port; on the local network
 // and regtest, loopback on the network's default port, or any free port when
 // another node on this machine has it already (several local nodes need no
 // flags to coexist).
 func (n *Node) defaultListen() (string, func(network, addr string) (net.Listener, error)) {
-	port := strconv.Itoa(int(n.params.DefaultPort))
 	if n.params.Name == chain.MainNet {
-		return net.JoinHostPort("", port), net.Listen
+		return net.JoinHostPort("", strconv.Itoa(int(n.params.DefaultPort))), net.Listen
 	}
-	return net.JoinHostPort("127.0.0.1", port), func(network, addr string) (net.Listener, error) {
+	return n.loopbackOrFree(n.params.DefaultPort, "P2P")
+}
+
+// loopbackOrFree listens on loopback at port, or on any free loopback
+// port when another node on this machine has it already.
+func (n *Node) loopbackOrFree(port uint16, what string) (string, func(network, addr string) (net.Listener, error)) {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port))), func(network, addr string) (net.Listener, error) {
 		ln, err := net.Listen(network, addr)
 		if err != nil {
-			n.log.Info("default P2P port taken, listening on a free port", "port", port)
+			n.log.Info("default "+what+" port taken, listening on a free port", "port", port)
 			return net.Listen(network, "127.0.0.1:0")
 		}
 		return ln, nil
@@ -241,26 +303,33 @@ func (n *Node) NetDir() string { return n.netDir }
 func (n *Node) Stop() { n.stopOnce.Do(func() { close(n.stopCh) }) }
 
 // Run serves until ctx is cancelled or Stop is called, then shuts down in
-// order. It returns the errors of the RPC and p2p servers and of closing
-// the storage, or nil on a clean stop.
+// order. It returns the errors of the HTTP, RPC and p2p servers and of
+// closing the storage, or nil on a clean stop.
 func (n *Node) Run(ctx context.Context) error {
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- n.rpc.Serve(n.rpcLn) }()
+	rpcDone := make(chan error, 1)
+	go func() { rpcDone <- n.rpc.Serve(n.rpcLn) }()
+	httpDone := make(chan error, 1)
+	if n.http != nil {
+		go func() { httpDone <- n.http.Serve(n.httpLn) }()
+	}
 	p2pCtx, stopP2P := context.WithCancel(context.Background())
 	defer stopP2P()
 	p2pDone := make(chan error, 1)
 	go func() { p2pDone <- n.p2p.Run(p2pCtx) }()
-	n.log.Info("node started", "network", n.params.Name, "rpc", n.RPCAddr(), "p2p", n.P2PAddr(), "datadir", n.netDir)
-	var rpcErr, p2pErr error
-	rpcExited, p2pExited := false, false
+	n.log.Info("node started", "network", n.params.Name, "rpc", n.RPCAddr(), "p2p", n.P2PAddr(), "http", n.httpURL(), "datadir", n.netDir)
+	var rpcErr, httpErr, p2pErr error
+	rpcExited, httpExited, p2pExited := false, false, false
 	select {
 	case <-ctx.Done():
 		n.log.Info("shutting down", "reason", "signal")
 	case <-n.stopCh:
 		n.log.Info("shutting down", "reason", "stop requested")
-	case rpcErr = <-serveErr:
+	case rpcErr = <-rpcDone:
 		rpcExited = true
 		n.log.Error("RPC server failed", "err", rpcErr)
+	case httpErr = <-httpDone:
+		httpExited = true
+		n.log.Error("HTTP server failed", "err", httpErr)
 	case p2pErr = <-p2pDone:
 		p2pExited = true
 		n.log.Error("p2p server failed", "err", p2pErr)
@@ -268,11 +337,19 @@ func (n *Node) Run(ctx context.Context) error {
 	n.Stop() // cancels work tied to the node, like generatetoaddress
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if n.http != nil {
+		if err := n.http.Shutdown(shutdownCtx); err != nil {
+			n.log.Warn("HTTP shutdown", "err", err)
+		}
+		if !httpExited {
+			httpErr = <-httpDone
+		}
+	}
 	if err := n.rpc.Shutdown(shutdownCtx); err != nil {
 		n.log.Warn("RPC shutdown", "err", err)
 	}
 	if !rpcExited {
-		rpcErr = <-serveErr
+		rpcErr = <-rpcDone
 	}
 	stopP2P()
 	if !p2pExited {
@@ -281,8 +358,18 @@ func (n *Node) Run(ctx context.Context) error {
 	if p2pErr != nil {
 		p2pErr = fmt.Errorf("p2p: %w", p2pErr)
 	}
-	runErr := errors.Join(rpcErr, p2pErr)
-	return errors.Join(runErr, n.closeStorage())
+	if httpErr != nil {
+		httpErr = fmt.Errorf("HTTP: %w", httpErr)
+	}
+	return errors.Join(rpcErr, httpErr, p2pErr, n.closeStorage())
+}
+
+// httpURL is the explorer's URL for the log, or "off".
+func (n *Node) httpURL() string {
+	if n.http == nil {
+		return HTTPOff
+	}
+	return "http://" + n.HTTPAddr() + "/"
 }
 
 // closeStorage saves the mempool, closes the chain and releases the data
@@ -291,6 +378,9 @@ func (n *Node) closeStorage() error {
 	var errs []error
 	if n.rpcLn != nil {
 		rpc.RemoveEndpoint(n.netDir)
+	}
+	if n.httpLn != nil {
+		os.Remove(filepath.Join(n.netDir, explorer.AddressFile))
 	}
 	if n.mempool != nil {
 		if err := n.mempool.Save(n.mempoolPath()); err != nil {

@@ -49,7 +49,8 @@ type BlockResult struct {
 // TxInResult is one input of a decoded transaction, in one of two shapes:
 // {txid, vout, signature, pubkey} for a spend, or {coinbase, height,
 // extranonce} for a coinbase (Coinbase, the hex of its 64-byte data field,
-// is set), every field of the shape present, none of the other.
+// is set), every field of the shape present, none of the other; a spend
+// also has prevout where the REST interface knows it.
 type TxInResult struct {
 	TxID       string `json:"txid,omitempty"`
 	Vout       uint32 `json:"vout"`
@@ -58,6 +59,17 @@ type TxInResult struct {
 	Coinbase   string `json:"coinbase,omitempty"`
 	Height     uint64 `json:"height"`
 	ExtraNonce uint64 `json:"extranonce"`
+	// Prevout is the output the input spends; only the REST interface
+	// fills it in (as Bitcoin Core's getblock verbosity 3).
+	Prevout *PrevOut `json:"prevout,omitempty"`
+}
+
+// PrevOut is the output an input spends.
+type PrevOut struct {
+	Value    Amount `json:"value"`
+	Address  string `json:"address"`
+	Height   uint64 `json:"height"` // 0 for an output of a mempool transaction
+	Coinbase bool   `json:"coinbase"`
 }
 
 // MarshalJSON writes the input's shape: a coinbase or a spend.
@@ -70,11 +82,12 @@ func (in TxInResult) MarshalJSON() ([]byte, error) {
 		}{in.Coinbase, in.Height, in.ExtraNonce})
 	}
 	return json.Marshal(struct {
-		TxID      string `json:"txid"`
-		Vout      uint32 `json:"vout"`
-		Signature string `json:"signature"`
-		PubKey    string `json:"pubkey"`
-	}{in.TxID, in.Vout, in.Signature, in.PubKey})
+		TxID      string   `json:"txid"`
+		Vout      uint32   `json:"vout"`
+		Signature string   `json:"signature"`
+		PubKey    string   `json:"pubkey"`
+		Prevout   *PrevOut `json:"prevout,omitempty"`
+	}{in.TxID, in.Vout, in.Signature, in.PubKey, in.Prevout})
 }
 
 // TxOutResult is one output of a decoded transaction.

@@ -28,6 +28,7 @@ func nodeCommand() *cli.Command {
 				stringSliceFlag("addnode", "also keep a connection to this peer host:port (repeatable)"),
 				intFlag("max-peers", 0, "maximum number of peers (0 = default 125)"),
 				stringFlag("rpc-listen", "", "JSON-RPC listen address host:port (default 127.0.0.1:<network RPC port>; port 0 = any free port)"),
+				stringFlag("http", "", "HTTP address host:port of the block explorer, REST API, events and metrics (default: 127.0.0.1:<network HTTP port> on local networks, any free port if taken; none on main); off = no HTTP server"),
 				stringFlag("rpc-user", "", "RPC user (with --rpc-password; default: a fresh cookie each start)"),
 				stringFlag("rpc-password", "", "RPC password"),
 				stringFlag("log-level", "info", "log level: debug, info, warn, error"),
@@ -58,6 +59,7 @@ func runNode(c *cli.Context) error {
 		RPCListen:    c.String("rpc-listen"),
 		RPCUser:      c.String("rpc-user"),
 		RPCPassword:  c.String("rpc-password"),
+		HTTPListen:   c.String("http"),
 		Reindex:      c.Bool("reindex"),
 		MinerThreads: c.Int("miner-threads"),
 	}, log)

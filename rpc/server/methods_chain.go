@@ -4,19 +4,11 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"math/big"
-	"time"
 
 	"powchain/chain"
 	"powchain/rpc"
 	"powchain/wire"
 )
-
-// ibdAge: a node whose tip is older than this considers itself in initial
-// block download, as Bitcoin Core does; so does a node that knows of
-// headers or peers ahead of its tip.
-const ibdAge = 24 * time.Hour
 
 func (s *Server) registerChainMethods(b *Backend) {
 	s.register("getblockchaininfo", b.getBlockchainInfo)
@@ -32,20 +24,7 @@ func (s *Server) registerChainMethods(b *Backend) {
 }
 
 func (b *Backend) getBlockchainInfo(context.Context, []json.RawMessage) (any, error) {
-	tip := b.Chain.Tip()
-	params := b.Chain.Params()
-	headers := b.Chain.BestHeader().Height
-	return &rpc.BlockchainInfo{
-		Network:              params.Name,
-		Blocks:               tip.Height,
-		Headers:              headers,
-		BestBlockHash:        tip.Hash.String(),
-		ChainWork:            fmt.Sprintf("%064x", tip.ChainWork),
-		Bits:                 fmt.Sprintf("%08x", tip.Header.Bits),
-		Difficulty:           difficulty(tip.Header.Bits, params),
-		MedianTime:           tip.MedianTime,
-		InitialBlockDownload: b.Clock.Now().Sub(tip.Header.Time()) > ibdAge || headers > tip.Height || peersAhead(b.Net, tip.Height),
-	}, nil
+	return ChainInfo(b.Chain, b.Clock.Now(), peersBestHeight(b.Net)), nil
 }
 
 func (b *Backend) getBlockCount(context.Context, []json.RawMessage) (any, error) {
@@ -87,7 +66,7 @@ func (b *Backend) getBlock(_ context.Context, params []json.RawMessage) (any, er
 	if verbosity == 0 {
 		return hex.EncodeToString(blk.Bytes()), nil
 	}
-	res := &rpc.BlockResult{BlockHeaderResult: b.headerResult(info), Size: blk.SerializeSize()}
+	res := &rpc.BlockResult{BlockHeaderResult: HeaderResult(b.Chain, info), Size: blk.SerializeSize()}
 	res.NTx = len(blk.Transactions)
 	if verbosity == 1 {
 		ids := make([]string, len(blk.Transactions))
@@ -99,7 +78,7 @@ func (b *Backend) getBlock(_ context.Context, params []json.RawMessage) (any, er
 	}
 	txs := make([]rpc.TxResult, len(blk.Transactions))
 	for i, tx := range blk.Transactions {
-		txs[i] = txResult(tx, b.Chain.Params().AddressPrefix)
+		txs[i] = TxResult(tx, b.Chain.Params().AddressPrefix)
 	}
 	res.Tx = txs
 	return res, nil
@@ -137,34 +116,7 @@ func (b *Backend) getBlockHeader(_ context.Context, params []json.RawMessage) (a
 	if !verbose {
 		return hex.EncodeToString(info.Header.Bytes()), nil
 	}
-	return b.headerResult(info), nil
-}
-
-func (b *Backend) headerResult(info chain.BlockInfo) rpc.BlockHeaderResult {
-	h := info.Header
-	r := rpc.BlockHeaderResult{
-		Hash:          info.Hash.String(),
-		Confirmations: -1,
-		Height:        info.Height,
-		Version:       h.Version,
-		MerkleRoot:    h.MerkleRoot.String(),
-		Time:          h.Timestamp,
-		MedianTime:    info.MedianTime,
-		Nonce:         h.Nonce,
-		Bits:          fmt.Sprintf("%08x", h.Bits),
-		Difficulty:    difficulty(h.Bits, b.Chain.Params()),
-		ChainWork:     fmt.Sprintf("%064x", info.ChainWork),
-	}
-	if info.Height > 0 {
-		r.PreviousBlockHash = h.PrevBlock.String()
-	}
-	if info.MainChain {
-		r.Confirmations = int64(b.Chain.Tip().Height-info.Height) + 1
-		if next, ok := b.Chain.HashByHeight(info.Height + 1); ok {
-			r.NextBlockHash = next.String()
-		}
-	}
-	return r
+	return HeaderResult(b.Chain, info), nil
 }
 
 func (b *Backend) getTxOutSetInfo(context.Context, []json.RawMessage) (any, error) {
@@ -229,17 +181,6 @@ func (b *Backend) reconsiderBlock(_ context.Context, params []json.RawMessage) (
 	return nil, nil
 }
 
-// difficulty is how many times harder than the proof-of-work limit a
-// target is, as a float for display (never used in consensus).
-func difficulty(bits uint32, params *chain.Params) float64 {
-	target := chain.CompactToBig(bits)
-	if target.Sign() <= 0 {
-		return 0
-	}
-	d, _ := new(big.Float).Quo(new(big.Float).SetInt(params.PowLimit), new(big.Float).SetInt(target)).Float64()
-	return d
-}
-
 func hashParam(params []json.RawMessage, i int, name string) (wire.Hash, error) {
 	var s string
 	if err := required(params, i, name, &s); err != nil {
@@ -252,9 +193,12 @@ func hashParam(params []json.RawMessage, i int, name string) (wire.Hash, error) 
 	return h, nil
 }
 
-// peersAhead reports whether a peer has shown a block above height; with the
-// network layer stopped, no peer has.
-func peersAhead(n Network, height uint64) bool {
+// peersBestHeight is the highest block a peer has shown; with the network
+// layer stopped, no peer has shown any.
+func peersBestHeight(n Network) uint64 {
 	best, err := n.PeersBestHeight()
-	return err == nil && best > height
+	if err != nil {
+		return 0
+	}
+	return best
 }

@@ -57,7 +57,7 @@ func (b *Backend) getRawTransaction(_ context.Context, params []json.RawMessage)
 		}
 	} else if desc, ok := b.Mempool.Get(txid); ok {
 		tx = desc.Tx
-		res = txResult(tx, b.Chain.Params().AddressPrefix)
+		res = TxResult(tx, b.Chain.Params().AddressPrefix)
 		res.Time = desc.Added.Unix()
 	} else {
 		return nil, rpc.NewError(rpc.CodeInvalidAddress, "No such mempool transaction. The node keeps no transaction index: give the block hash")
@@ -76,7 +76,7 @@ func (b *Backend) txInBlock(txid, blockHash wire.Hash) (*wire.Tx, rpc.TxResult, 
 	}
 	for i, id := range blk.TxIDs() {
 		if id == txid {
-			res := txResult(blk.Transactions[i], b.Chain.Params().AddressPrefix)
+			res := TxResult(blk.Transactions[i], b.Chain.Params().AddressPrefix)
 			res.BlockHash = blockHash.String()
 			res.Time = info.Header.Timestamp
 			if info.MainChain {
@@ -93,7 +93,7 @@ func (b *Backend) decodeRawTransaction(_ context.Context, params []json.RawMessa
 	if err != nil {
 		return nil, err
 	}
-	return txResult(tx, b.Chain.Params().AddressPrefix), nil
+	return TxResult(tx, b.Chain.Params().AddressPrefix), nil
 }
 
 func (b *Backend) sendRawTransaction(_ context.Context, params []json.RawMessage) (any, error) {
@@ -279,7 +279,7 @@ func (b *Backend) getTxOut(_ context.Context, params []json.RawMessage) (any, er
 	}
 	tip := b.Chain.Tip()
 	out := &rpc.TxOutInfo{BestBlock: tip.Hash.String(), Value: rpc.Amount(e.Amount), Coinbase: e.Coinbase,
-		Address: address(b.Chain.Params().AddressPrefix, e.KeyHash)}
+		Address: Address(b.Chain.Params().AddressPrefix, e.KeyHash)}
 	if e.Height <= tip.Height {
 		out.Confirmations = tip.Height - e.Height + 1
 	}
@@ -336,27 +336,4 @@ func (b *Backend) mempoolOutputsTo(addr string, kh wire.KeyHash) []rpc.AddressUt
 		}
 	}
 	return out
-}
-
-// txResult decodes a transaction for display.
-func txResult(tx *wire.Tx, prefix string) rpc.TxResult {
-	r := rpc.TxResult{TxID: tx.TxID().String(), Size: tx.SerializeSize(), Version: tx.Version,
-		Vin: make([]rpc.TxInResult, len(tx.Inputs)), Vout: make([]rpc.TxOutResult, len(tx.Outputs))}
-	if data, ok := tx.Coinbase(); ok {
-		r.Vin[0] = rpc.TxInResult{Coinbase: hex.EncodeToString(tx.Inputs[0].Signature[:]), Height: data.Height, ExtraNonce: data.ExtraNonce}
-	} else {
-		for i, in := range tx.Inputs {
-			r.Vin[i] = rpc.TxInResult{TxID: in.PrevOut.TxID.String(), Vout: in.PrevOut.Index,
-				Signature: hex.EncodeToString(in.Signature[:]), PubKey: hex.EncodeToString(in.PubKey[:])}
-		}
-	}
-	for i, o := range tx.Outputs {
-		r.Vout[i] = rpc.TxOutResult{Value: rpc.Amount(o.Amount), N: uint32(i), Address: address(prefix, o.KeyHash), KeyHash: hex.EncodeToString(o.KeyHash[:])}
-	}
-	return r
-}
-
-func address(prefix string, kh wire.KeyHash) string {
-	a, _ := wire.EncodeAddress(prefix, kh)
-	return a
 }

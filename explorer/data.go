@@ -1,0 +1,662 @@
+package explorer
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"powchain/chain"
+	"powchain/mempool"
+	"powchain/rpc"
+	"powchain/rpc/server"
+	"powchain/wire"
+)
+
+// Bounds of the paging parameters and of the work one request may cause.
+const (
+	// MaxHeaders is the most headers /rest/headers returns (as Core).
+	MaxHeaders = 2000
+	// MaxBlocks is the most block summaries /rest/blocks.json returns.
+	MaxBlocks = 100
+	// MaxPage is the most entries of a paged list (mempool, address).
+	MaxPage = 500
+	// TxScanDepth is how many blocks below the tip a txid given without
+	// its block is looked for: the node keeps no transaction index.
+	TxScanDepth = 1000
+	defaultPage = 50
+)
+
+// Network is the peer-to-peer view the explorer shows; the node adapts its
+// p2p server to it. Every method fails once the network layer has stopped.
+type Network interface {
+	Peers() ([]rpc.PeerInfo, error)
+	Info() (rpc.NetworkInfo, error)
+	ListBanned() ([]rpc.BannedInfo, error)
+	// PeersBestHeight is the highest block any peer has shown.
+	PeersBestHeight() (uint64, error)
+}
+
+// Source is what the explorer reads. It never changes anything through it.
+type Source struct {
+	Chain   *chain.Chain
+	Mempool *mempool.Pool
+	Net     Network
+	Clock   chain.Clock
+}
+
+// apiError is a request the explorer cannot answer: Status is 400 (the
+// request is malformed) or 404 (nothing by that name), Message says why in
+// the user's terms.
+type apiError struct {
+	Status  int
+	Message string
+}
+
+func (e *apiError) Error() string { return e.Message }
+
+func badRequest(format string, args ...any) error {
+	return &apiError{Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...)}
+}
+
+func notFound(format string, args ...any) error {
+	return &apiError{Status: http.StatusNotFound, Message: fmt.Sprintf(format, args...)}
+}
+
+// statusOf is the HTTP status an error of a data function maps to: 500
+// for anything but an apiError (a storage failure).
+func statusOf(err error) int {
+	var e *apiError
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return http.StatusInternalServerError
+}
+
+// ---- parameters ----
+
+func parseHash(what, s string) (wire.Hash, error) {
+	h, err := wire.ParseHash(s)
+	if err != nil {
+		return h, badRequest("%q is not a %s: want 64 hexadecimal digits", s, what)
+	}
+	return h, nil
+}
+
+func parseHeight(s string) (uint64, error) {
+	h, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, badRequest("%q is not a block height: want a whole number from 0", s)
+	}
+	return h, nil
+}
+
+// pageParam reads a non-negative integer query parameter, def when absent,
+// refusing values above maxVal.
+func pageParam(r *http.Request, name string, def, maxVal int) (int, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 0 {
+		return 0, badRequest("%s=%q: want a whole number from 0", name, s)
+	}
+	if v > maxVal {
+		return 0, badRequest("%s=%d is too large: at most %d", name, v, maxVal)
+	}
+	return v, nil
+}
+
+// page is the offset/limit window of a list.
+type page struct{ offset, limit int }
+
+func pageParams(r *http.Request) (page, error) {
+	offset, err := pageParam(r, "offset", 0, 1<<30)
+	if err != nil {
+		return page{}, err
+	}
+	limit, err := pageParam(r, "limit", defaultPage, MaxPage)
+	return page{offset, limit}, err
+}
+
+func window[T any](items []T, p page) []T {
+	start := min(p.offset, len(items))
+	return items[start:min(start+p.limit, len(items))]
+}
+
+// ---- chain ----
+
+func (s *Source) prefix() string { return s.Chain.Params().AddressPrefix }
+
+// ChainInfo is getblockchaininfo's result.
+func (s *Source) ChainInfo() *rpc.BlockchainInfo {
+	best, err := s.Net.PeersBestHeight()
+	if err != nil {
+		best = 0 // the network layer stopped: no peer is ahead
+	}
+	return server.ChainInfo(s.Chain, s.Clock.Now(), best)
+}
+
+// Block is a block with its transactions decoded as the transaction
+// endpoint shows them (Bitcoin Core's getblock verbosity 3).
+type Block struct {
+	rpc.BlockHeaderResult
+	Size int  `json:"size"`
+	Tx   []Tx `json:"tx"`
+	// Fees are the fees of its transactions; Reward what its coinbase
+	// claims (subsidy plus fees). Fees are known on the best chain only.
+	Fees   *rpc.Amount `json:"fees,omitempty"`
+	Reward rpc.Amount  `json:"reward"`
+}
+
+// Block returns the block hash.
+func (s *Source) Block(hash wire.Hash) (*Block, error) {
+	info, ok := s.Chain.BlockInfoByHash(hash)
+	if !ok {
+		return nil, notFound("no block %s is known to this node", hash)
+	}
+	blk, err := s.Chain.BlockByHash(hash)
+	if err != nil {
+		return nil, err
+	}
+	if blk == nil {
+		return nil, notFound("block %s: this node has its header but not its transactions", hash)
+	}
+	spent, _, err := s.Chain.SpentOutputs(hash)
+	if err != nil {
+		return nil, err
+	}
+	out := &Block{BlockHeaderResult: server.HeaderResult(s.Chain, info), Size: blk.SerializeSize(), Tx: make([]Tx, len(blk.Transactions))}
+	out.NTx = len(blk.Transactions)
+	var fees uint64
+	for i, tx := range blk.Transactions {
+		out.Tx[i] = s.confirmedTx(tx, info, &spent)
+		if out.Tx[i].Fee != nil {
+			fees += uint64(*out.Tx[i].Fee)
+		}
+	}
+	for _, o := range blk.Transactions[0].Outputs {
+		out.Reward += rpc.Amount(o.Amount)
+	}
+	if info.MainChain {
+		out.Fees = amountPtr(fees)
+	}
+	return out, nil
+}
+
+func amountPtr(v uint64) *rpc.Amount {
+	a := rpc.Amount(v)
+	return &a
+}
+
+// BlockHashByHeight returns the best chain's block at height.
+func (s *Source) BlockHashByHeight(height uint64) (wire.Hash, error) {
+	hash, ok := s.Chain.HashByHeight(height)
+	if !ok {
+		return hash, notFound("no block at height %d: the best chain ends at height %d", height, s.Chain.Tip().Height)
+	}
+	return hash, nil
+}
+
+// Headers returns up to count headers of the best chain starting at hash
+// (Core's /rest/headers), or none when hash is not on the best chain.
+func (s *Source) Headers(hash wire.Hash, count int) ([]rpc.BlockHeaderResult, error) {
+	if count < 1 || count > MaxHeaders {
+		return nil, badRequest("count=%d: want 1 to %d headers", count, MaxHeaders)
+	}
+	info, ok := s.Chain.BlockInfoByHash(hash)
+	if !ok {
+		return nil, notFound("no block %s is known to this node", hash)
+	}
+	out := []rpc.BlockHeaderResult{server.HeaderResult(s.Chain, info)}
+	if !info.MainChain {
+		return out, nil
+	}
+	for h := info.Height + 1; len(out) < count; h++ {
+		next, ok := s.Chain.HashByHeight(h)
+		if !ok {
+			break
+		}
+		if info, ok = s.Chain.BlockInfoByHash(next); !ok {
+			break // the chain moved under us; what we have is consistent
+		}
+		out = append(out, server.HeaderResult(s.Chain, info))
+	}
+	return out, nil
+}
+
+// BlockSummary is one line of a list of blocks.
+type BlockSummary struct {
+	Height     uint64     `json:"height"`
+	Hash       string     `json:"hash"`
+	Time       int64      `json:"time"`
+	Interval   int64      `json:"interval"` // seconds since its parent's timestamp
+	Difficulty float64    `json:"difficulty"`
+	NTx        int        `json:"nTx"`
+	Size       int        `json:"size"`
+	Reward     rpc.Amount `json:"reward"`
+}
+
+// Blocks summarises count best-chain blocks from height start down.
+func (s *Source) Blocks(start uint64, count int) ([]BlockSummary, error) {
+	if count < 1 || count > MaxBlocks {
+		return nil, badRequest("count=%d: want 1 to %d blocks", count, MaxBlocks)
+	}
+	tip := s.Chain.Tip().Height
+	if start > tip {
+		return nil, notFound("no block at height %d: the best chain ends at height %d", start, tip)
+	}
+	out := make([]BlockSummary, 0, count)
+	for h := int64(start); h >= 0 && len(out) < count; h-- {
+		sum, err := s.blockSummary(uint64(h))
+		if err != nil {
+			return nil, err
+		}
+		if sum == nil {
+			break // a reorg shortened the chain meanwhile
+		}
+		out = append(out, *sum)
+	}
+	return out, nil
+}
+
+func (s *Source) blockSummary(height uint64) (*BlockSummary, error) {
+	hash, ok := s.Chain.HashByHeight(height)
+	if !ok {
+		return nil, nil
+	}
+	info, ok := s.Chain.BlockInfoByHash(hash)
+	if !ok {
+		return nil, nil
+	}
+	blk, err := s.Chain.BlockByHash(hash)
+	if err != nil || blk == nil {
+		return nil, err
+	}
+	sum := &BlockSummary{Height: height, Hash: hash.String(), Time: info.Header.Timestamp, NTx: len(blk.Transactions),
+		Size: blk.SerializeSize(), Difficulty: server.Difficulty(info.Header.Bits, s.Chain.Params())}
+	for _, o := range blk.Transactions[0].Outputs {
+		sum.Reward += rpc.Amount(o.Amount)
+	}
+	if parent, ok := s.Chain.BlockInfoByHash(info.Header.PrevBlock); ok && height > 0 {
+		sum.Interval = info.Header.Timestamp - parent.Header.Timestamp
+	}
+	return sum, nil
+}
+
+// ---- transactions ----
+
+// Tx is a decoded transaction with what the node knows about it: each
+// input's previous output (prevout), its fee and fee rate, and where it is.
+type Tx struct {
+	rpc.TxResult
+	Fee     *rpc.Amount `json:"fee,omitempty"`     // nil for a coinbase, or when a previous output is unknown
+	FeeRate *rpc.Amount `json:"feerate,omitempty"` // coins per 1000 bytes
+	Height  *uint64     `json:"height,omitempty"`  // height of its block when confirmed
+	// InMempool: unconfirmed, waiting in this node's mempool.
+	InMempool bool `json:"in_mempool"`
+}
+
+// confirmedTx decodes tx of the block info. spent is the block's undo
+// record still to be consumed (nil off the best chain); tx's inputs take
+// their previous outputs from its front.
+func (s *Source) confirmedTx(tx *wire.Tx, info chain.BlockInfo, spent *[]chain.UtxoEntry) Tx {
+	res := server.TxResult(tx, s.prefix())
+	res.BlockHash = info.Hash.String()
+	res.Time = info.Header.Timestamp
+	if info.MainChain {
+		res.Confirmations = int64(s.Chain.Tip().Height-info.Height) + 1
+	}
+	height := info.Height
+	out := Tx{TxResult: res, Height: &height}
+	if tx.IsCoinbase() || len(*spent) < len(tx.Inputs) {
+		return out
+	}
+	var in uint64
+	for i := range tx.Inputs {
+		e := (*spent)[i]
+		out.Vin[i].Prevout = &rpc.PrevOut{Value: rpc.Amount(e.Amount), Address: server.Address(s.prefix(), e.KeyHash), Height: e.Height, Coinbase: e.Coinbase}
+		in += e.Amount
+	}
+	*spent = (*spent)[len(tx.Inputs):]
+	out.setFee(in, tx)
+	return out
+}
+
+func (t *Tx) setFee(in uint64, tx *wire.Tx) {
+	var outSum uint64
+	for _, o := range tx.Outputs {
+		outSum += o.Amount
+	}
+	if in < outSum {
+		return
+	}
+	t.Fee = amountPtr(in - outSum)
+	t.FeeRate = amountPtr((in - outSum) * 1000 / uint64(max(t.Size, 1)))
+}
+
+// Tx finds a transaction: in the given block when block is not nil, else
+// in the mempool, then through its unspent outputs, then in the last
+// TxScanDepth blocks.
+func (s *Source) Tx(txid wire.Hash, block *wire.Hash) (*Tx, error) {
+	if block != nil {
+		return s.txInBlock(txid, *block)
+	}
+	if desc, ok := s.Mempool.Get(txid); ok {
+		return s.mempoolTx(desc), nil
+	}
+	if height, ok, err := s.utxoHeight(txid); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		if hash, ok := s.Chain.HashByHeight(height); ok {
+			if tx, err := s.txInBlock(txid, hash); statusOf(err) != http.StatusNotFound {
+				return tx, err
+			}
+		}
+	}
+	tip := s.Chain.Tip().Height
+	for h := int64(tip); h >= 0 && h > int64(tip)-TxScanDepth; h-- {
+		hash, ok := s.Chain.HashByHeight(uint64(h))
+		if !ok {
+			continue
+		}
+		blk, err := s.Chain.BlockByHash(hash)
+		if err != nil {
+			return nil, err
+		}
+		if blk != nil && slices.Contains(blk.TxIDs(), txid) {
+			return s.txInBlock(txid, hash)
+		}
+	}
+	return nil, notFound("transaction %s is not in the mempool, has no unspent output and is not in the last %d blocks "+
+		"(the node keeps no transaction index: give its block as ?block=<hash>)", txid, TxScanDepth)
+}
+
+// utxoHeight is the height of txid's block when one of its first outputs
+// is still unspent (a cheap lookup that finds most recent transactions).
+func (s *Source) utxoHeight(txid wire.Hash) (uint64, bool, error) {
+	for i := range uint32(2) {
+		e, err := s.Chain.FetchUtxo(wire.OutPoint{TxID: txid, Index: i})
+		if err != nil || e != nil {
+			return heightOf(e), e != nil, err
+		}
+	}
+	return 0, false, nil
+}
+
+func heightOf(e *chain.UtxoEntry) uint64 {
+	if e == nil {
+		return 0
+	}
+	return e.Height
+}
+
+func (s *Source) txInBlock(txid, hash wire.Hash) (*Tx, error) {
+	info, ok := s.Chain.BlockInfoByHash(hash)
+	if !ok {
+		return nil, notFound("no block %s is known to this node", hash)
+	}
+	blk, err := s.Chain.BlockByHash(hash)
+	if err != nil {
+		return nil, err
+	}
+	if blk == nil {
+		return nil, notFound("block %s: this node has its header but not its transactions", hash)
+	}
+	spent, _, err := s.Chain.SpentOutputs(hash)
+	if err != nil {
+		return nil, err
+	}
+	for i, id := range blk.TxIDs() {
+		tx := blk.Transactions[i]
+		if id == txid {
+			out := s.confirmedTx(tx, info, &spent)
+			return &out, nil
+		}
+		if i > 0 && len(spent) >= len(tx.Inputs) {
+			spent = spent[len(tx.Inputs):]
+		}
+	}
+	return nil, notFound("block %s has no transaction %s", hash, txid)
+}
+
+// mempoolTx decodes a mempool transaction; its previous outputs are in
+// the UTXO set or are outputs of its mempool parents.
+func (s *Source) mempoolTx(desc *mempool.TxDesc) *Tx {
+	res := server.TxResult(desc.Tx, s.prefix())
+	res.Time = desc.Added.Unix()
+	out := &Tx{TxResult: res, InMempool: true, Fee: amountPtr(desc.Fee), FeeRate: amountPtr(desc.Fee * 1000 / uint64(max(desc.Size, 1)))}
+	for i, input := range desc.Tx.Inputs {
+		out.Vin[i].Prevout = s.prevOut(input.PrevOut) // nil if a parent left meanwhile
+	}
+	return out
+}
+
+func (s *Source) prevOut(op wire.OutPoint) *rpc.PrevOut {
+	if e, err := s.Chain.FetchUtxo(op); err == nil && e != nil {
+		return &rpc.PrevOut{Value: rpc.Amount(e.Amount), Address: server.Address(s.prefix(), e.KeyHash), Height: e.Height, Coinbase: e.Coinbase}
+	}
+	if parent, ok := s.Mempool.Get(op.TxID); ok && int(op.Index) < len(parent.Tx.Outputs) {
+		o := parent.Tx.Outputs[op.Index]
+		return &rpc.PrevOut{Value: rpc.Amount(o.Amount), Address: server.Address(s.prefix(), o.KeyHash)}
+	}
+	return nil
+}
+
+// ---- mempool ----
+
+// MempoolTx is one line of the mempool list.
+type MempoolTx struct {
+	TxID    string     `json:"txid"`
+	Size    int        `json:"size"`
+	Fee     rpc.Amount `json:"fee"`
+	FeeRate rpc.Amount `json:"feerate"` // coins per 1000 bytes
+	Time    int64      `json:"time"`
+}
+
+// FeeLevels are fee rates (coins per 1000 bytes) across the mempool.
+type FeeLevels struct {
+	Min    rpc.Amount `json:"min"`
+	Median rpc.Amount `json:"median"`
+	Max    rpc.Amount `json:"max"`
+}
+
+// Mempool is a page of the mempool, highest fee rate first.
+type Mempool struct {
+	Info   rpc.MempoolInfo `json:"info"`
+	Levels *FeeLevels      `json:"feerate_levels,omitempty"` // nil when empty
+	Total  int             `json:"total"`
+	Offset int             `json:"offset"`
+	Txs    []MempoolTx     `json:"txs"`
+}
+
+// MempoolInfo is getmempoolinfo's result.
+func (s *Source) MempoolInfo() rpc.MempoolInfo {
+	info := s.Mempool.Info()
+	return rpc.MempoolInfo{Size: info.Size, Bytes: info.Bytes, MaxBytes: info.MaxBytes, MinFeeRate: rpc.Amount(info.MinFeeRate)}
+}
+
+// MempoolPage lists the window p of the mempool by fee rate.
+func (s *Source) MempoolPage(p page) *Mempool {
+	entries := s.Mempool.Entries()
+	txs := make([]MempoolTx, len(entries))
+	for i, d := range entries {
+		txs[i] = MempoolTx{TxID: d.TxID.String(), Size: d.Size, Fee: rpc.Amount(d.Fee),
+			FeeRate: rpc.Amount(d.Fee * 1000 / uint64(max(d.Size, 1))), Time: d.Added.Unix()}
+	}
+	slices.SortFunc(txs, func(a, b MempoolTx) int {
+		return cmp.Or(cmp.Compare(b.FeeRate, a.FeeRate), strings.Compare(a.TxID, b.TxID))
+	})
+	out := &Mempool{Info: s.MempoolInfo(), Total: len(txs), Offset: p.offset, Txs: window(txs, p)}
+	if n := len(txs); n > 0 {
+		out.Levels = &FeeLevels{Min: txs[n-1].FeeRate, Median: txs[n/2].FeeRate, Max: txs[0].FeeRate}
+	}
+	return out
+}
+
+// ---- addresses ----
+
+// Address is what the node knows of an address: its unspent outputs (from
+// the address index) and the mempool transactions that pay to it or spend
+// from it. Its full history needs an address history index, which the
+// node does not keep yet.
+type Address struct {
+	Address string `json:"address"`
+	// Balance is the sum of the confirmed unspent outputs; Unconfirmed the
+	// change mempool transactions make to it (negative when they spend).
+	Balance     rpc.Amount        `json:"balance"`
+	Unconfirmed string            `json:"unconfirmed"` // signed, coins
+	UtxoCount   int               `json:"utxo_count"`
+	Offset      int               `json:"offset"`
+	Utxos       []rpc.AddressUtxo `json:"utxos"`
+	MempoolTxs  []string          `json:"mempool_txids"`
+}
+
+// Address describes addr, with the window p of its unspent outputs
+// (newest first).
+func (s *Source) Address(addr string, p page) (*Address, error) {
+	kh, err := wire.DecodeAddress(s.prefix(), addr)
+	if err != nil {
+		return nil, badRequest("%q is not an address of the %s network: %v", addr, s.Chain.Params().Name, err)
+	}
+	utxos, err := s.Chain.AddressUtxos(kh)
+	if err != nil {
+		return nil, err
+	}
+	p0 := s.Chain.Params()
+	tip := s.Chain.Tip().Height
+	out := &Address{Address: addr, UtxoCount: len(utxos), Offset: p.offset, MempoolTxs: []string{}}
+	list := make([]rpc.AddressUtxo, len(utxos))
+	var delta int64
+	for i, u := range utxos {
+		out.Balance += rpc.Amount(u.Entry.Amount)
+		list[i] = rpc.AddressUtxo{Address: addr, TxID: u.OutPoint.TxID.String(), OutputIndex: u.OutPoint.Index,
+			Amount: rpc.Amount(u.Entry.Amount), Height: u.Entry.Height, Coinbase: u.Entry.Coinbase,
+			Confirmations: tip - u.Entry.Height + 1,
+			Mature:        !u.Entry.Coinbase || tip+1-u.Entry.Height >= p0.CoinbaseMaturity}
+		if _, spent := s.Mempool.Spender(u.OutPoint); spent {
+			delta -= int64(u.Entry.Amount)
+		}
+	}
+	slices.SortStableFunc(list, func(a, b rpc.AddressUtxo) int { return cmp.Compare(b.Height, a.Height) })
+	out.Utxos = window(list, p)
+	delta += s.mempoolActivity(kh, out)
+	out.Unconfirmed = signedCoins(delta)
+	return out, nil
+}
+
+// mempoolActivity lists the mempool transactions paying to kh or spending
+// its outputs into out, and returns what they pay to kh.
+func (s *Source) mempoolActivity(kh wire.KeyHash, out *Address) int64 {
+	var received int64
+	for _, d := range s.Mempool.Entries() {
+		touches := false
+		for _, o := range d.Tx.Outputs {
+			if o.KeyHash == kh {
+				received += int64(o.Amount)
+				touches = true
+			}
+		}
+		for _, in := range d.Tx.Inputs {
+			if prev := s.prevOut(in.PrevOut); prev != nil && prev.Address == out.Address {
+				touches = true
+			}
+		}
+		if touches && len(out.MempoolTxs) < MaxPage {
+			out.MempoolTxs = append(out.MempoolTxs, d.TxID.String())
+		}
+	}
+	return received
+}
+
+func signedCoins(v int64) string {
+	if v < 0 {
+		return "-" + rpc.FormatCoins(uint64(-v))
+	}
+	return rpc.FormatCoins(uint64(v))
+}
+
+// ---- network ----
+
+// Peers is the network view: this node's peers and bans.
+type Peers struct {
+	Info   rpc.NetworkInfo  `json:"info"`
+	Peers  []rpc.PeerInfo   `json:"peers"`
+	Banned []rpc.BannedInfo `json:"banned"`
+}
+
+// errNetDown answers for the network view while the node shuts down.
+var errNetDown = &apiError{Status: http.StatusServiceUnavailable, Message: "the node's network layer has stopped"}
+
+// Peers describes the node's connections.
+func (s *Source) Peers() (*Peers, error) {
+	info, err := s.Net.Info()
+	if err != nil {
+		return nil, errNetDown
+	}
+	peers, err := s.Net.Peers()
+	if err != nil {
+		return nil, errNetDown
+	}
+	banned, err := s.Net.ListBanned()
+	if err != nil {
+		return nil, errNetDown
+	}
+	return &Peers{Info: info, Peers: peers, Banned: banned}, nil
+}
+
+// ---- search ----
+
+// Resolve turns a search (a height, block hash, txid or address) into the
+// path of its page.
+func (s *Source) Resolve(q string) (string, error) {
+	q = strings.TrimSpace(q)
+	switch {
+	case q == "":
+		return "", badRequest("type a block height, block hash, transaction id or address")
+	case isDigits(q):
+		height, err := parseHeight(q)
+		if err != nil {
+			return "", err
+		}
+		hash, err := s.BlockHashByHeight(height)
+		if err != nil {
+			return "", err
+		}
+		return "/block/" + hash.String(), nil
+	case len(q) == 2*wire.HashSize:
+		h, err := parseHash("block hash or transaction id", strings.ToLower(q))
+		if err != nil {
+			return "", err
+		}
+		if _, ok := s.Chain.BlockInfoByHash(h); ok {
+			return "/block/" + h.String(), nil
+		}
+		if _, err := s.Tx(h, nil); err != nil {
+			if statusOf(err) == http.StatusNotFound {
+				return "", notFound("no block or transaction %s is known to this node (a transaction is found in the mempool, "+
+					"by an unspent output or in the last %d blocks)", h, TxScanDepth)
+			}
+			return "", err
+		}
+		return "/tx/" + h.String(), nil
+	}
+	if _, err := wire.DecodeAddress(s.prefix(), q); err != nil {
+		return "", badRequest("%q is not a block height, block hash, transaction id or address of the %s network", q, s.Chain.Params().Name)
+	}
+	return "/address/" + q, nil
+}
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}

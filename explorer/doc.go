@@ -1,0 +1,33 @@
+// Package explorer is the node's read-only HTTP interface: a REST API
+// shaped like Bitcoin Core's (/rest/...), server-sent events of new tips,
+// reorganisations and accepted transactions (/events), Prometheus metrics
+// (/metrics, a handler the node passes in) and a block explorer whose
+// pages are rendered with html/template from embedded templates and
+// assets (nothing is fetched from elsewhere).
+//
+// Layering: node builds a Server over a Source (the chain, the mempool, a
+// view of the p2p layer, a clock); the package imports chain, mempool, rpc
+// and rpc/server (for the result shapes it shares with JSON-RPC) and never
+// node. Every page is rendered from the same Source functions the REST
+// handlers answer from, so the pages show nothing the API does not.
+//
+// Invariants: the server changes nothing (only GET and HEAD are served);
+// bad input (a malformed or unknown height, hash, txid or address, a
+// paging parameter out of bounds) is a 400 or 404 answer in the user's
+// terms, JSON under /rest/ and a page elsewhere, never a 500 or a panic;
+// every response is bounded (paging limits, MaxHeaders, MaxBlocks,
+// TxScanDepth); a slow or flooding client is cut off by the read, write
+// and idle timeouts and the header and body limits; at most MaxSubscribers
+// event streams are open at once. The node keeps no transaction index: a
+// txid alone is found in the mempool, through an unspent output, or in the
+// last TxScanDepth blocks; links carry the block.
+//
+// Concurrency: the routes and templates are fixed by New and read-only
+// after. The event hub has one mutex guarding its subscribers; publishing
+// never blocks (a stream that falls subscriberBuffer events behind is
+// dropped and the browser reconnects). Serve owns one goroutine, the
+// mempool watcher, which ends when Serve returns; every event stream ends
+// at Shutdown. The chain's notifications reach the hub on the chain's
+// notification goroutine and return without blocking. The wall clock is
+// read only through Source.Clock.
+package explorer

@@ -1,0 +1,103 @@
+package server
+
+import (
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"time"
+
+	"powchain/chain"
+	"powchain/rpc"
+	"powchain/wire"
+)
+
+// The results below are shared by the JSON-RPC methods and the node's REST
+// interface (package explorer), so both describe chain data field for field
+// alike.
+
+// ibdAge: a node whose tip is older than this considers itself in initial
+// block download, as Bitcoin Core does; so does a node that knows of
+// headers or peers ahead of its tip.
+const ibdAge = 24 * time.Hour
+
+// ChainInfo is getblockchaininfo's result as of now, given the best height
+// any peer has shown.
+func ChainInfo(c *chain.Chain, now time.Time, peersBestHeight uint64) *rpc.BlockchainInfo {
+	tip := c.Tip()
+	params := c.Params()
+	headers := c.BestHeader().Height
+	return &rpc.BlockchainInfo{
+		Network:              params.Name,
+		Blocks:               tip.Height,
+		Headers:              headers,
+		BestBlockHash:        tip.Hash.String(),
+		ChainWork:            fmt.Sprintf("%064x", tip.ChainWork),
+		Bits:                 fmt.Sprintf("%08x", tip.Header.Bits),
+		Difficulty:           Difficulty(tip.Header.Bits, params),
+		MedianTime:           tip.MedianTime,
+		InitialBlockDownload: now.Sub(tip.Header.Time()) > ibdAge || headers > tip.Height || peersBestHeight > tip.Height,
+	}
+}
+
+// HeaderResult describes a block header of c's index (getblockheader).
+func HeaderResult(c *chain.Chain, info chain.BlockInfo) rpc.BlockHeaderResult {
+	h := info.Header
+	r := rpc.BlockHeaderResult{
+		Hash:          info.Hash.String(),
+		Confirmations: -1,
+		Height:        info.Height,
+		Version:       h.Version,
+		MerkleRoot:    h.MerkleRoot.String(),
+		Time:          h.Timestamp,
+		MedianTime:    info.MedianTime,
+		Nonce:         h.Nonce,
+		Bits:          fmt.Sprintf("%08x", h.Bits),
+		Difficulty:    Difficulty(h.Bits, c.Params()),
+		ChainWork:     fmt.Sprintf("%064x", info.ChainWork),
+	}
+	if info.Height > 0 {
+		r.PreviousBlockHash = h.PrevBlock.String()
+	}
+	if info.MainChain {
+		r.Confirmations = int64(c.Tip().Height-info.Height) + 1
+		if next, ok := c.HashByHeight(info.Height + 1); ok {
+			r.NextBlockHash = next.String()
+		}
+	}
+	return r
+}
+
+// Difficulty is how many times harder than the proof-of-work limit a
+// target is, as a float for display (never used in consensus).
+func Difficulty(bits uint32, params *chain.Params) float64 {
+	target := chain.CompactToBig(bits)
+	if target.Sign() <= 0 {
+		return 0
+	}
+	d, _ := new(big.Float).Quo(new(big.Float).SetInt(params.PowLimit), new(big.Float).SetInt(target)).Float64()
+	return d
+}
+
+// TxResult decodes a transaction for display.
+func TxResult(tx *wire.Tx, prefix string) rpc.TxResult {
+	r := rpc.TxResult{TxID: tx.TxID().String(), Size: tx.SerializeSize(), Version: tx.Version,
+		Vin: make([]rpc.TxInResult, len(tx.Inputs)), Vout: make([]rpc.TxOutResult, len(tx.Outputs))}
+	if data, ok := tx.Coinbase(); ok {
+		r.Vin[0] = rpc.TxInResult{Coinbase: hex.EncodeToString(tx.Inputs[0].Signature[:]), Height: data.Height, ExtraNonce: data.ExtraNonce}
+	} else {
+		for i, in := range tx.Inputs {
+			r.Vin[i] = rpc.TxInResult{TxID: in.PrevOut.TxID.String(), Vout: in.PrevOut.Index,
+				Signature: hex.EncodeToString(in.Signature[:]), PubKey: hex.EncodeToString(in.PubKey[:])}
+		}
+	}
+	for i, o := range tx.Outputs {
+		r.Vout[i] = rpc.TxOutResult{Value: rpc.Amount(o.Amount), N: uint32(i), Address: Address(prefix, o.KeyHash), KeyHash: hex.EncodeToString(o.KeyHash[:])}
+	}
+	return r
+}
+
+// Address encodes a key hash as an address of the network with prefix.
+func Address(prefix string, kh wire.KeyHash) string {
+	a, _ := wire.EncodeAddress(prefix, kh)
+	return a
+}
