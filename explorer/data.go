@@ -153,20 +153,27 @@ type Block struct {
 	Reward rpc.Amount  `json:"reward"`
 }
 
-// Block returns the block hash.
-func (s *Source) Block(hash wire.Hash) (*Block, error) {
+// blockWithSpent returns a block the node has the body of, with the
+// outputs it spent (none off the best chain).
+func (s *Source) blockWithSpent(hash wire.Hash) (chain.BlockInfo, *wire.Block, []chain.UtxoEntry, error) {
 	info, ok := s.Chain.BlockInfoByHash(hash)
 	if !ok {
-		return nil, notFound("no block %s is known to this node", hash)
+		return info, nil, nil, notFound("no block %s is known to this node", hash)
 	}
 	blk, err := s.Chain.BlockByHash(hash)
 	if err != nil {
-		return nil, err
+		return info, nil, nil, err
 	}
 	if blk == nil {
-		return nil, notFound("block %s: this node has its header but not its transactions", hash)
+		return info, nil, nil, notFound("block %s: this node has its header but not its transactions", hash)
 	}
 	spent, _, err := s.Chain.SpentOutputs(hash)
+	return info, blk, spent, err
+}
+
+// Block returns the block hash.
+func (s *Source) Block(hash wire.Hash) (*Block, error) {
+	info, blk, spent, err := s.blockWithSpent(hash)
 	if err != nil {
 		return nil, err
 	}
@@ -397,18 +404,7 @@ func heightOf(e *chain.UtxoEntry) uint64 {
 }
 
 func (s *Source) txInBlock(txid, hash wire.Hash) (*Tx, error) {
-	info, ok := s.Chain.BlockInfoByHash(hash)
-	if !ok {
-		return nil, notFound("no block %s is known to this node", hash)
-	}
-	blk, err := s.Chain.BlockByHash(hash)
-	if err != nil {
-		return nil, err
-	}
-	if blk == nil {
-		return nil, notFound("block %s: this node has its header but not its transactions", hash)
-	}
-	spent, _, err := s.Chain.SpentOutputs(hash)
+	info, blk, spent, err := s.blockWithSpent(hash)
 	if err != nil {
 		return nil, err
 	}

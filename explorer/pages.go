@@ -192,17 +192,7 @@ func (s *Server) blockPage(r *http.Request) (any, error) {
 
 func (t *Tx) title() string { return "Transaction " + t.TxID[:16] + "…" }
 
-func (s *Server) txPage(r *http.Request) (any, error) {
-	txid, err := parseHash("transaction id", r.PathValue("txid"))
-	if err != nil {
-		return nil, err
-	}
-	block, err := s.blockQuery(r)
-	if err != nil {
-		return nil, err
-	}
-	return s.src.Tx(txid, block)
-}
+func (s *Server) txPage(r *http.Request) (any, error) { return s.txByName(r, r.PathValue("txid")) }
 
 func (a *Address) title() string { return "Address " + a.Address }
 

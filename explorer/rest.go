@@ -111,7 +111,17 @@ func (s *Server) restHeaders(r *http.Request) (any, error) {
 }
 
 func (s *Server) restTx(r *http.Request) (any, error) {
-	txid, err := hashParam(r, "transaction id")
+	name, err := jsonName(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.txByName(r, name)
+}
+
+// txByName finds the transaction txid names, in the block the request's
+// ?block= names if any.
+func (s *Server) txByName(r *http.Request, name string) (*Tx, error) {
+	txid, err := parseHash("transaction id", name)
 	if err != nil {
 		return nil, err
 	}
