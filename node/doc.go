@@ -1,8 +1,9 @@
 // Package node is the composition root: it owns the data dir (one folder per
 // network, guarded by a lock file), opens the chain, the mempool, the p2p
-// server and the JSON-RPC server, builds block templates (with long-polling)
-// and mines generatetoaddress blocks, wires the chain's notifications to
-// their subscribers in one fixed order (FollowChain: mempool first), publishes the RPC endpoint and cookie for clients, logs
+// server and the JSON-RPC server (with its Mining: templates, long-polls,
+// generatetoaddress), wires the chain's notifications to their subscribers
+// in one fixed order (FollowChain: mempool first), publishes the RPC
+// endpoint and cookie for clients, logs
 // the chain's progress (tipLog: a progress line every 10 s during initial
 // sync, a line per new tip once caught up, one line per reorganisation),
 // and shuts everything down in order: RPC, network, mempool (saved), chain

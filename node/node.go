@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -17,11 +16,9 @@ import (
 	"powchain/explorer"
 	"powchain/internal/atomicfile"
 	"powchain/mempool"
-	"powchain/miner"
 	"powchain/p2p"
 	"powchain/rpc"
 	"powchain/rpc/server"
-	"powchain/wire"
 )
 
 // Config is everything a node needs to start. cmd/powchain fills it from
@@ -72,7 +69,7 @@ type Node struct {
 	sigCache *chain.SigCache
 	chain    *chain.Chain
 	mempool  *mempool.Pool
-	mining   *mining
+	mining   *server.Mining
 	rpc      *server.Server
 	rpcLn    net.Listener
 	http     *explorer.Server // nil when disabled
@@ -135,7 +132,7 @@ func (n *Node) open() error {
 	if err := n.openP2P(); err != nil {
 		return err
 	}
-	FollowChain(n.chain, n.mempool, n.mining.onChain, n.p2p.HandleChainNotification, n.logTip)
+	FollowChain(n.chain, n.mempool, n.mining.HandleChainNotification, n.p2p.HandleChainNotification, n.logTip)
 	if err := n.openRPC(); err != nil {
 		return err
 	}
@@ -188,7 +185,10 @@ func (n *Node) openMempool() error {
 		return err
 	}
 	n.mempool = pool
-	n.mining = newMining(n.params, n.chain, n.mempool, n.clock, n.stopCh)
+	if n.mining, err = server.NewMining(server.MiningConfig{Chain: n.chain, Pool: n.mempool, Clock: n.clock,
+		Stop: n.stopCh, Workers: n.cfg.MinerThreads}); err != nil {
+		return err
+	}
 	loaded, err := n.mempool.Load(n.mempoolPath())
 	if err != nil {
 		n.log.Warn("saved mempool not loaded", "err", err)
@@ -222,7 +222,7 @@ func (n *Node) openRPC() error {
 	n.rpc = server.NewServer(user, pass, n.log.With("component", "rpc"))
 	n.rpc.RegisterNodeMethods(&server.Backend{
 		Chain: n.chain, Mempool: n.mempool, Clock: n.clock,
-		Generate: n.generate, Template: n.mining.Template, Stop: n.Stop,
+		Generate: n.mining.Generate, Template: n.mining.Template, Stop: n.Stop,
 		Net: netAdapter{srv: n.p2p, network: n.params.Name},
 	})
 	return nil
@@ -406,42 +406,4 @@ func (n *Node) logTip(note chain.Notification) {
 		tip, best = n.chain.Tip(), n.chain.BestHeader()
 	}
 	n.tipLog.observe(note, tip, best, n.clock.Now())
-}
-
-// generate mines n blocks on this node (generatetoaddress), each from a
-// fresh template of the tip and the mempool. Work stops when the request
-// is cancelled or the node stops.
-func (n *Node) generate(ctx context.Context, count int, payTo wire.KeyHash) ([]wire.Hash, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-n.stopCh:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	workers := n.cfg.MinerThreads
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	var hashes []wire.Hash
-	for len(hashes) < count {
-		tmpl, _, err := n.mining.template(ctx)
-		if err != nil {
-			return hashes, err
-		}
-		blk, err := miner.SolveBlock(ctx, tmpl, payTo, workers, nil)
-		if err != nil {
-			return hashes, err
-		}
-		res, err := n.chain.ProcessBlock(blk)
-		if err != nil {
-			return hashes, fmt.Errorf("mined block rejected: %w", err)
-		}
-		if res.MainChain {
-			hashes = append(hashes, blk.BlockHash())
-		} // else the tip moved while we mined: mine again on the new tip
-	}
-	return hashes, nil
 }

@@ -4,8 +4,11 @@
 // that the `help` method returns. docs/RPC.md documents the methods.
 //
 // The methods act on a Backend that the node fills in: the chain, the
-// mempool, the p2p layer (Network), mining hooks and a clock. The package
-// never reads flags, the environment or the wall clock itself.
+// mempool, the p2p layer (Network), mining hooks and a clock. Mining
+// (mining.go) is what the node puts behind the mining hooks: block templates
+// for getblocktemplate, paired with a mempool that has caught up with their
+// tip, long-polls, and generatetoaddress's blocks mined in process. The
+// package never reads flags, the environment or the wall clock itself.
 //
 // Invariants: a method's error reaches the client as a JSON-RPC error with
 // Bitcoin Core's code (package rpc); a panic in a method is recovered and
@@ -25,5 +28,7 @@
 // holds a failedAuth token, never a running one, so it cannot delay
 // authenticated clients. The method table and limits are written only
 // before Serve and read-only afterwards, so the Server needs no lock.
-// Serve's goroutines end with Shutdown.
+// Serve's goroutines end with Shutdown. Mining's mu guards only the last
+// tip heard; its waits (long-polls, generation) are selects on channels in
+// the request's goroutine and end with the request or the stop channel.
 package server

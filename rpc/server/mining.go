@@ -1,8 +1,10 @@
-package node
+package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -26,21 +28,24 @@ const (
 	longPollMaxWait = time.Minute
 )
 
-// mining builds block templates and answers long-polls. It learns of new
-// tips from its own chain subscription, registered after the mempool's:
-// when it has heard of a tip, the mempool has handled every notification up
-// to that tip, so a template never pairs a tip with a mempool that is behind
-// it (which would put already-mined transactions in the block).
+// Mining builds block templates (getblocktemplate, with long-polling) and
+// mines blocks on the node itself (generatetoaddress). It learns of new tips
+// from its own chain subscription, HandleChainNotification, which must come
+// after the mempool's (node.FollowChain): when it has heard of a tip, the
+// mempool has handled every notification up to that tip, so a template never
+// pairs a tip with a mempool that is behind it (which would put
+// already-mined transactions in the block).
 //
 // Nothing here holds a lock while waiting: waits are selects on channels
-// (tip, mempool, timers, the request's context, the node's stop channel),
-// in the goroutine of the request itself.
-type mining struct {
-	params *chain.Params
-	chain  *chain.Chain
-	pool   *mempool.Pool
-	clock  chain.Clock
-	stop   <-chan struct{}
+// (tip, mempool, timers, the request's context, the stop channel), in the
+// goroutine of the request itself. mu guards tip and tipCh only.
+type Mining struct {
+	params  *chain.Params
+	chain   *chain.Chain
+	pool    *mempool.Pool
+	clock   chain.Clock
+	stop    <-chan struct{}
+	workers int
 
 	mempoolDelay, maxWait time.Duration
 
@@ -49,16 +54,37 @@ type mining struct {
 	tipCh chan struct{} // closed at the next TipChanged
 }
 
-func newMining(params *chain.Params, c *chain.Chain, pool *mempool.Pool, clock chain.Clock, stop <-chan struct{}) *mining {
-	return &mining{
-		params: params, chain: c, pool: pool, clock: clock, stop: stop,
-		mempoolDelay: longPollMempoolDelay, maxWait: longPollMaxWait,
-		tip: c.Tip().Hash, tipCh: make(chan struct{}),
-	}
+// MiningConfig configures a Mining.
+type MiningConfig struct {
+	Chain *chain.Chain  // required
+	Pool  *mempool.Pool // required
+	Clock chain.Clock   // required
+	// Stop, once closed, ends every long-poll and generation (the node is
+	// shutting down).
+	Stop <-chan struct{}
+	// Workers is how many goroutines generatetoaddress hashes on; 0: one
+	// per CPU.
+	Workers int
 }
 
-// onChain is the chain subscription (subscribed after the mempool).
-func (m *mining) onChain(n chain.Notification) {
+// NewMining returns a Mining on the tip of cfg.Chain.
+func NewMining(cfg MiningConfig) (*Mining, error) {
+	if cfg.Chain == nil || cfg.Pool == nil || cfg.Clock == nil || cfg.Stop == nil {
+		return nil, errors.New("server: MiningConfig needs Chain, Pool, Clock and Stop")
+	}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	return &Mining{
+		params: cfg.Chain.Params(), chain: cfg.Chain, pool: cfg.Pool, clock: cfg.Clock, stop: cfg.Stop,
+		workers: workers, mempoolDelay: longPollMempoolDelay, maxWait: longPollMaxWait,
+		tip: cfg.Chain.Tip().Hash, tipCh: make(chan struct{}),
+	}, nil
+}
+
+// HandleChainNotification is the chain subscription (after the mempool's).
+func (m *Mining) HandleChainNotification(n chain.Notification) {
 	if n.Type != chain.TipChanged {
 		return
 	}
@@ -70,7 +96,7 @@ func (m *mining) onChain(n chain.Notification) {
 }
 
 // heardTip returns the last tip heard of and a channel closed at the next.
-func (m *mining) heardTip() (wire.Hash, <-chan struct{}) {
+func (m *Mining) heardTip() (wire.Hash, <-chan struct{}) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.tip, m.tipCh
@@ -81,7 +107,7 @@ var errShuttingDown = rpc.NewError(rpc.CodeMiscError, "node is shutting down")
 // template builds the template for a child of the tip from the mempool as
 // of that tip, and returns the mempool's change number it reflects (at
 // least).
-func (m *mining) template(ctx context.Context) (*miner.Template, uint64, error) {
+func (m *Mining) template(ctx context.Context) (*miner.Template, uint64, error) {
 	for {
 		heard, next := m.heardTip()
 		tip := m.chain.Tip()
@@ -115,7 +141,7 @@ func (m *mining) template(ctx context.Context) (*miner.Template, uint64, error) 
 // template it first waits until the tip differs from that template's, or
 // the mempool changed since it and mempoolDelay has passed since the call
 // began, or maxWait passed; it fails if ctx ends or the node stops.
-func (m *mining) Template(ctx context.Context, longPollID string) (*rpc.BlockTemplate, error) {
+func (m *Mining) Template(ctx context.Context, longPollID string) (*rpc.BlockTemplate, error) {
 	if longPollID != "" {
 		tip, seq, err := parseLongPollID(longPollID)
 		if err != nil {
@@ -132,7 +158,7 @@ func (m *mining) Template(ctx context.Context, longPollID string) (*rpc.BlockTem
 	return t.RPC(longPollIDOf(t.PrevBlock, seq)), nil
 }
 
-func (m *mining) waitForChange(ctx context.Context, tip wire.Hash, seq uint64) error {
+func (m *Mining) waitForChange(ctx context.Context, tip wire.Hash, seq uint64) error {
 	delay := time.NewTimer(m.mempoolDelay)
 	defer delay.Stop()
 	maxWait := time.NewTimer(m.maxWait)
@@ -184,4 +210,38 @@ func parseLongPollID(id string) (wire.Hash, uint64, error) {
 		return wire.Hash{}, 0, fmt.Errorf("invalid longpollid %q: %v", id, err)
 	}
 	return tip, seq, nil
+}
+
+// Generate mines count blocks on this node (generatetoaddress), each from a
+// fresh template of the tip and the mempool, and returns their hashes. Work
+// stops when ctx ends or the node stops.
+func (m *Mining) Generate(ctx context.Context, count int, payTo wire.KeyHash) ([]wire.Hash, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-m.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	var hashes []wire.Hash
+	for len(hashes) < count {
+		tmpl, _, err := m.template(ctx)
+		if err != nil {
+			return hashes, err
+		}
+		blk, err := miner.SolveBlock(ctx, tmpl, payTo, m.workers, nil)
+		if err != nil {
+			return hashes, err
+		}
+		res, err := m.chain.ProcessBlock(blk)
+		if err != nil {
+			return hashes, fmt.Errorf("mined block rejected: %w", err)
+		}
+		if res.MainChain {
+			hashes = append(hashes, blk.BlockHash())
+		} // else the tip moved while we mined: mine again on the new tip
+	}
+	return hashes, nil
 }
