@@ -86,7 +86,8 @@ func (c *Chain) connectNode(n *blockNode) (ruleErr, err error) {
 	if blk == nil {
 		return nil, corrupt("block %s is marked stored but its body is missing", n.hash)
 	}
-	view, spent, err := c.checkConnectBlock(blk, n.height)
+	txids := blk.TxIDs()
+	view, spent, err := c.checkConnectBlock(blk, txids, n.height)
 	if err != nil {
 		if _, isRule := ErrorCodeOf(err); isRule {
 			return err, nil
@@ -103,6 +104,9 @@ func (c *Chain) connectNode(n *blockNode) (ruleErr, err error) {
 		n.status &^= statusValid
 		return nil, err
 	}
+	if c.sigCache != nil {
+		c.sigCache.Remove(txids) // connected: they will not be checked again
+	}
 	c.bestChain = append(c.bestChain, n)
 	c.queue(Notification{Type: BlockConnected, Block: blk, Hash: n.hash, Height: n.height})
 	return nil, nil
@@ -113,11 +117,10 @@ func (c *Chain) connectNode(n *blockNode) (ruleErr, err error) {
 // looked up in transaction order, so a transaction may spend an output of an
 // earlier one in the same block but not of a later one. Signatures are
 // checked last, once everything cheaper has passed.
-func (c *Chain) checkConnectBlock(blk *wire.Block, height uint64) (*utxoView, []UtxoEntry, error) {
+func (c *Chain) checkConnectBlock(blk *wire.Block, txids []wire.Hash, height uint64) (*utxoView, []UtxoEntry, error) {
 	view := newUtxoView(c.store)
 	var spent []UtxoEntry
 	var fees uint64
-	txids := blk.TxIDs()
 	for i, tx := range blk.Transactions {
 		txid := txids[i]
 		if i > 0 {
@@ -139,9 +142,6 @@ func (c *Chain) checkConnectBlock(blk *wire.Block, height uint64) (*utxoView, []
 	}
 	if err := verifyBlockSignatures(blk.Transactions, txids, c.sigWorkers, c.sigCache); err != nil {
 		return nil, nil, err
-	}
-	if c.sigCache != nil {
-		c.sigCache.Remove(txids) // connected: they will not be checked again
 	}
 	return view, spent, nil
 }

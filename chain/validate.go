@@ -52,6 +52,12 @@ func checkHeaderSanity(h *wire.BlockHeader, params *Params, now time.Time) error
 	if err := checkProofOfWork(h, params.PowLimit); err != nil {
 		return err
 	}
+	return checkFutureTime(h, now)
+}
+
+// checkFutureTime checks that the timestamp is no more than two hours past
+// now.
+func checkFutureTime(h *wire.BlockHeader, now time.Time) error {
 	if limit := now.Add(MaxFutureBlockTime).Unix(); h.Timestamp > limit {
 		return ruleError(ErrTimeTooNew, "block timestamp %d is more than %v after the current time %d",
 			h.Timestamp, MaxFutureBlockTime, now.Unix())
@@ -80,6 +86,11 @@ func CheckBlockSanity(blk *wire.Block, params *Params, now time.Time) error {
 	if err := checkHeaderSanity(&blk.Header, params, now); err != nil {
 		return err
 	}
+	return checkBlockBody(blk)
+}
+
+// checkBlockBody runs the context-free checks of the transactions.
+func checkBlockBody(blk *wire.Block) error {
 	txs := blk.Transactions
 	if len(txs) == 0 {
 		return ruleError(ErrNoTransactions, "block has no transactions")

@@ -241,8 +241,11 @@ type BannedInfo struct {
 
 // BlockTemplateRequest is the optional parameter of getblocktemplate.
 type BlockTemplateRequest struct {
-	// Mode is "template" (the default and the only mode served).
+	// Mode is "template" (the default) or "proposal" (BIP 23: check Data,
+	// a block, against every rule but proof of work).
 	Mode string `json:"mode,omitempty"`
+	// Data is the proposed block's canonical encoding in hex (proposal).
+	Data string `json:"data,omitempty"`
 	// LongPollID, from a previous template, makes the call wait until the
 	// tip changes, or the mempool changed and a few seconds passed.
 	LongPollID string `json:"longpollid,omitempty"`

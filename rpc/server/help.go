@@ -287,8 +287,8 @@ var methodDocs = map[string]methodDoc{
 	"getblocktemplate": {
 		args:    "( template_request )",
 		summary: "The template of the next block; long-polls with a longpollid.",
-		params:  []string{`template_request (object, optional) {"mode": "template", "longpollid": "..."}: with the longpollid of an earlier template, waits until the tip changes, or the mempool changed and a few seconds passed`},
-		result:  "{version, previousblockhash, bits, curtime, mintime, height, coinbasevalue, transactions, target, longpollid}",
+		params:  []string{`template_request (object, optional) {"mode": "template", "longpollid": "..."}: with the longpollid of an earlier template, waits until the tip changes, or the mempool changed and a few seconds passed; or {"mode": "proposal", "data": "hex"}: checks a block (BIP 23) against every rule but proof of work`},
+		result:  `{version, previousblockhash, bits, curtime, mintime, height, coinbasevalue, transactions, target, longpollid}; for a proposal, null if the block is valid, else a BIP 22 reason as submitblock's, or "inconclusive-not-best-prevblk"`,
 	},
 	"submitblock": {
 		args:    "hexdata",

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"powchain/chain"
 	"powchain/rpc"
@@ -21,14 +22,35 @@ func (b *Backend) getBlockTemplate(ctx context.Context, params []json.RawMessage
 	if err := optional(params, 0, "template_request", &req); err != nil {
 		return nil, err
 	}
-	if req.Mode != "" && req.Mode != "template" {
-		return nil, rpc.NewError(rpc.CodeInvalidParameter, "getblocktemplate: mode %q is not supported (only \"template\")", req.Mode)
+	switch req.Mode {
+	case "", "template":
+		return b.Template(ctx, req.LongPollID)
+	case "proposal":
+		return b.checkProposal(req.Data)
 	}
-	return b.Template(ctx, req.LongPollID)
+	return nil, rpc.NewError(rpc.CodeInvalidParameter, `getblocktemplate: mode %q is not supported ("template" or "proposal")`, req.Mode)
 }
 
-func (b *Backend) submitBlock(_ context.Context, params []json.RawMessage) (any, error) {
-	raw, err := hexParam(params, 0, "hexdata", "Block")
+// checkProposal answers a BIP 23 proposal: null if the block would be a
+// valid next block (proof of work aside), else a BIP 22 reason.
+func (b *Backend) checkProposal(data string) (any, error) {
+	if data == "" {
+		return nil, rpc.NewError(rpc.CodeTypeError, "Missing data String key for proposal")
+	}
+	blk, err := decodeBlock([]json.RawMessage{mustJSON(data)}, 0, "data")
+	if err != nil {
+		return nil, err
+	}
+	err = b.Chain.CheckBlockProposal(blk)
+	if errors.Is(err, chain.ErrProposalNotOnTip) {
+		return "inconclusive-not-best-prevblk", nil
+	}
+	return blockVerdict(err)
+}
+
+// decodeBlock decodes parameter i, a block's canonical encoding in hex.
+func decodeBlock(params []json.RawMessage, i int, name string) (*wire.Block, error) {
+	raw, err := hexParam(params, i, name, "Block")
 	if err != nil {
 		return nil, err
 	}
@@ -36,20 +58,31 @@ func (b *Backend) submitBlock(_ context.Context, params []json.RawMessage) (any,
 	if err != nil {
 		return nil, rpc.NewError(rpc.CodeDeserialization, "Block decode failed: %v", err)
 	}
-	res, err := b.Chain.ProcessBlock(blk)
-	if err != nil {
-		code, ok := chain.ErrorCodeOf(err)
-		switch {
-		case !ok:
-			// A local failure says nothing about the block.
-			return nil, rpc.NewError(rpc.CodeDatabaseError, "submitblock: %v", err)
-		case code == chain.ErrDuplicateBlock:
-			return "duplicate", nil
-		}
-		return code.Reason(), nil
+	return blk, nil
+}
+
+// blockVerdict turns the chain's answer about a block into submitblock's
+// and proposals' result: null, or the BIP 22 reason of the rule broken.
+func blockVerdict(err error) (any, error) {
+	if err == nil {
+		return nil, nil
 	}
-	if res.Orphan {
+	code, ok := chain.ErrorCodeOf(err)
+	if !ok {
+		// A local failure says nothing about the block.
+		return nil, rpc.NewError(rpc.CodeDatabaseError, "checking the block failed: %v", err)
+	}
+	return code.Reason(), nil
+}
+
+func (b *Backend) submitBlock(_ context.Context, params []json.RawMessage) (any, error) {
+	blk, err := decodeBlock(params, 0, "hexdata")
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.Chain.ProcessBlock(blk)
+	if err == nil && res.Orphan {
 		return "inconclusive", nil
 	}
-	return nil, nil
+	return blockVerdict(err)
 }

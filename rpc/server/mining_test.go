@@ -71,3 +71,62 @@ func TestSubmitBlock(t *testing.T) {
 	// Without a template source the node offers no getblocktemplate.
 	e.expectCode("getblocktemplate", rpc.CodeMethodNotFound)
 }
+
+// TestBlockProposal: getblocktemplate in BIP 23 proposal mode checks a
+// block against every rule but proof of work, answers null or a BIP 22
+// reason, and changes nothing.
+func TestBlockProposal(t *testing.T) {
+	e := docEnv(t)
+	tip := e.chain.Tip()
+	tmpl := miner.NewTemplate(e.params, tip, nil, nil, tip.Header.Time().Add(time.Second))
+	propose := func(blk *wire.Block) any {
+		t.Helper()
+		var result any
+		e.must("getblocktemplate", &result, map[string]string{"mode": "proposal", "data": hex.EncodeToString(blk.Bytes())})
+		return result
+	}
+	block := func(tmpl *miner.Template, munge func(*wire.Block)) *wire.Block {
+		blk := miner.NewBlock(tmpl, wire.KeyHash{1}, 0, tmpl.CurTime)
+		if munge != nil {
+			munge(blk)
+			blk.Header.MerkleRoot, _ = wire.MerkleRoot(blk.TxIDs())
+		}
+		return blk
+	}
+	good := block(tmpl, nil) // not solved: proposals need no work
+	if got := propose(good); got != nil {
+		t.Fatalf("good proposal: %v", got)
+	}
+	if e.chain.Tip().Hash != tip.Hash || e.chain.HaveBlock(good.BlockHash()) {
+		t.Fatal("a proposal changed the chain")
+	}
+	wrongHeight := *tmpl
+	wrongHeight.Height++
+	badRoot := block(tmpl, nil)
+	badRoot.Header.MerkleRoot = wire.Hash{1}
+	otherParent := *tmpl
+	otherParent.PrevBlock = wire.Hash{9}
+	for want, blk := range map[string]*wire.Block{
+		"bad-cb-amount":                 block(tmpl, func(b *wire.Block) { b.Transactions[0].Outputs[0].Amount++ }),
+		"bad-cb-height":                 block(&wrongHeight, nil),
+		"bad-txnmrklroot":               badRoot,
+		"inconclusive-not-best-prevblk": block(&otherParent, nil),
+	} {
+		if got := propose(blk); got != want {
+			t.Errorf("proposal: %v, want %q", got, want)
+		}
+	}
+	solved := block(tmpl, nil)
+	if !miner.Solve(context.Background(), &solved.Header, 1, nil) {
+		t.Fatal("not solved")
+	}
+	if reason, err := e.client.SubmitBlock(context.Background(), hex.EncodeToString(solved.Bytes())); err != nil || reason != "" {
+		t.Fatalf("submitblock: %q %v", reason, err)
+	}
+	if got := propose(solved); got != "duplicate" {
+		t.Errorf("proposal of a stored block: %v", got)
+	}
+	e.expectCode("getblocktemplate", rpc.CodeTypeError, map[string]string{"mode": "proposal"})
+	e.expectCode("getblocktemplate", rpc.CodeDeserialization, map[string]string{"mode": "proposal", "data": "zz"})
+	e.expectCode("getblocktemplate", rpc.CodeInvalidParameter, map[string]string{"mode": "bogus"})
+}
