@@ -124,7 +124,7 @@ func TestMinerDropsStaleWork(t *testing.T) {
 	fresh := rpcTemplate(wire.Hash{2}, 11, chaintest.LimitBits, "fresh")
 	node := &fakeNode{templates: []*rpc.BlockTemplate{stale, fresh}, release: make(chan struct{})}
 	var out syncBuffer
-	m := miner.New(miner.Config{Node: node, PayTo: wire.KeyHash{5}, Threads: threads, Blocks: 1, Out: &out, Clock: testClock})
+	m := newMiner(t, miner.Config{Node: node, PayTo: wire.KeyHash{5}, Threads: threads, Blocks: 1, Out: &out, Clock: testClock})
 	events := make(chan miner.Event, 16)
 	miner.SetEventHook(m, func(e miner.Event) { events <- e })
 	done := make(chan error, 1)
@@ -182,7 +182,7 @@ func TestMinerRetriesWhileNodeDown(t *testing.T) {
 		rpcTemplate(wire.Hash{2}, 2, chaintest.LimitBits, "b"),
 	}, release: make(chan struct{}, 1), failFirst: 3, reasons: []string{"bad-cb-amount"}}
 	var out syncBuffer
-	m := miner.New(miner.Config{Node: node, Threads: 1, Blocks: 1, Out: &out, Clock: testClock,
+	m := newMiner(t, miner.Config{Node: node, Threads: 1, Blocks: 1, Out: &out, Clock: testClock,
 		RetryMin: time.Millisecond, RetryMax: 3 * time.Millisecond})
 	events := make(chan miner.Event, 16)
 	miner.SetEventHook(m, func(e miner.Event) { events <- e })
@@ -215,7 +215,7 @@ func TestMinerRetriesWhileNodeDown(t *testing.T) {
 // even mid-solve on an unreachable target.
 func TestMinerStopsOnCancel(t *testing.T) {
 	node := &fakeNode{templates: []*rpc.BlockTemplate{rpcTemplate(wire.Hash{1}, 1, 0x03000001, "a")}, release: make(chan struct{})}
-	m := miner.New(miner.Config{Node: node, Threads: 2, Clock: testClock})
+	m := newMiner(t, miner.Config{Node: node, Threads: 2, Clock: testClock})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
@@ -226,8 +226,11 @@ func TestMinerStopsOnCancel(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if err := miner.New(miner.Config{}).Run(context.Background()); err == nil {
-		t.Fatal("Run without a node")
+	if m, err := miner.New(miner.Config{Clock: testClock}); err == nil || m != nil {
+		t.Fatal("a miner without a node")
+	}
+	if m, err := miner.New(miner.Config{Node: node}); err == nil || m != nil {
+		t.Fatal("a miner without a clock")
 	}
 }
 
@@ -239,7 +242,7 @@ func TestMinerRollsExtraNonce(t *testing.T) {
 	target := new(big.Int).Div(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(200_000))
 	bits := chain.BigToCompact(target)
 	node := &fakeNode{templates: []*rpc.BlockTemplate{rpcTemplate(wire.Hash{1}, 1, bits, "a")}, release: make(chan struct{})}
-	m := miner.New(miner.Config{Node: node, Threads: 2, Blocks: 1, Clock: testClock})
+	m := newMiner(t, miner.Config{Node: node, Threads: 2, Blocks: 1, Clock: testClock})
 	miner.SetNonceLimit(m, 999)
 	miner.SetExtraNonce(m, 0) // the first header carries extra nonce 1
 	if err := m.Run(context.Background()); err != nil {
@@ -316,4 +319,14 @@ func TestTemplateRPC(t *testing.T) {
 		t.Errorf("FormatHashRate: %q", got)
 	}
 	var _ miner.Node = (*rpc.Client)(nil)
+}
+
+// newMiner is miner.New for a configuration that must be valid.
+func newMiner(t *testing.T, cfg miner.Config) *miner.Miner {
+	t.Helper()
+	m, err := miner.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -86,8 +86,12 @@ type Event struct {
 	Block  *wire.Block
 }
 
-// New returns a miner; Run starts it.
-func New(cfg Config) *Miner {
+// New returns a miner, or an error if cfg lacks its Node or Clock; Run
+// starts it.
+func New(cfg Config) (*Miner, error) {
+	if cfg.Node == nil || cfg.Clock == nil {
+		return nil, errors.New("miner: Config needs Node and Clock")
+	}
 	if cfg.Threads <= 0 {
 		cfg.Threads = runtime.NumCPU()
 	}
@@ -106,7 +110,7 @@ func New(cfg Config) *Miner {
 	m := &Miner{cfg: cfg}
 	m.extraNonce.Store(rand.Uint64())
 	m.slot.changed = make(chan struct{}, 1)
-	return m
+	return m, nil
 }
 
 // Hashes returns how many headers the miner has hashed so far.
@@ -117,9 +121,6 @@ func (m *Miner) Hashes() uint64 { return m.hashes.Load() }
 // it says so and retries with backoff. Every goroutine it starts has
 // stopped when it returns.
 func (m *Miner) Run(ctx context.Context) error {
-	if m.cfg.Node == nil || m.cfg.Clock == nil {
-		return errors.New("miner: Config needs Node and Clock")
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup

@@ -34,8 +34,11 @@ func TestTwoMinersConverge(t *testing.T) {
 	var outMu sync.Mutex
 	var wg sync.WaitGroup
 	for i, c := range []*rpc.Client{ca, cb} {
-		m := miner.New(miner.Config{Node: c, PayTo: wire.KeyHash{byte(i + 1)}, Threads: 1, Blocks: blocks,
+		m, err := miner.New(miner.Config{Node: c, PayTo: wire.KeyHash{byte(i + 1)}, Threads: 1, Blocks: blocks,
 			Out: lockedWriter{&outMu, outs[i]}, Clock: SystemClock{}})
+		if err != nil {
+			t.Fatal(err)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

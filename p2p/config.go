@@ -2,8 +2,11 @@ package p2p
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"time"
 
 	"powchain/chain"
@@ -119,6 +122,23 @@ type Config struct {
 // DefaultUserAgent is sent in version messages unless Config.UserAgent
 // says otherwise.
 const DefaultUserAgent = "/powchain:0.1/"
+
+// validate checks what no default can fix: the required components, peer
+// addresses that do not parse, and slot counts that contradict each other.
+func (c *Config) validate() error {
+	if c.Chain == nil || c.TxPool == nil {
+		return errors.New("p2p: Config needs Chain and TxPool")
+	}
+	for _, a := range append(slices.Clone(c.Connect), c.AddNode...) {
+		if _, err := normalizeAddr(a); err != nil {
+			return fmt.Errorf("p2p: peer address %q: %w", a, err)
+		}
+	}
+	if c.MaxPeers > 0 && c.TargetOutbound > c.MaxPeers {
+		return fmt.Errorf("p2p: %d outbound peers wanted but at most %d peers allowed", c.TargetOutbound, c.MaxPeers)
+	}
+	return nil
+}
 
 func (c *Config) setDefaults() {
 	def := func(d *time.Duration, v time.Duration) {

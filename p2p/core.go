@@ -125,8 +125,12 @@ type Core struct {
 }
 
 // NewCore returns a Core for cfg (defaults applied) that advertises
-// listenAddr ("" if it accepts no peers).
-func NewCore(cfg Config, listenAddr string) *Core {
+// listenAddr ("" if it accepts no peers), or an error that says what is
+// wrong with cfg.
+func NewCore(cfg Config, listenAddr string) (*Core, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	cfg.setDefaults()
 	c := &Core{
 		cfg: cfg, chain: cfg.Chain, pool: cfg.TxPool, params: cfg.Chain.Params(),
@@ -144,7 +148,7 @@ func NewCore(cfg Config, listenAddr string) *Core {
 	c.groupKey = sha256.Sum256(binary.LittleEndian.AppendUint64([]byte("netgroup"), cfg.RandSeed))
 	c.lastAnnounced = c.chain.Tip().Hash
 	c.addConfiguredAddrs()
-	return c
+	return c, nil
 }
 
 // addConfiguredAddrs puts seeds, addnode and connect addresses in the book

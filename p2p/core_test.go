@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,7 +45,11 @@ func newCoreHarness(t testing.TB, mod func(*Config)) *coreHarness {
 	if mod != nil {
 		mod(&cfg)
 	}
-	return &coreHarness{t: t, chain: c, pool: pool, core: NewCore(cfg, "10.0.0.1:9444"), now: coreStart, params: params}
+	core, err := NewCore(cfg, "10.0.0.1:9444")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &coreHarness{t: t, chain: c, pool: pool, core: core, now: coreStart, params: params}
 }
 
 func (h *coreHarness) version(nonce, height uint64) *MsgVersion {
@@ -422,5 +427,27 @@ func TestCoreBansIsAQuery(t *testing.T) {
 	h.core.Tick(later)
 	if len(h.core.book.bans) != 0 {
 		t.Fatal("Tick kept the expired ban")
+	}
+}
+
+// TestNewCoreRejectsBadConfig: what no default can fix is an error that
+// names the problem, never a Core that silently ignores part of its
+// configuration.
+func TestNewCoreRejectsBadConfig(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	for name, tc := range map[string]struct {
+		cfg  Config
+		want string
+	}{
+		"no chain":       {Config{TxPool: h.pool}, "needs Chain and TxPool"},
+		"no pool":        {Config{Chain: h.chain}, "needs Chain and TxPool"},
+		"bad connect":    {Config{Chain: h.chain, TxPool: h.pool, Connect: []string{"nonsense"}}, `"nonsense"`},
+		"bad addnode":    {Config{Chain: h.chain, TxPool: h.pool, AddNode: []string{"10.0.0.1:99999"}}, `"10.0.0.1:99999"`},
+		"outbound > max": {Config{Chain: h.chain, TxPool: h.pool, MaxPeers: 4, TargetOutbound: 8}, "at most 4 peers"},
+	} {
+		core, err := NewCore(tc.cfg, "")
+		if err == nil || core != nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: NewCore = %v, %v; want an error containing %s", name, core, err, tc.want)
+		}
 	}
 }

@@ -64,8 +64,11 @@ type Server struct {
 // must be called to start it, and HandleChainNotification subscribed to the
 // chain (after the mempool).
 func NewServer(cfg Config) (*Server, error) {
-	if cfg.Chain == nil || cfg.TxPool == nil || cfg.Now == nil {
-		return nil, errors.New("p2p: Config needs Chain, TxPool and Now")
+	if cfg.Now == nil {
+		return nil, errors.New("p2p: Config needs Now")
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	cfg.setDefaults()
 	if cfg.RandSeed == 0 {
@@ -80,7 +83,14 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := s.listen(); err != nil {
 		return nil, err
 	}
-	s.core = NewCore(cfg, s.ListenAddr())
+	core, err := NewCore(cfg, s.ListenAddr())
+	if err != nil {
+		if s.ln != nil {
+			s.ln.Close()
+		}
+		return nil, err
+	}
+	s.core = core
 	if err := s.load(); err != nil {
 		cfg.Log.Warn("address book not loaded", "file", cfg.StateFile, "err", err)
 	}

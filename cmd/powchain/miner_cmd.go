@@ -63,7 +63,7 @@ func runMiner(c *cli.Context) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Printf("mining to %s on %s with %d threads\n", addr, params.Name, threads)
-	m := miner.New(miner.Config{
+	m, err := miner.New(miner.Config{
 		Node:    &nodeConn{c: c},
 		PayTo:   payTo,
 		Threads: threads,
@@ -71,6 +71,9 @@ func runMiner(c *cli.Context) error {
 		Out:     os.Stdout,
 		Clock:   node.SystemClock{},
 	})
+	if err != nil {
+		return err
+	}
 	if err := m.Run(ctx); err != nil {
 		return err
 	}

@@ -96,7 +96,10 @@ func (s *Sim) openNode(i int, seed uint64, known []string) (*Node, error) {
 	if s.cfg.P2P != nil {
 		s.cfg.P2P(i, &cfg)
 	}
-	n.core = p2p.NewCore(cfg, n.addr)
+	if n.core, err = p2p.NewCore(cfg, n.addr); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("node %d: %w", i, err)
+	}
 	book, err := p2p.AddressBookState(known, s.now)
 	if err == nil {
 		err = n.core.RestoreState(book, s.now)
