@@ -89,7 +89,7 @@ func (c *Client) Call(ctx context.Context, method string, params []any, result a
 	}
 	var r Response
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return fmt.Errorf("%s: bad response (HTTP %d): %v", method, resp.StatusCode, err)
+		return fmt.Errorf("%s: %s did not answer with a JSON-RPC response (HTTP %d); is it a powchain node's RPC address?", method, c.url, resp.StatusCode)
 	}
 	if r.Error != nil {
 		return r.Error
@@ -98,7 +98,7 @@ func (c *Client) Call(ctx context.Context, method string, params []any, result a
 		return nil
 	}
 	if err := json.Unmarshal(r.Result, result); err != nil {
-		return fmt.Errorf("%s: decode result: %w", method, err)
+		return fmt.Errorf("%s: the node's result is not what this client expects (another version?): %.200s", method, r.Result)
 	}
 	return nil
 }

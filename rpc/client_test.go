@@ -68,3 +68,22 @@ func TestEndpointFiles(t *testing.T) {
 		t.Fatalf("after remove: %v", err)
 	}
 }
+
+// TestClientAnswersInUserTerms: a server that is not a powchain node, or a
+// result of another shape, gives an error that says so without Go's
+// decoding details.
+func TestClientAnswersInUserTerms(t *testing.T) {
+	serve := func(body string) *Client {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body)) }))
+		t.Cleanup(srv.Close)
+		return NewClient(strings.TrimPrefix(srv.URL, "http://"), "u", "p")
+	}
+	_, err := serve(`{"jsonrpc":"2.0","id":1,"result":"not a number"}`).GetBlockCount(t.Context())
+	if err == nil || !strings.Contains(err.Error(), `the node's result is not what this client expects (another version?): "not a number"`) || strings.Contains(err.Error(), "Go value") {
+		t.Errorf("result of another shape: %v", err)
+	}
+	_, err = serve("<html>not json</html>").GetBlockCount(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "did not answer with a JSON-RPC response (HTTP 200); is it a powchain node's RPC address?") {
+		t.Errorf("not a JSON-RPC server: %v", err)
+	}
+}

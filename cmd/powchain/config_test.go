@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -83,16 +84,25 @@ func TestFlagPrecedence(t *testing.T) {
 	}
 }
 
-// TestUsageErrors: a bad command line exits non-zero with a message.
+// TestUsageErrors: a bad command line exits non-zero with a message in
+// the user's terms: no Go package or type names.
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{
-		{"rpc"},
-		{"node", "run", "--network", "moon", "--datadir", t.TempDir()},
-		{"node", "run", "--log-level", "loud", "--datadir", t.TempDir()},
-		{"nosuchcommand"},
+	goInternals := regexp.MustCompile(`slog:|strconv|json:|Go value|\bpanic\b|goroutine`)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rpc"}, "usage: powchain rpc METHOD"},
+		{[]string{"node", "run", "--network", "moon", "--datadir", t.TempDir()}, `unknown network "moon"`},
+		{[]string{"node", "run", "--log-level", "loud", "--datadir", t.TempDir()}, `--log-level must be debug, info, warn or error, not "loud"`},
+		{[]string{"node", "run", "--log-format", "xml", "--datadir", t.TempDir()}, `--log-format must be text or json, not "xml"`},
+		{[]string{"wallet", "send", "--to", "x", "--amount", "1.5x"}, `--amount: invalid amount "1.5x"`},
+		{[]string{"wallet", "list", "--limit", "-1"}, "--limit must not be negative"},
+		{[]string{"nosuchcommand"}, `unknown command "nosuchcommand"`},
 	} {
-		if r := runCLI(t, nil, args...); r.code == 0 || r.stderr == "" {
-			t.Errorf("powchain %v: exit %d, stderr %q", args, r.code, r.stderr)
+		r := runCLI(t, nil, tc.args...)
+		if r.code == 0 || !strings.Contains(r.stderr, tc.want) || goInternals.MatchString(r.stderr) {
+			t.Errorf("powchain %v: exit %d, stderr %q; want %q", tc.args, r.code, r.stderr, tc.want)
 		}
 	}
 }
