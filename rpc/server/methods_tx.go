@@ -112,7 +112,7 @@ func (b *Backend) sendRawTransaction(_ context.Context, params []json.RawMessage
 	if err := b.Net.RelayTransactions(txids); err != nil {
 		return nil, rpc.NewError(rpc.CodeMiscError, "accepted, but not relayed: %v", err)
 	}
-	return tx.TxID().String(), nil
+	return txids[0].String(), nil // tx itself comes first
 }
 
 // rejectError turns a mempool verdict into Bitcoin Core's error codes.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -120,8 +121,18 @@ func numberRange(t reflect.Type) string {
 }
 
 // hexParam decodes a string parameter holding hex; what names it in
-// Bitcoin Core's decode-failure message ("TX decode failed").
+// Bitcoin Core's decode-failure message ("TX decode failed"). A JSON string
+// without escapes is its own text, so its hex is decoded straight from the
+// JSON (a transaction or block is most of a request: this spares decoding
+// it as a JSON string first).
 func hexParam(params []json.RawMessage, i int, name, what string) ([]byte, error) {
+	if i < len(params) {
+		if digits, ok := plainString(params[i]); ok {
+			if raw, err := hex.AppendDecode(nil, digits); err == nil {
+				return raw, nil
+			}
+		}
+	}
 	var s string
 	if err := required(params, i, name, &s); err != nil {
 		return nil, err
@@ -131,4 +142,13 @@ func hexParam(params []json.RawMessage, i int, name, what string) ([]byte, error
 		return nil, rpc.NewError(rpc.CodeDeserialization, "%s decode failed: %s is not an even number of hexadecimal digits", what, name)
 	}
 	return raw, nil
+}
+
+// plainString returns the text of a JSON string that has no escapes.
+func plainString(raw json.RawMessage) ([]byte, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return nil, false
+	}
+	text := raw[1 : len(raw)-1]
+	return text, bytes.IndexByte(text, '\\') < 0
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -9,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"powchain/rpc"
@@ -173,8 +173,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, errorResponse(nil, rpc.NewError(rpc.CodeInvalidRequest, "request too large or unreadable: %v", err)))
 		return
 	}
-	trimmed := strings.TrimSpace(string(body))
-	if strings.HasPrefix(trimmed, "[") {
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
 		s.serveBatch(w, r.Context(), body)
 		return
 	}
@@ -317,17 +316,16 @@ func (s *Server) authorized(r *http.Request) bool {
 // call runs one request; ok is false for a notification (no id).
 func (s *Server) call(ctx context.Context, raw []byte) (resp rpc.Response, ok bool) {
 	resp = rpc.Response{JSONRPC: "2.0", ID: json.RawMessage("null")}
-	var req rpc.Request
-	if err := json.Unmarshal(raw, &req); err != nil {
-		resp.Error = requestError(raw)
+	req, err := decodeRequest(raw)
+	if err != nil { // not a request object: answered, with a null id
+		resp.Error = err
 		return resp, true
 	}
 	if req.ID != nil {
 		resp.ID = req.ID
 	}
-	params, err := positional(req.Params)
-	if err != nil {
-		resp.Error = rpc.NewError(rpc.CodeInvalidParams, "%v", err)
+	if req.paramsErr != nil {
+		resp.Error = req.paramsErr
 		return resp, req.ID != nil
 	}
 	m, found := s.methods[req.Method]
@@ -335,13 +333,41 @@ func (s *Server) call(ctx context.Context, raw []byte) (resp rpc.Response, ok bo
 		resp.Error = rpc.NewError(rpc.CodeMethodNotFound, "Method not found: %q", req.Method)
 		return resp, req.ID != nil
 	}
-	result, err := s.run(ctx, req.Method, m.fn, params)
-	if err != nil {
-		resp.Error = asRPCError(err)
-	} else if resp.Result, err = json.Marshal(result); err != nil {
-		resp.Error = rpc.NewError(rpc.CodeInternalError, "encode result: %v", err)
+	result, runErr := s.run(ctx, req.Method, m.fn, req.Params)
+	if runErr != nil {
+		resp.Error = asRPCError(runErr)
+	} else if resp.Result, runErr = json.Marshal(result); runErr != nil {
+		resp.Error = rpc.NewError(rpc.CodeInternalError, "encode result: %v", runErr)
 	}
 	return resp, req.ID != nil
+}
+
+// request is a JSON-RPC request as the server decodes it: the positional
+// parameters are split out in the same pass, so each parameter's JSON is
+// scanned once here and once by its method.
+type request struct {
+	JSONRPC string            `json:"jsonrpc"`
+	ID      json.RawMessage   `json:"id"`
+	Method  string            `json:"method"`
+	Params  []json.RawMessage `json:"params"`
+	// paramsErr is set, and Params empty, when params is not an array.
+	paramsErr *rpc.Error
+}
+
+// decodeRequest decodes one request, in one pass when it is well formed.
+// One that is not is decoded again with params left raw, to tell a request
+// that is not a request object (the error returned) from one whose params
+// are not an array (req.paramsErr, with the request's id and method).
+func decodeRequest(raw []byte) (req request, err *rpc.Error) {
+	if json.Unmarshal(raw, &req) == nil {
+		return req, nil
+	}
+	var loose rpc.Request
+	if json.Unmarshal(raw, &loose) != nil {
+		return request{}, requestError(raw)
+	}
+	return request{ID: loose.ID, Method: loose.Method,
+		paramsErr: rpc.NewError(rpc.CodeInvalidParams, "params must be an array of positional parameters")}, nil
 }
 
 // run calls a method, turning a panic into an internal error so that no
@@ -363,17 +389,6 @@ func requestError(raw []byte) *rpc.Error {
 		return rpc.NewError(rpc.CodeParseError, "Parse error: the request is not valid JSON")
 	}
 	return rpc.NewError(rpc.CodeInvalidRequest, `Invalid Request object: it must be {"jsonrpc":"2.0","id":...,"method":"name","params":[...]} with method a string`)
-}
-
-func positional(raw json.RawMessage) ([]json.RawMessage, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	var params []json.RawMessage
-	if err := json.Unmarshal(raw, &params); err != nil {
-		return nil, errors.New("params must be an array of positional parameters")
-	}
-	return params, nil
 }
 
 func asRPCError(err error) *rpc.Error {
