@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -15,16 +16,17 @@ import (
 )
 
 // lowWorkFork builds n blocks forking from genesis whose headers carry as
-// little work as the rules allow: block 2 is stamped far behind schedule,
-// which takes the target to the proof-of-work limit, and the rest follow
-// one second apart, which keeps it there.
-func lowWorkFork(t testing.TB, params *chain.Params, n int) []wire.BlockHeader {
+// little work as the rules allow: block 2 is stamped gap seconds behind
+// schedule (at least a few hundred), which takes the target to the
+// proof-of-work limit, and the rest follow one second apart, which keeps
+// it there. Forks with different gaps differ from block 2 on.
+func lowWorkFork(t testing.TB, params *chain.Params, n int, gap int64) []wire.BlockHeader {
 	g := chaintest.NewGenerator(t, params)
 	headers := make([]wire.BlockHeader, n)
 	for i := range headers {
 		var mungers []chaintest.Munger
 		if i == 1 {
-			mungers = append(mungers, func(b *wire.Block) { b.Header.Timestamp += 50_000 })
+			mungers = append(mungers, func(b *wire.Block) { b.Header.Timestamp += gap })
 		}
 		headers[i] = g.NextBlock(fmt.Sprintf("low%d", i+1), nil, mungers...).Header
 	}
@@ -107,7 +109,7 @@ func floodSetup(t testing.TB, n int) (target *testNode, honest []*wire.Block, fo
 	params := testParams()
 	g := chaintest.NewGenerator(t, params)
 	honest = buildChain(g, "h", 320)
-	fork = lowWorkFork(t, params, n)
+	fork = lowWorkFork(t, params, n, 50_000)
 	target = newNode(t, "target", params, func(c *Config) { c.NoDiscovery = true })
 	target.process(honest[:300]...)
 	if forkWork, tipWork := chainWork(fork), target.tip().ChainWork; forkWork.Cmp(tipWork) >= 0 {
@@ -130,12 +132,12 @@ func floodGrowth(t testing.TB, target *testNode, fork []wire.BlockHeader) (heap,
 	return heapAlloc() - heapBefore, dirSize(t, dataDir) - diskBefore
 }
 
-// TestLowWorkHeaderFlood feeds a node 30,000 valid headers of a fork from
+// TestLowWorkHeaderFlood feeds a node 20,000 valid headers of a fork from
 // genesis at the proof-of-work limit, with less work than its tip: the
 // node stores none of them, its memory and data dir barely grow, and it
 // still syncs an honest chain afterwards.
 func TestLowWorkHeaderFlood(t *testing.T) {
-	const n = 30_000
+	const n = 20_000
 	target, honest, fork := floodSetup(t, n)
 	heapGrowth, diskGrowth := floodGrowth(t, target, fork)
 	t.Logf("after %d low-work headers: heap %+d KiB, data dir %+d KiB", n, heapGrowth>>10, diskGrowth>>10)
@@ -191,30 +193,25 @@ func BenchmarkHeaderFlood(b *testing.B) {
 func TestPresyncHonestChain(t *testing.T) {
 	params := testParams()
 	g := chaintest.NewGenerator(t, params)
-	blocks := buildChain(g, "b", 2500)
+	blocks := buildChain(g, "b", 2100)
 	headers := []wire.BlockHeader{params.GenesisBlock.Header}
-	for _, b := range blocks[:2200] {
+	for _, b := range blocks[:2050] {
 		headers = append(headers, b.Header)
 	}
-	params.MinChainWork = chainWork(headers) // reached at height 2200
+	params.MinChainWork = chainWork(headers) // reached at height 2050
 	source := newNode(t, "source", params, func(c *Config) { c.NoDiscovery = true })
 	source.process(blocks...)
 	fresh := newNode(t, "fresh", params, func(c *Config) { c.Connect = []string{source.addr()} })
-	waitTip(t, 60*time.Second, blocks[2499].BlockHash(), fresh)
+	waitTip(t, 60*time.Second, blocks[2099].BlockHash(), fresh)
 }
 
-// presyncHarness is a Core whose tip has more work than lowWorkFork's
-// headers, with peer 1 connected and asked for headers.
-func presyncHarness(t *testing.T, mod func(*Config)) (*coreHarness, []wire.BlockHeader) {
+// presyncHarness is a Core whose network's minimum chain work is far
+// above any test chain's, with peer 1 connected and asked for headers.
+func presyncHarness(t *testing.T, mod func(*Config)) *coreHarness {
 	h := newCoreHarness(t, mod)
-	g := chaintest.NewGenerator(t, h.params)
-	for _, b := range buildChain(g, "h", 300) {
-		if _, err := h.chain.ProcessBlock(b); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h.params.MinChainWork = new(big.Int).Lsh(big.NewInt(1), 200) // before any input
 	h.connect(1, 0)
-	return h, lowWorkFork(t, h.params, 5000)
+	return h
 }
 
 // receiveHeaders delivers headers from peer 1 and reports whether it was
@@ -224,12 +221,14 @@ func (h *coreHarness) receiveHeaders(headers []wire.BlockHeader) (dropped bool) 
 }
 
 func TestPresyncRejects(t *testing.T) {
+	params := testParams()
+	fork := lowWorkFork(t, params, 4000, 50_000)
 	t.Run("bad proof of work bans", func(t *testing.T) {
-		h, fork := presyncHarness(t, nil)
+		h := presyncHarness(t, nil)
 		if h.receiveHeaders(fork[:2000]) {
 			t.Fatal("dropped for a valid low-work chain")
 		}
-		bad := fork[2000:2100]
+		bad := slices.Clone(fork[2000:2100])
 		target := chain.CompactToBig(bad[99].Bits)
 		for chain.HashToBig(bad[99].BlockHash()).Cmp(target) <= 0 {
 			bad[99].Nonce++
@@ -239,9 +238,9 @@ func TestPresyncRejects(t *testing.T) {
 		}
 	})
 	t.Run("timestamp before the median time past bans", func(t *testing.T) {
-		h, fork := presyncHarness(t, nil)
+		h := presyncHarness(t, nil)
 		h.receiveHeaders(fork[:2000])
-		bad := fork[2000:2001]
+		bad := slices.Clone(fork[2000:2001])
 		bad[0].Timestamp = fork[1990].Timestamp
 		chaintest.Solve(&bad[0])
 		if !h.receiveHeaders(bad) || len(h.core.Bans(h.now)) != 1 {
@@ -249,7 +248,7 @@ func TestPresyncRejects(t *testing.T) {
 		}
 	})
 	t.Run("too long a chain disconnects", func(t *testing.T) {
-		h, fork := presyncHarness(t, func(c *Config) { c.MaxPresyncHeaders = 3000 })
+		h := presyncHarness(t, func(c *Config) { c.MaxPresyncHeaders = 3000 })
 		if h.receiveHeaders(fork[:2000]) {
 			t.Fatal("dropped within the bound")
 		}
@@ -258,20 +257,13 @@ func TestPresyncRejects(t *testing.T) {
 		}
 	})
 	t.Run("redownload of another chain disconnects", func(t *testing.T) {
-		h := newCoreHarness(t, nil)
-		g := chaintest.NewGenerator(t, h.params)
-		honest := buildChain(g, "b", 2500)
-		headers := []wire.BlockHeader{h.params.GenesisBlock.Header}
-		for _, b := range honest {
-			headers = append(headers, b.Header)
+		h := presyncHarness(t, nil)
+		genesis := []wire.BlockHeader{params.GenesisBlock.Header}
+		h.params.MinChainWork = chainWork(append(genesis, fork[:2050]...))
+		if h.receiveHeaders(fork[:2000]) || h.receiveHeaders(fork[2000:4000]) {
+			t.Fatal("presync dropped")
 		}
-		h.params.MinChainWork = chainWork(headers[:2201]) // before any input
-		h.connect(1, 0)
-		other := lowWorkFork(t, h.params, 2000)
-		if h.receiveHeaders(headers[1:2001]) || h.receiveHeaders(headers[2001:]) {
-			t.Fatal("presync of the honest chain dropped")
-		}
-		if !h.receiveHeaders(other) {
+		if !h.receiveHeaders(lowWorkFork(t, params, 2000, 60_000)) {
 			t.Fatal("redownload of another chain not dropped")
 		}
 		if bh := h.chain.BestHeader(); bh.Height != 0 {
@@ -280,13 +272,12 @@ func TestPresyncRejects(t *testing.T) {
 	})
 }
 
-// An unrequested block that would leave its chain below the tip's work is
-// not stored.
+// An unrequested block that would leave its chain below the work
+// threshold is not stored.
 func TestUnrequestedLowWorkBlockDropped(t *testing.T) {
-	h, _ := presyncHarness(t, nil)
+	h := presyncHarness(t, nil)
 	g := chaintest.NewGenerator(t, h.params)
-	// On genesis, and not the harness's own block 1.
-	low := g.NextBlock("low", nil, func(b *wire.Block) { b.Header.Timestamp += 5 })
+	low := g.NextBlock("low", nil) // on genesis
 	h.core.Receive(h.now, 1, &MsgBlock{Block: low})
 	if _, ok := h.chain.BlockInfoByHash(low.BlockHash()); ok {
 		t.Fatal("unrequested low-work block stored")
