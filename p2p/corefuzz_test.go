@@ -43,12 +43,12 @@ const maxFuzzSteps = 200
 
 // fuzzFixtures are the valid and invalid data the ops refer to by index.
 type fuzzFixtures struct {
-	params   *chain.Params
-	blocks   []*wire.Block // a valid chain
-	valid    map[wire.Hash]bool
-	invalid  []*wire.Block // valid proof of work, broken rules
-	txs      []*wire.Tx    // valid then invalid
-	fork     []wire.BlockHeader
+	params  *chain.Params
+	blocks  []*wire.Block // a valid chain
+	valid   map[wire.Hash]bool
+	invalid []*wire.Block // valid proof of work, broken rules
+	txs     []*wire.Tx    // valid then invalid
+	fork    []wire.BlockHeader
 	minWork *big.Int // the valid chain's work: more than one message of the fork
 }
 
