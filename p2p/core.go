@@ -220,10 +220,17 @@ func (c *Core) RestoreState(data []byte, now time.Time) error {
 	return err
 }
 
-// State returns the address book and bans for persistence.
+// State returns the address book and bans for persistence. It is a query:
+// the book counts as saved once the Core has asked for the save (ActSave).
 func (c *Core) State() ([]byte, error) {
-	c.book.dirty = false
 	return c.book.marshal()
+}
+
+// requestSave asks the driver to persist State now; from here on the book
+// counts as saved, so only later changes make it dirty again.
+func (c *Core) requestSave() {
+	c.book.dirty = false
+	c.out = append(c.out, Action{Kind: ActSave})
 }
 
 // Start begins: it dials the first peers.
@@ -354,7 +361,7 @@ func (c *Core) ban(p *peer, now time.Time, reason string) {
 	}
 	c.log.Warn("banning peer", "peer", p.id, "addr", p.addr, "reason", reason)
 	c.book.ban(p.addr, now.Add(c.cfg.BanDuration), reason, false)
-	c.out = append(c.out, Action{Kind: ActSave})
+	c.requestSave()
 	c.disconnect(p, CauseBanned, "banned: "+reason)
 }
 
@@ -537,7 +544,7 @@ func (c *Core) Tick(now time.Time) []Action {
 	c.fillDownloads(now)
 	if c.book.dirty && !now.Before(c.nextSave) {
 		c.nextSave = now.Add(c.cfg.SaveInterval)
-		c.out = append(c.out, Action{Kind: ActSave})
+		c.requestSave()
 	}
 	return c.flush()
 }
@@ -742,7 +749,7 @@ func (c *Core) SetBan(now time.Time, host string, d time.Duration, reason string
 			c.disconnect(p, CauseBanned, "banned: "+reason)
 		}
 	}
-	c.out = append(c.out, Action{Kind: ActSave})
+	c.requestSave()
 	return c.flush()
 }
 
@@ -750,7 +757,7 @@ func (c *Core) SetBan(now time.Time, host string, d time.Duration, reason string
 func (c *Core) Unban(now time.Time, host string) (acts []Action, found bool) {
 	ok := c.book.unban(host)
 	if ok {
-		c.out = append(c.out, Action{Kind: ActSave})
+		c.requestSave()
 	}
 	return c.flush(), ok
 }
@@ -760,7 +767,7 @@ func (c *Core) ClearBans(now time.Time) []Action {
 	for h := range c.book.bans {
 		c.book.unban(h)
 	}
-	c.out = append(c.out, Action{Kind: ActSave})
+	c.requestSave()
 	return c.flush()
 }
 

@@ -451,3 +451,21 @@ func TestNewCoreRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestCoreAsksToSaveOnce: a changed address book is saved once per change:
+// asking for the save marks it saved, while State is a query that changes
+// nothing (reading it does not stand for saving it).
+func TestCoreAsksToSaveOnce(t *testing.T) {
+	h := newCoreHarness(t, func(c *Config) { c.SaveInterval = time.Minute })
+	h.connect(1, 0) // the peer's listen address enters the book
+	if _, err := h.core.State(); err != nil {
+		t.Fatal(err)
+	}
+	later := h.now.Add(2 * time.Minute)
+	if acts := h.core.Tick(later); !hasKind(acts, ActSave, 0) {
+		t.Fatalf("no save after the book changed: %+v", acts)
+	}
+	if acts := h.core.Tick(later.Add(2 * time.Minute)); hasKind(acts, ActSave, 0) {
+		t.Fatalf("saved again with nothing changed: %+v", acts)
+	}
+}
