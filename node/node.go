@@ -214,18 +214,31 @@ func (n *Node) openRPC() error {
 			return err
 		}
 	}
-	if err := rpc.WriteEndpoint(n.netDir, ln.Addr().String(), user, pass); err != nil {
-		ln.Close()
-		return fmt.Errorf("write RPC endpoint: %w", err)
+	srv, err := n.newRPCServer(user, pass)
+	if err == nil {
+		if err = rpc.WriteEndpoint(n.netDir, ln.Addr().String(), user, pass); err != nil {
+			err = fmt.Errorf("write RPC endpoint: %w", err)
+		}
 	}
-	n.rpcLn = ln
-	n.rpc = server.NewServer(user, pass, n.log.With("component", "rpc"))
-	n.rpc.RegisterNodeMethods(&server.Backend{
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	n.rpcLn, n.rpc = ln, srv
+	return nil
+}
+
+// newRPCServer builds the JSON-RPC server with every method on this node.
+func (n *Node) newRPCServer(user, pass string) (*server.Server, error) {
+	srv, err := server.NewServer(user, pass, n.log.With("component", "rpc"))
+	if err != nil {
+		return nil, err
+	}
+	return srv, srv.RegisterNodeMethods(&server.Backend{
 		Chain: n.chain, Mempool: n.mempool, Clock: n.clock,
 		Generate: n.mining.Generate, Template: n.mining.Template, Stop: n.Stop,
 		Net: netAdapter{srv: n.p2p, network: n.params.Name},
 	})
-	return nil
 }
 
 // openHTTP opens the HTTP interface's listener, unless it is disabled, and

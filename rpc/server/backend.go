@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 
 	"powchain/chain"
 	"powchain/mempool"
@@ -29,11 +30,17 @@ type Backend struct {
 	Net Network
 }
 
-// RegisterNodeMethods registers every chain, mempool and utility method.
-func (s *Server) RegisterNodeMethods(b *Backend) {
+// RegisterNodeMethods registers every chain, mempool and utility method,
+// or fails if b lacks what they act on; only Template is optional (without
+// it, getblocktemplate is not offered).
+func (s *Server) RegisterNodeMethods(b *Backend) error {
+	if b.Chain == nil || b.Mempool == nil || b.Clock == nil || b.Net == nil || b.Generate == nil || b.Stop == nil {
+		return errors.New("server: Backend needs Chain, Mempool, Clock, Net, Generate and Stop")
+	}
 	s.registerChainMethods(b)
 	s.registerTxMethods(b)
 	s.registerUtilMethods(b)
 	s.registerNetMethods(b)
 	s.registerMiningMethods(b)
+	return nil
 }

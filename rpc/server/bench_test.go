@@ -120,8 +120,13 @@ func fundedSpends(b *testing.B, c *chain.Chain, g *chaintest.Generator, n int) [
 
 // serveBackend serves b's methods on a loopback port until stop.
 func serveBackend(tb testing.TB, b *server.Backend) (addr string, stop func()) {
-	srv := server.NewServer("user", "pass", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	srv.RegisterNodeMethods(b)
+	srv, err := server.NewServer("user", "pass", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil {
+		err = srv.RegisterNodeMethods(b)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)

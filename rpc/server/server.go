@@ -100,8 +100,12 @@ type Server struct {
 }
 
 // NewServer returns a server that accepts the given credentials, with
-// DefaultLimits.
-func NewServer(user, password string, log *slog.Logger) *Server {
+// DefaultLimits, or an error if a credential or the logger is missing (an
+// empty user and password would let anyone in).
+func NewServer(user, password string, log *slog.Logger) (*Server, error) {
+	if user == "" || password == "" || log == nil {
+		return nil, errors.New("server: NewServer needs a user, a password and a logger")
+	}
 	s := &Server{methods: make(map[string]method), user: user, pass: password, log: log, wait: waitFor}
 	s.http = &http.Server{
 		Handler:           s,
@@ -111,7 +115,7 @@ func NewServer(user, password string, log *slog.Logger) *Server {
 	}
 	s.SetLimits(DefaultLimits())
 	s.register("help", s.help)
-	return s
+	return s, nil
 }
 
 // SetLimits replaces the limits (zero fields take their default). Call it

@@ -139,13 +139,18 @@ func newEnvBackend(t *testing.T, configure func(*server.Server), backend func(*e
 	c.Subscribe(pool.HandleChainNotification)
 	e := &env{t: t, chain: c, pool: pool, params: params, miner: chaintest.NewGenerator(t, params),
 		net: &fakeNet{added: map[string]bool{}, banned: map[string]time.Duration{}}}
-	srv := server.NewServer("user", "pass", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv, err := server.NewServer("user", "pass", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	b := &server.Backend{
 		Chain: c, Mempool: pool, Clock: clock,
 		Generate: e.generate, Stop: func() { e.stopped.Store(true) }, Net: e.net,
 	}
 	backend(e, b)
-	srv.RegisterNodeMethods(b)
+	if err := srv.RegisterNodeMethods(b); err != nil {
+		t.Fatal(err)
+	}
 	configure(srv)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -547,4 +552,23 @@ func TestNetworkMethodsWhenStopped(t *testing.T) {
 	}
 	var info rpc.BlockchainInfo
 	e.must("getblockchaininfo", &info)
+}
+
+// TestConstructorsRejectIncompleteConfig: a server without credentials
+// would let anyone in, and methods without their backend would fail at the
+// first call; both are refused up front.
+func TestConstructorsRejectIncompleteConfig(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, c := range [][2]string{{"", "pass"}, {"user", ""}} {
+		if srv, err := server.NewServer(c[0], c[1], log); err == nil || srv != nil {
+			t.Errorf("NewServer(%q, %q) = %v, %v; want an error", c[0], c[1], srv, err)
+		}
+	}
+	srv, err := server.NewServer("user", "pass", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.RegisterNodeMethods(&server.Backend{}); err == nil {
+		t.Error("RegisterNodeMethods accepted an empty backend")
+	}
 }
