@@ -14,8 +14,12 @@ const maxGenerate = 10_000
 
 func (s *Server) registerUtilMethods(b *Backend) {
 	s.register("validateaddress", b.validateAddress)
-	s.register("generatetoaddress", b.generateToAddress)
-	s.register("stop", b.stop)
+	if b.Generate != nil {
+		s.register("generatetoaddress", b.generateToAddress)
+	}
+	if b.Stop != nil {
+		s.register("stop", b.stop)
+	}
 }
 
 func (b *Backend) validateAddress(_ context.Context, params []json.RawMessage) (any, error) {
