@@ -3,7 +3,6 @@ package p2p
 import (
 	"bytes"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"powchain/chain"
 	"powchain/chain/chaintest"
 	"powchain/mempool"
+	"powchain/mempool/mempooltest"
 	"powchain/wire"
 )
 
@@ -30,17 +30,7 @@ var coreStart = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 func newCoreHarness(t testing.TB, mod func(*Config)) *coreHarness {
 	t.Helper()
 	params := testParams()
-	clock := chaintest.NewClock(genesisTime.Add(24 * time.Hour))
-	c, err := chain.Open(chain.Config{Params: params, Path: filepath.Join(t.TempDir(), "chain"), Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	pool, err := mempool.New(mempool.Config{Chain: c, Clock: clock, Policy: mempool.DefaultPolicy()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Subscribe(pool.HandleChainNotification)
+	c, pool := mempooltest.Open(t, params, chaintest.NewClock(genesisTime.Add(24*time.Hour)), nil)
 	cfg := Config{Chain: c, TxPool: pool, RandSeed: 1, NoDiscovery: true}
 	if mod != nil {
 		mod(&cfg)

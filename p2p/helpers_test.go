@@ -15,6 +15,7 @@ import (
 	"powchain/chain"
 	"powchain/chain/chaintest"
 	"powchain/mempool"
+	"powchain/mempool/mempooltest"
 	"powchain/wire"
 )
 
@@ -120,28 +121,15 @@ func fastConfig(cfg *Config) {
 func newNode(t testing.TB, name string, params *chain.Params, mod func(*Config)) *testNode {
 	t.Helper()
 	dir := t.TempDir()
-	clock := chaintest.NewClock(genesisTime.Add(24 * time.Hour))
-	cache := chain.NewSigCache(10_000)
-	c, err := chain.Open(chain.Config{Params: params, Path: filepath.Join(dir, "chain"), Clock: clock, SigCache: cache})
-	if err != nil {
-		t.Fatalf("open chain: %v", err)
-	}
-	pool, err := mempool.New(mempool.Config{Chain: c, Clock: clock, SigCache: cache, Policy: mempool.DefaultPolicy()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, pool := mempooltest.Open(t, params, chaintest.NewClock(genesisTime.Add(24*time.Hour)), chain.NewSigCache(10_000))
 	n := &testNode{t: t, name: name, chain: c, pool: pool}
-	c.Subscribe(func(note chain.Notification) {
-		pool.HandleChainNotification(note)
+	c.Subscribe(func(note chain.Notification) { // after the pool's
 		if srv := n.live.Load(); srv != nil {
 			srv.HandleChainNotification(note)
 		}
 	})
 	n.start(dir, mod)
-	t.Cleanup(func() {
-		n.stop()
-		c.Close()
-	})
+	t.Cleanup(func() { n.stop() }) // before the chain closes
 	return n
 }
 

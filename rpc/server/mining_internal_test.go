@@ -11,6 +11,7 @@ import (
 	"powchain/chain"
 	"powchain/chain/chaintest"
 	"powchain/mempool"
+	"powchain/mempool/mempooltest"
 	"powchain/miner"
 	"powchain/rpc"
 	"powchain/wire"
@@ -39,23 +40,13 @@ func newMiningEnv(t *testing.T, clockAt time.Time) *miningEnv {
 	params := chaintest.Params(miningGenesis)
 	params.CoinbaseMaturity = 1
 	clock := chaintest.NewClock(clockAt)
-	c, err := chain.Open(chain.Config{Params: params, Path: t.TempDir(), Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	pool, err := mempool.New(mempool.Config{Chain: c, Clock: clock, Policy: mempool.DefaultPolicy()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, pool := mempooltest.Open(t, params, clock, nil)
 	e := &miningEnv{t: t, params: params, clock: clock, chain: c, pool: pool, stop: make(chan struct{}), gen: chaintest.NewGenerator(t, params)}
+	var err error
 	if e.mining, err = NewMining(MiningConfig{Chain: c, Pool: pool, Clock: clock, Stop: e.stop, Workers: 1}); err != nil {
 		t.Fatal(err)
 	}
-	c.Subscribe(func(n chain.Notification) {
-		pool.HandleChainNotification(n)
-		e.mining.HandleChainNotification(n)
-	})
+	c.Subscribe(e.mining.HandleChainNotification) // after the pool's
 	return e
 }
 

@@ -17,6 +17,7 @@ import (
 	"powchain/chain"
 	"powchain/chain/chaintest"
 	"powchain/mempool"
+	"powchain/mempool/mempooltest"
 	"powchain/miner"
 	"powchain/rpc"
 	"powchain/rpc/server"
@@ -127,16 +128,7 @@ func newEnvBackend(t *testing.T, configure func(*server.Server), backend func(*e
 	params := chaintest.Params(genesisTime)
 	params.CoinbaseMaturity = 2
 	clock := chaintest.NewClock(genesisTime.Add(time.Hour))
-	c, err := chain.Open(chain.Config{Params: params, Path: t.TempDir(), Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	pool, err := mempool.New(mempool.Config{Chain: c, Clock: clock, Policy: mempool.DefaultPolicy()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Subscribe(pool.HandleChainNotification)
+	c, pool := mempooltest.Open(t, params, clock, nil)
 	e := &env{t: t, chain: c, pool: pool, params: params, miner: chaintest.NewGenerator(t, params),
 		net: &fakeNet{added: map[string]bool{}, banned: map[string]time.Duration{}}}
 	srv, err := server.NewServer("user", "pass", slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -1,0 +1,27 @@
+package mempooltest
+
+import (
+	"testing"
+
+	"powchain/chain"
+	"powchain/mempool"
+)
+
+// Open opens a chain on params in a temporary directory, reading clock and
+// sharing cache (nil: no signature cache), and a pool on it with the default
+// policy, subscribed to the chain before anything the caller subscribes.
+// The chain is closed when the test ends.
+func Open(t testing.TB, params *chain.Params, clock chain.Clock, cache *chain.SigCache) (*chain.Chain, *mempool.Pool) {
+	t.Helper()
+	c, err := chain.Open(chain.Config{Params: params, Path: t.TempDir(), Clock: clock, SigCache: cache})
+	if err != nil {
+		t.Fatalf("open chain: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	pool, err := mempool.New(mempool.Config{Chain: c, Clock: clock, SigCache: cache, Policy: mempool.DefaultPolicy()})
+	if err != nil {
+		t.Fatalf("new mempool: %v", err)
+	}
+	c.Subscribe(pool.HandleChainNotification)
+	return c, pool
+}
