@@ -122,16 +122,27 @@ func reportPace(t *testing.T, start time.Time, samples []paceSample) {
 	t.Logf("largest deviation of a window's mean interval from the target: %.1f%%", worst)
 
 	var aheadWarm, ahead, behind float64
+	var measured, behind10 int
+	var gap time.Duration // the longest the tip stood still between two samples that saw it move
+	lastMove := samples[0]
 	for _, s := range samples {
+		if s.height != lastMove.height {
+			gap, lastMove = max(gap, s.at.Sub(lastMove.at)), s
+		}
 		drift := float64(s.tipTime) - float64(s.at.UnixNano())/1e9
 		if s.at.Before(start.Add(paceWarmUp)) {
 			aheadWarm = max(aheadWarm, drift)
 			continue
 		}
+		measured++
+		if drift < -10 {
+			behind10++
+		}
 		ahead, behind = max(ahead, drift), max(behind, -drift)
 	}
-	t.Logf("tip timestamp minus wall clock: at most %.1f s ahead and %.1f s behind after the warm-up (%.1f s ahead during it)",
-		ahead, behind, aheadWarm)
+	t.Logf("tip timestamp minus wall clock: at most %.1f s ahead and %.1f s behind after the warm-up (%.1f s ahead during it); "+
+		"more than 10 s behind in %d of %d samples; longest the tip stood still: about %v",
+		ahead, behind, aheadWarm, behind10, measured, gap.Round(time.Second))
 }
 
 // sampleAt returns the first sample at or after at, or nil.
