@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -139,42 +138,85 @@ func TestRPCThroughBinary(t *testing.T) {
 // JSON object, hashes are hex strings and heights numbers.
 func TestJSONLogs(t *testing.T) {
 	datadir := t.TempDir()
-	cmd := exec.Command(binary, "node", "run", "--datadir", datadir, "--rpc-listen", "127.0.0.1:0",
-		"--listen", "127.0.0.1:0", "--connect", "0", "--log-format", "json")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	waitFor(t, 30*time.Second, "node RPC up", func() bool {
-		return runCLI(t, nil, "rpc", "--datadir", datadir, "getblockcount").code == 0
-	})
+	node := startNodeArgs(t, datadir, chain.LocalNet, "--connect", "0", "--log-format", "json")
 	addr, _ := wire.EncodeAddress(chain.LocalParams().AddressPrefix, wire.KeyHash{7})
 	hashes := mustCLI(t, nil, "rpc", "--datadir", datadir, "generatetoaddress", "2", addr)
 	mustCLI(t, nil, "rpc", "--datadir", datadir, "stop")
-	if err := <-done; err != nil {
-		t.Fatalf("node: %v\n%s", err, stderr.String())
+	if code := node.exit(t); code != 0 {
+		t.Fatalf("node exit %d:\n%s", code, node.stderr)
 	}
 	tips := 0
-	for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
-		}
+	for _, m := range jsonLines(t, node.stderr.String()) {
 		if m["msg"] != "new tip" {
 			continue
 		}
 		tips++
 		hash, _ := m["hash"].(string)
-		if height, ok := m["height"].(float64); !ok || !strings.Contains(hashes, hash) || len(hash) != 64 {
+		if height, ok := m["height"].(float64); !ok || height < 1 || len(hash) != 64 || !strings.Contains(hashes, hash) {
 			t.Errorf("new tip line: height %v (%T), hash %v (%T)", m["height"], m["height"], m["hash"], m["hash"])
-		} else if height < 1 {
-			t.Errorf("new tip line at height %v", height)
 		}
 	}
 	if tips != 2 {
-		t.Errorf("%d new tip lines for 2 blocks:\n%s", tips, stderr.String())
+		t.Errorf("%d new tip lines for 2 blocks:\n%s", tips, node.stderr)
+	}
+}
+
+// jsonLines decodes a JSON log; every line must be a JSON object.
+func jsonLines(t *testing.T, log string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(log), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// TestInitialSyncLogs: a node that syncs 200 blocks from a peer logs the
+// start of initial sync and a final progress line, not a line per block;
+// once caught up it logs each new tip. (regtest: its fixed easy target
+// mines 200 blocks at once.)
+func TestInitialSyncLogs(t *testing.T) {
+	source := t.TempDir()
+	startNodeArgs(t, source, chain.RegtestNet, "--connect", "0")
+	rpcOf := func(datadir string, args ...string) string {
+		return strings.TrimSpace(mustCLI(t, nil, append([]string{"rpc", "--datadir", datadir, "--network", chain.RegtestNet}, args...)...))
+	}
+	addr, _ := wire.EncodeAddress(chain.RegtestParams().AddressPrefix, wire.KeyHash{7})
+	rpcOf(source, "generatetoaddress", "200", addr)
+	var info struct {
+		ListenAddress string `json:"listenaddress"`
+	}
+	if err := json.Unmarshal([]byte(rpcOf(source, "getnetworkinfo")), &info); err != nil {
+		t.Fatal(err)
+	}
+
+	syncing := t.TempDir()
+	node := startNodeArgs(t, syncing, chain.RegtestNet, "--connect", info.ListenAddress, "--log-format", "json")
+	waitFor(t, 60*time.Second, "the node synced 200 blocks", func() bool { return rpcOf(syncing, "getblockcount") == "200" })
+	rpcOf(source, "generatetoaddress", "1", addr)
+	waitFor(t, 30*time.Second, "the new block", func() bool { return rpcOf(syncing, "getblockcount") == "201" })
+	rpcOf(syncing, "stop")
+	if code := node.exit(t); code != 0 {
+		t.Fatalf("node exit %d:\n%s", code, node.stderr)
+	}
+
+	count := map[string]int{}
+	var last map[string]any
+	for _, m := range jsonLines(t, node.stderr.String()) {
+		msg, _ := m["msg"].(string)
+		count[msg]++
+		if msg == "sync progress" {
+			last = m
+		}
+	}
+	if count["initial sync"] != 1 || last["progress"] != 1.0 || last["height"] != last["headers"] {
+		t.Errorf("initial sync lines: %v, last progress %v", count, last)
+	}
+	if count["new tip"] > 10 || count["new tip"] < 1 {
+		t.Errorf("%d new tip lines for 200 blocks synced and 1 after: per-block lines belong after catching up", count["new tip"])
 	}
 }

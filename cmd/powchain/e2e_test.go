@@ -87,7 +87,15 @@ type nodeProc struct {
 
 func startNode(t *testing.T, datadir string) *nodeProc {
 	t.Helper()
-	cmd := exec.Command(binary, "node", "run", "--datadir", datadir, "--rpc-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--connect", "0")
+	return startNodeArgs(t, datadir, chain.LocalNet, "--connect", "0")
+}
+
+// startNodeArgs starts a node of network on loopback with any free ports
+// and extra flags, and waits until its RPC answers.
+func startNodeArgs(t *testing.T, datadir, network string, extra ...string) *nodeProc {
+	t.Helper()
+	args := []string{"node", "run", "--datadir", datadir, "--network", network, "--rpc-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0"}
+	cmd := exec.Command(binary, append(args, extra...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -101,7 +109,7 @@ func startNode(t *testing.T, datadir string) *nodeProc {
 	})
 	// Ready when the published endpoint answers.
 	client := func() *rpc.Client {
-		dir := filepath.Join(datadir, "local")
+		dir := filepath.Join(datadir, network)
 		addr, err := rpc.ReadEndpoint(dir)
 		if err != nil {
 			return nil
