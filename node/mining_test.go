@@ -15,7 +15,7 @@ import (
 
 // TestTwoMinersConverge: two nodes connected to each other, a miner on
 // each (over RPC, as `powchain miner start` runs); both find blocks, and
-// once they stop the nodes agree on the tip.
+// once they stop and one more block is mined the nodes agree on the tip.
 func TestTwoMinersConverge(t *testing.T) {
 	a, _ := startNode(t, testConfig(t.TempDir()))
 	cfg := testConfig(t.TempDir())
@@ -58,6 +58,14 @@ func TestTwoMinersConverge(t *testing.T) {
 		}
 	}
 	outMu.Unlock()
+	// The miners may stop on two different blocks at the same height; each
+	// node keeps the first of two equal-work tips it saw (as Bitcoin Core
+	// does), so such a tie lasts until a block extends one side, as the
+	// next block would on a live network.
+	addr, _ := wire.EncodeAddress(a.params.AddressPrefix, wire.KeyHash{3})
+	if _, err := ca.GenerateToAddress(ctx, 1, addr); err != nil {
+		t.Fatal(err)
+	}
 	var tipA, tipB string
 	waitUntil(t, "the nodes agree on the tip", func() bool {
 		tipA, _ = ca.GetBestBlockHash(ctx)
