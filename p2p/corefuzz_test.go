@@ -23,7 +23,11 @@ import (
 //
 // CI runs it for a few seconds (.ci/run); a long run:
 //
-//	go test ./p2p -run '^$' -fuzz '^FuzzCore$' -fuzztime 30m
+//	go test ./p2p -run '^$' -fuzz '^FuzzCore$' -fuzztime 30m -fuzzminimizetime 50x
+//
+// (a run costs about 40 ms, mostly opening its chain database, so the
+// default minimisation of every new input, up to 60 s, would take most of
+// the time).
 func FuzzCore(f *testing.F) {
 	fx := newFuzzFixtures(f)
 	for _, seed := range fuzzSeeds() {
