@@ -144,16 +144,9 @@ func (c *Core) blockFailed(p *peer, now time.Time, hash wire.Hash, err error) {
 	case code == chain.ErrDuplicateBlock || code == chain.ErrTimeTooNew:
 		c.log.Debug("block not accepted", "hash", hash, "peer", p.id, "err", err)
 	default:
-		c.send(p, &MsgReject{Message: "block", Code: RejectInvalid, Reason: truncate(err.Error()), Hash: hash})
+		c.send(p, &MsgReject{Message: "block", Code: RejectInvalid, Reason: code.Reason(), Hash: hash})
 		c.ban(p, now, "invalid block: "+err.Error())
 	}
-}
-
-func truncate(s string) string {
-	if len(s) > MaxRejectReasonLen {
-		return s[:MaxRejectReasonLen]
-	}
-	return s
 }
 
 // fillDownloads hands the next missing blocks of the best header chain to
