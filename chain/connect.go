@@ -79,6 +79,7 @@ func branch(fork, end *blockNode) []*blockNode {
 // connectNode connects n, a child of the tip. ruleErr says n is invalid;
 // err is a local failure.
 func (c *Chain) connectNode(n *blockNode) (ruleErr, err error) {
+	start := c.clock.Now()
 	blk, err := c.store.block(n.hash)
 	if err != nil {
 		return nil, err
@@ -109,6 +110,9 @@ func (c *Chain) connectNode(n *blockNode) (ruleErr, err error) {
 	}
 	c.bestChain = append(c.bestChain, n)
 	c.queue(Notification{Type: BlockConnected, Block: blk, Hash: n.hash, Height: n.height})
+	if c.connectTimer != nil {
+		c.connectTimer(c.clock.Now().Sub(start))
+	}
 	return nil, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -65,6 +66,9 @@ type Config struct {
 type Miner struct {
 	cfg    Config
 	hashes atomic.Uint64
+	// found and accepted count blocks solved and accepted by the node;
+	// rate holds the last reported hash rate (float64 bits).
+	found, accepted, rate atomic.Uint64
 	// extraNonce is the next coinbase extra nonce. It starts at a random
 	// value, so that miners paying the same address never grind the same
 	// headers.
@@ -115,6 +119,20 @@ func New(cfg Config) (*Miner, error) {
 
 // Hashes returns how many headers the miner has hashed so far.
 func (m *Miner) Hashes() uint64 { return m.hashes.Load() }
+
+// Stats are a miner's counters (metrics).
+type Stats struct {
+	Hashes, Found, Accepted uint64
+	// HashRate is the rate of the last report (hashes per second); 0
+	// before the first.
+	HashRate float64
+}
+
+// Stats returns the miner's counters so far. Safe for concurrent use.
+func (m *Miner) Stats() Stats {
+	return Stats{Hashes: m.hashes.Load(), Found: m.found.Load(), Accepted: m.accepted.Load(),
+		HashRate: math.Float64frombits(m.rate.Load())}
+}
 
 // Run mines until the context ends (it returns nil) or Config.Blocks
 // blocks were accepted (nil). It never gives up on an unreachable node:
@@ -215,7 +233,6 @@ func (s *workSlot) take(ctx context.Context, after uint64) (*work, uint64, conte
 // again (that would be a competing block at the same height): the next
 // template (the node long-polls one as soon as the tip moves) is awaited.
 func (m *Miner) mine(ctx context.Context) {
-	accepted := 0
 	var done uint64
 	for {
 		w, gen, wctx, cancel, ok := m.slot.take(ctx, done)
@@ -229,12 +246,13 @@ func (m *Miner) mine(ctx context.Context) {
 			continue // replaced by newer work (or stopping)
 		}
 		done = gen
+		m.found.Add(1)
 		m.event(Event{Kind: "found", Tmpl: w.tmpl, Hashes: m.hashes.Load(), Block: blk})
 		if m.submit(ctx, blk, w.tmpl.Height) {
-			accepted++
+			accepted := m.accepted.Add(1)
 			if m.cfg.Blocks > 0 {
 				m.printf("block found height=%d hash=%s accepted (%d/%d)", w.tmpl.Height, blk.BlockHash(), accepted, m.cfg.Blocks)
-				if accepted >= m.cfg.Blocks {
+				if accepted >= uint64(m.cfg.Blocks) {
 					return
 				}
 			} else {
@@ -346,6 +364,7 @@ func (m *Miner) report(ctx context.Context) {
 		case <-ticker.C:
 			h, at := m.hashes.Load(), m.cfg.Clock.Now()
 			if elapsed := at.Sub(lastAt).Seconds(); elapsed > 0 && h > last {
+				m.rate.Store(math.Float64bits(float64(h-last) / elapsed))
 				m.printf("hashrate %s threads=%d at=%d", FormatHashRate(float64(h-last)/elapsed), m.cfg.Threads, at.Unix())
 			}
 			last, lastAt = h, at

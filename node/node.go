@@ -16,6 +16,7 @@ import (
 	"powchain/explorer"
 	"powchain/internal/atomicfile"
 	"powchain/mempool"
+	"powchain/metrics"
 	"powchain/p2p"
 	"powchain/rpc"
 	"powchain/rpc/server"
@@ -75,6 +76,8 @@ type Node struct {
 	http     *explorer.Server // nil when disabled
 	httpLn   net.Listener
 	p2p      *p2p.Server
+	metrics  *metrics.Node
+	reorgs   *reorgCounter
 
 	stopOnce sync.Once
 	stopCh   chan struct{}
@@ -132,7 +135,7 @@ func (n *Node) open() error {
 	if err := n.openP2P(); err != nil {
 		return err
 	}
-	FollowChain(n.chain, n.mempool, n.mining.HandleChainNotification, n.p2p.HandleChainNotification, n.logTip)
+	FollowChain(n.chain, n.mempool, n.mining.HandleChainNotification, n.p2p.HandleChainNotification, n.logTip, n.reorgs.onChain)
 	if err := n.openRPC(); err != nil {
 		return err
 	}
@@ -149,6 +152,7 @@ func (n *Node) openP2P() error {
 		Listen: listen, Seed: n.cfg.Seed, Connect: n.cfg.Connect, AddNode: n.cfg.AddNode, MaxPeers: n.cfg.MaxPeers,
 		NoDiscovery: n.cfg.NoDiscovery, ListenFunc: listenFunc,
 		StateFile: filepath.Join(n.netDir, "peers.json"),
+		OnMessage: n.observeMessage,
 		Now:       n.clock.Now,
 		Log:       n.log.With("component", "p2p"),
 	})
@@ -161,7 +165,10 @@ func (n *Node) openP2P() error {
 
 func (n *Node) openChain() error {
 	n.sigCache = chain.NewSigCache(100_000)
-	cfg := chain.Config{Params: n.params, Path: filepath.Join(n.netDir, "chain"), Clock: n.clock, SigCache: n.sigCache}
+	n.metrics = n.newMetrics()
+	n.reorgs = &reorgCounter{metrics: n.metrics}
+	cfg := chain.Config{Params: n.params, Path: filepath.Join(n.netDir, "chain"), Clock: n.clock, SigCache: n.sigCache,
+		ConnectTimer: n.metrics.BlockConnected}
 	open := chain.Open
 	if n.cfg.Reindex {
 		n.log.Info("reindexing: rebuilding the UTXO set from stored blocks")
@@ -234,6 +241,7 @@ func (n *Node) newRPCServer(user, pass string) (*server.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	srv.SetObserver(n.observeRPC)
 	return srv, srv.RegisterNodeMethods(&server.Backend{
 		Chain: n.chain, Mempool: n.mempool, Clock: n.clock,
 		Generate: n.mining.Generate, Template: n.mining.Template, Stop: n.Stop,
@@ -265,7 +273,8 @@ func (n *Node) openHTTP() error {
 	n.http = explorer.New(explorer.Config{
 		Source: explorer.Source{Chain: n.chain, Mempool: n.mempool, Clock: n.clock,
 			Net: netAdapter{srv: n.p2p, network: n.params.Name}},
-		Log: n.log.With("component", "http"),
+		Log:     n.log.With("component", "http"),
+		Metrics: n.metrics.Handler(),
 	})
 	return nil
 }

@@ -111,6 +111,11 @@ type Config struct {
 	// RandSeed seeds the Core's random choices (nonces, address picks);
 	// NewServer draws one at random when it is 0.
 	RandSeed uint64
+	// OnMessage, if set, hears every message read from or written to a
+	// peer, with the size of its whole frame (metrics). It runs on the
+	// connection's reader or writer goroutine: it must be quick and safe
+	// for concurrent use.
+	OnMessage func(inbound bool, t MsgType, frameBytes int)
 	// Now tells the time (required: the node injects its clock).
 	Now func() time.Time
 	// ListenFunc and DialFunc replace net.Listen and a net.Dialer.

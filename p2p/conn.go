@@ -115,6 +115,9 @@ func (s *Server) writeMsg(c *conn, w *bufio.Writer, m Message) error {
 		return err
 	}
 	c.sent.Add(uint64(len(frame)))
+	if s.cfg.OnMessage != nil {
+		s.cfg.OnMessage(false, m.Type(), len(frame))
+	}
 	if len(c.queue) == 0 {
 		return w.Flush()
 	}
@@ -146,6 +149,9 @@ func (s *Server) readLoop(c *conn) {
 			}
 			cause = err
 			return
+		}
+		if s.cfg.OnMessage != nil {
+			s.cfg.OnMessage(true, m.Type(), n)
 		}
 		if !s.post(evMessage{id: c.id, msg: m}) {
 			return

@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"powchain/metrics"
 	"powchain/miner"
 	"powchain/node"
 	"powchain/rpc"
@@ -31,6 +35,7 @@ func minerCommand() *cli.Command {
 				stringFlag("address", "", "address every coinbase pays (required)"),
 				intFlag("threads", 0, "threads to grind nonces on (0 = every core)"),
 				intFlag("blocks", 0, "stop after this many accepted blocks (0 = never)"),
+				stringFlag("metrics", "", "serve Prometheus metrics (hash rate, hashes, blocks found and accepted) at http://host:port/metrics (default: none)"),
 			),
 			Action: runMiner,
 		})},
@@ -74,6 +79,13 @@ func runMiner(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if addr := c.String("metrics"); addr != "" {
+		stopMetrics, err := serveMinerMetrics(addr, m)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	if err := m.Run(ctx); err != nil {
 		return err
 	}
@@ -81,6 +93,34 @@ func runMiner(c *cli.Context) error {
 		fmt.Println("miner stopped")
 	}
 	return nil
+}
+
+// serveMinerMetrics serves the miner's metrics on addr until stop is
+// called; stop returns once the server has.
+func serveMinerMetrics(addr string, m *miner.Miner) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Miner(metrics.MinerSource{
+		Hashes:   func() uint64 { return m.Stats().Hashes },
+		Found:    func() uint64 { return m.Stats().Found },
+		Accepted: func() uint64 { return m.Stats().Accepted },
+		HashRate: func() float64 { return m.Stats().HashRate },
+	}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Serve(ln)
+	}()
+	fmt.Printf("metrics on http://%s/metrics\n", ln.Addr())
+	return func() {
+		srv.Close()
+		<-done
+	}, nil
 }
 
 // nodeConn is the miner's node: an RPC client found from the flags (as

@@ -97,6 +97,8 @@ type Server struct {
 	admitted, running, failedAuth chan struct{}
 	// wait waits d or until ctx ends; tests replace it.
 	wait func(ctx context.Context, d time.Duration)
+	// observe, if set, is told of every call (metrics); see SetObserver.
+	observe func(method string) (done func(failed bool))
 }
 
 // NewServer returns a server that accepts the given credentials, with
@@ -125,6 +127,21 @@ func (s *Server) SetLimits(l Limits) {
 	s.admitted = make(chan struct{}, s.limits.MaxRunning+s.limits.MaxQueued)
 	s.running = make(chan struct{}, s.limits.MaxRunning)
 	s.failedAuth = make(chan struct{}, s.limits.FailedAuthSlots)
+}
+
+// SetObserver makes the server tell observe of every call it decodes, when
+// it starts (with the method name as sent) and, through the function
+// observe returns, when it ends and whether it failed. The node times calls
+// with its clock this way. observe runs on the request's goroutine and must
+// be safe for concurrent use. Call it before Serve.
+func (s *Server) SetObserver(observe func(method string) (done func(failed bool))) {
+	s.observe = observe
+}
+
+// HasMethod reports whether method is registered.
+func (s *Server) HasMethod(method string) bool {
+	_, ok := s.methods[method]
+	return ok
 }
 
 func waitFor(ctx context.Context, d time.Duration) {
@@ -327,6 +344,10 @@ func (s *Server) call(ctx context.Context, raw []byte) (resp rpc.Response, ok bo
 	}
 	if req.ID != nil {
 		resp.ID = req.ID
+	}
+	if s.observe != nil {
+		done := s.observe(req.Method)
+		defer func() { done(resp.Error != nil) }()
 	}
 	if req.paramsErr != nil {
 		resp.Error = req.paramsErr

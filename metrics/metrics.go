@@ -1,0 +1,150 @@
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+const namespace = "powchain"
+
+// NodeSource reads the node's state at scrape time.
+type NodeSource struct {
+	// Height and HeaderHeight are the best chain's and best header's.
+	Height, HeaderHeight func() uint64
+	// Mempool: transactions, their bytes, and the minimum fee rate admitted
+	// now (base units per 1000 bytes).
+	Mempool func() (txs, bytes int, minFeeRate uint64)
+	// Peers: connected peers by direction.
+	Peers func() (inbound, outbound int)
+	// Banned: hosts banned now.
+	Banned func() int
+}
+
+// Node holds the node's metrics.
+type Node struct {
+	reg        *prometheus.Registry
+	connect    prometheus.Histogram
+	reorgs     prometheus.Counter
+	reorgDepth prometheus.Histogram
+	messages   *prometheus.CounterVec
+	bytes      *prometheus.CounterVec
+	rpcCalls   *prometheus.CounterVec
+	rpcLatency *prometheus.HistogramVec
+	rpcKnown   func(method string) bool
+}
+
+// NewNode registers the node's metrics over src. rpcKnown tells a
+// registered RPC method from an unknown one (so that a client cannot
+// create label values at will).
+func NewNode(src NodeSource, rpcKnown func(method string) bool) *Node {
+	m := &Node{reg: prometheus.NewRegistry(), rpcKnown: rpcKnown}
+	gauge := func(name, help string, f func() float64) {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help}, f))
+	}
+	gauge("chain_height", "Height of the best chain's tip.", func() float64 { return float64(src.Height()) })
+	gauge("chain_header_height", "Height of the best known header (ahead of chain_height while syncing).", func() float64 { return float64(src.HeaderHeight()) })
+	gauge("mempool_transactions", "Transactions in the mempool.", func() float64 { n, _, _ := src.Mempool(); return float64(n) })
+	gauge("mempool_bytes", "Total size of the mempool's transactions.", func() float64 { _, b, _ := src.Mempool(); return float64(b) })
+	gauge("mempool_min_fee_rate", "Lowest fee rate the mempool admits now, in base units per 1000 bytes.", func() float64 { _, _, r := src.Mempool(); return float64(r) })
+	gauge("banned_peers", "Hosts banned now.", func() float64 { return float64(src.Banned()) })
+	peers := prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "peers"), "Connected peers by direction.", []string{"direction"}, nil)
+	m.reg.MustRegister(peerCollector{desc: peers, peers: src.Peers})
+
+	m.connect = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: namespace, Name: "block_connect_seconds",
+		Help:    "Time to connect one block to the best chain (validate against the UTXO set, verify signatures, write).",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)})
+	m.reorgs = prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Name: "chain_reorganizations_total",
+		Help: "Changes of the best chain that disconnected blocks."})
+	m.reorgDepth = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: namespace, Name: "chain_reorganization_depth_blocks",
+		Help: "Blocks disconnected by each reorganisation.", Buckets: []float64{1, 2, 3, 5, 10, 20, 50, 100}})
+	m.messages = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "p2p_messages_total",
+		Help: "P2P messages by direction (in, out) and type."}, []string{"direction", "type"})
+	m.bytes = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "p2p_bytes_total",
+		Help: "P2P bytes (whole frames) by direction (in, out) and message type."}, []string{"direction", "type"})
+	m.rpcCalls = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "rpc_requests_total",
+		Help: "JSON-RPC calls by method and result (ok, error)."}, []string{"method", "result"})
+	m.rpcLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: "rpc_request_duration_seconds",
+		Help: "Time to run one JSON-RPC call, by method.", Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10)}, []string{"method"})
+	m.reg.MustRegister(m.connect, m.reorgs, m.reorgDepth, m.messages, m.bytes, m.rpcCalls, m.rpcLatency,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+type peerCollector struct {
+	desc  *prometheus.Desc
+	peers func() (int, int)
+}
+
+func (c peerCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c peerCollector) Collect(ch chan<- prometheus.Metric) {
+	in, out := c.peers()
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(in), "inbound")
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(out), "outbound")
+}
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Node) Handler() http.Handler { return handler(m.reg) }
+
+func handler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, MaxRequestsInFlight: 4})
+}
+
+// BlockConnected records how long connecting one block took.
+func (m *Node) BlockConnected(d time.Duration) { m.connect.Observe(d.Seconds()) }
+
+// Reorganized records a best-chain change that disconnected depth blocks.
+func (m *Node) Reorganized(depth int) {
+	m.reorgs.Inc()
+	m.reorgDepth.Observe(float64(depth))
+}
+
+// Message records one p2p message of type typ and its frame size.
+func (m *Node) Message(inbound bool, typ string, frameBytes int) {
+	dir := "out"
+	if inbound {
+		dir = "in"
+	}
+	m.messages.WithLabelValues(dir, typ).Inc()
+	m.bytes.WithLabelValues(dir, typ).Add(float64(frameBytes))
+}
+
+// RPCCall records one JSON-RPC call.
+func (m *Node) RPCCall(method string, d time.Duration, failed bool) {
+	if !m.rpcKnown(method) {
+		method = "unknown"
+	}
+	result := "ok"
+	if failed {
+		result = "error"
+	}
+	m.rpcCalls.WithLabelValues(method, result).Inc()
+	m.rpcLatency.WithLabelValues(method).Observe(d.Seconds())
+}
+
+// MinerSource reads a miner's counters at scrape time.
+type MinerSource struct {
+	// Hashes tried, blocks found (solved) and accepted by the node so far.
+	Hashes, Found, Accepted func() uint64
+	// HashRate is the last measured rate, hashes per second.
+	HashRate func() float64
+}
+
+// Miner returns the /metrics handler of `powchain miner start`.
+func Miner(src MinerSource) http.Handler {
+	reg := prometheus.NewRegistry()
+	counter := func(name, help string, f func() uint64) {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, func() float64 { return float64(f()) }))
+	}
+	counter("miner_hashes_total", "Block headers hashed.", src.Hashes)
+	counter("miner_blocks_found_total", "Blocks solved.", src.Found)
+	counter("miner_blocks_accepted_total", "Solved blocks the node accepted.", src.Accepted)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: "miner_hash_rate",
+		Help: "Hashes per second over the last report interval."}, src.HashRate),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return handler(reg)
+}
