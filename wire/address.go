@@ -40,7 +40,9 @@ func DecodeAddress(hrp, addr string) (KeyHash, error) {
 	var kh KeyHash
 	gotHRP, data, enc, err := bech32.DecodeGeneric(addr)
 	if err != nil {
-		return kh, fmt.Errorf("invalid address %q: %w", addr, err)
+		// The library's message speaks of separator indexes and
+		// checksums in its own terms; say what the user can check.
+		return kh, fmt.Errorf("invalid address %q: not a bech32m address (a prefix, the separator 1, then letters and digits with a valid checksum)", addr)
 	}
 	if gotHRP != strings.ToLower(hrp) {
 		return kh, fmt.Errorf("%w: %q has prefix %q, want %q", ErrAddressNetwork, addr, gotHRP, hrp)
@@ -53,7 +55,7 @@ func DecodeAddress(hrp, addr string) (KeyHash, error) {
 	}
 	raw, err := bech32.ConvertBits(data[1:], 5, 8, false)
 	if err != nil {
-		return kh, fmt.Errorf("invalid address %q: %w", addr, err)
+		return kh, fmt.Errorf("invalid address %q: its data does not decode to whole bytes", addr)
 	}
 	if len(raw) != KeyHashSize {
 		return kh, fmt.Errorf("invalid address %q: key hash is %d bytes, want %d", addr, len(raw), KeyHashSize)

@@ -48,7 +48,7 @@ func (b *Backend) generateToAddress(ctx context.Context, params []json.RawMessag
 	}
 	kh, err := wire.DecodeAddress(b.Chain.Params().AddressPrefix, addr)
 	if err != nil {
-		return nil, rpc.NewError(rpc.CodeInvalidAddress, "Invalid address: %v", err)
+		return nil, rpc.NewError(rpc.CodeInvalidAddress, "%v", err)
 	}
 	hashes, err := b.Generate(ctx, n, kh)
 	if err != nil {
