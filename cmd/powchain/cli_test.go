@@ -126,6 +126,7 @@ func TestRPCThroughBinary(t *testing.T) {
 		{[]string{"getblockhash", "-1"}, "error code -8: height out of range: must be a whole number from 0 to 18446744073709551615"},
 		{[]string{"generatetoaddress", "1", "notanaddress"}, `error code -5: invalid address "notanaddress": not a bech32m address`},
 		{[]string{"help", "nosuchmethod"}, "error code -8: "},
+		{[]string{"getblokcount"}, `error code -32601: Method not found: "getblokcount"; did you mean getblockcount?`},
 	} {
 		r := rpcCLI(tc.args...)
 		if r.code != 1 || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "rpc.Error") {

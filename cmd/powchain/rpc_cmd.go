@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -46,11 +48,31 @@ func runRPC(c *cli.Context) error {
 	if err := client.Call(c.Context, c.Args().First(), params, &result); err != nil {
 		var rpcErr *rpc.Error
 		if errors.As(err, &rpcErr) {
-			return cli.Exit(fmt.Sprintf("error code %d: %s", rpcErr.Code, rpcErr.Message), 1)
+			msg := fmt.Sprintf("error code %d: %s", rpcErr.Code, rpcErr.Message)
+			if rpcErr.Code == rpc.CodeMethodNotFound {
+				msg += nearestMethod(c.Context, client, c.Args().First())
+			}
+			return cli.Exit(msg, 1)
 		}
 		return err
 	}
 	return printResult(c.App.Writer, result)
+}
+
+// nearestMethod is "; did you mean NAME?" for the node's method nearest
+// to a mistyped one, from the node's help list, or "".
+func nearestMethod(ctx context.Context, client *rpc.Client, typed string) string {
+	var list string
+	if err := client.Call(ctx, "help", nil, &list); err != nil {
+		return ""
+	}
+	var names []string
+	for _, line := range strings.Split(list, "\n") {
+		if fields := strings.Fields(line); len(fields) > 0 {
+			names = append(names, fields[0])
+		}
+	}
+	return didYouMean(names, typed, "")
 }
 
 func jsonOrString(arg string) any {
