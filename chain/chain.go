@@ -37,6 +37,10 @@ type Config struct {
 	// measured with Clock. It runs under the chain's lock: it must return
 	// quickly and must not call the chain.
 	ConnectTimer func(time.Duration)
+	// SyncInterval bounds how long, during initial sync, connected blocks
+	// stay unsynced (default DefaultSyncInterval). Once caught up, every
+	// new tip is synced before it is announced.
+	SyncInterval time.Duration
 }
 
 // Chain is the validated block chain: a block index of every accepted
@@ -70,6 +74,14 @@ type Chain struct {
 	orphans      *orphanPool
 	notifying    bool // queue notifications (false while opening)
 	pending      []Notification
+	// Durability (durable.go): when the tip was last synced, whether it
+	// changed since, and what opening found lost. noSync turns syncing off
+	// (benchmarks only, to measure what the sync policy costs).
+	syncInterval time.Duration
+	lastSync     time.Time
+	unsynced     bool
+	noSync       bool
+	lost         *LostBlocks
 
 	outboxMu sync.Mutex
 	outbox   []Notification // changes' notifications, in order, awaiting delivery
@@ -101,6 +113,10 @@ func open(cfg Config, what string, build func(*Chain) error) (*Chain, error) {
 		st.close()
 		return nil, fmt.Errorf("%s %s: %w", what, cfg.Path, err)
 	}
+	if err := c.checkDurable(); err != nil {
+		st.close()
+		return nil, fmt.Errorf("%s %s: %w", what, cfg.Path, err)
+	}
 	c.notifying = true
 	return c, nil
 }
@@ -113,6 +129,10 @@ func newChain(cfg Config, st *store) *Chain {
 	if ttl <= 0 {
 		ttl = time.Hour
 	}
+	syncInterval := cfg.SyncInterval
+	if syncInterval <= 0 {
+		syncInterval = DefaultSyncInterval
+	}
 	return &Chain{
 		params:     cfg.Params,
 		clock:      cfg.Clock,
@@ -124,14 +144,22 @@ func newChain(cfg Config, st *store) *Chain {
 		index:        make(map[wire.Hash]*blockNode),
 		candidates:   make(map[*blockNode]struct{}),
 		orphans:      newOrphanPool(maxOrphans, ttl),
+
+		syncInterval: syncInterval,
+		lastSync:     cfg.Clock.Now(),
 	}
 }
 
-// Close closes the database. The chain must not be used afterwards.
+// Close syncs and closes the database. The chain must not be used
+// afterwards.
 func (c *Chain) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.store.close()
+	var syncErr error
+	if c.unsynced {
+		syncErr = c.syncNow()
+	}
+	return errors.Join(syncErr, c.store.close())
 }
 
 // Params returns the chain's network parameters.

@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/syndtr/goleveldb/leveldb"
@@ -35,8 +36,7 @@ func (c *Chain) InvalidateBlock(hash wire.Hash) error {
 	// the best now.
 	c.resetCandidates()
 	_, _, err := c.activateBestChain()
-	c.queueTipChange(tipBefore)
-	return err
+	return errors.Join(err, c.settleTip(tipBefore))
 }
 
 // ReconsiderBlock removes invalid marks (from InvalidateBlock or from a
@@ -72,8 +72,7 @@ func (c *Chain) ReconsiderBlock(hash wire.Hash) error {
 		return err
 	}
 	_, _, err := c.activateBestChain()
-	c.queueTipChange(tipBefore)
-	return err
+	return errors.Join(err, c.settleTip(tipBefore))
 }
 
 // resetCandidates rebuilds the candidate set from the whole index; caller
@@ -88,10 +87,4 @@ func (c *Chain) resetCandidates() {
 	}
 }
 
-// queueTipChange queues TipChanged if the tip moved since before; caller
-// holds c.mu.
-func (c *Chain) queueTipChange(before *blockNode) {
-	if tip := c.tip(); tip != before {
-		c.queue(Notification{Type: TipChanged, Hash: tip.hash, Height: tip.height})
-	}
-}
+

@@ -33,7 +33,9 @@ func (c *Chain) ProcessBlock(blk *wire.Block) (ProcessResult, error) {
 	defer c.unlockAndNotify()
 	tipBefore := c.tip()
 	res, err := c.processBlock(blk)
-	c.queueTipChange(tipBefore)
+	if serr := c.settleTip(tipBefore); serr != nil {
+		return res, serr
+	}
 	return res, err
 }
 

@@ -5,6 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
@@ -12,6 +15,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/util"
 	"google.golang.org/protobuf/proto"
 
+	"powchain/internal/atomicfile"
 	"powchain/proto/pb"
 	"powchain/wire"
 )
@@ -79,10 +83,15 @@ func addrKey(kh wire.KeyHash, op wire.OutPoint) []byte {
 	return outPointBytes(b, op)
 }
 
+// durableFile, in the database directory, records the tip at the last
+// sync: a ChainTip. LevelDB ignores files it does not name itself.
+const durableFile = "DURABLE-TIP"
+
 // store is the chain's LevelDB database. It has no lock of its own: LevelDB
 // is safe for concurrent use, and the Chain serialises every write.
 type store struct {
-	db *leveldb.DB
+	db   *leveldb.DB
+	path string
 }
 
 // openStore opens (creating if needed) the database at path for params'
@@ -95,7 +104,7 @@ func openStore(path string, params *Params) (*store, error) {
 		}
 		return nil, fmt.Errorf("open chain database %s: %w", path, err)
 	}
-	s := &store{db: db}
+	s := &store{db: db, path: path}
 	if err := s.checkInfo(params); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("chain database %s: %w", path, err)
@@ -329,12 +338,48 @@ func (s *store) undo(hash wire.Hash) ([]UtxoEntry, error) {
 }
 
 // write commits a batch. Batches are atomic in LevelDB's journal, so a crash
-// (even kill -9) leaves either all of a batch or none of it. Writes are not
-// fsynced: after a power loss the newest blocks may be gone, but the
-// database is still consistent and they are simply fetched again.
+// (even kill -9) leaves either all of a batch or none of it. A write is not
+// synced by itself: syncTip makes everything written before it durable
+// (the chain's sync policy decides when), so after a power loss only blocks
+// since the last sync may be gone, the database is still consistent, and
+// they are simply fetched again.
 func (s *store) write(b *leveldb.Batch) error {
 	if err := s.db.Write(b, nil); err != nil {
 		return fmt.Errorf("write chain database: %w", err)
 	}
 	return nil
+}
+
+// syncTip makes every write so far durable, with a synced write of n's tip
+// record (syncing LevelDB's journal syncs all that came before it), then
+// records n as the durable tip in durableFile.
+func (s *store) syncTip(n *blockNode) error {
+	b := new(leveldb.Batch)
+	s.putTip(b, n)
+	if err := s.db.Write(b, &opt.WriteOptions{Sync: true}); err != nil {
+		return fmt.Errorf("sync chain database: %w", err)
+	}
+	rec := mustMarshal(&pb.ChainTip{Hash: n.hash[:], Height: n.height})
+	if err := atomicfile.WriteFile(filepath.Join(s.path, durableFile), rec, 0o600); err != nil {
+		return fmt.Errorf("record durable tip: %w", err)
+	}
+	return nil
+}
+
+// durableTip reads the tip recorded by the last syncTip; found is false if
+// there was none (a new database, or one from before durable records).
+func (s *store) durableTip() (hash wire.Hash, height uint64, found bool, err error) {
+	raw, err := os.ReadFile(filepath.Join(s.path, durableFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return hash, 0, false, nil
+	}
+	if err != nil {
+		return hash, 0, false, fmt.Errorf("read durable tip: %w", err)
+	}
+	var m pb.ChainTip
+	if err := proto.Unmarshal(raw, &m); err != nil || len(m.GetHash()) != wire.HashSize {
+		return hash, 0, false, corrupt("durable tip record %s is unreadable", durableFile)
+	}
+	copy(hash[:], m.GetHash())
+	return hash, m.GetHeight(), true, nil
 }

@@ -181,7 +181,32 @@ func (n *Node) openChain() error {
 	n.chain = c
 	tip := c.Tip()
 	n.log.Info("chain opened", "network", n.params.Name, "height", tip.Height, "hash", tip.Hash)
+	if lost, ok := c.LostOnOpen(); ok {
+		n.log.Warn(fmt.Sprintf("chain database lost blocks it had recorded as durable: heights %d-%d are gone "+
+			"(the storage dropped synced writes, e.g. a torn journal); the chain is consistent at height %d "+
+			"and fetches them again from peers", lost.From, lost.To, tip.Height),
+			"lost_from", lost.From, "lost_to", lost.To, "durable_hash", lost.DurableHash, "height", tip.Height)
+	}
 	return nil
+}
+
+// syncChain makes the chain's writes durable every chain.DefaultSyncInterval
+// until ctx ends, so that blocks connected just before a stall in initial
+// sync do not stay unsynced (the chain syncs on its own while blocks
+// arrive, and at every tip once caught up).
+func (n *Node) syncChain(ctx context.Context) {
+	t := time.NewTicker(chain.DefaultSyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := n.chain.Sync(); err != nil {
+				n.log.Error("chain sync failed", "err", err)
+			}
+		}
+	}
 }
 
 func (n *Node) mempoolPath() string { return filepath.Join(n.netDir, "mempool.dat") }
@@ -338,6 +363,11 @@ func (n *Node) Run(ctx context.Context) error {
 	defer stopP2P()
 	p2pDone := make(chan error, 1)
 	go func() { p2pDone <- n.p2p.Run(p2pCtx) }()
+	syncDone := make(chan struct{})
+	go func() {
+		n.syncChain(p2pCtx)
+		close(syncDone)
+	}()
 	n.log.Info("node started", "network", n.params.Name, "rpc", n.RPCAddr(), "p2p", n.P2PAddr(), "http", n.httpURL(), "datadir", n.netDir)
 	var rpcErr, httpErr, p2pErr error
 	rpcExited, httpExited, p2pExited := false, false, false
@@ -377,6 +407,7 @@ func (n *Node) Run(ctx context.Context) error {
 	if !p2pExited {
 		p2pErr = <-p2pDone
 	}
+	<-syncDone
 	if p2pErr != nil {
 		p2pErr = fmt.Errorf("p2p: %w", p2pErr)
 	}

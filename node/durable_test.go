@@ -1,0 +1,79 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"powchain/wire"
+)
+
+// lockedBuffer is a log sink safe for the node's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestTornJournalIsLogged: a node at height 50 whose chain journal loses
+// the writes after height 25 restarts at 25 and says which heights it lost.
+func TestTornJournalIsLogged(t *testing.T) {
+	dir := t.TempDir()
+	n, done := startNode(t, testConfig(dir))
+	ctx := context.Background()
+	client := clientOf(t, n)
+	addr, _ := wire.EncodeAddress(n.params.AddressPrefix, wire.KeyHash{5})
+	if _, err := client.GenerateToAddress(ctx, 25, addr); err != nil {
+		t.Fatal(err)
+	}
+	chainDir := filepath.Join(n.NetDir(), "chain")
+	journals, _ := filepath.Glob(filepath.Join(chainDir, "*.log"))
+	if len(journals) != 1 {
+		t.Fatalf("journals %v, want one", journals)
+	}
+	info, err := os.Stat(journals[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.GenerateToAddress(ctx, 25, addr); err != nil {
+		t.Fatal(err)
+	}
+	n.Stop()
+	if err := waitResult(t, done); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(journals[0], info.Size()); err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	n2, err := New(testConfig(dir), slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		n2.rpcLn.Close()
+		n2.closeUnstarted()
+	}()
+	if h := n2.chain.Tip().Height; h != 25 {
+		t.Fatalf("reopened at height %d, want 25", h)
+	}
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "heights 26-50 are gone") {
+		t.Fatalf("no warning naming the lost heights in the log:\n%s", logs.String())
+	}
+}
