@@ -47,10 +47,13 @@ type Config struct {
 // header, the best chain (most cumulative work among fully valid chains,
 // first seen on ties) and the UTXO set at its tip.
 //
-// Lock contract: mu guards the fields from store to pending. Queries hold it
+// Lock contract: mu guards the fields from store to lost. Queries hold it
 // for reading; changes (ProcessBlock, ProcessHeaders, InvalidateBlock,
-// ReconsiderBlock) hold it for writing. It is held across LevelDB reads and
-// writes (local, bounded I/O) and never across network I/O or a
+// ReconsiderBlock, Sync) hold it for writing. It is held across LevelDB
+// reads and writes and the syncs of the sync policy (local, bounded I/O:
+// a query waits for a sync, so once caught up no one sees a tip before it
+// is durable),
+// and never across network I/O or a
 // subscriber's callback. outboxMu guards outbox and is held only to move
 // notifications in or out (taken under mu or under notifyMu). notifyMu is
 // held while notifications are delivered and is never requested while mu is

@@ -17,6 +17,11 @@
 //   - The UTXO set, undo records, address index and tip always describe one
 //     block: connecting or disconnecting a block is one atomic LevelDB batch,
 //     so a crash at any instant leaves a consistent database.
+//   - Durability (durable.go): once caught up, a new tip is synced to disk
+//     before TipChanged announces it; during initial sync the chain syncs
+//     every Config.SyncInterval of the injected clock. Each sync records the
+//     synced tip in DURABLE-TIP; opening reports (LostOnOpen) the heights of
+//     that record the database no longer has.
 //   - The tip is the best valid chain: most cumulative work among chains
 //     whose blocks are all stored and not known to be invalid, and the first
 //     seen on equal work. A block that fails validation is marked invalid

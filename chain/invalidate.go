@@ -86,5 +86,3 @@ func (c *Chain) resetCandidates() {
 		}
 	}
 }
-
-

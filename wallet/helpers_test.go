@@ -37,7 +37,7 @@ func mainOpts() Options {
 	return o
 }
 
-func walletPath(t *testing.T) string {
+func walletPath(t testing.TB) string {
 	t.Helper()
 	return filepath.Join(t.TempDir(), "wallets", "default.wallet")
 }

@@ -195,6 +195,12 @@ func Open(path, passphrase string, opt Options) (*Wallet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read wallet: %w", err)
 	}
+	return decodeFile(path, data, passphrase, opt)
+}
+
+// decodeFile decrypts and checks data, the contents of the wallet file at
+// path; opt is normalized.
+func decodeFile(path string, data []byte, passphrase string, opt Options) (*Wallet, error) {
 	payload, ck, err := open(data, passphrase)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

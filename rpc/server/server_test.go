@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -28,7 +29,7 @@ var genesisTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // env is a chain, a mempool and an RPC server over them on loopback.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	chain   *chain.Chain
 	pool    *mempool.Pool
 	client  *rpc.Client
@@ -40,6 +41,9 @@ type env struct {
 	// generateGate, when set before a generatetoaddress call, holds the
 	// call: it sends on entered, then waits for gate to close.
 	generateGate atomic.Pointer[gate]
+	// maxGenerate, when not 0, is the most blocks one generatetoaddress
+	// call may mine (the fuzz target keeps calls cheap).
+	maxGenerate int
 }
 
 // gate holds callers until it is opened.
@@ -125,6 +129,24 @@ func newEnvWith(t *testing.T, configure func(*server.Server)) *env {
 // before they are registered.
 func newEnvBackend(t *testing.T, configure func(*server.Server), backend func(*env, *server.Backend)) *env {
 	t.Helper()
+	e, srv := newUnservedEnv(t, backend)
+	configure(srv)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	e.addr = ln.Addr().String()
+	e.client = rpc.NewClient(e.addr, "user", "pass")
+	return e
+}
+
+// newUnservedEnv is a chain, a mempool and a server over them (backend
+// applied to the methods' backend before they are registered) that does not
+// listen: callers drive its ServeHTTP.
+func newUnservedEnv(t testing.TB, backend func(*env, *server.Backend)) (*env, *server.Server) {
+	t.Helper()
 	params := chaintest.Params(genesisTime)
 	params.CoinbaseMaturity = 2
 	clock := chaintest.NewClock(genesisTime.Add(time.Hour))
@@ -143,22 +165,16 @@ func newEnvBackend(t *testing.T, configure func(*server.Server), backend func(*e
 	if err := srv.RegisterNodeMethods(b); err != nil {
 		t.Fatal(err)
 	}
-	configure(srv)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Shutdown(context.Background()) })
-	e.addr = ln.Addr().String()
-	e.client = rpc.NewClient(e.addr, "user", "pass")
-	return e
+	return e, srv
 }
 
 // generate mines like the node does: templates from chain and mempool.
 func (e *env) generate(ctx context.Context, n int, payTo wire.KeyHash) ([]wire.Hash, error) {
 	if g := e.generateGate.Load(); g != nil {
 		g.pass(ctx)
+	}
+	if e.maxGenerate > 0 && n > e.maxGenerate {
+		return nil, fmt.Errorf("the test server mines at most %d blocks per call", e.maxGenerate)
 	}
 	var out []wire.Hash
 	for range n {
