@@ -269,9 +269,11 @@ func (s *Server) serveBatch(w http.ResponseWriter, ctx context.Context, body []b
 }
 
 // reply accumulates the encoded responses of one request and refuses to
-// grow past its limit.
+// grow past its limit. A response is kept as pieces (its start, the
+// result as the method's encoding returned it, its end), so a result is
+// never copied.
 type reply struct {
-	parts [][]byte
+	parts [][][]byte
 	size  int
 	limit int
 }
@@ -281,17 +283,29 @@ func (s *Server) newReply() *reply { return &reply{limit: s.limits.MaxReplyBytes
 // add encodes resp into the reply; false (and nothing added) if the reply
 // would exceed its limit. The caller then drops the reply.
 func (r *reply) add(resp rpc.Response) bool {
-	b, err := json.Marshal(resp)
-	if err != nil { // only a result that is not valid JSON: a bug
-		b, _ = json.Marshal(errorResponse(resp.ID, rpc.NewError(rpc.CodeInternalError, "encode result: %v", err)))
+	pieces := encodeResponse(resp)
+	size := 1 // a separator or bracket per response
+	for _, p := range pieces {
+		size += len(p)
 	}
-	if r.size+len(b)+1 > r.limit { // +1: a separator or bracket per part
+	if r.size+size > r.limit {
 		r.parts = nil
 		return false
 	}
-	r.parts = append(r.parts, b)
-	r.size += len(b) + 1
+	r.parts = append(r.parts, pieces)
+	r.size += size
 	return true
+}
+
+// encodeResponse is the JSON of resp in pieces. A result (valid JSON: the
+// method's value as json.Marshal encoded it) is used as it is.
+func encodeResponse(resp rpc.Response) [][]byte {
+	if resp.Error != nil {
+		b, _ := json.Marshal(resp) // cannot fail: an id and an error object
+		return [][]byte{b}
+	}
+	start := append(append([]byte(`{"jsonrpc":"2.0","id":`), resp.ID...), `,"result":`...)
+	return [][]byte{start, resp.Result, []byte("}")}
 }
 
 func (r *reply) tooLarge() *rpc.Error {
@@ -307,18 +321,21 @@ func (r *reply) writeTo(w http.ResponseWriter, batch bool) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if !batch {
-		w.Write(append(r.parts[0], '\n'))
-		return
+	if batch {
+		w.Write([]byte{'['})
 	}
-	w.Write([]byte{'['})
-	for i, p := range r.parts {
+	for i, pieces := range r.parts {
 		if i > 0 {
 			w.Write([]byte{','})
 		}
-		w.Write(p)
+		for _, p := range pieces {
+			w.Write(p)
+		}
 	}
-	w.Write([]byte("]\n"))
+	if batch {
+		w.Write([]byte{']'})
+	}
+	w.Write([]byte{'\n'})
 }
 
 func errorResponse(id json.RawMessage, e *rpc.Error) rpc.Response {
