@@ -6,24 +6,20 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	"powchain/chain"
-	"powchain/proto/pb"
 )
 
 // durableHeight reads the height recorded as durable; -1 if none.
 func (h *harness) durableHeight() int64 {
 	h.t.Helper()
-	raw, err := os.ReadFile(filepath.Join(h.cfg.Path, chain.DurableFile))
-	if os.IsNotExist(err) {
-		return -1
-	}
-	var m pb.ChainTip
-	if err != nil || proto.Unmarshal(raw, &m) != nil {
+	height, found, err := chain.DurableHeight(h.cfg.Path)
+	if err != nil {
 		h.t.Fatalf("durable record: %v", err)
 	}
-	return int64(m.GetHeight())
+	if !found {
+		return -1
+	}
+	return int64(height)
 }
 
 // TestCaughtUpTipIsDurableBeforeAnnounced: once caught up, every tip has

@@ -8,5 +8,9 @@ func (c *Chain) DisableSyncForBenchmark() {
 	c.noSync = true
 }
 
-// DurableFile is the name of the durable-tip record in the database dir.
-const DurableFile = durableFile
+// DurableHeight reads the height of the durable-tip record of the database
+// at path; found is false without one.
+func DurableHeight(path string) (height uint64, found bool, err error) {
+	_, height, found, err = (&store{path: path}).durableTip()
+	return height, found, err
+}

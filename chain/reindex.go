@@ -53,7 +53,7 @@ func (c *Chain) reindex() error {
 			heap.Push(ready, h)
 		}
 	}
-	return nil
+	return c.syncNow() // the rebuilt state is durable before the chain is used
 }
 
 // oldArrivalOrder reads the arrival sequence of every block from the index
