@@ -7,29 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"powchain/wire"
 )
-
-// lockedBuffer is a log sink safe for the node's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestTornJournalIsLogged: a node at height 50 whose chain journal loses
 // the writes after height 25 restarts at 25 and says which heights it lost.
@@ -61,7 +42,7 @@ func TestTornJournalIsLogged(t *testing.T) {
 	if err := os.Truncate(journals[0], info.Size()); err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs bytes.Buffer // New logs on this goroutine; the node is not run
 	n2, err := New(testConfig(dir), slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
