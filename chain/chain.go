@@ -52,12 +52,11 @@ type Config struct {
 // ReconsiderBlock, Sync) hold it for writing. It is held across LevelDB
 // reads and writes and the syncs of the sync policy (local, bounded I/O:
 // a query waits for a sync, so once caught up no one sees a tip before it
-// is durable),
-// and never across network I/O or a
-// subscriber's callback. outboxMu guards outbox and is held only to move
-// notifications in or out (taken under mu or under notifyMu). notifyMu is
-// held while notifications are delivered and is never requested while mu is
-// held, so a subscriber may query the chain. subsMu guards subscribers.
+// is durable), and never across network I/O or a subscriber's callback.
+// outboxMu guards outbox and is held only to move notifications in or out
+// (taken under mu or under notifyMu). notifyMu is held while notifications
+// are delivered and is never requested while mu is held, so a subscriber
+// may query the chain. subsMu guards subscribers.
 type Chain struct {
 	params     *Params
 	clock      Clock
