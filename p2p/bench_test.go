@@ -3,6 +3,7 @@ package p2p
 import (
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -102,6 +103,74 @@ func BenchmarkInitialSync(b *testing.B) {
 	b.ReportMetric(syncRate, "sync_blocks/s")
 	b.ReportMetric(connect, "connect_blocks/s")
 	b.ReportMetric(syncRate/connect, "connect_ratio")
+}
+
+// Full-block sync: fullBlocks blocks of fullBlockTxs one-input, two-output
+// transactions each.
+const (
+	fullBlocks   = 5
+	fullBlockTxs = 2000
+)
+
+// fullChain builds a chain whose last fullBlocks blocks are full: a
+// fan-out transaction makes fullBlockTxs outputs, then each full block
+// holds one transaction per output of the lane it continues (transaction
+// i spends output 0 of transaction i of the block before). It returns the
+// blocks and the full blocks' transactions.
+func fullChain(b *testing.B, params *chain.Params) ([]*wire.Block, []*wire.Tx) {
+	g := chaintest.NewGenerator(b, params)
+	blocks := []*wire.Block{g.NextBlock("b1", nil)}
+	fan := g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("b1")}, 0, fullBlockTxs)
+	blocks = append(blocks, g.NextBlock("fan", []*wire.Tx{fan}))
+	lanes := make([]chaintest.SpendableOut, fullBlockTxs)
+	for i := range lanes {
+		lanes[i] = g.TxOut(fan, uint32(i))
+	}
+	var all []*wire.Tx
+	for n := range fullBlocks {
+		txs := make([]*wire.Tx, fullBlockTxs)
+		for i := range txs {
+			txs[i] = g.SpendTx([]chaintest.SpendableOut{lanes[i]}, 10, 2)
+			lanes[i] = g.TxOut(txs[i], 0)
+		}
+		blocks = append(blocks, g.NextBlock(fmt.Sprintf("full%d", n), txs))
+		all = append(all, txs...)
+	}
+	return blocks, all
+}
+
+// BenchmarkInitialSyncFullBlocks measures a fresh node syncing fullChain
+// from two peers over loopback against the two-core verify ceiling: the
+// full blocks' signatures verified on GOMAXPROCS goroutines with nothing
+// else (chaintest.VerifyCeiling, best of three), measured in every
+// iteration before the sync. verify_ceiling_ratio = ceiling time / sync
+// time, so 1.0 means syncing costs no more than verifying the signatures.
+func BenchmarkInitialSyncFullBlocks(b *testing.B) {
+	params := testParams()
+	blocks, txs := fullChain(b, params)
+	var peers []string
+	for i := range 2 {
+		s := newNode(b, fmt.Sprintf("s%d", i), params, func(c *Config) { c.NoDiscovery = true })
+		s.process(blocks...)
+		peers = append(peers, s.addr())
+	}
+	last := blocks[len(blocks)-1].BlockHash()
+	var ceiling, sync time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		ceiling += chaintest.VerifyCeiling(txs, runtime.GOMAXPROCS(0))
+		late := newNode(b, fmt.Sprintf("late%d", i), params, func(c *Config) { c.Connect = peers; c.Listen = "" })
+		tips := tipWatcher(late.chain)
+		start := time.Now()
+		b.StartTimer()
+		waitHash(b, tips, last)
+		b.StopTimer()
+		sync += time.Since(start)
+		late.stop()
+	}
+	b.ReportMetric(float64(ceiling)/float64(sync), "verify_ceiling_ratio")
+	b.ReportMetric(float64(len(txs)*b.N)/sync.Seconds(), "tx/s")
 }
 
 // BenchmarkPropagation measures the time a new block takes to cross a
