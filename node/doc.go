@@ -6,8 +6,11 @@
 // endpoint and cookie for clients, logs
 // the chain's progress (tipLog: a progress line every 10 s during initial
 // sync, a line per new tip once caught up, one line per reorganisation),
-// and shuts everything down in order: RPC, network, mempool (saved), chain
-// (closed).
+// warns at start when the chain database lost blocks it had recorded as
+// durable (naming the heights), calls chain.Sync every
+// chain.DefaultSyncInterval so a stalled initial sync leaves nothing
+// unsynced, and shuts everything down in order: RPC, network, mempool
+// (saved), chain (synced and closed).
 //
 // It is the only layer below cmd that reads the wall clock (SystemClock,
 // injected into everything else); configuration arrives as a Config, never
