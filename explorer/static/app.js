@@ -41,6 +41,11 @@
     document.body.dataset.live = "1";
   });
   events.addEventListener("error", function () { live.textContent = "reconnecting…"; });
+  // A page left behind must not keep its stream: browsers allow only a
+  // few connections per server, and a page kept for the back button
+  // would hold one.
+  window.addEventListener("pagehide", function () { events.close(); });
+  window.addEventListener("pageshow", function (e) { if (e.persisted) location.reload(); });
   events.addEventListener("block", soon);
   events.addEventListener("reorg", soon);
   events.addEventListener("tx", function () {
