@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"powchain/chain"
+	"powchain/internal/childproc"
 	"powchain/rpc"
 )
 
@@ -149,6 +150,7 @@ func (nd *Node) start() {
 	}
 	nd.log = log
 	nd.cmd = exec.Command(nd.net.bin, args...)
+	childproc.DieWithParent(nd.cmd) // a killed test run takes its nodes along
 	nd.cmd.Stdout, nd.cmd.Stderr = log, log
 	if err := nd.cmd.Start(); err != nil {
 		t.Fatalf("testnet: start %s: %v", nd.Name, err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"powchain/chain"
+	"powchain/internal/childproc"
 	"powchain/rpc"
 	"powchain/wire"
 )
@@ -96,6 +97,7 @@ func startNodeArgs(t *testing.T, datadir, network string, extra ...string) *node
 	t.Helper()
 	args := []string{"node", "run", "--datadir", datadir, "--network", network, "--rpc-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0"}
 	cmd := exec.Command(binary, append(args, extra...)...)
+	childproc.DieWithParent(cmd)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"powchain/chain"
+	"powchain/internal/childproc"
 	"powchain/rpc"
 	"powchain/wire"
 )
@@ -150,6 +151,7 @@ func (s *syncBuffer) String() string {
 func TestMinerCLINodeDown(t *testing.T) {
 	datadir := t.TempDir()
 	cmd := exec.Command(binary, "miner", "start", "--datadir", datadir, "--address", localAddress(wire.KeyHash{9}), "--threads", "1")
+	childproc.DieWithParent(cmd)
 	var stdout, stderr syncBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
