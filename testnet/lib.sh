@@ -55,6 +55,14 @@ rpc() {
   "$BIN" rpc --datadir "$(datadir "$node")" "$@"
 }
 
+# explorer_url NODE: the block explorer of a running node (its HTTP address,
+# published in its data dir), or "-".
+explorer_url() {
+  local f
+  f="$(datadir "$1")/local/http.address"
+  if [ -s "$f" ]; then echo "http://$(cat "$f")/"; else echo -; fi
+}
+
 alive() { [ -f "$TESTNET_DIR/$1.pid" ] && kill -0 "$(cat "$TESTNET_DIR/$1.pid")" 2>/dev/null; }
 
 # nodes: the names of every node with a data dir, seed first.

@@ -1,9 +1,12 @@
 package testnet
 
 import (
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,6 +31,20 @@ func TestScripts(t *testing.T) {
 	if !strings.Contains(out, "is confirmed on every node") {
 		t.Fatalf("up.sh did not confirm its transaction:\n%s", out)
 	}
+	// The explorer URL up.sh prints shows the confirmed transaction.
+	url := regexp.MustCompile(`block explorer: (http://\S+/tx/[0-9a-f]{64})`).FindStringSubmatch(out)
+	if url == nil {
+		t.Fatalf("up.sh printed no explorer URL:\n%s", out)
+	}
+	resp, err := http.Get(url[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "confirmed") {
+		t.Fatalf("%s: %s\n%s", url[1], resp.Status, page)
+	}
 	pids := pidFiles(t, dir)
 	if len(pids) != 4 { // seed, node1, node2, miner
 		t.Fatalf("pid files %v, want seed, node1, node2 and miner", pids)
@@ -40,7 +57,8 @@ func TestScripts(t *testing.T) {
 	if out, err := run("up.sh", "-n", "2"); err == nil || !strings.Contains(out, "already running") {
 		t.Fatalf("a second up.sh: %v\n%s", err, out)
 	}
-	if out, err := run("status.sh"); err != nil || !strings.Contains(out, "node2") || !strings.Contains(out, "DIFFICULTY") {
+	if out, err := run("status.sh"); err != nil || !strings.Contains(out, "node2") || !strings.Contains(out, "DIFFICULTY") ||
+		strings.Count(out, "http://127.0.0.1:") != 3 { // the seed's, node1's and node2's explorers
 		t.Fatalf("status.sh: %v\n%s", err, out)
 	}
 	if out, err := run("send.sh", "node1", "node7", "1"); err == nil || strings.Count(strings.TrimSpace(out), "\n") != 0 ||

@@ -28,8 +28,8 @@ node_line() {
     t0="$(rpc "$n" getblockheader "$(rpc "$n" getblockhash $((height - k)))" | json_field time)"
     interval="$(awk -v d=$((t1 - t0)) -v k="$k" 'BEGIN { printf "%.2fs/%d", d / k, k }')"
   fi
-  printf '%-8s %-7s %-8s %-18s %-6s %-7s %-12s %-10s\n' "$n" up "$height" "${tip:0:16}" "$peers" "$mempool" \
-    "$(awk -v d="$difficulty" 'BEGIN { printf "%.4g", d }')" "$interval"
+  printf '%-8s %-7s %-8s %-18s %-6s %-7s %-12s %-10s %s\n' "$n" up "$height" "${tip:0:16}" "$peers" "$mempool" \
+    "$(awk -v d="$difficulty" 'BEGIN { printf "%.4g", d }')" "$interval" "$(explorer_url "$n")"
 }
 
 tmp="$(mktemp -d)"
@@ -40,7 +40,7 @@ for n in "${names[@]}"; do
 done
 wait
 
-printf '%-8s %-7s %-8s %-18s %-6s %-7s %-12s %-10s\n' NODE STATE HEIGHT TIP PEERS MEMPOOL DIFFICULTY INTERVAL
+printf '%-8s %-7s %-8s %-18s %-6s %-7s %-12s %-10s %s\n' NODE STATE HEIGHT TIP PEERS MEMPOOL DIFFICULTY INTERVAL EXPLORER
 for n in "${names[@]}"; do cat "$tmp/$n"; done
 echo "(INTERVAL: mean time between the last N blocks, from their timestamps, as seconds/N)"
 if alive miner; then

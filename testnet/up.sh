@@ -92,6 +92,7 @@ confirmed_everywhere() {
 }
 wait_until 120 "the transaction to be confirmed on every node" confirmed_everywhere
 say "transaction $txid is confirmed on every node"
+say "block explorer: $(explorer_url node1)tx/$txid (every node's explorer is in the EXPLORER column)"
 "$(dirname "$0")/status.sh"
 
 if [ -t 0 ] && [ -t 1 ]; then
