@@ -122,11 +122,16 @@ func TestGossipAlongLine(t *testing.T) {
 	b4 := g.NextBlock("b4", []*wire.Tx{tx})
 	nodes[4].process(b4)
 	waitTip(t, 20*time.Second, b4.BlockHash(), nodes...)
-	for _, n := range nodes {
-		if n.pool.Has(tx.TxID()) {
-			t.Errorf("%s still has the confirmed tx", n.name)
+	// The tip moves before the chain's notification reaches the pool, so
+	// the pool is waited for too.
+	waitFor(t, 20*time.Second, "the confirmed tx to leave every mempool", func() bool {
+		for _, n := range nodes {
+			if n.pool.Has(tx.TxID()) {
+				return false
+			}
 		}
-	}
+		return true
+	})
 }
 
 // A node that starts late downloads a long chain from several peers.
