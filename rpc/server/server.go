@@ -190,8 +190,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer release()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestSize))
-	if err != nil {
-		writeJSON(w, errorResponse(nil, rpc.NewError(rpc.CodeInvalidRequest, "request too large or unreadable: %v", err)))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeJSON(w, errorResponse(nil, rpc.NewError(rpc.CodeInvalidRequest,
+			"request too large: the limit is %d MiB", MaxRequestSize>>20)))
+		return
+	case err != nil:
+		writeJSON(w, errorResponse(nil, rpc.NewError(rpc.CodeInvalidRequest,
+			"request body could not be read: the connection failed or the client stopped sending")))
 		return
 	}
 	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {

@@ -491,7 +491,7 @@ func TestHTTPLayer(t *testing.T) {
 	}
 	huge := `{"jsonrpc":"2.0","id":1,"method":"decoderawtransaction","params":["` + strings.Repeat("00", server.MaxRequestSize) + `"]}`
 	_, body = post(huge, "user", "pass")
-	if !strings.Contains(body, `"code":-32600`) {
+	if !strings.Contains(body, `"code":-32600`) || !strings.Contains(body, "request too large: the limit is 8 MiB") {
 		t.Fatalf("oversize request: %.200s", body)
 	}
 	_, body = post(`{"jsonrpc":"2.0","id":1,"method":"getblockcount","params":{"a":1}}`, "user", "pass")
