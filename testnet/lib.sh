@@ -80,11 +80,27 @@ json_field() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p
 # wait_until TIMEOUT DESCRIPTION COMMAND...: poll COMMAND until it succeeds.
 wait_until() {
   local timeout="$1" what="$2"; shift 2
-  local deadline=$((SECONDS + timeout))
+  local deadline=$((SECONDS + timeout)) start=$SECONDS
   until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$deadline" ] || die "timed out after ${timeout}s waiting for $what"
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      [ -t 2 ] && echo >&2
+      die "timed out after ${timeout}s waiting for $what"
+    fi
+    [ -t 2 ] && wait_progress "$what" $((SECONDS - start)) "$timeout"
     sleep 0.2
   done
+  [ -t 2 ] && printf '\r\033[K' >&2
+  return 0
+}
+
+# wait_progress WHAT ELAPSED TIMEOUT: on a terminal, one line redrawn in
+# place: what is awaited, a bar of the time allowed, and what wait_detail
+# (if the script defines it) says, e.g. the height reached.
+wait_progress() {
+  local bar detail=""
+  bar="$(printf '%*s' $(($2 * 20 / $3)) '' | tr ' ' '#')"
+  declare -F wait_detail >/dev/null && detail=" · $(wait_detail 2>/dev/null)"
+  printf '\r\033[Ktestnet: waiting for %s [%-20s] %ds of %ds%s' "$1" "$bar" "$2" "$3" "$detail" >&2
 }
 
 # start_node NAME ARGS...: start a node in the background, remember its pid

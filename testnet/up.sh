@@ -59,6 +59,10 @@ if [ "$MINER_THREADS" -gt 0 ]; then
     >>"$TESTNET_DIR/miner.log" 2>&1 &
   echo $! > "$TESTNET_DIR/miner.pid"
 fi
+# wait_detail: what the progress line of a wait shows (on a terminal).
+wait_detail() {
+  echo "node1 at height $(rpc node1 getblockcount), mempool $(rpc node1 getmempoolinfo | json_field size)"
+}
 # mine_demo N: without a miner, up.sh mines the demo's blocks on node1.
 mine_demo() { [ "$MINER_THREADS" -gt 0 ] || rpc node1 generatetoaddress "$1" "$miner_addr" >/dev/null; }
 
