@@ -41,6 +41,9 @@ type Config struct {
 	// stay unsynced (default DefaultSyncInterval). Once caught up, every
 	// new tip is synced before it is announced.
 	SyncInterval time.Duration
+	// ReindexProgress, if set, hears after each block Reindex processes
+	// how many of the stored blocks it has processed (progress display).
+	ReindexProgress func(done, total int)
 }
 
 // Chain is the validated block chain: a block index of every accepted
@@ -64,6 +67,8 @@ type Chain struct {
 	sigCache   *SigCache
 	// connectTimer is Config.ConnectTimer (may be nil); read-only.
 	connectTimer func(time.Duration)
+	// reindexProgress is Config.ReindexProgress (may be nil); read-only.
+	reindexProgress func(done, total int)
 
 	mu           sync.RWMutex
 	store        *store
@@ -142,10 +147,11 @@ func newChain(cfg Config, st *store) *Chain {
 		sigCache:   cfg.SigCache,
 		store:      st,
 
-		connectTimer: cfg.ConnectTimer,
-		index:        make(map[wire.Hash]*blockNode),
-		candidates:   make(map[*blockNode]struct{}),
-		orphans:      newOrphanPool(maxOrphans, ttl),
+		connectTimer:    cfg.ConnectTimer,
+		reindexProgress: cfg.ReindexProgress,
+		index:           make(map[wire.Hash]*blockNode),
+		candidates:      make(map[*blockNode]struct{}),
+		orphans:         newOrphanPool(maxOrphans, ttl),
 
 		syncInterval: syncInterval,
 		lastSync:     cfg.Clock.Now(),

@@ -38,6 +38,14 @@ func (c *Chain) reindex() error {
 	for _, h := range children[c.params.GenesisHash] {
 		heap.Push(ready, h)
 	}
+	total, done := 0, 0 // stored blocks but genesis, and those processed
+	for _, kids := range children {
+		for _, h := range kids {
+			if h != c.params.GenesisHash {
+				total++
+			}
+		}
+	}
 	for ready.Len() > 0 {
 		hash := heap.Pop(ready).(wire.Hash)
 		blk, err := c.store.block(hash)
@@ -51,6 +59,9 @@ func (c *Chain) reindex() error {
 		}
 		for _, h := range children[hash] {
 			heap.Push(ready, h)
+		}
+		if done++; c.reindexProgress != nil {
+			c.reindexProgress(done, total)
 		}
 	}
 	return c.syncNow() // the rebuilt state is durable before the chain is used

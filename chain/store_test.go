@@ -192,11 +192,19 @@ func TestReindexRebuildsDerivedState(t *testing.T) {
 	tip := h.c.Tip().Hash
 	h.c.Close()
 
-	c, err := chain.Reindex(h.cfg)
+	var progress [][2]int
+	cfg := h.cfg
+	cfg.ReindexProgress = func(done, total int) { progress = append(progress, [2]int{done, total}) }
+	c, err := chain.Reindex(cfg)
 	if err != nil {
 		t.Fatalf("reindex: %v", err)
 	}
 	h.c = c
+	// 16 stored blocks after genesis (a1-a12, spend, s1, s2, s3-bad): the
+	// progress counts each once, up to the total.
+	if len(progress) != 16 || progress[0] != [2]int{1, 16} || progress[15] != [2]int{16, 16} {
+		t.Fatalf("reindex progress %v, want 1/16 .. 16/16", progress)
+	}
 	after, _ := c.UTXOSetInfo()
 	if c.Tip().Hash != tip || after != before {
 		t.Fatalf("after reindex tip %s utxo %+v; before %s %+v", c.Tip().Hash, after, tip, before)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -37,7 +38,10 @@ type Config struct {
 	// on local networks (any free port if taken) and no HTTP server on
 	// main; HTTPOff disables it.
 	HTTPListen string
-	Reindex    bool
+	// ProgressBar, when set (a terminal), shows initial sync and reindexing
+	// as a progress bar redrawn in place; the log lines stay.
+	ProgressBar io.Writer
+	Reindex     bool
 	// MinerThreads is how many goroutines generatetoaddress hashes on
 	// (default: every core).
 	MinerThreads int
@@ -95,6 +99,7 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 	n := &Node{cfg: cfg, params: params, log: log, clock: SystemClock{}, stopCh: make(chan struct{}),
 		netDir: filepath.Join(cfg.DataDir, params.Name)}
 	n.tipLog.log = log
+	n.tipLog.bar = progressBar{out: cfg.ProgressBar, what: "sync"}
 	if err := os.MkdirAll(n.netDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
@@ -170,11 +175,14 @@ func (n *Node) openChain() error {
 	cfg := chain.Config{Params: n.params, Path: filepath.Join(n.netDir, "chain"), Clock: n.clock, SigCache: n.sigCache,
 		ConnectTimer: n.metrics.BlockConnected}
 	open := chain.Open
+	bar := progressBar{out: n.cfg.ProgressBar, what: "reindex"}
 	if n.cfg.Reindex {
 		n.log.Info("reindexing: rebuilding the UTXO set from stored blocks")
 		open = chain.Reindex
+		cfg.ReindexProgress = func(done, total int) { bar.update(uint64(done), uint64(total), n.clock.Now()) }
 	}
 	c, err := open(cfg)
+	bar.clear()
 	if err != nil {
 		return err
 	}

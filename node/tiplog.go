@@ -26,6 +26,9 @@ const progressInterval = 10 * time.Second
 // which only the log handler's own write can delay.
 type tipLog struct {
 	log *slog.Logger
+	// bar, on a terminal, shows initial sync as a progress bar redrawn in
+	// place between the progress lines.
+	bar progressBar
 
 	mu sync.Mutex
 	// The batch of notifications since the last TipChanged.
@@ -73,6 +76,7 @@ func (l *tipLog) tipChanged(tip, best chain.BlockInfo, now time.Time) {
 	}
 	if tip.Height >= best.Height {
 		if l.syncing {
+			l.bar.clear()
 			l.progress(tip, best, now) // the last progress line: caught up
 			l.syncing = false
 		}
@@ -86,8 +90,10 @@ func (l *tipLog) tipChanged(tip, best chain.BlockInfo, now time.Time) {
 		return
 	}
 	if now.Sub(l.since) >= progressInterval {
+		l.bar.clear()
 		l.progress(tip, best, now)
 	}
+	l.bar.update(tip.Height, best.Height, now)
 }
 
 // progress logs how far initial sync is, with the rates since the last

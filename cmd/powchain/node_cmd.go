@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -10,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"powchain/node"
 )
@@ -60,6 +62,7 @@ func runNode(c *cli.Context) error {
 		RPCUser:      c.String("rpc-user"),
 		RPCPassword:  c.String("rpc-password"),
 		HTTPListen:   c.String("http"),
+		ProgressBar:  terminalOrNil(os.Stderr),
 		Reindex:      c.Bool("reindex"),
 		MinerThreads: c.Int("miner-threads"),
 	}, log)
@@ -69,6 +72,15 @@ func runNode(c *cli.Context) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return n.Run(ctx)
+}
+
+// terminalOrNil returns f when it is a terminal (progress bars), else nil
+// (the log lines alone).
+func terminalOrNil(f *os.File) io.Writer {
+	if term.IsTerminal(int(f.Fd())) {
+		return f
+	}
+	return nil
 }
 
 // connectFlag reads --connect: "0" alone means no automatic connections
