@@ -200,7 +200,7 @@ func TestMinerRetriesWhileNodeDown(t *testing.T) {
 	}
 	got := out.String()
 	for _, want := range []string{
-		"node unreachable: node unreachable at http://127.0.0.1:1/: connection refused; retrying in 1ms",
+		"node unreachable at http://127.0.0.1:1/: connection refused; retrying in 1ms",
 		"retrying in 2ms", "retrying in 3ms", "node reachable again",
 		"block found height=1 hash=", "rejected: bad-cb-amount",
 		"block found height=2 hash=", "accepted (1/1)",

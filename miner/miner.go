@@ -61,7 +61,7 @@ type Config struct {
 //	hashrate 12.34 MH/s threads=2 at=1795219200   (at: Unix time of the report)
 //	block found height=7 hash=<64 hex> accepted (3/5)
 //	block found height=7 hash=<64 hex> rejected: <reason>
-//	node unreachable: <error>; retrying in 2s
+//	node unreachable at <url>: <error>; retrying in 2s
 //	node reachable again
 type Miner struct {
 	cfg    Config
@@ -325,11 +325,10 @@ func (m *Miner) poll(ctx context.Context) {
 			}
 			m.slot.put(nil)
 			longPollID = ""
-			var rpcErr *rpc.Error
-			if errors.As(err, &rpcErr) {
-				m.printf("getblocktemplate failed: %v; retrying in %v", err, delay)
+			if errors.Is(err, rpc.ErrUnreachable) { // "node unreachable at URL: cause"
+				m.printf("%v; retrying in %v", err, delay)
 			} else {
-				m.printf("node unreachable: %v; retrying in %v", err, delay)
+				m.printf("getblocktemplate failed: %v; retrying in %v", err, delay)
 			}
 			failing = true
 			if !sleep(ctx, delay) {
