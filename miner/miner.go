@@ -62,6 +62,7 @@ type Config struct {
 //	block found height=7 hash=<64 hex> accepted (3/5)
 //	block found height=7 hash=<64 hex> rejected: <reason>
 //	node unreachable at <url>: <error>; retrying in 2s
+//	node unreachable: <why there is no node to ask>; retrying in 2s
 //	node reachable again
 type Miner struct {
 	cfg    Config
@@ -325,10 +326,14 @@ func (m *Miner) poll(ctx context.Context) {
 			}
 			m.slot.put(nil)
 			longPollID = ""
-			if errors.Is(err, rpc.ErrUnreachable) { // "node unreachable at URL: cause"
-				m.printf("%v; retrying in %v", err, delay)
-			} else {
+			var rpcErr *rpc.Error
+			switch {
+			case errors.As(err, &rpcErr):
 				m.printf("getblocktemplate failed: %v; retrying in %v", err, delay)
+			case errors.Is(err, rpc.ErrUnreachable): // "node unreachable at URL: cause"
+				m.printf("%v; retrying in %v", err, delay)
+			default: // no node to ask (no endpoint, no cookie)
+				m.printf("node unreachable: %v; retrying in %v", err, delay)
 			}
 			failing = true
 			if !sleep(ctx, delay) {

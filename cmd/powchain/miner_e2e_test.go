@@ -177,7 +177,7 @@ func TestMinerCLINodeDown(t *testing.T) {
 			return cond(stdout.String())
 		})
 	}
-	waitOut("the miner to report the node down", func(s string) bool { return strings.Contains(s, "node unreachable at ") })
+	waitOut("the miner to report the node down", func(s string) bool { return strings.Contains(s, "node unreachable") })
 
 	node := startNode(t, datadir)
 	waitOut("a block mined once the node is up", func(s string) bool {
