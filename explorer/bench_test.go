@@ -8,10 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"powchain/chain"
 	"powchain/chain/chaintest"
 	"powchain/explorer"
-	"powchain/mempool"
+	"powchain/mempool/mempooltest"
 )
 
 // BenchmarkHomePage10k renders the home page (and its REST twin
@@ -22,16 +21,7 @@ import (
 // top of the data.
 func BenchmarkHomePage10k(b *testing.B) {
 	params := chaintest.Params(genesisTime)
-	clock := chaintest.NewClock(genesisTime.Add(24 * time.Hour))
-	c, err := chain.Open(chain.Config{Params: params, Path: b.TempDir(), Clock: clock})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	pool, err := mempool.New(mempool.Config{Chain: c, Clock: clock, Policy: mempool.DefaultPolicy()})
-	if err != nil {
-		b.Fatal(err)
-	}
+	c, pool := mempooltest.Open(b, params, chaintest.NewClock(genesisTime.Add(24*time.Hour)), nil)
 	g := chaintest.NewGenerator(b, params)
 	const blocks = 10_000
 	for i := range blocks {
@@ -39,8 +29,11 @@ func BenchmarkHomePage10k(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	srv := explorer.New(explorer.Config{Source: explorer.Source{Chain: c, Mempool: pool, Net: fakeNet{}, Clock: wallClock{}},
+	srv, err := explorer.New(explorer.Config{Source: explorer.Source{Chain: c, Mempool: pool, Net: fakeNet{}, Clock: wallClock{}},
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
 	get := func(b *testing.B, path string) {
 		for b.Loop() {
 			rec := httptest.NewRecorder()

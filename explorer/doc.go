@@ -27,7 +27,9 @@
 // never blocks (a stream that falls subscriberBuffer events behind is
 // dropped and the browser reconnects). Serve owns one goroutine, the
 // mempool watcher, which ends when Serve returns; every event stream ends
-// at Shutdown. The chain's notifications reach the hub on the chain's
+// at Shutdown. The chain's notifications reach the hub through
+// HandleChainNotification, which the node subscribes after the mempool
+// (node.FollowChain), on the chain's
 // notification goroutine and return without blocking. The wall clock is
 // read only through Source.Clock.
 package explorer

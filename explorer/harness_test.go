@@ -15,6 +15,7 @@ import (
 	"powchain/chain/chaintest"
 	"powchain/explorer"
 	"powchain/mempool"
+	"powchain/mempool/mempooltest"
 	"powchain/rpc"
 	"powchain/wire"
 )
@@ -61,23 +62,18 @@ type env struct {
 func newEnv(t *testing.T, limits explorer.Limits) *env {
 	t.Helper()
 	params := chaintest.Params(genesisTime)
-	clock := chaintest.NewClock(genesisTime.Add(time.Hour))
-	c, err := chain.Open(chain.Config{Params: params, Path: t.TempDir(), Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	pool, err := mempool.New(mempool.Config{Chain: c, Clock: clock, Policy: mempool.DefaultPolicy()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Subscribe(pool.HandleChainNotification)
+	c, pool := mempooltest.Open(t, params, chaintest.NewClock(genesisTime.Add(time.Hour)), nil)
 	e := &env{t: t, g: chaintest.NewGenerator(t, params), chain: c, pool: pool}
 	e.addr, _ = wire.EncodeAddress(params.AddressPrefix, e.g.KeyHash())
-	e.srv = explorer.New(explorer.Config{
+	var err error
+	e.srv, err = explorer.New(explorer.Config{
 		Source: explorer.Source{Chain: c, Mempool: pool, Net: fakeNet{}, Clock: wallClock{}},
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)), Limits: limits,
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Subscribe(e.srv.HandleChainNotification) // after the pool's, as node.FollowChain orders it
 	e.extend("a", 12)
 	e.spend = e.g.SpendTx([]chaintest.SpendableOut{e.g.CoinbaseOut("a1"), e.g.CoinbaseOut("a2")}, 5000, 2)
 	e.block("spend", e.spend)

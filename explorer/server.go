@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"powchain/chain"
 )
 
 // Limits bound what one client can hold of the server. Zero fields take
@@ -90,8 +92,15 @@ type Server struct {
 	ctx  context.Context
 }
 
-// New builds the server and subscribes it to the chain's notifications.
-func New(cfg Config) *Server {
+// New builds the server, or fails if cfg lacks a part of its Source or the
+// logger. The server hears of chain changes through
+// HandleChainNotification, which the caller subscribes (after the
+// mempool's).
+func New(cfg Config) (*Server, error) {
+	src := cfg.Source
+	if src.Chain == nil || src.Mempool == nil || src.Net == nil || src.Clock == nil || cfg.Log == nil {
+		return nil, errors.New("explorer: Config needs Source.Chain, Source.Mempool, Source.Net, Source.Clock and Log")
+	}
 	lim := cfg.Limits.withDefaults()
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Server{src: &cfg.Source, log: cfg.Log, limits: lim, hub: newHub(lim.MaxSubscribers), mux: http.NewServeMux(), ctx: ctx, stop: stop}
@@ -106,9 +115,12 @@ func New(cfg Config) *Server {
 		ErrorLog:          slog.NewLogLogger(cfg.Log.Handler(), slog.LevelDebug),
 	}
 	s.http.RegisterOnShutdown(s.hub.close)
-	cfg.Source.Chain.Subscribe(s.hub.onChain)
-	return s
+	return s, nil
 }
+
+// HandleChainNotification feeds /events; it never blocks (the hub drops
+// events for subscribers that fall behind).
+func (s *Server) HandleChainNotification(n chain.Notification) { s.hub.onChain(n) }
 
 // Serve answers requests on l until Shutdown, and watches the mempool for
 // accepted transactions meanwhile. It returns nil after a shutdown.

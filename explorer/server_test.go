@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -203,5 +204,24 @@ func TestLimits(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("with a stream open: %s", resp.Status)
+	}
+}
+
+// TestNewRejectsIncompleteConfig: a server missing a part of its source
+// would fail at its first request; it is refused up front.
+func TestNewRejectsIncompleteConfig(t *testing.T) {
+	e := newEnv(t, explorer.Limits{})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	full := explorer.Source{Chain: e.chain, Mempool: e.pool, Net: fakeNet{}, Clock: wallClock{}}
+	for name, cfg := range map[string]explorer.Config{
+		"no chain":   {Source: explorer.Source{Mempool: e.pool, Net: fakeNet{}, Clock: wallClock{}}, Log: log},
+		"no mempool": {Source: explorer.Source{Chain: e.chain, Net: fakeNet{}, Clock: wallClock{}}, Log: log},
+		"no network": {Source: explorer.Source{Chain: e.chain, Mempool: e.pool, Clock: wallClock{}}, Log: log},
+		"no clock":   {Source: explorer.Source{Chain: e.chain, Mempool: e.pool, Net: fakeNet{}}, Log: log},
+		"no log":     {Source: full},
+	} {
+		if srv, err := explorer.New(cfg); err == nil || srv != nil {
+			t.Errorf("%s: New = %v, %v; want an error", name, srv, err)
+		}
 	}
 }

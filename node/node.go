@@ -140,11 +140,18 @@ func (n *Node) open() error {
 	if err := n.openP2P(); err != nil {
 		return err
 	}
-	FollowChain(n.chain, n.mempool, n.mining.HandleChainNotification, n.p2p.HandleChainNotification, n.logTip, n.reorgs.onChain)
 	if err := n.openRPC(); err != nil {
 		return err
 	}
-	return n.openHTTP()
+	if err := n.openHTTP(); err != nil {
+		return err
+	}
+	followers := []func(chain.Notification){n.mining.HandleChainNotification, n.p2p.HandleChainNotification}
+	if n.http != nil {
+		followers = append(followers, n.http.HandleChainNotification)
+	}
+	FollowChain(n.chain, n.mempool, append(followers, n.logTip, n.reorgs.onChain)...)
+	return nil
 }
 
 func (n *Node) openP2P() error {
@@ -302,13 +309,17 @@ func (n *Node) openHTTP() error {
 		ln.Close()
 		return fmt.Errorf("write HTTP address: %w", err)
 	}
-	n.httpLn = ln
-	n.http = explorer.New(explorer.Config{
+	srv, err := explorer.New(explorer.Config{
 		Source: explorer.Source{Chain: n.chain, Mempool: n.mempool, Clock: n.clock,
 			Net: netAdapter{srv: n.p2p, network: n.params.Name}},
 		Log:     n.log.With("component", "http"),
 		Metrics: n.metrics.Handler(),
 	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	n.httpLn, n.http = ln, srv
 	return nil
 }
 
