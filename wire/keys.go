@@ -38,20 +38,6 @@ func SignSchnorr(priv *btcec.PrivateKey, msg Hash) ([SignatureSize]byte, error) 
 	return out, nil
 }
 
-// VerifySchnorr reports whether sig is a valid BIP340 signature of msg by the
-// x-only key pub. An unparsable key or signature is simply invalid.
-func VerifySchnorr(pub [PubKeySize]byte, msg Hash, sig [SignatureSize]byte) bool {
-	key, err := schnorr.ParsePubKey(pub[:])
-	if err != nil {
-		return false
-	}
-	s, err := schnorr.ParseSignature(sig[:])
-	if err != nil {
-		return false
-	}
-	return s.Verify(msg[:], key)
-}
-
 // SignInputs fills in the signature and public key of every input of a
 // non-coinbase tx. keys[i] signs input i. The public keys are set before the
 // sighash is computed because the sighash commits to them.

@@ -133,39 +133,15 @@ func TestSignInputs(t *testing.T) {
 	}
 }
 
-// TestBIP340Vectors checks verification against the official BIP340 test
-// vectors 0 and 1 (bip-0340/test-vectors.csv).
-func TestBIP340Vectors(t *testing.T) {
-	for _, v := range []struct{ pk, msg, sig string }{
-		{
-			"F9308A019258C31049344F85F89D5229B531C845836F99B08601F113BCE036F9",
-			"0000000000000000000000000000000000000000000000000000000000000000",
-			"E907831F80848D1069A5371B402410364BDF1C5F8307B0084C55F1CE2DCA821525F66A4A85EA8B71E482A74F382D2CE5EBEEE8FDB2172F477DF4900D310536C0",
-		},
-		{
-			"DFF1D77F2A671C5F36183726DB2341BE58FEAE1DA2DECED843240F7B502BA659",
-			"243F6A8885A308D313198A2E03707344A4093822299F31D0082EFA98EC4E6C89",
-			"6896BD60EEAE296DB48A229FF71DFE071BDE413E6D43F917DC8DCF8C78DE33418906D11AC976ABCCB20B091292BFF4EA897EFCB639EA871CFA95F6DE339E4B0A",
-		},
-	} {
-		var pk [PubKeySize]byte
-		var sig [SignatureSize]byte
-		copy(pk[:], mustHex(t, v.pk))
-		copy(sig[:], mustHex(t, v.sig))
-		msg := mustHash(t, v.msg)
-		if !VerifySchnorr(pk, msg, sig) {
-			t.Errorf("BIP340 vector %s... does not verify", v.pk[:8])
-		}
-		msg[31] ^= 1
-		if VerifySchnorr(pk, msg, sig) {
-			t.Errorf("BIP340 vector %s... verifies a changed message", v.pk[:8])
-		}
+// TestVerifyInvalidEncodings: keys and signatures that do not parse are
+// invalid, never a panic, with every backend.
+func TestVerifyInvalidEncodings(t *testing.T) {
+	for _, v := range testBackends() {
+		t.Run(v.Name(), func(t *testing.T) { testVerifyInvalidEncodings(t, v) })
 	}
 }
 
-// TestVerifyInvalidEncodings: keys and signatures that do not parse are
-// invalid, never a panic.
-func TestVerifyInvalidEncodings(t *testing.T) {
+func testVerifyInvalidEncodings(t *testing.T, v SchnorrVerifier) {
 	k := testKey(5)
 	msg := DoubleSHA256([]byte("m"))
 	sig, err := SignSchnorr(k, msg)
@@ -173,6 +149,9 @@ func TestVerifyInvalidEncodings(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub := XOnlyPubKey(k)
+	if !v.Verify(pub, msg[:], sig) {
+		t.Fatal("the unchanged signature does not verify")
+	}
 
 	pPlus1 := new(big.Int).Add(fieldP, big.NewInt(1))
 	var allFF [32]byte
@@ -187,7 +166,7 @@ func TestVerifyInvalidEncodings(t *testing.T) {
 		"x off curve":  notOnCurveX(t),
 		"BIP340 vec 5": [32]byte(mustHex(t, "EEFDEA4CDB677750A420FEE807EACF21EB9898AE79B9768766E4FAA04A2D4A34")),
 	} {
-		if VerifySchnorr(badPub, msg, sig) {
+		if v.Verify(badPub, msg[:], sig) {
 			t.Errorf("%s: verified", name)
 		}
 	}
@@ -202,7 +181,7 @@ func TestVerifyInvalidEncodings(t *testing.T) {
 	} {
 		bad := sig
 		mutate(&bad)
-		if VerifySchnorr(pub, msg, bad) {
+		if v.Verify(pub, msg[:], bad) {
 			t.Errorf("signature %s: verified", name)
 		}
 	}
