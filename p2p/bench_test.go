@@ -158,18 +158,23 @@ func fullChain(b *testing.B, params *chain.Params) ([]*wire.Block, []*wire.Tx) {
 // else (chaintest.VerifyCeiling, best of three), measured in every
 // iteration before the sync. verify_ceiling_ratio = ceiling time / sync
 // time, so 1.0 means syncing costs no more than verifying the signatures.
+// btcec_ceiling_ratio is the same with the pure-Go backend's ceiling: in a
+// -tags libsecp256k1 build, how many times faster than the default build's
+// best possible sync this build syncs.
 func BenchmarkInitialSyncFullBlocks(b *testing.B) {
 	params := testParams()
 	blocks, txs := fullChain(b, params)
 	peers := servingPeers(b, params, blocks)
-	var ceiling, sync time.Duration
+	var ceiling, btcecCeiling, sync time.Duration
 	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()
 		ceiling += chaintest.VerifyCeiling(txs, runtime.GOMAXPROCS(0))
+		btcecCeiling += chaintest.BtcecCeiling(txs, runtime.GOMAXPROCS(0))
 		sync += timeSync(b, fmt.Sprintf("late%d", i), params, peers, blocks)
 	}
 	b.ReportMetric(float64(ceiling)/float64(sync), "verify_ceiling_ratio")
+	b.ReportMetric(float64(btcecCeiling)/float64(sync), "btcec_ceiling_ratio")
 	b.ReportMetric(float64(len(txs)*b.N)/sync.Seconds(), "tx/s")
 }
 

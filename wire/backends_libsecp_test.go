@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 )
@@ -204,4 +205,30 @@ func FuzzSchnorrBackendsAgree(f *testing.F) {
 		agree(t, pk, msg, sg)
 		checkMutation(t, pub, msg, int(mutation%uint32(len(mutations))), mutation/uint32(len(mutations)))
 	})
+}
+
+// BenchmarkBackendSpeedup verifies the same signatures with both backends,
+// alternating them within every iteration so that both see the same
+// machine load, and reports backend_speedup = btcec time / libsecp256k1
+// time per verification, both measured in this run. ns/op covers one
+// verification by each backend.
+func BenchmarkBackendSpeedup(b *testing.B) {
+	pubs, msgs, sigs := benchTriples(b)
+	var btcecTime, libsecpTime time.Duration
+	i := 0
+	for b.Loop() {
+		start := time.Now()
+		okB := BtcecVerifier{}.Verify(pubs[i], msgs[i][:], sigs[i])
+		mid := time.Now()
+		okL := LibsecpVerifier{}.Verify(pubs[i], msgs[i][:], sigs[i])
+		btcecTime += mid.Sub(start)
+		libsecpTime += time.Since(mid)
+		if !okB || !okL {
+			b.Fatal("signature does not verify")
+		}
+		i = (i + 1) % len(pubs)
+	}
+	b.ReportMetric(float64(btcecTime.Nanoseconds())/float64(b.N), "btcec_ns/verify")
+	b.ReportMetric(float64(libsecpTime.Nanoseconds())/float64(b.N), "libsecp_ns/verify")
+	b.ReportMetric(float64(btcecTime)/float64(libsecpTime), "backend_speedup")
 }

@@ -1,6 +1,7 @@
 package chaintest
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -9,9 +10,33 @@ import (
 )
 
 // VerifyCeiling returns the best of three times to verify the signatures of
-// txs on workers goroutines, with nothing else: the ceiling that validation
+// txs on workers goroutines, with nothing else, using this build's
+// signature backend (the one consensus uses): the ceiling that validation
 // benchmarks report their ratio to. It panics if a signature is invalid.
 func VerifyCeiling(txs []*wire.Tx, workers int) time.Duration {
+	return verifyCeiling(txs, workers, chain.VerifyTxSignatures)
+}
+
+// BtcecCeiling is VerifyCeiling with the pure-Go btcec backend, whatever
+// the build. In a libsecp256k1 build, a benchmark's time as a ratio to it
+// bounds its speedup over the default build from below: the default build
+// cannot beat its own verify ceiling.
+func BtcecCeiling(txs []*wire.Tx, workers int) time.Duration {
+	return verifyCeiling(txs, workers, func(tx *wire.Tx) error {
+		if tx.IsCoinbase() {
+			return nil
+		}
+		msg := tx.SigHash()
+		for i, in := range tx.Inputs {
+			if !(wire.BtcecVerifier{}).Verify(in.PubKey, msg[:], in.Signature) {
+				return fmt.Errorf("input %d: signature does not verify", i)
+			}
+		}
+		return nil
+	})
+}
+
+func verifyCeiling(txs []*wire.Tx, workers int, verify func(*wire.Tx) error) time.Duration {
 	best := time.Duration(1 << 62)
 	for range 3 {
 		start := time.Now()
@@ -21,7 +46,7 @@ func VerifyCeiling(txs []*wire.Tx, workers int) time.Duration {
 			go func() {
 				defer wg.Done()
 				for i := w; i < len(txs); i += workers {
-					if err := chain.VerifyTxSignatures(txs[i]); err != nil {
+					if err := verify(txs[i]); err != nil {
 						panic(err)
 					}
 				}
