@@ -1,6 +1,7 @@
 package main
 
 import (
+	"debug/elf"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -57,7 +58,8 @@ func TestRPCPrintsResultsVerbatim(t *testing.T) {
 
 // TestVersion: `powchain version` and `--version` print the version, the
 // commit and the Go version the binary was built with, as the Go
-// toolchain's own reader of build information sees them.
+// toolchain's own reader of build information sees them, and the signature
+// backend, which the binary's build tags and dynamic libraries confirm.
 func TestVersion(t *testing.T) {
 	meta, err := exec.Command("go", "version", "-m", binary).Output()
 	if err != nil {
@@ -67,14 +69,44 @@ func TestVersion(t *testing.T) {
 	if m := regexp.MustCompile(`vcs.revision=([0-9a-f]+)`).FindSubmatch(meta); m != nil {
 		commit = string(m[1])
 	}
+	backend := "; signatures: btcec/v2 (pure Go)"
+	if libsecpBuild {
+		backend = "; signatures: libsecp256k1 (cgo)"
+	}
+	if tagged := regexp.MustCompile(`-tags=\S*libsecp256k1`).Match(meta); tagged != libsecpBuild {
+		t.Errorf("binary built with -tags libsecp256k1: %v, want %v", tagged, libsecpBuild)
+	}
+	if linked := linksLibsecp(t, binary); linked != libsecpBuild {
+		t.Errorf("binary links libsecp256k1: %v, want %v", linked, libsecpBuild)
+	}
 	for _, args := range [][]string{{"version"}, {"--version"}} {
 		out := mustCLI(t, nil, args...)
-		for _, want := range []string{"powchain version ", "(commit " + commit, " " + runtime.Version()} {
+		for _, want := range []string{"powchain version ", "(commit " + commit, " " + runtime.Version(), backend} {
 			if !strings.Contains(out, want) {
 				t.Errorf("powchain %v printed %q; want it to contain %q", args, out, want)
 			}
 		}
 	}
+}
+
+// linksLibsecp reports whether the executable at path loads libsecp256k1.
+func linksLibsecp(t *testing.T, path string) bool {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	libs, err := f.ImportedLibraries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range libs {
+		if strings.HasPrefix(l, "libsecp256k1.") {
+			return true
+		}
+	}
+	return false
 }
 
 // TestSuggestions: a mistyped command or flag gets the nearest real one;

@@ -35,6 +35,9 @@ func TestMain(m *testing.M) {
 	if raceBuild {
 		args = append(args, "-race")
 	}
+	if libsecpBuild {
+		args = append(args, "-tags", "libsecp256k1")
+	}
 	build := exec.Command("go", append(args, ".")...)
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {

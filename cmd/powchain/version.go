@@ -5,12 +5,15 @@ import (
 	"runtime/debug"
 
 	"github.com/urfave/cli/v2"
+
+	"powchain/wire"
 )
 
 // buildVersion describes the binary from the build information the Go
 // toolchain embeds: the module version (or "(devel)"), the VCS commit it
 // was built from (with "+dirty" for uncommitted changes) and the Go
-// version.
+// version; and the signature backend it was built with (-tags
+// libsecp256k1 or not).
 func buildVersion() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
@@ -33,7 +36,7 @@ func buildVersion() string {
 			when = ", " + s.Value
 		}
 	}
-	return fmt.Sprintf("%s (commit %s%s%s) %s", version, commit, dirty, when, info.GoVersion)
+	return fmt.Sprintf("%s (commit %s%s%s) %s; signatures: %s", version, commit, dirty, when, info.GoVersion, wire.SignatureBackend)
 }
 
 func versionCommand() *cli.Command {
