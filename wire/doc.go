@@ -2,7 +2,12 @@
 // BlockHeader, Block), their canonical binary encoding, and everything that
 // is computed from that encoding: transaction ids, block ids, the signature
 // message (sighash), merkle roots, key hashes and addresses. It also converts
-// the types to and from their protobuf messages (package proto/pb).
+// the types to and from their protobuf messages (package proto/pb), and it
+// owns BIP340 signature verification: VerifySchnorr is the one function
+// consensus calls, and it runs the backend the binary was built with,
+// btcec/v2 in pure Go by default or libsecp256k1 through cgo with
+// -tags libsecp256k1 (SignatureBackend names it). Both implement
+// SchnorrVerifier and must agree on every input.
 //
 // The canonical encoding is specified byte by byte in docs/PROTOCOL.md. It is
 // the only input to any hash; protobuf is merely the envelope on the network
@@ -15,8 +20,14 @@
 //     re-encodes to exactly the same canonical bytes.
 //   - Limits are derived from MaxBlockSize and are never stricter than
 //     consensus: anything that fits in a valid block decodes.
+//   - Both signature backends follow BIP340 exactly, including its
+//     rejections (a key or r not below p, s not below n, R at infinity or
+//     with an odd y); the BIP340 test vectors, a differential fuzz target
+//     and a differential test over a generated chain hold them to it.
 //
 // Concurrency: values are plain data with no internal synchronisation. A value
 // that is not modified may be read from many goroutines; callers that share a
-// Tx or Block must treat it as immutable.
+// Tx or Block must treat it as immutable. Signature verification has no
+// state (libsecp256k1 runs on its read-only static context) and may run on
+// any number of goroutines.
 package wire
