@@ -31,80 +31,85 @@ func agree(t *testing.T, pub [PubKeySize]byte, msg []byte, sig [SignatureSize]by
 	return b
 }
 
-// mutations change a valid (key, message, signature) triple in the ways
-// that probe BIP340's edge cases: bit flips anywhere, r or the key moved to
-// >= p (not reduced), s moved to >= n, s negated, another key, a longer or
-// shorter message. at selects the bit, byte or offset. A mutation returns
-// false when it cannot apply to this triple.
-var mutations = []struct {
+// A mutation changes a valid (key, message, signature) triple; at selects
+// the bit, byte or offset. apply returns false when it cannot apply to this
+// triple.
+type mutation struct {
 	name  string
 	apply func(pub *[PubKeySize]byte, msg *[]byte, sig *[SignatureSize]byte, at uint32) bool
-}{
-	{"flip a signature bit", func(_ *[PubKeySize]byte, _ *[]byte, sig *[SignatureSize]byte, at uint32) bool {
-		sig[at/8%SignatureSize] ^= 1 << (at % 8)
-		return true
-	}},
-	{"flip a key bit", func(pub *[PubKeySize]byte, _ *[]byte, _ *[SignatureSize]byte, at uint32) bool {
-		pub[at/8%PubKeySize] ^= 1 << (at % 8)
-		return true
-	}},
-	{"flip a message bit", func(_ *[PubKeySize]byte, msg *[]byte, _ *[SignatureSize]byte, at uint32) bool {
-		m := append([]byte(nil), *msg...)
-		m[at/8%uint32(len(m))] ^= 1 << (at % 8)
-		*msg = m
-		return true
-	}},
-	{"r + p", func(_ *[PubKeySize]byte, _ *[]byte, sig *[SignatureSize]byte, _ uint32) bool {
-		return addModulus(sig[:32], fieldP)
-	}},
-	{"r := p + at", func(_ *[PubKeySize]byte, _ *[]byte, sig *[SignatureSize]byte, at uint32) bool {
-		v := bigTo32(new(big.Int).Add(fieldP, big.NewInt(int64(at%1000))))
-		copy(sig[:32], v[:])
-		return true
-	}},
-	{"s + n", func(_ *[PubKeySize]byte, _ *[]byte, sig *[SignatureSize]byte, _ uint32) bool {
-		return addModulus(sig[32:], groupN)
-	}},
-	{"s := n + at", func(_ *[PubKeySize]byte, _ *[]byte, sig *[SignatureSize]byte, at uint32) bool {
-		v := bigTo32(new(big.Int).Add(groupN, big.NewInt(int64(at%1000))))
-		copy(sig[32:], v[:])
-		return true
-	}},
-	{"s := n - s", func(_ *[PubKeySize]byte, _ *[]byte, sig *[SignatureSize]byte, _ uint32) bool {
-		s := new(big.Int).SetBytes(sig[32:])
-		v := bigTo32(s.Sub(groupN, s).Mod(s, groupN))
-		copy(sig[32:], v[:])
-		return true
-	}},
-	{"key + p", func(pub *[PubKeySize]byte, _ *[]byte, _ *[SignatureSize]byte, _ uint32) bool {
-		return addModulus(pub[:], fieldP)
-	}},
-	{"key := p + at", func(pub *[PubKeySize]byte, _ *[]byte, _ *[SignatureSize]byte, at uint32) bool {
-		*pub = bigTo32(new(big.Int).Add(fieldP, big.NewInt(int64(at%1000))))
-		return true
-	}},
-	{"another key", func(pub *[PubKeySize]byte, _ *[]byte, _ *[SignatureSize]byte, at uint32) bool {
-		*pub = XOnlyPubKey(testKey(uint64(at) + 1))
-		return true
-	}},
-	{"message one byte longer", func(_ *[PubKeySize]byte, msg *[]byte, _ *[SignatureSize]byte, at uint32) bool {
-		*msg = append(append([]byte(nil), *msg...), byte(at))
-		return true
-	}},
-	{"message one byte shorter", func(_ *[PubKeySize]byte, msg *[]byte, _ *[SignatureSize]byte, _ uint32) bool {
-		*msg = (*msg)[:len(*msg)-1]
-		return true
-	}},
-	{"r := 0 or 1", func(_ *[PubKeySize]byte, _ *[]byte, sig *[SignatureSize]byte, at uint32) bool {
-		clear(sig[:32])
-		sig[31] = byte(at % 2)
-		return true
-	}},
-	{"s := 0 or 1", func(_ *[PubKeySize]byte, _ *[]byte, sig *[SignatureSize]byte, at uint32) bool {
-		clear(sig[32:])
-		sig[63] = byte(at % 2)
-		return true
-	}},
+}
+
+// mutations lists the changes that probe BIP340's edge cases: bit flips
+// anywhere, r or the key moved to >= p (not reduced), s moved to >= n, s
+// negated, another key, a longer or shorter message, r or s zero or one.
+func mutations() []mutation {
+	return []mutation{
+		{"flip a signature bit", func(_ *[PubKeySize]byte, _ *[]byte, sig *[SignatureSize]byte, at uint32) bool {
+			sig[at/8%SignatureSize] ^= 1 << (at % 8)
+			return true
+		}},
+		{"flip a key bit", func(pub *[PubKeySize]byte, _ *[]byte, _ *[SignatureSize]byte, at uint32) bool {
+			pub[at/8%PubKeySize] ^= 1 << (at % 8)
+			return true
+		}},
+		{"flip a message bit", func(_ *[PubKeySize]byte, msg *[]byte, _ *[SignatureSize]byte, at uint32) bool {
+			m := append([]byte(nil), *msg...)
+			m[at/8%uint32(len(m))] ^= 1 << (at % 8)
+			*msg = m
+			return true
+		}},
+		{"r + p", func(_ *[PubKeySize]byte, _ *[]byte, sig *[SignatureSize]byte, _ uint32) bool {
+			return addModulus(sig[:32], fieldP)
+		}},
+		{"r := p + at", func(_ *[PubKeySize]byte, _ *[]byte, sig *[SignatureSize]byte, at uint32) bool {
+			v := bigTo32(new(big.Int).Add(fieldP, big.NewInt(int64(at%1000))))
+			copy(sig[:32], v[:])
+			return true
+		}},
+		{"s + n", func(_ *[PubKeySize]byte, _ *[]byte, sig *[SignatureSize]byte, _ uint32) bool {
+			return addModulus(sig[32:], groupN)
+		}},
+		{"s := n + at", func(_ *[PubKeySize]byte, _ *[]byte, sig *[SignatureSize]byte, at uint32) bool {
+			v := bigTo32(new(big.Int).Add(groupN, big.NewInt(int64(at%1000))))
+			copy(sig[32:], v[:])
+			return true
+		}},
+		{"s := n - s", func(_ *[PubKeySize]byte, _ *[]byte, sig *[SignatureSize]byte, _ uint32) bool {
+			s := new(big.Int).SetBytes(sig[32:])
+			v := bigTo32(s.Sub(groupN, s).Mod(s, groupN))
+			copy(sig[32:], v[:])
+			return true
+		}},
+		{"key + p", func(pub *[PubKeySize]byte, _ *[]byte, _ *[SignatureSize]byte, _ uint32) bool {
+			return addModulus(pub[:], fieldP)
+		}},
+		{"key := p + at", func(pub *[PubKeySize]byte, _ *[]byte, _ *[SignatureSize]byte, at uint32) bool {
+			*pub = bigTo32(new(big.Int).Add(fieldP, big.NewInt(int64(at%1000))))
+			return true
+		}},
+		{"another key", func(pub *[PubKeySize]byte, _ *[]byte, _ *[SignatureSize]byte, at uint32) bool {
+			*pub = XOnlyPubKey(testKey(uint64(at) + 1))
+			return true
+		}},
+		{"message one byte longer", func(_ *[PubKeySize]byte, msg *[]byte, _ *[SignatureSize]byte, at uint32) bool {
+			*msg = append(append([]byte(nil), *msg...), byte(at))
+			return true
+		}},
+		{"message one byte shorter", func(_ *[PubKeySize]byte, msg *[]byte, _ *[SignatureSize]byte, _ uint32) bool {
+			*msg = (*msg)[:len(*msg)-1]
+			return true
+		}},
+		{"r := 0 or 1", func(_ *[PubKeySize]byte, _ *[]byte, sig *[SignatureSize]byte, at uint32) bool {
+			clear(sig[:32])
+			sig[31] = byte(at % 2)
+			return true
+		}},
+		{"s := 0 or 1", func(_ *[PubKeySize]byte, _ *[]byte, sig *[SignatureSize]byte, at uint32) bool {
+			clear(sig[32:])
+			sig[63] = byte(at % 2)
+			return true
+		}},
+	}
 }
 
 // addModulus adds m to the 32-byte big-endian number b in place if the sum
@@ -147,7 +152,8 @@ func checkMutation(t *testing.T, seed, msg []byte, k int, at uint32) {
 	if !agree(t, pub, m, sig) {
 		t.Fatalf("a fresh signature does not verify: pub %x msg %x sig %x", pub, m, sig)
 	}
-	mu := mutations[k%len(mutations)]
+	all := mutations()
+	mu := all[k%len(all)]
 	if !mu.apply(&pub, &m, &sig, at) {
 		return
 	}
@@ -166,7 +172,7 @@ func TestBackendsAgreeOnMutations(t *testing.T) {
 		var seed [8]byte
 		binary.BigEndian.PutUint64(seed[:], uint64(key))
 		msg := []byte{byte(key)}
-		for k := range mutations {
+		for k := range mutations() {
 			checkMutation(t, seed[:], msg, k, rng.Uint32())
 		}
 	}
@@ -204,7 +210,8 @@ func FuzzSchnorrBackendsAgree(f *testing.F) {
 		copy(pk[:], pub)
 		copy(sg[:], sig)
 		agree(t, pk, msg, sg)
-		checkMutation(t, pub, msg, int(mutation%uint32(len(mutations))), mutation/uint32(len(mutations)))
+		n := uint32(len(mutations()))
+		checkMutation(t, pub, msg, int(mutation%n), mutation/n)
 	})
 }
 
