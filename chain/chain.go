@@ -44,6 +44,10 @@ type Config struct {
 	// ReindexProgress, if set, hears after each block Reindex processes
 	// how many of the stored blocks it has processed (progress display).
 	ReindexProgress func(done, total int)
+	// TxIndex keeps the transaction index (txid -> block), like Bitcoin
+	// Core's -txindex. Turning it on for an existing database builds the
+	// index when the chain opens; turning it off deletes it.
+	TxIndex bool
 }
 
 // Chain is the validated block chain: a block index of every accepted
@@ -69,6 +73,7 @@ type Chain struct {
 	connectTimer func(time.Duration)
 	// reindexProgress is Config.ReindexProgress (may be nil); read-only.
 	reindexProgress func(done, total int)
+	txIndex         bool
 
 	mu           sync.RWMutex
 	store        *store
@@ -145,6 +150,7 @@ func newChain(cfg Config, st *store) *Chain {
 		clock:      cfg.Clock,
 		sigWorkers: cfg.SigWorkers,
 		sigCache:   cfg.SigCache,
+		txIndex:    cfg.TxIndex,
 		store:      st,
 
 		connectTimer:    cfg.ConnectTimer,
@@ -197,6 +203,9 @@ func (c *Chain) load() error {
 	for n := tip; n != nil; n = n.parent {
 		c.bestChain[n.height] = n
 	}
+	if err := c.catchUpIndexes(); err != nil {
+		return err
+	}
 	c.resetCandidates()
 	_, _, err = c.activateBestChain()
 	return err
@@ -243,6 +252,11 @@ func (c *Chain) initGenesis() error {
 	c.store.putBlock(b, g)
 	view.commit(b)
 	c.store.putUndo(b, n.hash, nil)
+	c.store.putInfo(b, c.params)
+	c.store.putIndexFlags(b, c.indexFlags())
+	if err := c.indexBlock(b, g, n.hash, 0, nil, c.indexes()); err != nil {
+		return err
+	}
 	c.store.putIndex(b, n)
 	c.store.putTip(b, n)
 	if err := c.store.write(b); err != nil {

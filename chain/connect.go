@@ -98,6 +98,9 @@ func (c *Chain) connectNode(n *blockNode) (ruleErr, err error) {
 	b := new(leveldb.Batch)
 	view.commit(b)
 	c.store.putUndo(b, n.hash, spent)
+	if err := c.indexBlock(b, blk, n.hash, n.height, spent, c.indexes()); err != nil {
+		return nil, err
+	}
 	n.status |= statusValid
 	c.store.putIndex(b, n)
 	c.store.putTip(b, n)
@@ -196,6 +199,7 @@ func (c *Chain) disconnectTip() error {
 	}
 	b := new(leveldb.Batch)
 	view.commit(b)
+	c.unindexBlock(b, blk, n.height, spent)
 	b.Delete(hashKey(prefixUndo, n.hash))
 	b.Delete(heightKey(n.height))
 	c.store.putTip(b, n.parent)

@@ -13,7 +13,9 @@ import (
 )
 
 // Reindex rebuilds everything derived from the stored block bodies: the
-// block index, the UTXO set, undo records, the address index and the tip.
+// block index, the UTXO set, undo records, the address index, the address
+// history and transaction indexes and the tip; a database of format
+// version 1 comes out in the current format.
 // It deletes the derived state, then feeds every stored block, parents
 // before children and otherwise in their original order of arrival, through
 // full validation again, exactly as if it had arrived from the network.
@@ -110,12 +112,15 @@ func (q *arrivalQueue) Pop() any {
 
 // deleteDerivedState removes every key but block bodies and the info record.
 func (c *Chain) deleteDerivedState() error {
-	for _, prefix := range []byte{prefixIndex, prefixHeight, prefixUtxo, prefixUndo, prefixAddr} {
+	for _, prefix := range []byte{prefixIndex, prefixHeight, prefixUtxo, prefixUndo, prefixAddr, prefixHistory, prefixTx} {
 		if err := c.deletePrefix(prefix); err != nil {
 			return err
 		}
 	}
-	return c.store.db.Delete(keyTip, nil)
+	b := new(leveldb.Batch)
+	b.Delete(keyTip)
+	b.Delete(keyIndexFlags)
+	return c.store.write(b)
 }
 
 func (c *Chain) deletePrefix(prefix byte) error {

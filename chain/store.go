@@ -22,8 +22,13 @@ import (
 )
 
 // formatVersion is the layout version of the database. A database written
-// with another layout is refused rather than misread.
-const formatVersion = 1
+// with another layout is refused rather than misread, except version 1
+// (formatVersionNoHistory), which lacks only the address history index and
+// is upgraded in place when the chain opens (Chain.catchUpIndexes).
+const (
+	formatVersion          = 2
+	formatVersionNoHistory = 1
+)
 
 // Key layout. Every key starts with a one-byte prefix. Block bodies ('b') are
 // primary data; everything else but the database info is derived from them
@@ -36,7 +41,8 @@ const formatVersion = 1
 //	'h' height (8 bytes, big-endian) block hash on the best chain
 //	'u' txid, index (4 bytes, BE)    UtxoEntry
 //	'd' block hash                   UndoRecord
-//	'a' key hash, txid, index (BE)   empty: address index
+//	'a' key hash, txid, index (BE)   empty: address index (unspent outputs)
+//	'o', 'x', 'n'                    address history and transaction index (history.go)
 //
 // Big-endian numbers in keys make LevelDB's byte order the numeric order, so
 // iterating 'u' visits the UTXO set in (txid, index) order.
@@ -101,6 +107,9 @@ type store struct {
 	db      *leveldb.DB
 	path    string
 	durable *os.File // nil until the first sync
+	// needsHistory: the database has format version 1; the chain must
+	// build the address history index before it connects anything.
+	needsHistory bool
 }
 
 // openStore opens (creating if needed) the database at path for params'
@@ -129,8 +138,9 @@ func (s *store) checkInfo(params *Params) error {
 		if !s.isEmpty() {
 			return corrupt("database has data but no info record")
 		}
-		info := &pb.DatabaseInfo{Network: params.Name, GenesisHash: params.GenesisHash[:], FormatVersion: formatVersion}
-		return s.db.Put(keyDBInfo, mustMarshal(info), nil)
+		b := new(leveldb.Batch)
+		s.putInfo(b, params)
+		return s.write(b)
 	}
 	if err != nil {
 		return err
@@ -142,10 +152,38 @@ func (s *store) checkInfo(params *Params) error {
 	if info.Network != params.Name || !bytes.Equal(info.GenesisHash, params.GenesisHash[:]) {
 		return fmt.Errorf("database belongs to network %q (genesis %x), not %q", info.Network, info.GenesisHash, params.Name)
 	}
-	if info.FormatVersion != formatVersion {
-		return fmt.Errorf("database format version %d is not supported (this build reads version %d)", info.FormatVersion, formatVersion)
+	switch info.FormatVersion {
+	case formatVersion:
+	case formatVersionNoHistory:
+		s.needsHistory = true
+	default:
+		return fmt.Errorf("database format version %d is not supported (this build reads versions %d and %d); move it away and resync", info.FormatVersion, formatVersionNoHistory, formatVersion)
 	}
 	return nil
+}
+
+// putInfo records params' network and the current format version.
+func (s *store) putInfo(b *leveldb.Batch, params *Params) {
+	b.Put(keyDBInfo, mustMarshal(&pb.DatabaseInfo{Network: params.Name, GenesisHash: params.GenesisHash[:], FormatVersion: formatVersion}))
+}
+
+// indexFlags returns the 'n' record: which optional indexes are complete.
+func (s *store) indexFlags() (byte, error) {
+	raw, err := s.db.Get(keyIndexFlags, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(raw) != 1 {
+		return 0, corrupt("index flags record has %d bytes", len(raw))
+	}
+	return raw[0], nil
+}
+
+func (s *store) putIndexFlags(b *leveldb.Batch, flags byte) {
+	b.Put(keyIndexFlags, []byte{flags})
 }
 
 func (s *store) isEmpty() bool {

@@ -2,6 +2,7 @@ package chaintest
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"slices"
@@ -83,4 +84,53 @@ func BestChainBlocks(c *chain.Chain) ([]*wire.Block, error) {
 		blocks = append(blocks, b)
 	}
 	return blocks, nil
+}
+
+// History is a reference model of the address history index: for every key
+// hash, the outputs ever paid to it, oldest first (height, txid, index).
+type History map[wire.KeyHash][]chain.AddressHistoryEntry
+
+// ReplayHistory builds the address history of blocks (genesis first, each
+// the parent of the next) without validating them.
+func ReplayHistory(blocks []*wire.Block) History {
+	type located struct {
+		kh  wire.KeyHash
+		idx int
+	}
+	hist := make(History)
+	where := make(map[wire.OutPoint]located)
+	for height, b := range blocks {
+		for _, tx := range b.Transactions {
+			txid := tx.TxID()
+			if !tx.IsCoinbase() {
+				for j, in := range tx.Inputs {
+					l := where[in.PrevOut]
+					e := &hist[l.kh][l.idx]
+					e.Spent, e.SpentBy, e.SpentInput, e.SpentHeight = true, txid, uint32(j), uint64(height)
+				}
+			}
+			for i, out := range tx.Outputs {
+				op := wire.OutPoint{TxID: txid, Index: uint32(i)}
+				where[op] = located{out.KeyHash, len(hist[out.KeyHash])}
+				hist[out.KeyHash] = append(hist[out.KeyHash], chain.AddressHistoryEntry{
+					OutPoint: op, Height: uint64(height), Amount: out.Amount, Coinbase: tx.IsCoinbase(),
+				})
+			}
+		}
+	}
+	for kh, entries := range hist {
+		// Sort a copy: where holds indexes into the unsorted slices.
+		sorted := slices.Clone(entries)
+		slices.SortFunc(sorted, func(a, b chain.AddressHistoryEntry) int {
+			if a.Height != b.Height {
+				return cmp.Compare(a.Height, b.Height)
+			}
+			if c := bytes.Compare(a.OutPoint.TxID[:], b.OutPoint.TxID[:]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.OutPoint.Index, b.OutPoint.Index)
+		})
+		hist[kh] = sorted
+	}
+	return hist
 }

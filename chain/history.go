@@ -1,0 +1,343 @@
+package chain
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/util"
+
+	"powchain/wire"
+)
+
+// The address history index and the transaction index. Both are derived
+// from the best chain, written in the same batch as the block they describe
+// (so a crash never leaves them out of step with the UTXO set), undone when
+// the block is disconnected and rebuilt by Reindex.
+//
+//	'o' key hash, height (8 BE), txid, index (4 BE)   historyValue
+//	'x' txid                                          block hash, position (4 BE)
+//	'n'                                               index flags (1 byte)
+//
+// A history key names an output ever paid to the key hash on the best chain,
+// under the height of the block that created it, so iterating one key
+// hash's range visits its outputs oldest first. The value is
+//
+//	amount (8 BE) | flags (1: bit 0 coinbase, bit 1 spent)
+//	[ spending txid (32) | input index (4 BE) | spending height (8 BE) ]   when spent
+const (
+	prefixHistory = 'o'
+	prefixTx      = 'x'
+)
+
+var keyIndexFlags = []byte{'n'}
+
+// Flags in the 'n' record: which optional indexes are complete.
+const indexFlagTx = 1 << 0
+
+const (
+	historyFlagCoinbase = 1 << 0
+	historyFlagSpent    = 1 << 1
+
+	historyValueSize      = 8 + 1
+	historySpentValueSize = historyValueSize + wire.HashSize + 4 + 8
+	historyKeySize        = 1 + wire.KeyHashSize + 8 + wire.OutPointSize
+)
+
+// ErrNoTxIndex: FindTransaction needs the transaction index, which this
+// node does not keep (Config.TxIndex).
+var ErrNoTxIndex = errors.New("the node keeps no transaction index")
+
+// AddressHistoryEntry is one output ever paid to a key hash on the best
+// chain, and what became of it.
+type AddressHistoryEntry struct {
+	OutPoint wire.OutPoint
+	Height   uint64 // height of the block that created the output
+	Amount   uint64
+	Coinbase bool
+	// Spent is set once a best-chain transaction spends the output:
+	// SpentBy is that transaction, SpentInput the input that spends it and
+	// SpentHeight its block's height.
+	Spent       bool
+	SpentBy     wire.Hash
+	SpentInput  uint32
+	SpentHeight uint64
+}
+
+func historyKey(kh wire.KeyHash, height uint64, op wire.OutPoint) []byte {
+	b := make([]byte, 0, historyKeySize)
+	b = append(append(b, prefixHistory), kh[:]...)
+	b = binary.BigEndian.AppendUint64(b, height)
+	return outPointBytes(b, op)
+}
+
+// historyValue encodes e's value; the spending fields only when spent.
+func historyValue(e *AddressHistoryEntry) []byte {
+	b := make([]byte, 0, historySpentValueSize)
+	b = binary.BigEndian.AppendUint64(b, e.Amount)
+	var flags byte
+	if e.Coinbase {
+		flags |= historyFlagCoinbase
+	}
+	if !e.Spent {
+		return append(b, flags)
+	}
+	b = append(b, flags|historyFlagSpent)
+	b = append(b, e.SpentBy[:]...)
+	b = binary.BigEndian.AppendUint32(b, e.SpentInput)
+	return binary.BigEndian.AppendUint64(b, e.SpentHeight)
+}
+
+// decodeHistory decodes one history record.
+func decodeHistory(key, val []byte) (AddressHistoryEntry, error) {
+	var e AddressHistoryEntry
+	if len(key) != historyKeySize || len(val) < historyValueSize {
+		return e, corrupt("address history record %x has the wrong size", key)
+	}
+	k := key[1+wire.KeyHashSize:]
+	e.Height = binary.BigEndian.Uint64(k)
+	copy(e.OutPoint.TxID[:], k[8:])
+	e.OutPoint.Index = binary.BigEndian.Uint32(k[8+wire.HashSize:])
+	e.Amount = binary.BigEndian.Uint64(val)
+	flags := val[8]
+	e.Coinbase = flags&historyFlagCoinbase != 0
+	e.Spent = flags&historyFlagSpent != 0
+	if !e.Spent {
+		if len(val) != historyValueSize {
+			return e, corrupt("address history record %x has the wrong size", key)
+		}
+		return e, nil
+	}
+	if len(val) != historySpentValueSize {
+		return e, corrupt("address history record %x has the wrong size", key)
+	}
+	s := val[historyValueSize:]
+	copy(e.SpentBy[:], s)
+	e.SpentInput = binary.BigEndian.Uint32(s[wire.HashSize:])
+	e.SpentHeight = binary.BigEndian.Uint64(s[wire.HashSize+4:])
+	return e, nil
+}
+
+// indexSet says which indexes indexBlock writes.
+type indexSet struct{ history, tx bool }
+
+// indexes are the indexes every connected block updates.
+func (c *Chain) indexes() indexSet { return indexSet{history: true, tx: c.txIndex} }
+
+// indexFlags is the 'n' record of a database whose indexes match c's
+// configuration.
+func (c *Chain) indexFlags() byte {
+	if c.txIndex {
+		return indexFlagTx
+	}
+	return 0
+}
+
+// catchUpIndexes makes the stored indexes match the configuration before
+// the chain connects anything: a database of format version 1 gets the
+// address history index, a database without the transaction index gets it
+// when TxIndex is set, and one with it loses it when TxIndex is not. Both
+// are built from the best chain's bodies and undo records, far cheaper
+// than a reindex. The last batch records the result (format version,
+// flags), so an interrupted build starts again from scratch on the next
+// open. Caller owns the chain (opening).
+func (c *Chain) catchUpIndexes() error {
+	flags, err := c.store.indexFlags()
+	if err != nil {
+		return err
+	}
+	haveTx := flags&indexFlagTx != 0
+	build := indexSet{history: c.store.needsHistory, tx: c.txIndex && !haveTx}
+	if !build.history && !build.tx && haveTx == c.txIndex {
+		return nil
+	}
+	if build.history {
+		if err := c.deletePrefix(prefixHistory); err != nil {
+			return err
+		}
+	}
+	if build.tx || !c.txIndex {
+		if err := c.deletePrefix(prefixTx); err != nil {
+			return err
+		}
+	}
+	b := new(leveldb.Batch)
+	for _, n := range c.bestChain {
+		if !build.history && !build.tx {
+			break
+		}
+		if err := c.reindexBlock(b, n, build); err != nil {
+			return err
+		}
+		if b.Len() >= 10_000 {
+			if err := c.store.write(b); err != nil {
+				return err
+			}
+			b.Reset()
+		}
+	}
+	c.store.putInfo(b, c.params)
+	c.store.putIndexFlags(b, c.indexFlags())
+	if err := c.store.write(b); err != nil {
+		return err
+	}
+	c.store.needsHistory = false
+	return nil
+}
+
+// reindexBlock adds the idx records of the connected block n to b, from its
+// body and undo record.
+func (c *Chain) reindexBlock(b *leveldb.Batch, n *blockNode, idx indexSet) error {
+	blk, err := c.store.block(n.hash)
+	if err != nil {
+		return err
+	}
+	if blk == nil {
+		return corrupt("connected block %s has no body", n.hash)
+	}
+	spent, err := c.store.undo(n.hash)
+	if err != nil {
+		return err
+	}
+	return c.indexBlock(b, blk, n.hash, n.height, spent, idx)
+}
+
+// indexWrites collects one block's index changes so that the last change
+// of a key wins (an output created and spent in the same block, then
+// undone), and adds them to a batch.
+type indexWrites map[string][]byte // nil value: delete
+
+func (w indexWrites) commit(b *leveldb.Batch) {
+	for k, v := range w {
+		if v == nil {
+			b.Delete([]byte(k))
+		} else {
+			b.Put([]byte(k), v)
+		}
+	}
+}
+
+// indexBlock adds to b the index records of blk, connected at height:
+// every output it creates, every output it spends (spent, in input order,
+// as the undo record has them) and, with the transaction index, where each
+// transaction is. Spends come after the outputs of earlier transactions, so
+// an output created and spent in this block ends recorded as spent.
+func (c *Chain) indexBlock(b *leveldb.Batch, blk *wire.Block, hash wire.Hash, height uint64, spent []UtxoEntry, idx indexSet) error {
+	w := make(indexWrites)
+	k := 0
+	for i, tx := range blk.Transactions {
+		txid := tx.TxID()
+		if i > 0 && idx.history {
+			for j, in := range tx.Inputs {
+				if k == len(spent) {
+					return corrupt("undo record of %s is too short", hash)
+				}
+				e := spent[k]
+				k++
+				w[string(historyKey(e.KeyHash, e.Height, in.PrevOut))] = historyValue(&AddressHistoryEntry{
+					Amount: e.Amount, Coinbase: e.Coinbase,
+					Spent: true, SpentBy: txid, SpentInput: uint32(j), SpentHeight: height,
+				})
+			}
+		}
+		for j, out := range tx.Outputs {
+			if !idx.history {
+				break
+			}
+			op := wire.OutPoint{TxID: txid, Index: uint32(j)}
+			w[string(historyKey(out.KeyHash, height, op))] = historyValue(&AddressHistoryEntry{Amount: out.Amount, Coinbase: i == 0})
+		}
+		if idx.tx {
+			w[string(hashKey(prefixTx, txid))] = binary.BigEndian.AppendUint32(append([]byte(nil), hash[:]...), uint32(i))
+		}
+	}
+	if idx.history && k != len(spent) {
+		return corrupt("undo record of %s has %d extra entries", hash, len(spent)-k)
+	}
+	w.commit(b)
+	return nil
+}
+
+// unindexBlock adds to b the changes that undo indexBlock for blk.
+func (c *Chain) unindexBlock(b *leveldb.Batch, blk *wire.Block, height uint64, spent []UtxoEntry) {
+	w := make(indexWrites)
+	k := 0
+	for _, tx := range blk.Transactions[1:] {
+		for _, in := range tx.Inputs {
+			e := spent[k] // disconnectTip checked the record's length
+			k++
+			w[string(historyKey(e.KeyHash, e.Height, in.PrevOut))] = historyValue(&AddressHistoryEntry{Amount: e.Amount, Coinbase: e.Coinbase})
+		}
+	}
+	for _, tx := range blk.Transactions {
+		txid := tx.TxID()
+		for j, out := range tx.Outputs {
+			w[string(historyKey(out.KeyHash, height, wire.OutPoint{TxID: txid, Index: uint32(j)}))] = nil
+		}
+		w[string(hashKey(prefixTx, txid))] = nil
+	}
+	w.commit(b)
+}
+
+// AddressHistory returns the outputs ever paid to kh on the best chain,
+// oldest first (by creating block's height, then txid and output index),
+// with what spent each: the address history an explorer or a wallet shows.
+// It skips the first skip entries and returns at most limit (limit <= 0:
+// all the rest); total counts every entry. The answer is one consistent
+// snapshot of the best chain.
+func (c *Chain) AddressHistory(kh wire.KeyHash, skip, limit int) (entries []AddressHistoryEntry, total int, err error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	it := c.store.db.NewIterator(util.BytesPrefix(append([]byte{prefixHistory}, kh[:]...)), nil)
+	defer it.Release()
+	for ; it.Next(); total++ {
+		if total < skip || (limit > 0 && len(entries) >= limit) {
+			continue
+		}
+		e, err := decodeHistory(it.Key(), it.Value())
+		if err != nil {
+			return nil, 0, err
+		}
+		entries = append(entries, e)
+	}
+	return entries, total, it.Error()
+}
+
+// TxIndexEnabled reports whether the node keeps the transaction index.
+func (c *Chain) TxIndexEnabled() bool { return c.txIndex }
+
+// FindTransaction looks txid up in the transaction index and returns the
+// transaction and the best-chain block that holds it. found is false if no
+// best-chain block does; the error is ErrNoTxIndex without the index.
+func (c *Chain) FindTransaction(txid wire.Hash) (tx *wire.Tx, block BlockInfo, found bool, err error) {
+	if !c.txIndex {
+		return nil, block, false, ErrNoTxIndex
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	raw, err := c.store.db.Get(hashKey(prefixTx, txid), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, block, false, nil
+	}
+	if err != nil {
+		return nil, block, false, err
+	}
+	if len(raw) != wire.HashSize+4 {
+		return nil, block, false, corrupt("transaction index record of %s has %d bytes", txid, len(raw))
+	}
+	var hash wire.Hash
+	copy(hash[:], raw)
+	pos := binary.BigEndian.Uint32(raw[wire.HashSize:])
+	n := c.index[hash]
+	if n == nil || !c.onBestChain(n) {
+		return nil, block, false, corrupt("transaction index names block %s, which is not on the best chain", hash)
+	}
+	blk, err := c.store.block(hash)
+	if err != nil {
+		return nil, block, false, err
+	}
+	if blk == nil || int(pos) >= len(blk.Transactions) || blk.Transactions[pos].TxID() != txid {
+		return nil, block, false, corrupt("transaction index entry of %s does not match block %s", txid, hash)
+	}
+	return blk.Transactions[pos], c.info(n), true, nil
+}

@@ -1,0 +1,227 @@
+package chain_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/util"
+
+	"powchain/chain"
+	"powchain/chain/chaintest"
+	"powchain/wire"
+)
+
+// expectIndexes checks the address history of every key hash the best
+// chain ending at name pays, and the transaction index when on, against a
+// from-scratch replay; gone lists blocks whose transactions must not be
+// found.
+func (h *harness) expectIndexes(name string, gone ...string) {
+	h.t.Helper()
+	blocks := h.g.BlocksTo(name)
+	for kh, want := range chaintest.ReplayHistory(blocks) {
+		got, total, err := h.c.AddressHistory(kh, 0, 0)
+		if err != nil {
+			h.t.Fatalf("AddressHistory: %v", err)
+		}
+		if total != len(want) || !slices.Equal(got, want) {
+			h.t.Fatalf("history of %x after %s:\n got %d (total %d) %+v\nwant %d %+v", kh, name, len(got), total, got, len(want), want)
+		}
+	}
+	if !h.cfg.TxIndex {
+		return
+	}
+	for _, b := range blocks {
+		for _, tx := range b.Transactions {
+			got, blk, found, err := h.c.FindTransaction(tx.TxID())
+			if err != nil || !found || got.TxID() != tx.TxID() || blk.Hash != b.BlockHash() {
+				h.t.Fatalf("FindTransaction(%s) after %s: found %v in %s, %v", tx.TxID(), name, found, blk.Hash, err)
+			}
+		}
+	}
+	for _, g := range gone {
+		for _, tx := range h.g.Block(g).Transactions {
+			if _, _, found, err := h.c.FindTransaction(tx.TxID()); found || err != nil {
+				h.t.Fatalf("FindTransaction(%s) of disconnected block %s: found %v, %v", tx.TxID(), g, found, err)
+			}
+		}
+	}
+}
+
+func newIndexedHarness(t *testing.T) *harness {
+	t.Helper()
+	h := newHarness(t)
+	h.c.Close()
+	h.cfg.TxIndex = true
+	c, err := chain.Open(h.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.c = c
+	return h
+}
+
+// historyScenario builds a chain with spends (one of an output created in
+// the same block) and a reorganisation that drops one of them; it returns
+// the tip's name and the disconnected blocks.
+func historyScenario(h *harness) (tip string, gone []string) {
+	h.extend("a", 12)
+	first := h.g.SpendTx(outs{h.g.CoinbaseOut("a1")}, 5, 3)
+	second := h.g.SpendTx(outs{h.g.TxOut(first, 1)}, 7, 2) // spends an output of the same block
+	h.g.NextBlock("spend", []*wire.Tx{first, second})
+	h.accept("spend")
+	h.expectIndexes("spend")
+	h.g.NextBlock("spend2", []*wire.Tx{h.g.SpendTx(outs{h.g.CoinbaseOut("a2"), h.g.TxOut(second, 0)}, 9, 1)})
+	h.accept("spend2")
+	h.expectIndexes("spend2")
+
+	// A longer branch from "spend" drops spend2 and spends a2 differently.
+	h.g.SetTip("spend")
+	h.g.NextBlock("b1", []*wire.Tx{h.g.SpendTx(outs{h.g.CoinbaseOut("a2")}, 1, 2)})
+	h.acceptSide("b1")
+	h.g.NextBlock("b2", nil)
+	h.accept("b2")
+	h.expectIndexes("b2", "spend2")
+	return "b2", []string{"spend2"}
+}
+
+// TestAddressHistoryFollowsTheBestChain: the history and transaction
+// indexes equal a replay of the best chain after connects, a same-block
+// spend, a reorganisation, a reopen and a reindex.
+func TestAddressHistoryFollowsTheBestChain(t *testing.T) {
+	h := newIndexedHarness(t)
+	tip, gone := historyScenario(h)
+	h.reopen()
+	h.expectIndexes(tip, gone...)
+	h.c.Close()
+	c, err := chain.Reindex(h.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.c = c
+	h.expectIndexes(tip, gone...)
+}
+
+// TestAddressHistoryPages: skip and limit cut the oldest-first list, and
+// total counts all of it.
+func TestAddressHistoryPages(t *testing.T) {
+	h := newHarness(t)
+	h.extend("a", 5)
+	all, total, err := h.c.AddressHistory(h.g.KeyHash(), 0, 0)
+	if err != nil || total != 5 || len(all) != 5 {
+		t.Fatalf("all: %d entries, total %d, %v; want 5", len(all), total, err)
+	}
+	page, total, err := h.c.AddressHistory(h.g.KeyHash(), 1, 2)
+	if err != nil || total != 5 || !slices.Equal(page, all[1:3]) {
+		t.Fatalf("page (1,2): %+v, total %d, %v; want %+v", page, total, err, all[1:3])
+	}
+	page, total, _ = h.c.AddressHistory(h.g.KeyHash(), 9, 2)
+	if len(page) != 0 || total != 5 {
+		t.Fatalf("past the end: %d entries, total %d", len(page), total)
+	}
+	if all[0].Height != 1 || all[4].Height != 5 || all[0].Spent {
+		t.Fatalf("order: %+v", all)
+	}
+}
+
+// TestTxIndexSwitch: without the index FindTransaction says so; turning it
+// on for an existing database builds it, turning it off deletes it.
+func TestTxIndexSwitch(t *testing.T) {
+	h := newHarness(t)
+	tip, gone := historyScenario(h)
+	someTx := h.g.Block("spend").Transactions[1].TxID()
+	if _, _, _, err := h.c.FindTransaction(someTx); !errors.Is(err, chain.ErrNoTxIndex) {
+		t.Fatalf("without the index: %v, want ErrNoTxIndex", err)
+	}
+	h.cfg.TxIndex = true
+	h.reopen()
+	h.expectIndexes(tip, gone...)
+	h.cfg.TxIndex = false
+	h.reopen()
+	if n := countPrefix(t, h, 'x'); n != 0 {
+		t.Fatalf("%d transaction index records left after turning it off", n)
+	}
+	h.cfg.TxIndex = true
+	h.reopen()
+	h.expectIndexes(tip, gone...)
+}
+
+// countPrefix closes the chain, counts the keys starting with prefix and
+// reopens it.
+func countPrefix(t *testing.T, h *harness, prefix byte) int {
+	t.Helper()
+	h.c.Close()
+	db, err := leveldb.OpenFile(h.cfg.Path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := db.NewIterator(util.BytesPrefix([]byte{prefix}), nil)
+	n := 0
+	for it.Next() {
+		n++
+	}
+	it.Release()
+	db.Close()
+	c, err := chain.Open(h.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.c = c
+	return n
+}
+
+// TestUpgradeFromFormatVersion1: a database written before the history
+// index (format version 1: no 'o' or 'n' records) opens, gets the full
+// index built from its blocks and is recorded as version 2.
+func TestUpgradeFromFormatVersion1(t *testing.T) {
+	h := newHarness(t)
+	tip, gone := historyScenario(h)
+	h.c.Close()
+	db, err := leveldb.OpenFile(h.cfg.Path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := new(leveldb.Batch)
+	it := db.NewIterator(util.BytesPrefix([]byte{'o'}), nil)
+	for it.Next() {
+		b.Delete(append([]byte(nil), it.Key()...))
+	}
+	it.Release()
+	b.Delete([]byte{'n'})
+	info, _ := db.Get([]byte("m"), nil)
+	if info[len(info)-1] != 2 {
+		t.Fatalf("info record %x does not end in format version 2", info)
+	}
+	info[len(info)-1] = 1 // DatabaseInfo's last field is format_version
+	b.Put([]byte("m"), info)
+	if err := db.Write(b, nil); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	h.cfg.TxIndex = true
+	c, err := chain.Open(h.cfg)
+	if err != nil {
+		t.Fatalf("open version 1: %v", err)
+	}
+	h.c = c
+	h.expectIndexes(tip, gone...)
+	h.c.Close()
+	db, err = leveldb.OpenFile(h.cfg.Path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ = db.Get([]byte("m"), nil)
+	db.Close()
+	if info[len(info)-1] != 2 {
+		t.Fatalf("after the upgrade the info record is %x, want format version 2", info)
+	}
+	if h.c, err = chain.Open(h.cfg); err != nil {
+		t.Fatal(err)
+	}
+	h.g.SetTip(tip)
+	h.g.NextBlock("after", []*wire.Tx{h.g.SpendTx(outs{h.g.CoinbaseOut("a3")}, 2, 2)})
+	h.accept("after")
+	h.expectIndexes("after", gone...)
+}
