@@ -42,6 +42,10 @@ type Config struct {
 	// as a progress bar redrawn in place; the log lines stay.
 	ProgressBar io.Writer
 	Reindex     bool
+	// TxIndex keeps the transaction index (getrawtransaction without a
+	// block hash); nil means the network's default: on for every network
+	// but main, as Bitcoin Core's -txindex is off by default.
+	TxIndex *bool
 	// MinerThreads is how many goroutines generatetoaddress hashes on
 	// (default: every core).
 	MinerThreads int
@@ -179,12 +183,16 @@ func (n *Node) openChain() error {
 	n.sigCache = chain.NewSigCache(100_000)
 	n.metrics = n.newMetrics()
 	n.reorgs = &reorgCounter{metrics: n.metrics}
+	txIndex := n.params.Name != chain.MainNet
+	if n.cfg.TxIndex != nil {
+		txIndex = *n.cfg.TxIndex
+	}
 	cfg := chain.Config{Params: n.params, Path: filepath.Join(n.netDir, "chain"), Clock: n.clock, SigCache: n.sigCache,
-		ConnectTimer: n.metrics.BlockConnected}
+		ConnectTimer: n.metrics.BlockConnected, TxIndex: txIndex}
 	open := chain.Open
 	bar := progressBar{out: n.cfg.ProgressBar, what: "reindex"}
 	if n.cfg.Reindex {
-		n.log.Info("reindexing: rebuilding the UTXO set from stored blocks")
+		n.log.Info("reindexing: rebuilding the UTXO set and indexes from stored blocks")
 		open = chain.Reindex
 		cfg.ReindexProgress = func(done, total int) { bar.update(uint64(done), uint64(total), n.clock.Now()) }
 	}
@@ -195,7 +203,7 @@ func (n *Node) openChain() error {
 	}
 	n.chain = c
 	tip := c.Tip()
-	n.log.Info("chain opened", "network", n.params.Name, "height", tip.Height, "hash", tip.Hash)
+	n.log.Info("chain opened", "network", n.params.Name, "height", tip.Height, "hash", tip.Hash, "txindex", txIndex)
 	if lost, ok := c.LostOnOpen(); ok {
 		n.log.Warn(fmt.Sprintf("chain database lost blocks it had recorded as durable: heights %d-%d are gone "+
 			"(the storage dropped synced writes, e.g. a torn journal); the chain is consistent at height %d "+

@@ -189,6 +189,24 @@ func (c *Client) GetAddressUtxos(ctx context.Context, req AddressUtxosRequest) (
 	return r, c.Call(ctx, "getaddressutxos", []any{req}, &r)
 }
 
+// GetAddressHistory calls getaddresshistory (one page).
+func (c *Client) GetAddressHistory(ctx context.Context, req AddressHistoryRequest) (*AddressHistory, error) {
+	var out AddressHistory
+	err := c.Call(ctx, "getaddresshistory", []any{req}, &out)
+	return &out, err
+}
+
+// GetRawTransaction calls getrawtransaction verbose: the transaction txid
+// in the block blockHash, or ("") in the mempool or the transaction index.
+func (c *Client) GetRawTransaction(ctx context.Context, txid, blockHash string) (*TxResult, error) {
+	params := []any{txid, true}
+	if blockHash != "" {
+		params = append(params, blockHash)
+	}
+	var r TxResult
+	return &r, c.Call(ctx, "getrawtransaction", params, &r)
+}
+
 // GenerateToAddress calls generatetoaddress: the node mines n blocks paying
 // address and returns their hashes.
 func (c *Client) GenerateToAddress(ctx context.Context, n int, address string) ([]string, error) {

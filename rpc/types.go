@@ -186,6 +186,63 @@ type AddressUtxo struct {
 	Mempool bool `json:"mempool"`
 }
 
+// AddressHistoryRequest is the parameter of getaddresshistory.
+type AddressHistoryRequest struct {
+	Addresses []string `json:"addresses"`
+	// Mempool adds outputs of mempool transactions and marks outputs that
+	// mempool transactions spend (Mempool=true in either place).
+	Mempool bool `json:"mempool,omitempty"`
+	// Page (from 0) and PageSize (default 100, at most 1000) select a
+	// slice of the entries.
+	Page     uint64 `json:"page,omitempty"`
+	PageSize uint64 `json:"pagesize,omitempty"`
+}
+
+// AddressHistory is the result of getaddresshistory: one page of the
+// outputs ever paid to the addresses.
+type AddressHistory struct {
+	// BestBlock and Height are the tip the answer reflects: a client
+	// reading several pages starts again when it changes.
+	BestBlock string                `json:"bestblock"`
+	Height    uint64                `json:"height"`
+	Page      uint64                `json:"page"`
+	PageSize  uint64                `json:"pagesize"`
+	Pages     uint64                `json:"pages"`
+	Total     uint64                `json:"total"`
+	Entries   []AddressHistoryEntry `json:"entries"`
+}
+
+// AddressHistoryEntry is one output paid to one of the addresses.
+type AddressHistoryEntry struct {
+	Address     string `json:"address"`
+	TxID        string `json:"txid"`
+	OutputIndex uint32 `json:"outputIndex"`
+	Amount      Amount `json:"amount"`
+	// Height, BlockHash and Time (block timestamp) of the block that
+	// created the output; 0 and "" for a mempool output.
+	Height        uint64 `json:"height"`
+	BlockHash     string `json:"blockhash,omitempty"`
+	Time          int64  `json:"time,omitempty"`
+	Confirmations uint64 `json:"confirmations"`
+	Coinbase      bool   `json:"coinbase"`
+	Mature        bool   `json:"mature"`
+	Mempool       bool   `json:"mempool"`
+	// Spent says which transaction spent the output; null while unspent.
+	Spent *AddressSpend `json:"spent"`
+}
+
+// AddressSpend is the transaction input that spent an output.
+type AddressSpend struct {
+	TxID  string `json:"txid"`
+	Input uint32 `json:"input"`
+	// Height, BlockHash and Time of the spending block; 0 and "" when the
+	// spending transaction is in the mempool (Mempool=true).
+	Height    uint64 `json:"height"`
+	BlockHash string `json:"blockhash,omitempty"`
+	Time      int64  `json:"time,omitempty"`
+	Mempool   bool   `json:"mempool"`
+}
+
 // ChainTip is one entry of the getchaintips result.
 type ChainTip struct {
 	Height    uint64 `json:"height"`

@@ -36,6 +36,7 @@ func nodeCommand() *cli.Command {
 				stringFlag("log-level", "info", "log level: debug, info, warn, error"),
 				stringFlag("log-format", "text", "log format: text or json"),
 				boolFlag("reindex", "rebuild the UTXO set and indexes from the stored blocks"),
+				boolFlag("txindex", "keep a transaction index, so getrawtransaction finds any confirmed transaction (default: on, except on main; --txindex=false turns it off)"),
 				intFlag("miner-threads", 0, "threads generatetoaddress hashes on (0 = every core)"),
 			),
 			Action: runNode,
@@ -64,6 +65,7 @@ func runNode(c *cli.Context) error {
 		HTTPListen:   c.String("http"),
 		ProgressBar:  terminalOrNil(os.Stderr),
 		Reindex:      c.Bool("reindex"),
+		TxIndex:      optionalBool(c, "txindex"),
 		MinerThreads: c.Int("miner-threads"),
 	}, log)
 	if err != nil {
@@ -81,6 +83,16 @@ func terminalOrNil(f *os.File) io.Writer {
 		return f
 	}
 	return nil
+}
+
+// optionalBool is a bool flag's value when given, else nil (the default
+// is decided elsewhere).
+func optionalBool(c *cli.Context, name string) *bool {
+	if !c.IsSet(name) {
+		return nil
+	}
+	v := c.Bool(name)
+	return &v
 }
 
 // connectFlag reads --connect: "0" alone means no automatic connections

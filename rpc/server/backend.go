@@ -41,6 +41,7 @@ func (s *Server) RegisterNodeMethods(b *Backend) error {
 	}
 	s.registerChainMethods(b)
 	s.registerTxMethods(b)
+	s.registerHistoryMethods(b)
 	s.registerUtilMethods(b)
 	s.registerNetMethods(b)
 	s.registerMiningMethods(b)

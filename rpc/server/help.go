@@ -146,11 +146,11 @@ var methodDocs = map[string]methodDoc{
 	// Transactions and mempool.
 	"getrawtransaction": {
 		args:    "txid ( verbose blockhash )",
-		summary: "A mempool transaction, or one in a given block.",
+		summary: "A mempool transaction, one in a given block, or (with the transaction index, --txindex) any best-chain transaction.",
 		params: []string{
 			"txid (string, required) the transaction id",
 			"verbose (boolean, optional, default=false) true: decoded JSON instead of hex",
-			"blockhash (string, optional) the block holding the transaction (there is no transaction index)",
+			"blockhash (string, optional) the block holding the transaction (needed for a confirmed transaction when the node runs without --txindex)",
 		},
 		result:  "hex, or {txid, hex, size, version, vin, vout, blockhash, confirmations, time}",
 		example: exampleTxID + " true " + exampleHash,
@@ -211,6 +211,14 @@ var methodDocs = map[string]methodDoc{
 		params:  []string{`request (object, required) {"addresses": ["address", ...], "mempool": false}; mempool: add unconfirmed outputs, leave out those the mempool spends`},
 		result:  "[{address, txid, outputIndex, amount, height, confirmations, coinbase, mature, mempool}]",
 		example: `'{"addresses":["` + exampleAddress + `"]}'`,
+	},
+	"getaddresshistory": {
+		args:    "request",
+		summary: "Every output ever paid to the addresses, oldest first, with the transaction that spent it; one page at a time.",
+		params: []string{`request (object, required) {"addresses": ["address", ...], "mempool": false, "page": 0, "pagesize": 100}; ` +
+			`1 to 100 addresses; mempool: add unconfirmed outputs and spends; page counts from 0; pagesize 1 to 1000`},
+		result:  "{bestblock, height, page, pagesize, pages, total, entries: [{address, txid, outputIndex, amount, height, blockhash, time, confirmations, coinbase, mature, mempool, spent: null or {txid, input, height, blockhash, time, mempool}}]}",
+		example: `'{"addresses":["` + exampleAddress + `"],"pagesize":10}'`,
 	},
 	// Utility.
 	"validateaddress": {

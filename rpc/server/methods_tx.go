@@ -59,8 +59,8 @@ func (b *Backend) getRawTransaction(_ context.Context, params []json.RawMessage)
 		tx = desc.Tx
 		res = TxResult(tx, b.Chain.Params().AddressPrefix)
 		res.Time = desc.Added.Unix()
-	} else {
-		return nil, rpc.NewError(rpc.CodeInvalidAddress, "No such mempool transaction. The node keeps no transaction index: give the block hash")
+	} else if tx, res, err = b.indexedTx(txid); err != nil {
+		return nil, err
 	}
 	if !verbose {
 		return hex.EncodeToString(tx.Bytes()), nil
@@ -76,16 +76,35 @@ func (b *Backend) txInBlock(txid, blockHash wire.Hash) (*wire.Tx, rpc.TxResult, 
 	}
 	for i, id := range blk.TxIDs() {
 		if id == txid {
-			res := TxResult(blk.Transactions[i], b.Chain.Params().AddressPrefix)
-			res.BlockHash = blockHash.String()
-			res.Time = info.Header.Timestamp
-			if info.MainChain {
-				res.Confirmations = int64(b.Chain.Tip().Height-info.Height) + 1
-			}
-			return blk.Transactions[i], res, nil
+			return blk.Transactions[i], b.confirmedTxResult(blk.Transactions[i], info), nil
 		}
 	}
 	return nil, rpc.TxResult{}, rpc.NewError(rpc.CodeInvalidAddress, "No such transaction found in the provided block")
+}
+
+// indexedTx finds a best-chain transaction with the transaction index.
+func (b *Backend) indexedTx(txid wire.Hash) (*wire.Tx, rpc.TxResult, error) {
+	tx, info, found, err := b.Chain.FindTransaction(txid)
+	switch {
+	case errors.Is(err, chain.ErrNoTxIndex):
+		return nil, rpc.TxResult{}, rpc.NewError(rpc.CodeInvalidAddress, "No such mempool transaction. The node keeps no transaction index: restart it with --txindex, or give the block hash")
+	case err != nil:
+		return nil, rpc.TxResult{}, rpc.NewError(rpc.CodeDatabaseError, "%v", err)
+	case !found:
+		return nil, rpc.TxResult{}, rpc.NewError(rpc.CodeInvalidAddress, "No such mempool or blockchain transaction")
+	}
+	return tx, b.confirmedTxResult(tx, info), nil
+}
+
+// confirmedTxResult describes tx in the block info.
+func (b *Backend) confirmedTxResult(tx *wire.Tx, info chain.BlockInfo) rpc.TxResult {
+	res := TxResult(tx, b.Chain.Params().AddressPrefix)
+	res.BlockHash = info.Hash.String()
+	res.Time = info.Header.Timestamp
+	if info.MainChain {
+		res.Confirmations = int64(b.Chain.Tip().Height-info.Height) + 1
+	}
+	return res
 }
 
 func (b *Backend) decodeRawTransaction(_ context.Context, params []json.RawMessage) (any, error) {
@@ -311,7 +330,7 @@ func (b *Backend) getAddressUtxos(_ context.Context, params []json.RawMessage) (
 				Address: addr, TxID: u.OutPoint.TxID.String(), OutputIndex: u.OutPoint.Index,
 				Amount: rpc.Amount(u.Entry.Amount), Height: u.Entry.Height, Coinbase: u.Entry.Coinbase,
 				Confirmations: tip.Height - u.Entry.Height + 1,
-				Mature:        !u.Entry.Coinbase || tip.Height+1-u.Entry.Height >= p.CoinbaseMaturity,
+				Mature:        mature(p, tip.Height, u.Entry.Height, u.Entry.Coinbase),
 			})
 		}
 		if req.Mempool {

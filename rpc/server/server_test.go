@@ -128,6 +128,16 @@ func newEnvWith(t *testing.T, configure func(*server.Server)) *env {
 // newEnvBackend is newEnvWith with backend applied to the methods' backend
 // before they are registered.
 func newEnvBackend(t *testing.T, configure func(*server.Server), backend func(*env, *server.Backend)) *env {
+	return newEnvChain(t, false, configure, backend)
+}
+
+// newEnvTxIndex is newEnv with the chain's transaction index on.
+func newEnvTxIndex(t *testing.T) *env {
+	return newEnvChain(t, true, func(*server.Server) {}, func(*env, *server.Backend) {})
+}
+
+// newEnvChain is newEnvBackend with the chain's transaction index on or off.
+func newEnvChain(t *testing.T, txIndex bool, configure func(*server.Server), backend func(*env, *server.Backend)) *env {
 	t.Helper()
 	e, srv := newUnservedEnv(t, backend)
 	configure(srv)
@@ -150,7 +160,7 @@ func newUnservedEnv(t testing.TB, backend func(*env, *server.Backend)) (*env, *s
 	params := chaintest.Params(genesisTime)
 	params.CoinbaseMaturity = 2
 	clock := chaintest.NewClock(genesisTime.Add(time.Hour))
-	c, pool := mempooltest.Open(t, params, clock, nil)
+	c, pool := mempooltest.OpenConfig(t, chain.Config{Params: params, Clock: clock, TxIndex: txIndex})
 	e := &env{t: t, chain: c, pool: pool, params: params, miner: chaintest.NewGenerator(t, params),
 		net: &fakeNet{added: map[string]bool{}, banned: map[string]time.Duration{}}}
 	srv, err := server.NewServer("user", "pass", slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -411,7 +421,9 @@ func TestTransactionMethods(t *testing.T) {
 	if len(mp) != 0 {
 		t.Fatalf("mempool after mining: %v", mp)
 	}
-	e.expectCode("getrawtransaction", rpc.CodeInvalidAddress, txid)
+	if re := e.expectCode("getrawtransaction", rpc.CodeInvalidAddress, txid); !strings.Contains(re.Message, "--txindex") {
+		t.Fatalf("getrawtransaction without the index: %q does not say how to turn it on", re.Message)
+	}
 	var inBlock rpc.TxResult
 	e.must("getrawtransaction", &inBlock, txid, true, hashes[0])
 	if inBlock.BlockHash != hashes[0] || inBlock.Confirmations != 1 {

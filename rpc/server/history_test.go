@@ -1,0 +1,92 @@
+package server_test
+
+import (
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"powchain/chain/chaintest"
+	"powchain/rpc"
+	"powchain/rpc/server"
+	"powchain/wire"
+)
+
+// TestAddressHistory: getaddresshistory lists every output ever paid to
+// the addresses, spent ones with their spender (confirmed or in the
+// mempool), in pages; getrawtransaction finds confirmed transactions
+// through the transaction index.
+func TestAddressHistory(t *testing.T) {
+	e := newEnvTxIndex(t)
+	g := e.miner
+	addr := e.address(g.KeyHash())
+	var hashes []string
+	e.must("generatetoaddress", &hashes, 3, addr)
+	cbHash, _ := wire.ParseHash(hashes[0])
+	blk, _ := e.chain.BlockByHash(cbHash)
+	cb := blk.Transactions[0]
+	tx := g.SpendTx([]chaintest.SpendableOut{g.TxOut(cb, 0)}, 5000, 2)
+	var txid string
+	e.must("sendrawtransaction", &txid, hex.EncodeToString(tx.Bytes()))
+
+	var h rpc.AddressHistory
+	e.must("getaddresshistory", &h, rpc.AddressHistoryRequest{Addresses: []string{addr}})
+	if h.Total != 3 || len(h.Entries) != 3 || h.Height != 3 || h.Entries[0].Spent != nil || h.Entries[0].TxID != cb.TxID().String() {
+		t.Fatalf("confirmed history: %+v", h)
+	}
+	e.must("getaddresshistory", &h, rpc.AddressHistoryRequest{Addresses: []string{addr}, Mempool: true})
+	if h.Total != 5 || h.Entries[0].Spent == nil || !h.Entries[0].Spent.Mempool || h.Entries[0].Spent.TxID != txid ||
+		!h.Entries[3].Mempool || !h.Entries[4].Mempool || h.Entries[4].Spent != nil {
+		t.Fatalf("history with mempool: %+v", h)
+	}
+
+	e.must("generatetoaddress", &hashes, 1, addr)
+	e.must("getaddresshistory", &h, rpc.AddressHistoryRequest{Addresses: []string{addr, addr}, PageSize: 4})
+	if h.Total != 6 || h.Pages != 2 || len(h.Entries) != 4 || h.BestBlock != hashes[0] {
+		t.Fatalf("page 0 of 4: %+v", h)
+	}
+	first := h.Entries[0]
+	if first.Spent == nil || first.Spent.TxID != txid || first.Spent.Height != 4 || first.Spent.BlockHash != hashes[0] ||
+		first.Spent.Mempool || first.Confirmations != 4 || !first.Coinbase || !first.Mature || first.Height != 1 || first.Time == 0 {
+		t.Fatalf("spent coinbase: %+v (%+v)", first, first.Spent)
+	}
+	e.must("getaddresshistory", &h, rpc.AddressHistoryRequest{Addresses: []string{addr}, PageSize: 4, Page: 1})
+	if len(h.Entries) != 2 || h.Entries[1].Height != 4 {
+		t.Fatalf("page 1 of 4: %+v", h)
+	}
+
+	var found rpc.TxResult
+	e.must("getrawtransaction", &found, txid, true)
+	if found.BlockHash != hashes[0] || found.Confirmations != 1 {
+		t.Fatalf("getrawtransaction through the index: %+v", found)
+	}
+	e.expectCode("getrawtransaction", rpc.CodeInvalidAddress, strings.Repeat("ab", 32))
+}
+
+// TestAddressHistoryBadInput: Core-style errors for malformed and foreign
+// addresses (-5), and for empty or over-long lists and pages out of range
+// (-8).
+func TestAddressHistoryBadInput(t *testing.T) {
+	e := newEnv(t)
+	addr := e.address(e.miner.KeyHash())
+	foreign, _ := wire.EncodeAddress("pc", e.miner.KeyHash())
+	many := make([]string, server.MaxHistoryAddresses+1)
+	for i := range many {
+		many[i] = addr
+	}
+	for _, c := range []struct {
+		req  rpc.AddressHistoryRequest
+		code int
+		msg  string
+	}{
+		{rpc.AddressHistoryRequest{Addresses: []string{"nope"}}, rpc.CodeInvalidAddress, "invalid"},
+		{rpc.AddressHistoryRequest{Addresses: []string{foreign}}, rpc.CodeInvalidAddress, "another network"},
+		{rpc.AddressHistoryRequest{}, rpc.CodeInvalidParameter, "no addresses"},
+		{rpc.AddressHistoryRequest{Addresses: many}, rpc.CodeInvalidParameter, "at most 100"},
+		{rpc.AddressHistoryRequest{Addresses: []string{addr}, Page: 1}, rpc.CodeInvalidParameter, "page 1 is out of range: 0 entries fill pages 0 to 0 at pagesize 100"},
+		{rpc.AddressHistoryRequest{Addresses: []string{addr}, PageSize: 1001}, rpc.CodeInvalidParameter, "at most 1000"},
+	} {
+		if re := e.expectCode("getaddresshistory", c.code, c.req); !strings.Contains(re.Message, c.msg) {
+			t.Errorf("%+v: message %q lacks %q", c.req, re.Message, c.msg)
+		}
+	}
+}

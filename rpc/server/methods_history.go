@@ -1,0 +1,213 @@
+package server
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"slices"
+
+	"powchain/chain"
+	"powchain/rpc"
+	"powchain/wire"
+)
+
+// Bounds of getaddresshistory (docs/RPC.md).
+const (
+	MaxHistoryAddresses   = 100
+	DefaultHistoryPage    = 100
+	MaxHistoryPageSize    = 1000
+	historySnapshotTrials = 3
+)
+
+func (s *Server) registerHistoryMethods(b *Backend) {
+	s.register("getaddresshistory", b.getAddressHistory)
+}
+
+// historyAddresses decodes an address list of 1..MaxHistoryAddresses
+// addresses of this network.
+func historyAddresses(prefix string, addrs []string) ([]wire.KeyHash, error) {
+	if len(addrs) == 0 {
+		return nil, rpc.NewError(rpc.CodeInvalidParameter, "no addresses given")
+	}
+	if len(addrs) > MaxHistoryAddresses {
+		return nil, rpc.NewError(rpc.CodeInvalidParameter, "%d addresses given; at most %d per call", len(addrs), MaxHistoryAddresses)
+	}
+	khs := make([]wire.KeyHash, len(addrs))
+	for i, a := range addrs {
+		kh, err := wire.DecodeAddress(prefix, a)
+		if err != nil {
+			return nil, rpc.NewError(rpc.CodeInvalidAddress, "%v", err)
+		}
+		khs[i] = kh
+	}
+	return khs, nil
+}
+
+func (b *Backend) getAddressHistory(_ context.Context, params []json.RawMessage) (any, error) {
+	var req rpc.AddressHistoryRequest
+	if err := required(params, 0, "request", &req); err != nil {
+		return nil, err
+	}
+	if req.PageSize == 0 {
+		req.PageSize = DefaultHistoryPage
+	}
+	if req.PageSize > MaxHistoryPageSize {
+		return nil, rpc.NewError(rpc.CodeInvalidParameter, "pagesize %d is too large; at most %d", req.PageSize, MaxHistoryPageSize)
+	}
+	khs, err := historyAddresses(b.Chain.Params().AddressPrefix, req.Addresses)
+	if err != nil {
+		return nil, err
+	}
+	entries, tip, err := b.confirmedHistory(req.Addresses, khs)
+	if err != nil {
+		return nil, err
+	}
+	if req.Mempool {
+		entries = b.addMempoolHistory(entries, req.Addresses, khs)
+	}
+	total := uint64(len(entries))
+	pages := max((total+req.PageSize-1)/req.PageSize, 1)
+	if req.Page >= pages {
+		return nil, rpc.NewError(rpc.CodeInvalidParameter, "page %d is out of range: %d entries fill pages 0 to %d at pagesize %d", req.Page, total, pages-1, req.PageSize)
+	}
+	from := req.Page * req.PageSize
+	to := min(from+req.PageSize, total)
+	return &rpc.AddressHistory{BestBlock: tip.Hash.String(), Height: tip.Height, Page: req.Page, PageSize: req.PageSize,
+		Pages: pages, Total: total, Entries: entries[from:to]}, nil
+}
+
+// confirmedHistory reads the history of every key hash at one tip: if a
+// block connects while it reads, it reads again.
+func (b *Backend) confirmedHistory(addrs []string, khs []wire.KeyHash) ([]rpc.AddressHistoryEntry, chain.BlockInfo, error) {
+	for trial := 1; ; trial++ {
+		tip := b.Chain.Tip()
+		entries, err := b.historyAt(tip, addrs, khs)
+		if err != nil {
+			return nil, tip, err
+		}
+		if b.Chain.Tip().Hash == tip.Hash || trial == historySnapshotTrials {
+			return entries, tip, nil
+		}
+	}
+}
+
+func (b *Backend) historyAt(tip chain.BlockInfo, addrs []string, khs []wire.KeyHash) ([]rpc.AddressHistoryEntry, error) {
+	p := b.Chain.Params()
+	blocks := make(map[uint64]chain.BlockInfo)
+	block := func(height uint64) chain.BlockInfo {
+		if info, ok := blocks[height]; ok {
+			return info
+		}
+		hash, _ := b.Chain.HashByHeight(height)
+		info, _ := b.Chain.BlockInfoByHash(hash)
+		blocks[height] = info
+		return info
+	}
+	var out []rpc.AddressHistoryEntry
+	seen := make(map[wire.KeyHash]bool, len(khs))
+	for i, kh := range khs {
+		if seen[kh] {
+			continue // an address given twice is listed once
+		}
+		seen[kh] = true
+		hist, _, err := b.Chain.AddressHistory(kh, 0, 0)
+		if err != nil {
+			return nil, rpc.NewError(rpc.CodeDatabaseError, "%v", err)
+		}
+		for _, h := range hist {
+			created := block(h.Height)
+			e := rpc.AddressHistoryEntry{
+				Address: addrs[i], TxID: h.OutPoint.TxID.String(), OutputIndex: h.OutPoint.Index,
+				Amount: rpc.Amount(h.Amount), Height: h.Height, BlockHash: created.Hash.String(), Time: created.Header.Timestamp,
+				Confirmations: confirmations(tip.Height, h.Height), Coinbase: h.Coinbase,
+				Mature: mature(p, tip.Height, h.Height, h.Coinbase),
+			}
+			if h.Spent {
+				spender := block(h.SpentHeight)
+				e.Spent = &rpc.AddressSpend{TxID: h.SpentBy.String(), Input: h.SpentInput, Height: h.SpentHeight,
+					BlockHash: spender.Hash.String(), Time: spender.Header.Timestamp}
+			}
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(x, y rpc.AddressHistoryEntry) int {
+		if c := cmp.Compare(x.Height, y.Height); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.TxID, y.TxID); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.OutputIndex, y.OutputIndex)
+	})
+	return out, nil
+}
+
+// confirmations of an output created at height when the tip is at tip (0
+// if a reorganisation just took its block away).
+func confirmations(tip, height uint64) uint64 {
+	if height > tip {
+		return 0
+	}
+	return tip - height + 1
+}
+
+// mature: spendable in the next block (coinbase maturity).
+func mature(p *chain.Params, tip, height uint64, coinbase bool) bool {
+	return !coinbase || tip+1-height >= p.CoinbaseMaturity
+}
+
+// addMempoolHistory marks confirmed entries that mempool transactions spend
+// and appends, after them, the mempool's outputs to the addresses (by txid
+// and index), marked spent when another mempool transaction spends them.
+func (b *Backend) addMempoolHistory(entries []rpc.AddressHistoryEntry, addrs []string, khs []wire.KeyHash) []rpc.AddressHistoryEntry {
+	spend := func(txid string, index uint32) *rpc.AddressSpend {
+		id, err := wire.ParseHash(txid)
+		if err != nil {
+			return nil
+		}
+		spender, ok := b.Mempool.Spender(wire.OutPoint{TxID: id, Index: index})
+		if !ok {
+			return nil
+		}
+		s := &rpc.AddressSpend{TxID: spender.String(), Mempool: true}
+		if desc, ok := b.Mempool.Get(spender); ok {
+			for j, in := range desc.Tx.Inputs {
+				if in.PrevOut.TxID == id && in.PrevOut.Index == index {
+					s.Input = uint32(j)
+				}
+			}
+		}
+		return s
+	}
+	for i := range entries {
+		if entries[i].Spent == nil {
+			entries[i].Spent = spend(entries[i].TxID, entries[i].OutputIndex)
+		}
+	}
+	addrOf := make(map[wire.KeyHash]string, len(khs))
+	for i, kh := range khs {
+		if _, ok := addrOf[kh]; !ok {
+			addrOf[kh] = addrs[i]
+		}
+	}
+	var pool []rpc.AddressHistoryEntry
+	for _, desc := range b.Mempool.Entries() {
+		for i, o := range desc.Tx.Outputs {
+			addr, ok := addrOf[o.KeyHash]
+			if !ok {
+				continue
+			}
+			e := rpc.AddressHistoryEntry{Address: addr, TxID: desc.TxID.String(), OutputIndex: uint32(i),
+				Amount: rpc.Amount(o.Amount), Mature: true, Mempool: true}
+			e.Spent = spend(e.TxID, e.OutputIndex)
+			pool = append(pool, e)
+		}
+	}
+	slices.SortFunc(pool, func(x, y rpc.AddressHistoryEntry) int {
+		if c := cmp.Compare(x.TxID, y.TxID); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.OutputIndex, y.OutputIndex)
+	})
+	return append(entries, pool...)
+}
