@@ -3,7 +3,7 @@
 // aserti3-2d difficulty, the block index with cumulative work, fork choice,
 // reorganisation, the orphan-block pool, and the LevelDB database that holds
 // block bodies and the state derived from them (block index, UTXO set, undo
-// records, address index, tip).
+// records, address index, address history, optional transaction index, tip).
 //
 // A block travels ProcessBlock → CheckBlockSanity (context-free rules) →
 // orphan pool if the parent is unknown → acceptBlock (rules against the
@@ -14,8 +14,8 @@
 // (ProcessHeaders) for headers-first sync.
 //
 // Invariants:
-//   - The UTXO set, undo records, address index and tip always describe one
-//     block: connecting or disconnecting a block is one atomic LevelDB batch,
+//   - The UTXO set, undo records, address index, address history,
+//     transaction index and tip always describe one block: connecting or disconnecting a block is one atomic LevelDB batch,
 //     so a crash at any instant leaves a consistent database.
 //   - Durability (durable.go): once caught up, a new tip is synced to disk
 //     before TipChanged announces it; during initial sync the chain syncs

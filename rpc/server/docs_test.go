@@ -143,6 +143,7 @@ func TestRPCDocsMatchResults(t *testing.T) {
 		"getmempoolentry":      {{pending.TxID().String()}},
 		"gettxout":             {{pending.TxID().String(), 0}},
 		"getaddressutxos":      {{map[string]any{"addresses": []string{addr}, "mempool": true}}},
+		"getaddresshistory":    {{map[string]any{"addresses": []string{addr}, "mempool": true}}},
 		"validateaddress":      {{addr}, {"pcrt1xyz"}},
 		"getpeerinfo":          {nil},
 		"getnetworkinfo":       {nil},
