@@ -71,31 +71,111 @@ func addr(t *testing.T, w *Wallet, branch, index uint32) string {
 	return k.address
 }
 
-// fakeNode answers getaddressutxos from a fixed list and records what is
-// sent.
+// fakeNode answers getaddresshistory from a list of outputs (utxos, spent
+// when spent names their spender), getrawtransaction from the transactions
+// it was sent or given, and records what is sent.
 type fakeNode struct {
 	utxos    []rpc.AddressUtxo
+	spent    map[wire.OutPoint]*rpc.AddressSpend
+	txs      map[string]*rpc.TxResult
 	tip      uint64
 	err      error // returned by every call when set
 	sendErr  error // returned by SendRawTransaction when set
 	sent     []string
 	requests [][]string
+	pageSize uint64 // pages of getaddresshistory (0: all in one)
+	// betweenPages, when set, runs after a page is served.
+	betweenPages func()
+	bestBlock    string
 }
 
 var _ Node = (*fakeNode)(nil)
 
-func (n *fakeNode) GetAddressUtxos(_ context.Context, req rpc.AddressUtxosRequest) ([]rpc.AddressUtxo, error) {
+func (n *fakeNode) GetAddressHistory(_ context.Context, req rpc.AddressHistoryRequest) (*rpc.AddressHistory, error) {
 	if n.err != nil {
 		return nil, n.err
 	}
 	n.requests = append(n.requests, req.Addresses)
-	var out []rpc.AddressUtxo
+	var all []rpc.AddressHistoryEntry
 	for _, u := range n.utxos {
-		if slices.Contains(req.Addresses, u.Address) && (req.Mempool || !u.Mempool) {
-			out = append(out, u)
+		if !slices.Contains(req.Addresses, u.Address) || (!req.Mempool && u.Mempool) {
+			continue
+		}
+		e := rpc.AddressHistoryEntry{Address: u.Address, TxID: u.TxID, OutputIndex: u.OutputIndex, Amount: u.Amount,
+			Height: u.Height, Confirmations: u.Confirmations, Coinbase: u.Coinbase, Mature: u.Mature, Mempool: u.Mempool}
+		id, _ := wire.ParseHash(u.TxID)
+		if s := n.spent[wire.OutPoint{TxID: id, Index: u.OutputIndex}]; s != nil && (req.Mempool || !s.Mempool) {
+			e.Spent = s
+		}
+		all = append(all, e)
+	}
+	size := n.pageSize
+	if size == 0 {
+		size = uint64(max(len(all), 1))
+	}
+	pages := max((uint64(len(all))+size-1)/size, 1)
+	from := min(req.Page*size, uint64(len(all)))
+	to := min(from+size, uint64(len(all)))
+	h := &rpc.AddressHistory{BestBlock: n.bestBlock, Height: n.tip, Page: req.Page, PageSize: size, Pages: pages,
+		Total: uint64(len(all)), Entries: all[from:to]}
+	if n.betweenPages != nil {
+		n.betweenPages()
+	}
+	return h, nil
+}
+
+func (n *fakeNode) GetRawTransaction(_ context.Context, txid, _ string) (*rpc.TxResult, error) {
+	if n.err != nil {
+		return nil, n.err
+	}
+	tx, ok := n.txs[txid]
+	if !ok {
+		return nil, rpc.NewError(rpc.CodeInvalidAddress, "No such mempool or blockchain transaction")
+	}
+	return tx, nil
+}
+
+// accept models the node taking tx (hex) into its mempool: the wallet's
+// outputs it spends are marked spent, its outputs (to any address) are
+// added as mempool outputs, and getrawtransaction knows it.
+func (n *fakeNode) accept(t *testing.T, txHex string) *wire.Tx {
+	t.Helper()
+	tx := decodeTx(t, txHex)
+	txid := tx.TxID()
+	res := &rpc.TxResult{TxID: txid.String(), Vin: make([]rpc.TxInResult, len(tx.Inputs))}
+	for i, in := range tx.Inputs {
+		n.spent[in.PrevOut] = &rpc.AddressSpend{TxID: txid.String(), Input: uint32(i), Mempool: true}
+	}
+	for i, o := range tx.Outputs {
+		a, err := wire.EncodeAddress("pcrt", o.KeyHash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Vout = append(res.Vout, rpc.TxOutResult{Value: rpc.Amount(o.Amount), N: uint32(i), Address: a})
+		n.utxos = append(n.utxos, rpc.AddressUtxo{Address: a, TxID: txid.String(), OutputIndex: uint32(i),
+			Amount: rpc.Amount(o.Amount), Mempool: true, Mature: true})
+	}
+	n.txs[txid.String()] = res
+	return tx
+}
+
+// confirm models txid being mined at height (the new tip).
+func (n *fakeNode) confirm(txid string, height uint64) {
+	n.tip = height
+	for i := range n.utxos {
+		u := &n.utxos[i]
+		if u.TxID == txid {
+			u.Mempool, u.Height = false, height
+		}
+		if !u.Mempool {
+			u.Confirmations = height - u.Height + 1
 		}
 	}
-	return out, nil
+	for _, s := range n.spent {
+		if s.TxID == txid {
+			s.Mempool, s.Height, s.BlockHash = false, height, fmt.Sprintf("%064x", height)
+		}
+	}
 }
 
 func (n *fakeNode) SendRawTransaction(_ context.Context, txHex string) (string, error) {
@@ -149,7 +229,9 @@ func (n *fakeNode) fund(address string, amount uint64, kind string) rpc.AddressU
 	return u
 }
 
-func newNode() *fakeNode { return &fakeNode{tip: 100} }
+func newNode() *fakeNode {
+	return &fakeNode{tip: 100, spent: map[wire.OutPoint]*rpc.AddressSpend{}, txs: map[string]*rpc.TxResult{}}
+}
 
 // decodeTx decodes a hex transaction.
 func decodeTx(t *testing.T, s string) *wire.Tx {

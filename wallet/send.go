@@ -144,7 +144,7 @@ func (w *Wallet) Send(ctx context.Context, node Node, to string, amount uint64, 
 		return "", "", &FeeTooHighError{Fee: minFee, Max: w.opt.MaxFee, FeeRate: feeRate, Size: wire.MinTxSize}
 	}
 
-	utxos, next, err := w.scan(ctx, node)
+	found, next, err := w.scan(ctx, node)
 	if err != nil {
 		return "", "", err
 	}
@@ -152,7 +152,7 @@ func (w *Wallet) Send(ctx context.Context, node Node, to string, amount uint64, 
 	if err != nil {
 		return "", "", fmt.Errorf("getblockcount: %w", err)
 	}
-	sel, err := selectCoins(utxos, amount, feeRate)
+	sel, err := selectCoins(found.utxos(), amount, feeRate)
 	if err != nil {
 		return "", "", err
 	}

@@ -298,65 +298,53 @@ func walletList(c *cli.Context) error {
 		entries = entries[:limit]
 		defer fmt.Fprintf(c.App.ErrWriter, "(the newest %d of %d entries; --limit 0 shows all)\n", limit, total)
 	}
-	if err := fillTimes(c.Context, client, entries); err != nil {
-		return err
-	}
+	fillTimes(c.Context, client, entries)
 	if c.Bool("json") {
 		return json.NewEncoder(c.App.Writer).Encode(entries)
 	}
 	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tKIND\tAMOUNT\tCONFIRMATIONS\tTXID\tADDRESS")
+	fmt.Fprintln(tw, "TIME\tKIND\tAMOUNT\tFEE\tCONFIRMATIONS\tTXID\tADDRESS")
 	for _, e := range entries {
 		when := "-" // a mempool transaction mined between the two calls
 		if e.Time != 0 {
 			when = time.Unix(e.Time, 0).UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", when, historyKind(e), rpc.FormatCoins(e.Amount), e.Confirmations, e.TxID, e.Address)
+		fee := "-"
+		if e.Kind == wallet.KindSend {
+			fee = rpc.FormatCoins(e.Fee)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", when, historyKind(e), rpc.FormatCoins(e.Amount), fee, e.Confirmations, e.TxID, e.Address)
 	}
 	return tw.Flush()
 }
 
 // historyKind labels an entry: coinbase outputs say whether they can be
-// spent yet.
+// spent yet, and a send the node lost says so.
 func historyKind(e wallet.HistoryEntry) string {
 	switch {
 	case e.Coinbase && e.Immature:
 		return "coinbase (immature)"
 	case e.Coinbase:
 		return "coinbase (mature)"
+	case e.Missing:
+		return "send (missing: not in the chain or the mempool)"
 	}
 	return e.Kind
 }
 
-// fillTimes gives every entry without a time one from the node: the time
-// a mempool output's transaction entered the mempool, or the timestamp of
-// a confirmed output's block. Only the entries shown are looked up.
-func fillTimes(ctx context.Context, client *rpc.Client, entries []wallet.HistoryEntry) error {
-	blockTime := map[uint64]int64{}
+// fillTimes gives unconfirmed entries without a time (what others sent)
+// the time their transaction entered the node's mempool; History already
+// gives confirmed entries their block's timestamp. Only the entries shown
+// are looked up.
+func fillTimes(ctx context.Context, client *rpc.Client, entries []wallet.HistoryEntry) {
 	for i := range entries {
 		e := &entries[i]
-		switch {
-		case e.Time != 0:
-		case e.Mempool:
-			var m rpc.MempoolEntry
-			if err := client.Call(ctx, "getmempoolentry", []any{e.TxID}, &m); err == nil {
-				e.Time = m.Time
-			}
-		default:
-			t, ok := blockTime[e.Height]
-			if !ok {
-				hash, err := client.GetBlockHash(ctx, e.Height)
-				if err != nil {
-					return fmt.Errorf("time of block %d: %w", e.Height, err)
-				}
-				var h rpc.BlockHeaderResult
-				if err := client.Call(ctx, "getblockheader", []any{hash}, &h); err != nil {
-					return fmt.Errorf("time of block %d: %w", e.Height, err)
-				}
-				t, blockTime[e.Height] = h.Time, h.Time
-			}
-			e.Time = t
+		if e.Time != 0 || !e.Mempool {
+			continue
+		}
+		var m rpc.MempoolEntry
+		if err := client.Call(ctx, "getmempoolentry", []any{e.TxID}, &m); err == nil {
+			e.Time = m.Time
 		}
 	}
-	return nil
 }

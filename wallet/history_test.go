@@ -1,0 +1,192 @@
+package wallet
+
+import (
+	"fmt"
+	"testing"
+
+	"powchain/rpc"
+	"powchain/wire"
+)
+
+func kinds(h []HistoryEntry) string {
+	var out []string
+	for _, e := range h {
+		out = append(out, e.Kind+":"+e.TxID[:8])
+	}
+	return fmt.Sprint(out)
+}
+
+// TestHistory: receives (spent ones too), sends with their change folded
+// in and their fee, unconfirmed first, the order stable as sends confirm,
+// and a recorded send the node lost shown as missing.
+func TestHistory(t *testing.T) {
+	w := restored(t)
+	node := newNode()
+	r0, r1 := addr(t, w, BranchReceive, 0), addr(t, w, BranchReceive, 1)
+	old := node.fund(r0, 1e8, "")
+	old.Height, old.Confirmations = 5, 96
+	node.utxos[0] = old
+	cb := node.fund(r1, 50e8, "immature")
+	pending := node.fund(r1, 7e8, "mempool")
+	to, _ := other(t)
+
+	txid1, txHex1, err := w.Send(t.Context(), node, to, 5e7, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx1 := node.accept(t, txHex1)
+	if tx1.Inputs[0].PrevOut.TxID.String() != old.TxID {
+		t.Fatalf("the send did not spend the old output: %v", tx1.Inputs[0].PrevOut)
+	}
+
+	h, err := w.History(t.Context(), node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprint([]string{
+		KindReceive + ":" + pending.TxID[:8], // mempool, by txid
+		KindSend + ":" + txid1[:8],
+		KindReceive + ":" + cb.TxID[:8],  // height 100
+		KindReceive + ":" + old.TxID[:8], // height 5, spent, still listed
+	})
+	if pending.TxID > txid1 {
+		want = fmt.Sprint([]string{KindSend + ":" + txid1[:8], KindReceive + ":" + pending.TxID[:8],
+			KindReceive + ":" + cb.TxID[:8], KindReceive + ":" + old.TxID[:8]})
+	}
+	if got := kinds(h); got != want {
+		t.Fatalf("history\n got %v\nwant %v", got, want)
+	}
+	byKey := map[string]HistoryEntry{}
+	for _, e := range h {
+		byKey[e.Kind+e.TxID] = e
+	}
+	if e := byKey[KindSend+txid1]; !e.Mempool || e.Confirmations != 0 || e.Fee != fee(1, 1, 2) || e.Amount != 5e7 ||
+		e.Address != to || e.Time != testTime.Unix() || e.Vout != nil {
+		t.Errorf("send entry %+v", e)
+	}
+	if e := byKey[KindReceive+cb.TxID]; !e.Coinbase || !e.Immature || e.Confirmations != 1 || e.Amount != 50e8 || e.Vout == nil || *e.Vout != cb.OutputIndex {
+		t.Errorf("coinbase entry %+v", e)
+	}
+	if e := byKey[KindReceive+pending.TxID]; !e.Mempool || e.Confirmations != 0 || e.Address != r1 {
+		t.Errorf("mempool entry %+v", e)
+	}
+	if e := byKey[KindReceive+old.TxID]; e.Confirmations != 96 || e.Height != 5 || e.Immature {
+		t.Errorf("old entry %+v", e)
+	}
+
+	// Mined at 101: the send moves there with one confirmation; nothing
+	// else changes but confirmations.
+	node.confirm(txid1, 101)
+	h, err = w.History(t.Context(), node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = fmt.Sprint([]string{KindReceive + ":" + pending.TxID[:8], KindSend + ":" + txid1[:8],
+		KindReceive + ":" + cb.TxID[:8], KindReceive + ":" + old.TxID[:8]})
+	if got := kinds(h); got != want {
+		t.Fatalf("history after confirmation\n got %v\nwant %v", got, want)
+	}
+	if e := h[1]; e.Confirmations != 1 || e.Height != 101 || e.Mempool || e.Fee != fee(1, 1, 2) {
+		t.Errorf("confirmed send %+v", e)
+	}
+
+	// A second send the node then loses (a reorganisation dropped it).
+	txid2, txHex2, err := w.Send(t.Context(), node, to, 6e7, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx2 := node.accept(t, txHex2)
+	for _, in := range tx2.Inputs {
+		delete(node.spent, in.PrevOut)
+	}
+	node.utxos = node.utxos[:len(node.utxos)-len(tx2.Outputs)]
+	delete(node.txs, txid2)
+	h, err = w.History(t.Context(), node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost := 0
+	for _, e := range h {
+		if e.TxID == txid2 {
+			lost++
+			if !e.Missing || e.Kind != KindSend || e.Amount != 6e7 || e.Confirmations != 0 || e.order != h[0].order {
+				t.Fatalf("lost send: %+v", e)
+			}
+		}
+	}
+	if lost != 1 || len(h) != 5 {
+		t.Fatalf("history with a lost send: %v", kinds(h))
+	}
+}
+
+// TestRestoreCountsSpentAddressesAsUsed: 40 receive addresses in a row
+// were paid and spent, then address 45 was paid. A restored wallet finds
+// 45 (the gap limit counts unused addresses), its balance and its history.
+func TestRestoreCountsSpentAddressesAsUsed(t *testing.T) {
+	w := restored(t)
+	node := newNode()
+	for i := range uint32(40) {
+		u := node.fund(addr(t, w, BranchReceive, i), 1e8, "")
+		id, _ := wire.ParseHash(u.TxID)
+		node.spent[wire.OutPoint{TxID: id, Index: u.OutputIndex}] = &rpc.AddressSpend{TxID: fmt.Sprintf("%064x", i), Height: 50}
+	}
+	last := node.fund(addr(t, w, BranchReceive, 45), 3e8, "")
+	for i := range 40 {
+		node.txs[fmt.Sprintf("%064x", i)] = &rpc.TxResult{Vin: make([]rpc.TxInResult, 1), Vout: []rpc.TxOutResult{{Value: 1e8 - 200, Address: "pcrt1elsewhere"}}}
+	}
+	b, err := w.Balance(t.Context(), node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Confirmed != 3e8 || w.st.NextReceive != 46 {
+		t.Fatalf("balance %+v, next receive %d; want 3 coins and 46", b, w.st.NextReceive)
+	}
+	h, err := w.History(t.Context(), node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var receives, sends int
+	for _, e := range h {
+		switch e.Kind {
+		case KindReceive:
+			receives++
+		case KindSend:
+			sends++
+			if e.Fee != 200 || e.Amount != 1e8-200 {
+				t.Errorf("send %+v", e)
+			}
+		}
+	}
+	if receives != 41 || sends != 40 || h[0].TxID == last.TxID {
+		t.Fatalf("%d receives and %d sends, want 41 and 40 (sends at height 50 first): %v", receives, sends, kinds(h))
+	}
+}
+
+// TestHistoryPagesAndTipChanges: the wallet reads every page, and starts
+// again when a block arrives between pages.
+func TestHistoryPagesAndTipChanges(t *testing.T) {
+	w := restored(t)
+	node := newNode()
+	node.pageSize = 3
+	for i := range uint32(7) {
+		node.fund(addr(t, w, BranchReceive, i), 1e8, "")
+	}
+	b, err := w.Balance(t.Context(), node)
+	if err != nil || b.Confirmed != 7e8 {
+		t.Fatalf("paged balance %+v, %v; want 7 coins", b, err)
+	}
+	changes := 0
+	node.betweenPages = func() {
+		if changes < 2 {
+			changes++
+			node.bestBlock = fmt.Sprint(changes)
+		}
+	}
+	if b, err = w.Balance(t.Context(), node); err != nil || b.Confirmed != 7e8 {
+		t.Fatalf("balance across tip changes %+v, %v", b, err)
+	}
+	node.betweenPages = func() { changes++; node.bestBlock = fmt.Sprint(changes) }
+	if _, err := w.Balance(t.Context(), node); err == nil {
+		t.Fatal("a tip that never settles: no error")
+	}
+}
