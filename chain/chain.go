@@ -48,6 +48,11 @@ type Config struct {
 	// Core's -txindex. Turning it on for an existing database builds the
 	// index when the chain opens; turning it off deletes it.
 	TxIndex bool
+
+	// noAddressHistory leaves the address history index out. Only the
+	// benchmark that measures the index's cost sets it (export_test.go): a
+	// node always keeps the index, and such a database is incomplete.
+	noAddressHistory bool
 }
 
 // Chain is the validated block chain: a block index of every accepted
@@ -74,6 +79,7 @@ type Chain struct {
 	// reindexProgress is Config.ReindexProgress (may be nil); read-only.
 	reindexProgress func(done, total int)
 	txIndex         bool
+	noHistory       bool
 
 	mu           sync.RWMutex
 	store        *store
@@ -151,6 +157,7 @@ func newChain(cfg Config, st *store) *Chain {
 		sigWorkers: cfg.SigWorkers,
 		sigCache:   cfg.SigCache,
 		txIndex:    cfg.TxIndex,
+		noHistory:  cfg.noAddressHistory,
 		store:      st,
 
 		connectTimer:    cfg.ConnectTimer,

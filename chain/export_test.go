@@ -14,3 +14,10 @@ func DurableHeight(path string) (height uint64, found bool, err error) {
 	_, height, found, err = (&store{path: path}).durableTip()
 	return height, found, err
 }
+
+// WithoutAddressHistory returns cfg with the address history index left
+// out, for the benchmark that measures what the index costs.
+func WithoutAddressHistory(cfg Config) Config {
+	cfg.noAddressHistory = true
+	return cfg
+}

@@ -122,7 +122,7 @@ func decodeHistory(key, val []byte) (AddressHistoryEntry, error) {
 type indexSet struct{ history, tx bool }
 
 // indexes are the indexes every connected block updates.
-func (c *Chain) indexes() indexSet { return indexSet{history: true, tx: c.txIndex} }
+func (c *Chain) indexes() indexSet { return indexSet{history: !c.noHistory, tx: c.txIndex} }
 
 // indexFlags is the 'n' record of a database whose indexes match c's
 // configuration.
