@@ -21,8 +21,16 @@
 // indexes and the recorded sends, as JSON encrypted with
 // XChaCha20-Poly1305 under a key derived from the passphrase by argon2id;
 // the byte layout is documented in file.go. The wallet keeps no list of
-// unspent outputs: the node is the source of truth, asked afresh by every
-// Balance, History and Send (see Balance for the address scan and its gap).
+// outputs: the node's address history (getaddresshistory) is the source of
+// truth, asked afresh by every Balance, History and Send. The scan (see
+// scan) counts an address as used once anything was ever paid to it, so the
+// gap limit counts unused addresses as BIP44 means and a restored wallet
+// finds every coin; History is derived from the same answer (receives, and
+// sends with their change folded in), so it is the same for every copy of
+// the wallet and does not change when outputs are spent. Files written
+// before the history index existed have the same layout and open as they
+// are; their recorded sends still give unconfirmed sends their time and
+// show sends the node lost as missing.
 //
 // # Invariants
 //
