@@ -159,6 +159,9 @@ func (n *fakeNode) accept(t *testing.T, txHex string) *wire.Tx {
 	return tx
 }
 
+// blockTime is the fake chain's timestamp of the block at height.
+func blockTime(height uint64) int64 { return 1_790_000_000 + int64(height)*600 }
+
 // confirm models txid being mined at height (the new tip).
 func (n *fakeNode) confirm(txid string, height uint64) {
 	n.tip = height
@@ -173,7 +176,7 @@ func (n *fakeNode) confirm(txid string, height uint64) {
 	}
 	for _, s := range n.spent {
 		if s.TxID == txid {
-			s.Mempool, s.Height, s.BlockHash = false, height, fmt.Sprintf("%064x", height)
+			s.Mempool, s.Height, s.BlockHash, s.Time = false, height, fmt.Sprintf("%064x", height), blockTime(height)
 		}
 	}
 }

@@ -2,6 +2,8 @@ package wallet
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"powchain/rpc"
@@ -86,7 +88,7 @@ func TestHistory(t *testing.T) {
 	if got := kinds(h); got != want {
 		t.Fatalf("history after confirmation\n got %v\nwant %v", got, want)
 	}
-	if e := h[1]; e.Confirmations != 1 || e.Height != 101 || e.Mempool || e.Fee != fee(1, 1, 2) {
+	if e := h[1]; e.Confirmations != 1 || e.Height != 101 || e.Mempool || e.Fee != fee(1, 1, 2) || e.Time != blockTime(101) {
 		t.Errorf("confirmed send %+v", e)
 	}
 
@@ -188,5 +190,49 @@ func TestHistoryPagesAndTipChanges(t *testing.T) {
 	node.betweenPages = func() { changes++; node.bestBlock = fmt.Sprint(changes) }
 	if _, err := w.Balance(t.Context(), node); err == nil {
 		t.Fatal("a tip that never settles: no error")
+	}
+}
+
+// TestOpensWalletFromBeforeHistory: a wallet file written by the wallet
+// before the address history (testdata/before-history.wallet: restored from
+// testMnemonic with the cheap KDF, receive addresses 0..2 handed out, one
+// send of 0.5 coins at testTime from an output of 2 coins on address 1)
+// opens with its indexes and send record, and its history shows the send
+// with the recorded time while unconfirmed, then from the chain.
+func TestOpensWalletFromBeforeHistory(t *testing.T) {
+	const (
+		sendHex = "0100000001000000887d907f301bb0a1f4e18ef83466e74255276335df38e617d15bd9f2221650f20100000044ba99195a6f33e853b0759e4cb5fa5b01a065b8a161ea5e613648c41d0a066bddd2d3b5a2cb32bb151fdf30e3f8658d5876a1206c151b149559aa21bd458ecbf8a90ddccc764818e07463305edd137b7f5a3cdf65fdd0c270c2e6877f08dbc20200000080f0fa02000000000102030000000000000000000000000000000000b8d0f008000000004a2b844c61eea25ffc0929d6db6a98fa21d72be5"
+		fundTxID = "887d907f301bb0a1f4e18ef83466e74255276335df38e617d15bd9f2221650f2"
+		sendTxID = "eedb1dcf9a13816212fcfba1ff043a0f1f0f77ae4c4429f06312e064ebcc91fa"
+	)
+	path := walletPath(t)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, readFile(t, "testdata/before-history.wallet"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w, err := Open(path, testPass, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.st.NextReceive != 3 || w.st.NextChange != 1 || len(w.st.Sends) != 1 || w.st.Sends[0].TxID != sendTxID || w.st.Sends[0].Time != testTime.Unix() {
+		t.Fatalf("state of the old file: %+v", w.st)
+	}
+	node := newNode()
+	node.utxos = append(node.utxos, rpc.AddressUtxo{Address: addr(t, w, BranchReceive, 1), TxID: fundTxID, OutputIndex: 1,
+		Amount: 2e8, Height: 10, Confirmations: 91, Mature: true})
+	node.accept(t, sendHex)
+	h, err := w.History(t.Context(), node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 2 || h[0].TxID != sendTxID || h[0].Time != testTime.Unix() || !h[0].Mempool || h[0].Amount != 5e7 || h[0].Fee != fee(1, 1, 2) ||
+		h[1].TxID != fundTxID || h[1].Amount != 2e8 {
+		t.Fatalf("history of the old wallet: %+v", h)
+	}
+	node.confirm(sendTxID, 101)
+	if h, err = w.History(t.Context(), node); err != nil || h[0].Confirmations != 1 || h[0].Mempool || h[0].Time != blockTime(101) {
+		t.Fatalf("after confirmation: %+v, %v", h, err)
 	}
 }
