@@ -162,19 +162,29 @@ func wrapTxError(err error, txid wire.Hash) error {
 	return err
 }
 
+// connectedBlock reads the body and the undo record of n, a block on the
+// best chain.
+func (c *Chain) connectedBlock(n *blockNode) (*wire.Block, []UtxoEntry, error) {
+	blk, err := c.store.block(n.hash)
+	if err != nil {
+		return nil, nil, err
+	}
+	if blk == nil {
+		return nil, nil, corrupt("connected block %s has no body", n.hash)
+	}
+	spent, err := c.store.undo(n.hash)
+	if err != nil {
+		return nil, nil, err
+	}
+	return blk, spent, nil
+}
+
 // disconnectTip undoes the tip block: its outputs leave the UTXO set and
 // the outputs it spent come back from its undo record, in one batch. The
 // block stays a candidate: it may be connected again.
 func (c *Chain) disconnectTip() error {
 	n := c.tip()
-	blk, err := c.store.block(n.hash)
-	if err != nil {
-		return err
-	}
-	if blk == nil {
-		return corrupt("connected block %s has no body", n.hash)
-	}
-	spent, err := c.store.undo(n.hash)
+	blk, spent, err := c.connectedBlock(n)
 	if err != nil {
 		return err
 	}

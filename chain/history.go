@@ -188,14 +188,7 @@ func (c *Chain) catchUpIndexes() error {
 // reindexBlock adds the idx records of the connected block n to b, from its
 // body and undo record.
 func (c *Chain) reindexBlock(b *leveldb.Batch, n *blockNode, idx indexSet) error {
-	blk, err := c.store.block(n.hash)
-	if err != nil {
-		return err
-	}
-	if blk == nil {
-		return corrupt("connected block %s has no body", n.hash)
-	}
-	spent, err := c.store.undo(n.hash)
+	blk, spent, err := c.connectedBlock(n)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,6 @@ import (
 
 	"powchain/chain"
 	"powchain/internal/childproc"
-	"powchain/rpc"
 	"powchain/wire"
 )
 
@@ -29,16 +28,7 @@ func localAddress(kh wire.KeyHash) string {
 // every query is slow).
 func coinbaseAddress(t *testing.T, datadir string, height uint64) string {
 	t.Helper()
-	dir := filepath.Join(datadir, "local")
-	addr, err := rpc.ReadEndpoint(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	user, pass, err := rpc.ReadCookie(filepath.Join(dir, rpc.CookieFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := rpc.NewClient(addr, user, pass)
+	client := localClient(t, datadir)
 	ctx := context.Background()
 	hash, err := client.GetBlockHash(ctx, height)
 	if err != nil {
