@@ -135,7 +135,7 @@ func TestWalletRestoreFindsEveryCoin(t *testing.T) {
 		}
 	}
 
-	list := walletCLI(t, datadir, "alice", "list", "--json")
+	list := walletCLI(t, datadir, "alice", "list", "--json", "--limit", "0")
 	bal := walletCLI(t, datadir, "alice", "balance", "--json")
 	mfile := filepath.Join(t.TempDir(), "mnemonic")
 	if err := os.WriteFile(mfile, []byte(mnemonic+"\n"), 0o600); err != nil {
@@ -143,7 +143,7 @@ func TestWalletRestoreFindsEveryCoin(t *testing.T) {
 	}
 	walletCLI(t, datadir, "restored", "create", "--restore", "--mnemonic-file", mfile)
 	restoredBal := walletCLI(t, datadir, "restored", "balance", "--json")
-	restoredList := walletCLI(t, datadir, "restored", "list", "--json")
+	restoredList := walletCLI(t, datadir, "restored", "list", "--json", "--limit", "0")
 	if restoredBal != bal {
 		t.Fatalf("restored balance %s, original %s", restoredBal, bal)
 	}
@@ -194,7 +194,7 @@ func jsonOf(v any) string {
 func historyOf(t *testing.T, datadir, name string) []wallet.HistoryEntry {
 	t.Helper()
 	var h []wallet.HistoryEntry
-	if err := json.Unmarshal([]byte(walletCLI(t, datadir, name, "list", "--json")), &h); err != nil {
+	if err := json.Unmarshal([]byte(walletCLI(t, datadir, name, "list", "--json", "--limit", "0")), &h); err != nil {
 		t.Fatal(err)
 	}
 	return h
