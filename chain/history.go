@@ -64,6 +64,12 @@ type AddressHistoryEntry struct {
 	SpentHeight uint64
 }
 
+// AddressBlock names a best-chain block of an address history.
+type AddressBlock struct {
+	Hash wire.Hash
+	Time int64 // header timestamp, unix seconds
+}
+
 func historyKey(kh wire.KeyHash, height uint64, op wire.OutPoint) []byte {
 	b := make([]byte, 0, historyKeySize)
 	b = append(append(b, prefixHistory), kh[:]...)
@@ -281,6 +287,40 @@ func (c *Chain) unindexBlock(b *leveldb.Batch, blk *wire.Block, height uint64, s
 func (c *Chain) AddressHistory(kh wire.KeyHash, skip, limit int) (entries []AddressHistoryEntry, total int, err error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	return c.addressHistory(kh, skip, limit)
+}
+
+// AddressHistories returns the whole history of each key hash (as
+// AddressHistory), the best-chain blocks the entries name (creating and
+// spending blocks, by height) and the tip, all read in one snapshot, so
+// that a reorganisation can never mix two chains in one answer.
+func (c *Chain) AddressHistories(khs []wire.KeyHash) (hists [][]AddressHistoryEntry, blocks map[uint64]AddressBlock, tip BlockInfo, err error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	blocks = make(map[uint64]AddressBlock)
+	addBlock := func(height uint64) {
+		if _, ok := blocks[height]; !ok && height < uint64(len(c.bestChain)) {
+			n := c.bestChain[height]
+			blocks[height] = AddressBlock{Hash: n.hash, Time: n.header.Timestamp}
+		}
+	}
+	hists = make([][]AddressHistoryEntry, len(khs))
+	for i, kh := range khs {
+		if hists[i], _, err = c.addressHistory(kh, 0, 0); err != nil {
+			return nil, nil, tip, err
+		}
+		for _, e := range hists[i] {
+			addBlock(e.Height)
+			if e.Spent {
+				addBlock(e.SpentHeight)
+			}
+		}
+	}
+	return hists, blocks, c.info(c.tip()), nil
+}
+
+// addressHistory is AddressHistory; caller holds c.mu.
+func (c *Chain) addressHistory(kh wire.KeyHash, skip, limit int) (entries []AddressHistoryEntry, total int, err error) {
 	it := c.store.db.NewIterator(util.BytesPrefix(append([]byte{prefixHistory}, kh[:]...)), nil)
 	defer it.Release()
 	for ; it.Next(); total++ {

@@ -20,13 +20,32 @@ import (
 func (h *harness) expectIndexes(name string, gone ...string) {
 	h.t.Helper()
 	blocks := h.g.BlocksTo(name)
-	for kh, want := range chaintest.ReplayHistory(blocks) {
+	replay := chaintest.ReplayHistory(blocks)
+	var khs []wire.KeyHash
+	for kh, want := range replay {
 		got, total, err := h.c.AddressHistory(kh, 0, 0)
 		if err != nil {
 			h.t.Fatalf("AddressHistory: %v", err)
 		}
 		if total != len(want) || !slices.Equal(got, want) {
 			h.t.Fatalf("history of %x after %s:\n got %d (total %d) %+v\nwant %d %+v", kh, name, len(got), total, got, len(want), want)
+		}
+		khs = append(khs, kh)
+	}
+	hists, named, tip, err := h.c.AddressHistories(khs)
+	if err != nil || tip.Hash != blocks[len(blocks)-1].BlockHash() {
+		h.t.Fatalf("AddressHistories: tip %s, %v", tip.Hash, err)
+	}
+	for i, kh := range khs {
+		if !slices.Equal(hists[i], replay[kh]) {
+			h.t.Fatalf("AddressHistories differs from AddressHistory for %x", kh)
+		}
+		for _, e := range hists[i] {
+			created, spender := named[e.Height], named[e.SpentHeight]
+			if created.Hash != blocks[e.Height].BlockHash() || created.Time != blocks[e.Height].Header.Timestamp ||
+				(e.Spent && spender.Hash != blocks[e.SpentHeight].BlockHash()) {
+				h.t.Fatalf("AddressHistories names the wrong blocks for %+v", e)
+			}
 		}
 	}
 	if !h.cfg.TxIndex {

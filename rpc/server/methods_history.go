@@ -13,10 +13,9 @@ import (
 
 // Bounds of getaddresshistory (docs/RPC.md).
 const (
-	MaxHistoryAddresses   = 100
-	DefaultHistoryPage    = 100
-	MaxHistoryPageSize    = 1000
-	historySnapshotTrials = 3
+	MaxHistoryAddresses = 100
+	DefaultHistoryPage  = 100
+	MaxHistoryPageSize  = 1000
 )
 
 func (s *Server) registerHistoryMethods(b *Backend) {
@@ -76,32 +75,13 @@ func (b *Backend) getAddressHistory(_ context.Context, params []json.RawMessage)
 		Pages: pages, Total: total, Entries: entries[from:to]}, nil
 }
 
-// confirmedHistory reads the history of every key hash at one tip: if a
-// block connects while it reads, it reads again.
+// confirmedHistory reads the history of every key hash in one snapshot of
+// the chain, oldest first over all of them.
 func (b *Backend) confirmedHistory(addrs []string, khs []wire.KeyHash) ([]rpc.AddressHistoryEntry, chain.BlockInfo, error) {
-	for trial := 1; ; trial++ {
-		tip := b.Chain.Tip()
-		entries, err := b.historyAt(tip, addrs, khs)
-		if err != nil {
-			return nil, tip, err
-		}
-		if b.Chain.Tip().Hash == tip.Hash || trial == historySnapshotTrials {
-			return entries, tip, nil
-		}
-	}
-}
-
-func (b *Backend) historyAt(tip chain.BlockInfo, addrs []string, khs []wire.KeyHash) ([]rpc.AddressHistoryEntry, error) {
 	p := b.Chain.Params()
-	blocks := make(map[uint64]chain.BlockInfo)
-	block := func(height uint64) chain.BlockInfo {
-		if info, ok := blocks[height]; ok {
-			return info
-		}
-		hash, _ := b.Chain.HashByHeight(height)
-		info, _ := b.Chain.BlockInfoByHash(hash)
-		blocks[height] = info
-		return info
+	hists, blocks, tip, err := b.Chain.AddressHistories(khs)
+	if err != nil {
+		return nil, tip, rpc.NewError(rpc.CodeDatabaseError, "%v", err)
 	}
 	var out []rpc.AddressHistoryEntry
 	seen := make(map[wire.KeyHash]bool, len(khs))
@@ -110,22 +90,18 @@ func (b *Backend) historyAt(tip chain.BlockInfo, addrs []string, khs []wire.KeyH
 			continue // an address given twice is listed once
 		}
 		seen[kh] = true
-		hist, _, err := b.Chain.AddressHistory(kh, 0, 0)
-		if err != nil {
-			return nil, rpc.NewError(rpc.CodeDatabaseError, "%v", err)
-		}
-		for _, h := range hist {
-			created := block(h.Height)
+		for _, h := range hists[i] {
+			created := blocks[h.Height]
 			e := rpc.AddressHistoryEntry{
 				Address: addrs[i], TxID: h.OutPoint.TxID.String(), OutputIndex: h.OutPoint.Index,
-				Amount: rpc.Amount(h.Amount), Height: h.Height, BlockHash: created.Hash.String(), Time: created.Header.Timestamp,
-				Confirmations: confirmations(tip.Height, h.Height), Coinbase: h.Coinbase,
+				Amount: rpc.Amount(h.Amount), Height: h.Height, BlockHash: created.Hash.String(), Time: created.Time,
+				Confirmations: tip.Height - h.Height + 1, Coinbase: h.Coinbase,
 				Mature: mature(p, tip.Height, h.Height, h.Coinbase),
 			}
 			if h.Spent {
-				spender := block(h.SpentHeight)
+				spender := blocks[h.SpentHeight]
 				e.Spent = &rpc.AddressSpend{TxID: h.SpentBy.String(), Input: h.SpentInput, Height: h.SpentHeight,
-					BlockHash: spender.Hash.String(), Time: spender.Header.Timestamp}
+					BlockHash: spender.Hash.String(), Time: spender.Time}
 			}
 			out = append(out, e)
 		}
@@ -139,16 +115,7 @@ func (b *Backend) historyAt(tip chain.BlockInfo, addrs []string, khs []wire.KeyH
 		}
 		return cmp.Compare(x.OutputIndex, y.OutputIndex)
 	})
-	return out, nil
-}
-
-// confirmations of an output created at height when the tip is at tip (0
-// if a reorganisation just took its block away).
-func confirmations(tip, height uint64) uint64 {
-	if height > tip {
-		return 0
-	}
-	return tip - height + 1
+	return out, tip, nil
 }
 
 // mature: spendable in the next block (coinbase maturity).
