@@ -126,6 +126,11 @@ func startNodeArgs(t *testing.T, datadir, network string, extra ...string) *node
 		return rpc.NewClient(addr, user, pass)
 	}
 	waitFor(t, 30*time.Second, "node RPC up", func() bool {
+		select {
+		case err := <-n.done:
+			t.Fatalf("node exited before its RPC was up (%v); stderr:\n%s", err, stderr.String())
+		default:
+		}
 		c := client()
 		if c == nil {
 			return false

@@ -109,10 +109,13 @@ func TestWalletRestoreFindsEveryCoin(t *testing.T) {
 	}
 	generate(t, client, 1, payer)
 	generate(t, client, 10, miner)
-	// 40 sends of 49 coins through the binary: each spends one coinbase
-	// (the smallest confirmed output that covers it) and leaves change.
+	// 40 sends of 49 coins (in process, like the address hand-out: the
+	// binary's part is the restore below): each spends one coinbase (the
+	// smallest confirmed output that covers it) and leaves change.
 	for range used {
-		walletCLI(t, datadir, "alice", "send", "--to", bob, "--amount", "49")
+		if _, _, err := alice.Send(context.Background(), client, bob, 49e8, 1, true); err != nil {
+			t.Fatal(err)
+		}
 	}
 	generate(t, client, 1, miner)
 	walletCLI(t, datadir, "payer", "send", "--to", addrs[45], "--amount", "7")
@@ -352,7 +355,7 @@ func TestIndexesSurviveKillAndReindex(t *testing.T) {
 	node.cmd.Process.Signal(syscall.SIGKILL)
 	node.exit(t)
 
-	startNode(t, datadir)
+	node = startNode(t, datadir)
 	tip, entries := expectIndexesMatchBlocks(t, datadir)
 	if tip < 20 {
 		t.Fatalf("tip %d after the kill, below the 20 blocks seen before it", tip)
@@ -365,6 +368,9 @@ func TestIndexesSurviveKillAndReindex(t *testing.T) {
 	}
 	must(&before, rpc.AddressHistoryRequest{Addresses: []string{a0, bob}, PageSize: 1000})
 	mustCLI(t, nil, "rpc", "--datadir", datadir, "stop")
+	if code := node.exit(t); code != 0 {
+		t.Fatalf("stop: exit %d", code)
+	}
 
 	startNodeArgs(t, datadir, chain.LocalNet, "--connect", "0", "--reindex")
 	if tip2, entries2 := expectIndexesMatchBlocks(t, datadir); tip2 != tip || entries2 != entries {
