@@ -19,7 +19,7 @@ import (
 // jsonrpc "2.0", an id and exactly one of result and error), with 204 and
 // no body for notifications, or with 401 for wrong credentials.
 func FuzzServeHTTP(f *testing.F) {
-	e, srv := newUnservedEnv(f, func(*env, *server.Backend) {})
+	e, srv := newUnservedEnv(f, false, func(*env, *server.Backend) {})
 	srv.SetWaitForTest(func(context.Context, time.Duration) {}) // no 250 ms per wrong password
 	hashes, err := e.generate(context.Background(), 3, e.miner.KeyHash())
 	if err != nil {

@@ -29,7 +29,7 @@ import (
 // unbounded_GiB the reply the batch would make without a limit.
 func BenchmarkLargestRequest(b *testing.B) {
 	limits := server.DefaultLimits()
-	e, srv := newUnservedEnv(b, func(*env, *server.Backend) {})
+	e, srv := newUnservedEnv(b, false, func(*env, *server.Backend) {})
 	g := e.miner
 	first := g.NextBlock("b1", nil)
 	for _, blk := range []*wire.Block{first, g.NextBlock("b2", nil)} {

@@ -139,7 +139,7 @@ func newEnvTxIndex(t *testing.T) *env {
 // newEnvChain is newEnvBackend with the chain's transaction index on or off.
 func newEnvChain(t *testing.T, txIndex bool, configure func(*server.Server), backend func(*env, *server.Backend)) *env {
 	t.Helper()
-	e, srv := newUnservedEnv(t, backend)
+	e, srv := newUnservedEnv(t, txIndex, backend)
 	configure(srv)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -152,10 +152,11 @@ func newEnvChain(t *testing.T, txIndex bool, configure func(*server.Server), bac
 	return e
 }
 
-// newUnservedEnv is a chain, a mempool and a server over them (backend
-// applied to the methods' backend before they are registered) that does not
-// listen: callers drive its ServeHTTP.
-func newUnservedEnv(t testing.TB, backend func(*env, *server.Backend)) (*env, *server.Server) {
+// newUnservedEnv is a chain (with the transaction index when txIndex is
+// set), a mempool and a server over them (backend applied to the methods'
+// backend before they are registered) that does not listen: callers drive
+// its ServeHTTP.
+func newUnservedEnv(t testing.TB, txIndex bool, backend func(*env, *server.Backend)) (*env, *server.Server) {
 	t.Helper()
 	params := chaintest.Params(genesisTime)
 	params.CoinbaseMaturity = 2
