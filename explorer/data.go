@@ -347,7 +347,8 @@ func (t *Tx) setFee(in uint64, tx *wire.Tx) {
 }
 
 // Tx finds a transaction: in the given block when block is not nil, else
-// in the mempool, then through its unspent outputs, then in the last
+// in the mempool, then through the transaction index when the node keeps
+// one; without it, through its unspent outputs, then in the last
 // TxScanDepth blocks.
 func (s *Source) Tx(txid wire.Hash, block *wire.Hash) (*Tx, error) {
 	if block != nil {
@@ -355,6 +356,16 @@ func (s *Source) Tx(txid wire.Hash, block *wire.Hash) (*Tx, error) {
 	}
 	if desc, ok := s.Mempool.Get(txid); ok {
 		return s.mempoolTx(desc), nil
+	}
+	if s.Chain.TxIndexEnabled() {
+		_, info, found, err := s.Chain.FindTransaction(txid)
+		switch {
+		case err != nil:
+			return nil, err
+		case !found:
+			return nil, notFound("transaction %s is neither in the mempool nor in a block of the best chain", txid)
+		}
+		return s.txInBlock(txid, info.Hash)
 	}
 	if height, ok, err := s.utxoHeight(txid); err != nil || ok {
 		if err != nil {
@@ -511,6 +522,23 @@ type Address struct {
 	Offset      int               `json:"offset"`
 	Utxos       []rpc.AddressUtxo `json:"utxos"`
 	MempoolTxs  []string          `json:"mempool_txids"`
+	// HistoryCount counts every output ever paid to the address on the
+	// best chain; History is the same window of them as Utxos, newest
+	// first, each with what spent it.
+	HistoryCount int            `json:"history_count"`
+	History      []HistoryEntry `json:"history"`
+}
+
+// HistoryEntry is one output paid to an address, and what spent it.
+type HistoryEntry struct {
+	TxID        string     `json:"txid"`
+	OutputIndex uint32     `json:"output_index"`
+	Amount      rpc.Amount `json:"amount"`
+	Height      uint64     `json:"height"`
+	Coinbase    bool       `json:"coinbase"`
+	// SpentBy and SpentHeight are empty while the output is unspent.
+	SpentBy     string `json:"spent_by,omitempty"`
+	SpentHeight uint64 `json:"spent_height,omitempty"`
 }
 
 // Address describes addr, with the window p of its unspent outputs
@@ -541,9 +569,36 @@ func (s *Source) Address(addr string, p page) (*Address, error) {
 	}
 	slices.SortStableFunc(list, func(a, b rpc.AddressUtxo) int { return cmp.Compare(b.Height, a.Height) })
 	out.Utxos = window(list, p)
+	if err := s.addressHistory(kh, p, out); err != nil {
+		return nil, err
+	}
 	delta += s.mempoolActivity(kh, out)
 	out.Unconfirmed = signedCoins(delta)
 	return out, nil
+}
+
+// addressHistory fills out's History with the window p of kh's history,
+// newest first (the chain lists it oldest first).
+func (s *Source) addressHistory(kh wire.KeyHash, p page, out *Address) error {
+	_, total, err := s.Chain.AddressHistory(kh, 0, 1)
+	if err != nil {
+		return err
+	}
+	skip := max(total-p.offset-p.limit, 0)
+	entries, _, err := s.Chain.AddressHistory(kh, skip, max(total-p.offset-skip, 0))
+	if err != nil {
+		return err
+	}
+	out.HistoryCount, out.History = total, make([]HistoryEntry, 0, len(entries))
+	for _, e := range slices.Backward(entries) {
+		h := HistoryEntry{TxID: e.OutPoint.TxID.String(), OutputIndex: e.OutPoint.Index,
+			Amount: rpc.Amount(e.Amount), Height: e.Height, Coinbase: e.Coinbase}
+		if e.Spent {
+			h.SpentBy, h.SpentHeight = e.SpentBy.String(), e.SpentHeight
+		}
+		out.History = append(out.History, h)
+	}
+	return nil
 }
 
 // mempoolActivity lists the mempool transactions paying to kh or spending
@@ -634,9 +689,12 @@ func (s *Source) Resolve(q string) (string, error) {
 			return "/block/" + h.String(), nil
 		}
 		if _, err := s.Tx(h, nil); err != nil {
-			if statusOf(err) == http.StatusNotFound {
-				return "", notFound("no block or transaction %s is known to this node (a transaction is found in the mempool, "+
-					"by an unspent output or in the last %d blocks)", h, TxScanDepth)
+			switch {
+			case statusOf(err) == http.StatusNotFound && s.Chain.TxIndexEnabled():
+				return "", notFound("no block or transaction %s is known to this node", h)
+			case statusOf(err) == http.StatusNotFound:
+				return "", notFound("no block or transaction %s is known to this node (without the transaction index, "+
+					"a transaction is found in the mempool, by an unspent output or in the last %d blocks)", h, TxScanDepth)
 			}
 			return "", err
 		}

@@ -18,9 +18,10 @@
 // every response is bounded (paging limits, MaxHeaders, MaxBlocks,
 // TxScanDepth); a slow or flooding client is cut off by the read, write
 // and idle timeouts and the header and body limits; at most MaxSubscribers
-// event streams are open at once. The node keeps no transaction index: a
-// txid alone is found in the mempool, through an unspent output, or in the
-// last TxScanDepth blocks; links carry the block.
+// event streams are open at once. A txid alone is found in the mempool or
+// through the transaction index; a node without the index finds it
+// through an unspent output or in the last TxScanDepth blocks, so links
+// carry the block. The address view shows the address history index.
 //
 // Concurrency: the routes and templates are fixed by New and read-only
 // after. The event hub has one mutex guarding its subscribers; publishing

@@ -59,10 +59,15 @@ type env struct {
 	addr           string // the generator's address: every output pays it
 }
 
-func newEnv(t *testing.T, limits explorer.Limits) *env {
+// newEnv builds the test chain; opts adjust the chain's configuration.
+func newEnv(t *testing.T, limits explorer.Limits, opts ...func(*chain.Config)) *env {
 	t.Helper()
 	params := chaintest.Params(genesisTime)
-	c, pool := mempooltest.Open(t, params, chaintest.NewClock(genesisTime.Add(time.Hour)), nil)
+	cfg := chain.Config{Params: params, Clock: chaintest.NewClock(genesisTime.Add(time.Hour))}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	c, pool := mempooltest.OpenConfig(t, cfg)
 	e := &env{t: t, g: chaintest.NewGenerator(t, params), chain: c, pool: pool}
 	e.addr, _ = wire.EncodeAddress(params.AddressPrefix, e.g.KeyHash())
 	var err error

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"powchain/chain"
 	"powchain/explorer"
 	"powchain/rpc"
 )
@@ -212,4 +213,43 @@ func TestSearch(t *testing.T) {
 			t.Fatalf("page search %q: %d to %q", q, rec.Code, rec.Header().Get("Location"))
 		}
 	}
+}
+
+// TestAddressHistoryAndTxIndex: the address view lists every output ever
+// paid to the address, newest first, with what spent it; with the
+// transaction index, a confirmed transaction is found by its txid alone,
+// and an unknown one is reported as unknown to the whole chain.
+func TestAddressHistoryAndTxIndex(t *testing.T) {
+	e := newEnv(t, explorer.Limits{}, func(c *chain.Config) { c.TxIndex = true })
+	var addr explorer.Address
+	e.getJSON("/rest/address/"+e.addr+".json?limit=500", &addr)
+	// a1's and a2's coinbases were spent by "spend"; nothing else was.
+	if addr.HistoryCount != addr.UtxoCount+2 || len(addr.History) != addr.HistoryCount {
+		t.Fatalf("history %d entries (%d listed), %d unspent outputs", addr.HistoryCount, len(addr.History), addr.UtxoCount)
+	}
+	var spent []explorer.HistoryEntry
+	for i, h := range addr.History {
+		if i > 0 && h.Height > addr.History[i-1].Height {
+			t.Fatalf("history not newest first at %d: %d after %d", i, h.Height, addr.History[i-1].Height)
+		}
+		if h.SpentBy != "" {
+			spent = append(spent, h)
+		}
+	}
+	if len(spent) != 2 || spent[0].SpentBy != e.spend.TxID().String() || spent[0].SpentHeight != 13 || !spent[1].Coinbase {
+		t.Fatalf("spent outputs %+v, want a1's and a2's coinbases spent by %s at 13", spent, e.spend.TxID())
+	}
+	var page explorer.Address
+	e.getJSON("/rest/address/"+e.addr+".json?offset=1&limit=2", &page)
+	if len(page.History) != 2 || page.History[0] != addr.History[1] || page.History[1] != addr.History[2] {
+		t.Fatalf("history window %+v, want entries 1 and 2 of %+v", page.History, addr.History[:3])
+	}
+	// a1's coinbase has no unspent output left: only the index finds it.
+	a1 := e.g.Block("a1").Transactions[0].TxID().String()
+	var tx explorer.Tx
+	e.getJSON("/rest/tx/"+a1+".json", &tx)
+	if tx.TxID != a1 || tx.Height == nil || *tx.Height != 1 {
+		t.Fatalf("a1's coinbase through the index: %+v", tx)
+	}
+	e.expectError("/rest/tx/"+strings.Repeat("0", 64)+".json", 404, "neither in the mempool nor in a block of the best chain")
 }
