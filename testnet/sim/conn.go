@@ -24,14 +24,16 @@ type endpoint struct {
 }
 
 // send encodes m with the frame codec (so every message also crosses the
-// real encoder and decoder) and schedules its arrival at the other end.
-func (s *Sim) send(n *Node, from *endpoint, m p2p.Message) {
+// real encoder and decoder), queues it on n's upload link at ready (see
+// upload) and schedules its arrival at the other end.
+func (s *Sim) send(n *Node, from *endpoint, m p2p.Message, ready time.Time) {
 	frame, err := p2p.EncodeFrame(s.params.Magic, m)
 	if err != nil {
 		s.fail(n.index, "encode %s: %v", m.Type(), err)
 		return
 	}
 	s.stats.Sent++
+	sent := s.upload(n, len(frame)+s.virtualBytes(m), ready)
 	to := from.remote
 	switch {
 	case !s.net.reachable(from.node, to.node):
@@ -41,13 +43,35 @@ func (s *Sim) send(n *Node, from *endpoint, m p2p.Message) {
 		s.stats.Lost++
 		return
 	}
-	s.schedule(&event{at: s.arrival(from), kind: evDeliver, node: to.node, end: to, frame: frame})
+	s.schedule(&event{at: s.arrivalAfter(from, sent), kind: evDeliver, node: to.node, end: to, frame: frame})
 }
 
-// arrival draws when the next message from `from` reaches the other end,
-// never before the previous one.
-func (s *Sim) arrival(from *endpoint) time.Time {
-	at := s.now.Add(s.net.latency(from.node, from.remote.node))
+// upload queues size bytes on n's upload link, which is free for them at
+// ready or when the bytes queued before are out, whichever is later, and
+// returns when their last byte has left. All of a node's connections share
+// the link, first come first served (a simplification: TCP would share it
+// between concurrent flows, which delays the first peer to get a block for
+// no gain to the last).
+func (s *Sim) upload(n *Node, size int, ready time.Time) time.Time {
+	start := ready
+	if n.uploadFree.After(start) {
+		start = n.uploadFree
+	}
+	n.uploadFree = start.Add(s.net.serialization(size))
+	s.stats.UploadBytes += uint64(size)
+	return n.uploadFree
+}
+
+// arrival draws when the next control message from `from` (a close or a
+// reset, which take no upload time) reaches the other end, never before
+// the previous one.
+func (s *Sim) arrival(from *endpoint) time.Time { return s.arrivalAfter(from, s.now) }
+
+// arrivalAfter draws when a message from `from` whose last byte left at
+// sent reaches the other end: sent plus the link's latency, never before
+// the previous message (each direction is FIFO, as over TCP).
+func (s *Sim) arrivalAfter(from *endpoint, sent time.Time) time.Time {
+	at := sent.Add(s.net.latency(from.node, from.remote.node))
 	if at.Before(from.lastArrival) {
 		at = from.lastArrival
 	}

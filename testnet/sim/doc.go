@@ -8,7 +8,9 @@
 //
 //   - Nodes (node.go). Each is a real chain.Chain (LevelDB in its own
 //     directory), a real mempool.Pool and a p2p.Core, driven directly: no
-//     TCP, no p2p.Server, no goroutine per peer. The chain and the pool read
+//     TCP, no p2p.Server, no goroutine per peer. The Core sees the chain
+//     through meteredChain, which charges the validation model and records
+//     when the node first had each block. The chain and the pool read
 //     the simulated clock through chain.Clock; the Core is given the time
 //     with every input. Chain notifications reach the pool and the Core
 //     through the same glue as in a real node (node.FollowChain, then
@@ -20,7 +22,7 @@
 //     number), the number given when the event is scheduled, so
 //     simultaneous events run in scheduling order.
 //   - The network (network.go, conn.go). Each pair of nodes has a base
-//     latency drawn from the seed; each message adds jitter, may be lost
+//     latency drawn from the seed (uniformly, or from the region model); each message adds jitter, may be lost
 //     (LinkConfig.DropRate) and is cut by a partition, both when sent and
 //     when it would arrive. Connections behave like TCP otherwise: each
 //     direction is FIFO; a dial reaches the target after one base latency
@@ -39,6 +41,65 @@
 //     submits the transaction to its pool, as a wallet would.
 //   - Scenarios (scenario.go): random mining at random nodes, random
 //     transactions, random partitions and heals, then convergence.
+//   - Measurement runs (propagation.go, measure.go, and the command
+//     cmd/simnet, which prints one JSON object): blocks mined at
+//     exponential intervals by nodes drawn by hash power, and for every
+//     block the times until 50%, 95% and 100% of the nodes had it, its
+//     floor, and the stale rate beside the estimate 1 − e^(−τ/T).
+//
+// Models. Off by default (the scenario tests run without them); cmd/simnet
+// turns them all on.
+//
+//   - Latency (region.go, LinkConfig.Regions): each node sits in one of
+//     five regions (North America 30%, Europe 45%, Asia 15%, South America
+//     5%, Oceania 5%) and a link's base latency is its regions' one-way
+//     delay (half of WonderNetwork's city-to-city round trips, 12 to
+//     155 ms) times a factor in [0.7, 1.3] drawn per link.
+//   - Bandwidth (conn.go, LinkConfig.UploadBitsPerSec): each node has one
+//     upload link shared by all its connections, first come first served.
+//     A message enters the queue when it is ready, leaves when the messages
+//     before it are out and its bytes (its real frame plus any virtual
+//     payload) are serialized at the upload rate, and arrives its link's
+//     latency (plus jitter) later: arrival = latency + queueing +
+//     size/bandwidth. Downloads are not limited. Connection set-up and
+//     teardown take no bandwidth.
+//   - Validation (cpu.go, Config.ValidationPerTx): a node is one thread.
+//     Every block its Core hands the chain costs ValidationPerTx per
+//     transaction (cmd/simnet: 22 µs, BenchmarkConnectBlock's cached case,
+//     docs/BENCHMARKS.md); the Core's synchronous call returns at once and
+//     the Sim puts the time back afterwards: the node is busy until now +
+//     cost, inputs that reach it meanwhile wait (in order), and the
+//     messages the input and the ChainChanged after it send enter the
+//     upload queue when validation ends, except compact blocks, which
+//     BIP 152's high-bandwidth mode relays before full validation and so
+//     enter it when the input starts. A node's own mined block and
+//     transactions cost nothing.
+//   - Block size (payload.go, Config.BlockSize): real transactions at a
+//     modest rate, plus a declared number of virtual transactions per
+//     block (200 bytes each) that make it BlockSize bytes and that every
+//     node is taken to hold already. Bandwidth charges them (a full block:
+//     their bytes; a compact block: 6 bytes each; blocktxn: nothing, no
+//     node misses one) and so does validation (per transaction). Left
+//     out: their relay before the block (which would take a steady share
+//     of every upload link), pools that miss some of them, and their
+//     memory and real CPU cost.
+//   - Hash power (hashpower.go): six nodes drawn at random are large
+//     miners with 26, 19, 13, 10, 7 and 5% of the hash power; every other
+//     node shares the remaining 20% evenly. MineWeighted draws the miner
+//     by these shares (MineRandom, used by scenarios, stays uniform).
+//
+// Measurements (measure.go). A node has a block when its Core hands the
+// whole block to the chain (after any wait for the node to be free, before
+// validation); the miner has it when it is mined. The floor of a block at
+// a node is the shortest path to it from the miner over the connections
+// open when the block was mined, each hop costing the link's base latency
+// and one serialization of the block's compact form at the sender's upload
+// rate: no queueing, no validation, no round trips. Every node has every
+// block no earlier than its floor (tested). Report times are means over
+// the measured blocks (those on the final best chain); ratio_p95 is the
+// mean 95% time over the mean 95% floor; τ is the mean over blocks of the
+// delay to each node weighted by its hash power, the time the network
+// keeps mining on the old tip.
 //
 // Invariants. After every input to a node: its tip, if it changed, is a
 // stored, fully validated block on its best chain and has at least the
@@ -59,7 +120,8 @@
 // the simulated time and the node.
 //
 // Determinism. Everything the run decides comes from the seed, through
-// independent streams (topology and Core seeds, network, work, scenario),
+// independent streams (topology and Core seeds, network, work, scenario,
+// hash power),
 // so that a change in one consumer does not shift the others. Nothing
 // reads the wall clock, iterates a map where order matters or depends on
 // goroutine scheduling: the Core walks its maps in sorted order, and the

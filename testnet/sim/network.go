@@ -21,6 +21,16 @@ type LinkConfig struct {
 	// DialTimeout is how long a dial to an unreachable or unknown address
 	// takes to fail (default 5s).
 	DialTimeout time.Duration
+	// Regions, if set, places every node in a region of the world (see
+	// region.go) and draws each link's base latency around the one-way
+	// delay between the two regions, instead of uniformly between
+	// MinLatency and MaxLatency.
+	Regions bool
+	// UploadBitsPerSec is every node's upload rate: a message leaves only
+	// after the node's earlier messages, to any peer, are serialized, and
+	// takes its size over this rate to serialize (default 0: unlimited,
+	// messages take no time to send).
+	UploadBitsPerSec int64
 }
 
 func (c *LinkConfig) setDefaults() {
@@ -46,28 +56,55 @@ func (c *LinkConfig) setDefaults() {
 // It knows nothing of connections or events: the Sim asks it about a link
 // each time a message is sent or arrives.
 type network struct {
-	cfg   LinkConfig
-	rng   *rand.Rand
-	n     int
-	base  []time.Duration // base[a*n+b] == base[b*n+a]
-	group []int           // partition group of each node; all 0 when healed
+	cfg    LinkConfig
+	rng    *rand.Rand
+	n      int
+	base   []time.Duration // base[a*n+b] == base[b*n+a]
+	group  []int           // partition group of each node; all 0 when healed
+	region []Region        // each node's region; nil unless cfg.Regions
 }
 
-// newNetwork draws every link's base latency from rng, in a fixed order.
+// newNetwork draws every node's region (with cfg.Regions) and every link's
+// base latency from rng, in a fixed order.
 func newNetwork(n int, cfg LinkConfig, rng *rand.Rand) *network {
 	cfg.setDefaults()
 	nw := &network{cfg: cfg, rng: rng, n: n, base: make([]time.Duration, n*n), group: make([]int, n)}
-	span := int64(cfg.MaxLatency - cfg.MinLatency)
+	draw := nw.uniformLatency
+	if cfg.Regions {
+		nw.region = drawRegions(n, rng)
+		draw = nw.regionLatency
+	}
 	for a := range n {
 		for b := a + 1; b < n; b++ {
-			d := cfg.MinLatency
-			if span > 0 {
-				d += time.Duration(rng.Int64N(span + 1))
-			}
+			d := draw(a, b)
 			nw.base[a*n+b], nw.base[b*n+a] = d, d
 		}
 	}
 	return nw
+}
+
+// uniformLatency draws a base latency between MinLatency and MaxLatency.
+func (nw *network) uniformLatency(_, _ int) time.Duration {
+	d := nw.cfg.MinLatency
+	if span := int64(nw.cfg.MaxLatency - nw.cfg.MinLatency); span > 0 {
+		d += time.Duration(nw.rng.Int64N(span + 1))
+	}
+	return d
+}
+
+// regionLatency draws a base latency around the one-way delay between the
+// regions of a and b.
+func (nw *network) regionLatency(a, b int) time.Duration {
+	return regionDelay(nw.region[a], nw.region[b], nw.rng)
+}
+
+// serialization is how long an upload of size bytes takes; 0 when the
+// upload rate is unlimited.
+func (nw *network) serialization(size int) time.Duration {
+	if nw.cfg.UploadBitsPerSec <= 0 {
+		return 0
+	}
+	return time.Duration(int64(size) * 8 * int64(time.Second) / nw.cfg.UploadBitsPerSec)
 }
 
 // latency draws the delay of one message from a to b.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/big"
 	"path/filepath"
+	"time"
 
 	"powchain/chain"
 	"powchain/mempool"
@@ -37,6 +38,11 @@ type Node struct {
 
 	tipWork *big.Int // work of the tip after the last input: never falls
 	logErr  error    // first Error-level record the Core logged
+
+	// The validation and bandwidth models (cpu.go, conn.go).
+	busyUntil  time.Time     // the node validates until then; inputs wait
+	work       time.Duration // validation the current input did
+	uploadFree time.Time     // the upload link is busy until then
 }
 
 // Index is the node's position in the Sim.
@@ -88,7 +94,7 @@ func (s *Sim) openNode(i int, seed uint64, known []string) (*Node, error) {
 	n.chainEvents = p2p.NewChainEvents()
 	node.FollowChain(c, n.pool, n.chainEvents.HandleChainNotification, n.countDisconnects)
 	cfg := p2p.Config{
-		Chain: c, TxPool: n.pool,
+		Chain: &meteredChain{Chain: c, sim: s, node: n}, TxPool: n.pool,
 		MaxPeers: s.cfg.MaxPeers, TargetOutbound: s.cfg.TargetOutbound,
 		RandSeed: seed, Now: s.clock.Now,
 		Log: slog.New(&logHandler{node: n, next: s.cfg.Log.Handler()}).With("node", i),

@@ -23,6 +23,10 @@ const (
 
 var evNames = [...]string{"", "start", "tick", "accept", "dialed", "dialfailed", "deliver", "closed", "tx"}
 
+// isInput reports whether events of kind k are inputs to a node's Core,
+// which wait while the node validates (cpu.go).
+func (k evKind) isInput() bool { return k >= evStart && k <= evClosed }
+
 func (k evKind) String() string {
 	if int(k) < len(evNames) {
 		return evNames[k]

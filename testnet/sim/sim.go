@@ -17,6 +17,7 @@ import (
 	"powchain/chain/chaintest"
 	"powchain/mempool"
 	"powchain/p2p"
+	"powchain/wire"
 )
 
 // Config configures a Sim. Zero values take the defaults documented on each
@@ -63,6 +64,14 @@ type Config struct {
 	Log *slog.Logger
 	// P2P, if set, adjusts node i's Core configuration before it is built.
 	P2P func(i int, cfg *p2p.Config)
+	// ValidationPerTx is the simulated time a node takes to validate each
+	// transaction of a block it receives (default 0: validation is
+	// instant). See cpu.go for what it delays.
+	ValidationPerTx time.Duration
+	// BlockSize, if positive, is the size every mined block is declared to
+	// have: its real transactions plus virtual ones (virtualTxSize bytes
+	// each) that every node is taken to hold already. See payload.go.
+	BlockSize int
 }
 
 func (c *Config) setDefaults() error {
@@ -129,6 +138,10 @@ type Sim struct {
 	txQueued bool          // an evTx is in the queue
 	extra    uint64        // coinbase extra nonce, unique per mined block
 
+	hashPower []float64 // cumulative share of the hash power, by node
+	virtual   map[wire.Hash]int
+	blocks    blockLog
+
 	trace     hash.Hash
 	stats     Stats
 	maxWork   *big.Int // most work of any node's tip, ever
@@ -157,6 +170,8 @@ type Stats struct {
 	MaxPoolSize   int
 	MaxPeersSeen  int // most connections any node had after an input
 	MaxQueueDepth int
+	UploadBytes   uint64 // bytes queued on upload links, virtual payload included
+	Deferred      uint64 // inputs that waited for their node to finish validating
 }
 
 // New builds the network: the nodes' chains (genesis only), pools and
@@ -171,6 +186,7 @@ func New(cfg Config) (*Sim, error) {
 		byAddr: make(map[string]*Node), trace: sha256.New(), maxWork: new(big.Int),
 		workRng: newRand(cfg.Seed, 3), scenRng: newRand(cfg.Seed, 4),
 		nextCheck: cfg.Start.Add(cfg.CheckInterval),
+		virtual:   make(map[wire.Hash]int), blocks: newBlockLog(),
 	}
 	s.params = chaintest.Params(cfg.Start)
 	s.params.Seeds = nil
@@ -179,6 +195,7 @@ func New(cfg Config) (*Sim, error) {
 	}
 	s.net = newNetwork(cfg.Nodes, cfg.Link, newRand(cfg.Seed, 2))
 	s.keys = newKeyring(cfg.Keys)
+	s.hashPower = drawHashPower(cfg.Nodes, newRand(cfg.Seed, 5))
 	if err := s.openNodes(newRand(cfg.Seed, 1)); err != nil {
 		s.Close()
 		return nil, err
@@ -370,6 +387,10 @@ func (s *Sim) handle(e *event) {
 	var n *Node
 	if e.node >= 0 {
 		n = s.nodes[e.node]
+		if e.kind.isInput() && n.busyUntil.After(s.now) {
+			s.postpone(n, e)
+			return
+		}
 	}
 	switch e.kind {
 	case evStart:
@@ -409,7 +430,9 @@ var (
 // carries out the actions.
 func (s *Sim) input(n *Node, e *event, content []byte, f func() []p2p.Action) {
 	s.record(e.kind, n.index, e.peerID(), content)
-	s.apply(n, f())
+	acts := f()
+	s.chargeValidation(n)
+	s.apply(n, acts)
 	s.afterInput(n)
 }
 
@@ -419,7 +442,7 @@ func (s *Sim) apply(n *Node, acts []p2p.Action) {
 		switch a.Kind {
 		case p2p.ActSend:
 			if end := n.conns[a.Peer]; end != nil {
-				s.send(n, end, a.Msg)
+				s.send(n, end, a.Msg, s.sendTime(n, a.Msg))
 			}
 		case p2p.ActDial:
 			s.dial(n, a.Addr)

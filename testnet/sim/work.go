@@ -65,6 +65,8 @@ func (s *Sim) Mine(i int) (*wire.Block, error) {
 	s.stats.Blocks++
 	hash := blk.BlockHash()
 	s.record(evMined, i, 0, hash[:])
+	s.declareVirtual(blk, hash)
+	s.recordMined(blk, hash, i)
 	res, err := n.chain.ProcessBlock(blk)
 	if err != nil || !res.MainChain {
 		s.fail(i, "own block %s at height %d: main chain %v, err %v", hash, tmpl.Height, res.MainChain, err)

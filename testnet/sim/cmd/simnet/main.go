@@ -1,0 +1,242 @@
+// Command simnet runs the deterministic network simulator (package
+// powchain/testnet/sim) with the bandwidth, validation and region latency
+// models on, measures every block's propagation against its physical
+// floor, and prints one JSON object. A run is a function of its flags.
+//
+//	go run ./testnet/sim/cmd/simnet --nodes 100 --blocks 20 --interval 10s \
+//	    --relay compact --tx-rate 1 --block-size 1MB --seed 1
+//
+// See testnet/sim/doc.go for the models and docs/BENCHMARKS.md for figures.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"powchain/testnet/sim"
+	"powchain/wire"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "simnet:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// options are the command's flags.
+type options struct {
+	nodes, blocks, outbound int
+	interval                time.Duration
+	relay                   string
+	txRate                  float64
+	blockSize               int
+	uploadMbit              float64
+	perTx                   time.Duration
+	seed                    uint64
+	dir                     string
+}
+
+// defaultPerTx is the validation cost of one transaction whose signature
+// the mempool already checked: BenchmarkConnectBlock's "cached" case, 44 ms
+// for a block of 2,000 transactions on the reference machine
+// (docs/BENCHMARKS.md, "Validation (chain)").
+const defaultPerTx = 22 * time.Microsecond
+
+// relayModes are the values --relay takes.
+var relayModes = []string{"compact", "headers", "full"}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	o := options{blockSize: 1_000_000}
+	fs := flag.NewFlagSet("simnet", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&o.nodes, "nodes", 100, "number of simulated nodes")
+	fs.IntVar(&o.blocks, "blocks", 20, "number of measured blocks")
+	fs.IntVar(&o.outbound, "outbound", 8, "outbound connections per node")
+	fs.DurationVar(&o.interval, "interval", 10*time.Second, "mean time between blocks")
+	fs.StringVar(&o.relay, "relay", "compact", "block relay: "+strings.Join(relayModes, ", "))
+	fs.Float64Var(&o.txRate, "tx-rate", 0.5, "real transactions injected per second, network-wide")
+	fs.Func("block-size", "declared size of every block, made up with virtual transactions the nodes already have (bytes; kB and MB suffixes allowed; default 1MB)", func(v string) error {
+		n, err := parseSize(v)
+		o.blockSize = n
+		return err
+	})
+	fs.Float64Var(&o.uploadMbit, "upload-mbit", 10, "every node's upload rate, Mbit/s")
+	fs.DurationVar(&o.perTx, "validation-per-tx", defaultPerTx, "simulated validation time per transaction")
+	fs.Uint64Var(&o.seed, "seed", 1, "the run's seed")
+	fs.StringVar(&o.dir, "dir", "", "directory for the nodes' databases (default: a temporary one, removed after)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q (every setting is a flag, e.g. --nodes 100)", fs.Arg(0))
+	}
+	return o, o.validate()
+}
+
+// parseSize reads a byte count: digits, optionally followed by kB or MB
+// (powers of ten, as block sizes are counted).
+func parseSize(v string) (int, error) {
+	mult := 1
+	num := v
+	for _, u := range []struct {
+		suffix string
+		mult   int
+	}{{"MB", 1_000_000}, {"kB", 1000}, {"KB", 1000}, {"B", 1}} {
+		if strings.HasSuffix(v, u.suffix) {
+			num, mult = strings.TrimSuffix(v, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a size in bytes (e.g. 1000000, 500kB or 1MB)", v)
+	}
+	return int(n * float64(mult)), nil
+}
+
+func (o options) validate() error {
+	switch {
+	case o.nodes < 2:
+		return fmt.Errorf("--nodes %d: a network needs at least 2 nodes", o.nodes)
+	case o.blocks < 1:
+		return fmt.Errorf("--blocks %d: measure at least 1 block", o.blocks)
+	case o.outbound < 1:
+		return fmt.Errorf("--outbound %d: each node needs at least 1 outbound connection", o.outbound)
+	case o.interval <= 0:
+		return fmt.Errorf("--interval %v: the time between blocks must be positive", o.interval)
+	case !contains(relayModes, o.relay):
+		return fmt.Errorf("--relay %q: choose one of %s", o.relay, strings.Join(relayModes, ", "))
+	case o.txRate < 0:
+		return fmt.Errorf("--tx-rate %v: the transaction rate cannot be negative", o.txRate)
+	case o.blockSize > wire.MaxBlockSize:
+		return fmt.Errorf("--block-size %d: a block holds at most %d bytes", o.blockSize, wire.MaxBlockSize)
+	case o.uploadMbit <= 0:
+		return fmt.Errorf("--upload-mbit %v: the upload rate must be positive", o.uploadMbit)
+	case o.perTx < 0:
+		return fmt.Errorf("--validation-per-tx %v: cannot be negative", o.perTx)
+	}
+	return nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// result is the JSON object the command prints. Times are in seconds.
+type result struct {
+	Nodes         int     `json:"nodes"`
+	Blocks        int     `json:"blocks"`
+	Measured      int     `json:"measured_blocks"`
+	Stale         int     `json:"stale_blocks"`
+	Relay         string  `json:"relay"`
+	IntervalS     float64 `json:"interval_s"`
+	BlockSize     int     `json:"block_size"`
+	TxRate        float64 `json:"tx_rate"`
+	UploadMbit    float64 `json:"upload_mbit"`
+	Seed          uint64  `json:"seed"`
+	P50S          float64 `json:"p50_s"`
+	P95S          float64 `json:"p95_s"`
+	P100S         float64 `json:"p100_s"`
+	WorstP95S     float64 `json:"worst_p95_s"`
+	FloorP50S     float64 `json:"floor_p50_s"`
+	FloorP95S     float64 `json:"floor_p95_s"`
+	FloorP100S    float64 `json:"floor_p100_s"`
+	RatioP95      float64 `json:"ratio_p95"`
+	TauS          float64 `json:"tau_s"`
+	StaleRate     float64 `json:"stale_rate"`
+	StaleEstimate float64 `json:"stale_estimate"`
+	Txs           int     `json:"txs"`
+	SimulatedS    float64 `json:"simulated_s"`
+	Events        uint64  `json:"events"`
+	Messages      uint64  `json:"messages"`
+	UploadMB      float64 `json:"upload_mb"`
+	CPUS          float64 `json:"cpu_s"`
+	PeakRSSMB     float64 `json:"peak_rss_mb"`
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	dir := o.dir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "simnet-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	s, err := sim.New(o.config(dir))
+	if err != nil {
+		return err
+	}
+	rep, runErr := s.RunPropagation(sim.Propagation{Blocks: o.blocks, Interval: o.interval, TxRate: o.txRate})
+	st := s.Stats()
+	elapsed := s.Elapsed()
+	if err := errors.Join(runErr, s.Close()); err != nil {
+		return err
+	}
+	res := o.result(rep, st, elapsed)
+	res.CPUS, res.PeakRSSMB = resourceUse()
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(res)
+}
+
+// config is the simulator's configuration for o: region latencies, the
+// upload rate, validation time, 8 outbound peers of 125 by default, and
+// address books that know twice the outbound count of random nodes.
+func (o options) config(dir string) sim.Config {
+	return sim.Config{
+		Seed: o.seed, Dir: dir, Nodes: o.nodes,
+		TargetOutbound: o.outbound, MaxPeers: max(125, 2*o.outbound), KnownPeers: 2 * o.outbound,
+		Link: sim.LinkConfig{
+			Regions:          true,
+			UploadBitsPerSec: int64(o.uploadMbit * 1e6),
+		},
+		ValidationPerTx: o.perTx,
+		BlockSize:       o.blockSize,
+	}
+}
+
+func (o options) result(rep sim.Report, st sim.Stats, elapsed time.Duration) result {
+	return result{
+		Nodes: o.nodes, Blocks: rep.Mined, Measured: rep.Measured, Stale: rep.Stale,
+		Relay: o.relay, IntervalS: o.interval.Seconds(), BlockSize: o.blockSize, TxRate: o.txRate,
+		UploadMbit: o.uploadMbit, Seed: o.seed,
+		P50S: rep.P50.Seconds(), P95S: rep.P95.Seconds(), P100S: rep.P100.Seconds(),
+		WorstP95S: rep.WorstP95.Seconds(),
+		FloorP50S: rep.FloorP50.Seconds(), FloorP95S: rep.FloorP95.Seconds(), FloorP100S: rep.FloorP100.Seconds(),
+		RatioP95: rep.Ratio, TauS: rep.Tau.Seconds(),
+		StaleRate: rep.StaleRate, StaleEstimate: rep.StaleEstimate,
+		Txs: st.Txs, SimulatedS: elapsed.Seconds(), Events: st.Events, Messages: st.Delivered,
+		UploadMB: float64(st.UploadBytes) / 1e6,
+	}
+}
+
+// resourceUse is the process's CPU time so far (user and system) and its
+// peak resident memory.
+func resourceUse() (cpuS, peakRSSMB float64) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, 0
+	}
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(ru.Utime) + tv(ru.Stime), float64(ru.Maxrss) / 1024 // Maxrss is in KiB on Linux
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// runJSON runs the command with args and decodes its output.
+func runJSON(t *testing.T, args ...string) map[string]any {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if err := run(append(args, "--dir", t.TempDir()), &out, &errOut); err != nil {
+		t.Fatalf("simnet %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
+	}
+	var m map[string]any
+	if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+		t.Fatalf("output is not one JSON object: %v\n%s", err, out.String())
+	}
+	return m
+}
+
+// TestSimnetSmall runs the command on a small network: the output has
+// every field, the times are consistent (50% ≤ 95% ≤ 100%, the floor
+// below the measured time, the ratio their quotient), and the same seed
+// gives the same figures.
+func TestSimnetSmall(t *testing.T) {
+	args := []string{"--nodes", "12", "--blocks", "5", "--interval", "5s", "--relay", "full",
+		"--tx-rate", "1", "--block-size", "300kB", "--outbound", "4", "--seed", "7"}
+	m := runJSON(t, args...)
+	num := func(k string) float64 {
+		t.Helper()
+		v, ok := m[k].(float64)
+		if !ok {
+			t.Fatalf("field %q missing or not a number in %v", k, m)
+		}
+		return v
+	}
+	p50, p95, p100 := num("p50_s"), num("p95_s"), num("p100_s")
+	floor, ratio := num("floor_p95_s"), num("ratio_p95")
+	stale, cpu, rss := num("stale_rate"), num("cpu_s"), num("peak_rss_mb")
+	num("stale_estimate")
+	switch {
+	case !(0 < p50 && p50 <= p95 && p95 <= p100):
+		t.Fatalf("p50 %v, p95 %v, p100 %v: not ordered", p50, p95, p100)
+	case !(0 < floor && floor <= p95):
+		t.Fatalf("floor p95 %v, measured p95 %v", floor, p95)
+	case ratio < 0.999*p95/floor || ratio > 1.001*p95/floor:
+		t.Fatalf("ratio %v, want p95/floor = %v", ratio, p95/floor)
+	case stale < 0 || stale > 1 || cpu <= 0 || rss <= 0:
+		t.Fatalf("stale rate %v, cpu %v s, peak rss %v MB", stale, cpu, rss)
+	case num("blocks") != 5 || num("nodes") != 12 || num("block_size") != 300_000 || m["relay"] != "full":
+		t.Fatalf("settings not echoed: %v", m)
+	}
+	again := runJSON(t, args...)
+	for k, v := range m {
+		if k != "cpu_s" && k != "peak_rss_mb" && again[k] != v {
+			t.Fatalf("same seed, %s differs: %v and %v", k, v, again[k])
+		}
+	}
+}
+
+// TestSimnetFlagErrors: bad settings are refused before anything runs,
+// with the flag and the reason in the message.
+func TestSimnetFlagErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--nodes", "1"}, "--nodes 1: a network needs at least 2 nodes"},
+		{[]string{"--blocks", "0"}, "--blocks 0"},
+		{[]string{"--relay", "fast"}, `--relay "fast": choose one of compact, headers, full`},
+		{[]string{"--interval", "0s"}, "--interval 0s"},
+		{[]string{"--tx-rate", "-1"}, "--tx-rate -1"},
+		{[]string{"--block-size", "2MB"}, "--block-size 2000000: a block holds at most 1000000 bytes"},
+		{[]string{"--block-size", "big"}, `"big" is not a size in bytes`},
+		{[]string{"--upload-mbit", "0"}, "--upload-mbit 0"},
+		{[]string{"--nodes", "ten"}, `invalid value "ten" for flag -nodes`},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(tc.args, &out, &errOut)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("simnet %v: error %v, want it to say %q", tc.args, err, tc.want)
+		}
+		if out.Len() != 0 {
+			t.Errorf("simnet %v: printed %q on a bad flag", tc.args, out.String())
+		}
+	}
+}

@@ -1,0 +1,168 @@
+package sim
+
+import (
+	"container/heap"
+	"math"
+	"slices"
+	"time"
+
+	"powchain/wire"
+)
+
+// blockRecord is what the Sim measures of one mined block: when each node
+// first had it (received it whole and handed it to its chain; for the
+// miner, when it was mined) and the floor, the earliest each node could
+// have had it.
+type blockRecord struct {
+	hash    wire.Hash
+	miner   int
+	mined   time.Time
+	arrival []time.Time     // zero: not yet
+	floor   []time.Duration // -1: unreachable from the miner when it was mined
+	txs     int             // real and virtual transactions
+}
+
+// blockLog holds the records of every block mined in the Sim.
+type blockLog struct {
+	byHash map[wire.Hash]*blockRecord
+	order  []*blockRecord
+}
+
+func newBlockLog() blockLog { return blockLog{byHash: make(map[wire.Hash]*blockRecord)} }
+
+// arrived records that node has the block hash at t, if it is the first
+// time and the block was mined in the Sim.
+func (l *blockLog) arrived(hash wire.Hash, node int, t time.Time) {
+	if r := l.byHash[hash]; r != nil && r.arrival[node].IsZero() {
+		r.arrival[node] = t
+	}
+}
+
+// recordMined starts the record of a block node i just mined.
+func (s *Sim) recordMined(blk *wire.Block, hash wire.Hash, i int) {
+	r := &blockRecord{
+		hash: hash, miner: i, mined: s.now,
+		arrival: make([]time.Time, len(s.nodes)),
+		txs:     len(blk.Transactions) + s.virtual[hash],
+	}
+	r.arrival[i] = s.now
+	r.floor = s.floor(i, s.compactSize(blk, hash))
+	s.blocks.byHash[hash] = r
+	s.blocks.order = append(s.blocks.order, r)
+}
+
+// compactSize is the size of blk's compact form: its header, a nonce, a
+// short id per transaction but the coinbase, and the coinbase whole
+// (BIP 152's prefilled transaction), in one frame.
+func (s *Sim) compactSize(blk *wire.Block, hash wire.Hash) int {
+	txs := len(blk.Transactions) + s.virtual[hash]
+	return frameOverhead + wire.HeaderSize + 8 + (txs-1)*shortIDSize + blk.Transactions[0].SerializeSize()
+}
+
+// frameOverhead is the frame header of a message.
+const frameOverhead = 9
+
+// floor computes, for every node, the earliest it could have a block that
+// node src mines now if every hop took the link's base latency plus one
+// serialization of the block's compact form (size bytes) at the sender's
+// upload rate, over the connections open now: Dijkstra's shortest paths
+// from src. Nodes src cannot reach get -1.
+func (s *Sim) floor(src, size int) []time.Duration {
+	hop := s.net.serialization(size)
+	dist := make([]time.Duration, len(s.nodes))
+	for i := range dist {
+		dist[i] = math.MaxInt64
+	}
+	dist[src] = 0
+	q := &distHeap{{node: src}}
+	for q.Len() > 0 {
+		it := heap.Pop(q).(distItem)
+		if it.d > dist[it.node] {
+			continue
+		}
+		for _, end := range s.nodes[it.node].conns {
+			to := end.remote.node
+			if !end.open || !end.remote.open || !s.net.reachable(it.node, to) {
+				continue
+			}
+			if d := it.d + s.net.baseLatency(it.node, to) + hop; d < dist[to] {
+				dist[to] = d
+				heap.Push(q, distItem{node: to, d: d})
+			}
+		}
+	}
+	for i := range dist {
+		if dist[i] == math.MaxInt64 {
+			dist[i] = -1
+		}
+	}
+	return dist
+}
+
+type distItem struct {
+	node int
+	d    time.Duration
+}
+
+// distHeap orders by distance, then node, so the search never depends on
+// map order (conns is a map, but ties resolve by node index).
+type distHeap []distItem
+
+func (h distHeap) Len() int { return len(h) }
+func (h distHeap) Less(i, j int) bool {
+	if h[i].d != h[j].d {
+		return h[i].d < h[j].d
+	}
+	return h[i].node < h[j].node
+}
+func (h distHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *distHeap) Push(x any)   { *h = append(*h, x.(distItem)) }
+func (h *distHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
+}
+
+// BlockTimes is the propagation of one block: how long after it was mined
+// 50%, 95% and 100% of the nodes had it, and the same for the floor.
+type BlockTimes struct {
+	Hash                      wire.Hash
+	Miner                     int
+	Txs                       int // real and virtual
+	P50, P95, P100            time.Duration
+	FloorP50, FloorP95, Floor time.Duration // Floor: the floor's 100%
+	// WeightedDelay is the mean delay over the nodes weighted by their
+	// hash power: the time during which others still mine on the old tip.
+	WeightedDelay time.Duration
+}
+
+// blockTimes measures r, or reports false if some node never had the
+// block or could not have had it.
+func (s *Sim) blockTimes(r *blockRecord) (BlockTimes, bool) {
+	delays := make([]time.Duration, len(r.arrival))
+	floors := slices.Clone(r.floor)
+	var weighted float64
+	for i, at := range r.arrival {
+		if at.IsZero() || floors[i] < 0 {
+			return BlockTimes{}, false
+		}
+		delays[i] = at.Sub(r.mined)
+		weighted += s.HashShare(i) * float64(delays[i])
+	}
+	slices.Sort(delays)
+	slices.Sort(floors)
+	return BlockTimes{
+		Hash: r.hash, Miner: r.miner, Txs: r.txs,
+		P50: quantile(delays, 0.50), P95: quantile(delays, 0.95), P100: delays[len(delays)-1],
+		FloorP50: quantile(floors, 0.50), FloorP95: quantile(floors, 0.95), Floor: floors[len(floors)-1],
+		WeightedDelay: time.Duration(weighted),
+	}, true
+}
+
+// quantile is the time by which a share q of the sorted values is in: the
+// ceil(q·n)-th smallest.
+func quantile(sorted []time.Duration, q float64) time.Duration {
+	k := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[max(k, 0)]
+}

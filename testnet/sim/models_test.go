@@ -1,0 +1,186 @@
+package sim
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"powchain/p2p"
+)
+
+// TestUploadQueue: a node's messages leave one after another, each taking
+// its size over the upload rate, from when it is ready or when the link
+// frees up; it arrives its link's latency later, never before an earlier
+// message of the same connection.
+func TestUploadQueue(t *testing.T) {
+	cfg := LinkConfig{MinLatency: 40 * time.Millisecond, MaxLatency: 40 * time.Millisecond, Jitter: -1,
+		UploadBitsPerSec: 8_000_000} // 1 MB/s: 1,000 bytes per ms
+	t0 := time.Unix(0, 0)
+	s := &Sim{net: testNetwork(3, cfg, 1), now: t0}
+	n := &Node{}
+	a := &endpoint{node: 0, open: true}
+	a.remote = &endpoint{node: 1, open: true, remote: a}
+	ms := func(d int) time.Time { return t0.Add(time.Duration(d) * time.Millisecond) }
+
+	if got := s.upload(n, 100_000, t0); !got.Equal(ms(100)) {
+		t.Fatalf("100 kB on an idle link done at %v, want 100ms", got.Sub(t0))
+	}
+	// Ready before the link is free: waits for the first message.
+	if got := s.upload(n, 50_000, ms(20)); !got.Equal(ms(150)) {
+		t.Fatalf("second message done at %v, want 150ms", got.Sub(t0))
+	}
+	// Ready after the link went idle: starts when ready.
+	if got := s.upload(n, 1000, ms(500)); !got.Equal(ms(501)) {
+		t.Fatalf("third message done at %v, want 501ms", got.Sub(t0))
+	}
+	if at := s.arrivalAfter(a, ms(150)); !at.Equal(ms(190)) {
+		t.Fatalf("arrival %v, want 190ms (sent 150ms + 40ms)", at.Sub(t0))
+	}
+	if at := s.arrivalAfter(a, ms(100)); !at.Equal(ms(190)) {
+		t.Fatalf("a later message arrives at %v, before the previous one (190ms)", at.Sub(t0))
+	}
+	if s.stats.UploadBytes != 151_000 {
+		t.Fatalf("upload bytes %d, want 151000", s.stats.UploadBytes)
+	}
+	unlimited := &Sim{net: testNetwork(2, LinkConfig{}, 1), now: t0}
+	if got := unlimited.upload(&Node{}, 1_000_000, ms(7)); !got.Equal(ms(7)) {
+		t.Fatalf("unlimited link: done at %v, want when ready", got.Sub(t0))
+	}
+}
+
+// TestRegionLatency: with regions, every node is in one, the regions are
+// filled in about the declared shares, and every link's base latency lies
+// within the spread around its regions' delay and is the same both ways.
+func TestRegionLatency(t *testing.T) {
+	nw := testNetwork(300, LinkConfig{Regions: true}, 7)
+	for a := range 300 {
+		for b := a + 1; b < 300; b++ {
+			mid := regionOneWay[nw.region[a]][nw.region[b]] * float64(time.Millisecond)
+			d := float64(nw.baseLatency(a, b))
+			if d != float64(nw.baseLatency(b, a)) || d < mid*regionSpreadLo || d > mid*(regionSpreadLo+regionSpread) {
+				t.Fatalf("link %d(%v)-%d(%v): %v, want within %.1f..%.1f ms", a, nw.region[a], b, nw.region[b],
+					nw.baseLatency(a, b), mid*regionSpreadLo/1e6, mid*(regionSpreadLo+regionSpread)/1e6)
+			}
+		}
+	}
+	var count [numRegions]int
+	regions := drawRegions(20_000, testNetwork(1, LinkConfig{}, 3).rng)
+	for _, r := range regions {
+		count[r]++
+	}
+	for r, c := range count {
+		if got, want := float64(c)/20_000, regionShare[r]; math.Abs(got-want) > 0.02 {
+			t.Fatalf("region %v holds %.3f of the nodes, want about %.2f", Region(r), got, want)
+		}
+	}
+	for a := range numRegions {
+		for b := range numRegions {
+			if regionOneWay[a][b] != regionOneWay[b][a] {
+				t.Fatalf("delay %v-%v is not symmetric", a, b)
+			}
+		}
+	}
+}
+
+// TestHashPower: the largest miners have the declared shares, every other
+// node an equal part of the rest, and the shares add up to one.
+func TestHashPower(t *testing.T) {
+	s := &Sim{hashPower: drawHashPower(1000, testNetwork(1, LinkConfig{}, 4).rng)}
+	var pools []float64
+	total := 0.0
+	for i := range 1000 {
+		sh := s.HashShare(i)
+		total += sh
+		if sh > 0.01 {
+			pools = append(pools, sh)
+		}
+	}
+	if math.Abs(total-1) > 1e-9 || len(pools) != len(poolShares) {
+		t.Fatalf("shares add up to %v, %d large miners", total, len(pools))
+	}
+	tail := (1 - 0.80) / float64(1000-len(poolShares))
+	for i := range 1000 {
+		if sh := s.HashShare(i); sh < 0.01 && math.Abs(sh-tail) > 1e-12 {
+			t.Fatalf("node %d: tail share %v, want %v", i, sh, tail)
+		}
+	}
+	few := &Sim{hashPower: drawHashPower(3, testNetwork(1, LinkConfig{}, 4).rng)}
+	if sum := few.HashShare(0) + few.HashShare(1) + few.HashShare(2); math.Abs(sum-1) > 1e-9 {
+		t.Fatalf("three nodes: shares add up to %v", sum)
+	}
+}
+
+// lineSim builds three nodes connected only as 0 - 1 - 2, with the given
+// upload rate, validation cost and block size.
+func lineSim(t *testing.T, upload int64, perTx time.Duration, blockSize int) *Sim {
+	t.Helper()
+	s := newTestSim(t, Config{
+		Seed: testSeed(t, 21), Nodes: 3, SeedNodes: 1, KnownPeers: 1,
+		Link:            LinkConfig{UploadBitsPerSec: upload},
+		ValidationPerTx: perTx, BlockSize: blockSize,
+		P2P: func(i int, cfg *p2p.Config) {
+			cfg.NoDiscovery = true
+			if i != 1 {
+				cfg.Connect = []string{nodeAddr(1, cfg.Chain.Params().DefaultPort)}
+			}
+		},
+	})
+	must(t, s, s.RunUntil("line", time.Minute, time.Second, func() bool {
+		return len(s.Node(1).Core().Peers()) == 2
+	}))
+	return s
+}
+
+// TestValidationDelaysRelay: the middle node of a line relays a block only
+// after validating it, which takes ValidationPerTx for each transaction,
+// virtual ones included; inputs that reach it meanwhile wait. Every node
+// has the block no earlier than its floor.
+func TestValidationDelaysRelay(t *testing.T) {
+	const perTx = 2 * time.Millisecond
+	s := lineSim(t, 0, perTx, 100_000) // about 500 virtual transactions: about 1s
+	blk := mine(t, s, 0)
+	hash := blk.BlockHash()
+	must(t, s, s.RunUntil("block at node 2", time.Minute, 100*time.Millisecond, func() bool {
+		return s.Node(2).Chain().Tip().Hash == hash
+	}))
+	r := s.blocks.byHash[hash]
+	validation := time.Duration(r.txs) * perTx
+	if r.txs < 400 || s.virtual[hash] != r.txs-len(blk.Transactions) {
+		t.Fatalf("block of %d transactions, %d virtual", r.txs, s.virtual[hash])
+	}
+	hop2 := r.arrival[2].Sub(r.arrival[1])
+	if min := validation + s.net.baseLatency(1, 2); hop2 < min {
+		t.Fatalf("node 1 had the block at +%v, node 2 at +%v: less than validation (%v) and latency apart",
+			r.arrival[1].Sub(r.mined), r.arrival[2].Sub(r.mined), validation)
+	}
+	for i := range 3 {
+		if d := r.arrival[i].Sub(r.mined); d < r.floor[i] {
+			t.Fatalf("node %d had the block after %v, below its floor %v", i, d, r.floor[i])
+		}
+	}
+	if s.Stats().Deferred == 0 {
+		t.Fatal("no input waited for a validating node")
+	}
+}
+
+// TestBandwidthChargesBlock: on a slow link a block takes its size, virtual
+// payload included, over the upload rate to cross each hop.
+func TestBandwidthChargesBlock(t *testing.T) {
+	const rate = 1_000_000 // 1 Mbit/s: 1 MB takes 8s
+	s := lineSim(t, rate, 0, 1_000_000)
+	blk := mine(t, s, 0)
+	hash := blk.BlockHash()
+	must(t, s, s.RunUntil("block at node 2", 5*time.Minute, time.Second, func() bool {
+		return s.Node(2).Chain().Tip().Hash == hash
+	}))
+	r := s.blocks.byHash[hash]
+	perHop := s.net.serialization(900_000)
+	for i := 1; i < 3; i++ {
+		if got := r.arrival[i].Sub(r.arrival[i-1]); got < perHop {
+			t.Fatalf("hop %d-%d took %v, less than serializing 0.9 MB (%v)", i-1, i, got, perHop)
+		}
+	}
+	if floor := r.floor[2]; floor <= 0 || floor >= perHop {
+		t.Fatalf("floor to node 2 is %v: want above zero and below one full-block serialization (%v)", floor, perHop)
+	}
+}
