@@ -108,6 +108,11 @@ type Config struct {
 	// (default 32 MiB): a peer that reads slower is disconnected.
 	MaxSendQueueBytes int
 
+	// Relay is how this node asks its peers to announce new blocks
+	// (default RelayCompact); whatever it is, the node announces to each
+	// peer as that peer asked.
+	Relay RelayMode
+
 	// RandSeed seeds the Core's random choices (nonces, address picks);
 	// NewServer draws one at random when it is 0.
 	RandSeed uint64
@@ -124,6 +129,44 @@ type Config struct {
 	Log        *slog.Logger
 }
 
+// RelayMode says how a node asks its peers to announce new blocks
+// (docs/PROTOCOL.md, "Block announcements"). Blocks fetched in initial
+// sync, and whatever compact relay cannot rebuild, are full blocks in
+// every mode.
+type RelayMode uint8
+
+// Relay modes.
+const (
+	// RelayCompact (the default): announcements by header, and compact
+	// blocks (BIP152). Compact blocks are not implemented yet: until they
+	// are, this mode relays as RelayHeaders does.
+	RelayCompact RelayMode = iota
+	// RelayHeaders: announcements by header; blocks requested in full.
+	RelayHeaders
+	// RelayFull: announcements by inv, then getheaders and getdata, as
+	// before header announcements existed.
+	RelayFull
+)
+
+var relayModeNames = [...]string{RelayCompact: "compact", RelayHeaders: "headers", RelayFull: "full"}
+
+func (m RelayMode) String() string {
+	if int(m) < len(relayModeNames) {
+		return relayModeNames[m]
+	}
+	return fmt.Sprintf("RelayMode(%d)", int(m))
+}
+
+// ParseRelayMode reads a relay mode by name: compact, headers or full.
+func ParseRelayMode(s string) (RelayMode, error) {
+	for m, name := range relayModeNames {
+		if s == name {
+			return RelayMode(m), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown relay mode %q (want compact, headers or full)", s)
+}
+
 // DefaultUserAgent is sent in version messages unless Config.UserAgent
 // says otherwise.
 const DefaultUserAgent = "/powchain:0.1/"
@@ -138,6 +181,9 @@ func (c *Config) validate() error {
 		if _, err := normalizeAddr(a); err != nil {
 			return fmt.Errorf("p2p: peer address %q: %w", a, err)
 		}
+	}
+	if int(c.Relay) >= len(relayModeNames) {
+		return fmt.Errorf("p2p: unknown relay mode %d", int(c.Relay))
 	}
 	if c.MaxPeers > 0 && c.TargetOutbound > c.MaxPeers {
 		return fmt.Errorf("p2p: %d outbound peers wanted but at most %d peers allowed", c.TargetOutbound, c.MaxPeers)

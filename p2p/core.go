@@ -411,6 +411,10 @@ func (c *Core) dispatch(p *peer, now time.Time, m Message) {
 		c.handleGetHeaders(p, m)
 	case *MsgHeaders:
 		c.handleHeaders(p, now, m.Headers)
+	case *MsgSendHeaders:
+		p.sendHeaders = true
+	case *MsgAnnounce:
+		c.handleAnnounce(p, now, m.Headers)
 	case *MsgGetAddr:
 		c.handleGetAddr(p)
 	case *MsgAddr:
@@ -527,6 +531,9 @@ func (c *Core) handshakeDone(p *peer, now time.Time) {
 		p.knownAddrs.add(p.listenAddr, maxKnownAddrs)
 		c.book.add(p.listenAddr, now.Unix(), false)
 		c.relayAddrs(p, []NetAddress{{Addr: p.listenAddr, LastSeen: now.Unix()}})
+	}
+	if c.cfg.Relay != RelayFull {
+		c.send(p, &MsgSendHeaders{})
 	}
 	c.requestHeaders(p, now, nil)
 }
@@ -673,7 +680,7 @@ func (c *Core) ChainChanged(now time.Time, disconnectedTxs []wire.Hash) []Action
 	tip := c.chain.Tip()
 	if tip.Hash != c.lastAnnounced && tip.ChainWork.Cmp(c.chain.BestHeader().ChainWork) >= 0 {
 		c.lastAnnounced = tip.Hash
-		c.announce(InvVect{Type: InvBlock, Hash: tip.Hash}, nil)
+		c.announceBlock(tip)
 	}
 	for _, txid := range disconnectedTxs {
 		if c.pool.Knows(txid) {

@@ -102,8 +102,9 @@ func fuzzSeeds() [][]byte {
 	}
 	presync := append(hs(1), opForkHeaders, 1, 0, opForkHeaders, 1, 1, opForkHeaders, 1, 0, opTick, 1, 20)
 	full := append(append(append(append(hs(0), hs(1)...), hs(2)...), hs(3)...), hs(4)...)
+	announce := append(hs(3), opAnnounce, 3, 0, 2, opBlock, 3, 0, opBlock, 3, 1, opAnnounce, 3, 2, 1, opChainChanged, 0)
 	bad := append(hs(2), opInvalidBlock, 2, 0, opTx, 2, 1, opRaw, 2, byte(TypeHeaders), 3, 1, 2, 3, opViolation, 2, 1)
-	return [][]byte{sync, presync, full, bad, append(append(sync, presync...), bad...)}
+	return [][]byte{sync, presync, full, bad, announce, append(append(sync, presync...), bad...)}
 }
 
 // Ops: the first byte of each input, then its operands.
@@ -124,6 +125,7 @@ const (
 	opViolation           // slot, ban?
 	opGetData             // slot, index
 	opChainChanged        // -
+	opAnnounce            // slot, first, count: announce headers of the valid chain
 	numOps
 )
 
@@ -196,13 +198,11 @@ func (d *fuzzDriver) step(ops []byte) []byte {
 		h.now = h.now.Add(time.Duration(arg()) * time.Second)
 		acts = h.core.Tick(h.now)
 	case opHeaders:
-		first := arg() % fuzzChainLen
-		n := min(arg(), fuzzChainLen-first)
-		var hs []wire.BlockHeader
-		for _, b := range fx.blocks[first : first+n] {
-			hs = append(hs, b.Header)
+		acts = h.core.Receive(h.now, id, &MsgHeaders{Headers: d.headers(arg(), arg())})
+	case opAnnounce:
+		if hs := d.headers(arg(), 1+arg()%MaxAnnounceHeaders); len(hs) > 0 {
+			acts = h.core.Receive(h.now, id, &MsgAnnounce{Headers: hs})
 		}
-		acts = h.core.Receive(h.now, id, &MsgHeaders{Headers: hs})
 	case opBlock:
 		acts = h.core.Receive(h.now, id, &MsgBlock{Block: fx.blocks[arg()%fuzzChainLen]})
 	case opInvalidBlock:
@@ -240,6 +240,16 @@ func (d *fuzzDriver) step(ops []byte) []byte {
 	}
 	d.checkActions(acts)
 	return ops
+}
+
+// headers returns up to n headers of the valid chain from index first.
+func (d *fuzzDriver) headers(first, n int) []wire.BlockHeader {
+	first %= fuzzChainLen
+	var hs []wire.BlockHeader
+	for _, b := range d.fx.blocks[first : first+min(n, fuzzChainLen-first)] {
+		hs = append(hs, b.Header)
+	}
+	return hs
 }
 
 // checkActions: every message sent encodes within its limits, and a

@@ -1,8 +1,11 @@
 // Package p2p is powchain's peer-to-peer layer: the framed protobuf wire
 // protocol (frame.go, message.go; specified in docs/PROTOCOL.md), and a node's
 // conduct towards its peers — handshake and liveness, address discovery
-// through hard-coded seeds, inventory relay, headers-first block download
-// from several peers at once, and defences against misbehaving peers.
+// through hard-coded seeds, inventory relay, block announcements (by inv
+// or, for peers that ask with sendheaders, by header, which saves a round
+// trip per hop; Config.Relay says what the node asks its peers for),
+// headers-first block download from several peers at once, and defences
+// against misbehaving peers.
 //
 // It is built like etcd's raft: a deterministic Core plus a thin driver.
 //

@@ -31,20 +31,22 @@ func protoOverhead(canonical int) int { return canonical + canonical/4 + 64 }
 // maxPayload is the largest payload each message type may have. Every
 // bound follows from the list caps above and the consensus size limits.
 var maxPayload = [...]int{
-	TypeVersion:    1024,
-	TypeVerAck:     16,
-	TypePing:       32,
-	TypePong:       32,
-	TypeInv:        MaxInvPerMsg*38 + 16,
-	TypeGetData:    MaxInvPerMsg*38 + 16,
-	TypeNotFound:   MaxInvPerMsg*38 + 16,
-	TypeTx:         protoOverhead(wire.MaxTxSize),
-	TypeBlock:      protoOverhead(wire.MaxBlockSize),
-	TypeGetHeaders: (MaxLocatorHashes+1)*34 + 16,
-	TypeHeaders:    MaxHeadersPerMsg*99 + 16,
-	TypeGetAddr:    16,
-	TypeAddr:       MaxAddrPerMsg*(3+MaxAddressLen+11+3) + 16,
-	TypeReject:     512,
+	TypeVersion:     1024,
+	TypeVerAck:      16,
+	TypePing:        32,
+	TypePong:        32,
+	TypeInv:         MaxInvPerMsg*38 + 16,
+	TypeGetData:     MaxInvPerMsg*38 + 16,
+	TypeNotFound:    MaxInvPerMsg*38 + 16,
+	TypeTx:          protoOverhead(wire.MaxTxSize),
+	TypeBlock:       protoOverhead(wire.MaxBlockSize),
+	TypeGetHeaders:  (MaxLocatorHashes+1)*34 + 16,
+	TypeHeaders:     MaxHeadersPerMsg*99 + 16,
+	TypeGetAddr:     16,
+	TypeAddr:        MaxAddrPerMsg*(3+MaxAddressLen+11+3) + 16,
+	TypeReject:      512,
+	TypeSendHeaders: 16,
+	TypeAnnounce:    MaxAnnounceHeaders*99 + 16,
 }
 
 // MaxPayload returns the largest payload a message of type t may have, or

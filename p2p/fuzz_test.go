@@ -29,6 +29,7 @@ func seedMessages(t testing.TB) []Message {
 		&MsgHeaders{Headers: []wire.BlockHeader{b1.Header, b2.Header}},
 		&MsgGetAddr{}, &MsgAddr{Addrs: []NetAddress{{"10.0.0.1:9444", 5}}},
 		&MsgReject{Message: "tx", Code: RejectInvalid, Reason: "bad", Hash: h},
+		&MsgSendHeaders{}, &MsgAnnounce{Headers: []wire.BlockHeader{b1.Header, b2.Header}},
 	}
 }
 

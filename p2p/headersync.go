@@ -83,6 +83,21 @@ func (c *Core) worthStoring(blk *wire.Block) bool {
 	return new(big.Int).Add(parent.ChainWork, work).Cmp(c.workThreshold()) >= 0
 }
 
+// chainWork is the work of the chain that headers, each checked for its
+// proof of work, add to parent; ok is false (and p banned) if one fails.
+func (c *Core) chainWork(p *peer, now time.Time, parent chain.BlockInfo, headers []wire.BlockHeader) (work *big.Int, ok bool) {
+	work = new(big.Int).Set(parent.ChainWork)
+	for i := range headers {
+		w, ok := c.headerWork(&headers[i])
+		if !ok {
+			c.ban(p, now, "invalid header: proof of work")
+			return nil, false
+		}
+		work.Add(work, w)
+	}
+	return work, true
+}
+
 // acceptHeaders handles a chain of headers from p outside a presync: it
 // stores them if they reach the work threshold, starts a presync if they do
 // not but more may follow (full is true: the message was full), and drops
@@ -97,14 +112,9 @@ func (c *Core) acceptHeaders(p *peer, now time.Time, headers []wire.BlockHeader,
 		c.unconnectedHeaders(p, now)
 		return
 	}
-	work := new(big.Int).Set(parent.ChainWork)
-	for i := range headers {
-		w, ok := c.headerWork(&headers[i])
-		if !ok {
-			c.ban(p, now, "invalid header: proof of work")
-			return
-		}
-		work.Add(work, w)
+	work, ok := c.chainWork(p, now, parent, headers)
+	if !ok {
+		return
 	}
 	switch {
 	case work.Cmp(c.workThreshold()) >= 0:

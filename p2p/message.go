@@ -34,6 +34,9 @@ const (
 	MaxAddressLen     = 255
 	// MaxRejectReasonLen caps a reject's reason; longer reasons are cut.
 	MaxRejectReasonLen = 256
+	// MaxAnnounceHeaders caps an announce: a node announces at most this
+	// many new blocks by header at once (more fall back to inv).
+	MaxAnnounceHeaders = 8
 )
 
 // MsgType is the message type byte of a frame header. Values equal the
@@ -42,24 +45,27 @@ type MsgType uint8
 
 // Message types.
 const (
-	TypeVersion    MsgType = 1
-	TypeVerAck     MsgType = 2
-	TypePing       MsgType = 3
-	TypePong       MsgType = 4
-	TypeInv        MsgType = 5
-	TypeGetData    MsgType = 6
-	TypeNotFound   MsgType = 7
-	TypeTx         MsgType = 8
-	TypeBlock      MsgType = 9
-	TypeGetHeaders MsgType = 10
-	TypeHeaders    MsgType = 11
-	TypeGetAddr    MsgType = 12
-	TypeAddr       MsgType = 13
-	TypeReject     MsgType = 14
+	TypeVersion     MsgType = 1
+	TypeVerAck      MsgType = 2
+	TypePing        MsgType = 3
+	TypePong        MsgType = 4
+	TypeInv         MsgType = 5
+	TypeGetData     MsgType = 6
+	TypeNotFound    MsgType = 7
+	TypeTx          MsgType = 8
+	TypeBlock       MsgType = 9
+	TypeGetHeaders  MsgType = 10
+	TypeHeaders     MsgType = 11
+	TypeGetAddr     MsgType = 12
+	TypeAddr        MsgType = 13
+	TypeReject      MsgType = 14
+	TypeSendHeaders MsgType = 15
+	TypeAnnounce    MsgType = 16
 )
 
 var typeNames = [...]string{"", "version", "verack", "ping", "pong", "inv", "getdata", "notfound",
-	"tx", "block", "getheaders", "headers", "getaddr", "addr", "reject"}
+	"tx", "block", "getheaders", "headers", "getaddr", "addr", "reject",
+	"sendheaders", "announce"}
 
 func (t MsgType) String() string {
 	if int(t) < len(typeNames) && t != 0 {
@@ -163,21 +169,31 @@ type MsgReject struct {
 	Hash    wire.Hash
 }
 
+// MsgSendHeaders asks the peer to announce new blocks with announce
+// rather than inv.
+type MsgSendHeaders struct{}
+
+// MsgAnnounce announces new blocks by their headers: consecutive headers,
+// each the parent of the next, the last the sender's new best block.
+type MsgAnnounce struct{ Headers []wire.BlockHeader }
+
 // Type implementations.
-func (*MsgVersion) Type() MsgType    { return TypeVersion }
-func (*MsgVerAck) Type() MsgType     { return TypeVerAck }
-func (*MsgPing) Type() MsgType       { return TypePing }
-func (*MsgPong) Type() MsgType       { return TypePong }
-func (*MsgInv) Type() MsgType        { return TypeInv }
-func (*MsgGetData) Type() MsgType    { return TypeGetData }
-func (*MsgNotFound) Type() MsgType   { return TypeNotFound }
-func (*MsgTx) Type() MsgType         { return TypeTx }
-func (*MsgBlock) Type() MsgType      { return TypeBlock }
-func (*MsgGetHeaders) Type() MsgType { return TypeGetHeaders }
-func (*MsgHeaders) Type() MsgType    { return TypeHeaders }
-func (*MsgGetAddr) Type() MsgType    { return TypeGetAddr }
-func (*MsgAddr) Type() MsgType       { return TypeAddr }
-func (*MsgReject) Type() MsgType     { return TypeReject }
+func (*MsgVersion) Type() MsgType     { return TypeVersion }
+func (*MsgVerAck) Type() MsgType      { return TypeVerAck }
+func (*MsgPing) Type() MsgType        { return TypePing }
+func (*MsgPong) Type() MsgType        { return TypePong }
+func (*MsgInv) Type() MsgType         { return TypeInv }
+func (*MsgGetData) Type() MsgType     { return TypeGetData }
+func (*MsgNotFound) Type() MsgType    { return TypeNotFound }
+func (*MsgTx) Type() MsgType          { return TypeTx }
+func (*MsgBlock) Type() MsgType       { return TypeBlock }
+func (*MsgGetHeaders) Type() MsgType  { return TypeGetHeaders }
+func (*MsgHeaders) Type() MsgType     { return TypeHeaders }
+func (*MsgGetAddr) Type() MsgType     { return TypeGetAddr }
+func (*MsgAddr) Type() MsgType        { return TypeAddr }
+func (*MsgReject) Type() MsgType      { return TypeReject }
+func (*MsgSendHeaders) Type() MsgType { return TypeSendHeaders }
+func (*MsgAnnounce) Type() MsgType    { return TypeAnnounce }
 
 // toEnvelope converts m to its protobuf form.
 func toEnvelope(m Message) *pb.Envelope {
@@ -212,11 +228,11 @@ func toEnvelope(m Message) *pb.Envelope {
 		}
 		env.Msg = &pb.Envelope_Getheaders{Getheaders: gh}
 	case *MsgHeaders:
-		hs := &pb.Headers{Headers: make([]*pb.BlockHeader, len(m.Headers))}
-		for i := range m.Headers {
-			hs.Headers[i] = wire.HeaderToProto(&m.Headers[i])
-		}
-		env.Msg = &pb.Envelope_Headers{Headers: hs}
+		env.Msg = &pb.Envelope_Headers{Headers: headersToProto(m.Headers)}
+	case *MsgSendHeaders:
+		env.Msg = &pb.Envelope_Sendheaders{Sendheaders: &pb.SendHeaders{}}
+	case *MsgAnnounce:
+		env.Msg = &pb.Envelope_Announce{Announce: headersToProto(m.Headers)}
 	case *MsgGetAddr:
 		env.Msg = &pb.Envelope_Getaddr{Getaddr: &pb.GetAddr{}}
 	case *MsgAddr:
@@ -233,6 +249,14 @@ func toEnvelope(m Message) *pb.Envelope {
 		env.Msg = &pb.Envelope_Reject{Reject: r}
 	}
 	return env
+}
+
+func headersToProto(headers []wire.BlockHeader) *pb.Headers {
+	hs := &pb.Headers{Headers: make([]*pb.BlockHeader, len(headers))}
+	for i := range headers {
+		hs.Headers[i] = wire.HeaderToProto(&headers[i])
+	}
+	return hs
 }
 
 func invToProto(items []InvVect) *pb.Inventory {
@@ -274,7 +298,16 @@ func fromEnvelope(t MsgType, env *pb.Envelope) (Message, error) {
 	case TypeGetHeaders:
 		return getHeadersFromProto(env.GetGetheaders())
 	case TypeHeaders:
-		return headersFromProto(env.GetHeaders())
+		hs, err := headersFromProto(env.GetHeaders(), MaxHeadersPerMsg)
+		return &MsgHeaders{Headers: hs}, err
+	case TypeSendHeaders:
+		return present(env.GetSendheaders(), &MsgSendHeaders{})
+	case TypeAnnounce:
+		hs, err := headersFromProto(env.GetAnnounce(), MaxAnnounceHeaders)
+		if err == nil && len(hs) == 0 {
+			err = fmt.Errorf("announce has no headers")
+		}
+		return &MsgAnnounce{Headers: hs}, err
 	case TypeGetAddr:
 		return present(env.GetGetaddr(), &MsgGetAddr{})
 	case TypeAddr:
@@ -373,21 +406,23 @@ func getHeadersFromProto(gh *pb.GetHeaders) (Message, error) {
 	return m, nil
 }
 
-func headersFromProto(hs *pb.Headers) (Message, error) {
+// headersFromProto converts the headers of a headers or announce message,
+// at most max of them.
+func headersFromProto(hs *pb.Headers, max int) ([]wire.BlockHeader, error) {
 	if hs == nil {
 		return nil, fmt.Errorf("envelope does not hold headers")
 	}
-	if len(hs.GetHeaders()) > MaxHeadersPerMsg {
-		return nil, fmt.Errorf("headers message has %d headers, limit %d", len(hs.GetHeaders()), MaxHeadersPerMsg)
+	if len(hs.GetHeaders()) > max {
+		return nil, fmt.Errorf("message has %d headers, limit %d", len(hs.GetHeaders()), max)
 	}
-	m := &MsgHeaders{Headers: make([]wire.BlockHeader, len(hs.GetHeaders()))}
+	out := make([]wire.BlockHeader, len(hs.GetHeaders()))
 	for i, h := range hs.GetHeaders() {
 		var err error
-		if m.Headers[i], err = wire.HeaderFromProto(h); err != nil {
+		if out[i], err = wire.HeaderFromProto(h); err != nil {
 			return nil, fmt.Errorf("header %d: %w", i, err)
 		}
 	}
-	return m, nil
+	return out, nil
 }
 
 func addrFromProto(a *pb.Addr) (Message, error) {

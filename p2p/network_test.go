@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,10 +74,23 @@ func TestSeedModeTakesFirstFreeSeed(t *testing.T) {
 
 // line starts n nodes, each connected only to the one before it.
 func line(t *testing.T, n int, params *chain.Params) []*testNode {
-	nodes := []*testNode{newNode(t, "n0", params, func(c *Config) { c.NoDiscovery = true })}
+	return lineWith(t, n, params, nil)
+}
+
+// lineWith is line with every node's configuration adjusted by mod.
+func lineWith(t *testing.T, n int, params *chain.Params, mod func(*Config)) []*testNode {
+	with := func(f func(*Config)) func(*Config) {
+		return func(c *Config) {
+			f(c)
+			if mod != nil {
+				mod(c)
+			}
+		}
+	}
+	nodes := []*testNode{newNode(t, "n0", params, with(func(c *Config) { c.NoDiscovery = true }))}
 	for i := 1; i < n; i++ {
 		prev := nodes[i-1].addr()
-		nodes = append(nodes, newNode(t, fmt.Sprintf("n%d", i), params, func(c *Config) { c.Connect = []string{prev} }))
+		nodes = append(nodes, newNode(t, fmt.Sprintf("n%d", i), params, with(func(c *Config) { c.Connect = []string{prev} })))
 	}
 	waitFor(t, 10*time.Second, "line connected", func() bool {
 		for i, nd := range nodes {
@@ -238,5 +252,33 @@ func TestServerAfterStop(t *testing.T) {
 		if !errors.Is(err, ErrStopped) {
 			t.Errorf("%s after stop: %v, want ErrStopped", name, err)
 		}
+	}
+}
+
+// A block crosses a line of three nodes in each relay mode, announced by
+// header in the modes that ask for it and by inv in full mode.
+func TestRelayModesPropagate(t *testing.T) {
+	for _, mode := range []RelayMode{RelayCompact, RelayHeaders, RelayFull} {
+		t.Run(mode.String(), func(t *testing.T) {
+			params := testParams()
+			var announces atomic.Int64
+			nodes := lineWith(t, 3, params, func(c *Config) {
+				c.Relay = mode
+				c.OnMessage = func(inbound bool, typ MsgType, _ int) {
+					if inbound && typ == TypeAnnounce {
+						announces.Add(1)
+					}
+				}
+			})
+			g := chaintest.NewGenerator(t, params)
+			blocks := buildChain(g, "b", 2)
+			for _, b := range blocks {
+				nodes[0].process(b)
+				waitTip(t, 20*time.Second, b.BlockHash(), nodes...)
+			}
+			if got := announces.Load() > 0; got != (mode != RelayFull) {
+				t.Fatalf("relay %s: %d announce messages received", mode, announces.Load())
+			}
+		})
 	}
 }

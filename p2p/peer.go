@@ -71,10 +71,11 @@ type peer struct {
 	minPing   time.Duration // lowest round trip, 0 until measured
 	nextPing  time.Time
 
-	knownInv   *boundedSet[wire.Hash]
-	knownAddrs *boundedSet[string]
-	pendingInv []InvVect // announcements batched until the input ends
-	answeredGA bool      // getaddr is answered once per connection
+	knownInv    *boundedSet[wire.Hash]
+	knownAddrs  *boundedSet[string]
+	pendingInv  []InvVect // announcements batched until the input ends
+	sendHeaders bool      // the peer asked for block announcements by header
+	answeredGA  bool      // getaddr is answered once per connection
 
 	bestHeight    uint64 // highest block the peer is known to have
 	headersSent   time.Time

@@ -2,8 +2,10 @@ package p2p
 
 import (
 	"errors"
+	"slices"
 	"time"
 
+	"powchain/chain"
 	"powchain/wire"
 )
 
@@ -18,6 +20,101 @@ func (c *Core) announce(iv InvVect, skip *peer) {
 		}
 		p.knownInv.add(iv.Hash, maxKnownInv)
 		p.pendingInv = append(p.pendingInv, iv)
+	}
+}
+
+// announceBlock announces the new tip to every handshaken peer that does
+// not know it: by header to a peer that asked for it (sendheaders) when the
+// headers from a block it knows to the tip are few, else by inv.
+func (c *Core) announceBlock(tip chain.BlockInfo) {
+	for _, id := range c.peerIDs() {
+		p := c.peers[id]
+		if !p.handshaken() || p.knownInv.has(tip.Hash) {
+			continue
+		}
+		if p.sendHeaders {
+			if headers := c.headersToAnnounce(p, tip); headers != nil {
+				for i := range headers {
+					p.knownInv.add(headers[i].BlockHash(), maxKnownInv)
+				}
+				c.send(p, &MsgAnnounce{Headers: headers})
+				continue
+			}
+		}
+		p.knownInv.add(tip.Hash, maxKnownInv)
+		p.pendingInv = append(p.pendingInv, InvVect{Type: InvBlock, Hash: tip.Hash})
+	}
+}
+
+// headersToAnnounce returns the headers from the first block after one p
+// is known to have up to tip, oldest first, or nil if there are more than
+// MaxAnnounceHeaders (p is behind, or on another branch: an inv makes it
+// ask with a locator).
+func (c *Core) headersToAnnounce(p *peer, tip chain.BlockInfo) []wire.BlockHeader {
+	headers := []wire.BlockHeader{tip.Header}
+	for {
+		prev := headers[len(headers)-1].PrevBlock
+		if prev == c.params.GenesisHash || p.knownInv.has(prev) {
+			slices.Reverse(headers)
+			return headers
+		}
+		parent, ok := c.chain.BlockInfoByHash(prev)
+		if !ok || len(headers) == MaxAnnounceHeaders {
+			return nil
+		}
+		headers = append(headers, parent.Header)
+	}
+}
+
+// handleAnnounce handles blocks p announced by header: headers that build
+// on a known block and reach the work threshold are stored and their
+// blocks requested from p at once (no getheaders round trip); headers that
+// do not connect are treated as an inv of an unknown block (getheaders).
+func (c *Core) handleAnnounce(p *peer, now time.Time, headers []wire.BlockHeader) {
+	if !c.chained(p, now, headers) {
+		return
+	}
+	for i := range headers {
+		p.knownInv.add(headers[i].BlockHash(), maxKnownInv)
+	}
+	parent, ok := c.chain.BlockInfoByHash(headers[0].PrevBlock)
+	if !ok || p.hsync != nil {
+		c.requestHeaders(p, now, nil)
+		return
+	}
+	work, ok := c.chainWork(p, now, parent, headers)
+	if !ok {
+		return
+	}
+	if work.Cmp(c.workThreshold()) < 0 {
+		c.log.Debug("low-work announcement dropped", "peer", p.id, "count", len(headers))
+		return
+	}
+	if !c.processHeaders(p, now, headers) {
+		return
+	}
+	c.requestAnnounced(p, now, headers)
+	c.fillDownloads(now)
+}
+
+// requestAnnounced asks p for the blocks of headers the node lacks and
+// nobody is fetching, as far as p has request slots.
+func (c *Core) requestAnnounced(p *peer, now time.Time, headers []wire.BlockHeader) {
+	var want []InvVect
+	for i := range headers {
+		h := headers[i].BlockHash()
+		info, ok := c.chain.BlockInfoByHash(h)
+		if _, busy := c.blockReq[h]; busy || !ok || info.HaveData || info.Invalid {
+			continue
+		}
+		if len(p.blocks) >= c.cfg.MaxBlocksInFlight {
+			break
+		}
+		c.requestBlock(p, now, h)
+		want = append(want, InvVect{Type: InvBlock, Hash: h})
+	}
+	if len(want) > 0 {
+		c.send(p, &MsgGetData{Items: want})
 	}
 }
 

@@ -48,17 +48,26 @@ func (c *Core) handleHeaders(p *peer, now time.Time, headers []wire.BlockHeader)
 		return
 	}
 	p.headersSent = time.Time{}
-	for i := 1; i < len(headers); i++ {
-		if headers[i].PrevBlock != headers[i-1].BlockHash() {
-			c.ban(p, now, "headers do not form a chain")
-			return
-		}
+	if !c.chained(p, now, headers) {
+		return
 	}
 	if p.hsync != nil {
 		c.continueHeaderSync(p, now, headers)
 		return
 	}
 	c.acceptHeaders(p, now, headers, len(headers) == MaxHeadersPerMsg)
+}
+
+// chained reports whether each header is the parent of the next, banning
+// p if not.
+func (c *Core) chained(p *peer, now time.Time, headers []wire.BlockHeader) bool {
+	for i := 1; i < len(headers); i++ {
+		if headers[i].PrevBlock != headers[i-1].BlockHash() {
+			c.ban(p, now, "headers do not form a chain")
+			return false
+		}
+	}
+	return true
 }
 
 // processHeaders adds headers to the chain's index, banning p if one is
@@ -180,11 +189,7 @@ func (c *Core) fillDownloads(now time.Time) {
 		if p == nil {
 			continue
 		}
-		if len(p.blocks) == 0 {
-			p.blockProgress = now
-		}
-		p.blocks[h] = struct{}{}
-		c.blockReq[h] = p.id
+		c.requestBlock(p, now, h)
 		reqs[p.id] = append(reqs[p.id], InvVect{Type: InvBlock, Hash: h})
 		if free--; free == 0 {
 			break
@@ -195,6 +200,16 @@ func (c *Core) fillDownloads(now time.Time) {
 			c.send(p, &MsgGetData{Items: items})
 		}
 	}
+}
+
+// requestBlock records that block h is requested from p (the caller sends
+// the getdata).
+func (c *Core) requestBlock(p *peer, now time.Time, h wire.Hash) {
+	if len(p.blocks) == 0 {
+		p.blockProgress = now
+	}
+	p.blocks[h] = struct{}{}
+	c.blockReq[h] = p.id
 }
 
 // pickPeer chooses who to ask for block h: among the peers with room that

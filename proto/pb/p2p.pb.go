@@ -98,6 +98,8 @@ type Envelope struct {
 	//	*Envelope_Getaddr
 	//	*Envelope_Addr
 	//	*Envelope_Reject
+	//	*Envelope_Sendheaders
+	//	*Envelope_Announce
 	Msg           isEnvelope_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -266,6 +268,24 @@ func (x *Envelope) GetReject() *Reject {
 	return nil
 }
 
+func (x *Envelope) GetSendheaders() *SendHeaders {
+	if x != nil {
+		if x, ok := x.Msg.(*Envelope_Sendheaders); ok {
+			return x.Sendheaders
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetAnnounce() *Headers {
+	if x != nil {
+		if x, ok := x.Msg.(*Envelope_Announce); ok {
+			return x.Announce
+		}
+	}
+	return nil
+}
+
 type isEnvelope_Msg interface {
 	isEnvelope_Msg()
 }
@@ -326,6 +346,14 @@ type Envelope_Reject struct {
 	Reject *Reject `protobuf:"bytes,14,opt,name=reject,proto3,oneof"`
 }
 
+type Envelope_Sendheaders struct {
+	Sendheaders *SendHeaders `protobuf:"bytes,15,opt,name=sendheaders,proto3,oneof"`
+}
+
+type Envelope_Announce struct {
+	Announce *Headers `protobuf:"bytes,16,opt,name=announce,proto3,oneof"`
+}
+
 func (*Envelope_Version) isEnvelope_Msg() {}
 
 func (*Envelope_Verack) isEnvelope_Msg() {}
@@ -353,6 +381,10 @@ func (*Envelope_Getaddr) isEnvelope_Msg() {}
 func (*Envelope_Addr) isEnvelope_Msg() {}
 
 func (*Envelope_Reject) isEnvelope_Msg() {}
+
+func (*Envelope_Sendheaders) isEnvelope_Msg() {}
+
+func (*Envelope_Announce) isEnvelope_Msg() {}
 
 // Version opens the handshake; each side sends it first, exactly once.
 type Version struct {
@@ -980,11 +1012,50 @@ func (x *Reject) GetHash() []byte {
 	return nil
 }
 
+// SendHeaders asks the receiver to announce its new best blocks to the
+// sender with announce (headers) instead of inv. Sent at most once, after
+// the handshake.
+type SendHeaders struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendHeaders) Reset() {
+	*x = SendHeaders{}
+	mi := &file_p2p_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendHeaders) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendHeaders) ProtoMessage() {}
+
+func (x *SendHeaders) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendHeaders.ProtoReflect.Descriptor instead.
+func (*SendHeaders) Descriptor() ([]byte, []int) {
+	return file_p2p_proto_rawDescGZIP(), []int{13}
+}
+
 var File_p2p_proto protoreflect.FileDescriptor
 
 const file_p2p_proto_rawDesc = "" +
 	"\n" +
-	"\tp2p.proto\x12\vpowchain.v1\x1a\x0epowchain.proto\"\xa0\x05\n" +
+	"\tp2p.proto\x12\vpowchain.v1\x1a\x0epowchain.proto\"\x92\x06\n" +
 	"\bEnvelope\x120\n" +
 	"\aversion\x18\x01 \x01(\v2\x14.powchain.v1.VersionH\x00R\aversion\x12-\n" +
 	"\x06verack\x18\x02 \x01(\v2\x13.powchain.v1.VerAckH\x00R\x06verack\x12'\n" +
@@ -1002,7 +1073,9 @@ const file_p2p_proto_rawDesc = "" +
 	"\aheaders\x18\v \x01(\v2\x14.powchain.v1.HeadersH\x00R\aheaders\x120\n" +
 	"\agetaddr\x18\f \x01(\v2\x14.powchain.v1.GetAddrH\x00R\agetaddr\x12'\n" +
 	"\x04addr\x18\r \x01(\v2\x11.powchain.v1.AddrH\x00R\x04addr\x12-\n" +
-	"\x06reject\x18\x0e \x01(\v2\x13.powchain.v1.RejectH\x00R\x06rejectB\x05\n" +
+	"\x06reject\x18\x0e \x01(\v2\x13.powchain.v1.RejectH\x00R\x06reject\x12<\n" +
+	"\vsendheaders\x18\x0f \x01(\v2\x18.powchain.v1.SendHeadersH\x00R\vsendheaders\x122\n" +
+	"\bannounce\x18\x10 \x01(\v2\x14.powchain.v1.HeadersH\x00R\bannounceB\x05\n" +
 	"\x03msg\"\x8c\x02\n" +
 	"\aVersion\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12!\n" +
@@ -1042,7 +1115,8 @@ const file_p2p_proto_rawDesc = "" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\rR\x04code\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x12\n" +
-	"\x04hash\x18\x04 \x01(\fR\x04hash*H\n" +
+	"\x04hash\x18\x04 \x01(\fR\x04hash\"\r\n" +
+	"\vSendHeaders*H\n" +
 	"\aInvType\x12\x18\n" +
 	"\x14INV_TYPE_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vINV_TYPE_TX\x10\x01\x12\x12\n" +
@@ -1061,7 +1135,7 @@ func file_p2p_proto_rawDescGZIP() []byte {
 }
 
 var file_p2p_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_p2p_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_p2p_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_p2p_proto_goTypes = []any{
 	(InvType)(0),        // 0: powchain.v1.InvType
 	(*Envelope)(nil),    // 1: powchain.v1.Envelope
@@ -1077,9 +1151,10 @@ var file_p2p_proto_goTypes = []any{
 	(*NetAddress)(nil),  // 11: powchain.v1.NetAddress
 	(*Addr)(nil),        // 12: powchain.v1.Addr
 	(*Reject)(nil),      // 13: powchain.v1.Reject
-	(*Tx)(nil),          // 14: powchain.v1.Tx
-	(*Block)(nil),       // 15: powchain.v1.Block
-	(*BlockHeader)(nil), // 16: powchain.v1.BlockHeader
+	(*SendHeaders)(nil), // 14: powchain.v1.SendHeaders
+	(*Tx)(nil),          // 15: powchain.v1.Tx
+	(*Block)(nil),       // 16: powchain.v1.Block
+	(*BlockHeader)(nil), // 17: powchain.v1.BlockHeader
 }
 var file_p2p_proto_depIdxs = []int32{
 	2,  // 0: powchain.v1.Envelope.version:type_name -> powchain.v1.Version
@@ -1089,22 +1164,24 @@ var file_p2p_proto_depIdxs = []int32{
 	7,  // 4: powchain.v1.Envelope.inv:type_name -> powchain.v1.Inventory
 	7,  // 5: powchain.v1.Envelope.getdata:type_name -> powchain.v1.Inventory
 	7,  // 6: powchain.v1.Envelope.notfound:type_name -> powchain.v1.Inventory
-	14, // 7: powchain.v1.Envelope.tx:type_name -> powchain.v1.Tx
-	15, // 8: powchain.v1.Envelope.block:type_name -> powchain.v1.Block
+	15, // 7: powchain.v1.Envelope.tx:type_name -> powchain.v1.Tx
+	16, // 8: powchain.v1.Envelope.block:type_name -> powchain.v1.Block
 	8,  // 9: powchain.v1.Envelope.getheaders:type_name -> powchain.v1.GetHeaders
 	9,  // 10: powchain.v1.Envelope.headers:type_name -> powchain.v1.Headers
 	10, // 11: powchain.v1.Envelope.getaddr:type_name -> powchain.v1.GetAddr
 	12, // 12: powchain.v1.Envelope.addr:type_name -> powchain.v1.Addr
 	13, // 13: powchain.v1.Envelope.reject:type_name -> powchain.v1.Reject
-	0,  // 14: powchain.v1.InvVector.type:type_name -> powchain.v1.InvType
-	6,  // 15: powchain.v1.Inventory.items:type_name -> powchain.v1.InvVector
-	16, // 16: powchain.v1.Headers.headers:type_name -> powchain.v1.BlockHeader
-	11, // 17: powchain.v1.Addr.addresses:type_name -> powchain.v1.NetAddress
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	14, // 14: powchain.v1.Envelope.sendheaders:type_name -> powchain.v1.SendHeaders
+	9,  // 15: powchain.v1.Envelope.announce:type_name -> powchain.v1.Headers
+	0,  // 16: powchain.v1.InvVector.type:type_name -> powchain.v1.InvType
+	6,  // 17: powchain.v1.Inventory.items:type_name -> powchain.v1.InvVector
+	17, // 18: powchain.v1.Headers.headers:type_name -> powchain.v1.BlockHeader
+	11, // 19: powchain.v1.Addr.addresses:type_name -> powchain.v1.NetAddress
+	20, // [20:20] is the sub-list for method output_type
+	20, // [20:20] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_p2p_proto_init() }
@@ -1128,6 +1205,8 @@ func file_p2p_proto_init() {
 		(*Envelope_Getaddr)(nil),
 		(*Envelope_Addr)(nil),
 		(*Envelope_Reject)(nil),
+		(*Envelope_Sendheaders)(nil),
+		(*Envelope_Announce)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1135,7 +1214,7 @@ func file_p2p_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_p2p_proto_rawDesc), len(file_p2p_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
