@@ -33,6 +33,10 @@ type Config struct {
 	// SeedNodes is how many of them (the first ones) are the network's
 	// hard-coded seeds (default 3, at most Nodes).
 	SeedNodes int
+	// NoSeeds leaves the network without seeds: nodes find each other only
+	// through their address books (KnownPeers) and address relay, so no
+	// node becomes a hub that every other node dials.
+	NoSeeds bool
 	// KnownPeers is how many other random nodes each node's address book
 	// holds at the start (default 3).
 	KnownPeers int
@@ -86,6 +90,9 @@ func (c *Config) setDefaults() error {
 	defInt(&c.Nodes, 8)
 	defInt(&c.SeedNodes, 3)
 	c.SeedNodes = min(c.SeedNodes, c.Nodes)
+	if c.NoSeeds {
+		c.SeedNodes = 0
+	}
 	defInt(&c.KnownPeers, 3)
 	c.KnownPeers = min(c.KnownPeers, c.Nodes-1)
 	defInt(&c.MaxPeers, 10)

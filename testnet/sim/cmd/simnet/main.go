@@ -200,11 +200,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 // config is the simulator's configuration for o: region latencies, the
-// upload rate, validation time, 8 outbound peers of 125 by default, and
-// address books that know twice the outbound count of random nodes.
+// upload rate, validation time, 8 outbound peers of 125 by default, and no
+// seeds: address books that know twice the outbound count of random nodes,
+// so the outbound connections form a random graph without hubs.
 func (o options) config(dir string) sim.Config {
 	return sim.Config{
-		Seed: o.seed, Dir: dir, Nodes: o.nodes,
+		Seed: o.seed, Dir: dir, Nodes: o.nodes, NoSeeds: true,
 		TargetOutbound: o.outbound, MaxPeers: max(125, 2*o.outbound), KnownPeers: 2 * o.outbound,
 		Link: sim.LinkConfig{
 			Regions:          true,
