@@ -165,6 +165,7 @@ type result struct {
 	SimulatedS    float64 `json:"simulated_s"`
 	Events        uint64  `json:"events"`
 	Messages      uint64  `json:"messages"`
+	Disconnects   uint64  `json:"disconnects"`
 	UploadMB      float64 `json:"upload_mb"`
 	CPUS          float64 `json:"cpu_s"`
 	PeakRSSMB     float64 `json:"peak_rss_mb"`
@@ -226,7 +227,7 @@ func (o options) result(rep sim.Report, st sim.Stats, elapsed time.Duration) res
 		FloorP50S: rep.FloorP50.Seconds(), FloorP95S: rep.FloorP95.Seconds(), FloorP100S: rep.FloorP100.Seconds(),
 		RatioP95: rep.Ratio, TauS: rep.Tau.Seconds(),
 		StaleRate: rep.StaleRate, StaleEstimate: rep.StaleEstimate,
-		Txs: st.Txs, SimulatedS: elapsed.Seconds(), Events: st.Events, Messages: st.Delivered,
+		Txs: st.Txs, SimulatedS: elapsed.Seconds(), Events: st.Events, Messages: st.Delivered, Disconnects: st.Disconnects,
 		UploadMB: float64(st.UploadBytes) / 1e6,
 	}
 }
