@@ -95,7 +95,7 @@ func (s *Sim) openNode(i int, seed uint64, known []string) (*Node, error) {
 	node.FollowChain(c, n.pool, n.chainEvents.HandleChainNotification, n.countDisconnects)
 	cfg := p2p.Config{
 		Chain: &meteredChain{Chain: c, sim: s, node: n}, TxPool: n.pool,
-		MaxPeers: s.cfg.MaxPeers, TargetOutbound: s.cfg.TargetOutbound,
+		MaxPeers: s.cfg.MaxPeers, TargetOutbound: s.cfg.TargetOutbound, Relay: s.cfg.Relay,
 		RandSeed: seed, Now: s.clock.Now,
 		Log: slog.New(&logHandler{node: n, next: s.cfg.Log.Handler()}).With("node", i),
 	}

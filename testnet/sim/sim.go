@@ -66,6 +66,8 @@ type Config struct {
 	// Log receives the Cores' logs, with a "node" attribute (default:
 	// discarded).
 	Log *slog.Logger
+	// Relay is every node's block relay mode (default p2p.RelayCompact).
+	Relay p2p.RelayMode
 	// P2P, if set, adjusts node i's Core configuration before it is built.
 	P2P func(i int, cfg *p2p.Config)
 	// ValidationPerTx is the simulated time a node takes to validate each

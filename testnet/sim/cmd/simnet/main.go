@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"powchain/p2p"
 	"powchain/testnet/sim"
 	"powchain/wire"
 )
@@ -38,7 +39,7 @@ func main() {
 type options struct {
 	nodes, blocks, outbound int
 	interval                time.Duration
-	relay                   string
+	relay                   p2p.RelayMode
 	txRate                  float64
 	blockSize               int
 	uploadMbit              float64
@@ -53,9 +54,6 @@ type options struct {
 // (docs/BENCHMARKS.md, "Validation (chain)").
 const defaultPerTx = 22 * time.Microsecond
 
-// relayModes are the values --relay takes.
-var relayModes = []string{"compact", "headers", "full"}
-
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	o := options{blockSize: 1_000_000}
 	fs := flag.NewFlagSet("simnet", flag.ContinueOnError)
@@ -64,7 +62,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.blocks, "blocks", 20, "number of measured blocks")
 	fs.IntVar(&o.outbound, "outbound", 8, "outbound connections per node")
 	fs.DurationVar(&o.interval, "interval", 10*time.Second, "mean time between blocks")
-	fs.StringVar(&o.relay, "relay", "compact", "block relay: "+strings.Join(relayModes, ", "))
+	fs.Func("relay", "block relay: compact, headers or full (default compact)", func(v string) error {
+		m, err := p2p.ParseRelayMode(v)
+		if err != nil {
+			return errors.New("choose one of compact, headers, full")
+		}
+		o.relay = m
+		return nil
+	})
 	fs.Float64Var(&o.txRate, "tx-rate", 0.5, "real transactions injected per second, network-wide")
 	fs.Func("block-size", "declared size of every block, made up with virtual transactions the nodes already have (bytes; kB and MB suffixes allowed; default 1MB)", func(v string) error {
 		n, err := parseSize(v)
@@ -100,7 +105,7 @@ func parseSize(v string) (int, error) {
 	}
 	n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
 	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%q is not a size in bytes (e.g. 1000000, 500kB or 1MB)", v)
+		return 0, errors.New("not a size in bytes (e.g. 1000000, 500kB or 1MB)")
 	}
 	return int(n * float64(mult)), nil
 }
@@ -115,8 +120,6 @@ func (o options) validate() error {
 		return fmt.Errorf("--outbound %d: each node needs at least 1 outbound connection", o.outbound)
 	case o.interval <= 0:
 		return fmt.Errorf("--interval %v: the time between blocks must be positive", o.interval)
-	case !contains(relayModes, o.relay):
-		return fmt.Errorf("--relay %q: choose one of %s", o.relay, strings.Join(relayModes, ", "))
 	case o.txRate < 0:
 		return fmt.Errorf("--tx-rate %v: the transaction rate cannot be negative", o.txRate)
 	case o.blockSize > wire.MaxBlockSize:
@@ -127,15 +130,6 @@ func (o options) validate() error {
 		return fmt.Errorf("--validation-per-tx %v: cannot be negative", o.perTx)
 	}
 	return nil
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // result is the JSON object the command prints. Times are in seconds.
@@ -214,13 +208,14 @@ func (o options) config(dir string) sim.Config {
 		},
 		ValidationPerTx: o.perTx,
 		BlockSize:       o.blockSize,
+		Relay:           o.relay,
 	}
 }
 
 func (o options) result(rep sim.Report, st sim.Stats, elapsed time.Duration) result {
 	return result{
 		Nodes: o.nodes, Blocks: rep.Mined, Measured: rep.Measured, Stale: rep.Stale,
-		Relay: o.relay, IntervalS: o.interval.Seconds(), BlockSize: o.blockSize, TxRate: o.txRate,
+		Relay: o.relay.String(), IntervalS: o.interval.Seconds(), BlockSize: o.blockSize, TxRate: o.txRate,
 		UploadMbit: o.uploadMbit, Seed: o.seed,
 		P50S: rep.P50.Seconds(), P95S: rep.P95.Seconds(), P100S: rep.P100.Seconds(),
 		WorstP95S: rep.WorstP95.Seconds(),

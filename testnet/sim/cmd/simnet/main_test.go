@@ -70,11 +70,11 @@ func TestSimnetFlagErrors(t *testing.T) {
 	}{
 		{[]string{"--nodes", "1"}, "--nodes 1: a network needs at least 2 nodes"},
 		{[]string{"--blocks", "0"}, "--blocks 0"},
-		{[]string{"--relay", "fast"}, `--relay "fast": choose one of compact, headers, full`},
+		{[]string{"--relay", "fast"}, `invalid value "fast" for flag -relay: choose one of compact, headers, full`},
 		{[]string{"--interval", "0s"}, "--interval 0s"},
 		{[]string{"--tx-rate", "-1"}, "--tx-rate -1"},
 		{[]string{"--block-size", "2MB"}, "--block-size 2000000: a block holds at most 1000000 bytes"},
-		{[]string{"--block-size", "big"}, `"big" is not a size in bytes`},
+		{[]string{"--block-size", "big"}, `invalid value "big" for flag -block-size: not a size in bytes`},
 		{[]string{"--upload-mbit", "0"}, "--upload-mbit 0"},
 		{[]string{"--nodes", "ten"}, `invalid value "ten" for flag -nodes`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
