@@ -4,7 +4,11 @@
 // floor, and prints one JSON object. A run is a function of its flags.
 //
 //	go run ./testnet/sim/cmd/simnet --nodes 100 --blocks 20 --interval 10s \
-//	    --relay compact --tx-rate 1 --block-size 1MB --seed 1
+//	    --relay compact --tx-rate 1 --block-size 1MB --seed 1 --compare full
+//
+// With --compare, the same network (same seed, same topology, same miners
+// as far as the runs agree) runs again under another relay mode, reported
+// in "compare" with speedup_p95, its 95% time over this one's.
 //
 // See testnet/sim/doc.go for the models and docs/BENCHMARKS.md for figures.
 package main
@@ -16,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -40,6 +45,7 @@ type options struct {
 	nodes, blocks, outbound int
 	interval                time.Duration
 	relay                   p2p.RelayMode
+	compare                 *p2p.RelayMode // also run the same network with this relay mode
 	txRate                  float64
 	blockSize               int
 	uploadMbit              float64
@@ -63,12 +69,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.outbound, "outbound", 8, "outbound connections per node")
 	fs.DurationVar(&o.interval, "interval", 10*time.Second, "mean time between blocks")
 	fs.Func("relay", "block relay: compact, headers or full (default compact)", func(v string) error {
-		m, err := p2p.ParseRelayMode(v)
-		if err != nil {
-			return errors.New("choose one of compact, headers, full")
-		}
-		o.relay = m
-		return nil
+		return parseRelay(v, &o.relay)
+	})
+	fs.Func("compare", "also run the same network (same seed) with this relay mode, and report both", func(v string) error {
+		o.compare = new(p2p.RelayMode)
+		return parseRelay(v, o.compare)
 	})
 	fs.Float64Var(&o.txRate, "tx-rate", 0.5, "real transactions injected per second, network-wide")
 	fs.Func("block-size", "declared size of every block, made up with virtual transactions the nodes already have (bytes; kB and MB suffixes allowed; default 1MB)", func(v string) error {
@@ -87,6 +92,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected argument %q (every setting is a flag, e.g. --nodes 100)", fs.Arg(0))
 	}
 	return o, o.validate()
+}
+
+func parseRelay(v string, m *p2p.RelayMode) error {
+	mode, err := p2p.ParseRelayMode(v)
+	if err != nil {
+		return errors.New("choose one of compact, headers, full")
+	}
+	*m = mode
+	return nil
 }
 
 // parseSize reads a byte count: digits, optionally followed by kB or MB
@@ -161,8 +175,13 @@ type result struct {
 	Messages      uint64  `json:"messages"`
 	Disconnects   uint64  `json:"disconnects"`
 	UploadMB      float64 `json:"upload_mb"`
-	CPUS          float64 `json:"cpu_s"`
-	PeakRSSMB     float64 `json:"peak_rss_mb"`
+	CPUS          float64 `json:"cpu_s"`       // this run's CPU time (user and system)
+	PeakRSSMB     float64 `json:"peak_rss_mb"` // the process's peak resident memory
+
+	// With --compare: the same network under the other relay mode, and
+	// how many times slower its 95% time is (its p95_s / this p95_s).
+	Compare    *result `json:"compare,omitempty"`
+	SpeedupP95 float64 `json:"speedup_p95,omitempty"`
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -170,28 +189,52 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dir := o.dir
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "simnet-"); err != nil {
-			return err
+	res, err := simulate(o, "run")
+	if err != nil {
+		return err
+	}
+	if o.compare != nil {
+		other := o
+		other.relay = *o.compare
+		cmp, err := simulate(other, "compare")
+		if err != nil {
+			return fmt.Errorf("the --compare %v run: %w", other.relay, err)
 		}
-		defer os.RemoveAll(dir)
+		res.Compare = &cmp
+		res.SpeedupP95 = cmp.P95S / res.P95S
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(res)
+}
+
+// simulate runs the network o describes, its databases in o.dir/name (or
+// a temporary directory), and measures it.
+func simulate(o options, name string) (result, error) {
+	cpu0, _ := resourceUse()
+	dir := filepath.Join(o.dir, name)
+	if o.dir == "" {
+		tmp, err := os.MkdirTemp("", "simnet-")
+		if err != nil {
+			return result{}, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
 	}
 	s, err := sim.New(o.config(dir))
 	if err != nil {
-		return err
+		return result{}, err
 	}
 	rep, runErr := s.RunPropagation(sim.Propagation{Blocks: o.blocks, Interval: o.interval, TxRate: o.txRate})
 	st := s.Stats()
 	elapsed := s.Elapsed()
 	if err := errors.Join(runErr, s.Close()); err != nil {
-		return err
+		return result{}, err
 	}
 	res := o.result(rep, st, elapsed)
-	res.CPUS, res.PeakRSSMB = resourceUse()
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(res)
+	cpu1, rss := resourceUse()
+	res.CPUS, res.PeakRSSMB = cpu1-cpu0, rss
+	return res, nil
 }
 
 // config is the simulator's configuration for o: region latencies, the

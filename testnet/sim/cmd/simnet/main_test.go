@@ -21,13 +21,14 @@ func runJSON(t *testing.T, args ...string) map[string]any {
 	return m
 }
 
-// TestSimnetSmall runs the command on a small network: the output has
-// every field, the times are consistent (50% ≤ 95% ≤ 100%, the floor
-// below the measured time, the ratio their quotient), and the same seed
-// gives the same figures.
+// TestSimnetSmall runs the command on a small network, compared with
+// another relay mode: the output has every field, the times are
+// consistent (50% ≤ 95% ≤ 100%, the floor below the measured time, the
+// ratio their quotient, the speed-up the quotient of the two runs' 95%
+// times), and the same seed gives the same figures.
 func TestSimnetSmall(t *testing.T) {
 	args := []string{"--nodes", "12", "--blocks", "5", "--interval", "5s", "--relay", "full",
-		"--tx-rate", "1", "--block-size", "300kB", "--outbound", "4", "--seed", "7"}
+		"--tx-rate", "1", "--block-size", "300kB", "--outbound", "4", "--seed", "7", "--compare", "headers"}
 	m := runJSON(t, args...)
 	num := func(k string) float64 {
 		t.Helper()
@@ -53,8 +54,19 @@ func TestSimnetSmall(t *testing.T) {
 	case num("blocks") != 5 || num("nodes") != 12 || num("block_size") != 300_000 || m["relay"] != "full":
 		t.Fatalf("settings not echoed: %v", m)
 	}
+	cmp, ok := m["compare"].(map[string]any)
+	if !ok || cmp["relay"] != "headers" {
+		t.Fatalf("no compare object for relay headers: %v", m["compare"])
+	}
+	cmpP95, _ := cmp["p95_s"].(float64)
+	if sp := num("speedup_p95"); cmpP95 <= 0 || sp < 0.999*cmpP95/p95 || sp > 1.001*cmpP95/p95 {
+		t.Fatalf("speedup %v, want compare p95 / p95 = %v / %v", sp, cmpP95, p95)
+	}
 	again := runJSON(t, args...)
 	for k, v := range m {
+		if k == "compare" {
+			v, again[k] = v.(map[string]any)["p95_s"], again[k].(map[string]any)["p95_s"]
+		}
 		if k != "cpu_s" && k != "peak_rss_mb" && again[k] != v {
 			t.Fatalf("same seed, %s differs: %v and %v", k, v, again[k])
 		}
@@ -70,6 +82,7 @@ func TestSimnetFlagErrors(t *testing.T) {
 	}{
 		{[]string{"--nodes", "1"}, "--nodes 1: a network needs at least 2 nodes"},
 		{[]string{"--blocks", "0"}, "--blocks 0"},
+		{[]string{"--compare", "slow"}, `invalid value "slow" for flag -compare: choose one of compact, headers, full`},
 		{[]string{"--relay", "fast"}, `invalid value "fast" for flag -relay: choose one of compact, headers, full`},
 		{[]string{"--interval", "0s"}, "--interval 0s"},
 		{[]string{"--tx-rate", "-1"}, "--tx-rate -1"},
