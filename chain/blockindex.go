@@ -48,6 +48,11 @@ type blockNode struct {
 	// anchorTime is the timestamp of block 1 of the chain ending here, the
 	// anchor of aserti3-2d (Params.NextBits); 0 for the genesis block.
 	anchorTime int64
+	// medianTime is the median time past of the chain ending here, fixed by
+	// the header and its ancestors, so it is computed once, when the node
+	// is made: every Tip and BlockInfo reports it, and peers' idle ticks
+	// ask for the tip often.
+	medianTime int64
 }
 
 func newBlockNode(h *wire.BlockHeader, parent *blockNode, work *big.Int) *blockNode {
@@ -61,6 +66,7 @@ func newBlockNode(h *wire.BlockHeader, parent *blockNode, work *big.Int) *blockN
 		}
 		parent.children = append(parent.children, n)
 	}
+	n.medianTime = n.computeMedianTime()
 	return n
 }
 
@@ -77,7 +83,11 @@ func (n *blockNode) ancestor(height uint64) *blockNode {
 
 // medianTimePast is the median timestamp of n and up to ten of its
 // ancestors. A child of n must have a strictly greater timestamp.
-func (n *blockNode) medianTimePast() int64 {
+func (n *blockNode) medianTimePast() int64 { return n.medianTime }
+
+// computeMedianTime computes medianTimePast from the timestamps; the
+// ancestors' headers never change, so newBlockNode does it once.
+func (n *blockNode) computeMedianTime() int64 {
 	times := make([]int64, 0, MedianTimeBlocks)
 	for it := n; it != nil && len(times) < MedianTimeBlocks; it = it.parent {
 		times = append(times, it.header.Timestamp)

@@ -17,8 +17,20 @@ import (
 type Config struct {
 	// Params are the network's parameters (required).
 	Params *Params
-	// Path is the directory of the LevelDB database (required).
+	// Path is the directory of the LevelDB database (required unless
+	// InMemory).
 	Path string
+	// InMemory keeps the database in memory (LevelDB's memory storage)
+	// instead of at Path: nothing survives Close, and syncs and the
+	// durable-tip record are skipped, since there is no disk to make
+	// anything durable on. For simulations of many nodes and for tests.
+	InMemory bool
+	// WriteBufferSize is LevelDB's write buffer, in bytes: how much is
+	// written before it is turned into a sorted table (default 4 MiB, as
+	// LevelDB's). Each database holds one buffer and allocates it whole,
+	// so a process with many chains (a simulation) wants it small; a block
+	// larger than the buffer is still written in one batch.
+	WriteBufferSize int
 	// Clock tells the time for the future-timestamp rule and orphan expiry
 	// (required: the chain never reads the wall clock itself).
 	Clock Clock
@@ -93,8 +105,9 @@ type Chain struct {
 	notifying    bool // queue notifications (false while opening)
 	pending      []Notification
 	// Durability (durable.go): when the tip was last synced, whether it
-	// changed since, and what opening found lost. noSync turns syncing off
-	// (benchmarks only, to measure what the sync policy costs).
+	// changed since, and what opening found lost. noSync turns syncing off:
+	// for a database in memory (nothing to sync to), and in benchmarks
+	// that measure what the sync policy costs.
 	syncInterval time.Duration
 	lastSync     time.Time
 	unsynced     bool
@@ -119,10 +132,10 @@ func Open(cfg Config) (*Chain, error) {
 
 // open opens the store and builds the chain's state with build.
 func open(cfg Config, what string, build func(*Chain) error) (*Chain, error) {
-	if cfg.Params == nil || cfg.Clock == nil || cfg.Path == "" {
-		return nil, errors.New("chain: Config needs Params, Clock and Path")
+	if cfg.Params == nil || cfg.Clock == nil || cfg.Path == "" && !cfg.InMemory {
+		return nil, errors.New("chain: Config needs Params, Clock and Path (or InMemory)")
 	}
-	st, err := openStore(cfg.Path, cfg.Params)
+	st, err := openStore(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +171,7 @@ func newChain(cfg Config, st *store) *Chain {
 		sigCache:   cfg.SigCache,
 		txIndex:    cfg.TxIndex,
 		noHistory:  cfg.noAddressHistory,
+		noSync:     cfg.InMemory,
 		store:      st,
 
 		connectTimer:    cfg.ConnectTimer,

@@ -4,6 +4,8 @@
 // reorganisation, the orphan-block pool, and the LevelDB database that holds
 // block bodies and the state derived from them (block index, UTXO set, undo
 // records, address index, address history, optional transaction index, tip).
+// The database lives in a directory, or in memory (Config.InMemory, for
+// simulations and tests: nothing survives Close and nothing is synced).
 //
 // A block travels ProcessBlock → CheckBlockSanity (context-free rules) →
 // orphan pool if the parent is unknown → acceptBlock (rules against the
@@ -43,7 +45,9 @@
 // notifications under mu, moves them to the outbox before releasing mu, and
 // only then takes notifyMu to deliver them, so delivery is in change order,
 // no chain lock is held during a callback, and subscribers may query the
-// chain (the lock contract is spelled out on Chain). The SigCache has its
-// own RWMutex. Signature checks of a block run on several goroutines that
-// finish before connecting returns; the package starts no other goroutines.
+// chain (the lock contract is spelled out on Chain). A SigCache may serve
+// one chain and its pool, or be shared by several (NewSharedSigCache; its
+// doc says why that is sound); it has its own RWMutex. Signature checks of
+// a block run on several goroutines that finish before connecting returns;
+// the package starts no other goroutines.
 package chain

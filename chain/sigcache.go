@@ -16,15 +16,31 @@ import (
 // The cache is bounded; when full, an arbitrary entry makes room. Safe for
 // concurrent use: mu guards entries and is never held across anything but
 // map operations.
+//
+// Several chains and pools may share one cache (NewSharedSigCache), as the
+// honest nodes of a simulation do: an entry says that a transaction's
+// signatures verify against the messages and keys the transaction itself
+// commits to, which is true or false alike for every node, so a node that
+// finds an entry another node made skips only work whose outcome it knows.
+// What a shared cache must not do is forget a transaction because one
+// chain connected it (the others have yet to); its bound alone evicts.
 type SigCache struct {
 	max     int
+	shared  bool // Remove does nothing: other chains still need the entries
 	mu      sync.RWMutex
 	entries map[wire.Hash]struct{}
 }
 
-// NewSigCache returns a cache holding at most max transactions.
+// NewSigCache returns a cache holding at most max transactions, for one
+// chain and its pool.
 func NewSigCache(max int) *SigCache {
 	return &SigCache{max: max, entries: make(map[wire.Hash]struct{}, max)}
+}
+
+// NewSharedSigCache returns a cache holding at most max transactions that
+// several chains and pools share. It grows as it fills.
+func NewSharedSigCache(max int) *SigCache {
+	return &SigCache{max: max, shared: true, entries: make(map[wire.Hash]struct{})}
 }
 
 // Contains reports whether txid's signatures are known to verify.
@@ -52,8 +68,12 @@ func (s *SigCache) Add(txid wire.Hash) {
 }
 
 // Remove forgets txids, e.g. once their block is connected and they will
-// not be checked again.
+// not be checked again. A shared cache keeps them: another chain may not
+// have connected them yet.
 func (s *SigCache) Remove(txids []wire.Hash) {
+	if s.shared {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, id := range txids {

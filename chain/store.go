@@ -13,6 +13,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
 	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/util"
 	"google.golang.org/protobuf/proto"
 
@@ -104,25 +105,36 @@ const (
 // is safe for concurrent use, and the Chain serialises every write
 // (durable, the open durableFile, included).
 type store struct {
-	db      *leveldb.DB
-	path    string
-	durable *os.File // nil until the first sync
+	db       *leveldb.DB
+	path     string
+	inMemory bool     // no files: no durable-tip record either
+	durable  *os.File // nil until the first sync
 	// needsHistory: the database has format version 1; the chain must
 	// build the address history index before it connects anything.
 	needsHistory bool
 }
 
-// openStore opens (creating if needed) the database at path for params'
-// network. A database of another network or format is refused.
-func openStore(path string, params *Params) (*store, error) {
-	db, err := leveldb.OpenFile(path, &opt.Options{BlockCacheCapacity: 32 << 20})
+// openStore opens (creating if needed) the database at cfg.Path, or in
+// memory, for cfg.Params' network. A database of another network or format
+// is refused.
+func openStore(cfg Config) (*store, error) {
+	path, params := cfg.Path, cfg.Params
+	o := &opt.Options{BlockCacheCapacity: 32 << 20, WriteBuffer: cfg.WriteBufferSize}
+	var db *leveldb.DB
+	var err error
+	if cfg.InMemory {
+		path = "(in memory)"
+		db, err = leveldb.Open(storage.NewMemStorage(), o)
+	} else {
+		db, err = leveldb.OpenFile(path, o)
+	}
 	if err != nil {
 		if lerrors.IsCorrupted(err) {
 			return nil, fmt.Errorf("%w at %s: %v (move it away and resync, or restore a backup)", ErrCorruptDatabase, path, err)
 		}
 		return nil, fmt.Errorf("open chain database %s: %w", path, err)
 	}
-	s := &store{db: db, path: path}
+	s := &store{db: db, path: path, inMemory: cfg.InMemory}
 	if err := s.checkInfo(params); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("chain database %s: %w", path, err)
@@ -447,6 +459,9 @@ func (s *store) recordDurable(n *blockNode) error {
 // if its checksum fails (a write torn by a crash: the database itself is
 // consistent, only the comparison is lost).
 func (s *store) durableTip() (hash wire.Hash, height uint64, found bool, err error) {
+	if s.inMemory {
+		return hash, 0, false, nil
+	}
 	raw, err := os.ReadFile(filepath.Join(s.path, durableFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return hash, 0, false, nil

@@ -42,8 +42,11 @@ type BanInfo struct {
 // It is part of the Core: no locks, no clock.
 type addrBook struct {
 	entries map[string]*addrEntry
-	bans    map[string]BanInfo
-	dirty   bool // changed since the last save
+	// sorted lists the entries' addresses in order; nil when an address
+	// was added or dropped since (sortedAddrs rebuilds it).
+	sorted []string
+	bans   map[string]BanInfo
+	dirty  bool // changed since the last save
 }
 
 func newAddrBook() *addrBook {
@@ -110,6 +113,7 @@ func (b *addrBook) add(addr string, lastSeen int64, permanent bool) bool {
 		return false
 	}
 	b.entries[addr] = &addrEntry{addr: addr, lastSeen: lastSeen, permanent: permanent}
+	b.sorted = nil
 	b.dirty = true
 	return true
 }
@@ -126,7 +130,7 @@ func (b *addrBook) evictOne() bool {
 	if victim == nil {
 		return false
 	}
-	delete(b.entries, victim.addr)
+	b.drop(victim.addr)
 	return true
 }
 
@@ -143,7 +147,7 @@ func (b *addrBook) failed(addr string) {
 	}
 	e.attempts++
 	if e.attempts >= maxAttempts && !e.permanent {
-		delete(b.entries, addr)
+		b.drop(addr)
 	}
 	b.dirty = true
 }
@@ -165,7 +169,7 @@ func (b *addrBook) markSelf(addr string) {
 // remove drops an address that proved useless (another network).
 func (b *addrBook) remove(addr string) {
 	if e := b.entries[addr]; e != nil && !e.permanent {
-		delete(b.entries, addr)
+		b.drop(addr)
 		b.dirty = true
 	}
 }
@@ -182,15 +186,23 @@ func (e *addrEntry) retryAt(base, max time.Duration) time.Time {
 	return e.lastAttempt.Add(d)
 }
 
+func (b *addrBook) drop(addr string) {
+	delete(b.entries, addr)
+	b.sorted = nil
+}
+
 // sortedAddrs lists the addresses in a fixed order, so that random picks
-// from the seeded source are reproducible.
+// from the seeded source are reproducible. The list is kept until an
+// address comes or goes; callers must not change it.
 func (b *addrBook) sortedAddrs() []string {
-	addrs := make([]string, 0, len(b.entries))
-	for a := range b.entries {
-		addrs = append(addrs, a)
+	if b.sorted == nil {
+		b.sorted = make([]string, 0, len(b.entries))
+		for a := range b.entries {
+			b.sorted = append(b.sorted, a)
+		}
+		slices.Sort(b.sorted)
 	}
-	slices.Sort(addrs)
-	return addrs
+	return b.sorted
 }
 
 // sample returns up to n addresses worth sharing (not self, seen working

@@ -107,6 +107,9 @@ type Core struct {
 	// groupKey keys the address-group hash of inbound eviction: secret,
 	// so an attacker cannot pick addresses that win its protection.
 	groupKey [32]byte
+	// relayKey keys the choice of peers an address is relayed to
+	// (addrrelay.go), secret for the same reason.
+	relayKey [32]byte
 	self     string // our advertised listen address, "" if none
 
 	peers   map[PeerID]*peer
@@ -146,6 +149,7 @@ func NewCore(cfg Config, listenAddr string) (*Core, error) {
 	}
 	c.nonce = c.rng.Uint64() | 1
 	c.groupKey = sha256.Sum256(binary.LittleEndian.AppendUint64([]byte("netgroup"), cfg.RandSeed))
+	c.relayKey = sha256.Sum256(binary.LittleEndian.AppendUint64([]byte("addrrelay"), cfg.RandSeed))
 	c.lastAnnounced = c.chain.Tip().Hash
 	c.addConfiguredAddrs()
 	return c, nil
@@ -526,11 +530,11 @@ func (c *Core) handshakeDone(p *peer, now time.Time) {
 	p.nextPing = now.Add(c.cfg.PingInterval)
 	if !p.inbound {
 		c.book.good(p.addr, now)
-		c.send(p, &MsgGetAddr{})
+		c.requestAddrs(p)
 	} else if p.listenAddr != "" && p.listenAddr != c.self {
 		p.knownAddrs.add(p.listenAddr, maxKnownAddrs)
 		c.book.add(p.listenAddr, now.Unix(), false)
-		c.relayAddrs(p, []NetAddress{{Addr: p.listenAddr, LastSeen: now.Unix()}})
+		c.relayAddrs(p, now, []NetAddress{{Addr: p.listenAddr, LastSeen: now.Unix()}})
 	}
 	if c.cfg.Relay != RelayFull {
 		c.send(p, &MsgSendHeaders{})
@@ -613,34 +617,51 @@ func (c *Core) avoidBlock(p *peer, h wire.Hash, lacks bool) {
 }
 
 // maintainOutbound dials the kept addresses and, unless Connect restricts
-// the node, enough discovered ones to reach TargetOutbound.
+// the node, enough discovered ones to reach TargetOutbound. It runs on
+// every tick and every addr that taught the node something, so the common
+// case, every kept address connected and the outbound slots full, returns
+// before building anything.
 func (c *Core) maintainOutbound(now time.Time) {
-	busy := c.busyAddrs()
 	for _, a := range c.keep {
-		if !busy[a] && c.dialable(a, now) {
+		if !c.busy(a) && c.dialable(a, now) {
 			c.dial(a, now)
-			busy[a] = true
 		}
 	}
 	if c.restricted() {
 		return
 	}
 	outbound := len(c.dialing) + c.countPeers(false)
-	for outbound < c.cfg.TargetOutbound && len(c.peers)+len(c.dialing) < c.cfg.MaxPeers {
-		var cands []string
-		for _, a := range c.book.sortedAddrs() {
-			if !busy[a] && c.dialable(a, now) {
-				cands = append(cands, a)
-			}
-		}
-		if len(cands) == 0 {
-			return
-		}
-		a := cands[c.rng.IntN(len(cands))]
-		c.dial(a, now)
-		busy[a] = true
-		outbound++
+	room := func() bool {
+		return outbound < c.cfg.TargetOutbound && len(c.peers)+len(c.dialing) < c.cfg.MaxPeers
 	}
+	if !room() {
+		return
+	}
+	busy := c.busyAddrs()
+	var cands []string
+	for _, a := range c.book.sortedAddrs() {
+		if !busy[a] && c.dialable(a, now) {
+			cands = append(cands, a)
+		}
+	}
+	for ; room() && len(cands) > 0; outbound++ {
+		i := c.rng.IntN(len(cands))
+		c.dial(cands[i], now)
+		cands = slices.Delete(cands, i, i+1)
+	}
+}
+
+// busy reports whether a is connected or being dialed.
+func (c *Core) busy(a string) bool {
+	if c.dialing[a] {
+		return true
+	}
+	for _, p := range c.peers {
+		if p.addr == a || p.listenAddr == a {
+			return true
+		}
+	}
+	return false
 }
 
 // busyAddrs are the addresses connected or being dialed.
@@ -798,6 +819,7 @@ func (c *Core) Peers() []PeerInfo {
 			SubVer: p.version.UserAgent, StartingHeight: p.version.BestHeight,
 			SyncedHeaders: int64(p.bestHeight), SyncedBlocks: int64(min(p.bestHeight, tip)),
 			BlocksInFlight: len(p.blocks), BlocksRecv: p.delivered, BanScore: p.score,
+			AddrProcessed: p.addrProcessed, AddrRateLimited: p.addrRateLimited,
 			PingTime: p.pingTime, ConnTime: p.connected,
 		})
 	}

@@ -9,8 +9,8 @@
 //
 // It is built like etcd's raft: a deterministic Core plus a thin driver.
 //
-//   - Core (core.go, relay.go, sync.go, headersync.go, addrbook.go,
-//     eviction.go) is a state machine with no goroutines, locks, clock or
+//   - Core (core.go, relay.go, addrrelay.go, sync.go, headersync.go,
+//     addrbook.go, eviction.go) is a state machine with no goroutines, locks, clock or
 //     I/O. Its inputs are method calls that carry the time: Start,
 //     Connected, DialFailed, Disconnected, Receive, ProtocolViolation,
 //     Tick, ChainChanged, AnnounceTxs and the administrative calls. Its outputs are Actions: send a message, dial
@@ -50,6 +50,17 @@
 //     inventory and addresses, block and transaction requests, and the
 //     blocks served per getdata are bounded (peer.go); orphan transactions
 //     are bounded per peer by the mempool.
+//   - Address relay is bounded as Bitcoin Core bounds it (addrrelay.go,
+//     docs/PROTOCOL.md "Address relay"): an address the node passes on goes
+//     to at most two peers, picked by a keyed hash of the address, the day
+//     and the peer, so the same ones all day; and each peer's addresses
+//     pass through a token bucket (0.1 a second, at most 1,000, plus a
+//     getaddr's answer), the excess dropped unprocessed and counted. So an
+//     address costs a network of N nodes O(N) messages, not O(N·peers).
+//   - Idle costs stay flat: a Tick of a node in sync with its outbound
+//     slots full builds no address sets and plans no downloads
+//     (maintainOutbound and fillDownloads return first), and the chain
+//     keeps each block's median time past, so asking for the tip is cheap.
 //   - Inbound slots cannot be held forever: when they are full, a newcomer
 //     evicts one inbound peer, chosen deterministically (eviction.go)
 //     after protecting the most useful, diverse and oldest peers.

@@ -24,6 +24,8 @@ const (
 )
 
 // boundedSet remembers up to n keys; adding beyond n forgets the oldest.
+// It grows with what it holds (nothing is allocated up front): a node has
+// a few of them per peer, and most peers of a quiet node share little.
 type boundedSet[K comparable] struct {
 	m    map[K]struct{}
 	ring []K
@@ -31,7 +33,7 @@ type boundedSet[K comparable] struct {
 }
 
 func newBoundedSet[K comparable](n int) *boundedSet[K] {
-	return &boundedSet[K]{m: make(map[K]struct{}), ring: make([]K, 0, min(n, 1024)), next: 0}
+	return &boundedSet[K]{m: make(map[K]struct{}), ring: make([]K, 0, min(n, 16))}
 }
 
 func (s *boundedSet[K]) has(k K) bool {
@@ -77,6 +79,13 @@ type peer struct {
 	sendHeaders bool      // the peer asked for block announcements by header
 	answeredGA  bool      // getaddr is answered once per connection
 
+	// The token bucket of the addresses the peer sends (addrrelay.go),
+	// and what it let through and held back, ever.
+	addrTokens      float64
+	addrTokensAt    time.Time
+	addrProcessed   int
+	addrRateLimited int
+
 	bestHeight    uint64 // highest block the peer is known to have
 	headersSent   time.Time
 	wantHeaders   bool // ask again when the outstanding request returns
@@ -102,6 +111,7 @@ type peer struct {
 func newPeer(id PeerID, addr string, inbound bool, now time.Time) *peer {
 	return &peer{
 		id: id, addr: addr, inbound: inbound, connected: now, lastRecv: now,
+		addrTokens: 1, addrTokensAt: now,
 		knownInv:   newBoundedSet[wire.Hash](maxKnownInv),
 		knownAddrs: newBoundedSet[string](maxKnownAddrs),
 		blocks:     make(map[wire.Hash]struct{}),
@@ -125,8 +135,12 @@ type PeerInfo struct {
 	BlocksInFlight int
 	BlocksRecv     int // blocks the peer delivered
 	BanScore       int
-	BytesSent      uint64
-	BytesRecv      uint64
-	PingTime       time.Duration
-	ConnTime       time.Time
+	// AddrProcessed and AddrRateLimited count the addresses the peer sent
+	// that its token bucket let through and that it dropped.
+	AddrProcessed   int
+	AddrRateLimited int
+	BytesSent       uint64
+	BytesRecv       uint64
+	PingTime        time.Duration
+	ConnTime        time.Time
 }

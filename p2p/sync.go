@@ -163,8 +163,14 @@ func (c *Core) blockFailed(p *peer, now time.Time, hash wire.Hash, err error) {
 // (by height) and has not failed to deliver it, so several peers download
 // in parallel. Blocks beyond DownloadWindow past the tip wait, so one slow
 // peer cannot make the node hold an unbounded number of blocks it cannot
-// connect yet.
+// connect yet. When the tip is the best header there is nothing to fetch,
+// which is the case on almost every call once the node is in sync (every
+// tick, inv and block), so that is checked first.
 func (c *Core) fillDownloads(now time.Time) {
+	tip := c.chain.Tip()
+	if c.chain.BestHeader().Hash == tip.Hash {
+		return
+	}
 	free := 0
 	var cands []*peer
 	for _, id := range c.peerIDs() {
@@ -177,7 +183,7 @@ func (c *Core) fillDownloads(now time.Time) {
 	if free == 0 {
 		return
 	}
-	maxHeight := c.chain.Tip().Height + uint64(c.cfg.DownloadWindow)
+	maxHeight := tip.Height + uint64(c.cfg.DownloadWindow)
 	missing := c.chain.MissingBlocks(min(c.cfg.DownloadWindow, 2*free+16), maxHeight, func(h wire.Hash) bool {
 		_, busy := c.blockReq[h]
 		return busy

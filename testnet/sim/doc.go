@@ -6,13 +6,17 @@
 //
 // What it owns:
 //
-//   - Nodes (node.go). Each is a real chain.Chain (LevelDB in its own
-//     directory), a real mempool.Pool and a p2p.Core, driven directly: no
-//     TCP, no p2p.Server, no goroutine per peer. The Core sees the chain
-//     through meteredChain, which charges the validation model and records
-//     when the node first had each block. The chain and the pool read
-//     the simulated clock through chain.Clock; the Core is given the time
-//     with every input. Chain notifications reach the pool and the Core
+//   - Nodes (node.go). Each is a real chain.Chain (LevelDB in memory, or
+//     in its own directory under Config.Dir; with a 64 KiB write buffer),
+//     a real mempool.Pool and a p2p.Core, driven directly: no TCP, no
+//     p2p.Server, no goroutine per peer. Every node's chain and pool share
+//     one signature cache (chain.NewSharedSigCache): an entry says that a
+//     transaction's signatures verify, which holds for every node alike,
+//     so the network checks each signature once instead of once per node.
+//     The Core sees the chain through meteredChain, which charges the
+//     validation model and records when the node first had each block.
+//     The chain and the pool read the simulated clock through
+//     chain.Clock; the Core is given the time with every input. Chain notifications reach the pool and the Core
 //     through the same glue as in a real node (node.FollowChain, then
 //     p2p.ChainEvents): the transactions of disconnected blocks are
 //     collected and, after the input that changed the tip, passed to
@@ -125,7 +129,10 @@
 // so that a change in one consumer does not shift the others. Nothing
 // reads the wall clock, iterates a map where order matters or depends on
 // goroutine scheduling: the Core walks its maps in sorted order, and the
-// Sim sorts what the pool returns unordered. Digest is SHA-256 over every
+// Sim sorts what the pool returns unordered. Where the databases live (in
+// memory or on disk) changes nothing either. The shared signature cache,
+// when full, evicts an arbitrary entry; that decides only whether a
+// signature already known to verify is checked again, never an outcome. Digest is SHA-256 over every
 // input every node received (time, kind, node, connection, frame bytes)
 // and every block mined and transaction injected, so tests compare whole
 // runs. Two things outside the Sim are kept out of reach: the mempool

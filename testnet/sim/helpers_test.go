@@ -23,11 +23,11 @@ func testSeed(t testing.TB, def uint64) uint64 {
 	return seed
 }
 
-// newTestSim builds a Sim in a temporary directory, closed when the test
-// ends. POWCHAIN_SIM_LOG=1 sends the Cores' logs to stderr.
+// newTestSim builds a Sim (its databases in memory unless cfg.Dir says
+// otherwise), closed when the test ends. POWCHAIN_SIM_LOG=1 sends the
+// Cores' logs to stderr.
 func newTestSim(t testing.TB, cfg Config) *Sim {
 	t.Helper()
-	cfg.Dir = t.TempDir()
 	if os.Getenv("POWCHAIN_SIM_LOG") != "" && cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

@@ -14,8 +14,8 @@ import (
 	"powchain/p2p"
 )
 
-// Node is one simulated full node: a real chain (LevelDB in its own
-// directory), a real mempool and a p2p.Core driven by the Sim instead of a
+// Node is one simulated full node: a real chain (LevelDB in memory or in its
+// own directory), a real mempool and a p2p.Core driven by the Sim instead of a
 // p2p.Server. Tests may read its chain and pool between runs; they must not
 // change them behind the Sim's back (use Sim.Mine and Sim.InjectTx).
 type Node struct {
@@ -74,35 +74,46 @@ func nodeAddr(i int, port uint16) string {
 	return fmt.Sprintf("10.%d.%d.%d:%d", ip>>16&0xff, ip>>8&0xff, ip&0xff, port)
 }
 
-// openNode opens node i's chain and pool in dir and builds its Core, seeded
-// with seed, knowing the addresses in known.
+// Storage and caches sized for a simulation: a node's database holds
+// little, and the network's transactions are checked once.
+const (
+	// writeBufferSize is each node's LevelDB write buffer (LevelDB's
+	// default is 4 MiB, allocated whole by every database).
+	writeBufferSize = 64 << 10
+	// sigCacheSize bounds the signature cache all the nodes share.
+	sigCacheSize = 100_000
+)
+
+// openNode opens node i's chain (in Config.Dir, or in memory) and pool and
+// builds its Core, seeded with seed, knowing the addresses in known.
 func (s *Sim) openNode(i int, seed uint64, known []string) (*Node, error) {
 	n := &Node{index: i, addr: nodeAddr(i, s.params.DefaultPort), conns: make(map[p2p.PeerID]*endpoint),
 		nextPort: 40000, tipWork: new(big.Int)}
-	cache := chain.NewSigCache(20_000)
-	c, err := chain.Open(chain.Config{
-		Params: s.params, Path: filepath.Join(s.cfg.Dir, fmt.Sprintf("node%03d", i)),
-		Clock: s.clock, SigCache: cache, SigWorkers: 1,
-	})
+	cfg := chain.Config{Params: s.params, Clock: s.clock, SigCache: s.sigCache, SigWorkers: 1,
+		WriteBufferSize: writeBufferSize, InMemory: s.cfg.Dir == ""}
+	if s.cfg.Dir != "" {
+		cfg.Path = filepath.Join(s.cfg.Dir, fmt.Sprintf("node%03d", i))
+	}
+	c, err := chain.Open(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("node %d: %w", i, err)
 	}
 	n.chain = c
-	if n.pool, err = mempool.New(mempool.Config{Chain: c, Clock: s.clock, SigCache: cache, Policy: s.cfg.policy()}); err != nil {
+	if n.pool, err = mempool.New(mempool.Config{Chain: c, Clock: s.clock, SigCache: s.sigCache, Policy: s.cfg.policy()}); err != nil {
 		return nil, fmt.Errorf("node %d: %w", i, err)
 	}
 	n.chainEvents = p2p.NewChainEvents()
 	node.FollowChain(c, n.pool, n.chainEvents.HandleChainNotification, n.countDisconnects)
-	cfg := p2p.Config{
+	pcfg := p2p.Config{
 		Chain: &meteredChain{Chain: c, sim: s, node: n}, TxPool: n.pool,
 		MaxPeers: s.cfg.MaxPeers, TargetOutbound: s.cfg.TargetOutbound, Relay: s.cfg.Relay,
 		RandSeed: seed, Now: s.clock.Now,
 		Log: slog.New(&logHandler{node: n, next: s.cfg.Log.Handler()}).With("node", i),
 	}
 	if s.cfg.P2P != nil {
-		s.cfg.P2P(i, &cfg)
+		s.cfg.P2P(i, &pcfg)
 	}
-	if n.core, err = p2p.NewCore(cfg, n.addr); err != nil {
+	if n.core, err = p2p.NewCore(pcfg, n.addr); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("node %d: %w", i, err)
 	}

@@ -25,8 +25,8 @@ import (
 type Config struct {
 	// Seed determines the whole run.
 	Seed uint64
-	// Dir holds the nodes' databases, one directory per node (required;
-	// tests pass t.TempDir()).
+	// Dir holds the nodes' databases, one directory per node; empty (the
+	// default): every node's database is kept in memory.
 	Dir string
 	// Nodes is the number of nodes (default 8).
 	Nodes int
@@ -80,10 +80,7 @@ type Config struct {
 	BlockSize int
 }
 
-func (c *Config) setDefaults() error {
-	if c.Dir == "" {
-		return errors.New("sim: Config.Dir is required")
-	}
+func (c *Config) setDefaults() {
 	defInt := func(v *int, d int) {
 		if *v <= 0 {
 			*v = d
@@ -114,7 +111,6 @@ func (c *Config) setDefaults() error {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
 	c.Link.setDefaults()
-	return nil
 }
 
 func (c *Config) policy() mempool.Policy {
@@ -137,6 +133,10 @@ type Sim struct {
 	net    *network
 	nodes  []*Node
 	byAddr map[string]*Node
+	// sigCache is shared by every node's chain and pool (see
+	// chain.SigCache): a transaction's signatures are checked once in the
+	// whole network.
+	sigCache *chain.SigCache
 
 	// Independent random streams, so that e.g. adding a message does not
 	// change which node mines next.
@@ -187,15 +187,14 @@ type Stats struct {
 // Cores, and schedules every Core's Start and first Tick. Close it when
 // done.
 func New(cfg Config) (*Sim, error) {
-	if err := cfg.setDefaults(); err != nil {
-		return nil, err
-	}
+	cfg.setDefaults()
 	s := &Sim{
 		cfg: cfg, start: cfg.Start, now: cfg.Start, clock: chaintest.NewClock(cfg.Start),
 		byAddr: make(map[string]*Node), trace: sha256.New(), maxWork: new(big.Int),
 		workRng: newRand(cfg.Seed, 3), scenRng: newRand(cfg.Seed, 4),
 		nextCheck: cfg.Start.Add(cfg.CheckInterval),
 		virtual:   make(map[wire.Hash]int), blocks: newBlockLog(),
+		sigCache:  chain.NewSharedSigCache(sigCacheSize),
 	}
 	s.params = chaintest.Params(cfg.Start)
 	s.params.Seeds = nil

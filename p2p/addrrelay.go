@@ -1,0 +1,170 @@
+package p2p
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"time"
+)
+
+// Address relay is bounded the way Bitcoin Core bounds it
+// (net_processing's RelayAddress and its addr rate limiting), so that what
+// one address costs the network grows with the number of nodes, not with
+// the number of nodes times their peers:
+//
+//   - A new address is forwarded to at most addrRelayFanout peers, chosen
+//     by a keyed hash of the address, the period and the peer: the same
+//     address goes to the same peers for a whole period however often it
+//     arrives, and an outsider cannot tell or steer which peers those are.
+//   - Every peer has a token bucket for the addresses it sends: it fills at
+//     addrTokenRate per second up to addrTokenMax and starts with one
+//     token; each address processed takes one, and addresses beyond the
+//     tokens are dropped unprocessed (and counted). Asking a peer for
+//     addresses (getaddr) adds enough tokens for its whole answer.
+const (
+	addrRelayFanout = 2
+	// addrRelayPeriod is how long the choice of peers for an address
+	// holds; each address's periods start at their own offset, so the
+	// choices do not all change at once.
+	addrRelayPeriod = 24 * time.Hour
+	addrTokenRate   = 0.1 // tokens per second
+	addrTokenMax    = MaxAddrPerMsg
+	// maxRelayedAddrMsg: addr messages up to this size are announcements
+	// worth passing on; larger ones answer a getaddr and stay with us.
+	maxRelayedAddrMsg = 10
+)
+
+// requestAddrs asks p for the addresses it knows, and lets its answer
+// through p's token bucket.
+func (c *Core) requestAddrs(p *peer) {
+	p.addrTokens += MaxAddrPerMsg
+	c.send(p, &MsgGetAddr{})
+}
+
+func (c *Core) handleGetAddr(p *peer) {
+	if p.answeredGA {
+		return
+	}
+	p.answeredGA = true
+	addrs := c.book.sample(MaxAddrPerMsg, p.listenAddr, c.rng)
+	for _, a := range addrs {
+		p.knownAddrs.add(a.Addr, maxKnownAddrs)
+	}
+	c.send(p, &MsgAddr{Addrs: addrs})
+}
+
+// handleAddr takes the addresses p's token bucket allows, in random order
+// when it cannot take all (so the sender cannot choose which get through),
+// adds them to the book and passes on the new ones of a small message.
+func (c *Core) handleAddr(p *peer, now time.Time, addrs []NetAddress) {
+	p.refillAddrTokens(now)
+	if p.addrTokens < float64(len(addrs)) {
+		addrs = append([]NetAddress(nil), addrs...)
+		c.rng.Shuffle(len(addrs), func(i, j int) { addrs[i], addrs[j] = addrs[j], addrs[i] })
+	}
+	var fresh []NetAddress
+	learned := false
+	for _, na := range addrs {
+		if p.addrTokens < 1 {
+			p.addrRateLimited++
+			continue
+		}
+		p.addrTokens--
+		p.addrProcessed++
+		a, err := normalizeAddr(na.Addr)
+		if err != nil || a == c.self {
+			continue
+		}
+		p.knownAddrs.add(a, maxKnownAddrs)
+		seen := min(na.LastSeen, now.Unix())
+		if c.book.add(a, seen, false) {
+			learned = true
+			if len(addrs) <= maxRelayedAddrMsg {
+				fresh = append(fresh, NetAddress{Addr: a, LastSeen: seen})
+			}
+		}
+	}
+	c.relayAddrs(p, now, fresh)
+	if learned {
+		c.maintainOutbound(now)
+	}
+}
+
+// refillAddrTokens adds the tokens p earned since the last refill, up to
+// the cap (tokens a getaddr added may exceed it; they are not topped up).
+func (p *peer) refillAddrTokens(now time.Time) {
+	if elapsed := now.Sub(p.addrTokensAt); elapsed > 0 && p.addrTokens < addrTokenMax {
+		p.addrTokens = min(addrTokenMax, p.addrTokens+elapsed.Seconds()*addrTokenRate)
+	}
+	p.addrTokensAt = now
+}
+
+// relayAddrs passes newly learned addresses on, each to the peers
+// addrRelayTargets picks (never back to from, nor to a peer known to have
+// it or to the address's own node), so that nodes that meet at a seed
+// also find each other. Each peer gets one addr message for all of them.
+func (c *Core) relayAddrs(from *peer, now time.Time, addrs []NetAddress) {
+	if len(addrs) == 0 {
+		return
+	}
+	batches := make(map[PeerID][]NetAddress)
+	for _, a := range addrs {
+		for _, p := range c.addrRelayTargets(from, a.Addr, now) {
+			if p == nil || a.Addr == p.listenAddr || p.knownAddrs.has(a.Addr) {
+				continue
+			}
+			p.knownAddrs.add(a.Addr, maxKnownAddrs)
+			batches[p.id] = append(batches[p.id], a)
+		}
+	}
+	for _, id := range c.peerIDs() {
+		if batch := batches[id]; len(batch) > 0 {
+			c.send(c.peers[id], &MsgAddr{Addrs: batch})
+		}
+	}
+}
+
+// addrRelayTargets picks the (at most addrRelayFanout) handshaken peers
+// other than from that addr is forwarded to: those whose keyed hash with
+// addr and the current period is highest. The same peers are picked for
+// addr all period long while they stay connected.
+func (c *Core) addrRelayTargets(from *peer, addr string, now time.Time) [addrRelayFanout]*peer {
+	base := c.addrRelayHash(addr, now)
+	var picked [addrRelayFanout]*peer
+	var scores [addrRelayFanout]uint64
+	for _, p := range c.peers {
+		if p == from || !p.handshaken() {
+			continue
+		}
+		score := splitmix64(base ^ splitmix64(uint64(p.id)))
+		for i := range picked {
+			if picked[i] == nil || score > scores[i] || score == scores[i] && p.id < picked[i].id {
+				copy(picked[i+1:], picked[i:])
+				copy(scores[i+1:], scores[i:])
+				picked[i], scores[i] = p, score
+				break
+			}
+		}
+	}
+	return picked
+}
+
+// addrRelayHash keys addr's relay choice: SHA-256 of the Core's secret,
+// addr and the number of addr's current period (whose start is offset by a
+// hash of the address).
+func (c *Core) addrRelayHash(addr string, now time.Time) uint64 {
+	h := sha256.Sum256(append(c.relayKey[:], addr...))
+	period := int64(addrRelayPeriod / time.Second)
+	offset := int64(binary.LittleEndian.Uint64(h[:]) % uint64(period))
+	n := (now.Unix() + offset) / period
+	h = sha256.Sum256(binary.LittleEndian.AppendUint64(h[:], uint64(n)))
+	return binary.LittleEndian.Uint64(h[:])
+}
+
+// splitmix64 is SplitMix64's finaliser: it spreads related inputs (peer
+// IDs are consecutive) over the whole range.
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}

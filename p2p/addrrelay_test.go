@@ -1,0 +1,187 @@
+package p2p
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+)
+
+// addrsSent lists, per peer, the addresses acts send it in addr messages.
+func addrsSent(acts []Action) map[PeerID][]string {
+	out := make(map[PeerID][]string)
+	for _, a := range acts {
+		if m, ok := a.Msg.(*MsgAddr); ok && a.Kind == ActSend {
+			for _, na := range m.Addrs {
+				out[a.Peer] = append(out[a.Peer], na.Addr)
+			}
+		}
+	}
+	return out
+}
+
+// peerInfo returns the Core's view of peer id.
+func (h *coreHarness) peerInfo(id PeerID) PeerInfo {
+	h.t.Helper()
+	for _, p := range h.core.Peers() {
+		if p.ID == id {
+			return p
+		}
+	}
+	h.t.Fatalf("peer %d not connected", id)
+	return PeerInfo{}
+}
+
+// A new address goes to two peers, never back to its sender, and different
+// addresses go to different pairs of peers.
+func TestAddrRelayFanout(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	const peers = 10
+	for id := PeerID(1); id <= peers; id++ {
+		h.connect(id, 0)
+	}
+	pairs := make(map[string]bool)
+	reached := make(map[PeerID]bool)
+	for i := range 40 {
+		h.now = h.now.Add(10 * time.Second) // one token for peer 1
+		addr := fmt.Sprintf("10.9.0.%d:9444", i+1)
+		acts := h.core.Receive(h.now, 1, &MsgAddr{Addrs: []NetAddress{{Addr: addr, LastSeen: h.now.Unix()}}})
+		got := addrsSent(acts)
+		if len(got) != 2 {
+			t.Fatalf("address %s sent to %d peers (%v), want 2", addr, len(got), got)
+		}
+		var ids []PeerID
+		for id, addrs := range got {
+			if id == 1 {
+				t.Fatalf("address %s echoed to its sender", addr)
+			}
+			if !slices.Equal(addrs, []string{addr}) {
+				t.Fatalf("peer %d got %v, want [%s]", id, addrs, addr)
+			}
+			ids = append(ids, id)
+			reached[id] = true
+		}
+		slices.Sort(ids)
+		pairs[fmt.Sprint(ids)] = true
+	}
+	// 40 addresses over 36 possible pairs of 9 peers: a fixed pair, or a
+	// choice that ignores the address, would show as a handful.
+	if len(pairs) < 15 || len(reached) != peers-1 {
+		t.Fatalf("40 addresses went to %d distinct pairs reaching %d peers; want a spread over all 9", len(pairs), len(reached))
+	}
+}
+
+// connectFrom completes the handshake of inbound peer id connecting from
+// addr and listening on its host's port 9555.
+func (h *coreHarness) connectFrom(id PeerID, addr string) []Action {
+	acts := h.core.Connected(h.now, id, addr, true)
+	acts = append(acts, h.core.Receive(h.now, id, h.version(uint64(id)+100, 0))...)
+	return append(acts, h.core.Receive(h.now, id, &MsgVerAck{})...)
+}
+
+// An address announced again within the period goes to the same peers,
+// which know it already: nobody new hears of it. (An inbound peer's listen
+// address is announced each time it connects.)
+func TestAddrRelayStableWithinPeriod(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	for id := PeerID(1); id <= 8; id++ {
+		h.connect(id, 0)
+	}
+	h.now = h.now.Add(time.Minute)
+	first := addrsSent(h.connectFrom(20, "10.7.0.1:5000")) // listens on 10.7.0.1:9555
+	if len(first) != 2 {
+		t.Fatalf("listen address sent to %v, want 2 peers", first)
+	}
+	for id := PeerID(21); id <= 25; id++ {
+		h.now = h.now.Add(time.Minute)
+		h.core.Disconnected(h.now, id-1, nil)
+		if got := addrsSent(h.connectFrom(id, "10.7.0.1:5000")); len(got) != 0 {
+			t.Fatalf("reconnection %d: the address went to %v; the peers chosen first have it", id, got)
+		}
+	}
+}
+
+// The peers chosen for an address change once per period, at a time of
+// the address's own.
+func TestAddrRelayPeriod(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	var offsets []time.Duration
+	for i := range 5 {
+		addr := fmt.Sprintf("10.9.1.%d:9444", i+1)
+		var changes []time.Time
+		prev := h.core.addrRelayHash(addr, h.now)
+		for at := h.now; at.Before(h.now.Add(4 * addrRelayPeriod)); at = at.Add(time.Minute) {
+			if v := h.core.addrRelayHash(addr, at); v != prev {
+				changes = append(changes, at)
+				prev = v
+			}
+		}
+		if len(changes) < 3 || len(changes) > 4 {
+			t.Fatalf("%s: the choice changed %d times in four periods, want 3 or 4", addr, len(changes))
+		}
+		for j := 1; j < len(changes); j++ {
+			if d := changes[j].Sub(changes[j-1]); d != addrRelayPeriod {
+				t.Fatalf("%s: changes %v apart, want %v", addr, d, addrRelayPeriod)
+			}
+		}
+		offsets = append(offsets, changes[0].Sub(h.now))
+	}
+	slices.Sort(offsets)
+	if len(slices.Compact(offsets)) < 4 {
+		t.Fatalf("addresses change their choice at the same times: %v", offsets)
+	}
+}
+
+// A peer's addresses pass through its token bucket: one token at first,
+// 0.1 more a second, at most 1,000; the rest are dropped unprocessed and
+// counted.
+func TestAddrTokenBucket(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	h.connect(1, 0)
+	learned := func() int { return len(h.core.KnownAddrs()) - 1 } // less peer 1's own
+	batch := func(n, from int) []NetAddress {
+		var addrs []NetAddress
+		for i := range n {
+			addrs = append(addrs, NetAddress{Addr: fmt.Sprintf("10.%d.%d.%d:9444", 20+(from+i)>>16, (from+i)>>8&0xff, (from+i)&0xff), LastSeen: h.now.Unix()})
+		}
+		return addrs
+	}
+	check := func(step string, processed, limited, book int) {
+		t.Helper()
+		p := h.peerInfo(1)
+		if p.AddrProcessed != processed || p.AddrRateLimited != limited || learned() != book {
+			t.Fatalf("%s: processed %d, rate limited %d, book %d; want %d, %d, %d",
+				step, p.AddrProcessed, p.AddrRateLimited, learned(), processed, limited, book)
+		}
+	}
+	h.core.Receive(h.now, 1, &MsgAddr{Addrs: batch(10, 0)})
+	check("first message", 1, 9, 1)
+	h.now = h.now.Add(100 * time.Second) // 10 tokens
+	h.core.Receive(h.now, 1, &MsgAddr{Addrs: batch(15, 100)})
+	check("after 100 s", 11, 14, 11)
+	h.now = h.now.Add(24 * time.Hour) // 8,640 tokens, capped at 1,000
+	h.core.Receive(h.now, 1, &MsgAddr{Addrs: batch(MaxAddrPerMsg, 1000)})
+	check("after a day", 1011, 14, 1011)
+	h.core.Receive(h.now, 1, &MsgAddr{Addrs: batch(5, 3000)})
+	check("bucket empty", 1011, 19, 1011)
+}
+
+// Asking a peer for addresses lets its whole answer through the bucket.
+func TestAddrGetAddrAnswerPasses(t *testing.T) {
+	h := newCoreHarness(t, func(c *Config) { c.Connect = []string{"10.2.0.1:9444"} })
+	h.core.Start(h.now)
+	h.core.Connected(h.now, 1, "10.2.0.1:9444", false)
+	h.core.Receive(h.now, 1, h.version(7, 0))
+	acts := h.core.Receive(h.now, 1, &MsgVerAck{})
+	if !slices.Contains(types(sent(acts, 1)), TypeGetAddr) {
+		t.Fatalf("no getaddr to an outbound peer: %v", types(sent(acts, 1)))
+	}
+	var addrs []NetAddress
+	for i := range MaxAddrPerMsg {
+		addrs = append(addrs, NetAddress{Addr: fmt.Sprintf("10.30.%d.%d:9444", i>>8, i&0xff), LastSeen: h.now.Unix()})
+	}
+	h.core.Receive(h.now, 1, &MsgAddr{Addrs: addrs})
+	if p := h.peerInfo(1); p.AddrProcessed != MaxAddrPerMsg || p.AddrRateLimited != 0 {
+		t.Fatalf("getaddr answer: processed %d, rate limited %d; want all %d processed", p.AddrProcessed, p.AddrRateLimited, MaxAddrPerMsg)
+	}
+}

@@ -1,0 +1,98 @@
+package sim
+
+import (
+	"os"
+	"runtime/metrics"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestScaleBaseline runs the configuration issue 13 measured the simulator
+// in: 1,000 nodes with 8 outbound peers each, one-way latencies of
+// 50–200 ms, an empty block every 10 s of simulated time, 30 blocks, then
+// convergence. It reports what the run cost this process: CPU seconds (user
+// and system, every goroutine, from opening the nodes to convergence), the
+// peak of live heap (sampled every simulated second) and the peak resident
+// set. It runs only with POWCHAIN_SIM_SCALE=1 (POWCHAIN_SIM_SCALE_NODES=N
+// changes the node count, for iterating at 200–300 nodes):
+//
+//	POWCHAIN_SIM_SCALE=1 go test ./testnet/sim -run '^TestScaleBaseline$' -v -timeout 2h
+//
+// and with -cpuprofile and -memprofile for where the time and memory go.
+func TestScaleBaseline(t *testing.T) {
+	if os.Getenv("POWCHAIN_SIM_SCALE") != "1" {
+		t.Skip("set POWCHAIN_SIM_SCALE=1 to run the 1,000-node baseline")
+	}
+	nodes := 1000
+	if v := os.Getenv("POWCHAIN_SIM_SCALE_NODES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 2 {
+			t.Fatalf("POWCHAIN_SIM_SCALE_NODES=%q: want a node count of at least 2", v)
+		}
+		nodes = n
+	}
+	const blocks, interval = 30, 10 * time.Second
+	cpu0, wall0 := cpuTime(t), time.Now()
+	var peakHeap uint64
+	s := newTestSim(t, Config{
+		Seed: testSeed(t, 1), Nodes: nodes, MaxPeers: 125, TargetOutbound: 8,
+		Link: LinkConfig{MinLatency: 50 * time.Millisecond, MaxLatency: 200 * time.Millisecond},
+	})
+	setup := cpuTime(t) - cpu0
+	// step runs d of simulated time a second at a time, sampling the heap.
+	step := func(d time.Duration) {
+		for ; d > 0; d -= time.Second {
+			if err := s.RunFor(min(d, time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			peakHeap = max(peakHeap, liveHeap())
+		}
+	}
+	step(30 * time.Second) // the nodes find each other
+	for range blocks {
+		step(interval)
+		if _, err := s.MineRandom(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RunUntil("convergence", 5*time.Minute, time.Second, s.Converged); err != nil {
+		t.Fatalf("%v\n%s", err, s.Describe())
+	}
+	peakHeap = max(peakHeap, liveHeap())
+	if err := s.CheckConverged(); err != nil {
+		t.Fatal(err)
+	}
+	st := s.Stats()
+	t.Logf("%d nodes, %d blocks (height %d), simulated %v: cpu %.1f s (setup %.1f s), wall %v, "+
+		"peak heap %d MiB, peak RSS %d MiB; %d events, %d messages delivered (%d KiB), max queue %d",
+		nodes, st.Blocks, st.MaxTipHeight, s.Elapsed().Round(time.Second),
+		(cpuTime(t) - cpu0).Seconds(), setup.Seconds(), time.Since(wall0).Round(time.Second),
+		peakHeap>>20, peakRSS(t)>>20, st.Events, st.Delivered, st.Bytes>>10, st.MaxQueueDepth)
+}
+
+// cpuTime is the user and system CPU time this process has used.
+func cpuTime(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// peakRSS is the most resident memory this process has held, in bytes.
+func peakRSS(t *testing.T) uint64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return uint64(ru.Maxrss) << 10 // Linux reports kilobytes
+}
+
+// liveHeap is the memory held by heap objects, live or not yet swept.
+func liveHeap() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
