@@ -194,7 +194,7 @@ func New(cfg Config) (*Sim, error) {
 		workRng: newRand(cfg.Seed, 3), scenRng: newRand(cfg.Seed, 4),
 		nextCheck: cfg.Start.Add(cfg.CheckInterval),
 		virtual:   make(map[wire.Hash]int), blocks: newBlockLog(),
-		sigCache:  chain.NewSharedSigCache(sigCacheSize),
+		sigCache: chain.NewSharedSigCache(sigCacheSize),
 	}
 	s.params = chaintest.Params(cfg.Start)
 	s.params.Seeds = nil

@@ -84,7 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.uploadMbit, "upload-mbit", 10, "every node's upload rate, Mbit/s")
 	fs.DurationVar(&o.perTx, "validation-per-tx", defaultPerTx, "simulated validation time per transaction")
 	fs.Uint64Var(&o.seed, "seed", 1, "the run's seed")
-	fs.StringVar(&o.dir, "dir", "", "directory for the nodes' databases (default: a temporary one, removed after)")
+	fs.StringVar(&o.dir, "dir", "", "directory for the nodes' databases (default: none, they are kept in memory)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -209,17 +209,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 // simulate runs the network o describes, its databases in o.dir/name (or
-// a temporary directory), and measures it.
+// in memory), and measures it.
 func simulate(o options, name string) (result, error) {
 	cpu0, _ := resourceUse()
-	dir := filepath.Join(o.dir, name)
-	if o.dir == "" {
-		tmp, err := os.MkdirTemp("", "simnet-")
-		if err != nil {
-			return result{}, err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
+	dir := ""
+	if o.dir != "" {
+		dir = filepath.Join(o.dir, name)
 	}
 	s, err := sim.New(o.config(dir))
 	if err != nil {
