@@ -33,7 +33,10 @@ func (s *Sim) send(n *Node, from *endpoint, m p2p.Message, ready time.Time) {
 		return
 	}
 	s.stats.Sent++
-	sent := s.upload(n, len(frame)+s.virtualBytes(m), ready)
+	if t := int(m.Type()); t < len(s.stats.SentByType) {
+		s.stats.SentByType[t]++
+	}
+	start, sent := s.upload(n, len(frame)+s.virtualBytes(m), ready)
 	to := from.remote
 	switch {
 	case !s.net.reachable(from.node, to.node):
@@ -43,23 +46,24 @@ func (s *Sim) send(n *Node, from *endpoint, m p2p.Message, ready time.Time) {
 		s.stats.Lost++
 		return
 	}
-	s.schedule(&event{at: s.arrivalAfter(from, sent), kind: evDeliver, node: to.node, end: to, frame: frame})
+	s.schedule(&event{at: s.arrivalAfter(from, sent), kind: evDeliver, node: to.node, end: to, frame: frame,
+		sent: &sendTimes{from: n.index, ready: ready, start: start, done: sent}})
 }
 
 // upload queues size bytes on n's upload link, which is free for them at
 // ready or when the bytes queued before are out, whichever is later, and
-// returns when their last byte has left. All of a node's connections share
+// returns when their first byte left and when their last did. All of a node's connections share
 // the link, first come first served (a simplification: TCP would share it
 // between concurrent flows, which delays the first peer to get a block for
 // no gain to the last).
-func (s *Sim) upload(n *Node, size int, ready time.Time) time.Time {
-	start := ready
+func (s *Sim) upload(n *Node, size int, ready time.Time) (start, done time.Time) {
+	start = ready
 	if n.uploadFree.After(start) {
 		start = n.uploadFree
 	}
 	n.uploadFree = start.Add(s.net.serialization(size))
 	s.stats.UploadBytes += uint64(size)
-	return n.uploadFree
+	return start, n.uploadFree
 }
 
 // arrival draws when the next control message from `from` (a close or a
@@ -102,7 +106,9 @@ func (s *Sim) deliver(n *Node, e *event) {
 	}
 	s.stats.Delivered++
 	s.stats.Bytes += uint64(len(e.frame))
+	s.delivering = e.sent
 	s.input(n, e, e.frame, func() []p2p.Action { return n.core.Receive(s.now, end.id, msg) })
+	s.delivering = nil
 }
 
 // reset tells the sender of a message that reached a closed end that its

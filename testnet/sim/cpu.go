@@ -50,7 +50,7 @@ func (m *meteredChain) ProcessBlock(blk *wire.Block) (chain.ProcessResult, error
 	}
 	hash := blk.BlockHash()
 	m.node.work += time.Duration(len(blk.Transactions)+m.sim.virtual[hash]) * m.sim.cfg.ValidationPerTx
-	m.sim.blocks.arrived(hash, m.node.index, m.sim.now)
+	m.sim.blocks.arrived(hash, m.node.index, m.sim.now, m.sim.delivering)
 	return res, nil
 }
 

@@ -103,7 +103,14 @@
 // the measured blocks (those on the final best chain); ratio_p95 is the
 // mean 95% time over the mean 95% floor; τ is the mean over blocks of the
 // delay to each node weighted by its hash power, the time the network
-// keeps mining on the old tip.
+// keeps mining on the old tip. Each arrival also remembers the message
+// that completed the block (its sender, and when it was ready, started
+// and finished uploading), so the path a block took to a node can be
+// walked back to the miner and its delay split into waiting at senders
+// (validation, announcements, requests), upload queueing, serialization,
+// base latency and the rest (jitter, waiting for the receiver to finish
+// validating); the parts add up to the delay (tested). The report gives
+// this split for the node at the 95% mark (p95_path).
 //
 // Invariants. After every input to a node: its tip, if it changed, is a
 // stored, fully validated block on its best chain and has at least the

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"container/heap"
 	"math"
 	"slices"
@@ -18,6 +19,7 @@ type blockRecord struct {
 	miner   int
 	mined   time.Time
 	arrival []time.Time     // zero: not yet
+	via     []*sendTimes    // the message that completed the block at each node
 	floor   []time.Duration // -1: unreachable from the miner when it was mined
 	txs     int             // real and virtual transactions
 }
@@ -30,11 +32,13 @@ type blockLog struct {
 
 func newBlockLog() blockLog { return blockLog{byHash: make(map[wire.Hash]*blockRecord)} }
 
-// arrived records that node has the block hash at t, if it is the first
-// time and the block was mined in the Sim.
-func (l *blockLog) arrived(hash wire.Hash, node int, t time.Time) {
+// arrived records that node has the block hash at t, through the message
+// via (nil if it came otherwise), if it is the first time and the block
+// was mined in the Sim.
+func (l *blockLog) arrived(hash wire.Hash, node int, t time.Time, via *sendTimes) {
 	if r := l.byHash[hash]; r != nil && r.arrival[node].IsZero() {
 		r.arrival[node] = t
+		r.via[node] = via
 	}
 }
 
@@ -42,8 +46,8 @@ func (l *blockLog) arrived(hash wire.Hash, node int, t time.Time) {
 func (s *Sim) recordMined(blk *wire.Block, hash wire.Hash, i int) {
 	r := &blockRecord{
 		hash: hash, miner: i, mined: s.now,
-		arrival: make([]time.Time, len(s.nodes)),
-		txs:     len(blk.Transactions) + s.virtual[hash],
+		arrival: make([]time.Time, len(s.nodes)), via: make([]*sendTimes, len(s.nodes)),
+		txs: len(blk.Transactions) + s.virtual[hash],
 	}
 	r.arrival[i] = s.now
 	r.floor = s.floor(i, s.compactSize(blk, hash))
@@ -135,6 +139,72 @@ type BlockTimes struct {
 	// WeightedDelay is the mean delay over the nodes weighted by their
 	// hash power: the time during which others still mine on the old tip.
 	WeightedDelay time.Duration
+	// P95Path is where the time to the node at the 95% mark went, along
+	// the path the block took to it, if P95PathKnown.
+	P95Path      PathCost
+	P95PathKnown bool
+}
+
+// PathCost splits the time a block took to reach a node along the path it
+// took, hop by hop (each hop: the message that completed the block at the
+// next node). The parts add up to the node's delay.
+type PathCost struct {
+	Hops float64 // a whole number for one path, a mean in a Report
+	// Wait: from when the sender had the block to when the message was
+	// ready to send (validation before an announcement, announcements
+	// and requests going back and forth); zero for a compact block
+	// pushed in high-bandwidth mode.
+	Wait time.Duration
+	// Queue: waiting on the sender's upload link behind other messages.
+	Queue time.Duration
+	// Serialization: the message's own bytes at the upload rate.
+	Serialization time.Duration
+	// Latency: the links' base latency.
+	Latency time.Duration
+	// Other: jitter, and waiting at the receiver for it to finish
+	// validating an earlier block.
+	Other time.Duration
+}
+
+func (c *PathCost) add(o PathCost) {
+	c.Hops += o.Hops
+	c.Wait += o.Wait
+	c.Queue += o.Queue
+	c.Serialization += o.Serialization
+	c.Latency += o.Latency
+	c.Other += o.Other
+}
+
+// Total is the sum of the parts: the delay to the path's end.
+func (c PathCost) Total() time.Duration {
+	return c.Wait + c.Queue + c.Serialization + c.Latency + c.Other
+}
+
+// pathCost walks the path the block of r took to node v back to the
+// miner; false if some hop is unknown: the block was completed other than
+// by a message carrying it (a transaction that filled the last gap of a
+// compact block, or a timer).
+func (s *Sim) pathCost(r *blockRecord, v int) (PathCost, bool) {
+	var c PathCost
+	for v != r.miner {
+		m := r.via[v]
+		if m == nil || int(c.Hops) > len(r.arrival) {
+			return c, false
+		}
+		u := m.from
+		if r.arrival[u].IsZero() || r.arrival[u].After(m.ready) {
+			return c, false // the message did not carry the block (a transaction completing it)
+		}
+		lat := s.net.baseLatency(u, v)
+		c.Hops++
+		c.Wait += m.ready.Sub(r.arrival[u])
+		c.Queue += m.start.Sub(m.ready)
+		c.Serialization += m.done.Sub(m.start)
+		c.Latency += lat
+		c.Other += r.arrival[v].Sub(m.done) - lat
+		v = u
+	}
+	return c, true
 }
 
 // blockTimes measures r, or reports false if some node never had the
@@ -150,19 +220,35 @@ func (s *Sim) blockTimes(r *blockRecord) (BlockTimes, bool) {
 		delays[i] = at.Sub(r.mined)
 		weighted += s.HashShare(i) * float64(delays[i])
 	}
+	byDelay := make([]int, len(delays))
+	for i := range byDelay {
+		byDelay[i] = i
+	}
+	slices.SortStableFunc(byDelay, func(a, b int) int { return cmp.Compare(delays[a], delays[b]) })
 	slices.Sort(delays)
 	slices.Sort(floors)
+	path, known := s.pathCost(r, byDelay[quantileIndex(len(byDelay), 0.95)])
 	return BlockTimes{
 		Hash: r.hash, Miner: r.miner, Txs: r.txs,
 		P50: quantile(delays, 0.50), P95: quantile(delays, 0.95), P100: delays[len(delays)-1],
 		FloorP50: quantile(floors, 0.50), FloorP95: quantile(floors, 0.95), Floor: floors[len(floors)-1],
-		WeightedDelay: time.Duration(weighted),
+		WeightedDelay: time.Duration(weighted), P95Path: path, P95PathKnown: known,
 	}, true
 }
 
 // quantile is the time by which a share q of the sorted values is in: the
 // ceil(q·n)-th smallest.
 func quantile(sorted []time.Duration, q float64) time.Duration {
-	k := int(math.Ceil(q*float64(len(sorted)))) - 1
-	return sorted[max(k, 0)]
+	return sorted[quantileIndex(len(sorted), q)]
+}
+
+func quantileIndex(n int, q float64) int {
+	return max(int(math.Ceil(q*float64(n)))-1, 0)
+}
+
+// mean divides every part by n.
+func (c PathCost) mean(n int) PathCost {
+	d := time.Duration(n)
+	return PathCost{Hops: c.Hops / float64(n), Wait: c.Wait / d, Queue: c.Queue / d, Serialization: c.Serialization / d,
+		Latency: c.Latency / d, Other: c.Other / d}
 }

@@ -22,15 +22,15 @@ func TestUploadQueue(t *testing.T) {
 	a.remote = &endpoint{node: 1, open: true, remote: a}
 	ms := func(d int) time.Time { return t0.Add(time.Duration(d) * time.Millisecond) }
 
-	if got := s.upload(n, 100_000, t0); !got.Equal(ms(100)) {
+	if start, got := s.upload(n, 100_000, t0); !start.Equal(t0) || !got.Equal(ms(100)) {
 		t.Fatalf("100 kB on an idle link done at %v, want 100ms", got.Sub(t0))
 	}
 	// Ready before the link is free: waits for the first message.
-	if got := s.upload(n, 50_000, ms(20)); !got.Equal(ms(150)) {
+	if start, got := s.upload(n, 50_000, ms(20)); !start.Equal(ms(100)) || !got.Equal(ms(150)) {
 		t.Fatalf("second message done at %v, want 150ms", got.Sub(t0))
 	}
 	// Ready after the link went idle: starts when ready.
-	if got := s.upload(n, 1000, ms(500)); !got.Equal(ms(501)) {
+	if start, got := s.upload(n, 1000, ms(500)); !start.Equal(ms(500)) || !got.Equal(ms(501)) {
 		t.Fatalf("third message done at %v, want 501ms", got.Sub(t0))
 	}
 	if at := s.arrivalAfter(a, ms(150)); !at.Equal(ms(190)) {
@@ -43,7 +43,7 @@ func TestUploadQueue(t *testing.T) {
 		t.Fatalf("upload bytes %d, want 151000", s.stats.UploadBytes)
 	}
 	unlimited := &Sim{net: testNetwork(2, LinkConfig{}, 1), now: t0}
-	if got := unlimited.upload(&Node{}, 1_000_000, ms(7)); !got.Equal(ms(7)) {
+	if _, got := unlimited.upload(&Node{}, 1_000_000, ms(7)); !got.Equal(ms(7)) {
 		t.Fatalf("unlimited link: done at %v, want when ready", got.Sub(t0))
 	}
 }

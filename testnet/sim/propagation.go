@@ -64,7 +64,12 @@ type Report struct {
 	Tau                             time.Duration // mean hash-weighted delay
 	StaleRate, StaleEstimate, Ratio float64       // Ratio: P95 / FloorP95
 	Interval                        time.Duration
-	Blocks                          []BlockTimes
+	// P95Path is the mean over the measured blocks whose path is known
+	// (PathsKnown of them) of where the time to the node at the 95% mark
+	// went.
+	P95Path    PathCost
+	PathsKnown int
+	Blocks     []BlockTimes
 }
 
 // RunPropagation runs p and measures it. It fails if an invariant breaks
@@ -158,6 +163,10 @@ func (s *Sim) report(recs []*blockRecord, interval time.Duration) (Report, error
 			sum[k] += d
 		}
 		rep.WorstP95 = max(rep.WorstP95, bt.P95)
+		if bt.P95PathKnown {
+			rep.P95Path.add(bt.P95Path)
+			rep.PathsKnown++
+		}
 	}
 	rep.Measured = len(rep.Blocks)
 	if rep.Mined > 0 {
@@ -170,6 +179,9 @@ func (s *Sim) report(recs []*blockRecord, interval time.Duration) (Report, error
 	rep.P50, rep.P95, rep.P100 = mean(0), mean(1), mean(2)
 	rep.FloorP50, rep.FloorP95, rep.FloorP100 = mean(3), mean(4), mean(5)
 	rep.Tau = mean(6)
+	if rep.PathsKnown > 0 {
+		rep.P95Path = rep.P95Path.mean(rep.PathsKnown)
+	}
 	rep.StaleEstimate = 1 - math.Exp(-rep.Tau.Seconds()/interval.Seconds())
 	if rep.FloorP95 > 0 {
 		rep.Ratio = float64(rep.P95) / float64(rep.FloorP95)

@@ -8,7 +8,8 @@ import (
 // TestPropagationRun: a measurement run on a small network with every
 // model on: every mined block is either measured or stale; each measured
 // block's times are ordered (50% ≤ 95% ≤ 100%); no node ever has a block
-// before its floor; the stale estimate follows from the measured delay.
+// before its floor; the parts of each block's path to each node add up to
+// its delay; the stale estimate follows from the measured delay.
 func TestPropagationRun(t *testing.T) {
 	t.Parallel()
 	s := newTestSim(t, Config{
@@ -30,13 +31,33 @@ func TestPropagationRun(t *testing.T) {
 			t.Fatalf("block %s: faster than its floor, or too few transactions: %+v", b.Hash, b)
 		}
 	}
+	paths := 0
 	for _, r := range s.blocks.order {
 		for i, at := range r.arrival {
-			if !at.IsZero() && r.floor[i] >= 0 && at.Sub(r.mined) < r.floor[i] {
+			if at.IsZero() {
+				continue
+			}
+			if r.floor[i] >= 0 && at.Sub(r.mined) < r.floor[i] {
 				t.Fatalf("block %s: node %d had it %v after it was mined, below its floor %v",
 					r.hash, i, at.Sub(r.mined), r.floor[i])
 			}
+			c, ok := s.pathCost(r, i)
+			if !ok {
+				continue
+			}
+			paths++
+			if c.Total() != at.Sub(r.mined) || min(c.Wait, c.Queue, c.Serialization, c.Latency, c.Other) < 0 ||
+				(i != r.miner && (c.Hops < 1 || c.Latency <= 0 || c.Serialization <= 0)) {
+				t.Fatalf("block %s, node %d, delay %v: path %+v does not add up", r.hash, i, at.Sub(r.mined), c)
+			}
 		}
+	}
+	if paths < len(s.blocks.order)*len(s.nodes)*9/10 || rep.PathsKnown != rep.Measured {
+		t.Fatalf("%d paths known of %d arrivals; %d p95 paths of %d blocks", paths,
+			len(s.blocks.order)*len(s.nodes), rep.PathsKnown, rep.Measured)
+	}
+	if p := rep.P95Path; p.Hops < 1 || p.Total() > rep.WorstP95 {
+		t.Fatalf("mean p95 path %+v, worst p95 %v", p, rep.WorstP95)
 	}
 	if rep.Ratio < 1 || rep.Tau <= 0 || rep.StaleEstimate <= 0 || rep.StaleEstimate >= 1 {
 		t.Fatalf("ratio %v, tau %v, estimate %v", rep.Ratio, rep.Tau, rep.StaleEstimate)

@@ -41,9 +41,17 @@ type event struct {
 	seq   uint64 // scheduling order: breaks ties between simultaneous events
 	kind  evKind
 	node  int
-	end   *endpoint // evAccept, evDialed, evDeliver, evClosed
-	addr  string    // evAccept: remote address; evDialed, evDialFailed: dialed address
-	frame []byte    // evDeliver
+	end   *endpoint  // evAccept, evDialed, evDeliver, evClosed
+	addr  string     // evAccept: remote address; evDialed, evDialFailed: dialed address
+	frame []byte     // evDeliver
+	sent  *sendTimes // evDeliver
+}
+
+// sendTimes is how a delivered message left its sender: from which node,
+// when it was ready to go, when its upload started and when it ended.
+type sendTimes struct {
+	from               int
+	ready, start, done time.Time
 }
 
 // peerID is the Core's name for the connection the event concerns (0 if

@@ -150,6 +150,9 @@ type Sim struct {
 	hashPower []float64 // cumulative share of the hash power, by node
 	virtual   map[wire.Hash]int
 	blocks    blockLog
+	// delivering is how the message being delivered now left its sender
+	// (nil outside a delivery), so a block's arrival can name its path.
+	delivering *sendTimes
 
 	trace     hash.Hash
 	stats     Stats
@@ -181,6 +184,9 @@ type Stats struct {
 	MaxQueueDepth int
 	UploadBytes   uint64 // bytes queued on upload links, virtual payload included
 	Deferred      uint64 // inputs that waited for their node to finish validating
+	// SentByType counts the messages handed to the network, by type
+	// (indexed by p2p.MsgType).
+	SentByType [32]uint64
 }
 
 // New builds the network: the nodes' chains (genesis only), pools and

@@ -174,9 +174,14 @@ type result struct {
 	Events        uint64  `json:"events"`
 	Messages      uint64  `json:"messages"`
 	Disconnects   uint64  `json:"disconnects"`
-	UploadMB      float64 `json:"upload_mb"`
-	CPUS          float64 `json:"cpu_s"`       // this run's CPU time (user and system)
-	PeakRSSMB     float64 `json:"peak_rss_mb"` // the process's peak resident memory
+	// SentByType counts the messages sent, by type.
+	SentByType map[string]uint64 `json:"sent_by_type"`
+	// P95Path splits the time to the node at the 95% mark along the path
+	// the block took (mean over blocks; see sim.PathCost).
+	P95Path   pathJSON `json:"p95_path"`
+	UploadMB  float64  `json:"upload_mb"`
+	CPUS      float64  `json:"cpu_s"`       // this run's CPU time (user and system)
+	PeakRSSMB float64  `json:"peak_rss_mb"` // the process's peak resident memory
 
 	// With --compare: the same network under the other relay mode, and
 	// how many times slower its 95% time is (its p95_s / this p95_s).
@@ -261,8 +266,34 @@ func (o options) result(rep sim.Report, st sim.Stats, elapsed time.Duration) res
 		RatioP95: rep.Ratio, TauS: rep.Tau.Seconds(),
 		StaleRate: rep.StaleRate, StaleEstimate: rep.StaleEstimate,
 		Txs: st.Txs, SimulatedS: elapsed.Seconds(), Events: st.Events, Messages: st.Delivered, Disconnects: st.Disconnects,
-		UploadMB: float64(st.UploadBytes) / 1e6,
+		UploadMB: float64(st.UploadBytes) / 1e6, SentByType: sentByType(st),
+		P95Path: pathJSON{
+			Blocks: rep.PathsKnown, Hops: rep.P95Path.Hops, WaitS: rep.P95Path.Wait.Seconds(),
+			QueueS: rep.P95Path.Queue.Seconds(), SerializationS: rep.P95Path.Serialization.Seconds(),
+			LatencyS: rep.P95Path.Latency.Seconds(), OtherS: rep.P95Path.Other.Seconds(),
+		},
 	}
+}
+
+// pathJSON is sim.PathCost in seconds.
+type pathJSON struct {
+	Blocks         int     `json:"blocks"` // blocks whose path is known
+	Hops           float64 `json:"hops"`
+	WaitS          float64 `json:"wait_s"`
+	QueueS         float64 `json:"queue_s"`
+	SerializationS float64 `json:"serialization_s"`
+	LatencyS       float64 `json:"latency_s"`
+	OtherS         float64 `json:"other_s"`
+}
+
+func sentByType(st sim.Stats) map[string]uint64 {
+	out := make(map[string]uint64)
+	for t, n := range st.SentByType {
+		if n > 0 {
+			out[p2p.MsgType(t).String()] = n
+		}
+	}
+	return out
 }
 
 // resourceUse is the process's CPU time so far (user and system) and its

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -54,6 +55,21 @@ func TestSimnetSmall(t *testing.T) {
 	case num("blocks") != 5 || num("nodes") != 12 || num("block_size") != 300_000 || m["relay"] != "full":
 		t.Fatalf("settings not echoed: %v", m)
 	}
+	path, _ := m["p95_path"].(map[string]any)
+	var parts float64
+	for _, k := range []string{"wait_s", "queue_s", "serialization_s", "latency_s", "other_s"} {
+		v, ok := path[k].(float64)
+		if !ok || v < 0 {
+			t.Fatalf("p95_path.%s missing or negative: %v", k, path)
+		}
+		parts += v
+	}
+	if path["blocks"] == num("measured_blocks") && (parts < 0.999*p95 || parts > 1.001*p95) {
+		t.Fatalf("the p95 path's parts add up to %v s, p95 is %v s", parts, p95)
+	}
+	if sent, _ := m["sent_by_type"].(map[string]any); sent["block"] == nil || sent["version"] == nil {
+		t.Fatalf("sent_by_type lacks blocks or versions: %v", sent)
+	}
 	cmp, ok := m["compare"].(map[string]any)
 	if !ok || cmp["relay"] != "headers" {
 		t.Fatalf("no compare object for relay headers: %v", m["compare"])
@@ -63,13 +79,12 @@ func TestSimnetSmall(t *testing.T) {
 		t.Fatalf("speedup %v, want compare p95 / p95 = %v / %v", sp, cmpP95, p95)
 	}
 	again := runJSON(t, args...)
-	for k, v := range m {
-		if k == "compare" {
-			v, again[k] = v.(map[string]any)["p95_s"], again[k].(map[string]any)["p95_s"]
-		}
-		if k != "cpu_s" && k != "peak_rss_mb" && again[k] != v {
-			t.Fatalf("same seed, %s differs: %v and %v", k, v, again[k])
-		}
+	for _, out := range []map[string]any{m, again, cmp, again["compare"].(map[string]any)} {
+		delete(out, "cpu_s")
+		delete(out, "peak_rss_mb")
+	}
+	if !reflect.DeepEqual(m, again) {
+		t.Fatalf("same seed, different figures:\n%v\n%v", m, again)
 	}
 }
 
