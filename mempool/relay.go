@@ -3,7 +3,7 @@ package mempool
 import "powchain/wire"
 
 // The pool as the peer-to-peer layer sees it: *Pool satisfies p2p.TxPool
-// with these three methods, so no glue stands between them and p2p never
+// with these methods, so no glue stands between them and p2p never
 // imports this package.
 
 // AcceptFromPeer admits tx, relayed by peer source, with orphans allowed
@@ -31,3 +31,14 @@ func (p *Pool) Tx(txid wire.Hash) (*wire.Tx, bool) {
 
 // Knows reports whether txid is in the pool or waits in its orphan pool.
 func (p *Pool) Knows(txid wire.Hash) bool { return p.Has(txid) || p.IsOrphan(txid) }
+
+// RangeTxs calls f for every pool transaction (orphans are not), in no
+// particular order, holding the pool's read lock: f must not call the
+// pool. The p2p layer rebuilds compact blocks from them.
+func (p *Pool) RangeTxs(f func(txid wire.Hash, tx *wire.Tx)) {
+	p.rlock()
+	defer p.mu.RUnlock()
+	for txid, e := range p.entries {
+		f(txid, e.desc.Tx)
+	}
+}

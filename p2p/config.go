@@ -51,6 +51,9 @@ type TxPool interface {
 	Tx(txid wire.Hash) (*wire.Tx, bool)
 	// Knows reports whether txid is in the pool (or waits as an orphan).
 	Knows(txid wire.Hash) bool
+	// RangeTxs calls f for every pool transaction, in any order; f does
+	// not call the pool (compact blocks are rebuilt from them).
+	RangeTxs(f func(txid wire.Hash, tx *wire.Tx))
 }
 
 // Config configures a Server (and the Core inside it). Zero durations and

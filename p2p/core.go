@@ -124,6 +124,11 @@ type Core struct {
 	lastAnnounced wire.Hash
 	nextSave      time.Time
 
+	hbPeers         []PeerID // asked for high-bandwidth compact relay, oldest choice first
+	extra           extraTxs // recent transactions outside the pool, for compact blocks
+	lastCompact     *MsgCmpctBlock
+	lastCompactHash wire.Hash
+
 	out []Action
 }
 
@@ -332,6 +337,9 @@ func (c *Core) removePeer(p *peer, now time.Time) {
 	for h := range p.txs {
 		delete(c.txReq, h)
 	}
+	if i := slices.Index(c.hbPeers, p.id); i >= 0 {
+		c.hbPeers = slices.Delete(c.hbPeers, i, i+1)
+	}
 	if len(p.blocks) > 0 && !now.IsZero() {
 		c.fillDownloads(now)
 	}
@@ -419,6 +427,14 @@ func (c *Core) dispatch(p *peer, now time.Time, m Message) {
 		p.sendHeaders = true
 	case *MsgAnnounce:
 		c.handleAnnounce(p, now, m.Headers)
+	case *MsgSendCmpct:
+		c.handleSendCmpct(p, m)
+	case *MsgCmpctBlock:
+		c.handleCmpctBlock(p, now, m)
+	case *MsgGetBlockTxn:
+		c.handleGetBlockTxn(p, now, m)
+	case *MsgBlockTxn:
+		c.handleBlockTxn(p, now, m)
 	case *MsgGetAddr:
 		c.handleGetAddr(p)
 	case *MsgAddr:
@@ -539,6 +555,9 @@ func (c *Core) handshakeDone(p *peer, now time.Time) {
 	if c.cfg.Relay != RelayFull {
 		c.send(p, &MsgSendHeaders{})
 	}
+	if c.cfg.Relay == RelayCompact {
+		c.send(p, &MsgSendCmpct{HighBandwidth: false, Version: CompactVersion})
+	}
 	c.requestHeaders(p, now, nil)
 }
 
@@ -600,6 +619,7 @@ func (c *Core) checkPeer(p *peer, now time.Time) {
 func (c *Core) stalled(p *peer, now time.Time, what string) {
 	p.stalls++
 	c.log.Info("peer stalled", "peer", p.id, "addr", p.addr, "what", what, "stalls", p.stalls)
+	p.partial = nil
 	for _, h := range sortedHashes(p.blocks) { // sorted: avoidBlock is capped
 		delete(c.blockReq, h)
 		delete(p.blocks, h)

@@ -107,8 +107,8 @@ func TestCoreOutboundHandshake(t *testing.T) {
 		t.Fatalf("version: sent %v, want verack", got)
 	}
 	acts = h.core.Receive(h.now, 1, &MsgVerAck{})
-	if got := fmt.Sprint(types(sent(acts, 1))); got != "[getaddr sendheaders getheaders]" {
-		t.Fatalf("verack: sent %v, want getaddr, sendheaders and getheaders", got)
+	if got := fmt.Sprint(types(sent(acts, 1))); got != "[getaddr sendheaders sendcmpct getheaders]" {
+		t.Fatalf("verack: sent %v, want getaddr, sendheaders, sendcmpct and getheaders", got)
 	}
 	if len(h.core.Peers()) != 1 {
 		t.Fatal("peer not listed after the handshake")
@@ -118,7 +118,7 @@ func TestCoreOutboundHandshake(t *testing.T) {
 func TestCoreInboundHandshakeAdvertisesListenAddress(t *testing.T) {
 	h := newCoreHarness(t, nil)
 	acts := h.connect(1, 0)
-	if got := fmt.Sprint(types(sent(acts, 1))); got != "[version verack sendheaders getheaders]" {
+	if got := fmt.Sprint(types(sent(acts, 1))); got != "[version verack sendheaders sendcmpct getheaders]" {
 		t.Fatalf("sent %v", got)
 	}
 	// The peer advertised 0.0.0.0:9555: it is reachable at its own host.

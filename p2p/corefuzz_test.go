@@ -102,7 +102,9 @@ func fuzzSeeds() [][]byte {
 	}
 	presync := append(hs(1), opForkHeaders, 1, 0, opForkHeaders, 1, 1, opForkHeaders, 1, 0, opTick, 1, 20)
 	full := append(append(append(append(hs(0), hs(1)...), hs(2)...), hs(3)...), hs(4)...)
-	announce := append(hs(3), opAnnounce, 3, 0, 2, opBlock, 3, 0, opBlock, 3, 1, opAnnounce, 3, 2, 1, opChainChanged, 0)
+	announce := append(hs(3), opAnnounce, 3, 0, 2, opBlock, 3, 0, opBlock, 3, 1, opAnnounce, 3, 2, 1, opChainChanged, 0,
+		opRaw, 3, byte(TypeSendCmpct), 4, 8, 1, 16, 1, opCompact, 3, 2, 0, opCompact, 3, 2, 1, opCompact, 3, 3, 0,
+		opCompact, 3, 1, 2)
 	bad := append(hs(2), opInvalidBlock, 2, 0, opTx, 2, 1, opRaw, 2, byte(TypeHeaders), 3, 1, 2, 3, opViolation, 2, 1)
 	return [][]byte{sync, presync, full, bad, announce, append(append(sync, presync...), bad...)}
 }
@@ -126,6 +128,7 @@ const (
 	opGetData             // slot, index
 	opChainChanged        // -
 	opAnnounce            // slot, first, count: announce headers of the valid chain
+	opCompact             // slot, index, kind: a valid block's cmpctblock, blocktxn or getblocktxn
 	numOps
 )
 
@@ -199,6 +202,8 @@ func (d *fuzzDriver) step(ops []byte) []byte {
 		acts = h.core.Tick(h.now)
 	case opHeaders:
 		acts = h.core.Receive(h.now, id, &MsgHeaders{Headers: d.headers(arg(), arg())})
+	case opCompact:
+		acts = h.core.Receive(h.now, id, d.compactMsg(fx.blocks[arg()%fuzzChainLen], arg()))
 	case opAnnounce:
 		if hs := d.headers(arg(), 1+arg()%MaxAnnounceHeaders); len(hs) > 0 {
 			acts = h.core.Receive(h.now, id, &MsgAnnounce{Headers: hs})
@@ -240,6 +245,24 @@ func (d *fuzzDriver) step(ops []byte) []byte {
 	}
 	d.checkActions(acts)
 	return ops
+}
+
+// compactMsg is a compact block message about blk: its cmpctblock (kind
+// 0), a blocktxn of its transactions but the coinbase (1), a getblocktxn of
+// its transactions (2).
+func (d *fuzzDriver) compactMsg(blk *wire.Block, kind int) Message {
+	hash := blk.BlockHash()
+	switch kind % 3 {
+	case 0:
+		return d.h.core.compactFor(blk, hash, nil)
+	case 1:
+		return &MsgBlockTxn{Block: hash, Txs: blk.Transactions[1:]}
+	}
+	idx := make([]int, len(blk.Transactions))
+	for i := range idx {
+		idx[i] = i
+	}
+	return &MsgGetBlockTxn{Block: hash, Indexes: idx}
 }
 
 // headers returns up to n headers of the valid chain from index first.

@@ -47,6 +47,12 @@ var maxPayload = [...]int{
 	TypeReject:      512,
 	TypeSendHeaders: 16,
 	TypeAnnounce:    MaxAnnounceHeaders*99 + 16,
+	TypeSendCmpct:   32,
+	// A compact block: a header, a short id per transaction, and at most a
+	// block's worth of prefilled transactions, each with its index.
+	TypeCmpctBlock:  protoOverhead(maxBlockTxBytes) + wire.MaxTxPerBlock*(ShortIDSize+16) + 256,
+	TypeGetBlockTxn: wire.MaxTxPerBlock*5 + 64,
+	TypeBlockTxn:    protoOverhead(maxBlockTxBytes) + 64,
 }
 
 // MaxPayload returns the largest payload a message of type t may have, or

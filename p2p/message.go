@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 
 	"powchain/proto/pb"
@@ -61,11 +62,15 @@ const (
 	TypeReject      MsgType = 14
 	TypeSendHeaders MsgType = 15
 	TypeAnnounce    MsgType = 16
+	TypeSendCmpct   MsgType = 17
+	TypeCmpctBlock  MsgType = 18
+	TypeGetBlockTxn MsgType = 19
+	TypeBlockTxn    MsgType = 20
 )
 
 var typeNames = [...]string{"", "version", "verack", "ping", "pong", "inv", "getdata", "notfound",
 	"tx", "block", "getheaders", "headers", "getaddr", "addr", "reject",
-	"sendheaders", "announce"}
+	"sendheaders", "announce", "sendcmpct", "cmpctblock", "getblocktxn", "blocktxn"}
 
 func (t MsgType) String() string {
 	if int(t) < len(typeNames) && t != 0 {
@@ -108,6 +113,9 @@ type InvType uint8
 const (
 	InvTx    InvType = 1
 	InvBlock InvType = 2
+	// InvCmpctBlock asks for a block as a compact block (getdata) and
+	// says it cannot be served (notfound); never announced.
+	InvCmpctBlock InvType = 3
 )
 
 // InvVect names a transaction or a block.
@@ -177,6 +185,51 @@ type MsgSendHeaders struct{}
 // each the parent of the next, the last the sender's new best block.
 type MsgAnnounce struct{ Headers []wire.BlockHeader }
 
+// CompactVersion is the compact block version this node speaks.
+const CompactVersion = 1
+
+// MsgSendCmpct says the sender exchanges compact blocks of Version and
+// whether it wants them pushed unasked (HighBandwidth).
+type MsgSendCmpct struct {
+	HighBandwidth bool
+	Version       uint64
+}
+
+// ShortIDSize is the size of a short transaction id on the wire.
+const ShortIDSize = 6
+
+// PrefilledTx is a transaction sent whole in a compact block, with its
+// index in the block.
+type PrefilledTx struct {
+	Index int
+	Tx    *wire.Tx
+}
+
+// MsgCmpctBlock is a block as its header, the short ids (keyed by the
+// header and Nonce, see newShortIDKey) of the transactions the receiver is
+// expected to have, in block order, and the others whole. Prefilled
+// indexes increase; the block has len(ShortIDs)+len(Prefilled)
+// transactions, the short ids filling the indexes not prefilled.
+type MsgCmpctBlock struct {
+	Header    wire.BlockHeader
+	Nonce     uint64
+	ShortIDs  []uint64 // each below 2^48
+	Prefilled []PrefilledTx
+}
+
+// MsgGetBlockTxn asks for the transactions of Block at Indexes
+// (increasing).
+type MsgGetBlockTxn struct {
+	Block   wire.Hash
+	Indexes []int
+}
+
+// MsgBlockTxn answers a getblocktxn with its transactions, in order.
+type MsgBlockTxn struct {
+	Block wire.Hash
+	Txs   []*wire.Tx
+}
+
 // Type implementations.
 func (*MsgVersion) Type() MsgType     { return TypeVersion }
 func (*MsgVerAck) Type() MsgType      { return TypeVerAck }
@@ -194,6 +247,10 @@ func (*MsgAddr) Type() MsgType        { return TypeAddr }
 func (*MsgReject) Type() MsgType      { return TypeReject }
 func (*MsgSendHeaders) Type() MsgType { return TypeSendHeaders }
 func (*MsgAnnounce) Type() MsgType    { return TypeAnnounce }
+func (*MsgSendCmpct) Type() MsgType   { return TypeSendCmpct }
+func (*MsgCmpctBlock) Type() MsgType  { return TypeCmpctBlock }
+func (*MsgGetBlockTxn) Type() MsgType { return TypeGetBlockTxn }
+func (*MsgBlockTxn) Type() MsgType    { return TypeBlockTxn }
 
 // toEnvelope converts m to its protobuf form.
 func toEnvelope(m Message) *pb.Envelope {
@@ -233,6 +290,19 @@ func toEnvelope(m Message) *pb.Envelope {
 		env.Msg = &pb.Envelope_Sendheaders{Sendheaders: &pb.SendHeaders{}}
 	case *MsgAnnounce:
 		env.Msg = &pb.Envelope_Announce{Announce: headersToProto(m.Headers)}
+	case *MsgSendCmpct:
+		env.Msg = &pb.Envelope_Sendcmpct{Sendcmpct: &pb.SendCompact{HighBandwidth: m.HighBandwidth, Version: m.Version}}
+	case *MsgCmpctBlock:
+		env.Msg = &pb.Envelope_Cmpctblock{Cmpctblock: cmpctBlockToProto(m)}
+	case *MsgGetBlockTxn:
+		env.Msg = &pb.Envelope_Getblocktxn{Getblocktxn: &pb.GetBlockTxn{
+			BlockHash: bytes.Clone(m.Block[:]), IndexDeltas: deltaEncode(m.Indexes)}}
+	case *MsgBlockTxn:
+		bt := &pb.BlockTxn{BlockHash: bytes.Clone(m.Block[:]), Txs: make([]*pb.Tx, len(m.Txs))}
+		for i, tx := range m.Txs {
+			bt.Txs[i] = wire.TxToProto(tx)
+		}
+		env.Msg = &pb.Envelope_Blocktxn{Blocktxn: bt}
 	case *MsgGetAddr:
 		env.Msg = &pb.Envelope_Getaddr{Getaddr: &pb.GetAddr{}}
 	case *MsgAddr:
@@ -281,14 +351,23 @@ func fromEnvelope(t MsgType, env *pb.Envelope) (Message, error) {
 	case TypePong:
 		return present(env.GetPong(), &MsgPong{Nonce: env.GetPong().GetNonce()})
 	case TypeInv:
-		items, err := invFromProto(env.GetInv())
+		items, err := invFromProto(env.GetInv(), false)
 		return &MsgInv{Items: items}, err
 	case TypeGetData:
-		items, err := invFromProto(env.GetGetdata())
+		items, err := invFromProto(env.GetGetdata(), true)
 		return &MsgGetData{Items: items}, err
 	case TypeNotFound:
-		items, err := invFromProto(env.GetNotfound())
+		items, err := invFromProto(env.GetNotfound(), true)
 		return &MsgNotFound{Items: items}, err
+	case TypeSendCmpct:
+		return present(env.GetSendcmpct(), &MsgSendCmpct{
+			HighBandwidth: env.GetSendcmpct().GetHighBandwidth(), Version: env.GetSendcmpct().GetVersion()})
+	case TypeCmpctBlock:
+		return cmpctBlockFromProto(env.GetCmpctblock())
+	case TypeGetBlockTxn:
+		return getBlockTxnFromProto(env.GetGetblocktxn())
+	case TypeBlockTxn:
+		return blockTxnFromProto(env.GetBlocktxn())
 	case TypeTx:
 		tx, err := wire.TxFromProto(env.GetTx())
 		return &MsgTx{Tx: tx}, err
@@ -359,7 +438,9 @@ func versionFromProto(v *pb.Version) (Message, error) {
 	}, nil
 }
 
-func invFromProto(inv *pb.Inventory) ([]InvVect, error) {
+// invFromProto converts an inventory; compact says whether
+// INV_TYPE_CMPCT_BLOCK may appear (getdata, notfound) or not (inv).
+func invFromProto(inv *pb.Inventory, compact bool) ([]InvVect, error) {
 	if inv == nil {
 		return nil, fmt.Errorf("envelope does not hold an inventory")
 	}
@@ -369,7 +450,7 @@ func invFromProto(inv *pb.Inventory) ([]InvVect, error) {
 	items := make([]InvVect, len(inv.GetItems()))
 	for i, it := range inv.GetItems() {
 		t := InvType(it.GetType())
-		if t != InvTx && t != InvBlock {
+		if t != InvTx && t != InvBlock && (t != InvCmpctBlock || !compact) {
 			return nil, fmt.Errorf("inventory item %d has unknown type %d", i, it.GetType())
 		}
 		h, err := hashFromBytes(it.GetHash(), "inventory hash")
@@ -456,6 +537,144 @@ func rejectFromProto(r *pb.Reject) (Message, error) {
 			return nil, err
 		}
 		m.Hash = h
+	}
+	return m, nil
+}
+
+// maxBlockTxBytes is the most canonical bytes the transactions of a valid
+// block take: the block size less the header and the transaction count.
+const maxBlockTxBytes = wire.MaxBlockSize - wire.HeaderSize - 4
+
+// deltaEncode writes increasing indexes as differences: each index less
+// the previous one plus one (the first as is).
+func deltaEncode(indexes []int) []uint32 {
+	out := make([]uint32, len(indexes))
+	next := 0
+	for i, idx := range indexes {
+		out[i] = uint32(idx - next)
+		next = idx + 1
+	}
+	return out
+}
+
+// deltaDecode reverses deltaEncode; every index must be below limit.
+func deltaDecode(deltas []uint32, limit int) ([]int, error) {
+	out := make([]int, len(deltas))
+	next := 0
+	for i, d := range deltas {
+		idx := int64(next) + int64(d)
+		if idx >= int64(limit) {
+			return nil, fmt.Errorf("index %d out of range (limit %d)", idx, limit)
+		}
+		out[i] = int(idx)
+		next = int(idx) + 1
+	}
+	return out, nil
+}
+
+func cmpctBlockToProto(m *MsgCmpctBlock) *pb.CompactBlock {
+	cb := &pb.CompactBlock{Header: wire.HeaderToProto(&m.Header), Nonce: m.Nonce,
+		ShortIds: make([]byte, 0, len(m.ShortIDs)*ShortIDSize)}
+	for _, id := range m.ShortIDs {
+		cb.ShortIds = binary.LittleEndian.AppendUint64(cb.ShortIds, id)[:len(cb.ShortIds)+ShortIDSize]
+	}
+	indexes := make([]int, len(m.Prefilled))
+	for i, pt := range m.Prefilled {
+		indexes[i] = pt.Index
+	}
+	for i, d := range deltaEncode(indexes) {
+		cb.Prefilled = append(cb.Prefilled, &pb.PrefilledTx{IndexDelta: d, Tx: wire.TxToProto(m.Prefilled[i].Tx)})
+	}
+	return cb
+}
+
+// cmpctBlockFromProto converts a compact block: a header, whole 6-byte
+// short ids, and prefilled transactions at increasing indexes inside the
+// block, which has between 1 and MaxTxPerBlock transactions whose
+// prefilled part fits a block.
+func cmpctBlockFromProto(cb *pb.CompactBlock) (Message, error) {
+	if cb == nil {
+		return nil, fmt.Errorf("envelope does not hold a compact block")
+	}
+	hdr, err := wire.HeaderFromProto(cb.GetHeader())
+	if err != nil {
+		return nil, err
+	}
+	ids, pre := cb.GetShortIds(), cb.GetPrefilled()
+	if len(ids)%ShortIDSize != 0 {
+		return nil, fmt.Errorf("short ids take %d bytes, not a multiple of %d", len(ids), ShortIDSize)
+	}
+	total := len(ids)/ShortIDSize + len(pre)
+	if total == 0 || total > wire.MaxTxPerBlock {
+		return nil, fmt.Errorf("compact block has %d transactions, want 1 to %d", total, wire.MaxTxPerBlock)
+	}
+	m := &MsgCmpctBlock{Header: hdr, Nonce: cb.GetNonce(), ShortIDs: make([]uint64, len(ids)/ShortIDSize),
+		Prefilled: make([]PrefilledTx, len(pre))}
+	for i := range m.ShortIDs {
+		var b [8]byte
+		copy(b[:], ids[i*ShortIDSize:(i+1)*ShortIDSize])
+		m.ShortIDs[i] = binary.LittleEndian.Uint64(b[:])
+	}
+	deltas := make([]uint32, len(pre))
+	for i, pt := range pre {
+		deltas[i] = pt.GetIndexDelta()
+	}
+	indexes, err := deltaDecode(deltas, total)
+	if err != nil {
+		return nil, fmt.Errorf("prefilled transaction: %w", err)
+	}
+	size := 0
+	for i, pt := range pre {
+		tx, err := wire.TxFromProto(pt.GetTx())
+		if err != nil {
+			return nil, fmt.Errorf("prefilled transaction %d: %w", i, err)
+		}
+		if size += tx.SerializeSize(); size > maxBlockTxBytes {
+			return nil, fmt.Errorf("prefilled transactions exceed the block size")
+		}
+		m.Prefilled[i] = PrefilledTx{Index: indexes[i], Tx: tx}
+	}
+	return m, nil
+}
+
+func getBlockTxnFromProto(g *pb.GetBlockTxn) (Message, error) {
+	if g == nil {
+		return nil, fmt.Errorf("envelope does not hold a getblocktxn")
+	}
+	if len(g.GetIndexDeltas()) > wire.MaxTxPerBlock {
+		return nil, fmt.Errorf("getblocktxn has %d indexes, limit %d", len(g.GetIndexDeltas()), wire.MaxTxPerBlock)
+	}
+	h, err := hashFromBytes(g.GetBlockHash(), "block hash")
+	if err != nil {
+		return nil, err
+	}
+	indexes, err := deltaDecode(g.GetIndexDeltas(), wire.MaxTxPerBlock)
+	if err != nil {
+		return nil, err
+	}
+	return &MsgGetBlockTxn{Block: h, Indexes: indexes}, nil
+}
+
+func blockTxnFromProto(bt *pb.BlockTxn) (Message, error) {
+	if bt == nil {
+		return nil, fmt.Errorf("envelope does not hold a blocktxn")
+	}
+	if len(bt.GetTxs()) > wire.MaxTxPerBlock {
+		return nil, fmt.Errorf("blocktxn has %d transactions, limit %d", len(bt.GetTxs()), wire.MaxTxPerBlock)
+	}
+	h, err := hashFromBytes(bt.GetBlockHash(), "block hash")
+	if err != nil {
+		return nil, err
+	}
+	m := &MsgBlockTxn{Block: h, Txs: make([]*wire.Tx, len(bt.GetTxs()))}
+	size := 0
+	for i, t := range bt.GetTxs() {
+		if m.Txs[i], err = wire.TxFromProto(t); err != nil {
+			return nil, fmt.Errorf("transaction %d: %w", i, err)
+		}
+		if size += m.Txs[i].SerializeSize(); size > maxBlockTxBytes {
+			return nil, fmt.Errorf("blocktxn transactions exceed the block size")
+		}
 	}
 	return m, nil
 }

@@ -100,6 +100,10 @@ type peer struct {
 
 	txs map[wire.Hash]time.Time // requested transactions
 
+	compact   bool          // the peer exchanges compact blocks (sendcmpct version 1)
+	compactHB bool          // it asked for compact blocks pushed unasked
+	partial   *partialBlock // a compact block from the peer being rebuilt, nil if none
+
 	score int
 
 	// For inbound eviction: when the peer last sent a block or a

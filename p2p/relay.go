@@ -24,12 +24,17 @@ func (c *Core) announce(iv InvVect, skip *peer) {
 }
 
 // announceBlock announces the new tip to every handshaken peer that does
-// not know it: by header to a peer that asked for it (sendheaders) when the
-// headers from a block it knows to the tip are few, else by inv.
+// not know it: as a compact block to a peer that asked for them pushed
+// (high bandwidth) and has the parent; by header to a peer that asked for
+// it (sendheaders) when the headers from a block it knows to the tip are
+// few; else by inv.
 func (c *Core) announceBlock(tip chain.BlockInfo) {
 	for _, id := range c.peerIDs() {
 		p := c.peers[id]
 		if !p.handshaken() || p.knownInv.has(tip.Hash) {
+			continue
+		}
+		if c.wantsCompact(p, tip.Header.PrevBlock) && c.sendCompactTip(p, tip) {
 			continue
 		}
 		if p.sendHeaders {
@@ -77,20 +82,7 @@ func (c *Core) handleAnnounce(p *peer, now time.Time, headers []wire.BlockHeader
 	for i := range headers {
 		p.knownInv.add(headers[i].BlockHash(), maxKnownInv)
 	}
-	parent, ok := c.chain.BlockInfoByHash(headers[0].PrevBlock)
-	if !ok || p.hsync != nil {
-		c.requestHeaders(p, now, nil)
-		return
-	}
-	work, ok := c.chainWork(p, now, parent, headers)
-	if !ok {
-		return
-	}
-	if work.Cmp(c.workThreshold()) < 0 {
-		c.log.Debug("low-work announcement dropped", "peer", p.id, "count", len(headers))
-		return
-	}
-	if !c.processHeaders(p, now, headers) {
+	if !c.storeAnnounced(p, now, headers) {
 		return
 	}
 	c.requestAnnounced(p, now, headers)
@@ -98,9 +90,13 @@ func (c *Core) handleAnnounce(p *peer, now time.Time, headers []wire.BlockHeader
 }
 
 // requestAnnounced asks p for the blocks of headers the node lacks and
-// nobody is fetching, as far as p has request slots.
+// nobody is fetching, as far as p has request slots: in compact form the
+// block next on the tip from a peer that exchanges compact blocks, in
+// RelayCompact mode; whole otherwise (further blocks' transactions are
+// less likely in the pool).
 func (c *Core) requestAnnounced(p *peer, now time.Time, headers []wire.BlockHeader) {
 	var want []InvVect
+	tip := c.chain.Tip().Hash
 	for i := range headers {
 		h := headers[i].BlockHash()
 		info, ok := c.chain.BlockInfoByHash(h)
@@ -111,7 +107,11 @@ func (c *Core) requestAnnounced(p *peer, now time.Time, headers []wire.BlockHead
 			break
 		}
 		c.requestBlock(p, now, h)
-		want = append(want, InvVect{Type: InvBlock, Hash: h})
+		typ := InvBlock
+		if c.cfg.Relay == RelayCompact && p.compact && headers[i].PrevBlock == tip {
+			typ = InvCmpctBlock
+		}
+		want = append(want, InvVect{Type: typ, Hash: h})
 	}
 	if len(want) > 0 {
 		c.send(p, &MsgGetData{Items: want})
@@ -179,6 +179,10 @@ func (c *Core) handleGetData(p *peer, items []InvVect) {
 					m = &MsgBlock{Block: b}
 				}
 			}
+		case InvCmpctBlock:
+			if blocks++; blocks <= maxBlocksPerGet {
+				m = c.serveCompact(iv.Hash)
+			}
 		case InvTx:
 			if tx, ok := c.pool.Tx(iv.Hash); ok {
 				m = &MsgTx{Tx: tx}
@@ -198,11 +202,8 @@ func (c *Core) handleGetData(p *peer, items []InvVect) {
 
 func (c *Core) handleNotFound(p *peer, now time.Time, items []InvVect) {
 	for _, iv := range items {
-		if _, ok := p.blocks[iv.Hash]; ok && iv.Type == InvBlock {
-			delete(p.blocks, iv.Hash)
-			delete(c.blockReq, iv.Hash)
+		if iv.Type != InvTx && c.takeRequest(p, now, iv.Hash) {
 			c.avoidBlock(p, iv.Hash, true)
-			p.blockProgress = now
 		}
 		if _, ok := p.txs[iv.Hash]; ok && iv.Type == InvTx {
 			delete(p.txs, iv.Hash)
@@ -238,12 +239,15 @@ func (c *Core) handleTx(p *peer, now time.Time, tx *wire.Tx) {
 			c.ban(p, now, "invalid transaction: "+err.Error())
 			return
 		}
+		c.extra.add(txid, tx)
 		c.rejects.add(txid, maxRecentRejects)
 		c.log.Debug("transaction refused", "txid", txid, "peer", p.id, "err", err)
 		return
 	}
 	if len(accepted) > 0 {
 		p.lastTx = now
+	} else if len(missing) > 0 {
+		c.extra.add(txid, tx) // an orphan: the pool does not list it
 	}
 	c.requestParents(p, now, missing)
 	for _, a := range accepted {

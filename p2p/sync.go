@@ -121,37 +121,28 @@ func (c *Core) unconnectedHeaders(p *peer, now time.Time) {
 func (c *Core) handleBlock(p *peer, now time.Time, blk *wire.Block) {
 	hash := blk.BlockHash()
 	p.knownInv.add(hash, maxKnownInv)
-	if _, ok := p.blocks[hash]; ok {
-		delete(p.blocks, hash)
-		delete(c.blockReq, hash)
-		p.blockProgress = now
+	if c.takeRequest(p, now, hash) {
 		p.delivered++
 	} else if !c.unrequested(p, now, "unrequested blocks") || !c.worthStoring(blk) {
 		return
 	}
-	res, err := c.chain.ProcessBlock(blk)
-	switch {
-	case err != nil:
-		c.blockFailed(p, now, hash, err)
-	case res.Orphan:
-		c.requestHeaders(p, now, nil)
-	default:
-		p.lastBlock = now
-	}
-	c.noteBlock(p, hash)
-	c.fillDownloads(now)
+	c.acceptBlock(p, now, blk, hash, nil, false)
 }
 
 // blockFailed bans a peer that sent an invalid block. Duplicates and
 // blocks from slightly in the future are no fault; local failures are
-// logged.
-func (c *Core) blockFailed(p *peer, now time.Time, hash wire.Hash, err error) {
+// logged. A block that came as a compact block is no fault either: peers
+// relay those before validating them (see relayEarly); its header's proof
+// of work makes sending one costly.
+func (c *Core) blockFailed(p *peer, now time.Time, hash wire.Hash, err error, viaCompact bool) {
 	code, isRule := chain.ErrorCodeOf(err)
 	switch {
 	case !isRule:
 		c.log.Error("processing block failed", "hash", hash, "err", err)
 	case code == chain.ErrDuplicateBlock || code == chain.ErrTimeTooNew:
 		c.log.Debug("block not accepted", "hash", hash, "peer", p.id, "err", err)
+	case viaCompact:
+		c.log.Info("invalid block relayed as a compact block", "hash", hash, "peer", p.id, "err", err)
 	default:
 		c.send(p, &MsgReject{Message: "block", Code: RejectInvalid, Reason: code.Reason(), Hash: hash})
 		c.ban(p, now, "invalid block: "+err.Error())

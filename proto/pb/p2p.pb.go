@@ -35,6 +35,7 @@ const (
 	InvType_INV_TYPE_UNSPECIFIED InvType = 0
 	InvType_INV_TYPE_TX          InvType = 1
 	InvType_INV_TYPE_BLOCK       InvType = 2
+	InvType_INV_TYPE_CMPCT_BLOCK InvType = 3 // getdata and notfound only: the block as a CompactBlock
 )
 
 // Enum value maps for InvType.
@@ -43,11 +44,13 @@ var (
 		0: "INV_TYPE_UNSPECIFIED",
 		1: "INV_TYPE_TX",
 		2: "INV_TYPE_BLOCK",
+		3: "INV_TYPE_CMPCT_BLOCK",
 	}
 	InvType_value = map[string]int32{
 		"INV_TYPE_UNSPECIFIED": 0,
 		"INV_TYPE_TX":          1,
 		"INV_TYPE_BLOCK":       2,
+		"INV_TYPE_CMPCT_BLOCK": 3,
 	}
 )
 
@@ -100,6 +103,10 @@ type Envelope struct {
 	//	*Envelope_Reject
 	//	*Envelope_Sendheaders
 	//	*Envelope_Announce
+	//	*Envelope_Sendcmpct
+	//	*Envelope_Cmpctblock
+	//	*Envelope_Getblocktxn
+	//	*Envelope_Blocktxn
 	Msg           isEnvelope_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -286,6 +293,42 @@ func (x *Envelope) GetAnnounce() *Headers {
 	return nil
 }
 
+func (x *Envelope) GetSendcmpct() *SendCompact {
+	if x != nil {
+		if x, ok := x.Msg.(*Envelope_Sendcmpct); ok {
+			return x.Sendcmpct
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetCmpctblock() *CompactBlock {
+	if x != nil {
+		if x, ok := x.Msg.(*Envelope_Cmpctblock); ok {
+			return x.Cmpctblock
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetGetblocktxn() *GetBlockTxn {
+	if x != nil {
+		if x, ok := x.Msg.(*Envelope_Getblocktxn); ok {
+			return x.Getblocktxn
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetBlocktxn() *BlockTxn {
+	if x != nil {
+		if x, ok := x.Msg.(*Envelope_Blocktxn); ok {
+			return x.Blocktxn
+		}
+	}
+	return nil
+}
+
 type isEnvelope_Msg interface {
 	isEnvelope_Msg()
 }
@@ -354,6 +397,22 @@ type Envelope_Announce struct {
 	Announce *Headers `protobuf:"bytes,16,opt,name=announce,proto3,oneof"`
 }
 
+type Envelope_Sendcmpct struct {
+	Sendcmpct *SendCompact `protobuf:"bytes,17,opt,name=sendcmpct,proto3,oneof"`
+}
+
+type Envelope_Cmpctblock struct {
+	Cmpctblock *CompactBlock `protobuf:"bytes,18,opt,name=cmpctblock,proto3,oneof"`
+}
+
+type Envelope_Getblocktxn struct {
+	Getblocktxn *GetBlockTxn `protobuf:"bytes,19,opt,name=getblocktxn,proto3,oneof"`
+}
+
+type Envelope_Blocktxn struct {
+	Blocktxn *BlockTxn `protobuf:"bytes,20,opt,name=blocktxn,proto3,oneof"`
+}
+
 func (*Envelope_Version) isEnvelope_Msg() {}
 
 func (*Envelope_Verack) isEnvelope_Msg() {}
@@ -385,6 +444,14 @@ func (*Envelope_Reject) isEnvelope_Msg() {}
 func (*Envelope_Sendheaders) isEnvelope_Msg() {}
 
 func (*Envelope_Announce) isEnvelope_Msg() {}
+
+func (*Envelope_Sendcmpct) isEnvelope_Msg() {}
+
+func (*Envelope_Cmpctblock) isEnvelope_Msg() {}
+
+func (*Envelope_Getblocktxn) isEnvelope_Msg() {}
+
+func (*Envelope_Blocktxn) isEnvelope_Msg() {}
 
 // Version opens the handshake; each side sends it first, exactly once.
 type Version struct {
@@ -1051,11 +1118,296 @@ func (*SendHeaders) Descriptor() ([]byte, []int) {
 	return file_p2p_proto_rawDescGZIP(), []int{13}
 }
 
+// SendCompact says the sender can exchange compact blocks (version 1) and
+// whether it wants new blocks pushed to it as CompactBlock before it asks
+// (high bandwidth) or announced and then requested (low bandwidth).
+type SendCompact struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	HighBandwidth bool                   `protobuf:"varint,1,opt,name=high_bandwidth,json=highBandwidth,proto3" json:"high_bandwidth,omitempty"`
+	Version       uint64                 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"` // 1; other versions are ignored
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendCompact) Reset() {
+	*x = SendCompact{}
+	mi := &file_p2p_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendCompact) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendCompact) ProtoMessage() {}
+
+func (x *SendCompact) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendCompact.ProtoReflect.Descriptor instead.
+func (*SendCompact) Descriptor() ([]byte, []int) {
+	return file_p2p_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SendCompact) GetHighBandwidth() bool {
+	if x != nil {
+		return x.HighBandwidth
+	}
+	return false
+}
+
+func (x *SendCompact) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+// CompactBlock is a block as its header, a nonce, a 6-byte short id per
+// transaction the receiver is expected to have, and the transactions it is
+// not (at least the coinbase), each at its index in the block.
+type CompactBlock struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Header        *BlockHeader           `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
+	Nonce         uint64                 `protobuf:"varint,2,opt,name=nonce,proto3" json:"nonce,omitempty"`                      // keys the short ids with the header
+	ShortIds      []byte                 `protobuf:"bytes,3,opt,name=short_ids,json=shortIds,proto3" json:"short_ids,omitempty"` // 6 bytes each, little-endian, in block order
+	Prefilled     []*PrefilledTx         `protobuf:"bytes,4,rep,name=prefilled,proto3" json:"prefilled,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompactBlock) Reset() {
+	*x = CompactBlock{}
+	mi := &file_p2p_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompactBlock) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompactBlock) ProtoMessage() {}
+
+func (x *CompactBlock) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompactBlock.ProtoReflect.Descriptor instead.
+func (*CompactBlock) Descriptor() ([]byte, []int) {
+	return file_p2p_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *CompactBlock) GetHeader() *BlockHeader {
+	if x != nil {
+		return x.Header
+	}
+	return nil
+}
+
+func (x *CompactBlock) GetNonce() uint64 {
+	if x != nil {
+		return x.Nonce
+	}
+	return 0
+}
+
+func (x *CompactBlock) GetShortIds() []byte {
+	if x != nil {
+		return x.ShortIds
+	}
+	return nil
+}
+
+func (x *CompactBlock) GetPrefilled() []*PrefilledTx {
+	if x != nil {
+		return x.Prefilled
+	}
+	return nil
+}
+
+// PrefilledTx is a transaction of a CompactBlock and its position.
+type PrefilledTx struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	IndexDelta    uint32                 `protobuf:"varint,1,opt,name=index_delta,json=indexDelta,proto3" json:"index_delta,omitempty"` // index = previous prefilled index + 1 + index_delta (the first: index_delta)
+	Tx            *Tx                    `protobuf:"bytes,2,opt,name=tx,proto3" json:"tx,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PrefilledTx) Reset() {
+	*x = PrefilledTx{}
+	mi := &file_p2p_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PrefilledTx) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PrefilledTx) ProtoMessage() {}
+
+func (x *PrefilledTx) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PrefilledTx.ProtoReflect.Descriptor instead.
+func (*PrefilledTx) Descriptor() ([]byte, []int) {
+	return file_p2p_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *PrefilledTx) GetIndexDelta() uint32 {
+	if x != nil {
+		return x.IndexDelta
+	}
+	return 0
+}
+
+func (x *PrefilledTx) GetTx() *Tx {
+	if x != nil {
+		return x.Tx
+	}
+	return nil
+}
+
+// GetBlockTxn asks for transactions of a block by index.
+type GetBlockTxn struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BlockHash     []byte                 `protobuf:"bytes,1,opt,name=block_hash,json=blockHash,proto3" json:"block_hash,omitempty"`               // 32 bytes
+	IndexDeltas   []uint32               `protobuf:"varint,2,rep,packed,name=index_deltas,json=indexDeltas,proto3" json:"index_deltas,omitempty"` // index = previous index + 1 + delta (the first: delta)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBlockTxn) Reset() {
+	*x = GetBlockTxn{}
+	mi := &file_p2p_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBlockTxn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBlockTxn) ProtoMessage() {}
+
+func (x *GetBlockTxn) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBlockTxn.ProtoReflect.Descriptor instead.
+func (*GetBlockTxn) Descriptor() ([]byte, []int) {
+	return file_p2p_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *GetBlockTxn) GetBlockHash() []byte {
+	if x != nil {
+		return x.BlockHash
+	}
+	return nil
+}
+
+func (x *GetBlockTxn) GetIndexDeltas() []uint32 {
+	if x != nil {
+		return x.IndexDeltas
+	}
+	return nil
+}
+
+// BlockTxn answers GetBlockTxn with the transactions asked for, in order.
+type BlockTxn struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BlockHash     []byte                 `protobuf:"bytes,1,opt,name=block_hash,json=blockHash,proto3" json:"block_hash,omitempty"` // 32 bytes
+	Txs           []*Tx                  `protobuf:"bytes,2,rep,name=txs,proto3" json:"txs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BlockTxn) Reset() {
+	*x = BlockTxn{}
+	mi := &file_p2p_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BlockTxn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BlockTxn) ProtoMessage() {}
+
+func (x *BlockTxn) ProtoReflect() protoreflect.Message {
+	mi := &file_p2p_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BlockTxn.ProtoReflect.Descriptor instead.
+func (*BlockTxn) Descriptor() ([]byte, []int) {
+	return file_p2p_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *BlockTxn) GetBlockHash() []byte {
+	if x != nil {
+		return x.BlockHash
+	}
+	return nil
+}
+
+func (x *BlockTxn) GetTxs() []*Tx {
+	if x != nil {
+		return x.Txs
+	}
+	return nil
+}
+
 var File_p2p_proto protoreflect.FileDescriptor
 
 const file_p2p_proto_rawDesc = "" +
 	"\n" +
-	"\tp2p.proto\x12\vpowchain.v1\x1a\x0epowchain.proto\"\x92\x06\n" +
+	"\tp2p.proto\x12\vpowchain.v1\x1a\x0epowchain.proto\"\xfc\a\n" +
 	"\bEnvelope\x120\n" +
 	"\aversion\x18\x01 \x01(\v2\x14.powchain.v1.VersionH\x00R\aversion\x12-\n" +
 	"\x06verack\x18\x02 \x01(\v2\x13.powchain.v1.VerAckH\x00R\x06verack\x12'\n" +
@@ -1075,7 +1427,13 @@ const file_p2p_proto_rawDesc = "" +
 	"\x04addr\x18\r \x01(\v2\x11.powchain.v1.AddrH\x00R\x04addr\x12-\n" +
 	"\x06reject\x18\x0e \x01(\v2\x13.powchain.v1.RejectH\x00R\x06reject\x12<\n" +
 	"\vsendheaders\x18\x0f \x01(\v2\x18.powchain.v1.SendHeadersH\x00R\vsendheaders\x122\n" +
-	"\bannounce\x18\x10 \x01(\v2\x14.powchain.v1.HeadersH\x00R\bannounceB\x05\n" +
+	"\bannounce\x18\x10 \x01(\v2\x14.powchain.v1.HeadersH\x00R\bannounce\x128\n" +
+	"\tsendcmpct\x18\x11 \x01(\v2\x18.powchain.v1.SendCompactH\x00R\tsendcmpct\x12;\n" +
+	"\n" +
+	"cmpctblock\x18\x12 \x01(\v2\x19.powchain.v1.CompactBlockH\x00R\n" +
+	"cmpctblock\x12<\n" +
+	"\vgetblocktxn\x18\x13 \x01(\v2\x18.powchain.v1.GetBlockTxnH\x00R\vgetblocktxn\x123\n" +
+	"\bblocktxn\x18\x14 \x01(\v2\x15.powchain.v1.BlockTxnH\x00R\bblocktxnB\x05\n" +
 	"\x03msg\"\x8c\x02\n" +
 	"\aVersion\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12!\n" +
@@ -1116,11 +1474,32 @@ const file_p2p_proto_rawDesc = "" +
 	"\x04code\x18\x02 \x01(\rR\x04code\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x12\n" +
 	"\x04hash\x18\x04 \x01(\fR\x04hash\"\r\n" +
-	"\vSendHeaders*H\n" +
+	"\vSendHeaders\"N\n" +
+	"\vSendCompact\x12%\n" +
+	"\x0ehigh_bandwidth\x18\x01 \x01(\bR\rhighBandwidth\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x04R\aversion\"\xab\x01\n" +
+	"\fCompactBlock\x120\n" +
+	"\x06header\x18\x01 \x01(\v2\x18.powchain.v1.BlockHeaderR\x06header\x12\x14\n" +
+	"\x05nonce\x18\x02 \x01(\x04R\x05nonce\x12\x1b\n" +
+	"\tshort_ids\x18\x03 \x01(\fR\bshortIds\x126\n" +
+	"\tprefilled\x18\x04 \x03(\v2\x18.powchain.v1.PrefilledTxR\tprefilled\"O\n" +
+	"\vPrefilledTx\x12\x1f\n" +
+	"\vindex_delta\x18\x01 \x01(\rR\n" +
+	"indexDelta\x12\x1f\n" +
+	"\x02tx\x18\x02 \x01(\v2\x0f.powchain.v1.TxR\x02tx\"O\n" +
+	"\vGetBlockTxn\x12\x1d\n" +
+	"\n" +
+	"block_hash\x18\x01 \x01(\fR\tblockHash\x12!\n" +
+	"\findex_deltas\x18\x02 \x03(\rR\vindexDeltas\"L\n" +
+	"\bBlockTxn\x12\x1d\n" +
+	"\n" +
+	"block_hash\x18\x01 \x01(\fR\tblockHash\x12!\n" +
+	"\x03txs\x18\x02 \x03(\v2\x0f.powchain.v1.TxR\x03txs*b\n" +
 	"\aInvType\x12\x18\n" +
 	"\x14INV_TYPE_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vINV_TYPE_TX\x10\x01\x12\x12\n" +
-	"\x0eINV_TYPE_BLOCK\x10\x02B\x13Z\x11powchain/proto/pbb\x06proto3"
+	"\x0eINV_TYPE_BLOCK\x10\x02\x12\x18\n" +
+	"\x14INV_TYPE_CMPCT_BLOCK\x10\x03B\x13Z\x11powchain/proto/pbb\x06proto3"
 
 var (
 	file_p2p_proto_rawDescOnce sync.Once
@@ -1135,26 +1514,31 @@ func file_p2p_proto_rawDescGZIP() []byte {
 }
 
 var file_p2p_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_p2p_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_p2p_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_p2p_proto_goTypes = []any{
-	(InvType)(0),        // 0: powchain.v1.InvType
-	(*Envelope)(nil),    // 1: powchain.v1.Envelope
-	(*Version)(nil),     // 2: powchain.v1.Version
-	(*VerAck)(nil),      // 3: powchain.v1.VerAck
-	(*Ping)(nil),        // 4: powchain.v1.Ping
-	(*Pong)(nil),        // 5: powchain.v1.Pong
-	(*InvVector)(nil),   // 6: powchain.v1.InvVector
-	(*Inventory)(nil),   // 7: powchain.v1.Inventory
-	(*GetHeaders)(nil),  // 8: powchain.v1.GetHeaders
-	(*Headers)(nil),     // 9: powchain.v1.Headers
-	(*GetAddr)(nil),     // 10: powchain.v1.GetAddr
-	(*NetAddress)(nil),  // 11: powchain.v1.NetAddress
-	(*Addr)(nil),        // 12: powchain.v1.Addr
-	(*Reject)(nil),      // 13: powchain.v1.Reject
-	(*SendHeaders)(nil), // 14: powchain.v1.SendHeaders
-	(*Tx)(nil),          // 15: powchain.v1.Tx
-	(*Block)(nil),       // 16: powchain.v1.Block
-	(*BlockHeader)(nil), // 17: powchain.v1.BlockHeader
+	(InvType)(0),         // 0: powchain.v1.InvType
+	(*Envelope)(nil),     // 1: powchain.v1.Envelope
+	(*Version)(nil),      // 2: powchain.v1.Version
+	(*VerAck)(nil),       // 3: powchain.v1.VerAck
+	(*Ping)(nil),         // 4: powchain.v1.Ping
+	(*Pong)(nil),         // 5: powchain.v1.Pong
+	(*InvVector)(nil),    // 6: powchain.v1.InvVector
+	(*Inventory)(nil),    // 7: powchain.v1.Inventory
+	(*GetHeaders)(nil),   // 8: powchain.v1.GetHeaders
+	(*Headers)(nil),      // 9: powchain.v1.Headers
+	(*GetAddr)(nil),      // 10: powchain.v1.GetAddr
+	(*NetAddress)(nil),   // 11: powchain.v1.NetAddress
+	(*Addr)(nil),         // 12: powchain.v1.Addr
+	(*Reject)(nil),       // 13: powchain.v1.Reject
+	(*SendHeaders)(nil),  // 14: powchain.v1.SendHeaders
+	(*SendCompact)(nil),  // 15: powchain.v1.SendCompact
+	(*CompactBlock)(nil), // 16: powchain.v1.CompactBlock
+	(*PrefilledTx)(nil),  // 17: powchain.v1.PrefilledTx
+	(*GetBlockTxn)(nil),  // 18: powchain.v1.GetBlockTxn
+	(*BlockTxn)(nil),     // 19: powchain.v1.BlockTxn
+	(*Tx)(nil),           // 20: powchain.v1.Tx
+	(*Block)(nil),        // 21: powchain.v1.Block
+	(*BlockHeader)(nil),  // 22: powchain.v1.BlockHeader
 }
 var file_p2p_proto_depIdxs = []int32{
 	2,  // 0: powchain.v1.Envelope.version:type_name -> powchain.v1.Version
@@ -1164,8 +1548,8 @@ var file_p2p_proto_depIdxs = []int32{
 	7,  // 4: powchain.v1.Envelope.inv:type_name -> powchain.v1.Inventory
 	7,  // 5: powchain.v1.Envelope.getdata:type_name -> powchain.v1.Inventory
 	7,  // 6: powchain.v1.Envelope.notfound:type_name -> powchain.v1.Inventory
-	15, // 7: powchain.v1.Envelope.tx:type_name -> powchain.v1.Tx
-	16, // 8: powchain.v1.Envelope.block:type_name -> powchain.v1.Block
+	20, // 7: powchain.v1.Envelope.tx:type_name -> powchain.v1.Tx
+	21, // 8: powchain.v1.Envelope.block:type_name -> powchain.v1.Block
 	8,  // 9: powchain.v1.Envelope.getheaders:type_name -> powchain.v1.GetHeaders
 	9,  // 10: powchain.v1.Envelope.headers:type_name -> powchain.v1.Headers
 	10, // 11: powchain.v1.Envelope.getaddr:type_name -> powchain.v1.GetAddr
@@ -1173,15 +1557,23 @@ var file_p2p_proto_depIdxs = []int32{
 	13, // 13: powchain.v1.Envelope.reject:type_name -> powchain.v1.Reject
 	14, // 14: powchain.v1.Envelope.sendheaders:type_name -> powchain.v1.SendHeaders
 	9,  // 15: powchain.v1.Envelope.announce:type_name -> powchain.v1.Headers
-	0,  // 16: powchain.v1.InvVector.type:type_name -> powchain.v1.InvType
-	6,  // 17: powchain.v1.Inventory.items:type_name -> powchain.v1.InvVector
-	17, // 18: powchain.v1.Headers.headers:type_name -> powchain.v1.BlockHeader
-	11, // 19: powchain.v1.Addr.addresses:type_name -> powchain.v1.NetAddress
-	20, // [20:20] is the sub-list for method output_type
-	20, // [20:20] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	15, // 16: powchain.v1.Envelope.sendcmpct:type_name -> powchain.v1.SendCompact
+	16, // 17: powchain.v1.Envelope.cmpctblock:type_name -> powchain.v1.CompactBlock
+	18, // 18: powchain.v1.Envelope.getblocktxn:type_name -> powchain.v1.GetBlockTxn
+	19, // 19: powchain.v1.Envelope.blocktxn:type_name -> powchain.v1.BlockTxn
+	0,  // 20: powchain.v1.InvVector.type:type_name -> powchain.v1.InvType
+	6,  // 21: powchain.v1.Inventory.items:type_name -> powchain.v1.InvVector
+	22, // 22: powchain.v1.Headers.headers:type_name -> powchain.v1.BlockHeader
+	11, // 23: powchain.v1.Addr.addresses:type_name -> powchain.v1.NetAddress
+	22, // 24: powchain.v1.CompactBlock.header:type_name -> powchain.v1.BlockHeader
+	17, // 25: powchain.v1.CompactBlock.prefilled:type_name -> powchain.v1.PrefilledTx
+	20, // 26: powchain.v1.PrefilledTx.tx:type_name -> powchain.v1.Tx
+	20, // 27: powchain.v1.BlockTxn.txs:type_name -> powchain.v1.Tx
+	28, // [28:28] is the sub-list for method output_type
+	28, // [28:28] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_p2p_proto_init() }
@@ -1207,6 +1599,10 @@ func file_p2p_proto_init() {
 		(*Envelope_Reject)(nil),
 		(*Envelope_Sendheaders)(nil),
 		(*Envelope_Announce)(nil),
+		(*Envelope_Sendcmpct)(nil),
+		(*Envelope_Cmpctblock)(nil),
+		(*Envelope_Getblocktxn)(nil),
+		(*Envelope_Blocktxn)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1214,7 +1610,7 @@ func file_p2p_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_p2p_proto_rawDesc), len(file_p2p_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -85,12 +85,7 @@ func (s *Sim) sendTime(n *Node, m p2p.Message) time.Time {
 // preValidation reports whether m is relayed before the block it carries
 // is fully validated: a compact block, sent in BIP 152's high-bandwidth
 // mode once the header and proof of work check out.
-//
-// p2p has no compact block message yet (issue 13 adds it); until it does,
-// no message qualifies.
 func preValidation(m p2p.Message) bool {
-	switch m.(type) {
-	default:
-		return false
-	}
+	_, ok := m.(*p2p.MsgCmpctBlock)
+	return ok
 }

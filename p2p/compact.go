@@ -1,0 +1,434 @@
+package p2p
+
+import (
+	"slices"
+	"time"
+
+	"powchain/chain"
+	"powchain/wire"
+)
+
+// Compact block relay, after BIP152 (docs/PROTOCOL.md, "Compact blocks").
+//
+// A compact block is a block's header, a nonce, the 6-byte short id of
+// each transaction the receiver probably has, and the others whole (the
+// coinbase at least). The receiver rebuilds the block from its pool (and a
+// few recently seen transactions the pool refused), asks the sender for
+// what it lacks with getblocktxn, and falls back to the full block when a
+// short id is ambiguous or the rebuilt block's merkle root does not match:
+// neither proves the sender dishonest.
+//
+// A node in RelayCompact mode asks every peer able to (sendcmpct version
+// 1) for low-bandwidth relay: the peer announces new blocks (by header)
+// and the node requests the next block on its tip in compact form. It
+// asks the last maxHBPeers peers that gave it a new best block first for
+// high-bandwidth relay: they push compact blocks unasked, as soon as the
+// header and proof of work check out, before validating the body, which
+// saves the request's round trip on every hop.
+
+const (
+	// maxHBPeers: peers asked at once for high-bandwidth relay.
+	maxHBPeers = 3
+	// maxCompactDepth: a compact block is served for blocks at most this
+	// far below the tip; deeper ones are served whole (a peer that far
+	// behind lacks their transactions).
+	maxCompactDepth = 5
+	// maxBlockTxnDepth: getblocktxn is answered for blocks at most this
+	// far below the tip, with the whole block beyond.
+	maxBlockTxnDepth = 10
+	// maxExtraTxs: recently received transactions the pool did not take
+	// (orphans, policy refusals), kept to rebuild compact blocks.
+	maxExtraTxs = 100
+)
+
+// partialBlock is a compact block being rebuilt: its transactions where
+// known, the short id of each other index, and the indexes still missing,
+// asked of the sender with getblocktxn.
+type partialBlock struct {
+	hash    wire.Hash
+	header  wire.BlockHeader
+	key     shortIDKey
+	txs     []*wire.Tx
+	ids     []uint64 // short id by index (prefilled: unused)
+	missing []int
+}
+
+// extraTxs is a ring of recently received transactions that are not in
+// the pool, searched when rebuilding a compact block.
+type extraTxs struct {
+	ids  []wire.Hash
+	txs  []*wire.Tx
+	next int
+}
+
+func (e *extraTxs) add(txid wire.Hash, tx *wire.Tx) {
+	if len(e.txs) < maxExtraTxs {
+		e.ids, e.txs = append(e.ids, txid), append(e.txs, tx)
+		return
+	}
+	e.ids[e.next], e.txs[e.next] = txid, tx
+	e.next = (e.next + 1) % maxExtraTxs
+}
+
+// handleSendCmpct records what p asked for: compact blocks of a version
+// this node speaks, pushed unasked (high bandwidth) or not. Other
+// versions are ignored, as BIP152 says.
+func (c *Core) handleSendCmpct(p *peer, m *MsgSendCmpct) {
+	if m.Version != CompactVersion {
+		return
+	}
+	p.compact = true
+	p.compactHB = m.HighBandwidth
+}
+
+// fastPeer notes that p gave the node a new best block: in RelayCompact
+// mode, p becomes (or stays) one of the high-bandwidth peers, the one
+// chosen longest ago making way for it.
+func (c *Core) fastPeer(p *peer) {
+	if c.cfg.Relay != RelayCompact || !p.compact {
+		return
+	}
+	if i := slices.Index(c.hbPeers, p.id); i >= 0 {
+		c.hbPeers = append(slices.Delete(c.hbPeers, i, i+1), p.id)
+		return
+	}
+	c.hbPeers = append(c.hbPeers, p.id)
+	c.send(p, &MsgSendCmpct{HighBandwidth: true, Version: CompactVersion})
+	if len(c.hbPeers) > maxHBPeers {
+		if old := c.peers[c.hbPeers[0]]; old != nil {
+			c.send(old, &MsgSendCmpct{HighBandwidth: false, Version: CompactVersion})
+		}
+		c.hbPeers = c.hbPeers[1:]
+	}
+}
+
+// HighBandwidthPeers lists the peers the node asked to push compact
+// blocks, the one chosen longest ago first.
+func (c *Core) HighBandwidthPeers() []PeerID { return slices.Clone(c.hbPeers) }
+
+// wantsCompact reports whether p asked for compact blocks pushed unasked
+// and is known to have parent, so it can rebuild the block on its tip (a
+// peer that is behind gets an announcement instead).
+func (c *Core) wantsCompact(p *peer, parent wire.Hash) bool {
+	return p.compact && p.compactHB && c.knowsBlock(p, parent)
+}
+
+// knowsBlock reports whether p is known to have block h.
+func (c *Core) knowsBlock(p *peer, h wire.Hash) bool {
+	return h == c.params.GenesisHash || p.knownInv.has(h)
+}
+
+// compactFor returns blk (whose id is hash) as a compact block: the
+// coinbase and the transactions at the prefill indexes whole, short ids for
+// the rest, under a fresh nonce. The last one built is reused, so all peers
+// get the same for one block.
+func (c *Core) compactFor(blk *wire.Block, hash wire.Hash, prefill []int) *MsgCmpctBlock {
+	if c.lastCompact != nil && c.lastCompactHash == hash {
+		return c.lastCompact
+	}
+	m := &MsgCmpctBlock{Header: blk.Header, Nonce: c.rng.Uint64()}
+	key := newShortIDKey(&blk.Header, m.Nonce)
+	for i, tx := range blk.Transactions {
+		if i == 0 || slices.Contains(prefill, i) {
+			m.Prefilled = append(m.Prefilled, PrefilledTx{Index: i, Tx: tx})
+		} else {
+			m.ShortIDs = append(m.ShortIDs, key.shortID(tx.TxID()))
+		}
+	}
+	c.lastCompact, c.lastCompactHash = m, hash
+	return m
+}
+
+// relayEarly pushes blk, whose header the chain has stored and whose body
+// it has not yet validated, as a compact block to the peers that asked for
+// high-bandwidth relay, if it would become the new tip. prefill lists the
+// indexes of transactions the node itself lacked, which its peers likely
+// lack too.
+func (c *Core) relayEarly(blk *wire.Block, hash wire.Hash, prefill []int) {
+	var to []*peer
+	for _, id := range c.peerIDs() {
+		p := c.peers[id]
+		if p.handshaken() && !p.knownInv.has(hash) && c.wantsCompact(p, blk.Header.PrevBlock) {
+			to = append(to, p)
+		}
+	}
+	if len(to) == 0 {
+		return
+	}
+	info, ok := c.chain.BlockInfoByHash(hash)
+	if !ok || info.HaveData || info.Invalid || info.ChainWork.Cmp(c.chain.Tip().ChainWork) <= 0 {
+		return
+	}
+	cb := c.compactFor(blk, hash, prefill)
+	for _, p := range to {
+		p.knownInv.add(hash, maxKnownInv)
+		c.send(p, cb)
+	}
+}
+
+// sendCompactTip pushes the new tip as a compact block to p; it reports
+// false if the block cannot be read.
+func (c *Core) sendCompactTip(p *peer, tip chain.BlockInfo) bool {
+	blk, err := c.chain.BlockByHash(tip.Hash)
+	if err != nil || blk == nil {
+		return false
+	}
+	p.knownInv.add(tip.Hash, maxKnownInv)
+	c.send(p, c.compactFor(blk, tip.Hash, nil))
+	return true
+}
+
+// serveCompact answers a getdata for block h in compact form: compact if
+// the block is near the tip, whole if deeper, nil if the node lacks it.
+func (c *Core) serveCompact(h wire.Hash) Message {
+	info, ok := c.chain.BlockInfoByHash(h)
+	if !ok || !info.HaveData {
+		return nil
+	}
+	blk, err := c.chain.BlockByHash(h)
+	if err != nil || blk == nil {
+		return nil
+	}
+	if c.chain.Tip().Height > info.Height+maxCompactDepth {
+		return &MsgBlock{Block: blk}
+	}
+	return c.compactFor(blk, h, nil)
+}
+
+func (c *Core) handleGetBlockTxn(p *peer, now time.Time, m *MsgGetBlockTxn) {
+	info, ok := c.chain.BlockInfoByHash(m.Block)
+	var blk *wire.Block
+	if ok && info.HaveData {
+		blk, _ = c.chain.BlockByHash(m.Block)
+	}
+	if blk == nil {
+		c.send(p, &MsgNotFound{Items: []InvVect{{Type: InvBlock, Hash: m.Block}}})
+		return
+	}
+	if c.chain.Tip().Height > info.Height+maxBlockTxnDepth {
+		c.send(p, &MsgBlock{Block: blk})
+		return
+	}
+	txs := make([]*wire.Tx, len(m.Indexes))
+	for i, idx := range m.Indexes {
+		if idx >= len(blk.Transactions) {
+			c.ban(p, now, "getblocktxn index out of range")
+			return
+		}
+		txs[i] = blk.Transactions[idx]
+	}
+	p.knownInv.add(m.Block, maxKnownInv)
+	c.send(p, &MsgBlockTxn{Block: m.Block, Txs: txs})
+}
+
+// handleCmpctBlock handles a compact block, asked for or pushed. Its
+// header is checked (proof of work: a failure bans) and stored as an
+// announcement's would be; a block that is not the next on the tip is
+// fetched whole; the next one is rebuilt from the pool.
+func (c *Core) handleCmpctBlock(p *peer, now time.Time, m *MsgCmpctBlock) {
+	hash := m.Header.BlockHash()
+	p.knownInv.add(hash, maxKnownInv)
+	if _, ok := c.headerWork(&m.Header); !ok {
+		c.ban(p, now, "compact block with invalid proof of work")
+		return
+	}
+	info, known := c.chain.BlockInfoByHash(hash)
+	if known && (info.HaveData || info.Invalid) {
+		c.takeRequest(p, now, hash)
+		return
+	}
+	if !known && !c.storeAnnounced(p, now, []wire.BlockHeader{m.Header}) {
+		return
+	}
+	if m.Header.PrevBlock != c.chain.Tip().Hash {
+		c.takeRequest(p, now, hash)
+		c.requestAnnounced(p, now, []wire.BlockHeader{m.Header})
+		c.fillDownloads(now)
+		return
+	}
+	requested := c.takeRequest(p, now, hash)
+	_, elsewhere := c.blockReq[hash]
+	pb := c.reconstruct(m, hash)
+	switch {
+	case pb == nil:
+		c.log.Debug("compact block short ids collide; fetching the full block", "hash", hash, "peer", p.id)
+		c.requestFull(p, now, hash, requested)
+	case len(pb.missing) == 0:
+		c.completeCompact(p, now, pb, requested)
+	case !elsewhere:
+		p.partial = pb
+		c.requestBlock(p, now, hash)
+		c.send(p, &MsgGetBlockTxn{Block: hash, Indexes: pb.missing})
+	}
+}
+
+// storeAnnounced stores headers p announced (by announce or compact
+// block) if they build on a known block and reach the work threshold;
+// headers that do not connect make it ask p with getheaders. It reports
+// whether they were stored.
+func (c *Core) storeAnnounced(p *peer, now time.Time, headers []wire.BlockHeader) bool {
+	parent, ok := c.chain.BlockInfoByHash(headers[0].PrevBlock)
+	if !ok || p.hsync != nil {
+		c.requestHeaders(p, now, nil)
+		return false
+	}
+	work, ok := c.chainWork(p, now, parent, headers)
+	if !ok {
+		return false
+	}
+	if work.Cmp(c.workThreshold()) < 0 {
+		c.log.Debug("low-work announcement dropped", "peer", p.id, "count", len(headers))
+		return false
+	}
+	return c.processHeaders(p, now, headers)
+}
+
+// reconstruct places m's prefilled transactions and finds the others by
+// short id among the pool's and the extra transactions. It returns nil if a
+// short id is ambiguous: twice in m, or matched by two transactions. Every
+// candidate is looked at, whatever the order the pool gives them in, so the
+// outcome does not depend on it.
+func (c *Core) reconstruct(m *MsgCmpctBlock, hash wire.Hash) *partialBlock {
+	n := len(m.ShortIDs) + len(m.Prefilled)
+	pb := &partialBlock{hash: hash, header: m.Header, key: newShortIDKey(&m.Header, m.Nonce),
+		txs: make([]*wire.Tx, n), ids: make([]uint64, n)}
+	for _, pt := range m.Prefilled {
+		pb.txs[pt.Index] = pt.Tx
+	}
+	sm := slotMatcher{slot: make(map[uint64]int, len(m.ShortIDs)), found: make(map[int]wire.Hash), txs: pb.txs}
+	next := 0
+	for i := range pb.txs {
+		if pb.txs[i] != nil {
+			continue
+		}
+		id := m.ShortIDs[next]
+		next++
+		if _, dup := sm.slot[id]; dup {
+			return nil
+		}
+		sm.slot[id], pb.ids[i] = i, id
+	}
+	match := func(txid wire.Hash, tx *wire.Tx) { sm.match(pb.key.shortID(txid), txid, tx) }
+	c.pool.RangeTxs(match)
+	for i, tx := range c.extra.txs {
+		match(c.extra.ids[i], tx)
+	}
+	if sm.ambiguous {
+		return nil
+	}
+	for i, tx := range pb.txs {
+		if tx == nil {
+			pb.missing = append(pb.missing, i)
+		}
+	}
+	return pb
+}
+
+// slotMatcher fills the slots of a compact block (txs) with the
+// transactions whose short id names a slot; two different transactions on
+// one slot make it ambiguous.
+type slotMatcher struct {
+	slot      map[uint64]int    // short id to index
+	found     map[int]wire.Hash // index to the txid put there
+	txs       []*wire.Tx
+	ambiguous bool
+}
+
+func (s *slotMatcher) match(id uint64, txid wire.Hash, tx *wire.Tx) {
+	i, ok := s.slot[id]
+	if !ok {
+		return
+	}
+	if prev, dup := s.found[i]; dup {
+		s.ambiguous = s.ambiguous || prev != txid
+		return
+	}
+	s.found[i], s.txs[i] = txid, tx
+}
+
+func (c *Core) handleBlockTxn(p *peer, now time.Time, m *MsgBlockTxn) {
+	pb := p.partial
+	if pb == nil || pb.hash != m.Block {
+		c.unrequested(p, now, "unrequested blocktxn")
+		return
+	}
+	requested := c.takeRequest(p, now, pb.hash)
+	if len(m.Txs) != len(pb.missing) {
+		c.ban(p, now, "blocktxn with the wrong number of transactions")
+		return
+	}
+	for i, idx := range pb.missing {
+		if pb.key.shortID(m.Txs[i].TxID()) != pb.ids[idx] {
+			c.ban(p, now, "blocktxn with the wrong transactions")
+			return
+		}
+		pb.txs[idx] = m.Txs[i]
+	}
+	c.completeCompact(p, now, pb, requested)
+}
+
+// completeCompact hands a rebuilt block to the chain if its merkle root
+// matches its header, and otherwise (short ids that matched the wrong
+// transactions) fetches the full block from p.
+func (c *Core) completeCompact(p *peer, now time.Time, pb *partialBlock, requested bool) {
+	blk := &wire.Block{Header: pb.header, Transactions: pb.txs}
+	if root, mutated := wire.MerkleRoot(blk.TxIDs()); mutated || root != pb.header.MerkleRoot {
+		c.log.Debug("rebuilt compact block does not match its merkle root; fetching the full block",
+			"hash", pb.hash, "peer", p.id)
+		c.requestFull(p, now, pb.hash, requested)
+		return
+	}
+	if requested {
+		p.delivered++
+	}
+	c.acceptBlock(p, now, blk, pb.hash, pb.missing, true)
+}
+
+// requestFull asks p for the whole block hash, the fallback when a compact
+// block cannot be rebuilt; a peer with no free request slot, unless the
+// block was requested from it, leaves it to the download scheduler.
+func (c *Core) requestFull(p *peer, now time.Time, hash wire.Hash, requested bool) {
+	if _, busy := c.blockReq[hash]; busy || (!requested && len(p.blocks) >= c.cfg.MaxBlocksInFlight) {
+		c.fillDownloads(now)
+		return
+	}
+	c.requestBlock(p, now, hash)
+	c.send(p, &MsgGetData{Items: []InvVect{{Type: InvBlock, Hash: hash}}})
+}
+
+// takeRequest ends p's request for block hash (and any rebuilding of it),
+// reporting whether there was one.
+func (c *Core) takeRequest(p *peer, now time.Time, hash wire.Hash) bool {
+	if p.partial != nil && p.partial.hash == hash {
+		p.partial = nil
+	}
+	if _, ok := p.blocks[hash]; !ok {
+		return false
+	}
+	delete(p.blocks, hash)
+	delete(c.blockReq, hash)
+	p.blockProgress = now
+	return true
+}
+
+// acceptBlock hands blk, received from p (as a compact block if
+// viaCompact), to the chain: first pushed to the high-bandwidth peers if it
+// would be the new tip (see relayEarly), then processed; p becomes a
+// high-bandwidth peer if it was the new tip.
+func (c *Core) acceptBlock(p *peer, now time.Time, blk *wire.Block, hash wire.Hash, prefill []int, viaCompact bool) {
+	c.relayEarly(blk, hash, prefill)
+	res, err := c.chain.ProcessBlock(blk)
+	switch {
+	case err != nil:
+		c.blockFailed(p, now, hash, err, viaCompact)
+	case res.Orphan:
+		c.requestHeaders(p, now, nil)
+	default:
+		p.lastBlock = now
+		if c.chain.Tip().Hash == hash {
+			c.fastPeer(p)
+		}
+	}
+	c.noteBlock(p, hash)
+	c.fillDownloads(now)
+}

@@ -1,0 +1,414 @@
+package p2p
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"powchain/chain/chaintest"
+	"powchain/wire"
+)
+
+// link joins two harnessed Cores: each is the other's peer 1, and the
+// messages one sends to peer 1 are delivered to the other, in order,
+// until both are quiet. Every message type that crossed is counted.
+type link struct {
+	t      *testing.T
+	a, b   *coreHarness
+	g      *chaintest.Generator
+	counts map[MsgType]int
+}
+
+// newLink connects a sender a and a receiver b (each adjusted by its mod),
+// both with blocks b1 and b2 of a common chain, b2's coinbase spendable.
+func newLink(t *testing.T, modA, modB func(*Config)) *link {
+	l := &link{t: t, a: newCoreHarness(t, modA), b: newCoreHarness(t, modB), counts: map[MsgType]int{}}
+	l.g = chaintest.NewGenerator(t, l.a.params)
+	for _, blk := range buildChain(l.g, "b", 2) {
+		l.process(l.a, blk)
+		l.process(l.b, blk)
+	}
+	actsA, actsB := l.a.connect(1, 2), l.b.connect(1, 2)
+	l.deliver(l.a, actsA)
+	l.deliver(l.b, actsB)
+	return l
+}
+
+func (l *link) process(h *coreHarness, blk *wire.Block) {
+	l.t.Helper()
+	if _, err := h.chain.ProcessBlock(blk); err != nil {
+		l.t.Fatal(err)
+	}
+}
+
+// deliver hands what from sent to peer 1 to the other side, and so on
+// until nothing more is sent. The handshake messages are not delivered:
+// the harness made each side's handshake already.
+func (l *link) deliver(from *coreHarness, acts []Action) {
+	l.t.Helper()
+	type hop struct {
+		from *coreHarness
+		msg  Message
+	}
+	var queue []hop
+	push := func(from *coreHarness, acts []Action) {
+		for _, m := range sent(acts, 1) {
+			if m.Type() != TypeVersion && m.Type() != TypeVerAck {
+				queue = append(queue, hop{from, m})
+			}
+		}
+	}
+	push(from, acts)
+	for n := 0; len(queue) > 0; n++ {
+		if n > 1000 {
+			l.t.Fatal("the two Cores keep talking")
+		}
+		h := queue[0]
+		queue = queue[1:]
+		l.counts[h.msg.Type()]++
+		to := l.a
+		if h.from == l.a {
+			to = l.b
+		}
+		push(to, to.core.Receive(to.now, 1, h.msg))
+	}
+}
+
+// mine makes blk a's new tip and lets a announce it to b.
+func (l *link) mine(blk *wire.Block) {
+	l.t.Helper()
+	l.process(l.a, blk)
+	clear(l.counts)
+	l.deliver(l.a, l.a.core.ChainChanged(l.a.now, nil))
+}
+
+// spends returns two transactions, spending b1's and b2's coinbases.
+func (l *link) spends() []*wire.Tx {
+	return []*wire.Tx{
+		l.g.SpendTx([]chaintest.SpendableOut{l.g.CoinbaseOut("b1")}, 1000, 2),
+		l.g.SpendTx([]chaintest.SpendableOut{l.g.CoinbaseOut("b2")}, 1000, 2),
+	}
+}
+
+// addToPool puts txs in h's pool.
+func addToPool(t *testing.T, h *coreHarness, txs ...*wire.Tx) {
+	t.Helper()
+	for _, tx := range txs {
+		if _, _, err := h.pool.ProcessTransaction(tx, false, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (l *link) wantTip(h *coreHarness, blk *wire.Block) {
+	l.t.Helper()
+	if got := h.chain.Tip().Hash; got != blk.BlockHash() {
+		l.t.Fatalf("tip %s, want %s (messages %v)", got, blk.BlockHash(), l.counts)
+	}
+}
+
+// The receiver asks for compact blocks; its peer announces a block by
+// header, the receiver requests it in compact form and rebuilds it from its
+// pool: no transaction crosses the link again.
+func TestCompactLowBandwidthFromPool(t *testing.T) {
+	l := newLink(t, nil, nil)
+	txs := l.spends()
+	addToPool(t, l.a, txs...)
+	addToPool(t, l.b, txs...)
+	b3 := l.g.NextBlock("b3", txs)
+	l.mine(b3)
+	l.wantTip(l.b, b3)
+	if l.counts[TypeAnnounce] != 1 || l.counts[TypeCmpctBlock] != 1 || l.counts[TypeBlock] != 0 ||
+		l.counts[TypeGetBlockTxn] != 0 {
+		t.Fatalf("messages %v, want announce, getdata, cmpctblock", l.counts)
+	}
+}
+
+// Transactions missing from the receiver's pool are fetched with
+// getblocktxn/blocktxn, and the rebuilt block is connected.
+func TestCompactMissingTransactions(t *testing.T) {
+	l := newLink(t, nil, nil)
+	txs := l.spends()
+	addToPool(t, l.a, txs...)
+	addToPool(t, l.b, txs[0])
+	b3 := l.g.NextBlock("b3", txs)
+	l.mine(b3)
+	l.wantTip(l.b, b3)
+	if l.counts[TypeGetBlockTxn] != 1 || l.counts[TypeBlockTxn] != 1 || l.counts[TypeBlock] != 0 {
+		t.Fatalf("messages %v, want one getblocktxn/blocktxn round trip and no full block", l.counts)
+	}
+}
+
+// A peer that gives the node a new block becomes a high-bandwidth peer;
+// after that the sender pushes compact blocks unasked (one message per
+// hop), before it validates them when it relays.
+func TestCompactHighBandwidth(t *testing.T) {
+	l := newLink(t, nil, nil)
+	l.mine(l.g.NextBlock("b3", nil))
+	if got := l.b.core.HighBandwidthPeers(); !slices.Equal(got, []PeerID{1}) {
+		t.Fatalf("high-bandwidth peers %v, want the peer that gave the block", got)
+	}
+	if !l.a.core.peers[1].compactHB {
+		t.Fatal("the sender was not asked for high-bandwidth relay")
+	}
+	txs := l.spends()
+	addToPool(t, l.a, txs...)
+	addToPool(t, l.b, txs...)
+	b4 := l.g.NextBlock("b4", txs)
+	l.mine(b4)
+	l.wantTip(l.b, b4)
+	if l.counts[TypeCmpctBlock] != 1 || len(l.counts) != 1 {
+		t.Fatalf("messages %v, want one cmpctblock", l.counts)
+	}
+}
+
+// A node pushes a block to its high-bandwidth peers as soon as the header
+// checks out, before the body is validated: even a block whose body turns
+// out invalid was pushed (which is why a block that came as a compact
+// block bans nobody), while its sender, which sent it whole, is banned.
+func TestCompactPushedBeforeValidation(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	h.connect(1, 0)
+	h.connect(2, 0)
+	h.core.Receive(h.now, 2, &MsgSendCmpct{HighBandwidth: true, Version: CompactVersion})
+	g := chaintest.NewGenerator(t, h.params)
+	bad := g.NextBlock("bad", nil, func(b *wire.Block) { b.Transactions[0].Outputs[0].Amount++ })
+	acts := h.core.Receive(h.now, 1, &MsgAnnounce{Headers: []wire.BlockHeader{bad.Header}})
+	if gd := getData(acts, 1); len(gd) != 1 {
+		t.Fatalf("announcement answered with %v", types(sent(acts, 1)))
+	}
+	acts = h.core.Receive(h.now, 1, &MsgBlock{Block: bad})
+	if cb, ok := only[*MsgCmpctBlock](t, sent(acts, 2)); ok && cb.Header != bad.Header {
+		t.Fatal("pushed another block")
+	}
+	if droppedFor(acts, 1) != CauseBanned {
+		t.Fatal("the sender of the invalid block was not banned")
+	}
+	if h.chain.Tip().Hash == bad.BlockHash() {
+		t.Fatal("invalid block connected")
+	}
+
+	// The high-bandwidth peer rebuilds it, finds it invalid, and bans
+	// nobody.
+	r := newCoreHarness(t, nil)
+	r.connect(1, 0)
+	acts = r.core.Receive(r.now, 1, sent(acts, 2)[0])
+	if droppedFor(acts, 1) != 0 || r.chain.Tip().Hash == bad.BlockHash() {
+		t.Fatalf("invalid compact block: dropped %v, tip %s", droppedFor(acts, 1), r.chain.Tip().Hash)
+	}
+}
+
+// At most three peers are asked for high-bandwidth relay: the last three
+// that gave the node a new block; the one chosen longest ago is told to
+// stop.
+func TestCompactHighBandwidthPeersLimited(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	g := chaintest.NewGenerator(t, h.params)
+	for id := PeerID(1); id <= 4; id++ {
+		h.connect(id, 0)
+		h.core.Receive(h.now, id, &MsgSendCmpct{Version: CompactVersion})
+	}
+	stopped := map[PeerID]int{}
+	for id := PeerID(1); id <= 4; id++ {
+		b := g.NextBlock(fmt.Sprintf("b%d", id), nil)
+		h.core.Receive(h.now, id, &MsgAnnounce{Headers: []wire.BlockHeader{b.Header}})
+		acts := h.core.Receive(h.now, id, &MsgBlock{Block: b})
+		for _, a := range acts {
+			if m, ok := a.Msg.(*MsgSendCmpct); ok {
+				if m.HighBandwidth != (a.Peer == id) {
+					t.Fatalf("block from %d: sendcmpct %+v to %d", id, m, a.Peer)
+				}
+				if !m.HighBandwidth {
+					stopped[a.Peer]++
+				}
+			}
+		}
+	}
+	if got := h.core.HighBandwidthPeers(); !slices.Equal(got, []PeerID{2, 3, 4}) {
+		t.Fatalf("high-bandwidth peers %v, want 2, 3, 4", got)
+	}
+	if len(stopped) != 1 || stopped[1] != 1 {
+		t.Fatalf("told to stop: %v, want peer 1 once", stopped)
+	}
+}
+
+// A compact block pushed by a peer the node never asked for high-bandwidth
+// relay is taken like one asked for (BIP152 lets any peer push one; its
+// proof of work makes it costly): rebuilt, connected, no penalty.
+func TestCompactUnsolicitedFromOtherPeer(t *testing.T) {
+	l := newLink(t, nil, nil)
+	l.b.connect(2, 0)
+	l.b.core.Receive(l.b.now, 2, &MsgSendCmpct{Version: CompactVersion})
+	txs := l.spends()
+	addToPool(t, l.a, txs...)
+	addToPool(t, l.b, txs...)
+	b3 := l.g.NextBlock("b3", txs)
+	l.process(l.a, b3)
+	cb := l.a.core.compactFor(b3, b3.BlockHash(), nil)
+	acts := l.b.core.Receive(l.b.now, 2, cb)
+	l.wantTip(l.b, b3)
+	if l.b.core.peers[2].score != 0 {
+		t.Fatalf("pushing peer scored %d", l.b.core.peers[2].score)
+	}
+	// It gave the node a new block: it is now a high-bandwidth peer.
+	if m, ok := only[*MsgSendCmpct](t, sent(acts, 2)); ok && !m.HighBandwidth {
+		t.Fatalf("sent %+v to the pushing peer, want a high-bandwidth request", m)
+	}
+}
+
+// A compact block whose header's proof of work fails bans its sender.
+func TestCompactInvalidProofOfWorkBans(t *testing.T) {
+	l := newLink(t, nil, nil)
+	b3 := l.g.NextBlock("b3", nil)
+	cb := l.a.core.compactFor(b3, b3.BlockHash(), nil)
+	bad := *cb
+	bad.Header.Bits = 0x1d00ffff // a target the hash cannot meet
+	if droppedFor(l.b.core.Receive(l.b.now, 1, &bad), 1) != CauseBanned {
+		t.Fatal("compact block with invalid proof of work: sender not banned")
+	}
+}
+
+// A blocktxn whose transactions do not match the short ids asked for, or
+// that has too few, bans its sender; one nobody asked for counts as
+// unrequested.
+func TestCompactWrongBlockTxnBans(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		txs  func(asked, other *wire.Tx) []*wire.Tx
+	}{
+		{"wrong transaction", func(asked, other *wire.Tx) []*wire.Tx { return []*wire.Tx{other} }},
+		{"too few", func(asked, other *wire.Tx) []*wire.Tx { return nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLink(t, nil, nil)
+			txs := l.spends()
+			b3 := l.g.NextBlock("b3", txs[:1])
+			l.process(l.a, b3)
+			cb := l.a.core.compactFor(b3, b3.BlockHash(), nil)
+			acts := l.b.core.Receive(l.b.now, 1, cb)
+			if _, ok := only[*MsgGetBlockTxn](t, sent(acts, 1)); !ok {
+				return
+			}
+			acts = l.b.core.Receive(l.b.now, 1, &MsgBlockTxn{Block: b3.BlockHash(), Txs: tc.txs(txs[0], txs[1])})
+			if droppedFor(acts, 1) != CauseBanned {
+				t.Fatalf("not banned: %v", types(sent(acts, 1)))
+			}
+		})
+	}
+	l := newLink(t, nil, nil)
+	l.b.core.Receive(l.b.now, 1, &MsgBlockTxn{Block: l.g.NextBlock("x", nil).BlockHash()})
+	if l.b.core.peers[1].score != unrequestedScore {
+		t.Fatalf("unrequested blocktxn scored %d", l.b.core.peers[1].score)
+	}
+}
+
+// liarPool is a pool that gives the wrong transaction for one txid, as if
+// another transaction's short id had matched.
+type liarPool struct {
+	TxPool
+	txid wire.Hash
+	tx   *wire.Tx
+}
+
+func (p liarPool) RangeTxs(f func(wire.Hash, *wire.Tx)) {
+	p.TxPool.RangeTxs(func(txid wire.Hash, tx *wire.Tx) {
+		if txid == p.txid {
+			tx = p.tx
+		}
+		f(txid, tx)
+	})
+}
+
+// A rebuilt block whose merkle root does not match (a short id matched the
+// wrong transaction) is fetched whole; nobody is penalised.
+func TestCompactMerkleMismatchFetchesFullBlock(t *testing.T) {
+	var liar *liarPool
+	l := newLink(t, nil, func(c *Config) {
+		liar = &liarPool{TxPool: c.TxPool}
+		c.TxPool = liar
+	})
+	txs := l.spends()
+	addToPool(t, l.a, txs...)
+	addToPool(t, l.b, txs[0])
+	liar.txid, liar.tx = txs[0].TxID(), txs[1]
+	b3 := l.g.NextBlock("b3", txs[:1])
+	l.mine(b3)
+	l.wantTip(l.b, b3)
+	if l.counts[TypeCmpctBlock] != 1 || l.counts[TypeBlock] != 1 {
+		t.Fatalf("messages %v, want a compact block, then the full block", l.counts)
+	}
+	if l.b.core.peers[1] == nil || l.b.core.peers[1].score != 0 {
+		t.Fatal("sender penalised for a short id collision")
+	}
+}
+
+// A compact block that names one short id twice cannot be rebuilt: the
+// full block is fetched. Two pool transactions on one short id (see
+// TestShortIDMatcher) take the same way.
+func TestCompactDuplicateShortIDsFetchFullBlock(t *testing.T) {
+	l := newLink(t, nil, nil)
+	txs := l.spends()
+	addToPool(t, l.a, txs...)
+	addToPool(t, l.b, txs...)
+	b3 := l.g.NextBlock("b3", txs)
+	l.process(l.a, b3)
+	cb := *l.a.core.compactFor(b3, b3.BlockHash(), nil)
+	cb.ShortIDs = []uint64{cb.ShortIDs[0], cb.ShortIDs[0]}
+	acts := l.b.core.Receive(l.b.now, 1, &cb)
+	if gd, ok := only[*MsgGetData](t, sent(acts, 1)); ok && gd.Items[0] != (InvVect{Type: InvBlock, Hash: b3.BlockHash()}) {
+		t.Fatalf("getdata %v, want the full block", gd.Items)
+	}
+}
+
+// A peer far behind is not pushed compact blocks (it could not rebuild
+// them): it gets an inv; a getdata for a compact block deep below the tip
+// is served whole.
+func TestCompactNotForPeersBehind(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	h.connect(1, 0)
+	h.core.Receive(h.now, 1, &MsgSendCmpct{HighBandwidth: true, Version: CompactVersion})
+	h.core.Receive(h.now, 1, &MsgSendHeaders{})
+	g := chaintest.NewGenerator(t, h.params)
+	blocks := buildChain(g, "b", maxCompactDepth+MaxAnnounceHeaders)
+	for _, b := range blocks {
+		if _, err := h.chain.ProcessBlock(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	only[*MsgInv](t, sent(h.core.ChainChanged(h.now, nil), 1))
+	acts := h.core.Receive(h.now, 1, &MsgGetData{Items: []InvVect{{Type: InvCmpctBlock, Hash: blocks[0].BlockHash()}}})
+	only[*MsgBlock](t, sent(acts, 1))
+	last := blocks[len(blocks)-1].BlockHash()
+	acts = h.core.Receive(h.now, 1, &MsgGetData{Items: []InvVect{{Type: InvCmpctBlock, Hash: last}}})
+	only[*MsgCmpctBlock](t, sent(acts, 1))
+}
+
+// In headers and full modes the node asks for no compact blocks, and an
+// announced block is requested whole.
+func TestCompactOnlyInCompactMode(t *testing.T) {
+	for _, mode := range []RelayMode{RelayHeaders, RelayFull} {
+		l := newLink(t, nil, func(c *Config) { c.Relay = mode })
+		l.mine(l.g.NextBlock("b3", nil))
+		if l.counts[TypeCmpctBlock] != 0 || l.counts[TypeBlock] != 1 {
+			t.Fatalf("relay %s: messages %v, want the block whole", mode, l.counts)
+		}
+	}
+}
+
+// Two different transactions on one short id make the block ambiguous
+// (the caller then fetches it whole); the same transaction twice (in the
+// pool and among the extra ones) does not.
+func TestShortIDMatcher(t *testing.T) {
+	a, b := &wire.Tx{Version: 1}, &wire.Tx{Version: 2}
+	sm := slotMatcher{slot: map[uint64]int{7: 1}, found: map[int]wire.Hash{}, txs: make([]*wire.Tx, 2)}
+	sm.match(7, a.TxID(), a)
+	sm.match(7, a.TxID(), a)
+	sm.match(8, b.TxID(), b)
+	if sm.ambiguous || sm.txs[1] != a || sm.txs[0] != nil {
+		t.Fatalf("after one match: ambiguous %v, txs %v", sm.ambiguous, sm.txs)
+	}
+	sm.match(7, b.TxID(), b)
+	if !sm.ambiguous {
+		t.Fatal("two transactions on one short id not ambiguous")
+	}
+}
