@@ -255,7 +255,10 @@ func (c *Core) handleCmpctBlock(p *peer, now time.Time, m *MsgCmpctBlock) {
 		c.requestFull(p, now, hash, requested)
 	case len(pb.missing) == 0:
 		c.completeCompact(p, now, pb, requested)
-	case !elsewhere:
+	case elsewhere: // another peer delivers it
+	case p.partial != nil: // one rebuild per peer at a time
+		c.requestFull(p, now, hash, requested)
+	default:
 		p.partial = pb
 		c.requestBlock(p, now, hash)
 		c.send(p, &MsgGetBlockTxn{Block: hash, Indexes: pb.missing})

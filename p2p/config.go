@@ -141,8 +141,8 @@ type RelayMode uint8
 // Relay modes.
 const (
 	// RelayCompact (the default): announcements by header, and compact
-	// blocks (BIP152). Compact blocks are not implemented yet: until they
-	// are, this mode relays as RelayHeaders does.
+	// blocks (BIP152): pushed unasked by up to three high-bandwidth peers,
+	// requested in compact form from the others (compact.go).
 	RelayCompact RelayMode = iota
 	// RelayHeaders: announcements by header; blocks requested in full.
 	RelayHeaders

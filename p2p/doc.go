@@ -3,22 +3,27 @@
 // conduct towards its peers — handshake and liveness, address discovery
 // through hard-coded seeds, inventory relay, block announcements (by inv
 // or, for peers that ask with sendheaders, by header, which saves a round
-// trip per hop; Config.Relay says what the node asks its peers for),
-// headers-first block download from several peers at once, and defences
-// against misbehaving peers.
+// trip per hop), compact block relay after BIP152 (compact.go, siphash.go:
+// short transaction ids, blocks rebuilt from the mempool, high-bandwidth
+// peers that push blocks before validating them), headers-first block
+// download from several peers at once, and defences against misbehaving
+// peers. Config.Relay says what the node asks its peers for (compact
+// blocks, header announcements or inv); it serves each peer what that peer
+// asked for.
 //
 // It is built like etcd's raft: a deterministic Core plus a thin driver.
 //
-//   - Core (core.go, relay.go, addrrelay.go, sync.go, headersync.go,
-//     addrbook.go, eviction.go) is a state machine with no goroutines, locks, clock or
-//     I/O. Its inputs are method calls that carry the time: Start,
+//   - Core (core.go, relay.go, addrrelay.go, sync.go, compact.go,
+//     headersync.go, addrbook.go, eviction.go) is a state machine with
+//     no goroutines, locks, clock or I/O. Its inputs are method calls that carry the time: Start,
 //     Connected, DialFailed, Disconnected, Receive, ProtocolViolation,
 //     Tick, ChainChanged, AnnounceTxs and the administrative calls. Its outputs are Actions: send a message, dial
 //     an address, disconnect a peer, save the address book. It calls the
 //     chain and the mempool synchronously through the Chain (what it
 //     reads, ChainReader, and what it submits, ChainSubmitter) and TxPool
 //     interfaces, which *chain.Chain and *mempool.Pool implement; the
-//     package imports neither the mempool nor anything above it. Randomness (version nonce, ping nonces, address picks)
+//     package imports neither the mempool nor anything above it. Randomness (version nonce, ping nonces, address picks,
+//     compact block nonces)
 //     comes from a PCG source seeded with Config.RandSeed, and every map is
 //     walked in sorted order, so the same inputs give the same actions: a
 //     simulator can drive many Cores in simulated time and replay a run.
@@ -73,6 +78,16 @@
 //     1,000 headers. Unrequested blocks that would store a low-work header
 //     are dropped.
 //   - Nothing is announced to a peer that is known to have it, or twice.
+//   - Compact blocks: at most three peers are asked to push them; one
+//     rebuild per peer is held (its transactions at most a block's); the
+//     transactions kept beside the pool for rebuilding are at most 100.
+//     Rebuilding looks at every pool transaction whatever their order, so
+//     its outcome does not depend on the pool's map order. A block is
+//     pushed to high-bandwidth peers, as an action, before the Core hands
+//     it to the chain: the driver writes it out once the input returns,
+//     so over TCP it leaves after validation; the simulator sends it at
+//     the input's start (testnet/sim/cpu.go). An invalid block that came
+//     as a compact block bans nobody (it may have been pushed unvalidated).
 //   - No panic is reachable from the network: decoding never panics on any
 //     input (fuzzed), handlers check what they index, and a reader that
 //     panics anyway recovers, logs and closes its connection.

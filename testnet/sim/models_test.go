@@ -112,10 +112,10 @@ func TestHashPower(t *testing.T) {
 
 // lineSim builds three nodes connected only as 0 - 1 - 2, with the given
 // upload rate, validation cost and block size.
-func lineSim(t *testing.T, upload int64, perTx time.Duration, blockSize int) *Sim {
+func lineSim(t *testing.T, upload int64, perTx time.Duration, blockSize int, relay p2p.RelayMode) *Sim {
 	t.Helper()
 	s := newTestSim(t, Config{
-		Seed: testSeed(t, 21), Nodes: 3, SeedNodes: 1, KnownPeers: 1,
+		Seed: testSeed(t, 21), Nodes: 3, SeedNodes: 1, KnownPeers: 1, Relay: relay,
 		Link:            LinkConfig{UploadBitsPerSec: upload},
 		ValidationPerTx: perTx, BlockSize: blockSize,
 		P2P: func(i int, cfg *p2p.Config) {
@@ -137,7 +137,7 @@ func lineSim(t *testing.T, upload int64, perTx time.Duration, blockSize int) *Si
 // has the block no earlier than its floor.
 func TestValidationDelaysRelay(t *testing.T) {
 	const perTx = 2 * time.Millisecond
-	s := lineSim(t, 0, perTx, 100_000) // about 500 virtual transactions: about 1s
+	s := lineSim(t, 0, perTx, 100_000, p2p.RelayCompact) // about 500 virtual transactions: about 1s
 	blk := mine(t, s, 0)
 	hash := blk.BlockHash()
 	must(t, s, s.RunUntil("block at node 2", time.Minute, 100*time.Millisecond, func() bool {
@@ -163,11 +163,12 @@ func TestValidationDelaysRelay(t *testing.T) {
 	}
 }
 
-// TestBandwidthChargesBlock: on a slow link a block takes its size, virtual
-// payload included, over the upload rate to cross each hop.
+// TestBandwidthChargesBlock: on a slow link a block relayed whole takes its
+// size, virtual payload included, over the upload rate to cross each hop;
+// relayed as a compact block (6 bytes per transaction), far less.
 func TestBandwidthChargesBlock(t *testing.T) {
 	const rate = 1_000_000 // 1 Mbit/s: 1 MB takes 8s
-	s := lineSim(t, rate, 0, 1_000_000)
+	s := lineSim(t, rate, 0, 1_000_000, p2p.RelayFull)
 	blk := mine(t, s, 0)
 	hash := blk.BlockHash()
 	must(t, s, s.RunUntil("block at node 2", 5*time.Minute, time.Second, func() bool {
@@ -182,5 +183,16 @@ func TestBandwidthChargesBlock(t *testing.T) {
 	}
 	if floor := r.floor[2]; floor <= 0 || floor >= perHop {
 		t.Fatalf("floor to node 2 is %v: want above zero and below one full-block serialization (%v)", floor, perHop)
+	}
+
+	s = lineSim(t, rate, 0, 1_000_000, p2p.RelayCompact)
+	blk = mine(t, s, 0)
+	hash = blk.BlockHash()
+	must(t, s, s.RunUntil("compact block at node 2", 5*time.Minute, time.Second, func() bool {
+		return s.Node(2).Chain().Tip().Hash == hash
+	}))
+	r = s.blocks.byHash[hash]
+	if got := r.arrival[2].Sub(r.arrival[0]); got >= perHop {
+		t.Fatalf("compact relay took %v over two hops, not less than one full block's serialization (%v)", got, perHop)
 	}
 }
