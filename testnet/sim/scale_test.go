@@ -2,7 +2,9 @@ package sim
 
 import (
 	"os"
+	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"testing"
@@ -20,7 +22,9 @@ import (
 //
 //	POWCHAIN_SIM_SCALE=1 go test ./testnet/sim -run '^TestScaleBaseline$' -v -timeout 2h
 //
-// and with -cpuprofile and -memprofile for where the time and memory go.
+// and with -cpuprofile for where the time goes; POWCHAIN_SIM_SCALE_HEAP=FILE
+// writes a heap profile of the converged network (before it is closed,
+// which -memprofile comes after) for where the memory goes.
 func TestScaleBaseline(t *testing.T) {
 	if os.Getenv("POWCHAIN_SIM_SCALE") != "1" {
 		t.Skip("set POWCHAIN_SIM_SCALE=1 to run the 1,000-node baseline")
@@ -64,12 +68,27 @@ func TestScaleBaseline(t *testing.T) {
 	if err := s.CheckConverged(); err != nil {
 		t.Fatal(err)
 	}
+	if path := os.Getenv("POWCHAIN_SIM_SCALE_HEAP"); path != "" {
+		writeHeapProfile(t, path)
+	}
 	st := s.Stats()
 	t.Logf("%d nodes, %d blocks (height %d), simulated %v: cpu %.1f s (setup %.1f s), wall %v, "+
 		"peak heap %d MiB, peak RSS %d MiB; %d events, %d messages delivered (%d KiB), max queue %d",
 		nodes, st.Blocks, st.MaxTipHeight, s.Elapsed().Round(time.Second),
 		(cpuTime(t) - cpu0).Seconds(), setup.Seconds(), time.Since(wall0).Round(time.Second),
 		peakHeap>>20, peakRSS(t)>>20, st.Events, st.Delivered, st.Bytes>>10, st.MaxQueueDepth)
+}
+
+func writeHeapProfile(t *testing.T, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // cpuTime is the user and system CPU time this process has used.
