@@ -3,6 +3,7 @@ package p2p
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -196,11 +197,7 @@ func (b *addrBook) drop(addr string) {
 // address comes or goes; callers must not change it.
 func (b *addrBook) sortedAddrs() []string {
 	if b.sorted == nil {
-		b.sorted = make([]string, 0, len(b.entries))
-		for a := range b.entries {
-			b.sorted = append(b.sorted, a)
-		}
-		slices.Sort(b.sorted)
+		b.sorted = slices.Sorted(maps.Keys(b.entries))
 	}
 	return b.sorted
 }

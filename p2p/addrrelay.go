@@ -47,7 +47,7 @@ func (c *Core) handleGetAddr(p *peer) {
 	p.answeredGA = true
 	addrs := c.book.sample(MaxAddrPerMsg, p.listenAddr, c.rng)
 	for _, a := range addrs {
-		p.knownAddrs.add(a.Addr, maxKnownAddrs)
+		p.knownAddrs.add(c.addrKey(a.Addr), maxKnownAddrs)
 	}
 	c.send(p, &MsgAddr{Addrs: addrs})
 }
@@ -74,7 +74,7 @@ func (c *Core) handleAddr(p *peer, now time.Time, addrs []NetAddress) {
 		if err != nil || a == c.self {
 			continue
 		}
-		p.knownAddrs.add(a, maxKnownAddrs)
+		p.knownAddrs.add(c.addrKey(a), maxKnownAddrs)
 		seen := min(na.LastSeen, now.Unix())
 		if c.book.add(a, seen, false) {
 			learned = true
@@ -109,10 +109,10 @@ func (c *Core) relayAddrs(from *peer, now time.Time, addrs []NetAddress) {
 	batches := make(map[PeerID][]NetAddress)
 	for _, a := range addrs {
 		for _, p := range c.addrRelayTargets(from, a.Addr, now) {
-			if p == nil || a.Addr == p.listenAddr || p.knownAddrs.has(a.Addr) {
+			if p == nil || a.Addr == p.listenAddr || p.knownAddrs.has(c.addrKey(a.Addr)) {
 				continue
 			}
-			p.knownAddrs.add(a.Addr, maxKnownAddrs)
+			p.knownAddrs.add(c.addrKey(a.Addr), maxKnownAddrs)
 			batches[p.id] = append(batches[p.id], a)
 		}
 	}
@@ -158,6 +158,19 @@ func (c *Core) addrRelayHash(addr string, now time.Time) uint64 {
 	n := (now.Unix() + offset) / period
 	h = sha256.Sum256(binary.LittleEndian.AppendUint64(h[:], uint64(n)))
 	return binary.LittleEndian.Uint64(h[:])
+}
+
+// addrKey is how a peer's known addresses remember addr: 8 bytes instead
+// of the string, a peer knowing up to thousands of them. It is FNV-1a
+// started from the Core's secret relay key, so nobody can pick addresses
+// that collide; a collision would only keep one address from one peer.
+func (c *Core) addrKey(addr string) uint64 {
+	const prime = 1099511628211
+	h := binary.LittleEndian.Uint64(c.relayKey[8:])
+	for i := 0; i < len(addr); i++ {
+		h = (h ^ uint64(addr[i])) * prime
+	}
+	return h
 }
 
 // splitmix64 is SplitMix64's finaliser: it spreads related inputs (peer

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"slices"
@@ -113,6 +114,7 @@ type Core struct {
 	self     string // our advertised listen address, "" if none
 
 	peers   map[PeerID]*peer
+	ids     []PeerID // the keys of peers in order; nil when stale (peerIDs)
 	book    *addrBook
 	dialing map[string]bool
 	keep    []string // Connect or AddNode addresses, kept connected
@@ -212,14 +214,15 @@ func (c *Core) send(p *peer, m Message) {
 	c.out = append(c.out, Action{Kind: ActSend, Peer: p.id, Msg: m})
 }
 
-// peerIDs lists the peers in ID order, so iteration is deterministic.
+// peerIDs lists the peers in ID order, so iteration is deterministic. The
+// list is kept until a peer comes or goes (every input walks it); it is
+// replaced then, never changed, so a caller may remove peers while it
+// walks one, and must not change it.
 func (c *Core) peerIDs() []PeerID {
-	ids := make([]PeerID, 0, len(c.peers))
-	for id := range c.peers {
-		ids = append(ids, id)
+	if c.ids == nil {
+		c.ids = slices.Sorted(maps.Keys(c.peers))
 	}
-	slices.Sort(ids)
-	return ids
+	return c.ids
 }
 
 // RestoreState loads a saved address book and ban list (see State).
@@ -257,6 +260,7 @@ func (c *Core) Connected(now time.Time, id PeerID, addr string, inbound bool) []
 	}
 	p := newPeer(id, addr, inbound, now)
 	c.peers[id] = p
+	c.ids = nil
 	switch {
 	case c.book.banned(addr, now):
 		c.disconnect(p, CauseBanned, "banned")
@@ -324,6 +328,7 @@ func (c *Core) disconnect(p *peer, cause DisconnectCause, reason string) {
 // removePeer forgets p and hands its requests to other peers.
 func (c *Core) removePeer(p *peer, now time.Time) {
 	delete(c.peers, p.id)
+	c.ids = nil
 	if !p.inbound {
 		if p.handshaken() {
 			c.book.good(p.addr, p.lastRecv)
@@ -548,7 +553,7 @@ func (c *Core) handshakeDone(p *peer, now time.Time) {
 		c.book.good(p.addr, now)
 		c.requestAddrs(p)
 	} else if p.listenAddr != "" && p.listenAddr != c.self {
-		p.knownAddrs.add(p.listenAddr, maxKnownAddrs)
+		p.knownAddrs.add(c.addrKey(p.listenAddr), maxKnownAddrs)
 		c.book.add(p.listenAddr, now.Unix(), false)
 		c.relayAddrs(p, now, []NetAddress{{Addr: p.listenAddr, LastSeen: now.Unix()}})
 	}

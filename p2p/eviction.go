@@ -101,8 +101,12 @@ func protect(cands []*peer, n int, qualifies func(*peer) bool, better func(a, b 
 // over many, and cannot predict which groups win.
 func (c *Core) protectGroups(cands []*peer) []*peer {
 	byGroup := slices.Clone(cands)
+	keys := make(map[*peer]uint64, len(cands)) // a hash per peer, not per comparison
+	for _, p := range cands {
+		keys[p] = c.keyedGroup(p)
+	}
 	slices.SortStableFunc(byGroup, func(a, b *peer) int {
-		if x := cmp.Compare(c.keyedGroup(b), c.keyedGroup(a)); x != 0 {
+		if x := cmp.Compare(keys[b], keys[a]); x != 0 {
 			return x
 		}
 		return olderFirst(a, b)

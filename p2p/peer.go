@@ -74,10 +74,10 @@ type peer struct {
 	nextPing  time.Time
 
 	knownInv    *boundedSet[wire.Hash]
-	knownAddrs  *boundedSet[string]
-	pendingInv  []InvVect // announcements batched until the input ends
-	sendHeaders bool      // the peer asked for block announcements by header
-	answeredGA  bool      // getaddr is answered once per connection
+	knownAddrs  *boundedSet[uint64] // Core.addrKey of the addresses
+	pendingInv  []InvVect           // announcements batched until the input ends
+	sendHeaders bool                // the peer asked for block announcements by header
+	answeredGA  bool                // getaddr is answered once per connection
 
 	// The token bucket of the addresses the peer sends (addrrelay.go),
 	// and what it let through and held back, ever.
@@ -117,7 +117,7 @@ func newPeer(id PeerID, addr string, inbound bool, now time.Time) *peer {
 		id: id, addr: addr, inbound: inbound, connected: now, lastRecv: now,
 		addrTokens: 1, addrTokensAt: now,
 		knownInv:   newBoundedSet[wire.Hash](maxKnownInv),
-		knownAddrs: newBoundedSet[string](maxKnownAddrs),
+		knownAddrs: newBoundedSet[uint64](maxKnownAddrs),
 		blocks:     make(map[wire.Hash]struct{}),
 		avoid:      make(map[wire.Hash]bool),
 		txs:        make(map[wire.Hash]time.Time),

@@ -7,7 +7,7 @@
 // What it owns:
 //
 //   - Nodes (node.go). Each is a real chain.Chain (LevelDB in memory, or
-//     in its own directory under Config.Dir; with a 64 KiB write buffer),
+//     in its own directory under Config.Dir; with a 16 KiB write buffer),
 //     a real mempool.Pool and a p2p.Core, driven directly: no TCP, no
 //     p2p.Server, no goroutine per peer. Every node's chain and pool share
 //     one signature cache (chain.NewSharedSigCache): an entry says that a

@@ -79,7 +79,7 @@ func nodeAddr(i int, port uint16) string {
 const (
 	// writeBufferSize is each node's LevelDB write buffer (LevelDB's
 	// default is 4 MiB, allocated whole by every database).
-	writeBufferSize = 64 << 10
+	writeBufferSize = 16 << 10
 	// sigCacheSize bounds the signature cache all the nodes share.
 	sigCacheSize = 100_000
 )
