@@ -78,7 +78,7 @@ func line(t *testing.T, n int, params *chain.Params) []*testNode {
 }
 
 // lineWith is line with every node's configuration adjusted by mod.
-func lineWith(t *testing.T, n int, params *chain.Params, mod func(*Config)) []*testNode {
+func lineWith(t testing.TB, n int, params *chain.Params, mod func(*Config)) []*testNode {
 	with := func(f func(*Config)) func(*Config) {
 		return func(c *Config) {
 			f(c)
@@ -255,20 +255,36 @@ func TestServerAfterStop(t *testing.T) {
 	}
 }
 
-// A block crosses a line of three nodes in each relay mode, announced by
-// header in the modes that ask for it and by inv in full mode.
+// msgCounter counts the messages of each type a node receives.
+type msgCounter struct{ n [256]atomic.Int64 }
+
+func (m *msgCounter) hook(c *Config) {
+	c.OnMessage = func(inbound bool, typ MsgType, _ int) {
+		if inbound {
+			m.n[typ].Add(1)
+		}
+	}
+}
+
+func (m *msgCounter) get(typ MsgType) int64 { return m.n[typ].Load() }
+
+func (m *msgCounter) reset() {
+	for i := range m.n {
+		m.n[i].Store(0)
+	}
+}
+
+// A block crosses a line of three nodes in each relay mode: announced by
+// header in the modes that ask for it and by inv in full mode, and carried
+// by compact blocks in compact mode only.
 func TestRelayModesPropagate(t *testing.T) {
 	for _, mode := range []RelayMode{RelayCompact, RelayHeaders, RelayFull} {
 		t.Run(mode.String(), func(t *testing.T) {
 			params := testParams()
-			var announces atomic.Int64
+			var got msgCounter
 			nodes := lineWith(t, 3, params, func(c *Config) {
 				c.Relay = mode
-				c.OnMessage = func(inbound bool, typ MsgType, _ int) {
-					if inbound && typ == TypeAnnounce {
-						announces.Add(1)
-					}
-				}
+				got.hook(c)
 			})
 			g := chaintest.NewGenerator(t, params)
 			blocks := buildChain(g, "b", 2)
@@ -276,9 +292,52 @@ func TestRelayModesPropagate(t *testing.T) {
 				nodes[0].process(b)
 				waitTip(t, 20*time.Second, b.BlockHash(), nodes...)
 			}
-			if got := announces.Load() > 0; got != (mode != RelayFull) {
-				t.Fatalf("relay %s: %d announce messages received", mode, announces.Load())
+			if (got.get(TypeAnnounce) > 0) != (mode != RelayFull) || (got.get(TypeCmpctBlock) > 0) != (mode == RelayCompact) {
+				t.Fatalf("relay %s: %d announce and %d cmpctblock messages received", mode,
+					got.get(TypeAnnounce), got.get(TypeCmpctBlock))
 			}
 		})
+	}
+}
+
+// With the mempools warm, a block of transactions crosses a line of three
+// nodes as compact blocks: no node receives the block whole or asks for a
+// transaction of it.
+func TestCompactRelayWarmMempool(t *testing.T) {
+	params := testParams()
+	var got msgCounter
+	nodes := lineWith(t, 3, params, got.hook)
+	g := chaintest.NewGenerator(t, params)
+	for _, b := range buildChain(g, "b", 2) {
+		nodes[0].process(b)
+		waitTip(t, 20*time.Second, b.BlockHash(), nodes...)
+	}
+	txs := []*wire.Tx{
+		g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("b1")}, 10_000, 2),
+		g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("b2")}, 10_000, 2),
+	}
+	for _, tx := range txs {
+		if _, _, err := nodes[2].pool.ProcessTransaction(tx, false, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nodes[2].srv.RelayTransactions([]wire.Hash{txs[0].TxID(), txs[1].TxID()}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "both transactions in every mempool", func() bool {
+		for _, n := range nodes {
+			if !n.pool.Has(txs[0].TxID()) || !n.pool.Has(txs[1].TxID()) {
+				return false
+			}
+		}
+		return true
+	})
+	got.reset()
+	b3 := g.NextBlock("b3", txs)
+	nodes[0].process(b3)
+	waitTip(t, 20*time.Second, b3.BlockHash(), nodes...)
+	if got.get(TypeCmpctBlock) < 2 || got.get(TypeBlock) != 0 || got.get(TypeGetBlockTxn) != 0 {
+		t.Fatalf("received %d cmpctblock, %d block, %d getblocktxn; want a compact block per hop and nothing else",
+			got.get(TypeCmpctBlock), got.get(TypeBlock), got.get(TypeGetBlockTxn))
 	}
 }
