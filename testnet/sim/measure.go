@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"powchain/p2p"
 	"powchain/wire"
 )
 
@@ -55,16 +56,22 @@ func (s *Sim) recordMined(blk *wire.Block, hash wire.Hash, i int) {
 	s.blocks.order = append(s.blocks.order, r)
 }
 
-// compactSize is the size of blk's compact form: its header, a nonce, a
-// short id per transaction but the coinbase, and the coinbase whole
-// (BIP 152's prefilled transaction), in one frame.
+// compactSize is the size of blk's compact form as the upload link counts
+// it: the frame of its compact block with the coinbase prefilled and a
+// short id for every other real transaction (BIP 152's minimum), plus a
+// short id per virtual one.
 func (s *Sim) compactSize(blk *wire.Block, hash wire.Hash) int {
-	txs := len(blk.Transactions) + s.virtual[hash]
-	return frameOverhead + wire.HeaderSize + 8 + (txs-1)*shortIDSize + blk.Transactions[0].SerializeSize()
+	m := &p2p.MsgCmpctBlock{
+		Header:    blk.Header,
+		ShortIDs:  make([]uint64, len(blk.Transactions)-1),
+		Prefilled: []p2p.PrefilledTx{{Index: 0, Tx: blk.Transactions[0]}},
+	}
+	frame, err := p2p.EncodeFrame(s.params.Magic, m)
+	if err != nil {
+		s.fail(-1, "encode the compact form of %s: %v", hash, err)
+	}
+	return len(frame) + s.virtualBytes(m)
 }
-
-// frameOverhead is the frame header of a message.
-const frameOverhead = 9
 
 // floor computes, for every node, the earliest it could have a block that
 // node src mines now if every hop took the link's base latency plus one

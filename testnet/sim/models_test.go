@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -137,7 +138,7 @@ func lineSim(t *testing.T, upload int64, perTx time.Duration, blockSize int, rel
 // has the block no earlier than its floor.
 func TestValidationDelaysRelay(t *testing.T) {
 	const perTx = 2 * time.Millisecond
-	s := lineSim(t, 0, perTx, 100_000, p2p.RelayCompact) // about 500 virtual transactions: about 1s
+	s := lineSim(t, 0, perTx, 100_000, p2p.RelayHeaders) // about 500 virtual transactions: about 1s
 	blk := mine(t, s, 0)
 	hash := blk.BlockHash()
 	must(t, s, s.RunUntil("block at node 2", time.Minute, 100*time.Millisecond, func() bool {
@@ -160,6 +161,33 @@ func TestValidationDelaysRelay(t *testing.T) {
 	}
 	if s.Stats().Deferred == 0 {
 		t.Fatal("no input waited for a validating node")
+	}
+}
+
+// TestCompactLeavesBeforeValidation: once node 2 has chosen node 1 as a
+// high-bandwidth peer (node 1 delivered it a block first), node 1 pushes
+// the next block's compact form before validating it, so the hop takes
+// less than the validation; node 1 is still busy validating meanwhile.
+func TestCompactLeavesBeforeValidation(t *testing.T) {
+	const perTx = 2 * time.Millisecond
+	s := lineSim(t, 0, perTx, 100_000, p2p.RelayCompact)
+	var r *blockRecord
+	for k := range 2 {
+		hash := mine(t, s, 0).BlockHash()
+		must(t, s, s.RunUntil(fmt.Sprintf("block %d at node 2", k), time.Minute, 100*time.Millisecond, func() bool {
+			return s.Node(2).Chain().Tip().Hash == hash
+		}))
+		must(t, s, s.RunFor(5*time.Second))
+		r = s.blocks.byHash[hash]
+	}
+	validation := time.Duration(r.txs) * perTx
+	hop2 := r.arrival[2].Sub(r.arrival[1])
+	if hop2 >= validation || hop2 < s.net.baseLatency(1, 2) {
+		t.Fatalf("second block: node 1 had it at +%v, node 2 at +%v: want less than the validation (%v) apart",
+			r.arrival[1].Sub(r.mined), r.arrival[2].Sub(r.mined), validation)
+	}
+	if m := r.via[2]; m == nil || m.from != 1 || !m.ready.Equal(r.arrival[1]) {
+		t.Fatalf("node 2 got the block by %+v, want a push from node 1 the moment it had it", m)
 	}
 }
 

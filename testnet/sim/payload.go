@@ -33,9 +33,6 @@ import (
 // outputs, like most of the Sim's real ones (200 bytes).
 const virtualTxSize = 4 + 4 + 4 + wire.TxInSize + 2*wire.TxOutSize
 
-// shortIDSize is the size of a compact block's short transaction id.
-const shortIDSize = 6
-
 // declareVirtual gives a newly mined block enough virtual transactions to
 // make it Config.BlockSize bytes, if it is smaller.
 func (s *Sim) declareVirtual(blk *wire.Block, hash wire.Hash) {
@@ -53,7 +50,7 @@ func (s *Sim) virtualBytes(m p2p.Message) int {
 	case *p2p.MsgBlock:
 		return s.virtual[m.Block.BlockHash()] * virtualTxSize
 	case *p2p.MsgCmpctBlock:
-		return s.virtual[m.Header.BlockHash()] * shortIDSize
+		return s.virtual[m.Header.BlockHash()] * p2p.ShortIDSize
 	}
 	return 0
 }
