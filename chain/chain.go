@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/syndtr/goleveldb/leveldb"
@@ -44,6 +46,10 @@ type Config struct {
 	// SigCache, if set, holds transactions whose signatures were already
 	// verified (by the mempool); connecting a block skips them.
 	SigCache *SigCache
+	// PreverifyBlocks is how many downloaded blocks may wait for their
+	// signatures to be checked ahead of connection (Preverify; default
+	// DefaultPreverifyBlocks, negative: none). It needs SigCache.
+	PreverifyBlocks int
 	// ConnectTimer, if set, hears how long each block took to connect to
 	// the best chain (rules against the UTXO set, signatures, the write),
 	// measured with Clock. It runs under the chain's lock: it must return
@@ -86,6 +92,12 @@ type Chain struct {
 	clock      Clock
 	sigWorkers int
 	sigCache   *SigCache
+	// preverify checks downloaded blocks' signatures ahead of connection
+	// (nil without a SigCache); it has its own lock.
+	preverify *preverifier
+	// sigChecks counts the transactions whose signatures the chain
+	// checked, ahead of connection or while connecting (tests read it).
+	sigChecks atomic.Uint64
 	// connectTimer is Config.ConnectTimer (may be nil); read-only.
 	connectTimer func(time.Duration)
 	// reindexProgress is Config.ReindexProgress (may be nil); read-only.
@@ -102,8 +114,11 @@ type Chain struct {
 	candidates   map[*blockNode]struct{}
 	nextSequence uint64
 	orphans      *orphanPool
-	notifying    bool // queue notifications (false while opening)
-	pending      []Notification
+	// fresh is the block ProcessBlock stored last, while the call lasts:
+	// connecting it needs no read and decode of what was just written.
+	fresh     *wire.Block
+	notifying bool // queue notifications (false while opening)
+	pending   []Notification
 	// Durability (durable.go): when the tip was last synced, whether it
 	// changed since, and what opening found lost. noSync turns syncing off:
 	// for a database in memory (nothing to sync to), and in benchmarks
@@ -164,7 +179,7 @@ func newChain(cfg Config, st *store) *Chain {
 	if syncInterval <= 0 {
 		syncInterval = DefaultSyncInterval
 	}
-	return &Chain{
+	c := &Chain{
 		params:     cfg.Params,
 		clock:      cfg.Clock,
 		sigWorkers: cfg.SigWorkers,
@@ -183,11 +198,26 @@ func newChain(cfg Config, st *store) *Chain {
 		syncInterval: syncInterval,
 		lastSync:     cfg.Clock.Now(),
 	}
+	if cfg.SigCache != nil && cfg.PreverifyBlocks >= 0 {
+		blocks := cfg.PreverifyBlocks
+		if blocks == 0 {
+			blocks = DefaultPreverifyBlocks
+		}
+		workers := cfg.SigWorkers
+		if workers <= 0 {
+			workers = runtime.GOMAXPROCS(0)
+		}
+		c.preverify = newPreverifier(cfg.SigCache, &c.sigChecks, blocks, workers)
+	}
+	return c
 }
 
 // Close syncs and closes the database. The chain must not be used
 // afterwards.
 func (c *Chain) Close() error {
+	if c.preverify != nil {
+		c.preverify.close()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var syncErr error

@@ -80,12 +80,9 @@ func branch(fork, end *blockNode) []*blockNode {
 // err is a local failure.
 func (c *Chain) connectNode(n *blockNode) (ruleErr, err error) {
 	start := c.clock.Now()
-	blk, err := c.store.block(n.hash)
+	blk, err := c.storedBlock(n.hash)
 	if err != nil {
 		return nil, err
-	}
-	if blk == nil {
-		return nil, corrupt("block %s is marked stored but its body is missing", n.hash)
 	}
 	txids := blk.TxIDs()
 	view, spent, err := c.checkConnectBlock(blk, txids, n.height)
@@ -119,6 +116,19 @@ func (c *Chain) connectNode(n *blockNode) (ruleErr, err error) {
 	return nil, nil
 }
 
+// storedBlock returns the body of the stored block hash: the block being
+// processed if it is that one, else read from the store.
+func (c *Chain) storedBlock(hash wire.Hash) (*wire.Block, error) {
+	if c.fresh != nil && c.fresh.BlockHash() == hash {
+		return c.fresh, nil
+	}
+	blk, err := c.store.block(hash)
+	if err == nil && blk == nil {
+		err = corrupt("block %s is marked stored but its body is missing", hash)
+	}
+	return blk, err
+}
+
 // checkConnectBlock runs the rules that need the UTXO set and returns the
 // view with the block applied and the outputs it spent, in order. Inputs are
 // looked up in transaction order, so a transaction may spend an output of an
@@ -147,7 +157,10 @@ func (c *Chain) checkConnectBlock(blk *wire.Block, txids []wire.Hash, height uin
 	if limit := c.params.CalcBlockSubsidy(height) + fees; coinbaseOut > limit {
 		return nil, nil, ruleError(ErrBadCoinbaseValue, "coinbase pays %d, more than subsidy plus fees %d", coinbaseOut, limit)
 	}
-	if err := verifyBlockSignatures(blk.Transactions, txids, c.sigWorkers, c.sigCache); err != nil {
+	if c.preverify != nil {
+		c.preverify.join(blk.BlockHash(), c.sigWorkers)
+	}
+	if err := verifyBlockSignatures(blk.Transactions, txids, c.sigWorkers, c.sigCache, &c.sigChecks); err != nil {
 		return nil, nil, err
 	}
 	return view, spent, nil

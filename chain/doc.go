@@ -48,6 +48,21 @@
 // chain (the lock contract is spelled out on Chain). A SigCache may serve
 // one chain and its pool, or be shared by several (NewSharedSigCache; its
 // doc says why that is sound); it has its own RWMutex. Signature checks of
-// a block run on several goroutines that finish before connecting returns;
-// the package starts no other goroutines.
+// a block run on several goroutines that finish before connecting returns.
+//
+// Pre-verification (preverify.go) is the one other place that starts
+// goroutines. Preverify, called by the network layer for a block it
+// requested as soon as the block is decoded, queues the block's signature
+// checks; up to SigWorkers workers, started on demand and owned by the
+// Chain, run them into the SigCache and exit when the queue is empty;
+// Close stops them (they finish the transaction in hand) and waits. When
+// the block comes to connect, the connecting goroutines join its job
+// (claiming what the workers have not started, waiting for what they
+// have), so no transaction is checked twice, and then check the SigCache
+// as usual: a transaction that failed was not cached and is checked again,
+// so pre-verification never changes a decision or its error. Preverify
+// never takes mu (a peer's reader calls it while a block connects); the
+// queue's own mutex is taken under mu, never the other way round, and is
+// never held while verifying. The queue holds at most PreverifyBlocks
+// blocks and no more transactions than the SigCache has room for.
 package chain

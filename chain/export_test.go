@@ -21,3 +21,7 @@ func WithoutAddressHistory(cfg Config) Config {
 	cfg.noAddressHistory = true
 	return cfg
 }
+
+// SignatureChecks is how many transactions' signatures the chain has
+// checked, ahead of connection (Preverify) or while connecting.
+func (c *Chain) SignatureChecks() uint64 { return c.sigChecks.Load() }

@@ -31,6 +31,7 @@ type ProcessResult struct {
 func (c *Chain) ProcessBlock(blk *wire.Block) (ProcessResult, error) {
 	c.mu.Lock()
 	defer c.unlockAndNotify()
+	defer func() { c.fresh = nil }()
 	tipBefore := c.tip()
 	res, err := c.processBlock(blk)
 	if serr := c.settleTip(tipBefore); serr != nil {
@@ -115,6 +116,7 @@ func (c *Chain) acceptBlock(blk *wire.Block, parent *blockNode) (*blockNode, err
 	if err := c.store.write(b); err != nil {
 		return nil, err
 	}
+	c.fresh = blk
 	c.dataArrived(n)
 	if n.betterThan(c.bestHeader) {
 		c.setBestHeader(n) // an equal-work header ranks higher once its data arrived first

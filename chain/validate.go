@@ -4,6 +4,7 @@ import (
 	"math/big"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"powchain/wire"
@@ -253,10 +254,10 @@ func VerifyTxSignatures(tx *wire.Tx) error {
 
 // verifyBlockSignatures checks the signatures of every transaction of a
 // block that the cache (if any) does not vouch for, spreading the work over
-// workers goroutines (all finished on return). On failure it reports the
-// first bad transaction in block order, so the error does not depend on
-// scheduling.
-func verifyBlockSignatures(txs []*wire.Tx, txids []wire.Hash, workers int, cache *SigCache) error {
+// workers goroutines (all finished on return) and counting the checked
+// transactions in checks. On failure it reports the first bad transaction
+// in block order, so the error does not depend on scheduling.
+func verifyBlockSignatures(txs []*wire.Tx, txids []wire.Hash, workers int, cache *SigCache, checks *atomic.Uint64) error {
 	todo := make([]int, 0, len(txs))
 	for i, tx := range txs {
 		if !tx.IsCoinbase() && (cache == nil || !cache.Contains(txids[i])) {
@@ -277,6 +278,7 @@ func verifyBlockSignatures(txs []*wire.Tx, txids []wire.Hash, workers int, cache
 			defer wg.Done()
 			for k := w; k < len(todo); k += workers {
 				i := todo[k]
+				checks.Add(1)
 				if err := VerifyTxSignatures(txs[i]); err != nil {
 					mu.Lock()
 					if i < firstBad {

@@ -27,9 +27,15 @@ type ChainReader interface {
 }
 
 // ChainSubmitter is how the P2P layer hands the chain what peers sent.
+// The Core calls ProcessBlock and ProcessHeaders; Preverify is the
+// Server's alone: a peer's reader hands it a block the node requested from
+// that peer, as soon as it is decoded, so that its signatures are checked
+// on other cores while the event loop connects the blocks before it. It
+// must return at once and never change what ProcessBlock decides.
 type ChainSubmitter interface {
 	ProcessBlock(*wire.Block) (chain.ProcessResult, error)
 	ProcessHeaders([]wire.BlockHeader) error
+	Preverify(*wire.Block) bool
 }
 
 // Chain is what the P2P layer needs of the block chain; *chain.Chain

@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+
+	"powchain/wire"
 )
 
 // maxQueuedMsgs bounds a peer's send queue by count; MaxSendQueueBytes
@@ -27,11 +29,45 @@ type conn struct {
 	closed   chan struct{}
 	once     sync.Once
 	maxBytes int64
+
+	// expected holds the blocks requested from this peer whose headers
+	// are in the chain's index: the only blocks its reader may hand to
+	// Chain.Preverify, each once. The event loop adds on sending getdata,
+	// the reader takes on receipt; expectMu guards it and is held only for
+	// map operations. At most maxExpected entries are kept (a block left
+	// out is simply not pre-verified).
+	expectMu sync.Mutex
+	expected map[wire.Hash]struct{}
 }
+
+// maxExpected bounds a connection's expected blocks: a few times what the
+// Core requests of one peer at once (Config.MaxBlocksInFlight), so blocks
+// re-requested after a stall still fit.
+func maxExpected(cfg *Config) int { return 4 * cfg.MaxBlocksInFlight }
 
 func newConn(id PeerID, nc net.Conn, maxBytes int) *conn {
 	return &conn{id: id, nc: nc, queue: make(chan Message, maxQueuedMsgs),
-		closed: make(chan struct{}), maxBytes: int64(maxBytes)}
+		closed: make(chan struct{}), maxBytes: int64(maxBytes), expected: make(map[wire.Hash]struct{})}
+}
+
+// expect records that block h was requested from this peer, unless limit
+// blocks are expected already.
+func (c *conn) expect(h wire.Hash, limit int) {
+	c.expectMu.Lock()
+	defer c.expectMu.Unlock()
+	if len(c.expected) < limit {
+		c.expected[h] = struct{}{}
+	}
+}
+
+// takeExpected reports whether block h was expected from this peer, and
+// no longer expects it.
+func (c *conn) takeExpected(h wire.Hash) bool {
+	c.expectMu.Lock()
+	defer c.expectMu.Unlock()
+	_, ok := c.expected[h]
+	delete(c.expected, h)
+	return ok
 }
 
 // close closes the connection once; the goroutines notice and exit.
@@ -152,6 +188,9 @@ func (s *Server) readLoop(c *conn) {
 		}
 		if s.cfg.OnMessage != nil {
 			s.cfg.OnMessage(true, m.Type(), n)
+		}
+		if b, ok := m.(*MsgBlock); ok && c.takeExpected(b.Block.BlockHash()) {
+			s.cfg.Chain.Preverify(b.Block)
 		}
 		if !s.post(evMessage{id: c.id, msg: m}) {
 			return

@@ -40,6 +40,22 @@
 //     listener and every connection and waits for all of them. None blocks
 //     the loop: they hand events to it over one bounded channel, and give
 //     up when the loop has stopped.
+
+// Pipelined block download: the Core connects blocks on the event loop, one
+// after another, but their signatures are checked ahead of that. When the
+// loop sends a getdata, the Server records in the connection which of its
+// blocks have headers in the chain's index (so their proof of work is
+// checked); when that peer's reader decodes one of them it hands it, once,
+// to Chain.Preverify before posting it to the loop. The chain's
+// pre-verification workers (owned and stopped by the chain, see its doc)
+// then check the block's signatures on the other cores while the loop
+// connects the blocks before it, and connecting the block finds them in the
+// SigCache. A block a peer sends unasked, under a hash not requested from
+// that peer, or whose transactions do not match its header costs no
+// signature check before the Core has judged it; what one peer can make
+// the node pre-verify is bounded by what the node asked it for. The Core
+// knows nothing of this: it stays deterministic, and the simulator, which
+// drives Cores without a Server, does not pre-verify.
 //
 // Invariants and bounds:
 //
@@ -101,7 +117,9 @@
 //     machine shares it. Such bans found in the file are dropped on load;
 //     an operator's setban of a local address is kept.
 //
-// Lock order: the Core has no locks. ChainEvents (the glue every driver of
+// Lock order: the Core has no locks. A connection's expectMu guards its
+// expected blocks and is held only for a map operation, by the loop or the
+// reader. ChainEvents (the glue every driver of
 // a Core uses between a chain subscription and Core.ChainChanged) guards
 // the tip-changed flag and the disconnected transactions with its own
 // mutex; its callback may run on the event loop itself (inside

@@ -121,7 +121,8 @@ func fastConfig(cfg *Config) {
 func newNode(t testing.TB, name string, params *chain.Params, mod func(*Config)) *testNode {
 	t.Helper()
 	dir := t.TempDir()
-	c, pool := mempooltest.Open(t, params, chaintest.NewClock(genesisTime.Add(24*time.Hour)), chain.NewSigCache(10_000))
+	// The SigCache is the node's size (node.go), room for pre-verified blocks.
+	c, pool := mempooltest.Open(t, params, chaintest.NewClock(genesisTime.Add(24*time.Hour)), chain.NewSigCache(100_000))
 	n := &testNode{t: t, name: name, chain: c, pool: pool}
 	c.Subscribe(func(note chain.Notification) { // after the pool's
 		if srv := n.live.Load(); srv != nil {

@@ -272,7 +272,14 @@ func (s *Server) apply(acts []Action) {
 	for _, a := range acts {
 		switch a.Kind {
 		case ActSend:
-			if c := s.conns[a.Peer]; c != nil && !c.enqueue(a.Msg) {
+			c := s.conns[a.Peer]
+			if c == nil {
+				continue
+			}
+			if get, ok := a.Msg.(*MsgGetData); ok {
+				s.expectBlocks(c, get.Items)
+			}
+			if !c.enqueue(a.Msg) {
 				s.cfg.Log.Info("peer too slow, disconnecting", "peer", a.Peer)
 				c.close()
 			}
@@ -285,6 +292,21 @@ func (s *Server) apply(acts []Action) {
 			}
 		case ActSave:
 			s.save()
+		}
+	}
+}
+
+// expectBlocks lets c's reader pre-verify the blocks of a getdata whose
+// headers are in the chain's index (so their proof of work is checked):
+// nothing a peer sends unasked, or under a header the node does not have,
+// costs the node a signature check before the event loop has judged it.
+func (s *Server) expectBlocks(c *conn, items []InvVect) {
+	for _, iv := range items {
+		if iv.Type != InvBlock {
+			continue
+		}
+		if _, known := s.cfg.Chain.BlockInfoByHash(iv.Hash); known {
+			c.expect(iv.Hash, maxExpected(&s.cfg))
 		}
 	}
 }

@@ -1,0 +1,196 @@
+package chain
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"powchain/wire"
+)
+
+// DefaultPreverifyBlocks is how many blocks may wait for pre-verification
+// unless Config.PreverifyBlocks says otherwise.
+const DefaultPreverifyBlocks = 8
+
+// preverifier checks the signatures of downloaded blocks ahead of their
+// connection, so that while the chain connects one block (UTXO checks, the
+// write) the cores verify the next ones. Results go to the SigCache, where
+// connecting finds them; a transaction that fails is simply not cached and
+// is checked again, in block order, when its block connects, so the
+// outcome and the reported error never depend on what was pre-verified.
+//
+// A block is a job whose transactions are claimed one at a time through an
+// atomic cursor, by the queue's workers and, when the block comes up for
+// connection, by the connecting goroutines too (join): no transaction is
+// verified twice, and connection never waits for a transaction nobody has
+// started.
+//
+// Bounds: at most maxBlocks jobs wait or run, holding no more transactions
+// than the SigCache has room for, and at most workers goroutines verify.
+// Workers are started on demand by submit and exit when the queue is
+// empty; close drops the waiting jobs and waits for them.
+//
+// Lock contract: mu guards the fields after it and is held only for queue
+// and map operations, never while verifying. It may be taken under the
+// chain's mu (join), never the other way round.
+type preverifier struct {
+	cache     *SigCache
+	checks    *atomic.Uint64 // counts the transactions checked
+	maxBlocks int
+	workers   int
+
+	closed atomic.Bool // set once by close; workers stop claiming
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	queue  []*sigJob             // jobs in arrival order; the head may be running
+	jobs   map[wire.Hash]*sigJob // unfinished jobs by block hash
+	queued int                   // transactions of the unfinished jobs
+	active int                   // running workers
+}
+
+// sigJob is the signature check of one block's transactions.
+type sigJob struct {
+	hash     wire.Hash
+	txs      []*wire.Tx
+	txids    []wire.Hash
+	next     atomic.Int64  // index of the next transaction to claim
+	finished atomic.Int64  // transactions checked
+	done     chan struct{} // closed when every transaction is checked
+}
+
+func newPreverifier(cache *SigCache, checks *atomic.Uint64, maxBlocks, workers int) *preverifier {
+	return &preverifier{cache: cache, checks: checks, maxBlocks: maxBlocks, workers: workers, jobs: make(map[wire.Hash]*sigJob)}
+}
+
+// submit queues blk unless it is queued already, the queue is full, the
+// SigCache lacks room for its results, or its transactions are not the
+// ones its header commits to. It never blocks on verification.
+func (q *preverifier) submit(blk *wire.Block) bool {
+	txids := blk.TxIDs()
+	if root, mutated := wire.MerkleRoot(txids); root != blk.Header.MerkleRoot || mutated {
+		return false
+	}
+	hash := blk.BlockHash()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if _, dup := q.jobs[hash]; dup || q.closed.Load() || len(q.jobs) >= q.maxBlocks ||
+		q.cache.Len()+q.queued+len(txids) > q.cache.max {
+		return false
+	}
+	job := &sigJob{hash: hash, txs: blk.Transactions, txids: txids, done: make(chan struct{})}
+	q.jobs[hash] = job
+	q.queue = append(q.queue, job)
+	q.queued += len(txids)
+	if q.active < q.workers {
+		q.active++
+		q.wg.Add(1)
+		go q.work()
+	}
+	return true
+}
+
+// work runs jobs until the queue is empty.
+func (q *preverifier) work() {
+	defer q.wg.Done()
+	for {
+		job := q.head()
+		if job == nil {
+			return
+		}
+		q.run(job, &q.closed)
+	}
+}
+
+// head returns the first job with transactions left to claim, dropping
+// the exhausted ones before it, or nil (and the worker is retired) when
+// there is none.
+func (q *preverifier) head() *sigJob {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.queue) > 0 && q.queue[0].next.Load() >= int64(len(q.queue[0].txs)) {
+		q.queue[0] = nil
+		q.queue = q.queue[1:]
+	}
+	if len(q.queue) == 0 || q.closed.Load() {
+		q.active--
+		return nil
+	}
+	return q.queue[0]
+}
+
+// run claims and checks job's transactions until none is left to claim
+// or stop is set; the goroutine that checks the last one finishes the job.
+func (q *preverifier) run(job *sigJob, stop *atomic.Bool) {
+	n := int64(len(job.txs))
+	for !stop.Load() {
+		i := job.next.Add(1) - 1
+		if i >= n {
+			return
+		}
+		if tx := job.txs[i]; !tx.IsCoinbase() && !q.cache.Contains(job.txids[i]) {
+			q.checks.Add(1)
+			if VerifyTxSignatures(tx) == nil {
+				q.cache.Add(job.txids[i])
+			}
+		}
+		if job.finished.Add(1) == n {
+			q.finish(job)
+		}
+	}
+}
+
+func (q *preverifier) finish(job *sigJob) {
+	q.mu.Lock()
+	if q.jobs[job.hash] == job {
+		delete(q.jobs, job.hash)
+		q.queued -= len(job.txids)
+	}
+	q.mu.Unlock()
+	close(job.done)
+}
+
+// join helps finish the job of the block hash, if there is one, on workers
+// goroutines and waits until every one of its transactions is checked. It
+// claims whatever is left even after close, so it always ends.
+func (q *preverifier) join(hash wire.Hash, workers int) {
+	q.mu.Lock()
+	job := q.jobs[hash]
+	q.mu.Unlock()
+	if job == nil {
+		return
+	}
+	var wg sync.WaitGroup
+	for range max(workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			q.run(job, new(atomic.Bool))
+		}()
+	}
+	wg.Wait()
+	<-job.done
+}
+
+// close stops the workers claiming and waits for them to finish the
+// transactions they hold; the jobs left are dropped with the chain.
+func (q *preverifier) close() {
+	q.closed.Store(true)
+	q.wg.Wait()
+}
+
+// Preverify queues the signature checks of blk, a block the caller asked a
+// peer for because its header is in the index, so that they run on other
+// cores while the chain connects the blocks before it; connecting blk then
+// finds them in the SigCache. It returns at once, reporting whether blk was
+// queued: not when pre-verification is off, the queue is full, blk is
+// queued already, or blk's proof of work or merkle root is wrong (its
+// transactions then are not what a valid header commits to). Whether and
+// when blk was pre-verified never changes what connecting it decides. Safe
+// for concurrent use; it never waits for the chain's lock, so a peer's
+// reader may call it while a block connects.
+func (c *Chain) Preverify(blk *wire.Block) bool {
+	if c.preverify == nil || checkProofOfWork(&blk.Header, c.params.PowLimit) != nil {
+		return false
+	}
+	return c.preverify.submit(blk)
+}
