@@ -127,31 +127,11 @@ const (
 	fullBlockTxs = 2000
 )
 
-// fullChain builds a chain whose last fullBlocks blocks are full: a
-// fan-out transaction makes fullBlockTxs outputs, then each full block
-// holds one transaction per output of the lane it continues (transaction
-// i spends output 0 of transaction i of the block before). It returns the
-// blocks and the full blocks' transactions.
+// fullChain builds a chain whose last fullBlocks blocks are full of
+// fullBlockTxs transactions (laneChain). It returns the blocks and the
+// full blocks' transactions.
 func fullChain(b *testing.B, params *chain.Params) ([]*wire.Block, []*wire.Tx) {
-	g := chaintest.NewGenerator(b, params)
-	blocks := []*wire.Block{g.NextBlock("b1", nil)}
-	fan := g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("b1")}, 0, fullBlockTxs)
-	blocks = append(blocks, g.NextBlock("fan", []*wire.Tx{fan}))
-	lanes := make([]chaintest.SpendableOut, fullBlockTxs)
-	for i := range lanes {
-		lanes[i] = g.TxOut(fan, uint32(i))
-	}
-	var all []*wire.Tx
-	for n := range fullBlocks {
-		txs := make([]*wire.Tx, fullBlockTxs)
-		for i := range txs {
-			txs[i] = g.SpendTx([]chaintest.SpendableOut{lanes[i]}, 10, 2)
-			lanes[i] = g.TxOut(txs[i], 0)
-		}
-		blocks = append(blocks, g.NextBlock(fmt.Sprintf("full%d", n), txs))
-		all = append(all, txs...)
-	}
-	return blocks, all
+	return laneChain(chaintest.NewGenerator(b, params), fullBlockTxs, fullBlocks)
 }
 
 // BenchmarkInitialSyncFullBlocks measures a fresh node syncing fullChain

@@ -1,7 +1,6 @@
 package p2p
 
 import (
-	"fmt"
 	"maps"
 	"sync"
 	"testing"
@@ -20,11 +19,6 @@ type preverifyRecorder struct {
 	blocks map[wire.Hash]bool
 }
 
-func recordPreverify(n *testNode) (*preverifyRecorder, func(*Config)) {
-	r := &preverifyRecorder{Chain: n.chain, blocks: make(map[wire.Hash]bool)}
-	return r, func(c *Config) { c.Chain = r }
-}
-
 func (r *preverifyRecorder) Preverify(blk *wire.Block) bool {
 	ok := r.Chain.Preverify(blk)
 	r.mu.Lock()
@@ -39,39 +33,27 @@ func (r *preverifyRecorder) seen() map[wire.Hash]bool {
 	return maps.Clone(r.blocks)
 }
 
-// spendingChain builds n blocks after b1, each spending every output of a
-// fan-out of lanes outputs once.
-func spendingChain(t testing.TB, g *chaintest.Generator, lanes, n int) []*wire.Block {
-	blocks := []*wire.Block{g.NextBlock("b1", nil)}
-	fan := g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("b1")}, 0, lanes)
-	blocks = append(blocks, g.NextBlock("fan", []*wire.Tx{fan}))
-	outs := make([]chaintest.SpendableOut, lanes)
-	for i := range outs {
-		outs[i] = g.TxOut(fan, uint32(i))
-	}
-	for k := range n {
-		txs := make([]*wire.Tx, lanes)
-		for i := range txs {
-			txs[i] = g.SpendTx([]chaintest.SpendableOut{outs[i]}, 10, 1)
-			outs[i] = g.TxOut(txs[i], 0)
-		}
-		blocks = append(blocks, g.NextBlock(fmt.Sprintf("s%d", k), txs))
-	}
-	return blocks
+// recordingNode is a node whose Server hands blocks to a
+// preverifyRecorder; mod adjusts its configuration.
+func recordingNode(t *testing.T, name string, params *chain.Params, mod func(*Config)) (*testNode, *preverifyRecorder) {
+	n := newNode(t, name, params, func(c *Config) { c.Listen = ""; c.NoDiscovery = true })
+	n.stop()
+	rec := &preverifyRecorder{Chain: n.chain, blocks: make(map[wire.Hash]bool)}
+	n.start(t.TempDir(), func(c *Config) {
+		c.Chain = rec
+		mod(c)
+	})
+	return n, rec
 }
 
 // TestSyncPreverifiesRequestedBlocks: a syncing node hands every block it
 // downloads to Preverify as it arrives, and the chain takes each.
 func TestSyncPreverifiesRequestedBlocks(t *testing.T) {
 	params := testParams()
-	blocks := spendingChain(t, chaintest.NewGenerator(t, params), 20, 4)
+	blocks, _ := laneChain(chaintest.NewGenerator(t, params), 20, 4)
 	server := newNode(t, "server", params, func(c *Config) { c.NoDiscovery = true })
 	server.process(blocks...)
-
-	late := newNode(t, "late", params, func(c *Config) { c.Listen = ""; c.NoDiscovery = true })
-	late.stop()
-	rec, useRecorder := recordPreverify(late)
-	late.start(t.TempDir(), func(c *Config) { c.Listen = ""; c.Connect = []string{server.addr()}; useRecorder(c) })
+	late, rec := recordingNode(t, "late", params, func(c *Config) { c.Listen = ""; c.Connect = []string{server.addr()} })
 	waitTip(t, 30*time.Second, blocks[len(blocks)-1].BlockHash(), late)
 
 	seen := rec.seen()
@@ -85,20 +67,23 @@ func TestSyncPreverifiesRequestedBlocks(t *testing.T) {
 	}
 }
 
+// rawSetup is a node holding laneChain's first two blocks and a raw peer,
+// handshaken, that has the third.
+func rawSetup(t *testing.T) (*preverifyRecorder, *rawPeer, *wire.Block) {
+	params := testParams()
+	node, rec := recordingNode(t, "node", params, func(c *Config) { c.Listen = "127.0.0.1:0" })
+	blocks, _ := laneChain(chaintest.NewGenerator(t, params), 20, 1)
+	node.process(blocks[:2]...)
+	r := dialRawLocal(t, node)
+	r.handshake()
+	return rec, r, blocks[2]
+}
+
 // TestUnrequestedBlockNotPreverified: a block a peer sends unasked costs
 // no signature check before the event loop has judged it.
 func TestUnrequestedBlockNotPreverified(t *testing.T) {
-	params := testParams()
-	node := newNode(t, "node", params, func(c *Config) { c.NoDiscovery = true })
-	node.stop()
-	rec, useRecorder := recordPreverify(node)
-	node.start(t.TempDir(), func(c *Config) { c.NoDiscovery = true; useRecorder(c) })
-	blocks := spendingChain(t, chaintest.NewGenerator(t, params), 20, 1)
-	node.process(blocks[:2]...)
-
-	r := dialRawLocal(t, node)
-	r.handshake()
-	r.send(&MsgBlock{Block: blocks[2]})
+	rec, r, blk := rawSetup(t)
+	r.send(&MsgBlock{Block: blk})
 	r.send(&MsgPing{Nonce: 7})
 	r.expect(TypePong) // the reader has handled the block before the ping
 	if seen := rec.seen(); len(seen) != 0 {
@@ -110,17 +95,7 @@ func TestUnrequestedBlockNotPreverified(t *testing.T) {
 // transactions are not the ones its header commits to is refused by
 // Preverify (no signature is checked) and rejected.
 func TestTamperedBlockNotPreverified(t *testing.T) {
-	params := testParams()
-	node := newNode(t, "node", params, func(c *Config) { c.NoDiscovery = true })
-	node.stop()
-	rec, useRecorder := recordPreverify(node)
-	node.start(t.TempDir(), func(c *Config) { c.NoDiscovery = true; useRecorder(c) })
-	blocks := spendingChain(t, chaintest.NewGenerator(t, params), 20, 1)
-	node.process(blocks[:2]...)
-	want := blocks[2]
-
-	r := dialRawLocal(t, node)
-	r.handshake()
+	rec, r, want := rawSetup(t)
 	r.send(&MsgInv{Items: []InvVect{{Type: InvBlock, Hash: want.BlockHash()}}})
 	r.expect(TypeGetHeaders)
 	r.send(&MsgHeaders{Headers: []wire.BlockHeader{want.Header}})
