@@ -141,10 +141,10 @@ func (c *Core) compactFor(blk *wire.Block, hash wire.Hash, prefill []int) *MsgCm
 
 // relayEarly pushes blk, whose header the chain has stored and whose body
 // it has not yet validated, as a compact block to the peers that asked for
-// high-bandwidth relay, if it would become the new tip. prefill lists the
-// indexes of transactions the node itself lacked, which its peers likely
-// lack too.
-func (c *Core) relayEarly(blk *wire.Block, hash wire.Hash, prefill []int) {
+// high-bandwidth relay, if it would become the new tip; it reports whether
+// it pushed it to any. prefill lists the indexes of transactions the node
+// itself lacked, which its peers likely lack too.
+func (c *Core) relayEarly(blk *wire.Block, hash wire.Hash, prefill []int) bool {
 	var to []*peer
 	for _, id := range c.peerIDs() {
 		p := c.peers[id]
@@ -153,17 +153,18 @@ func (c *Core) relayEarly(blk *wire.Block, hash wire.Hash, prefill []int) {
 		}
 	}
 	if len(to) == 0 {
-		return
+		return false
 	}
 	info, ok := c.chain.BlockInfoByHash(hash)
 	if !ok || info.HaveData || info.Invalid || info.ChainWork.Cmp(c.chain.Tip().ChainWork) <= 0 {
-		return
+		return false
 	}
 	cb := c.compactFor(blk, hash, prefill)
 	for _, p := range to {
 		p.knownInv.add(hash, maxKnownInv)
 		c.send(p, cb)
 	}
+	return true
 }
 
 // sendCompactTip pushes the new tip as a compact block to p; it reports
@@ -233,7 +234,7 @@ func (c *Core) handleCmpctBlock(p *peer, now time.Time, m *MsgCmpctBlock) {
 		return
 	}
 	info, known := c.chain.BlockInfoByHash(hash)
-	if known && (info.HaveData || info.Invalid) {
+	if known && (info.HaveData || info.Invalid) || c.isPending(hash) {
 		c.takeRequest(p, now, hash)
 		return
 	}
@@ -414,12 +415,49 @@ func (c *Core) takeRequest(p *peer, now time.Time, hash wire.Hash) bool {
 	return true
 }
 
+// pendingBlock is a block pushed to high-bandwidth peers and waiting for
+// Validate: who sent it, and whether as a compact block.
+type pendingBlock struct {
+	from       *peer
+	blk        *wire.Block
+	hash       wire.Hash
+	viaCompact bool
+}
+
 // acceptBlock hands blk, received from p (as a compact block if
-// viaCompact), to the chain: first pushed to the high-bandwidth peers if it
-// would be the new tip (see relayEarly), then processed; p becomes a
-// high-bandwidth peer if it was the new tip.
+// viaCompact), to the chain. If it would be the new tip, it is first
+// pushed to the high-bandwidth peers (see relayEarly) and processed only
+// when the driver, having sent those, calls Validate (ActValidate).
 func (c *Core) acceptBlock(p *peer, now time.Time, blk *wire.Block, hash wire.Hash, prefill []int, viaCompact bool) {
-	c.relayEarly(blk, hash, prefill)
+	if c.relayEarly(blk, hash, prefill) {
+		c.pending = append(c.pending, pendingBlock{from: p, blk: blk, hash: hash, viaCompact: viaCompact})
+		c.out = append(c.out, Action{Kind: ActValidate})
+		return
+	}
+	c.processBlock(p, now, blk, hash, viaCompact)
+}
+
+// Validate processes the blocks that were pushed to high-bandwidth peers
+// before validation (ActValidate asks for this call).
+func (c *Core) Validate(now time.Time) []Action {
+	pending := c.pending
+	c.pending = nil
+	for _, pb := range pending {
+		c.processBlock(pb.from, now, pb.blk, pb.hash, pb.viaCompact)
+	}
+	return c.flush()
+}
+
+// isPending reports whether block h waits for Validate.
+func (c *Core) isPending(h wire.Hash) bool {
+	return slices.ContainsFunc(c.pending, func(pb pendingBlock) bool { return pb.hash == h })
+}
+
+// processBlock hands blk, received from p, to the chain; p becomes a
+// high-bandwidth peer if blk became the new tip. p may have disconnected
+// meanwhile (between acceptBlock and Validate): an invalid block still
+// bans its address.
+func (c *Core) processBlock(p *peer, now time.Time, blk *wire.Block, hash wire.Hash, viaCompact bool) {
 	res, err := c.chain.ProcessBlock(blk)
 	switch {
 	case err != nil:
@@ -428,7 +466,7 @@ func (c *Core) acceptBlock(p *peer, now time.Time, blk *wire.Block, hash wire.Ha
 		c.requestHeaders(p, now, nil)
 	default:
 		p.lastBlock = now
-		if c.chain.Tip().Hash == hash {
+		if c.chain.Tip().Hash == hash && c.peers[p.id] == p {
 			c.fastPeer(p)
 		}
 	}

@@ -70,8 +70,17 @@ func (l *link) deliver(from *coreHarness, acts []Action) {
 		if h.from == l.a {
 			to = l.b
 		}
-		push(to, to.core.Receive(to.now, 1, h.msg))
+		push(to, validated(to, to.core.Receive(to.now, 1, h.msg)))
 	}
+}
+
+// validated carries out an ActValidate among acts, as a driver does:
+// it returns acts followed by what Validate did.
+func validated(h *coreHarness, acts []Action) []Action {
+	if hasKind(acts, ActValidate, 0) {
+		acts = append(acts, h.core.Validate(h.now)...)
+	}
+	return acts
 }
 
 // mine makes blk a's new tip and lets a announce it to b.
@@ -181,7 +190,12 @@ func TestCompactPushedBeforeValidation(t *testing.T) {
 	if cb, ok := only[*MsgCmpctBlock](t, sent(acts, 2)); ok && cb.Header != bad.Header {
 		t.Fatal("pushed another block")
 	}
-	if droppedFor(acts, 1) != CauseBanned {
+	// The block waits for the driver to have pushed it: not processed
+	// yet, so its sender is not banned yet either.
+	if !hasKind(acts, ActValidate, 0) || droppedFor(acts, 1) != 0 {
+		t.Fatalf("block processed before the push went out: %+v", acts)
+	}
+	if droppedFor(h.core.Validate(h.now), 1) != CauseBanned {
 		t.Fatal("the sender of the invalid block was not banned")
 	}
 	if h.chain.Tip().Hash == bad.BlockHash() {
@@ -192,7 +206,7 @@ func TestCompactPushedBeforeValidation(t *testing.T) {
 	// nobody.
 	r := newCoreHarness(t, nil)
 	r.connect(1, 0)
-	acts = r.core.Receive(r.now, 1, sent(acts, 2)[0])
+	acts = validated(r, r.core.Receive(r.now, 1, sent(acts, 2)[0]))
 	if droppedFor(acts, 1) != 0 || r.chain.Tip().Hash == bad.BlockHash() {
 		t.Fatalf("invalid compact block: dropped %v, tip %s", droppedFor(acts, 1), r.chain.Tip().Hash)
 	}

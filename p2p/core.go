@@ -31,6 +31,10 @@ const (
 	ActDisconnect
 	// ActSave: persist State() now (the bans changed).
 	ActSave
+	// ActValidate: once the actions before it are carried out (the
+	// compact blocks pushed to high-bandwidth peers on their way), call
+	// Validate, which hands the blocks that were pushed to the chain.
+	ActValidate
 )
 
 // Action is one output of the Core.
@@ -126,8 +130,9 @@ type Core struct {
 	lastAnnounced wire.Hash
 	nextSave      time.Time
 
-	hbPeers         []PeerID // asked for high-bandwidth compact relay, oldest choice first
-	extra           extraTxs // recent transactions outside the pool, for compact blocks
+	hbPeers         []PeerID       // asked for high-bandwidth compact relay, oldest choice first
+	pending         []pendingBlock // pushed on before validation; Validate processes them
+	extra           extraTxs       // recent transactions outside the pool, for compact blocks
 	lastCompact     *MsgCmpctBlock
 	lastCompactHash wire.Hash
 

@@ -243,6 +243,9 @@ func (d *fuzzDriver) step(ops []byte) []byte {
 	case opChainChanged:
 		acts = h.core.ChainChanged(h.now, nil)
 	}
+	if hasKind(acts, ActValidate, 0) {
+		acts = append(acts, h.core.Validate(h.now)...)
+	}
 	d.checkActions(acts)
 	return ops
 }
@@ -341,6 +344,9 @@ func (d *fuzzDriver) checkInvariants() {
 			}
 		}
 		inFlight += len(p.blocks)
+	}
+	if len(c.pending) != 0 {
+		fail("%d blocks wait for Validate after the driver called it", len(c.pending))
 	}
 	if inFlight != len(c.blockReq) {
 		fail("%d blocks in flight by peer, %d in total", inFlight, len(c.blockReq))

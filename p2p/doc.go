@@ -17,8 +17,9 @@
 //     headersync.go, addrbook.go, eviction.go) is a state machine with
 //     no goroutines, locks, clock or I/O. Its inputs are method calls that carry the time: Start,
 //     Connected, DialFailed, Disconnected, Receive, ProtocolViolation,
-//     Tick, ChainChanged, AnnounceTxs and the administrative calls. Its outputs are Actions: send a message, dial
-//     an address, disconnect a peer, save the address book. It calls the
+//     Tick, ChainChanged, AnnounceTxs, Validate and the administrative
+//     calls. Its outputs are Actions: send a message, dial an address,
+//     disconnect a peer, save the address book, call Validate. It calls the
 //     chain and the mempool synchronously through the Chain (what it
 //     reads, ChainReader, and what it submits, ChainSubmitter) and TxPool
 //     interfaces, which *chain.Chain and *mempool.Pool implement; the
@@ -98,12 +99,13 @@
 //     rebuild per peer is held (its transactions at most a block's); the
 //     transactions kept beside the pool for rebuilding are at most 100.
 //     Rebuilding looks at every pool transaction whatever their order, so
-//     its outcome does not depend on the pool's map order. A block is
-//     pushed to high-bandwidth peers, as an action, before the Core hands
-//     it to the chain: the driver writes it out once the input returns,
-//     so over TCP it leaves after validation; the simulator sends it at
-//     the input's start (testnet/sim/cpu.go). An invalid block that came
-//     as a compact block bans nobody (it may have been pushed unvalidated).
+//     its outcome does not depend on the pool's map order. A block pushed
+//     to high-bandwidth peers before validation is held (at most one per
+//     input) until the driver, having queued the pushes, carries out
+//     ActValidate by calling Validate: the Server's writers send the
+//     compact blocks while its event loop validates. An invalid block that
+//     came as a compact block bans nobody (it may have been pushed
+//     unvalidated).
 //   - No panic is reachable from the network: decoding never panics on any
 //     input (fuzzed), handlers check what they index, and a reader that
 //     panics anyway recovers, logs and closes its connection.

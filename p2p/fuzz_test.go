@@ -135,7 +135,11 @@ func FuzzHandleMessage(f *testing.F) {
 		}
 		id++
 		h.connect(id, 1)
-		for _, a := range h.core.Receive(h.now, id, m) {
+		acts := h.core.Receive(h.now, id, m)
+		if hasKind(acts, ActValidate, 0) {
+			acts = append(acts, h.core.Validate(h.now)...)
+		}
+		for _, a := range acts {
 			if a.Msg != nil {
 				if _, err := EncodeFrame(h.params.Magic, a.Msg); err != nil {
 					t.Fatalf("answer %s does not encode: %v", a.Msg.Type(), err)

@@ -269,8 +269,11 @@ func (s *Server) register(nc net.Conn) PeerID {
 
 // apply carries out the Core's actions.
 func (s *Server) apply(acts []Action) {
+	validate := false
 	for _, a := range acts {
 		switch a.Kind {
+		case ActValidate:
+			validate = true
 		case ActSend:
 			c := s.conns[a.Peer]
 			if c == nil {
@@ -293,6 +296,9 @@ func (s *Server) apply(acts []Action) {
 		case ActSave:
 			s.save()
 		}
+	}
+	if validate { // the pushed compact blocks are queued to their writers
+		s.apply(s.core.Validate(s.cfg.Now()))
 	}
 }
 

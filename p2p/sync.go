@@ -177,7 +177,7 @@ func (c *Core) fillDownloads(now time.Time) {
 	maxHeight := tip.Height + uint64(c.cfg.DownloadWindow)
 	missing := c.chain.MissingBlocks(min(c.cfg.DownloadWindow, 2*free+16), maxHeight, func(h wire.Hash) bool {
 		_, busy := c.blockReq[h]
-		return busy
+		return busy || c.isPending(h)
 	})
 	reqs := make(map[PeerID][]InvVect)
 	for _, ref := range missing {

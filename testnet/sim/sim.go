@@ -450,10 +450,16 @@ func (s *Sim) input(n *Node, e *event, content []byte, f func() []p2p.Action) {
 	s.afterInput(n)
 }
 
-// apply carries out a Core's actions, in order.
+// apply carries out a Core's actions, in order. ActValidate (blocks pushed
+// to high-bandwidth peers before validation) is carried out last: the
+// pushes leave first, then the validation is charged and what follows it
+// waits for it.
 func (s *Sim) apply(n *Node, acts []p2p.Action) {
+	validate := false
 	for _, a := range acts {
 		switch a.Kind {
+		case p2p.ActValidate:
+			validate = true
 		case p2p.ActSend:
 			if end := n.conns[a.Peer]; end != nil {
 				s.send(n, end, a.Msg, s.sendTime(n, a.Msg))
@@ -474,6 +480,11 @@ func (s *Sim) apply(n *Node, acts []p2p.Action) {
 			}
 			n.saved = data
 		}
+	}
+	if validate {
+		acts := n.core.Validate(s.now)
+		s.chargeValidation(n)
+		s.apply(n, acts)
 	}
 }
 
