@@ -233,6 +233,9 @@ func (c *Core) handleCmpctBlock(p *peer, now time.Time, m *MsgCmpctBlock) {
 		c.ban(p, now, "compact block with invalid proof of work")
 		return
 	}
+	if p.partial != nil && p.partial.hash == hash {
+		return // a repeat: the block's transactions are asked for already
+	}
 	info, known := c.chain.BlockInfoByHash(hash)
 	if known && (info.HaveData || info.Invalid) || c.isPending(hash) {
 		c.takeRequest(p, now, hash)

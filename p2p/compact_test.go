@@ -282,6 +282,22 @@ func TestCompactInvalidProofOfWorkBans(t *testing.T) {
 	}
 }
 
+// A compact block sent again while its transactions are being fetched
+// changes nothing (no second search of the pool, no second getblocktxn).
+func TestCompactRepeatWhileFetching(t *testing.T) {
+	l := newLink(t, nil, nil)
+	b3 := l.g.NextBlock("b3", l.spends())
+	l.process(l.a, b3)
+	cb := l.a.core.compactFor(b3, b3.BlockHash(), nil)
+	only[*MsgGetBlockTxn](t, sent(l.b.core.Receive(l.b.now, 1, cb), 1))
+	if acts := l.b.core.Receive(l.b.now, 1, cb); len(acts) != 0 {
+		t.Fatalf("repeat answered with %v", types(sent(acts, 1)))
+	}
+	if l.b.core.peers[1].partial == nil || len(l.b.core.peers[1].blocks) != 1 {
+		t.Fatal("the fetch in progress was dropped")
+	}
+}
+
 // A blocktxn whose transactions do not match the short ids asked for, or
 // that has too few, bans its sender; one nobody asked for counts as
 // unrequested.
