@@ -79,6 +79,32 @@ func TestMaxBlockFits(t *testing.T) {
 	if _, err := EncodeFrame(params.Magic, &MsgBlock{Block: b}); err != nil {
 		t.Fatalf("largest block does not fit a frame: %v", err)
 	}
+	// Its transactions fit a blocktxn and, all prefilled, a compact block
+	// that also carries the most short ids a block can need.
+	if _, err := EncodeFrame(params.Magic, &MsgBlockTxn{Block: b.BlockHash(), Txs: b.Transactions}); err != nil {
+		t.Fatalf("largest blocktxn does not fit a frame: %v", err)
+	}
+	big := *b.Transactions[0]
+	big.Outputs = big.Outputs[:wire.MaxTxOutputs] // the largest a decoder takes
+	cb := &MsgCmpctBlock{Header: b.Header, Nonce: 1<<64 - 1, ShortIDs: make([]uint64, wire.MaxTxPerBlock-1),
+		Prefilled: []PrefilledTx{{Index: wire.MaxTxPerBlock - 1, Tx: &big}}}
+	for i := range cb.ShortIDs {
+		cb.ShortIDs[i] = shortIDMask
+	}
+	f, err := EncodeFrame(params.Magic, cb)
+	if err != nil {
+		t.Fatalf("largest compact block does not fit a frame: %v", err)
+	}
+	if _, err := DecodeFrame(f, params.Magic); err != nil {
+		t.Fatalf("largest compact block refused: %v", err)
+	}
+	idx := make([]int, wire.MaxTxPerBlock)
+	for i := range idx {
+		idx[i] = i
+	}
+	if _, err := EncodeFrame(params.Magic, &MsgGetBlockTxn{Block: b.BlockHash(), Indexes: idx}); err != nil {
+		t.Fatalf("largest getblocktxn does not fit a frame: %v", err)
+	}
 }
 
 func FuzzDecodeFrame(f *testing.F) {
