@@ -380,6 +380,14 @@ func (c *Chain) Tip() BlockInfo {
 	return c.info(c.tip())
 }
 
+// TipHeight is the height of the last block of the best chain: Tip's
+// Height, without the rest of Tip's description.
+func (c *Chain) TipHeight() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.tip().height
+}
+
 // BestHeader describes the most-work header not known to be invalid; during
 // headers-first sync it is ahead of Tip.
 func (c *Chain) BestHeader() BlockInfo {

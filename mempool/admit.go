@@ -27,7 +27,7 @@ func (p *Pool) ProcessTransaction(tx *wire.Tx, allowOrphan bool, source uint64) 
 	if desc == nil {
 		return nil, missing, err
 	}
-	return append([]*TxDesc{desc}, p.processOrphans(desc)...), nil, nil
+	return p.processOrphans(desc), nil, nil
 }
 
 // TestAccept returns the verdict ProcessTransaction(tx, false, 0) would
@@ -307,7 +307,7 @@ type chainView struct {
 func (p *Pool) readChain(ops []wire.OutPoint) (*chainView, error) {
 	for {
 		cv := &chainView{gen: p.gen.Load(), utxos: make(map[wire.OutPoint]*chain.UtxoEntry, len(ops))}
-		tip := p.chain.Tip().Height
+		tip := p.chain.TipHeight()
 		cv.height = tip + 1
 		moved := false
 		for _, op := range ops {

@@ -174,23 +174,20 @@ func (p *Pool) addOrphan(tx *wire.Tx, txid wire.Hash, source uint64, missing []w
 }
 
 // processOrphans admits the orphans that the accepted transaction first
-// unlocks, and those they unlock in turn, breadth first, and returns those
-// that entered the pool (a child only enters after its parents). An orphan
-// still missing another parent goes back to wait (with its source and a
-// new expiry); an invalid one is dropped.
+// unlocks, and those they unlock in turn, breadth first, and returns first
+// and those that entered the pool (a child only enters after its parents).
+// An orphan still missing another parent goes back to wait (with its
+// source and a new expiry); an invalid one is dropped.
 func (p *Pool) processOrphans(first *TxDesc) []*TxDesc {
-	var accepted []*TxDesc
-	queue := []wire.Hash{first.TxID}
-	for len(queue) > 0 {
-		parent := queue[0]
-		queue = queue[1:]
+	accepted := []*TxDesc{first}
+	for next := 0; next < len(accepted); next++ {
+		parent := accepted[next].TxID
 		p.mu.Lock()
 		children := p.orphans.takeChildren(parent)
 		p.mu.Unlock()
 		for _, or := range children {
 			if desc, _, err := p.admitOrOrphan(or.tx, or.txid, true, or.source); err == nil && desc != nil {
 				accepted = append(accepted, desc)
-				queue = append(queue, desc.TxID)
 			}
 		}
 	}

@@ -131,7 +131,7 @@ func (b *Backend) sendRawTransaction(_ context.Context, params []json.RawMessage
 	if err := b.Net.RelayTransactions(txids); err != nil {
 		return nil, rpc.NewError(rpc.CodeMiscError, "accepted, but not relayed: %v", err)
 	}
-	return txids[0].String(), nil // tx itself comes first
+	return quoted(txids[0].String()), nil // tx itself comes first
 }
 
 // rejectError turns a mempool verdict into Bitcoin Core's error codes.

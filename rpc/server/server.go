@@ -189,7 +189,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestSize))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, MaxRequestSize), r.ContentLength)
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -216,6 +216,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rb.writeTo(w, false)
+}
+
+// bodyPresize bounds the buffer readBody allocates before any of the body
+// has arrived, so that a Content-Length alone cannot make the node
+// allocate much.
+const bodyPresize = 64 << 10
+
+// readBody reads r to the end like io.ReadAll, into a buffer sized at
+// once to the length the request declares when that is not large (one
+// allocation and no copy for an ordinary request); a larger body grows the
+// buffer as it arrives.
+func readBody(r io.Reader, declared int64) ([]byte, error) {
+	body := make([]byte, 0, min(max(declared, 0), bodyPresize)+1)
+	for {
+		n, err := r.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if err == io.EOF {
+			return body, nil
+		}
+		if err != nil {
+			return body, err
+		}
+		if len(body) == cap(body) {
+			body = append(body, 0)[:len(body)]
+		}
+	}
 }
 
 // refuseAuth answers a request with wrong or missing credentials after
@@ -385,38 +411,26 @@ func (s *Server) call(ctx context.Context, raw []byte) (resp rpc.Response, ok bo
 	result, runErr := s.run(ctx, req.Method, m.fn, req.Params)
 	if runErr != nil {
 		resp.Error = asRPCError(runErr)
-	} else if resp.Result, runErr = json.Marshal(result); runErr != nil {
+	} else if resp.Result, runErr = encodeResult(result); runErr != nil {
 		resp.Error = rpc.NewError(rpc.CodeInternalError, "encode result: %v", runErr)
 	}
 	return resp, req.ID != nil
 }
 
-// request is a JSON-RPC request as the server decodes it: the positional
-// parameters are split out in the same pass, so each parameter's JSON is
-// scanned once here and once by its method.
-type request struct {
-	JSONRPC string            `json:"jsonrpc"`
-	ID      json.RawMessage   `json:"id"`
-	Method  string            `json:"method"`
-	Params  []json.RawMessage `json:"params"`
-	// paramsErr is set, and Params empty, when params is not an array.
-	paramsErr *rpc.Error
+// jsonText is a result that its method encoded itself: valid JSON, sent as
+// it is.
+type jsonText []byte
+
+// quoted is s as a JSON string, for text that needs no escapes (hex).
+func quoted(s string) jsonText {
+	return jsonText(append(append(append(make([]byte, 0, len(s)+2), '"'), s...), '"'))
 }
 
-// decodeRequest decodes one request, in one pass when it is well formed.
-// One that is not is decoded again with params left raw, to tell a request
-// that is not a request object (the error returned) from one whose params
-// are not an array (req.paramsErr, with the request's id and method).
-func decodeRequest(raw []byte) (req request, err *rpc.Error) {
-	if json.Unmarshal(raw, &req) == nil {
-		return req, nil
+func encodeResult(result any) ([]byte, error) {
+	if text, ok := result.(jsonText); ok {
+		return text, nil
 	}
-	var loose rpc.Request
-	if json.Unmarshal(raw, &loose) != nil {
-		return request{}, requestError(raw)
-	}
-	return request{ID: loose.ID, Method: loose.Method,
-		paramsErr: rpc.NewError(rpc.CodeInvalidParams, "params must be an array of positional parameters")}, nil
+	return json.Marshal(result)
 }
 
 // run calls a method, turning a panic into an internal error so that no
