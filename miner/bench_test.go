@@ -68,7 +68,9 @@ func BenchmarkNaiveHeaderHash(b *testing.B) {
 }
 
 // BenchmarkKernel: each kernel this CPU runs, lanes nonces per call, on one
-// goroutine; portable is what CPUs without SHA-NI run.
+// goroutine. CPUs without SHA-NI run stdlib (crypto/sha256's assembly):
+// with GODEBUG=cpu.sha=off the library leaves SHA-NI aside too, as on
+// such a CPU, and shani is the only one still using it.
 func BenchmarkKernel(b *testing.B) {
 	for name, k := range kernels(b) {
 		b.Run(name, func(b *testing.B) {

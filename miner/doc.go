@@ -16,8 +16,11 @@
 // and the block holding the first hash: two compressions, no allocation.
 // A kernel does both for two nonces per call: on amd64 CPUs with the SHA
 // extensions (detected at run time) an assembly kernel using SHA-NI with
-// the two nonces' instructions interleaved, elsewhere the same in Go
-// (sha256d.go). The timestamp lies in the tail, so a Solver with a clock
+// the two nonces' instructions interleaved; elsewhere each nonce through
+// crypto/sha256's own assembly (AVX2, arm64's SHA-2 instructions), loading
+// the midstate through the library's marshalled state, which is checked
+// once against the same kernel in Go (sha256d.go), kept for when that
+// check fails. The timestamp lies in the tail, so a Solver with a clock
 // refreshes it mid-search without recomputing the midstate.
 //
 // Miner keeps a long-poll for templates open on one goroutine and grinds

@@ -11,8 +11,10 @@ import (
 // two compressions per nonce: the last block, then the block holding the
 // first hash. A kernel does both for lanes nonces at a time; the SHA-NI
 // kernel (amd64) interleaves the lanes so that one lane's rounds fill the
-// other's instruction latency, and hashPortable is the same in Go for every
-// other CPU.
+// other's instruction latency. Elsewhere the kernel runs each lane
+// through crypto/sha256, whose assembly (AVX2, arm64's SHA-2 instructions)
+// beats hashPortable, the same in Go, which is left for when the library's
+// state cannot be loaded (sha256d_stdlib.go).
 
 // lanes is how many nonces one kernel call hashes.
 const lanes = 2
@@ -28,10 +30,14 @@ type batch struct {
 // kernel computes b.digest from b.mid and b.block.
 type kernel func(b *batch)
 
-// fastestKernel is the SHA-NI kernel where the CPU has it, else
+// fastestKernel is the SHA-NI kernel where the CPU has it, else a new
+// kernel through crypto/sha256's assembly (one per goroutine), else
 // hashPortable.
 func fastestKernel() kernel {
 	if k := shaniKernel(); k != nil {
+		return k
+	}
+	if k := stdlibKernel(); k != nil {
 		return k
 	}
 	return hashPortable

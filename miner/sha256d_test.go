@@ -4,21 +4,44 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"math/rand/v2"
+	"reflect"
+	"runtime"
 	"testing"
 
 	"powchain/wire"
 )
 
-// kernels are the kernels this CPU runs: the portable one always, SHA-NI
-// where the CPU has it.
+// kernels are the kernels this build runs on this CPU: the portable one
+// always, the one through crypto/sha256 unless built with purego (and
+// TestStdlibKernelLoads fails if it does not load), SHA-NI where the CPU
+// has it.
 func kernels(t testing.TB) map[string]kernel {
 	ks := map[string]kernel{"portable": hashPortable}
+	if k := stdlibKernel(); k != nil {
+		ks["stdlib"] = k
+	}
 	if k := shaniKernel(); k != nil {
 		ks["shani"] = k
 	} else {
-		t.Log("no SHA-NI kernel on this CPU or build: testing the portable kernel only")
+		t.Log("no SHA-NI kernel on this CPU or build")
 	}
 	return ks
+}
+
+// TestFastestKernel: the solver uses SHA-NI where the CPU has it, else the
+// kernel through crypto/sha256, else the portable one.
+func TestFastestKernel(t *testing.T) {
+	var want kernel = hashPortable
+	if k := stdlibKernel(); k != nil {
+		want = k
+	}
+	if k := shaniKernel(); k != nil {
+		want = k
+	}
+	got, wantPC := reflect.ValueOf(fastestKernel()).Pointer(), reflect.ValueOf(want).Pointer()
+	if got != wantPC {
+		t.Errorf("fastestKernel is %v, want %v", runtime.FuncForPC(got).Name(), runtime.FuncForPC(wantPC).Name())
+	}
 }
 
 // sha256d is the reference: SHA-256d by crypto/sha256.
