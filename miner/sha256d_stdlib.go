@@ -32,6 +32,7 @@ type stdlibSHA256d struct {
 	save    encoding.BinaryAppender
 	state   [stateLength]byte // the midstate, marshalled
 	block   [64]byte          // a lane's last block
+	second  [64]byte          // the first hash, then its padding
 	scratch [stateLength]byte
 }
 
@@ -48,6 +49,8 @@ func stdlibKernel() kernel {
 	s := &stdlibSHA256d{d: d, load: load, save: save}
 	copy(s.state[:], stateTag)
 	binary.BigEndian.PutUint64(s.state[stateCount:], 64) // the first block, hashed
+	s.second[32] = 0x80
+	binary.BigEndian.PutUint64(s.second[56:], 32*8)
 	if !s.agreesWithPortable() {
 		return nil
 	}
@@ -81,7 +84,9 @@ func (s *stdlibSHA256d) agreesWithPortable() (ok bool) {
 }
 
 // hash is the kernel: per lane, load the midstate, compress the last block
-// (the state after it is the first hash), then hash the first hash.
+// (the state after it is the first hash), then compress the padded block
+// holding the first hash from the start. Both hashes are read from the
+// state: no finishing copy of the hash as Sum makes.
 func (s *stdlibSHA256d) hash(b *batch) {
 	putWords(s.state[stateWords:], b.mid[:])
 	for l := range lanes {
@@ -89,9 +94,12 @@ func (s *stdlibSHA256d) hash(b *batch) {
 		putWords(s.block[:], b.block[l][:])
 		s.d.Write(s.block[:])
 		first, _ := s.save.AppendBinary(s.scratch[:0])
-		second := sha256.Sum256(first[stateWords : stateWords+32])
+		copy(s.second[:32], first[stateWords:])
+		s.d.Reset()
+		s.d.Write(s.second[:])
+		second, _ := s.save.AppendBinary(s.scratch[:0])
 		for i := range b.digest[l] {
-			b.digest[l][i] = binary.BigEndian.Uint32(second[4*i:])
+			b.digest[l][i] = binary.BigEndian.Uint32(second[stateWords+4*i:])
 		}
 	}
 }
