@@ -43,9 +43,9 @@ func decodeRequest(raw []byte) (req request, err *rpc.Error) {
 // scanRequest reads a request object in the plain form: each of the keys
 // "jsonrpc", "id", "method" and "params" at most once and spelled exactly
 // so; jsonrpc and method printable ASCII strings; id a scalar (a string,
-// number, boolean or null); params an array of strings, numbers, booleans and nulls; strings
-// without escapes. Such a request decodes with encoding/json to exactly
-// what scanRequest returns (FuzzScanRequest checks it), but in one pass and
+// number, boolean or null); params an array of scalars; strings without
+// escapes. Such a request decodes with encoding/json to exactly what
+// scanRequest returns (FuzzScanRequest checks it), but in one pass and
 // without copying: ID and Params are slices of raw. ok is false for any
 // other input, valid JSON or not, which is then left to encoding/json.
 func scanRequest(raw []byte) (req request, ok bool) {
@@ -56,34 +56,24 @@ func scanRequest(raw []byte) (req request, ok bool) {
 	var seen [4]bool
 	for {
 		key, ok := s.plainString()
-		if !ok || !s.eat(':') {
-			return req, false
-		}
-		var field int
-		switch string(key) {
-		case "jsonrpc":
-			field = 0
-			var v []byte
-			v, ok = s.asciiString()
-			req.JSONRPC = string(v)
-		case "id":
-			field = 1
-			req.ID, ok = s.scalar()
-		case "method":
-			field = 2
-			var v []byte
-			v, ok = s.asciiString()
-			req.Method = string(v)
-		case "params":
-			field = 3
-			req.Params, ok = s.scalarArray()
-		default:
-			return req, false
-		}
-		if !ok || seen[field] {
+		field := requestField(key)
+		if !ok || !s.eat(':') || field < 0 || seen[field] {
 			return req, false
 		}
 		seen[field] = true
+		switch field {
+		case 0:
+			req.JSONRPC, ok = s.asciiString()
+		case 1:
+			req.ID, ok = s.scalar()
+		case 2:
+			req.Method, ok = s.asciiString()
+		case 3:
+			req.Params, ok = s.scalarArray()
+		}
+		if !ok {
+			return req, false
+		}
 		if s.eat('}') {
 			break
 		}
@@ -93,6 +83,21 @@ func scanRequest(raw []byte) (req request, ok bool) {
 	}
 	s.skipSpace()
 	return req, s.i == len(raw)
+}
+
+// requestField numbers the keys of a request object (-1 for any other).
+func requestField(key []byte) int {
+	switch string(key) {
+	case "jsonrpc":
+		return 0
+	case "id":
+		return 1
+	case "method":
+		return 2
+	case "params":
+		return 3
+	}
+	return -1
 }
 
 // scanner reads JSON values of the plain form (see scanRequest) from b,
@@ -144,14 +149,14 @@ func (s *scanner) plainString() ([]byte, bool) {
 
 // asciiString reads a plain string of printable ASCII (text that decodes
 // to itself: encoding/json replaces invalid UTF-8 in a Go string).
-func (s *scanner) asciiString() ([]byte, bool) {
+func (s *scanner) asciiString() (string, bool) {
 	text, ok := s.plainString()
 	for _, c := range text {
 		if c >= 0x7f {
-			return nil, false
+			return "", false
 		}
 	}
-	return text, ok
+	return string(text), ok
 }
 
 // scalar reads a plain string, a number, true, false or null and returns
