@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"powchain/chain"
-	"powchain/p2p"
 	"powchain/wire"
 )
 
@@ -22,11 +21,14 @@ import (
 //     the order they arrived, so each connection stays FIFO.
 //   - The messages an input sends enter the upload queue at busyUntil: they
 //     follow validation logically (a block announced after it is stored,
-//     a request the new tip prompted). The one exception is the compact
-//     block (preValidation): in high-bandwidth mode BIP 152 relays it once
-//     the header and proof of work check out, before full validation, so
-//     it enters the queue when the input starts. The same holds for the
-//     actions of Core.ChainChanged after the input.
+//     a request the new tip prompted); so do those of Core.ChainChanged
+//     after the input.
+//   - The exception is the compact block that BIP 152's high-bandwidth
+//     mode pushes once the header and proof of work check out, before
+//     full validation. A Core that does so returns ActValidate instead of
+//     validating inside the input: the Sim sends the input's messages at
+//     once, then calls Core.Validate, charges the validation it did, and
+//     sends what Validate returned when that validation is over (apply).
 //   - A node's own mined block and its own transactions cost no validation
 //     (the miner built the block from transactions it had validated); their
 //     messages enter the queue at now, or when the node is free.
@@ -74,18 +76,11 @@ func (s *Sim) postpone(n *Node, e *event) {
 	s.schedule(e)
 }
 
-// sendTime is when a message n sends now enters n's upload queue.
-func (s *Sim) sendTime(n *Node, m p2p.Message) time.Time {
-	if preValidation(m) || !n.busyUntil.After(s.now) {
-		return s.now
+// sendTime is when a message n sends now enters n's upload queue: now, or
+// when n has finished validating.
+func (s *Sim) sendTime(n *Node) time.Time {
+	if n.busyUntil.After(s.now) {
+		return n.busyUntil
 	}
-	return n.busyUntil
-}
-
-// preValidation reports whether m is relayed before the block it carries
-// is fully validated: a compact block, sent in BIP 152's high-bandwidth
-// mode once the header and proof of work check out.
-func preValidation(m p2p.Message) bool {
-	_, ok := m.(*p2p.MsgCmpctBlock)
-	return ok
+	return s.now
 }

@@ -74,10 +74,12 @@
 //     the Sim puts the time back afterwards: the node is busy until now +
 //     cost, inputs that reach it meanwhile wait (in order), and the
 //     messages the input and the ChainChanged after it send enter the
-//     upload queue when validation ends, except compact blocks, which
-//     BIP 152's high-bandwidth mode relays before full validation and so
-//     enter it when the input starts. A node's own mined block and
-//     transactions cost nothing.
+//     upload queue when validation ends. Compact blocks pushed in BIP 152's
+//     high-bandwidth mode leave before validation: the Core returns
+//     ActValidate after the pushes instead of validating, the Sim sends
+//     the pushes at once, then calls Core.Validate and charges the
+//     validation, and what Validate returns waits for it. A node's own
+//     mined block and transactions cost nothing.
 //   - Block size (payload.go, Config.BlockSize): real transactions at a
 //     modest rate, plus a declared number of virtual transactions per
 //     block (200 bytes each) that make it BlockSize bytes and that every

@@ -462,7 +462,7 @@ func (s *Sim) apply(n *Node, acts []p2p.Action) {
 			validate = true
 		case p2p.ActSend:
 			if end := n.conns[a.Peer]; end != nil {
-				s.send(n, end, a.Msg, s.sendTime(n, a.Msg))
+				s.send(n, end, a.Msg, s.sendTime(n))
 			}
 		case p2p.ActDial:
 			s.dial(n, a.Addr)
