@@ -83,7 +83,9 @@ func (c *Core) handleSendCmpct(p *peer, m *MsgSendCmpct) {
 
 // fastPeer notes that p gave the node a new best block: in RelayCompact
 // mode, p becomes (or stays) one of the high-bandwidth peers, the one
-// chosen longest ago making way for it.
+// chosen longest ago making way for it, unless that one is the only
+// outbound peer among them: inbound peers, which anyone can open, then
+// cannot take every high-bandwidth slot.
 func (c *Core) fastPeer(p *peer) {
 	if c.cfg.Relay != RelayCompact || !p.compact {
 		return
@@ -94,12 +96,26 @@ func (c *Core) fastPeer(p *peer) {
 	}
 	c.hbPeers = append(c.hbPeers, p.id)
 	c.send(p, &MsgSendCmpct{HighBandwidth: true, Version: CompactVersion})
-	if len(c.hbPeers) > maxHBPeers {
-		if old := c.peers[c.hbPeers[0]]; old != nil {
-			c.send(old, &MsgSendCmpct{HighBandwidth: false, Version: CompactVersion})
-		}
-		c.hbPeers = c.hbPeers[1:]
+	if len(c.hbPeers) <= maxHBPeers {
+		return
 	}
+	drop := 0
+	if p.inbound && !c.peers[c.hbPeers[0]].inbound && c.outboundHB() == 1 {
+		drop = 1
+	}
+	c.send(c.peers[c.hbPeers[drop]], &MsgSendCmpct{HighBandwidth: false, Version: CompactVersion})
+	c.hbPeers = slices.Delete(c.hbPeers, drop, drop+1)
+}
+
+// outboundHB counts the outbound high-bandwidth peers.
+func (c *Core) outboundHB() int {
+	n := 0
+	for _, id := range c.hbPeers {
+		if !c.peers[id].inbound {
+			n++
+		}
+	}
+	return n
 }
 
 // HighBandwidthPeers lists the peers the node asked to push compact

@@ -246,6 +246,28 @@ func TestCompactHighBandwidthPeersLimited(t *testing.T) {
 	}
 }
 
+// The only outbound peer among the high-bandwidth ones keeps its place
+// when an inbound peer joins them: the next oldest makes way.
+func TestCompactHighBandwidthKeepsAnOutboundPeer(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	g := chaintest.NewGenerator(t, h.params)
+	h.core.Connected(h.now, 1, "10.2.0.1:9444", false)
+	h.core.Receive(h.now, 1, h.version(101, 0))
+	h.core.Receive(h.now, 1, &MsgVerAck{})
+	for id := PeerID(2); id <= 5; id++ {
+		h.connect(id, 0)
+	}
+	for id := PeerID(1); id <= 5; id++ {
+		h.core.Receive(h.now, id, &MsgSendCmpct{Version: CompactVersion})
+		b := g.NextBlock(fmt.Sprintf("b%d", id), nil)
+		h.core.Receive(h.now, id, &MsgAnnounce{Headers: []wire.BlockHeader{b.Header}})
+		h.core.Receive(h.now, id, &MsgBlock{Block: b})
+	}
+	if got := h.core.HighBandwidthPeers(); !slices.Equal(got, []PeerID{1, 4, 5}) {
+		t.Fatalf("high-bandwidth peers %v, want the outbound 1 kept, then 4 and 5", got)
+	}
+}
+
 // A compact block pushed by a peer the node never asked for high-bandwidth
 // relay is taken like one asked for (BIP152 lets any peer push one; its
 // proof of work makes it costly): rebuilt, connected, no penalty.
