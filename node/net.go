@@ -30,6 +30,7 @@ func (a netAdapter) Peers() ([]rpc.PeerInfo, error) {
 			StartingHeight: p.StartingHeight, SyncedHeaders: p.SyncedHeaders, SyncedBlocks: p.SyncedBlocks,
 			BytesSent: p.BytesSent, BytesRecv: p.BytesRecv, PingTime: p.PingTime.Seconds(),
 			ConnTime: p.ConnTime.Unix(), BlocksInFlight: p.BlocksInFlight, BanScore: p.BanScore,
+			AddrProcessed: p.AddrProcessed, AddrRateLimited: p.AddrRateLimited,
 		}
 	}
 	return out, nil

@@ -276,6 +276,10 @@ type PeerInfo struct {
 	ConnTime       int64   `json:"conntime"`
 	BlocksInFlight int     `json:"inflight"`
 	BanScore       int     `json:"banscore"`
+	// AddrProcessed and AddrRateLimited count the addresses the peer sent
+	// that were processed and that its token bucket dropped.
+	AddrProcessed   int `json:"addr_processed"`
+	AddrRateLimited int `json:"addr_rate_limited"`
 }
 
 // NetworkInfo is the result of getnetworkinfo.

@@ -245,7 +245,7 @@ var methodDocs = map[string]methodDoc{
 	// Network.
 	"getpeerinfo": {
 		summary: "Every connected peer.",
-		result:  "[{id, addr, inbound, version, subver, startingheight, synced_headers, synced_blocks, bytessent, bytesrecv, pingtime, conntime, inflight, banscore}]",
+		result:  "[{id, addr, inbound, version, subver, startingheight, synced_headers, synced_blocks, bytessent, bytesrecv, pingtime, conntime, inflight, banscore, addr_processed, addr_rate_limited}]",
 	},
 	"getconnectioncount": {
 		summary: "Number of connected peers.",
