@@ -14,20 +14,22 @@
 // It is built like etcd's raft: a deterministic Core plus a thin driver.
 //
 //   - Core (core.go, relay.go, addrrelay.go, sync.go, compact.go,
-//     headersync.go, addrbook.go, eviction.go) is a state machine with
-//     no goroutines, locks, clock or I/O. Its inputs are method calls that carry the time: Start,
-//     Connected, DialFailed, Disconnected, Receive, ProtocolViolation,
-//     Tick, ChainChanged, AnnounceTxs, Validate and the administrative
-//     calls. Its outputs are Actions: send a message, dial an address,
-//     disconnect a peer, save the address book, call Validate. It calls the
-//     chain and the mempool synchronously through the Chain (what it
-//     reads, ChainReader, and what it submits, ChainSubmitter) and TxPool
-//     interfaces, which *chain.Chain and *mempool.Pool implement; the
-//     package imports neither the mempool nor anything above it. Randomness (version nonce, ping nonces, address picks,
-//     compact block nonces)
-//     comes from a PCG source seeded with Config.RandSeed, and every map is
-//     walked in sorted order, so the same inputs give the same actions: a
-//     simulator can drive many Cores in simulated time and replay a run.
+//     headersync.go, addrbook.go, eviction.go) is a state machine with no
+//     goroutines, locks, clock or I/O. Its inputs are method calls that
+//     carry the time: Start, Connected, DialFailed, Disconnected, Receive,
+//     ProtocolViolation, Tick, ChainChanged, AnnounceTxs, Validate and the
+//     administrative calls. Its outputs are Actions: send a message, dial
+//     an address, disconnect a peer, save the address book, call Validate.
+//     It calls the chain and the mempool synchronously through the Chain
+//     (what it reads, ChainReader, and what it submits, ChainSubmitter)
+//     and TxPool interfaces, which *chain.Chain and *mempool.Pool
+//     implement; the package imports neither the mempool nor anything
+//     above it. Randomness (version nonce, ping nonces, address picks,
+//     compact block nonces) comes from a PCG source seeded with
+//     Config.RandSeed, and every map is walked in sorted order (or, where
+//     the order cannot matter, documented so), so the same inputs give the
+//     same actions: a simulator can drive many Cores in simulated time and
+//     replay a run.
 //   - Server (server.go, conn.go) drives one Core over TCP.
 //
 // Goroutines of a Server, and who owns them:
