@@ -161,6 +161,11 @@
 //
 //	POWCHAIN_SIM_LONG=1 go test ./testnet/sim -run '^TestScenarioLong$' -v
 //
+// and the 1,000-node baseline of issue 13, which reports what it costs
+// (CPU seconds, peak heap and resident memory), with
+//
+//	POWCHAIN_SIM_SCALE=1 go test ./testnet/sim -run '^TestScaleBaseline$' -v
+//
 // Concurrency. A Sim runs on the goroutine that calls it and is not safe
 // for concurrent use. Several Sims may run in parallel: the package has no
 // mutable state. The only other goroutines are those of the libraries
