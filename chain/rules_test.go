@@ -2,6 +2,7 @@ package chain_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -220,3 +221,32 @@ const (
 	regtestGenesisID = "7b61ea8fe0a0a98dae602563ac57450368bc020f6a14088f224544b6aba8152e"
 	mainGenesisID    = "00000000d14bcd4dc6387214be6bb841ae822df808c67eed57de72b1c3dd93a9"
 )
+
+// TestDuplicateInputs: a transaction spending one outpoint twice is refused
+// at the second spend, naming it, whether it has few inputs (compared
+// pairwise) or many (a set); distinct inputs pass either way.
+func TestDuplicateInputs(t *testing.T) {
+	for _, n := range []int{2, 16, 17, 40} {
+		for _, dup := range []struct{ first, second int }{{0, 1}, {0, n - 1}, {n - 2, n - 1}} {
+			if dup.first == dup.second {
+				continue
+			}
+			tx := &wire.Tx{Outputs: []wire.TxOut{{Amount: 1}}}
+			for i := range n {
+				tx.Inputs = append(tx.Inputs, wire.TxIn{PrevOut: wire.OutPoint{TxID: wire.Hash{1}, Index: uint32(i)}})
+			}
+			if err := chain.CheckTransactionSanity(tx); err != nil {
+				t.Fatalf("%d distinct inputs: %v", n, err)
+			}
+			tx.Inputs[dup.second].PrevOut = tx.Inputs[dup.first].PrevOut
+			err := chain.CheckTransactionSanity(tx)
+			if code, _ := chain.ErrorCodeOf(err); code != chain.ErrDuplicateTxInputs {
+				t.Fatalf("%d inputs, %d spent again by %d: %v, want %v", n, dup.first, dup.second, err, chain.ErrDuplicateTxInputs)
+			}
+			want := fmt.Sprintf("input %d spends %s:%d a second time", dup.second, wire.Hash{1}, dup.first)
+			if err.Error() != want {
+				t.Errorf("%d inputs: %q, want %q", n, err, want)
+			}
+		}
+	}
+}

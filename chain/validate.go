@@ -151,18 +151,40 @@ func CheckTransactionSanity(tx *wire.Tx) error {
 	if tx.IsCoinbase() {
 		return nil
 	}
-	seen := make(map[wire.OutPoint]struct{}, len(tx.Inputs))
+	var seen map[wire.OutPoint]struct{} // only for many inputs; few are compared pairwise
+	if len(tx.Inputs) > fewInputs {
+		seen = make(map[wire.OutPoint]struct{}, len(tx.Inputs))
+	}
 	for i := range tx.Inputs {
 		op := tx.Inputs[i].PrevOut
 		if op.IsNull() {
 			return ruleError(ErrBadTxInput, "input %d of a non-coinbase transaction spends the null outpoint", i)
 		}
-		if _, dup := seen[op]; dup {
+		dup := false
+		if seen == nil {
+			dup = spentBefore(tx.Inputs[:i], op)
+		} else if _, dup = seen[op]; !dup {
+			seen[op] = struct{}{}
+		}
+		if dup {
 			return ruleError(ErrDuplicateTxInputs, "input %d spends %s:%d a second time", i, op.TxID, op.Index)
 		}
-		seen[op] = struct{}{}
 	}
 	return nil
+}
+
+// fewInputs is the most inputs CheckTransactionSanity compares pairwise for
+// duplicates (at most 120 comparisons) instead of allocating a set.
+const fewInputs = 16
+
+// spentBefore reports whether one of ins spends op.
+func spentBefore(ins []wire.TxIn, op wire.OutPoint) bool {
+	for i := range ins {
+		if ins[i].PrevOut == op {
+			return true
+		}
+	}
+	return false
 }
 
 // sumOutputs adds up the outputs, each and the total within MaxMoney.

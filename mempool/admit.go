@@ -70,22 +70,24 @@ type candidate struct {
 	fee       uint64
 	parents   []*entry // distinct in-pool parents
 	ancestors []*entry // every in-pool ancestor
+	// removed is Pool.removed when the candidate was checked.
+	removed uint64
 }
 
 // admit runs the admission sequence. Everything but the signatures is
 // checked under the read lock against a chain view read before it (no pool
 // lock is ever held while calling the chain); the signatures are verified
-// with no lock held; then, under the write lock, the pool-side checks are
-// repeated against the pool as it is now (concurrent admissions may have
-// taken an input or a parent may have left) and the entry is inserted. If
-// a chain notification arrived meanwhile, the chain is read again.
-// missing is set when tx's inputs are missing.
+// with no lock held; then, under the write lock, the verdict is brought up
+// to date with the pool as it is now (recheck: concurrent admissions may
+// have taken an input, or a parent may have left) and the entry is
+// inserted. If a chain notification arrived meanwhile, the chain is read
+// again. missing is set when tx's inputs are missing.
 func (p *Pool) admit(tx *wire.Tx, txid wire.Hash, opts admitOpts) (desc *TxDesc, missing []wire.Hash, err error) {
 	if err := p.checkStatic(tx); err != nil {
 		return nil, nil, err
 	}
 	for {
-		cv, _, missing, err := p.precheck(tx, txid, opts)
+		cv, c, missing, err := p.precheck(tx, txid, opts)
 		if err != nil {
 			return nil, missing, err
 		}
@@ -100,7 +102,7 @@ func (p *Pool) admit(tx *wire.Tx, txid wire.Hash, opts admitOpts) (desc *TxDesc,
 			p.mu.Unlock()
 			continue
 		}
-		desc, missing, err = p.acceptLocked(tx, txid, cv, opts)
+		desc, missing, err = p.acceptLocked(c, cv, opts)
 		p.mu.Unlock()
 		if missing != nil {
 			missing, err = p.explainMissing(tx, txid, missing, err)
@@ -137,14 +139,14 @@ func (p *Pool) precheck(tx *wire.Tx, txid wire.Hash, opts admitOpts) (*chainView
 	}
 }
 
-// acceptLocked re-runs the checks against the pool as it is now and
-// inserts tx, then trims the pool to its size limit. Caller holds mu for
-// writing and has checked that cv is not stale.
-func (p *Pool) acceptLocked(tx *wire.Tx, txid wire.Hash, cv *chainView, opts admitOpts) (*TxDesc, []wire.Hash, error) {
+// acceptLocked rechecks c, which passed check against cv, against the
+// pool as it is now and inserts it, then trims the pool to its size limit.
+// Caller holds mu for writing and has checked that cv is not stale.
+func (p *Pool) acceptLocked(c *candidate, cv *chainView, opts admitOpts) (*TxDesc, []wire.Hash, error) {
 	now := p.clock.Now()
 	p.expire(now)
 	p.orphans.expire(now)
-	c, missing, err := p.check(tx, txid, cv, now, opts)
+	c, missing, err := p.recheck(c, cv, now, opts)
 	if err != nil {
 		return nil, missing, err
 	}
@@ -153,14 +155,36 @@ func (p *Pool) acceptLocked(tx *wire.Tx, txid wire.Hash, cv *chainView, opts adm
 		added = now
 	}
 	e := p.insert(c, added, cv.height-1)
-	if or, ok := p.orphans.byID[txid]; ok { // it waited as an orphan but came in directly
+	if or, ok := p.orphans.byID[c.txid]; ok { // it waited as an orphan but came in directly
 		p.orphans.remove(or)
 	}
 	p.trim(now)
-	if p.entries[txid] != e {
+	if p.entries[c.txid] != e {
 		return nil, nil, reject(RejectMempoolFull, "evicted at once: the full pool pays better")
 	}
 	return e.desc, nil, nil
+}
+
+// recheck returns c's verdict against the pool as it is now, where check
+// gave it against the pool as it was (the same chain view cv). If no entry
+// has left the pool since, only admissions happened in between, and an
+// admission can change only these parts of the verdict: tx itself or a
+// spender of one of its inputs may have come in (conflict), an ancestor may
+// have gained descendants (family limits), and the pool's size and fee
+// floor may have moved (fee rate); these are checked again. Everything else
+// stands: the inputs, read from cv and from parents that are still in the
+// pool, are unchanged unless spent meanwhile, which is a conflict; no
+// admission adds an ancestor to an existing entry, so c's ancestors are the
+// same. If an entry left, everything is checked again. Caller holds mu for
+// writing.
+func (p *Pool) recheck(c *candidate, cv *chainView, now time.Time, opts admitOpts) (*candidate, []wire.Hash, error) {
+	if c.removed != p.removed {
+		return p.check(c.tx, c.txid, cv, now, opts)
+	}
+	if err := p.checkNotTaken(c.tx, c.txid); err != nil {
+		return nil, nil, err
+	}
+	return c, nil, p.checkLimits(c, now, opts)
 }
 
 // checkStatic runs the checks that need nothing but tx: consensus sanity,
@@ -189,15 +213,8 @@ func (p *Pool) checkStatic(tx *wire.Tx) error {
 // family limits and the fee rate. missing lists the parents of missing
 // inputs. Caller holds mu (read or write) and cv is not stale.
 func (p *Pool) check(tx *wire.Tx, txid wire.Hash, cv *chainView, now time.Time, opts admitOpts) (c *candidate, missing []wire.Hash, err error) {
-	if _, ok := p.entries[txid]; ok {
-		return nil, nil, reject(RejectAlreadyInPool, "%s", txid)
-	}
-	for i := range tx.Inputs {
-		op := tx.Inputs[i].PrevOut
-		if other, ok := p.spent[op]; ok {
-			return nil, nil, reject(RejectConflict, "input %d spends %s:%d, which pool transaction %s spends",
-				i, op.TxID, op.Index, other.desc.TxID)
-		}
+	if err := p.checkNotTaken(tx, txid); err != nil {
+		return nil, nil, err
 	}
 	view := poolView{p, cv}
 	if first, parents := view.missingInputs(tx); first >= 0 {
@@ -208,17 +225,40 @@ func (p *Pool) check(tx *wire.Tx, txid wire.Hash, cv *chainView, now time.Time, 
 	if err != nil {
 		return nil, nil, fromChain(err)
 	}
-	c = &candidate{tx: tx, txid: txid, size: tx.SerializeSize(), fee: fee}
+	c = &candidate{tx: tx, txid: txid, size: tx.SerializeSize(), fee: fee, removed: p.removed}
 	p.family(c)
-	if err := p.checkFamily(c); err != nil {
+	if err := p.checkLimits(c, now, opts); err != nil {
 		return nil, nil, err
 	}
-	if !opts.bypassLimits {
-		if err := p.checkFeeRate(c, now); err != nil {
-			return nil, nil, err
+	return c, nil, nil
+}
+
+// checkNotTaken refuses tx if it is in the pool already or spends an
+// output a pool transaction spends; caller holds mu.
+func (p *Pool) checkNotTaken(tx *wire.Tx, txid wire.Hash) error {
+	if _, ok := p.entries[txid]; ok {
+		return reject(RejectAlreadyInPool, "%s", txid)
+	}
+	for i := range tx.Inputs {
+		op := tx.Inputs[i].PrevOut
+		if other, ok := p.spent[op]; ok {
+			return reject(RejectConflict, "input %d spends %s:%d, which pool transaction %s spends",
+				i, op.TxID, op.Index, other.desc.TxID)
 		}
 	}
-	return c, nil, nil
+	return nil
+}
+
+// checkLimits enforces the family limits and, unless opts bypass them, the
+// fee rate; caller holds mu.
+func (p *Pool) checkLimits(c *candidate, now time.Time, opts admitOpts) error {
+	if err := p.checkFamily(c); err != nil {
+		return err
+	}
+	if opts.bypassLimits {
+		return nil
+	}
+	return p.checkFeeRate(c, now)
 }
 
 // checkFamily enforces MaxAncestors and MaxDescendants; caller holds mu.

@@ -42,9 +42,12 @@
 //     but the signatures against those entries and the pool.
 //  2. Release mu and verify the signatures (unless the SigCache has the
 //     txid).
-//  3. Take mu for writing and repeat the pool-side checks against the pool
-//     as it is now: a concurrent admission may have spent the same input or
-//     a parent may have been evicted. Then insert and trim.
+//  3. Take mu for writing and bring the verdict up to date with the pool
+//     as it is now: if no entry left the pool since step 1 (a counter of
+//     removals tells), only what a concurrent admission can change is
+//     checked again (the txid or an input taken, an ancestor's descendant
+//     count, the pool's size and fee floor); if one did (a parent may have
+//     been evicted), every pool-side check runs again. Then insert and trim.
 //
 // Lock order: the pool never calls into the chain while holding mu, so mu
 // never sits above a chain lock and a notification handler (which takes mu

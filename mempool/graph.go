@@ -122,6 +122,7 @@ func (p *Pool) removeEntry(e *entry) {
 		}
 	}
 	delete(p.entries, d.TxID)
+	p.removed++
 	p.bytes -= d.Size
 	heap.Remove(&p.evict, e.evictIdx)
 	p.changed()

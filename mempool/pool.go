@@ -82,11 +82,14 @@ type Pool struct {
 	// revalidated yet (see settle). Changes only under mu.
 	reorgPending atomic.Bool
 
-	mu         sync.RWMutex
-	entries    map[wire.Hash]*entry
-	spent      map[wire.OutPoint]*entry // outpoint -> the pool tx spending it
-	bytes      int
-	nextSeq    uint64
+	mu      sync.RWMutex
+	entries map[wire.Hash]*entry
+	spent   map[wire.OutPoint]*entry // outpoint -> the pool tx spending it
+	bytes   int
+	nextSeq uint64
+	// removed counts the entries that ever left the pool (recheck relies
+	// on it to know that none did).
+	removed    uint64
 	evict      evictHeap
 	nextExpiry time.Time // no entry expires before it (zero: no entries)
 	rollingFee uint64    // raised fee floor after evictions, as of rollingAt
@@ -287,6 +290,7 @@ func (p *Pool) resetEntries() {
 	if len(p.entries) > 0 {
 		p.changed()
 	}
+	p.removed += uint64(len(p.entries))
 	clear(p.entries)
 	clear(p.spent)
 	p.bytes = 0
