@@ -218,3 +218,35 @@ func TestFailedAuthDelay(t *testing.T) {
 		t.Fatalf("%d of %d failures waited, up to %d at once (limit %d)", waited.Load(), failures, maxWaiting.Load(), slots)
 	}
 }
+
+// TestContentLength: every reply, a single response or a batch, large or
+// small, goes with its exact Content-Length rather than chunked.
+func TestContentLength(t *testing.T) {
+	e := newEnv(t)
+	var hashes []string
+	e.must("generatetoaddress", &hashes, 1, e.address(e.miner.KeyHash()))
+	getblock := fmt.Sprintf(`"method":"getblock","params":["%s",2]`, hashes[0])
+	for _, body := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"getblockcount"}`,
+		batchOf(1, `"method":"getblockcount"`),
+		batchOf(40, getblock), // well over net/http's 2 KiB before it would chunk
+	} {
+		req, err := http.NewRequest(http.MethodPost, "http://"+e.addr+"/", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth("user", "pass")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || !json.Valid(got) {
+			t.Fatalf("%.60s: status %d, %.300s (%v)", body, resp.StatusCode, got, err)
+		}
+		if resp.ContentLength != int64(len(got)) || len(resp.TransferEncoding) > 0 {
+			t.Errorf("%.60s: Content-Length %d, transfer encoding %v, for %d bytes", body, resp.ContentLength, resp.TransferEncoding, len(got))
+		}
+	}
+}

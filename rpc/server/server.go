@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"powchain/rpc"
@@ -181,14 +182,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuseAuth(w, r.Context())
 		return
 	}
-	release, ok := s.admit(r.Context())
-	if !ok {
+	if !s.admit(r.Context()) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		writeJSON(w, errorResponse(nil, rpc.NewError(rpc.CodeMiscError,
 			"Work queue depth exceeded: %d requests running and %d waiting; try again later", s.limits.MaxRunning, s.limits.MaxQueued)))
 		return
 	}
-	defer release()
+	defer s.release()
 	body, err := readBody(http.MaxBytesReader(w, r.Body, MaxRequestSize), r.ContentLength)
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -262,21 +262,27 @@ func (s *Server) refuseAuth(w http.ResponseWriter, ctx context.Context) {
 }
 
 // admit waits for a turn to run (MaxRunning at once), queueing behind at
-// most MaxQueued others. ok is false when the queue is full or ctx ended;
-// otherwise release must be called when the request is done.
-func (s *Server) admit(ctx context.Context) (release func(), ok bool) {
+// most MaxQueued others. It returns false when the queue is full or ctx
+// ended; otherwise release must be called when the request is done.
+func (s *Server) admit(ctx context.Context) bool {
 	select {
 	case s.admitted <- struct{}{}:
 	default:
-		return nil, false
+		return false
 	}
 	select {
 	case s.running <- struct{}{}:
-		return func() { <-s.running; <-s.admitted }, true
+		return true
 	case <-ctx.Done():
 		<-s.admitted
-		return nil, false
+		return false
 	}
+}
+
+// release ends a turn that admit gave.
+func (s *Server) release() {
+	<-s.running
+	<-s.admitted
 }
 
 func (s *Server) serveBatch(w http.ResponseWriter, ctx context.Context, body []byte) {
@@ -348,12 +354,19 @@ func (r *reply) tooLarge() *rpc.Error {
 
 // writeTo sends the reply: a JSON array of the responses for a batch, else
 // the single response; nothing (HTTP 204) if every call was a notification.
+// Its length is known, so it goes with a Content-Length (never chunked) and
+// net/http has nothing to count.
 func (r *reply) writeTo(w http.ResponseWriter, batch bool) {
 	if len(r.parts) == 0 {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	length := r.size // each response's separator counted; the last one is the newline
+	if batch {
+		length += 2 // the brackets
+	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(length))
 	if batch {
 		w.Write([]byte{'['})
 	}
