@@ -15,6 +15,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/util"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"powchain/internal/atomicfile"
@@ -224,6 +225,12 @@ func mustMarshal(m proto.Message) []byte {
 
 // get reads key into m; found is false if the key is absent.
 func (s *store) get(key []byte, m proto.Message) (found bool, err error) {
+	return s.getWith(key, func(raw []byte) error { return proto.Unmarshal(raw, m) })
+}
+
+// getWith reads key's value and hands it to decode; found is false if the
+// key is absent. A value that does not decode is corruption.
+func (s *store) getWith(key []byte, decode func(raw []byte) error) (found bool, err error) {
 	raw, err := s.db.Get(key, nil)
 	if errors.Is(err, leveldb.ErrNotFound) {
 		return false, nil
@@ -231,7 +238,7 @@ func (s *store) get(key []byte, m proto.Message) (found bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	if err := proto.Unmarshal(raw, m); err != nil {
+	if err := decode(raw); err != nil {
 		return false, corrupt("record %x: %v", key, err)
 	}
 	return true, nil
@@ -342,22 +349,78 @@ func (e *UtxoEntry) toProto() *pb.UtxoEntry {
 }
 
 func utxoEntryFromProto(m *pb.UtxoEntry) (UtxoEntry, error) {
-	e := UtxoEntry{Amount: m.GetAmount(), Height: m.GetHeight(), Coinbase: m.GetCoinbase()}
-	if len(m.GetKeyHash()) != wire.KeyHashSize {
-		return e, corrupt("utxo entry has a %d-byte key hash", len(m.GetKeyHash()))
+	return utxoFields{m.GetAmount(), m.GetKeyHash(), m.GetHeight(), m.GetCoinbase()}.entry()
+}
+
+// utxoFields are the fields of a pb.UtxoEntry.
+type utxoFields struct {
+	amount   uint64
+	keyHash  []byte
+	height   uint64
+	coinbase bool
+}
+
+func (f utxoFields) entry() (UtxoEntry, error) {
+	e := UtxoEntry{Amount: f.amount, Height: f.height, Coinbase: f.coinbase}
+	if len(f.keyHash) != wire.KeyHashSize {
+		return e, corrupt("utxo entry has a %d-byte key hash", len(f.keyHash))
 	}
-	copy(e.KeyHash[:], m.GetKeyHash())
+	copy(e.KeyHash[:], f.keyHash)
 	return e, nil
+}
+
+// decodeUtxoFields reads the encoding of a pb.UtxoEntry as proto.Unmarshal
+// reads it (the last occurrence of a field wins; unknown fields, and known
+// ones in another wire type, are skipped) without building the message:
+// the UTXO read is on the path of every admission and every block.
+// FuzzDecodeUtxoFields checks it against proto.Unmarshal.
+func decodeUtxoFields(raw []byte) (f utxoFields, err error) {
+	for len(raw) > 0 {
+		num, typ, n := protowire.ConsumeTag(raw)
+		if n < 0 {
+			return f, protowire.ParseError(n)
+		}
+		if num > protowire.MaxValidNumber { // ConsumeTag allows up to MaxInt32; proto.Unmarshal does not
+			return f, fmt.Errorf("field number %d out of range", num)
+		}
+		raw = raw[n:]
+		switch {
+		case typ == protowire.VarintType && (num == 1 || num == 3 || num == 4):
+			var v uint64
+			if v, n = protowire.ConsumeVarint(raw); n >= 0 {
+				switch num {
+				case 1:
+					f.amount = v
+				case 3:
+					f.height = v
+				default:
+					f.coinbase = protowire.DecodeBool(v)
+				}
+			}
+		case typ == protowire.BytesType && num == 2:
+			f.keyHash, n = protowire.ConsumeBytes(raw)
+		default:
+			n = protowire.ConsumeFieldValue(num, typ, raw)
+		}
+		if n < 0 {
+			return f, protowire.ParseError(n)
+		}
+		raw = raw[n:]
+	}
+	return f, nil
 }
 
 // utxo returns the unspent output at op, or nil.
 func (s *store) utxo(op wire.OutPoint) (*UtxoEntry, error) {
-	var m pb.UtxoEntry
-	found, err := s.get(utxoKey(op), &m)
+	var f utxoFields
+	found, err := s.getWith(utxoKey(op), func(raw []byte) (err error) {
+		f, err = decodeUtxoFields(raw)
+		return err
+	})
 	if err != nil || !found {
 		return nil, err
 	}
-	e, err := utxoEntryFromProto(&m)
+	e, err := f.entry()
 	if err != nil {
 		return nil, err
 	}
