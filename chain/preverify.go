@@ -20,9 +20,9 @@ const DefaultPreverifyBlocks = 8
 //
 // A block is a job whose transactions are claimed one at a time through an
 // atomic cursor, by the queue's workers and, when the block comes up for
-// connection, by the connecting goroutines too (join): no transaction is
-// verified twice, and connection never waits for a transaction nobody has
-// started.
+// connection, by the connecting goroutines too (join): no valid
+// transaction is verified twice, and connection never waits for a
+// transaction nobody has started.
 //
 // Bounds: at most maxBlocks jobs wait or run, holding no more transactions
 // than the SigCache has room for, and at most workers goroutines verify.
@@ -38,7 +38,7 @@ type preverifier struct {
 	maxBlocks int
 	workers   int
 
-	closed atomic.Bool // set once by close; workers stop claiming
+	closed atomic.Bool // set once by close, under mu; workers stop claiming
 	wg     sync.WaitGroup
 
 	mu     sync.Mutex
@@ -174,7 +174,9 @@ func (q *preverifier) join(hash wire.Hash, workers int) {
 // close stops the workers claiming and waits for them to finish the
 // transactions they hold; the jobs left are dropped with the chain.
 func (q *preverifier) close() {
+	q.mu.Lock() // submit starts workers under mu: none starts after this
 	q.closed.Store(true)
+	q.mu.Unlock()
 	q.wg.Wait()
 }
 

@@ -208,3 +208,25 @@ func TestPreverifyBadSignature(t *testing.T) {
 		t.Fatalf("pre-verified block with bad signatures: %v, want %v for transaction 3", err, chain.ErrBadSignature)
 	}
 }
+
+// TestPreverifyStopsOnClose: Close returns with blocks still queued (the
+// workers stop claiming), and nothing is queued after it.
+func TestPreverifyStopsOnClose(t *testing.T) {
+	const lanes = 50
+	p := newPreverifyChain(t, lanes, func(cfg *chain.Config) { cfg.SigWorkers = 1 })
+	var blocks []*wire.Block
+	for range 3 {
+		blocks = append(blocks, p.next())
+	}
+	for _, b := range blocks {
+		if !p.c.Preverify(b) {
+			t.Fatal("Preverify refused a valid block")
+		}
+	}
+	if err := p.c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if p.c.Preverify(p.next()) {
+		t.Error("Preverify queued a block after Close")
+	}
+}
