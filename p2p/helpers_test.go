@@ -120,9 +120,19 @@ func fastConfig(cfg *Config) {
 // a loopback port. mod adjusts the configuration.
 func newNode(t testing.TB, name string, params *chain.Params, mod func(*Config)) *testNode {
 	t.Helper()
+	return newNodeChain(t, name, params, nil, mod)
+}
+
+// newNodeChain is newNode whose chain configuration chainMod adjusts.
+func newNodeChain(t testing.TB, name string, params *chain.Params, chainMod func(*chain.Config), mod func(*Config)) *testNode {
+	t.Helper()
 	dir := t.TempDir()
 	// The SigCache is the node's size (node.go), room for pre-verified blocks.
-	c, pool := mempooltest.Open(t, params, chaintest.NewClock(genesisTime.Add(24*time.Hour)), chain.NewSigCache(100_000))
+	cfg := chain.Config{Params: params, Clock: chaintest.NewClock(genesisTime.Add(24 * time.Hour)), SigCache: chain.NewSigCache(100_000)}
+	if chainMod != nil {
+		chainMod(&cfg)
+	}
+	c, pool := mempooltest.OpenConfig(t, cfg)
 	n := &testNode{t: t, name: name, chain: c, pool: pool}
 	c.Subscribe(func(note chain.Notification) { // after the pool's
 		if srv := n.live.Load(); srv != nil {
