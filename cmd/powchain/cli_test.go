@@ -110,7 +110,8 @@ func linksLibsecp(t *testing.T, path string) bool {
 }
 
 // TestSuggestions: a mistyped command or flag gets the nearest real one;
-// something far from every name gets no guess.
+// something far from every name gets no guess; a flag left without its
+// value is named instead of swallowing the next flag.
 func TestSuggestions(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -121,6 +122,8 @@ func TestSuggestions(t *testing.T) {
 		{[]string{"rpc", "--rpcc", "x", "getblockcount"}, "unknown flag --rpcc; did you mean --rpc? (see powchain rpc --help)"},
 		{[]string{"wallet", "send", "--fee-rat", "3"}, "unknown flag --fee-rat; did you mean --fee-rate? (see powchain wallet send --help)"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate" (powchain --help lists the commands)`},
+		{[]string{"rpc", "--datadir", "--network", "regtest", "getblockcount"}, "flag --datadir needs a value, but got the flag --network (see powchain rpc --help)"},
+		{[]string{"wallet", "send", "--to", "--amount", "1.5"}, "flag --to needs a value, but got the flag --amount (see powchain wallet send --help)"},
 	} {
 		r := runCLI(t, nil, tc.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {

@@ -16,6 +16,9 @@ import (
 // too (below flags and environment, above defaults).
 func withConfig(cmd *cli.Command) *cli.Command {
 	cmd.Before = func(c *cli.Context) error {
+		if err := flagSwallowedFlag(c); err != nil {
+			return err
+		}
 		src, err := loadConfig(c)
 		if err != nil {
 			return err

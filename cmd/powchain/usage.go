@@ -66,6 +66,30 @@ func usageError(c *cli.Context, err error, _ bool) error {
 	return cli.Exit(fmt.Sprintf("%s (see %s)", msg, helpCommandLine(c)), 2)
 }
 
+// flagSwallowedFlag catches a flag given without its value, which swallows
+// the next flag as its value: `--datadir --network regtest` would otherwise
+// make a data directory named "--network" and run on the default network.
+func flagSwallowedFlag(c *cli.Context) error {
+	names := map[string]bool{}
+	for _, f := range c.Command.Flags {
+		for _, n := range f.Names() {
+			names[n] = true
+		}
+	}
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		if !c.IsSet(name) {
+			continue
+		}
+		value := c.String(name)
+		if other := strings.TrimLeft(value, "-"); other != value && names[other] {
+			msg := fmt.Sprintf("flag --%s needs a value, but got the flag %s", name, value)
+			return cli.Exit(fmt.Sprintf("%s (see %s)", msg, helpCommandLine(c)), 2)
+		}
+	}
+	return nil
+}
+
 // withUsageErrors gives every command of the tree the same handling of
 // usage errors and unknown subcommands.
 func withUsageErrors(cmds []*cli.Command) []*cli.Command {
