@@ -120,7 +120,8 @@ func (s *Sim) prepareCoins() error {
 }
 
 // settleTip waits until every node has the same tip, mining an unmeasured
-// block now and then to break a tie between equal tips.
+// block now and then to break a tie between equal tips, and then until no
+// node waits for a block.
 func (s *Sim) settleTip(limit time.Duration) error {
 	deadline := s.now.Add(limit)
 	for !s.Converged() {
@@ -140,7 +141,23 @@ func (s *Sim) settleTip(limit time.Duration) error {
 			}
 		}
 	}
+	// Blocks requested before the agreement (a losing branch's, from a
+	// peer with a long upload queue) may still be on their way.
+	err := s.RunUntil("the last block downloads", limit, time.Second, s.downloadsDone)
+	if err != nil {
+		return err
+	}
 	return s.CheckConverged()
+}
+
+// downloadsDone reports whether no node waits for a block.
+func (s *Sim) downloadsDone() bool {
+	for _, n := range s.nodes {
+		if n.core.SyncInfo().BlocksInFlight != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // report measures the blocks in recs against node 0's best chain (every
