@@ -20,8 +20,13 @@ const maxQueuedMsgs = 4096
 // encodes queued messages. The event loop owns the conn; both goroutines
 // exit when the connection is closed.
 type conn struct {
-	id       PeerID
-	nc       net.Conn
+	id PeerID
+	nc net.Conn
+	// turn is the connection's one slot in the loop's queue: the reader
+	// fills it (takeTurn) before posting a received message and the loop
+	// empties it (giveTurn) when it takes that message off the queue, so
+	// at most one of this peer's messages waits for the loop.
+	turn     chan struct{}
 	queue    chan Message
 	queued   atomic.Int64 // estimated bytes waiting in queue
 	sent     atomic.Uint64
@@ -46,7 +51,7 @@ type conn struct {
 func maxExpected(cfg *Config) int { return 4 * cfg.MaxBlocksInFlight }
 
 func newConn(id PeerID, nc net.Conn, maxBytes int) *conn {
-	return &conn{id: id, nc: nc, queue: make(chan Message, maxQueuedMsgs),
+	return &conn{id: id, nc: nc, turn: make(chan struct{}, 1), queue: make(chan Message, maxQueuedMsgs),
 		closed: make(chan struct{}), maxBytes: int64(maxBytes), expected: make(map[wire.Hash]struct{})}
 }
 
@@ -69,6 +74,25 @@ func (c *conn) takeExpected(h wire.Hash) bool {
 	delete(c.expected, h)
 	return ok
 }
+
+// takeTurn waits until the loop has taken this peer's previous message
+// off its queue and claims the slot for the next; false if the connection
+// closed or the loop stopped first (done is closed when it stops).
+func (c *conn) takeTurn(done <-chan struct{}) bool {
+	select {
+	case c.turn <- struct{}{}:
+		return true
+	case <-c.closed:
+		return false
+	case <-done:
+		return false
+	}
+}
+
+// giveTurn frees the slot; the loop calls it once for each message it
+// takes, whose reader filled the slot before posting it, so it never
+// blocks.
+func (c *conn) giveTurn() { <-c.turn }
 
 // close closes the connection once; the goroutines notice and exit.
 func (c *conn) close() {
@@ -161,9 +185,12 @@ func (s *Server) writeMsg(c *conn, w *bufio.Writer, m Message) error {
 }
 
 // readLoop decodes frames and hands them to the event loop, one at a time:
-// while the loop has not taken a message the reader does not read the next,
-// so a peer can make the node hold at most one message beyond the one being
-// read. A panic while decoding is logged and ends the connection.
+// it may decode (and pre-verify) the next message while one waits in the
+// loop's queue, but posts it only when the loop has taken that one
+// (takeTurn), so a peer can make the node hold at most two of its decoded
+// messages: one queued, one in its reader. Violations and the close are
+// posted without a turn. A panic while decoding is logged and ends the
+// connection.
 func (s *Server) readLoop(c *conn) {
 	defer s.wg.Done()
 	var cause error
@@ -192,7 +219,11 @@ func (s *Server) readLoop(c *conn) {
 		if b, ok := m.(*MsgBlock); ok && c.takeExpected(b.Block.BlockHash()) {
 			s.cfg.Chain.Preverify(b.Block)
 		}
-		if !s.post(evMessage{id: c.id, msg: m}) {
+		if !c.takeTurn(s.done) {
+			cause = net.ErrClosed
+			return
+		}
+		if !s.post(evMessage{c: c, msg: m}) {
 			return
 		}
 	}

@@ -26,7 +26,7 @@ type (
 		err  error
 	}
 	evMessage struct {
-		id  PeerID
+		c   *conn // holds c's turn until the loop takes the message
 		msg Message
 	}
 	evViolation struct {
@@ -247,7 +247,8 @@ func (s *Server) handleEvent(ev any) {
 		id := s.register(ev.nc)
 		s.apply(s.core.Connected(now, id, ev.addr, false))
 	case evMessage:
-		s.apply(s.core.Receive(now, ev.id, ev.msg))
+		ev.c.giveTurn()
+		s.apply(s.core.Receive(now, ev.c.id, ev.msg))
 	case evViolation:
 		s.apply(s.core.ProtocolViolation(now, ev.id, ev.err))
 	case evClosed:
