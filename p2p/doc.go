@@ -41,15 +41,26 @@
 //     one dial), and per connection a reader and a writer. Run starts them
 //     all, tracks them in one WaitGroup, and before returning closes the
 //     listener and every connection and waits for all of them. None blocks
-//     the loop: they hand events to it over one bounded channel, and give
-//     up when the loop has stopped.
+//     the loop: they hand events to it over one bounded channel (256
+//     slots, shared), and give up when the loop has stopped.
+//   - per connection, one turn (conn.turn, a one-slot channel) for the
+//     messages it receives: the reader takes the turn before posting a
+//     decoded message, and the loop gives it back as it takes that message
+//     off the channel, before handling it. A reader waiting for its turn
+//     gives up when its connection closes or the loop stops. So a peer's
+//     messages take at most one of the channel's slots, a busy loop stops
+//     its reader after one more, and the events that need no turn
+//     (accepted, dialed, violation, closed) never wait for one; they wait
+//     only for a free slot, as before.
 
 // Pipelined block download: the Core connects blocks on the event loop, one
 // after another, but their signatures are checked ahead of that. When the
 // loop sends a getdata, the Server records in the connection which of its
 // blocks have headers in the chain's index (so their proof of work is
 // checked); when that peer's reader decodes one of them it hands it, once,
-// to Chain.Preverify before posting it to the loop. The chain's
+// to Chain.Preverify before waiting for its turn and posting it to the
+// loop, so its signatures are checked while the peer's previous message
+// waits in the queue. The chain's
 // pre-verification workers (owned and stopped by the chain, see its doc)
 // then check the block's signatures on the other cores while the loop
 // connects the blocks before it, and connecting the block finds them in the
@@ -67,9 +78,14 @@
 //     Every list has a cap derived from consensus limits (never stricter),
 //     enforced before anything is allocated for it, and conversion to
 //     domain types uses the strict wire.*FromProto functions.
-//   - A peer can make the node hold little: its reader holds at most one
-//     decoded message waiting for the loop (TCP backpressure does the
-//     rest); its send queue is bounded in bytes and count, and a peer that
+//   - A peer can make the node hold little: at most two of its messages
+//     are held on its behalf before the Core has judged them, one queued
+//     for the loop and one its reader is reading or decoding (or has
+//     decoded and holds until its turn); TCP backpressure does the rest.
+//     Each is at most its type's MaxPayload on the wire (the largest, an
+//     inv, getdata or notfound of MaxInvPerMsg items, is 1.9 MB; a block
+//     1.25 MB), so a peer holds at most about 3.8 MB of frames, plus the
+//     reader's 64 KiB buffer, in the node, however busy the loop; its send queue is bounded in bytes and count, and a peer that
 //     reads too slowly is disconnected rather than waited for; its known
 //     inventory and addresses, block and transaction requests, and the
 //     blocks served per getdata are bounded (peer.go); orphan transactions
@@ -123,7 +139,9 @@
 //
 // Lock order: the Core has no locks. A connection's expectMu guards its
 // expected blocks and is held only for a map operation, by the loop or the
-// reader. ChainEvents (the glue every driver of
+// reader. A connection's turn is no lock: the reader waits for it holding
+// nothing, and the loop gives it back without waiting (the reader filled
+// it before posting the message the loop took). ChainEvents (the glue every driver of
 // a Core uses between a chain subscription and Core.ChainChanged) guards
 // the tip-changed flag and the disconnected transactions with its own
 // mutex; its callback may run on the event loop itself (inside
