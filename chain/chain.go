@@ -296,8 +296,9 @@ func (c *Chain) initGenesis() error {
 	n.fullData = true
 	c.nextSequence = 1
 	view := newUtxoView(c.store)
-	for _, tx := range g.Transactions {
-		view.addOutputs(tx, tx.TxID(), 0)
+	txids := g.TxIDs()
+	for i, tx := range g.Transactions {
+		view.addOutputs(tx, txids[i], 0)
 	}
 	b := new(leveldb.Batch)
 	c.store.putBlock(b, g)
@@ -305,7 +306,7 @@ func (c *Chain) initGenesis() error {
 	c.store.putUndo(b, n.hash, nil)
 	c.store.putInfo(b, c.params)
 	c.store.putIndexFlags(b, c.indexFlags())
-	if err := c.indexBlock(b, g, n.hash, 0, nil, c.indexes()); err != nil {
+	if err := c.indexBlock(b, g, txids, n.hash, 0, nil, c.indexes()); err != nil {
 		return err
 	}
 	c.store.putIndex(b, n)

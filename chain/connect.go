@@ -95,7 +95,7 @@ func (c *Chain) connectNode(n *blockNode) (ruleErr, err error) {
 	b := new(leveldb.Batch)
 	view.commit(b)
 	c.store.putUndo(b, n.hash, spent)
-	if err := c.indexBlock(b, blk, n.hash, n.height, spent, c.indexes()); err != nil {
+	if err := c.indexBlock(b, blk, txids, n.hash, n.height, spent, c.indexes()); err != nil {
 		return nil, err
 	}
 	n.status |= statusValid

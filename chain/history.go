@@ -198,7 +198,7 @@ func (c *Chain) reindexBlock(b *leveldb.Batch, n *blockNode, idx indexSet) error
 	if err != nil {
 		return err
 	}
-	return c.indexBlock(b, blk, n.hash, n.height, spent, idx)
+	return c.indexBlock(b, blk, blk.TxIDs(), n.hash, n.height, spent, idx)
 }
 
 // indexWrites collects one block's index changes so that the last change
@@ -216,16 +216,17 @@ func (w indexWrites) commit(b *leveldb.Batch) {
 	}
 }
 
-// indexBlock adds to b the index records of blk, connected at height:
+// indexBlock adds to b the index records of blk (whose transactions' ids
+// are txids), connected at height:
 // every output it creates, every output it spends (spent, in input order,
 // as the undo record has them) and, with the transaction index, where each
 // transaction is. Spends come after the outputs of earlier transactions, so
 // an output created and spent in this block ends recorded as spent.
-func (c *Chain) indexBlock(b *leveldb.Batch, blk *wire.Block, hash wire.Hash, height uint64, spent []UtxoEntry, idx indexSet) error {
+func (c *Chain) indexBlock(b *leveldb.Batch, blk *wire.Block, txids []wire.Hash, hash wire.Hash, height uint64, spent []UtxoEntry, idx indexSet) error {
 	w := make(indexWrites)
 	k := 0
 	for i, tx := range blk.Transactions {
-		txid := tx.TxID()
+		txid := txids[i]
 		if i > 0 && idx.history {
 			for j, in := range tx.Inputs {
 				if k == len(spent) {

@@ -71,7 +71,7 @@ func corrupt(format string, args ...any) error {
 }
 
 func hashKey(prefix byte, h wire.Hash) []byte {
-	return append([]byte{prefix}, h[:]...)
+	return append(append(make([]byte, 0, 1+wire.HashSize), prefix), h[:]...)
 }
 
 func heightKey(height uint64) []byte {
@@ -88,7 +88,7 @@ func utxoKey(op wire.OutPoint) []byte {
 }
 
 func addrKey(kh wire.KeyHash, op wire.OutPoint) []byte {
-	b := append([]byte{prefixAddr}, kh[:]...)
+	b := append(append(make([]byte, 0, 1+wire.KeyHashSize+wire.OutPointSize), prefixAddr), kh[:]...)
 	return outPointBytes(b, op)
 }
 
@@ -344,10 +344,6 @@ type UtxoEntry struct {
 	Coinbase bool   // created by a coinbase (subject to maturity)
 }
 
-func (e *UtxoEntry) toProto() *pb.UtxoEntry {
-	return &pb.UtxoEntry{Amount: e.Amount, KeyHash: e.KeyHash[:], Height: e.Height, Coinbase: e.Coinbase}
-}
-
 func utxoEntryFromProto(m *pb.UtxoEntry) (UtxoEntry, error) {
 	return utxoFields{m.GetAmount(), m.GetKeyHash(), m.GetHeight(), m.GetCoinbase()}.entry()
 }
@@ -428,7 +424,8 @@ func (s *store) utxo(op wire.OutPoint) (*UtxoEntry, error) {
 }
 
 func (s *store) putUtxo(b *leveldb.Batch, op wire.OutPoint, e *UtxoEntry) {
-	b.Put(utxoKey(op), mustMarshal(e.toProto()))
+	var buf [maxUtxoEntrySize]byte
+	b.Put(utxoKey(op), appendUtxoEntry(buf[:0], e)) // Put copies the value
 	b.Put(addrKey(e.KeyHash, op), nil)
 }
 
@@ -440,11 +437,45 @@ func (s *store) deleteUtxo(b *leveldb.Batch, op wire.OutPoint, kh wire.KeyHash) 
 // ---- undo records ----
 
 func (s *store) putUndo(b *leveldb.Batch, hash wire.Hash, spent []UtxoEntry) {
-	rec := &pb.UndoRecord{Spent: make([]*pb.UtxoEntry, len(spent))}
-	for i := range spent {
-		rec.Spent[i] = spent[i].toProto()
+	b.Put(hashKey(prefixUndo, hash), encodeUndo(spent))
+}
+
+// maxUtxoEntrySize bounds appendUtxoEntry's output: four tags, two 10-byte
+// varints, a length byte and the key hash, and a bool.
+const maxUtxoEntrySize = 4 + 10 + 1 + wire.KeyHashSize + 10 + 1
+
+// appendUtxoEntry appends the encoding proto.Marshal gives e as a pb.UtxoEntry:
+// fields in number order, zero scalars left out (proto3). It is written
+// by hand because it runs for every output a block creates and every one
+// it spends; TestUtxoEncodingMatchesProto checks it against proto.Marshal.
+func appendUtxoEntry(b []byte, e *UtxoEntry) []byte {
+	if e.Amount != 0 {
+		b = protowire.AppendTag(b, 1, protowire.VarintType)
+		b = protowire.AppendVarint(b, e.Amount)
 	}
-	b.Put(hashKey(prefixUndo, hash), mustMarshal(rec))
+	b = protowire.AppendTag(b, 2, protowire.BytesType)
+	b = protowire.AppendBytes(b, e.KeyHash[:])
+	if e.Height != 0 {
+		b = protowire.AppendTag(b, 3, protowire.VarintType)
+		b = protowire.AppendVarint(b, e.Height)
+	}
+	if e.Coinbase {
+		b = protowire.AppendTag(b, 4, protowire.VarintType)
+		b = protowire.AppendVarint(b, protowire.EncodeBool(true))
+	}
+	return b
+}
+
+// encodeUndo returns the encoding proto.Marshal gives a pb.UndoRecord of
+// spent: each entry as field 1, length-delimited, in order.
+func encodeUndo(spent []UtxoEntry) []byte {
+	out := make([]byte, 0, len(spent)*(2+maxUtxoEntrySize))
+	var buf [maxUtxoEntrySize]byte
+	for i := range spent {
+		out = protowire.AppendTag(out, 1, protowire.BytesType)
+		out = protowire.AppendBytes(out, appendUtxoEntry(buf[:0], &spent[i]))
+	}
+	return out
 }
 
 func (s *store) undo(hash wire.Hash) ([]UtxoEntry, error) {
