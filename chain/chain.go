@@ -115,10 +115,12 @@ type Chain struct {
 	nextSequence uint64
 	orphans      *orphanPool
 	// fresh is the block ProcessBlock stored last, while the call lasts:
-	// connecting it needs no read and decode of what was just written.
-	fresh     *wire.Block
-	notifying bool // queue notifications (false while opening)
-	pending   []Notification
+	// connecting it needs no read and decode of what was just written, and
+	// no hashing of its transactions again (freshTxIDs are their ids).
+	fresh      *wire.Block
+	freshTxIDs []wire.Hash
+	notifying  bool // queue notifications (false while opening)
+	pending    []Notification
 	// Durability (durable.go): when the tip was last synced, whether it
 	// changed since, and what opening found lost. noSync turns syncing off:
 	// for a database in memory (nothing to sync to), and in benchmarks

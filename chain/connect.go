@@ -80,11 +80,10 @@ func branch(fork, end *blockNode) []*blockNode {
 // err is a local failure.
 func (c *Chain) connectNode(n *blockNode) (ruleErr, err error) {
 	start := c.clock.Now()
-	blk, err := c.storedBlock(n.hash)
+	blk, txids, err := c.storedBlock(n.hash)
 	if err != nil {
 		return nil, err
 	}
-	txids := blk.TxIDs()
 	view, spent, err := c.checkConnectBlock(blk, txids, n.height)
 	if err != nil {
 		if _, isRule := ErrorCodeOf(err); isRule {
@@ -116,17 +115,21 @@ func (c *Chain) connectNode(n *blockNode) (ruleErr, err error) {
 	return nil, nil
 }
 
-// storedBlock returns the body of the stored block hash: the block being
-// processed if it is that one, else read from the store.
-func (c *Chain) storedBlock(hash wire.Hash) (*wire.Block, error) {
+// storedBlock returns the body of the stored block hash and its
+// transactions' ids: the block being processed if it is that one, else
+// read from the store.
+func (c *Chain) storedBlock(hash wire.Hash) (*wire.Block, []wire.Hash, error) {
 	if c.fresh != nil && c.fresh.BlockHash() == hash {
-		return c.fresh, nil
+		return c.fresh, c.freshTxIDs, nil
 	}
 	blk, err := c.store.block(hash)
-	if err == nil && blk == nil {
-		err = corrupt("block %s is marked stored but its body is missing", hash)
+	if err != nil {
+		return nil, nil, err
 	}
-	return blk, err
+	if blk == nil {
+		return nil, nil, corrupt("block %s is marked stored but its body is missing", hash)
+	}
+	return blk, blk.TxIDs(), nil
 }
 
 // checkConnectBlock runs the rules that need the UTXO set and returns the

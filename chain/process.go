@@ -31,7 +31,7 @@ type ProcessResult struct {
 func (c *Chain) ProcessBlock(blk *wire.Block) (ProcessResult, error) {
 	c.mu.Lock()
 	defer c.unlockAndNotify()
-	defer func() { c.fresh = nil }()
+	defer func() { c.fresh, c.freshTxIDs = nil, nil }()
 	tipBefore := c.tip()
 	res, err := c.processBlock(blk)
 	if serr := c.settleTip(tipBefore); serr != nil {
@@ -49,7 +49,8 @@ func (c *Chain) processBlock(blk *wire.Block) (ProcessResult, error) {
 	if (n != nil && n.status&statusDataStored != 0) || c.orphans.has(hash) {
 		return ProcessResult{}, ruleError(ErrDuplicateBlock, "already have block %s", hash)
 	}
-	if err := CheckBlockSanity(blk, c.params, c.clock.Now()); err != nil {
+	txids := blk.TxIDs()
+	if err := checkBlockSanity(blk, txids, c.params, c.clock.Now()); err != nil {
 		if n != nil {
 			if ferr := c.markIfInvalid(n, err); ferr != nil {
 				return ProcessResult{}, ferr
@@ -62,7 +63,7 @@ func (c *Chain) processBlock(blk *wire.Block) (ProcessResult, error) {
 		c.orphans.add(blk, hash, c.clock.Now())
 		return ProcessResult{Orphan: true}, nil
 	}
-	n, err := c.acceptBlock(blk, parent)
+	n, err := c.acceptBlock(blk, txids, parent)
 	if err != nil {
 		return ProcessResult{}, err
 	}
@@ -84,8 +85,9 @@ func (c *Chain) processBlock(blk *wire.Block) (ProcessResult, error) {
 }
 
 // acceptBlock checks blk against its parent, adds it to the index (if its
-// header is new) and stores its body. The block is not connected yet.
-func (c *Chain) acceptBlock(blk *wire.Block, parent *blockNode) (*blockNode, error) {
+// header is new) and stores its body. The block is not connected yet;
+// txids are its transactions' ids, kept for connecting it.
+func (c *Chain) acceptBlock(blk *wire.Block, txids []wire.Hash, parent *blockNode) (*blockNode, error) {
 	hash := blk.BlockHash()
 	if parent.status.knownInvalid() {
 		return nil, ruleError(ErrInvalidAncestor, "block %s builds on invalid block %s", hash, parent.hash)
@@ -116,7 +118,7 @@ func (c *Chain) acceptBlock(blk *wire.Block, parent *blockNode) (*blockNode, err
 	if err := c.store.write(b); err != nil {
 		return nil, err
 	}
-	c.fresh = blk
+	c.fresh, c.freshTxIDs = blk, txids
 	c.dataArrived(n)
 	if n.betterThan(c.bestHeader) {
 		c.setBestHeader(n) // an equal-work header ranks higher once its data arrived first
@@ -166,7 +168,7 @@ func (c *Chain) processOrphans(parent wire.Hash) error {
 		prev := queue[0]
 		queue = queue[1:]
 		for _, o := range c.orphans.takeChildren(prev) {
-			if _, err := c.acceptBlock(o.block, c.index[prev]); err != nil {
+			if _, err := c.acceptBlock(o.block, o.block.TxIDs(), c.index[prev]); err != nil {
 				if _, isRule := ErrorCodeOf(err); isRule {
 					continue
 				}

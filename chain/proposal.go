@@ -39,7 +39,8 @@ func (c *Chain) CheckBlockProposal(blk *wire.Block) error {
 	if err := checkFutureTime(&blk.Header, c.clock.Now()); err != nil {
 		return err
 	}
-	if err := checkBlockBody(blk); err != nil {
+	txids := blk.TxIDs()
+	if err := checkBlockBody(blk, txids); err != nil {
 		return err
 	}
 	if err := checkHeaderContext(&blk.Header, tip, c.params); err != nil {
@@ -48,6 +49,6 @@ func (c *Chain) CheckBlockProposal(blk *wire.Block) error {
 	if err := checkBlockContext(blk, tip.height+1); err != nil {
 		return err
 	}
-	_, _, err := c.checkConnectBlock(blk, blk.TxIDs(), tip.height+1)
+	_, _, err := c.checkConnectBlock(blk, txids, tip.height+1)
 	return err
 }

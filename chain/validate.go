@@ -84,19 +84,26 @@ func checkHeaderContext(h *wire.BlockHeader, parent *blockNode, params *Params) 
 // reported as corrupt data (ErrBadMerkleRoot, ErrDuplicateTx) and never as
 // an invalid block.
 func CheckBlockSanity(blk *wire.Block, params *Params, now time.Time) error {
+	return checkBlockSanity(blk, blk.TxIDs(), params, now)
+}
+
+// checkBlockSanity is CheckBlockSanity for a caller that has the ids of
+// blk's transactions (txids) and needs them again to connect it.
+func checkBlockSanity(blk *wire.Block, txids []wire.Hash, params *Params, now time.Time) error {
 	if err := checkHeaderSanity(&blk.Header, params, now); err != nil {
 		return err
 	}
-	return checkBlockBody(blk)
+	return checkBlockBody(blk, txids)
 }
 
-// checkBlockBody runs the context-free checks of the transactions.
-func checkBlockBody(blk *wire.Block) error {
+// checkBlockBody runs the context-free checks of the transactions, whose
+// ids are txids.
+func checkBlockBody(blk *wire.Block, txids []wire.Hash) error {
 	txs := blk.Transactions
 	if len(txs) == 0 {
 		return ruleError(ErrNoTransactions, "block has no transactions")
 	}
-	if err := checkMerkle(blk); err != nil {
+	if err := checkMerkle(&blk.Header, txids); err != nil {
 		return err
 	}
 	if size := blk.SerializeSize(); size > wire.MaxBlockSize {
@@ -116,11 +123,10 @@ func checkBlockBody(blk *wire.Block) error {
 	return nil
 }
 
-func checkMerkle(blk *wire.Block) error {
-	ids := blk.TxIDs()
+func checkMerkle(h *wire.BlockHeader, ids []wire.Hash) error {
 	root, mutated := wire.MerkleRoot(ids)
-	if root != blk.Header.MerkleRoot {
-		return ruleError(ErrBadMerkleRoot, "merkle root %s does not match header's %s", root, blk.Header.MerkleRoot)
+	if root != h.MerkleRoot {
+		return ruleError(ErrBadMerkleRoot, "merkle root %s does not match header's %s", root, h.MerkleRoot)
 	}
 	if mutated {
 		return ruleError(ErrDuplicateTx, "transaction list is a mutated merkle duplicate")
