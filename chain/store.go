@@ -125,6 +125,12 @@ func openStore(cfg Config) (*store, error) {
 	var err error
 	if cfg.InMemory {
 		path = "(in memory)"
+		// LevelDB's buffer pool keeps each database's spent block and
+		// table-writer buffers (a table writer's is 2 MiB) for reuse: a
+		// few megabytes pinned per database, which a process holding
+		// hundreds of them (a simulation) cannot afford. Without it the
+		// buffers are allocated per use and collected.
+		o.DisableBufferPool = true
 		db, err = leveldb.Open(storage.NewMemStorage(), o)
 	} else {
 		db, err = leveldb.OpenFile(path, o)

@@ -21,6 +21,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -52,6 +54,7 @@ type options struct {
 	perTx                   time.Duration
 	seed                    uint64
 	dir                     string
+	heapProfile             string // where to write the heap profile of the converged network
 }
 
 // defaultPerTx is the validation cost of one transaction whose signature
@@ -85,6 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.perTx, "validation-per-tx", defaultPerTx, "simulated validation time per transaction")
 	fs.Uint64Var(&o.seed, "seed", 1, "the run's seed")
 	fs.StringVar(&o.dir, "dir", "", "directory for the nodes' databases (default: none, they are kept in memory)")
+	fs.StringVar(&o.heapProfile, "heap-profile", "", "write a heap profile of the network after the run (before it closes) to this file")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -228,13 +232,32 @@ func simulate(o options, name string) (result, error) {
 	rep, runErr := s.RunPropagation(sim.Propagation{Blocks: o.blocks, Interval: o.interval, TxRate: o.txRate})
 	st := s.Stats()
 	elapsed := s.Elapsed()
-	if err := errors.Join(runErr, s.Close()); err != nil {
+	profErr := writeHeapProfile(o.heapProfile, name)
+	if err := errors.Join(runErr, profErr, s.Close()); err != nil {
 		return result{}, err
 	}
 	res := o.result(rep, st, elapsed)
 	cpu1, rss := resourceUse()
 	res.CPUS, res.PeakRSSMB = cpu1-cpu0, rss
 	return res, nil
+}
+
+// writeHeapProfile writes the live heap to path (suffixed with the run's
+// name for a --compare run), after a collection so that only what the
+// network holds is in it; nothing if path is empty.
+func writeHeapProfile(path, name string) error {
+	if path == "" {
+		return nil
+	}
+	if name != "run" {
+		path += "." + name
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--heap-profile: %w", err)
+	}
+	runtime.GC()
+	return errors.Join(pprof.WriteHeapProfile(f), f.Close())
 }
 
 // config is the simulator's configuration for o: region latencies, the
