@@ -115,7 +115,10 @@ type Core struct {
 	// relayKey keys the choice of peers an address is relayed to
 	// (addrrelay.go), secret for the same reason.
 	relayKey [32]byte
-	self     string // our advertised listen address, "" if none
+	// invKey keys the 8-byte hashes peers' known inventory holds
+	// (knownHashes), secret so that nobody can pick hashes that collide.
+	invKey [32]byte
+	self   string // our advertised listen address, "" if none
 
 	peers   map[PeerID]*peer
 	ids     []PeerID // the keys of peers in order; nil when stale (peerIDs)
@@ -162,6 +165,7 @@ func NewCore(cfg Config, listenAddr string) (*Core, error) {
 	c.nonce = c.rng.Uint64() | 1
 	c.groupKey = sha256.Sum256(binary.LittleEndian.AppendUint64([]byte("netgroup"), cfg.RandSeed))
 	c.relayKey = sha256.Sum256(binary.LittleEndian.AppendUint64([]byte("addrrelay"), cfg.RandSeed))
+	c.invKey = sha256.Sum256(binary.LittleEndian.AppendUint64([]byte("knowninv"), cfg.RandSeed))
 	c.lastAnnounced = c.chain.Tip().Hash
 	c.addConfiguredAddrs()
 	return c, nil
@@ -263,7 +267,7 @@ func (c *Core) Connected(now time.Time, id PeerID, addr string, inbound bool) []
 	if !inbound {
 		delete(c.dialing, addr)
 	}
-	p := newPeer(id, addr, inbound, now)
+	p := newPeer(id, addr, inbound, now, c.invKey)
 	c.peers[id] = p
 	c.ids = nil
 	switch {

@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"encoding/binary"
 	"time"
 
 	"powchain/wire"
@@ -55,6 +56,31 @@ func (s *boundedSet[K]) add(k K, n int) {
 	s.m[k] = struct{}{}
 }
 
+// knownHashes is a boundedSet of hashes that holds each as an 8-byte
+// SipHash-2-4 under the node's secret key instead of its 32 bytes: a node
+// remembers up to maxKnownInv of them for each of up to a hundred peers.
+// Two hashes sharing a key (about n/2^64 per lookup, never chosen by a
+// peer, who does not know the key) would make the node think the peer has
+// the other: it would skip a redundant announcement, or announce a block
+// by header or compact block to a peer that then asks for the parent it
+// lacks, as after any missed announcement.
+type knownHashes struct {
+	k0, k1 uint64
+	set    *boundedSet[uint64]
+}
+
+func newKnownHashes(key [32]byte, n int) *knownHashes {
+	return &knownHashes{
+		k0:  binary.LittleEndian.Uint64(key[0:]),
+		k1:  binary.LittleEndian.Uint64(key[8:]),
+		set: newBoundedSet[uint64](n),
+	}
+}
+
+func (s *knownHashes) has(h wire.Hash) bool { return s.set.has(sipHash24(s.k0, s.k1, h[:])) }
+
+func (s *knownHashes) add(h wire.Hash, n int) { s.set.add(sipHash24(s.k0, s.k1, h[:]), n) }
+
 // peer is the Core's state of one connection.
 type peer struct {
 	id        PeerID
@@ -73,7 +99,7 @@ type peer struct {
 	minPing   time.Duration // lowest round trip, 0 until measured
 	nextPing  time.Time
 
-	knownInv    *boundedSet[wire.Hash]
+	knownInv    *knownHashes
 	knownAddrs  *boundedSet[uint64] // Core.addrKey of the addresses
 	pendingInv  []InvVect           // announcements batched until the input ends
 	sendHeaders bool                // the peer asked for block announcements by header
@@ -112,11 +138,12 @@ type peer struct {
 	lastTx    time.Time
 }
 
-func newPeer(id PeerID, addr string, inbound bool, now time.Time) *peer {
+// newPeer is a new connection's state; invKey keys its known inventory.
+func newPeer(id PeerID, addr string, inbound bool, now time.Time, invKey [32]byte) *peer {
 	return &peer{
 		id: id, addr: addr, inbound: inbound, connected: now, lastRecv: now,
 		addrTokens: 1, addrTokensAt: now,
-		knownInv:   newBoundedSet[wire.Hash](maxKnownInv),
+		knownInv:   newKnownHashes(invKey, maxKnownInv),
 		knownAddrs: newBoundedSet[uint64](maxKnownAddrs),
 		blocks:     make(map[wire.Hash]struct{}),
 		avoid:      make(map[wire.Hash]bool),
