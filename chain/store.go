@@ -131,6 +131,13 @@ func openStore(cfg Config) (*store, error) {
 		// hundreds of them (a simulation) cannot afford. Without it the
 		// buffers are allocated per use and collected.
 		o.DisableBufferPool = true
+		// A small block cache: it holds a second, decoded copy of tables
+		// that are already in memory, worth it only for the hottest blocks.
+		o.BlockCacheCapacity = 128 << 10
+		// A table compaction allocates a table's size up front for the
+		// writer (2 MiB by default), though a database of one simulated
+		// node holds a few hundred kilobytes: smaller tables allocate less.
+		o.CompactionTableSize = 64 << 10
 		db, err = leveldb.Open(storage.NewMemStorage(), o)
 	} else {
 		db, err = leveldb.OpenFile(path, o)
