@@ -113,6 +113,13 @@
 //     1,000 headers. Unrequested blocks that would store a low-work header
 //     are dropped.
 //   - Nothing is announced to a peer that is known to have it, or twice.
+//     A peer's known inventory holds 8-byte SipHash keys of the hashes
+//     under the node's secret key (knownHashes, peer.go), as Bitcoin
+//     Core's rolling filters hold hashes rather than inventory: a false
+//     match (two hashes sharing a key, about 1 in 2^64 per lookup and not
+//     choosable by a peer) only suppresses a redundant announcement, or
+//     announces a block by header or compact block to a peer that then
+//     asks for the parent it lacks, as after any missed announcement.
 //   - Compact blocks: at most three peers are asked to push them; one
 //     rebuild per peer is held (its transactions at most a block's); the
 //     transactions kept beside the pool for rebuilding are at most 100.
