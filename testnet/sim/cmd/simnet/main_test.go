@@ -2,7 +2,11 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -114,6 +118,30 @@ func TestSimnetFlagErrors(t *testing.T) {
 		}
 		if out.Len() != 0 {
 			t.Errorf("simnet %v: printed %q on a bad flag", tc.args, out.String())
+		}
+	}
+}
+
+// TestSimnetHeapProfile: --heap-profile writes a heap profile that names
+// the simulator's own allocations, one file per run (--compare's suffixed).
+func TestSimnetHeapProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "heap.pprof")
+	runJSON(t, "--nodes", "4", "--blocks", "1", "--interval", "5s", "--compare", "full", "--heap-profile", path)
+	for _, p := range []string{path, path + ".compare"} {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatalf("no heap profile: %v", err)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatalf("%s is not a gzipped profile: %v", p, err)
+		}
+		body, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if !bytes.Contains(body, []byte("powchain/testnet/sim")) {
+			t.Errorf("%s names none of the simulator's functions", p)
 		}
 	}
 }
