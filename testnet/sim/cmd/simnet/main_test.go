@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -110,6 +111,10 @@ func TestSimnetFlagErrors(t *testing.T) {
 		{[]string{"--upload-mbit", "0"}, "--upload-mbit 0"},
 		{[]string{"--nodes", "ten"}, `invalid value "ten" for flag -nodes`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"--memory-limit", "3"}, "--memory-limit 3: a limit of 3 bytes would keep the collector running; give at least 64MB"},
+		{[]string{"--memory-limit", "-1GB"}, `invalid value "-1GB" for flag -memory-limit: not a size in bytes`},
+		{[]string{"--memory-limit", "lots"}, `invalid value "lots" for flag -memory-limit: not a size in bytes (e.g. 1000000, 500kB, 1MB or 2.5GB), or 0 or off for no limit`},
+		{[]string{"--memory-limit", "1e30GB"}, `invalid value "1e30GB" for flag -memory-limit`},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(tc.args, &out, &errOut)
@@ -142,6 +147,56 @@ func TestSimnetHeapProfile(t *testing.T) {
 		}
 		if !bytes.Contains(body, []byte("powchain/testnet/sim")) {
 			t.Errorf("%s names none of the simulator's functions", p)
+		}
+	}
+}
+
+// TestSimnetMemoryLimitFlag: --memory-limit reads sizes with units, 0 and
+// off mean no limit, and without the flag the default applies.
+func TestSimnetMemoryLimitFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want int64
+	}{
+		{nil, defaultMemoryLimit},
+		{[]string{"--memory-limit", "2.5GB"}, 2_500_000_000},
+		{[]string{"--memory-limit", "3GiB"}, 3 << 30},
+		{[]string{"--memory-limit", "200MB"}, 200_000_000},
+		{[]string{"--memory-limit", "512MiB"}, 512 << 20},
+		{[]string{"--memory-limit", "64000000"}, 64_000_000},
+		{[]string{"--memory-limit", "0"}, 0},
+		{[]string{"--memory-limit", "off"}, 0},
+	} {
+		o, err := parseFlags(tc.args, io.Discard)
+		if err != nil {
+			t.Errorf("simnet %v: %v", tc.args, err)
+		} else if o.memoryLimit != tc.want {
+			t.Errorf("simnet %v: memory limit %d bytes, want %d", tc.args, o.memoryLimit, tc.want)
+		}
+	}
+}
+
+// TestSimnetMemoryLimitReported: the JSON reports the runtime's limit in
+// force during the run (MiB; 0 for none), in the --compare run as well,
+// and the process's own limit is back as it was afterwards.
+func TestSimnetMemoryLimitReported(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	for _, tc := range []struct {
+		limit  string
+		wantMB float64
+	}{
+		{"512MiB", 512},
+		{"off", 0},
+	} {
+		m := runJSON(t, "--nodes", "4", "--blocks", "1", "--interval", "5s", "--compare", "full", "--memory-limit", tc.limit)
+		cmp, _ := m["compare"].(map[string]any)
+		for _, out := range []map[string]any{m, cmp} {
+			if got, ok := out["memory_limit_mb"].(float64); !ok || got != tc.wantMB {
+				t.Errorf("--memory-limit %s: memory_limit_mb %v, want %v", tc.limit, out["memory_limit_mb"], tc.wantMB)
+			}
+		}
+		if after := debug.SetMemoryLimit(-1); after != before {
+			t.Errorf("--memory-limit %s: the process's limit is %d after the run, was %d", tc.limit, after, before)
 		}
 	}
 }
