@@ -96,9 +96,11 @@
 //     node shares the remaining 20% evenly. MineWeighted draws the miner
 //     by these shares (MineRandom, used by scenarios, stays uniform).
 //
-// Measurements (measure.go). A node has a block when its Core hands the
-// whole block to the chain (after any wait for the node to be free, before
-// validation); the miner has it when it is mined. The floor of a block at
+// Measurements (measure.go). A node has a block when its Core has handed
+// the whole block and each of its ancestors to the chain (after any wait
+// for the node to be free, before validation): a node on the losing side
+// of a fork that receives a block before the parent it lacks cannot use it
+// yet. The miner has it when it is mined. The floor of a block at
 // a node is the shortest path to it from the miner over the connections
 // open when the block was mined, each hop costing the link's base latency
 // and one serialization of the block's compact form at the sender's upload
@@ -112,8 +114,9 @@
 // and finished uploading), so the path a block took to a node can be
 // walked back to the miner and its delay split into waiting at senders
 // (validation, announcements, requests), upload queueing, serialization,
-// base latency and the rest (jitter, waiting for the receiver to finish
-// validating); the parts add up to the delay (tested). The report gives
+// base latency, the rest (jitter, waiting for the receiver to finish
+// validating) and, for a block that arrived before an ancestor, the wait
+// for that ancestor (parent); the parts add up to the delay (tested). The report gives
 // this split for the node at the 95% mark (p95_path).
 //
 // Invariants. After every input to a node: its tip, if it changed, is a

@@ -17,12 +17,36 @@ import (
 // have had it.
 type blockRecord struct {
 	hash    wire.Hash
+	parent  *blockRecord // nil if the parent was not mined in the Sim (genesis)
 	miner   int
 	mined   time.Time
 	arrival []time.Time     // zero: not yet
 	via     []*sendTimes    // the message that completed the block at each node
 	floor   []time.Duration // -1: unreachable from the miner when it was mined
 	txs     int             // real and virtual transactions
+	// had is when each node had the block and each of its ancestors
+	// (zero: not yet), filled by settleHad once the run is over.
+	had []time.Time
+}
+
+// settleHad fills every record's had: a node has a block once it holds
+// the block and all its ancestors, the earliest it can connect it and
+// mine on it. A node on the losing side of a fork may receive a block
+// before its parent; until the parent is in, the block is of no use to it.
+// Records are in mining order, so a parent's had is filled before its
+// children's.
+func (l *blockLog) settleHad() {
+	for _, r := range l.order {
+		r.had = slices.Clone(r.arrival)
+		if r.parent == nil {
+			continue
+		}
+		for i, at := range r.had {
+			if p := r.parent.had[i]; !at.IsZero() && (p.IsZero() || p.After(at)) {
+				r.had[i] = p
+			}
+		}
+	}
 }
 
 // blockLog holds the records of every block mined in the Sim.
@@ -46,7 +70,7 @@ func (l *blockLog) arrived(hash wire.Hash, node int, t time.Time, via *sendTimes
 // recordMined starts the record of a block node i just mined.
 func (s *Sim) recordMined(blk *wire.Block, hash wire.Hash, i int) {
 	r := &blockRecord{
-		hash: hash, miner: i, mined: s.now,
+		hash: hash, parent: s.blocks.byHash[blk.Header.PrevBlock], miner: i, mined: s.now,
 		arrival: make([]time.Time, len(s.nodes)), via: make([]*sendTimes, len(s.nodes)),
 		txs: len(blk.Transactions) + s.virtual[hash],
 	}
@@ -171,6 +195,10 @@ type PathCost struct {
 	// Other: jitter, and waiting at the receiver for it to finish
 	// validating an earlier block.
 	Other time.Duration
+	// Parent: from when the node received the block to when it also had
+	// every ancestor (a node on the losing side of a fork that gets the
+	// block before the parent it lacks).
+	Parent time.Duration
 }
 
 func (c *PathCost) add(o PathCost) {
@@ -180,19 +208,24 @@ func (c *PathCost) add(o PathCost) {
 	c.Serialization += o.Serialization
 	c.Latency += o.Latency
 	c.Other += o.Other
+	c.Parent += o.Parent
 }
 
 // Total is the sum of the parts: the delay to the path's end.
 func (c PathCost) Total() time.Duration {
-	return c.Wait + c.Queue + c.Serialization + c.Latency + c.Other
+	return c.Wait + c.Queue + c.Serialization + c.Latency + c.Other + c.Parent
 }
 
 // pathCost walks the path the block of r took to node v back to the
 // miner; false if some hop is unknown: the block was completed other than
 // by a message carrying it (a transaction that filled the last gap of a
-// compact block, or a timer).
+// compact block, or a timer). Once settleHad has run, the path ends when
+// v had the block's ancestors too (Parent).
 func (s *Sim) pathCost(r *blockRecord, v int) (PathCost, bool) {
 	var c PathCost
+	if r.had != nil {
+		c.Parent = r.had[v].Sub(r.arrival[v])
+	}
 	for v != r.miner {
 		m := r.via[v]
 		if m == nil || int(c.Hops) > len(r.arrival) {
@@ -217,10 +250,10 @@ func (s *Sim) pathCost(r *blockRecord, v int) (PathCost, bool) {
 // blockTimes measures r, or reports false if some node never had the
 // block or could not have had it.
 func (s *Sim) blockTimes(r *blockRecord) (BlockTimes, bool) {
-	delays := make([]time.Duration, len(r.arrival))
+	delays := make([]time.Duration, len(r.had))
 	floors := slices.Clone(r.floor)
 	var weighted float64
-	for i, at := range r.arrival {
+	for i, at := range r.had {
 		if at.IsZero() || floors[i] < 0 {
 			return BlockTimes{}, false
 		}
@@ -257,5 +290,5 @@ func quantileIndex(n int, q float64) int {
 func (c PathCost) mean(n int) PathCost {
 	d := time.Duration(n)
 	return PathCost{Hops: c.Hops / float64(n), Wait: c.Wait / d, Queue: c.Queue / d, Serialization: c.Serialization / d,
-		Latency: c.Latency / d, Other: c.Other / d}
+		Latency: c.Latency / d, Other: c.Other / d, Parent: c.Parent / d}
 }

@@ -164,6 +164,7 @@ func (s *Sim) downloadsDone() bool {
 // node's, once converged).
 func (s *Sim) report(recs []*blockRecord, interval time.Duration) (Report, error) {
 	rep := Report{Mined: len(recs), Interval: interval}
+	s.blocks.settleHad()
 	var sum [8]time.Duration
 	for _, r := range recs {
 		info, ok := s.nodes[0].chain.BlockInfoByHash(r.hash)

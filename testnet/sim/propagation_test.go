@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -8,8 +9,9 @@ import (
 // TestPropagationRun: a measurement run on a small network with every
 // model on: every mined block is either measured or stale; each measured
 // block's times are ordered (50% ≤ 95% ≤ 100%); no node ever has a block
-// before its floor; the parts of each block's path to each node add up to
-// its delay; the stale estimate follows from the measured delay.
+// before its floor, nor before its parent; the parts of each block's path
+// to each node add up to its delay; the stale estimate follows from the
+// measured delay.
 func TestPropagationRun(t *testing.T) {
 	t.Parallel()
 	s := newTestSim(t, Config{
@@ -41,12 +43,16 @@ func TestPropagationRun(t *testing.T) {
 				t.Fatalf("block %s: node %d had it %v after it was mined, below its floor %v",
 					r.hash, i, at.Sub(r.mined), r.floor[i])
 			}
+			if had := r.had[i]; had.Before(at) || r.parent != nil && had.Before(r.parent.had[i]) {
+				t.Fatalf("block %s: node %d had it at %v with its ancestors, received it at %v, its parent at %v",
+					r.hash, i, had, at, r.parent.had[i])
+			}
 			c, ok := s.pathCost(r, i)
 			if !ok {
 				continue
 			}
 			paths++
-			if c.Total() != at.Sub(r.mined) || min(c.Wait, c.Queue, c.Serialization, c.Latency, c.Other) < 0 ||
+			if c.Total() != r.had[i].Sub(r.mined) || min(c.Wait, c.Queue, c.Serialization, c.Latency, c.Other, c.Parent) < 0 ||
 				(i != r.miner && (c.Hops < 1 || c.Latency <= 0 || c.Serialization <= 0)) {
 				t.Fatalf("block %s, node %d, delay %v: path %+v does not add up", r.hash, i, at.Sub(r.mined), c)
 			}
@@ -64,5 +70,29 @@ func TestPropagationRun(t *testing.T) {
 	}
 	if st := s.Stats(); st.Txs == 0 || st.UploadBytes < uint64(rep.Mined)*500_000 {
 		t.Fatalf("stats %+v: want transactions and at least one block's bytes per block uploaded", st)
+	}
+}
+
+// TestHadWaitsForAncestors: a node that receives a block before its parent
+// has it only once the parent is in too (a fork's loser fetching the
+// winning branch), and the wait shows as the path's Parent part; a node
+// that never received the parent never has the child.
+func TestHadWaitsForAncestors(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	parent := &blockRecord{miner: 0, mined: at(0), arrival: []time.Time{at(0), at(900), {}}}
+	child := &blockRecord{parent: parent, miner: 0, mined: at(100),
+		arrival: []time.Time{at(100), at(200), at(300)}, via: make([]*sendTimes, 3)}
+	child.via[1] = &sendTimes{from: 0, ready: at(100), start: at(100), done: at(150)}
+	l := blockLog{order: []*blockRecord{parent, child}}
+	l.settleHad()
+	if want := []time.Time{at(100), at(900), {}}; !slices.Equal(child.had, want) {
+		t.Fatalf("child had %v, want %v", child.had, want)
+	}
+	s := &Sim{net: newNetwork(3, LinkConfig{}, newRand(1, 2))}
+	c, ok := s.pathCost(child, 1)
+	if !ok || c.Parent != 700*time.Millisecond || c.Total() != 800*time.Millisecond {
+		t.Fatalf("path %+v (known %v): want 700ms waiting for the parent, 800ms in all", c, ok)
 	}
 }

@@ -368,6 +368,7 @@ func (o options) result(rep sim.Report, st sim.Stats, elapsed time.Duration) res
 			Blocks: rep.PathsKnown, Hops: rep.P95Path.Hops, WaitS: rep.P95Path.Wait.Seconds(),
 			QueueS: rep.P95Path.Queue.Seconds(), SerializationS: rep.P95Path.Serialization.Seconds(),
 			LatencyS: rep.P95Path.Latency.Seconds(), OtherS: rep.P95Path.Other.Seconds(),
+			ParentS: rep.P95Path.Parent.Seconds(),
 		},
 	}
 }
@@ -381,6 +382,7 @@ type pathJSON struct {
 	SerializationS float64 `json:"serialization_s"`
 	LatencyS       float64 `json:"latency_s"`
 	OtherS         float64 `json:"other_s"`
+	ParentS        float64 `json:"parent_s"`
 }
 
 func sentByType(st sim.Stats) map[string]uint64 {

@@ -62,7 +62,7 @@ func TestSimnetSmall(t *testing.T) {
 	}
 	path, _ := m["p95_path"].(map[string]any)
 	var parts float64
-	for _, k := range []string{"wait_s", "queue_s", "serialization_s", "latency_s", "other_s"} {
+	for _, k := range []string{"wait_s", "queue_s", "serialization_s", "latency_s", "other_s", "parent_s"} {
 		v, ok := path[k].(float64)
 		if !ok || v < 0 {
 			t.Fatalf("p95_path.%s missing or negative: %v", k, path)
