@@ -20,7 +20,8 @@ import (
 //
 // A node in RelayCompact mode asks every peer able to (sendcmpct version
 // 1) for low-bandwidth relay: the peer announces new blocks (by header)
-// and the node requests the next block on its tip in compact form. It
+// and the node requests the blocks near its tip in compact form (nearTip:
+// the next one, or a fork's other branch). It
 // asks the last maxHBPeers peers that gave it a new best block first for
 // high-bandwidth relay: they push compact blocks unasked, as soon as the
 // header and proof of work check out, before validating the body, which
@@ -33,6 +34,10 @@ const (
 	// far below the tip; deeper ones are served whole (a peer that far
 	// behind lacks their transactions).
 	maxCompactDepth = 5
+	// maxCompactAhead: a block is fetched and rebuilt in compact form at
+	// most this far above the tip (Bitcoin Core's bound for rebuilding
+	// compact blocks).
+	maxCompactAhead = 2
 	// maxBlockTxnDepth: getblocktxn is answered for blocks at most this
 	// far below the tip, with the whole block beyond.
 	maxBlockTxnDepth = 10
@@ -260,7 +265,7 @@ func (c *Core) handleCmpctBlock(p *peer, now time.Time, m *MsgCmpctBlock) {
 	if !known && !c.storeAnnounced(p, now, []wire.BlockHeader{m.Header}) {
 		return
 	}
-	if m.Header.PrevBlock != c.chain.Tip().Hash {
+	if info, _ = c.chain.BlockInfoByHash(hash); !c.nearTip(info.Height) {
 		c.takeRequest(p, now, hash)
 		c.requestAnnounced(p, now, []wire.BlockHeader{m.Header})
 		c.fillDownloads(now)
@@ -269,6 +274,7 @@ func (c *Core) handleCmpctBlock(p *peer, now time.Time, m *MsgCmpctBlock) {
 	requested := c.takeRequest(p, now, hash)
 	_, elsewhere := c.blockReq[hash]
 	pb := c.reconstruct(m, hash)
+	defer c.fillDownloads(now) // an ancestor it lacks (a fork's other branch)
 	switch {
 	case pb == nil:
 		c.log.Debug("compact block short ids collide; fetching the full block", "hash", hash, "peer", p.id)
@@ -283,6 +289,31 @@ func (c *Core) handleCmpctBlock(p *peer, now time.Time, m *MsgCmpctBlock) {
 		c.requestBlock(p, now, hash)
 		c.send(p, &MsgGetBlockTxn{Block: hash, Indexes: pb.missing})
 	}
+}
+
+// nearTip reports whether a block at height is close enough to the tip
+// to be exchanged in compact form: at most maxCompactAhead above it and at
+// most maxCompactDepth below (as far as peers serve it compact), while the
+// node is not syncing (its best header is at most maxCompactAhead above
+// its tip; initial sync fetches blocks whole). A block next on the tip is,
+// and so is a block of a fork the node is on the losing side of, or that
+// block's parent: their transactions are in the pool or in the tip's
+// block.
+func (c *Core) nearTip(height uint64) bool {
+	tip := c.chain.Tip().Height
+	return height <= tip+maxCompactAhead && height+maxCompactDepth >= tip &&
+		c.chain.BestHeader().Height <= tip+maxCompactAhead
+}
+
+// fetchType is how the node asks p for a block at height: in compact form
+// in RelayCompact mode from a peer that exchanges compact blocks if the
+// block is near the tip, whole otherwise (further blocks' transactions are
+// less likely in the pool).
+func (c *Core) fetchType(p *peer, height uint64) InvType {
+	if c.cfg.Relay == RelayCompact && p.compact && c.nearTip(height) {
+		return InvCmpctBlock
+	}
+	return InvBlock
 }
 
 // storeAnnounced stores headers p announced (by announce or compact
@@ -336,6 +367,9 @@ func (c *Core) reconstruct(m *MsgCmpctBlock, hash wire.Hash) *partialBlock {
 	for i, tx := range c.extra.txs {
 		match(c.extra.ids[i], tx)
 	}
+	if tip := c.chain.Tip().Hash; m.Header.PrevBlock != tip {
+		c.matchTipBlock(tip, match)
+	}
 	if sm.ambiguous {
 		return nil
 	}
@@ -345,6 +379,20 @@ func (c *Core) reconstruct(m *MsgCmpctBlock, hash wire.Hash) *partialBlock {
 		}
 	}
 	return pb
+}
+
+// matchTipBlock offers the transactions of the tip's block (but its
+// coinbase) to match: a block of another branch, being rebuilt by a node on
+// the losing side of a fork, shares many of them, and connecting the tip
+// took them out of the pool.
+func (c *Core) matchTipBlock(tip wire.Hash, match func(wire.Hash, *wire.Tx)) {
+	blk, err := c.chain.BlockByHash(tip)
+	if err != nil || blk == nil {
+		return
+	}
+	for _, tx := range blk.Transactions[1:] {
+		match(tx.TxID(), tx)
+	}
 }
 
 // slotMatcher fills the slots of a compact block (txs) with the

@@ -464,3 +464,57 @@ func TestShortIDMatcher(t *testing.T) {
 		t.Fatal("two transactions on one short id not ambiguous")
 	}
 }
+
+// A node on the losing side of a fork gets the other branch in compact
+// form: the competing block it is told of is requested compact and rebuilt
+// with the help of its own tip's transactions (which connecting the tip
+// took out of its pool), and the block on top of it too; the node
+// reorganises without a whole block or a getblocktxn crossing the link.
+func TestCompactForkLoserRebuildsOtherBranch(t *testing.T) {
+	l := newLink(t, nil, nil)
+	txs := l.spends()
+	addToPool(t, l.a, txs...)
+	addToPool(t, l.b, txs...)
+	l.process(l.b, l.g.NextBlock("a3", txs[:1])) // b's branch
+	l.g.SetTip("b2")
+	c3 := l.g.NextBlock("c3", txs)
+	l.mine(c3) // a's branch, as much work as b's
+	if got := l.b.chain.Tip().Hash; got != l.g.Block("a3").BlockHash() {
+		t.Fatalf("b switched to the equal-work branch: tip %s", got)
+	}
+	if info, _ := l.b.chain.BlockInfoByHash(c3.BlockHash()); !info.HaveData || l.counts[TypeBlock] != 0 ||
+		l.counts[TypeGetBlockTxn] != 0 || l.counts[TypeCmpctBlock] != 1 {
+		t.Fatalf("competing block: stored %v, messages %v, want it as one cmpctblock", info.HaveData, l.counts)
+	}
+	c4 := l.g.NextBlock("c4", nil)
+	l.mine(c4)
+	l.wantTip(l.b, c4)
+	if l.counts[TypeBlock] != 0 || l.counts[TypeCmpctBlock] != 1 {
+		t.Fatalf("messages %v, want the block on the other branch as one cmpctblock", l.counts)
+	}
+}
+
+// A block pushed on a branch whose last block the node lacks (it knows
+// only its header) is rebuilt from the compact block, and the missing
+// parent is requested in compact form, not whole.
+func TestCompactMissingParentRequestedCompact(t *testing.T) {
+	l := newLink(t, nil, nil)
+	l.process(l.b, l.g.NextBlock("a3", nil))
+	l.g.SetTip("b2")
+	c3, c4 := l.g.NextBlock("c3", nil), l.g.NextBlock("c4", nil)
+	l.process(l.a, c3)
+	l.process(l.a, c4)
+	if err := l.b.chain.ProcessHeaders([]wire.BlockHeader{c3.Header}); err != nil {
+		t.Fatal(err)
+	}
+	acts := validated(l.b, l.b.core.Receive(l.b.now, 1, l.a.core.compactFor(c4, c4.BlockHash(), nil)))
+	if info, _ := l.b.chain.BlockInfoByHash(c4.BlockHash()); !info.HaveData {
+		t.Fatal("the pushed block was not rebuilt and stored")
+	}
+	gd, ok := only[*MsgGetData](t, sent(acts, 1))
+	if want := []InvVect{{Type: InvCmpctBlock, Hash: c3.BlockHash()}}; ok && !slices.Equal(gd.Items, want) {
+		t.Fatalf("getdata %v, want %v", gd.Items, want)
+	}
+	l.deliver(l.b, acts)
+	l.wantTip(l.b, c4)
+}

@@ -341,3 +341,30 @@ func TestCompactRelayWarmMempool(t *testing.T) {
 			got.get(TypeCmpctBlock), got.get(TypeBlock), got.get(TypeGetBlockTxn))
 	}
 }
+
+// A node on the losing side of a fork fetches the other branch over TCP
+// in compact form: the competing block (rebuilt with a transaction of its
+// own tip's block) and the one above it, nothing whole.
+func TestCompactForkLoserOverTCP(t *testing.T) {
+	params := testParams()
+	g := chaintest.NewGenerator(t, params)
+	common := buildChain(g, "c", 2)
+	tx := g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("c1")}, 10_000, 1)
+	lose := g.NextBlock("lose", []*wire.Tx{tx})
+	g.SetTip("c2")
+	win := []*wire.Block{g.NextBlock("w3", []*wire.Tx{tx})}
+	win = append(win, g.NextBlock("w4", nil))
+	var got msgCounter
+	x := newNode(t, "x", params, nil)
+	y := newNode(t, "y", params, got.hook)
+	x.process(append(common, win...)...)
+	y.process(append(common, lose)...)
+	if err := y.srv.AddNode(x.addr()); err != nil {
+		t.Fatal(err)
+	}
+	waitTip(t, 20*time.Second, win[1].BlockHash(), x, y)
+	if got.get(TypeBlock) != 0 || got.get(TypeCmpctBlock) != 2 || got.get(TypeGetBlockTxn) != 0 {
+		t.Fatalf("y received %d block, %d cmpctblock, %d getblocktxn; want the two blocks as compact blocks only",
+			got.get(TypeBlock), got.get(TypeCmpctBlock), got.get(TypeGetBlockTxn))
+	}
+}

@@ -96,7 +96,6 @@ func (c *Core) handleAnnounce(p *peer, now time.Time, headers []wire.BlockHeader
 // less likely in the pool).
 func (c *Core) requestAnnounced(p *peer, now time.Time, headers []wire.BlockHeader) {
 	var want []InvVect
-	tip := c.chain.Tip().Hash
 	for i := range headers {
 		h := headers[i].BlockHash()
 		info, ok := c.chain.BlockInfoByHash(h)
@@ -107,11 +106,7 @@ func (c *Core) requestAnnounced(p *peer, now time.Time, headers []wire.BlockHead
 			break
 		}
 		c.requestBlock(p, now, h)
-		typ := InvBlock
-		if c.cfg.Relay == RelayCompact && p.compact && headers[i].PrevBlock == tip {
-			typ = InvCmpctBlock
-		}
-		want = append(want, InvVect{Type: typ, Hash: h})
+		want = append(want, InvVect{Type: c.fetchType(p, info.Height), Hash: h})
 	}
 	if len(want) > 0 {
 		c.send(p, &MsgGetData{Items: want})

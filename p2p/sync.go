@@ -187,7 +187,7 @@ func (c *Core) fillDownloads(now time.Time) {
 			continue
 		}
 		c.requestBlock(p, now, h)
-		reqs[p.id] = append(reqs[p.id], InvVect{Type: InvBlock, Hash: h})
+		reqs[p.id] = append(reqs[p.id], InvVect{Type: c.fetchType(p, ref.Height), Hash: h})
 		if free--; free == 0 {
 			break
 		}
