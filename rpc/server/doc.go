@@ -20,6 +20,15 @@
 // before every answer to wrong credentials, with at most FailedAuthSlots of
 // those waits at once.
 //
+// The fast path (fast.go): the server reads each connection itself first
+// and answers a request in the plain form clients send for
+// sendrawtransaction (authenticated, single, whole, small) without
+// net/http, whose per-request machinery costs as much as the node's own
+// work for that call. At the first request it does not serve, it hands the
+// connection, with the bytes read so far, to net/http for good, so every
+// other request is served exactly as before. Its answers are ServeHTTP's,
+// laid out byte for byte as net/http writes them.
+//
 // Concurrency: net/http serves each request on its own goroutine, so every
 // method may run concurrently with every other, up to Limits.MaxRunning at
 // once (admission through the buffered channels admitted and running);
@@ -28,7 +37,11 @@
 // holds a failedAuth token, never a running one, so it cannot delay
 // authenticated clients. The method table and limits are written only
 // before Serve and read-only afterwards, so the Server needs no lock.
-// Serve's goroutines end with Shutdown. Mining's mu guards only the last
-// tip heard; its waits (long-polls, generation) are selects on channels in
+// Serve's goroutines end with Shutdown: the fast path's accept loop
+// when net/http closes its listener, each of its connection goroutines
+// when its connection closes or is handed over (Shutdown closes the idle
+// ones and waits for the busy ones). fastConns.mu guards the set of those
+// connections only; nothing is called under it. Mining's mu guards only
+// the last tip heard; its waits (long-polls, generation) are selects on channels in
 // the request's goroutine and end with the request or the stop channel.
 package server

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -100,6 +101,15 @@ type Server struct {
 	wait func(ctx context.Context, d time.Duration)
 	// observe, if set, is told of every call (metrics); see SetObserver.
 	observe func(method string) (done func(failed bool))
+
+	// authHeader is the Authorization header of the right credentials as
+	// clients send it; the fast path serves only requests that carry it.
+	authHeader []byte
+	// fast tracks the connections the fast path serves (fast.go).
+	fast *fastConns
+	// now is the wall clock, for what HTTP ties to it as net/http does:
+	// the Date header and connection deadlines.
+	now func() time.Time
 }
 
 // NewServer returns a server that accepts the given credentials, with
@@ -109,7 +119,9 @@ func NewServer(user, password string, log *slog.Logger) (*Server, error) {
 	if user == "" || password == "" || log == nil {
 		return nil, errors.New("server: NewServer needs a user, a password and a logger")
 	}
-	s := &Server{methods: make(map[string]method), user: user, pass: password, log: log, wait: waitFor}
+	s := &Server{methods: make(map[string]method), user: user, pass: password, log: log, wait: waitFor,
+		authHeader: []byte("Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))),
+		fast:       newFastConns(), now: time.Now}
 	s.http = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -161,16 +173,28 @@ func (s *Server) register(name string, fn handler) {
 
 // Serve answers requests on l until Shutdown. It returns nil after a
 // shutdown.
+// Connections are read by the fast path first (fast.go), which hands them
+// to net/http at their first request it does not serve itself.
 func (s *Server) Serve(l net.Listener) error {
-	if err := s.http.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+	fl := newFastListener(s, l)
+	err := s.http.Serve(fl)
+	fl.Close()
+	fl.wait()
+	if !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
 }
 
-// Shutdown stops accepting requests and waits (until ctx ends) for the
-// running ones.
-func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+// Shutdown stops accepting requests, closes idle connections and waits
+// (until ctx ends) for the running requests.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	if fastErr := s.fast.shutdown(ctx); err == nil {
+		err = fastErr
+	}
+	return err
+}
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -405,6 +429,12 @@ func (s *Server) call(ctx context.Context, raw []byte) (resp rpc.Response, ok bo
 		resp.Error = err
 		return resp, true
 	}
+	return s.callRequest(ctx, req)
+}
+
+// callRequest runs a decoded request; ok is false for a notification.
+func (s *Server) callRequest(ctx context.Context, req request) (resp rpc.Response, ok bool) {
+	resp = rpc.Response{JSONRPC: "2.0", ID: json.RawMessage("null")}
 	if req.ID != nil {
 		resp.ID = req.ID
 	}

@@ -1,0 +1,192 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// seen is what net/http's server handed its handler for one request.
+type seen struct {
+	method, uri, proto, auth, expect string
+	contentLength                    int64
+	transferEncoding                 []string
+	close                            bool
+	body                             []byte
+	bodyErr                          error
+}
+
+// netHTTPReader serves plain net/http on loopback and reports what its
+// handler saw of each connection's first request.
+type netHTTPReader struct {
+	addr string
+	mu   sync.Mutex
+	seen map[string]seen // by the client's address
+}
+
+func newNetHTTPReader(tb testing.TB) *netHTTPReader {
+	r := &netHTTPReader{seen: make(map[string]seen)}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, err := io.ReadAll(req.Body)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.seen[req.RemoteAddr] = seen{method: req.Method, uri: req.RequestURI, proto: req.Proto,
+			auth: req.Header.Get("Authorization"), expect: req.Header.Get("Expect"),
+			contentLength: req.ContentLength, transferEncoding: req.TransferEncoding, close: req.Close,
+			body: body, bodyErr: err}
+	})}
+	go srv.Serve(ln)
+	tb.Cleanup(func() { srv.Shutdown(context.Background()) })
+	r.addr = ln.Addr().String()
+	return r
+}
+
+// read sends raw on a fresh connection, closes its sending side and
+// returns what the handler saw, if it was called.
+func (r *netHTTPReader) read(tb testing.TB, raw []byte) (seen, bool) {
+	c, err := net.Dial("tcp", r.addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer c.Close()
+	c.Write(raw)
+	c.(*net.TCPConn).CloseWrite()
+	c.SetReadDeadline(time.Now().Add(time.Minute)) // a guard against hanging, not a timing assertion
+	io.Copy(io.Discard, c)                         // until net/http closes the connection
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, ok := r.seen[c.LocalAddr().String()]
+	return s, ok
+}
+
+// FuzzParseHead checks the fast path's reading of a request against
+// net/http's: whenever parseHead accepts a head, net/http's server reads
+// the same request from the same bytes (POST / over HTTP/1.1, the same
+// Content-Length and Authorization, no Transfer-Encoding or Expect, the
+// connection kept open) and hands its handler the same body.
+func FuzzParseHead(f *testing.F) {
+	plain := "POST / HTTP/1.1\r\nHost: 127.0.0.1:9443\r\nAuthorization: Basic dXNlcjpwYXNz\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\nhello"
+	f.Add([]byte(plain))
+	for _, edit := range [][2]string{ // variants of plain: each replaces [0] by [1]
+		{"Content-Length: 5", "content-length:\t05 "},
+		{"Host: 127.0.0.1:9443", "Host: [::1]:9443\r\nUser-Agent: Go-http-client/1.1\r\nAccept-Encoding: gzip"},
+		{"Content-Length: 5", "Content-Length: 5\r\nContent-Length: 5"},
+		{"Content-Length: 5", "Content-Length: 5\r\nTransfer-Encoding: chunked"},
+		{"Content-Length: 5", "Content-Length: +5"},
+		{"Host: 127.0.0.1:9443\r\n", ""},
+		{"Host: 127.0.0.1:9443", "Host: a b"},
+		{"Host: 127.0.0.1:9443", "Host : x"},
+		{"\r\nAuthorization", "\r\n Authorization"},
+		{"\r\nAuthorization", "\nAuthorization"},
+		{"POST / ", "POST /x "},
+		{"HTTP/1.1", "HTTP/1.0"},
+		{"Basic dXNlcjpwYXNz", "Basic \x7f"},
+	} {
+		f.Add([]byte(strings.Replace(plain, edit[0], edit[1], 1)))
+	}
+	r := newNetHTTPReader(f)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		headLen := headEnd(raw, 0)
+		if headLen < 0 {
+			return
+		}
+		h, ok := parseHead(raw[:headLen])
+		if !ok {
+			return
+		}
+		got, called := r.read(t, raw)
+		if !called {
+			t.Fatalf("parseHead accepts %q; net/http does not call its handler", raw)
+		}
+		want := seen{method: http.MethodPost, uri: "/", proto: "HTTP/1.1", auth: string(h.auth), contentLength: int64(h.contentLength)}
+		if got.method != want.method || got.uri != want.uri || got.proto != want.proto || got.auth != want.auth ||
+			got.contentLength != want.contentLength || got.expect != "" || got.transferEncoding != nil || got.close {
+			t.Fatalf("%q: net/http read %+v, parseHead %+v", raw, got, h)
+		}
+		if end := headLen + h.contentLength; end <= len(raw) && (got.bodyErr != nil || !bytes.Equal(got.body, raw[headLen:end])) {
+			t.Fatalf("%q: net/http read the body %q (%v), parseHead %q", raw, got.body, got.bodyErr, raw[headLen:end])
+		}
+	})
+}
+
+// TestFastWriterLayout: the fast path lays out an answer exactly as
+// net/http writes the same handler's, whether the handler sets
+// Content-Length or not.
+func TestFastWriterLayout(t *testing.T) {
+	for _, handler := range []func(w http.ResponseWriter){
+		func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", "3")
+			w.Write([]byte("{}\n"))
+		},
+		func(w http.ResponseWriter) {
+			writeJSON(w, map[string]int{"a": 1})
+		},
+	} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { handler(w) })}
+		go srv.Serve(ln)
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+		var want bytes.Buffer // net/http's answer, byte for byte
+		resp, err := http.ReadResponse(bufio.NewReader(io.TeeReader(c, &want)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(resp.Body)
+		c.Close()
+		srv.Shutdown(context.Background())
+
+		w := fastWriter{header: make(http.Header)}
+		handler(&w)
+		w.finish([]byte(resp.Header.Get("Date")))
+		if string(w.out) != want.String() {
+			t.Fatalf("fast path wrote\n%q\nnet/http wrote\n%q", w.out, want.String())
+		}
+	}
+}
+
+// TestFastPathLeavesBusyToNetHTTP: when no turn is free, the fast path
+// runs nothing and leaves the request to net/http (whose ServeHTTP answers
+// 503 as before).
+func TestFastPathLeavesBusyToNetHTTP(t *testing.T) {
+	s, err := NewServer("user", "pass", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := 0
+	s.methods["sendrawtransaction"] = method{fn: func(context.Context, []json.RawMessage) (any, error) {
+		ran++
+		return "x", nil
+	}}
+	fc := &fastConn{w: fastWriter{header: make(http.Header)}}
+	req := fastRequest{auth: s.authHeader, body: []byte(`{"jsonrpc":"2.0","id":1,"method":"sendrawtransaction","params":["00"]}`)}
+	if !fc.answer(s, req) || ran != 1 {
+		t.Fatalf("a free server: answered %v, ran %d", false, ran)
+	}
+	for range cap(s.admitted) {
+		s.admitted <- struct{}{}
+	}
+	if fc.answer(s, req) || ran != 1 {
+		t.Fatalf("a busy server: the fast path answered (ran %d)", ran)
+	}
+}
