@@ -15,7 +15,7 @@ import (
 // (so a crash never leaves them out of step with the UTXO set), undone when
 // the block is disconnected and rebuilt by Reindex.
 //
-//	'o' key hash, height (8 BE), txid, index (4 BE)   historyValue
+//	'o' key hash, height (8 BE), txid, index (4 BE)   value (below)
 //	'x' txid                                          block hash, position (4 BE)
 //	'n'                                               index flags (1 byte)
 //
@@ -70,16 +70,15 @@ type AddressBlock struct {
 	Time int64 // header timestamp, unix seconds
 }
 
-func historyKey(kh wire.KeyHash, height uint64, op wire.OutPoint) []byte {
-	b := make([]byte, 0, historyKeySize)
+// appendHistoryKey appends the history key of op, paid to kh at height.
+func appendHistoryKey(b []byte, kh wire.KeyHash, height uint64, op wire.OutPoint) []byte {
 	b = append(append(b, prefixHistory), kh[:]...)
 	b = binary.BigEndian.AppendUint64(b, height)
 	return outPointBytes(b, op)
 }
 
-// historyValue encodes e's value; the spending fields only when spent.
-func historyValue(e *AddressHistoryEntry) []byte {
-	b := make([]byte, 0, historySpentValueSize)
+// appendHistoryValue appends e's value; the spending fields only when spent.
+func appendHistoryValue(b []byte, e *AddressHistoryEntry) []byte {
 	b = binary.BigEndian.AppendUint64(b, e.Amount)
 	var flags byte
 	if e.Coinbase {
@@ -201,29 +200,18 @@ func (c *Chain) reindexBlock(b *leveldb.Batch, n *blockNode, idx indexSet) error
 	return c.indexBlock(b, blk, blk.TxIDs(), n.hash, n.height, spent, idx)
 }
 
-// indexWrites collects one block's index changes so that the last change
-// of a key wins (an output created and spent in the same block, then
-// undone), and adds them to a batch.
-type indexWrites map[string][]byte // nil value: delete
-
-func (w indexWrites) commit(b *leveldb.Batch) {
-	for k, v := range w {
-		if v == nil {
-			b.Delete([]byte(k))
-		} else {
-			b.Put([]byte(k), v)
-		}
-	}
-}
-
 // indexBlock adds to b the index records of blk (whose transactions' ids
 // are txids), connected at height:
 // every output it creates, every output it spends (spent, in input order,
 // as the undo record has them) and, with the transaction index, where each
 // transaction is. Spends come after the outputs of earlier transactions, so
-// an output created and spent in this block ends recorded as spent.
+// an output created and spent in this block is written twice, unspent then
+// spent: LevelDB applies a batch in order, so the last write of a key wins
+// and the record ends spent. The records go straight into the batch (which
+// copies keys and values) through one scratch buffer: this runs for every
+// output of every connected block.
 func (c *Chain) indexBlock(b *leveldb.Batch, blk *wire.Block, txids []wire.Hash, hash wire.Hash, height uint64, spent []UtxoEntry, idx indexSet) error {
-	w := make(indexWrites)
+	var key, val []byte
 	k := 0
 	for i, tx := range blk.Transactions {
 		txid := txids[i]
@@ -234,10 +222,12 @@ func (c *Chain) indexBlock(b *leveldb.Batch, blk *wire.Block, txids []wire.Hash,
 				}
 				e := spent[k]
 				k++
-				w[string(historyKey(e.KeyHash, e.Height, in.PrevOut))] = historyValue(&AddressHistoryEntry{
+				key = appendHistoryKey(key[:0], e.KeyHash, e.Height, in.PrevOut)
+				val = appendHistoryValue(val[:0], &AddressHistoryEntry{
 					Amount: e.Amount, Coinbase: e.Coinbase,
 					Spent: true, SpentBy: txid, SpentInput: uint32(j), SpentHeight: height,
 				})
+				b.Put(key, val)
 			}
 		}
 		for j, out := range tx.Outputs {
@@ -245,38 +235,41 @@ func (c *Chain) indexBlock(b *leveldb.Batch, blk *wire.Block, txids []wire.Hash,
 				break
 			}
 			op := wire.OutPoint{TxID: txid, Index: uint32(j)}
-			w[string(historyKey(out.KeyHash, height, op))] = historyValue(&AddressHistoryEntry{Amount: out.Amount, Coinbase: i == 0})
+			key = appendHistoryKey(key[:0], out.KeyHash, height, op)
+			b.Put(key, appendHistoryValue(val[:0], &AddressHistoryEntry{Amount: out.Amount, Coinbase: i == 0}))
 		}
 		if idx.tx {
-			w[string(hashKey(prefixTx, txid))] = binary.BigEndian.AppendUint32(append([]byte(nil), hash[:]...), uint32(i))
+			b.Put(hashKey(prefixTx, txid), binary.BigEndian.AppendUint32(append(val[:0], hash[:]...), uint32(i)))
 		}
 	}
 	if idx.history && k != len(spent) {
 		return corrupt("undo record of %s has %d extra entries", hash, len(spent)-k)
 	}
-	w.commit(b)
 	return nil
 }
 
-// unindexBlock adds to b the changes that undo indexBlock for blk.
+// unindexBlock adds to b the changes that undo indexBlock for blk: the
+// outputs it spent become unspent again, then every output it created is
+// deleted, so one created and spent in blk ends deleted (last write wins,
+// as in indexBlock).
 func (c *Chain) unindexBlock(b *leveldb.Batch, blk *wire.Block, height uint64, spent []UtxoEntry) {
-	w := make(indexWrites)
+	var key, val []byte
 	k := 0
 	for _, tx := range blk.Transactions[1:] {
 		for _, in := range tx.Inputs {
 			e := spent[k] // disconnectTip checked the record's length
 			k++
-			w[string(historyKey(e.KeyHash, e.Height, in.PrevOut))] = historyValue(&AddressHistoryEntry{Amount: e.Amount, Coinbase: e.Coinbase})
+			key = appendHistoryKey(key[:0], e.KeyHash, e.Height, in.PrevOut)
+			b.Put(key, appendHistoryValue(val[:0], &AddressHistoryEntry{Amount: e.Amount, Coinbase: e.Coinbase}))
 		}
 	}
 	for _, tx := range blk.Transactions {
 		txid := tx.TxID()
 		for j, out := range tx.Outputs {
-			w[string(historyKey(out.KeyHash, height, wire.OutPoint{TxID: txid, Index: uint32(j)}))] = nil
+			b.Delete(appendHistoryKey(key[:0], out.KeyHash, height, wire.OutPoint{TxID: txid, Index: uint32(j)}))
 		}
-		w[string(hashKey(prefixTx, txid))] = nil
+		b.Delete(hashKey(prefixTx, txid))
 	}
-	w.commit(b)
 }
 
 // AddressHistory returns the outputs ever paid to kh on the best chain,

@@ -83,13 +83,26 @@ func outPointBytes(b []byte, op wire.OutPoint) []byte {
 	return binary.BigEndian.AppendUint32(b, op.Index)
 }
 
+// Key sizes of the UTXO set and the address index.
+const (
+	utxoKeySize = 1 + wire.OutPointSize
+	addrKeySize = 1 + wire.KeyHashSize + wire.OutPointSize
+)
+
 func utxoKey(op wire.OutPoint) []byte {
-	return outPointBytes(append(make([]byte, 0, 1+wire.OutPointSize), prefixUtxo), op)
+	return appendUtxoKey(make([]byte, 0, utxoKeySize), op)
+}
+
+func appendUtxoKey(b []byte, op wire.OutPoint) []byte {
+	return outPointBytes(append(b, prefixUtxo), op)
 }
 
 func addrKey(kh wire.KeyHash, op wire.OutPoint) []byte {
-	b := append(append(make([]byte, 0, 1+wire.KeyHashSize+wire.OutPointSize), prefixAddr), kh[:]...)
-	return outPointBytes(b, op)
+	return appendAddrKey(make([]byte, 0, addrKeySize), kh, op)
+}
+
+func appendAddrKey(b []byte, kh wire.KeyHash, op wire.OutPoint) []byte {
+	return outPointBytes(append(append(b, prefixAddr), kh[:]...), op)
 }
 
 // durableFile, in the database directory, records the tip at the last
@@ -436,15 +449,20 @@ func (s *store) utxo(op wire.OutPoint) (*UtxoEntry, error) {
 	return &e, nil
 }
 
+// putUtxo and deleteUtxo run for every output a block creates or spends:
+// they build keys and values in buffers on the stack (Put and Delete copy
+// them into the batch).
 func (s *store) putUtxo(b *leveldb.Batch, op wire.OutPoint, e *UtxoEntry) {
-	var buf [maxUtxoEntrySize]byte
-	b.Put(utxoKey(op), appendUtxoEntry(buf[:0], e)) // Put copies the value
-	b.Put(addrKey(e.KeyHash, op), nil)
+	var key [addrKeySize]byte
+	var val [maxUtxoEntrySize]byte
+	b.Put(appendUtxoKey(key[:0], op), appendUtxoEntry(val[:0], e))
+	b.Put(appendAddrKey(key[:0], e.KeyHash, op), nil)
 }
 
 func (s *store) deleteUtxo(b *leveldb.Batch, op wire.OutPoint, kh wire.KeyHash) {
-	b.Delete(utxoKey(op))
-	b.Delete(addrKey(kh, op))
+	var key [addrKeySize]byte
+	b.Delete(appendUtxoKey(key[:0], op))
+	b.Delete(appendAddrKey(key[:0], kh, op))
 }
 
 // ---- undo records ----
