@@ -121,8 +121,12 @@ type Chain struct {
 	// no hashing of its transactions again (freshTxIDs are their ids).
 	fresh      *wire.Block
 	freshTxIDs []wire.Hash
-	notifying  bool // queue notifications (false while opening)
-	pending    []Notification
+	// writing is the connect batch being written while the next block is
+	// checked; only within activateBestChain, which waits for it before
+	// it returns (connect.go), so it is nil whenever mu is free.
+	writing   *connectWrite
+	notifying bool // queue notifications (false while opening)
+	pending   []Notification
 	// Durability (durable.go): when the tip was last synced, whether it
 	// changed since, and what opening found lost. noSync turns syncing off:
 	// for a database in memory (nothing to sync to), and in benchmarks

@@ -1,6 +1,8 @@
 package chain
 
 import (
+	"time"
+
 	"github.com/syndtr/goleveldb/leveldb"
 
 	"powchain/wire"
@@ -13,7 +15,17 @@ import (
 // which may be the one it left. It returns the first block that failed and
 // why; err is a local failure (storage), after which the chain must stop.
 // Caller holds c.mu for writing.
+//
+// Each block's connect batch is written on a goroutine of its own while
+// the next block of the branch is checked (connectNode); the activation
+// waits for that write before anything else touches the database or the
+// tip, and before it returns, so no write is in flight outside it.
 func (c *Chain) activateBestChain() (failed *blockNode, failErr error, err error) {
+	defer func() {
+		if werr := c.finishWrite(); err == nil {
+			err = werr
+		}
+	}()
 	for {
 		best := c.bestCandidate()
 		if best == nil || !best.betterThan(c.tip()) {
@@ -31,6 +43,9 @@ func (c *Chain) activateBestChain() (failed *blockNode, failErr error, err error
 				return failed, failErr, err
 			}
 			if connErr != nil {
+				if err := c.finishWrite(); err != nil {
+					return failed, failErr, err
+				}
 				if failed == nil {
 					failed, failErr = n, connErr
 				}
@@ -39,6 +54,9 @@ func (c *Chain) activateBestChain() (failed *blockNode, failErr error, err error
 				}
 				break
 			}
+		}
+		if err := c.finishWrite(); err != nil {
+			return failed, failErr, err
 		}
 	}
 	c.pruneCandidates()
@@ -76,8 +94,15 @@ func branch(fork, end *blockNode) []*blockNode {
 	return path
 }
 
-// connectNode connects n, a child of the tip. ruleErr says n is invalid;
-// err is a local failure.
+// connectNode connects n, the child of the tip or of the block whose write
+// is in flight. ruleErr says n is invalid; err is a local failure.
+//
+// It checks n against the UTXO set as the in-flight write leaves it (its
+// view reads that block's changes first), builds n's batch, waits for the
+// write in flight (finishWrite: batches stay strictly ordered, one at a
+// time) and starts writing n's batch on a goroutine. n joins the chain in
+// memory (valid, the tip, BlockConnected) only once its batch is written,
+// so the chain in memory is never ahead of the database.
 func (c *Chain) connectNode(n *blockNode) (ruleErr, err error) {
 	start := c.clock.Now()
 	blk, txids, err := c.storedBlock(n.hash)
@@ -95,22 +120,53 @@ func (c *Chain) connectNode(n *blockNode) (ruleErr, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n.status |= statusValid
-	c.store.putIndex(b, n)
+	c.store.putIndexStatus(b, n, n.status|statusValid)
 	c.store.putTip(b, n)
-	if err := c.store.write(b); err != nil {
-		n.status &^= statusValid
+	if err := c.finishWrite(); err != nil {
 		return nil, err
 	}
+	view.under = nil // what it read from there is on disk now
+	w := &connectWrite{n: n, blk: blk, txids: txids, view: view, start: start, done: make(chan error, 1)}
+	go func() { w.done <- c.store.write(b) }()
+	c.writing = w
+	return nil, nil
+}
+
+// connectWrite is a block's connect batch being written (connectNode).
+type connectWrite struct {
+	n     *blockNode
+	blk   *wire.Block
+	txids []wire.Hash
+	view  *utxoView // the block's UTXO changes, for the next block's view
+	start time.Time
+	done  chan error // the write's result; buffered, so the writer never waits
+}
+
+// finishWrite waits for the connect batch in flight, if any, and then
+// makes its block the tip in memory: valid, on the best chain, its
+// connection queued for subscribers. If the write failed the block stays
+// as it was (stored, not connected) and the error is a local failure.
+// Caller holds c.mu for writing.
+func (c *Chain) finishWrite() error {
+	w := c.writing
+	if w == nil {
+		return nil
+	}
+	c.writing = nil
+	if err := <-w.done; err != nil {
+		return err
+	}
+	n := w.n
+	n.status |= statusValid
 	if c.sigCache != nil {
-		c.sigCache.Remove(txids) // connected: they will not be checked again
+		c.sigCache.Remove(w.txids) // connected: they will not be checked again
 	}
 	c.bestChain = append(c.bestChain, n)
-	c.queue(Notification{Type: BlockConnected, Block: blk, Hash: n.hash, Height: n.height})
+	c.queue(Notification{Type: BlockConnected, Block: w.blk, Hash: n.hash, Height: n.height})
 	if c.connectTimer != nil {
-		c.connectTimer(c.clock.Now().Sub(start))
+		c.connectTimer(c.clock.Now().Sub(w.start))
 	}
-	return nil, nil
+	return nil
 }
 
 // connectBatch returns a batch with the changes of connecting blk (n) that
@@ -165,6 +221,9 @@ func (c *Chain) storedBlock(hash wire.Hash) (*wire.Block, []wire.Hash, error) {
 // checked last, once everything cheaper has passed.
 func (c *Chain) checkConnectBlock(blk *wire.Block, txids []wire.Hash, height uint64) (*utxoView, []UtxoEntry, error) {
 	view := newUtxoView(c.store)
+	if c.writing != nil {
+		view.under = c.writing.view
+	}
 	var spent []UtxoEntry
 	var fees uint64
 	for i, tx := range blk.Transactions {

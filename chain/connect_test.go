@@ -1,7 +1,13 @@
 package chain_test
 
 import (
+	"errors"
+	"runtime"
+	"strings"
 	"testing"
+	"time"
+
+	"powchain/chain"
 
 	"powchain/wire"
 )
@@ -41,5 +47,108 @@ func TestConnectBatchSizeBoundsTheBatch(t *testing.T) {
 			t.Errorf("txindex %v: batch of %d bytes sized for %d: want size <= hint <= 1.5 size", indexed, size, hint)
 		}
 		h.accept("full") // ConnectBatchSizes wrote nothing
+	}
+}
+
+// twoBlockActivation builds, on 12 empty blocks, block "n" (spending a
+// coinbase into 2 outputs) and "n1" (spending both, so its check reads
+// outputs only "n" creates), and makes the chain hold n1's body and n's
+// header: processing "n" then connects both in one activation.
+func twoBlockActivation(h *harness) (n, n1 *wire.Block) {
+	h.t.Helper()
+	h.extend("a", 12)
+	tx := h.g.SpendTx(outs{h.g.CoinbaseOut("a1")}, 5, 2)
+	n = h.g.NextBlock("n", []*wire.Tx{tx})
+	n1 = h.g.NextBlock("n1", []*wire.Tx{
+		h.g.SpendTx(outs{h.g.TxOut(tx, 0)}, 5, 2),
+		h.g.SpendTx(outs{h.g.TxOut(tx, 1)}, 5, 2),
+	})
+	if err := h.c.ProcessHeaders([]wire.BlockHeader{n.Header, n1.Header}); err != nil {
+		h.t.Fatal(err)
+	}
+	if res, err := h.c.ProcessBlock(n1); err != nil || res.MainChain {
+		h.t.Fatalf("n1 ahead of its parent's body: %+v, %v", res, err)
+	}
+	return n, n1
+}
+
+// TestConnectWriteOverlapsNextCheck: while the batch connecting a block is
+// being written, the next block of the same activation is checked (its
+// signatures counted) against the UTXO set the first block leaves; both
+// end connected, the UTXO set that of a replay.
+func TestConnectWriteOverlapsNextCheck(t *testing.T) {
+	h := newHarness(t)
+	n, _ := twoBlockActivation(h)
+	writing, release := make(chan struct{}), make(chan struct{})
+	h.c.SetConnectWriteHook(func(height uint64) error {
+		if height == 13 {
+			close(writing)
+			<-release
+		}
+		return nil
+	})
+	checks := h.c.SignatureChecks()
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.c.ProcessBlock(n)
+		done <- err
+	}()
+	<-writing
+	deadline := time.Now().Add(20 * time.Second)
+	for h.c.SignatureChecks() < checks+3 { // n's one transaction, n1's two
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatalf("n1 not checked while n's batch is being written: %d signature checks, want %d", h.c.SignatureChecks()-checks, 3)
+		}
+		runtime.Gosched()
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	h.expectTip("n1")
+	h.expectUTXOs("n1")
+	h.reopen()
+	h.expectTip("n1")
+	h.expectUTXOs("n1")
+}
+
+// TestFailedConnectWriteLeavesTheTipOnDisk: when the write of a block's
+// batch fails, the chain in memory stays where the database is (the tip
+// is the last block written, nothing later is announced as connected),
+// whether the first or the second block of an activation fails, and the
+// UTXO set read from the database is that tip's; reopening, with the
+// storage working again, connects the stored blocks.
+func TestFailedConnectWriteLeavesTheTipOnDisk(t *testing.T) {
+	for _, fail := range []struct {
+		height uint64
+		tip    string
+	}{{13, "a12"}, {14, "n"}} {
+		h := newHarness(t)
+		n, _ := twoBlockActivation(h)
+		var connected []uint64
+		h.c.Subscribe(func(note chain.Notification) {
+			if note.Type == chain.BlockConnected {
+				connected = append(connected, note.Height)
+			}
+		})
+		h.c.SetConnectWriteHook(func(height uint64) error {
+			if height == fail.height {
+				return errors.New("disk full")
+			}
+			return nil
+		})
+		if _, err := h.c.ProcessBlock(n); err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Fatalf("write of height %d failed: ProcessBlock says %v", fail.height, err)
+		}
+		h.expectTip(fail.tip)
+		h.expectUTXOs(fail.tip) // read from the database
+		if want := fail.height - 13; uint64(len(connected)) != want {
+			t.Fatalf("write of height %d failed: connected %v announced, want %d", fail.height, connected, want)
+		}
+		h.c.SetConnectWriteHook(func(uint64) error { return nil })
+		h.reopen() // the bodies are stored: opening connects them
+		h.expectTip("n1")
+		h.expectUTXOs("n1")
 	}
 }

@@ -50,6 +50,20 @@
 // doc says why that is sound); it has its own RWMutex. Signature checks of
 // a block run on several goroutines that finish before connecting returns.
 //
+// Write-behind within one activation (connect.go): when a change connects
+// several blocks in a row (a branch whose bodies arrived ahead of their
+// parent), each block's batch is written on a goroutine of its own while
+// the next block is checked against the UTXO set as that batch leaves it
+// (the next view reads the previous block's changes first). The activation
+// waits for the write before it writes anything else (batches stay strictly
+// in order, one at a time, so a crash leaves what it left before), before
+// a disconnect, a block marked invalid or the choice of the next branch,
+// and before it returns: no write is in flight while mu is free, so
+// queries, syncs and notifications only ever see written blocks. A block
+// joins the chain in memory (valid, the tip, BlockConnected) only once its
+// batch is written; if the write fails, the tip stays the last block
+// written and the error is a local failure.
+//
 // Pre-verification (preverify.go) is the one other place that starts
 // goroutines. Preverify, called by the network layer for a block it
 // requested as soon as the block is decoded, queues the block's signature

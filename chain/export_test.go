@@ -1,6 +1,14 @@
 package chain
 
-import "powchain/wire"
+import (
+	"bytes"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"google.golang.org/protobuf/proto"
+
+	"powchain/proto/pb"
+	"powchain/wire"
+)
 
 // DisableSyncForBenchmark turns the sync policy off, so a benchmark can
 // measure what it costs.
@@ -48,3 +56,35 @@ func (c *Chain) ConnectBatchSizes(blk *wire.Block) (hint, size int, err error) {
 	c.store.putTip(b, n)
 	return connectBatchSize(blk), len(b.Dump()), nil
 }
+
+// SetConnectWriteHook makes hook run before each write of a batch that
+// records a tip (connecting or disconnecting a block) with that tip's
+// height, on the
+// goroutine that writes it; an error fails the write. Set it while the
+// chain is idle.
+func (c *Chain) SetConnectWriteHook(hook func(height uint64) error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.store.beforeWrite = func(b *leveldb.Batch) error {
+		tip := tipInBatch{}
+		if err := b.Replay(&tip); err != nil || !tip.found {
+			return err
+		}
+		return hook(tip.height)
+	}
+}
+
+// tipInBatch finds the tip record a batch puts.
+type tipInBatch struct {
+	found  bool
+	height uint64
+}
+
+func (t *tipInBatch) Put(key, value []byte) {
+	var m pb.ChainTip
+	if bytes.Equal(key, keyTip) && proto.Unmarshal(value, &m) == nil {
+		t.found, t.height = true, m.GetHeight()
+	}
+}
+
+func (t *tipInBatch) Delete([]byte) {}

@@ -126,6 +126,9 @@ type store struct {
 	// needsHistory: the database has format version 1; the chain must
 	// build the address history index before it connects anything.
 	needsHistory bool
+	// beforeWrite, if set (by tests, before the chain is used), runs
+	// before each write and fails it with its error: a storage failure.
+	beforeWrite func(*leveldb.Batch) error
 }
 
 // openStore opens (creating if needed) the database at cfg.Path, or in
@@ -296,10 +299,16 @@ func (s *store) block(hash wire.Hash) (*wire.Block, error) {
 // ---- block index ----
 
 func (s *store) putIndex(b *leveldb.Batch, n *blockNode) {
+	s.putIndexStatus(b, n, n.status)
+}
+
+// putIndexStatus records n with status st (the status n will have once
+// the batch is written).
+func (s *store) putIndexStatus(b *leveldb.Batch, n *blockNode, st blockStatus) {
 	rec := &pb.BlockIndexRecord{
 		Header:   wire.HeaderToProto(&n.header),
 		Height:   n.height,
-		Status:   uint32(n.status),
+		Status:   uint32(st),
 		Sequence: n.sequence,
 	}
 	b.Put(hashKey(prefixIndex, n.hash), mustMarshal(rec))
@@ -534,6 +543,11 @@ func (s *store) undo(hash wire.Hash) ([]UtxoEntry, error) {
 // since the last sync may be gone, the database is still consistent, and
 // they are simply fetched again.
 func (s *store) write(b *leveldb.Batch) error {
+	if s.beforeWrite != nil {
+		if err := s.beforeWrite(b); err != nil {
+			return fmt.Errorf("write chain database: %w", err)
+		}
+	}
 	if err := s.db.Write(b, nil); err != nil {
 		return fmt.Errorf("write chain database: %w", err)
 	}

@@ -8,9 +8,12 @@ import (
 
 // utxoView is the UTXO set as seen while one block is connected or
 // disconnected: the store plus this block's changes so far. Committing
-// writes the net changes into a batch.
+// writes the net changes into a batch. While the previous block's batch is
+// being written, under is that block's view: its entries are read before
+// the store, which may or may not have them yet.
 type utxoView struct {
 	store   *store
+	under   *utxoView
 	entries map[wire.OutPoint]*viewEntry
 }
 
@@ -31,6 +34,16 @@ func (v *utxoView) FetchUtxo(op wire.OutPoint) (*UtxoEntry, error) {
 			return nil, nil
 		}
 		return &ve.entry, nil
+	}
+	if v.under != nil {
+		if ve, ok := v.under.entries[op]; ok {
+			if !ve.exists {
+				return nil, nil
+			}
+			own := &viewEntry{entry: ve.entry, exists: true}
+			v.entries[op] = own
+			return &own.entry, nil
+		}
 	}
 	e, err := v.store.utxo(op)
 	if err != nil || e == nil {
