@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"powchain/chain"
-
 	"powchain/wire"
 )
 
