@@ -19,6 +19,10 @@
 // peak_rss_mb, is the same with or without it. The JSON reports the limit
 // in force as memory_limit_mb (MiB, like peak_rss_mb; 0 = none).
 //
+// --heap-profile writes the live heap of the converged network (one file
+// per run; --compare's is suffixed .compare) and --cpu-profile a CPU
+// profile of the whole invocation, for `go tool pprof`.
+//
 // See testnet/sim/doc.go for the models and docs/BENCHMARKS.md for figures.
 package main
 
@@ -66,6 +70,7 @@ type options struct {
 	seed                    uint64
 	dir                     string
 	heapProfile             string // where to write the heap profile of the converged network
+	cpuProfile              string // where to write the CPU profile of the whole invocation
 	memoryLimit             int64  // the Go runtime's soft memory limit in bytes; 0 = none
 }
 
@@ -112,6 +117,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Uint64Var(&o.seed, "seed", 1, "the run's seed")
 	fs.StringVar(&o.dir, "dir", "", "directory for the nodes' databases (default: none, they are kept in memory)")
 	fs.StringVar(&o.heapProfile, "heap-profile", "", "write a heap profile of the network after the run (before it closes) to this file")
+	fs.StringVar(&o.cpuProfile, "cpu-profile", "", "write a CPU profile of the whole invocation (every run) to this file")
 	fs.Func("memory-limit", "the Go runtime's soft memory limit during the run (bytes; kB, MB, GB, KiB, MiB, GiB suffixes allowed; 0 or off for none; default 2.5GB)", func(v string) error {
 		return parseMemoryLimit(v, &o.memoryLimit)
 	})
@@ -252,23 +258,57 @@ func run(args []string, stdout, stderr io.Writer) error {
 	// The limit holds for this run only: the previous one comes back after
 	// (the tests call run in one process).
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(o.runtimeMemoryLimit()))
-	res, err := simulate(o, "run")
+	stopProfile, err := startCPUProfile(o.cpuProfile)
 	if err != nil {
 		return err
+	}
+	res, err := simulateAll(o)
+	if err = errors.Join(err, stopProfile()); err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(res)
+}
+
+// simulateAll runs the network o describes and, with --compare, again
+// under the other relay mode.
+func simulateAll(o options) (result, error) {
+	res, err := simulate(o, "run")
+	if err != nil {
+		return res, err
 	}
 	if o.compare != nil {
 		other := o
 		other.relay = *o.compare
 		cmp, err := simulate(other, "compare")
 		if err != nil {
-			return fmt.Errorf("the --compare %v run: %w", other.relay, err)
+			return res, fmt.Errorf("the --compare %v run: %w", other.relay, err)
 		}
 		res.Compare = &cmp
 		res.SpeedupP95 = cmp.P95S / res.P95S
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(res)
+	return res, nil
+}
+
+// startCPUProfile starts profiling the CPU into path (nothing if path is
+// empty); the function it returns stops the profile and closes the file.
+func startCPUProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpu-profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpu-profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 // simulate runs the network o describes, its databases in o.dir/name (or

@@ -133,21 +133,43 @@ func TestSimnetHeapProfile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "heap.pprof")
 	runJSON(t, "--nodes", "4", "--blocks", "1", "--interval", "5s", "--compare", "full", "--heap-profile", path)
 	for _, p := range []string{path, path + ".compare"} {
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatalf("no heap profile: %v", err)
-		}
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			t.Fatalf("%s is not a gzipped profile: %v", p, err)
-		}
-		body, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		if !bytes.Contains(body, []byte("powchain/testnet/sim")) {
-			t.Errorf("%s names none of the simulator's functions", p)
-		}
+		checkProfile(t, p)
+	}
+}
+
+// checkProfile fails t unless path holds a gzipped profile that names the
+// simulator's functions.
+func checkProfile(t *testing.T, path string) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("no profile: %v", err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("%s is not a gzipped profile: %v", path, err)
+	}
+	body, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if !bytes.Contains(body, []byte("powchain/testnet/sim")) {
+		t.Errorf("%s names none of the simulator's functions", path)
+	}
+}
+
+// TestSimnetCPUProfile: --cpu-profile writes one gzipped CPU profile of
+// the whole invocation (both runs of --compare) that names the simulator's
+// functions; a path that cannot be created is refused before any run.
+func TestSimnetCPUProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cpu.pprof")
+	runJSON(t, "--nodes", "8", "--blocks", "2", "--interval", "5s", "--compare", "full", "--cpu-profile", path)
+	checkProfile(t, path)
+	var out bytes.Buffer
+	bad := filepath.Join(t.TempDir(), "missing", "cpu.pprof")
+	err := run([]string{"--nodes", "4", "--blocks", "1", "--cpu-profile", bad}, &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--cpu-profile") || out.Len() > 0 {
+		t.Errorf("--cpu-profile %s: error %v, output %q; want an error naming the flag and no output", bad, err, out.String())
 	}
 }
 
