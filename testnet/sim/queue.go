@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"container/heap"
 	"time"
 
 	"powchain/p2p"
@@ -67,15 +66,37 @@ func (e *event) peerID() p2p.PeerID {
 // number). The sequence number is assigned at push, so events scheduled for
 // the same instant run in the order they were scheduled: the order never
 // depends on the heap's internal layout.
+//
+// The heap is a binary heap of queued entries that carry their ordering
+// key inline: comparing two entries reads no event. A 1,000-node run keeps
+// tens of thousands of events queued and pops millions; following every
+// comparison to its event (a cache miss each) was 5% of the run's CPU.
 type eventQueue struct {
-	h   eventHeap
+	h   []queued
 	seq uint64
+}
+
+// queued is an event in the heap with its key: its time in nanoseconds
+// since the Unix epoch (simulated times lie well within int64) and its
+// sequence number.
+type queued struct {
+	at  int64
+	seq uint64
+	e   *event
+}
+
+func (a queued) before(b queued) bool {
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	return a.seq < b.seq
 }
 
 func (q *eventQueue) push(e *event) {
 	e.seq = q.seq
 	q.seq++
-	heap.Push(&q.h, e)
+	q.h = append(q.h, queued{at: e.at.UnixNano(), seq: e.seq, e: e})
+	q.up(len(q.h) - 1)
 }
 
 // pop removes and returns the earliest event, nil if there is none.
@@ -83,7 +104,15 @@ func (q *eventQueue) pop() *event {
 	if len(q.h) == 0 {
 		return nil
 	}
-	return heap.Pop(&q.h).(*event)
+	e := q.h[0].e
+	last := len(q.h) - 1
+	q.h[0] = q.h[last]
+	q.h[last] = queued{}
+	q.h = q.h[:last]
+	if last > 0 {
+		q.down(0)
+	}
+	return e
 }
 
 // peek returns the earliest event without removing it, nil if there is none.
@@ -91,29 +120,42 @@ func (q *eventQueue) peek() *event {
 	if len(q.h) == 0 {
 		return nil
 	}
-	return q.h[0]
+	return q.h[0].e
 }
 
 func (q *eventQueue) len() int { return len(q.h) }
 
-type eventHeap []*event
-
-func (h eventHeap) Len() int { return len(h) }
-
-func (h eventHeap) Less(i, j int) bool {
-	if !h[i].at.Equal(h[j].at) {
-		return h[i].at.Before(h[j].at)
+// up moves the entry at i towards the root until its parent is earlier.
+func (q *eventQueue) up(i int) {
+	x := q.h[i]
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !x.before(q.h[parent]) {
+			break
+		}
+		q.h[i] = q.h[parent]
+		i = parent
 	}
-	return h[i].seq < h[j].seq
+	q.h[i] = x
 }
 
-func (h eventHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *eventHeap) Push(x any)   { *h = append(*h, x.(*event)) }
-
-func (h *eventHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return e
+// down moves the entry at i towards the leaves until both its children
+// are later.
+func (q *eventQueue) down(i int) {
+	x, n := q.h[i], len(q.h)
+	for {
+		child := 2*i + 1
+		if child >= n {
+			break
+		}
+		if r := child + 1; r < n && q.h[r].before(q.h[child]) {
+			child = r
+		}
+		if !q.h[child].before(x) {
+			break
+		}
+		q.h[i] = q.h[child]
+		i = child
+	}
+	q.h[i] = x
 }

@@ -66,3 +66,36 @@ func TestQueueInterleaved(t *testing.T) {
 		t.Fatalf("order %v, want %v", got, want)
 	}
 }
+
+// TestQueueMatchesSort: random pushes and pops in any mix come out exactly
+// as a sort by (time, scheduling order) of what was queued says.
+func TestQueueMatchesSort(t *testing.T) {
+	var q eventQueue
+	var pending []*event // the reference: what is queued, in push order
+	t0 := time.Unix(1_800_000_000, 0)
+	rng := rand.New(rand.NewPCG(3, 4))
+	pushed := 0
+	for step := range 20_000 {
+		if rng.IntN(3) > 0 || len(pending) == 0 {
+			e := &event{at: t0.Add(time.Duration(rng.IntN(200)) * time.Microsecond), node: pushed}
+			pushed++
+			q.push(e)
+			pending = append(pending, e)
+			continue
+		}
+		want := 0 // the earliest; the first pushed among equals
+		for i, e := range pending {
+			if e.at.Before(pending[want].at) {
+				want = i
+			}
+		}
+		got := q.pop()
+		if got != pending[want] {
+			t.Fatalf("step %d: popped node %d at %v, want node %d at %v", step, got.node, got.at, pending[want].node, pending[want].at)
+		}
+		pending = append(pending[:want], pending[want+1:]...)
+	}
+	if q.len() != len(pending) {
+		t.Fatalf("%d queued, want %d", q.len(), len(pending))
+	}
+}
