@@ -27,8 +27,7 @@ type Node struct {
 
 	conns    map[p2p.PeerID]*endpoint // open ends the Core knows, by its peer ID
 	nextID   p2p.PeerID
-	nextPort int    // ephemeral port of the next outbound connection
-	saved    []byte // the Core's state as of its last ActSave
+	nextPort int // ephemeral port of the next outbound connection
 
 	// Filled by the chain's notifications, which it delivers synchronously
 	// inside ProcessBlock on the Sim's goroutine; taken after each input,
@@ -60,9 +59,6 @@ func (n *Node) Pool() *mempool.Pool { return n.pool }
 // Core is the node's P2P state machine, for its read-only queries (Peers,
 // SyncInfo, KnownAddrs). Its inputs belong to the Sim.
 func (n *Node) Core() *p2p.Core { return n.core }
-
-// SavedState is the address book and ban list the Core last asked to save.
-func (n *Node) SavedState() []byte { return n.saved }
 
 // Connections is the number of open connections the node's Core knows.
 func (n *Node) Connections() int { return len(n.conns) }

@@ -474,11 +474,12 @@ func (s *Sim) apply(n *Node, acts []p2p.Action) {
 				s.closeEnd(n, end)
 			}
 		case p2p.ActSave:
-			data, err := n.core.State()
-			if err != nil {
+			// A node writes its state to disk here; the Sim checks that
+			// it encodes and keeps nothing (at 1,000 nodes the saved
+			// address books were 85 MB of the live heap, read by nobody).
+			if _, err := n.core.State(); err != nil {
 				s.fail(n.index, "core state: %v", err)
 			}
-			n.saved = data
 		}
 	}
 	if validate {
