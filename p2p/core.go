@@ -115,8 +115,9 @@ type Core struct {
 	// relayKey keys the choice of peers an address is relayed to
 	// (addrrelay.go), secret for the same reason.
 	relayKey [32]byte
-	// invKey keys the 8-byte hashes peers' known inventory holds
-	// (knownHashes), secret so that nobody can pick hashes that collide.
+	// invKey keys the 8-byte hashes peers' known inventory and the
+	// recent rejects hold (knownHashes), secret so that nobody can pick
+	// hashes that collide.
 	invKey [32]byte
 	self   string // our advertised listen address, "" if none
 
@@ -128,7 +129,7 @@ type Core struct {
 
 	blockReq map[wire.Hash]PeerID // blocks in flight
 	txReq    map[wire.Hash]PeerID // transactions in flight
-	rejects  *boundedSet[wire.Hash]
+	rejects  knownHashes          // txids the pool refused, under invKey
 
 	lastAnnounced wire.Hash
 	nextSave      time.Time
@@ -160,12 +161,12 @@ func NewCore(cfg Config, listenAddr string) (*Core, error) {
 		dialing:  make(map[string]bool),
 		blockReq: make(map[wire.Hash]PeerID),
 		txReq:    make(map[wire.Hash]PeerID),
-		rejects:  newBoundedSet[wire.Hash](maxRecentRejects),
 	}
 	c.nonce = c.rng.Uint64() | 1
 	c.groupKey = sha256.Sum256(binary.LittleEndian.AppendUint64([]byte("netgroup"), cfg.RandSeed))
 	c.relayKey = sha256.Sum256(binary.LittleEndian.AppendUint64([]byte("addrrelay"), cfg.RandSeed))
 	c.invKey = sha256.Sum256(binary.LittleEndian.AppendUint64([]byte("knowninv"), cfg.RandSeed))
+	c.rejects = newKnownHashes(c.invKey)
 	c.lastAnnounced = c.chain.Tip().Hash
 	c.addConfiguredAddrs()
 	return c, nil

@@ -120,6 +120,10 @@
 //     choosable by a peer) only suppresses a redundant announcement, or
 //     announces a block by header or compact block to a peer that then
 //     asks for the parent it lacks, as after any missed announcement.
+//     The txids the pool refused recently are held the same way. These
+//     sets, and a peer's known addresses, are boundedSets (keyset.go):
+//     first in, first out, about 14 bytes per key (the keys in order and
+//     a 4-byte-per-slot index into them), grown with use.
 //   - Compact blocks: at most three peers are asked to push them; one
 //     rebuild per peer is held (its transactions at most a block's); the
 //     transactions kept beside the pool for rebuilding are at most 100.

@@ -24,56 +24,25 @@ const (
 	announceBatchSize = MaxInvPerMsg
 )
 
-// boundedSet remembers up to n keys; adding beyond n forgets the oldest.
-// It grows with what it holds (nothing is allocated up front): a node has
-// a few of them per peer, and most peers of a quiet node share little.
-type boundedSet[K comparable] struct {
-	m    map[K]struct{}
-	ring []K
-	next int
-}
-
-func newBoundedSet[K comparable](n int) *boundedSet[K] {
-	return &boundedSet[K]{m: make(map[K]struct{}), ring: make([]K, 0, min(n, 16))}
-}
-
-func (s *boundedSet[K]) has(k K) bool {
-	_, ok := s.m[k]
-	return ok
-}
-
-func (s *boundedSet[K]) add(k K, n int) {
-	if s.has(k) {
-		return
-	}
-	if len(s.ring) < n {
-		s.ring = append(s.ring, k)
-	} else {
-		delete(s.m, s.ring[s.next])
-		s.ring[s.next] = k
-		s.next = (s.next + 1) % n
-	}
-	s.m[k] = struct{}{}
-}
-
 // knownHashes is a boundedSet of hashes that holds each as an 8-byte
 // SipHash-2-4 under the node's secret key instead of its 32 bytes: a node
-// remembers up to maxKnownInv of them for each of up to a hundred peers.
+// remembers up to maxKnownInv of them for each of up to a hundred peers,
+// and up to maxRecentRejects txids its pool refused (Core.rejects).
 // Two hashes sharing a key (about n/2^64 per lookup, never chosen by a
 // peer, who does not know the key) would make the node think the peer has
 // the other: it would skip a redundant announcement, or announce a block
 // by header or compact block to a peer that then asks for the parent it
-// lacks, as after any missed announcement.
+// lacks, as after any missed announcement; in rejects, it would not fetch
+// a transaction until the refused one is forgotten, as for a refused one.
 type knownHashes struct {
 	k0, k1 uint64
-	set    *boundedSet[uint64]
+	set    boundedSet
 }
 
-func newKnownHashes(key [32]byte, n int) *knownHashes {
-	return &knownHashes{
-		k0:  binary.LittleEndian.Uint64(key[0:]),
-		k1:  binary.LittleEndian.Uint64(key[8:]),
-		set: newBoundedSet[uint64](n),
+func newKnownHashes(key [32]byte) knownHashes {
+	return knownHashes{
+		k0: binary.LittleEndian.Uint64(key[0:]),
+		k1: binary.LittleEndian.Uint64(key[8:]),
 	}
 }
 
@@ -99,11 +68,11 @@ type peer struct {
 	minPing   time.Duration // lowest round trip, 0 until measured
 	nextPing  time.Time
 
-	knownInv    *knownHashes
-	knownAddrs  *boundedSet[uint64] // Core.addrKey of the addresses
-	pendingInv  []InvVect           // announcements batched until the input ends
-	sendHeaders bool                // the peer asked for block announcements by header
-	answeredGA  bool                // getaddr is answered once per connection
+	knownInv    knownHashes
+	knownAddrs  boundedSet // Core.addrKey of the addresses
+	pendingInv  []InvVect  // announcements batched until the input ends
+	sendHeaders bool       // the peer asked for block announcements by header
+	answeredGA  bool       // getaddr is answered once per connection
 
 	// The token bucket of the addresses the peer sends (addrrelay.go),
 	// and what it let through and held back, ever.
@@ -143,11 +112,10 @@ func newPeer(id PeerID, addr string, inbound bool, now time.Time, invKey [32]byt
 	return &peer{
 		id: id, addr: addr, inbound: inbound, connected: now, lastRecv: now,
 		addrTokens: 1, addrTokensAt: now,
-		knownInv:   newKnownHashes(invKey, maxKnownInv),
-		knownAddrs: newBoundedSet[uint64](maxKnownAddrs),
-		blocks:     make(map[wire.Hash]struct{}),
-		avoid:      make(map[wire.Hash]bool),
-		txs:        make(map[wire.Hash]time.Time),
+		knownInv: newKnownHashes(invKey),
+		blocks:   make(map[wire.Hash]struct{}),
+		avoid:    make(map[wire.Hash]bool),
+		txs:      make(map[wire.Hash]time.Time),
 	}
 }
 
