@@ -27,7 +27,8 @@ type Config struct {
 	// durable-tip record are skipped, since there is no disk to make
 	// anything durable on. For simulations of many nodes and for tests,
 	// so it is also sized for hundreds of databases in one process: no
-	// LevelDB buffer pool, a 128 KiB block cache, 64 KiB tables.
+	// LevelDB buffer pool, a 128 KiB block cache, 64 KiB tables, each
+	// held in a buffer of its own size.
 	InMemory bool
 	// WriteBufferSize is LevelDB's write buffer, in bytes: how much is
 	// written before it is turned into a sorted table (default 4 MiB, as

@@ -13,7 +13,6 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
 	"github.com/syndtr/goleveldb/leveldb/opt"
-	"github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/util"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -154,7 +153,9 @@ func openStore(cfg Config) (*store, error) {
 		// writer (2 MiB by default), though a database of one simulated
 		// node holds a few hundred kilobytes: smaller tables allocate less.
 		o.CompactionTableSize = 64 << 10
-		db, err = leveldb.Open(storage.NewMemStorage(), o)
+		// Each table in a buffer of its size (memstorage.go), not in one
+		// that doubled past it.
+		db, err = leveldb.Open(newTableSizedMemStorage(), o)
 	} else {
 		db, err = leveldb.OpenFile(path, o)
 	}
