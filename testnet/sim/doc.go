@@ -9,7 +9,8 @@
 //   - Nodes (node.go). Each is a real chain.Chain (LevelDB in memory, or
 //     in its own directory under Config.Dir; with a 16 KiB write buffer;
 //     in memory also without LevelDB's buffer pool, with a 128 KiB block
-//     cache and 64 KiB tables, chain.Config.InMemory),
+//     cache and 64 KiB tables each held in a buffer of its size,
+//     chain.Config.InMemory),
 //     a real mempool.Pool and a p2p.Core, driven directly: no TCP, no
 //     p2p.Server, no goroutine per peer. Every node's chain and pool share
 //     one signature cache (chain.NewSharedSigCache): an entry says that a
