@@ -229,11 +229,26 @@ func (f *fastConns) shutdown(ctx context.Context) error {
 // fastConn is one connection's state on the fast path, reused from one
 // request to the next.
 type fastConn struct {
-	c    net.Conn
-	r    *bufio.Reader
-	w    fastWriter
-	date []byte // the Date header's value for dateSec
-	sec  int64
+	c        net.Conn
+	deadline time.Time // the read deadline set on c
+	r        *bufio.Reader
+	w        fastWriter
+	date     []byte // the Date header's value for dateSec
+	sec      int64
+}
+
+// deadlineSlack is how much earlier than asked a read deadline may fall:
+// a deadline set less than this before the one asked for is kept, so that
+// a connection's deadline is not reset at every request.
+const deadlineSlack = time.Second
+
+// setDeadline makes d, or a time at most deadlineSlack before it, c's read
+// deadline.
+func (fc *fastConn) setDeadline(d time.Time) {
+	if ahead := d.Sub(fc.deadline); ahead < 0 || ahead >= deadlineSlack {
+		fc.c.SetReadDeadline(d)
+		fc.deadline = d
+	}
 }
 
 // serveConn answers c's requests until it closes, fails, idles out or
@@ -251,7 +266,7 @@ func (fl *fastListener) serveConn(c net.Conn) {
 	wait := s.http.ReadHeaderTimeout // before the first request; then IdleTimeout
 	for {
 		if fc.r.Buffered() == 0 {
-			c.SetReadDeadline(s.now().Add(wait))
+			fc.setDeadline(s.now().Add(wait))
 			if _, err := fc.r.Peek(1); err != nil {
 				return // closed, idle too long, or shut down
 			}
@@ -295,8 +310,7 @@ type fastRequest struct {
 // (net/http then waits for it anew, as for a request it read from the
 // start). Nothing is consumed from the buffer.
 func (fc *fastConn) readRequest(s *Server) (req fastRequest, ok bool) {
-	start := s.now()
-	var deadline time.Time // set before the first wait
+	var start time.Time // when the first wait begins
 	headLen, scanned := -1, 0
 	var head fastHead
 	for {
@@ -323,10 +337,10 @@ func (fc *fastConn) readRequest(s *Server) (req fastRequest, ok bool) {
 		if headLen >= 0 {
 			limit = s.http.ReadTimeout
 		}
-		if d := start.Add(limit); !d.Equal(deadline) {
-			fc.c.SetReadDeadline(d)
-			deadline = d
+		if start.IsZero() {
+			start = s.now()
 		}
+		fc.setDeadline(start.Add(limit))
 		if _, err := fc.r.Peek(len(buf) + 1); err != nil {
 			return req, false
 		}
@@ -508,7 +522,7 @@ func lineEnd(b []byte) int {
 // splitHeader splits "Name: value" (a token name right before the colon;
 // the value of printable ASCII, spaces and tabs, trimmed of them at both
 // ends).
-func splitHeader(line []byte) (name string, value []byte, ok bool) {
+func splitHeader(line []byte) (name, value []byte, ok bool) {
 	colon := -1
 	for i, c := range line {
 		if c == ':' {
@@ -516,16 +530,16 @@ func splitHeader(line []byte) (name string, value []byte, ok bool) {
 			break
 		}
 		if !isTokenChar(c) {
-			return "", nil, false
+			return nil, nil, false
 		}
 	}
 	if colon <= 0 {
-		return "", nil, false
+		return nil, nil, false
 	}
 	value = line[colon+1:]
 	for _, c := range value {
 		if (c < 0x20 || c > 0x7e) && c != '\t' {
-			return "", nil, false
+			return nil, nil, false
 		}
 	}
 	for len(value) > 0 && (value[0] == ' ' || value[0] == '\t') {
@@ -534,7 +548,7 @@ func splitHeader(line []byte) (name string, value []byte, ok bool) {
 	for len(value) > 0 && (value[len(value)-1] == ' ' || value[len(value)-1] == '\t') {
 		value = value[:len(value)-1]
 	}
-	return string(line[:colon]), value, true
+	return line[:colon], value, true
 }
 
 func isTokenChar(c byte) bool {
@@ -543,7 +557,7 @@ func isTokenChar(c byte) bool {
 		c == '&' || c == '\'' || c == '*' || c == '+' || c == '^' || c == '`' || c == '|' || c == '~'
 }
 
-func asciiEqualFold(a, b string) bool {
+func asciiEqualFold(a string, b []byte) bool {
 	if len(a) != len(b) {
 		return false
 	}

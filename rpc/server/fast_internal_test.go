@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -188,5 +189,45 @@ func TestFastPathLeavesBusyToNetHTTP(t *testing.T) {
 	}
 	if fc.answer(s, req) || ran != 1 {
 		t.Fatalf("a busy server: the fast path answered (ran %d)", ran)
+	}
+}
+
+// TestFastPathTimeouts: a connection the fast path holds is closed when it
+// idles past IdleTimeout after a request, or sends a head too slowly
+// (ReadHeaderTimeout; net/http, to which the fast path hands it, closes
+// it), as net/http closes its own.
+func TestFastPathTimeouts(t *testing.T) {
+	s, err := NewServer("user", "pass", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.methods["sendrawtransaction"] = method{fn: func(context.Context, []json.RawMessage) (any, error) { return "x", nil }}
+	s.http.IdleTimeout, s.http.ReadHeaderTimeout = 50*time.Millisecond, 50*time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(ln)
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	body := `{"jsonrpc":"2.0","id":1,"method":"sendrawtransaction","params":["00"]}`
+	request := "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: " + string(s.authHeader) + "\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	for _, send := range []string{request, request[:20]} {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(time.Minute)) // a guard against hanging, not a timing assertion
+		io.WriteString(c, send)
+		got, err := io.ReadAll(c) // until the server closes the connection
+		if err != nil {
+			t.Fatalf("after %q: %v (%q), want the connection closed", send, err, got)
+		}
+		if answered := bytes.HasPrefix(got, []byte("HTTP/1.1 200 OK\r\n")); answered != (send == request) {
+			t.Fatalf("after %q: %q", send, got)
+		}
+	}
+	if s.fast.served.Load() != 1 {
+		t.Fatalf("the fast path answered %d requests, want 1", s.fast.served.Load())
 	}
 }
