@@ -263,11 +263,14 @@ func (fl *fastListener) serveConn(c net.Conn) {
 			c.Close()
 		}
 	}()
-	wait := s.http.ReadHeaderTimeout // before the first request; then IdleTimeout
+	// Before the first request: a byte within ReadHeaderTimeout. Between
+	// requests, as net/http waits: 4 bytes within IdleTimeout (a client
+	// that sends fewer and closes is not answered).
+	wait, need := s.http.ReadHeaderTimeout, 1
 	for {
-		if fc.r.Buffered() == 0 {
+		if fc.r.Buffered() < need {
 			fc.setDeadline(s.now().Add(wait))
-			if _, err := fc.r.Peek(1); err != nil {
+			if _, err := fc.r.Peek(need); err != nil {
 				return // closed, idle too long, or shut down
 			}
 		}
@@ -292,7 +295,7 @@ func (fl *fastListener) serveConn(c net.Conn) {
 		if !s.fast.setBusy(c, false) {
 			return
 		}
-		wait = s.http.IdleTimeout
+		wait, need = s.http.IdleTimeout, 4
 	}
 }
 

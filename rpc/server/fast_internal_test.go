@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -230,4 +232,98 @@ func TestFastPathTimeouts(t *testing.T) {
 	if s.fast.served.Load() != 1 {
 		t.Fatalf("the fast path answered %d requests, want 1", s.fast.served.Load())
 	}
+}
+
+// FuzzFastPathMatchesNetHTTP sends the same bytes (any number of requests,
+// whole, cut short or malformed) on one connection to a server with its
+// fast path and to net/http serving the same Server's ServeHTTP, then
+// closes the sending side: both must answer byte for byte alike (Date
+// aside) and close the connection.
+func FuzzFastPathMatchesNetHTTP(f *testing.F) {
+	s, err := NewServer("user", "pass", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		f.Fatal(err)
+	}
+	s.SetWaitForTest(func(context.Context, time.Duration) {})
+	s.methods["sendrawtransaction"] = method{fn: func(_ context.Context, params []json.RawMessage) (any, error) {
+		raw, err := hexParam(params, 0, "hexstring", "TX")
+		if err != nil {
+			return nil, err
+		}
+		return quoted(fmt.Sprintf("%x", len(raw))), nil
+	}}
+	s.register("getblockcount", func(context.Context, []json.RawMessage) (any, error) { return 7, nil })
+	// The sending side is closed at once, and net/http ends a request's
+	// context when it sees that, which makes the busy and wrong-password
+	// answers race with the end: both servers' handlers run on a context
+	// that does not end (as the fast path's calls do).
+	s.http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.ServeHTTP(w, r.WithContext(context.WithoutCancel(r.Context())))
+	})
+	fast := serveForTest(f, s.Serve)
+	f.Cleanup(func() { s.Shutdown(context.Background()) })
+	plain := &http.Server{Handler: s.http.Handler, ReadHeaderTimeout: s.http.ReadHeaderTimeout, ReadTimeout: s.http.ReadTimeout, IdleTimeout: s.http.IdleTimeout}
+	slow := serveForTest(f, plain.Serve)
+	f.Cleanup(func() { plain.Shutdown(context.Background()) })
+
+	body := `{"jsonrpc":"2.0","id":1,"method":"sendrawtransaction","params":["00ff"]}`
+	request := "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: " + string(s.authHeader) + "\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	for _, seed := range []string{
+		request,
+		request + request,
+		request + strings.Replace(request, "sendrawtransaction", "getblockcount", 1) + request,
+		request[:len(request)-5],
+		strings.Replace(request, "Content-Length", "Expect: 100-continue\r\nContent-Length", 1),
+		strings.Replace(request, "dXNlcjpwYXNz", "dXNlcjpwYXNx", 1),
+		strings.Replace(request, `"id":1,`, "", 1),
+		strings.Replace(request, `"00ff"`, `"zz"`, 1),
+		"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+		"garbage\r\n\r\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got := exchange(t, fast, raw)
+		if n := len(s.admitted); n != 0 {
+			t.Fatalf("sent %q to the fast path: %d turns still taken after the connection closed", raw, n)
+		}
+		want := exchange(t, slow, raw)
+		if n := len(s.admitted); n != 0 {
+			t.Fatalf("sent %q to net/http: %d turns still taken after the connection closed", raw, n)
+		}
+		if got != want {
+			t.Fatalf("sent %q\nfast path answered %q\nnet/http answered  %q", raw, got, want)
+		}
+	})
+}
+
+// serveForTest runs serve on a loopback listener and returns its address.
+func serveForTest(tb testing.TB, serve func(net.Listener) error) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	go serve(ln)
+	return ln.Addr().String()
+}
+
+var dateLine = regexp.MustCompile(`Date: [^\r]*\r\n`)
+
+// exchange sends raw to addr on a new connection, closes its sending side
+// and returns everything received until the server closes it, each Date
+// header's value replaced.
+func exchange(tb testing.TB, addr string, raw []byte) string {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(time.Minute)) // a guard against hanging, not a timing assertion
+	c.Write(raw)
+	c.(*net.TCPConn).CloseWrite()
+	got, err := io.ReadAll(c)
+	if err != nil {
+		tb.Fatalf("after %q: %v", raw, err)
+	}
+	return dateLine.ReplaceAllString(string(got), "Date: DATE\r\n")
 }
