@@ -126,7 +126,10 @@
 //     a 4-byte-per-slot index into them), grown with use.
 //   - Compact blocks: at most three peers are asked to push them; one
 //     rebuild per peer is held (its transactions at most a block's); the
-//     transactions kept beside the pool for rebuilding are at most 100.
+//     transactions kept beside the pool for rebuilding are at most 100
+//     (a block off the tip, a fork's other branch, also looks at the tip
+//     block's, read from the chain, not held). Only blocks near the tip
+//     (at most 2 above it, 5 below) are fetched or rebuilt in compact form.
 //     Rebuilding looks at every pool transaction whatever their order, so
 //     its outcome does not depend on the pool's map order. A block pushed
 //     to high-bandwidth peers before validation is held (at most one per
