@@ -460,10 +460,11 @@ func headEnd(buf []byte, from int) int {
 
 // fastHeaders are the header names (canonical; matched without regard to
 // case) a request on the fast path may carry, each at most once: what
-// clients of JSON-RPC send. net/http reads any other header the node might
-// care about (Transfer-Encoding, Expect, Connection, Upgrade...) or
-// refuses (a second Host or Content-Length).
-var fastHeaders = [...]string{"Host", "Content-Length", "Authorization", "Content-Type", "User-Agent", "Accept", "Accept-Encoding"}
+// clients of JSON-RPC send (Connection only as "keep-alive", which HTTP/1.1
+// means anyway). net/http reads any other header the node might care about
+// (Transfer-Encoding, Expect, Connection: close, Upgrade...) or refuses (a
+// second Host or Content-Length).
+var fastHeaders = [...]string{"Host", "Content-Length", "Authorization", "Content-Type", "User-Agent", "Accept", "Accept-Encoding", "Connection"}
 
 // parseHead reads a head in the plain form only: the request line exactly
 // "POST / HTTP/1.1", then at most fastMaxHeaders lines "Name: value"
@@ -496,6 +497,8 @@ func parseHead(head []byte) (h fastHead, ok bool) {
 			h.contentLength, ok = parseLength(value)
 		case "Authorization":
 			h.auth = value
+		case "Connection":
+			ok = asciiEqualFold("keep-alive", value)
 		}
 		if !ok {
 			return h, false

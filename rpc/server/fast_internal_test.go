@@ -97,6 +97,9 @@ func FuzzParseHead(f *testing.F) {
 		{"POST / ", "POST /x "},
 		{"HTTP/1.1", "HTTP/1.0"},
 		{"Basic dXNlcjpwYXNz", "Basic \x7f"},
+		{"Content-Type", "Connection: Keep-Alive\r\nContent-Type"},
+		{"Content-Type", "Connection: close\r\nContent-Type"},
+		{"Content-Type", "Connection: keep-alive, Upgrade\r\nContent-Type"},
 	} {
 		f.Add([]byte(strings.Replace(plain, edit[0], edit[1], 1)))
 	}
@@ -274,6 +277,8 @@ func FuzzFastPathMatchesNetHTTP(f *testing.F) {
 		request + strings.Replace(request, "sendrawtransaction", "getblockcount", 1) + request,
 		request[:len(request)-5],
 		strings.Replace(request, "Content-Length", "Expect: 100-continue\r\nContent-Length", 1),
+		strings.Replace(request, "Content-Length", "Connection: keep-alive\r\nContent-Length", 1) + request,
+		strings.Replace(request, "Content-Length", "Connection: close\r\nContent-Length", 1) + request,
 		strings.Replace(request, "dXNlcjpwYXNz", "dXNlcjpwYXNx", 1),
 		strings.Replace(request, `"id":1,`, "", 1),
 		strings.Replace(request, `"00ff"`, `"zz"`, 1),

@@ -94,7 +94,8 @@ func answerTo(t *testing.T, addr, raw string) string {
 // send it is answered by the fast path, byte for byte as net/http answers
 // the same call (there forced by a header the fast path leaves to it),
 // whatever the verdict; requests pipelined on one connection are answered
-// in order; a request split across writes is read whole.
+// in order; a request split across writes is read whole; the headers
+// common clients add (Connection: keep-alive among them) are read.
 func TestFastPathAnswersAsNetHTTP(t *testing.T) {
 	var srv *server.Server
 	e := newEnvWith(t, func(s *server.Server) { srv = s })
@@ -141,7 +142,11 @@ func TestFastPathAnswersAsNetHTTP(t *testing.T) {
 	if a := rc.answer(); !strings.Contains(a, `"id":6`) {
 		t.Fatalf("split: %q", a)
 	}
-	expectServed(7)
+	rc.write(rawRequest(send(7, "03"), "user", "pass", "Connection: keep-alive", "User-Agent: python-requests/2.31.0", "Accept: */*", "Accept-Encoding: gzip, deflate"))
+	if a := rc.answer(); !strings.Contains(a, `"id":7`) {
+		t.Fatalf("keep-alive: %q", a)
+	}
+	expectServed(8)
 }
 
 // TestFastPathHandsOver: at a request the fast path does not serve (here
