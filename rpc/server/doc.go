@@ -20,6 +20,16 @@
 // before every answer to wrong credentials, with at most FailedAuthSlots of
 // those waits at once.
 //
+// A request's context is not the client's word: net/http ends it when the
+// client closes only its sending side, as some clients do right after a
+// request, and such a client still reads the answer. So the refusal of
+// wrong credentials never waits on it (nothing but Shutdown shortens the
+// delay, and the 401 always goes: answering early, or not at all, would
+// tell a guesser at once that the guess was wrong), and a request takes a
+// free turn whatever its context says. Only a request still queued when
+// its context ends gives up its place, answered 503 with a message that
+// says so (not that the queue is full).
+//
 // The fast path (fast.go): the server reads each connection itself first
 // and answers a request in the plain form clients send for
 // sendrawtransaction (authenticated, single, whole, small) without
@@ -35,7 +45,8 @@
 // methods rely on the Backend's components being safe for concurrent use.
 // A failed authentication waits on its own connection's goroutine and
 // holds a failedAuth token, never a running one, so it cannot delay
-// authenticated clients. The method table and limits are written only
+// authenticated clients; its waits end early only when Shutdown cancels
+// the server's stopping context. The method table and limits are written only
 // before Serve and read-only afterwards, so the Server needs no lock.
 // Serve's goroutines end with Shutdown: the fast path's accept loop
 // when net/http closes its listener, each of its connection goroutines

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"testing"
 	"time"
 )
 
@@ -10,3 +11,17 @@ func (s *Server) SetWaitForTest(wait func(ctx context.Context, d time.Duration))
 
 // FastServedForTest is how many requests the fast path has answered.
 func (s *Server) FastServedForTest() int64 { return s.fast.served.Load() }
+
+// Receive returns the next value from ch, failing the test if none comes
+// (a guard against hanging, not a timing assertion). Tests of both test
+// packages use it.
+func Receive[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(time.Minute):
+		t.Fatal("nothing arrived within a minute")
+		panic("unreachable")
+	}
+}

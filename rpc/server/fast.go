@@ -361,7 +361,7 @@ func (fc *fastConn) answer(s *Server, fr fastRequest) bool {
 		return false
 	}
 	ctx := context.Background()
-	if !s.admit(ctx) {
+	if s.admit(ctx) != nil {
 		return false
 	}
 	defer s.release()

@@ -202,7 +202,7 @@ func TestFastPathShutdown(t *testing.T) {
 	if err := srv.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := receive(t, served); err != nil {
+	if err := server.Receive(t, served); err != nil {
 		t.Fatalf("Serve: %v", err)
 	}
 	if n, err := rc.r.Read(make([]byte, 1)); err != io.EOF {

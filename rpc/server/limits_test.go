@@ -33,19 +33,6 @@ func (e *env) post(ctx context.Context, body, user, pass string) (int, string, e
 	return resp.StatusCode, string(b), err
 }
 
-// receive returns the next value from ch, failing the test if none comes
-// (a guard against hanging, not a timing assertion).
-func receive[T any](t *testing.T, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(time.Minute):
-		t.Fatal("nothing arrived within a minute")
-		panic("unreachable")
-	}
-}
-
 func batchOf(n int, call string) string {
 	calls := make([]string, n)
 	for i := range calls {
@@ -151,10 +138,10 @@ func TestConcurrencyLimit(t *testing.T) {
 		answers <- answer{status, body}
 	}
 	go send()
-	receive(t, g.entered) // the first request runs and holds the only slot
+	server.Receive(t, g.entered) // the first request runs and holds the only slot
 	go send()
 	go send()
-	refused := receive(t, answers) // one of the two others waits in the queue
+	refused := server.Receive(t, answers) // one of the two others waits in the queue
 	if refused.status != http.StatusServiceUnavailable {
 		t.Fatalf("over the queue: HTTP %d %s", refused.status, refused.body)
 	}
@@ -163,7 +150,7 @@ func TestConcurrencyLimit(t *testing.T) {
 	}
 	close(g.open)
 	for range 2 {
-		if a := receive(t, answers); a.status != http.StatusOK || !strings.Contains(a.body, `"result":[`) {
+		if a := server.Receive(t, answers); a.status != http.StatusOK || !strings.Contains(a.body, `"result":[`) {
 			t.Fatalf("admitted request: HTTP %d %s", a.status, a.body)
 		}
 	}
@@ -205,7 +192,7 @@ func TestFailedAuthDelay(t *testing.T) {
 		})
 	}
 	for range slots {
-		receive(t, entered)
+		server.Receive(t, entered)
 	}
 	var count uint64
 	e.must("getblockcount", &count) // not slowed by the failures

@@ -39,8 +39,9 @@ type Limits struct {
 	// credentials waits (Bitcoin Core: 250 ms). At most FailedAuthSlots
 	// such answers wait at once; further failures queue behind them, so
 	// wrong guesses cannot be made faster than FailedAuthSlots per delay
-	// however many connections try. Authenticated requests never wait on
-	// them.
+	// however many connections try. Nothing the client does (closing its
+	// connection or only its sending side) cuts a wait short; only
+	// Shutdown does. Authenticated requests never wait on them.
 	FailedAuthDelay time.Duration
 	FailedAuthSlots int
 }
@@ -85,7 +86,8 @@ type method struct {
 // Server is a JSON-RPC 2.0 server over HTTP (POST /) with HTTP basic
 // authentication. Methods and limits are set before Serve; after that they
 // are read-only, so the server needs no lock of its own: the admission
-// channels below are its only shared state.
+// channels below, and the stopping context that Shutdown ends, are its only
+// shared state.
 type Server struct {
 	methods    map[string]method
 	user, pass string
@@ -99,6 +101,10 @@ type Server struct {
 	admitted, running, failedAuth chan struct{}
 	// wait waits d or until ctx ends; tests replace it.
 	wait func(ctx context.Context, d time.Duration)
+	// stopping ends when Shutdown begins (stop ends it): it bounds the
+	// waits that a request's own context must not cut short, a refusal's.
+	stopping context.Context
+	stop     context.CancelFunc
 	// observe, if set, is told of every call (metrics); see SetObserver.
 	observe func(method string) (done func(failed bool))
 
@@ -128,6 +134,7 @@ func NewServer(user, password string, log *slog.Logger) (*Server, error) {
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
 	}
+	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.SetLimits(DefaultLimits())
 	s.register("help", s.help)
 	return s, nil
@@ -187,8 +194,10 @@ func (s *Server) Serve(l net.Listener) error {
 }
 
 // Shutdown stops accepting requests, closes idle connections and waits
-// (until ctx ends) for the running requests.
+// (until ctx ends) for the running requests. Refusals of wrong
+// credentials still waiting are answered at once.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.stop()
 	err := s.http.Shutdown(ctx)
 	if fastErr := s.fast.shutdown(ctx); err == nil {
 		err = fastErr
@@ -203,13 +212,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.authorized(r) {
-		s.refuseAuth(w, r.Context())
+		s.refuseAuth(w)
 		return
 	}
-	if !s.admit(r.Context()) {
+	if refused := s.admit(r.Context()); refused != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		writeJSON(w, errorResponse(nil, rpc.NewError(rpc.CodeMiscError,
-			"Work queue depth exceeded: %d requests running and %d waiting; try again later", s.limits.MaxRunning, s.limits.MaxQueued)))
+		writeJSON(w, errorResponse(nil, refused))
 		return
 	}
 	defer s.release()
@@ -272,34 +280,51 @@ func readBody(r io.Reader, declared int64) ([]byte, error) {
 // FailedAuthDelay, holding one of FailedAuthSlots meanwhile, and closes
 // the connection so that every guess costs a new one. The wait runs on the
 // connection's own goroutine: no goroutine or worker slot is spent on it.
-func (s *Server) refuseAuth(w http.ResponseWriter, ctx context.Context) {
+//
+// Only Shutdown cuts the waits short, never the request's context:
+// net/http ends that when the client closes its sending side after the
+// request, and a client that could end the wait so would learn that its
+// guess was wrong at once (from an early 401, or from no answer at all).
+// So the 401 always goes, after the whole wait; to a client that is gone,
+// the write fails harmlessly.
+func (s *Server) refuseAuth(w http.ResponseWriter) {
 	select {
 	case s.failedAuth <- struct{}{}:
-	case <-ctx.Done():
-		return
+		s.wait(s.stopping, s.limits.FailedAuthDelay)
+		<-s.failedAuth
+	case <-s.stopping.Done():
 	}
-	s.wait(ctx, s.limits.FailedAuthDelay)
-	<-s.failedAuth
 	w.Header().Set("WWW-Authenticate", `Basic realm="powchain"`)
 	w.Header().Set("Connection", "close")
 	http.Error(w, "unauthorized", http.StatusUnauthorized)
 }
 
 // admit waits for a turn to run (MaxRunning at once), queueing behind at
-// most MaxQueued others. It returns false when the queue is full or ctx
-// ended; otherwise release must be called when the request is done.
-func (s *Server) admit(ctx context.Context) bool {
+// most MaxQueued others. A free turn is taken whatever ctx says (net/http
+// ends a request's context when the client closes its sending side, and
+// such a client still reads its answer); only a request still waiting in
+// the queue when ctx ends gives up its place. nil means the request runs
+// and release must be called when it is done; otherwise the error, for the
+// client, says why it does not run: the queue is full, or it gave up.
+func (s *Server) admit(ctx context.Context) *rpc.Error {
 	select {
 	case s.admitted <- struct{}{}:
 	default:
-		return false
+		return rpc.NewError(rpc.CodeMiscError,
+			"Work queue depth exceeded: %d requests running and %d waiting; try again later", s.limits.MaxRunning, s.limits.MaxQueued)
 	}
 	select {
 	case s.running <- struct{}{}:
-		return true
+		return nil
+	default: // every turn taken: wait in the queue
+	}
+	select {
+	case s.running <- struct{}{}:
+		return nil
 	case <-ctx.Done():
 		<-s.admitted
-		return false
+		return rpc.NewError(rpc.CodeMiscError,
+			"Request not run: the client closed the connection, or its sending side, while the request waited for a turn (%d requests running)", s.limits.MaxRunning)
 	}
 }
 
