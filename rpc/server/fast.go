@@ -370,7 +370,7 @@ func (fc *fastConn) answer(s *Server, fr fastRequest) bool {
 	if rb := s.newReply(); rb.add(resp) {
 		rb.writeTo(&fc.w, false)
 	} else {
-		writeJSON(&fc.w, errorResponse(resp.ID, rb.tooLarge()))
+		writeJSON(&fc.w, http.StatusOK, errorResponse(resp.ID, rb.tooLarge()))
 	}
 	fc.w.finish(fc.dateHeader(s.now()))
 	return true

@@ -139,7 +139,7 @@ func TestFastWriterLayout(t *testing.T) {
 			w.Write([]byte("{}\n"))
 		},
 		func(w http.ResponseWriter) {
-			writeJSON(w, map[string]int{"a": 1})
+			writeJSON(w, http.StatusOK, map[string]int{"a": 1})
 		},
 	} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

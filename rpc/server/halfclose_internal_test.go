@@ -162,7 +162,7 @@ func TestHalfClosedClientGetsFreeTurn(t *testing.T) {
 
 // TestHalfClosedClientLeavesQueue: a request still waiting for a turn when
 // its client half-closes gives up its place in the queue, and its answer
-// says so, rather than that the queue is full.
+// (JSON, as every other) says so, rather than that the queue is full.
 func TestHalfClosedClientLeavesQueue(t *testing.T) {
 	s := newHalfCloseTestServer(t)
 	s.SetLimits(Limits{MaxRunning: 1, MaxQueued: 1})
@@ -172,7 +172,7 @@ func TestHalfClosedClientLeavesQueue(t *testing.T) {
 	got := sendHalfClosed(t, addr, bodyless(string(s.authHeader))[0])
 	Receive(t, handling)
 	answer := Receive(t, got)
-	if !strings.HasPrefix(answer, "HTTP/1.1 503 Service Unavailable\r\n") ||
+	if !strings.HasPrefix(answer, "HTTP/1.1 503 Service Unavailable\r\n") || !strings.Contains(answer, "\r\nContent-Type: application/json\r\n") ||
 		!strings.Contains(answer, "Request not run: the client closed the connection, or its sending side, while the request waited for a turn") {
 		t.Fatalf("answered %q", answer)
 	}

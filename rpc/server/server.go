@@ -216,8 +216,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if refused := s.admit(r.Context()); refused != nil {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		writeJSON(w, errorResponse(nil, refused))
+		writeJSON(w, http.StatusServiceUnavailable, errorResponse(nil, refused))
 		return
 	}
 	defer s.release()
@@ -225,11 +224,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		writeJSON(w, errorResponse(nil, rpc.NewError(rpc.CodeInvalidRequest,
+		writeJSON(w, http.StatusOK, errorResponse(nil, rpc.NewError(rpc.CodeInvalidRequest,
 			"request too large: the limit is %d MiB", MaxRequestSize>>20)))
 		return
 	case err != nil:
-		writeJSON(w, errorResponse(nil, rpc.NewError(rpc.CodeInvalidRequest,
+		writeJSON(w, http.StatusOK, errorResponse(nil, rpc.NewError(rpc.CodeInvalidRequest,
 			"request body could not be read: the connection failed or the client stopped sending")))
 		return
 	}
@@ -244,7 +243,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rb := s.newReply()
 	if !rb.add(resp) {
-		writeJSON(w, errorResponse(resp.ID, rb.tooLarge()))
+		writeJSON(w, http.StatusOK, errorResponse(resp.ID, rb.tooLarge()))
 		return
 	}
 	rb.writeTo(w, false)
@@ -337,11 +336,11 @@ func (s *Server) release() {
 func (s *Server) serveBatch(w http.ResponseWriter, ctx context.Context, body []byte) {
 	var reqs []json.RawMessage
 	if err := json.Unmarshal(body, &reqs); err != nil || len(reqs) == 0 {
-		writeJSON(w, errorResponse(nil, rpc.NewError(rpc.CodeParseError, "invalid batch")))
+		writeJSON(w, http.StatusOK, errorResponse(nil, rpc.NewError(rpc.CodeParseError, "invalid batch")))
 		return
 	}
 	if len(reqs) > s.limits.MaxBatchCalls {
-		writeJSON(w, errorResponse(nil, rpc.NewError(rpc.CodeInvalidRequest,
+		writeJSON(w, http.StatusOK, errorResponse(nil, rpc.NewError(rpc.CodeInvalidRequest,
 			"batch of %d calls exceeds the limit of %d calls per batch", len(reqs), s.limits.MaxBatchCalls)))
 		return
 	}
@@ -349,7 +348,7 @@ func (s *Server) serveBatch(w http.ResponseWriter, ctx context.Context, body []b
 	for _, raw := range reqs {
 		resp, ok := s.call(ctx, raw)
 		if ok && !rb.add(resp) {
-			writeJSON(w, errorResponse(nil, rb.tooLarge()))
+			writeJSON(w, http.StatusOK, errorResponse(nil, rb.tooLarge()))
 			return
 		}
 	}
@@ -530,7 +529,10 @@ func asRPCError(err error) *rpc.Error {
 	return rpc.NewError(rpc.CodeMiscError, "%v", err)
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
+// writeJSON sends v as JSON under status, the Content-Type set before
+// the status goes out with the headers.
+func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
 }
