@@ -60,15 +60,9 @@ func newNetHTTPReader(tb testing.TB) *netHTTPReader {
 // read sends raw on a fresh connection, closes its sending side and
 // returns what the handler saw, if it was called.
 func (r *netHTTPReader) read(tb testing.TB, raw []byte) (seen, bool) {
-	c, err := net.Dial("tcp", r.addr)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	c := sendHalfClosing(tb, r.addr, raw)
 	defer c.Close()
-	c.Write(raw)
-	c.(*net.TCPConn).CloseWrite()
-	c.SetReadDeadline(time.Now().Add(time.Minute)) // a guard against hanging, not a timing assertion
-	io.Copy(io.Discard, c)                         // until net/http closes the connection
+	io.Copy(io.Discard, c) // until net/http closes the connection
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s, ok := r.seen[c.LocalAddr().String()]
@@ -317,17 +311,28 @@ var dateLine = regexp.MustCompile(`Date: [^\r]*\r\n`)
 // and returns everything received until the server closes it, each Date
 // header's value replaced.
 func exchange(tb testing.TB, addr string, raw []byte) string {
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	c := sendHalfClosing(tb, addr, raw)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(time.Minute)) // a guard against hanging, not a timing assertion
-	c.Write(raw)
-	c.(*net.TCPConn).CloseWrite()
 	got, err := io.ReadAll(c)
 	if err != nil {
 		tb.Fatalf("after %q: %v", raw, err)
 	}
 	return dateLine.ReplaceAllString(string(got), "Date: DATE\r\n")
+}
+
+// sendHalfClosing sends raw to addr on a new connection and closes its
+// sending side, as clients do that shut down SHUT_WR after a request
+// (`nc -N`); the caller reads the answer and closes the connection, within
+// a minute.
+func sendHalfClosing(tb testing.TB, addr string, raw []byte) *net.TCPConn {
+	tb.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tc := c.(*net.TCPConn)
+	tc.SetDeadline(time.Now().Add(time.Minute)) // a guard against hanging, not a timing assertion
+	tc.Write(raw)
+	tc.CloseWrite()
+	return tc
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -53,16 +52,8 @@ func newHalfCloseTestServer(t *testing.T) *Server {
 // and delivers everything received until the server closes the connection.
 func sendHalfClosed(t *testing.T, addr, raw string) <-chan string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := sendHalfClosing(t, addr, []byte(raw))
 	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(time.Minute)) // a guard against hanging, not a timing assertion
-	if _, err := io.WriteString(c, raw); err != nil {
-		t.Fatal(err)
-	}
-	c.(*net.TCPConn).CloseWrite()
 	got := make(chan string, 1)
 	go func() {
 		b, _ := io.ReadAll(c)
