@@ -209,7 +209,7 @@ func TestFastPathTimeouts(t *testing.T) {
 	go s.Serve(ln)
 	t.Cleanup(func() { s.Shutdown(context.Background()) })
 	body := `{"jsonrpc":"2.0","id":1,"method":"sendrawtransaction","params":["00"]}`
-	request := "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: " + string(s.authHeader) + "\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	request := plainRequest(string(s.authHeader), body)
 	for _, send := range []string{request, request[:20]} {
 		c, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
@@ -260,7 +260,7 @@ func FuzzFastPathMatchesNetHTTP(f *testing.F) {
 	f.Cleanup(func() { plain.Shutdown(context.Background()) })
 
 	body := `{"jsonrpc":"2.0","id":1,"method":"sendrawtransaction","params":["00ff"]}`
-	request := "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: " + string(s.authHeader) + "\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	request := plainRequest(string(s.authHeader), body)
 	for _, seed := range []string{
 		request,
 		request + request,
@@ -335,4 +335,10 @@ func sendHalfClosing(tb testing.TB, addr string, raw []byte) *net.TCPConn {
 	tc.Write(raw)
 	tc.CloseWrite()
 	return tc
+}
+
+// plainRequest is a request with body in the plain form the fast path
+// reads, with the given Authorization header.
+func plainRequest(auth, body string) string {
+	return "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth + "\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
 }

@@ -15,21 +15,26 @@ import (
 // Clients that close their sending side right after a request (shutdown
 // SHUT_WR, as `nc -N` does) make net/http end the request's context while
 // the request is still to be answered. These tests send such requests on
-// raw connections to a server with its fast path. Each request has no body,
-// so net/http sees the end of the input before calling the handler, and the
-// handler is held until the request's context has ended: the server then
-// handles every request in the state the half-close leads to.
+// raw connections to a server with its fast path. For a request without a
+// body net/http sees the end of the input before calling the handler, and
+// the handler is held until the request's context has ended: the server
+// then handles the request in the state the half-close leads to. (For a
+// request with a body, net/http reads on, and ends the context, only once
+// the body has been read.)
 
-// halfCloseServer serves s with its fast path on loopback, each request's
-// handler called once its context has ended; handling receives each call.
+// halfCloseServer serves s with its fast path on loopback, the handler of
+// each request without a body called once its context has ended;
+// handling receives each call.
 func halfCloseServer(t *testing.T, s *Server) (addr string, handling <-chan struct{}) {
 	t.Helper()
 	calls := make(chan struct{}, 16)
 	s.http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-time.After(time.Minute): // a guard against hanging, not a timing assertion
-			t.Error("net/http did not end the context of a half-closed request")
+		if r.ContentLength == 0 {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(time.Minute): // a guard against hanging, not a timing assertion
+				t.Error("net/http did not end the context of a half-closed request")
+			}
 		}
 		calls <- struct{}{}
 		s.ServeHTTP(w, r)
@@ -76,11 +81,13 @@ func bodyless(auth string) []string {
 // that closes its sending side after its request still waits for a slot
 // and the whole delay, then gets its 401: half-closing neither skips the
 // delay (the wait is not cut short) nor gets an early empty answer while
-// the only slot is taken.
+// the only slot is taken. The requests: two without a body, and a
+// sendrawtransaction the fast path would answer but for the credentials,
+// which it hands to net/http.
 func TestRefusalWaitsForHalfClosedClient(t *testing.T) {
 	s := newHalfCloseTestServer(t)
 	s.SetLimits(Limits{FailedAuthSlots: 1})
-	entered, release := make(chan struct{}, 2), make(chan struct{})
+	entered, release, ended := make(chan struct{}, 3), make(chan struct{}), make(chan struct{})
 	var releases, cutShort atomic.Int32
 	s.SetWaitForTest(func(ctx context.Context, _ time.Duration) {
 		entered <- struct{}{}
@@ -88,46 +95,58 @@ func TestRefusalWaitsForHalfClosedClient(t *testing.T) {
 		case <-release:
 		case <-ctx.Done():
 			cutShort.Add(1)
+		case <-ended: // the test failed with this delay waiting
 		}
 	})
 	addr, handling := halfCloseServer(t, s)
-	wrong := "Basic dXNlcjp3cm9uZw==" // user:wrong
-	requests := bodyless(wrong)
+	t.Cleanup(func() { close(ended) }) // before the server shuts down
+	wrong := "Basic dXNlcjp3cm9uZw=="  // user:wrong
+	requests := append(bodyless(wrong), plainRequest(wrong, `{"jsonrpc":"2.0","id":1,"method":"sendrawtransaction","params":["00"]}`))
 
-	first := sendHalfClosed(t, addr, requests[0])
-	select {
-	case <-entered: // the first holds the only slot, waiting out its delay
-	case got := <-first:
-		t.Fatalf("answered %q before the delay began", got)
-	}
-	second := sendHalfClosed(t, addr, requests[1])
-	Receive(t, handling)
-	Receive(t, handling) // the second, its context ended, wants the slot
 	type answer struct {
 		got      string
-		releases int32 // waits ended when it arrived
+		releases int32 // delays ended when it arrived
 	}
-	answers := make(chan answer, 2)
-	for _, ch := range []<-chan string{first, second} {
+	answers := make(chan answer, len(requests))
+	send := func(raw string) {
+		got := sendHalfClosed(t, addr, raw)
 		go func() {
-			got := Receive(t, ch)
-			answers <- answer{got, releases.Load()}
+			a := <-got // always comes: sendHalfClosed's reader ends within a minute
+			answers <- answer{a, releases.Load()}
 		}()
 	}
-	for want := int32(1); want <= 2; want++ {
+	send(requests[0])
+	select {
+	case <-entered: // the first holds the only slot, waiting out its delay
+	case a := <-answers:
+		t.Fatalf("answered %q before the delay began", a.got)
+	}
+	for _, raw := range requests[1:] {
+		send(raw)
+	}
+	for range requests {
+		Receive(t, handling) // the others, each context ended if it can, want the slot
+	}
+	for want := int32(1); want <= int32(len(requests)); want++ {
 		releases.Add(1)
-		release <- struct{}{}
+		select {
+		case release <- struct{}{}:
+		case a := <-answers:
+			t.Fatalf("answered %q with no delay waiting", a.got)
+		case <-time.After(time.Minute): // a guard against hanging, not a timing assertion
+			t.Fatal("no delay waiting to end")
+		}
 		a := Receive(t, answers)
+		if n := cutShort.Load(); n != 0 {
+			t.Fatalf("%d delays cut short when the client half-closed", n)
+		}
 		if a.releases < want || !strings.HasPrefix(a.got, "HTTP/1.1 401 Unauthorized\r\n") ||
 			!strings.Contains(a.got, "\r\nWww-Authenticate: Basic realm=\"powchain\"\r\n") {
 			t.Fatalf("answer %d came after %d delays ended: %q", want, a.releases, a.got)
 		}
-		if want == 1 {
-			Receive(t, entered) // the second's delay, after the first's
+		if want < int32(len(requests)) {
+			Receive(t, entered) // the next one's delay, after the last's
 		}
-	}
-	if n := cutShort.Load(); n != 0 {
-		t.Fatalf("%d delays cut short when the client half-closed", n)
 	}
 }
 
