@@ -34,6 +34,11 @@ type conn struct {
 	closed   chan struct{}
 	once     sync.Once
 	maxBytes int64
+	// hungUp is closed (once, by hangUp) when the Core has dropped the
+	// peer: the writer then sends what is queued and closes the
+	// connection.
+	hungUp     chan struct{}
+	hangUpOnce sync.Once
 
 	// expected holds the blocks requested from this peer whose headers
 	// are in the chain's index: the only blocks its reader may hand to
@@ -52,7 +57,8 @@ func maxExpected(cfg *Config) int { return 4 * cfg.MaxBlocksInFlight }
 
 func newConn(id PeerID, nc net.Conn, maxBytes int) *conn {
 	return &conn{id: id, nc: nc, turn: make(chan struct{}, 1), queue: make(chan Message, maxQueuedMsgs),
-		closed: make(chan struct{}), maxBytes: int64(maxBytes), expected: make(map[wire.Hash]struct{})}
+		closed: make(chan struct{}), hungUp: make(chan struct{}), maxBytes: int64(maxBytes),
+		expected: make(map[wire.Hash]struct{})}
 }
 
 // expect records that block h was requested from this peer, unless limit
@@ -102,6 +108,30 @@ func (c *conn) close() {
 	})
 }
 
+// hangUp closes the connection once the messages queued so far are
+// written (see writeLoop), so a dropped peer gets what explains its drop,
+// such as the reject sent before a ban, instead of a connection cut with
+// the explanation still queued. It returns at once; the connection stays
+// in the loop's table until its reader reports the close. No block it
+// sends from now on is pre-verified.
+func (c *conn) hangUp() {
+	c.hangUpOnce.Do(func() {
+		c.expectMu.Lock()
+		clear(c.expected)
+		c.expectMu.Unlock()
+		close(c.hungUp)
+	})
+}
+
+func (c *conn) isHungUp() bool {
+	select {
+	case <-c.hungUp:
+		return true
+	default:
+		return false
+	}
+}
+
 // enqueue queues m without blocking. A peer whose queue is full reads too
 // slowly to keep up: it is disconnected rather than allowed to hold memory
 // or stall the loop.
@@ -142,8 +172,10 @@ func sizeHint(m Message) int {
 }
 
 // writeLoop encodes and writes queued messages until the connection
-// closes. Encoding here, not on the loop, lets peers' writes proceed in
-// parallel.
+// closes, or until it is hung up: then it writes what is still queued and
+// closes the connection itself, so the close never overtakes a message
+// queued before it. Encoding here, not on the loop, lets peers' writes
+// proceed in parallel.
 func (s *Server) writeLoop(c *conn) {
 	defer s.wg.Done()
 	defer c.close()
@@ -152,7 +184,14 @@ func (s *Server) writeLoop(c *conn) {
 		var m Message
 		select {
 		case m = <-c.queue:
+		case <-c.hungUp:
 		case <-c.closed:
+			return
+		}
+		if c.isHungUp() {
+			if err := s.writeRest(c, w, m); err != nil {
+				s.cfg.Log.Debug("write failed", "peer", c.id, "err", err)
+			}
 			return
 		}
 		if err := s.writeMsg(c, w, m); err != nil {
@@ -162,13 +201,47 @@ func (s *Server) writeLoop(c *conn) {
 	}
 }
 
+// writeMsg writes m within WriteTimeout, flushing when nothing else is
+// queued.
 func (s *Server) writeMsg(c *conn, w *bufio.Writer, m Message) error {
+	if err := c.nc.SetWriteDeadline(s.cfg.Now().Add(s.cfg.WriteTimeout)); err != nil {
+		return err
+	}
+	if err := s.writeFrame(c, w, m); err != nil {
+		return err
+	}
+	if len(c.queue) == 0 {
+		return w.Flush()
+	}
+	return nil
+}
+
+// writeRest writes m (if not nil) and every message still queued, and
+// flushes, all within one WriteTimeout: a hung-up peer that stopped
+// reading holds its connection no longer than that.
+func (s *Server) writeRest(c *conn, w *bufio.Writer, m Message) error {
+	if err := c.nc.SetWriteDeadline(s.cfg.Now().Add(s.cfg.WriteTimeout)); err != nil {
+		return err
+	}
+	for {
+		if m != nil {
+			if err := s.writeFrame(c, w, m); err != nil {
+				return err
+			}
+		}
+		select {
+		case m = <-c.queue:
+		default:
+			return w.Flush()
+		}
+	}
+}
+
+// writeFrame encodes m into w, which the caller flushes.
+func (s *Server) writeFrame(c *conn, w *bufio.Writer, m Message) error {
 	defer c.queued.Add(-int64(sizeHint(m)))
 	frame, err := EncodeFrame(s.magic, m)
 	if err != nil {
-		return err
-	}
-	if err := c.nc.SetWriteDeadline(s.cfg.Now().Add(s.cfg.WriteTimeout)); err != nil {
 		return err
 	}
 	if _, err := w.Write(frame); err != nil {
@@ -177,9 +250,6 @@ func (s *Server) writeMsg(c *conn, w *bufio.Writer, m Message) error {
 	c.sent.Add(uint64(len(frame)))
 	if s.cfg.OnMessage != nil {
 		s.cfg.OnMessage(false, m.Type(), len(frame))
-	}
-	if len(c.queue) == 0 {
-		return w.Flush()
 	}
 	return nil
 }

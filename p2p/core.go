@@ -26,8 +26,9 @@ const (
 	// ActDial: open an outbound connection to Addr and report Connected or
 	// DialFailed.
 	ActDial
-	// ActDisconnect: close Peer's connection (Cause says why, Reason in
-	// words). The Core has already forgotten the peer.
+	// ActDisconnect: close Peer's connection once the messages sent to it
+	// before are written (so a reject reaches the peer it explains; Cause
+	// says why, Reason in words). The Core has already forgotten the peer.
 	ActDisconnect
 	// ActSave: persist State() now (the bans changed).
 	ActSave

@@ -92,7 +92,9 @@ func (r *rawPeer) write(b []byte) {
 	_, _ = r.nc.Write(b) // the node may already have hung up
 }
 
-// expect waits for a message of type t and returns it.
+// expect waits for a message of type t and returns it. One the node sent
+// before it closed the connection counts: readLoop queues every message
+// before it notes the close, but select picks at random between the two.
 func (r *rawPeer) expect(t MsgType) Message {
 	r.t.Helper()
 	timeout := time.After(10 * time.Second)
@@ -103,6 +105,11 @@ func (r *rawPeer) expect(t MsgType) Message {
 				return m
 			}
 		case <-r.closed:
+			for len(r.msgs) > 0 {
+				if m := <-r.msgs; m.Type() == t {
+					return m
+				}
+			}
 			r.t.Fatalf("connection closed while waiting for %s", t)
 		case <-timeout:
 			r.t.Fatalf("no %s within 10s", t)

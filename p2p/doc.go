@@ -52,6 +52,13 @@
 //     its reader after one more, and the events that need no turn
 //     (accepted, dialed, violation, closed) never wait for one; they wait
 //     only for a free slot, as before.
+//   - ActDisconnect hangs a connection up rather than closing it: its
+//     writer writes what is queued (within one WriteTimeout), then closes
+//     it, so the close never overtakes the messages the Core sent before
+//     dropping the peer (the reject that explains a ban). Until then its
+//     reader reads on, pre-verifying nothing, and the Core, which has
+//     forgotten the peer, ignores what it posts. (A peer whose send queue
+//     overflows is closed at once.)
 
 // Pipelined block download: the Core connects blocks on the event loop, one
 // after another, but their signatures are checked ahead of that. When the

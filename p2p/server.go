@@ -290,9 +290,9 @@ func (s *Server) apply(acts []Action) {
 		case ActDial:
 			s.wg.Add(1)
 			go s.dial(s.ctx, a.Addr)
-		case ActDisconnect:
+		case ActDisconnect: // after what is queued: a reject before a ban
 			if c := s.conns[a.Peer]; c != nil {
-				c.close()
+				c.hangUp()
 			}
 		case ActSave:
 			s.save()
