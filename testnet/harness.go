@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -29,6 +30,7 @@ type TB interface {
 	Logf(format string, args ...any)
 	TempDir() string
 	Cleanup(func())
+	Failed() bool
 }
 
 var _ TB = (*testing.T)(nil)
@@ -77,7 +79,9 @@ type Node struct {
 
 // NewNetwork returns an empty network of the named chain (chain.LocalNet,
 // chain.RegtestNet, ...) whose nodes live in a temporary directory and run
-// bin. Every node still running when the test ends is stopped.
+// bin. Every node still running when the test ends is stopped; if the test
+// failed, the last lines of every node's log go to the test log first (the
+// temporary directory, logs included, is deleted after the test).
 func NewNetwork(t TB, bin, network string) *Network {
 	t.Helper()
 	params, err := chain.ParamsForNetwork(network)
@@ -85,8 +89,49 @@ func NewNetwork(t TB, bin, network string) *Network {
 		t.Fatalf("testnet: %v", err)
 	}
 	n := &Network{t: t, bin: bin, dir: t.TempDir(), params: params, nodes: make(map[string]*Node)}
-	t.Cleanup(n.stopAll)
+	t.Cleanup(func() {
+		if t.Failed() {
+			n.report(logTailLines)
+		}
+		n.stopAll()
+	})
 	return n
+}
+
+// logTailLines is how many lines of each node's log a failed test shows.
+const logTailLines = 60
+
+// report writes, for every node in name order, its tip and peers (if it
+// runs) and the last lines lines of its log to the test log.
+func (n *Network) report(lines int) {
+	for _, name := range slices.Sorted(maps.Keys(n.nodes)) {
+		nd := n.nodes[name]
+		if nd.running() {
+			hash, height := tipOrEmpty(nd)
+			n.t.Logf("testnet: %s: tip %s at %d, peers %s", name, hash, height, nd.peerSummary())
+		}
+		data, err := os.ReadFile(filepath.Join(nd.DataDir, "node.log"))
+		if err != nil {
+			n.t.Logf("testnet: %s log: %v", name, err)
+			continue
+		}
+		n.t.Logf("testnet: last %d lines of %s's log:\n%s", lines, name, lastLines(string(data), lines))
+	}
+}
+
+// peerSummary is the node's getpeerinfo as JSON, or the error getting it.
+func (nd *Node) peerSummary() string {
+	var peers json.RawMessage
+	if err := nd.Client().Call(context.Background(), "getpeerinfo", nil, &peers); err != nil {
+		return err.Error()
+	}
+	return string(peers)
+}
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	all := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(all[max(0, len(all)-n):], "\n")
 }
 
 // Params returns the parameters of the network's chain.
