@@ -3,10 +3,12 @@ package testnet
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"math/rand/v2"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -288,12 +290,15 @@ func TestCrashRecovery(t *testing.T) {
 	victim := net.Start("victim", append(append([]string{}, isolated...), "--addnode", stable.P2PAddr)...)
 	addrS, addrV := stable.NewAddress(), victim.NewAddress()
 
-	ctx, cancel := context.WithCancel(context.Background())
+	// A miner finishes the call it is in before it stops (a cancelled
+	// call would still mine on the node), so that nothing is mined once
+	// wg.Wait returns.
+	var stop atomic.Bool
 	var wg sync.WaitGroup
 	mine := func(nd *Node, addr string) {
 		defer wg.Done()
-		for ctx.Err() == nil {
-			nd.Client().Call(ctx, "generatetoaddress", []any{2, addr}, nil) // fails while the node is down
+		for !stop.Load() {
+			nd.Client().Call(context.Background(), "generatetoaddress", []any{2, addr}, nil) // fails while the node is down
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
@@ -308,14 +313,49 @@ func TestCrashRecovery(t *testing.T) {
 			t.Logf("%d kills so far", i+1)
 		}
 	}
-	cancel()
+	stop.Store(true)
 	wg.Wait()
+	outmine(t, stable, addrS, victim)
 	SyncBlocks(t, 2*time.Minute, stable, victim)
 	hs, hs1 := stable.UTXOHash()
 	hv, hv1 := victim.UTXOHash()
 	if hs != hv || hs1 != hv1 {
 		t.Fatalf("after %d kills: victim UTXO %s at %d, stable %s at %d", kills, hv, hv1, hs, hs1)
 	}
+}
+
+// outmine waits until winner's chain has at least the work of every other
+// node's, then mines one block on it, which outweighs every chain any of
+// them holds, so that they all move to it. Nodes that mined at the same
+// time can end on equal-work tips, each keeping the one it saw first (as
+// Bitcoin Core does), for ever; one more block settles it. No one else may
+// be mining.
+func outmine(t *testing.T, winner *Node, addr string, others ...*Node) {
+	t.Helper()
+	WaitFor(t, 2*time.Minute, winner.Name+" to have the most work", func() bool {
+		var most big.Int
+		for _, nd := range others { // first: they gain work only from winner
+			w, ok := chainWork(nd)
+			if !ok {
+				return false
+			}
+			if w.Cmp(&most) > 0 {
+				most.Set(w)
+			}
+		}
+		w, ok := chainWork(winner)
+		return ok && w.Cmp(&most) >= 0
+	})
+	winner.Generate(1, addr)
+}
+
+// chainWork is the total work of the node's best chain.
+func chainWork(nd *Node) (*big.Int, bool) {
+	var info rpc.BlockchainInfo
+	if err := nd.Client().Call(context.Background(), "getblockchaininfo", nil, &info); err != nil {
+		return nil, false
+	}
+	return new(big.Int).SetString(info.ChainWork, 16)
 }
 
 // (f) A node killed in the middle of a reorganisation recovers to the best
