@@ -6,7 +6,10 @@
 // testnet/sim.
 //
 // Every process the harness starts is stopped when its test ends (SIGTERM,
-// then SIGKILL). Helpers wait on conditions, never on bare sleeps.
+// then SIGKILL). Helpers wait on conditions, never on bare sleeps. Each
+// node logs to node.log in its data dir, which goes with the test's
+// temporary directory; when the test failed, every node's tip, peers and
+// last log lines are written to the test log before the nodes stop.
 //
 // Concurrency: a Network is used from its test's goroutine; each node
 // process has one goroutine waiting for its exit, owned by the Network and
