@@ -352,8 +352,11 @@ func (fc *fastConn) readRequest(s *Server) (req fastRequest, ok bool) {
 
 // answer runs req and puts the whole HTTP answer in fc.w.out, as ServeHTTP
 // would answer it; false, with nothing run, if req is not one the fast
-// path serves or ServeHTTP would not run it at once (wrong credentials, no
-// turn free).
+// path serves (wrong credentials included) or the work queue is full:
+// net/http then answers it as always. A request that finds every turn
+// taken but room in the queue waits there, as ServeHTTP's would: the
+// request arrived whole, and a request with a body keeps its place when
+// its client leaves (docs/RPC.md), so the context never ends.
 func (fc *fastConn) answer(s *Server, fr fastRequest) bool {
 	req, ok := scanRequest(fr.body)
 	if !ok || req.ID == nil || !fastMethod(req.Method) ||
