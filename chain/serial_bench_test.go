@@ -3,7 +3,6 @@
 package chain_test
 
 import (
-	"fmt"
 	"syscall"
 	"testing"
 	"time"
@@ -32,24 +31,7 @@ func BenchmarkSerialWork(b *testing.B) {
 	const blocks, txs = 5, 2000
 	params := chaintest.Params(genesisTime)
 	params.CoinbaseMaturity = 1
-	g := chaintest.NewGenerator(b, params)
-	chainBlocks := []*wire.Block{g.NextBlock("b1", nil)}
-	fan := g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("b1")}, 0, txs)
-	chainBlocks = append(chainBlocks, g.NextBlock("fan", []*wire.Tx{fan}))
-	outs := make([]chaintest.SpendableOut, txs)
-	for i := range outs {
-		outs[i] = g.TxOut(fan, uint32(i))
-	}
-	var all []*wire.Tx
-	for k := range blocks {
-		full := make([]*wire.Tx, txs)
-		for i := range full {
-			full[i] = g.SpendTx([]chaintest.SpendableOut{outs[i]}, 10, 2)
-			outs[i] = g.TxOut(full[i], 0)
-		}
-		chainBlocks = append(chainBlocks, g.NextBlock(fmt.Sprintf("full%d", k), full))
-		all = append(all, full...)
-	}
+	chainBlocks, all := chaintest.LaneChain(chaintest.NewGenerator(b, params), txs, blocks)
 	headers := make([]wire.BlockHeader, len(chainBlocks))
 	for i, blk := range chainBlocks {
 		headers[i] = blk.Header

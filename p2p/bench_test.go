@@ -134,10 +134,10 @@ const (
 )
 
 // fullChain builds a chain whose last fullBlocks blocks are full of
-// fullBlockTxs transactions (laneChain). It returns the blocks and the
+// fullBlockTxs transactions (chaintest.LaneChain). It returns the blocks and the
 // full blocks' transactions.
 func fullChain(b *testing.B, params *chain.Params) ([]*wire.Block, []*wire.Tx) {
-	return laneChain(chaintest.NewGenerator(b, params), fullBlockTxs, fullBlocks)
+	return chaintest.LaneChain(chaintest.NewGenerator(b, params), fullBlockTxs, fullBlocks)
 }
 
 // BenchmarkInitialSyncFullBlocks measures a fresh node syncing fullChain

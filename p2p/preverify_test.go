@@ -50,7 +50,7 @@ func recordingNode(t *testing.T, name string, params *chain.Params, mod func(*Co
 // downloads to Preverify as it arrives, and the chain takes each.
 func TestSyncPreverifiesRequestedBlocks(t *testing.T) {
 	params := testParams()
-	blocks, _ := laneChain(chaintest.NewGenerator(t, params), 20, 4)
+	blocks, _ := chaintest.LaneChain(chaintest.NewGenerator(t, params), 20, 4)
 	server := newNode(t, "server", params, func(c *Config) { c.NoDiscovery = true })
 	server.process(blocks...)
 	late, rec := recordingNode(t, "late", params, func(c *Config) { c.Listen = ""; c.Connect = []string{server.addr()} })
@@ -67,12 +67,12 @@ func TestSyncPreverifiesRequestedBlocks(t *testing.T) {
 	}
 }
 
-// rawSetup is a node holding laneChain's first two blocks and a raw peer,
+// rawSetup is a node holding chaintest.LaneChain's first two blocks and a raw peer,
 // handshaken, that has the third.
 func rawSetup(t *testing.T) (*preverifyRecorder, *rawPeer, *wire.Block) {
 	params := testParams()
 	node, rec := recordingNode(t, "node", params, func(c *Config) { c.Listen = "127.0.0.1:0" })
-	blocks, _ := laneChain(chaintest.NewGenerator(t, params), 20, 1)
+	blocks, _ := chaintest.LaneChain(chaintest.NewGenerator(t, params), 20, 1)
 	node.process(blocks[:2]...)
 	r := dialRawLocal(t, node)
 	r.handshake()
