@@ -28,7 +28,15 @@
 // tell a guesser at once that the guess was wrong), and a request takes a
 // free turn whatever its context says. Only a request still queued when
 // its context ends gives up its place, answered 503 with a message that
-// says so (not that the queue is full).
+// says so (not that the queue is full). A request's calls run under its
+// connection's watch instead (watch.go): a context that ends only when
+// the client is gone, when a read from the connection fails other than at
+// the end of the input (a reset) or a write to it fails. While the calls
+// of a client whose input has ended run, it is probed every ten seconds
+// with an informational 102 Processing (HTTP/1.1 only), which a
+// half-closed client receives and a closed one answers with a reset; so a
+// long-poll or generatetoaddress of a half-closed client runs to the end
+// and is answered, and one of a client gone ends within two probes.
 //
 // The fast path (fast.go): the server reads each connection itself first
 // and answers a request in the plain form clients send for
@@ -52,7 +60,11 @@
 // when net/http closes its listener, each of its connection goroutines
 // when its connection closes or is handed over (Shutdown closes the idle
 // ones and waits for the busy ones). fastConns.mu guards the set of those
-// connections only; nothing is called under it. Mining's mu guards only
-// the last tip heard; its waits (long-polls, generation) are selects on channels in
-// the request's goroutine and end with the request or the stop channel.
+// connections only; nothing is called under it. A connection's watch is
+// two contexts that only ever end; its probes run on one goroutine per
+// request, started when the client's input ends and stopped (and waited
+// for) before the handler writes its answer, so the ResponseWriter has one
+// user at a time. Mining's mu guards only the last tip heard; its waits
+// (long-polls, generation) are selects on channels in the request's
+// goroutine and end when its client is gone or on the stop channel.
 package server

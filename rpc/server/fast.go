@@ -27,9 +27,10 @@ import (
 // status line and headers net/http writes.
 
 // fastMethod reports whether the fast path serves a method. Such a method
-// returns without waiting on anything outside the node: a waiting method
-// (a long-poll) needs net/http's request context, which ends when the
-// client goes away, and the fast path has none.
+// returns without waiting on anything outside the node, so it runs to its
+// end whatever the client does meanwhile: a waiting method (a long-poll)
+// needs the watch of its client (watch.go), which only connections served
+// by net/http have.
 func fastMethod(name string) bool { return name == "sendrawtransaction" }
 
 const (
@@ -120,7 +121,7 @@ func (fl *fastListener) acceptLoop() {
 // handOver gives c, with the bytes already read from it, to net/http.
 func (fl *fastListener) handOver(c net.Conn, pending []byte) {
 	c.SetReadDeadline(time.Time{})
-	hc := &handedConn{Conn: c, pending: pending}
+	hc := &handedConn{Conn: c, pending: pending, watch: newConnWatch()}
 	select {
 	case fl.events <- acceptEvent{conn: hc}:
 	case <-fl.done: // net/http stopped accepting
@@ -129,10 +130,12 @@ func (fl *fastListener) handOver(c net.Conn, pending []byte) {
 }
 
 // handedConn is a connection net/http takes over: Read returns the bytes
-// the fast path read first.
+// the fast path read first; reads and writes tell watch of the client
+// (watch.go).
 type handedConn struct {
 	net.Conn
 	pending []byte
+	watch   connWatch
 }
 
 func (h *handedConn) Read(p []byte) (int, error) {
@@ -141,7 +144,15 @@ func (h *handedConn) Read(p []byte) (int, error) {
 		h.pending = h.pending[n:]
 		return n, nil
 	}
-	return h.Conn.Read(p)
+	n, err := h.Conn.Read(p)
+	h.watch.sawRead(err)
+	return n, err
+}
+
+func (h *handedConn) Write(p []byte) (int, error) {
+	n, err := h.Conn.Write(p)
+	h.watch.sawWrite(err)
+	return n, err
 }
 
 // CloseWrite lets net/http half-close the connection as it does a TCP
@@ -370,11 +381,7 @@ func (fc *fastConn) answer(s *Server, fr fastRequest) bool {
 	defer s.release()
 	resp, _ := s.callRequest(ctx, req)
 	fc.w.reset()
-	if rb := s.newReply(); rb.add(resp) {
-		rb.writeTo(&fc.w, false)
-	} else {
-		writeJSON(&fc.w, http.StatusOK, errorResponse(resp.ID, rb.tooLarge()))
-	}
+	s.answerOne(resp).writeTo(&fc.w)
 	fc.w.finish(fc.dateHeader(s.now()))
 	return true
 }

@@ -116,6 +116,9 @@ type Server struct {
 	// now is the wall clock, for what HTTP ties to it as net/http does:
 	// the Date header and connection deadlines.
 	now func() time.Time
+	// probeEvery is how often a client whose input has ended is asked
+	// whether it is still there while its calls run (watch.go).
+	probeEvery time.Duration
 }
 
 // NewServer returns a server that accepts the given credentials, with
@@ -127,9 +130,10 @@ func NewServer(user, password string, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{methods: make(map[string]method), user: user, pass: password, log: log, wait: waitFor,
 		authHeader: []byte("Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))),
-		fast:       newFastConns(), now: time.Now}
+		fast:       newFastConns(), now: time.Now, probeEvery: defaultProbeEvery}
 	s.http = &http.Server{
 		Handler:           s,
+		ConnContext:       withConn,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -232,21 +236,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"request body could not be read: the connection failed or the client stopped sending")))
 		return
 	}
-	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
-		s.serveBatch(w, r.Context(), body)
-		return
-	}
-	resp, ok := s.call(r.Context(), body)
-	if !ok {
-		w.WriteHeader(http.StatusNoContent) // a notification gets no answer
-		return
-	}
-	rb := s.newReply()
-	if !rb.add(resp) {
-		writeJSON(w, http.StatusOK, errorResponse(resp.ID, rb.tooLarge()))
-		return
-	}
-	rb.writeTo(w, false)
+	ctx, callsDone := s.watchClient(w, r)
+	a := s.answerBody(ctx, body)
+	callsDone()
+	a.writeTo(w)
 }
 
 // bodyPresize bounds the buffer readBody allocates before any of the body
@@ -333,26 +326,66 @@ func (s *Server) release() {
 	<-s.admitted
 }
 
-func (s *Server) serveBatch(w http.ResponseWriter, ctx context.Context, body []byte) {
+// answer is what a request's calls give: its reply, or one error object
+// in the reply's place.
+type answer struct {
+	rb      *reply
+	batch   bool
+	failure *rpc.Response
+}
+
+// answerBody runs the call or batch of calls in body.
+func (s *Server) answerBody(ctx context.Context, body []byte) answer {
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
+		return s.answerBatch(ctx, body)
+	}
+	resp, ok := s.call(ctx, body)
+	if !ok {
+		return answer{rb: s.newReply()} // a notification gets no answer
+	}
+	return s.answerOne(resp)
+}
+
+// answerOne is the answer to a single call.
+func (s *Server) answerOne(resp rpc.Response) answer {
+	rb := s.newReply()
+	if !rb.add(resp) {
+		return failed(resp.ID, rb.tooLarge())
+	}
+	return answer{rb: rb}
+}
+
+func (s *Server) answerBatch(ctx context.Context, body []byte) answer {
 	var reqs []json.RawMessage
 	if err := json.Unmarshal(body, &reqs); err != nil || len(reqs) == 0 {
-		writeJSON(w, http.StatusOK, errorResponse(nil, rpc.NewError(rpc.CodeParseError, "invalid batch")))
-		return
+		return failed(nil, rpc.NewError(rpc.CodeParseError, "invalid batch"))
 	}
 	if len(reqs) > s.limits.MaxBatchCalls {
-		writeJSON(w, http.StatusOK, errorResponse(nil, rpc.NewError(rpc.CodeInvalidRequest,
-			"batch of %d calls exceeds the limit of %d calls per batch", len(reqs), s.limits.MaxBatchCalls)))
-		return
+		return failed(nil, rpc.NewError(rpc.CodeInvalidRequest,
+			"batch of %d calls exceeds the limit of %d calls per batch", len(reqs), s.limits.MaxBatchCalls))
 	}
 	rb := s.newReply()
 	for _, raw := range reqs {
 		resp, ok := s.call(ctx, raw)
 		if ok && !rb.add(resp) {
-			writeJSON(w, http.StatusOK, errorResponse(nil, rb.tooLarge()))
-			return
+			return failed(nil, rb.tooLarge())
 		}
 	}
-	rb.writeTo(w, true)
+	return answer{rb: rb, batch: true}
+}
+
+func failed(id json.RawMessage, e *rpc.Error) answer {
+	resp := errorResponse(id, e)
+	return answer{failure: &resp}
+}
+
+// writeTo sends the answer (HTTP 200, or 204 if it holds no response).
+func (a answer) writeTo(w http.ResponseWriter) {
+	if a.failure != nil {
+		writeJSON(w, http.StatusOK, *a.failure)
+		return
+	}
+	a.rb.writeTo(w, a.batch)
 }
 
 // reply accumulates the encoded responses of one request and refuses to

@@ -1,0 +1,135 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"powchain/rpc"
+)
+
+// Long calls (getblocktemplate's long-poll here) of a client whose input
+// has ended: over raw connections to a server with its fast path, a real
+// Mining behind getblocktemplate.
+
+// longPollServer serves s, with e's Mining behind getblocktemplate, on
+// loopback. seen receives the context net/http gives each request when
+// its long-poll begins, polls the error each long-poll returned.
+func longPollServer(t *testing.T, s *Server, e *miningEnv) (addr string, seen <-chan context.Context, polls <-chan error) {
+	t.Helper()
+	ctxs, errs := make(chan context.Context, 4), make(chan error, 4)
+	var httpCtx context.Context // of the request being served
+	s.register("getblocktemplate", (&Backend{Template: func(ctx context.Context, id string) (*rpc.BlockTemplate, error) {
+		ctxs <- httpCtx
+		tmpl, err := e.mining.Template(ctx, id)
+		errs <- err
+		return tmpl, err
+	}}).getBlockTemplate)
+	s.http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpCtx = r.Context() // one request at a time in these tests
+		s.ServeHTTP(w, r)
+	})
+	addr = serveForTest(t, s.Serve)
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	return addr, ctxs, errs
+}
+
+// longPollRequest is a getblocktemplate long-poll on e's current template.
+func longPollRequest(t *testing.T, s *Server, e *miningEnv) string {
+	t.Helper()
+	tmpl, err := e.mining.Template(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"jsonrpc":"2.0","id":1,"method":"getblocktemplate","params":[{"longpollid":"` + tmpl.LongPollID + `"}]}`
+	return plainRequest(string(s.authHeader), body)
+}
+
+// ended waits until net/http has ended ctx: it has seen the client's input
+// end.
+func ended(t *testing.T, ctx context.Context) {
+	t.Helper()
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Minute): // a guard against hanging, not a timing assertion
+		t.Fatal("net/http did not end the context of a request whose client's input ended")
+	}
+}
+
+// TestHalfClosedLongPollAnswered: a long-poll whose client closes its
+// sending side after the request (body and all) runs on once net/http has
+// seen the input end; the client is asked whether it is still there with
+// 102 Processing, and the long-poll is answered when the tip changes.
+func TestHalfClosedLongPollAnswered(t *testing.T) {
+	e := newMiningEnv(t, miningGenesis.Add(time.Hour))
+	e.mining.maxWait = time.Hour
+	s := newHalfCloseTestServer(t)
+	s.probeEvery = time.Millisecond
+	addr, seen, polls := longPollServer(t, s, e)
+	c := sendHalfClosing(t, addr, []byte(longPollRequest(t, s, e)))
+	defer c.Close()
+	ended(t, Receive(t, seen))
+	r := bufio.NewReader(c)
+	for range 2 { // two probes received: the client is still there
+		if status, err := r.ReadString('\n'); status != "HTTP/1.1 102 Processing\r\n" {
+			rest, _ := io.ReadAll(r)
+			t.Fatalf("before the tip changed: %q %v", status+string(rest), err)
+		}
+		if blank, _ := r.ReadString('\n'); blank != "\r\n" {
+			t.Fatalf("102 Processing with headers: %q", blank)
+		}
+	}
+	e.mineGen()
+	if err := Receive(t, polls); err != nil {
+		t.Fatalf("long-poll: %v", err)
+	}
+	var answer strings.Builder
+	io.Copy(&answer, r) // the rest, until the connection closes
+	got := answer.String()
+	for strings.HasPrefix(got, "HTTP/1.1 102 Processing\r\n\r\n") {
+		got = strings.TrimPrefix(got, "HTTP/1.1 102 Processing\r\n\r\n")
+	}
+	_, body, _ := strings.Cut(got, "\r\n\r\n")
+	var resp struct{ Result rpc.BlockTemplate }
+	if !strings.HasPrefix(got, "HTTP/1.1 200 OK\r\n") || json.Unmarshal([]byte(body), &resp) != nil || resp.Result.Height != 2 {
+		t.Fatalf("answer after the tip changed: %q", answer.String())
+	}
+}
+
+// TestGoneClientEndsLongPoll: a long-poll whose client closed its socket
+// ends: at once if the close reset the connection, else at the probe that
+// finds the client gone.
+func TestGoneClientEndsLongPoll(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		close func(*net.TCPConn)
+		probe time.Duration
+	}{
+		{"closed", func(c *net.TCPConn) { c.Close() }, time.Millisecond},
+		{"reset", func(c *net.TCPConn) { c.SetLinger(0); c.Close() }, time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newMiningEnv(t, miningGenesis.Add(time.Hour))
+			e.mining.maxWait = time.Hour
+			s := newHalfCloseTestServer(t)
+			s.probeEvery = tc.probe
+			addr, seen, polls := longPollServer(t, s, e)
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Write([]byte(longPollRequest(t, s, e)))
+			Receive(t, seen) // the long-poll began
+			tc.close(c.(*net.TCPConn))
+			if err := Receive(t, polls); err == nil {
+				t.Fatal("the long-poll of a client gone returned a template")
+			}
+		})
+	}
+}
