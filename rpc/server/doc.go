@@ -16,9 +16,11 @@
 // MaxRequestSize before it is read. Limits bound the rest of what a client
 // can make the node do: calls per batch, the size of one reply (counted as
 // results are encoded: no reply above the limit is ever held in memory),
-// requests running and waiting at once (beyond that, HTTP 503), and a delay
+// requests running and waiting at once (beyond that, HTTP 503), a delay
 // before every answer to wrong credentials, with at most FailedAuthSlots of
-// those waits at once.
+// those waits at once, and the connections open at once (conns.go: beyond
+// MaxConnections, HTTP 503 before anything is read, so the answer is the
+// same for every request and says nothing about credentials).
 //
 // A request's context is not the client's word: net/http ends it when the
 // client closes only its sending side, as some clients do right after a
@@ -50,19 +52,21 @@
 // Concurrency: net/http serves each request on its own goroutine, so every
 // method may run concurrently with every other, up to Limits.MaxRunning at
 // once (admission through the buffered channels admitted and running);
-// methods rely on the Backend's components being safe for concurrent use.
-// A failed authentication waits on its own connection's goroutine and
-// holds a failedAuth token, never a running one, so it cannot delay
-// authenticated clients; its waits end early only when Shutdown cancels
-// the server's stopping context. The method table and limits are written only
-// before Serve and read-only afterwards, so the Server needs no lock.
-// Serve's goroutines end with Shutdown: the fast path's accept loop
-// when net/http closes its listener, each of its connection goroutines
-// when its connection closes or is handed over (Shutdown closes the idle
-// ones and waits for the busy ones). fastConns.mu guards the set of those
-// connections only; nothing is called under it. A connection's watch is
-// two contexts that only ever end; its probes run on one goroutine per
-// request, started when the client's input ends and stopped (and waited
+// methods rely on the Backend's components being safe for concurrent use. A
+// failed authentication waits on its own connection's goroutine and holds a
+// failedAuth token, never a running one, so it cannot delay authenticated
+// clients; its waits end early only when Shutdown cancels the server's
+// stopping context. The method table and limits are written only before
+// Serve and read-only afterwards, so the Server needs no lock. Serve's
+// goroutines end with Shutdown: the fast path's accept loop when net/http
+// closes its listener, each of its connection goroutines when its
+// connection closes or is handed over (Shutdown closes the idle ones and
+// waits for the busy ones). fastConns.mu guards the set of those
+// connections only; nothing is called under it. Every accepted connection
+// holds a token of the buffered channel conns from accept to its first
+// Close (by the fast path, or net/http through handedConn). A connection's
+// watch is two contexts that only ever end; its probes run on one goroutine
+// per request, started when the client's input ends and stopped (and waited
 // for) before the handler writes its answer, so the ResponseWriter has one
 // user at a time. Mining's mu guards only the last tip heard; its waits
 // (long-polls, generation) are selects on channels in the request's

@@ -110,8 +110,11 @@ func (fl *fastListener) acceptLoop() {
 				return
 			}
 		}
+		if !fl.s.openConn(c) {
+			continue
+		}
 		if !fl.s.fast.add(c) {
-			c.Close()
+			fl.s.closeConn(c)
 			continue
 		}
 		go fl.serveConn(c)
@@ -121,21 +124,30 @@ func (fl *fastListener) acceptLoop() {
 // handOver gives c, with the bytes already read from it, to net/http.
 func (fl *fastListener) handOver(c net.Conn, pending []byte) {
 	c.SetReadDeadline(time.Time{})
-	hc := &handedConn{Conn: c, pending: pending, watch: newConnWatch()}
+	hc := &handedConn{Conn: c, pending: pending, watch: newConnWatch(), s: fl.s}
 	select {
 	case fl.events <- acceptEvent{conn: hc}:
 	case <-fl.done: // net/http stopped accepting
-		c.Close()
+		hc.Close()
 	}
 }
 
 // handedConn is a connection net/http takes over: Read returns the bytes
 // the fast path read first; reads and writes tell watch of the client
-// (watch.go).
+// (watch.go); the first Close gives back its place among the server's
+// connections.
 type handedConn struct {
 	net.Conn
 	pending []byte
 	watch   connWatch
+	s       *Server
+	closed  sync.Once
+}
+
+func (h *handedConn) Close() error {
+	err := net.ErrClosed
+	h.closed.Do(func() { err = h.s.closeConn(h.Conn) })
+	return err
 }
 
 func (h *handedConn) Read(p []byte) (int, error) {
@@ -271,7 +283,7 @@ func (fl *fastListener) serveConn(c net.Conn) {
 	defer func() {
 		s.fast.remove(c)
 		if !handed {
-			c.Close()
+			s.closeConn(c)
 		}
 	}()
 	// Before the first request: a byte within ReadHeaderTimeout. Between

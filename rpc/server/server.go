@@ -44,6 +44,14 @@ type Limits struct {
 	// Shutdown does. Authenticated requests never wait on them.
 	FailedAuthDelay time.Duration
 	FailedAuthSlots int
+	// MaxConnections caps the connections open at once, whatever they
+	// do (idle, sending, running, waiting for a turn or for a refusal's
+	// delay), so that no client can make the node hold sockets and
+	// goroutines without bound. A connection beyond it is answered HTTP
+	// 503 at once, before any of its request is read (so the answer says
+	// nothing about credentials), and closed. The connections already
+	// open are served as before.
+	MaxConnections int
 }
 
 // DefaultLimits are the limits a node runs with (docs/RPC.md).
@@ -55,6 +63,7 @@ func DefaultLimits() Limits {
 		MaxQueued:       64,
 		FailedAuthDelay: 250 * time.Millisecond,
 		FailedAuthSlots: 4,
+		MaxConnections:  128,
 	}
 }
 
@@ -64,6 +73,7 @@ func (l Limits) withDefaults() Limits {
 	for _, f := range []struct{ v, def *int }{
 		{&l.MaxBatchCalls, &d.MaxBatchCalls}, {&l.MaxReplyBytes, &d.MaxReplyBytes},
 		{&l.MaxRunning, &d.MaxRunning}, {&l.MaxQueued, &d.MaxQueued}, {&l.FailedAuthSlots, &d.FailedAuthSlots},
+		{&l.MaxConnections, &d.MaxConnections},
 	} {
 		if *f.v <= 0 {
 			*f.v = *f.def
@@ -97,8 +107,9 @@ type Server struct {
 	limits Limits
 	// admitted holds a token for every request running or queued, running
 	// one for every request running; failedAuth one for every failed
-	// authentication waiting out its delay.
-	admitted, running, failedAuth chan struct{}
+	// authentication waiting out its delay; conns one for every open
+	// connection.
+	admitted, running, failedAuth, conns chan struct{}
 	// wait waits d or until ctx ends; tests replace it.
 	wait func(ctx context.Context, d time.Duration)
 	// stopping ends when Shutdown begins (stop ends it): it bounds the
@@ -151,6 +162,7 @@ func (s *Server) SetLimits(l Limits) {
 	s.admitted = make(chan struct{}, s.limits.MaxRunning+s.limits.MaxQueued)
 	s.running = make(chan struct{}, s.limits.MaxRunning)
 	s.failedAuth = make(chan struct{}, s.limits.FailedAuthSlots)
+	s.conns = make(chan struct{}, s.limits.MaxConnections)
 }
 
 // SetObserver makes the server tell observe of every call it decodes, when

@@ -14,9 +14,10 @@ import (
 	"powchain/rpc"
 )
 
-// Long calls (getblocktemplate's long-poll here) of a client whose input
-// has ended: over raw connections to a server with its fast path, a real
-// Mining behind getblocktemplate.
+// Clients that close their connections, or only their sending side, over
+// raw connections to a server with its fast path: their long calls
+// (getblocktemplate's long-poll, a real Mining behind it), and the cap on
+// the connections they hold.
 
 // longPollServer serves s, with e's Mining behind getblocktemplate, on
 // loopback. seen receives the context net/http gives each request when
@@ -131,5 +132,92 @@ func TestGoneClientEndsLongPoll(t *testing.T) {
 				t.Fatal("the long-poll of a client gone returned a template")
 			}
 		})
+	}
+}
+
+// TestConnectionCap: clients that send wrong credentials and close (or
+// only half-close) hold their connections until their refusals' turns;
+// with MaxConnections open, a further connection is answered 503 at once
+// and closed, before anything of it is read, while a client already
+// connected is served as before; the refusals still wait their turn and
+// delay, and once their connections close, new connections are served.
+func TestConnectionCap(t *testing.T) {
+	s := newHalfCloseTestServer(t)
+	s.SetLimits(Limits{FailedAuthSlots: 1, MaxConnections: 3})
+	entered, release, ended := make(chan struct{}, 3), make(chan struct{}), make(chan struct{})
+	s.SetWaitForTest(func(ctx context.Context, _ time.Duration) {
+		entered <- struct{}{}
+		select {
+		case <-release:
+		case <-ended: // the test failed with this delay waiting
+		}
+	})
+	handling := make(chan struct{}, 4)
+	s.http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handling <- struct{}{}
+		s.ServeHTTP(w, r)
+	})
+	addr := serveForTest(t, s.Serve)
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	t.Cleanup(func() { close(ended) }) // before the server shuts down
+	help := plainRequest(string(s.authHeader), `{"jsonrpc":"2.0","id":1,"method":"help","params":["help"]}`)
+
+	// A client connected first, with the right credentials, keeps its
+	// connection open.
+	kept, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kept.Close()
+	kept.SetDeadline(time.Now().Add(time.Minute)) // a guard against hanging, not a timing assertion
+	keptReader := bufio.NewReader(kept)
+	askKept := func() {
+		t.Helper()
+		kept.Write([]byte(help))
+		resp, err := http.ReadResponse(keptReader, nil)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("the client connected first: %v %v", resp, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		Receive(t, handling)
+	}
+	askKept()
+
+	// Two guessers: one closes its socket, one only its sending side (it
+	// reads its 401). Their connections stay open, their refusals waiting.
+	wrong := plainRequest("Basic dXNlcjp3cm9uZw==", `{"jsonrpc":"2.0","id":1,"method":"sendrawtransaction","params":["00"]}`)
+	closed := sendHalfClosing(t, addr, []byte(wrong))
+	closed.Close()
+	halfClosed := sendHalfClosed(t, addr, wrong)
+	Receive(t, handling)
+	Receive(t, handling)
+	Receive(t, entered) // one refusal waits its delay, the other its turn
+
+	// A connection beyond the cap: 503 at once, nothing read.
+	if got := exchange(t, addr, nil); !strings.HasPrefix(got, "HTTP/1.1 503 Service Unavailable\r\n") ||
+		!strings.Contains(got, "\r\nConnection: close\r\n") || !strings.Contains(got, "\r\nContent-Type: application/json\r\n") ||
+		!strings.Contains(got, `"message":"Too many connections: 3 open, the limit; try again later"`) {
+		t.Fatalf("a connection over the cap: %q", got)
+	}
+	askKept() // the client connected first is served as before
+
+	// The refusals take their turns and whole delays; the half-closed
+	// guesser gets its 401.
+	release <- struct{}{}
+	Receive(t, entered)
+	release <- struct{}{}
+	if got := Receive(t, halfClosed); !strings.HasPrefix(got, "HTTP/1.1 401 Unauthorized\r\n") {
+		t.Fatalf("the half-closed guesser: %q", got)
+	}
+	// Once the guessers' connections close (net/http closes them fully a
+	// moment after its answers), new connections are served again.
+	kept.Close()
+	for guard := time.Now().Add(time.Minute); len(s.conns) > 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(guard) { // a guard against hanging, not a timing assertion
+			t.Fatalf("%d connections still open", len(s.conns))
+		}
+	}
+	if got := exchange(t, addr, []byte(help)); !strings.HasPrefix(got, "HTTP/1.1 200 OK\r\n") {
+		t.Fatalf("after the guessers left: %q", got)
 	}
 }
