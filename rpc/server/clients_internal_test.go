@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"powchain/rpc"
+	"powchain/wire"
 )
 
 // Clients that close their connections, or only their sending side, over
@@ -100,6 +101,35 @@ func TestHalfClosedLongPollAnswered(t *testing.T) {
 	var resp struct{ Result rpc.BlockTemplate }
 	if !strings.HasPrefix(got, "HTTP/1.1 200 OK\r\n") || json.Unmarshal([]byte(body), &resp) != nil || resp.Result.Height != 2 {
 		t.Fatalf("answer after the tip changed: %q", answer.String())
+	}
+}
+
+// TestHalfClosedGenerateAnswered: generatetoaddress of a client that
+// closes its sending side after the request mines every block, though
+// net/http has seen the client's input end before the first, and is
+// answered with their hashes.
+func TestHalfClosedGenerateAnswered(t *testing.T) {
+	e := newMiningEnv(t, miningGenesis.Add(time.Hour))
+	s := newHalfCloseTestServer(t)
+	var httpCtx context.Context // of the request being served (one at a time)
+	s.register("generatetoaddress", (&Backend{Chain: e.chain, Generate: func(ctx context.Context, n int, payTo wire.KeyHash) ([]wire.Hash, error) {
+		ended(t, httpCtx)
+		return e.mining.Generate(ctx, n, payTo)
+	}}).generateToAddress)
+	s.http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpCtx = r.Context()
+		s.ServeHTTP(w, r)
+	})
+	addr := serveForTest(t, s.Serve)
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	payTo, _ := wire.EncodeAddress(e.params.AddressPrefix, wire.KeyHash{7})
+	got := exchange(t, addr, []byte(plainRequest(string(s.authHeader),
+		`{"jsonrpc":"2.0","id":1,"method":"generatetoaddress","params":[3,"`+payTo+`"]}`)))
+	_, body, _ := strings.Cut(got, "\r\n\r\n")
+	var resp struct{ Result []string }
+	if !strings.HasPrefix(got, "HTTP/1.1 200 OK\r\n") || json.Unmarshal([]byte(body), &resp) != nil ||
+		len(resp.Result) != 3 || e.chain.Tip().Height != 3 || resp.Result[2] != e.chain.Tip().Hash.String() {
+		t.Fatalf("answered %q; tip at height %d", got, e.chain.Tip().Height)
 	}
 }
 
