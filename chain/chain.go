@@ -117,11 +117,12 @@ type Chain struct {
 	candidates   map[*blockNode]struct{}
 	nextSequence uint64
 	orphans      *orphanPool
-	// fresh is the block ProcessBlock stored last, while the call lasts:
-	// connecting it needs no read and decode of what was just written, and
-	// no hashing of its transactions again (freshTxIDs are their ids).
-	fresh      *wire.Block
-	freshTxIDs []wire.Hash
+	// accepted keeps the last few blocks stored and not yet connected,
+	// decoded, for connecting them without a read (accepted.go);
+	// bodyReads counts the bodies connecting had to read from the store
+	// instead (tests read it).
+	accepted  acceptedBlocks
+	bodyReads uint64
 	// writing is the connect batch being written while the next block is
 	// checked; only within activateBestChain, which waits for it before
 	// it returns (connect.go), so it is nil whenever mu is free.

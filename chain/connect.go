@@ -198,12 +198,14 @@ func connectBatchSize(blk *wire.Block) int {
 }
 
 // storedBlock returns the body of the stored block hash and its
-// transactions' ids: the block being processed if it is that one, else
-// read from the store.
+// transactions' ids: as acceptBlock kept them if it still does (the block
+// being processed, or one that waited for its parent), else read from the
+// store.
 func (c *Chain) storedBlock(hash wire.Hash) (*wire.Block, []wire.Hash, error) {
-	if c.fresh != nil && c.fresh.BlockHash() == hash {
-		return c.fresh, c.freshTxIDs, nil
+	if blk, txids, ok := c.accepted.take(hash); ok {
+		return blk, txids, nil
 	}
+	c.bodyReads++
 	blk, err := c.store.block(hash)
 	if err != nil {
 		return nil, nil, err

@@ -151,3 +151,45 @@ func TestFailedConnectWriteLeavesTheTipOnDisk(t *testing.T) {
 		h.expectUTXOs("n1")
 	}
 }
+
+// TestWaitingBlockConnectsWithoutReadingItBack: a block stored ahead of
+// its parent connects, when the parent comes, from the decoded body the
+// chain kept, with no read of it from the store; when more blocks wait
+// than the chain keeps, it keeps the lowest (they connect first) and reads
+// back only the highest, and all connect.
+func TestWaitingBlockConnectsWithoutReadingItBack(t *testing.T) {
+	h := newHarness(t)
+	n, _ := twoBlockActivation(h)
+	reads := h.c.BodyReads()
+	if _, err := h.c.ProcessBlock(n); err != nil {
+		t.Fatal(err)
+	}
+	h.expectTip("n1")
+	if got := h.c.BodyReads() - reads; got != 0 {
+		t.Errorf("connecting n and the waiting n1 read %d bodies from the store, want 0", got)
+	}
+	h.expectUTXOs("n1")
+
+	const waiting = chain.MaxAcceptedBlocks + 2
+	var headers []wire.BlockHeader
+	for i := 0; i <= waiting; i++ {
+		headers = append(headers, h.g.NextBlock("w"+itoa(i), nil).Header)
+	}
+	if err := h.c.ProcessHeaders(headers); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= waiting; i++ {
+		if res, err := h.process("w" + itoa(i)); err != nil || res.MainChain {
+			t.Fatalf("w%d ahead of w0's body: %+v, %v", i, res, err)
+		}
+	}
+	reads = h.c.BodyReads()
+	if _, err := h.process("w0"); err != nil {
+		t.Fatal(err)
+	}
+	h.expectTip("w" + itoa(waiting))
+	if got, want := h.c.BodyReads()-reads, uint64(waiting+1-chain.MaxAcceptedBlocks); got != want {
+		t.Errorf("connecting w0 and %d waiting blocks read %d bodies from the store, want %d (the highest beyond the %d kept)",
+			waiting, got, want, chain.MaxAcceptedBlocks)
+	}
+}

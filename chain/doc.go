@@ -9,8 +9,9 @@
 //
 // A block travels ProcessBlock → CheckBlockSanity (context-free rules) →
 // orphan pool if the parent is unknown → acceptBlock (rules against the
-// parent: target, timestamps, coinbase height; then the body is stored) →
-// activateBestChain, which connects the most-work chain of fully stored
+// parent: target, timestamps, coinbase height; then the body is stored,
+// and kept decoded until it connects, the lowest four such blocks at most:
+// accepted.go) → activateBestChain, which connects the most-work chain of fully stored
 // blocks, checking the UTXO rules and finally the signatures of each block
 // as it connects. Headers can be accepted ahead of their bodies
 // (ProcessHeaders) for headers-first sync.

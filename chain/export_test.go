@@ -88,3 +88,15 @@ func (t *tipInBatch) Put(key, value []byte) {
 }
 
 func (t *tipInBatch) Delete([]byte) {}
+
+// BodyReads is how many block bodies connecting has read back from the
+// store (rather than finding them as acceptBlock kept them).
+func (c *Chain) BodyReads() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.bodyReads
+}
+
+// MaxAcceptedBlocks is how many stored, unconnected blocks the chain keeps
+// decoded.
+const MaxAcceptedBlocks = maxAcceptedBlocks

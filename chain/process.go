@@ -28,10 +28,14 @@ type ProcessResult struct {
 // breaks a consensus rule; any other error is a local failure. Safe for
 // concurrent use: calls are serialised, and notifications are delivered
 // after the chain's lock is released.
+//
+// The chain may keep blk after the call (an orphan waits in the orphan
+// pool; a block stored ahead of its parent is kept decoded until it
+// connects, a few at most) and hands it to subscribers: the caller must
+// not change blk or its transactions once it has passed it here.
 func (c *Chain) ProcessBlock(blk *wire.Block) (ProcessResult, error) {
 	c.mu.Lock()
 	defer c.unlockAndNotify()
-	defer func() { c.fresh, c.freshTxIDs = nil, nil }()
 	tipBefore := c.tip()
 	res, err := c.processBlock(blk)
 	if serr := c.settleTip(tipBefore); serr != nil {
@@ -118,7 +122,7 @@ func (c *Chain) acceptBlock(blk *wire.Block, txids []wire.Hash, parent *blockNod
 	if err := c.store.write(b); err != nil {
 		return nil, err
 	}
-	c.fresh, c.freshTxIDs = blk, txids
+	c.accepted.add(hash, n.height, blk, txids)
 	c.dataArrived(n)
 	if n.betterThan(c.bestHeader) {
 		c.setBestHeader(n) // an equal-work header ranks higher once its data arrived first
