@@ -434,6 +434,15 @@ func (c *Chain) BlockByHash(hash wire.Hash) (*wire.Block, error) {
 	return c.store.block(hash)
 }
 
+// BlockBytes returns the stored body of a block as the chain stored it,
+// its protobuf encoding (a powchain.v1.Block, the message a P2P block
+// message carries), or nil if the node does not have it: serving a block
+// this way costs neither a decode nor an encode. The bytes are the
+// caller's own copy.
+func (c *Chain) BlockBytes(hash wire.Hash) ([]byte, error) {
+	return c.store.blockBytes(hash)
+}
+
 // FetchUtxo returns the unspent output at op on the best chain, or nil if
 // it is missing or spent.
 func (c *Chain) FetchUtxo(op wire.OutPoint) (*UtxoEntry, error) {

@@ -280,6 +280,17 @@ func (s *store) putBlock(b *leveldb.Batch, blk *wire.Block) {
 	b.Put(hashKey(prefixBlock, blk.BlockHash()), mustMarshal(wire.BlockToProto(blk)))
 }
 
+// blockBytes returns the stored encoding of block hash, a pb.Block; nil
+// if absent.
+func (s *store) blockBytes(hash wire.Hash) ([]byte, error) {
+	var raw []byte
+	_, err := s.getWith(hashKey(prefixBlock, hash), func(b []byte) error {
+		raw = b
+		return nil
+	})
+	return raw, err
+}
+
 // block returns the stored body of hash; nil if absent.
 func (s *store) block(hash wire.Hash) (*wire.Block, error) {
 	var m pb.Block

@@ -23,6 +23,9 @@ type ChainReader interface {
 	LocateHeaders(locator []wire.Hash, stop wire.Hash, max int) []wire.BlockHeader
 	MissingBlocks(max int, maxHeight uint64, skip func(wire.Hash) bool) []chain.BlockRef
 	BlockByHash(wire.Hash) (*wire.Block, error)
+	// BlockBytes returns a block's stored protobuf encoding (nil if
+	// absent), served to peers as it is.
+	BlockBytes(wire.Hash) ([]byte, error)
 	BlockInfoByHash(wire.Hash) (chain.BlockInfo, bool)
 }
 

@@ -155,6 +155,8 @@ func sizeHint(m Message) int {
 	switch m := m.(type) {
 	case *MsgBlock:
 		return protoOverhead(m.Block.SerializeSize())
+	case *MsgStoredBlock:
+		return len(m.Encoded) + 16
 	case *MsgTx:
 		return protoOverhead(m.Tx.SerializeSize())
 	case *MsgHeaders:

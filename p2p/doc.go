@@ -78,6 +78,13 @@
 // knows nothing of this: it stays deterministic, and the simulator, which
 // drives Cores without a Server, does not pre-verify.
 //
+// Serving blocks: the Core answers a getdata for a block with the body as
+// the chain stored it (ChainReader.BlockBytes, MsgStoredBlock: the
+// protobuf Block a block message's Envelope holds, framed as it is by
+// EncodeFrame), so a node serving initial sync neither decodes nor
+// re-encodes the blocks it sends; the peer receives an ordinary block
+// message.
+//
 // Invariants and bounds:
 //
 //   - A frame's length is checked against its type's maximum before the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"powchain/proto/pb"
@@ -115,7 +116,7 @@ func decodePayload(t MsgType, payload []byte) (Message, error) {
 
 // EncodeFrame returns the frame carrying m.
 func EncodeFrame(magic [4]byte, m Message) ([]byte, error) {
-	payload, err := proto.Marshal(toEnvelope(m))
+	payload, err := encodePayload(m)
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +128,19 @@ func EncodeFrame(magic [4]byte, m Message) ([]byte, error) {
 	frame[4] = byte(m.Type())
 	binary.LittleEndian.PutUint32(frame[5:], uint32(len(payload)))
 	return append(frame, payload...), nil
+}
+
+// encodePayload returns the Envelope carrying m, encoded. A stored block
+// is already its Block's encoding: an Envelope holding it is that field's
+// tag and length followed by those bytes, as proto.Marshal would write it.
+func encodePayload(m Message) ([]byte, error) {
+	sb, ok := m.(*MsgStoredBlock)
+	if !ok {
+		return proto.Marshal(toEnvelope(m))
+	}
+	b := make([]byte, 0, protowire.SizeTag(protowire.Number(TypeBlock))+protowire.SizeBytes(len(sb.Encoded)))
+	b = protowire.AppendTag(b, protowire.Number(TypeBlock), protowire.BytesType)
+	return protowire.AppendBytes(b, sb.Encoded), nil
 }
 
 // DecodeFrame decodes one complete frame from b, which must hold exactly

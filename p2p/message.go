@@ -139,6 +139,16 @@ type MsgTx struct{ Tx *wire.Tx }
 // MsgBlock carries a block.
 type MsgBlock struct{ Block *wire.Block }
 
+// MsgStoredBlock is a block message served from the chain's store as it
+// is: Encoded is the block's protobuf encoding (a Block, the message a
+// block message's Envelope holds) as the chain stored it, so serving a
+// block neither decodes nor re-encodes it. On the wire it is a block
+// message and it is received as a MsgBlock. Hash is the block's id.
+type MsgStoredBlock struct {
+	Hash    wire.Hash
+	Encoded []byte
+}
+
 // MsgGetHeaders asks for headers after the locator, up to Stop (zero: none).
 type MsgGetHeaders struct {
 	Locator []wire.Hash
@@ -240,6 +250,7 @@ func (*MsgGetData) Type() MsgType     { return TypeGetData }
 func (*MsgNotFound) Type() MsgType    { return TypeNotFound }
 func (*MsgTx) Type() MsgType          { return TypeTx }
 func (*MsgBlock) Type() MsgType       { return TypeBlock }
+func (*MsgStoredBlock) Type() MsgType { return TypeBlock }
 func (*MsgGetHeaders) Type() MsgType  { return TypeGetHeaders }
 func (*MsgHeaders) Type() MsgType     { return TypeHeaders }
 func (*MsgGetAddr) Type() MsgType     { return TypeGetAddr }

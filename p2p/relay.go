@@ -170,8 +170,8 @@ func (c *Core) handleGetData(p *peer, items []InvVect) {
 		switch iv.Type {
 		case InvBlock:
 			if blocks++; blocks <= maxBlocksPerGet {
-				if b, err := c.chain.BlockByHash(iv.Hash); err == nil && b != nil {
-					m = &MsgBlock{Block: b}
+				if raw, err := c.chain.BlockBytes(iv.Hash); err == nil && raw != nil {
+					m = &MsgStoredBlock{Hash: iv.Hash, Encoded: raw}
 				}
 			}
 		case InvCmpctBlock:

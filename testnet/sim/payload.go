@@ -49,6 +49,8 @@ func (s *Sim) virtualBytes(m p2p.Message) int {
 	switch m := m.(type) {
 	case *p2p.MsgBlock:
 		return s.virtual[m.Block.BlockHash()] * virtualTxSize
+	case *p2p.MsgStoredBlock:
+		return s.virtual[m.Hash] * virtualTxSize
 	case *p2p.MsgCmpctBlock:
 		return s.virtual[m.Header.BlockHash()] * p2p.ShortIDSize
 	}
