@@ -41,8 +41,8 @@ func (l *link) process(h *coreHarness, blk *wire.Block) {
 	}
 }
 
-// deliver hands what from sent to peer 1 to the other side, and so on
-// until nothing more is sent. The handshake messages are not delivered:
+// deliver hands what from sent to peer 1 to the other side, through the
+// frame codec, and so on until nothing more is sent. The handshake messages are not delivered:
 // the harness made each side's handshake already.
 func (l *link) deliver(from *coreHarness, acts []Action) {
 	l.t.Helper()
@@ -70,8 +70,23 @@ func (l *link) deliver(from *coreHarness, acts []Action) {
 		if h.from == l.a {
 			to = l.b
 		}
-		push(to, validated(to, to.core.Receive(to.now, 1, h.msg)))
+		push(to, validated(to, to.core.Receive(to.now, 1, overTheWire(l.t, to.params.Magic, h.msg))))
 	}
+}
+
+// overTheWire returns m as the other side receives it: encoded into a
+// frame and decoded (a stored block arrives as a block message).
+func overTheWire(t *testing.T, magic [4]byte, m Message) Message {
+	t.Helper()
+	frame, err := EncodeFrame(magic, m)
+	if err != nil {
+		t.Fatalf("encode %s: %v", m.Type(), err)
+	}
+	got, err := DecodeFrame(frame, magic)
+	if err != nil {
+		t.Fatalf("decode %s: %v", m.Type(), err)
+	}
+	return got
 }
 
 // validated carries out an ActValidate among acts, as a driver does:
