@@ -74,21 +74,6 @@ func (l *link) deliver(from *coreHarness, acts []Action) {
 	}
 }
 
-// overTheWire returns m as the other side receives it: encoded into a
-// frame and decoded (a stored block arrives as a block message).
-func overTheWire(t *testing.T, magic [4]byte, m Message) Message {
-	t.Helper()
-	frame, err := EncodeFrame(magic, m)
-	if err != nil {
-		t.Fatalf("encode %s: %v", m.Type(), err)
-	}
-	got, err := DecodeFrame(frame, magic)
-	if err != nil {
-		t.Fatalf("decode %s: %v", m.Type(), err)
-	}
-	return got
-}
-
 // validated carries out an ActValidate among acts, as a driver does:
 // it returns acts followed by what Validate did.
 func validated(h *coreHarness, acts []Action) []Action {

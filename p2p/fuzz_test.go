@@ -43,14 +43,7 @@ func seedMessages(t testing.TB) []Message {
 func TestFrameRoundTrip(t *testing.T) {
 	magic := testParams().Magic
 	for _, m := range seedMessages(t) {
-		f, err := EncodeFrame(magic, m)
-		if err != nil {
-			t.Fatalf("%s: %v", m.Type(), err)
-		}
-		got, err := DecodeFrame(f, magic)
-		if err != nil {
-			t.Fatalf("%s: %v", m.Type(), err)
-		}
+		f, got := frameTrip(t, magic, m)
 		f2, _ := EncodeFrame(magic, got)
 		if !bytes.Equal(f, f2) {
 			t.Fatalf("%s does not round-trip", m.Type())
@@ -121,14 +114,7 @@ func FuzzDecodeFrame(f *testing.F) {
 		}
 		// Whatever decodes encodes again within its limit and decodes to
 		// the same message.
-		f2, err := EncodeFrame(magic, m)
-		if err != nil {
-			t.Fatalf("decoded %s does not encode: %v", m.Type(), err)
-		}
-		m2, err := DecodeFrame(f2, magic)
-		if err != nil {
-			t.Fatalf("re-encoded %s does not decode: %v", m.Type(), err)
-		}
+		f2, m2 := frameTrip(t, magic, m)
 		f3, _ := EncodeFrame(magic, m2)
 		if !bytes.Equal(f2, f3) {
 			t.Fatalf("%s encoding not stable", m.Type())

@@ -255,3 +255,26 @@ func buildChain(g *chaintest.Generator, prefix string, n int) []*wire.Block {
 }
 
 func peerCount(n *testNode) int { return len(n.peers()) }
+
+// frameTrip encodes m into a frame and decodes it, as a connection
+// carries it: the frame and what the other side receives (a stored block
+// arrives as a block message).
+func frameTrip(t testing.TB, magic [4]byte, m Message) ([]byte, Message) {
+	t.Helper()
+	frame, err := EncodeFrame(magic, m)
+	if err != nil {
+		t.Fatalf("encode %s: %v", m.Type(), err)
+	}
+	got, err := DecodeFrame(frame, magic)
+	if err != nil {
+		t.Fatalf("decode %s: %v", m.Type(), err)
+	}
+	return frame, got
+}
+
+// overTheWire returns m as the other side of a connection receives it.
+func overTheWire(t testing.TB, magic [4]byte, m Message) Message {
+	t.Helper()
+	_, got := frameTrip(t, magic, m)
+	return got
+}

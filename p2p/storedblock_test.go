@@ -37,20 +37,13 @@ func TestGetDataServesStoredBytes(t *testing.T) {
 		if m.Hash != hash || !bytes.Equal(m.Encoded, stored) {
 			t.Fatalf("served block %s: hash %s and %d bytes, want the %d stored bytes", hash, m.Hash, len(m.Encoded), len(stored))
 		}
-		frame, err := EncodeFrame(h.params.Magic, m)
-		if err != nil {
-			t.Fatal(err)
-		}
+		frame, got := frameTrip(t, h.params.Magic, m)
 		want, err := EncodeFrame(h.params.Magic, &MsgBlock{Block: blk})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(frame, want) {
 			t.Errorf("block %s: stored block's frame differs from the block message's (%d and %d bytes)", hash, len(frame), len(want))
-		}
-		got, err := DecodeFrame(frame, h.params.Magic)
-		if err != nil {
-			t.Fatal(err)
 		}
 		if b, ok := got.(*MsgBlock); !ok || !bytes.Equal(b.Block.Bytes(), blk.Bytes()) {
 			t.Errorf("block %s: the stored block's frame decodes to %T, not the block", hash, got)
