@@ -23,6 +23,7 @@ type blockRecord struct {
 	arrival []time.Time     // zero: not yet
 	via     []*sendTimes    // the message that completed the block at each node
 	floor   []time.Duration // -1: unreachable from the miner when it was mined
+	ideal   []time.Duration // under an ideal push protocol (idealPush); -1 as floor
 	txs     int             // real and virtual transactions
 	// had is when each node had the block and each of its ancestors
 	// (zero: not yet), filled by settleHad once the run is over.
@@ -75,7 +76,9 @@ func (s *Sim) recordMined(blk *wire.Block, hash wire.Hash, i int) {
 		txs: len(blk.Transactions) + s.virtual[hash],
 	}
 	r.arrival[i] = s.now
-	r.floor = s.floor(i, s.compactSize(blk, hash))
+	links, hop := s.openLinks(), s.net.serialization(s.compactSize(blk, hash))
+	r.floor = floor(links, s.net.baseLatency, hop, i)
+	r.ideal = idealPush(links, s.net.baseLatency, hop, i)
 	s.blocks.byHash[hash] = r
 	s.blocks.order = append(s.blocks.order, r)
 }
@@ -97,35 +100,93 @@ func (s *Sim) compactSize(blk *wire.Block, hash wire.Hash) int {
 	return len(frame) + s.virtualBytes(m)
 }
 
+// openLinks lists, for every node, the nodes it can send to now: the other
+// ends of its open connections across no partition, in node order (conns
+// is a map; the order makes the searches below deterministic).
+func (s *Sim) openLinks() [][]int {
+	links := make([][]int, len(s.nodes))
+	for u, n := range s.nodes {
+		for _, end := range n.conns {
+			if v := end.remote.node; end.open && end.remote.open && s.net.reachable(u, v) {
+				links[u] = append(links[u], v)
+			}
+		}
+		slices.Sort(links[u])
+	}
+	return links
+}
+
 // floor computes, for every node, the earliest it could have a block that
 // node src mines now if every hop took the link's base latency plus one
-// serialization of the block's compact form (size bytes) at the sender's
-// upload rate, over the connections open now: Dijkstra's shortest paths
-// from src. Nodes src cannot reach get -1.
-func (s *Sim) floor(src, size int) []time.Duration {
-	hop := s.net.serialization(size)
-	dist := make([]time.Duration, len(s.nodes))
-	for i := range dist {
-		dist[i] = math.MaxInt64
-	}
-	dist[src] = 0
+// serialization (hop) of the block's compact form at the sender's upload
+// rate, over links: Dijkstra's shortest paths from src. Nodes src cannot
+// reach get -1.
+func floor(links [][]int, latency func(u, v int) time.Duration, hop time.Duration, src int) []time.Duration {
+	dist := newDistances(len(links), src)
 	q := &distHeap{{node: src}}
 	for q.Len() > 0 {
 		it := heap.Pop(q).(distItem)
 		if it.d > dist[it.node] {
 			continue
 		}
-		for _, end := range s.nodes[it.node].conns {
-			to := end.remote.node
-			if !end.open || !end.remote.open || !s.net.reachable(it.node, to) {
-				continue
-			}
-			if d := it.d + s.net.baseLatency(it.node, to) + hop; d < dist[to] {
+		for _, to := range links[it.node] {
+			if d := it.d + latency(it.node, to) + hop; d < dist[to] {
 				dist[to] = d
 				heap.Push(q, distItem{node: to, d: d})
 			}
 		}
 	}
+	return unreachedAsNegative(dist)
+}
+
+// idealPush computes, for every node, when it would have a block that src
+// mines now under an ideal push protocol with the upload model the floor
+// leaves out: a node pushes the compact form the moment it has the block
+// (no validation, announcements or requests) to its peers one after
+// another on its upload link, nearest (lowest base latency) first, and
+// skips a peer that has the block or will get it sooner from a node that
+// had it earlier (knowledge no real protocol has). No jitter, no other
+// traffic. It is a reference, not a bound: it shows what queueing on the
+// upload link costs a protocol that wastes nothing else; a cleverer order
+// could do somewhat better. Nodes src cannot reach get -1.
+func idealPush(links [][]int, latency func(u, v int) time.Duration, hop time.Duration, src int) []time.Duration {
+	dist := newDistances(len(links), src)
+	done := make([]bool, len(links))
+	q := &distHeap{{node: src}}
+	var order []int
+	for q.Len() > 0 {
+		it := heap.Pop(q).(distItem)
+		u := it.node
+		if done[u] {
+			continue
+		}
+		done[u] = true // it.d is u's time: nobody still to come beats it
+		order = append(order[:0], links[u]...)
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(latency(u, a), latency(u, b)) })
+		sent := it.d
+		for _, to := range order {
+			if done[to] || sent+hop+latency(u, to) >= dist[to] {
+				continue
+			}
+			sent += hop
+			dist[to] = sent + latency(u, to)
+			heap.Push(q, distItem{node: to, d: dist[to]})
+		}
+	}
+	return unreachedAsNegative(dist)
+}
+
+// newDistances: every node unreached but src, at 0.
+func newDistances(n, src int) []time.Duration {
+	dist := make([]time.Duration, n)
+	for i := range dist {
+		dist[i] = math.MaxInt64
+	}
+	dist[src] = 0
+	return dist
+}
+
+func unreachedAsNegative(dist []time.Duration) []time.Duration {
 	for i := range dist {
 		if dist[i] == math.MaxInt64 {
 			dist[i] = -1
@@ -167,6 +228,7 @@ type BlockTimes struct {
 	Txs                       int // real and virtual
 	P50, P95, P100            time.Duration
 	FloorP50, FloorP95, Floor time.Duration // Floor: the floor's 100%
+	IdealP95                  time.Duration // 95% under an ideal push protocol (idealPush)
 	// WeightedDelay is the mean delay over the nodes weighted by their
 	// hash power: the time during which others still mine on the old tip.
 	WeightedDelay time.Duration
@@ -251,7 +313,7 @@ func (s *Sim) pathCost(r *blockRecord, v int) (PathCost, bool) {
 // block or could not have had it.
 func (s *Sim) blockTimes(r *blockRecord) (BlockTimes, bool) {
 	delays := make([]time.Duration, len(r.had))
-	floors := slices.Clone(r.floor)
+	floors, ideals := slices.Clone(r.floor), slices.Clone(r.ideal)
 	var weighted float64
 	for i, at := range r.had {
 		if at.IsZero() || floors[i] < 0 {
@@ -267,11 +329,13 @@ func (s *Sim) blockTimes(r *blockRecord) (BlockTimes, bool) {
 	slices.SortStableFunc(byDelay, func(a, b int) int { return cmp.Compare(delays[a], delays[b]) })
 	slices.Sort(delays)
 	slices.Sort(floors)
+	slices.Sort(ideals)
 	path, known := s.pathCost(r, byDelay[quantileIndex(len(byDelay), 0.95)])
 	return BlockTimes{
 		Hash: r.hash, Miner: r.miner, Txs: r.txs,
 		P50: quantile(delays, 0.50), P95: quantile(delays, 0.95), P100: delays[len(delays)-1],
 		FloorP50: quantile(floors, 0.50), FloorP95: quantile(floors, 0.95), Floor: floors[len(floors)-1],
+		IdealP95:      quantile(ideals, 0.95),
 		WeightedDelay: time.Duration(weighted), P95Path: path, P95PathKnown: known,
 	}, true
 }

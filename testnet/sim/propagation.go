@@ -63,7 +63,13 @@ type Report struct {
 	WorstP95                        time.Duration // the slowest block's 95%
 	Tau                             time.Duration // mean hash-weighted delay
 	StaleRate, StaleEstimate, Ratio float64       // Ratio: P95 / FloorP95
-	Interval                        time.Duration
+	// IdealP95 is the mean 95% time under an ideal push protocol (see
+	// idealPush in measure.go), IdealRatio that over FloorP95: how far
+	// above the floor queueing on the upload links alone puts a protocol
+	// that knows everything.
+	IdealP95   time.Duration
+	IdealRatio float64
+	Interval   time.Duration
 	// P95Path is the mean over the measured blocks whose path is known
 	// (PathsKnown of them) of where the time to the node at the 95% mark
 	// went.
@@ -177,7 +183,7 @@ func (s *Sim) report(recs []*blockRecord, interval time.Duration) (Report, error
 			return rep, fmt.Errorf("sim: block %s is on the best chain but some node never had it", r.hash)
 		}
 		rep.Blocks = append(rep.Blocks, bt)
-		for k, d := range []time.Duration{bt.P50, bt.P95, bt.P100, bt.FloorP50, bt.FloorP95, bt.Floor, bt.WeightedDelay} {
+		for k, d := range []time.Duration{bt.P50, bt.P95, bt.P100, bt.FloorP50, bt.FloorP95, bt.Floor, bt.WeightedDelay, bt.IdealP95} {
 			sum[k] += d
 		}
 		rep.WorstP95 = max(rep.WorstP95, bt.P95)
@@ -197,12 +203,14 @@ func (s *Sim) report(recs []*blockRecord, interval time.Duration) (Report, error
 	rep.P50, rep.P95, rep.P100 = mean(0), mean(1), mean(2)
 	rep.FloorP50, rep.FloorP95, rep.FloorP100 = mean(3), mean(4), mean(5)
 	rep.Tau = mean(6)
+	rep.IdealP95 = mean(7)
 	if rep.PathsKnown > 0 {
 		rep.P95Path = rep.P95Path.mean(rep.PathsKnown)
 	}
 	rep.StaleEstimate = 1 - math.Exp(-rep.Tau.Seconds()/interval.Seconds())
 	if rep.FloorP95 > 0 {
 		rep.Ratio = float64(rep.P95) / float64(rep.FloorP95)
+		rep.IdealRatio = float64(rep.IdealP95) / float64(rep.FloorP95)
 	}
 	return rep, nil
 }

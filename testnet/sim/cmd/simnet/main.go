@@ -207,24 +207,29 @@ func (o options) validate() error {
 
 // result is the JSON object the command prints. Times are in seconds.
 type result struct {
-	Nodes         int     `json:"nodes"`
-	Blocks        int     `json:"blocks"`
-	Measured      int     `json:"measured_blocks"`
-	Stale         int     `json:"stale_blocks"`
-	Relay         string  `json:"relay"`
-	IntervalS     float64 `json:"interval_s"`
-	BlockSize     int     `json:"block_size"`
-	TxRate        float64 `json:"tx_rate"`
-	UploadMbit    float64 `json:"upload_mbit"`
-	Seed          uint64  `json:"seed"`
-	P50S          float64 `json:"p50_s"`
-	P95S          float64 `json:"p95_s"`
-	P100S         float64 `json:"p100_s"`
-	WorstP95S     float64 `json:"worst_p95_s"`
-	FloorP50S     float64 `json:"floor_p50_s"`
-	FloorP95S     float64 `json:"floor_p95_s"`
-	FloorP100S    float64 `json:"floor_p100_s"`
-	RatioP95      float64 `json:"ratio_p95"`
+	Nodes      int     `json:"nodes"`
+	Blocks     int     `json:"blocks"`
+	Measured   int     `json:"measured_blocks"`
+	Stale      int     `json:"stale_blocks"`
+	Relay      string  `json:"relay"`
+	IntervalS  float64 `json:"interval_s"`
+	BlockSize  int     `json:"block_size"`
+	TxRate     float64 `json:"tx_rate"`
+	UploadMbit float64 `json:"upload_mbit"`
+	Seed       uint64  `json:"seed"`
+	P50S       float64 `json:"p50_s"`
+	P95S       float64 `json:"p95_s"`
+	P100S      float64 `json:"p100_s"`
+	WorstP95S  float64 `json:"worst_p95_s"`
+	FloorP50S  float64 `json:"floor_p50_s"`
+	FloorP95S  float64 `json:"floor_p95_s"`
+	FloorP100S float64 `json:"floor_p100_s"`
+	RatioP95   float64 `json:"ratio_p95"`
+	// IdealP95S is the mean 95% time under an ideal push protocol (no
+	// validation or requests, perfect knowledge, queueing on the upload
+	// link only); IdealRatioP95 is it over floor_p95_s.
+	IdealP95S     float64 `json:"ideal_p95_s"`
+	IdealRatioP95 float64 `json:"ideal_ratio_p95"`
 	TauS          float64 `json:"tau_s"`
 	StaleRate     float64 `json:"stale_rate"`
 	StaleEstimate float64 `json:"stale_estimate"`
@@ -401,6 +406,7 @@ func (o options) result(rep sim.Report, st sim.Stats, elapsed time.Duration) res
 		P50S: rep.P50.Seconds(), P95S: rep.P95.Seconds(), P100S: rep.P100.Seconds(),
 		WorstP95S: rep.WorstP95.Seconds(),
 		FloorP50S: rep.FloorP50.Seconds(), FloorP95S: rep.FloorP95.Seconds(), FloorP100S: rep.FloorP100.Seconds(),
+		IdealP95S: rep.IdealP95.Seconds(), IdealRatioP95: rep.IdealRatio,
 		RatioP95: rep.Ratio, TauS: rep.Tau.Seconds(),
 		StaleRate: rep.StaleRate, StaleEstimate: rep.StaleEstimate,
 		Txs: st.Txs, SimulatedS: elapsed.Seconds(), Events: st.Events, Messages: st.Delivered, Disconnects: st.Disconnects,
