@@ -106,7 +106,12 @@
 // open when the block was mined, each hop costing the link's base latency
 // and one serialization of the block's compact form at the sender's upload
 // rate: no queueing, no validation, no round trips. Every node has every
-// block no earlier than its floor (tested). Report times are means over
+// block no earlier than its floor (tested). Beside it the ideal push time
+// (idealPush) adds only queueing on the upload links: each node pushes the
+// compact form at once to its peers one after another, those that gain most first,
+// skipping peers that have it or will get it sooner elsewhere; it shows
+// what fan-out on a finite upload rate costs a protocol that wastes
+// nothing else. Report times are means over
 // the measured blocks (those on the final best chain); ratio_p95 is the
 // mean 95% time over the mean 95% floor; τ is the mean over blocks of the
 // delay to each node weighted by its hash power, the time the network

@@ -33,10 +33,10 @@ func TestFloorChargesOneHopPerLink(t *testing.T) {
 	}
 }
 
-// TestIdealPushQueuesOnTheUploadLink: the ideal protocol sends to the
-// nearest peer first and each further push waits for the ones before it
-// on the sender's upload link; a peer that already has the block is
-// skipped.
+// TestIdealPushQueuesOnTheUploadLink: the ideal protocol sends first to
+// the peers that gain most (with none reached yet, the nearest), each
+// further push waits for the ones before it on the sender's upload link,
+// and a peer that already has the block is skipped.
 func TestIdealPushQueuesOnTheUploadLink(t *testing.T) {
 	links, lat := starLinks()
 	const hop = 4 * time.Millisecond
@@ -60,6 +60,17 @@ func TestIdealPushQueuesOnTheUploadLink(t *testing.T) {
 	}
 	if got, want := idealPush(tri, triLat, hop, 0), []time.Duration{0, 9 * ms, 18 * ms}; !slices.Equal(got, want) {
 		t.Fatalf("triangle: ideal %v, want %v", got, want)
+	}
+	// Node 1 (reached at 5 ms) serves 3, which has no way yet (gain: an
+	// hour less 40 ms), before 2, which already gets it at 38 ms from 0
+	// (gain 38 - 20 ms), although 2 is nearer: 3 at 9 + 40 ms, then 2 at
+	// 13 + 20 ms.
+	diamond := [][]int{{1, 2}, {0, 2, 3}, {0, 1}, {1}}
+	diamondLat := func(u, v int) time.Duration {
+		return map[[2]int]time.Duration{{0, 1}: 1, {0, 2}: 30, {1, 2}: 20, {1, 3}: 40}[[2]int{min(u, v), max(u, v)}] * ms
+	}
+	if got, want := idealPush(diamond, diamondLat, hop, 0), []time.Duration{0, 5 * ms, 33 * ms, 49 * ms}; !slices.Equal(got, want) {
+		t.Fatalf("diamond: ideal %v, want %v", got, want)
 	}
 }
 
