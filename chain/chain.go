@@ -70,10 +70,15 @@ type Config struct {
 	// index when the chain opens; turning it off deletes it.
 	TxIndex bool
 
-	// noAddressHistory leaves the address history index out. Only the
-	// benchmark that measures the index's cost sets it (export_test.go): a
-	// node always keeps the index, and such a database is incomplete.
+	// noAddressHistory leaves the address history index out and keeps the
+	// address index instead (format 1). Only tests and the benchmarks
+	// that measure the indexes' cost set it (export_test.go): a node
+	// always keeps the history.
 	noAddressHistory bool
+	// beforeWrite, if set (by tests, export_test.go), becomes the store's
+	// beforeWrite from the moment it opens: storage failures while the
+	// chain opens (an interrupted upgrade).
+	beforeWrite func(*leveldb.Batch) error
 }
 
 // Chain is the validated block chain: a block index of every accepted
@@ -265,6 +270,9 @@ func (c *Chain) load() error {
 		c.bestChain[n.height] = n
 	}
 	if err := c.catchUpIndexes(); err != nil {
+		return err
+	}
+	if err := c.dropAddrIndex(); err != nil {
 		return err
 	}
 	c.resetCandidates()

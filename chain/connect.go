@@ -183,13 +183,14 @@ func (c *Chain) connectBatch(blk *wire.Block, txids []wire.Hash, n *blockNode, v
 }
 
 // connectBatchSize bounds from above the bytes of the batch that connects
-// blk: per spent output its UTXO and address-index deletes, its history
-// record rewritten as spent and its undo entry; per new output its UTXO
-// entry, address-index key and history record; per transaction its
-// transaction-index record. Sizing the batch once spares growing it by
-// doubling, a few megabytes copied per full block.
+// blk: per spent output its UTXO delete, its history record rewritten as
+// spent and its undo entry; per new output its UTXO entry and history
+// record; per transaction its transaction-index record. (A chain without
+// the history writes address-index keys instead, fewer bytes.) Sizing the
+// batch once spares growing it by doubling, a few megabytes copied per
+// full block.
 func connectBatchSize(blk *wire.Block) int {
-	const perInput, perOutput, perTx = 280, 220, 80
+	const perInput, perOutput, perTx = 220, 160, 80
 	size := 1024 // tip, height, index record, undo record's key
 	for _, tx := range blk.Transactions {
 		size += perTx + perInput*len(tx.Inputs) + perOutput*len(tx.Outputs)

@@ -140,7 +140,8 @@ func (c *Chain) indexFlags() byte {
 
 // catchUpIndexes makes the stored indexes match the configuration before
 // the chain connects anything: a database of format version 1 gets the
-// address history index, a database without the transaction index gets it
+// address history index (and then loses the address index, dropAddrIndex)
+// unless the chain is configured without it, a database without the transaction index gets it
 // when TxIndex is set, and one with it loses it when TxIndex is not. Both
 // are built from the best chain's bodies and undo records, far cheaper
 // than a reindex. The last batch records the result (format version,
@@ -152,17 +153,18 @@ func (c *Chain) catchUpIndexes() error {
 		return err
 	}
 	haveTx := flags&indexFlagTx != 0
-	build := indexSet{history: c.store.needsHistory, tx: c.txIndex && !haveTx}
+	needsHistory := c.store.found == formatVersionNoHistory && c.store.format == formatVersion
+	build := indexSet{history: needsHistory, tx: c.txIndex && !haveTx}
 	if !build.history && !build.tx && haveTx == c.txIndex {
 		return nil
 	}
 	if build.history {
-		if err := c.deletePrefix(prefixHistory); err != nil {
+		if _, err := c.deletePrefix(prefixHistory); err != nil {
 			return err
 		}
 	}
 	if build.tx || !c.txIndex {
-		if err := c.deletePrefix(prefixTx); err != nil {
+		if _, err := c.deletePrefix(prefixTx); err != nil {
 			return err
 		}
 	}
@@ -174,7 +176,7 @@ func (c *Chain) catchUpIndexes() error {
 		if err := c.reindexBlock(b, n, build); err != nil {
 			return err
 		}
-		if b.Len() >= 10_000 {
+		if b.Len() >= deleteBatchKeys {
 			if err := c.store.write(b); err != nil {
 				return err
 			}
@@ -186,7 +188,7 @@ func (c *Chain) catchUpIndexes() error {
 	if err := c.store.write(b); err != nil {
 		return err
 	}
-	c.store.needsHistory = false
+	c.store.found = c.store.format // what putInfo recorded
 	return nil
 }
 

@@ -5,9 +5,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/util"
-
 	"powchain/chain"
 	"powchain/chain/chaintest"
 	"powchain/wire"
@@ -170,77 +167,7 @@ func TestTxIndexSwitch(t *testing.T) {
 // reopens it.
 func countPrefix(t *testing.T, h *harness, prefix byte) int {
 	t.Helper()
-	h.c.Close()
-	db, err := leveldb.OpenFile(h.cfg.Path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	it := db.NewIterator(util.BytesPrefix([]byte{prefix}), nil)
-	n := 0
-	for it.Next() {
-		n++
-	}
-	it.Release()
-	db.Close()
-	c, err := chain.Open(h.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.c = c
+	n := countKeys(t, h.cfg.Path, h.c, prefix)
+	h.c = mustOpen(t, h.cfg)
 	return n
-}
-
-// TestUpgradeFromFormatVersion1: a database written before the history
-// index (format version 1: no 'o' or 'n' records) opens, gets the full
-// index built from its blocks and is recorded as version 2.
-func TestUpgradeFromFormatVersion1(t *testing.T) {
-	h := newHarness(t)
-	tip, gone := historyScenario(h)
-	h.c.Close()
-	db, err := leveldb.OpenFile(h.cfg.Path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := new(leveldb.Batch)
-	it := db.NewIterator(util.BytesPrefix([]byte{'o'}), nil)
-	for it.Next() {
-		b.Delete(append([]byte(nil), it.Key()...))
-	}
-	it.Release()
-	b.Delete([]byte{'n'})
-	info, _ := db.Get([]byte("m"), nil)
-	if info[len(info)-1] != 2 {
-		t.Fatalf("info record %x does not end in format version 2", info)
-	}
-	info[len(info)-1] = 1 // DatabaseInfo's last field is format_version
-	b.Put([]byte("m"), info)
-	if err := db.Write(b, nil); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	h.cfg.TxIndex = true
-	c, err := chain.Open(h.cfg)
-	if err != nil {
-		t.Fatalf("open version 1: %v", err)
-	}
-	h.c = c
-	h.expectIndexes(tip, gone...)
-	h.c.Close()
-	db, err = leveldb.OpenFile(h.cfg.Path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, _ = db.Get([]byte("m"), nil)
-	db.Close()
-	if info[len(info)-1] != 2 {
-		t.Fatalf("after the upgrade the info record is %x, want format version 2", info)
-	}
-	if h.c, err = chain.Open(h.cfg); err != nil {
-		t.Fatal(err)
-	}
-	h.g.SetTip(tip)
-	h.g.NextBlock("after", []*wire.Tx{h.g.SpendTx(outs{h.g.CoinbaseOut("a3")}, 2, 2)})
-	h.accept("after")
-	h.expectIndexes("after", gone...)
 }

@@ -16,9 +16,9 @@ import (
 // TestPropertyReorgsMatchReplay: random block trees (random parents, random
 // spends, random timestamps and so random work, some invalid blocks)
 // submitted one block at a time. After every step the tip is the model's
-// best valid block (most work, first seen on ties) and the UTXO set equals a
-// from-scratch replay of the best chain, however many connects and
-// disconnects led there.
+// best valid block (most work, first seen on ties) and the UTXO set, and
+// each key hash's unspent outputs (AddressUtxos), equal a from-scratch
+// replay of the best chain, however many connects and disconnects led there.
 func TestPropertyReorgsMatchReplay(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) { runChainModel(rt, false) })
 }
@@ -175,6 +175,9 @@ func (m *chainModel) check(rt *rapid.T, c *chain.Chain) {
 	}
 	if info.TxOuts != n || info.TotalAmount != total || info.HashSerialized != hash {
 		rt.Fatalf("UTXO set %d/%d/%s, replay of %s gives %d/%d/%s", info.TxOuts, info.TotalAmount, info.HashSerialized, best, n, total, hash)
+	}
+	for kh, want := range unspentByKeyHash(m.g.BlocksTo(best)) {
+		expectAddressUtxos(rt, c, kh, want, "after "+best)
 	}
 }
 

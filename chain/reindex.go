@@ -113,7 +113,7 @@ func (q *arrivalQueue) Pop() any {
 // deleteDerivedState removes every key but block bodies and the info record.
 func (c *Chain) deleteDerivedState() error {
 	for _, prefix := range []byte{prefixIndex, prefixHeight, prefixUtxo, prefixUndo, prefixAddr, prefixHistory, prefixTx} {
-		if err := c.deletePrefix(prefix); err != nil {
+		if _, err := c.deletePrefix(prefix); err != nil {
 			return err
 		}
 	}
@@ -123,23 +123,30 @@ func (c *Chain) deleteDerivedState() error {
 	return c.store.write(b)
 }
 
-func (c *Chain) deletePrefix(prefix byte) error {
+// deleteBatchKeys bounds the keys of one batch of a bulk delete or
+// rebuild, so that its memory stays small however large the database.
+const deleteBatchKeys = 10_000
+
+// deletePrefix deletes every key starting with prefix, in batches of
+// deleteBatchKeys, and returns how many it deleted.
+func (c *Chain) deletePrefix(prefix byte) (deleted int, err error) {
 	it := c.store.db.NewIterator(util.BytesPrefix([]byte{prefix}), nil)
 	defer it.Release()
 	b := new(leveldb.Batch)
 	for it.Next() {
 		b.Delete(append([]byte(nil), it.Key()...))
-		if b.Len() >= 10_000 {
+		deleted++
+		if b.Len() >= deleteBatchKeys {
 			if err := c.store.write(b); err != nil {
-				return err
+				return deleted, err
 			}
 			b.Reset()
 		}
 	}
-	if err := it.Error(); err != nil {
-		return err
+	if err := it.Error(); err != nil || b.Len() == 0 {
+		return deleted, err
 	}
-	return c.store.write(b)
+	return deleted, c.store.write(b)
 }
 
 // storedBlocksByParent maps each parent hash to its stored children.

@@ -22,12 +22,18 @@ import (
 	"powchain/wire"
 )
 
-// formatVersion is the layout version of the database. A database written
-// with another layout is refused rather than misread, except version 1
-// (formatVersionNoHistory), which lacks only the address history index and
-// is upgraded in place when the chain opens (Chain.catchUpIndexes).
+// Format versions of the database layout. A database written with another
+// layout is refused rather than misread; the older ones are upgraded in
+// place when the chain opens (format.go).
 const (
-	formatVersion          = 2
+	// formatVersion: the address history index, no address index; the
+	// unspent outputs of a key hash are read from the history.
+	formatVersion = 3
+	// formatVersionAddrIndex: the address history and the address index
+	// 'a', which repeats the history's unspent entries.
+	formatVersionAddrIndex = 2
+	// formatVersionNoHistory: the address index, no address history.
+	// What a chain configured without the history writes.
 	formatVersionNoHistory = 1
 )
 
@@ -42,7 +48,8 @@ const (
 //	'h' height (8 bytes, big-endian) block hash on the best chain
 //	'u' txid, index (4 bytes, BE)    UtxoEntry
 //	'd' block hash                   UndoRecord
-//	'a' key hash, txid, index (BE)   empty: address index (unspent outputs)
+//	'a' key hash, txid, index (BE)   empty: address index (unspent outputs),
+//	                                 only in format 1 (no address history)
 //	'o', 'x', 'n'                    address history and transaction index (history.go)
 //
 // Big-endian numbers in keys make LevelDB's byte order the numeric order, so
@@ -122,9 +129,10 @@ type store struct {
 	path     string
 	inMemory bool     // no files: no durable-tip record either
 	durable  *os.File // nil until the first sync
-	// needsHistory: the database has format version 1; the chain must
-	// build the address history index before it connects anything.
-	needsHistory bool
+	// format is the layout the chain writes (formatVersion, or
+	// formatVersionNoHistory without the address history); found is the
+	// version the database had when opened, until it is upgraded.
+	format, found uint32
 	// beforeWrite, if set (by tests, before the chain is used), runs
 	// before each write and fails it with its error: a storage failure.
 	beforeWrite func(*leveldb.Batch) error
@@ -165,7 +173,10 @@ func openStore(cfg Config) (*store, error) {
 		}
 		return nil, fmt.Errorf("open chain database %s: %w", path, err)
 	}
-	s := &store{db: db, path: path, inMemory: cfg.InMemory}
+	s := &store{db: db, path: path, inMemory: cfg.InMemory, format: formatVersion, beforeWrite: cfg.beforeWrite}
+	if cfg.noAddressHistory {
+		s.format = formatVersionNoHistory
+	}
 	if err := s.checkInfo(params); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("chain database %s: %w", path, err)
@@ -183,6 +194,7 @@ func (s *store) checkInfo(params *Params) error {
 		}
 		b := new(leveldb.Batch)
 		s.putInfo(b, params)
+		s.found = s.format
 		return s.write(b)
 	}
 	if err != nil {
@@ -195,19 +207,13 @@ func (s *store) checkInfo(params *Params) error {
 	if info.Network != params.Name || !bytes.Equal(info.GenesisHash, params.GenesisHash[:]) {
 		return fmt.Errorf("database belongs to network %q (genesis %x), not %q", info.Network, info.GenesisHash, params.Name)
 	}
-	switch info.FormatVersion {
-	case formatVersion:
-	case formatVersionNoHistory:
-		s.needsHistory = true
-	default:
-		return fmt.Errorf("database format version %d is not supported (this build reads versions %d and %d); move it away and resync", info.FormatVersion, formatVersionNoHistory, formatVersion)
-	}
-	return nil
+	s.found = info.FormatVersion
+	return s.checkFormat()
 }
 
-// putInfo records params' network and the current format version.
+// putInfo records params' network and the format version the chain writes.
 func (s *store) putInfo(b *leveldb.Batch, params *Params) {
-	b.Put(keyDBInfo, mustMarshal(&pb.DatabaseInfo{Network: params.Name, GenesisHash: params.GenesisHash[:], FormatVersion: formatVersion}))
+	b.Put(keyDBInfo, mustMarshal(&pb.DatabaseInfo{Network: params.Name, GenesisHash: params.GenesisHash[:], FormatVersion: s.format}))
 }
 
 // indexFlags returns the 'n' record: which optional indexes are complete.
@@ -472,18 +478,23 @@ func (s *store) utxo(op wire.OutPoint) (*UtxoEntry, error) {
 
 // putUtxo and deleteUtxo run for every output a block creates or spends:
 // they build keys and values in buffers on the stack (Put and Delete copy
-// them into the batch).
+// them into the batch). The address index follows the UTXO set only in
+// format 1; in format 3 the history has the same answers.
 func (s *store) putUtxo(b *leveldb.Batch, op wire.OutPoint, e *UtxoEntry) {
 	var key [addrKeySize]byte
 	var val [maxUtxoEntrySize]byte
 	b.Put(appendUtxoKey(key[:0], op), appendUtxoEntry(val[:0], e))
-	b.Put(appendAddrKey(key[:0], e.KeyHash, op), nil)
+	if s.format == formatVersionNoHistory {
+		b.Put(appendAddrKey(key[:0], e.KeyHash, op), nil)
+	}
 }
 
 func (s *store) deleteUtxo(b *leveldb.Batch, op wire.OutPoint, kh wire.KeyHash) {
 	var key [addrKeySize]byte
 	b.Delete(appendUtxoKey(key[:0], op))
-	b.Delete(appendAddrKey(key[:0], kh, op))
+	if s.format == formatVersionNoHistory {
+		b.Delete(appendAddrKey(key[:0], kh, op))
+	}
 }
 
 // ---- undo records ----

@@ -115,7 +115,7 @@ func TestOpenRefusesUnknownLayout(t *testing.T) {
 	db.Put([]byte("m"), info, nil)
 	db.Close()
 	_, err = chain.Open(chain.Config{Params: params, Path: dir, Clock: clock})
-	if err == nil || !strings.Contains(err.Error(), "format version 3 is not supported") {
+	if err == nil || !strings.Contains(err.Error(), "format version 4 was written by a newer powchain") {
 		t.Fatalf("future format: %v", err)
 	}
 }

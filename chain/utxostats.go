@@ -1,8 +1,11 @@
 package chain
 
 import (
+	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
+	"slices"
 
 	"github.com/syndtr/goleveldb/leveldb/util"
 	"google.golang.org/protobuf/proto"
@@ -90,10 +93,55 @@ type AddressUtxo struct {
 }
 
 // AddressUtxos returns the unspent outputs on the best chain that pay to
-// kh, in (txid, index) order, using the address index.
+// kh, in (txid, index) order: the entries of kh's address history not
+// marked spent (format 3), or, in a chain without the history, its
+// address index. The answer is one consistent snapshot of the best chain.
 func (c *Chain) AddressUtxos(kh wire.KeyHash) ([]AddressUtxo, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	if c.noHistory {
+		return c.indexedUtxos(kh)
+	}
+	return c.unspentHistory(kh)
+}
+
+// unspentHistory is AddressUtxos from the address history: it reads every
+// output ever paid to kh, spent or not, and sorts the unspent ones by
+// outpoint (the history is in order of height). Caller holds c.mu.
+func (c *Chain) unspentHistory(kh wire.KeyHash) ([]AddressUtxo, error) {
+	it := c.store.db.NewIterator(util.BytesPrefix(append([]byte{prefixHistory}, kh[:]...)), nil)
+	defer it.Release()
+	var out []AddressUtxo
+	for it.Next() {
+		e, err := decodeHistory(it.Key(), it.Value())
+		if err != nil {
+			return nil, err
+		}
+		if !e.Spent {
+			out = append(out, AddressUtxo{OutPoint: e.OutPoint,
+				Entry: UtxoEntry{Amount: e.Amount, KeyHash: kh, Height: e.Height, Coinbase: e.Coinbase}})
+		}
+	}
+	if err := it.Error(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b AddressUtxo) int { return compareOutPoints(a.OutPoint, b.OutPoint) })
+	return out, nil
+}
+
+// compareOutPoints orders outpoints as their keys are: by txid's bytes,
+// then index.
+func compareOutPoints(a, b wire.OutPoint) int {
+	if c := bytes.Compare(a.TxID[:], b.TxID[:]); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Index, b.Index)
+}
+
+// indexedUtxos is AddressUtxos from the address index of a chain without
+// the history: the outpoints in key order, each read from the UTXO set.
+// Caller holds c.mu.
+func (c *Chain) indexedUtxos(kh wire.KeyHash) ([]AddressUtxo, error) {
 	prefix := append([]byte{prefixAddr}, kh[:]...)
 	it := c.store.db.NewIterator(util.BytesPrefix(prefix), nil)
 	defer it.Release()
