@@ -3,7 +3,11 @@
 // aserti3-2d difficulty, the block index with cumulative work, fork choice,
 // reorganisation, the orphan-block pool, and the LevelDB database that holds
 // block bodies and the state derived from them (block index, UTXO set, undo
-// records, address index, address history, optional transaction index, tip).
+// records, address history, optional transaction index, tip). The unspent
+// outputs of an address are the entries of its history not marked spent
+// (format 3, format.go): no separate address index is written, so a block
+// connects with a third fewer keys; databases of formats 1 and 2 (which
+// had one) are upgraded in place when the chain opens.
 // The database lives in a directory, or in memory (Config.InMemory, for
 // simulations and tests: nothing survives Close and nothing is synced).
 //
@@ -17,8 +21,8 @@
 // (ProcessHeaders) for headers-first sync.
 //
 // Invariants:
-//   - The UTXO set, undo records, address index, address history,
-//     transaction index and tip always describe one block: connecting or disconnecting a block is one atomic LevelDB batch,
+//   - The UTXO set, undo records, address history, transaction index and
+//     tip always describe one block: connecting or disconnecting a block is one atomic LevelDB batch,
 //     so a crash at any instant leaves a consistent database.
 //   - Durability (durable.go): once caught up, a new tip is synced to disk
 //     before TipChanged announces it; during initial sync the chain syncs
