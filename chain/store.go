@@ -283,7 +283,7 @@ func (s *store) getWith(key []byte, decode func(raw []byte) error) (found bool, 
 // ---- blocks ----
 
 func (s *store) putBlock(b *leveldb.Batch, blk *wire.Block) {
-	b.Put(hashKey(prefixBlock, blk.BlockHash()), mustMarshal(wire.BlockToProto(blk)))
+	b.Put(hashKey(prefixBlock, blk.BlockHash()), wire.MarshalBlock(blk))
 }
 
 // blockBytes returns the stored encoding of block hash, a pb.Block; nil

@@ -130,17 +130,26 @@ func EncodeFrame(magic [4]byte, m Message) ([]byte, error) {
 	return append(frame, payload...), nil
 }
 
-// encodePayload returns the Envelope carrying m, encoded. A stored block
-// is already its Block's encoding: an Envelope holding it is that field's
-// tag and length followed by those bytes, as proto.Marshal would write it.
+// encodePayload returns the Envelope carrying m, encoded. A block
+// message's Envelope is that field's tag and length followed by the
+// block's encoding, as proto.Marshal would write it: a stored block is
+// that encoding already, and any other block is written by
+// wire.MarshalBlock, without building its protobuf message.
 func encodePayload(m Message) ([]byte, error) {
-	sb, ok := m.(*MsgStoredBlock)
-	if !ok {
-		return proto.Marshal(toEnvelope(m))
+	switch m := m.(type) {
+	case *MsgStoredBlock:
+		return blockPayload(m.Encoded), nil
+	case *MsgBlock:
+		return blockPayload(wire.MarshalBlock(m.Block)), nil
 	}
-	b := make([]byte, 0, protowire.SizeTag(protowire.Number(TypeBlock))+protowire.SizeBytes(len(sb.Encoded)))
+	return proto.Marshal(toEnvelope(m))
+}
+
+// blockPayload returns the Envelope holding the encoded block enc.
+func blockPayload(enc []byte) []byte {
+	b := make([]byte, 0, protowire.SizeTag(protowire.Number(TypeBlock))+protowire.SizeBytes(len(enc)))
 	b = protowire.AppendTag(b, protowire.Number(TypeBlock), protowire.BytesType)
-	return protowire.AppendBytes(b, sb.Encoded), nil
+	return protowire.AppendBytes(b, enc)
 }
 
 // DecodeFrame decodes one complete frame from b, which must hold exactly

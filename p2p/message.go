@@ -263,7 +263,8 @@ func (*MsgCmpctBlock) Type() MsgType  { return TypeCmpctBlock }
 func (*MsgGetBlockTxn) Type() MsgType { return TypeGetBlockTxn }
 func (*MsgBlockTxn) Type() MsgType    { return TypeBlockTxn }
 
-// toEnvelope converts m to its protobuf form.
+// toEnvelope converts m to its protobuf form; block messages are encoded
+// without one (encodePayload).
 func toEnvelope(m Message) *pb.Envelope {
 	env := &pb.Envelope{}
 	switch m := m.(type) {
@@ -287,8 +288,6 @@ func toEnvelope(m Message) *pb.Envelope {
 		env.Msg = &pb.Envelope_Notfound{Notfound: invToProto(m.Items)}
 	case *MsgTx:
 		env.Msg = &pb.Envelope_Tx{Tx: wire.TxToProto(m.Tx)}
-	case *MsgBlock:
-		env.Msg = &pb.Envelope_Block{Block: wire.BlockToProto(m.Block)}
 	case *MsgGetHeaders:
 		gh := &pb.GetHeaders{Stop: bytes.Clone(m.Stop[:])}
 		for _, h := range m.Locator {

@@ -2,7 +2,9 @@
 // BlockHeader, Block), their canonical binary encoding, and everything that
 // is computed from that encoding: transaction ids, block ids, the signature
 // message (sighash), merkle roots, key hashes and addresses. It also converts
-// the types to and from their protobuf messages (package proto/pb), and it
+// the types to and from their protobuf messages (package proto/pb; a
+// block, marshalled most often, is also written straight to its protobuf
+// encoding by MarshalBlock, byte for byte what proto.Marshal gives), and it
 // owns BIP340 signature verification: VerifySchnorr is the one function
 // consensus calls, and it runs the backend the binary was built with,
 // btcec/v2 in pure Go by default or libsecp256k1 through cgo with

@@ -125,6 +125,9 @@ func FuzzDecodeBlock(f *testing.F) {
 		_ = blk.BlockHash()
 		_, _ = MerkleRoot(blk.TxIDs())
 		// The protobuf envelope carries it unchanged.
+		if enc, err := proto.Marshal(BlockToProto(blk)); err != nil || !bytes.Equal(MarshalBlock(blk), enc) {
+			t.Fatalf("MarshalBlock differs from proto.Marshal of BlockToProto (%v)", err)
+		}
 		back, err := BlockFromProto(BlockToProto(blk))
 		if err != nil {
 			t.Fatalf("canonically decoded block refused by BlockFromProto: %v", err)
@@ -265,6 +268,9 @@ func FuzzBlockFromProto(f *testing.F) {
 		wire, err := proto.Marshal(BlockToProto(blk))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if !bytes.Equal(MarshalBlock(blk), wire) {
+			t.Fatal("MarshalBlock differs from proto.Marshal of BlockToProto")
 		}
 		var m2 pb.Block
 		if err := proto.Unmarshal(wire, &m2); err != nil {
