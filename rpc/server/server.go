@@ -341,7 +341,7 @@ func (s *Server) release() {
 // answer is what a request's calls give: its reply, or one error object
 // in the reply's place.
 type answer struct {
-	rb      *reply
+	rb      reply
 	batch   bool
 	failure *rpc.Response
 }
@@ -360,11 +360,11 @@ func (s *Server) answerBody(ctx context.Context, body []byte) answer {
 
 // answerOne is the answer to a single call.
 func (s *Server) answerOne(resp rpc.Response) answer {
-	rb := s.newReply()
-	if !rb.add(resp) {
-		return failed(resp.ID, rb.tooLarge())
+	a := answer{rb: s.newReply()}
+	if !a.rb.add(resp) {
+		return failed(resp.ID, a.rb.tooLarge())
 	}
-	return answer{rb: rb}
+	return a
 }
 
 func (s *Server) answerBatch(ctx context.Context, body []byte) answer {
@@ -376,14 +376,14 @@ func (s *Server) answerBatch(ctx context.Context, body []byte) answer {
 		return failed(nil, rpc.NewError(rpc.CodeInvalidRequest,
 			"batch of %d calls exceeds the limit of %d calls per batch", len(reqs), s.limits.MaxBatchCalls))
 	}
-	rb := s.newReply()
+	a := answer{rb: s.newReply(), batch: true}
 	for _, raw := range reqs {
 		resp, ok := s.call(ctx, raw)
-		if ok && !rb.add(resp) {
-			return failed(nil, rb.tooLarge())
+		if ok && !a.rb.add(resp) {
+			return failed(nil, a.rb.tooLarge())
 		}
 	}
-	return answer{rb: rb, batch: true}
+	return a
 }
 
 func failed(id json.RawMessage, e *rpc.Error) answer {
@@ -410,7 +410,7 @@ type reply struct {
 	limit int
 }
 
-func (s *Server) newReply() *reply { return &reply{limit: s.limits.MaxReplyBytes} }
+func (s *Server) newReply() reply { return reply{limit: s.limits.MaxReplyBytes} }
 
 // add encodes resp into the reply; false (and nothing added) if the reply
 // would exceed its limit. The caller then drops the reply.
