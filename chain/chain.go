@@ -65,6 +65,14 @@ type Config struct {
 	// ReindexProgress, if set, hears after each block Reindex processes
 	// how many of the stored blocks it has processed (progress display).
 	ReindexProgress func(done, total int)
+	// WriteCacheSize bounds, in bytes, the writes the chain defers in
+	// memory during initial sync (the write-back overlay, overlay.go;
+	// default DefaultWriteCacheSize, negative: none, every write goes to
+	// LevelDB at once). They go to LevelDB when the chain syncs (every
+	// SyncInterval during initial sync), before anything iterates the
+	// database, and when they outgrow this bound; a crash loses at most
+	// those, which are fetched again. Unused with InMemory.
+	WriteCacheSize int
 	// TxIndex keeps the transaction index (txid -> block), like Bitcoin
 	// Core's -txindex. Turning it on for an existing database builds the
 	// index when the chain opens; turning it off deletes it.
@@ -178,6 +186,7 @@ func open(cfg Config, what string, build func(*Chain) error) (*Chain, error) {
 		st.close()
 		return nil, fmt.Errorf("%s %s: %w", what, cfg.Path, err)
 	}
+	c.setDeferring()
 	c.notifying = true
 	return c, nil
 }
@@ -239,7 +248,7 @@ func (c *Chain) Close() error {
 	if c.unsynced {
 		syncErr = c.syncNow()
 	}
-	return errors.Join(syncErr, c.store.close())
+	return errors.Join(syncErr, c.store.close()) // close writes what the overlay holds
 }
 
 // Params returns the chain's network parameters.

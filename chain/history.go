@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/util"
 
 	"powchain/wire"
 )
@@ -317,7 +316,10 @@ func (c *Chain) AddressHistories(khs []wire.KeyHash) (hists [][]AddressHistoryEn
 
 // addressHistory is AddressHistory; caller holds c.mu.
 func (c *Chain) addressHistory(kh wire.KeyHash, skip, limit int) (entries []AddressHistoryEntry, total int, err error) {
-	it := c.store.db.NewIterator(util.BytesPrefix(append([]byte{prefixHistory}, kh[:]...)), nil)
+	it, err := c.store.iterator(append([]byte{prefixHistory}, kh[:]...))
+	if err != nil {
+		return nil, 0, err
+	}
 	defer it.Release()
 	for ; it.Next(); total++ {
 		if total < skip || (limit > 0 && len(entries) >= limit) {
@@ -344,11 +346,8 @@ func (c *Chain) FindTransaction(txid wire.Hash) (tx *wire.Tx, block BlockInfo, f
 	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	raw, err := c.store.db.Get(hashKey(prefixTx, txid), nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
-		return nil, block, false, nil
-	}
-	if err != nil {
+	raw, found, err := c.store.getRaw(hashKey(prefixTx, txid))
+	if err != nil || !found {
 		return nil, block, false, err
 	}
 	if len(raw) != wire.HashSize+4 {

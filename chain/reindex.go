@@ -5,7 +5,6 @@ import (
 	"container/heap"
 
 	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/util"
 	"google.golang.org/protobuf/proto"
 
 	"powchain/proto/pb"
@@ -130,7 +129,10 @@ const deleteBatchKeys = 10_000
 // deletePrefix deletes every key starting with prefix, in batches of
 // deleteBatchKeys, and returns how many it deleted.
 func (c *Chain) deletePrefix(prefix byte) (deleted int, err error) {
-	it := c.store.db.NewIterator(util.BytesPrefix([]byte{prefix}), nil)
+	it, err := c.store.iterator([]byte{prefix})
+	if err != nil {
+		return 0, err
+	}
 	defer it.Release()
 	b := new(leveldb.Batch)
 	for it.Next() {
@@ -151,7 +153,10 @@ func (c *Chain) deletePrefix(prefix byte) (deleted int, err error) {
 
 // storedBlocksByParent maps each parent hash to its stored children.
 func (c *Chain) storedBlocksByParent() (map[wire.Hash][]wire.Hash, error) {
-	it := c.store.db.NewIterator(util.BytesPrefix([]byte{prefixBlock}), nil)
+	it, err := c.store.iterator([]byte{prefixBlock})
+	if err != nil {
+		return nil, err
+	}
 	defer it.Release()
 	children := make(map[wire.Hash][]wire.Hash)
 	for it.Next() {

@@ -2,6 +2,7 @@ package chain
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/syndtr/goleveldb/leveldb"
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
+	"github.com/syndtr/goleveldb/leveldb/iterator"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/util"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -121,9 +123,10 @@ const (
 	durableRecordSize = 8 + wire.HashSize + 4
 )
 
-// store is the chain's LevelDB database. It has no lock of its own: LevelDB
-// is safe for concurrent use, and the Chain serialises every write
-// (durable, the open durableFile, included).
+// store is the chain's LevelDB database and its write-back overlay
+// (overlay.go). It has no lock of its own: LevelDB is safe for concurrent
+// use, the overlay has its own lock, and the Chain serialises every write
+// (deferring, durable, the open durableFile, included).
 type store struct {
 	db       *leveldb.DB
 	path     string
@@ -133,8 +136,14 @@ type store struct {
 	// formatVersionNoHistory without the address history); found is the
 	// version the database had when opened, until it is upgraded.
 	format, found uint32
+	// overlay holds deferred writes (nil: none are ever deferred, as for
+	// a database in memory); deferring says whether write defers them
+	// now (the chain sets it: during initial sync).
+	overlay   *overlay
+	deferring bool
 	// beforeWrite, if set (by tests, before the chain is used), runs
-	// before each write and fails it with its error: a storage failure.
+	// before each write to LevelDB (not into the overlay) and fails it
+	// with its error: a storage failure.
 	beforeWrite func(*leveldb.Batch) error
 }
 
@@ -174,6 +183,9 @@ func openStore(cfg Config) (*store, error) {
 		return nil, fmt.Errorf("open chain database %s: %w", path, err)
 	}
 	s := &store{db: db, path: path, inMemory: cfg.InMemory, format: formatVersion, beforeWrite: cfg.beforeWrite}
+	if !cfg.InMemory && cfg.WriteCacheSize >= 0 {
+		s.overlay = newOverlay(cmp.Or(cfg.WriteCacheSize, DefaultWriteCacheSize))
+	}
 	if cfg.noAddressHistory {
 		s.format = formatVersionNoHistory
 	}
@@ -241,12 +253,30 @@ func (s *store) isEmpty() bool {
 	return !it.Next()
 }
 
+// close writes what the overlay holds and closes the database.
 func (s *store) close() error {
-	var err error
+	err := s.flush()
 	if s.durable != nil {
-		err = s.durable.Close()
+		err = errors.Join(err, s.durable.Close())
 	}
 	return errors.Join(err, s.db.Close())
+}
+
+// iterator returns an iterator over LevelDB's keys with prefix, after
+// writing the overlay there: iterating reads see every write so far.
+func (s *store) iterator(prefix []byte) (iterator.Iterator, error) {
+	if err := s.flush(); err != nil {
+		return nil, err
+	}
+	return s.db.NewIterator(util.BytesPrefix(prefix), nil), nil
+}
+
+// snapshot returns a snapshot of LevelDB after writing the overlay there.
+func (s *store) snapshot() (*leveldb.Snapshot, error) {
+	if err := s.flush(); err != nil {
+		return nil, err
+	}
+	return s.db.GetSnapshot()
 }
 
 // mustMarshal marshals a message built by this package; failure would be a
@@ -267,17 +297,28 @@ func (s *store) get(key []byte, m proto.Message) (found bool, err error) {
 // getWith reads key's value and hands it to decode; found is false if the
 // key is absent. A value that does not decode is corruption.
 func (s *store) getWith(key []byte, decode func(raw []byte) error) (found bool, err error) {
-	raw, err := s.db.Get(key, nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
+	raw, found, err := s.getRaw(key)
+	if err != nil || !found {
 		return false, err
 	}
 	if err := decode(raw); err != nil {
 		return false, corrupt("record %x: %v", key, err)
 	}
 	return true, nil
+}
+
+// getRaw reads key's value, from the overlay if it holds a write of key,
+// else from LevelDB; found is false if the key is absent. The value must
+// not be modified.
+func (s *store) getRaw(key []byte) (raw []byte, found bool, err error) {
+	if raw, deleted, ok := s.overlay.lookup(key); ok {
+		return raw, !deleted, nil
+	}
+	raw, err = s.db.Get(key, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, false, nil
+	}
+	return raw, err == nil, err
 }
 
 // ---- blocks ----
@@ -342,7 +383,10 @@ type indexRecord struct {
 
 // loadIndex returns every index record.
 func (s *store) loadIndex() ([]indexRecord, error) {
-	it := s.db.NewIterator(util.BytesPrefix([]byte{prefixIndex}), nil)
+	it, err := s.iterator([]byte{prefixIndex})
+	if err != nil {
+		return nil, err
+	}
 	defer it.Release()
 	var recs []indexRecord
 	for it.Next() {
@@ -559,32 +603,59 @@ func (s *store) undo(hash wire.Hash) ([]UtxoEntry, error) {
 	return spent, nil
 }
 
-// write commits a batch. Batches are atomic in LevelDB's journal, so a crash
-// (even kill -9) leaves either all of a batch or none of it. A write is not
-// synced by itself: syncTip makes everything written before it durable
-// (the chain's sync policy decides when), so after a power loss only blocks
-// since the last sync may be gone, the database is still consistent, and
-// they are simply fetched again.
+// write commits a batch: to the overlay while writes are deferred (after
+// writing the overlay to LevelDB if it holds more than its limit), else
+// to LevelDB, after whatever the overlay holds (writes reach LevelDB in
+// order). Batches are atomic in LevelDB's journal, so a crash (even kill
+// -9) leaves either all of a batch or none of it, and the overlay goes to
+// LevelDB as one batch. A write is not synced by itself: syncTip makes
+// everything written before it durable (the chain's sync policy decides
+// when), so after a crash only blocks since the last flush, or after a
+// power loss since the last sync, may be gone; the database is still
+// consistent, and they are simply fetched again.
 func (s *store) write(b *leveldb.Batch) error {
+	if !s.deferring {
+		if err := s.flush(); err != nil {
+			return err
+		}
+		return s.writeDB(b, false)
+	}
+	if s.overlay.full() {
+		// First, so that a failure leaves b unwritten, as any failed write.
+		if err := s.flush(); err != nil {
+			return err
+		}
+	}
+	s.overlay.apply(b)
+	return nil
+}
+
+// writeDB writes b to LevelDB, synced if sync says so.
+func (s *store) writeDB(b *leveldb.Batch, sync bool) error {
 	if s.beforeWrite != nil {
 		if err := s.beforeWrite(b); err != nil {
 			return fmt.Errorf("write chain database: %w", err)
 		}
 	}
-	if err := s.db.Write(b, nil); err != nil {
+	if err := s.db.Write(b, &opt.WriteOptions{Sync: sync}); err != nil {
 		return fmt.Errorf("write chain database: %w", err)
 	}
 	return nil
 }
 
-// syncTip makes every write so far durable, with a synced write of n's tip
-// record (syncing LevelDB's journal syncs all that came before it), then
-// records n as the durable tip in durableFile.
+// flush writes what the overlay holds to LevelDB in one batch, not synced.
+func (s *store) flush() error {
+	return s.overlay.flush(nil, func(b *leveldb.Batch) error { return s.writeDB(b, false) })
+}
+
+// syncTip makes every write so far durable, with a synced write of the
+// overlay and n's tip record in one batch (syncing LevelDB's journal syncs
+// all that came before it), then records n as the durable tip in
+// durableFile.
 func (s *store) syncTip(n *blockNode) error {
-	b := new(leveldb.Batch)
-	s.putTip(b, n)
-	if err := s.db.Write(b, &opt.WriteOptions{Sync: true}); err != nil {
-		return fmt.Errorf("sync chain database: %w", err)
+	putTip := func(b *leveldb.Batch) { s.putTip(b, n) }
+	if err := s.overlay.flush(putTip, func(b *leveldb.Batch) error { return s.writeDB(b, true) }); err != nil {
+		return err
 	}
 	if err := s.recordDurable(n); err != nil {
 		return fmt.Errorf("record durable tip: %w", err)

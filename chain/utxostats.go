@@ -32,7 +32,7 @@ type UTXOSetInfo struct {
 func (c *Chain) UTXOSetInfo() (UTXOSetInfo, error) {
 	c.mu.RLock()
 	tip := c.tip()
-	snap, err := c.store.db.GetSnapshot()
+	snap, err := c.store.snapshot()
 	c.mu.RUnlock()
 	if err != nil {
 		return UTXOSetInfo{}, err
@@ -109,7 +109,10 @@ func (c *Chain) AddressUtxos(kh wire.KeyHash) ([]AddressUtxo, error) {
 // output ever paid to kh, spent or not, and sorts the unspent ones by
 // outpoint (the history is in order of height). Caller holds c.mu.
 func (c *Chain) unspentHistory(kh wire.KeyHash) ([]AddressUtxo, error) {
-	it := c.store.db.NewIterator(util.BytesPrefix(append([]byte{prefixHistory}, kh[:]...)), nil)
+	it, err := c.store.iterator(append([]byte{prefixHistory}, kh[:]...))
+	if err != nil {
+		return nil, err
+	}
 	defer it.Release()
 	var out []AddressUtxo
 	for it.Next() {
@@ -143,7 +146,10 @@ func compareOutPoints(a, b wire.OutPoint) int {
 // Caller holds c.mu.
 func (c *Chain) indexedUtxos(kh wire.KeyHash) ([]AddressUtxo, error) {
 	prefix := append([]byte{prefixAddr}, kh[:]...)
-	it := c.store.db.NewIterator(util.BytesPrefix(prefix), nil)
+	it, err := c.store.iterator(prefix)
+	if err != nil {
+		return nil, err
+	}
 	defer it.Release()
 	var out []AddressUtxo
 	for it.Next() {
