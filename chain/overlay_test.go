@@ -60,6 +60,20 @@ func (h *harness) referenceChain(names ...string) *chain.Chain {
 	return c
 }
 
+// crashAndReopen closes the chain as a crash would (the overlay lost,
+// nothing synced) and opens it again.
+func (h *harness) crashAndReopen() {
+	h.t.Helper()
+	if err := h.c.CloseAsCrash(); err != nil {
+		h.t.Fatal(err)
+	}
+	c, err := chain.Open(h.cfg)
+	if err != nil {
+		h.t.Fatalf("reopen after the crash: %v", err)
+	}
+	h.c = c
+}
+
 // expectSameState checks that c and ref agree on the tip, the UTXO set,
 // the address UTXOs and the address history of the generator's key.
 func (h *harness) expectSameState(ref *chain.Chain) {
@@ -210,14 +224,7 @@ func TestOverlayCrashLosesOnlyTheWindow(t *testing.T) {
 	if h.c.DeferredWrites() == 0 {
 		t.Fatal("nothing deferred before the crash")
 	}
-	if err := h.c.CloseAsCrash(); err != nil {
-		t.Fatal(err)
-	}
-	c, err := chain.Open(h.cfg)
-	if err != nil {
-		t.Fatalf("reopen after the crash: %v", err)
-	}
-	h.c = c
+	h.crashAndReopen()
 	if lost, ok := h.c.LostOnOpen(); ok {
 		t.Fatalf("the crash lost synced blocks: %+v", lost)
 	}
@@ -278,14 +285,7 @@ func TestOverlayReorgAndInvalidateAcrossWindow(t *testing.T) {
 	if h.c.DeferredWrites() == 0 {
 		t.Fatal("nothing deferred before the crash")
 	}
-	if err := h.c.CloseAsCrash(); err != nil {
-		t.Fatal(err)
-	}
-	c, err := chain.Open(h.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.c = c // at the last flush (reopen: s3, b-branch invalid); opening reconnects nothing invalid
+	h.crashAndReopen() // at the last flush (reopen: s3, b-branch invalid); opening reconnects nothing invalid
 	h.expectTip("s3")
 	h.expectSameState(ref)
 }
@@ -306,14 +306,7 @@ func TestOverlayBoundFlushes(t *testing.T) {
 		if h.c.DeferredWrites() == 0 {
 			t.Fatalf("WriteCacheSize %d: s1's connection not deferred", tc.size)
 		}
-		if err := h.c.CloseAsCrash(); err != nil {
-			t.Fatal(err)
-		}
-		c, err := chain.Open(h.cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.c = c
+		h.crashAndReopen()
 		if tip := h.c.Tip(); tip.Hash != h.g.Block(tc.afterIt).BlockHash() {
 			t.Errorf("WriteCacheSize %d: the crash left the tip at height %d, want %s", tc.size, tip.Height, tc.afterIt)
 		}
