@@ -17,8 +17,10 @@ const maxAcceptedBlocks = 4
 // written nor hashing its transactions again. In initial sync from several
 // peers a block often arrives before its parent, waits stored, and
 // connects when the parent comes: it is found here then. Connecting a
-// block takes it out. Beyond maxAcceptedBlocks the highest is dropped (the
-// lowest connect first), and read from the store if it ever connects. The
+// block takes it out. Only blocks above the tip are kept (one at or below
+// it is on another branch and connects, if ever, after a reorganisation);
+// beyond maxAcceptedBlocks the highest is dropped (the lowest connect
+// first). A block dropped is read from the store if it ever connects. The
 // bodies are the blocks callers handed to ProcessBlock, which they must
 // not change after (ProcessBlock's contract). Guarded by the chain's mu.
 type acceptedBlocks struct {
@@ -32,10 +34,16 @@ type acceptedBlock struct {
 	txids  []wire.Hash
 }
 
-// add keeps blk (hash, at height), whose transactions' ids are txids; if
-// that makes more than maxAcceptedBlocks, the highest block kept is
-// dropped (blk itself if it is the highest).
-func (a *acceptedBlocks) add(hash wire.Hash, height uint64, blk *wire.Block, txids []wire.Hash) {
+// add keeps blk (hash, at height), whose transactions' ids are txids,
+// and drops the blocks kept that are no higher than the tip, at tipHeight
+// (blk too, if it is not above it); if that leaves more than
+// maxAcceptedBlocks, the highest is dropped (blk itself if it is the
+// highest).
+func (a *acceptedBlocks) add(hash wire.Hash, height uint64, blk *wire.Block, txids []wire.Hash, tipHeight uint64) {
+	a.entries = slices.DeleteFunc(a.entries, func(e acceptedBlock) bool { return e.height <= tipHeight })
+	if height <= tipHeight {
+		return
+	}
 	a.entries = append(a.entries, acceptedBlock{hash: hash, height: height, blk: blk, txids: txids})
 	if len(a.entries) <= maxAcceptedBlocks {
 		return

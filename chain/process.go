@@ -122,7 +122,7 @@ func (c *Chain) acceptBlock(blk *wire.Block, txids []wire.Hash, parent *blockNod
 	if err := c.store.write(b); err != nil {
 		return nil, err
 	}
-	c.accepted.add(hash, n.height, blk, txids)
+	c.accepted.add(hash, n.height, blk, txids, c.tip().height)
 	c.dataArrived(n)
 	if n.betterThan(c.bestHeader) {
 		c.setBestHeader(n) // an equal-work header ranks higher once its data arrived first
