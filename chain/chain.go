@@ -454,8 +454,8 @@ func (c *Chain) BlockByHash(hash wire.Hash) (*wire.Block, error) {
 // BlockBytes returns the stored body of a block as the chain stored it,
 // its protobuf encoding (a powchain.v1.Block, the message a P2P block
 // message carries), or nil if the node does not have it: serving a block
-// this way costs neither a decode nor an encode. The bytes are the
-// caller's own copy.
+// this way costs neither a decode nor an encode. The bytes may be the
+// store's own (the write-back overlay's): the caller must not modify them.
 func (c *Chain) BlockBytes(hash wire.Hash) ([]byte, error) {
 	return c.store.blockBytes(hash)
 }

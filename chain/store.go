@@ -328,7 +328,7 @@ func (s *store) putBlock(b *leveldb.Batch, blk *wire.Block) {
 }
 
 // blockBytes returns the stored encoding of block hash, a pb.Block; nil
-// if absent.
+// if absent. Like getRaw's value, it must not be modified.
 func (s *store) blockBytes(hash wire.Hash) ([]byte, error) {
 	var raw []byte
 	_, err := s.getWith(hashKey(prefixBlock, hash), func(b []byte) error {

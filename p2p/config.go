@@ -24,7 +24,7 @@ type ChainReader interface {
 	MissingBlocks(max int, maxHeight uint64, skip func(wire.Hash) bool) []chain.BlockRef
 	BlockByHash(wire.Hash) (*wire.Block, error)
 	// BlockBytes returns a block's stored protobuf encoding (nil if
-	// absent), served to peers as it is.
+	// absent), served to peers as it is; nothing modifies it.
 	BlockBytes(wire.Hash) ([]byte, error)
 	BlockInfoByHash(wire.Hash) (chain.BlockInfo, bool)
 }

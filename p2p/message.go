@@ -144,6 +144,7 @@ type MsgBlock struct{ Block *wire.Block }
 // block message's Envelope holds) as the chain stored it, so serving a
 // block neither decodes nor re-encodes it. On the wire it is a block
 // message and it is received as a MsgBlock. Hash is the block's id.
+// Encoded may be the store's own bytes: it is never modified.
 type MsgStoredBlock struct {
 	Hash    wire.Hash
 	Encoded []byte
