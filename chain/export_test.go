@@ -48,6 +48,9 @@ func WithWriteHook(cfg Config, hook func(*leveldb.Batch) error) Config {
 func (c *Chain) CompactForBenchmark() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.store.flush(); err != nil {
+		return err
+	}
 	return c.store.db.CompactRange(util.Range{})
 }
 
