@@ -74,8 +74,13 @@ const (
 	overlayArenaChunk = 1 << 20
 )
 
+// overlayInitialEntries presizes the map (about a megabyte) for the
+// first window of initial sync, which would otherwise grow it by doubling;
+// later windows reuse its room.
+const overlayInitialEntries = 1 << 15
+
 func newOverlay(limit int) *overlay {
-	return &overlay{limit: limit, entries: make(map[string]*overlayEntry)}
+	return &overlay{limit: limit, entries: make(map[string]*overlayEntry, overlayInitialEntries)}
 }
 
 // freshWhenAbsent reports whether a put of key that finds no entry in the
