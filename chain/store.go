@@ -105,10 +105,6 @@ func appendUtxoKey(b []byte, op wire.OutPoint) []byte {
 	return outPointBytes(append(b, prefixUtxo), op)
 }
 
-func addrKey(kh wire.KeyHash, op wire.OutPoint) []byte {
-	return appendAddrKey(make([]byte, 0, addrKeySize), kh, op)
-}
-
 func appendAddrKey(b []byte, kh wire.KeyHash, op wire.OutPoint) []byte {
 	return outPointBytes(append(append(b, prefixAddr), kh[:]...), op)
 }
