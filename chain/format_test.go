@@ -427,9 +427,14 @@ func copyDatabase(t *testing.T, from, to string) {
 func TestChainWithoutHistoryRefusesHistoryDatabase(t *testing.T) {
 	p := newAddrPair(t)
 	p.with.Close()
-	_, err := chain.Open(chain.WithoutAddressHistory(p.cfgWith))
-	if err == nil || !strings.Contains(err.Error(), "keeps the address history, which this chain is configured without") {
-		t.Fatalf("open a format 3 database without the history: %v", err)
+	for _, version := range []byte{3, 2} {
+		db := openRaw(t, p.cfgWith.Path)
+		setFormat(t, db, version)
+		db.Close()
+		_, err := chain.Open(chain.WithoutAddressHistory(p.cfgWith))
+		if err == nil || !strings.Contains(err.Error(), "keeps the address history, which this chain is configured without") {
+			t.Fatalf("open a format %d database without the history: %v", version, err)
+		}
 	}
 	p.with = mustOpen(t, p.cfgWith)
 }
