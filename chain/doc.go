@@ -14,10 +14,10 @@
 // A block travels ProcessBlock → CheckBlockSanity (context-free rules) →
 // orphan pool if the parent is unknown → acceptBlock (rules against the
 // parent: target, timestamps, coinbase height; then the body is stored,
-// and kept decoded until it connects, the lowest four such blocks at most:
-// accepted.go) → activateBestChain, which connects the most-work chain of fully stored
-// blocks, checking the UTXO rules and finally the signatures of each block
-// as it connects. Headers can be accepted ahead of their bodies
+// and kept decoded until it connects, at most the four lowest such blocks
+// above the tip: accepted.go) → activateBestChain, which connects the
+// most-work chain of fully stored blocks, checking the UTXO rules and
+// finally the signatures of each block as it connects. Headers can be accepted ahead of their bodies
 // (ProcessHeaders) for headers-first sync.
 //
 // Invariants:
