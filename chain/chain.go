@@ -65,6 +65,11 @@ type Config struct {
 	// ReindexProgress, if set, hears after each block Reindex processes
 	// how many of the stored blocks it has processed (progress display).
 	ReindexProgress func(done, total int)
+	// FormatUpgrade, if set, hears that the database, written in an older
+	// format (found), is about to be upgraded in place to the current one
+	// (to) as the chain opens (format.go), which can take minutes on a
+	// large database.
+	FormatUpgrade func(found, to uint32)
 	// WriteCacheSize bounds, in bytes, the writes the chain defers in
 	// memory during initial sync (the write-back overlay, overlay.go;
 	// default DefaultWriteCacheSize, negative: none, every write goes to
@@ -118,8 +123,10 @@ type Chain struct {
 	connectTimer func(time.Duration)
 	// reindexProgress is Config.ReindexProgress (may be nil); read-only.
 	reindexProgress func(done, total int)
-	txIndex         bool
-	noHistory       bool
+	// formatUpgrade is Config.FormatUpgrade (may be nil); read-only.
+	formatUpgrade func(found, to uint32)
+	txIndex       bool
+	noHistory     bool
 
 	mu           sync.RWMutex
 	store        *store
@@ -215,6 +222,7 @@ func newChain(cfg Config, st *store) *Chain {
 
 		connectTimer:    cfg.ConnectTimer,
 		reindexProgress: cfg.ReindexProgress,
+		formatUpgrade:   cfg.FormatUpgrade,
 		index:           make(map[wire.Hash]*blockNode),
 		candidates:      make(map[*blockNode]struct{}),
 		orphans:         newOrphanPool(maxOrphans, ttl),
@@ -278,6 +286,7 @@ func (c *Chain) load() error {
 	for n := tip; n != nil; n = n.parent {
 		c.bestChain[n.height] = n
 	}
+	c.announceUpgrade()
 	if err := c.catchUpIndexes(); err != nil {
 		return err
 	}

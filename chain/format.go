@@ -50,6 +50,15 @@ func (s *store) checkFormat() error {
 	return nil
 }
 
+// announceUpgrade tells Config.FormatUpgrade, if set, that the database
+// is about to be upgraded (catchUpIndexes, dropAddrIndex). Caller owns the
+// chain (opening).
+func (c *Chain) announceUpgrade() {
+	if c.formatUpgrade != nil && c.store.found != c.store.format {
+		c.formatUpgrade(c.store.found, c.store.format)
+	}
+}
+
 // dropAddrIndex finishes the move of a database that has the address
 // history to format 3: it records version 3 (unless the database says so
 // already) and deletes what is left of the address index, then compacts

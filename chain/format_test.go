@@ -272,10 +272,15 @@ func formatTwo(t *testing.T, p *addrPair) int {
 
 // expectUpgraded opens the history chain of p and checks that its database
 // is in format 3 with no address index left and that it answers as the
-// replay of tip (AddressUtxos and the history).
-func expectUpgraded(t *testing.T, p *addrPair, tip string) {
+// replay of tip (AddressUtxos and the history). The open announces an
+// upgrade from format found (0: none, as when only the deletes are left),
+// and a second open none.
+func expectUpgraded(t *testing.T, p *addrPair, tip string, found uint32) {
 	t.Helper()
-	p.with = mustOpen(t, p.cfgWith)
+	var heard [][2]uint32
+	cfg := p.cfgWith
+	cfg.FormatUpgrade = func(found, to uint32) { heard = append(heard, [2]uint32{found, to}) }
+	p.with = mustOpen(t, cfg)
 	p.without = mustOpen(t, p.cfgNone)
 	p.check(tip)
 	blocks := p.g.BlocksTo(tip)
@@ -291,7 +296,14 @@ func expectUpgraded(t *testing.T, p *addrPair, tip string) {
 	if v := formatOf(t, p.cfgWith.Path); v != 3 {
 		t.Fatalf("format version %d after the upgrade, want 3", v)
 	}
-	p.with = mustOpen(t, p.cfgWith)
+	p.with = mustOpen(t, cfg)
+	want := [][2]uint32{{found, 3}}
+	if found == 0 {
+		want = nil
+	}
+	if !slices.Equal(heard, want) {
+		t.Fatalf("FormatUpgrade heard %v, want %v", heard, want)
+	}
 }
 
 // TestUpgradeFromFormatVersion2: a database with the history and the
@@ -301,7 +313,7 @@ func TestUpgradeFromFormatVersion2(t *testing.T) {
 	p := newAddrPair(t)
 	tip := addrScenario(p)
 	formatTwo(t, p)
-	expectUpgraded(t, p, tip)
+	expectUpgraded(t, p, tip, 2)
 	p.block("after", payTo(p.g, p.g.SpendTx(outs{p.g.CoinbaseOut("a3")}, 0, 2), 0, keyHash(1), 0))
 	p.check("after")
 }
@@ -324,9 +336,10 @@ func TestInterruptedUpgradeResumes(t *testing.T) {
 		name    string
 		failing func(batchTouches) bool // the write to fail
 		version byte                    // then found in the database
+		found   uint32                  // the upgrade announced on the next open
 	}{
-		{"before version 3", func(b batchTouches) bool { return b.info }, 2},
-		{"before the deletes", func(b batchTouches) bool { return b.addrDeletes }, 3},
+		{"before version 3", func(b batchTouches) bool { return b.info }, 2, 2},
+		{"before the deletes", func(b batchTouches) bool { return b.addrDeletes }, 3, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newAddrPair(t)
@@ -356,7 +369,7 @@ func TestInterruptedUpgradeResumes(t *testing.T) {
 			if left != n {
 				t.Fatalf("%d address index keys after the failure, want all %d", left, n)
 			}
-			expectUpgraded(t, p, tip)
+			expectUpgraded(t, p, tip, tc.found)
 		})
 	}
 	t.Run("part of the deletes", func(t *testing.T) {
@@ -374,7 +387,7 @@ func TestInterruptedUpgradeResumes(t *testing.T) {
 		}
 		setFormat(t, db, 3)
 		db.Close()
-		expectUpgraded(t, p, tip)
+		expectUpgraded(t, p, tip, 0)
 	})
 }
 
@@ -395,7 +408,7 @@ func TestUpgradeFromFormatVersion1(t *testing.T) {
 	p.cfgWith.Path, p.cfgNone.Path = p.cfgNone.Path, t.TempDir()
 	copyDatabase(t, p.cfgWith.Path, p.cfgNone.Path)
 	p.cfgWith.TxIndex = true
-	expectUpgraded(t, p, tip)
+	expectUpgraded(t, p, tip, 1)
 	h := &harness{t: t, g: p.g, c: p.with, cfg: p.cfgWith}
 	h.expectIndexes(tip, "s2")
 	p.block("after", payTo(p.g, p.g.SpendTx(outs{p.g.CoinbaseOut("a3")}, 0, 2), 0, keyHash(2), 1))

@@ -189,6 +189,10 @@ func (n *Node) openChain() error {
 	}
 	cfg := chain.Config{Params: n.params, Path: filepath.Join(n.netDir, "chain"), Clock: n.clock, SigCache: n.sigCache,
 		ConnectTimer: n.metrics.BlockConnected, TxIndex: txIndex}
+	cfg.FormatUpgrade = func(found, to uint32) {
+		n.log.Info(fmt.Sprintf("upgrading the chain database from format %d to %d; this can take a few minutes on a large database", found, to),
+			"from_format", found, "to_format", to)
+	}
 	open := chain.Open
 	bar := progressBar{out: n.cfg.ProgressBar, what: "reindex"}
 	if n.cfg.Reindex {
