@@ -318,6 +318,26 @@ func TestUpgradeFromFormatVersion2(t *testing.T) {
 	p.check("after")
 }
 
+// TestReindexFormatVersion2: a reindex of a format 2 database (which an
+// upgrade would have been) rebuilds it in format 3, without the address
+// index, with the same answers.
+func TestReindexFormatVersion2(t *testing.T) {
+	p := newAddrPair(t)
+	tip := addrScenario(p)
+	formatTwo(t, p)
+	c, err := chain.Reindex(p.cfgWith)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countKeys(t, p.cfgWith.Path, c, 'a'); n != 0 {
+		t.Fatalf("%d address index keys left after the reindex", n)
+	}
+	if v := formatOf(t, p.cfgWith.Path); v != 3 {
+		t.Fatalf("format version %d after the reindex, want 3", v)
+	}
+	expectUpgraded(t, p, tip, 0)
+}
+
 // batchTouches is a leveldb.BatchReplay that notes whether a batch puts
 // the info record and whether it deletes address index keys.
 type batchTouches struct{ info, addrDeletes bool }
