@@ -508,10 +508,9 @@ func (s *Source) MempoolPage(p page) *Mempool {
 
 // ---- addresses ----
 
-// Address is what the node knows of an address: its unspent outputs (from
-// the address index) and the mempool transactions that pay to it or spend
-// from it. Its full history needs an address history index, which the
-// node does not keep yet.
+// Address is what the node knows of an address: its unspent outputs and
+// every output ever paid to it (both from the address history index), and
+// the mempool transactions that pay to it or spend from it.
 type Address struct {
 	Address string `json:"address"`
 	// Balance is the sum of the confirmed unspent outputs; Unconfirmed the
