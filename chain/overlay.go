@@ -28,9 +28,10 @@ const DefaultWriteCacheSize = 64 << 20
 // unsynced writes.
 //
 // The gain is the writes that cancel within one window, which never reach
-// LevelDB: an output created and spent between two flushes (its UTXO entry
-// and address-index key put, then deleted) disappears, and an address
-// history record written unspent and rewritten spent becomes one put.
+// LevelDB: an output created and spent between two flushes (its UTXO entry,
+// and its address-index key in a chain without the history, put then
+// deleted) disappears, and an address history record written unspent and
+// rewritten spent becomes one put.
 //
 // Lock contract: mu guards entries and bytes. It is held for writing while
 // a batch is applied and while a flush builds, writes and clears the
