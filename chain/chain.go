@@ -70,14 +70,6 @@ type Config struct {
 	// (to) as the chain opens (format.go), which can take minutes on a
 	// large database.
 	FormatUpgrade func(found, to uint32)
-	// WriteCacheSize bounds, in bytes, the writes the chain defers in
-	// memory during initial sync (the write-back overlay, overlay.go;
-	// default DefaultWriteCacheSize, negative: none, every write goes to
-	// LevelDB at once). They go to LevelDB when the chain syncs (every
-	// SyncInterval during initial sync), before anything iterates the
-	// database, and when they outgrow this bound; a crash loses at most
-	// those, which are fetched again. Unused with InMemory.
-	WriteCacheSize int
 	// TxIndex keeps the transaction index (txid -> block), like Bitcoin
 	// Core's -txindex. Turning it on for an existing database builds the
 	// index when the chain opens; turning it off deletes it.
@@ -193,7 +185,6 @@ func open(cfg Config, what string, build func(*Chain) error) (*Chain, error) {
 		st.close()
 		return nil, fmt.Errorf("%s %s: %w", what, cfg.Path, err)
 	}
-	c.setDeferring()
 	c.notifying = true
 	return c, nil
 }
@@ -256,7 +247,7 @@ func (c *Chain) Close() error {
 	if c.unsynced {
 		syncErr = c.syncNow()
 	}
-	return errors.Join(syncErr, c.store.close()) // close writes what the overlay holds
+	return errors.Join(syncErr, c.store.close())
 }
 
 // Params returns the chain's network parameters.
@@ -463,8 +454,7 @@ func (c *Chain) BlockByHash(hash wire.Hash) (*wire.Block, error) {
 // BlockBytes returns the stored body of a block as the chain stored it,
 // its protobuf encoding (a powchain.v1.Block, the message a P2P block
 // message carries), or nil if the node does not have it: serving a block
-// this way costs neither a decode nor an encode. The bytes may be the
-// store's own (the write-back overlay's): the caller must not modify them.
+// this way costs neither a decode nor an encode.
 func (c *Chain) BlockBytes(hash wire.Hash) ([]byte, error) {
 	return c.store.blockBytes(hash)
 }

@@ -23,25 +23,16 @@
 // Invariants:
 //   - The UTXO set, undo records, address history, transaction index and
 //     tip always describe one block: connecting or disconnecting a block is
-//     one batch, and batches reach LevelDB whole and in order (one at a
-//     time, or many at once as one overlay flush),
-//     so a crash at any instant leaves a consistent database.
+//     one batch, and batches reach LevelDB whole and in order, so a crash
+//     at any instant leaves a consistent database. Every batch goes
+//     through LevelDB's journal (DisableLargeBatchTransaction: goleveldb's
+//     path for batches larger than the write buffer can read a key written
+//     twice in one batch back wrong).
 //   - Durability (durable.go): once caught up, a new tip is synced to disk
 //     before TipChanged announces it; during initial sync the chain syncs
 //     every Config.SyncInterval of the injected clock. Each sync records the
 //     synced tip in DURABLE-TIP; opening reports (LostOnOpen) the heights of
 //     that record the database no longer has.
-//   - What is on disk when (overlay.go): while the chain is not caught up
-//     (initial sync) its writes wait in a write-back overlay in memory,
-//     which every read consults first, and reach LevelDB as one batch at
-//     the next sync (with the tip record, in the same synced batch, before
-//     DURABLE-TIP is written), before any read that iterates the database,
-//     when the overlay outgrows Config.WriteCacheSize, and on Close. A
-//     crash (kill -9) loses at most the writes since that flush, as a power
-//     loss loses those since the last sync: LevelDB holds a consistent
-//     state as of the flush, and the lost blocks are fetched again. Once
-//     caught up, every write goes straight to LevelDB. Writes that cancel
-//     within one window (an output created and spent) never reach it.
 //   - The tip is the best valid chain: most cumulative work among chains
 //     whose blocks are all stored and not known to be invalid, and the first
 //     seen on equal work. A block that fails validation is marked invalid
@@ -67,13 +58,6 @@
 // one chain and its pool, or be shared by several (NewSharedSigCache; its
 // doc says why that is sound); it has its own RWMutex. Signature checks of
 // a block run on several goroutines that finish before connecting returns.
-// The overlay has its own RWMutex: the chain changes the overlay only
-// holding mu for writing; a query holding mu for reading may flush it (to
-// iterate LevelDB: concurrent queries' flushes are serialised by the
-// overlay's lock, and no change can add to it meanwhile); point reads,
-// BlockByHash's included (which holds no chain lock), take it for reading.
-// A flush holds it across its LevelDB write, so no reader sees an entry
-// gone before LevelDB has it.
 //
 // Write-behind within one activation (connect.go): when a change connects
 // several blocks in a row (a branch whose bodies arrived ahead of their

@@ -66,18 +66,8 @@ func (c *Chain) settleTip(before *blockNode) error {
 			return err
 		}
 	}
-	c.setDeferring()
 	c.queue(Notification{Type: TipChanged, Hash: tip.hash, Height: tip.height})
 	return nil
-}
-
-// setDeferring has the store defer its writes to the overlay while the
-// chain is not caught up (initial sync), and write them at once when it
-// is; caller holds c.mu for writing (or owns the chain). The switch to
-// writing at once comes after the sync that caught-up tip gets, which
-// emptied the overlay; store.write empties it first in any case.
-func (c *Chain) setDeferring() {
-	c.store.deferring = c.store.overlay != nil && !c.caughtUp()
 }
 
 // caughtUp reports whether the chain has the best header it knows and a
@@ -87,13 +77,11 @@ func (c *Chain) caughtUp() bool {
 	return tip == c.bestHeader && c.clock.Now().Sub(tip.header.Time()) < caughtUpAge
 }
 
-// syncNow makes every write so far durable (the overlay's deferred writes
-// go to LevelDB in the same synced batch as the tip record) and records the
-// tip as the durable one; caller holds c.mu. Without syncing (noSync) it
-// still writes the overlay to LevelDB, unsynced.
+// syncNow makes every write so far durable and records the tip as the
+// durable one; caller holds c.mu.
 func (c *Chain) syncNow() error {
 	if c.noSync {
-		return c.store.flush()
+		return nil
 	}
 	if err := c.store.syncTip(c.tip()); err != nil {
 		return err
@@ -103,14 +91,13 @@ func (c *Chain) syncNow() error {
 	return nil
 }
 
-// Sync makes the chain's writes so far durable if any tip change, or any
-// write deferred in the overlay, is not yet. The node calls it every few
-// seconds, so that a stall during initial sync does not leave connected
-// blocks unsynced; Close calls it too.
+// Sync makes the chain's writes so far durable if any tip change is not
+// yet. The node calls it every few seconds, so that a stall during initial
+// sync does not leave connected blocks unsynced; Close calls it too.
 func (c *Chain) Sync() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.unsynced && c.store.overlay.empty() {
+	if !c.unsynced {
 		return nil
 	}
 	return c.syncNow()

@@ -2,7 +2,6 @@ package chain
 
 import (
 	"bytes"
-	"fmt"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/util"
@@ -48,9 +47,6 @@ func WithWriteHook(cfg Config, hook func(*leveldb.Batch) error) Config {
 func (c *Chain) CompactForBenchmark() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.store.flush(); err != nil {
-		return err
-	}
 	return c.store.db.CompactRange(util.Range{})
 }
 
@@ -79,10 +75,10 @@ func (c *Chain) ConnectBatchSizes(blk *wire.Block) (hint, size int, err error) {
 	return connectBatchSize(blk), len(b.Dump()), nil
 }
 
-// SetConnectWriteHook makes hook run before each LevelDB write of a batch
-// that records a tip (connecting or disconnecting a block, a sync, a flush
-// of the overlay) with that tip's height, on the goroutine that writes it;
-// an error fails the write. Set it while the chain is idle.
+// SetConnectWriteHook makes hook run before each write of a batch that
+// records a tip (connecting or disconnecting a block) with that tip's
+// height, on the goroutine that writes it; an error fails the write. Set
+// it while the chain is idle.
 func (c *Chain) SetConnectWriteHook(hook func(height uint64) error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -121,64 +117,3 @@ func (c *Chain) BodyReads() uint64 {
 // MaxAcceptedBlocks is how many stored, unconnected blocks the chain keeps
 // decoded.
 const MaxAcceptedBlocks = maxAcceptedBlocks
-
-// DeferredWrites is how many keys the overlay holds, written since its
-// last flush and not yet in LevelDB.
-func (c *Chain) DeferredWrites() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.store.overlay == nil {
-		return 0
-	}
-	c.store.overlay.mu.RLock()
-	defer c.store.overlay.mu.RUnlock()
-	return len(c.store.overlay.entries)
-}
-
-// CloseAsCrash closes the database as a crash (kill -9) leaves it: what
-// the overlay holds is lost, nothing is synced, no durable record is
-// written. The chain must not be used afterwards.
-func (c *Chain) CloseAsCrash() error {
-	if c.preverify != nil {
-		c.preverify.close()
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.store.overlay = nil
-	return c.store.close()
-}
-
-// DiskWrite is one LevelDB write as the keys it puts and deletes, each as
-// "prefix:hex" of the rest of the key.
-type DiskWrite struct{ Puts, Deletes []string }
-
-// OnDiskWrite makes hook hear each write to LevelDB (not into the
-// overlay). Set it while the chain is idle.
-func (c *Chain) OnDiskWrite(hook func(DiskWrite)) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.store.beforeWrite = func(b *leveldb.Batch) error {
-		var w diskWriteReplay
-		if err := b.Replay(&w); err != nil {
-			return err
-		}
-		hook(DiskWrite(w))
-		return nil
-	}
-}
-
-type diskWriteReplay DiskWrite
-
-func (w *diskWriteReplay) Put(key, _ []byte) { w.Puts = append(w.Puts, KeyName(key)) }
-func (w *diskWriteReplay) Delete(key []byte) { w.Deletes = append(w.Deletes, KeyName(key)) }
-
-// KeyName names a database key as DiskWrite does.
-func KeyName(key []byte) string { return fmt.Sprintf("%c:%x", key[0], key[1:]) }
-
-// UtxoKeyName names the UTXO-set key of op.
-func UtxoKeyName(op wire.OutPoint) string { return KeyName(utxoKey(op)) }
-
-// HistoryKeyName names the address-history key of op, paid to kh at height.
-func HistoryKeyName(kh wire.KeyHash, height uint64, op wire.OutPoint) string {
-	return KeyName(appendHistoryKey(nil, kh, height, op))
-}

@@ -28,8 +28,6 @@ import (
 //   - Format 2 or 3 opened by a chain configured without the history:
 //     refused (it would let the history go stale, and in format 3 it
 //     would need the address index rebuilt; no such chain needs either).
-//   - These writes go straight to LevelDB, in order: the write-back
-//     overlay (overlay.go) defers nothing while the chain opens.
 //   - A version above 3 was written by a newer build and is refused with
 //     that said: nothing here can read it.
 

@@ -316,10 +316,7 @@ func (c *Chain) AddressHistories(khs []wire.KeyHash) (hists [][]AddressHistoryEn
 
 // addressHistory is AddressHistory; caller holds c.mu.
 func (c *Chain) addressHistory(kh wire.KeyHash, skip, limit int) (entries []AddressHistoryEntry, total int, err error) {
-	it, err := c.store.iterator(append([]byte{prefixHistory}, kh[:]...))
-	if err != nil {
-		return nil, 0, err
-	}
+	it := c.store.iterator(append([]byte{prefixHistory}, kh[:]...))
 	defer it.Release()
 	for ; it.Next(); total++ {
 		if total < skip || (limit > 0 && len(entries) >= limit) {

@@ -129,10 +129,7 @@ const deleteBatchKeys = 10_000
 // deletePrefix deletes every key starting with prefix, in batches of
 // deleteBatchKeys, and returns how many it deleted.
 func (c *Chain) deletePrefix(prefix byte) (deleted int, err error) {
-	it, err := c.store.iterator([]byte{prefix})
-	if err != nil {
-		return 0, err
-	}
+	it := c.store.iterator([]byte{prefix})
 	defer it.Release()
 	b := new(leveldb.Batch)
 	for it.Next() {
@@ -153,10 +150,7 @@ func (c *Chain) deletePrefix(prefix byte) (deleted int, err error) {
 
 // storedBlocksByParent maps each parent hash to its stored children.
 func (c *Chain) storedBlocksByParent() (map[wire.Hash][]wire.Hash, error) {
-	it, err := c.store.iterator([]byte{prefixBlock})
-	if err != nil {
-		return nil, err
-	}
+	it := c.store.iterator([]byte{prefixBlock})
 	defer it.Release()
 	children := make(map[wire.Hash][]wire.Hash)
 	for it.Next() {

@@ -32,7 +32,7 @@ type UTXOSetInfo struct {
 func (c *Chain) UTXOSetInfo() (UTXOSetInfo, error) {
 	c.mu.RLock()
 	tip := c.tip()
-	snap, err := c.store.snapshot()
+	snap, err := c.store.db.GetSnapshot()
 	c.mu.RUnlock()
 	if err != nil {
 		return UTXOSetInfo{}, err
@@ -109,10 +109,7 @@ func (c *Chain) AddressUtxos(kh wire.KeyHash) ([]AddressUtxo, error) {
 // output ever paid to kh, spent or not, and sorts the unspent ones by
 // outpoint (the history is in order of height). Caller holds c.mu.
 func (c *Chain) unspentHistory(kh wire.KeyHash) ([]AddressUtxo, error) {
-	it, err := c.store.iterator(append([]byte{prefixHistory}, kh[:]...))
-	if err != nil {
-		return nil, err
-	}
+	it := c.store.iterator(append([]byte{prefixHistory}, kh[:]...))
 	defer it.Release()
 	var out []AddressUtxo
 	for it.Next() {
@@ -146,10 +143,7 @@ func compareOutPoints(a, b wire.OutPoint) int {
 // Caller holds c.mu.
 func (c *Chain) indexedUtxos(kh wire.KeyHash) ([]AddressUtxo, error) {
 	prefix := append([]byte{prefixAddr}, kh[:]...)
-	it, err := c.store.iterator(prefix)
-	if err != nil {
-		return nil, err
-	}
+	it := c.store.iterator(prefix)
 	defer it.Release()
 	var out []AddressUtxo
 	for it.Next() {
