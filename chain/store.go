@@ -316,12 +316,11 @@ func (s *store) blockBytes(hash wire.Hash) ([]byte, error) {
 
 // block returns the stored body of hash; nil if absent.
 func (s *store) block(hash wire.Hash) (*wire.Block, error) {
-	var m pb.Block
-	found, err := s.get(hashKey(prefixBlock, hash), &m)
+	raw, found, err := s.getRaw(hashKey(prefixBlock, hash))
 	if err != nil || !found {
 		return nil, err
 	}
-	blk, err := wire.BlockFromProto(&m)
+	blk, err := wire.UnmarshalBlock(raw)
 	if err != nil {
 		return nil, corrupt("block %s: %v", hash, err)
 	}

@@ -103,6 +103,17 @@ func parseFrameHeader(b []byte, magic [4]byte) (frameHeader, error) {
 
 // decodePayload unmarshals and converts a payload of type t.
 func decodePayload(t MsgType, payload []byte) (Message, error) {
+	if t == TypeBlock {
+		if b := decodeBlockPayload(payload); b != nil {
+			return &MsgBlock{Block: b}, nil
+		}
+	}
+	return decodeEnvelope(t, payload)
+}
+
+// decodeEnvelope unmarshals a payload of type t into its Envelope and
+// converts that: the general path, for every type.
+func decodeEnvelope(t MsgType, payload []byte) (Message, error) {
 	env := &pb.Envelope{}
 	if err := (proto.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(payload, env); err != nil {
 		return nil, violation(true, "malformed %s: %v", t, err)
@@ -112,6 +123,29 @@ func decodePayload(t MsgType, payload []byte) (Message, error) {
 		return nil, violation(true, "invalid %s: %v", t, err)
 	}
 	return m, nil
+}
+
+// decodeBlockPayload decodes a block message's payload with
+// wire.UnmarshalBlock, without building the Envelope's messages, when the
+// Envelope is the block field alone (as blockPayload writes it) and the
+// block is valid; it returns nil otherwise, and the payload then takes the
+// general path, which gives the same block or the error. Both paths give
+// the same result: the Envelope's only field is its Block, and
+// wire.UnmarshalBlock equals proto.Unmarshal and wire.BlockFromProto.
+func decodeBlockPayload(payload []byte) *wire.Block {
+	num, typ, n := protowire.ConsumeTag(payload)
+	if n < 0 || num != protowire.Number(TypeBlock) || typ != protowire.BytesType {
+		return nil
+	}
+	enc, m := protowire.ConsumeBytes(payload[n:])
+	if m < 0 || n+m != len(payload) {
+		return nil
+	}
+	b, err := wire.UnmarshalBlock(enc)
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // EncodeFrame returns the frame carrying m.

@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"bytes"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -218,6 +219,34 @@ func FuzzDecodeCompact(f *testing.F) {
 		}
 		if f2, _ := EncodeFrame(magic, m2); !bytes.Equal(f1, f2) {
 			t.Fatalf("%s encoding not stable", typ)
+		}
+	})
+}
+
+// FuzzDecodeBlockPayload: a block payload decodes through
+// decodeBlockPayload (wire.UnmarshalBlock) to exactly what the general
+// path (the Envelope through proto.Unmarshal, then wire.BlockFromProto)
+// gives: the same block, or the same error. The seeds are the payloads
+// blockPayload writes, with an unknown Envelope field, a second block
+// field, and cut short.
+func FuzzDecodeBlockPayload(f *testing.F) {
+	for _, m := range seedMessages(f) {
+		if m, ok := m.(*MsgBlock); ok {
+			p := blockPayload(wire.MarshalBlock(m.Block))
+			f.Add(p)
+			f.Add(append(slices.Clone(p), 0x08, 0x01))
+			f.Add(append(slices.Clone(p), p...))
+			f.Add(p[:len(p)-1])
+		}
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		got, err := decodePayload(TypeBlock, payload)
+		want, wantErr := decodeEnvelope(TypeBlock, payload)
+		if (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
+			t.Fatalf("error %v, general path %v", err, wantErr)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("decoded %+v, general path %+v", got, want)
 		}
 	})
 }

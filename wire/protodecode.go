@@ -44,6 +44,9 @@ func (r *protoReader) done() bool { return len(r.buf) == 0 }
 // peek returns the number and type of the next field's tag without
 // consuming it; ok is false at the end or on a tag that is not minimal.
 func (r *protoReader) peek() (num protowire.Number, typ protowire.Type, n int, ok bool) {
+	if len(r.buf) > 0 && r.buf[0] < 0x80 { // every tag of pb.Block's messages is one byte
+		return protowire.Number(r.buf[0] >> 3), protowire.Type(r.buf[0] & 7), 1, true
+	}
 	num, typ, n = protowire.ConsumeTag(r.buf)
 	return num, typ, n, n > 0 && n == protowire.SizeTag(num)
 }
@@ -60,6 +63,11 @@ func (r *protoReader) at(num protowire.Number, typ protowire.Type) bool {
 }
 
 func (r *protoReader) varint() (uint64, bool) {
+	if len(r.buf) > 0 && r.buf[0] < 0x80 { // lengths of fixed fields and small values
+		v := uint64(r.buf[0])
+		r.buf = r.buf[1:]
+		return v, true
+	}
 	v, n := protowire.ConsumeVarint(r.buf)
 	if n <= 0 || n != protowire.SizeVarint(v) {
 		return 0, false
