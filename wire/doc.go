@@ -4,7 +4,10 @@
 // message (sighash), merkle roots, key hashes and addresses. It also converts
 // the types to and from their protobuf messages (package proto/pb; a
 // block, marshalled most often, is also written straight to its protobuf
-// encoding by MarshalBlock, byte for byte what proto.Marshal gives), and it
+// encoding by MarshalBlock, byte for byte what proto.Marshal gives, and
+// read from it by UnmarshalBlock, which decodes that canonical encoding in
+// one pass and leaves anything else to proto.Unmarshal and BlockFromProto,
+// giving exactly their block or error), and it
 // owns BIP340 signature verification: VerifySchnorr is the one function
 // consensus calls, and it runs the backend the binary was built with,
 // btcec/v2 in pure Go by default or libsecp256k1 through cgo with

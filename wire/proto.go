@@ -11,7 +11,8 @@ import (
 // functions are strict: every fixed-length field must have exactly its
 // length, every list is bounded by the consensus-derived limits, and a
 // required message that is missing is an error. Protobuf decoding itself
-// (proto.Unmarshal) is the caller's business; these functions validate the
+// (proto.Unmarshal) is the caller's business, except for a block, which
+// UnmarshalBlock decodes from its bytes; these functions validate the
 // decoded message. The ToProto functions copy every byte field, so the
 // message never aliases the value it came from.
 

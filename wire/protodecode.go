@@ -16,7 +16,9 @@ import (
 // one pass straight into the block (five allocations for any size: the
 // block, its transaction pointers, the transactions, and one array each
 // for all inputs and all outputs, which the transactions' slices share
-// with capacities cut to their lengths). Anything else protobuf allows —
+// with capacities cut to their lengths, so an append never reaches a
+// neighbour; a transaction kept after its block keeps those arrays alive).
+// Anything else protobuf allows —
 // unknown fields, fields out of order or repeated, packed or non-minimal
 // encodings, missing or wrong-sized fields, counts over a limit — goes
 // through proto.Unmarshal and BlockFromProto, so their rules and their
