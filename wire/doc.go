@@ -5,8 +5,8 @@
 // the types to and from their protobuf messages (package proto/pb; a
 // block, marshalled most often, is also written straight to its protobuf
 // encoding by MarshalBlock, byte for byte what proto.Marshal gives, and
-// read from it by UnmarshalBlock, which decodes that canonical encoding in
-// one pass and leaves anything else to proto.Unmarshal and BlockFromProto,
+// read from it by UnmarshalBlock, which decodes that canonical encoding
+// straight into the block and leaves anything else to proto.Unmarshal and BlockFromProto,
 // giving exactly their block or error), and it
 // owns BIP340 signature verification: VerifySchnorr is the one function
 // consensus calls, and it runs the backend the binary was built with,

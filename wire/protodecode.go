@@ -12,17 +12,17 @@ import (
 // UnmarshalBlock decodes the protobuf encoding of a pb.Block and converts
 // it: the same block, or an error exactly when proto.Unmarshal followed by
 // BlockFromProto gives one. Blocks come from peers and from the store in
-// the canonical encoding MarshalBlock writes, and that encoding is read in
-// one pass straight into the block (five allocations for any size: the
-// block, its transaction pointers, the transactions, and one array each
-// for all inputs and all outputs, which the transactions' slices share
-// with capacities cut to their lengths, so an append never reaches a
-// neighbour; a transaction kept after its block keeps those arrays alive).
-// Anything else protobuf allows —
-// unknown fields, fields out of order or repeated, packed or non-minimal
-// encodings, missing or wrong-sized fields, counts over a limit — goes
-// through proto.Unmarshal and BlockFromProto, so their rules and their
-// errors hold unchanged.
+// the canonical encoding MarshalBlock writes, and that encoding is read
+// straight into the block, one pass counting and one filling, in five
+// allocations for any size: the block, its transaction pointers, the
+// transactions, and one array each for all inputs and all outputs, which
+// the transactions' slices share with capacities cut to their lengths (an
+// append never reaches a neighbour; a transaction kept after its block
+// keeps those arrays alive). Anything else protobuf allows (unknown
+// fields, fields out of order or repeated, non-minimal varints, zero
+// scalars written out) and anything BlockFromProto refuses (missing or
+// wrong-sized fields, counts over a limit) goes through proto.Unmarshal
+// and BlockFromProto, so their rules and their errors hold unchanged.
 func UnmarshalBlock(b []byte) (*Block, error) {
 	if blk := unmarshalCanonicalBlock(b); blk != nil {
 		return blk, nil
