@@ -226,27 +226,29 @@ func readHeader(r *protoReader, h *BlockHeader) bool {
 func readTx(r *protoReader, tx *Tx, inputs []TxIn, outputs []TxOut) ([]TxIn, []TxOut, bool) {
 	version, _ := r.optionalVarint(1, math.MaxUint32)
 	tx.Version = uint32(version)
+	var ok bool
+	if tx.Inputs, inputs, ok = readRepeated(r, 2, inputs, readTxIn); !ok {
+		return nil, nil, false
+	}
+	tx.Outputs, outputs, ok = readRepeated(r, 3, outputs, readTxOut)
+	return inputs, outputs, ok
+}
+
+// readRepeated reads the consecutive occurrences of message field num into
+// the front of free with read, and returns them (nil if there are none, as
+// BlockFromProto leaves an empty list) and the rest of free.
+func readRepeated[T any](r *protoReader, num protowire.Number, free []T, read func(*protoReader, *T) bool) (taken, rest []T, ok bool) {
 	n := 0
-	for ; r.at(2, protowire.BytesType); n++ {
+	for ; r.at(num, protowire.BytesType); n++ {
 		body, ok := r.bytes()
-		if !ok || !readTxIn(&protoReader{buf: body}, &inputs[n]) {
+		if !ok || !read(&protoReader{buf: body}, &free[n]) {
 			return nil, nil, false
 		}
 	}
-	if n > 0 {
-		tx.Inputs, inputs = inputs[:n:n], inputs[n:]
+	if n == 0 {
+		return nil, free, true
 	}
-	n = 0
-	for ; r.at(3, protowire.BytesType); n++ {
-		body, ok := r.bytes()
-		if !ok || !readTxOut(&protoReader{buf: body}, &outputs[n]) {
-			return nil, nil, false
-		}
-	}
-	if n > 0 {
-		tx.Outputs, outputs = outputs[:n:n], outputs[n:]
-	}
-	return inputs, outputs, true
+	return free[:n:n], free[n:], true
 }
 
 func readTxIn(r *protoReader, in *TxIn) bool {

@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -39,26 +38,6 @@ func checkUnmarshalMatches(t *testing.T, b []byte) *Block {
 		t.Fatalf("blocks differ\n got %+v\nwant %+v\ninput %x", got, want, b)
 	}
 	return got
-}
-
-// canonicalBlocks are blocks whose MarshalBlock encodings take the fast
-// path: 0 to 5 transactions, the largest values, a negative timestamp,
-// zero scalars and empty input and output lists.
-func canonicalBlocks() []*Block {
-	var blocks []*Block
-	for n := range 6 {
-		blocks = append(blocks, sampleBlock(n))
-	}
-	maxed := sampleBlock(3)
-	maxed.Header.Version, maxed.Header.Bits, maxed.Header.Nonce = math.MaxUint32, math.MaxUint32, math.MaxUint32
-	maxed.Header.Timestamp = math.MaxInt64
-	maxed.Transactions[1].Version = math.MaxUint32
-	maxed.Transactions[1].Inputs[0].PrevOut.Index = math.MaxUint32
-	maxed.Transactions[1].Outputs[0].Amount = math.MaxUint64
-	negative := sampleBlock(2)
-	negative.Header.Timestamp = -1
-	zero := &Block{Transactions: []*Tx{{}, {Inputs: []TxIn{{}}, Outputs: []TxOut{{}}}, {Outputs: []TxOut{{}}}}}
-	return append(blocks, maxed, negative, zero, &Block{Transactions: []*Tx{}})
 }
 
 // TestUnmarshalBlockCanonical: every canonical encoding is decoded by the
