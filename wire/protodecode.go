@@ -237,11 +237,11 @@ func readTx(r *protoReader, tx *Tx, inputs []TxIn, outputs []TxOut) ([]TxIn, []T
 // readRepeated reads the consecutive occurrences of message field num into
 // the front of free with read, and returns them (nil if there are none, as
 // BlockFromProto leaves an empty list) and the rest of free.
-func readRepeated[T any](r *protoReader, num protowire.Number, free []T, read func(*protoReader, *T) bool) (taken, rest []T, ok bool) {
+func readRepeated[T any](r *protoReader, num protowire.Number, free []T, read func(protoReader, *T) bool) (taken, rest []T, ok bool) {
 	n := 0
 	for ; r.at(num, protowire.BytesType); n++ {
 		body, ok := r.bytes()
-		if !ok || !read(&protoReader{buf: body}, &free[n]) {
+		if !ok || !read(protoReader{buf: body}, &free[n]) {
 			return nil, nil, false
 		}
 	}
@@ -251,7 +251,7 @@ func readRepeated[T any](r *protoReader, num protowire.Number, free []T, read fu
 	return free[:n:n], free[n:], true
 }
 
-func readTxIn(r *protoReader, in *TxIn) bool {
+func readTxIn(r protoReader, in *TxIn) bool {
 	prevOut, ok := r.message(1)
 	if !ok || !prevOut.fixed(1, in.PrevOut.TxID[:]) {
 		return false
@@ -261,7 +261,7 @@ func readTxIn(r *protoReader, in *TxIn) bool {
 	return ok && prevOut.done() && r.fixed(2, in.Signature[:]) && r.fixed(3, in.PubKey[:]) && r.done()
 }
 
-func readTxOut(r *protoReader, out *TxOut) bool {
+func readTxOut(r protoReader, out *TxOut) bool {
 	amount, ok := r.optionalVarint(1, math.MaxUint64)
 	out.Amount = amount
 	return ok && r.fixed(2, out.KeyHash[:]) && r.done()

@@ -226,3 +226,13 @@ func BenchmarkUnmarshalBlock(b *testing.B) {
 	b.ReportMetric(directAllocs, "direct_allocs/block")
 	b.ReportMetric(protoAllocs, "proto_allocs/block")
 }
+
+// TestUnmarshalBlockAllocations: the fast path allocates five times
+// whatever the block's size (the block, the transaction pointers, the
+// transactions, all inputs, all outputs).
+func TestUnmarshalBlockAllocations(t *testing.T) {
+	enc := MarshalBlock(sampleBlock(20))
+	if n := testing.AllocsPerRun(10, func() { _, _ = UnmarshalBlock(enc) }); n != 5 {
+		t.Fatalf("%v allocations a block, want 5", n)
+	}
+}
