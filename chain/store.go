@@ -30,9 +30,9 @@ const (
 	// formatVersion: the address history index, no address index; the
 	// unspent outputs of a key hash are read from the history.
 	formatVersion = 3
-	// formatVersionAddrIndex: the address history and the address index
-	// 'a', which repeats the history's unspent entries.
-	formatVersionAddrIndex = 2
+	// (Version 2, the address history and the address index 'a', which
+	// repeated the history's unspent entries, is upgraded to 3.)
+	//
 	// formatVersionNoHistory: the address index, no address history.
 	// What a chain configured without the history writes.
 	formatVersionNoHistory = 1
@@ -250,7 +250,7 @@ func (s *store) isEmpty() bool {
 func (s *store) close() error {
 	var err error
 	if s.durable != nil {
-		err = errors.Join(err, s.durable.Close())
+		err = s.durable.Close()
 	}
 	return errors.Join(err, s.db.Close())
 }
@@ -306,11 +306,7 @@ func (s *store) putBlock(b *leveldb.Batch, blk *wire.Block) {
 // blockBytes returns the stored encoding of block hash, a pb.Block; nil
 // if absent.
 func (s *store) blockBytes(hash wire.Hash) ([]byte, error) {
-	var raw []byte
-	_, err := s.getWith(hashKey(prefixBlock, hash), func(b []byte) error {
-		raw = b
-		return nil
-	})
+	raw, _, err := s.getRaw(hashKey(prefixBlock, hash))
 	return raw, err
 }
 
