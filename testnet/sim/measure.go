@@ -25,6 +25,10 @@ type blockRecord struct {
 	floor   []time.Duration // -1: unreachable from the miner when it was mined
 	ideal   []time.Duration // under an ideal push protocol (idealPush); -1 as floor
 	txs     int             // real and virtual transactions
+	// cutFloor and cutIdeal are floor and ideal with cut-through
+	// forwarding: the compact form crosses each hop as pieces of
+	// pieceSize bytes (network.pieces), each forwarded once it is in.
+	cutFloor, cutIdeal []time.Duration
 	// had is when each node had the block and each of its ancestors
 	// (zero: not yet), filled by settleHad once the run is over.
 	had []time.Time
@@ -76,9 +80,12 @@ func (s *Sim) recordMined(blk *wire.Block, hash wire.Hash, i int) {
 		txs: len(blk.Transactions) + s.virtual[hash],
 	}
 	r.arrival[i] = s.now
-	links, hop := s.openLinks(), s.net.serialization(s.compactSize(blk, hash))
-	r.floor = floor(links, s.net.baseLatency, hop, i)
-	r.ideal = idealPush(links, s.net.baseLatency, hop, i)
+	links, size := s.openLinks(), s.compactSize(blk, hash)
+	whole, pieces := []time.Duration{s.net.serialization(size)}, s.net.pieces(size)
+	r.floor = floor(links, s.net.baseLatency, whole, i)
+	r.ideal = idealPush(links, s.net.baseLatency, whole, i)
+	r.cutFloor = floor(links, s.net.baseLatency, pieces, i)
+	r.cutIdeal = idealPush(links, s.net.baseLatency, pieces, i)
 	s.blocks.byHash[hash] = r
 	s.blocks.order = append(s.blocks.order, r)
 }
@@ -117,11 +124,17 @@ func (s *Sim) openLinks() [][]int {
 }
 
 // floor computes, for every node, the earliest it could have a block that
-// node src mines now if every hop took the link's base latency plus one
-// serialization (hop) of the block's compact form at the sender's upload
-// rate, over links: Dijkstra's shortest paths from src. Nodes src cannot
-// reach get -1.
-func floor(links [][]int, latency func(u, v int) time.Duration, hop time.Duration, src int) []time.Duration {
+// node src mines now if its compact form crossed every hop in pieces (the
+// serialization of each at the sender's upload rate), over links, each
+// hop taking the link's base latency: a node can start forwarding once the
+// first piece is in, and the last piece is in no sooner than the whole
+// form's serialization after the first one began. Cut into one piece it
+// is store-and-forward, one serialization per hop: the floor of the
+// reports. Cut finer it is the limit of cut-through forwarding by one
+// sender per hop: base latency along the path, the first piece once per
+// hop, the rest of the form once. It takes Dijkstra's shortest paths
+// from src with the first piece per hop; nodes src cannot reach get -1.
+func floor(links [][]int, latency func(u, v int) time.Duration, pieces []time.Duration, src int) []time.Duration {
 	dist := newDistances(len(links), src)
 	q := &distHeap{{node: src}}
 	for q.Len() > 0 {
@@ -130,10 +143,16 @@ func floor(links [][]int, latency func(u, v int) time.Duration, hop time.Duratio
 			continue
 		}
 		for _, to := range links[it.node] {
-			if d := it.d + latency(it.node, to) + hop; d < dist[to] {
+			if d := it.d + latency(it.node, to) + pieces[0]; d < dist[to] {
 				dist[to] = d
 				heap.Push(q, distItem{node: to, d: d})
 			}
+		}
+	}
+	rest := sum(pieces[1:])
+	for v := range dist {
+		if v != src && dist[v] != math.MaxInt64 {
+			dist[v] += rest
 		}
 	}
 	return unreachedAsNegative(dist)
@@ -141,19 +160,31 @@ func floor(links [][]int, latency func(u, v int) time.Duration, hop time.Duratio
 
 // idealPush computes, for every node, when it would have a block that src
 // mines now under an ideal push protocol with the upload model the floor
-// leaves out: a node pushes the compact form the moment it has the block
-// (no validation, announcements or requests) to its peers one after
-// another on its upload link, those that gain most first (gain), and skips
-// a peer that has the block or will get it sooner from a node that had it
-// earlier (knowledge no real protocol has). No jitter, no other
-// traffic. It is a reference, not a bound: it shows what queueing on the
-// upload link costs a protocol that wastes nothing else; a cleverer order
-// could do somewhat better. Nodes src cannot reach get -1.
-func idealPush(links [][]int, latency func(u, v int) time.Duration, hop time.Duration, src int) []time.Duration {
+// leaves out: a node pushes the compact form, cut into pieces as floor
+// takes it, the moment it has the block's first piece (no validation,
+// announcements or requests) to its peers one after another on its upload
+// link, each piece once it is in, those peers that gain most first (gain),
+// and skips a peer that has the block or will get it sooner from a node
+// that had it earlier (knowledge no real protocol has). No jitter, no
+// other traffic. With one piece it is store-and-forward; with more, cut-
+// through, as FIBRE relays. It is a reference, not a bound: it shows what
+// queueing on the upload link costs a protocol that wastes nothing else;
+// a cleverer order could do somewhat better. Nodes src cannot reach get
+// -1.
+//
+// Nodes are settled in the order they have the whole form, as in
+// Dijkstra's search: whatever a node pushes is in no sooner than its own
+// last piece plus that piece's serialization, so nothing settled later
+// can beat an earlier node's time.
+func idealPush(links [][]int, latency func(u, v int) time.Duration, pieces []time.Duration, src int) []time.Duration {
 	dist := newDistances(len(links), src)
+	in := make([][]time.Duration, len(links)) // in[v][j]: when v has piece j, by the push that set dist[v]
+	in[src] = make([]time.Duration, len(pieces))
 	done := make([]bool, len(links))
 	q := &distHeap{{node: src}}
 	var order []int
+	got := make([]time.Duration, len(pieces))
+	last := len(pieces) - 1
 	for q.Len() > 0 {
 		it := heap.Pop(q).(distItem)
 		u := it.node
@@ -163,17 +194,35 @@ func idealPush(links [][]int, latency func(u, v int) time.Duration, hop time.Dur
 		done[u] = true // it.d is u's time: nobody still to come beats it
 		order = append(order[:0], links[u]...)
 		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(gain(dist, latency, u, b), gain(dist, latency, u, a)) })
-		sent := it.d
+		var free time.Duration // when u's upload link is next free
 		for _, to := range order {
-			if done[to] || sent+hop+latency(u, to) >= dist[to] {
+			if done[to] {
 				continue
 			}
-			sent += hop
-			dist[to] = sent + latency(u, to)
+			sent := forward(in[u], pieces, free, latency(u, to), got)
+			if got[last] >= dist[to] {
+				continue
+			}
+			free = sent
+			in[to] = append(in[to][:0], got...)
+			dist[to] = got[last]
 			heap.Push(q, distItem{node: to, d: dist[to]})
 		}
 	}
 	return unreachedAsNegative(dist)
+}
+
+// forward sends the pieces of a form, which the sender has at the times
+// in, to a peer latency away, over an upload link free from free: each
+// piece leaves once the sender has it and the link is done with the one
+// before. It fills got with when the peer has each piece and returns when
+// the link is free again.
+func forward(in, pieces []time.Duration, free, latency time.Duration, got []time.Duration) time.Duration {
+	for j, p := range pieces {
+		free = max(free, in[j]) + p
+		got[j] = free + latency
+	}
+	return free
 }
 
 // gain orders idealPush's pushes: how much sooner than now known to can u
@@ -184,6 +233,14 @@ func idealPush(links [][]int, latency func(u, v int) time.Duration, hop time.Dur
 // nodes.
 func gain(dist []time.Duration, latency func(u, v int) time.Duration, u, v int) time.Duration {
 	return min(dist[v], time.Hour) - latency(u, v)
+}
+
+func sum(ds []time.Duration) time.Duration {
+	var t time.Duration
+	for _, d := range ds {
+		t += d
+	}
+	return t
 }
 
 // newDistances: every node unreached but src, at 0.
@@ -239,6 +296,9 @@ type BlockTimes struct {
 	P50, P95, P100            time.Duration
 	FloorP50, FloorP95, Floor time.Duration // Floor: the floor's 100%
 	IdealP95                  time.Duration // 95% under an ideal push protocol (idealPush)
+	// CutFloorP95 and CutIdealP95 are the 95% floor and ideal push times
+	// with cut-through forwarding (pieces of pieceSize).
+	CutFloorP95, CutIdealP95 time.Duration
 	// WeightedDelay is the mean delay over the nodes weighted by their
 	// hash power: the time during which others still mine on the old tip.
 	WeightedDelay time.Duration
@@ -324,6 +384,7 @@ func (s *Sim) pathCost(r *blockRecord, v int) (PathCost, bool) {
 func (s *Sim) blockTimes(r *blockRecord) (BlockTimes, bool) {
 	delays := make([]time.Duration, len(r.had))
 	floors, ideals := slices.Clone(r.floor), slices.Clone(r.ideal)
+	cutFloors, cutIdeals := slices.Clone(r.cutFloor), slices.Clone(r.cutIdeal)
 	var weighted float64
 	for i, at := range r.had {
 		if at.IsZero() || floors[i] < 0 {
@@ -340,12 +401,15 @@ func (s *Sim) blockTimes(r *blockRecord) (BlockTimes, bool) {
 	slices.Sort(delays)
 	slices.Sort(floors)
 	slices.Sort(ideals)
+	slices.Sort(cutFloors)
+	slices.Sort(cutIdeals)
 	path, known := s.pathCost(r, byDelay[quantileIndex(len(byDelay), 0.95)])
 	return BlockTimes{
 		Hash: r.hash, Miner: r.miner, Txs: r.txs,
 		P50: quantile(delays, 0.50), P95: quantile(delays, 0.95), P100: delays[len(delays)-1],
 		FloorP50: quantile(floors, 0.50), FloorP95: quantile(floors, 0.95), Floor: floors[len(floors)-1],
-		IdealP95:      quantile(ideals, 0.95),
+		IdealP95:    quantile(ideals, 0.95),
+		CutFloorP95: quantile(cutFloors, 0.95), CutIdealP95: quantile(cutIdeals, 0.95),
 		WeightedDelay: time.Duration(weighted), P95Path: path, P95PathKnown: known,
 	}, true
 }

@@ -107,6 +107,23 @@ func (nw *network) serialization(size int) time.Duration {
 	return time.Duration(int64(size) * 8 * int64(time.Second) / nw.cfg.UploadBitsPerSec)
 }
 
+// pieceSize is how the cut-through references (floor and idealPush over
+// pieces) cut a block's compact form: 1,400 bytes, a TCP segment's
+// payload on a 1,500-byte MTU, the last piece shorter. The first piece
+// holds the frame header and the block header, whose proof of work can be
+// checked on its own, so a node may forward from it on.
+const pieceSize = 1400
+
+// pieces is how long the upload of each pieceSize piece of a form of size
+// bytes takes.
+func (nw *network) pieces(size int) []time.Duration {
+	ps := make([]time.Duration, 0, (size+pieceSize-1)/pieceSize)
+	for at := 0; at < size; at += pieceSize {
+		ps = append(ps, nw.serialization(min(pieceSize, size-at)))
+	}
+	return ps
+}
+
 // latency draws the delay of one message from a to b.
 func (nw *network) latency(a, b int) time.Duration {
 	d := nw.base[a*nw.n+b]

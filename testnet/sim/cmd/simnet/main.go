@@ -230,6 +230,15 @@ type result struct {
 	// link only); IdealRatioP95 is it over floor_p95_s.
 	IdealP95S     float64 `json:"ideal_p95_s"`
 	IdealRatioP95 float64 `json:"ideal_ratio_p95"`
+	// CutThroughIdealP95S is the same ideal protocol with cut-through
+	// forwarding (the compact form in 1,400-byte pieces, each forwarded
+	// once it is in), CutThroughIdealRatioP95 it over floor_p95_s;
+	// CutThroughFloorP95S is the mean 95% of the cut-through limit (base
+	// latency, the first piece per hop, the rest of the form once).
+	CutThroughIdealP95S     float64 `json:"cut_through_ideal_p95_s"`
+	CutThroughIdealRatioP95 float64 `json:"cut_through_ideal_ratio_p95"`
+	CutThroughFloorP95S     float64 `json:"cut_through_floor_p95_s"`
+
 	TauS          float64 `json:"tau_s"`
 	StaleRate     float64 `json:"stale_rate"`
 	StaleEstimate float64 `json:"stale_estimate"`
@@ -407,7 +416,9 @@ func (o options) result(rep sim.Report, st sim.Stats, elapsed time.Duration) res
 		WorstP95S: rep.WorstP95.Seconds(),
 		FloorP50S: rep.FloorP50.Seconds(), FloorP95S: rep.FloorP95.Seconds(), FloorP100S: rep.FloorP100.Seconds(),
 		IdealP95S: rep.IdealP95.Seconds(), IdealRatioP95: rep.IdealRatio,
-		RatioP95: rep.Ratio, TauS: rep.Tau.Seconds(),
+		CutThroughIdealP95S: rep.CutIdealP95.Seconds(), CutThroughIdealRatioP95: rep.CutIdealRatio,
+		CutThroughFloorP95S: rep.CutFloorP95.Seconds(),
+		RatioP95:            rep.Ratio, TauS: rep.Tau.Seconds(),
 		StaleRate: rep.StaleRate, StaleEstimate: rep.StaleEstimate,
 		Txs: st.Txs, SimulatedS: elapsed.Seconds(), Events: st.Events, Messages: st.Delivered, Disconnects: st.Disconnects,
 		UploadMB: float64(st.UploadBytes) / 1e6, SentByType: sentByType(st),

@@ -29,8 +29,9 @@ func runJSON(t *testing.T, args ...string) map[string]any {
 
 // TestSimnetSmall runs the command on a small network, compared with
 // another relay mode: the output has every field, the times are
-// consistent (50% ≤ 95% ≤ 100%, the floor below the measured time, the
-// ratio their quotient, the speed-up the quotient of the two runs' 95%
+// consistent (50% ≤ 95% ≤ 100%, the floor below the measured time and
+// the ideal push's, the cut-through floor below the floor and the
+// cut-through ideal push's, the ratios quotients, the speed-up the quotient of the two runs' 95%
 // times), and the same seed gives the same figures.
 func TestSimnetSmall(t *testing.T) {
 	args := []string{"--nodes", "12", "--blocks", "5", "--interval", "5s", "--relay", "full",
@@ -48,6 +49,8 @@ func TestSimnetSmall(t *testing.T) {
 	floor, ratio := num("floor_p95_s"), num("ratio_p95")
 	stale, cpu, rss := num("stale_rate"), num("cpu_s"), num("peak_rss_mb")
 	num("stale_estimate")
+	ideal, cutIdeal, cutFloor := num("ideal_p95_s"), num("cut_through_ideal_p95_s"), num("cut_through_floor_p95_s")
+	cutRatio := num("cut_through_ideal_ratio_p95")
 	switch {
 	case !(0 < p50 && p50 <= p95 && p95 <= p100):
 		t.Fatalf("p50 %v, p95 %v, p100 %v: not ordered", p50, p95, p100)
@@ -55,6 +58,11 @@ func TestSimnetSmall(t *testing.T) {
 		t.Fatalf("floor p95 %v, measured p95 %v", floor, p95)
 	case ratio < 0.999*p95/floor || ratio > 1.001*p95/floor:
 		t.Fatalf("ratio %v, want p95/floor = %v", ratio, p95/floor)
+	case !(0 < cutFloor && cutFloor <= floor && floor <= ideal && cutFloor <= cutIdeal):
+		t.Fatalf("cut-through floor p95 %v, floor p95 %v, ideal push p95 %v, cut-through ideal push p95 %v",
+			cutFloor, floor, ideal, cutIdeal)
+	case cutRatio < 0.999*cutIdeal/floor || cutRatio > 1.001*cutIdeal/floor:
+		t.Fatalf("cut-through ratio %v, want cut-through ideal p95/floor = %v", cutRatio, cutIdeal/floor)
 	case stale < 0 || stale > 1 || cpu <= 0 || rss <= 0:
 		t.Fatalf("stale rate %v, cpu %v s, peak rss %v MB", stale, cpu, rss)
 	case num("blocks") != 5 || num("nodes") != 12 || num("block_size") != 300_000 || m["relay"] != "full":
