@@ -118,7 +118,9 @@
 // form once, the limit of any schedule in which each node gets the form
 // from one sender (tested), and the cut-through ideal push shows how far
 // such a relay, wasting nothing else, could bring the 95% time below the
-// store-and-forward ideal. Report times are means over
+// store-and-forward ideal; computed again with the jitter's mean added to
+// every link, it shows about what the jitter, which every real message
+// pays and the floors leave out, adds to it. Report times are means over
 // the measured blocks (those on the final best chain); ratio_p95 is the
 // mean 95% time over the mean 95% floor; τ is the mean over blocks of the
 // delay to each node weighted by its hash power, the time the network

@@ -27,8 +27,9 @@ type blockRecord struct {
 	txs     int             // real and virtual transactions
 	// cutFloor and cutIdeal are floor and ideal with cut-through
 	// forwarding: the compact form crosses each hop as pieces of
-	// pieceSize bytes (network.pieces), each forwarded once it is in.
-	cutFloor, cutIdeal []time.Duration
+	// pieceSize bytes (network.pieces), each forwarded once it is in;
+	// cutJitter is cutIdeal with the jitter's mean added to every link.
+	cutFloor, cutIdeal, cutJitter []time.Duration
 	// had is when each node had the block and each of its ancestors
 	// (zero: not yet), filled by settleHad once the run is over.
 	had []time.Time
@@ -86,6 +87,7 @@ func (s *Sim) recordMined(blk *wire.Block, hash wire.Hash, i int) {
 	r.ideal = idealPush(links, s.net.baseLatency, whole, i)
 	r.cutFloor = floor(links, s.net.baseLatency, pieces, i)
 	r.cutIdeal = idealPush(links, s.net.baseLatency, pieces, i)
+	r.cutJitter = idealPush(links, s.net.meanLatency, pieces, i)
 	s.blocks.byHash[hash] = r
 	s.blocks.order = append(s.blocks.order, r)
 }
@@ -297,8 +299,9 @@ type BlockTimes struct {
 	FloorP50, FloorP95, Floor time.Duration // Floor: the floor's 100%
 	IdealP95                  time.Duration // 95% under an ideal push protocol (idealPush)
 	// CutFloorP95 and CutIdealP95 are the 95% floor and ideal push times
-	// with cut-through forwarding (pieces of pieceSize).
-	CutFloorP95, CutIdealP95 time.Duration
+	// with cut-through forwarding (pieces of pieceSize), CutJitterP95 the
+	// latter with the jitter's mean added to every link.
+	CutFloorP95, CutIdealP95, CutJitterP95 time.Duration
 	// WeightedDelay is the mean delay over the nodes weighted by their
 	// hash power: the time during which others still mine on the old tip.
 	WeightedDelay time.Duration
@@ -384,7 +387,7 @@ func (s *Sim) pathCost(r *blockRecord, v int) (PathCost, bool) {
 func (s *Sim) blockTimes(r *blockRecord) (BlockTimes, bool) {
 	delays := make([]time.Duration, len(r.had))
 	floors, ideals := slices.Clone(r.floor), slices.Clone(r.ideal)
-	cutFloors, cutIdeals := slices.Clone(r.cutFloor), slices.Clone(r.cutIdeal)
+	cutFloors, cutIdeals, cutJitters := slices.Clone(r.cutFloor), slices.Clone(r.cutIdeal), slices.Clone(r.cutJitter)
 	var weighted float64
 	for i, at := range r.had {
 		if at.IsZero() || floors[i] < 0 {
@@ -403,6 +406,7 @@ func (s *Sim) blockTimes(r *blockRecord) (BlockTimes, bool) {
 	slices.Sort(ideals)
 	slices.Sort(cutFloors)
 	slices.Sort(cutIdeals)
+	slices.Sort(cutJitters)
 	path, known := s.pathCost(r, byDelay[quantileIndex(len(byDelay), 0.95)])
 	return BlockTimes{
 		Hash: r.hash, Miner: r.miner, Txs: r.txs,
@@ -410,6 +414,7 @@ func (s *Sim) blockTimes(r *blockRecord) (BlockTimes, bool) {
 		FloorP50: quantile(floors, 0.50), FloorP95: quantile(floors, 0.95), Floor: floors[len(floors)-1],
 		IdealP95:    quantile(ideals, 0.95),
 		CutFloorP95: quantile(cutFloors, 0.95), CutIdealP95: quantile(cutIdeals, 0.95),
+		CutJitterP95:  quantile(cutJitters, 0.95),
 		WeightedDelay: time.Duration(weighted), P95Path: path, P95PathKnown: known,
 	}, true
 }

@@ -137,6 +137,10 @@ func (nw *network) latency(a, b int) time.Duration {
 // it, so a handshake's timing depends only on the pair of nodes.
 func (nw *network) baseLatency(a, b int) time.Duration { return nw.base[a*nw.n+b] }
 
+// meanLatency is a message's expected delay from a to b: the base latency
+// plus the jitter's mean.
+func (nw *network) meanLatency(a, b int) time.Duration { return nw.baseLatency(a, b) + nw.cfg.Jitter/2 }
+
 // lost draws whether one message is lost to the link's drop rate. It
 // consumes no randomness when the rate is zero, so turning loss off does
 // not shift the rest of the run.

@@ -74,10 +74,12 @@ type Report struct {
 	// once it is in; see idealPush), CutIdealRatio that over FloorP95.
 	// CutFloorP95 is the mean 95% of its floor, the limit of cut-through
 	// forwarding (below FloorP95: it charges one serialization of the
-	// form per path, not per hop).
-	CutIdealP95, CutFloorP95 time.Duration
-	CutIdealRatio            float64
-	Interval                 time.Duration
+	// form per path, not per hop). CutJitterP95 is CutIdealP95 with the
+	// jitter's mean added to every link's latency: about what the jitter,
+	// which every real message pays and the floor leaves out, adds to it.
+	CutIdealP95, CutFloorP95, CutJitterP95 time.Duration
+	CutIdealRatio                          float64
+	Interval                               time.Duration
 	// P95Path is the mean over the measured blocks whose path is known
 	// (PathsKnown of them) of where the time to the node at the 95% mark
 	// went.
@@ -179,7 +181,7 @@ func (s *Sim) downloadsDone() bool {
 func (s *Sim) report(recs []*blockRecord, interval time.Duration) (Report, error) {
 	rep := Report{Mined: len(recs), Interval: interval}
 	s.blocks.settleHad()
-	var sum [10]time.Duration
+	var sum [11]time.Duration
 	for _, r := range recs {
 		info, ok := s.nodes[0].chain.BlockInfoByHash(r.hash)
 		if !ok || !info.MainChain {
@@ -191,7 +193,7 @@ func (s *Sim) report(recs []*blockRecord, interval time.Duration) (Report, error
 			return rep, fmt.Errorf("sim: block %s is on the best chain but some node never had it", r.hash)
 		}
 		rep.Blocks = append(rep.Blocks, bt)
-		for k, d := range []time.Duration{bt.P50, bt.P95, bt.P100, bt.FloorP50, bt.FloorP95, bt.Floor, bt.WeightedDelay, bt.IdealP95, bt.CutIdealP95, bt.CutFloorP95} {
+		for k, d := range []time.Duration{bt.P50, bt.P95, bt.P100, bt.FloorP50, bt.FloorP95, bt.Floor, bt.WeightedDelay, bt.IdealP95, bt.CutIdealP95, bt.CutFloorP95, bt.CutJitterP95} {
 			sum[k] += d
 		}
 		rep.WorstP95 = max(rep.WorstP95, bt.P95)
@@ -212,7 +214,7 @@ func (s *Sim) report(recs []*blockRecord, interval time.Duration) (Report, error
 	rep.FloorP50, rep.FloorP95, rep.FloorP100 = mean(3), mean(4), mean(5)
 	rep.Tau = mean(6)
 	rep.IdealP95 = mean(7)
-	rep.CutIdealP95, rep.CutFloorP95 = mean(8), mean(9)
+	rep.CutIdealP95, rep.CutFloorP95, rep.CutJitterP95 = mean(8), mean(9), mean(10)
 	if rep.PathsKnown > 0 {
 		rep.P95Path = rep.P95Path.mean(rep.PathsKnown)
 	}

@@ -31,7 +31,7 @@ func TestPropagationRun(t *testing.T) {
 		if !(0 < b.P50 && b.P50 <= b.P95 && b.P95 <= b.P100) || !(b.FloorP50 <= b.FloorP95 && b.FloorP95 <= b.Floor) {
 			t.Fatalf("block %s: times out of order: %+v", b.Hash, b)
 		}
-		if b.FloorP95 > b.P95 || b.Floor > b.P100 || b.FloorP95 > b.IdealP95 || b.CutFloorP95 > b.CutIdealP95 || b.Txs < 2000 {
+		if b.FloorP95 > b.P95 || b.Floor > b.P100 || b.FloorP95 > b.IdealP95 || b.CutFloorP95 > b.CutIdealP95 || b.CutFloorP95 > b.CutJitterP95 || b.Txs < 2000 {
 			t.Fatalf("block %s: faster than its floor, or too few transactions: %+v", b.Hash, b)
 		}
 	}
@@ -44,9 +44,9 @@ func TestPropagationRun(t *testing.T) {
 			if r.ideal[i] < r.floor[i] {
 				t.Fatalf("block %s: node %d: ideal push %v below the floor %v", r.hash, i, r.ideal[i], r.floor[i])
 			}
-			if r.cutIdeal[i] < r.cutFloor[i] || r.cutFloor[i] > r.floor[i] {
-				t.Fatalf("block %s: node %d: cut-through ideal push %v, cut-through floor %v, floor %v",
-					r.hash, i, r.cutIdeal[i], r.cutFloor[i], r.floor[i])
+			if r.cutIdeal[i] < r.cutFloor[i] || r.cutJitter[i] < r.cutFloor[i] || r.cutFloor[i] > r.floor[i] {
+				t.Fatalf("block %s: node %d: cut-through ideal push %v (with jitter %v), cut-through floor %v, floor %v",
+					r.hash, i, r.cutIdeal[i], r.cutJitter[i], r.cutFloor[i], r.floor[i])
 			}
 			if r.floor[i] >= 0 && at.Sub(r.mined) < r.floor[i] {
 				t.Fatalf("block %s: node %d had it %v after it was mined, below its floor %v",
