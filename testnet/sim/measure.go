@@ -132,9 +132,9 @@ func (s *Sim) openLinks() [][]int {
 // first piece is in, and the last piece is in no sooner than the whole
 // form's serialization after the first one began. Cut into one piece it
 // is store-and-forward, one serialization per hop: the floor of the
-// reports. Cut finer it is the limit of cut-through forwarding by one
-// sender per hop: base latency along the path, the first piece once per
-// hop, the rest of the form once. It takes Dijkstra's shortest paths
+// reports. Cut finer it is the limit of cut-through forwarding in which
+// each node gets the form from one sender: base latency along the path,
+// the first piece once per hop, the rest of the form once. It takes Dijkstra's shortest paths
 // from src with the first piece per hop; nodes src cannot reach get -1.
 func floor(links [][]int, latency func(u, v int) time.Duration, pieces []time.Duration, src int) []time.Duration {
 	dist := newDistances(len(links), src)
@@ -232,7 +232,7 @@ func forward(in, pieces []time.Duration, free, latency time.Duration, got []time
 // when it has none, so those come first) less the link's latency. Of the
 // orders tried (nearest first, farthest first, most links first, node
 // order) it gave the lowest 95% times, 8% below nearest first at 100
-// nodes.
+// nodes, the form whole or cut in pieces (docs/BENCHMARKS.md).
 func gain(dist []time.Duration, latency func(u, v int) time.Duration, u, v int) time.Duration {
 	return min(dist[v], time.Hour) - latency(u, v)
 }
