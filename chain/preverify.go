@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -24,6 +25,14 @@ const DefaultPreverifyBlocks = 8
 // transaction is verified twice, and connection never waits for a
 // transaction nobody has started.
 //
+// Jobs wait in the order of the heights their coinbases claim, lowest
+// first, not in the order the blocks arrived: the chain connects blocks
+// in height order, so the workers check first what the chain will ask
+// for first, and the last block of a sync is the last one checked, while
+// the blocks before it connect (with two peers, a later block often
+// arrives before an earlier one). A false claim (the block is then
+// invalid) only moves a job in the queue.
+//
 // Bounds: at most maxBlocks jobs wait or run, holding no more transactions
 // than the SigCache has room for, and at most workers goroutines verify.
 // Workers are started on demand by submit and exit when the queue is
@@ -42,7 +51,7 @@ type preverifier struct {
 	wg     sync.WaitGroup
 
 	mu     sync.Mutex
-	queue  []*sigJob             // jobs in arrival order; the head may be running
+	queue  []*sigJob             // jobs by claimed height; a worker may run any of them
 	jobs   map[wire.Hash]*sigJob // unfinished jobs by block hash
 	queued int                   // transactions of the unfinished jobs
 	active int                   // running workers
@@ -51,6 +60,7 @@ type preverifier struct {
 // sigJob is the signature check of one block's transactions.
 type sigJob struct {
 	hash     wire.Hash
+	height   uint64 // as the block's coinbase claims it
 	txs      []*wire.Tx
 	txids    []wire.Hash
 	next     atomic.Int64  // index of the next transaction to claim
@@ -64,10 +74,11 @@ func newPreverifier(cache *SigCache, checks *atomic.Uint64, maxBlocks, workers i
 
 // submit queues blk unless it is queued already, the queue is full, the
 // SigCache lacks room for its results, or its transactions are not the
-// ones its header commits to. It never blocks on verification.
+// ones its header commits to (or it has none: such a job would never
+// finish). It never blocks on verification.
 func (q *preverifier) submit(blk *wire.Block) bool {
 	txids := blk.TxIDs()
-	if root, mutated := wire.MerkleRoot(txids); root != blk.Header.MerkleRoot || mutated {
+	if root, mutated := wire.MerkleRoot(txids); len(txids) == 0 || root != blk.Header.MerkleRoot || mutated {
 		return false
 	}
 	hash := blk.BlockHash()
@@ -77,9 +88,9 @@ func (q *preverifier) submit(blk *wire.Block) bool {
 		q.cache.Len()+q.queued+len(txids) > q.cache.max {
 		return false
 	}
-	job := &sigJob{hash: hash, txs: blk.Transactions, txids: txids, done: make(chan struct{})}
+	job := &sigJob{hash: hash, height: claimedHeight(blk), txs: blk.Transactions, txids: txids, done: make(chan struct{})}
 	q.jobs[hash] = job
-	q.queue = append(q.queue, job)
+	q.enqueue(job)
 	q.queued += len(txids)
 	if q.active < q.workers {
 		q.active++
@@ -87,6 +98,23 @@ func (q *preverifier) submit(blk *wire.Block) bool {
 		go q.work()
 	}
 	return true
+}
+
+// enqueue puts job after every queued job of its height or lower; caller
+// holds mu.
+func (q *preverifier) enqueue(job *sigJob) {
+	i := len(q.queue)
+	for i > 0 && q.queue[i-1].height > job.height {
+		i--
+	}
+	q.queue = slices.Insert(q.queue, i, job)
+}
+
+// claimedHeight is the height blk's coinbase carries (0 if its first
+// transaction is not a coinbase, which makes the block invalid anyway).
+func claimedHeight(blk *wire.Block) uint64 {
+	data, _ := blk.Transactions[0].Coinbase()
+	return data.Height
 }
 
 // work runs jobs until the queue is empty.
@@ -102,15 +130,12 @@ func (q *preverifier) work() {
 }
 
 // head returns the first job with transactions left to claim, dropping
-// the exhausted ones before it, or nil (and the worker is retired) when
-// there is none.
+// the exhausted ones, or nil (and the worker is retired) when there is
+// none.
 func (q *preverifier) head() *sigJob {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(q.queue) > 0 && q.queue[0].next.Load() >= int64(len(q.queue[0].txs)) {
-		q.queue[0] = nil
-		q.queue = q.queue[1:]
-	}
+	q.queue = slices.DeleteFunc(q.queue, func(job *sigJob) bool { return job.next.Load() >= int64(len(job.txs)) })
 	if len(q.queue) == 0 || q.closed.Load() {
 		q.active--
 		return nil
