@@ -138,7 +138,13 @@ type Chain struct {
 	// writing is the connect batch being written while the next block is
 	// checked; only within activateBestChain, which waits for it before
 	// it returns (connect.go), so it is nil whenever mu is free.
-	writing   *connectWrite
+	writing *connectWrite
+	// batches holds connect batches already written, for the next blocks
+	// to build theirs in (connect.go): a full block's batch is a few
+	// megabytes, which a fresh allocation pays for again in page faults
+	// and clearing. The pool lets the collector drop them once blocks stop
+	// coming, so an idle chain (or a simulation's thousand) keeps none.
+	batches   sync.Pool
 	notifying bool // queue notifications (false while opening)
 	pending   []Notification
 	// Durability (durable.go): when the tip was last synced, whether it
@@ -322,7 +328,7 @@ func (c *Chain) initGenesis() error {
 	n.status = statusDataStored | statusValid
 	n.fullData = true
 	c.nextSequence = 1
-	view := newUtxoView(c.store)
+	view := newUtxoView(c.store, blockViewSize(g))
 	txids := g.TxIDs()
 	for i, tx := range g.Transactions {
 		view.addOutputs(tx, txids[i], 0)

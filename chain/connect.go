@@ -98,23 +98,24 @@ func branch(fork, end *blockNode) []*blockNode {
 // is in flight. ruleErr says n is invalid; err is a local failure.
 //
 // It checks n against the UTXO set as the in-flight write leaves it (its
-// view reads that block's changes first), builds n's batch, waits for the
-// write in flight (finishWrite: batches stay strictly ordered, one at a
-// time) and starts writing n's batch on a goroutine. n joins the chain in
-// memory (valid, the tip, BlockConnected) only once its batch is written,
-// so the chain in memory is never ahead of the database.
+// view reads that block's changes first), builds n's batch, checks n's
+// signatures, waits for the write in flight (finishWrite: batches stay
+// strictly ordered, one at a time) and starts writing n's batch on a
+// goroutine. The batch is built before the signatures are checked, and
+// dropped if one fails: the pre-verification workers may still be
+// checking them, and building it meanwhile leaves less to do once the
+// last is checked (at the end of a sync, cores idle). n joins the chain
+// in memory (valid, the tip, BlockConnected) only once its batch is
+// written, so the chain in memory is never ahead of the database.
 func (c *Chain) connectNode(n *blockNode) (ruleErr, err error) {
 	start := c.clock.Now()
 	blk, txids, err := c.storedBlock(n.hash)
 	if err != nil {
 		return nil, err
 	}
-	view, spent, err := c.checkConnectBlock(blk, txids, n.height)
+	view, spent, err := c.checkBlockInputs(blk, txids, n.height)
 	if err != nil {
-		if _, isRule := ErrorCodeOf(err); isRule {
-			return err, nil
-		}
-		return nil, err
+		return splitRuleError(err)
 	}
 	b, err := c.connectBatch(blk, txids, n, view, spent)
 	if err != nil {
@@ -122,11 +123,15 @@ func (c *Chain) connectNode(n *blockNode) (ruleErr, err error) {
 	}
 	c.store.putIndexStatus(b, n, n.status|statusValid)
 	c.store.putTip(b, n)
+	if err := c.checkBlockSignatures(blk, txids); err != nil {
+		c.batches.Put(b)
+		return splitRuleError(err)
+	}
 	if err := c.finishWrite(); err != nil {
 		return nil, err
 	}
 	view.under = nil // what it read from there is on disk now
-	w := &connectWrite{n: n, blk: blk, txids: txids, view: view, start: start, done: make(chan error, 1)}
+	w := &connectWrite{n: n, blk: blk, txids: txids, view: view, batch: b, start: start, done: make(chan error, 1)}
 	go func() { w.done <- c.store.write(b) }()
 	c.writing = w
 	return nil, nil
@@ -138,6 +143,7 @@ type connectWrite struct {
 	blk   *wire.Block
 	txids []wire.Hash
 	view  *utxoView // the block's UTXO changes, for the next block's view
+	batch *leveldb.Batch
 	start time.Time
 	done  chan error // the write's result; buffered, so the writer never waits
 }
@@ -153,7 +159,9 @@ func (c *Chain) finishWrite() error {
 		return nil
 	}
 	c.writing = nil
-	if err := <-w.done; err != nil {
+	err := <-w.done
+	c.batches.Put(w.batch) // written or failed, LevelDB holds no reference to it
+	if err != nil {
 		return err
 	}
 	n := w.n
@@ -173,13 +181,24 @@ func (c *Chain) finishWrite() error {
 // checkConnectBlock computed: the UTXO set, the undo record and the
 // indexes; the caller adds the index record and the tip.
 func (c *Chain) connectBatch(blk *wire.Block, txids []wire.Hash, n *blockNode, view *utxoView, spent []UtxoEntry) (*leveldb.Batch, error) {
-	b := leveldb.MakeBatch(connectBatchSize(blk))
+	b := c.newConnectBatch(blk)
 	view.commit(b)
 	c.store.putUndo(b, n.hash, spent)
 	if err := c.indexBlock(b, blk, txids, n.hash, n.height, spent, c.indexes()); err != nil {
 		return nil, err
 	}
 	return b, nil
+}
+
+// newConnectBatch returns an empty batch for connecting blk: one already
+// written if the pool has one (it keeps the room it grew to), else one
+// sized for blk.
+func (c *Chain) newConnectBatch(blk *wire.Block) *leveldb.Batch {
+	if b, ok := c.batches.Get().(*leveldb.Batch); ok {
+		b.Reset()
+		return b
+	}
+	return leveldb.MakeBatch(connectBatchSize(blk))
 }
 
 // connectBatchSize bounds from above the bytes of the batch that connects
@@ -217,13 +236,37 @@ func (c *Chain) storedBlock(hash wire.Hash) (*wire.Block, []wire.Hash, error) {
 	return blk, blk.TxIDs(), nil
 }
 
+// splitRuleError sorts err into a rule error (the block is invalid) or a
+// local failure, as connectNode returns them.
+func splitRuleError(err error) (ruleErr, localErr error) {
+	if _, isRule := ErrorCodeOf(err); isRule {
+		return err, nil
+	}
+	return nil, err
+}
+
 // checkConnectBlock runs the rules that need the UTXO set and returns the
-// view with the block applied and the outputs it spent, in order. Inputs are
-// looked up in transaction order, so a transaction may spend an output of an
-// earlier one in the same block but not of a later one. Signatures are
-// checked last, once everything cheaper has passed.
+// view with the block applied and the outputs it spent, in order: the
+// inputs (checkBlockInputs), then, once everything cheaper has passed, the
+// signatures.
 func (c *Chain) checkConnectBlock(blk *wire.Block, txids []wire.Hash, height uint64) (*utxoView, []UtxoEntry, error) {
-	view := newUtxoView(c.store)
+	view, spent, err := c.checkBlockInputs(blk, txids, height)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := c.checkBlockSignatures(blk, txids); err != nil {
+		return nil, nil, err
+	}
+	return view, spent, nil
+}
+
+// checkBlockInputs runs the rules that need the UTXO set, all but the
+// signatures, and returns the view with the block applied and the outputs
+// it spent, in order. Inputs are looked up in transaction order, so a
+// transaction may spend an output of an earlier one in the same block but
+// not of a later one.
+func (c *Chain) checkBlockInputs(blk *wire.Block, txids []wire.Hash, height uint64) (*utxoView, []UtxoEntry, error) {
+	view := newUtxoView(c.store, blockViewSize(blk))
 	if c.writing != nil {
 		view.under = c.writing.view
 	}
@@ -248,13 +291,17 @@ func (c *Chain) checkConnectBlock(blk *wire.Block, txids []wire.Hash, height uin
 	if limit := c.params.CalcBlockSubsidy(height) + fees; coinbaseOut > limit {
 		return nil, nil, ruleError(ErrBadCoinbaseValue, "coinbase pays %d, more than subsidy plus fees %d", coinbaseOut, limit)
 	}
+	return view, spent, nil
+}
+
+// checkBlockSignatures checks the signatures of blk's transactions: it
+// helps finish the block's pre-verification job, if there is one, then
+// checks what the SigCache does not vouch for.
+func (c *Chain) checkBlockSignatures(blk *wire.Block, txids []wire.Hash) error {
 	if c.preverify != nil {
 		c.preverify.join(blk.BlockHash(), c.sigWorkers)
 	}
-	if err := verifyBlockSignatures(blk.Transactions, txids, c.sigWorkers, c.sigCache, &c.sigChecks); err != nil {
-		return nil, nil, err
-	}
-	return view, spent, nil
+	return verifyBlockSignatures(blk.Transactions, txids, c.sigWorkers, c.sigCache, &c.sigChecks)
 }
 
 // wrapTxError prefixes a rule error with the transaction it concerns.
@@ -292,7 +339,7 @@ func (c *Chain) disconnectTip() error {
 	if err != nil {
 		return err
 	}
-	view := newUtxoView(c.store)
+	view := newUtxoView(c.store, blockViewSize(blk))
 	k := len(spent)
 	for i := len(blk.Transactions) - 1; i >= 0; i-- {
 		tx := blk.Transactions[i]

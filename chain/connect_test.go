@@ -193,3 +193,34 @@ func TestWaitingBlockConnectsWithoutReadingItBack(t *testing.T) {
 			waiting, got, want, chain.MaxAcceptedBlocks)
 	}
 }
+
+// A block whose signature fails is checked against the UTXO set and has
+// its batch built before its signatures are checked (connectNode): none
+// of that batch reaches the database, and the next block's batch, built
+// in the same reused buffer, holds only its own changes.
+func TestBadSignatureWritesNothing(t *testing.T) {
+	h := newHarness(t)
+	h.extend("a", 12)
+	bad := h.g.SpendTx(outs{h.g.CoinbaseOut("a1")}, 0, 2)
+	bad.Inputs[0].Signature[5] ^= 1
+	h.g.NextBlock("bad", []*wire.Tx{bad})
+	h.reject("bad", chain.ErrBadSignature)
+	h.expectTip("a12")
+	h.expectUTXOs("a12")
+	h.g.SetTip("a12")
+	good := h.g.SpendTx(outs{h.g.CoinbaseOut("a2")}, 0, 2)
+	h.g.NextBlock("good", []*wire.Tx{good})
+	h.accept("good")
+	h.expectUTXOs("good")
+	for _, out := range append(bad.Outputs, h.g.Block("a1").Transactions[0].Outputs...) {
+		hist, _, err := h.c.AddressHistory(out.KeyHash, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range hist {
+			if e.OutPoint.TxID == bad.TxID() || e.SpentBy == bad.TxID() {
+				t.Fatalf("address history holds the rejected transaction: %+v", e)
+			}
+		}
+	}
+}
