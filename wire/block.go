@@ -106,11 +106,15 @@ func (b *Block) Encode(buf []byte) []byte {
 // Bytes returns the canonical encoding of the block.
 func (b *Block) Bytes() []byte { return b.Encode(make([]byte, 0, b.SerializeSize())) }
 
-// TxIDs returns the id of every transaction, in block order.
+// TxIDs returns the id of every transaction, in block order. Each is
+// TxID, computed over one buffer that every transaction's encoding reuses:
+// a full block's ids cost one allocation, not one per transaction.
 func (b *Block) TxIDs() []Hash {
 	ids := make([]Hash, len(b.Transactions))
+	var buf []byte
 	for i, tx := range b.Transactions {
-		ids[i] = tx.TxID()
+		buf = tx.Encode(buf[:0])
+		ids[i] = DoubleSHA256(buf)
 	}
 	return ids
 }

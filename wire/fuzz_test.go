@@ -123,7 +123,13 @@ func FuzzDecodeBlock(f *testing.F) {
 			t.Fatalf("size %d, len %d", blk.SerializeSize(), len(b))
 		}
 		_ = blk.BlockHash()
-		_, _ = MerkleRoot(blk.TxIDs())
+		ids := blk.TxIDs() // one buffer for every transaction: each id as TxID gives it
+		for i, tx := range blk.Transactions {
+			if ids[i] != tx.TxID() {
+				t.Fatalf("TxIDs()[%d] = %s, TxID() = %s", i, ids[i], tx.TxID())
+			}
+		}
+		_, _ = MerkleRoot(ids)
 		// The protobuf envelope carries it unchanged.
 		if enc, err := proto.Marshal(BlockToProto(blk)); err != nil || !bytes.Equal(MarshalBlock(blk), enc) {
 			t.Fatalf("MarshalBlock differs from proto.Marshal of BlockToProto (%v)", err)
