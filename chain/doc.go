@@ -17,8 +17,10 @@
 // and kept decoded until it connects, at most the four lowest such blocks
 // above the tip: accepted.go) → activateBestChain, which connects the
 // most-work chain of fully stored blocks, checking the UTXO rules and
-// finally the signatures of each block as it connects. Headers can be accepted ahead of their bodies
-// (ProcessHeaders) for headers-first sync.
+// finally the signatures of each block as it connects (its batch is built
+// before the signatures are checked, and dropped if one fails). Headers
+// can be accepted ahead of their bodies (ProcessHeaders) for headers-first
+// sync.
 //
 // Invariants:
 //   - The UTXO set, undo records, address history, transaction index and
@@ -76,9 +78,11 @@
 // Pre-verification (preverify.go) is the one other place that starts
 // goroutines. Preverify, called by the network layer for a block it
 // requested as soon as the block is decoded, queues the block's signature
-// checks; up to SigWorkers workers, started on demand and owned by the
-// Chain, run them into the SigCache and exit when the queue is empty;
-// Close stops them (they finish the transaction in hand) and waits. When
+// checks, lowest height (as its coinbase claims it) first, the order the
+// blocks will connect in; up to SigWorkers workers, started on demand and
+// owned by the Chain, run them into the SigCache and exit when the queue
+// is empty; Close stops them (they finish the transaction in hand) and
+// waits. When
 // the block comes to connect, the connecting goroutines join its job
 // (claiming what the workers have not started, waiting for what they
 // have), so no transaction is checked twice, and then check the SigCache
