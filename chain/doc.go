@@ -58,8 +58,10 @@
 // no chain lock is held during a callback, and subscribers may query the
 // chain (the lock contract is spelled out on Chain). A SigCache may serve
 // one chain and its pool, or be shared by several (NewSharedSigCache; its
-// doc says why that is sound); it has its own RWMutex. Signature checks of
-// a block run on several goroutines that finish before connecting returns.
+// doc says why that is sound); it has its own locks, an RWMutex per shard
+// (a large cache is split by txid so that the goroutines verifying a
+// block do not queue on one lock). Signature checks of a block run on
+// several goroutines that finish before connecting returns.
 //
 // Write-behind within one activation (connect.go): when a change connects
 // several blocks in a row (a branch whose bodies arrived ahead of their

@@ -143,24 +143,47 @@ func (q *preverifier) head() *sigJob {
 	return q.queue[0]
 }
 
+// runBatch is how many transactions a goroutine running a job checks
+// before it puts those that verified into the SigCache, with one lock:
+// four goroutines (two workers, two joining) adding every transaction on
+// its own contended for the cache's lock, and one holding it while
+// descheduled left the others waiting with a core idle.
+const runBatch = 32
+
 // run claims and checks job's transactions until none is left to claim
-// or stop is set; the goroutine that checks the last one finishes the job.
+// or stop is set. A transaction counts as finished only once it is in the
+// SigCache (if it verified), so a finished job's valid transactions are
+// all cached; the goroutine that finishes the last one finishes the job.
 func (q *preverifier) run(job *sigJob, stop *atomic.Bool) {
 	n := int64(len(job.txs))
+	var verified [runBatch]wire.Hash
+	valid, claimed := 0, 0
+	settle := func() {
+		q.cache.AddAll(verified[:valid])
+		if job.finished.Add(int64(claimed)) == n {
+			q.finish(job)
+		}
+		valid, claimed = 0, 0
+	}
 	for !stop.Load() {
 		i := job.next.Add(1) - 1
 		if i >= n {
-			return
+			break
 		}
+		claimed++
 		if tx := job.txs[i]; !tx.IsCoinbase() && !q.cache.Contains(job.txids[i]) {
 			q.checks.Add(1)
 			if VerifyTxSignatures(tx) == nil {
-				q.cache.Add(job.txids[i])
+				verified[valid] = job.txids[i]
+				valid++
 			}
 		}
-		if job.finished.Add(1) == n {
-			q.finish(job)
+		if claimed == runBatch {
+			settle()
 		}
+	}
+	if claimed > 0 {
+		settle()
 	}
 }
 

@@ -14,8 +14,14 @@ import (
 // every time).
 //
 // The cache is bounded; when full, an arbitrary entry makes room. Safe for
-// concurrent use: mu guards entries and is never held across anything but
-// map operations.
+// concurrent use. A cache of sigCacheShardMin entries or more is split in
+// sigCacheShards shards by the txid's first byte, each with its own bound
+// (their sum is the cache's) and its own RWMutex, which guards its entries
+// and is never held across anything but map operations: the goroutines
+// that verify a block's transactions (pre-verification's workers, the
+// connection joining them, concurrent admissions to the pool) look up and
+// add entries for every transaction, and on one lock they waited for each
+// other, or for one descheduled while holding it, with a core idle.
 //
 // Several chains and pools may share one cache (NewSharedSigCache), as the
 // honest nodes of a simulation do: an entry says that a transaction's
@@ -25,46 +31,110 @@ import (
 // What a shared cache must not do is forget a transaction because one
 // chain connected it (the others have yet to); its bound alone evicts.
 type SigCache struct {
-	max     int
-	shared  bool // Remove does nothing: other chains still need the entries
+	max    int  // bound on the whole cache, the sum of the shards' bounds
+	shared bool // Remove does nothing: other chains still need the entries
+	shards []sigCacheShard
+}
+
+// sigCacheShard holds the cached txids whose first byte maps to it.
+type sigCacheShard struct {
 	mu      sync.RWMutex
+	max     int
 	entries map[wire.Hash]struct{}
+}
+
+// Sharding: a cache of at least sigCacheShardMin entries has
+// sigCacheShards shards, a smaller one a single shard (so its bound is
+// exact for every txid, however few).
+const (
+	sigCacheShards   = 16
+	sigCacheShardMin = 1024
+)
+
+// newSigCache splits max over the shards; presize says whether each
+// shard's map is allocated at its full size at once.
+func newSigCache(max int, shared, presize bool) *SigCache {
+	n := 1
+	if max >= sigCacheShardMin {
+		n = sigCacheShards
+	}
+	s := &SigCache{max: max, shared: shared, shards: make([]sigCacheShard, n)}
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.max = max / n
+		if i < max%n {
+			sh.max++
+		}
+		size := 0
+		if presize {
+			size = sh.max
+		}
+		sh.entries = make(map[wire.Hash]struct{}, size)
+	}
+	return s
 }
 
 // NewSigCache returns a cache holding at most max transactions, for one
 // chain and its pool.
-func NewSigCache(max int) *SigCache {
-	return &SigCache{max: max, entries: make(map[wire.Hash]struct{}, max)}
-}
+func NewSigCache(max int) *SigCache { return newSigCache(max, false, true) }
 
 // NewSharedSigCache returns a cache holding at most max transactions that
 // several chains and pools share. It grows as it fills.
-func NewSharedSigCache(max int) *SigCache {
-	return &SigCache{max: max, shared: true, entries: make(map[wire.Hash]struct{})}
+func NewSharedSigCache(max int) *SigCache { return newSigCache(max, true, false) }
+
+// shard returns the shard that holds txid.
+func (s *SigCache) shard(txid wire.Hash) *sigCacheShard {
+	return &s.shards[int(txid[0])%len(s.shards)]
 }
 
 // Contains reports whether txid's signatures are known to verify.
 func (s *SigCache) Contains(txid wire.Hash) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	_, ok := s.entries[txid]
+	sh := s.shard(txid)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	_, ok := sh.entries[txid]
 	return ok
 }
 
 // Add records that txid's signatures verified.
 func (s *SigCache) Add(txid wire.Hash) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.entries[txid]; ok || s.max <= 0 {
+	sh := s.shard(txid)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	sh.add(txid)
+}
+
+// AddAll records that the signatures of every one of txids verified,
+// taking each shard's lock once: goroutines that verify many transactions
+// add them a few at a time rather than one lock each.
+func (s *SigCache) AddAll(txids []wire.Hash) {
+	if len(txids) == 0 {
 		return
 	}
-	if len(s.entries) >= s.max {
-		for k := range s.entries { // map order is unpredictable to peers
-			delete(s.entries, k)
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		for _, id := range txids {
+			if s.shard(id) == sh {
+				sh.add(id)
+			}
+		}
+		sh.mu.Unlock()
+	}
+}
+
+// add is Add; caller holds mu for writing.
+func (sh *sigCacheShard) add(txid wire.Hash) {
+	if _, ok := sh.entries[txid]; ok || sh.max <= 0 {
+		return
+	}
+	if len(sh.entries) >= sh.max {
+		for k := range sh.entries { // map order is unpredictable to peers
+			delete(sh.entries, k)
 			break
 		}
 	}
-	s.entries[txid] = struct{}{}
+	sh.entries[txid] = struct{}{}
 }
 
 // Remove forgets txids, e.g. once their block is connected and they will
@@ -74,16 +144,22 @@ func (s *SigCache) Remove(txids []wire.Hash) {
 	if s.shared {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, id := range txids {
-		delete(s.entries, id)
+		sh := s.shard(id)
+		sh.mu.Lock()
+		delete(sh.entries, id)
+		sh.mu.Unlock()
 	}
 }
 
 // Len returns the number of cached transactions.
 func (s *SigCache) Len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.entries)
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.RLock()
+		n += len(sh.entries)
+		sh.mu.RUnlock()
+	}
+	return n
 }
