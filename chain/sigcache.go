@@ -2,6 +2,7 @@ package chain
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"powchain/wire"
 )
@@ -13,15 +14,18 @@ import (
 // else (the key-hash match with the spent outputs is checked separately,
 // every time).
 //
-// The cache is bounded; when full, an arbitrary entry makes room. Safe for
-// concurrent use. A cache of sigCacheShardMin entries or more is split in
-// sigCacheShards shards by the txid's first byte, each with its own bound
-// (their sum is the cache's) and its own RWMutex, which guards its entries
-// and is never held across anything but map operations: the goroutines
-// that verify a block's transactions (pre-verification's workers, the
-// connection joining them, concurrent admissions to the pool) look up and
-// add entries for every transaction, and on one lock they waited for each
-// other, or for one descheduled while holding it, with a core idle.
+// The cache is bounded; when full, an arbitrary entry of the new one's
+// shard makes room (or, if that shard is empty, the new one is not kept).
+// Safe for concurrent use. A cache of sigCacheShardMin entries or more is
+// split in sigCacheShards shards by the txid's first byte, each with its
+// own RWMutex, which guards its entries and is never held across anything
+// but map operations: the goroutines that verify a block's transactions
+// (pre-verification's workers, the connection joining them, concurrent
+// admissions to the pool) look up and add entries for every transaction,
+// and on one lock they waited for each other, or for one descheduled
+// while holding it, with a core idle. The bound is the whole cache's
+// (count, reserved before an entry is added), so the shards fill unevenly
+// without evicting anything before the cache is full.
 //
 // Several chains and pools may share one cache (NewSharedSigCache), as the
 // honest nodes of a simulation do: an entry says that a transaction's
@@ -31,15 +35,15 @@ import (
 // What a shared cache must not do is forget a transaction because one
 // chain connected it (the others have yet to); its bound alone evicts.
 type SigCache struct {
-	max    int  // bound on the whole cache, the sum of the shards' bounds
-	shared bool // Remove does nothing: other chains still need the entries
+	max    int
+	shared bool         // Remove does nothing: other chains still need the entries
+	count  atomic.Int64 // entries in every shard; never above max
 	shards []sigCacheShard
 }
 
 // sigCacheShard holds the cached txids whose first byte maps to it.
 type sigCacheShard struct {
 	mu      sync.RWMutex
-	max     int
 	entries map[wire.Hash]struct{}
 }
 
@@ -51,25 +55,20 @@ const (
 	sigCacheShardMin = 1024
 )
 
-// newSigCache splits max over the shards; presize says whether each
-// shard's map is allocated at its full size at once.
+// newSigCache returns a cache of max entries; presize says whether the
+// shards' maps are allocated at once for their share of max.
 func newSigCache(max int, shared, presize bool) *SigCache {
 	n := 1
 	if max >= sigCacheShardMin {
 		n = sigCacheShards
 	}
 	s := &SigCache{max: max, shared: shared, shards: make([]sigCacheShard, n)}
+	size := 0
+	if presize && max > 0 {
+		size = max / n
+	}
 	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.max = max / n
-		if i < max%n {
-			sh.max++
-		}
-		size := 0
-		if presize {
-			size = sh.max
-		}
-		sh.entries = make(map[wire.Hash]struct{}, size)
+		s.shards[i].entries = make(map[wire.Hash]struct{}, size)
 	}
 	return s
 }
@@ -101,7 +100,7 @@ func (s *SigCache) Add(txid wire.Hash) {
 	sh := s.shard(txid)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	sh.add(txid)
+	s.add(sh, txid)
 }
 
 // AddAll records that the signatures of every one of txids verified,
@@ -116,25 +115,42 @@ func (s *SigCache) AddAll(txids []wire.Hash) {
 		sh.mu.Lock()
 		for _, id := range txids {
 			if s.shard(id) == sh {
-				sh.add(id)
+				s.add(sh, id)
 			}
 		}
 		sh.mu.Unlock()
 	}
 }
 
-// add is Add; caller holds mu for writing.
-func (sh *sigCacheShard) add(txid wire.Hash) {
-	if _, ok := sh.entries[txid]; ok || sh.max <= 0 {
+// add adds txid to sh, its shard, if the cache has room or sh has an entry
+// to give up for it; caller holds sh.mu for writing.
+func (s *SigCache) add(sh *sigCacheShard, txid wire.Hash) {
+	if _, ok := sh.entries[txid]; ok {
 		return
 	}
-	if len(sh.entries) >= sh.max {
+	if !s.reserve() {
+		if len(sh.entries) == 0 {
+			return
+		}
 		for k := range sh.entries { // map order is unpredictable to peers
 			delete(sh.entries, k)
 			break
 		}
 	}
 	sh.entries[txid] = struct{}{}
+}
+
+// reserve counts one more entry if the cache is not full.
+func (s *SigCache) reserve() bool {
+	for {
+		n := s.count.Load()
+		if n >= int64(s.max) {
+			return false
+		}
+		if s.count.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
 }
 
 // Remove forgets txids, e.g. once their block is connected and they will
@@ -147,19 +163,13 @@ func (s *SigCache) Remove(txids []wire.Hash) {
 	for _, id := range txids {
 		sh := s.shard(id)
 		sh.mu.Lock()
-		delete(sh.entries, id)
+		if _, ok := sh.entries[id]; ok {
+			delete(sh.entries, id)
+			s.count.Add(-1)
+		}
 		sh.mu.Unlock()
 	}
 }
 
 // Len returns the number of cached transactions.
-func (s *SigCache) Len() int {
-	n := 0
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.RLock()
-		n += len(sh.entries)
-		sh.mu.RUnlock()
-	}
-	return n
-}
+func (s *SigCache) Len() int { return int(s.count.Load()) }
