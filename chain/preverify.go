@@ -144,10 +144,10 @@ func (q *preverifier) head() *sigJob {
 }
 
 // runBatch is how many transactions a goroutine running a job checks
-// before it puts those that verified into the SigCache, with one lock:
-// four goroutines (two workers, two joining) adding every transaction on
-// its own contended for the cache's lock, and one holding it while
-// descheduled left the others waiting with a core idle.
+// before it puts those that verified into the SigCache in one call
+// (SigCache.AddAll): four goroutines (two workers, two joining) adding
+// every transaction on its own contended for the cache's lock, and one
+// holding it while descheduled left the others waiting with a core idle.
 const runBatch = 32
 
 // run claims and checks job's transactions until none is left to claim
