@@ -26,21 +26,17 @@ type yieldingRWMutex struct {
 	waiting atomic.Int32 // goroutines blocked in Lock or RLock
 }
 
-func (m *yieldingRWMutex) Lock() {
-	if m.TryLock() {
-		return
-	}
-	m.waiting.Add(1)
-	m.RWMutex.Lock()
-	m.waiting.Add(-1)
-}
+func (m *yieldingRWMutex) Lock()  { m.take(m.TryLock, m.RWMutex.Lock) }
+func (m *yieldingRWMutex) RLock() { m.take(m.TryRLock, m.RWMutex.RLock) }
 
-func (m *yieldingRWMutex) RLock() {
-	if m.TryRLock() {
+// take takes the lock with try or, failing that, with wait, counted among
+// the waiters meanwhile.
+func (m *yieldingRWMutex) take(try func() bool, wait func()) {
+	if try() {
 		return
 	}
 	m.waiting.Add(1)
-	m.RWMutex.RLock()
+	wait()
 	m.waiting.Add(-1)
 }
 
