@@ -139,11 +139,12 @@ type Chain struct {
 	// checked; only within activateBestChain, which waits for it before
 	// it returns (connect.go), so it is nil whenever mu is free.
 	writing *connectWrite
-	// batches holds connect batches already written, for the next blocks
-	// to build theirs in (connect.go): a full block's batch is a few
-	// megabytes, which a fresh allocation pays for again in page faults
-	// and clearing. The pool lets the collector drop them once blocks stop
-	// coming, so an idle chain (or a simulation's thousand) keeps none.
+	// batches holds connect batches already written during initial sync,
+	// for the next blocks to build theirs in (connect.go): a full block's
+	// batch is a megabyte or more, which a fresh allocation pays for again
+	// in page faults and clearing. Only while the chain is not caught up
+	// (recycleBatch), and the collector empties the pool once blocks stop
+	// coming: a caught-up chain, one of a simulation's thousand, keeps none.
 	batches   sync.Pool
 	notifying bool // queue notifications (false while opening)
 	pending   []Notification

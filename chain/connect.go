@@ -124,7 +124,7 @@ func (c *Chain) connectNode(n *blockNode) (ruleErr, err error) {
 	c.store.putIndexStatus(b, n, n.status|statusValid)
 	c.store.putTip(b, n)
 	if err := c.checkBlockSignatures(blk, txids); err != nil {
-		c.batches.Put(b)
+		c.recycleBatch(b)
 		return splitRuleError(err)
 	}
 	if err := c.finishWrite(); err != nil {
@@ -159,9 +159,7 @@ func (c *Chain) finishWrite() error {
 		return nil
 	}
 	c.writing = nil
-	err := <-w.done
-	c.batches.Put(w.batch) // written or failed, LevelDB holds no reference to it
-	if err != nil {
+	if err := <-w.done; err != nil {
 		return err
 	}
 	n := w.n
@@ -170,6 +168,7 @@ func (c *Chain) finishWrite() error {
 		c.sigCache.Remove(w.txids) // connected: they will not be checked again
 	}
 	c.bestChain = append(c.bestChain, n)
+	c.recycleBatch(w.batch) // written: LevelDB holds no reference to it
 	c.queue(Notification{Type: BlockConnected, Block: w.blk, Hash: n.hash, Height: n.height})
 	if c.connectTimer != nil {
 		c.connectTimer(c.clock.Now().Sub(w.start))
@@ -188,6 +187,17 @@ func (c *Chain) connectBatch(blk *wire.Block, txids []wire.Hash, n *blockNode, v
 		return nil, err
 	}
 	return b, nil
+}
+
+// recycleBatch keeps b, a connect batch no longer in use, for the next
+// block to build its own in, while the chain is not caught up: during
+// initial sync the next block comes at once; once caught up blocks come
+// minutes apart, and a simulation's thousand chains would each hold one.
+// Caller holds c.mu.
+func (c *Chain) recycleBatch(b *leveldb.Batch) {
+	if !c.caughtUp() {
+		c.batches.Put(b)
+	}
 }
 
 // newConnectBatch returns an empty batch for connecting blk: one already

@@ -224,3 +224,14 @@ func TestBadSignatureWritesNothing(t *testing.T) {
 		}
 	}
 }
+
+// A caught-up chain keeps no written connect batch for the next block
+// (one comes minutes later, and a simulation runs a thousand chains):
+// only a chain behind its best header recycles them.
+func TestCaughtUpChainKeepsNoBatch(t *testing.T) {
+	h := newHarness(t)
+	h.extend("a", 5) // each block the best header and recent when it connects
+	if h.c.HoldsSpareBatch() {
+		t.Fatal("a caught-up chain keeps a connect batch")
+	}
+}

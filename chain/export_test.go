@@ -117,3 +117,11 @@ func (c *Chain) BodyReads() uint64 {
 // MaxAcceptedBlocks is how many stored, unconnected blocks the chain keeps
 // decoded.
 const MaxAcceptedBlocks = maxAcceptedBlocks
+
+// HoldsSpareBatch reports whether the chain keeps a written connect batch
+// for the next block (connect.go's recycleBatch); it takes it out.
+func (c *Chain) HoldsSpareBatch() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.batches.Get() != nil
+}
