@@ -34,10 +34,7 @@
 //     (reorg re-admission included: the pool is trimmed afterwards).
 //
 // Concurrency. A Pool is safe for concurrent use. One RWMutex, mu, guards
-// the pool and the orphans; its releases yield the processor while another
-// goroutine waits for it (lock.go), so that a waiter woken by an admission
-// that goes on to verify signatures runs at once instead of after them.
-// Admission runs in three steps so that
+// the pool and the orphans. Admission runs in three steps so that
 // signature verification, the expensive part, runs on all cores at once:
 //
 //  1. Read the chain for the transaction's inputs (tip and UTXO entries)
@@ -51,13 +48,6 @@
 //     checked again (the txid or an input taken, an ancestor's descendant
 //     count, the pool's size and fee floor); if one did (a parent may have
 //     been evicted), every pool-side check runs again. Then insert and trim.
-//
-// The orphans a new entry unlocks are then taken from the orphan pool
-// under mu for writing, but only if an orphan waits at all: the orphan
-// pool's size is mirrored in an atomic written under mu, so the common
-// admission takes the write lock once. An orphan kept before the entry
-// went in is counted by then; one kept later finds its parent in the pool
-// (checked under mu) and is admitted instead.
 //
 // Lock order: the pool never calls into the chain while holding mu, so mu
 // never sits above a chain lock and a notification handler (which takes mu

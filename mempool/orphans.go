@@ -3,7 +3,6 @@ package mempool
 import (
 	"cmp"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"powchain/wire"
@@ -20,16 +19,12 @@ type orphan struct {
 
 // orphanPool holds orphans, indexed by the txids their inputs spend so
 // that an arriving parent finds its children. Bounded in count (total and
-// per source) and in time; guarded by Pool.mu, but for held.
+// per source) and in time; guarded by Pool.mu.
 type orphanPool struct {
 	byID      map[wire.Hash]*orphan
 	byParent  map[wire.Hash]map[*orphan]struct{}
 	perSource map[uint64]int
 	nextSeq   uint64
-	// held is len(byID), written under Pool.mu and read without it, so
-	// that an admission finds out without the lock that no orphan waits
-	// (processOrphans).
-	held atomic.Int64
 }
 
 func (o *orphanPool) init() {
@@ -62,7 +57,6 @@ func (o *orphanPool) add(or *orphan, maxTotal, maxPerSource int) {
 		o.byParent[parent][or] = struct{}{}
 	}
 	o.perSource[or.source]++
-	o.held.Store(int64(len(o.byID)))
 }
 
 func (o *orphanPool) oldestOf(source uint64) *orphan {
@@ -87,7 +81,6 @@ func (o *orphanPool) remove(or *orphan) {
 	if o.perSource[or.source]--; o.perSource[or.source] == 0 {
 		delete(o.perSource, or.source)
 	}
-	o.held.Store(int64(len(o.byID)))
 }
 
 // expire drops the orphans whose time is up.
@@ -185,18 +178,9 @@ func (p *Pool) addOrphan(tx *wire.Tx, txid wire.Hash, source uint64, missing []w
 // and those that entered the pool (a child only enters after its parents).
 // An orphan still missing another parent goes back to wait (with its
 // source and a new expiry); an invalid one is dropped.
-//
-// When no orphan waits, it returns without taking mu, so that an admission
-// takes the write lock once: an orphan kept before a parent entered the
-// pool is counted in orphans.held by then (both happen under mu), and one
-// that comes later finds the parent in the pool (addOrphan checks under
-// mu) and is admitted instead of kept.
 func (p *Pool) processOrphans(first *TxDesc) []*TxDesc {
 	accepted := []*TxDesc{first}
 	for next := 0; next < len(accepted); next++ {
-		if p.orphans.held.Load() == 0 {
-			break
-		}
 		parent := accepted[next].TxID
 		p.mu.Lock()
 		children := p.orphans.takeChildren(parent)

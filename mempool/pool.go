@@ -82,7 +82,7 @@ type Pool struct {
 	// revalidated yet (see settle). Changes only under mu.
 	reorgPending atomic.Bool
 
-	mu      yieldingRWMutex
+	mu      sync.RWMutex
 	entries map[wire.Hash]*entry
 	spent   map[wire.OutPoint]*entry // outpoint -> the pool tx spending it
 	bytes   int
