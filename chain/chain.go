@@ -139,13 +139,13 @@ type Chain struct {
 	// checked; only within activateBestChain, which waits for it before
 	// it returns (connect.go), so it is nil whenever mu is free.
 	writing *connectWrite
-	// batches holds connect batches already written during initial sync,
-	// for the next blocks to build theirs in (connect.go): a full block's
-	// batch is a megabyte or more, which a fresh allocation pays for again
-	// in page faults and clearing. Only while the chain is not caught up
-	// (recycleBatch), and the collector empties the pool once blocks stop
-	// coming: a caught-up chain, one of a simulation's thousand, keeps none.
-	batches   sync.Pool
+	// spare is a connect batch already written (or dropped), for the next
+	// block to build its own in (connect.go): a full block's batch is a
+	// megabyte or more, which a fresh allocation pays for again in page
+	// faults and clearing. An activation that ends caught up lets it go
+	// (activateBestChain), so a caught-up chain, one of a simulation's
+	// thousand, keeps none between blocks minutes apart.
+	spare     *leveldb.Batch
 	notifying bool // queue notifications (false while opening)
 	pending   []Notification
 	// Durability (durable.go): when the tip was last synced, whether it

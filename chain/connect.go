@@ -25,6 +25,9 @@ func (c *Chain) activateBestChain() (failed *blockNode, failErr error, err error
 		if werr := c.finishWrite(); err == nil {
 			err = werr
 		}
+		if c.caughtUp() {
+			c.spare = nil // the next block is minutes away
+		}
 	}()
 	for {
 		best := c.bestCandidate()
@@ -190,21 +193,17 @@ func (c *Chain) connectBatch(blk *wire.Block, txids []wire.Hash, n *blockNode, v
 }
 
 // recycleBatch keeps b, a connect batch no longer in use, for the next
-// block to build its own in, while the chain is not caught up: during
-// initial sync the next block comes at once; once caught up blocks come
-// minutes apart, and a simulation's thousand chains would each hold one.
-// Caller holds c.mu.
+// block to build its own in; caller holds c.mu.
 func (c *Chain) recycleBatch(b *leveldb.Batch) {
-	if !c.caughtUp() {
-		c.batches.Put(b)
-	}
+	c.spare = b
 }
 
-// newConnectBatch returns an empty batch for connecting blk: one already
-// written if the pool has one (it keeps the room it grew to), else one
-// sized for blk.
+// newConnectBatch returns an empty batch for connecting blk: the spare
+// one if there is one (it keeps the room it grew to), else one sized for
+// blk. Caller holds c.mu.
 func (c *Chain) newConnectBatch(blk *wire.Block) *leveldb.Batch {
-	if b, ok := c.batches.Get().(*leveldb.Batch); ok {
+	if b := c.spare; b != nil {
+		c.spare = nil
 		b.Reset()
 		return b
 	}

@@ -197,14 +197,20 @@ func TestWaitingBlockConnectsWithoutReadingItBack(t *testing.T) {
 // A block whose signature fails is checked against the UTXO set and has
 // its batch built before its signatures are checked (connectNode): none
 // of that batch reaches the database, and the next block's batch, built
-// in the same reused buffer, holds only its own changes.
+// in the same reused buffer, holds only its own changes. The clock is set
+// a week on, so the chain is syncing old blocks (not caught up) and keeps
+// the dropped batch for the next block.
 func TestBadSignatureWritesNothing(t *testing.T) {
 	h := newHarness(t)
+	h.clock.Advance(7 * 24 * time.Hour)
 	h.extend("a", 12)
 	bad := h.g.SpendTx(outs{h.g.CoinbaseOut("a1")}, 0, 2)
 	bad.Inputs[0].Signature[5] ^= 1
 	h.g.NextBlock("bad", []*wire.Tx{bad})
 	h.reject("bad", chain.ErrBadSignature)
+	if !h.c.HoldsSpareBatch() {
+		t.Fatal("the rejected block's batch is not kept for the next block")
+	}
 	h.expectTip("a12")
 	h.expectUTXOs("a12")
 	h.g.SetTip("a12")
@@ -225,13 +231,41 @@ func TestBadSignatureWritesNothing(t *testing.T) {
 	}
 }
 
-// A caught-up chain keeps no written connect batch for the next block
-// (one comes minutes later, and a simulation runs a thousand chains):
-// only a chain behind its best header recycles them.
+// A chain behind its best header keeps a written connect batch for the
+// next block to build its own in; one that has caught up lets it go, also
+// when the activation that caught it up connected several blocks (each
+// block's batch is recycled while the next one connects, when the chain is
+// still behind).
 func TestCaughtUpChainKeepsNoBatch(t *testing.T) {
 	h := newHarness(t)
-	h.extend("a", 5) // each block the best header and recent when it connects
+	h.extend("a", 2) // one block per activation, each the best header
 	if h.c.HoldsSpareBatch() {
-		t.Fatal("a caught-up chain keeps a connect batch")
+		t.Fatal("a caught-up chain keeps a connect batch after connecting one block")
+	}
+	var headers []wire.BlockHeader
+	for i := 1; i <= 5; i++ {
+		name := "b" + itoa(i)
+		h.g.NextBlock(name, nil)
+		headers = append(headers, h.g.Block(name).Header)
+	}
+	if err := h.c.ProcessHeaders(headers); err != nil {
+		t.Fatal(err)
+	}
+	h.accept("b1")
+	if !h.c.HoldsSpareBatch() {
+		t.Fatal("a chain four blocks behind its best header keeps no connect batch")
+	}
+	for _, name := range []string{"b5", "b4", "b3"} {
+		if _, err := h.process(name); err != nil {
+			t.Fatalf("block %s: %v", name, err)
+		}
+	}
+	if _, err := h.process("b2"); err != nil { // connects b2..b5 in one activation
+		t.Fatalf("block b2: %v", err)
+	}
+	h.expectTip("b5")
+	h.expectUTXOs("b5")
+	if h.c.HoldsSpareBatch() {
+		t.Fatal("a chain caught up by connecting several blocks at once keeps a connect batch")
 	}
 }

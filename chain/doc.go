@@ -75,7 +75,9 @@
 // queries, syncs and notifications only ever see written blocks. A block
 // joins the chain in memory (valid, the tip, BlockConnected) only once its
 // batch is written; if the write fails, the tip stays the last block
-// written and the error is a local failure.
+// written and the error is a local failure. A written (or dropped) batch
+// is kept, under mu, for the next block to build its own in, until an
+// activation ends caught up.
 //
 // Pre-verification (preverify.go) is the one other place that starts
 // goroutines. Preverify, called by the network layer for a block it
@@ -84,8 +86,10 @@
 // blocks will connect in; up to SigWorkers workers, started on demand and
 // owned by the Chain, run them into the SigCache and exit when the queue
 // is empty; Close stops them (they finish the transaction in hand) and
-// waits. When
-// the block comes to connect, the connecting goroutines join its job
+// waits. A worker takes the queue's head when it starts a block, so a
+// lower block queued meanwhile waits for that block's end or a free
+// worker. When the block comes to connect, the connecting goroutines join
+// its job
 // (claiming what the workers have not started, waiting for what they
 // have), so no transaction is checked twice, and then check the SigCache
 // as usual: a transaction that failed was not cached and is checked again,

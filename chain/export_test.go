@@ -119,9 +119,9 @@ func (c *Chain) BodyReads() uint64 {
 const MaxAcceptedBlocks = maxAcceptedBlocks
 
 // HoldsSpareBatch reports whether the chain keeps a written connect batch
-// for the next block (connect.go's recycleBatch); it takes it out.
+// for the next block (connect.go's recycleBatch).
 func (c *Chain) HoldsSpareBatch() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.batches.Get() != nil
+	return c.spare != nil
 }
