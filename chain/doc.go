@@ -60,7 +60,8 @@
 // one chain and its pool, or be shared by several (NewSharedSigCache; its
 // doc says why that is sound); it has its own locks, an RWMutex per shard
 // (a large cache is split by txid so that the goroutines verifying a
-// block do not queue on one lock). Signature checks of a block run on
+// block do not queue on one lock; one bound covers every shard, and a full
+// cache evicts across them, taking no two shard locks at once). Signature checks of a block run on
 // several goroutines that finish before connecting returns.
 //
 // Write-behind within one activation (connect.go): when a change connects

@@ -14,18 +14,23 @@ import (
 // else (the key-hash match with the spent outputs is checked separately,
 // every time).
 //
-// The cache is bounded; when full, an arbitrary entry of the new one's
-// shard makes room (or, if that shard is empty, the new one is not kept).
-// Safe for concurrent use. A cache of sigCacheShardMin entries or more is
-// split in sigCacheShards shards by the txid's first byte, each with its
-// own RWMutex, which guards its entries and is never held across anything
-// but map operations: the goroutines that verify a block's transactions
-// (pre-verification's workers, the connection joining them, concurrent
-// admissions to the pool) look up and add entries for every transaction,
-// and on one lock they waited for each other, or for one descheduled
-// while holding it, with a core idle. The bound is the whole cache's
-// (count, reserved before an entry is added), so the shards fill unevenly
-// without evicting anything before the cache is full.
+// The cache is bounded; when full, an arbitrary entry makes room for a new
+// one, taken from the shards in turn, so a full cache behaves like one
+// bounded cache with arbitrary eviction whatever the txids' first bytes
+// (anyone can steer those: a flood of one shard's transactions must not
+// freeze the others' room). Safe for concurrent use. A cache of
+// sigCacheShardMin entries or more is split in sigCacheShards shards by
+// the txid's first byte, each with its own RWMutex, which guards its
+// entries and is never held across anything but map operations, nor
+// while another shard's is taken: the goroutines that verify a block's
+// transactions (pre-verification's workers, the connection joining them,
+// concurrent admissions to the pool) look up and add entries for every
+// transaction, and on one lock they waited for each other, or for one
+// descheduled while holding it, with a core idle. The bound is the whole
+// cache's (count, reserved before an entry is added and given back when
+// one leaves), so the shards fill unevenly without evicting anything
+// before the cache is full. SigCache locks are leaf locks: callers may
+// hold their own (the pool's mu) around a call.
 //
 // Several chains and pools may share one cache (NewSharedSigCache), as the
 // honest nodes of a simulation do: an entry says that a transaction's
@@ -39,12 +44,16 @@ type SigCache struct {
 	shared bool         // Remove does nothing: other chains still need the entries
 	count  atomic.Int64 // entries in every shard; never above max
 	shards []sigCacheShard
+	// victim is the round-robin cursor over the shards that picks the one
+	// giving up an entry when the cache is full (see evictOne).
+	victim atomic.Uint32
 }
 
 // sigCacheShard holds the cached txids whose first byte maps to it.
 type sigCacheShard struct {
 	mu      sync.RWMutex
 	entries map[wire.Hash]struct{}
+	n       atomic.Int64 // len(entries), for picking a victim without the lock
 }
 
 // Sharding: a cache of at least sigCacheShardMin entries has
@@ -54,6 +63,12 @@ const (
 	sigCacheShards   = 16
 	sigCacheShardMin = 1024
 )
+
+// sigCacheAddTries bounds how often an add into a full cache evicts an
+// entry and tries again: concurrent adds may take the room each eviction
+// makes, and an add that keeps losing gives up (the id is not cached,
+// which costs a verification later, never a wrong answer).
+const sigCacheAddTries = 4
 
 // newSigCache returns a cache of max entries; presize says whether the
 // shards' maps are allocated at once for their share of max.
@@ -83,8 +98,11 @@ func NewSharedSigCache(max int) *SigCache { return newSigCache(max, true, false)
 
 // shard returns the shard that holds txid.
 func (s *SigCache) shard(txid wire.Hash) *sigCacheShard {
-	return &s.shards[int(txid[0])%len(s.shards)]
+	return &s.shards[s.shardIndex(txid)]
 }
+
+// shardIndex returns the index of the shard that holds txid.
+func (s *SigCache) shardIndex(txid wire.Hash) int { return int(txid[0]) % len(s.shards) }
 
 // Contains reports whether txid's signatures are known to verify.
 func (s *SigCache) Contains(txid wire.Hash) bool {
@@ -99,45 +117,106 @@ func (s *SigCache) Contains(txid wire.Hash) bool {
 func (s *SigCache) Add(txid wire.Hash) {
 	sh := s.shard(txid)
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	s.add(sh, txid)
+	added := s.add(sh, txid)
+	sh.mu.Unlock()
+	if !added {
+		s.addWhenFull(txid)
+	}
 }
 
 // AddAll records that the signatures of every one of txids verified,
-// taking each shard's lock once: goroutines that verify many transactions
-// add them a few at a time rather than one lock each.
+// taking once the lock of each shard they fall in: goroutines that verify
+// many transactions add them a few at a time rather than one lock each.
 func (s *SigCache) AddAll(txids []wire.Hash) {
-	if len(txids) == 0 {
-		return
+	var used uint16 // bit i: some id falls in shard i (sigCacheShards <= 16)
+	for _, id := range txids {
+		used |= 1 << s.shardIndex(id)
 	}
+	var full []wire.Hash
 	for i := range s.shards {
+		if used&(1<<i) == 0 {
+			continue
+		}
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		for _, id := range txids {
-			if s.shard(id) == sh {
-				s.add(sh, id)
+			if s.shardIndex(id) == i && !s.add(sh, id) {
+				full = append(full, id)
 			}
 		}
 		sh.mu.Unlock()
 	}
+	for _, id := range full {
+		s.addWhenFull(id)
+	}
 }
 
-// add adds txid to sh, its shard, if the cache has room or sh has an entry
-// to give up for it; caller holds sh.mu for writing.
-func (s *SigCache) add(sh *sigCacheShard, txid wire.Hash) {
+// add adds txid to sh, its shard, unless it is there already, and reports
+// false if the cache is full (nothing changed); caller holds sh.mu for
+// writing.
+func (s *SigCache) add(sh *sigCacheShard, txid wire.Hash) bool {
 	if _, ok := sh.entries[txid]; ok {
-		return
+		return true
 	}
 	if !s.reserve() {
-		if len(sh.entries) == 0 {
-			return
-		}
-		for k := range sh.entries { // map order is unpredictable to peers
-			delete(sh.entries, k)
-			break
-		}
+		return false
 	}
 	sh.entries[txid] = struct{}{}
+	sh.n.Add(1)
+	return true
+}
+
+// addWhenFull adds txid to the full cache: it evicts an entry, then tries
+// again, at most sigCacheAddTries times. It holds no lock when called and
+// one shard's at a time.
+func (s *SigCache) addWhenFull(txid wire.Hash) {
+	sh := s.shard(txid)
+	for range sigCacheAddTries {
+		if !s.evictOne() {
+			return // nothing to evict: a cache of max 0
+		}
+		sh.mu.Lock()
+		added := s.add(sh, txid)
+		sh.mu.Unlock()
+		if added {
+			return
+		}
+	}
+}
+
+// evictOne removes an arbitrary entry of the next shard in turn that
+// holds at least its share of the entries (failing that, of the next
+// non-empty one), and reports whether there was one. It holds no lock when
+// called and one shard's at a time.
+func (s *SigCache) evictOne() bool {
+	share := s.count.Load() / int64(len(s.shards))
+	for _, atShare := range []bool{true, false} {
+		for range s.shards {
+			sh := &s.shards[int(s.victim.Add(1)%uint32(len(s.shards)))]
+			if (!atShare || sh.n.Load() >= share) && s.evictFrom(sh) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// evictFrom removes an arbitrary entry of sh, if it has one.
+func (s *SigCache) evictFrom(sh *sigCacheShard) bool {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for k := range sh.entries { // map order is unpredictable to peers
+		s.forget(sh, k)
+		return true
+	}
+	return false
+}
+
+// forget removes txid, which sh holds; caller holds sh.mu for writing.
+func (s *SigCache) forget(sh *sigCacheShard, txid wire.Hash) {
+	delete(sh.entries, txid)
+	sh.n.Add(-1)
+	s.count.Add(-1)
 }
 
 // reserve counts one more entry if the cache is not full.
@@ -164,8 +243,7 @@ func (s *SigCache) Remove(txids []wire.Hash) {
 		sh := s.shard(id)
 		sh.mu.Lock()
 		if _, ok := sh.entries[id]; ok {
-			delete(sh.entries, id)
-			s.count.Add(-1)
+			s.forget(sh, id)
 		}
 		sh.mu.Unlock()
 	}
