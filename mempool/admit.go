@@ -42,7 +42,7 @@ func (p *Pool) TestAccept(tx *wire.Tx) (fee uint64, err error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := p.verifySignatures(tx, txid, false); err != nil {
+	if err := p.verifySignatures(tx, txid); err != nil {
 		return 0, err
 	}
 	return c.fee, nil
@@ -92,7 +92,7 @@ func (p *Pool) admit(tx *wire.Tx, txid wire.Hash, opts admitOpts) (desc *TxDesc,
 			return nil, missing, err
 		}
 		if !opts.sigsVerified {
-			if err := p.verifySignatures(tx, txid, true); err != nil {
+			if err := p.verifySignatures(tx, txid); err != nil {
 				return nil, nil, err
 			}
 			opts.sigsVerified = true
@@ -299,17 +299,15 @@ func (p *Pool) checkFeeRate(c *candidate, now time.Time) error {
 }
 
 // verifySignatures checks tx's signatures unless the cache vouches for
-// them, and with record set adds tx to the cache once they verify. No lock
-// is held: this is the expensive part of admission.
-func (p *Pool) verifySignatures(tx *wire.Tx, txid wire.Hash, record bool) error {
+// them. No lock is held: this is the expensive part of admission. The
+// cache learns tx only if it enters the pool (insert), so that a verified
+// transaction the pool then refuses is not left in it.
+func (p *Pool) verifySignatures(tx *wire.Tx, txid wire.Hash) error {
 	if p.sigCache != nil && p.sigCache.Contains(txid) {
 		return nil
 	}
 	if err := chain.VerifyTxSignatures(tx); err != nil {
 		return fromChain(err)
-	}
-	if record && p.sigCache != nil {
-		p.sigCache.Add(txid)
 	}
 	return nil
 }

@@ -32,6 +32,7 @@ func TestBlockConnectRemovesMinedAndConflicts(t *testing.T) {
 		t.Fatalf("child of a mined tx: %+v", info)
 	}
 	checkInvariants(t, h.pool)
+	h.checkCacheIsPool(a, b, bc, bcc, bConflict) // a by the chain, the conflicts by the pool
 }
 
 // TestReorgReadmission: after a reorganisation the transactions of the
@@ -78,6 +79,7 @@ func TestReorgReadmission(t *testing.T) {
 		t.Fatal("re-admitted tx not in the signature cache")
 	}
 	checkInvariants(t, h.pool)
+	h.checkCacheIsPool(b, d, dAlt)
 }
 
 // TestReorgDropsImmatureSpends: a shorter best chain (here after
@@ -100,6 +102,7 @@ func TestReorgDropsImmatureSpends(t *testing.T) {
 		t.Fatalf("pool after invalidating the tip: %v", got)
 	}
 	checkInvariants(t, h.pool)
+	h.checkCacheIsPool(young, youngChild)
 }
 
 // TestEviction: over MaxPoolBytes the package with the lowest descendant
@@ -131,6 +134,7 @@ func TestEviction(t *testing.T) {
 		t.Fatalf("floor %d, want 10000 + 1000", r)
 	}
 	checkInvariants(t, h.pool)
+	h.checkCacheIsPool(child, mid)
 
 	h.clock.Advance(rollingFeeHalfLife)
 	if r := h.pool.Info().MinFeeRate; r != 5500 {
@@ -158,6 +162,7 @@ func TestEvictPackage(t *testing.T) {
 		t.Fatalf("pool after eviction: %v", got)
 	}
 	checkInvariants(t, h.pool)
+	h.checkCacheIsPool(parent, child)
 }
 
 func TestNewRejectsIncompleteConfig(t *testing.T) {

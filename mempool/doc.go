@@ -16,8 +16,8 @@
 // rules (chain.CheckTransactionInputs at tip height + 1: maturity, key
 // hashes, amounts), family limits and fee rate; signatures last
 // (chain.VerifyTxSignatures, skipped when the SigCache vouches for the
-// txid, and recorded in it once they verify, so that connecting the block
-// does not verify them again).
+// txid; the txid is recorded in it when the transaction enters the pool, so
+// that connecting the block does not verify them again).
 //
 // Invariants, whenever mu is not held:
 //   - No two pool transactions spend the same outpoint; spent maps each
@@ -32,6 +32,13 @@
 //     sequence numbers than their children.
 //   - bytes is the sum of entry sizes and stays at most Policy.MaxPoolBytes
 //     (reorg re-admission included: the pool is trimmed afterwards).
+//   - The pool adds a txid to the SigCache only when its transaction enters
+//     the pool and removes it when the transaction leaves, for whatever
+//     reason (evicted, expired, in conflict with a block, dropped by a
+//     reorg's revalidation, mined), so a transaction the pool refused or
+//     dropped does not stay in the cache for good and fill it (which would
+//     turn the chain's pre-verification off); the cache's own bound may
+//     evict entries sooner.
 //
 // Concurrency. A Pool is safe for concurrent use. One RWMutex, mu, guards
 // the pool and the orphans. Admission runs in three steps so that
@@ -60,8 +67,9 @@
 // never calls the chain; the revalidation a disconnection requires (which
 // must read the chain) therefore runs at the next call into the pool, from
 // the caller's goroutine, and no admission inserts anything before it
-// completes. The SigCache's lock is taken with or without mu and nothing
-// is called under it.
+// completes. The SigCache's locks are leaf locks, taken with or without mu
+// (entries are added and removed under mu, as the pool's entries are: map
+// operations) and nothing is called under them.
 //
 // Changes reports a sequence number of changes to the pool's transactions
 // and a channel closed at the next one (for long-polling block templates);

@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"powchain/wire"
 )
 
 // family fills in c's distinct in-pool parents and all its in-pool
@@ -53,8 +55,9 @@ func (e *entry) descendants() []*entry {
 	return walk(slices.Collect(maps.Keys(e.children)), childLinks)
 }
 
-// insert adds a checked candidate to the pool and updates its ancestors'
-// descendant statistics; caller holds mu for writing.
+// insert adds a checked candidate, whose signatures verified, to the pool
+// and the SigCache and updates its ancestors' descendant statistics;
+// caller holds mu for writing.
 func (p *Pool) insert(c *candidate, added time.Time, height uint64) *entry {
 	e := &entry{
 		desc:     &TxDesc{Tx: c.tx, TxID: c.txid, Fee: c.fee, Size: c.size, Added: added, Height: height},
@@ -86,6 +89,7 @@ func (p *Pool) insert(c *candidate, added time.Time, height uint64) *entry {
 		p.spent[c.tx.Inputs[i].PrevOut] = e
 	}
 	p.entries[c.txid] = e
+	p.cacheSigs(c.txid)
 	p.bytes += c.size
 	heap.Push(&p.evict, e)
 	p.noteExpiry(added)
@@ -93,10 +97,10 @@ func (p *Pool) insert(c *candidate, added time.Time, height uint64) *entry {
 	return e
 }
 
-// removeEntry takes e out of the pool and the statistics of its family.
-// Its descendants stay: that is right when e was mined (its outputs are
-// now in the chain); to drop e for good use removeWithDescendants. Caller
-// holds mu for writing.
+// removeEntry takes e out of the pool, the statistics of its family and
+// the SigCache. Its descendants stay: that is right when e was mined (its
+// outputs are now in the chain); to drop e for good use
+// removeWithDescendants. Caller holds mu for writing.
 func (p *Pool) removeEntry(e *entry) {
 	d := e.desc
 	for _, a := range e.ancestors() {
@@ -122,6 +126,7 @@ func (p *Pool) removeEntry(e *entry) {
 		}
 	}
 	delete(p.entries, d.TxID)
+	p.uncacheSigs(d.TxID)
 	p.removed++
 	p.bytes -= d.Size
 	heap.Remove(&p.evict, e.evictIdx)
@@ -224,4 +229,28 @@ func (h *evictHeap) Pop() any {
 	old[len(old)-1] = nil
 	*h = old[:len(old)-1]
 	return e
+}
+
+// cacheSigs records in the SigCache that txid, entering the pool, has
+// valid signatures, so that connecting its block does not verify them
+// again. Caller holds mu for writing: with insert and removeEntry the only
+// places the pool adds and removes entries, every txid the pool puts in
+// the cache leaves it when its entry leaves the pool, whether evicted,
+// expired, in conflict with a block, dropped by a reorg's revalidation or
+// mined (the chain forgets a connected block's txids itself, but an
+// admission racing the block's notification may have put one back).
+// SigCache locks are leaf locks and these are map operations.
+func (p *Pool) cacheSigs(txid wire.Hash) {
+	if p.sigCache != nil {
+		p.sigCache.Add(txid)
+	}
+}
+
+// uncacheSigs forgets txid, leaving the pool, from the SigCache (a shared
+// cache keeps it: other nodes' pools and chains may need it). Caller holds
+// mu for writing.
+func (p *Pool) uncacheSigs(txid wire.Hash) {
+	if p.sigCache != nil {
+		p.sigCache.Remove([]wire.Hash{txid})
+	}
 }

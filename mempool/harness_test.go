@@ -160,6 +160,29 @@ func (s snapshot) equal(o snapshot) bool {
 	return s.Info == o.Info && slices.Equal(s.IDs, o.IDs)
 }
 
+// checkCacheIsPool fails unless the SigCache holds exactly the pool's
+// transactions (doc.go: the pool adds a txid when its transaction enters
+// and removes it when it leaves, whatever the reason; the chain only reads
+// the cache, and removes a block's txids when it connects) and none of
+// gone, which left the pool or were refused.
+func (h *harness) checkCacheIsPool(gone ...*wire.Tx) {
+	h.t.Helper()
+	ids := h.ids()
+	for id := range ids {
+		if !h.cache.Contains(id) {
+			h.t.Errorf("pool transaction %s not in the signature cache", id)
+		}
+	}
+	for _, tx := range gone {
+		if h.cache.Contains(tx.TxID()) {
+			h.t.Errorf("transaction %s left the pool but not the signature cache", tx.TxID())
+		}
+	}
+	if h.cache.Len() != len(ids) {
+		h.t.Errorf("signature cache holds %d transactions, the pool %d", h.cache.Len(), len(ids))
+	}
+}
+
 func (h *harness) ids() map[wire.Hash]bool {
 	m := make(map[wire.Hash]bool)
 	for _, d := range h.pool.Entries() {
@@ -170,7 +193,8 @@ func (h *harness) ids() map[wire.Hash]bool {
 
 // checkInvariants verifies the invariants of doc.go against the pool's
 // internals and the chain: spent index, links, package statistics, the
-// eviction heap, byte count and limit, and that every input is available.
+// eviction heap, byte count and limit, that every input is available, and
+// that every entry is in the SigCache (the harness's never fills).
 func checkInvariants(t testing.TB, p *Pool) {
 	t.Helper()
 	p.rlock()
@@ -204,6 +228,9 @@ func checkInvariants(t testing.TB, p *Pool) {
 			}
 		}
 		checkStats(t, e)
+		if p.sigCache != nil && !p.sigCache.Contains(txid) {
+			t.Errorf("entry %s: not in the signature cache", txid)
+		}
 		if p.evict[e.evictIdx] != e {
 			t.Errorf("entry %s: eviction index wrong", txid)
 		}

@@ -128,12 +128,22 @@ func (p *Pool) rebuild(set []readmit, cv *chainView) {
 			added, height = r.entry.Added, r.entry.Height
 		}
 		p.insert(c, added, height)
-		if p.sigCache != nil {
-			p.sigCache.Add(r.txid) // the chain drops what it connected
-		}
 	}
+	p.uncacheDropped(set)
 	p.disconnected = nil
 	p.reorgPending.Store(false)
 	p.trim(now)
 	p.expire(now)
+}
+
+// uncacheDropped forgets from the SigCache the former pool entries of set
+// that a revalidation did not put back (resetEntries emptied the pool
+// without forgetting its txids, so that those readmitted stay cached);
+// caller holds mu for writing.
+func (p *Pool) uncacheDropped(set []readmit) {
+	for _, r := range set {
+		if _, ok := p.entries[r.txid]; r.entry != nil && !ok {
+			p.uncacheSigs(r.txid)
+		}
+	}
 }

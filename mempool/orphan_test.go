@@ -30,12 +30,14 @@ func TestExpiry(t *testing.T) {
 		t.Fatalf("after expiry: %v", got)
 	}
 	checkInvariants(t, h.pool)
+	h.checkCacheIsPool(old, oldChild)
 
 	h.clock.Advance(h.policy.Expiry + time.Second)
 	h.mine() // TipChanged expires too
 	if got := h.ids(); len(got) != 0 {
 		t.Fatalf("after a tip change past expiry: %v", got)
 	}
+	h.checkCacheIsPool(fresh)
 }
 
 // TestOrphans: a chain of transactions submitted children first waits as
@@ -108,6 +110,7 @@ func TestOrphans(t *testing.T) {
 		t.Fatalf("info %+v", info)
 	}
 	checkInvariants(t, h.pool)
+	h.checkCacheIsPool(blockParent) // orphans are cached once they enter the pool
 }
 
 // TestOrphanLimits: the per-source cap evicts that source's oldest, the
@@ -156,4 +159,5 @@ func TestOrphanLimits(t *testing.T) {
 	if h.pool.IsOrphan(doomed.TxID()) {
 		t.Fatal("orphan conflicting with a block kept")
 	}
+	h.checkCacheIsPool(o1, o2, o3, big, doomed) // orphans never verified
 }

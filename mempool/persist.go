@@ -113,7 +113,7 @@ func (p *Pool) verifyAll(saved []savedTx) []bool {
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(saved); i += workers {
-				valid[i] = p.verifySignatures(saved[i].tx, saved[i].txid, true) == nil
+				valid[i] = p.verifySignatures(saved[i].tx, saved[i].txid) == nil
 			}
 		}()
 	}

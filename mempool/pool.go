@@ -21,9 +21,11 @@ type Config struct {
 	// Clock tells the time for expiry and the decay of the fee floor
 	// (required: the pool never reads the wall clock).
 	Clock chain.Clock
-	// SigCache, if set, receives the txid of every transaction whose
-	// signatures verified, so connecting its block does not verify them
-	// again. Give the chain the same cache.
+	// SigCache, if set, holds the txid of every pool transaction (its
+	// signatures verified), added when it enters the pool and removed when
+	// it leaves, so connecting its block does not verify them again and
+	// the cache keeps no transaction the pool dropped. Give the chain the
+	// same cache.
 	SigCache *chain.SigCache
 	// Policy is the admission policy; zero limits take their defaults (see
 	// Policy).
@@ -285,7 +287,8 @@ func (p *Pool) sortedEntries() []*entry {
 
 func compareSeq(a, b *entry) int { return cmp.Compare(a.seq, b.seq) }
 
-// resetEntries empties the pool (not the orphans); caller holds mu.
+// resetEntries empties the pool (not the orphans), leaving the SigCache as
+// it is (rebuild forgets what it does not readmit); caller holds mu.
 func (p *Pool) resetEntries() {
 	if len(p.entries) > 0 {
 		p.changed()

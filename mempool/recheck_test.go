@@ -136,4 +136,5 @@ func TestConflictingPairsRace(t *testing.T) {
 		t.Errorf("pool has %d transactions, want %d", n, pairs)
 	}
 	checkInvariants(t, h.pool)
+	h.checkCacheIsPool() // the losers were verified, some refused only then
 }

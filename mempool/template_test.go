@@ -167,6 +167,7 @@ func TestSaveLoad(t *testing.T) {
 		t.Fatalf("admission time %v, saved %v", d.Added, addedA.Added)
 	}
 	checkInvariants(t, fresh)
+	h.checkCacheIsPool(b, bc) // verified when loaded, then refused
 
 	if n, err := fresh.Load(filepath.Join(t.TempDir(), "none")); n != 0 || err != nil {
 		t.Fatalf("missing file: %d, %v", n, err)
