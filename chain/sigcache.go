@@ -15,10 +15,13 @@ import (
 // every time).
 //
 // The cache is bounded; when full, an arbitrary entry makes room for a new
-// one, taken from the shards in turn, so a full cache behaves like one
-// bounded cache with arbitrary eviction whatever the txids' first bytes
-// (anyone can steer those: a flood of one shard's transactions must not
-// freeze the others' room). Safe for concurrent use. A cache of
+// one, taken in turn from the shards holding at least their share of the
+// entries, so a full cache behaves like one bounded cache with arbitrary
+// eviction whatever the txids' first bytes: anyone can steer those, and a
+// flood of one shard's transactions must neither freeze the others' room
+// nor take it (plain turns over every shard would take 15 of 16 evictions
+// from the others, the flooded shard being the largest). Safe for
+// concurrent use. A cache of
 // sigCacheShardMin entries or more is split in sigCacheShards shards by
 // the txid's first byte, each with its own RWMutex, which guards its
 // entries and is never held across anything but map operations, nor
@@ -62,6 +65,9 @@ type sigCacheShard struct {
 const (
 	sigCacheShards   = 16
 	sigCacheShardMin = 1024
+	// AddAll marks the shards it locks in a uint16: this does not compile
+	// with more shards than bits.
+	_ = uint16(1<<sigCacheShards - 1)
 )
 
 // sigCacheAddTries bounds how often an add into a full cache evicts an
