@@ -3,6 +3,7 @@ package mempool
 import (
 	"testing"
 
+	"powchain/chain"
 	"powchain/wire"
 )
 
@@ -175,4 +176,32 @@ func TestNewRejectsIncompleteConfig(t *testing.T) {
 			t.Errorf("%s: New = %v, %v; want an error", name, p, err)
 		}
 	}
+}
+
+// TestMinedWhileAdmittedLeavesCache: an admission whose chain reads
+// predate a block that confirms its transaction may insert it after the
+// chain forgot the txid and before the pool hears of the block; when the
+// notification arrives, the pool forgets the txid it cached, so a confirmed
+// transaction does not stay in the cache either.
+func TestMinedWhileAdmittedLeavesCache(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	p, err := New(Config{Chain: h.c, Clock: h.clock, SigCache: h.cache, Policy: h.policy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.pool = p // not subscribed: its notifications are delivered by hand
+	tx := h.spend(1000, 2, h.cb(1))
+	pc := h.precheckOK(tx)
+	blk := h.mine(tx) // the chain forgets tx (it was not cached yet)
+	if err := h.acceptNow(pc); err != nil {
+		t.Fatalf("admission racing the block: %v", err)
+	}
+	if !h.cache.Contains(tx.TxID()) {
+		t.Fatal("admitted tx not cached")
+	}
+	p.HandleChainNotification(chain.Notification{Type: chain.BlockConnected, Block: blk, Hash: blk.BlockHash()})
+	if p.Has(tx.TxID()) {
+		t.Fatal("mined tx still in the pool")
+	}
+	h.checkCacheIsPool(tx)
 }
