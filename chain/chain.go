@@ -47,7 +47,8 @@ type Config struct {
 	// (default GOMAXPROCS).
 	SigWorkers int
 	// SigCache, if set, holds transactions whose signatures were already
-	// verified (by the mempool); connecting a block skips them.
+	// verified (by the mempool, or by pre-verification); connecting a
+	// block skips them.
 	SigCache *SigCache
 	// PreverifyBlocks is how many downloaded blocks may wait for their
 	// signatures to be checked ahead of connection (Preverify; default

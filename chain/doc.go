@@ -61,8 +61,9 @@
 // doc says why that is sound); it has its own locks, an RWMutex per shard
 // (a large cache is split by txid so that the goroutines verifying a
 // block do not queue on one lock; one bound covers every shard, and a full
-// cache evicts across them, taking no two shard locks at once). Signature checks of a block run on
-// several goroutines that finish before connecting returns.
+// cache evicts across them, taking no two shard locks at once). Signature
+// checks of a block run on several goroutines that finish before
+// connecting returns.
 //
 // Write-behind within one activation (connect.go): when a change connects
 // several blocks in a row (a branch whose bodies arrived ahead of their

@@ -21,9 +21,8 @@ import (
 // flood of one shard's transactions must neither freeze the others' room
 // nor take it (plain turns over every shard would take 15 of 16 evictions
 // from the others, the flooded shard being the largest). Safe for
-// concurrent use. A cache of
-// sigCacheShardMin entries or more is split in sigCacheShards shards by
-// the txid's first byte, each with its own RWMutex, which guards its
+// concurrent use. A cache of sigCacheShardMin entries or more is split in
+// sigCacheShards shards by the txid's first byte, each with its own RWMutex, which guards its
 // entries and is never held across anything but map operations, nor
 // while another shard's is taken: the goroutines that verify a block's
 // transactions (pre-verification's workers, the connection joining them,
@@ -192,13 +191,16 @@ func (s *SigCache) addWhenFull(txid wire.Hash) {
 
 // evictOne removes an arbitrary entry of the next shard in turn that
 // holds at least its share of the entries (failing that, of the next
-// non-empty one), and reports whether there was one. It holds no lock when
-// called and one shard's at a time.
+// non-empty one), and reports whether there was one. Each call takes one
+// turn of the cursor and visits every shard from there, so concurrent
+// evictions cannot make a call skip the shards at their share. It holds
+// no lock when called and one shard's at a time.
 func (s *SigCache) evictOne() bool {
 	share := s.count.Load() / int64(len(s.shards))
+	start := int(s.victim.Add(1) % uint32(len(s.shards)))
 	for _, atShare := range []bool{true, false} {
-		for range s.shards {
-			sh := &s.shards[int(s.victim.Add(1)%uint32(len(s.shards)))]
+		for i := range s.shards {
+			sh := &s.shards[(start+i)%len(s.shards)]
 			if (!atShare || sh.n.Load() >= share) && s.evictFrom(sh) {
 				return true
 			}

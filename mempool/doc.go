@@ -38,7 +38,8 @@
 //     reorg's revalidation, mined), so a transaction the pool refused or
 //     dropped does not stay in the cache for good and fill it (which would
 //     turn the chain's pre-verification off); the cache's own bound may
-//     evict entries sooner.
+//     evict entries sooner, and a shared cache (chain.NewSharedSigCache)
+//     ignores removals, keeping them until its bound evicts them.
 //
 // Concurrency. A Pool is safe for concurrent use. One RWMutex, mu, guards
 // the pool and the orphans. Admission runs in three steps so that

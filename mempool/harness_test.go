@@ -162,8 +162,9 @@ func (s snapshot) equal(o snapshot) bool {
 
 // checkCacheIsPool fails unless the SigCache holds exactly the pool's
 // transactions (doc.go: the pool adds a txid when its transaction enters
-// and removes it when it leaves, whatever the reason; the chain only reads
-// the cache, and removes a block's txids when it connects) and none of
+// and removes it when it leaves, whatever the reason; in this harness,
+// which does not pre-verify, the chain only reads the cache, and removes a
+// block's txids when it connects) and none of
 // gone, which left the pool or were refused.
 func (h *harness) checkCacheIsPool(gone ...*wire.Tx) {
 	h.t.Helper()

@@ -24,8 +24,9 @@ type Config struct {
 	// SigCache, if set, holds the txid of every pool transaction (its
 	// signatures verified), added when it enters the pool and removed when
 	// it leaves, so connecting its block does not verify them again and
-	// the cache keeps no transaction the pool dropped. Give the chain the
-	// same cache.
+	// the cache keeps no transaction the pool dropped (a shared cache,
+	// chain.NewSharedSigCache, keeps them until its bound evicts them).
+	// Give the chain the same cache.
 	SigCache *chain.SigCache
 	// Policy is the admission policy; zero limits take their defaults (see
 	// Policy).
