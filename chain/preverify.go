@@ -110,13 +110,6 @@ func (q *preverifier) enqueue(job *sigJob) {
 	q.queue = slices.Insert(q.queue, i, job)
 }
 
-// claimedHeight is the height blk's coinbase carries (0 if its first
-// transaction is not a coinbase, which makes the block invalid anyway).
-func claimedHeight(blk *wire.Block) uint64 {
-	data, _ := blk.Transactions[0].Coinbase()
-	return data.Height
-}
-
 // work runs jobs until the queue is empty.
 func (q *preverifier) work() {
 	defer q.wg.Done()

@@ -212,11 +212,17 @@ func sumOutputs(tx *wire.Tx) (uint64, error) {
 // checkBlockContext checks what depends on the block's height: the coinbase
 // must carry it.
 func checkBlockContext(blk *wire.Block, height uint64) error {
-	data, _ := blk.Transactions[0].Coinbase()
-	if data.Height != height {
-		return ruleError(ErrBadCoinbaseHeight, "coinbase carries height %d, block is at %d", data.Height, height)
+	if claimed := claimedHeight(blk); claimed != height {
+		return ruleError(ErrBadCoinbaseHeight, "coinbase carries height %d, block is at %d", claimed, height)
 	}
 	return nil
+}
+
+// claimedHeight is the height blk's coinbase carries (0 if its first
+// transaction is not a coinbase, which makes the block invalid anyway).
+func claimedHeight(blk *wire.Block) uint64 {
+	data, _ := blk.Transactions[0].Coinbase()
+	return data.Height
 }
 
 // UtxoSource looks up unspent outputs; it returns nil for an output that is
