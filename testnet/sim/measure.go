@@ -386,8 +386,7 @@ func (s *Sim) pathCost(r *blockRecord, v int) (PathCost, bool) {
 // block or could not have had it.
 func (s *Sim) blockTimes(r *blockRecord) (BlockTimes, bool) {
 	delays := make([]time.Duration, len(r.had))
-	floors, ideals := slices.Clone(r.floor), slices.Clone(r.ideal)
-	cutFloors, cutIdeals, cutJitters := slices.Clone(r.cutFloor), slices.Clone(r.cutIdeal), slices.Clone(r.cutJitter)
+	floors := slices.Clone(r.floor)
 	var weighted float64
 	for i, at := range r.had {
 		if at.IsZero() || floors[i] < 0 {
@@ -403,20 +402,21 @@ func (s *Sim) blockTimes(r *blockRecord) (BlockTimes, bool) {
 	slices.SortStableFunc(byDelay, func(a, b int) int { return cmp.Compare(delays[a], delays[b]) })
 	slices.Sort(delays)
 	slices.Sort(floors)
-	slices.Sort(ideals)
-	slices.Sort(cutFloors)
-	slices.Sort(cutIdeals)
-	slices.Sort(cutJitters)
 	path, known := s.pathCost(r, byDelay[quantileIndex(len(byDelay), 0.95)])
 	return BlockTimes{
 		Hash: r.hash, Miner: r.miner, Txs: r.txs,
 		P50: quantile(delays, 0.50), P95: quantile(delays, 0.95), P100: delays[len(delays)-1],
 		FloorP50: quantile(floors, 0.50), FloorP95: quantile(floors, 0.95), Floor: floors[len(floors)-1],
-		IdealP95:    quantile(ideals, 0.95),
-		CutFloorP95: quantile(cutFloors, 0.95), CutIdealP95: quantile(cutIdeals, 0.95),
-		CutJitterP95:  quantile(cutJitters, 0.95),
+		IdealP95:    p95(r.ideal),
+		CutFloorP95: p95(r.cutFloor), CutIdealP95: p95(r.cutIdeal),
+		CutJitterP95:  p95(r.cutJitter),
 		WeightedDelay: time.Duration(weighted), P95Path: path, P95PathKnown: known,
 	}, true
+}
+
+// p95 is the 95% quantile of ds, which it leaves unsorted.
+func p95(ds []time.Duration) time.Duration {
+	return quantile(slices.Sorted(slices.Values(ds)), 0.95)
 }
 
 // quantile is the time by which a share q of the sorted values is in: the
