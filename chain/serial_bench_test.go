@@ -3,12 +3,12 @@
 package chain_test
 
 import (
-	"syscall"
 	"testing"
 	"time"
 
 	"powchain/chain"
 	"powchain/chain/chaintest"
+	"powchain/internal/rusage"
 	"powchain/wire"
 )
 
@@ -73,13 +73,13 @@ func connectCPU(b *testing.B, params *chain.Params, headers []wire.BlockHeader, 
 	if err := c.ProcessHeaders(headers); err != nil {
 		b.Fatal(err)
 	}
-	start := processCPU()
+	start := rusage.Self().CPU
 	for _, blk := range order {
 		if _, err := c.ProcessBlock(blk); err != nil {
 			b.Fatal(err)
 		}
 	}
-	used := processCPU() - start
+	used := rusage.Self().CPU - start
 	if c.TipHeight() != uint64(len(headers)) {
 		b.Fatalf("tip at height %d, want %d", c.TipHeight(), len(headers))
 	}
@@ -90,22 +90,13 @@ func connectCPU(b *testing.B, params *chain.Params, headers []wire.BlockHeader, 
 func verifyCPU(txs []*wire.Tx) time.Duration {
 	best := time.Duration(1 << 62)
 	for range 3 {
-		start := processCPU()
+		start := rusage.Self().CPU
 		for _, tx := range txs {
 			if err := chain.VerifyTxSignatures(tx); err != nil {
 				panic(err)
 			}
 		}
-		best = min(best, processCPU()-start)
+		best = min(best, rusage.Self().CPU-start)
 	}
 	return best
-}
-
-// processCPU is the CPU time the process has used, user and system.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		panic(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

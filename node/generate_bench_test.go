@@ -2,11 +2,11 @@ package node
 
 import (
 	"context"
-	"syscall"
 	"testing"
 	"time"
 
 	"powchain/chain"
+	"powchain/internal/rusage"
 	"powchain/wire"
 )
 
@@ -47,16 +47,16 @@ func BenchmarkRegtestGenerate(b *testing.B) {
 			b.Fatal(err)
 		}
 		for range rounds {
-			wall, cpu := time.Now(), cpuTime(b)
+			wall, cpu := time.Now(), rusage.Self().CPU
 			hashes, err := client.GenerateToAddress(context.Background(), perRound, addr)
-			gen, genCPU = gen+time.Since(wall), genCPU+cpuTime(b)-cpu
+			gen, genCPU = gen+time.Since(wall), genCPU+rusage.Self().CPU-cpu
 			if err != nil || len(hashes) != perRound {
 				b.Fatalf("generatetoaddress: %d blocks, %v", len(hashes), err)
 			}
 			blks := storedBlocks(b, n, hashes)
-			wall, cpu = time.Now(), cpuTime(b)
+			wall, cpu = time.Now(), rusage.Self().CPU
 			processAll(b, ceiling, blks)
-			bare, bareCPU = bare+time.Since(wall), bareCPU+cpuTime(b)-cpu
+			bare, bareCPU = bare+time.Since(wall), bareCPU+rusage.Self().CPU-cpu
 			wall = time.Now()
 			processAll(b, other.chain, blks)
 			node += time.Since(wall)
@@ -94,13 +94,4 @@ func processAll(b *testing.B, c *chain.Chain, blks []*wire.Block) {
 			b.Fatalf("process: %+v, %v", res, err)
 		}
 	}
-}
-
-// cpuTime is the CPU time this process has used (user + system).
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -6,10 +6,10 @@ import (
 	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
+	"powchain/internal/rusage"
 	"powchain/p2p"
 )
 
@@ -49,13 +49,13 @@ func TestScaleBaseline(t *testing.T) {
 		}
 	}
 	const blocks, interval = 30, 10 * time.Second
-	cpu0, wall0 := cpuTime(t), time.Now()
+	cpu0, wall0 := rusage.Self().CPU, time.Now()
 	var peakHeap uint64
 	s := newTestSim(t, Config{
 		Seed: testSeed(t, 1), Nodes: nodes, MaxPeers: 125, TargetOutbound: 8, Relay: relay,
 		Link: LinkConfig{MinLatency: 50 * time.Millisecond, MaxLatency: 200 * time.Millisecond},
 	})
-	setup := cpuTime(t) - cpu0
+	setup := rusage.Self().CPU - cpu0
 	// step runs d of simulated time a second at a time, sampling the heap.
 	step := func(d time.Duration) {
 		for ; d > 0; d -= time.Second {
@@ -86,8 +86,8 @@ func TestScaleBaseline(t *testing.T) {
 	t.Logf("%d nodes, %v relay, %d blocks (height %d), simulated %v: cpu %.1f s (setup %.1f s), wall %v, "+
 		"peak heap %d MiB, peak RSS %d MiB; %d events, %d messages delivered (%d KiB), max queue %d",
 		nodes, relay, st.Blocks, st.MaxTipHeight, s.Elapsed().Round(time.Second),
-		(cpuTime(t) - cpu0).Seconds(), setup.Seconds(), time.Since(wall0).Round(time.Second),
-		peakHeap>>20, peakRSS(t)>>20, st.Events, st.Delivered, st.Bytes>>10, st.MaxQueueDepth)
+		(rusage.Self().CPU - cpu0).Seconds(), setup.Seconds(), time.Since(wall0).Round(time.Second),
+		peakHeap>>20, rusage.Self().PeakRSS>>20, st.Events, st.Delivered, st.Bytes>>10, st.MaxQueueDepth)
 }
 
 func writeHeapProfile(t *testing.T, path string) {
@@ -100,24 +100,6 @@ func writeHeapProfile(t *testing.T, path string) {
 	if err := pprof.WriteHeapProfile(f); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// cpuTime is the user and system CPU time this process has used.
-func cpuTime(t *testing.T) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		t.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// peakRSS is the most resident memory this process has held, in bytes.
-func peakRSS(t *testing.T) uint64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		t.Fatal(err)
-	}
-	return uint64(ru.Maxrss) << 10 // Linux reports kilobytes
 }
 
 // liveHeap is the memory held by heap objects, live or not yet swept.

@@ -40,9 +40,9 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"powchain/internal/rusage"
 	"powchain/p2p"
 	"powchain/testnet/sim"
 	"powchain/wire"
@@ -459,10 +459,6 @@ func sentByType(st sim.Stats) map[string]uint64 {
 // resourceUse is the process's CPU time so far (user and system) and its
 // peak resident memory.
 func resourceUse() (cpuS, peakRSSMB float64) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, 0
-	}
-	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	return tv(ru.Utime) + tv(ru.Stime), float64(ru.Maxrss) / 1024 // Maxrss is in KiB on Linux
+	u := rusage.Self()
+	return u.CPU.Seconds(), float64(u.PeakRSS) / (1 << 20)
 }
