@@ -183,7 +183,7 @@ func (c *Core) relayEarly(blk *wire.Block, hash wire.Hash, prefill []int) bool {
 	cb := c.compactFor(blk, hash, prefill)
 	for _, p := range to {
 		p.knownInv.add(hash, maxKnownInv)
-		c.send(p, cb)
+		c.push(p, cb)
 	}
 	return true
 }
@@ -196,7 +196,7 @@ func (c *Core) sendCompactTip(p *peer, tip chain.BlockInfo) bool {
 		return false
 	}
 	p.knownInv.add(tip.Hash, maxKnownInv)
-	c.send(p, c.compactFor(blk, tip.Hash, nil))
+	c.push(p, c.compactFor(blk, tip.Hash, nil))
 	return true
 }
 

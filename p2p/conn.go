@@ -27,7 +27,7 @@ type conn struct {
 	// empties it (giveTurn) when it takes that message off the queue, so
 	// at most one of this peer's messages waits for the loop.
 	turn     chan struct{}
-	queue    chan Message
+	queue    chan outgoing
 	queued   atomic.Int64 // estimated bytes waiting in queue
 	sent     atomic.Uint64
 	recv     atomic.Uint64
@@ -48,6 +48,20 @@ type conn struct {
 	// out is simply not pre-verified).
 	expectMu sync.Mutex
 	expected map[wire.Hash]struct{}
+
+	// shown is what the peer showed it has (ShownBlocks): the reader
+	// notes every message it decodes, the writer drops a queued push
+	// whose block is in it. shownMu guards it and is held only for Note
+	// and Stale.
+	shownMu sync.Mutex
+	shown   ShownBlocks
+}
+
+// outgoing is a queued message; push marks a compact block pushed unasked
+// (Action.Push), which the writer drops if it has gone stale.
+type outgoing struct {
+	msg  Message
+	push bool
 }
 
 // maxExpected bounds a connection's expected blocks: a few times what the
@@ -56,7 +70,7 @@ type conn struct {
 func maxExpected(cfg *Config) int { return 4 * cfg.MaxBlocksInFlight }
 
 func newConn(id PeerID, nc net.Conn, maxBytes int) *conn {
-	return &conn{id: id, nc: nc, turn: make(chan struct{}, 1), queue: make(chan Message, maxQueuedMsgs),
+	return &conn{id: id, nc: nc, turn: make(chan struct{}, 1), queue: make(chan outgoing, maxQueuedMsgs),
 		closed: make(chan struct{}), hungUp: make(chan struct{}), maxBytes: int64(maxBytes),
 		expected: make(map[wire.Hash]struct{})}
 }
@@ -132,17 +146,35 @@ func (c *conn) isHungUp() bool {
 	}
 }
 
-// enqueue queues m without blocking. A peer whose queue is full reads too
-// slowly to keep up: it is disconnected rather than allowed to hold memory
-// or stall the loop.
-func (c *conn) enqueue(m Message) bool {
+// noteShown records the blocks m, just read from the peer, shows it has.
+func (c *conn) noteShown(m Message) {
+	c.shownMu.Lock()
+	defer c.shownMu.Unlock()
+	c.shown.Note(m)
+}
+
+// stale reports whether o is a push whose block the peer has shown it has
+// since it was queued: sending it would be wasted.
+func (c *conn) stale(o outgoing) bool {
+	if !o.push {
+		return false
+	}
+	c.shownMu.Lock()
+	defer c.shownMu.Unlock()
+	return c.shown.Stale(o.msg)
+}
+
+// enqueue queues m (a push if push, see Action.Push) without blocking. A
+// peer whose queue is full reads too slowly to keep up: it is disconnected
+// rather than allowed to hold memory or stall the loop.
+func (c *conn) enqueue(m Message, push bool) bool {
 	size := int64(sizeHint(m))
 	if c.queued.Add(size) > c.maxBytes {
 		c.queued.Add(-size)
 		return false
 	}
 	select {
-	case c.queue <- m:
+	case c.queue <- outgoing{msg: m, push: push}:
 		return true
 	default:
 		c.queued.Add(-size)
@@ -177,13 +209,14 @@ func sizeHint(m Message) int {
 // closes, or until it is hung up: then it writes what is still queued and
 // closes the connection itself, so the close never overtakes a message
 // queued before it. Encoding here, not on the loop, lets peers' writes
-// proceed in parallel.
+// proceed in parallel. A push that went stale while it waited behind
+// earlier messages is dropped when its turn comes (writeFrame).
 func (s *Server) writeLoop(c *conn) {
 	defer s.wg.Done()
 	defer c.close()
 	w := bufio.NewWriterSize(c.nc, 64<<10)
 	for {
-		var m Message
+		var m outgoing
 		select {
 		case m = <-c.queue:
 		case <-c.hungUp:
@@ -205,7 +238,7 @@ func (s *Server) writeLoop(c *conn) {
 
 // writeMsg writes m within WriteTimeout, flushing when nothing else is
 // queued.
-func (s *Server) writeMsg(c *conn, w *bufio.Writer, m Message) error {
+func (s *Server) writeMsg(c *conn, w *bufio.Writer, m outgoing) error {
 	if err := c.nc.SetWriteDeadline(s.cfg.Now().Add(s.cfg.WriteTimeout)); err != nil {
 		return err
 	}
@@ -218,15 +251,15 @@ func (s *Server) writeMsg(c *conn, w *bufio.Writer, m Message) error {
 	return nil
 }
 
-// writeRest writes m (if not nil) and every message still queued, and
+// writeRest writes m (if any) and every message still queued, and
 // flushes, all within one WriteTimeout: a hung-up peer that stopped
 // reading holds its connection no longer than that.
-func (s *Server) writeRest(c *conn, w *bufio.Writer, m Message) error {
+func (s *Server) writeRest(c *conn, w *bufio.Writer, m outgoing) error {
 	if err := c.nc.SetWriteDeadline(s.cfg.Now().Add(s.cfg.WriteTimeout)); err != nil {
 		return err
 	}
 	for {
-		if m != nil {
+		if m.msg != nil {
 			if err := s.writeFrame(c, w, m); err != nil {
 				return err
 			}
@@ -239,9 +272,14 @@ func (s *Server) writeRest(c *conn, w *bufio.Writer, m Message) error {
 	}
 }
 
-// writeFrame encodes m into w, which the caller flushes.
-func (s *Server) writeFrame(c *conn, w *bufio.Writer, m Message) error {
+// writeFrame encodes o into w, which the caller flushes, unless o is a
+// stale push (conn.stale), which it drops.
+func (s *Server) writeFrame(c *conn, w *bufio.Writer, o outgoing) error {
+	m := o.msg
 	defer c.queued.Add(-int64(sizeHint(m)))
+	if c.stale(o) {
+		return nil
+	}
 	frame, err := EncodeFrame(s.magic, m)
 	if err != nil {
 		return err
@@ -288,6 +326,7 @@ func (s *Server) readLoop(c *conn) {
 		if s.cfg.OnMessage != nil {
 			s.cfg.OnMessage(true, m.Type(), n)
 		}
+		c.noteShown(m)
 		if b, ok := m.(*MsgBlock); ok && c.takeExpected(b.Block.BlockHash()) {
 			s.cfg.Chain.Preverify(b.Block)
 		}

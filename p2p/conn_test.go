@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -63,6 +64,130 @@ func TestDisconnectOfNonReader(t *testing.T) {
 	case <-c.closed:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the connection of a dropped peer that reads nothing stays open")
+	}
+	s.wg.Wait()
+}
+
+// pushOf is a compact block of a header with the given nonce, and its
+// block's id.
+func pushOf(nonce uint32) (*MsgCmpctBlock, wire.Hash) {
+	coinbase := &wire.Tx{Version: 1, Inputs: []wire.TxIn{{}}, Outputs: []wire.TxOut{{Amount: 1}}}
+	m := &MsgCmpctBlock{Header: wire.BlockHeader{Version: 1, Nonce: nonce}, Nonce: uint64(nonce),
+		Prefilled: []PrefilledTx{{Index: 0, Tx: coinbase}}}
+	return m, m.Header.BlockHash()
+}
+
+// TestStalePushDropped: a compact block pushed unasked (Action.Push) whose
+// block the peer has shown it has by the time the writer reaches it is not
+// sent; a push of another block, and a compact block sent as an answer
+// (not a push) of the same block, are sent, in order.
+func TestStalePushDropped(t *testing.T) {
+	s, c, far := connServer(t, time.Minute)
+	shown, shownHash := pushOf(1)
+	other, _ := pushOf(2)
+	s.apply([]Action{
+		{Kind: ActSend, Peer: c.id, Msg: &MsgPing{Nonce: 1}},
+		{Kind: ActSend, Peer: c.id, Msg: shown, Push: true},
+		{Kind: ActSend, Peer: c.id, Msg: other, Push: true},
+		{Kind: ActSend, Peer: c.id, Msg: &MsgPing{Nonce: 2}},
+		{Kind: ActSend, Peer: c.id, Msg: shown},
+	})
+	// What the reader does with an announcement of the block, read while
+	// the pushes wait.
+	c.noteShown(&MsgAnnounce{Headers: []wire.BlockHeader{shown.Header}})
+	s.wg.Add(1)
+	go s.writeLoop(c)
+	want := []string{"ping 1", "cmpctblock " + other.Header.BlockHash().String(), "ping 2", "cmpctblock " + shownHash.String()}
+	for _, w := range want {
+		m, _, err := ReadMessage(far, s.magic)
+		if err != nil {
+			t.Fatalf("read: %v, want %s", err, w)
+		}
+		if got := describe(m); got != w {
+			t.Fatalf("read %s, want %s", got, w)
+		}
+	}
+	c.close()
+	s.wg.Wait()
+	if q := c.queued.Load(); q != 0 {
+		t.Fatalf("%d bytes still counted as queued, want 0", q)
+	}
+}
+
+// describe names a ping by its nonce and a compact block by its block.
+func describe(m Message) string {
+	switch m := m.(type) {
+	case *MsgPing:
+		return fmt.Sprintf("ping %d", m.Nonce)
+	case *MsgCmpctBlock:
+		return "cmpctblock " + m.Header.BlockHash().String()
+	}
+	return m.Type().String()
+}
+
+// TestReaderNotesShownOverTCP: over a TCP connection, what the peer sends
+// reaches the reader's record of the blocks it has before the event loop
+// takes it (nothing takes it here), and a push of such a block queued
+// afterwards never leaves: the peer reads the ping queued after it, then
+// the close.
+func TestReaderNotesShownOverTCP(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	far, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer far.Close()
+	node, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{
+		cfg:   Config{Log: testLogger(t), Now: time.Now, WriteTimeout: time.Minute},
+		magic: testParams().Magic, conns: make(map[PeerID]*conn),
+		events: make(chan any, 4), done: make(chan struct{}),
+	}
+	defer close(s.done)
+	c := newConn(1, node, 1<<20)
+	s.conns[c.id] = c
+	s.wg.Add(1)
+	go s.readLoop(c)
+
+	push, hash := pushOf(3)
+	for _, m := range []Message{&MsgInv{Items: []InvVect{{Type: InvTx, Hash: hash}}}, &MsgInv{Items: []InvVect{{Type: InvBlock, Hash: hash}}}} {
+		frame, err := EncodeFrame(s.magic, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := far.Write(frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 { // the reader posts each message after noting it
+		ev := <-s.events
+		if msg := ev.(evMessage); msg.msg.Type() != TypeInv {
+			t.Fatalf("posted %v, want the inv", msg)
+		}
+		c.giveTurn()
+	}
+	if c.stale(outgoing{msg: push, push: false}) || !c.stale(outgoing{msg: push, push: true}) {
+		t.Fatal("after an inv of the block: want its push stale, and only a push")
+	}
+	s.apply([]Action{
+		{Kind: ActSend, Peer: c.id, Msg: push, Push: true},
+		{Kind: ActSend, Peer: c.id, Msg: &MsgPing{Nonce: 9}},
+		{Kind: ActDisconnect, Peer: c.id, Cause: CauseRequested},
+	})
+	s.wg.Add(1)
+	go s.writeLoop(c)
+	if m, _, err := ReadMessage(far, s.magic); err != nil || describe(m) != "ping 9" {
+		t.Fatalf("read %v (%v), want ping 9", m, err)
+	}
+	if m, _, err := ReadMessage(far, s.magic); err == nil {
+		t.Fatalf("read %s after the ping, want the connection closed", describe(m))
 	}
 	s.wg.Wait()
 }

@@ -46,6 +46,11 @@ type Action struct {
 	Addr   string
 	Cause  DisconnectCause // ActDisconnect only
 	Reason string          // ActDisconnect only: the cause in words, for logs
+	// Push (ActSend only): Msg is a compact block pushed unasked to a
+	// high-bandwidth peer. The driver may drop it if, by the time it
+	// would leave, the peer has shown it has the block (ShownBlocks);
+	// nothing waits for it.
+	Push bool
 }
 
 // DisconnectCause says why the Core dropped a peer.
@@ -223,6 +228,11 @@ func (c *Core) flush() []Action {
 
 func (c *Core) send(p *peer, m Message) {
 	c.out = append(c.out, Action{Kind: ActSend, Peer: p.id, Msg: m})
+}
+
+// push sends p compact block m unasked (Action.Push).
+func (c *Core) push(p *peer, m *MsgCmpctBlock) {
+	c.out = append(c.out, Action{Kind: ActSend, Peer: p.id, Msg: m, Push: true})
 }
 
 // peerIDs lists the peers in ID order, so iteration is deterministic. The

@@ -59,6 +59,13 @@
 //     reader reads on, pre-verifying nothing, and the Core, which has
 //     forgotten the peer, ignores what it posts. (A peer whose send queue
 //     overflows is closed at once.)
+//   - per connection, the blocks the peer showed it has (conn.shown, a
+//     ShownBlocks under conn.shownMu, held only to note or look up): the
+//     reader notes each message it decodes, before posting it, and the
+//     writer, when a compact block pushed unasked (Action.Push) comes up,
+//     drops it if the peer has since shown it has the block: the peer got
+//     it elsewhere while the push waited behind earlier messages. The
+//     Core is not told; it already counts the block as known to the peer.
 
 // Pipelined block download: the Core connects blocks on the event loop, one
 // after another, but their signatures are checked ahead of that. When the

@@ -283,7 +283,7 @@ func (s *Server) apply(acts []Action) {
 			if get, ok := a.Msg.(*MsgGetData); ok {
 				s.expectBlocks(c, get.Items)
 			}
-			if !c.enqueue(a.Msg) {
+			if !c.enqueue(a.Msg, a.Push) {
 				s.cfg.Log.Info("peer too slow, disconnecting", "peer", a.Peer)
 				c.close()
 			}

@@ -21,12 +21,16 @@ type endpoint struct {
 	// the other: later messages never arrive before it, so a connection is
 	// FIFO in each direction however the jitter falls.
 	lastArrival time.Time
+	// shown is what the other end showed it has (p2p.ShownBlocks), noted
+	// when its messages arrive, before the Core takes them (noteShown).
+	shown p2p.ShownBlocks
 }
 
 // send encodes m with the frame codec (so every message also crosses the
-// real encoder and decoder), queues it on n's upload link at ready (see
-// upload) and schedules its arrival at the other end.
-func (s *Sim) send(n *Node, from *endpoint, m p2p.Message, ready time.Time) {
+// real encoder and decoder) and queues it on n's upload link at ready,
+// after the messages queued before it (see pumpUpload). push marks a
+// compact block pushed unasked (p2p.Action.Push).
+func (s *Sim) send(n *Node, from *endpoint, m p2p.Message, push bool, ready time.Time) {
 	frame, err := p2p.EncodeFrame(s.params.Magic, m)
 	if err != nil {
 		s.fail(n.index, "encode %s: %v", m.Type(), err)
@@ -36,34 +40,79 @@ func (s *Sim) send(n *Node, from *endpoint, m p2p.Message, ready time.Time) {
 	if t := int(m.Type()); t < len(s.stats.SentByType) {
 		s.stats.SentByType[t]++
 	}
-	start, sent := s.upload(n, len(frame)+s.virtualBytes(m), ready)
-	to := from.remote
+	n.outbox = append(n.outbox, outMsg{from: from, msg: m, frame: frame, size: len(frame) + s.virtualBytes(m),
+		ready: ready, push: push})
+	s.pumpUpload(n)
+}
+
+// outMsg is a message waiting for its turn on its sender's upload link.
+type outMsg struct {
+	from  *endpoint
+	msg   p2p.Message
+	frame []byte
+	size  int       // what the link carries: the frame and any virtual payload
+	ready time.Time // when it entered the queue
+	push  bool      // a compact block pushed unasked (p2p.Action.Push)
+}
+
+// pumpUpload starts the messages at the head of n's upload queue whose
+// turn has come: each leaves when it is ready or when the link is done
+// with the one before, whichever is later. A push whose peer has shown
+// since it was queued that it has the block is dropped instead, as
+// p2p.Server's writer drops it (p2p.ShownBlocks). If the head's turn is
+// still to come, an evUpload event comes back for it then.
+func (s *Sim) pumpUpload(n *Node) {
+	for len(n.outbox) > 0 {
+		o := n.outbox[0]
+		start := o.ready
+		if n.uploadFree.After(start) {
+			start = n.uploadFree
+		}
+		if start.After(s.now) {
+			if !n.uploadArmed {
+				n.uploadArmed = true
+				s.schedule(&event{at: start, kind: evUpload, node: n.index})
+			}
+			return
+		}
+		n.outbox[0] = outMsg{}
+		n.outbox = n.outbox[1:]
+		switch {
+		case !o.from.open: // closed while the message waited: it never leaves
+		case o.push && o.from.shown.Stale(o.msg):
+			s.stats.PushesDropped++
+		default:
+			s.transmit(n, o, start)
+		}
+	}
+}
+
+// transmit puts o on the wire at start: its last byte leaves one
+// serialization later, and it arrives the link's latency after that.
+func (s *Sim) transmit(n *Node, o outMsg, start time.Time) {
+	sent := s.upload(n, o.size, start)
+	to := o.from.remote
 	switch {
-	case !s.net.reachable(from.node, to.node):
+	case !s.net.reachable(o.from.node, to.node):
 		s.stats.Partitioned++
 		return
 	case s.net.lost():
 		s.stats.Lost++
 		return
 	}
-	s.schedule(&event{at: s.arrivalAfter(from, sent), kind: evDeliver, node: to.node, end: to, frame: frame,
-		sent: &sendTimes{from: n.index, ready: ready, start: start, done: sent}})
+	s.schedule(&event{at: s.arrivalAfter(o.from, sent), kind: evDeliver, node: to.node, end: to, frame: o.frame,
+		msg: o.msg, sent: &sendTimes{from: n.index, ready: o.ready, start: start, done: sent}})
 }
 
-// upload queues size bytes on n's upload link, which is free for them at
-// ready or when the bytes queued before are out, whichever is later, and
-// returns when their first byte left and when their last did. All of a node's connections share
-// the link, first come first served (a simplification: TCP would share it
-// between concurrent flows, which delays the first peer to get a block for
-// no gain to the last).
-func (s *Sim) upload(n *Node, size int, ready time.Time) (start, done time.Time) {
-	start = ready
-	if n.uploadFree.After(start) {
-		start = n.uploadFree
-	}
+// upload occupies n's upload link with size bytes from start, when the
+// link is free (pumpUpload), and returns when their last byte left. All of
+// a node's connections share the link, first come first served (a
+// simplification: TCP would share it between concurrent flows, which
+// delays the first peer to get a block for no gain to the last).
+func (s *Sim) upload(n *Node, size int, start time.Time) (done time.Time) {
 	n.uploadFree = start.Add(s.net.serialization(size))
 	s.stats.UploadBytes += uint64(size)
-	return start, n.uploadFree
+	return n.uploadFree
 }
 
 // arrival draws when the next control message from `from` (a close or a
@@ -109,6 +158,18 @@ func (s *Sim) deliver(n *Node, e *event) {
 	s.delivering = e.sent
 	s.input(n, e, e.frame, func() []p2p.Action { return n.core.Receive(s.now, end.id, msg) })
 	s.delivering = nil
+}
+
+// noteShown records in the receiving end what a message arriving there
+// shows its sender has, as p2p.Server's reader does before the Core takes
+// the message: a node busy validating still learns it at once. An event
+// postponed while its node validates is noted once, when it first arrives.
+func (s *Sim) noteShown(e *event) {
+	if e.msg == nil || !e.end.open || !s.net.reachable(e.end.remote.node, e.end.node) {
+		return
+	}
+	e.end.shown.Note(e.msg)
+	e.msg = nil
 }
 
 // reset tells the sender of a message that reached a closed end that its

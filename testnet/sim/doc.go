@@ -69,7 +69,12 @@
 //     payload) are serialized at the upload rate, and arrives its link's
 //     latency (plus jitter) later: arrival = latency + queueing +
 //     size/bandwidth. Downloads are not limited. Connection set-up and
-//     teardown take no bandwidth.
+//     teardown take no bandwidth. A message is put on the link only when
+//     its turn comes (an evUpload event), so a compact block pushed unasked
+//     whose peer has shown meanwhile that it has the block (a message from
+//     it arrived, p2p.ShownBlocks) is dropped then, as p2p.Server's writer
+//     drops it; a message still queued when its connection closes is not
+//     sent.
 //   - Validation (cpu.go, Config.ValidationPerTx): a node is one thread.
 //     Every block its Core hands the chain costs ValidationPerTx per
 //     transaction (cmd/simnet: 22 µs, BenchmarkConnectBlock's cached case,

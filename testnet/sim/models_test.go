@@ -3,16 +3,20 @@ package sim
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
 	"powchain/p2p"
+	"powchain/wire"
 )
 
 // TestUploadQueue: a node's messages leave one after another, each taking
 // its size over the upload rate, from when it is ready or when the link
 // frees up; it arrives its link's latency later, never before an earlier
-// message of the same connection.
+// message of the same connection. A push still queued when the peer shows
+// it has the block never leaves, and the next message takes its turn; a
+// push already on its way, and a compact block that is not a push, leave.
 func TestUploadQueue(t *testing.T) {
 	cfg := LinkConfig{MinLatency: 40 * time.Millisecond, MaxLatency: 40 * time.Millisecond, Jitter: -1,
 		UploadBitsPerSec: 8_000_000} // 1 MB/s: 1,000 bytes per ms
@@ -22,30 +26,48 @@ func TestUploadQueue(t *testing.T) {
 	a := &endpoint{node: 0, open: true}
 	a.remote = &endpoint{node: 1, open: true, remote: a}
 	ms := func(d int) time.Time { return t0.Add(time.Duration(d) * time.Millisecond) }
+	queue := func(m p2p.Message, push bool, size int, ready time.Time) {
+		n.outbox = append(n.outbox, outMsg{from: a, msg: m, size: size, ready: ready, push: push})
+		s.pumpUpload(n)
+	}
+	block := func(nonce uint32) *p2p.MsgCmpctBlock {
+		return &p2p.MsgCmpctBlock{Header: wire.BlockHeader{Nonce: nonce}}
+	}
+	early, late := block(1), block(2)
+	queue(early, true, 10_000, t0)               // on the link at once: 0-10ms
+	queue(&p2p.MsgPing{}, false, 50_000, ms(20)) // ready at 20ms: 20-70ms
+	queue(late, true, 10_000, t0)                // its turn at 70ms: dropped
+	queue(late, false, 10_000, t0)               // an answer, not a push: 70-80ms
+	queue(&p2p.MsgPing{}, false, 1000, t0)       // 80-81ms
+	a.shown.Note(&p2p.MsgAnnounce{Headers: []wire.BlockHeader{early.Header, late.Header}})
 
-	if start, got := s.upload(n, 100_000, t0); !start.Equal(t0) || !got.Equal(ms(100)) {
-		t.Fatalf("100 kB on an idle link done at %v, want 100ms", got.Sub(t0))
+	type leg struct{ start, done, arrival int }
+	var got []leg
+	for e := s.queue.pop(); e != nil; e = s.queue.pop() {
+		s.now = e.at
+		switch e.kind {
+		case evUpload: // as Sim.handle does
+			n.uploadArmed = false
+			s.pumpUpload(n)
+		case evDeliver:
+			at := func(t time.Time) int { return int(t.Sub(t0) / time.Millisecond) }
+			got = append(got, leg{at(e.sent.start), at(e.sent.done), at(e.at)})
+		}
 	}
-	// Ready before the link is free: waits for the first message.
-	if start, got := s.upload(n, 50_000, ms(20)); !start.Equal(ms(100)) || !got.Equal(ms(150)) {
-		t.Fatalf("second message done at %v, want 150ms", got.Sub(t0))
+	want := []leg{{0, 10, 50}, {20, 70, 110}, {70, 80, 120}, {80, 81, 121}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("start, done, arrival in ms: %v, want %v", got, want)
 	}
-	// Ready after the link went idle: starts when ready.
-	if start, got := s.upload(n, 1000, ms(500)); !start.Equal(ms(500)) || !got.Equal(ms(501)) {
-		t.Fatalf("third message done at %v, want 501ms", got.Sub(t0))
+	if s.stats.PushesDropped != 1 || s.stats.UploadBytes != 71_000 || len(n.outbox) != 0 {
+		t.Fatalf("%d pushes dropped, %d bytes uploaded, %d queued: want 1, 71000, 0",
+			s.stats.PushesDropped, s.stats.UploadBytes, len(n.outbox))
 	}
-	if at := s.arrivalAfter(a, ms(150)); !at.Equal(ms(190)) {
-		t.Fatalf("arrival %v, want 190ms (sent 150ms + 40ms)", at.Sub(t0))
-	}
-	if at := s.arrivalAfter(a, ms(100)); !at.Equal(ms(190)) {
-		t.Fatalf("a later message arrives at %v, before the previous one (190ms)", at.Sub(t0))
-	}
-	if s.stats.UploadBytes != 151_000 {
-		t.Fatalf("upload bytes %d, want 151000", s.stats.UploadBytes)
+	if at := s.arrivalAfter(a, ms(50)); !at.Equal(ms(121)) {
+		t.Fatalf("a later message arrives at %v, before the previous one (121ms)", at.Sub(t0))
 	}
 	unlimited := &Sim{net: testNetwork(2, LinkConfig{}, 1), now: t0}
-	if _, got := unlimited.upload(&Node{}, 1_000_000, ms(7)); !got.Equal(ms(7)) {
-		t.Fatalf("unlimited link: done at %v, want when ready", got.Sub(t0))
+	if got := unlimited.upload(&Node{}, 1_000_000, ms(7)); !got.Equal(ms(7)) {
+		t.Fatalf("unlimited link: done at %v, want when it started", got.Sub(t0))
 	}
 }
 

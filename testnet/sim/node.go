@@ -42,6 +42,9 @@ type Node struct {
 	busyUntil  time.Time     // the node validates until then; inputs wait
 	work       time.Duration // validation the current input did
 	uploadFree time.Time     // the upload link is busy until then
+	outbox     []outMsg      // waiting for the upload link, oldest first
+	// uploadArmed: an evUpload event is scheduled for the outbox's head.
+	uploadArmed bool
 }
 
 // Index is the node's position in the Sim.

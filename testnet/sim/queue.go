@@ -18,9 +18,10 @@ const (
 	evDeliver                      // frame arrives at end
 	evClosed                       // the remote side of end closed: Disconnected
 	evTx                           // inject a transaction at a random node
+	evUpload                       // the head of node's upload queue may leave (pumpUpload)
 )
 
-var evNames = [...]string{"", "start", "tick", "accept", "dialed", "dialfailed", "deliver", "closed", "tx"}
+var evNames = [...]string{"", "start", "tick", "accept", "dialed", "dialfailed", "deliver", "closed", "tx", "upload"}
 
 // isInput reports whether events of kind k are inputs to a node's Core,
 // which wait while the node validates (cpu.go).
@@ -40,10 +41,11 @@ type event struct {
 	seq   uint64 // scheduling order: breaks ties between simultaneous events
 	kind  evKind
 	node  int
-	end   *endpoint  // evAccept, evDialed, evDeliver, evClosed
-	addr  string     // evAccept: remote address; evDialed, evDialFailed: dialed address
-	frame []byte     // evDeliver
-	sent  *sendTimes // evDeliver
+	end   *endpoint   // evAccept, evDialed, evDeliver, evClosed
+	addr  string      // evAccept: remote address; evDialed, evDialFailed: dialed address
+	frame []byte      // evDeliver
+	msg   p2p.Message // evDeliver: the message sent, for noteShown; nil once noted
+	sent  *sendTimes  // evDeliver
 }
 
 // sendTimes is how a delivered message left its sender: from which node,

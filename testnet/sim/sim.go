@@ -184,6 +184,9 @@ type Stats struct {
 	MaxQueueDepth int
 	UploadBytes   uint64 // bytes queued on upload links, virtual payload included
 	Deferred      uint64 // inputs that waited for their node to finish validating
+	// PushesDropped counts compact blocks pushed unasked that never left:
+	// their peer showed it had the block while they waited (pumpUpload).
+	PushesDropped uint64
 	// SentByType counts the messages handed to the network, by type
 	// (indexed by p2p.MsgType).
 	SentByType [32]uint64
@@ -401,6 +404,9 @@ func (s *Sim) handle(e *event) {
 	var n *Node
 	if e.node >= 0 {
 		n = s.nodes[e.node]
+		if e.kind == evDeliver {
+			s.noteShown(e)
+		}
 		if e.kind.isInput() && n.busyUntil.After(s.now) {
 			s.postpone(n, e)
 			return
@@ -426,6 +432,9 @@ func (s *Sim) handle(e *event) {
 		s.deliver(n, e)
 	case evClosed:
 		s.remoteClosed(n, e)
+	case evUpload:
+		n.uploadArmed = false
+		s.pumpUpload(n)
 	case evTx:
 		s.txQueued = false
 		if s.txEvery > 0 {
@@ -462,7 +471,7 @@ func (s *Sim) apply(n *Node, acts []p2p.Action) {
 			validate = true
 		case p2p.ActSend:
 			if end := n.conns[a.Peer]; end != nil {
-				s.send(n, end, a.Msg, s.sendTime(n))
+				s.send(n, end, a.Msg, a.Push, s.sendTime(n))
 			}
 		case p2p.ActDial:
 			s.dial(n, a.Addr)

@@ -254,10 +254,13 @@ type result struct {
 	SentByType map[string]uint64 `json:"sent_by_type"`
 	// P95Path splits the time to the node at the 95% mark along the path
 	// the block took (mean over blocks; see sim.PathCost).
-	P95Path   pathJSON `json:"p95_path"`
-	UploadMB  float64  `json:"upload_mb"`
-	CPUS      float64  `json:"cpu_s"`       // this run's CPU time (user and system)
-	PeakRSSMB float64  `json:"peak_rss_mb"` // the process's peak resident memory, MiB
+	P95Path  pathJSON `json:"p95_path"`
+	UploadMB float64  `json:"upload_mb"`
+	// PushesDropped counts compact blocks pushed unasked that never left
+	// their sender's queue: the peer showed meanwhile that it had the block.
+	PushesDropped uint64  `json:"pushes_dropped"`
+	CPUS          float64 `json:"cpu_s"`       // this run's CPU time (user and system)
+	PeakRSSMB     float64 `json:"peak_rss_mb"` // the process's peak resident memory, MiB
 	// MemoryLimitMB is the Go runtime's soft memory limit during the run,
 	// MiB (as peak_rss_mb); 0 if there was none.
 	MemoryLimitMB float64 `json:"memory_limit_mb"`
@@ -424,7 +427,7 @@ func (o options) result(rep sim.Report, st sim.Stats, elapsed time.Duration) res
 		RatioP95: rep.Ratio, TauS: rep.Tau.Seconds(),
 		StaleRate: rep.StaleRate, StaleEstimate: rep.StaleEstimate,
 		Txs: st.Txs, SimulatedS: elapsed.Seconds(), Events: st.Events, Messages: st.Delivered, Disconnects: st.Disconnects,
-		UploadMB: float64(st.UploadBytes) / 1e6, SentByType: sentByType(st),
+		UploadMB: float64(st.UploadBytes) / 1e6, PushesDropped: st.PushesDropped, SentByType: sentByType(st),
 		P95Path: pathJSON{
 			Blocks: rep.PathsKnown, Hops: rep.P95Path.Hops, WaitS: rep.P95Path.Wait.Seconds(),
 			QueueS: rep.P95Path.Queue.Seconds(), SerializationS: rep.P95Path.Serialization.Seconds(),
