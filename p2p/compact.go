@@ -162,9 +162,11 @@ func (c *Core) compactFor(blk *wire.Block, hash wire.Hash, prefill []int) *MsgCm
 
 // relayEarly pushes blk, whose header the chain has stored and whose body
 // it has not yet validated, as a compact block to the peers that asked for
-// high-bandwidth relay, if it would become the new tip; it reports whether
-// it pushed it to any. prefill lists the indexes of transactions the node
-// itself lacked, which its peers likely lack too.
+// high-bandwidth relay, if its chain has at least as much work as the tip:
+// a new tip, or a block competing with the tip at equal work (see
+// docs/PROTOCOL.md: if it wins, every node has it already). It reports
+// whether it pushed it to any. prefill lists the indexes of transactions
+// the node itself lacked, which its peers likely lack too.
 func (c *Core) relayEarly(blk *wire.Block, hash wire.Hash, prefill []int) bool {
 	var to []*peer
 	for _, id := range c.peerIDs() {
@@ -177,7 +179,7 @@ func (c *Core) relayEarly(blk *wire.Block, hash wire.Hash, prefill []int) bool {
 		return false
 	}
 	info, ok := c.chain.BlockInfoByHash(hash)
-	if !ok || info.HaveData || info.Invalid || info.ChainWork.Cmp(c.chain.Tip().ChainWork) <= 0 {
+	if !ok || info.HaveData || info.Invalid || info.ChainWork.Cmp(c.chain.Tip().ChainWork) < 0 {
 		return false
 	}
 	cb := c.compactFor(blk, hash, prefill)
@@ -492,9 +494,10 @@ type pendingBlock struct {
 }
 
 // acceptBlock hands blk, received from p (as a compact block if
-// viaCompact), to the chain. If it would be the new tip, it is first
-// pushed to the high-bandwidth peers (see relayEarly) and processed only
-// when the driver, having sent those, calls Validate (ActValidate).
+// viaCompact), to the chain. If it would be the new tip (or compete with
+// the tip at equal work), it is first pushed to the high-bandwidth peers
+// (see relayEarly) and processed only when the driver, having sent those,
+// calls Validate (ActValidate).
 func (c *Core) acceptBlock(p *peer, now time.Time, blk *wire.Block, hash wire.Hash, prefill []int, viaCompact bool) {
 	if c.relayEarly(blk, hash, prefill) {
 		c.pending = append(c.pending, pendingBlock{from: p, blk: blk, hash: hash, viaCompact: viaCompact})

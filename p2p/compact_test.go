@@ -518,3 +518,54 @@ func TestCompactMissingParentRequestedCompact(t *testing.T) {
 	l.deliver(l.b, acts)
 	l.wantTip(l.b, c4)
 }
+
+// A block competing with the tip at equal work (a sibling of the tip) is
+// pushed on to the high-bandwidth peers before validation, as a new tip
+// would be, and stored without becoming the tip; a block with less work
+// than the tip is not pushed.
+func TestCompactCompetingBlockPushedOn(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	g := chaintest.NewGenerator(t, h.params)
+	chainBlocks := append(buildChain(g, "b", 2), g.NextBlock("a3", nil))
+	for _, blk := range chainBlocks {
+		if _, err := h.chain.ProcessBlock(blk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.SetTip("b2")
+	sibling := g.NextBlock("c3", nil)
+	g.SetTip("b1")
+	lighter := g.NextBlock("d2", nil)
+	h.connect(1, 3)
+	h.connect(2, 3)
+	h.core.Receive(h.now, 2, &MsgSendCmpct{HighBandwidth: true, Version: CompactVersion})
+	h.core.Receive(h.now, 2, &MsgInv{Items: []InvVect{{Type: InvBlock, Hash: g.Block("b2").BlockHash()}, {Type: InvBlock, Hash: g.Block("b1").BlockHash()}}})
+	src := newCoreHarness(t, nil)
+
+	acts := h.core.Receive(h.now, 1, src.core.compactFor(sibling, sibling.BlockHash(), nil))
+	pushes := pushedTo(acts, 2)
+	if len(pushes) != 1 || pushes[0].Header != sibling.Header || !hasKind(acts, ActValidate, 0) {
+		t.Fatalf("competing block: pushed %d compact blocks, validate %v; want it pushed, then validated",
+			len(pushes), hasKind(acts, ActValidate, 0))
+	}
+	h.core.Validate(h.now)
+	if info, _ := h.chain.BlockInfoByHash(sibling.BlockHash()); !info.HaveData || h.chain.Tip().Hash != chainBlocks[2].BlockHash() {
+		t.Fatalf("competing block stored %v, tip %s: want it stored beside the tip", info.HaveData, h.chain.Tip().Hash)
+	}
+
+	acts = validated(h, h.core.Receive(h.now, 1, src.core.compactFor(lighter, lighter.BlockHash(), nil)))
+	if pushes := pushedTo(acts, 2); len(pushes) != 0 {
+		t.Fatalf("a block with less work than the tip was pushed: %d compact blocks", len(pushes))
+	}
+}
+
+// pushedTo returns the compact blocks of acts pushed unasked to id.
+func pushedTo(acts []Action, id PeerID) []*MsgCmpctBlock {
+	var out []*MsgCmpctBlock
+	for _, a := range acts {
+		if cb, ok := a.Msg.(*MsgCmpctBlock); ok && a.Kind == ActSend && a.Peer == id && a.Push {
+			out = append(out, cb)
+		}
+	}
+	return out
+}

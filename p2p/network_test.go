@@ -368,3 +368,45 @@ func TestCompactForkLoserOverTCP(t *testing.T) {
 			got.get(TypeBlock), got.get(TypeCmpctBlock), got.get(TypeGetBlockTxn))
 	}
 }
+
+// Over TCP, a block competing with the tip at equal work, pushed to a node
+// as a compact block, is pushed on to the peer that asked it for
+// high-bandwidth relay, which stores it beside its tip without asking for
+// anything; when a block on top of it comes, that peer switches branches
+// at once.
+func TestCompactCompetingBlockOverTCP(t *testing.T) {
+	params := testParams()
+	var got msgCounter
+	nodes := lineWith(t, 2, params, got.hook) // n1 asks n0 for high-bandwidth relay once n0 gives it a block
+	g := chaintest.NewGenerator(t, params)
+	for _, b := range append(buildChain(g, "b", 2), g.NextBlock("a3", nil)) {
+		nodes[0].process(b)
+		waitTip(t, 20*time.Second, b.BlockHash(), nodes...)
+	}
+	g.SetTip("b2")
+	c3, c4 := g.NextBlock("c3", nil), g.NextBlock("c4", nil)
+	compact := func(b *wire.Block) *MsgCmpctBlock {
+		return &MsgCmpctBlock{Header: b.Header, Nonce: 1, Prefilled: []PrefilledTx{{Index: 0, Tx: b.Transactions[0]}}}
+	}
+	r := dialRawLocal(t, nodes[0])
+	r.handshake()
+	got.reset()
+	r.send(compact(c3))
+	waitFor(t, 20*time.Second, "the competing block stored at n1", func() bool {
+		info, _ := nodes[1].chain.BlockInfoByHash(c3.BlockHash())
+		return info.HaveData
+	})
+	if tip := nodes[1].tip().Hash; tip != g.Block("a3").BlockHash() {
+		t.Fatalf("n1 switched to the equal-work block: tip %s", tip)
+	}
+	if got.get(TypeCmpctBlock) < 2 || got.get(TypeGetData) != 0 || got.get(TypeBlock) != 0 {
+		t.Fatalf("received %d cmpctblock, %d getdata, %d block: want the block pushed on as a compact block, nothing asked",
+			got.get(TypeCmpctBlock), got.get(TypeGetData), got.get(TypeBlock))
+	}
+	got.reset()
+	r.send(compact(c4))
+	waitTip(t, 20*time.Second, c4.BlockHash(), nodes...)
+	if got.get(TypeGetData) != 0 || got.get(TypeBlock) != 0 {
+		t.Fatalf("received %d getdata, %d block after the block on top: want none", got.get(TypeGetData), got.get(TypeBlock))
+	}
+}
