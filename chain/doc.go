@@ -99,5 +99,8 @@
 // never takes mu (a peer's reader calls it while a block connects); the
 // queue's own mutex is taken under mu, never the other way round, and is
 // never held while verifying. The queue holds at most PreverifyBlocks
-// blocks and no more transactions than the SigCache has room for.
+// blocks and no more transactions than the SigCache has room for; a
+// cache sized by SigCacheSize has room for PreverifyBlocks blocks of the
+// most transactions a block holds beside the pool at its fullest, so a
+// full pool does not turn pre-verification off.
 package chain

@@ -94,8 +94,22 @@ func newSigCache(max int, shared, presize bool) *SigCache {
 }
 
 // NewSigCache returns a cache holding at most max transactions, for one
-// chain and its pool.
+// chain and its pool (SigCacheSize says how many they need). Its maps are
+// allocated at once for max entries (about 50 bytes each), as btcd's and
+// Bitcoin Core's signature caches are: the node's memory does not grow
+// when its pool fills.
 func NewSigCache(max int) *SigCache { return newSigCache(max, false, true) }
+
+// SigCacheSize returns the bound of a SigCache shared by a pool of at most
+// poolTxs transactions and a chain that pre-verifies up to preverifyBlocks
+// blocks (Config.PreverifyBlocks): the pool's transactions (each pool
+// entry holds one) plus the results of preverifyBlocks blocks of the most
+// transactions a block can hold (wire.MaxTxPerBlock). Pre-verification
+// queues a block only if the cache has room for its results, so a cache
+// the pool alone could fill would turn it off whenever the pool is full.
+func SigCacheSize(poolTxs, preverifyBlocks int) int {
+	return poolTxs + max(preverifyBlocks, 0)*wire.MaxTxPerBlock
+}
 
 // NewSharedSigCache returns a cache holding at most max transactions that
 // several chains and pools share. It grows as it fills.

@@ -34,6 +34,7 @@ type harnessConfig struct {
 	blocks   int    // blocks mined before the pool starts (default 5)
 	maturity uint64 // coinbase maturity (default 1)
 	policy   func(*Policy)
+	sigCache int // the SigCache's bound (default 100,000)
 }
 
 func newHarness(t testing.TB, cfg harnessConfig) *harness {
@@ -41,7 +42,10 @@ func newHarness(t testing.TB, cfg harnessConfig) *harness {
 	params := chaintest.Params(genesisTime)
 	params.CoinbaseMaturity = max(cfg.maturity, 1)
 	clock := chaintest.NewClock(genesisTime.Add(24 * time.Hour))
-	cache := chain.NewSigCache(100_000)
+	if cfg.sigCache == 0 {
+		cfg.sigCache = 100_000
+	}
+	cache := chain.NewSigCache(cfg.sigCache)
 	c, err := chain.Open(chain.Config{Params: params, Path: t.TempDir(), Clock: clock, SigCache: cache})
 	if err != nil {
 		t.Fatalf("open chain: %v", err)

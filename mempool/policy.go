@@ -57,6 +57,11 @@ func DefaultPolicy() Policy {
 	}
 }
 
+// MaxTxs returns the most transactions a pool under p can hold: its
+// MaxPoolBytes (the default if unset) of the smallest valid transactions
+// (wire.MinTxSize), the pool's share of a SigCache (chain.SigCacheSize).
+func (p Policy) MaxTxs() int { return p.withDefaults().MaxPoolBytes / wire.MinTxSize }
+
 // withDefaults replaces every zero limit with its default, since no limit
 // means anything useful at zero, and caps MaxTxSize at what consensus
 // allows. MinRelayFeeRate is kept as given: zero is a meaningful choice.

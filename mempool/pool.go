@@ -26,7 +26,8 @@ type Config struct {
 	// it leaves, so connecting its block does not verify them again and
 	// the cache keeps no transaction the pool dropped (a shared cache,
 	// chain.NewSharedSigCache, keeps them until its bound evicts them).
-	// Give the chain the same cache.
+	// Give the chain the same cache, with room for Policy.MaxTxs entries
+	// besides the chain's (chain.SigCacheSize).
 	SigCache *chain.SigCache
 	// Policy is the admission policy; zero limits take their defaults (see
 	// Policy).

@@ -73,6 +73,7 @@ type Node struct {
 	netDir string
 	log    *slog.Logger
 	clock  chain.Clock
+	policy mempool.Policy // the pool's; it sizes the SigCache too
 
 	lock     *dirLock
 	sigCache *chain.SigCache
@@ -100,8 +101,8 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, params: params, log: log, clock: SystemClock{}, stopCh: make(chan struct{}),
-		netDir: filepath.Join(cfg.DataDir, params.Name)}
+	n := &Node{cfg: cfg, params: params, log: log, clock: SystemClock{}, policy: mempool.DefaultPolicy(),
+		stopCh: make(chan struct{}), netDir: filepath.Join(cfg.DataDir, params.Name)}
 	n.tipLog.log = log
 	n.tipLog.bar = progressBar{out: cfg.ProgressBar, what: "sync"}
 	if err := os.MkdirAll(n.netDir, 0o700); err != nil {
@@ -180,7 +181,10 @@ func (n *Node) openP2P() error {
 }
 
 func (n *Node) openChain() error {
-	n.sigCache = chain.NewSigCache(100_000)
+	// Room for the pool at its fullest and the blocks pre-verified beside
+	// it (about 437,000 entries, 22 MB), so a full pool never turns
+	// pre-verification off.
+	n.sigCache = chain.NewSigCache(chain.SigCacheSize(n.policy.MaxTxs(), chain.DefaultPreverifyBlocks))
 	n.metrics = n.newMetrics()
 	n.reorgs = &reorgCounter{metrics: n.metrics}
 	txIndex := n.params.Name != chain.MainNet
@@ -239,7 +243,7 @@ func (n *Node) syncChain(ctx context.Context) {
 func (n *Node) mempoolPath() string { return filepath.Join(n.netDir, "mempool.dat") }
 
 func (n *Node) openMempool() error {
-	pool, err := mempool.New(mempool.Config{Chain: n.chain, Clock: n.clock, SigCache: n.sigCache, Policy: mempool.DefaultPolicy()})
+	pool, err := mempool.New(mempool.Config{Chain: n.chain, Clock: n.clock, SigCache: n.sigCache, Policy: n.policy})
 	if err != nil {
 		return err
 	}

@@ -127,8 +127,10 @@ func newNode(t testing.TB, name string, params *chain.Params, mod func(*Config))
 func newNodeChain(t testing.TB, name string, params *chain.Params, chainMod func(*chain.Config), mod func(*Config)) *testNode {
 	t.Helper()
 	dir := t.TempDir()
-	// The SigCache is the node's size (node.go), room for pre-verified blocks.
-	cfg := chain.Config{Params: params, Clock: chaintest.NewClock(genesisTime.Add(24 * time.Hour)), SigCache: chain.NewSigCache(100_000)}
+	// The SigCache is the node's size (node.go): room for the pool at its
+	// fullest and for pre-verified blocks.
+	cache := chain.NewSigCache(chain.SigCacheSize(mempool.DefaultPolicy().MaxTxs(), chain.DefaultPreverifyBlocks))
+	cfg := chain.Config{Params: params, Clock: chaintest.NewClock(genesisTime.Add(24 * time.Hour)), SigCache: cache}
 	if chainMod != nil {
 		chainMod(&cfg)
 	}
