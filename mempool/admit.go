@@ -140,7 +140,8 @@ func (p *Pool) precheck(tx *wire.Tx, txid wire.Hash, opts admitOpts) (*chainView
 }
 
 // acceptLocked rechecks c, which passed check against cv, against the
-// pool as it is now and inserts it, then trims the pool to its size limit.
+// pool as it is now and inserts it, then trims the pool to its size limit
+// and, if c stayed, caches its txid.
 // Caller holds mu for writing and has checked that cv is not stale.
 func (p *Pool) acceptLocked(c *candidate, cv *chainView, opts admitOpts) (*TxDesc, []wire.Hash, error) {
 	now := p.clock.Now()
@@ -162,6 +163,7 @@ func (p *Pool) acceptLocked(c *candidate, cv *chainView, opts admitOpts) (*TxDes
 	if p.entries[c.txid] != e {
 		return nil, nil, reject(RejectMempoolFull, "evicted at once: the full pool pays better")
 	}
+	p.cacheSigs(c.txid)
 	return e.desc, nil, nil
 }
 
@@ -300,8 +302,8 @@ func (p *Pool) checkFeeRate(c *candidate, now time.Time) error {
 
 // verifySignatures checks tx's signatures unless the cache vouches for
 // them. No lock is held: this is the expensive part of admission. The
-// cache learns tx only if it enters the pool (insert), so that a verified
-// transaction the pool then refuses is not left in it.
+// cache learns tx only if it enters the pool and stays (cacheSigs), so
+// that a verified transaction the pool then refuses is not left in it.
 func (p *Pool) verifySignatures(tx *wire.Tx, txid wire.Hash) error {
 	if p.sigCache != nil && p.sigCache.Contains(txid) {
 		return nil

@@ -16,8 +16,9 @@
 // rules (chain.CheckTransactionInputs at tip height + 1: maturity, key
 // hashes, amounts), family limits and fee rate; signatures last
 // (chain.VerifyTxSignatures, skipped when the SigCache vouches for the
-// txid; the txid is recorded in it when the transaction enters the pool, so
-// that connecting the block does not verify them again).
+// txid; the txid is recorded in it once the transaction has entered the
+// pool and outlived the trim that follows, so that connecting the block
+// does not verify them again).
 //
 // Invariants, whenever mu is not held:
 //   - No two pool transactions spend the same outpoint; spent maps each
@@ -32,14 +33,18 @@
 //     sequence numbers than their children.
 //   - bytes is the sum of entry sizes and stays at most Policy.MaxPoolBytes
 //     (reorg re-admission included: the pool is trimmed afterwards).
-//   - The pool adds a txid to the SigCache only when its transaction enters
-//     the pool and removes it when the transaction leaves, for whatever
-//     reason (evicted, expired, in conflict with a block, dropped by a
-//     reorg's revalidation, mined), so a transaction the pool refused or
-//     dropped does not stay in the cache for good and fill it (which would
-//     turn the chain's pre-verification off); the cache's own bound may
-//     evict entries sooner, and a shared cache (chain.NewSharedSigCache)
-//     ignores removals, keeping them until its bound evicts them.
+//   - The pool adds a txid to the SigCache only once its transaction has
+//     entered the pool and the pool has been trimmed to size, and removes
+//     it when the transaction leaves, for whatever reason (evicted,
+//     expired, in conflict with a block, dropped by a reorg's
+//     revalidation, mined), so a transaction the pool refused or dropped
+//     does not stay in the cache for good and fill it (which would turn
+//     the chain's pre-verification off), and the pool's entries in the
+//     cache never outnumber its capacity (Policy.MaxTxs), which is what a
+//     cache sized by chain.SigCacheSize holds for it; the cache's own
+//     bound may evict entries sooner, and a shared cache
+//     (chain.NewSharedSigCache) ignores removals, keeping them until its
+//     bound evicts them.
 //
 // Concurrency. A Pool is safe for concurrent use. One RWMutex, mu, guards
 // the pool and the orphans. Admission runs in three steps so that

@@ -56,8 +56,8 @@ func (e *entry) descendants() []*entry {
 }
 
 // insert adds a checked candidate, whose signatures verified, to the pool
-// and the SigCache and updates its ancestors' descendant statistics;
-// caller holds mu for writing.
+// and updates its ancestors' descendant statistics; the caller caches its
+// txid once the pool is trimmed (cacheSigs). Caller holds mu for writing.
 func (p *Pool) insert(c *candidate, added time.Time, height uint64) *entry {
 	e := &entry{
 		desc:     &TxDesc{Tx: c.tx, TxID: c.txid, Fee: c.fee, Size: c.size, Added: added, Height: height},
@@ -89,7 +89,6 @@ func (p *Pool) insert(c *candidate, added time.Time, height uint64) *entry {
 		p.spent[c.tx.Inputs[i].PrevOut] = e
 	}
 	p.entries[c.txid] = e
-	p.cacheSigs(c.txid)
 	p.bytes += c.size
 	heap.Push(&p.evict, e)
 	p.noteExpiry(added)
@@ -231,15 +230,20 @@ func (h *evictHeap) Pop() any {
 	return e
 }
 
-// cacheSigs records in the SigCache that txid, entering the pool, has
-// valid signatures, so that connecting its block does not verify them
-// again. Caller holds mu for writing: with insert and removeEntry the only
-// places the pool adds and removes entries, every txid the pool puts in
-// the cache leaves it when its entry leaves the pool, whether evicted,
-// expired, in conflict with a block, dropped by a reorg's revalidation or
-// mined (the chain forgets a connected block's txids itself, but an
-// admission racing the block's notification may have put one back).
-// SigCache locks are leaf locks and these are map operations.
+// cacheSigs records in the SigCache that txid, which entered the pool and
+// stayed when the pool was trimmed, has valid signatures, so that
+// connecting its block does not verify them again. Caching only after the
+// trim keeps the pool's entries within its capacity (Policy.MaxTxs), the
+// room the node's cache has for them (chain.SigCacheSize): a txid cached
+// before it, in a cache with no more room, made the cache evict another
+// entry, perhaps a pool transaction's, for one the trim then dropped.
+// Caller holds mu for writing. cacheSigs and uncacheSigs are the only
+// calls by which the pool changes the cache, and removeEntry forgets
+// every entry that leaves the pool, whether evicted, expired, in conflict
+// with a block, dropped by a reorg's revalidation or mined (the chain
+// forgets a connected block's txids itself, but an admission racing the
+// block's notification may have put one back). SigCache locks are leaf
+// locks and these are map operations.
 func (p *Pool) cacheSigs(txid wire.Hash) {
 	if p.sigCache != nil {
 		p.sigCache.Add(txid)

@@ -129,20 +129,24 @@ func (p *Pool) rebuild(set []readmit, cv *chainView) {
 		}
 		p.insert(c, added, height)
 	}
-	p.uncacheDropped(set)
 	p.disconnected = nil
 	p.reorgPending.Store(false)
 	p.trim(now)
 	p.expire(now)
+	p.recache(set)
 }
 
-// uncacheDropped forgets from the SigCache the former pool entries of set
-// that a revalidation did not put back (resetEntries emptied the pool
-// without forgetting its txids, so that those readmitted stay cached);
-// caller holds mu for writing.
-func (p *Pool) uncacheDropped(set []readmit) {
+// recache brings the SigCache in line with the pool for the transactions
+// of set once a revalidation has trimmed the pool: those in the pool are
+// cached (the disconnected blocks' left the cache when the blocks
+// connected), the former entries not put back are forgotten (resetEntries
+// emptied the pool without forgetting its txids, so that those readmitted
+// stay cached). Caller holds mu for writing.
+func (p *Pool) recache(set []readmit) {
 	for _, r := range set {
-		if _, ok := p.entries[r.txid]; r.entry != nil && !ok {
+		if _, ok := p.entries[r.txid]; ok {
+			p.cacheSigs(r.txid)
+		} else if r.entry != nil {
 			p.uncacheSigs(r.txid)
 		}
 	}

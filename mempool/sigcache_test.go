@@ -81,3 +81,48 @@ func TestFullPoolLeavesRoomForPreverify(t *testing.T) {
 		t.Fatal("pre-verification queued a block the cache has no room for")
 	}
 }
+
+// TestTrimKeepsCacheIsPool: when an admission makes the full pool evict,
+// whether the cheapest transaction or the newcomer itself (evicted at
+// once), or a reorganisation brings back more than the pool holds, the
+// SigCache, with room for the pool's capacity and no more, ends holding
+// exactly the pool: a txid enters it only once the pool is trimmed, so
+// its bound never evicts a pool transaction's entry to make room for one
+// the trim then drops.
+func TestTrimKeepsCacheIsPool(t *testing.T) {
+	h := fullPoolHarness(t, 2*smallestPoolTxs+1, 0)
+	fork := h.g.TipName()
+	var mined []*wire.Tx // pay 20,000 per 1,000 bytes: they stay when they come back
+	for i := range 3 {
+		mined = append(mined, h.spend(20*wire.MinTxSize, 1, h.cb(smallestPoolTxs+5+i)))
+	}
+	h.mine(mined...)
+
+	txs := h.fill()    // 2,000 to 7,000 per 1,000 bytes
+	for i := range 3 { // 10,000 to 12,000: each evicts the cheapest
+		h.accept(h.spend(uint64(10+i)*wire.MinTxSize, 1, h.cb(smallestPoolTxs+1+i)))
+		h.checkCacheIsPool(txs[:i+1]...)
+	}
+	// 200 bytes at 5,500 per 1,000 beat txs[3] (5,000), the cheapest, and
+	// the fee floor its predecessor left (5,000); evicting txs[3] is not
+	// room enough, and the newcomer is the cheapest then.
+	once := h.spend(1100, 2, h.cb(smallestPoolTxs+4))
+	if _, _, err := h.pool.ProcessTransaction(once, false, 0); rejectCode(t, err).Code != RejectMempoolFull {
+		t.Fatalf("newcomer evicted at once: %v, want %v", err, RejectMempoolFull)
+	}
+	h.checkCacheIsPool(txs[3], once)
+
+	// The pool holds 5 transactions; the 3 of the disconnected block come
+	// back and two of the pool's cheapest, txs[4] and txs[5], go.
+	h.g.SetTip(fork)
+	for _, name := range []string{"s1", "s2"} {
+		if _, err := h.c.ProcessBlock(h.g.NextBlock(name, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := h.ids(); len(got) != smallestPoolTxs || !got[mined[0].TxID()] || got[txs[4].TxID()] || got[txs[5].TxID()] {
+		t.Fatalf("pool after the reorganisation: %v", got)
+	}
+	checkInvariants(t, h.pool)
+	h.checkCacheIsPool(txs[4], txs[5])
+}
