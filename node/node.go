@@ -180,11 +180,16 @@ func (n *Node) openP2P() error {
 	return nil
 }
 
+// newSigCache returns the SigCache a chain and a pool under policy share:
+// room for the pool at its fullest and the blocks pre-verified beside it
+// (chain.SigCacheSize; with the default policy about 437,000 entries,
+// 22 MB), so a full pool never turns pre-verification off.
+func newSigCache(policy mempool.Policy) *chain.SigCache {
+	return chain.NewSigCache(chain.SigCacheSize(policy.MaxTxs(), chain.DefaultPreverifyBlocks))
+}
+
 func (n *Node) openChain() error {
-	// Room for the pool at its fullest and the blocks pre-verified beside
-	// it (about 437,000 entries, 22 MB), so a full pool never turns
-	// pre-verification off.
-	n.sigCache = chain.NewSigCache(chain.SigCacheSize(n.policy.MaxTxs(), chain.DefaultPreverifyBlocks))
+	n.sigCache = newSigCache(n.policy)
 	n.metrics = n.newMetrics()
 	n.reorgs = &reorgCounter{metrics: n.metrics}
 	txIndex := n.params.Name != chain.MainNet
