@@ -18,6 +18,15 @@ const DefaultPreverifyBlocks = 8
 // connecting finds them; a transaction that fails is simply not cached and
 // is checked again, in block order, when its block connects, so the
 // outcome and the reported error never depend on what was pre-verified.
+// Connecting a block takes its txids out of the cache; the results of a
+// block that never connects (refused, or on a branch that loses) stay
+// until the cache's bound evicts them. They are not taken out when the
+// block is refused: an entry may be the pool's too (the cache does not
+// say who added it), and a block refused for an early timestamp may come
+// back and connect. Such a block is one the node asked for, with proof of
+// work on a chain of at least the tip's work, and it leaves at most its
+// own transactions, which take pre-verification's room only when the
+// pool is at its capacity (SigCacheSize).
 //
 // A block is a job whose transactions are claimed one at a time through an
 // atomic cursor, by the queue's workers and, when the block comes up for
