@@ -12,20 +12,17 @@ import (
 // holds that many of the smallest transactions (one input, one output).
 const smallestPoolTxs = 6
 
-// fullPoolHarness returns a harness whose pool holds smallestPoolTxs
-// transactions of wire.MinTxSize at most, and whose SigCache has room for
-// the pool and preverifyBlocks blocks (chain.SigCacheSize, as the node sizes
-// it), with coinbases b1 to b<blocks> to spend.
-func fullPoolHarness(t *testing.T, blocks, preverifyBlocks int) *harness {
-	policy := func(p *Policy) { p.MaxPoolBytes = smallestPoolTxs * wire.MinTxSize }
-	p := DefaultPolicy()
-	policy(&p)
-	return newHarness(t, harnessConfig{blocks: blocks, policy: policy, sigCache: chain.SigCacheSize(p.MaxTxs(), preverifyBlocks)})
+// smallPoolHarness returns a harness whose pool holds smallestPoolTxs
+// transactions at most (Policy.MaxTxs), with a SigCache of sigCache
+// entries and coinbases b1 to b<blocks> to spend.
+func smallPoolHarness(t *testing.T, blocks, sigCache int) *harness {
+	return newHarness(t, harnessConfig{blocks: blocks, sigCache: sigCache,
+		policy: func(p *Policy) { p.MaxPoolBytes = smallestPoolTxs * wire.MinTxSize }})
 }
 
-// fill admits smallestPoolTxs of the smallest transactions, spending b1 to
-// b6's coinbases, paying fee rates rising from 2000 per 1000 bytes; the
-// pool is then full.
+// fill admits smallestPoolTxs of the smallest transactions, spending the
+// coinbases of b1 to b<smallestPoolTxs>, paying fee rates rising from
+// 2,000 per 1,000 bytes; the pool is then full.
 func (h *harness) fill() []*wire.Tx {
 	h.t.Helper()
 	var txs []*wire.Tx
@@ -58,7 +55,7 @@ func TestFullPoolLeavesRoomForPreverify(t *testing.T) {
 		return h.block(txs...)
 	}
 
-	h := fullPoolHarness(t, smallestPoolTxs+blockTxs, 1)
+	h := smallPoolHarness(t, smallestPoolTxs+blockTxs, chain.SigCacheSize(smallestPoolTxs, 1))
 	h.fill()
 	blk := block(h)
 	if !h.c.Preverify(blk) {
@@ -74,8 +71,7 @@ func TestFullPoolLeavesRoomForPreverify(t *testing.T) {
 	h.submit(blk)
 	h.checkCacheIsPool(blk.Transactions...)
 
-	tight := newHarness(t, harnessConfig{blocks: smallestPoolTxs + blockTxs, policy: func(p *Policy) { p.MaxPoolBytes = smallestPoolTxs * wire.MinTxSize },
-		sigCache: smallestPoolTxs + blockTxs - 1})
+	tight := smallPoolHarness(t, smallestPoolTxs+blockTxs, smallestPoolTxs+blockTxs-1)
 	tight.fill()
 	if tight.c.Preverify(block(tight)) {
 		t.Fatal("pre-verification queued a block the cache has no room for")
@@ -90,7 +86,7 @@ func TestFullPoolLeavesRoomForPreverify(t *testing.T) {
 // its bound never evicts a pool transaction's entry to make room for one
 // the trim then drops.
 func TestTrimKeepsCacheIsPool(t *testing.T) {
-	h := fullPoolHarness(t, 2*smallestPoolTxs+1, 0)
+	h := smallPoolHarness(t, 2*smallestPoolTxs+1, chain.SigCacheSize(smallestPoolTxs, 0))
 	fork := h.g.TipName()
 	var mined []*wire.Tx // pay 20,000 per 1,000 bytes: they stay when they come back
 	for i := range 3 {
@@ -104,8 +100,9 @@ func TestTrimKeepsCacheIsPool(t *testing.T) {
 		h.checkCacheIsPool(txs[:i+1]...)
 	}
 	// 200 bytes at 5,500 per 1,000 beat txs[3] (5,000), the cheapest, and
-	// the fee floor its predecessor left (5,000); evicting txs[3] is not
-	// room enough, and the newcomer is the cheapest then.
+	// the fee floor the last eviction left (txs[2]'s 4,000 plus 1,000);
+	// evicting txs[3] is not room enough, and the newcomer is the
+	// cheapest then.
 	once := h.spend(1100, 2, h.cb(smallestPoolTxs+4))
 	if _, _, err := h.pool.ProcessTransaction(once, false, 0); rejectCode(t, err).Code != RejectMempoolFull {
 		t.Fatalf("newcomer evicted at once: %v, want %v", err, RejectMempoolFull)
