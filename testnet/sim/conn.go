@@ -28,8 +28,10 @@ type endpoint struct {
 
 // send encodes m with the frame codec (so every message also crosses the
 // real encoder and decoder) and queues it on n's upload link at ready,
-// after the messages queued before it (see pumpUpload). push marks a
-// compact block pushed unasked (p2p.Action.Push).
+// after the messages queued before it (see pumpUpload). Whether the
+// network delivers it, and its latency, are drawn now, in the order
+// messages are sent. push marks a compact block pushed unasked
+// (p2p.Action.Push).
 func (s *Sim) send(n *Node, from *endpoint, m p2p.Message, push bool, ready time.Time) {
 	frame, err := p2p.EncodeFrame(s.params.Magic, m)
 	if err != nil {
@@ -40,8 +42,16 @@ func (s *Sim) send(n *Node, from *endpoint, m p2p.Message, push bool, ready time
 	if t := int(m.Type()); t < len(s.stats.SentByType) {
 		s.stats.SentByType[t]++
 	}
-	n.outbox = append(n.outbox, outMsg{from: from, msg: m, frame: frame, size: len(frame) + s.virtualBytes(m),
-		ready: ready, push: push})
+	o := outMsg{from: from, msg: m, frame: frame, size: len(frame) + s.virtualBytes(m), ready: ready, push: push, latency: -1}
+	switch to := from.remote; {
+	case !s.net.reachable(from.node, to.node):
+		s.stats.Partitioned++
+	case s.net.lost():
+		s.stats.Lost++
+	default:
+		o.latency = s.net.latency(from.node, to.node)
+	}
+	n.outbox = append(n.outbox, o)
 	s.pumpUpload(n)
 }
 
@@ -53,14 +63,20 @@ type outMsg struct {
 	size  int       // what the link carries: the frame and any virtual payload
 	ready time.Time // when it entered the queue
 	push  bool      // a compact block pushed unasked (p2p.Action.Push)
+	// latency is the link's delay for this message, drawn when it was
+	// sent; negative if the network loses it (it still takes its time on
+	// the link).
+	latency time.Duration
 }
 
-// pumpUpload starts the messages at the head of n's upload queue whose
-// turn has come: each leaves when it is ready or when the link is done
-// with the one before, whichever is later. A push whose peer has shown
-// since it was queued that it has the block is dropped instead, as
-// p2p.Server's writer drops it (p2p.ShownBlocks). If the head's turn is
-// still to come, an evUpload event comes back for it then.
+// pumpUpload puts the messages at the head of n's upload queue on the
+// link: each leaves when it is ready or when the link is done with the one
+// before, whichever is later. A push is decided only when its turn comes:
+// if its peer has shown by then that it has the block, it is dropped, as
+// p2p.Server's writer drops it (p2p.ShownBlocks), and the messages behind
+// it move up; if its connection has closed, it is not sent either. So a
+// push whose turn is still to come stops the pump, and an evUpload event
+// comes back for it then; every other message is scheduled at once.
 func (s *Sim) pumpUpload(n *Node) {
 	for len(n.outbox) > 0 {
 		o := n.outbox[0]
@@ -68,7 +84,7 @@ func (s *Sim) pumpUpload(n *Node) {
 		if n.uploadFree.After(start) {
 			start = n.uploadFree
 		}
-		if start.After(s.now) {
+		if o.push && start.After(s.now) {
 			if !n.uploadArmed {
 				n.uploadArmed = true
 				s.schedule(&event{at: start, kind: evUpload, node: n.index})
@@ -78,7 +94,7 @@ func (s *Sim) pumpUpload(n *Node) {
 		n.outbox[0] = outMsg{}
 		n.outbox = n.outbox[1:]
 		switch {
-		case !o.from.open: // closed while the message waited: it never leaves
+		case o.push && !o.from.open:
 		case o.push && o.from.shown.Stale(o.msg):
 			s.stats.PushesDropped++
 		default:
@@ -87,21 +103,16 @@ func (s *Sim) pumpUpload(n *Node) {
 	}
 }
 
-// transmit puts o on the wire at start: its last byte leaves one
-// serialization later, and it arrives the link's latency after that.
+// transmit puts o on the link at start: its last byte leaves one
+// serialization later, and it arrives its latency after that.
 func (s *Sim) transmit(n *Node, o outMsg, start time.Time) {
 	sent := s.upload(n, o.size, start)
-	to := o.from.remote
-	switch {
-	case !s.net.reachable(o.from.node, to.node):
-		s.stats.Partitioned++
-		return
-	case s.net.lost():
-		s.stats.Lost++
+	if o.latency < 0 {
 		return
 	}
-	s.schedule(&event{at: s.arrivalAfter(o.from, sent), kind: evDeliver, node: to.node, end: to, frame: o.frame,
-		msg: o.msg, sent: &sendTimes{from: n.index, ready: o.ready, start: start, done: sent}})
+	to := o.from.remote
+	s.schedule(&event{at: s.arrivalAfter(o.from, sent, o.latency), kind: evDeliver, node: to.node, end: to,
+		frame: o.frame, msg: o.msg, sent: &sendTimes{from: n.index, ready: o.ready, start: start, done: sent}})
 }
 
 // upload occupies n's upload link with size bytes from start, when the
@@ -118,13 +129,15 @@ func (s *Sim) upload(n *Node, size int, start time.Time) (done time.Time) {
 // arrival draws when the next control message from `from` (a close or a
 // reset, which take no upload time) reaches the other end, never before
 // the previous one.
-func (s *Sim) arrival(from *endpoint) time.Time { return s.arrivalAfter(from, s.now) }
+func (s *Sim) arrival(from *endpoint) time.Time {
+	return s.arrivalAfter(from, s.now, s.net.latency(from.node, from.remote.node))
+}
 
-// arrivalAfter draws when a message from `from` whose last byte left at
-// sent reaches the other end: sent plus the link's latency, never before
-// the previous message (each direction is FIFO, as over TCP).
-func (s *Sim) arrivalAfter(from *endpoint, sent time.Time) time.Time {
-	at := sent.Add(s.net.latency(from.node, from.remote.node))
+// arrivalAfter is when a message from `from` whose last byte left at sent
+// reaches the other end: sent plus its latency, never before the previous
+// message (each direction is FIFO, as over TCP).
+func (s *Sim) arrivalAfter(from *endpoint, sent time.Time, latency time.Duration) time.Time {
+	at := sent.Add(latency)
 	if at.Before(from.lastArrival) {
 		at = from.lastArrival
 	}

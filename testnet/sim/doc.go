@@ -69,12 +69,14 @@
 //     payload) are serialized at the upload rate, and arrives its link's
 //     latency (plus jitter) later: arrival = latency + queueing +
 //     size/bandwidth. Downloads are not limited. Connection set-up and
-//     teardown take no bandwidth. A message is put on the link only when
-//     its turn comes (an evUpload event), so a compact block pushed unasked
-//     whose peer has shown meanwhile that it has the block (a message from
-//     it arrived, p2p.ShownBlocks) is dropped then, as p2p.Server's writer
-//     drops it; a message still queued when its connection closes is not
-//     sent.
+//     teardown take no bandwidth. A compact block pushed unasked is
+//     decided only when its turn on the link comes (an evUpload event): if
+//     its peer has shown meanwhile that it has the block (a message from it
+//     arrived, p2p.ShownBlocks), it is dropped, as p2p.Server's writer
+//     drops it, and the messages behind it move up; if its connection
+//     closed, it is not sent. With no push dropped the schedule is the one
+//     of a plain FIFO link (each message's loss and jitter are drawn when
+//     it is sent, in sending order).
 //   - Validation (cpu.go, Config.ValidationPerTx): a node is one thread.
 //     Every block its Core hands the chain costs ValidationPerTx per
 //     transaction (cmd/simnet: 22 µs, BenchmarkConnectBlock's cached case,

@@ -27,7 +27,7 @@ func TestUploadQueue(t *testing.T) {
 	a.remote = &endpoint{node: 1, open: true, remote: a}
 	ms := func(d int) time.Time { return t0.Add(time.Duration(d) * time.Millisecond) }
 	queue := func(m p2p.Message, push bool, size int, ready time.Time) {
-		n.outbox = append(n.outbox, outMsg{from: a, msg: m, size: size, ready: ready, push: push})
+		n.outbox = append(n.outbox, outMsg{from: a, msg: m, size: size, ready: ready, push: push, latency: s.net.latency(0, 1)})
 		s.pumpUpload(n)
 	}
 	block := func(nonce uint32) *p2p.MsgCmpctBlock {
@@ -62,7 +62,7 @@ func TestUploadQueue(t *testing.T) {
 		t.Fatalf("%d pushes dropped, %d bytes uploaded, %d queued: want 1, 71000, 0",
 			s.stats.PushesDropped, s.stats.UploadBytes, len(n.outbox))
 	}
-	if at := s.arrivalAfter(a, ms(50)); !at.Equal(ms(121)) {
+	if at := s.arrivalAfter(a, ms(50), 40*time.Millisecond); !at.Equal(ms(121)) {
 		t.Fatalf("a later message arrives at %v, before the previous one (121ms)", at.Sub(t0))
 	}
 	unlimited := &Sim{net: testNetwork(2, LinkConfig{}, 1), now: t0}
