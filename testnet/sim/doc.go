@@ -79,7 +79,7 @@
 //     it is sent, in sending order).
 //   - Validation (cpu.go, Config.ValidationPerTx): a node is one thread.
 //     Every block its Core hands the chain costs ValidationPerTx per
-//     transaction (cmd/simnet: 22 µs, BenchmarkConnectBlock's cached case,
+//     transaction (cmd/simnet: 12 µs, BenchmarkConnectBlock's cached case,
 //     docs/BENCHMARKS.md); the Core's synchronous call returns at once and
 //     the Sim puts the time back afterwards: the node is busy until now +
 //     cost, inputs that reach it meanwhile wait (in order), and the
