@@ -137,17 +137,24 @@ func (p *Pool) rebuild(set []readmit, cv *chainView) {
 }
 
 // recache brings the SigCache in line with the pool for the transactions
-// of set once a revalidation has trimmed the pool: those in the pool are
-// cached (the disconnected blocks' left the cache when the blocks
-// connected), the former entries not put back are forgotten (resetEntries
-// emptied the pool without forgetting its txids, so that those readmitted
-// stay cached). Caller holds mu for writing.
+// of set once a revalidation has trimmed the pool: first the former
+// entries not put back are forgotten (resetEntries emptied the pool
+// without forgetting its txids, so that those readmitted stay cached),
+// then those in the pool are cached (the disconnected blocks' left the
+// cache when the blocks connected). Forgetting first keeps the pool's
+// entries in the cache within its capacity throughout: caching the
+// returning transactions while the dropped ones still held their room
+// made a cache with no more room evict arbitrary entries, often the
+// pool's. Caller holds mu for writing.
 func (p *Pool) recache(set []readmit) {
+	for _, r := range set {
+		if _, ok := p.entries[r.txid]; !ok && r.entry != nil {
+			p.uncacheSigs(r.txid)
+		}
+	}
 	for _, r := range set {
 		if _, ok := p.entries[r.txid]; ok {
 			p.cacheSigs(r.txid)
-		} else if r.entry != nil {
-			p.uncacheSigs(r.txid)
 		}
 	}
 }

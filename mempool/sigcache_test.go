@@ -123,3 +123,48 @@ func TestTrimKeepsCacheIsPool(t *testing.T) {
 	checkInvariants(t, h.pool)
 	h.checkCacheIsPool(txs[4], txs[5])
 }
+
+// TestReorgDropsBeforeRecaching: a reorganisation that brings back a
+// block's transactions and drops every former pool entry (they spent the
+// disconnected block's coinbase) leaves the SigCache holding exactly the
+// new pool. The cache has room for the pool's entries and no more: were
+// the returning transactions cached before the dropped entries left it,
+// each would evict an arbitrary entry, often one just cached (with n
+// entries a chance of n!/n^n, 0.24%, that none is).
+func TestReorgDropsBeforeRecaching(t *testing.T) {
+	const n = 8
+	h := newHarness(t, harnessConfig{blocks: n, sigCache: n})
+	fork := h.g.TipName()
+	var back []*wire.Tx // come back after the reorganisation
+	for i := range n {
+		back = append(back, h.spend(1000, 1, h.cb(i+1)))
+	}
+	h.mine(back...) // b<n+1>
+	fan := h.spend(1000, n-1, h.cb(n+1))
+	dropped := []*wire.Tx{fan}
+	h.accept(fan)
+	for i := range n - 1 {
+		tx := h.spend(1000, 1, h.out(fan, uint32(i)))
+		h.accept(tx)
+		dropped = append(dropped, tx)
+	}
+	h.checkCacheIsPool()
+	if h.cache.Len() != n {
+		t.Fatalf("signature cache holds %d transactions, want it full at %d", h.cache.Len(), n)
+	}
+
+	h.g.SetTip(fork)
+	for _, name := range []string{"s1", "s2"} {
+		if _, err := h.c.ProcessBlock(h.g.NextBlock(name, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := h.ids()
+	for _, tx := range back {
+		if !got[tx.TxID()] {
+			t.Fatalf("pool after the reorganisation: %v, without %s", got, tx.TxID())
+		}
+	}
+	checkInvariants(t, h.pool)
+	h.checkCacheIsPool(dropped...)
+}
