@@ -191,6 +191,10 @@ func sizeHint(m Message) int {
 		return len(m.Encoded) + 16
 	case *MsgTx:
 		return protoOverhead(m.Tx.SerializeSize())
+	case *MsgBlockTxn:
+		return protoOverhead(txsSize(m.Txs))
+	case *MsgCmpctBlock:
+		return protoOverhead(prefilledSize(m.Prefilled)) + ShortIDSize*len(m.ShortIDs) + 256
 	case *MsgHeaders:
 		return 99*len(m.Headers) + 64
 	case *MsgInv:
@@ -203,6 +207,25 @@ func sizeHint(m Message) int {
 		return 64*len(m.Addrs) + 64
 	}
 	return 256
+}
+
+// txsSize is the canonical size of txs.
+func txsSize(txs []*wire.Tx) int {
+	n := 0
+	for _, tx := range txs {
+		n += tx.SerializeSize()
+	}
+	return n
+}
+
+// prefilledSize is the canonical size of the transactions in pts, with a
+// few bytes for each one's index.
+func prefilledSize(pts []PrefilledTx) int {
+	n := 0
+	for _, pt := range pts {
+		n += pt.Tx.SerializeSize() + 4
+	}
+	return n
 }
 
 // writeLoop encodes and writes queued messages until the connection

@@ -191,3 +191,39 @@ func TestReaderNotesShownOverTCP(t *testing.T) {
 	}
 	s.wg.Wait()
 }
+
+// TestSendBudgetCountsTransactions: a blocktxn answer and a compact block
+// count the transactions they carry against the peer's send budget, as a
+// block does. A peer that keeps asking for a block's transactions
+// (getblocktxn, each answer a fresh copy read from disk) and reads nothing
+// is disconnected once MaxSendQueueBytes wait for it, instead of making the
+// node hold maxQueuedMsgs answers of up to a block each.
+func TestSendBudgetCountsTransactions(t *testing.T) {
+	big := &wire.Tx{Version: 1, Inputs: []wire.TxIn{{}}, Outputs: make([]wire.TxOut, 10_000)} // 280 kB
+	for i := range big.Outputs {
+		big.Outputs[i] = wire.TxOut{Amount: 1 << 50, KeyHash: wire.KeyHash{0xff}}
+	}
+	ids := make([]uint64, 2000)
+	for _, m := range []Message{
+		&MsgBlockTxn{Txs: []*wire.Tx{big, big}},
+		&MsgCmpctBlock{ShortIDs: ids, Prefilled: []PrefilledTx{{Index: 0, Tx: big}, {Index: 1, Tx: big}}},
+	} {
+		frame, err := EncodeFrame(testParams().Magic, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hint := sizeHint(m); hint < len(frame) {
+			t.Errorf("%s: counted as %d bytes against the send budget, its frame has %d", m.Type(), hint, len(frame))
+		}
+		if 2*len(frame) <= 1<<20 {
+			t.Fatalf("%s: frame of %d bytes, want more than half the budget", m.Type(), len(frame))
+		}
+		s, c, _ := connServer(t, time.Minute) // a 1 MiB budget; nothing written
+		s.apply([]Action{{Kind: ActSend, Peer: c.id, Msg: m}, {Kind: ActSend, Peer: c.id, Msg: m}})
+		select {
+		case <-c.closed:
+		default:
+			t.Errorf("%s: two of %d bytes each queued for a 1 MiB budget, and the peer is still connected", m.Type(), len(frame))
+		}
+	}
+}
