@@ -22,11 +22,13 @@ const DefaultPreverifyBlocks = 8
 // block that never connects (refused, or on a branch that loses) stay
 // until the cache's bound evicts them. They are not taken out when the
 // block is refused: an entry may be the pool's too (the cache does not
-// say who added it), and a block refused for an early timestamp may come
-// back and connect. Such a block is one the node asked for, with proof of
-// work on a chain of at least the tip's work, and it leaves at most its
-// own transactions, which take pre-verification's room only when the
-// pool is at its capacity (SigCacheSize).
+// say who added it), and a block refused because its timestamp is still
+// too far ahead (ErrTimeTooNew) may come back and connect. Such a block is
+// one the node asked for because its header is in the index (Preverify
+// itself checks only that its hash meets its header's target), and it
+// leaves at most its own transactions; they take pre-verification's room
+// (SigCacheSize) only when the pool is within that many transactions of
+// its capacity.
 //
 // A block is a job whose transactions are claimed one at a time through an
 // atomic cursor, by the queue's workers and, when the block comes up for

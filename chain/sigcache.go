@@ -102,11 +102,14 @@ func NewSigCache(max int) *SigCache { return newSigCache(max, false, true) }
 
 // SigCacheSize returns the bound of a SigCache shared by a pool of at most
 // poolTxs transactions and a chain that pre-verifies up to preverifyBlocks
-// blocks (Config.PreverifyBlocks): the pool's transactions (each pool
-// entry holds one) plus the results of preverifyBlocks blocks of the most
-// transactions a block can hold (wire.MaxTxPerBlock). Pre-verification
-// queues a block only if the cache has room for its results, so a cache
-// the pool alone could fill would turn it off whenever the pool is full.
+// blocks: the pool's transactions (each pool entry holds one) plus the
+// results of preverifyBlocks blocks of the most transactions a block can
+// hold (wire.MaxTxPerBlock). preverifyBlocks is a count, zero or less
+// meaning none, not Config.PreverifyBlocks's setting: a chain whose Config
+// leaves that at zero pre-verifies DefaultPreverifyBlocks blocks, so pass
+// DefaultPreverifyBlocks for it. Pre-verification queues a block only if
+// the cache has room for its results, so a cache the pool alone could
+// fill would turn it off whenever the pool is full.
 func SigCacheSize(poolTxs, preverifyBlocks int) int {
 	return poolTxs + max(preverifyBlocks, 0)*wire.MaxTxPerBlock
 }

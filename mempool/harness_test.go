@@ -166,10 +166,10 @@ func (s snapshot) equal(o snapshot) bool {
 
 // checkCacheIsPool fails unless the SigCache holds exactly the pool's
 // transactions (doc.go: the pool adds a txid when its transaction enters
-// and removes it when it leaves, whatever the reason; in this harness,
-// which does not pre-verify, the chain only reads the cache, and removes a
-// block's txids when it connects) and none of
-// gone, which left the pool or were refused.
+// and removes it when it leaves, whatever the reason; the chain removes a
+// block's txids when it connects, and a test that pre-verifies a block
+// calls this once the block has connected) and none of gone, which left
+// the pool or were refused.
 func (h *harness) checkCacheIsPool(gone ...*wire.Tx) {
 	h.t.Helper()
 	ids := h.ids()
@@ -199,7 +199,8 @@ func (h *harness) ids() map[wire.Hash]bool {
 // checkInvariants verifies the invariants of doc.go against the pool's
 // internals and the chain: spent index, links, package statistics, the
 // eviction heap, byte count and limit, that every input is available, and
-// that every entry is in the SigCache (the harness's never fills).
+// that every entry is in the SigCache (each test gives the pool's entries
+// room in it).
 func checkInvariants(t testing.TB, p *Pool) {
 	t.Helper()
 	p.rlock()
