@@ -111,12 +111,7 @@ func TestTrimKeepsCacheIsPool(t *testing.T) {
 
 	// The pool holds 5 transactions; the 3 of the disconnected block come
 	// back and two of the pool's cheapest, txs[4] and txs[5], go.
-	h.g.SetTip(fork)
-	for _, name := range []string{"s1", "s2"} {
-		if _, err := h.c.ProcessBlock(h.g.NextBlock(name, nil)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h.overtake(fork)
 	if got := h.ids(); len(got) != smallestPoolTxs || !got[mined[0].TxID()] || got[txs[4].TxID()] || got[txs[5].TxID()] {
 		t.Fatalf("pool after the reorganisation: %v", got)
 	}
@@ -153,12 +148,7 @@ func TestReorgDropsBeforeRecaching(t *testing.T) {
 		t.Fatalf("signature cache holds %d transactions, want it full at %d", h.cache.Len(), n)
 	}
 
-	h.g.SetTip(fork)
-	for _, name := range []string{"s1", "s2"} {
-		if _, err := h.c.ProcessBlock(h.g.NextBlock(name, nil)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h.overtake(fork)
 	got := h.ids()
 	for _, tx := range back {
 		if !got[tx.TxID()] {
@@ -167,4 +157,16 @@ func TestReorgDropsBeforeRecaching(t *testing.T) {
 	}
 	checkInvariants(t, h.pool)
 	h.checkCacheIsPool(dropped...)
+}
+
+// overtake makes two empty blocks on fork, s1 and s2, the best chain,
+// disconnecting the one block mined on fork since.
+func (h *harness) overtake(fork string) {
+	h.t.Helper()
+	h.g.SetTip(fork)
+	for _, name := range []string{"s1", "s2"} {
+		if _, err := h.c.ProcessBlock(h.g.NextBlock(name, nil)); err != nil {
+			h.t.Fatal(err)
+		}
+	}
 }
