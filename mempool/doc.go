@@ -60,7 +60,8 @@
 //     removals tells), only what a concurrent admission can change is
 //     checked again (the txid or an input taken, an ancestor's descendant
 //     count, the pool's size and fee floor); if one did (a parent may have
-//     been evicted), every pool-side check runs again. Then insert and trim.
+//     been evicted), every pool-side check runs again. Then insert, trim,
+//     and, if the transaction stayed, record its txid in the SigCache.
 //
 // Lock order: the pool never calls into the chain while holding mu, so mu
 // never sits above a chain lock and a notification handler (which takes mu
