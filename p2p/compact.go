@@ -24,8 +24,9 @@ import (
 // the next one, or a fork's other branch). It
 // asks the last maxHBPeers peers that gave it a new best block first for
 // high-bandwidth relay: they push compact blocks unasked, as soon as the
-// header and proof of work check out, before validating the body, which
-// saves the request's round trip on every hop.
+// header and proof of work check out and the body matches the header's
+// merkle root, before validating the body, which saves the request's
+// round trip on every hop.
 
 const (
 	// maxHBPeers: peers asked at once for high-bandwidth relay.
@@ -166,8 +167,11 @@ func (c *Core) compactFor(blk *wire.Block, hash wire.Hash, prefill []int) *MsgCm
 // a new tip, or a block competing with the tip at equal work (see
 // docs/PROTOCOL.md: if it wins, every node has it already). It reports
 // whether it pushed it to any. prefill lists the indexes of transactions
-// the node itself lacked, which its peers likely lack too.
-func (c *Core) relayEarly(blk *wire.Block, hash wire.Hash, prefill []int) bool {
+// the node itself lacked, which its peers likely lack too. A block that
+// came whole (not rebuilt, which completeCompact checked) is pushed only if
+// its transactions are the ones its header commits to: anyone can put a
+// valid header on another body without doing any work.
+func (c *Core) relayEarly(blk *wire.Block, hash wire.Hash, prefill []int, rebuilt bool) bool {
 	var to []*peer
 	for _, id := range c.peerIDs() {
 		p := c.peers[id]
@@ -180,6 +184,9 @@ func (c *Core) relayEarly(blk *wire.Block, hash wire.Hash, prefill []int) bool {
 	}
 	info, ok := c.chain.BlockInfoByHash(hash)
 	if !ok || info.HaveData || info.Invalid || info.ChainWork.Cmp(c.chain.Tip().ChainWork) < 0 {
+		return false
+	}
+	if !rebuilt && !matchesHeader(blk) {
 		return false
 	}
 	cb := c.compactFor(blk, hash, prefill)
@@ -445,7 +452,7 @@ func (c *Core) handleBlockTxn(p *peer, now time.Time, m *MsgBlockTxn) {
 // transactions) fetches the full block from p.
 func (c *Core) completeCompact(p *peer, now time.Time, pb *partialBlock, requested bool) {
 	blk := &wire.Block{Header: pb.header, Transactions: pb.txs}
-	if root, mutated := wire.MerkleRoot(blk.TxIDs()); mutated || root != pb.header.MerkleRoot {
+	if !matchesHeader(blk) {
 		c.log.Debug("rebuilt compact block does not match its merkle root; fetching the full block",
 			"hash", pb.hash, "peer", p.id)
 		c.requestFull(p, now, pb.hash, requested)
@@ -455,6 +462,14 @@ func (c *Core) completeCompact(p *peer, now time.Time, pb *partialBlock, request
 		p.delivered++
 	}
 	c.acceptBlock(p, now, blk, pb.hash, pb.missing, true)
+}
+
+// matchesHeader reports whether blk's transactions are the ones its header
+// commits to: their merkle root, with no duplicate that leaves the root
+// unchanged (CVE-2012-2459).
+func matchesHeader(blk *wire.Block) bool {
+	root, mutated := wire.MerkleRoot(blk.TxIDs())
+	return !mutated && root == blk.Header.MerkleRoot
 }
 
 // requestFull asks p for the whole block hash, the fallback when a compact
@@ -499,7 +514,7 @@ type pendingBlock struct {
 // (see relayEarly) and processed only when the driver, having sent those,
 // calls Validate (ActValidate).
 func (c *Core) acceptBlock(p *peer, now time.Time, blk *wire.Block, hash wire.Hash, prefill []int, viaCompact bool) {
-	if c.relayEarly(blk, hash, prefill) {
+	if c.relayEarly(blk, hash, prefill, viaCompact) {
 		c.pending = append(c.pending, pendingBlock{from: p, blk: blk, hash: hash, viaCompact: viaCompact})
 		c.out = append(c.out, Action{Kind: ActValidate})
 		return

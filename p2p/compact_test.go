@@ -569,3 +569,36 @@ func pushedTo(acts []Action, id PeerID) []*MsgCmpctBlock {
 	}
 	return out
 }
+
+// A whole block whose body does not match its header's merkle root is not
+// pushed on before validation: anyone can put a valid header, a block just
+// mined or a fork's block the node lacks, on such a body without doing any
+// work, and the push would hand the high-bandwidth peers a compact block
+// they cannot rebuild and count the block as theirs, so that the real one
+// then is not pushed to them. The real block, when it comes, is.
+func TestCompactMutatedBlockNotPushed(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	h.connect(1, 0)
+	h.connect(2, 0)
+	h.connect(3, 0)
+	h.core.Receive(h.now, 2, &MsgSendCmpct{HighBandwidth: true, Version: CompactVersion})
+	g := chaintest.NewGenerator(t, h.params)
+	real := g.NextBlock("b1", nil)
+	mutated := &wire.Block{Header: real.Header, Transactions: []*wire.Tx{g.NextBlock("other", nil).Transactions[0]}}
+	h.core.Receive(h.now, 1, &MsgAnnounce{Headers: []wire.BlockHeader{real.Header}})
+	acts := validated(h, h.core.Receive(h.now, 1, &MsgBlock{Block: mutated}))
+	if pushes := pushedTo(acts, 2); len(pushes) != 0 {
+		t.Fatalf("a body that does not match its header was pushed on: %d compact blocks", len(pushes))
+	}
+	if h.chain.Tip().Hash == real.BlockHash() {
+		t.Fatal("the mutated block connected")
+	}
+	src := newCoreHarness(t, nil)
+	acts = validated(h, h.core.Receive(h.now, 3, src.core.compactFor(real, real.BlockHash(), nil)))
+	if pushes := pushedTo(acts, 2); len(pushes) != 1 || pushes[0].Header != real.Header {
+		t.Fatalf("the real block: %d compact blocks pushed, want it pushed", len(pushes))
+	}
+	if h.chain.Tip().Hash != real.BlockHash() {
+		t.Fatalf("tip %s, want the real block", h.chain.Tip().Hash)
+	}
+}
