@@ -153,8 +153,9 @@ func (c *conn) noteShown(m Message) {
 	c.shown.Note(m)
 }
 
-// stale reports whether o is a push whose block the peer has shown it has
-// since it was queued: sending it would be wasted.
+// stale reports whether o is a push whose block is among the last blocks
+// the peer has shown it has (ShownBlocks), before or after o was queued:
+// sending it would be wasted.
 func (c *conn) stale(o outgoing) bool {
 	if !o.push {
 		return false
