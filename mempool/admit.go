@@ -163,7 +163,7 @@ func (p *Pool) acceptLocked(c *candidate, cv *chainView, opts admitOpts) (*TxDes
 	if p.entries[c.txid] != e {
 		return nil, nil, reject(RejectMempoolFull, "evicted at once: the full pool pays better")
 	}
-	p.cacheSigs(c.txid)
+	p.cacheSigs(e)
 	return e.desc, nil, nil
 }
 

@@ -37,12 +37,14 @@
 //     entered the pool and the pool has been trimmed to size, and removes
 //     it when the transaction leaves, for whatever reason (evicted,
 //     expired, in conflict with a block, dropped by a reorg's
-//     revalidation, mined), so a transaction the pool refused or dropped
-//     does not stay in the cache for good and fill it (which would turn
-//     the chain's pre-verification off), and the pool's entries in the
-//     cache never outnumber its capacity (Policy.MaxTxs), which is what a
-//     cache sized by chain.SigCacheSize holds for it; the cache's own
-//     bound may evict entries sooner, and a shared cache
+//     revalidation, mined); a newcomer the trim evicted at once was
+//     never added, and its leaving removes nothing (the txid may be there
+//     for a block pre-verification checked). So a transaction the pool
+//     refused or dropped does not stay in the cache for good and fill it
+//     (which would turn the chain's pre-verification off), and the pool's
+//     entries in the cache never outnumber its capacity (Policy.MaxTxs),
+//     which is what a cache sized by chain.SigCacheSize holds for it; the
+//     cache's own bound may evict entries sooner, and a shared cache
 //     (chain.NewSharedSigCache) ignores removals, keeping them until its
 //     bound evicts them.
 //

@@ -125,7 +125,9 @@ func (p *Pool) removeEntry(e *entry) {
 		}
 	}
 	delete(p.entries, d.TxID)
-	p.uncacheSigs(d.TxID)
+	if e.cached {
+		p.uncacheSigs(d.TxID)
+	}
 	p.removed++
 	p.bytes -= d.Size
 	heap.Remove(&p.evict, e.evictIdx)
@@ -230,8 +232,8 @@ func (h *evictHeap) Pop() any {
 	return e
 }
 
-// cacheSigs records in the SigCache that txid, which entered the pool and
-// stayed when the pool was trimmed, has valid signatures, so that
+// cacheSigs records in the SigCache that e's txid, which entered the pool
+// and stayed when the pool was trimmed, has valid signatures, so that
 // connecting its block does not verify them again. Caching only after the
 // trim keeps the pool's entries within its capacity (Policy.MaxTxs), the
 // room the node's cache has for them (chain.SigCacheSize): a txid cached
@@ -239,14 +241,18 @@ func (h *evictHeap) Pop() any {
 // entry, perhaps a pool transaction's, for one the trim then dropped.
 // Caller holds mu for writing. cacheSigs and uncacheSigs are the only
 // calls by which the pool changes the cache, and removeEntry forgets
-// every entry that leaves the pool, whether evicted, expired, in conflict
-// with a block, dropped by a reorg's revalidation or mined (the chain
-// forgets a connected block's txids itself, but an admission racing the
-// block's notification may have put one back). SigCache locks are leaf
-// locks and these are map operations.
-func (p *Pool) cacheSigs(txid wire.Hash) {
+// every cached entry that leaves the pool, whether evicted, expired, in
+// conflict with a block, dropped by a reorg's revalidation or mined (the
+// chain forgets a connected block's txids itself, but an admission racing
+// the block's notification may have put one back). An entry that leaves
+// before it was cached, a newcomer the trim evicted at once, leaves the
+// cache alone: the txid may be there for a block that pre-verification
+// checked and that still waits to connect. SigCache locks are leaf locks
+// and these are map operations.
+func (p *Pool) cacheSigs(e *entry) {
+	e.cached = true
 	if p.sigCache != nil {
-		p.sigCache.Add(txid)
+		p.sigCache.Add(e.desc.TxID)
 	}
 }
 

@@ -211,6 +211,9 @@ func checkInvariants(t testing.TB, p *Pool) {
 		if d.TxID != txid || d.Tx.TxID() != txid || d.Size != d.Tx.SerializeSize() {
 			t.Errorf("entry %s: bad descriptor", txid)
 		}
+		if !e.cached {
+			t.Errorf("entry %s: in the pool but never put in the signature cache", txid)
+		}
 		nBytes += d.Size
 		for _, in := range d.Tx.Inputs {
 			nSpent++

@@ -153,8 +153,8 @@ func (p *Pool) recache(set []readmit) {
 		}
 	}
 	for _, r := range set {
-		if _, ok := p.entries[r.txid]; ok {
-			p.cacheSigs(r.txid)
+		if e, ok := p.entries[r.txid]; ok {
+			p.cacheSigs(e)
 		}
 	}
 }

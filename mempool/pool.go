@@ -125,6 +125,10 @@ type entry struct {
 	descFee             uint64
 
 	evictIdx int // position in Pool.evict
+	// cached: the pool put the txid in the SigCache (cacheSigs), so
+	// removeEntry takes it out; an entry that left before it was cached
+	// (a newcomer the trim evicted at once) leaves the cache alone.
+	cached bool
 }
 
 // New returns an empty pool on cfg.Chain, or an error if the configuration

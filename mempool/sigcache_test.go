@@ -119,6 +119,35 @@ func TestTrimKeepsCacheIsPool(t *testing.T) {
 	h.checkCacheIsPool(txs[4], txs[5])
 }
 
+// TestEvictedNewcomerLeavesCacheAlone: a newcomer the full pool evicts at
+// once was never cached by the pool, so its leaving does not take its
+// txid out of the SigCache, where pre-verification of a block holding it
+// may have put it (here: added beforehand); the pool's own entries stay
+// cached.
+func TestEvictedNewcomerLeavesCacheAlone(t *testing.T) {
+	h := smallPoolHarness(t, smallestPoolTxs+1, chain.SigCacheSize(smallestPoolTxs, 1))
+	txs := h.fill() // 2,000 to 7,000 per 1,000 bytes
+	// About 2,500 per 1,000 bytes beats txs[0], the cheapest, but with two
+	// outputs the newcomer is larger than what evicting txs[0] frees, and
+	// then it is the cheapest.
+	once := h.spend(500, 2, h.cb(smallestPoolTxs+1))
+	h.cache.Add(once.TxID())
+	if _, _, err := h.pool.ProcessTransaction(once, false, 0); rejectCode(t, err).Code != RejectMempoolFull {
+		t.Fatalf("newcomer evicted at once: %v, want %v", err, RejectMempoolFull)
+	}
+	if !h.cache.Contains(once.TxID()) {
+		t.Error("the newcomer's eviction took out a txid the pool never cached")
+	}
+	if h.cache.Contains(txs[0].TxID()) {
+		t.Error("the evicted pool transaction is still cached")
+	}
+	for id := range h.ids() {
+		if !h.cache.Contains(id) {
+			t.Errorf("pool transaction %s not in the signature cache", id)
+		}
+	}
+}
+
 // TestReorgDropsBeforeRecaching: a reorganisation that brings back a
 // block's transactions and drops every former pool entry (they spent the
 // disconnected block's coinbase) leaves the SigCache holding exactly the
