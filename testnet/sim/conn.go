@@ -38,16 +38,11 @@ func (s *Sim) send(n *Node, from *endpoint, m p2p.Message, push bool, ready time
 		s.fail(n.index, "encode %s: %v", m.Type(), err)
 		return
 	}
-	s.stats.Sent++
-	if t := int(m.Type()); t < len(s.stats.SentByType) {
-		s.stats.SentByType[t]++
-	}
 	o := outMsg{from: from, msg: m, frame: frame, size: len(frame) + s.virtualBytes(m), ready: ready, push: push, latency: -1}
 	switch to := from.remote; {
 	case !s.net.reachable(from.node, to.node):
-		s.stats.Partitioned++
+		o.cut = true
 	case s.net.lost():
-		s.stats.Lost++
 	default:
 		o.latency = s.net.latency(from.node, to.node)
 	}
@@ -65,8 +60,9 @@ type outMsg struct {
 	push  bool      // a compact block pushed unasked (p2p.Action.Push)
 	// latency is the link's delay for this message, drawn when it was
 	// sent; negative if the network loses it (it still takes its time on
-	// the link).
+	// the link), to a partition if cut.
 	latency time.Duration
+	cut     bool
 }
 
 // pumpUpload puts the messages at the head of n's upload queue on the
@@ -104,10 +100,21 @@ func (s *Sim) pumpUpload(n *Node) {
 }
 
 // transmit puts o on the link at start: its last byte leaves one
-// serialization later, and it arrives its latency after that.
+// serialization later, and it arrives its latency after that. It is
+// counted as sent (and as lost or cut) here, when it takes the link: a
+// push dropped before its turn never left.
 func (s *Sim) transmit(n *Node, o outMsg, start time.Time) {
+	s.stats.Sent++
+	if t := int(o.msg.Type()); t < len(s.stats.SentByType) {
+		s.stats.SentByType[t]++
+	}
 	sent := s.upload(n, o.size, start)
-	if o.latency < 0 {
+	switch {
+	case o.cut:
+		s.stats.Partitioned++
+		return
+	case o.latency < 0:
+		s.stats.Lost++
 		return
 	}
 	to := o.from.remote

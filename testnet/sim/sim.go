@@ -164,7 +164,7 @@ type Sim struct {
 // Stats counts what happened in a run.
 type Stats struct {
 	Events        uint64 // events handled
-	Sent          uint64 // messages handed to the network
+	Sent          uint64 // messages put on an upload link
 	Delivered     uint64 // messages received by a Core
 	Bytes         uint64 // bytes of delivered frames
 	Lost          uint64 // messages lost to the drop rate
@@ -187,8 +187,8 @@ type Stats struct {
 	// PushesDropped counts compact blocks pushed unasked that never left:
 	// their peer showed it had the block while they waited (pumpUpload).
 	PushesDropped uint64
-	// SentByType counts the messages handed to the network, by type
-	// (indexed by p2p.MsgType).
+	// SentByType counts the messages put on an upload link, by type
+	// (indexed by p2p.MsgType); Sent is their sum.
 	SentByType [32]uint64
 }
 
