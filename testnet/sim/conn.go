@@ -38,11 +38,12 @@ func (s *Sim) send(n *Node, from *endpoint, m p2p.Message, push bool, ready time
 		s.fail(n.index, "encode %s: %v", m.Type(), err)
 		return
 	}
-	o := outMsg{from: from, msg: m, frame: frame, size: len(frame) + s.virtualBytes(m), ready: ready, push: push, latency: -1}
+	o := outMsg{from: from, msg: m, frame: frame, size: len(frame) + s.virtualBytes(m), ready: ready, push: push}
 	switch to := from.remote; {
 	case !s.net.reachable(from.node, to.node):
 		o.cut = true
 	case s.net.lost():
+		o.lost = true
 	default:
 		o.latency = s.net.latency(from.node, to.node)
 	}
@@ -59,10 +60,10 @@ type outMsg struct {
 	ready time.Time // when it entered the queue
 	push  bool      // a compact block pushed unasked (p2p.Action.Push)
 	// latency is the link's delay for this message, drawn when it was
-	// sent; negative if the network loses it (it still takes its time on
-	// the link), to a partition if cut.
-	latency time.Duration
-	cut     bool
+	// sent, unless the network loses it (lost) or a partition cuts it
+	// (cut): it still takes its time on the link, and arrives nowhere.
+	latency   time.Duration
+	lost, cut bool
 }
 
 // pumpUpload puts the messages at the head of n's upload queue on the
@@ -113,7 +114,7 @@ func (s *Sim) transmit(n *Node, o outMsg, start time.Time) {
 	case o.cut:
 		s.stats.Partitioned++
 		return
-	case o.latency < 0:
+	case o.lost:
 		s.stats.Lost++
 		return
 	}
