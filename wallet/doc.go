@@ -43,13 +43,15 @@
 //   - A receive address is handed out once: NewAddress persists the index
 //     before returning the address.
 //   - Send with broadcast=false changes nothing on disk; with broadcast it
-//     writes only after the node accepted the transaction.
+//     writes only after the node accepted the transaction, or when the
+//     node's answer was lost (ErrMaybeSent: the send is recorded, since
+//     the node may hold it), never after the node rejected it.
 //   - Failures are distinct errors: ErrWrongPassphrase, ErrCorrupt,
 //     ErrNotFound, ErrExists, ErrWrongNetwork, ErrInvalidMnemonic,
 //     ErrInvalidAddress (and wire.ErrAddressNetwork), ErrInvalidAmount,
 //     ErrInsufficientFunds, ErrFeeTooHigh (above Options.MaxFee, as
-//     Core's -maxtxfee); node errors (rpc.ErrUnreachable, *rpc.Error)
-//     are wrapped.
+//     Core's -maxtxfee), ErrMaybeSent; node errors (rpc.ErrUnreachable,
+//     *rpc.Error) are wrapped.
 //
 // # Concurrency
 //

@@ -45,11 +45,19 @@ func walletPath(t testing.TB) string {
 // restored returns a wallet restored from testMnemonic in a fresh dir.
 func restored(t *testing.T) *Wallet {
 	t.Helper()
-	w, err := Restore(walletPath(t), testPass, testMnemonic, localOpts())
+	w, _ := restoredFile(t)
+	return w
+}
+
+// restoredFile is restored, with the wallet file's path.
+func restoredFile(t *testing.T) (*Wallet, string) {
+	t.Helper()
+	path := walletPath(t)
+	w, err := Restore(path, testPass, testMnemonic, localOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return w
+	return w, path
 }
 
 func readFile(t *testing.T, path string) []byte {
@@ -75,12 +83,15 @@ func addr(t *testing.T, w *Wallet, branch, index uint32) string {
 // when spent names their spender), getrawtransaction from the transactions
 // it was sent or given, and records what is sent.
 type fakeNode struct {
-	utxos    []rpc.AddressUtxo
-	spent    map[wire.OutPoint]*rpc.AddressSpend
-	txs      map[string]*rpc.TxResult
-	tip      uint64
-	err      error // returned by every call when set
-	sendErr  error // returned by SendRawTransaction when set
+	utxos   []rpc.AddressUtxo
+	spent   map[wire.OutPoint]*rpc.AddressSpend
+	txs     map[string]*rpc.TxResult
+	tip     uint64
+	err     error // returned by every call when set
+	sendErr error // returned by SendRawTransaction when set
+	// onSend, when set, runs on every transaction SendRawTransaction gets
+	// before it returns sendErr.
+	onSend   func(txHex string)
 	sent     []string
 	requests [][]string
 	pageSize uint64 // pages of getaddresshistory (0: all in one)
@@ -184,6 +195,9 @@ func (n *fakeNode) confirm(txid string, height uint64) {
 func (n *fakeNode) SendRawTransaction(_ context.Context, txHex string) (string, error) {
 	if n.err != nil {
 		return "", n.err
+	}
+	if n.onSend != nil {
+		n.onSend(txHex)
 	}
 	if n.sendErr != nil {
 		return "", n.sendErr

@@ -56,6 +56,11 @@ var (
 	// ErrFeeTooHigh: the fee would exceed Options.MaxFee. The error is a
 	// *FeeTooHighError.
 	ErrFeeTooHigh = errors.New("fee too high")
+	// ErrMaybeSent: the transaction went to the node, but no verdict on it
+	// came back (the connection broke, the node was stopping), so the node
+	// may have taken it. Send records it as sent and returns its txid and
+	// hex with this error, wrapping the node's error.
+	ErrMaybeSent = errors.New("the transaction may have been sent")
 )
 
 // FeeTooHighError says which fee a send would have paid and the cap it
@@ -119,7 +124,12 @@ func (e *InsufficientFundsError) Is(target error) bool { return target == ErrIns
 // With broadcast, the transaction goes to node.SendRawTransaction, and then
 // the wallet file records the send and the advanced indexes. If that write
 // fails after a successful broadcast, Send returns the txid and hex with
-// the error (the next scan finds the change address anyway). Without
+// the error (the next scan finds the change address anyway). A node's
+// rejection (rejected reports which) records nothing. Any other failure
+// leaves the outcome unknown: the node may hold the transaction, so a
+// second send would pay again from other coins. Send then records the send
+// as if accepted and returns its txid and hex with ErrMaybeSent; History
+// shows it from the node, or as Missing if the node never got it. Without
 // broadcast, nothing is written: the signed transaction is only returned.
 func (w *Wallet) Send(ctx context.Context, node Node, to string, amount uint64, feeRate uint64, broadcast bool) (txid string, txHex string, err error) {
 	switch {
@@ -190,8 +200,13 @@ func (w *Wallet) Send(ctx context.Context, node Node, to string, amount uint64, 
 	if err := w.checkUnchanged(); err != nil {
 		return "", "", err
 	}
-	if _, err := node.SendRawTransaction(ctx, txHex); err != nil {
+	var maybeSent error
+	if _, err := node.SendRawTransaction(ctx, txHex); rejected(err) {
 		return "", "", fmt.Errorf("sendrawtransaction: %w", err)
+	} else if err != nil {
+		maybeSent = fmt.Errorf("%w: the node did not say whether it took %s (sendrawtransaction: %w); "+
+			"it is recorded in the wallet: before sending again, check `powchain wallet list`, which shows it once the node has it, "+
+			"or as missing if the node never got it", ErrMaybeSent, txid, err)
 	}
 	st := w.st
 	st.NextReceive, st.NextChange = next[BranchReceive], next[BranchChange]
@@ -203,9 +218,29 @@ func (w *Wallet) Send(ctx context.Context, node Node, to string, amount uint64, 
 		Time: w.opt.Now().Unix(), TipHeight: tip,
 	})
 	if err := w.save(st); err != nil {
+		if maybeSent != nil {
+			return txid, txHex, fmt.Errorf("%w; the wallet file was not updated either: %w", maybeSent, err)
+		}
 		return txid, txHex, fmt.Errorf("transaction %s was broadcast, but the wallet file was not updated: %w", txid, err)
 	}
-	return txid, txHex, nil
+	return txid, txHex, maybeSent
+}
+
+// rejected reports whether err is the node's verdict that it did not take
+// a transaction (docs/RPC.md, sendrawtransaction): it does not decode, an
+// input is missing or spent, or policy or consensus rejects it. nil and
+// every other error (transport failures, -1 such as "accepted, but not
+// relayed") are not.
+func rejected(err error) bool {
+	var re *rpc.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	switch re.Code {
+	case rpc.CodeDeserialization, rpc.CodeVerifyError, rpc.CodeVerifyRejected:
+		return true
+	}
+	return false
 }
 
 // selection is the outcome of coin selection.

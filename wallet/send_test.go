@@ -345,11 +345,7 @@ func TestSendBadArguments(t *testing.T) {
 }
 
 func TestSendNodeErrors(t *testing.T) {
-	path := walletPath(t)
-	w, err := Restore(path, testPass, testMnemonic, localOpts())
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, path := restoredFile(t)
 	node := newNode()
 	node.fund(addr(t, w, BranchReceive, 0), 10e8, "")
 	to, _ := other(t)
@@ -360,18 +356,72 @@ func TestSendNodeErrors(t *testing.T) {
 		t.Fatalf("unreachable: got %v", err)
 	}
 	node.err = nil
-	node.sendErr = fmt.Errorf("%w at http://127.0.0.1:1/: EOF", rpc.ErrUnreachable)
-	if _, _, err := w.Send(t.Context(), node, to, 1e8, 1, true); !errors.Is(err, rpc.ErrUnreachable) {
-		t.Fatalf("unreachable at broadcast: got %v", err)
-	}
-	reject := &rpc.Error{Code: -26, Message: "min relay fee not met"}
-	node.sendErr = reject
-	var got *rpc.Error
-	if _, _, err := w.Send(t.Context(), node, to, 1e8, 1, true); !errors.As(err, &got) || got != reject {
-		t.Fatalf("rejected: got %v", err)
+	for _, code := range []int{rpc.CodeDeserialization, rpc.CodeVerifyError, rpc.CodeVerifyRejected} {
+		reject := &rpc.Error{Code: code, Message: "min relay fee not met"}
+		node.sendErr = reject
+		var got *rpc.Error
+		if _, _, err := w.Send(t.Context(), node, to, 1e8, 1, true); !errors.As(err, &got) || got != reject || errors.Is(err, ErrMaybeSent) {
+			t.Fatalf("rejected (%d): got %v", code, err)
+		}
 	}
 	if !bytes.Equal(before, readFile(t, path)) {
-		t.Fatal("a failed send changed the file")
+		t.Fatal("a send the node rejected changed the file")
+	}
+}
+
+// TestSendAnswerLost: when the node takes the transaction but its answer
+// is lost (the connection breaks after the request went out), or answers
+// with an error that is no verdict on the transaction, Send cannot know
+// whether it was sent. It says so with the txid and records the send, so
+// that the user checks before paying again, and History lists it: from
+// the node when the node has it, as missing when it never got it.
+func TestSendAnswerLost(t *testing.T) {
+	to, _ := other(t)
+	for _, c := range []struct {
+		name    string
+		err     error
+		reached bool // the node took the transaction
+	}{
+		{"connection broke after the node took it", fmt.Errorf("%w at http://127.0.0.1:1/: EOF", rpc.ErrUnreachable), true},
+		{"node stopping", &rpc.Error{Code: rpc.CodeMiscError, Message: "accepted, but not relayed: p2p server stopped"}, true},
+		{"connection broke before", fmt.Errorf("%w at http://127.0.0.1:1/: EOF", rpc.ErrUnreachable), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w, path := restoredFile(t)
+			node := newNode()
+			node.fund(addr(t, w, BranchReceive, 0), 10e8, "")
+			node.sendErr = c.err
+			node.onSend = func(txHex string) {
+				if c.reached {
+					node.accept(t, txHex)
+				}
+			}
+			txid, txHex, err := w.Send(t.Context(), node, to, 1e8, 1, true)
+			if !errors.Is(err, ErrMaybeSent) || txid == "" || txHex == "" || !strings.Contains(err.Error(), txid) ||
+				!strings.Contains(err.Error(), c.err.Error()) || !strings.Contains(err.Error(), "powchain wallet list") {
+				t.Fatalf("got txid %q, error %v; want ErrMaybeSent naming the txid and the node's error", txid, err)
+			}
+			reopened, err := Open(path, testPass, localOpts())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(reopened.st.Sends) != 1 || reopened.st.Sends[0].TxID != txid || reopened.st.NextChange != 1 {
+				t.Fatalf("wallet file after an unanswered send: %+v", reopened.st)
+			}
+			h, err := reopened.History(t.Context(), node)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var send *HistoryEntry
+			for i := range h {
+				if h[i].Kind == KindSend {
+					send = &h[i]
+				}
+			}
+			if send == nil || send.TxID != txid || send.Amount != 1e8 || send.Missing == c.reached || send.Mempool != c.reached {
+				t.Fatalf("history %+v", h)
+			}
+		})
 	}
 }
 

@@ -54,6 +54,8 @@ func walletCommand() *cli.Command {
 			withConfig(&cli.Command{
 				Name:  "send",
 				Usage: "send coins; prints only the txid",
+				Description: "When the node's answer to the transaction is lost (the connection breaks), the command fails saying " +
+					"the transaction may have been sent, with its txid, and records it: check `powchain wallet list` before sending again.",
 				Flags: flags(
 					stringFlag("to", "", "destination address"),
 					stringFlag("amount", "", "amount in coins, e.g. 1.5"),
