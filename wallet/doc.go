@@ -59,7 +59,11 @@
 // used by one process at a time; there is no lock, but a Wallet re-reads the
 // file before each write and fails with ErrModified, writing nothing, if
 // another process changed it in the meantime (so no update is silently
-// lost; Send checks before broadcasting). The package starts no goroutines.
+// lost; Send checks before broadcasting). ErrModified means nothing
+// happened and the command can run again; a change found after the
+// broadcast is reported as a send made but not recorded, never as
+// ErrModified, since running the send again would pay twice. The package
+// starts no goroutines.
 // Time is read only from Options.Now (default time.Now: the wallet is a
 // client tool, not part of consensus).
 package wallet

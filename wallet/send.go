@@ -123,8 +123,11 @@ func (e *InsufficientFundsError) Is(target error) bool { return target == ErrIns
 //
 // With broadcast, the transaction goes to node.SendRawTransaction, and then
 // the wallet file records the send and the advanced indexes. If that write
-// fails after a successful broadcast, Send returns the txid and hex with
-// the error (the next scan finds the change address anyway). A node's
+// fails after a successful broadcast (another process changed the file
+// meanwhile, or the disk failed), Send returns the txid and hex with an
+// error that says the transaction was sent; it never wraps ErrModified,
+// which means no transaction went out (the next scan finds the change
+// address anyway, and History lists the send from the node). A node's
 // rejection (rejected reports which) records nothing. Any other failure
 // leaves the outcome unknown: the node may hold the transaction, so a
 // second send would pay again from other coins. Send then records the send
@@ -204,9 +207,7 @@ func (w *Wallet) Send(ctx context.Context, node Node, to string, amount uint64, 
 	if _, err := node.SendRawTransaction(ctx, txHex); rejected(err) {
 		return "", "", fmt.Errorf("sendrawtransaction: %w", err)
 	} else if err != nil {
-		maybeSent = fmt.Errorf("%w: the node did not say whether it took %s (sendrawtransaction: %w); "+
-			"it is recorded in the wallet: before sending again, check `powchain wallet list`, which shows it once the node has it, "+
-			"or as missing if the node never got it", ErrMaybeSent, txid, err)
+		maybeSent = fmt.Errorf("%w: the node did not say whether it took %s (sendrawtransaction: %w)", ErrMaybeSent, txid, err)
 	}
 	st := w.st
 	st.NextReceive, st.NextChange = next[BranchReceive], next[BranchChange]
@@ -218,12 +219,28 @@ func (w *Wallet) Send(ctx context.Context, node Node, to string, amount uint64, 
 		Time: w.opt.Now().Unix(), TipHeight: tip,
 	})
 	if err := w.save(st); err != nil {
-		if maybeSent != nil {
-			return txid, txHex, fmt.Errorf("%w; the wallet file was not updated either: %w", maybeSent, err)
-		}
-		return txid, txHex, fmt.Errorf("transaction %s was broadcast, but the wallet file was not updated: %w", txid, err)
+		return txid, txHex, unrecorded(txid, maybeSent, err)
 	}
-	return txid, txHex, maybeSent
+	if maybeSent != nil {
+		return txid, txHex, fmt.Errorf("%w; it is recorded in the wallet: before sending again, check `powchain wallet list`, "+
+			"which shows it once the node has it, or as missing if the node never got it", maybeSent)
+	}
+	return txid, txHex, nil
+}
+
+// unrecorded is Send's error when the transaction went to the node but the
+// wallet file could not record it (err). It does not pass on ErrModified,
+// whose advice to run the command again would pay a second time.
+func unrecorded(txid string, maybeSent, err error) error {
+	if errors.Is(err, ErrModified) {
+		err = errors.New("another process changed it meanwhile")
+	}
+	if maybeSent != nil {
+		return fmt.Errorf("%w; the wallet file was not updated (%w): before sending again, check `powchain wallet list`, "+
+			"which shows it once the node has it", maybeSent, err)
+	}
+	return fmt.Errorf("transaction %s was sent, but the wallet file was not updated (%w); do not send it again: `powchain wallet list` shows it",
+		txid, err)
 }
 
 // rejected reports whether err is the node's verdict that it did not take

@@ -472,3 +472,34 @@ func TestSendNoBroadcastChangesNothing(t *testing.T) {
 		t.Fatalf("state after broadcast %+v", w.st)
 	}
 }
+
+// TestSendFileChangedDuringBroadcast: another process writes the wallet
+// file while Send waits for the node (here: hands out an address). The
+// transaction is sent, so the error must say so and must not be
+// ErrModified, whose "run the command again" would pay a second time.
+func TestSendFileChangedDuringBroadcast(t *testing.T) {
+	for _, sendErr := range []error{nil, fmt.Errorf("%w at http://127.0.0.1:1/: EOF", rpc.ErrUnreachable)} {
+		w, path := restoredFile(t)
+		node := newNode()
+		node.fund(addr(t, w, BranchReceive, 0), 10e8, "")
+		to, _ := other(t)
+		node.sendErr = sendErr
+		sent := 0
+		node.onSend = func(string) {
+			sent++
+			other, err := Open(path, testPass, localOpts())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := other.NewAddress(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		txid, _, err := w.Send(t.Context(), node, to, 1e8, 1, true)
+		if err == nil || errors.Is(err, ErrModified) || strings.Contains(err.Error(), "run the command again") ||
+			!strings.Contains(err.Error(), txid) || !strings.Contains(err.Error(), "another process changed it") ||
+			!strings.Contains(err.Error(), "powchain wallet list") || sent != 1 || txid == "" {
+			t.Errorf("node error %v: send with the file changed meanwhile: txid %q, error %v", sendErr, txid, err)
+		}
+	}
+}

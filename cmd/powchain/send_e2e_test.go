@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,11 +16,19 @@ import (
 	"powchain/rpc"
 )
 
-// answerDropper is a JSON-RPC proxy to the node at nodeAddr that passes
-// every call through except sendrawtransaction: that one it forwards (when
-// forward is set) and then closes the connection without an answer, as a
-// connection that breaks at the wrong moment does. It returns its address.
-func answerDropper(t *testing.T, nodeAddr string, forward bool) string {
+// answer is a node's HTTP answer to one JSON-RPC call.
+type answer struct {
+	status int
+	body   []byte
+}
+
+// rpcProxy passes JSON-RPC calls to the node at nodeAddr, except
+// sendrawtransaction: that one goes to onSend with a function that
+// forwards it and returns the node's answer. The proxy passes on what
+// onSend returns, or, for nil, closes the connection without an answer,
+// as a connection that breaks at the wrong moment does. It returns its
+// address.
+func rpcProxy(t *testing.T, nodeAddr string, onSend func(forward func() *answer) *answer) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -28,37 +39,51 @@ func answerDropper(t *testing.T, nodeAddr string, forward bool) string {
 		if err != nil {
 			return
 		}
-		var call struct {
-			Method string `json:"method"`
-		}
-		json.Unmarshal(body, &call)
-		dropped := call.Method == "sendrawtransaction"
-		if !dropped || forward {
+		forward := func() *answer {
 			req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, "http://"+nodeAddr+"/", bytes.NewReader(body))
 			if err != nil {
-				return
+				return &answer{http.StatusBadGateway, []byte(err.Error())}
 			}
 			req.Header = r.Header.Clone()
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadGateway)
-				return
+				return &answer{http.StatusBadGateway, []byte(err.Error())}
 			}
 			defer resp.Body.Close()
-			if !dropped {
-				w.WriteHeader(resp.StatusCode)
-				io.Copy(w, resp.Body)
-				return
-			}
-			io.Copy(io.Discard, resp.Body) // the node has answered: it decided
+			b, _ := io.ReadAll(resp.Body)
+			return &answer{resp.StatusCode, b}
 		}
-		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		var call struct {
+			Method string `json:"method"`
+		}
+		json.Unmarshal(body, &call)
+		var got *answer
+		if call.Method == "sendrawtransaction" {
+			got = onSend(forward)
+		} else {
+			got = forward()
+		}
+		if got != nil {
+			w.WriteHeader(got.status)
+			w.Write(got.body)
+		} else if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 			conn.Close()
 		}
 	})}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return ln.Addr().String()
+}
+
+// txidIn returns the last 64-hex-digit word of s.
+func txidIn(s string) string {
+	var txid string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return !strings.ContainsRune("0123456789abcdef", r) }) {
+		if len(f) == 64 {
+			txid = f
+		}
+	}
+	return txid
 }
 
 // TestWalletSendAnswerLost: `wallet send` whose sendrawtransaction request
@@ -86,18 +111,18 @@ func TestWalletSendAnswerLost(t *testing.T) {
 		reached bool
 	}{{"node took it", true}, {"node never got it", false}} {
 		t.Run(c.name, func(t *testing.T) {
-			proxy := answerDropper(t, nodeAddr, c.reached)
+			proxy := rpcProxy(t, nodeAddr, func(forward func() *answer) *answer {
+				if c.reached {
+					forward()
+				}
+				return nil
+			})
 			r := runCLI(t, walletEnv, "wallet", "send", "--datadir", datadir, "--wallet", "alice", "--rpc", proxy,
 				"--to", bob, "--amount", "1.5")
 			if r.code == 0 || !strings.Contains(r.stderr, "may have been sent") || !strings.Contains(r.stderr, "powchain wallet list") {
 				t.Fatalf("send with its answer lost: exit %d\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
 			}
-			var txid string
-			for _, f := range strings.Fields(r.stderr) {
-				if len(f) == 64 && strings.Trim(f, "0123456789abcdef") == "" {
-					txid = f
-				}
-			}
+			txid := txidIn(r.stderr)
 			mempool := rpcCLI(t, datadir, "getrawmempool")
 			if txid == "" || strings.Contains(mempool, txid) != c.reached {
 				t.Fatalf("stderr %q names txid %q; mempool %s", r.stderr, txid, mempool)
@@ -113,5 +138,44 @@ func TestWalletSendAnswerLost(t *testing.T) {
 				t.Fatalf("wallet list does not show the send %s as it stands (in the mempool: %v):\n%s", txid, c.reached, list)
 			}
 		})
+	}
+}
+
+// TestWalletSendFileChangedMeanwhile: while `wallet send` waits for the
+// node's answer, another process uses the same wallet (`wallet address`).
+// The transaction was sent, so the send must say so, name it, and not tell
+// the user to run the command again (which would pay a second time).
+func TestWalletSendFileChangedMeanwhile(t *testing.T) {
+	datadir := t.TempDir()
+	startNode(t, datadir)
+	cheapWallet(t, datadir, "alice")
+	alice := lastLine(walletCLI(t, datadir, "alice", "address"))
+	generate(t, localClient(t, datadir), 11, alice) // a coinbase matures (maturity 10)
+	nodeAddr, err := rpc.ReadEndpoint(filepath.Join(datadir, "local"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	meanwhile := make(chan error, 1)
+	proxy := rpcProxy(t, nodeAddr, func(forward func() *answer) *answer {
+		a := forward()
+		cmd := exec.Command(binary, "wallet", "address", "--datadir", datadir, "--wallet", "alice")
+		cmd.Env = append(os.Environ(), walletEnv...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			meanwhile <- fmt.Errorf("%v: %s", err, out)
+		}
+		close(meanwhile)
+		return a
+	})
+	r := runCLI(t, walletEnv, "wallet", "send", "--datadir", datadir, "--wallet", "alice", "--rpc", proxy,
+		"--to", alice, "--amount", "1")
+	if err := <-meanwhile; err != nil {
+		t.Fatalf("wallet address during the send: %v", err)
+	}
+	txid := txidIn(r.stderr)
+	if r.code == 0 || txid == "" || strings.Contains(r.stderr, "run the command again") || !strings.Contains(r.stderr, "do not send it again") {
+		t.Fatalf("send while another process changed the wallet: exit %d\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
+	}
+	if mempool := rpcCLI(t, datadir, "getrawmempool"); !strings.Contains(mempool, txid) {
+		t.Fatalf("the send names %s, the mempool holds %s", txid, mempool)
 	}
 }
