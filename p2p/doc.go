@@ -97,8 +97,11 @@
 //   - A frame's length is checked against its type's maximum before the
 //     payload is read; payloads over 64 KiB are buffered as they arrive.
 //     Every list has a cap derived from consensus limits (never stricter),
-//     enforced before anything is allocated for it, and conversion to
-//     domain types uses the strict wire.*FromProto functions.
+//     enforced before anything is allocated for it: the elements of a
+//     payload's lists of messages, at any depth, are counted on the wire
+//     before protobuf builds them (checkListElements; an empty element is
+//     2 bytes there and a hundred in memory), and conversion to domain
+//     types uses the strict wire.*FromProto functions.
 //   - A peer can make the node hold little: at most two of its messages
 //     are held on its behalf before the Core has judged them, one queued
 //     for the loop and one its reader is reading or decoding (or has

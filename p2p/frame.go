@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"powchain/proto/pb"
 	"powchain/wire"
@@ -101,14 +103,160 @@ func parseFrameHeader(b []byte, magic [4]byte) (frameHeader, error) {
 	return h, nil
 }
 
-// decodePayload unmarshals and converts a payload of type t.
+// decodePayload unmarshals and converts a payload of type t: a canonical
+// block straight into its domain type, anything else through protobuf
+// once its lists are known to be within their caps (checkListElements).
 func decodePayload(t MsgType, payload []byte) (Message, error) {
 	if t == TypeBlock {
 		if b := decodeBlockPayload(payload); b != nil {
 			return &MsgBlock{Block: b}, nil
 		}
 	}
+	if err := checkListElements(t, payload); err != nil {
+		return nil, err
+	}
 	return decodeEnvelope(t, payload)
+}
+
+// maxTxListElements is the most list elements a message carrying
+// transactions (tx, block, blocktxn, cmpctblock) may hold: a block's worth
+// of transactions, or of prefilled transactions, each counting one, and
+// their inputs and outputs, each taking at least wire.TxOutSize of the
+// block's canonical bytes. Whatever the list caps and wire's size limits
+// let through is within it.
+const maxTxListElements = wire.MaxTxPerBlock + maxBlockTxBytes/wire.TxOutSize
+
+// maxListElements is the most elements the lists of messages (repeated
+// message fields, at any depth) of a payload of type t may hold in all.
+func maxListElements(t MsgType) int {
+	switch t {
+	case TypeInv, TypeGetData, TypeNotFound:
+		return MaxInvPerMsg
+	case TypeHeaders:
+		return MaxHeadersPerMsg
+	case TypeAnnounce:
+		return MaxAnnounceHeaders
+	case TypeAddr:
+		return MaxAddrPerMsg
+	case TypeTx, TypeBlock, TypeBlockTxn, TypeCmpctBlock:
+		return maxTxListElements
+	}
+	return 0
+}
+
+// checkListElements counts, on the wire, the elements of the repeated
+// message fields of a payload of type t and refuses it if they exceed
+// maxListElements(t), before protobuf allocates anything: proto.Unmarshal
+// builds every element before the list caps can be checked, and an empty
+// element takes 2 bytes on the wire but about a hundred in memory, so an
+// inv frame of 950,000 empty items cost 121 MB to refuse. The other lists
+// (locator hashes, getblocktxn indexes, short ids) are scalars or bytes in
+// payloads of at most 29 KB. A payload that does not parse is left to
+// protobuf, which refuses it with its own error, having built no more
+// elements than were counted before the fault.
+func checkListElements(t MsgType, payload []byte) error {
+	env := (*pb.Envelope)(nil).ProtoReflect().Descriptor().Fields()
+	var shapes [len(maxPayload)]*listShape // by Envelope field, built when met
+	n, limit := 0, maxListElements(t)
+	for b := payload; len(b) > 0; {
+		num, body, rest, ok := nextField(b)
+		if !ok {
+			return nil
+		}
+		b = rest
+		if body == nil || int(num) >= len(shapes) || env.ByNumber(num) == nil {
+			continue
+		}
+		if shapes[num] == nil {
+			shapes[num] = listShapeOf(env.ByNumber(num).Message())
+		}
+		if !shapes[num].count(body, &n, limit) {
+			break
+		}
+	}
+	if n > limit {
+		return violation(true, "malformed %s: its lists hold more than %d elements in all", t, limit)
+	}
+	return nil
+}
+
+// listShape is where the lists of messages are inside a message type:
+// its fields that are such lists (each occurrence an element) or that
+// hold messages with lists inside. A nil listShape has none.
+type listShape struct {
+	fields []listField
+}
+
+type listField struct {
+	num   protowire.Number
+	list  bool       // a repeated message field: each occurrence counts
+	inner *listShape // the lists inside the field's messages, if any
+}
+
+// listShapeOf reads md's lists of messages from its descriptor.
+func listShapeOf(md protoreflect.MessageDescriptor) *listShape {
+	var s listShape
+	for i, fields := 0, md.Fields(); i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		if fd.Message() == nil {
+			continue
+		}
+		if inner := listShapeOf(fd.Message()); fd.IsList() || inner != nil {
+			s.fields = append(s.fields, listField{num: fd.Number(), list: fd.IsList(), inner: inner})
+		}
+	}
+	if len(s.fields) == 0 {
+		return nil
+	}
+	return &s
+}
+
+// count adds to *n the list elements in b, an encoding of s's message.
+// It stops, reporting false, once *n exceeds limit or at a field that does
+// not parse. Fields that hold no list (unknown ones too, which decoding
+// discards) are skipped unread.
+func (s *listShape) count(b []byte, n *int, limit int) bool {
+	for s != nil && len(b) > 0 {
+		num, body, rest, ok := nextField(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		i := slices.IndexFunc(s.fields, func(f listField) bool { return f.num == num })
+		if i < 0 || body == nil {
+			continue
+		}
+		if s.fields[i].list {
+			if *n++; *n > limit {
+				return false
+			}
+		}
+		if !s.fields[i].inner.count(body, n, limit) {
+			return false
+		}
+	}
+	return true
+}
+
+// nextField splits the first field off b: its number, its body if it is
+// length-delimited (nil otherwise), and the rest of b; ok is false if b
+// does not start with a field.
+func nextField(b []byte) (num protowire.Number, body, rest []byte, ok bool) {
+	num, typ, n := protowire.ConsumeTag(b)
+	if n < 0 {
+		return 0, nil, nil, false
+	}
+	m := protowire.ConsumeFieldValue(num, typ, b[n:])
+	if m < 0 {
+		return 0, nil, nil, false
+	}
+	if typ == protowire.BytesType {
+		body, _ = protowire.ConsumeBytes(b[n : n+m])
+		if body == nil {
+			body = []byte{}
+		}
+	}
+	return num, body, b[n+m:], true
 }
 
 // decodeEnvelope unmarshals a payload of type t into its Envelope and
@@ -126,12 +274,13 @@ func decodeEnvelope(t MsgType, payload []byte) (Message, error) {
 }
 
 // decodeBlockPayload decodes a block message's payload with
-// wire.UnmarshalBlock, without building the Envelope's messages, when the
-// Envelope is the block field alone (as blockPayload writes it) and the
-// block is valid; it returns nil otherwise, and the payload then takes the
-// general path, which gives the same block or the error. Both paths give
-// the same result: the Envelope's only field is its Block, and
-// wire.UnmarshalBlock equals proto.Unmarshal and wire.BlockFromProto.
+// wire.UnmarshalCanonicalBlock, without building the Envelope's messages,
+// when the Envelope is the block field alone (as blockPayload writes it)
+// and the block is in the canonical encoding and valid; it returns nil
+// otherwise, and the payload then takes the general path, which gives the
+// same block or the error. Both paths give the same result: the
+// Envelope's only field is its Block, and wire.UnmarshalCanonicalBlock,
+// where it decodes, equals proto.Unmarshal and wire.BlockFromProto.
 func decodeBlockPayload(payload []byte) *wire.Block {
 	num, typ, n := protowire.ConsumeTag(payload)
 	if n < 0 || num != protowire.Number(TypeBlock) || typ != protowire.BytesType {
@@ -141,11 +290,7 @@ func decodeBlockPayload(payload []byte) *wire.Block {
 	if m < 0 || n+m != len(payload) {
 		return nil
 	}
-	b, err := wire.UnmarshalBlock(enc)
-	if err != nil {
-		return nil
-	}
-	return b
+	return wire.UnmarshalCanonicalBlock(enc)
 }
 
 // EncodeFrame returns the frame carrying m.

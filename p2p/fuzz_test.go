@@ -224,7 +224,7 @@ func FuzzDecodeCompact(f *testing.F) {
 }
 
 // FuzzDecodeBlockPayload: a block payload decodes through
-// decodeBlockPayload (wire.UnmarshalBlock) to exactly what the general
+// decodeBlockPayload (wire.UnmarshalCanonicalBlock) to exactly what the general
 // path (the Envelope through proto.Unmarshal, then wire.BlockFromProto)
 // gives: the same block, or the same error. The seeds are the payloads
 // blockPayload writes, with an unknown Envelope field, a second block

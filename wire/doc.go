@@ -6,7 +6,8 @@
 // block, marshalled most often, is also written straight to its protobuf
 // encoding by MarshalBlock, byte for byte what proto.Marshal gives, and
 // read from it by UnmarshalBlock, which decodes that canonical encoding
-// straight into the block and leaves anything else to proto.Unmarshal and BlockFromProto,
+// straight into the block (UnmarshalCanonicalBlock, safe on any input) and
+// leaves anything else to proto.Unmarshal and BlockFromProto,
 // giving exactly their block or error), and it
 // owns BIP340 signature verification: VerifySchnorr is the one function
 // consensus calls, and it runs the backend the binary was built with,
@@ -21,7 +22,10 @@
 // Invariants:
 //   - Decoding is strict: every decoder (canonical or protobuf) checks every
 //     fixed length, bounds every count by a consensus limit before allocating,
-//     rejects trailing bytes, and never panics on any input. Whatever decodes
+//     rejects trailing bytes, and never panics on any input. The *FromProto
+//     functions check messages proto.Unmarshal has built, every element of
+//     every list already allocated: whoever unmarshals untrusted protobuf
+//     bounds the elements on the wire first (package p2p does). Whatever decodes
 //     re-encodes to exactly the same canonical bytes.
 //   - Limits are derived from MaxBlockSize and are never stricter than
 //     consensus: anything that fits in a valid block decodes.

@@ -24,7 +24,7 @@ import (
 // wrong-sized fields, counts over a limit) goes through proto.Unmarshal
 // and BlockFromProto, so their rules and their errors hold unchanged.
 func UnmarshalBlock(b []byte) (*Block, error) {
-	if blk := unmarshalCanonicalBlock(b); blk != nil {
+	if blk := UnmarshalCanonicalBlock(b); blk != nil {
 		return blk, nil
 	}
 	var m pb.Block
@@ -130,9 +130,13 @@ type blockShape struct {
 	txs, inputs, outputs int
 }
 
-// unmarshalCanonicalBlock decodes b if it is a canonical pb.Block encoding
-// of a block BlockFromProto accepts; otherwise it returns nil.
-func unmarshalCanonicalBlock(b []byte) *Block {
+// UnmarshalCanonicalBlock decodes b if it is a canonical pb.Block encoding
+// of a block BlockFromProto accepts; otherwise it returns nil. It never
+// builds protobuf messages, and allocates only for counts whose canonical
+// size fits MaxBlockSize, so it is safe on any input; UnmarshalBlock takes
+// anything else through proto.Unmarshal, which builds every element of
+// every list first.
+func UnmarshalCanonicalBlock(b []byte) *Block {
 	shape, ok := canonicalBlockShape(b)
 	if !ok {
 		return nil
@@ -164,10 +168,13 @@ func unmarshalCanonicalBlock(b []byte) *Block {
 
 // canonicalBlockShape counts the transactions of b and their inputs and
 // outputs, checking the block and transaction levels of the canonical
-// layout and the count limits; the fields inside headers, inputs and
-// outputs are checked as they are read.
+// layout, the count limits and that the canonical size the counts imply
+// fits MaxBlockSize (before anything is allocated for them: an empty input
+// takes 2 bytes of b but TxInSize in the block); the fields inside
+// headers, inputs and outputs are checked as they are read.
 func canonicalBlockShape(b []byte) (blockShape, bool) {
 	var shape blockShape
+	size := blockOverhead
 	r := protoReader{buf: b}
 	if _, ok := r.message(1); !ok {
 		return shape, false
@@ -191,6 +198,10 @@ func canonicalBlockShape(b []byte) (blockShape, bool) {
 		shape.txs++
 		shape.inputs += ins
 		shape.outputs += outs
+		size += txOverhead + ins*TxInSize + outs*TxOutSize
+		if size > MaxBlockSize {
+			return shape, false
+		}
 	}
 	return shape, shape.txs <= MaxTxPerBlock
 }

@@ -45,7 +45,7 @@ func checkUnmarshalMatches(t *testing.T, b []byte) *Block {
 func TestUnmarshalBlockCanonical(t *testing.T) {
 	for i, blk := range canonicalBlocks() {
 		enc := MarshalBlock(blk)
-		if unmarshalCanonicalBlock(enc) == nil {
+		if UnmarshalCanonicalBlock(enc) == nil {
 			t.Errorf("block %d: canonical encoding left the fast path", i)
 		}
 		got := checkUnmarshalMatches(t, enc)
@@ -129,7 +129,7 @@ func clone(b []byte) []byte { return append([]byte(nil), b...) }
 func TestUnmarshalBlockNonCanonical(t *testing.T) {
 	for name, b := range nonCanonicalBlocks() {
 		t.Run(name, func(t *testing.T) {
-			if unmarshalCanonicalBlock(b) != nil {
+			if UnmarshalCanonicalBlock(b) != nil {
 				t.Fatal("a non-canonical encoding took the fast path")
 			}
 			checkUnmarshalMatches(t, b)

@@ -1,0 +1,95 @@
+package p2p
+
+import (
+	"encoding/binary"
+	"errors"
+	"runtime"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// emptyElements is field num repeated as empty messages (2 bytes each)
+// for as many bytes as room allows.
+func emptyElements(num protowire.Number, room int) []byte {
+	var b []byte
+	for len(b)+2 <= room {
+		b = protowire.AppendTag(b, num, protowire.BytesType)
+		b = protowire.AppendVarint(b, 0)
+	}
+	return b
+}
+
+// nest wraps body as field num of a message, as many times as fits in
+// room (one time if once).
+func nest(num protowire.Number, body []byte, room int, once bool) []byte {
+	var b []byte
+	for {
+		next := protowire.AppendTag(b, num, protowire.BytesType)
+		next = protowire.AppendBytes(next, body)
+		if len(next) > room && len(b) > 0 || once && len(b) > 0 {
+			return b
+		}
+		b = next
+	}
+}
+
+func rawFrame(magic [4]byte, t MsgType, payload []byte) []byte {
+	f := make([]byte, FrameHeaderSize, FrameHeaderSize+len(payload))
+	copy(f, magic[:])
+	f[4] = byte(t)
+	binary.LittleEndian.PutUint32(f[5:], uint32(len(payload)))
+	return append(f, payload...)
+}
+
+// A payload whose lists hold more elements than its type allows is refused
+// before protobuf builds them: an empty element takes 2 bytes on the wire
+// and about a hundred in memory, so an inv frame of empty items made the
+// node allocate 121 MB (950,000 objects) before the cap refused it, and
+// every connection's reader can do that at once. A block whose every list
+// is within its own cap (82 transactions of 7,573 empty inputs) holds too
+// many elements in all.
+func TestListsCountedBeforeDecoding(t *testing.T) {
+	magic := testParams().Magic
+	const wrap = 16 // room for the envelope's and messages' tags and lengths
+	txOfEmptyInputs := emptyElements(2, 7573*2)
+	cases := []struct {
+		typ  MsgType
+		body func(room int) []byte // the message inside the envelope
+	}{
+		{TypeInv, func(room int) []byte { return emptyElements(1, room) }},
+		{TypeGetData, func(room int) []byte { return emptyElements(1, room) }},
+		{TypeNotFound, func(room int) []byte { return emptyElements(1, room) }},
+		{TypeHeaders, func(room int) []byte { return emptyElements(1, room) }},
+		{TypeAnnounce, func(room int) []byte { return emptyElements(1, room) }},
+		{TypeAddr, func(room int) []byte { return emptyElements(1, room) }},
+		{TypeTx, func(room int) []byte { return emptyElements(2, room) }},
+		{TypeBlockTxn, func(room int) []byte { return emptyElements(2, room) }},
+		{TypeCmpctBlock, func(room int) []byte { return emptyElements(4, room) }},
+		{TypeBlock, func(room int) []byte { // a header first, as a canonical block has
+			return append([]byte{1<<3 | byte(protowire.BytesType), 0}, nest(2, txOfEmptyInputs, room, false)...)
+		}},
+	}
+	for _, c := range cases {
+		room := MaxPayload(c.typ) - wrap
+		payload := nest(protowire.Number(c.typ), c.body(room), MaxPayload(c.typ), true)
+		if len(payload) > MaxPayload(c.typ) {
+			t.Fatalf("%s: test payload of %d bytes exceeds %d", c.typ, len(payload), MaxPayload(c.typ))
+		}
+		f := rawFrame(magic, c.typ, payload)
+		var err error
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		allocs := testing.AllocsPerRun(1, func() { _, err = DecodeFrame(f, magic) })
+		runtime.ReadMemStats(&after)
+		var perr *ProtocolError
+		if !errors.As(err, &perr) || !perr.Ban {
+			t.Fatalf("%s of %d bytes: got %v, want a violation that bans", c.typ, len(payload), err)
+		}
+		// AllocsPerRun decodes twice (a warm-up, then the run it counts).
+		if bytes := (after.TotalAlloc - before.TotalAlloc) / 2; allocs > 20 || bytes > 64<<10 {
+			t.Errorf("%s of %d bytes: %.0f allocations, %d bytes before it was refused (%v)",
+				c.typ, len(payload), allocs, bytes, err)
+		}
+	}
+}
