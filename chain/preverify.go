@@ -60,11 +60,16 @@ type preverifier struct {
 
 	closed atomic.Bool // set once by close, under mu; workers stop claiming
 	wg     sync.WaitGroup
+	// unsettled counts the transactions of the unfinished jobs whose
+	// results are not yet in the SigCache: submit adds a job's under mu,
+	// a goroutine running it takes them off as it settles them (after
+	// adding the results), so the room check counts every transaction
+	// once, in the cache or here.
+	unsettled atomic.Int64
 
 	mu     sync.Mutex
 	queue  []*sigJob             // jobs by claimed height; a worker may run any of them
 	jobs   map[wire.Hash]*sigJob // unfinished jobs by block hash
-	queued int                   // transactions of the unfinished jobs
 	active int                   // running workers
 }
 
@@ -95,20 +100,29 @@ func (q *preverifier) submit(blk *wire.Block) bool {
 	hash := blk.BlockHash()
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if _, dup := q.jobs[hash]; dup || q.closed.Load() || len(q.jobs) >= q.maxBlocks ||
-		q.cache.Len()+q.queued+len(txids) > q.cache.max {
+	if _, dup := q.jobs[hash]; dup || q.closed.Load() || len(q.jobs) >= q.maxBlocks || !q.hasRoom(len(txids)) {
 		return false
 	}
 	job := &sigJob{hash: hash, height: claimedHeight(blk), txs: blk.Transactions, txids: txids, done: make(chan struct{})}
 	q.jobs[hash] = job
 	q.enqueue(job)
-	q.queued += len(txids)
+	q.unsettled.Add(int64(len(txids)))
 	if q.active < q.workers {
 		q.active++
 		q.wg.Add(1)
 		go q.work()
 	}
 	return true
+}
+
+// hasRoom reports whether the SigCache has room for n more results beside
+// its entries and those the unfinished jobs may still add; caller holds
+// mu, so no job is added meanwhile. unsettled is read first: a result
+// settled in between is then counted twice, never missed (settling adds
+// to the cache before it takes off unsettled).
+func (q *preverifier) hasRoom(n int) bool {
+	unsettled := int(q.unsettled.Load())
+	return q.cache.Len()+unsettled+n <= q.cache.max
 }
 
 // enqueue puts job after every queued job of its height or lower; caller
@@ -164,6 +178,7 @@ func (q *preverifier) run(job *sigJob, stop *atomic.Bool) {
 	valid, claimed := 0, 0
 	settle := func() {
 		q.cache.AddAll(verified[:valid])
+		q.unsettled.Add(-int64(claimed))
 		if job.finished.Add(int64(claimed)) == n {
 			q.finish(job)
 		}
@@ -195,7 +210,6 @@ func (q *preverifier) finish(job *sigJob) {
 	q.mu.Lock()
 	if q.jobs[job.hash] == job {
 		delete(q.jobs, job.hash)
-		q.queued -= len(job.txids)
 	}
 	q.mu.Unlock()
 	close(job.done)

@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/btcsuite/btcd/btcec/v2"
+
 	"powchain/wire"
 )
 
@@ -67,5 +69,55 @@ func TestPreverifyRefusesEmptyBlock(t *testing.T) {
 	blk.Header.MerkleRoot, _ = wire.MerkleRoot(nil)
 	if q.submit(blk) {
 		t.Fatal("empty block queued")
+	}
+}
+
+// signedBlock is a block claiming height of a coinbase and spends
+// transactions whose signatures verify (their inputs spend nothing real:
+// pre-verification checks signatures only), its header committing to them.
+func signedBlock(t *testing.T, height uint64, spends int) *wire.Block {
+	t.Helper()
+	key, err := btcec.NewPrivateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk := coinbaseBlock(height)
+	for i := range spends {
+		tx := &wire.Tx{Version: 1, Inputs: []wire.TxIn{{PrevOut: wire.OutPoint{Index: uint32(i)}}}, Outputs: []wire.TxOut{{Amount: height}}}
+		if err := wire.SignInputs(tx, []*btcec.PrivateKey{key}); err != nil {
+			t.Fatal(err)
+		}
+		blk.Transactions = append(blk.Transactions, tx)
+	}
+	blk.Header.MerkleRoot, _ = wire.MerkleRoot(blk.TxIDs())
+	return blk
+}
+
+// The room check counts each transaction of a running job once: in the
+// SigCache once its result is settled there, as still to come before.
+// Here a worker holds the first held transactions of a job (claimed, not
+// yet settled) while another has settled the rest; a block needing
+// exactly the room left is queued, one needing one more is not.
+func TestPreverifyRoomCountsRunningJobOnce(t *testing.T) {
+	const spends, held = 40, 8
+	running := signedBlock(t, 1, spends) // its coinbase is among the held
+	fits := signedBlock(t, 2, 4)
+	settled := len(running.Transactions) - held
+	cache := NewSigCache(settled + held + len(fits.Transactions))
+	q := newPreverifier(cache, new(atomic.Uint64), 8, 0) // no workers: the test runs the job
+	if !q.submit(running) {
+		t.Fatal("block not queued in an empty cache with room for it")
+	}
+	job := q.head()
+	job.next.Store(held) // another goroutine claimed these and is checking them
+	q.run(job, new(atomic.Bool))
+	if cache.Len() != settled {
+		t.Fatalf("%d results settled in the cache, want %d", cache.Len(), settled)
+	}
+	if q.submit(signedBlock(t, 2, len(fits.Transactions))) {
+		t.Error("queued a block needing one more entry than the cache has room for")
+	}
+	if !q.submit(fits) {
+		t.Error("refused a block needing exactly the room left: the running job's settled results counted twice")
 	}
 }
