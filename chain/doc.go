@@ -99,8 +99,11 @@
 // never takes mu (a peer's reader calls it while a block connects); the
 // queue's own mutex is taken under mu, never the other way round, and is
 // never held while verifying. The queue holds at most PreverifyBlocks
-// blocks and no more transactions than the SigCache has room for; a
-// cache sized by SigCacheSize has room for PreverifyBlocks blocks of the
-// most transactions a block holds beside the pool at its fullest, so a
-// full pool does not turn pre-verification off.
+// unfinished blocks, and queues one only if the SigCache has room for its
+// results beside its entries, which include the results of finished
+// blocks still waiting to connect. A cache sized by SigCacheSize has room
+// for PreverifyBlocks blocks of the most transactions a block holds beside
+// the pool at its fullest, so a full pool does not turn pre-verification
+// off: it holds it to that many full blocks, running or finished, ahead of
+// the connection (a pool below its fullest leaves it more).
 package chain

@@ -44,8 +44,19 @@ const DefaultPreverifyBlocks = 8
 // arrives before an earlier one). A false claim (the block is then
 // invalid) only moves a job in the queue.
 //
-// Bounds: at most maxBlocks jobs wait or run, holding no more transactions
-// than the SigCache has room for, and at most workers goroutines verify.
+// Bounds: at most maxBlocks jobs wait or run (a job holds its block until
+// it finishes), and at most workers goroutines verify. Results are bounded
+// by the SigCache's room, not by maxBlocks: a block is queued only if the
+// cache has room for its transactions beside its entries and what the
+// unfinished jobs have yet to settle (unsettled), and a finished job's
+// results take that room until its block connects. So with the pool at
+// its fullest, a cache sized by SigCacheSize lets pre-verification run as
+// many full blocks ahead of the connection as it was sized for, running
+// or finished; a pool below its fullest lends it the rest (and, filling
+// up, evicts arbitrary entries: a check more each when their blocks
+// connect). Counting a finished job against maxBlocks until its block
+// connects would need the queue to learn every block's fate (refused, or
+// left on a losing branch); one it missed would hold a slot for good.
 // Workers are started on demand by submit and exit when the queue is
 // empty; close drops the waiting jobs and waits for them.
 //

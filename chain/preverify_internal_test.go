@@ -121,3 +121,34 @@ func TestPreverifyRoomCountsRunningJobOnce(t *testing.T) {
 		t.Error("refused a block needing exactly the room left: the running job's settled results counted twice")
 	}
 }
+
+// A finished job leaves maxBlocks' count, and its results stay in the
+// SigCache until its block connects: they take the room, so the blocks
+// pre-verified and not yet connected, finished or not, never hold more
+// results than the cache has room for, and connecting frees it.
+func TestPreverifyFinishedResultsTakeRoomUntilConnected(t *testing.T) {
+	first, second, third := signedBlock(t, 1, 9), signedBlock(t, 2, 9), signedBlock(t, 3, 9)
+	cache := NewSigCache(2 * len(first.Transactions))
+	// One unfinished block at a time, and no workers: runToEnd runs a job
+	// whole, as a worker would.
+	q := newPreverifier(cache, new(atomic.Uint64), 1, 0)
+	runToEnd := func(blk *wire.Block) { q.run(q.jobs[blk.BlockHash()], new(atomic.Bool)) }
+	if !q.submit(first) {
+		t.Fatal("first block not queued")
+	}
+	if q.submit(second) {
+		t.Error("second block queued while the first is unfinished (maxBlocks 1)")
+	}
+	runToEnd(first)
+	if !q.submit(second) {
+		t.Error("second block refused after the first finished")
+	}
+	runToEnd(second)
+	if q.submit(third) {
+		t.Error("third block queued with the cache full of two finished blocks' results")
+	}
+	cache.Remove(first.TxIDs()) // as connecting the first block does
+	if !q.submit(third) {
+		t.Error("third block refused once the first connected")
+	}
+}

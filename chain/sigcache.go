@@ -104,7 +104,8 @@ func NewSigCache(max int) *SigCache { return newSigCache(max, false, true) }
 // poolTxs transactions and a chain that pre-verifies up to preverifyBlocks
 // blocks: the pool's transactions (each pool entry holds one) plus the
 // results of preverifyBlocks blocks of the most transactions a block can
-// hold (wire.MaxTxPerBlock). preverifyBlocks is a count, zero or less
+// hold (wire.MaxTxPerBlock), blocks whose checks run or are done and that
+// wait to connect alike. preverifyBlocks is a count, zero or less
 // meaning none, not Config.PreverifyBlocks's setting: a chain whose Config
 // leaves that at zero pre-verifies DefaultPreverifyBlocks blocks, so pass
 // DefaultPreverifyBlocks for it. Pre-verification queues a block only if
