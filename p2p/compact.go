@@ -45,6 +45,11 @@ const (
 	// maxExtraTxs: recently received transactions the pool did not take
 	// (orphans, policy refusals), kept to rebuild compact blocks.
 	maxExtraTxs = 100
+	// maxExtraTxSize: larger ones are not kept (as in Bitcoin Core), so
+	// the extras hold at most 10 MB: a refusal by policy costs a peer
+	// nothing, and it could otherwise have the node hold 100 transactions
+	// of a block's size. The default policy admits none larger to a pool.
+	maxExtraTxSize = 100_000
 )
 
 // partialBlock is a compact block being rebuilt: its transactions where
@@ -60,7 +65,8 @@ type partialBlock struct {
 }
 
 // extraTxs is a ring of recently received transactions that are not in
-// the pool, searched when rebuilding a compact block.
+// the pool, each at most maxExtraTxSize, searched when rebuilding a
+// compact block.
 type extraTxs struct {
 	ids  []wire.Hash
 	txs  []*wire.Tx
@@ -68,6 +74,9 @@ type extraTxs struct {
 }
 
 func (e *extraTxs) add(txid wire.Hash, tx *wire.Tx) {
+	if tx.SerializeSize() > maxExtraTxSize {
+		return
+	}
 	if len(e.txs) < maxExtraTxs {
 		e.ids, e.txs = append(e.ids, txid), append(e.txs, tx)
 		return

@@ -602,3 +602,37 @@ func TestCompactMutatedBlockNotPushed(t *testing.T) {
 		t.Fatalf("tip %s, want the real block", h.chain.Tip().Hash)
 	}
 }
+
+// A transaction the pool refuses is kept for rebuilding compact blocks
+// only if it is small: any peer can have the node fetch transactions the
+// pool refuses without a signature check (a policy refusal costs no ban),
+// and 100 of a block's size each held 100 MB for as long as nothing
+// newer displaced them.
+func TestExtraTxsBounded(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	h.connect(1, 0)
+	spending := func(inputs int, seed byte) *wire.Tx {
+		tx := &wire.Tx{Version: 1, Outputs: []wire.TxOut{{Amount: 1, KeyHash: wire.KeyHash{seed}}}}
+		for i := range inputs {
+			tx.Inputs = append(tx.Inputs, wire.TxIn{PrevOut: wire.OutPoint{TxID: wire.Hash{seed, 1}, Index: uint32(i)}})
+		}
+		return tx
+	}
+	small, big := spending(1, 1), spending(wire.MaxTxInputs, 2) // both pay dust; big is also too large
+	for _, tx := range []*wire.Tx{small, big} {
+		h.core.Receive(h.now, 1, &MsgInv{Items: []InvVect{{InvTx, tx.TxID()}}})
+		h.core.Receive(h.now, 1, &MsgTx{Tx: tx})
+		if h.pool.Knows(tx.TxID()) || h.core.peers[1] == nil {
+			t.Fatalf("%d-byte transaction: in the pool %v, sender banned %v", tx.SerializeSize(),
+				h.pool.Knows(tx.TxID()), h.core.peers[1] == nil)
+		}
+	}
+	kept := map[wire.Hash]bool{}
+	for _, id := range h.core.extra.ids {
+		kept[id] = true
+	}
+	if !kept[small.TxID()] || kept[big.TxID()] {
+		t.Fatalf("kept the %d-byte refused transaction %v, the %d-byte one %v; want only the small one",
+			small.SerializeSize(), kept[small.TxID()], big.SerializeSize(), kept[big.TxID()])
+	}
+}

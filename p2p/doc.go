@@ -151,6 +151,7 @@
 //   - Compact blocks: at most three peers are asked to push them; one
 //     rebuild per peer is held (its transactions at most a block's); the
 //     transactions kept beside the pool for rebuilding are at most 100
+//     of at most 100,000 bytes each
 //     (a block off the tip, a fork's other branch, also looks at the tip
 //     block's, read from the chain, not held). Only blocks near the tip
 //     (at most 2 above it, 5 below) are fetched or rebuilt in compact form.
