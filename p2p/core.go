@@ -135,7 +135,14 @@ type Core struct {
 
 	blockReq map[wire.Hash]PeerID // blocks in flight
 	txReq    map[wire.Hash]PeerID // transactions in flight
-	rejects  knownHashes          // txids the pool refused, under invKey
+	// txAnnouncers lists, for a transaction in flight, the other peers
+	// that announced it meanwhile, first come first, each holding it in
+	// its txAlso: asked in turn if the request fails (relay.go).
+	txAnnouncers map[wire.Hash][]PeerID
+	// txLost: transactions whose request died with a peer the Core
+	// dropped, asked of their next announcers at the next Tick.
+	txLost  []wire.Hash
+	rejects knownHashes // txids the pool refused, under invKey
 
 	lastAnnounced wire.Hash
 	nextSave      time.Time
@@ -159,14 +166,15 @@ func NewCore(cfg Config, listenAddr string) (*Core, error) {
 	cfg.setDefaults()
 	c := &Core{
 		cfg: cfg, chain: cfg.Chain, pool: cfg.TxPool, params: cfg.Chain.Params(),
-		rng:      rand.New(rand.NewPCG(cfg.RandSeed, cfg.RandSeed^0x9e3779b97f4a7c15)),
-		log:      cfg.Log,
-		self:     listenAddr,
-		peers:    make(map[PeerID]*peer),
-		book:     newAddrBook(),
-		dialing:  make(map[string]bool),
-		blockReq: make(map[wire.Hash]PeerID),
-		txReq:    make(map[wire.Hash]PeerID),
+		rng:          rand.New(rand.NewPCG(cfg.RandSeed, cfg.RandSeed^0x9e3779b97f4a7c15)),
+		log:          cfg.Log,
+		self:         listenAddr,
+		peers:        make(map[PeerID]*peer),
+		book:         newAddrBook(),
+		dialing:      make(map[string]bool),
+		blockReq:     make(map[wire.Hash]PeerID),
+		txReq:        make(map[wire.Hash]PeerID),
+		txAnnouncers: make(map[wire.Hash][]PeerID),
 	}
 	c.nonce = c.rng.Uint64() | 1
 	c.groupKey = sha256.Sum256(binary.LittleEndian.AppendUint64([]byte("netgroup"), cfg.RandSeed))
@@ -360,9 +368,13 @@ func (c *Core) removePeer(p *peer, now time.Time) {
 	for h := range p.blocks {
 		delete(c.blockReq, h)
 	}
-	for h := range p.txs {
-		delete(c.txReq, h)
+	for h := range p.txAlso { // any order: each is taken out of one list
+		c.txAnnouncers[h] = slices.DeleteFunc(c.txAnnouncers[h], func(id PeerID) bool { return id == p.id })
+		if len(c.txAnnouncers[h]) == 0 {
+			delete(c.txAnnouncers, h)
+		}
 	}
+	c.txFailed(p, now, sortedHashes(p.txs))
 	if i := slices.Index(c.hbPeers, p.id); i >= 0 {
 		c.hbPeers = slices.Delete(c.hbPeers, i, i+1)
 	}
@@ -595,6 +607,10 @@ func (c *Core) Tick(now time.Time) []Action {
 			c.checkPeer(p, now)
 		}
 	}
+	if lost := c.txLost; len(lost) > 0 {
+		c.txLost = nil
+		c.askNextAnnouncers(now, lost)
+	}
 	c.book.expireBans(now)
 	c.maintainOutbound(now)
 	c.fillDownloads(now)
@@ -632,12 +648,14 @@ func (c *Core) checkPeer(p *peer, now time.Time) {
 	if len(p.blocks) > 0 && now.Sub(p.blockProgress) > c.cfg.StallTimeout {
 		c.stalled(p, now, "blocks")
 	}
+	var expired []wire.Hash
 	for h, t := range p.txs {
 		if now.Sub(t) > c.cfg.StallTimeout {
-			delete(p.txs, h)
-			delete(c.txReq, h)
+			expired = append(expired, h)
 		}
 	}
+	slices.SortFunc(expired, func(a, b wire.Hash) int { return bytes.Compare(a[:], b[:]) }) // others are asked in order
+	c.txFailed(p, now, expired)
 }
 
 // stalled takes p's block requests away (they go to other peers first) and
@@ -905,7 +923,7 @@ func (c *Core) KnownAddrs() []string {
 
 // sortedHashes returns the keys of set in byte order, for deterministic
 // iteration.
-func sortedHashes(set map[wire.Hash]struct{}) []wire.Hash {
+func sortedHashes[V any](set map[wire.Hash]V) []wire.Hash {
 	hs := make([]wire.Hash, 0, len(set))
 	for h := range set {
 		hs = append(hs, h)

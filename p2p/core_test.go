@@ -459,3 +459,69 @@ func TestCoreAsksToSaveOnce(t *testing.T) {
 		t.Fatalf("saved again with nothing changed: %+v", acts)
 	}
 }
+
+// A transaction requested from one announcer that does not deliver it
+// (notfound, a timeout, a disconnect) is requested from the next peer that
+// announced it meanwhile, each announcement once: otherwise the first announcer
+// decided alone whether the node ever got it, and any peer could keep
+// transactions from the node by announcing them first and answering
+// notfound.
+func TestCoreTxFromNextAnnouncer(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	for id := PeerID(1); id <= 3; id++ {
+		h.connect(id, 0)
+	}
+	announce := func(id PeerID, txid wire.Hash) []Action {
+		return h.core.Receive(h.now, id, &MsgInv{Items: []InvVect{{InvTx, txid}}})
+	}
+	requested := func(acts []Action, id PeerID, txid wire.Hash) bool {
+		for _, got := range getData(acts, id) {
+			if got == txid {
+				return true
+			}
+		}
+		return false
+	}
+	x, y, z := wire.Hash{1}, wire.Hash{2}, wire.Hash{3}
+	for _, txid := range []wire.Hash{x, y, z} {
+		if !requested(announce(1, txid), 1, txid) {
+			t.Fatalf("%s not requested from its first announcer", txid)
+		}
+		if acts := announce(2, txid); requested(acts, 2, txid) {
+			t.Fatalf("%s requested twice", txid)
+		}
+	}
+	announce(3, x)
+
+	// notfound: the next announcer is asked, then the one after; a peer
+	// that failed is not asked again unless it announces the transaction
+	// again.
+	if acts := h.core.Receive(h.now, 1, &MsgNotFound{Items: []InvVect{{InvTx, x}}}); !requested(acts, 2, x) {
+		t.Fatalf("after notfound from 1, %s not requested from 2: %v", x, getData(acts, 2))
+	}
+	if acts := h.core.Receive(h.now, 2, &MsgNotFound{Items: []InvVect{{InvTx, x}}}); !requested(acts, 3, x) {
+		t.Fatalf("after notfound from 2, %s not requested from 3: %v", x, getData(acts, 3))
+	}
+	acts := h.core.Receive(h.now, 3, &MsgNotFound{Items: []InvVect{{InvTx, x}}})
+	for id := PeerID(1); id <= 3; id++ {
+		if requested(acts, id, x) {
+			t.Fatalf("%s requested again from %d after every announcer failed", x, id)
+		}
+	}
+
+	// A timeout, then a disconnect.
+	announce(3, y)
+	h.now = h.now.Add(h.core.cfg.StallTimeout + time.Second)
+	if acts := h.core.Tick(h.now); !requested(acts, 2, y) || !requested(acts, 2, z) {
+		t.Fatalf("after 1 timed out, not requested from 2: %v", getData(acts, 2))
+	}
+	acts = h.core.Disconnected(h.now, 2, nil)
+	if !requested(acts, 3, y) || requested(acts, 1, y) || requested(acts, 1, z) {
+		t.Fatalf("after 2 left: requested from 3 %v, from 1 (which timed out) %v",
+			getData(acts, 3), getData(acts, 1))
+	}
+	h.core.Receive(h.now, 3, &MsgNotFound{Items: []InvVect{{InvTx, y}}})
+	if len(h.core.txReq) != 0 || len(h.core.txAnnouncers) != 0 || len(h.core.peers[3].txAlso) != 0 {
+		t.Fatalf("requests left: %v, announcers %v", h.core.txReq, h.core.txAnnouncers)
+	}
+}

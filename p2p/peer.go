@@ -94,6 +94,9 @@ type peer struct {
 	delivered     int // blocks delivered, ever
 
 	txs map[wire.Hash]time.Time // requested transactions
+	// txAlso: transactions the peer announced while another peer was
+	// asked for them (Core.txAnnouncers), at most maxTxInFlight.
+	txAlso map[wire.Hash]struct{}
 
 	compact   bool          // the peer exchanges compact blocks (sendcmpct version 1)
 	compactHB bool          // it asked for compact blocks pushed unasked
@@ -116,6 +119,7 @@ func newPeer(id PeerID, addr string, inbound bool, now time.Time, invKey [32]byt
 		blocks:   make(map[wire.Hash]struct{}),
 		avoid:    make(map[wire.Hash]bool),
 		txs:      make(map[wire.Hash]time.Time),
+		txAlso:   make(map[wire.Hash]struct{}),
 	}
 }
 

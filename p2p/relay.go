@@ -128,6 +128,8 @@ func (c *Core) handleInv(p *peer, now time.Time, items []InvVect) {
 				p.txs[iv.Hash] = now
 				c.txReq[iv.Hash] = p.id
 				want = append(want, iv)
+			} else {
+				c.noteAnnouncer(p, iv.Hash)
 			}
 		}
 	}
@@ -196,16 +198,107 @@ func (c *Core) handleGetData(p *peer, items []InvVect) {
 }
 
 func (c *Core) handleNotFound(p *peer, now time.Time, items []InvVect) {
+	var lacks []wire.Hash
 	for _, iv := range items {
 		if iv.Type != InvTx && c.takeRequest(p, now, iv.Hash) {
 			c.avoidBlock(p, iv.Hash, true)
 		}
 		if _, ok := p.txs[iv.Hash]; ok && iv.Type == InvTx {
-			delete(p.txs, iv.Hash)
-			delete(c.txReq, iv.Hash)
+			lacks = append(lacks, iv.Hash)
 		}
 	}
+	c.txFailed(p, now, lacks)
 	c.fillDownloads(now)
+}
+
+// noteAnnouncer records that p announced txid while another peer is asked
+// for it, so that p is asked next if that request fails; p keeps at most
+// maxTxInFlight such announcements.
+func (c *Core) noteAnnouncer(p *peer, txid wire.Hash) {
+	owner, busy := c.txReq[txid]
+	if _, dup := p.txAlso[txid]; !busy || owner == p.id || dup || len(p.txAlso) >= maxTxInFlight {
+		return
+	}
+	p.txAlso[txid] = struct{}{}
+	c.txAnnouncers[txid] = append(c.txAnnouncers[txid], p.id)
+}
+
+// txFailed ends p's requests for txids, which it did not deliver (it
+// answered notfound, timed out or left), and asks their next announcers
+// (askNextAnnouncers): at once, or at the next Tick if now is unknown (a
+// peer the Core dropped). Otherwise the first announcer alone would
+// decide whether the node ever gets a transaction: a peer could keep any
+// from it by announcing it first and not delivering.
+func (c *Core) txFailed(p *peer, now time.Time, txids []wire.Hash) {
+	if len(txids) == 0 {
+		return
+	}
+	for _, txid := range txids {
+		delete(p.txs, txid)
+		delete(c.txReq, txid)
+	}
+	if now.IsZero() {
+		c.txLost = append(c.txLost, txids...)
+		return
+	}
+	c.askNextAnnouncers(now, txids)
+}
+
+// askNextAnnouncers asks, for each of txids not in flight, the first peer
+// in its txAnnouncers that has room for another request; each announcer
+// is asked once. One the node has by now, or that no announcer is left
+// for, is forgotten until it is announced again.
+func (c *Core) askNextAnnouncers(now time.Time, txids []wire.Hash) {
+	want := make(map[PeerID][]InvVect)
+	for _, txid := range txids {
+		if _, busy := c.txReq[txid]; busy {
+			continue
+		}
+		p := c.nextAnnouncer(txid)
+		if p == nil {
+			continue
+		}
+		p.txs[txid] = now
+		c.txReq[txid] = p.id
+		want[p.id] = append(want[p.id], InvVect{Type: InvTx, Hash: txid})
+	}
+	for _, id := range c.peerIDs() {
+		if items := want[id]; len(items) > 0 {
+			c.send(c.peers[id], &MsgGetData{Items: items})
+		}
+	}
+}
+
+// nextAnnouncer takes txid's announcers off its list up to the first
+// that has room for another request, and returns that one (nil if none,
+// or if the pool knows or refused txid).
+func (c *Core) nextAnnouncer(txid wire.Hash) *peer {
+	wanted := !c.pool.Knows(txid) && !c.rejects.has(txid)
+	for len(c.txAnnouncers[txid]) > 0 {
+		p := c.peers[c.txAnnouncers[txid][0]]
+		c.forgetAnnouncer(p, txid)
+		if wanted && len(p.txs) < maxTxInFlight {
+			return p
+		}
+	}
+	return nil
+}
+
+// forgetAnnouncer takes p, the first of txid's announcers, off its list.
+func (c *Core) forgetAnnouncer(p *peer, txid wire.Hash) {
+	delete(p.txAlso, txid)
+	if rest := c.txAnnouncers[txid][1:]; len(rest) > 0 {
+		c.txAnnouncers[txid] = rest
+	} else {
+		delete(c.txAnnouncers, txid)
+	}
+}
+
+// forgetAnnouncers forgets every announcer of txid, which the node got.
+func (c *Core) forgetAnnouncers(txid wire.Hash) {
+	for len(c.txAnnouncers[txid]) > 0 {
+		c.forgetAnnouncer(c.peers[c.txAnnouncers[txid][0]], txid)
+	}
 }
 
 // consensusError is implemented by mempool rejections; Consensus() says
@@ -221,6 +314,7 @@ func (c *Core) handleTx(p *peer, now time.Time, tx *wire.Tx) {
 	if _, ok := p.txs[txid]; ok {
 		delete(p.txs, txid)
 		delete(c.txReq, txid)
+		c.forgetAnnouncers(txid)
 	} else if !c.unrequested(p, now, "unrequested transactions") {
 		return
 	}
