@@ -230,6 +230,9 @@ func (c *Core) serveCompact(h wire.Hash) Message {
 		return nil
 	}
 	if c.chain.Tip().Height > info.Height+maxCompactDepth {
+		if !servedWhole(info) {
+			return nil
+		}
 		return &MsgBlock{Block: blk}
 	}
 	return c.compactFor(blk, h, nil)
@@ -241,11 +244,12 @@ func (c *Core) handleGetBlockTxn(p *peer, now time.Time, m *MsgGetBlockTxn) {
 	if ok && info.HaveData {
 		blk, _ = c.chain.BlockByHash(m.Block)
 	}
-	if blk == nil {
+	deep := c.chain.Tip().Height > info.Height+maxBlockTxnDepth
+	if blk == nil || deep && !servedWhole(info) {
 		c.send(p, &MsgNotFound{Items: []InvVect{{Type: InvBlock, Hash: m.Block}}})
 		return
 	}
-	if c.chain.Tip().Height > info.Height+maxBlockTxnDepth {
+	if deep {
 		c.send(p, &MsgBlock{Block: blk})
 		return
 	}

@@ -525,3 +525,67 @@ func TestCoreTxFromNextAnnouncer(t *testing.T) {
 		t.Fatalf("requests left: %v, announcers %v", h.core.txReq, h.core.txAnnouncers)
 	}
 }
+
+// A block is served whole only if the node connected it, so it is valid:
+// a peer bans whoever sends it an invalid whole block, and the node keeps
+// the bodies of blocks it found invalid or never validated (a branch it is
+// not on), so anyone who had one stored could have the node's peers ban it
+// by asking it for that block.
+func TestCoreServesOnlyValidatedBlocksWhole(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	g := chaintest.NewGenerator(t, h.params)
+	process := func(b *wire.Block, wantErr bool) {
+		t.Helper()
+		if _, err := h.chain.ProcessBlock(b); (err != nil) != wantErr {
+			t.Fatalf("block %s: %v", b.BlockHash(), err)
+		}
+	}
+	process(g.NextBlock("b1", nil), false)
+	bad := g.NextBlock("greedy", nil, func(b *wire.Block) { b.Transactions[0].Outputs[0].Amount++ })
+	process(bad, true)
+	g.SetTip("b1")
+	good := g.NextBlock("a2", nil)
+	process(good, false)
+	g.SetTip("b1")
+	other := g.NextBlock("c2", nil) // as much work as a2, which came first
+	process(other, false)
+	if info, _ := h.chain.BlockInfoByHash(other.BlockHash()); !info.HaveData || info.Valid {
+		t.Fatalf("the competing block: %+v, want stored and not validated", info)
+	}
+	g.SetTip("a2")
+	for i := range maxBlockTxnDepth + 1 {
+		process(g.NextBlock(fmt.Sprint("a", 3+i), nil), false)
+	}
+	h.connect(1, 0)
+
+	served := func(acts []Action) (whole, missing []wire.Hash) {
+		for _, m := range sent(acts, 1) {
+			switch m := m.(type) {
+			case *MsgStoredBlock:
+				whole = append(whole, m.Hash)
+			case *MsgBlock:
+				whole = append(whole, m.Block.BlockHash())
+			case *MsgNotFound:
+				for _, iv := range m.Items {
+					missing = append(missing, iv.Hash)
+				}
+			}
+		}
+		return whole, missing
+	}
+	want := fmt.Sprint([]wire.Hash{good.BlockHash()}, []wire.Hash{bad.BlockHash(), other.BlockHash()})
+	for _, typ := range []InvType{InvBlock, InvCmpctBlock} { // the three are deep: compact serves them whole
+		acts := h.core.Receive(h.now, 1, &MsgGetData{Items: []InvVect{
+			{typ, bad.BlockHash()}, {typ, other.BlockHash()}, {typ, good.BlockHash()}}})
+		if whole, missing := served(acts); fmt.Sprint(whole, missing) != want {
+			t.Errorf("getdata of type %d: served %v whole, %v not found; want %s", typ, whole, missing, want)
+		}
+	}
+	for _, b := range []*wire.Block{bad, other, good} { // getblocktxn of a block this deep: the whole block
+		acts := h.core.Receive(h.now, 1, &MsgGetBlockTxn{Block: b.BlockHash(), Indexes: []int{0}})
+		whole, missing := served(acts)
+		if b == good && len(whole) != 1 || b != good && (len(whole) != 0 || len(missing) != 1) {
+			t.Errorf("getblocktxn of %s: served %v whole, %v not found", b.BlockHash(), whole, missing)
+		}
+	}
+}

@@ -90,7 +90,9 @@
 // protobuf Block a block message's Envelope holds, framed as it is by
 // EncodeFrame), so a node serving initial sync neither decodes nor
 // re-encodes the blocks it sends; the peer receives an ordinary block
-// message.
+// message. Only blocks the node has connected (so valid) are served whole
+// (servedWhole): a peer bans the sender of an invalid whole block, and the
+// node keeps bodies it never validated or found invalid.
 //
 // Invariants and bounds:
 //

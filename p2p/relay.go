@@ -172,9 +172,7 @@ func (c *Core) handleGetData(p *peer, items []InvVect) {
 		switch iv.Type {
 		case InvBlock:
 			if blocks++; blocks <= maxBlocksPerGet {
-				if raw, err := c.chain.BlockBytes(iv.Hash); err == nil && raw != nil {
-					m = &MsgStoredBlock{Hash: iv.Hash, Encoded: raw}
-				}
+				m = c.serveWhole(iv.Hash)
 			}
 		case InvCmpctBlock:
 			if blocks++; blocks <= maxBlocksPerGet {
@@ -195,6 +193,27 @@ func (c *Core) handleGetData(p *peer, items []InvVect) {
 	if len(missing) > 0 {
 		c.send(p, &MsgNotFound{Items: missing})
 	}
+}
+
+// servedWhole reports whether a block may be sent whole: the node
+// connected it once, so it is valid (as Bitcoin Core serves only validated
+// blocks). A peer bans whoever sends it an invalid whole block, and the
+// node keeps the bodies of blocks it found invalid, or stored and never
+// validated (a branch it is not on): serving those, it would be banned for
+// blocks whoever mines one can have it store. Compact blocks and blocktxn
+// answers, which ban nobody, are served unvalidated.
+func servedWhole(info chain.BlockInfo) bool { return info.Valid }
+
+// serveWhole answers a getdata for block h with the block as stored, or
+// nil if the node lacks it or may not serve it whole (servedWhole).
+func (c *Core) serveWhole(h wire.Hash) Message {
+	if info, ok := c.chain.BlockInfoByHash(h); !ok || !servedWhole(info) {
+		return nil
+	}
+	if raw, err := c.chain.BlockBytes(h); err == nil && raw != nil {
+		return &MsgStoredBlock{Hash: h, Encoded: raw}
+	}
+	return nil
 }
 
 func (c *Core) handleNotFound(p *peer, now time.Time, items []InvVect) {
