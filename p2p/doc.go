@@ -114,7 +114,8 @@
 //     reader's 64 KiB buffer, in the node, however busy the loop; its send queue is bounded in bytes and count, and a peer that
 //     reads too slowly is disconnected rather than waited for; its known
 //     inventory and addresses, block and transaction requests, and the
-//     blocks served per getdata are bounded (peer.go); orphan transactions
+//     blocks served per getdata are bounded (peer.go; and what one getdata
+//     is answered with, by the send budget); orphan transactions
 //     are bounded per peer by the mempool. A transaction one announcer
 //     fails to deliver is asked of the next that announced it meanwhile
 //     (txFailed; at most maxTxInFlight such announcements per peer), so a

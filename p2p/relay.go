@@ -164,22 +164,28 @@ func (c *Core) wantTx(p *peer, txid wire.Hash) bool {
 	return !c.pool.Knows(txid)
 }
 
+// handleGetData answers a getdata: at most maxBlocksPerGet blocks, and
+// no more than the peer's send budget (MaxSendQueueBytes) holds, the rest
+// answered notfound. The driver queues the answers at once and drops a
+// peer whose queue outgrows the budget, so anything past it would be read
+// from the store (or decoded) only to be thrown away with the connection.
 func (c *Core) handleGetData(p *peer, items []InvVect) {
 	var missing []InvVect
-	blocks := 0
+	blocks, queued := 0, 0
 	for _, iv := range items {
 		var m Message
+		room := queued < c.cfg.MaxSendQueueBytes
 		switch iv.Type {
 		case InvBlock:
-			if blocks++; blocks <= maxBlocksPerGet {
+			if blocks++; blocks <= maxBlocksPerGet && room {
 				m = c.serveWhole(iv.Hash)
 			}
 		case InvCmpctBlock:
-			if blocks++; blocks <= maxBlocksPerGet {
+			if blocks++; blocks <= maxBlocksPerGet && room {
 				m = c.serveCompact(iv.Hash)
 			}
 		case InvTx:
-			if tx, ok := c.pool.Tx(iv.Hash); ok {
+			if tx, ok := c.pool.Tx(iv.Hash); ok && room {
 				m = &MsgTx{Tx: tx}
 			}
 		}
@@ -187,6 +193,7 @@ func (c *Core) handleGetData(p *peer, items []InvVect) {
 			missing = append(missing, iv)
 			continue
 		}
+		queued += sizeHint(m)
 		p.knownInv.add(iv.Hash, maxKnownInv)
 		c.send(p, m)
 	}
