@@ -25,7 +25,9 @@
 // truth, asked afresh by every Balance, History and Send. The scan (see
 // scan) counts an address as used once anything was ever paid to it, so the
 // gap limit counts unused addresses as BIP44 means and a restored wallet
-// finds every coin; History is derived from the same answer (receives, and
+// finds every coin, provided the original never handed out more than the
+// gap limit (GapLimit, or Options.GapLimit) of unpaid addresses in a row;
+// NewAddress works offline and cannot know. History is derived from the same answer (receives, and
 // sends with their change folded in), so it is the same for every copy of
 // the wallet and does not change when outputs are spent. Files written
 // before the history index existed have the same layout and open as they

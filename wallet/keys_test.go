@@ -140,6 +140,30 @@ func TestRestoreFindsFundsPastTheIndexes(t *testing.T) {
 			t.Fatalf("request of %d addresses", len(r))
 		}
 	}
+
+	// Address 60, 29 unpaid addresses past 31 (the wallet handed them
+	// out), is found with a gap of 30, and the indexes it advances are
+	// persisted, so the default gap keeps finding it.
+	wide := localOpts()
+	wide.GapLimit = 30
+	w3, err := Open(path, testPass, wide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := w3.Balance(t.Context(), node); err != nil || b.Confirmed != 25e8 {
+		t.Fatalf("balance with a gap of 30: %+v, %v", b, err)
+	}
+	w4, err := Open(path, testPass, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := w4.Balance(t.Context(), node); err != nil || b.Confirmed != 25e8 || w4.st.NextReceive != 61 {
+		t.Fatalf("balance with the default gap after the wide one: %+v, %v, next receive %d", b, err, w4.st.NextReceive)
+	}
+	wide.GapLimit = MaxGapLimit + 1
+	if _, err := Open(path, testPass, wide); err == nil || !strings.Contains(err.Error(), "gap limit") {
+		t.Fatalf("gap limit above the maximum: %v", err)
+	}
 }
 
 func TestInvalidMnemonic(t *testing.T) {

@@ -24,8 +24,13 @@ const (
 	// GapLimit is how many unused addresses past the last used one of each
 	// branch the wallet asks the node about, so that a restored wallet
 	// finds its funds (BIP44's gap limit). An address is used once anything
-	// was ever paid to it, even if it was spent since.
+	// was ever paid to it, even if it was spent since. Options.GapLimit
+	// widens it, for a wallet that handed out more unused addresses in a
+	// row than that.
 	GapLimit = 20
+	// MaxGapLimit bounds Options.GapLimit: a scan asks about up to
+	// 2*MaxGapLimit addresses more than the wallet used, 100 per request.
+	MaxGapLimit = 10_000
 	// maxAddressesPerRequest bounds one getaddresshistory request (the
 	// node's limit).
 	maxAddressesPerRequest = 100
@@ -79,12 +84,13 @@ func (s *scanned) utxos() []*utxo {
 }
 
 // scan asks the node for the history (getaddresshistory with mempool) of
-// receive and change addresses 0..next+GapLimit-1 of each branch. An
-// address that was ever paid is used: when it is at or past next, next
-// moves past it and the new gap is scanned in turn, until a round finds
-// nothing new. So the gap limit counts unused addresses, as BIP44 means,
-// and spent-from addresses never end a restore early. It returns what it
-// found and the advanced indexes; it changes nothing in w.st.
+// receive and change addresses 0..next+gap-1 of each branch, gap being
+// Options.GapLimit. An address that was ever paid is used: when it is at
+// or past next, next moves past it and the new gap is scanned in turn,
+// until a round finds nothing new. So the gap limit counts unused
+// addresses, as BIP44 means, and spent-from addresses never end a restore
+// early. It returns what it found and the advanced indexes; it changes
+// nothing in w.st.
 func (w *Wallet) scan(ctx context.Context, node Node) (res scanned, next [2]uint32, err error) {
 	next = [2]uint32{w.st.NextReceive, w.st.NextChange}
 	var done [2]uint32 // [0, done[b]) already asked for
@@ -92,7 +98,7 @@ func (w *Wallet) scan(ctx context.Context, node Node) (res scanned, next [2]uint
 	for {
 		var addrs []string
 		for b := range next {
-			end := uint64(next[b]) + GapLimit
+			end := uint64(next[b]) + uint64(w.opt.GapLimit)
 			for i := uint64(done[b]); i < end; i++ {
 				k, err := w.keys.key(keyPath{uint32(b), uint32(i)})
 				if err != nil {
@@ -204,7 +210,7 @@ type Balance struct {
 func (b Balance) Spendable() uint64 { return b.Confirmed + b.Unconfirmed }
 
 // Balance asks the node (getaddresshistory with mempool) about every
-// address of the wallet: receive and change 0..next-1 plus GapLimit
+// address of the wallet: receive and change 0..next-1 plus Options.GapLimit
 // unused ones past each. Outputs that any transaction spends, mempool ones
 // included, are in no category. Indexes that the
 // scan finds used are advanced and persisted.

@@ -35,6 +35,12 @@ type Options struct {
 	// Core's -maxtxfee: a higher fee is refused with a *FeeTooHighError.
 	// 0 means DefaultMaxFee.
 	MaxFee uint64
+	// GapLimit is how many unused addresses past the last used one of
+	// each branch Balance, History and Send look at, at most MaxGapLimit;
+	// 0 means GapLimit. A restored wallet that once handed out more unused
+	// addresses in a row than that finds the coins past them only with a
+	// wider gap; once found, the indexes advance and are persisted.
+	GapLimit uint32
 }
 
 func (o Options) normalize() (Options, error) {
@@ -45,6 +51,11 @@ func (o Options) normalize() (Options, error) {
 		return o, errors.New("wallet: no address prefix given")
 	case o.CoinType >= hardenedKeyStart:
 		return o, fmt.Errorf("wallet: coin type %d out of range", o.CoinType)
+	case o.GapLimit > MaxGapLimit:
+		return o, fmt.Errorf("wallet: gap limit %d is above the maximum %d", o.GapLimit, MaxGapLimit)
+	}
+	if o.GapLimit == 0 {
+		o.GapLimit = GapLimit
 	}
 	if o.KDF == nil {
 		k := DefaultKDF()
@@ -136,7 +147,7 @@ func Create(path, passphrase string, opt Options) (w *Wallet, mnemonic string, e
 // (any standard length; case and spacing are normalized). A mnemonic that
 // fails the word list or checksum is ErrInvalidMnemonic with the reason.
 // The indexes start at zero; Balance and Send find the funds of addresses
-// used before (within GapLimit of each other) and advance them.
+// used before (within Options.GapLimit of each other) and advance them.
 func Restore(path, passphrase, mnemonic string, opt Options) (*Wallet, error) {
 	m := NormalizeMnemonic(mnemonic)
 	if err := ValidateMnemonic(m); err != nil {

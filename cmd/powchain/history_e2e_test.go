@@ -383,3 +383,40 @@ func TestIndexesSurviveKillAndReindex(t *testing.T) {
 	}
 	t.Logf("after kill -9 and after --reindex: tip %d, %d history entries match a replay of the blocks", tip, entries)
 }
+
+// TestWalletRestoreWiderGap: a wallet handed out 25 addresses and only the
+// last was paid. Restored from its mnemonic, the default gap of 20 unpaid
+// addresses does not reach it; the restore says how to widen the search,
+// --gap-limit finds the coins, and from then on the default does too.
+func TestWalletRestoreWiderGap(t *testing.T) {
+	datadir := t.TempDir()
+	startNode(t, datadir)
+	mnemonic, alice := cheapWallet(t, datadir, "alice")
+	var last string
+	for range 25 {
+		a, err := alice.NewAddress()
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = a
+	}
+	generate(t, localClient(t, datadir), 1, last)
+	mfile := filepath.Join(t.TempDir(), "mnemonic")
+	if err := os.WriteFile(mfile, []byte(mnemonic+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := walletCLI(t, datadir, "restored", "create", "--restore", "--mnemonic-file", mfile); !strings.Contains(out, "--gap-limit") {
+		t.Fatalf("restore does not say how to search further: %q", out)
+	}
+	if b := walletBalanceOf(t, walletEnv, datadir, "restored"); b.Immature != 0 {
+		t.Fatalf("the default gap reached address 24: %+v", b)
+	}
+	if r := runCLI(t, walletEnv, "wallet", "balance", "--datadir", datadir, "--wallet", "restored", "--gap-limit", "0"); r.code == 0 ||
+		!strings.Contains(r.stderr, "--gap-limit 0: want 1 to 10000 addresses") {
+		t.Fatalf("--gap-limit 0: exit %d, stderr %q", r.code, r.stderr)
+	}
+	wide := walletCLI(t, datadir, "restored", "balance", "--json", "--gap-limit", "25")
+	if b := walletBalanceOf(t, walletEnv, datadir, "restored"); !strings.Contains(wide, `"immature":5000000000`) || b.Immature != 50e8 {
+		t.Fatalf("balance with --gap-limit 25: %s; then with the default gap: %+v", wide, b)
+	}
+}

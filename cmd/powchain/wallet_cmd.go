@@ -31,6 +31,11 @@ func walletCommand() *cli.Command {
 			stringFlag("passphrase-file", "", "read the passphrase from this file (else "+passphraseEnv+", else a prompt)"),
 		), extra...)
 	}
+	// gap is the flag of the commands that search the wallet's addresses.
+	gap := func() cli.Flag {
+		return intFlag("gap-limit", wallet.GapLimit, "search this many unused addresses past the last paid one "+
+			"(raise it if a restored wallet handed out more unpaid addresses in a row than that)")
+	}
 	return &cli.Command{
 		Name:  "wallet",
 		Usage: "create and use an encrypted wallet",
@@ -48,7 +53,7 @@ func walletCommand() *cli.Command {
 			withConfig(&cli.Command{
 				Name:   "balance",
 				Usage:  "confirmed, unconfirmed and immature balance",
-				Flags:  flags(boolFlag("json", `print {"confirmed":N,"unconfirmed":N,"immature":N} in base units`)),
+				Flags:  flags(boolFlag("json", `print {"confirmed":N,"unconfirmed":N,"immature":N} in base units`), gap()),
 				Action: walletBalance,
 			}),
 			withConfig(&cli.Command{
@@ -62,6 +67,7 @@ func walletCommand() *cli.Command {
 					intFlag("fee-rate", int(wallet.DefaultFeeRate), "fee rate in base units per byte"),
 					stringFlag("max-fee", rpc.FormatCoins(wallet.DefaultMaxFee), "refuse to pay a fee above this many coins (as bitcoind's -maxtxfee); raise it to pay more"),
 					boolFlag("no-broadcast", "print the signed transaction's hex instead of sending it; changes nothing"),
+					gap(),
 				),
 				Action: walletSend,
 			}),
@@ -73,6 +79,7 @@ func walletCommand() *cli.Command {
 				Flags: flags(
 					intFlag("limit", 20, "show the newest N entries (0 = all)"),
 					boolFlag("json", "print JSON"),
+					gap(),
 				),
 				Action: walletList,
 			}),
@@ -149,6 +156,12 @@ func openWallet(c *cli.Context) (*wallet.Wallet, error) {
 			return nil, fmt.Errorf("--max-fee %q: want a positive amount of coins, e.g. 0.5", maxFee)
 		}
 	}
+	if g := c.Int("gap-limit"); g != 0 || c.IsSet("gap-limit") { // 0: a command without the flag
+		if g < 1 || g > wallet.MaxGapLimit {
+			return nil, fmt.Errorf("--gap-limit %d: want 1 to %d addresses", g, wallet.MaxGapLimit)
+		}
+		opt.GapLimit = uint32(g)
+	}
 	pass, err := passphrase(c, false)
 	if err != nil {
 		return nil, err
@@ -174,6 +187,8 @@ func walletCreate(c *cli.Context) error {
 			return err
 		}
 		fmt.Fprintf(c.App.Writer, "Wallet %q restored at %s\n", c.String("wallet"), path)
+		fmt.Fprintf(c.App.Writer, "`powchain wallet balance` finds its coins on the node's chain, searching up to %d unpaid addresses "+
+			"past the last paid one; if the wallet handed out more unpaid addresses in a row than that, add --gap-limit N\n", wallet.GapLimit)
 		return nil
 	}
 	pass, err := passphrase(c, true)
