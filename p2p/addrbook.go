@@ -13,9 +13,14 @@ import (
 	"time"
 )
 
-// maxBookSize bounds the address book; the least recently seen ordinary
-// entries are evicted first.
+// maxBookSize bounds the address book; ordinary entries are evicted from
+// the source that gave the most, least recently seen first (evictOne).
 const maxBookSize = 4096
+
+// maxBookPerSource bounds the entries learned from one address group
+// (spreadGroup of the peers that sent them): one operator, reconnecting
+// from its own addresses, holds at most an eighth of the book.
+const maxBookPerSource = maxBookSize / 8
 
 // maxAttempts is how many failed dials in a row drop an ordinary address.
 const maxAttempts = 8
@@ -27,6 +32,9 @@ type addrEntry struct {
 	lastAttempt time.Time
 	permanent   bool // seed, addnode or connect: never dropped
 	self        bool // it is this node
+	// source is the spreadGroup of the peer the address was learned
+	// from: "" if configured, restored, or from a local or private peer.
+	source string
 }
 
 // BanInfo is one banned host.
@@ -48,10 +56,12 @@ type addrBook struct {
 	sorted []string
 	bans   map[string]BanInfo
 	dirty  bool // changed since the last save
+	// perSource counts the entries of each source but "".
+	perSource map[string]int
 }
 
 func newAddrBook() *addrBook {
-	return &addrBook{entries: make(map[string]*addrEntry), bans: make(map[string]BanInfo)}
+	return &addrBook{entries: make(map[string]*addrEntry), bans: make(map[string]BanInfo), perSource: make(map[string]int)}
 }
 
 // normalizeAddr checks that s is host:port with a usable host and port and
@@ -100,8 +110,10 @@ func isLocalAddr(addr string) bool {
 	return strings.EqualFold(host, "localhost")
 }
 
-// add records addr, returning whether it was new.
-func (b *addrBook) add(addr string, lastSeen int64, permanent bool) bool {
+// add records addr, learned from source (see addrEntry.source), returning
+// whether it was new. A source with maxBookPerSource entries makes room
+// among its own; a full book, in the source with the most entries.
+func (b *addrBook) add(addr string, lastSeen int64, permanent bool, source string) bool {
 	if e := b.entries[addr]; e != nil {
 		e.permanent = e.permanent || permanent
 		if lastSeen > e.lastSeen {
@@ -110,21 +122,37 @@ func (b *addrBook) add(addr string, lastSeen int64, permanent bool) bool {
 		}
 		return false
 	}
-	if len(b.entries) >= maxBookSize && !b.evictOne() {
+	if source != "" && b.perSource[source] >= maxBookPerSource && !b.evictOne(source) {
 		return false
 	}
-	b.entries[addr] = &addrEntry{addr: addr, lastSeen: lastSeen, permanent: permanent}
+	if len(b.entries) >= maxBookSize && !b.evictOne("") {
+		return false
+	}
+	b.entries[addr] = &addrEntry{addr: addr, lastSeen: lastSeen, permanent: permanent, source: source}
+	if source != "" {
+		b.perSource[source]++
+	}
 	b.sorted = nil
 	b.dirty = true
 	return true
 }
 
-// evictOne drops the least recently seen ordinary entry.
-func (b *addrBook) evictOne() bool {
+// evictOne drops the least recently seen ordinary entry of source, or if
+// source is "", of the source with the most entries (configured, restored
+// and local ones counting as one): a source that floods the book then
+// displaces its own entries, not everyone's.
+func (b *addrBook) evictOne(source string) bool {
+	count := make(map[string]int)
+	if source == "" {
+		for _, e := range b.entries {
+			if !e.permanent {
+				count[e.source]++
+			}
+		}
+	}
 	var victim *addrEntry
 	for _, e := range b.entries {
-		if !e.permanent && (victim == nil || e.lastSeen < victim.lastSeen ||
-			e.lastSeen == victim.lastSeen && e.addr < victim.addr) {
+		if !e.permanent && (source == "" || e.source == source) && (victim == nil || evictsBefore(e, victim, count)) {
 			victim = e
 		}
 	}
@@ -133,6 +161,37 @@ func (b *addrBook) evictOne() bool {
 	}
 	b.drop(victim.addr)
 	return true
+}
+
+// evictsBefore orders eviction: the source with the most entries (count),
+// then the lower source, then the least recently seen, then the lower
+// address.
+func evictsBefore(e, v *addrEntry, count map[string]int) bool {
+	switch {
+	case count[e.source] != count[v.source]:
+		return count[e.source] > count[v.source]
+	case e.source != v.source:
+		return e.source < v.source
+	case e.lastSeen != v.lastSeen:
+		return e.lastSeen < v.lastSeen
+	}
+	return e.addr < v.addr
+}
+
+// spreadGroup is the address group over which the node spreads its trust
+// in one operator: it makes one outbound connection per group, and takes
+// at most maxBookPerSource addresses from the peers of one group. Local
+// and private addresses are exempt (""): nobody on the internet can make
+// the node dial them to reach an attacker, and test networks and the
+// simulator put every node there.
+func spreadGroup(addr string) string {
+	if ip, err := netip.ParseAddr(hostKey(addr)); err == nil && (ip.IsPrivate() || ip.IsLinkLocalUnicast()) {
+		return ""
+	}
+	if g := netGroup(addr); g != "local" {
+		return g
+	}
+	return ""
 }
 
 func (b *addrBook) attempt(addr string, now time.Time) {
@@ -188,6 +247,11 @@ func (e *addrEntry) retryAt(base, max time.Duration) time.Time {
 }
 
 func (b *addrBook) drop(addr string) {
+	if e := b.entries[addr]; e != nil && e.source != "" {
+		if b.perSource[e.source]--; b.perSource[e.source] == 0 {
+			delete(b.perSource, e.source)
+		}
+	}
 	delete(b.entries, addr)
 	b.sorted = nil
 }
@@ -289,7 +353,7 @@ func AddressBookState(addrs []string, now time.Time) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		b.add(a, now.Unix(), false)
+		b.add(a, now.Unix(), false, "")
 	}
 	return b.marshal()
 }
@@ -317,7 +381,7 @@ func (b *addrBook) restore(data []byte, now time.Time) error {
 	}
 	for _, sa := range st.Addrs {
 		if a, err := normalizeAddr(sa.Addr); err == nil && len(b.entries) < maxBookSize {
-			b.add(a, sa.LastSeen, false)
+			b.add(a, sa.LastSeen, false, "")
 			b.entries[a].attempts = sa.Attempts
 		}
 	}

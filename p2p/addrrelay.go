@@ -76,7 +76,7 @@ func (c *Core) handleAddr(p *peer, now time.Time, addrs []NetAddress) {
 		}
 		p.knownAddrs.add(c.addrKey(a), maxKnownAddrs)
 		seen := min(na.LastSeen, now.Unix())
-		if c.book.add(a, seen, false) {
+		if c.book.add(a, seen, false, spreadGroup(p.addr)) {
 			learned = true
 			if len(addrs) <= maxRelayedAddrMsg {
 				fresh = append(fresh, NetAddress{Addr: a, LastSeen: seen})

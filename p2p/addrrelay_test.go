@@ -2,7 +2,9 @@ package p2p
 
 import (
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -183,5 +185,72 @@ func TestAddrGetAddrAnswerPasses(t *testing.T) {
 	h.core.Receive(h.now, 1, &MsgAddr{Addrs: addrs})
 	if p := h.peerInfo(1); p.AddrProcessed != MaxAddrPerMsg || p.AddrRateLimited != 0 {
 		t.Fatalf("getaddr answer: processed %d, rate limited %d; want all %d processed", p.AddrProcessed, p.AddrRateLimited, MaxAddrPerMsg)
+	}
+}
+
+// One operator reconnecting from its own addresses cannot take over the
+// address book, nor every outbound slot: the addresses learned from one
+// address group are at most maxBookPerSource, and outbound connections
+// go to one peer per group. Before, an inbound peer's advertised listen
+// address went into the book unconditionally and the book evicted the
+// least recently seen entry, so 4,200 short connections from one host,
+// each advertising another port, replaced the whole book (the 1,000
+// addresses two outbound peers had given gone) and all eight outbound
+// dials went to that host.
+func TestAddrBookResistsOneSource(t *testing.T) {
+	h := newCoreHarness(t, func(c *Config) { c.NoDiscovery = false })
+	// Two peers the node dialed answer its getaddr with 500 addresses each.
+	var honest []NetAddress
+	for id := PeerID(1); id <= 2; id++ {
+		h.core.Connected(h.now, id, fmt.Sprintf("198.%d.100.1:9444", 50+id), false)
+		h.core.Receive(h.now, id, h.version(uint64(id)+100, 0))
+		h.core.Receive(h.now, id, &MsgVerAck{})
+		var addrs []NetAddress
+		for i := range 500 {
+			addrs = append(addrs, NetAddress{Addr: fmt.Sprintf("%d.%d.%d.1:9444", 100+i/200, i%200, id), LastSeen: h.now.Unix() - 3600})
+		}
+		h.core.Receive(h.now, id, &MsgAddr{Addrs: addrs})
+		honest = append(honest, addrs...)
+	}
+
+	const attacker = "203.0.113.7"
+	for id := PeerID(3); id < 4200; id++ {
+		h.core.Connected(h.now, id, fmt.Sprintf("%s:%d", attacker, 40000+id), true)
+		v := h.version(uint64(id)+100, 0)
+		v.ListenAddr = fmt.Sprintf("%s:%d", attacker, 1000+id)
+		h.core.Receive(h.now, id, v)
+		h.core.Receive(h.now, id, &MsgVerAck{})
+		h.core.Disconnected(h.now, id, nil)
+	}
+	kept, theirs := 0, 0
+	for _, a := range h.core.KnownAddrs() {
+		switch {
+		case strings.HasPrefix(a, attacker+":"):
+			theirs++
+		case !strings.HasPrefix(a, "198."):
+			kept++
+		}
+	}
+	if kept != len(honest) || theirs > maxBookPerSource {
+		t.Fatalf("book: %d of %d honest addresses kept, %d of the attacker's (at most %d wanted)",
+			kept, len(honest), theirs, maxBookPerSource)
+	}
+	// Dials fail and others are tried, round after round: never more than
+	// one at a time to the attacker's group.
+	for round := range 20 {
+		h.now = h.now.Add(time.Hour) // past every backoff
+		h.core.Tick(h.now)
+		theirs := 0
+		for a := range h.core.dialing {
+			if strings.HasPrefix(a, attacker+":") {
+				theirs++
+			}
+		}
+		if theirs > 1 {
+			t.Fatalf("round %d: %d of %d outbound dials to one host", round, theirs, len(h.core.dialing))
+		}
+		for _, a := range slices.Sorted(maps.Keys(h.core.dialing)) {
+			h.core.DialFailed(h.now, a, nil)
+		}
 	}
 }

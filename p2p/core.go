@@ -195,7 +195,7 @@ func (c *Core) addConfiguredAddrs() {
 	}
 	c.keep = c.normalized(append(slices.Clone(c.cfg.Connect), c.cfg.AddNode...))
 	for _, a := range append(c.normalized(seeds), c.keep...) {
-		c.book.add(a, 0, true)
+		c.book.add(a, 0, true, "")
 		if a == c.self {
 			c.book.markSelf(a)
 		}
@@ -587,7 +587,7 @@ func (c *Core) handshakeDone(p *peer, now time.Time) {
 		c.requestAddrs(p)
 	} else if p.listenAddr != "" && p.listenAddr != c.self {
 		p.knownAddrs.add(c.addrKey(p.listenAddr), maxKnownAddrs)
-		c.book.add(p.listenAddr, now.Unix(), false)
+		c.book.add(p.listenAddr, now.Unix(), false, spreadGroup(p.addr))
 		c.relayAddrs(p, now, []NetAddress{{Addr: p.listenAddr, LastSeen: now.Unix()}})
 	}
 	if c.cfg.Relay != RelayFull {
@@ -701,18 +701,42 @@ func (c *Core) maintainOutbound(now time.Time) {
 	if !room() {
 		return
 	}
-	busy := c.busyAddrs()
+	busy, groups := c.busyAddrs(), c.outboundGroups()
 	var cands []string
 	for _, a := range c.book.sortedAddrs() {
 		if !busy[a] && c.dialable(a, now) {
 			cands = append(cands, a)
 		}
 	}
-	for ; room() && len(cands) > 0; outbound++ {
+	for room() && len(cands) > 0 {
 		i := c.rng.IntN(len(cands))
-		c.dial(cands[i], now)
+		a := cands[i]
 		cands = slices.Delete(cands, i, i+1)
+		if g := spreadGroup(a); g != "" {
+			if groups[g] {
+				continue
+			}
+			groups[g] = true
+		}
+		c.dial(a, now)
+		outbound++
 	}
+}
+
+// outboundGroups are the spreadGroups of the outbound connections and
+// dials: discovery makes one per group, so that one operator's addresses
+// in the book win at most one outbound slot.
+func (c *Core) outboundGroups() map[string]bool {
+	groups := make(map[string]bool)
+	for a := range c.dialing {
+		groups[spreadGroup(a)] = true
+	}
+	for _, p := range c.peers {
+		if !p.inbound {
+			groups[spreadGroup(p.addr)] = true
+		}
+	}
+	return groups
 }
 
 // busy reports whether a is connected or being dialed.
@@ -794,7 +818,7 @@ func (c *Core) AddNode(now time.Time, addr string) ([]Action, error) {
 	if !slices.Contains(c.keep, a) {
 		c.keep = append(c.keep, a)
 	}
-	c.book.add(a, 0, true)
+	c.book.add(a, 0, true, "")
 	if e := c.book.entries[a]; e != nil {
 		e.lastAttempt = time.Time{}
 	}

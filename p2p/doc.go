@@ -132,6 +132,11 @@
 //     slots full builds no address sets and plans no downloads
 //     (maintainOutbound and fillDownloads return first), and the chain
 //     keeps each block's median time past, so asking for the tip is cheap.
+//   - One operator cannot fill the address book or every outbound slot
+//     from its own addresses (addrbook.go, spreadGroup): the book keeps at
+//     most maxBookPerSource addresses learned from one address group and,
+//     full, evicts from the group that gave the most; discovery dials one
+//     outbound peer per group. Local and private addresses are exempt.
 //   - Inbound slots cannot be held forever: when they are full, a newcomer
 //     evicts one inbound peer, chosen deterministically (eviction.go)
 //     after protecting the most useful, diverse and oldest peers.
