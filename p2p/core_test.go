@@ -626,3 +626,21 @@ func TestCoreGetDataWithinSendBudget(t *testing.T) {
 		t.Fatalf("served %d blocks, %d not found, of %d", blocks, missing, len(items))
 	}
 }
+
+// A connection from another host that claims a connected peer's version
+// nonce (which that peer sends to everyone it connects to) is dropped, and
+// the peer stays: before, the duplicate rule could drop the node's own
+// outbound connection for it, so anyone who had once connected to a peer
+// of the node could cut that connection at will.
+func TestCoreNonceOfAnotherHostDropsNobodyElse(t *testing.T) {
+	h := newCoreHarness(t, func(c *Config) { c.AddNode = []string{"198.51.100.1:9444"} })
+	honest := h.core.nonce - 1 // the rule keeps an inbound dial from the smaller nonce
+	h.core.Connected(h.now, 1, "198.51.100.1:9444", false)
+	h.core.Receive(h.now, 1, h.version(honest, 0))
+	h.core.Receive(h.now, 1, &MsgVerAck{})
+	h.core.Connected(h.now, 2, "203.0.113.9:40000", true)
+	acts := h.core.Receive(h.now, 2, h.version(honest, 0))
+	if hasKind(acts, ActDisconnect, 1) || !hasKind(acts, ActDisconnect, 2) {
+		t.Fatalf("actions %+v: want the impostor (2) dropped and the outbound peer (1) kept", acts)
+	}
+}
