@@ -369,10 +369,7 @@ func (c *Core) removePeer(p *peer, now time.Time) {
 		delete(c.blockReq, h)
 	}
 	for h := range p.txAlso { // any order: each is taken out of one list
-		c.txAnnouncers[h] = slices.DeleteFunc(c.txAnnouncers[h], func(id PeerID) bool { return id == p.id })
-		if len(c.txAnnouncers[h]) == 0 {
-			delete(c.txAnnouncers, h)
-		}
+		c.forgetAnnouncer(p, h)
 	}
 	c.txFailed(p, now, sortedHashes(p.txs))
 	if i := slices.Index(c.hbPeers, p.id); i >= 0 {

@@ -462,7 +462,8 @@ func TestCoreAsksToSaveOnce(t *testing.T) {
 
 // A transaction requested from one announcer that does not deliver it
 // (notfound, a timeout, a disconnect) is requested from the next peer that
-// announced it meanwhile, each announcement once: otherwise the first announcer
+// announced it meanwhile (outbound peers first), each announcement once:
+// otherwise the first announcer
 // decided alone whether the node ever got it, and any peer could keep
 // transactions from the node by announcing them first and answering
 // notfound.
@@ -523,6 +524,19 @@ func TestCoreTxFromNextAnnouncer(t *testing.T) {
 	h.core.Receive(h.now, 3, &MsgNotFound{Items: []InvVect{{InvTx, y}}})
 	if len(h.core.txReq) != 0 || len(h.core.txAnnouncers) != 0 || len(h.core.peers[3].txAlso) != 0 {
 		t.Fatalf("requests left: %v, announcers %v", h.core.txReq, h.core.txAnnouncers)
+	}
+
+	// A peer the node dialed is asked before inbound peers that announced
+	// earlier: anyone can open inbound connections to queue first.
+	h.core.Connected(h.now, 4, "10.2.0.4:9444", false)
+	h.core.Receive(h.now, 4, h.version(104, 0))
+	h.core.Receive(h.now, 4, &MsgVerAck{})
+	w := wire.Hash{4}
+	announce(3, w)
+	announce(1, w)
+	announce(4, w)
+	if acts := h.core.Receive(h.now, 3, &MsgNotFound{Items: []InvVect{{InvTx, w}}}); !requested(acts, 4, w) {
+		t.Fatalf("after notfound from 3, %s not requested from the outbound peer: %v", w, types(sent(acts, 4)))
 	}
 }
 

@@ -117,10 +117,10 @@
 //     blocks served per getdata are bounded (peer.go; and what one getdata
 //     is answered with, by the send budget); orphan transactions
 //     are bounded per peer by the mempool. A transaction one announcer
-//     fails to deliver is asked of the next that announced it meanwhile
-//     (txFailed; at most maxTxInFlight such announcements per peer), so a
-//     peer that announces first and never delivers cannot keep it from
-//     the node.
+//     fails to deliver is asked of the next that announced it meanwhile,
+//     outbound peers first (txFailed; at most maxTxInFlight such
+//     announcements per peer), so a peer that announces first and never
+//     delivers cannot keep it from the node.
 //   - Address relay is bounded as Bitcoin Core bounds it (addrrelay.go,
 //     docs/PROTOCOL.md "Address relay"): an address the node passes on goes
 //     to at most two peers, picked by a keyed hash of the address, the day

@@ -295,26 +295,35 @@ func (c *Core) askNextAnnouncers(now time.Time, txids []wire.Hash) {
 	}
 }
 
-// nextAnnouncer takes txid's announcers off its list up to the first
-// that has room for another request, and returns that one (nil if none,
-// or if the pool knows or refused txid).
+// nextAnnouncer takes off txid's list, and returns, the announcer to ask
+// next: the first outbound one (a peer the node dialed, which an attacker
+// cannot simply open more of) with room for another request, else the
+// first with room. It returns nil, forgetting them all, if none has room
+// or the pool knows or refused txid.
 func (c *Core) nextAnnouncer(txid wire.Hash) *peer {
-	wanted := !c.pool.Knows(txid) && !c.rejects.has(txid)
-	for len(c.txAnnouncers[txid]) > 0 {
-		p := c.peers[c.txAnnouncers[txid][0]]
-		c.forgetAnnouncer(p, txid)
-		if wanted && len(p.txs) < maxTxInFlight {
-			return p
+	var next *peer
+	if !c.pool.Knows(txid) && !c.rejects.has(txid) {
+		for _, id := range c.txAnnouncers[txid] {
+			p := c.peers[id]
+			if len(p.txs) < maxTxInFlight && (next == nil || next.inbound && !p.inbound) {
+				next = p
+			}
 		}
 	}
-	return nil
+	if next == nil {
+		c.forgetAnnouncers(txid)
+		return nil
+	}
+	c.forgetAnnouncer(next, txid)
+	return next
 }
 
-// forgetAnnouncer takes p, the first of txid's announcers, off its list.
+// forgetAnnouncer takes p off txid's announcers.
 func (c *Core) forgetAnnouncer(p *peer, txid wire.Hash) {
 	delete(p.txAlso, txid)
-	if rest := c.txAnnouncers[txid][1:]; len(rest) > 0 {
-		c.txAnnouncers[txid] = rest
+	ids := slices.DeleteFunc(c.txAnnouncers[txid], func(id PeerID) bool { return id == p.id })
+	if len(ids) > 0 {
+		c.txAnnouncers[txid] = ids
 	} else {
 		delete(c.txAnnouncers, txid)
 	}
