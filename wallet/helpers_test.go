@@ -246,6 +246,17 @@ func (n *fakeNode) fund(address string, amount uint64, kind string) rpc.AddressU
 	return u
 }
 
+// ownSend adds an unconfirmed output of amount to address made by a send of
+// the wallet's own: its transaction spends a confirmed output of the wallet
+// at from.
+func (n *fakeNode) ownSend(from, address string, amount uint64) rpc.AddressUtxo {
+	in := n.fund(from, amount+1000, "")
+	out := n.fund(address, amount, "mempool")
+	id, _ := wire.ParseHash(in.TxID)
+	n.spent[wire.OutPoint{TxID: id, Index: in.OutputIndex}] = &rpc.AddressSpend{TxID: out.TxID, Mempool: true}
+	return out
+}
+
 func newNode() *fakeNode {
 	return &fakeNode{tip: 100, spent: map[wire.OutPoint]*rpc.AddressSpend{}, txs: map[string]*rpc.TxResult{}}
 }

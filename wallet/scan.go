@@ -54,6 +54,10 @@ type utxo struct {
 	rpc.AddressUtxo
 	outPoint wire.OutPoint
 	key      *derivedKey
+	// fromWallet: made by a transaction that spends the wallet's outputs,
+	// so one the wallet signed (its own send's change, or a payment to
+	// itself), not a payment from someone else.
+	fromWallet bool
 }
 
 // spendable: confirmed and mature, or in the mempool (mempool outputs are
@@ -70,12 +74,18 @@ type scanned struct {
 // utxos are the outputs no transaction spends, confirmed or in the
 // mempool: what the wallet can spend.
 func (s *scanned) utxos() []*utxo {
+	spenders := make(map[string]bool)
+	for _, o := range s.outputs {
+		if o.Spent != nil {
+			spenders[o.Spent.TxID] = true
+		}
+	}
 	var out []*utxo
 	for _, o := range s.outputs {
 		if o.Spent != nil {
 			continue
 		}
-		out = append(out, &utxo{outPoint: o.outPoint, key: o.key, AddressUtxo: rpc.AddressUtxo{
+		out = append(out, &utxo{outPoint: o.outPoint, key: o.key, fromWallet: spenders[o.TxID], AddressUtxo: rpc.AddressUtxo{
 			Address: o.Address, TxID: o.TxID, OutputIndex: o.OutputIndex, Amount: o.Amount,
 			Height: o.Height, Confirmations: o.Confirmations, Coinbase: o.Coinbase, Mature: o.Mature, Mempool: o.Mempool,
 		}})
@@ -199,15 +209,13 @@ type Balance struct {
 	// Confirmed: outputs in blocks that can be spent now (non-coinbase, or
 	// coinbase past maturity).
 	Confirmed uint64 `json:"confirmed"`
-	// Unconfirmed: outputs of mempool transactions (including the change
-	// of the wallet's own unconfirmed sends). They can be spent too.
+	// Unconfirmed: outputs of mempool transactions: payments from others,
+	// which Send spends only once they confirm, and the outputs of the
+	// wallet's own unconfirmed sends (change), which Send can spend at once.
 	Unconfirmed uint64 `json:"unconfirmed"`
 	// Immature: coinbase outputs that cannot be spent before maturity.
 	Immature uint64 `json:"immature"`
 }
-
-// Spendable is what Send can use: Confirmed + Unconfirmed.
-func (b Balance) Spendable() uint64 { return b.Confirmed + b.Unconfirmed }
 
 // Balance asks the node (getaddresshistory with mempool) about every
 // address of the wallet: receive and change 0..next-1 plus Options.GapLimit

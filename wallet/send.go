@@ -85,8 +85,11 @@ func (e *FeeTooHighError) Is(target error) bool { return target == ErrFeeTooHigh
 type InsufficientFundsError struct {
 	Amount   uint64 // the payment
 	Need     uint64 // Amount + the fee of a transaction spending every usable output
-	Have     uint64 // usable outputs: confirmed mature and unconfirmed
+	Have     uint64 // usable outputs: confirmed mature, and unconfirmed outputs of the wallet's own sends
 	Immature uint64 // coinbase outputs not yet spendable
+	// Pending: unconfirmed payments from others, spendable once they
+	// confirm.
+	Pending uint64
 	// Uneconomical: outputs worth no more than the fee of spending them at
 	// the fee rate asked for; they are left out.
 	Uneconomical uint64
@@ -98,6 +101,9 @@ func (e *InsufficientFundsError) Error() string {
 		rpc.FormatCoins(e.Amount), rpc.FormatCoins(e.Need-e.Amount), rpc.FormatCoins(e.Need), rpc.FormatCoins(e.Have))
 	if e.Immature > 0 {
 		s += fmt.Sprintf("; %s more are immature coinbase outputs", rpc.FormatCoins(e.Immature))
+	}
+	if e.Pending > 0 {
+		s += fmt.Sprintf("; %s more are unconfirmed payments to the wallet, spendable once they confirm", rpc.FormatCoins(e.Pending))
 	}
 	if e.Uneconomical > 0 {
 		s += fmt.Sprintf("; %s are in outputs that would cost more in fee than they are worth at %d base units per byte",
@@ -114,7 +120,9 @@ func (e *InsufficientFundsError) Is(target error) bool { return target == ErrIns
 //
 //   - The destination must be an address of the wallet's network.
 //   - Coins come from a fresh scan (as in Balance): confirmed mature outputs
-//     first, unconfirmed ones only if the confirmed ones do not suffice
+//     first, unconfirmed outputs of the wallet's own sends (change) only if
+//     the confirmed ones do not suffice, never unconfirmed payments from
+//     others
 //     (see selectCoins).
 //   - fee = feeRate * size, size = 12 + 132*inputs + 28*outputs.
 //   - Output 0 pays to; output 1, present when the change is at least
@@ -276,21 +284,25 @@ func txSize(nIn, nOut int) uint64 {
 //
 // Candidates are spendable outputs worth more than the fee of spending
 // them (amount > feeRate*TxInSize), in two tiers: confirmed mature, then
-// unconfirmed (which depend on a mempool transaction confirming). Within
-// the confirmed tier:
+// unconfirmed outputs of transactions that spend the wallet's outputs, its
+// own sends (they depend on a mempool transaction confirming). Unconfirmed
+// payments from others are never candidates, as in Bitcoin Core: their
+// sender could still double-spend them, and the send would vanish with
+// them. Within the confirmed tier:
 //  1. the smallest single output that covers amount + fee, if any: one
 //     input is the cheapest transaction, and larger outputs stay whole for
 //     larger payments;
 //  2. otherwise outputs largest first until they cover amount + fee, which
 //     minimises the number of inputs and so the fee.
 //
-// Only if all confirmed outputs do not suffice are unconfirmed outputs added,
-// largest first. "Covers" means inputs >= amount + fee(n, 2) + DustThreshold
-// (with change) or inputs >= amount + fee(n, 1) (without change; the
-// excess, under DustThreshold + 28*feeRate, goes to the fee).
+// Only if all confirmed outputs do not suffice are the unconfirmed outputs
+// of the wallet's own sends added, largest first. "Covers" means inputs >=
+// amount + fee(n, 2) + DustThreshold (with change) or inputs >= amount +
+// fee(n, 1) (without change; the excess, under DustThreshold + 28*feeRate,
+// goes to the fee).
 func selectCoins(utxos []*utxo, amount, feeRate uint64) (selection, error) {
 	var confirmed, unconfirmed []*utxo
-	var have, immature, uneconomical uint64
+	var have, immature, uneconomical, pending uint64
 	for _, u := range utxos {
 		a := uint64(u.Amount)
 		switch {
@@ -298,6 +310,8 @@ func selectCoins(utxos []*utxo, amount, feeRate uint64) (selection, error) {
 			immature += a
 		case a <= feeRate*wire.TxInSize:
 			uneconomical += a // spending it costs more than it brings
+		case u.Mempool && !u.fromWallet:
+			pending += a // someone else's unconfirmed payment
 		case u.Mempool:
 			unconfirmed = append(unconfirmed, u)
 			have += a
@@ -360,6 +374,7 @@ func selectCoins(utxos []*utxo, amount, feeRate uint64) (selection, error) {
 		Need:         amount + feeRate*txSize(min(max(len(all), 1), maxInputs), 1),
 		Have:         have,
 		Immature:     immature,
+		Pending:      pending,
 		Uneconomical: uneconomical,
 		FeeRate:      feeRate,
 	}

@@ -86,6 +86,19 @@ func txidIn(s string) string {
 	return txid
 }
 
+// aliceAndBob starts a node with two wallets, alice and bob, and returns
+// its data dir, a client and a receive address of each.
+func aliceAndBob(t *testing.T) (datadir string, client *rpc.Client, alice, bob string) {
+	t.Helper()
+	datadir = t.TempDir()
+	startNode(t, datadir)
+	cheapWallet(t, datadir, "alice")
+	cheapWallet(t, datadir, "bob")
+	alice = lastLine(walletCLI(t, datadir, "alice", "address"))
+	bob = lastLine(walletCLI(t, datadir, "bob", "address"))
+	return datadir, localClient(t, datadir), alice, bob
+}
+
 // TestWalletSendAnswerLost: `wallet send` whose sendrawtransaction request
 // reaches the node but whose answer is lost must not look like a send that
 // did not happen (the user would send again and pay twice from other
@@ -93,13 +106,7 @@ func txidIn(s string) string {
 // `wallet list` shows it, from the node when the node took it and as
 // missing when the node never got it.
 func TestWalletSendAnswerLost(t *testing.T) {
-	datadir := t.TempDir()
-	startNode(t, datadir)
-	client := localClient(t, datadir)
-	cheapWallet(t, datadir, "alice")
-	cheapWallet(t, datadir, "bob")
-	alice := lastLine(walletCLI(t, datadir, "alice", "address"))
-	bob := lastLine(walletCLI(t, datadir, "bob", "address"))
+	datadir, client, alice, bob := aliceAndBob(t)
 	generate(t, client, 12, alice) // two coinbases mature (maturity 10)
 	nodeAddr, err := rpc.ReadEndpoint(filepath.Join(datadir, "local"))
 	if err != nil {
@@ -177,5 +184,26 @@ func TestWalletSendFileChangedMeanwhile(t *testing.T) {
 	}
 	if mempool := rpcCLI(t, datadir, "getrawmempool"); !strings.Contains(mempool, txid) {
 		t.Fatalf("the send names %s, the mempool holds %s", txid, mempool)
+	}
+}
+
+// TestWalletSendSpendsOnlyConfirmedPayments: as in Bitcoin Core, `wallet
+// send` does not spend a payment from someone else before it confirms
+// (its sender could still double-spend it, and the send would vanish with
+// it); the change of the wallet's own unconfirmed send it does spend.
+func TestWalletSendSpendsOnlyConfirmedPayments(t *testing.T) {
+	datadir, client, alice, bob := aliceAndBob(t)
+	generate(t, client, 11, bob) // a coinbase of bob's matures (maturity 10)
+	walletCLI(t, datadir, "bob", "send", "--to", alice, "--amount", "5")
+
+	r := runCLI(t, walletEnv, "wallet", "send", "--datadir", datadir, "--wallet", "alice", "--to", bob, "--amount", "1")
+	if r.code == 0 || !strings.Contains(r.stderr, "5.00000000 more are unconfirmed payments to the wallet, spendable once they confirm") {
+		t.Fatalf("alice spends bob's unconfirmed payment: exit %d\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
+	}
+	generate(t, client, 1, bob)
+	first := strings.TrimSpace(walletCLI(t, datadir, "alice", "send", "--to", bob, "--amount", "1"))
+	second := strings.TrimSpace(walletCLI(t, datadir, "alice", "send", "--to", bob, "--amount", "1")) // from the change of the first
+	if mempool := rpcCLI(t, datadir, "getrawmempool"); !strings.Contains(mempool, first) || !strings.Contains(mempool, second) {
+		t.Fatalf("sends %s and %s; mempool %s", first, second, mempool)
 	}
 }

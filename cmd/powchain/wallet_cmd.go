@@ -59,7 +59,9 @@ func walletCommand() *cli.Command {
 			withConfig(&cli.Command{
 				Name:  "send",
 				Usage: "send coins; prints only the txid",
-				Description: "When the node's answer to the transaction is lost (the connection breaks), the command fails saying " +
+				Description: "Coins come from confirmed outputs, then from unconfirmed outputs of the wallet's own sends (change); " +
+					"payments to the wallet are spent only once they confirm.\n\n" +
+					"When the node's answer to the transaction is lost (the connection breaks), the command fails saying " +
 					"the transaction may have been sent, with its txid, and records it: check `powchain wallet list` before sending again.",
 				Flags: flags(
 					stringFlag("to", "", "destination address"),
