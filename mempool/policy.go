@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"time"
 
+	"powchain/chain"
 	"powchain/wire"
 )
 
@@ -61,6 +62,15 @@ func DefaultPolicy() Policy {
 // MaxPoolBytes (the default if unset) of the smallest valid transactions
 // (wire.MinTxSize), the pool's share of a SigCache (chain.SigCacheSize).
 func (p Policy) MaxTxs() int { return p.withDefaults().MaxPoolBytes / wire.MinTxSize }
+
+// SigCacheSize returns the bound of the SigCache that a pool under p
+// shares with a chain pre-verifying chain.DefaultPreverifyBlocks blocks
+// (chain.Config.PreverifyBlocks left at zero), as the node's do: room for the
+// pool at its fullest and for the blocks pre-verified beside it
+// (chain.SigCacheSize).
+func (p Policy) SigCacheSize() int {
+	return chain.SigCacheSize(p.MaxTxs(), chain.DefaultPreverifyBlocks)
+}
 
 // withDefaults replaces every zero limit with its default, since no limit
 // means anything useful at zero, and caps MaxTxSize at what consensus

@@ -182,11 +182,11 @@ func (n *Node) openP2P() error {
 
 // newSigCache returns the SigCache a chain and a pool under policy share:
 // room for the pool at its fullest and the blocks pre-verified beside it
-// (chain.SigCacheSize; with the default policy about 437,000 entries,
+// (Policy.SigCacheSize; with the default policy about 437,000 entries,
 // 21 MB allocated at start), so a full pool never turns pre-verification
 // off.
 func newSigCache(policy mempool.Policy) *chain.SigCache {
-	return chain.NewSigCache(chain.SigCacheSize(policy.MaxTxs(), chain.DefaultPreverifyBlocks))
+	return chain.NewSigCache(policy.SigCacheSize())
 }
 
 func (n *Node) openChain() error {

@@ -129,7 +129,7 @@ func newNodeChain(t testing.TB, name string, params *chain.Params, chainMod func
 	dir := t.TempDir()
 	// The SigCache is the node's size (node.go): room for the pool at its
 	// fullest and for pre-verified blocks.
-	cache := chain.NewSigCache(chain.SigCacheSize(mempool.DefaultPolicy().MaxTxs(), chain.DefaultPreverifyBlocks))
+	cache := chain.NewSigCache(mempool.DefaultPolicy().SigCacheSize())
 	cfg := chain.Config{Params: params, Clock: chaintest.NewClock(genesisTime.Add(24 * time.Hour)), SigCache: cache}
 	if chainMod != nil {
 		chainMod(&cfg)
