@@ -99,7 +99,7 @@ func BenchmarkInitialSync(b *testing.B) {
 func servingPeers(b *testing.B, params *chain.Params, blocks []*wire.Block) []string {
 	var peers []string
 	for i := range 2 {
-		s := newNode(b, fmt.Sprintf("s%d", i), params, func(c *Config) { c.NoDiscovery = true })
+		s := newNodeChain(b, fmt.Sprintf("s%d", i), params, nodeSigCache, func(c *Config) { c.NoDiscovery = true })
 		s.process(blocks...)
 		peers = append(peers, s.addr())
 	}
@@ -114,9 +114,16 @@ func timeSync(b *testing.B, name string, params *chain.Params, peers []string, b
 }
 
 // timeSyncChain is timeSync with the syncing node's chain configuration
-// adjusted by chainMod.
+// adjusted by chainMod. The node has the node's SigCache (nodeSigCache):
+// its size is part of what is measured.
 func timeSyncChain(b *testing.B, name string, params *chain.Params, chainMod func(*chain.Config), peers []string, blocks []*wire.Block) time.Duration {
-	late := newNodeChain(b, name, params, chainMod, func(c *Config) { c.Connect = peers; c.Listen = "" })
+	mod := func(cfg *chain.Config) {
+		nodeSigCache(cfg)
+		if chainMod != nil {
+			chainMod(cfg)
+		}
+	}
+	late := newNodeChain(b, name, params, mod, func(c *Config) { c.Connect = peers; c.Listen = "" })
 	defer late.stop()
 	tips := tipWatcher(late.chain)
 	start := time.Now()

@@ -116,6 +116,24 @@ func fastConfig(cfg *Config) {
 	cfg.RetryMax = time.Second
 }
 
+// testSigCacheSize bounds a test node's SigCache. The node's size
+// (nodeSigCache, about 437,000 entries) is allocated whole at start:
+// 21 MB for each of the dozens of nodes the tests start. Their pools hold
+// a few transactions and their blocks a few dozen (a test node held 40
+// entries at most when this was measured), so this leaves them the same
+// room: nothing is evicted and Preverify never lacks room
+// (TestSyncPreverifiesRequestedBlocks checks that it takes every block).
+// It is at least chain's sharding threshold, so the cache is sharded as
+// the node's is.
+const testSigCacheSize = 4096
+
+// nodeSigCache gives a chain (and its pool) the node's SigCache: room for
+// the default pool at its fullest and the blocks pre-verified beside it.
+// Benchmarks of a node's work use it.
+func nodeSigCache(cfg *chain.Config) {
+	cfg.SigCache = chain.NewSigCache(mempool.DefaultPolicy().SigCacheSize())
+}
+
 // newNode opens a chain in a temporary directory and starts a server on
 // a loopback port. mod adjusts the configuration.
 func newNode(t testing.TB, name string, params *chain.Params, mod func(*Config)) *testNode {
@@ -123,14 +141,13 @@ func newNode(t testing.TB, name string, params *chain.Params, mod func(*Config))
 	return newNodeChain(t, name, params, nil, mod)
 }
 
-// newNodeChain is newNode whose chain configuration chainMod adjusts.
+// newNodeChain is newNode whose chain configuration chainMod adjusts
+// (cfg.SigCache serves the pool too).
 func newNodeChain(t testing.TB, name string, params *chain.Params, chainMod func(*chain.Config), mod func(*Config)) *testNode {
 	t.Helper()
 	dir := t.TempDir()
-	// The SigCache is the node's size (node.go): room for the pool at its
-	// fullest and for pre-verified blocks.
-	cache := chain.NewSigCache(mempool.DefaultPolicy().SigCacheSize())
-	cfg := chain.Config{Params: params, Clock: chaintest.NewClock(genesisTime.Add(24 * time.Hour)), SigCache: cache}
+	cfg := chain.Config{Params: params, Clock: chaintest.NewClock(genesisTime.Add(24 * time.Hour)),
+		SigCache: chain.NewSigCache(testSigCacheSize)}
 	if chainMod != nil {
 		chainMod(&cfg)
 	}
