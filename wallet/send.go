@@ -149,7 +149,8 @@ func (w *Wallet) Send(ctx context.Context, node Node, to string, amount uint64, 
 	case amount > wire.MaxMoney:
 		return "", "", fmt.Errorf("%w: %s coins exceeds the money supply", ErrInvalidAmount, rpc.FormatCoins(amount))
 	case amount < DustThreshold:
-		return "", "", fmt.Errorf("%w: %d base units is below the dust threshold of %d", ErrInvalidAmount, amount, DustThreshold)
+		return "", "", fmt.Errorf("%w: %s coins is below the dust threshold of %s coins (the smallest payment the network relays)",
+			ErrInvalidAmount, rpc.FormatCoins(amount), rpc.FormatCoins(DustThreshold))
 	case feeRate > MaxFeeRate:
 		return "", "", fmt.Errorf("%w: %d base units per byte is above the maximum %d", ErrInvalidFeeRate, feeRate, MaxFeeRate)
 	}

@@ -294,6 +294,7 @@ func TestWalletErrors(t *testing.T) {
 		{"malformed address", env, []string{"wallet", "send", "--to", "pcrt1notanaddress", "--amount", "1"}, "invalid address"},
 		{"insufficient funds", env, []string{"wallet", "send", "--to", lastLine(mustCLI(t, env, "wallet", "address", "--datadir", datadir)), "--amount", "1"}, "insufficient funds"},
 		{"bad amount", env, []string{"wallet", "send", "--to", "x", "--amount", "1.123456789"}, "amount"},
+		{"dust amount", env, []string{"wallet", "send", "--to", "x", "--amount", "0.000001"}, "0.00000100 coins is below the dust threshold of 0.00000480 coins"},
 		{"no such wallet", env, []string{"wallet", "balance", "--wallet", "nobody"}, "nobody"},
 		{"node unreachable", env, []string{"wallet", "balance", "--rpc", "127.0.0.1:1"}, "unreachable"},
 		{"other network address", env, []string{"wallet", "send", "--to", mainAddr, "--amount", "1"}, "another network"},
