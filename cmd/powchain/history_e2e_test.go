@@ -420,3 +420,23 @@ func TestWalletRestoreWiderGap(t *testing.T) {
 		t.Fatalf("balance with --gap-limit 25: %s; then with the default gap: %+v", wide, b)
 	}
 }
+
+// TestWalletRestoreWordsOnLines: a mnemonic file written one word per line
+// (as a paper backup is copied out), with CRLF line ends and leading
+// spaces, restores the same wallet.
+func TestWalletRestoreWordsOnLines(t *testing.T) {
+	datadir := t.TempDir()
+	mnemonic, orig := cheapWallet(t, datadir, "orig")
+	want, err := orig.NewAddress()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mfile := filepath.Join(t.TempDir(), "mnemonic")
+	if err := os.WriteFile(mfile, []byte("  "+strings.Join(strings.Fields(mnemonic), "\r\n  ")+"\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	walletCLI(t, datadir, "restored", "create", "--restore", "--mnemonic-file", mfile)
+	if got := lastLine(walletCLI(t, datadir, "restored", "address")); got != want {
+		t.Fatalf("restored from words on lines: first address %s, want %s", got, want)
+	}
+}

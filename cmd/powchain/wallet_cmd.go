@@ -45,7 +45,7 @@ func walletCommand() *cli.Command {
 				Usage: "create a wallet; shows its recovery mnemonic once",
 				Flags: flags(
 					boolFlag("restore", "rebuild the wallet from a mnemonic (read from --mnemonic-file or stdin)"),
-					stringFlag("mnemonic-file", "", "file holding the mnemonic for --restore"),
+					stringFlag("mnemonic-file", "", "file holding the mnemonic for --restore (words separated by spaces or line breaks)"),
 				),
 				Action: walletCreate,
 			}),
@@ -208,6 +208,10 @@ func walletCreate(c *cli.Context) error {
 	return nil
 }
 
+// readMnemonic reads the mnemonic for --restore: all of --mnemonic-file or
+// of piped stdin, so that words written one per line (as on a paper
+// backup) restore too, or one line typed at the terminal. Restore
+// normalizes the spacing.
 func readMnemonic(c *cli.Context) (string, error) {
 	var r io.Reader = os.Stdin
 	if f := c.String("mnemonic-file"); f != "" {
@@ -219,13 +223,22 @@ func readMnemonic(c *cli.Context) (string, error) {
 		r = file
 	} else if term.IsTerminal(int(os.Stdin.Fd())) {
 		fmt.Fprint(os.Stderr, "Mnemonic: ")
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return "", fmt.Errorf("read mnemonic: %w", err)
+		}
+		return line, nil
 	}
-	line, err := bufio.NewReader(r).ReadString('\n')
-	if err != nil && line == "" {
+	b, err := io.ReadAll(io.LimitReader(r, maxMnemonicBytes))
+	if err != nil {
 		return "", fmt.Errorf("read mnemonic: %w", err)
 	}
-	return strings.TrimSpace(line), nil
+	return string(b), nil
 }
+
+// maxMnemonicBytes bounds what readMnemonic reads: 24 words of at most 8
+// letters take 215 bytes; a longer input fails validation with its word count.
+const maxMnemonicBytes = 64 << 10
 
 func walletAddress(c *cli.Context) error {
 	w, err := openWallet(c)
