@@ -27,9 +27,10 @@
 // gap limit counts unused addresses as BIP44 means and a restored wallet
 // finds every coin, provided the original never handed out more than the
 // gap limit (GapLimit, or Options.GapLimit) of unpaid addresses in a row;
-// NewAddress works offline and cannot know. History is derived from the same answer (receives, and
-// sends with their change folded in), so it is the same for every copy of
-// the wallet and does not change when outputs are spent. Files written
+// NewAddress works offline and cannot know. History is derived from the
+// same answer (receives, and sends with their change folded in), so it is
+// the same for every copy of the wallet and does not change when outputs
+// are spent. Files written
 // before the history index existed have the same layout and open as they
 // are; their recorded sends still give unconfirmed sends their time and
 // show sends the node lost as missing.
@@ -44,6 +45,9 @@
 //     and Create/Restore additionally never replace an existing file.
 //   - A receive address is handed out once: NewAddress persists the index
 //     before returning the address.
+//   - Send spends confirmed mature outputs and unconfirmed outputs of the
+//     wallet's own sends, never an unconfirmed payment from someone else
+//     (as Bitcoin Core), whose sender could still double-spend it.
 //   - Send with broadcast=false changes nothing on disk; with broadcast it
 //     writes only after the node accepted the transaction, or when the
 //     node's answer was lost (ErrMaybeSent: the send is recorded, since
