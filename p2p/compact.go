@@ -280,6 +280,9 @@ func (c *Core) handleCmpctBlock(p *peer, now time.Time, m *MsgCmpctBlock) {
 		return // a repeat: the block's transactions are asked for already
 	}
 	info, known := c.chain.BlockInfoByHash(hash)
+	if known {
+		c.noteBlock(p, hash) // p has it: a request stalled elsewhere can go to p
+	}
 	if known && (info.HaveData || info.Invalid) || c.isPending(hash) {
 		c.takeRequest(p, now, hash)
 		return

@@ -1,0 +1,108 @@
+package p2p
+
+import (
+	"slices"
+	"testing"
+
+	"powchain/chain/chaintest"
+	"powchain/wire"
+)
+
+// fetchFirst is how the node is already fetching a block from peer 1
+// when a high-bandwidth peer pushes it.
+type fetchFirst int
+
+const (
+	firstWhole    fetchFirst = iota // a getdata for the whole block
+	firstCompact                    // a getdata for its compact form
+	firstBlockTxn                   // a getblocktxn, the rebuild's missing transactions
+)
+
+func (f fetchFirst) String() string {
+	return [...]string{"whole block", "compact block", "missing transactions"}[f]
+}
+
+// parallelScene is a node at b3 with peers 1 (inbound), 2 and 3
+// (inbound, high-bandwidth: each gave the node a block first) and 4
+// (outbound, high-bandwidth), and blk (b4), the block on its tip, whose
+// two transactions its pool lacks, as src sends it.
+type parallelScene struct {
+	h   *coreHarness
+	src *coreHarness
+	blk *wire.Block
+}
+
+func newParallelScene(t *testing.T) *parallelScene {
+	h := newCoreHarness(t, nil)
+	g := chaintest.NewGenerator(t, h.params)
+	h.connect(1, 0)
+	h.connect(2, 0)
+	h.connect(3, 0)
+	h.core.Connected(h.now, 4, "10.2.0.4:9444", false)
+	h.core.Receive(h.now, 4, h.version(104, 0))
+	h.core.Receive(h.now, 4, &MsgVerAck{})
+	for i, id := range []PeerID{2, 3, 4} {
+		b := g.NextBlock("b"+string(rune('1'+i)), nil)
+		h.core.Receive(h.now, id, &MsgSendCmpct{Version: CompactVersion})
+		h.core.Receive(h.now, id, &MsgAnnounce{Headers: []wire.BlockHeader{b.Header}})
+		validated(h, h.core.Receive(h.now, id, &MsgBlock{Block: b}))
+	}
+	if got := h.core.HighBandwidthPeers(); !slices.Equal(got, []PeerID{2, 3, 4}) {
+		t.Fatalf("high-bandwidth peers %v, want 2, 3 and 4", got)
+	}
+	txs := []*wire.Tx{
+		g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("b1")}, 1000, 2),
+		g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("b2")}, 1000, 2),
+	}
+	return &parallelScene{h: h, src: newCoreHarness(t, nil), blk: g.NextBlock("b4", txs)}
+}
+
+func (s *parallelScene) compact() *MsgCmpctBlock {
+	return s.src.core.compactFor(s.blk, s.blk.BlockHash(), nil)
+}
+
+// fetchFrom1 has the node fetch blk from peer 1 as first says, and checks
+// that it asked.
+func (s *parallelScene) fetchFrom1(t *testing.T, first fetchFirst) {
+	t.Helper()
+	h, hash := s.h, s.blk.BlockHash()
+	if first != firstWhole {
+		h.core.Receive(h.now, 1, &MsgSendCmpct{Version: CompactVersion})
+	}
+	acts := h.core.Receive(h.now, 1, &MsgAnnounce{Headers: []wire.BlockHeader{s.blk.Header}})
+	want := InvVect{Type: InvBlock, Hash: hash}
+	if first != firstWhole {
+		want.Type = InvCmpctBlock
+	}
+	if gd, ok := only[*MsgGetData](t, sent(acts, 1)); !ok || !slices.Equal(gd.Items, []InvVect{want}) {
+		t.Fatalf("peer 1 asked for %v, want %v", gd, want)
+	}
+	if first == firstBlockTxn {
+		only[*MsgGetBlockTxn](t, sent(h.core.Receive(h.now, 1, s.compact()), 1))
+	}
+}
+
+// A peer that sends a compact block shows it has the block, even when the
+// node knew the header already: when the request for the block elsewhere
+// stalls, the block is asked of that peer. (Here the peer is no
+// high-bandwidth peer, so its push alone does not get it asked.)
+func TestCompactPusherAskedAfterStall(t *testing.T) {
+	s := newParallelScene(t)
+	h := s.h
+	h.connect(5, 0)
+	h.core.Receive(h.now, 5, &MsgSendCmpct{Version: CompactVersion})
+	s.fetchFrom1(t, firstWhole)
+	if acts := h.core.Receive(h.now, 5, s.compact()); len(sent(acts, 5)) != 0 {
+		t.Fatalf("sent %v to a peer the node did not ask to push; want nothing while peer 1 fetches the block",
+			types(sent(acts, 5)))
+	}
+	h.now = h.now.Add(h.core.cfg.StallTimeout + h.core.cfg.TickInterval)
+	acts := h.core.Tick(h.now)
+	want := []InvVect{{Type: InvCmpctBlock, Hash: s.blk.BlockHash()}}
+	if got := getData(acts, 1); len(got) != 0 {
+		t.Fatalf("peer 1 stalled and was asked again for %v", got)
+	}
+	if gd, ok := only[*MsgGetData](t, sent(acts, 5)); !ok || !slices.Equal(gd.Items, want) {
+		t.Fatalf("after peer 1 stalled, peer 5 was asked for %v, want %v", gd, want)
+	}
+}
