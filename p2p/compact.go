@@ -27,6 +27,15 @@ import (
 // header and proof of work check out and the body matches the header's
 // merkle root, before validating the body, which saves the request's
 // round trip on every hop.
+//
+// A block is fetched from one peer at a time, but for one exception taken
+// from Bitcoin Core: a high-bandwidth peer that pushes a block another
+// peer is already fetching (whole, compact, or its missing transactions)
+// is asked for the transactions the node lacks too, up to
+// maxFetchesPerBlock peers per block (fetchesToo), and the first answer
+// completes the block. Without it, a first peer that never answers would
+// hold the block back until its request stalls, though the pusher could
+// deliver it in one round trip.
 
 const (
 	// maxHBPeers: peers asked at once for high-bandwidth relay.
@@ -50,6 +59,10 @@ const (
 	// nothing, and it could otherwise have the node hold 100 transactions
 	// of a block's size. The default policy admits none larger to a pool.
 	maxExtraTxSize = 100_000
+	// maxFetchesPerBlock: peers fetching one block at once, the one asked
+	// first and high-bandwidth peers that pushed it (Bitcoin Core's
+	// MAX_CMPCTBLOCKS_INFLIGHT_PER_BLOCK).
+	maxFetchesPerBlock = 3
 )
 
 // partialBlock is a compact block being rebuilt: its transactions where
@@ -267,8 +280,10 @@ func (c *Core) handleGetBlockTxn(p *peer, now time.Time, m *MsgGetBlockTxn) {
 
 // handleCmpctBlock handles a compact block, asked for or pushed. Its
 // header is checked (proof of work: a failure bans) and stored as an
-// announcement's would be; a block that is not the next on the tip is
-// fetched whole; the next one is rebuilt from the pool.
+// announcement's would be, p noted as having the block; a block that is
+// not near the tip is fetched whole; one near it is rebuilt from the
+// pool, and the transactions the pool lacks are asked of p, unless another
+// peer is fetching the block and p may not fetch it too (fetchesToo).
 func (c *Core) handleCmpctBlock(p *peer, now time.Time, m *MsgCmpctBlock) {
 	hash := m.Header.BlockHash()
 	p.knownInv.add(hash, maxKnownInv)
@@ -297,7 +312,8 @@ func (c *Core) handleCmpctBlock(p *peer, now time.Time, m *MsgCmpctBlock) {
 		return
 	}
 	requested := c.takeRequest(p, now, hash)
-	_, elsewhere := c.blockReq[hash]
+	_, busy := c.blockReq[hash]
+	elsewhere := busy && !requested // another peer was asked, p was not
 	pb := c.reconstruct(m, hash)
 	defer c.fillDownloads(now) // an ancestor it lacks (a fork's other branch)
 	switch {
@@ -306,7 +322,7 @@ func (c *Core) handleCmpctBlock(p *peer, now time.Time, m *MsgCmpctBlock) {
 		c.requestFull(p, now, hash, requested)
 	case len(pb.missing) == 0:
 		c.completeCompact(p, now, pb, requested)
-	case elsewhere: // another peer delivers it
+	case elsewhere && !c.fetchesToo(p, hash): // another peer delivers it
 	case p.partial != nil: // one rebuild per peer at a time
 		c.requestFull(p, now, hash, requested)
 	default:
@@ -314,6 +330,29 @@ func (c *Core) handleCmpctBlock(p *peer, now time.Time, m *MsgCmpctBlock) {
 		c.requestBlock(p, now, hash)
 		c.send(p, &MsgGetBlockTxn{Block: hash, Indexes: pb.missing})
 	}
+}
+
+// fetchesToo reports whether p, a peer that pushed block hash in compact
+// form while other peers fetch it, is asked for the transactions the node
+// lacks too, as Bitcoin Core does (parallel compact block download): the
+// first peer asked may be slow, or never answer, and the block would wait
+// for its request to stall. p must be a high-bandwidth peer (the node
+// chose it), with no rebuild of its own under way and a free request slot,
+// and fewer than maxFetchesPerBlock peers may be fetching the block. The
+// last of those places goes to an inbound peer only if an outbound peer
+// fetches the block already: inbound peers, which anyone can open, cannot
+// take every place with requests they never answer.
+func (c *Core) fetchesToo(p *peer, hash wire.Hash) bool {
+	fetching := c.blockReq[hash]
+	switch {
+	case p.partial != nil || len(p.blocks) >= c.cfg.MaxBlocksInFlight || !slices.Contains(c.hbPeers, p.id):
+		return false
+	case len(fetching) >= maxFetchesPerBlock:
+		return false
+	case !p.inbound || len(fetching) < maxFetchesPerBlock-1:
+		return true
+	}
+	return slices.ContainsFunc(fetching, func(id PeerID) bool { return !c.peers[id].inbound })
 }
 
 // nearTip reports whether a block at height is close enough to the tip
@@ -509,8 +548,7 @@ func (c *Core) takeRequest(p *peer, now time.Time, hash wire.Hash) bool {
 	if _, ok := p.blocks[hash]; !ok {
 		return false
 	}
-	delete(p.blocks, hash)
-	delete(c.blockReq, hash)
+	c.dropRequest(p, hash)
 	p.blockProgress = now
 	return true
 }

@@ -133,7 +133,11 @@ type Core struct {
 	dialing map[string]bool
 	keep    []string // Connect or AddNode addresses, kept connected
 
-	blockReq map[wire.Hash]PeerID // blocks in flight
+	// blockReq: the blocks in flight and the peers asked for each, in the
+	// order asked (one, or up to maxFetchesPerBlock when high-bandwidth
+	// peers that pushed the block are asked for its transactions too).
+	// p.blocks holds h exactly when blockReq[h] lists p.
+	blockReq map[wire.Hash][]PeerID
 	txReq    map[wire.Hash]PeerID // transactions in flight
 	// txAnnouncers lists, for a transaction in flight, the other peers
 	// that announced it meanwhile, first come first, each holding it in
@@ -172,7 +176,7 @@ func NewCore(cfg Config, listenAddr string) (*Core, error) {
 		peers:        make(map[PeerID]*peer),
 		book:         newAddrBook(),
 		dialing:      make(map[string]bool),
-		blockReq:     make(map[wire.Hash]PeerID),
+		blockReq:     make(map[wire.Hash][]PeerID),
 		txReq:        make(map[wire.Hash]PeerID),
 		txAnnouncers: make(map[wire.Hash][]PeerID),
 	}
@@ -365,8 +369,9 @@ func (c *Core) removePeer(p *peer, now time.Time) {
 			c.book.failed(p.addr)
 		}
 	}
+	hadBlocks := len(p.blocks) > 0
 	for h := range p.blocks {
-		delete(c.blockReq, h)
+		c.dropRequest(p, h)
 	}
 	for h := range p.txAlso { // any order: each is taken out of one list
 		c.forgetAnnouncer(p, h)
@@ -375,7 +380,7 @@ func (c *Core) removePeer(p *peer, now time.Time) {
 	if i := slices.Index(c.hbPeers, p.id); i >= 0 {
 		c.hbPeers = slices.Delete(c.hbPeers, i, i+1)
 	}
-	if len(p.blocks) > 0 && !now.IsZero() {
+	if hadBlocks && !now.IsZero() {
 		c.fillDownloads(now)
 	}
 }
@@ -665,8 +670,7 @@ func (c *Core) stalled(p *peer, now time.Time, what string) {
 	c.log.Info("peer stalled", "peer", p.id, "addr", p.addr, "what", what, "stalls", p.stalls)
 	p.partial = nil
 	for _, h := range sortedHashes(p.blocks) { // sorted: avoidBlock is capped
-		delete(c.blockReq, h)
-		delete(p.blocks, h)
+		c.dropRequest(p, h)
 		c.avoidBlock(p, h, false)
 	}
 	if p.stalls >= c.cfg.MaxStalls {

@@ -3,6 +3,7 @@ package p2p
 import (
 	"fmt"
 	"math/big"
+	"slices"
 	"testing"
 	"time"
 
@@ -334,8 +335,8 @@ func (d *fuzzDriver) checkInvariants() {
 			fail("peer %d presync over its bounds: %d held, %d counted", id, len(s.buf), s.count)
 		}
 		for h := range p.blocks {
-			if c.blockReq[h] != id {
-				fail("peer %d has block %s in flight, the Core says peer %d", id, h, c.blockReq[h])
+			if !slices.Contains(c.blockReq[h], id) {
+				fail("peer %d has block %s in flight, the Core says peers %v", id, h, c.blockReq[h])
 			}
 		}
 		for h := range p.txs {
@@ -348,8 +349,15 @@ func (d *fuzzDriver) checkInvariants() {
 	if len(c.pending) != 0 {
 		fail("%d blocks wait for Validate after the driver called it", len(c.pending))
 	}
-	if inFlight != len(c.blockReq) {
-		fail("%d blocks in flight by peer, %d in total", inFlight, len(c.blockReq))
+	requests := 0
+	for h, ids := range c.blockReq {
+		if len(ids) == 0 || len(ids) > maxFetchesPerBlock || len(slices.Compact(slices.Sorted(slices.Values(ids)))) != len(ids) {
+			fail("block %s in flight from peers %v: want 1 to %d distinct peers", h, ids, maxFetchesPerBlock)
+		}
+		requests += len(ids)
+	}
+	if inFlight != requests {
+		fail("%d blocks in flight by peer, %d requests in total", inFlight, requests)
 	}
 	for h, id := range c.txReq {
 		if p := c.peers[id]; p == nil || p.txs[h].IsZero() {

@@ -161,7 +161,11 @@
 //     first in, first out, about 14 bytes per key (the keys in order and
 //     a 4-byte-per-slot index into them), grown with use.
 //   - Compact blocks: at most three peers are asked to push them; one
-//     rebuild per peer is held (its transactions at most a block's); the
+//     rebuild per peer is held (its transactions at most a block's); a
+//     block is fetched from at most three peers at once (the one asked,
+//     and high-bandwidth peers that pushed it while it was being fetched,
+//     asked for its missing transactions; the last place only to an
+//     outbound peer unless one fetches it already); the
 //     transactions kept beside the pool for rebuilding are at most 100
 //     of at most 100,000 bytes each
 //     (a block off the tip, a fork's other branch, also looks at the tip

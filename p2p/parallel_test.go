@@ -82,6 +82,62 @@ func (s *parallelScene) fetchFrom1(t *testing.T, first fetchFirst) {
 	}
 }
 
+// askedForTxs checks that acts ask peer id, and nobody else, for blk's two
+// transactions.
+func (s *parallelScene) askedForTxs(t *testing.T, acts []Action, id PeerID) {
+	t.Helper()
+	for _, a := range acts {
+		if _, ok := a.Msg.(*MsgGetBlockTxn); ok && a.Peer != id {
+			t.Fatalf("getblocktxn sent to peer %d, want only to %d", a.Peer, id)
+		}
+	}
+	m, ok := only[*MsgGetBlockTxn](t, sent(acts, id))
+	if ok && (m.Block != s.blk.BlockHash() || !slices.Equal(m.Indexes, []int{1, 2})) {
+		t.Fatalf("getblocktxn %v %v, want blk's indexes 1 and 2", m.Block, m.Indexes)
+	}
+}
+
+// answer has peer id send blk's transactions, and checks that blk is then
+// the tip.
+func (s *parallelScene) answer(t *testing.T, id PeerID) {
+	t.Helper()
+	h := s.h
+	validated(h, h.core.Receive(h.now, id, &MsgBlockTxn{Block: s.blk.BlockHash(), Txs: s.blk.Transactions[1:]}))
+	if h.chain.Tip().Hash != s.blk.BlockHash() {
+		t.Fatalf("tip %s after peer %d's blocktxn, want blk", h.chain.Tip().Hash, id)
+	}
+}
+
+// A high-bandwidth peer that pushes a compact block whose transactions the
+// node lacks is asked for them at once, even while another peer is
+// fetching the block (whole, compact, or its missing transactions), as
+// Bitcoin Core does: otherwise a first peer that never answers holds the
+// block back until its request stalls (StallTimeout, 10 s by default),
+// though the pushing peer could deliver it in one round trip. The
+// block then connects from the pusher's answer; the first peer's answer,
+// when it comes, is a duplicate and costs it nothing.
+func TestCompactPushedWhileFetchedElsewhere(t *testing.T) {
+	for _, first := range []fetchFirst{firstWhole, firstCompact, firstBlockTxn} {
+		t.Run(first.String(), func(t *testing.T) {
+			s := newParallelScene(t)
+			s.fetchFrom1(t, first)
+			s.askedForTxs(t, s.h.core.Receive(s.h.now, 2, s.compact()), 2)
+			s.answer(t, 2)
+			var late Message = &MsgBlock{Block: s.blk}
+			if first != firstWhole {
+				late = s.compact()
+			}
+			if first == firstBlockTxn {
+				late = &MsgBlockTxn{Block: s.blk.BlockHash(), Txs: s.blk.Transactions[1:]}
+			}
+			acts := validated(s.h, s.h.core.Receive(s.h.now, 1, late))
+			if p := s.h.core.peers[1]; p == nil || p.score != 0 || len(p.blocks) != 0 || droppedFor(acts, 1) != 0 {
+				t.Fatalf("peer 1's late answer (%s) was held against it", late.Type())
+			}
+		})
+	}
+}
+
 // A peer that sends a compact block shows it has the block, even when the
 // node knew the header already: when the request for the block elsewhere
 // stalls, the block is asked of that peer. (Here the peer is no
@@ -105,4 +161,26 @@ func TestCompactPusherAskedAfterStall(t *testing.T) {
 	if gd, ok := only[*MsgGetData](t, sent(acts, 5)); !ok || !slices.Equal(gd.Items, want) {
 		t.Fatalf("after peer 1 stalled, peer 5 was asked for %v, want %v", gd, want)
 	}
+}
+
+// At most maxFetchesPerBlock peers fetch one block, and the last place is
+// kept for an outbound peer: with peer 1 fetching and inbound peer 2
+// asked for the transactions too, inbound peer 3's push gets no request;
+// outbound peer 4's does, and then the places are full.
+func TestCompactParallelFetchesBounded(t *testing.T) {
+	s := newParallelScene(t)
+	h := s.h
+	s.fetchFrom1(t, firstWhole)
+	s.askedForTxs(t, h.core.Receive(h.now, 2, s.compact()), 2)
+	if acts := h.core.Receive(h.now, 3, s.compact()); len(sent(acts, 3)) != 0 {
+		t.Fatalf("inbound peer 3 took the last place: sent %v", types(sent(acts, 3)))
+	}
+	s.askedForTxs(t, h.core.Receive(h.now, 4, s.compact()), 4)
+	if acts := h.core.Receive(h.now, 3, s.compact()); len(sent(acts, 3)) != 0 {
+		t.Fatalf("a fourth peer fetches the block: sent %v to peer 3", types(sent(acts, 3)))
+	}
+	if got := h.core.blockReq[s.blk.BlockHash()]; !slices.Equal(got, []PeerID{1, 2, 4}) {
+		t.Fatalf("block fetched from peers %v, want 1, 2 and 4", got)
+	}
+	s.answer(t, 4)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"powchain/chain"
@@ -200,13 +201,25 @@ func (c *Core) fillDownloads(now time.Time) {
 }
 
 // requestBlock records that block h is requested from p (the caller sends
-// the getdata).
+// the getdata or getblocktxn).
 func (c *Core) requestBlock(p *peer, now time.Time, h wire.Hash) {
 	if len(p.blocks) == 0 {
 		p.blockProgress = now
 	}
 	p.blocks[h] = struct{}{}
-	c.blockReq[h] = p.id
+	c.blockReq[h] = append(c.blockReq[h], p.id)
+}
+
+// dropRequest forgets that block h is requested from p; other peers asked
+// for it stay asked.
+func (c *Core) dropRequest(p *peer, h wire.Hash) {
+	delete(p.blocks, h)
+	ids := slices.DeleteFunc(c.blockReq[h], func(id PeerID) bool { return id == p.id })
+	if len(ids) == 0 {
+		delete(c.blockReq, h)
+		return
+	}
+	c.blockReq[h] = ids
 }
 
 // pickPeer chooses who to ask for block h: among the peers with room that
