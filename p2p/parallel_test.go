@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -42,7 +43,7 @@ func newParallelScene(t *testing.T) *parallelScene {
 	h.core.Receive(h.now, 4, h.version(104, 0))
 	h.core.Receive(h.now, 4, &MsgVerAck{})
 	for i, id := range []PeerID{2, 3, 4} {
-		b := g.NextBlock("b"+string(rune('1'+i)), nil)
+		b := g.NextBlock(fmt.Sprintf("b%d", i+1), nil)
 		h.core.Receive(h.now, id, &MsgSendCmpct{Version: CompactVersion})
 		h.core.Receive(h.now, id, &MsgAnnounce{Headers: []wire.BlockHeader{b.Header}})
 		validated(h, h.core.Receive(h.now, id, &MsgBlock{Block: b}))
