@@ -185,3 +185,27 @@ func TestCompactParallelFetchesBounded(t *testing.T) {
 	}
 	s.answer(t, 4)
 }
+
+// The other order: a high-bandwidth peer's compact block comes first and
+// its missing transactions are asked of it; a peer that then announces
+// the block is not asked for it as well (one request per block, as
+// before), but if the first peer never answers, its request stalls and
+// the block is fetched from the announcer.
+func TestCompactStalledRebuildFetchedElsewhere(t *testing.T) {
+	s := newParallelScene(t)
+	h := s.h
+	s.askedForTxs(t, h.core.Receive(h.now, 2, s.compact()), 2)
+	h.core.Receive(h.now, 1, &MsgSendCmpct{Version: CompactVersion})
+	if acts := h.core.Receive(h.now, 1, &MsgAnnounce{Headers: []wire.BlockHeader{s.blk.Header}}); len(getData(acts, 1)) != 0 {
+		t.Fatalf("the block was asked of peer 1 while peer 2 fetches it: %v", getData(acts, 1))
+	}
+	h.now = h.now.Add(h.core.cfg.StallTimeout + h.core.cfg.TickInterval)
+	acts := h.core.Tick(h.now)
+	want := []InvVect{{Type: InvCmpctBlock, Hash: s.blk.BlockHash()}}
+	if gd, ok := only[*MsgGetData](t, sent(acts, 1)); !ok || !slices.Equal(gd.Items, want) {
+		t.Fatalf("after peer 2 stalled, peer 1 was asked for %v, want %v", gd, want)
+	}
+	if p := h.core.peers[2]; p.partial != nil || len(p.blocks) != 0 {
+		t.Fatal("the stalled peer still holds its rebuild")
+	}
+}
