@@ -385,6 +385,17 @@ func (c *Core) removePeer(p *peer, now time.Time) {
 	}
 }
 
+// removeFromList takes id out of the list lists[h], and h out of lists
+// when that leaves it empty.
+func removeFromList(lists map[wire.Hash][]PeerID, h wire.Hash, id PeerID) {
+	ids := slices.DeleteFunc(lists[h], func(x PeerID) bool { return x == id })
+	if len(ids) == 0 {
+		delete(lists, h)
+		return
+	}
+	lists[h] = ids
+}
+
 // misbehave adds to p's score and bans it at banScore.
 func (c *Core) misbehave(p *peer, now time.Time, score int, reason string) {
 	p.score += score

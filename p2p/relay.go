@@ -321,12 +321,7 @@ func (c *Core) nextAnnouncer(txid wire.Hash) *peer {
 // forgetAnnouncer takes p off txid's announcers.
 func (c *Core) forgetAnnouncer(p *peer, txid wire.Hash) {
 	delete(p.txAlso, txid)
-	ids := slices.DeleteFunc(c.txAnnouncers[txid], func(id PeerID) bool { return id == p.id })
-	if len(ids) > 0 {
-		c.txAnnouncers[txid] = ids
-	} else {
-		delete(c.txAnnouncers, txid)
-	}
+	removeFromList(c.txAnnouncers, txid, p.id)
 }
 
 // forgetAnnouncers forgets every announcer of txid, which the node got.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"time"
 
 	"powchain/chain"
@@ -214,12 +213,7 @@ func (c *Core) requestBlock(p *peer, now time.Time, h wire.Hash) {
 // for it stay asked.
 func (c *Core) dropRequest(p *peer, h wire.Hash) {
 	delete(p.blocks, h)
-	ids := slices.DeleteFunc(c.blockReq[h], func(id PeerID) bool { return id == p.id })
-	if len(ids) == 0 {
-		delete(c.blockReq, h)
-		return
-	}
-	c.blockReq[h] = ids
+	removeFromList(c.blockReq, h, p.id)
 }
 
 // pickPeer chooses who to ask for block h: among the peers with room that
