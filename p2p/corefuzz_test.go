@@ -364,4 +364,27 @@ func (d *fuzzDriver) checkInvariants() {
 			fail("tx %s in flight from peer %d, which does not have it", h, id)
 		}
 	}
+	listed := 0
+	for h, ids := range c.txAnnouncers {
+		for i, id := range ids {
+			if p := c.peers[id]; p == nil || !hasKey(p.txAlso, h) || slices.Contains(ids[:i], id) {
+				fail("tx %s lists announcer %d, which does not hold it or is listed twice", h, id)
+			}
+		}
+		listed += len(ids)
+	}
+	for id, p := range c.peers {
+		if len(p.txAlso) > maxTxInFlight {
+			fail("peer %d holds %d announcements", id, len(p.txAlso))
+		}
+		listed -= len(p.txAlso)
+	}
+	if listed != 0 {
+		fail("announcers listed and held differ by %d", listed)
+	}
+}
+
+func hasKey[K comparable, V any](m map[K]V, k K) bool {
+	_, ok := m[k]
+	return ok
 }
