@@ -539,18 +539,19 @@ func (c *Core) handleVersion(p *peer, now time.Time, v *MsgVersion) {
 // nonce is nonce (two nodes that dialed each other at the same moment).
 // Both ends must drop the same connection: if the two go opposite ways, the
 // one dialed by the node with the smaller nonce stays; if they go the same
-// way, the older one stays. A connection from another host than the
-// first's is dropped: a node sends its nonce to every peer, so anyone
-// could claim it to have the node drop its connection to that node. It
-// reports whether p stays.
+// way, the older one stays. Connections from different hosts are not
+// duplicates, and both stay: a node sends its nonce to every peer, so
+// anyone can claim it, and dropping either would let whoever does cut the
+// node's connection to that node, or, holding the claim first, keep the
+// node from connecting to it at all. It reports whether p stays.
 func (c *Core) resolveDuplicate(p *peer, nonce uint64) bool {
 	for _, id := range c.peerIDs() {
 		old := c.peers[id]
-		if old == p || old.version == nil || old.version.Nonce != nonce {
+		if old == p || old.version == nil || old.version.Nonce != nonce || hostKey(p.addr) != hostKey(old.addr) {
 			continue
 		}
 		keepOutbound := c.nonce < nonce
-		if p.inbound == old.inbound || p.inbound == keepOutbound || hostKey(p.addr) != hostKey(old.addr) {
+		if p.inbound == old.inbound || p.inbound == keepOutbound {
 			c.disconnect(p, CauseRefused, "duplicate connection")
 			return false
 		}

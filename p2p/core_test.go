@@ -365,10 +365,10 @@ func TestCoreDuplicateConnections(t *testing.T) {
 			}
 		})
 	}
-	// Two connections the same way: the newer goes.
+	// Two connections the same way from one host: the newer goes.
 	h := newCoreHarness(t, nil)
 	h.connect(1, 0)
-	h.core.Connected(h.now, 2, "10.1.0.2:5000", true)
+	h.core.Connected(h.now, 2, "10.1.0.1:5001", true)
 	acts := h.core.Receive(h.now, 2, h.version(101, 0)) // same nonce as peer 1
 	if !hasKind(acts, ActDisconnect, 2) || len(h.core.Peers()) != 1 {
 		t.Fatalf("same-direction duplicate: %+v", acts)
@@ -641,20 +641,36 @@ func TestCoreGetDataWithinSendBudget(t *testing.T) {
 	}
 }
 
-// A connection from another host that claims a connected peer's version
-// nonce (which that peer sends to everyone it connects to) is dropped, and
-// the peer stays: before, the duplicate rule could drop the node's own
-// outbound connection for it, so anyone who had once connected to a peer
-// of the node could cut that connection at will.
+// A connection from another host that claims a peer's version nonce
+// (which that peer sends to everyone it connects to) is no duplicate of
+// the peer's: both stay, whichever came first. Dropping the newcomer let
+// whoever held the claim first keep the node from connecting to that peer
+// at all (every dial refused, the address dropped from the book after 8);
+// dropping the older could cut the node's connection to it at will.
 func TestCoreNonceOfAnotherHostDropsNobodyElse(t *testing.T) {
-	h := newCoreHarness(t, func(c *Config) { c.AddNode = []string{"198.51.100.1:9444"} })
-	honest := h.core.nonce - 1 // the rule keeps an inbound dial from the smaller nonce
-	h.core.Connected(h.now, 1, "198.51.100.1:9444", false)
-	h.core.Receive(h.now, 1, h.version(honest, 0))
-	h.core.Receive(h.now, 1, &MsgVerAck{})
-	h.core.Connected(h.now, 2, "203.0.113.9:40000", true)
-	acts := h.core.Receive(h.now, 2, h.version(honest, 0))
-	if hasKind(acts, ActDisconnect, 1) || !hasKind(acts, ActDisconnect, 2) {
-		t.Fatalf("actions %+v: want the impostor (2) dropped and the outbound peer (1) kept", acts)
+	for _, impostorFirst := range []bool{false, true} {
+		h := newCoreHarness(t, func(c *Config) { c.AddNode = []string{"198.51.100.1:9444"} })
+		honest := h.core.nonce - 1 // the rule keeps an inbound dial from the smaller nonce
+		var acts []Action
+		dialHonest := func() {
+			h.core.Connected(h.now, 1, "198.51.100.1:9444", false)
+			acts = append(acts, h.core.Receive(h.now, 1, h.version(honest, 0))...)
+			acts = append(acts, h.core.Receive(h.now, 1, &MsgVerAck{})...)
+		}
+		impostor := func() {
+			h.core.Connected(h.now, 2, "203.0.113.9:40000", true)
+			acts = append(acts, h.core.Receive(h.now, 2, h.version(honest, 0))...)
+		}
+		if impostorFirst {
+			impostor()
+			dialHonest()
+		} else {
+			dialHonest()
+			impostor()
+		}
+		if hasKind(acts, ActDisconnect, 1) || hasKind(acts, ActDisconnect, 2) {
+			t.Errorf("impostor first %v: actions %+v: want the outbound peer (1) and the other host (2) kept",
+				impostorFirst, acts)
+		}
 	}
 }
