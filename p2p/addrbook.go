@@ -179,11 +179,11 @@ func evictsBefore(e, v *addrEntry, count map[string]int) bool {
 }
 
 // spreadGroup is the address group over which the node spreads its trust
-// in one operator: it makes one outbound connection per group, and takes
-// at most maxBookPerSource addresses from the peers of one group. Local
-// and private addresses are exempt (""): nobody on the internet can make
-// the node dial them to reach an attacker, and test networks and the
-// simulator put every node there.
+// in one operator: it makes one outbound connection per group (see
+// dialGroup), and takes at most maxBookPerSource addresses from the peers
+// of one group. Local and private addresses are exempt (""): nobody on the
+// internet can make the node dial them to reach an attacker, and test
+// networks and the simulator put every node there.
 func spreadGroup(addr string) string {
 	if ip, err := netip.ParseAddr(hostKey(addr)); err == nil && (ip.IsPrivate() || ip.IsLinkLocalUnicast()) {
 		return ""

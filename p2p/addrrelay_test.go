@@ -254,3 +254,44 @@ func TestAddrBookResistsOneSource(t *testing.T) {
 		}
 	}
 }
+
+// Host names peers give are one group for outbound dials: a name costs
+// nothing and may lead to any host, so each its own group let one
+// operator, advertising a name per connection, win an outbound slot per
+// name (all eight here). Configured names (seeds) are exempt: both are
+// dialed beside one of the names.
+func TestAddrBookNamesOneOutboundGroup(t *testing.T) {
+	seeds := []string{"seed1.example.org:9444", "seed2.example.org:9444"}
+	h := newCoreHarness(t, func(c *Config) { c.NoDiscovery = false })
+	for _, a := range seeds { // as addConfiguredAddrs puts the network's seeds
+		h.core.book.add(a, 0, true, "")
+	}
+	for id := PeerID(1); id <= maxBookPerSource; id++ {
+		h.core.Connected(h.now, id, fmt.Sprintf("203.0.113.7:%d", 40000+id), true)
+		v := h.version(uint64(id)+100, 0)
+		v.ListenAddr = fmt.Sprintf("n%d.attacker.example:9444", id)
+		h.core.Receive(h.now, id, v)
+		h.core.Receive(h.now, id, &MsgVerAck{})
+		h.core.Disconnected(h.now, id, nil)
+	}
+	for round := range 5 {
+		h.now = h.now.Add(time.Hour) // past every backoff
+		h.core.Tick(h.now)
+		names, seedsDialed := 0, 0
+		for a := range h.core.dialing {
+			if strings.HasSuffix(a, ".attacker.example:9444") {
+				names++
+			}
+			if slices.Contains(seeds, a) {
+				seedsDialed++
+			}
+		}
+		if names != 1 || round == 0 && seedsDialed != len(seeds) {
+			t.Fatalf("round %d: %d outbound dials to names one peer gave (want 1), %d to the %d seeds",
+				round, names, seedsDialed, len(seeds))
+		}
+		for _, a := range slices.Sorted(maps.Keys(h.core.dialing)) {
+			h.core.DialFailed(h.now, a, nil)
+		}
+	}
+}

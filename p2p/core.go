@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"slices"
+	"strings"
 	"time"
 
 	"powchain/chain"
@@ -728,7 +729,7 @@ func (c *Core) maintainOutbound(now time.Time) {
 		i := c.rng.IntN(len(cands))
 		a := cands[i]
 		cands = slices.Delete(cands, i, i+1)
-		if g := spreadGroup(a); g != "" {
+		if g := c.dialGroup(a); g != "" {
 			if groups[g] {
 				continue
 			}
@@ -739,20 +740,36 @@ func (c *Core) maintainOutbound(now time.Time) {
 	}
 }
 
-// outboundGroups are the spreadGroups of the outbound connections and
+// outboundGroups are the dialGroups of the outbound connections and
 // dials: discovery makes one per group, so that one operator's addresses
 // in the book win at most one outbound slot.
 func (c *Core) outboundGroups() map[string]bool {
 	groups := make(map[string]bool)
 	for a := range c.dialing {
-		groups[spreadGroup(a)] = true
+		groups[c.dialGroup(a)] = true
 	}
 	for _, p := range c.peers {
 		if !p.inbound {
-			groups[spreadGroup(p.addr)] = true
+			groups[c.dialGroup(p.addr)] = true
 		}
 	}
 	return groups
+}
+
+// dialGroup is the group of a that discovery dials at most one of: its
+// spreadGroup, except that the host names peers gave are one group (a
+// name costs nothing and may lead to any host, so one operator advertising
+// a name each would win an outbound slot per name) and the addresses the
+// operator configured (seeds, addnode, connect) are exempt ("").
+func (c *Core) dialGroup(a string) string {
+	if e := c.book.entries[a]; e != nil && e.permanent {
+		return ""
+	}
+	g := spreadGroup(a)
+	if strings.HasPrefix(g, "name:") { // netGroup's group of one host name
+		return "name"
+	}
+	return g
 }
 
 // busy reports whether a is connected or being dialed.
