@@ -57,9 +57,10 @@ var (
 	// *FeeTooHighError.
 	ErrFeeTooHigh = errors.New("fee too high")
 	// ErrMaybeSent: the transaction went to the node, but no verdict on it
-	// came back (the connection broke, the node was stopping), so the node
-	// may have taken it. Send records it as sent and returns its txid and
-	// hex with this error, wrapping the node's error.
+	// came back (the connection broke, the node was stopping, ctx was
+	// cancelled), so the node may have taken it. Send records it as sent
+	// and returns its txid and hex with this error, wrapping the node's
+	// error.
 	ErrMaybeSent = errors.New("the transaction may have been sent")
 )
 

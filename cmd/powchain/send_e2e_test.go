@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"powchain/rpc"
 )
@@ -22,14 +23,18 @@ type answer struct {
 	body   []byte
 }
 
-// rpcProxy passes JSON-RPC calls to the node at nodeAddr, except
-// sendrawtransaction: that one goes to onSend with a function that
-// forwards it and returns the node's answer. The proxy passes on what
-// onSend returns, or, for nil, closes the connection without an answer,
-// as a connection that breaks at the wrong moment does. It returns its
-// address.
-func rpcProxy(t *testing.T, nodeAddr string, onSend func(forward func() *answer) *answer) string {
+// rpcProxy passes JSON-RPC calls to the node serving datadir (local
+// network), except sendrawtransaction: that one goes to onSend with a
+// function that forwards it and returns the node's answer. The proxy
+// passes on what onSend returns, or, for nil, closes the connection
+// without an answer, as a connection that breaks at the wrong moment
+// does. It returns its address.
+func rpcProxy(t *testing.T, datadir string, onSend func(forward func() *answer) *answer) string {
 	t.Helper()
+	nodeAddr, err := rpc.ReadEndpoint(filepath.Join(datadir, "local"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -108,17 +113,13 @@ func aliceAndBob(t *testing.T) (datadir string, client *rpc.Client, alice, bob s
 func TestWalletSendAnswerLost(t *testing.T) {
 	datadir, client, alice, bob := aliceAndBob(t)
 	generate(t, client, 12, alice) // two coinbases mature (maturity 10)
-	nodeAddr, err := rpc.ReadEndpoint(filepath.Join(datadir, "local"))
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	for _, c := range []struct {
 		name    string
 		reached bool
 	}{{"node took it", true}, {"node never got it", false}} {
 		t.Run(c.name, func(t *testing.T) {
-			proxy := rpcProxy(t, nodeAddr, func(forward func() *answer) *answer {
+			proxy := rpcProxy(t, datadir, func(forward func() *answer) *answer {
 				if c.reached {
 					forward()
 				}
@@ -158,12 +159,8 @@ func TestWalletSendFileChangedMeanwhile(t *testing.T) {
 	cheapWallet(t, datadir, "alice")
 	alice := lastLine(walletCLI(t, datadir, "alice", "address"))
 	generate(t, localClient(t, datadir), 11, alice) // a coinbase matures (maturity 10)
-	nodeAddr, err := rpc.ReadEndpoint(filepath.Join(datadir, "local"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	meanwhile := make(chan error, 1)
-	proxy := rpcProxy(t, nodeAddr, func(forward func() *answer) *answer {
+	proxy := rpcProxy(t, datadir, func(forward func() *answer) *answer {
 		a := forward()
 		cmd := exec.Command(binary, "wallet", "address", "--datadir", datadir, "--wallet", "alice")
 		cmd.Env = append(os.Environ(), walletEnv...)
@@ -205,5 +202,54 @@ func TestWalletSendSpendsOnlyConfirmedPayments(t *testing.T) {
 	second := strings.TrimSpace(walletCLI(t, datadir, "alice", "send", "--to", bob, "--amount", "1")) // from the change of the first
 	if mempool := rpcCLI(t, datadir, "getrawmempool"); !strings.Contains(mempool, first) || !strings.Contains(mempool, second) {
 		t.Fatalf("sends %s and %s; mempool %s", first, second, mempool)
+	}
+}
+
+// TestWalletSendInterrupted: the user interrupts `wallet send` (Ctrl-C)
+// while it waits for the node's answer, after the node took the
+// transaction. As when the answer is lost, the send must name the
+// transaction, say it may have been sent and record it, not die silently:
+// the user would send again and pay twice from other coins.
+func TestWalletSendInterrupted(t *testing.T) {
+	datadir, client, alice, bob := aliceAndBob(t)
+	generate(t, client, 11, alice) // a coinbase matures (maturity 10)
+	taken, release := make(chan struct{}), make(chan struct{})
+	proxy := rpcProxy(t, datadir, func(forward func() *answer) *answer {
+		forward()
+		close(taken)
+		<-release // the node's answer never comes
+		return nil
+	})
+	t.Cleanup(func() { close(release) }) // before the proxy closes
+
+	cmd := exec.Command(binary, "wallet", "send", "--datadir", datadir, "--wallet", "alice", "--rpc", proxy,
+		"--to", bob, "--amount", "1.5")
+	cmd.Env = append(os.Environ(), walletEnv...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-taken:
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("the send never reached the node: stderr %q", stderr.String())
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	txid := txidIn(stderr.String())
+	if err == nil || txid == "" || !strings.Contains(stderr.String(), "may have been sent") ||
+		!strings.Contains(stderr.String(), "it is recorded in the wallet") {
+		t.Fatalf("send interrupted after the node took it: %v\nstdout %q\nstderr %q", err, stdout.String(), stderr.String())
+	}
+	t.Logf("interrupted send: %s", stderr.String())
+	if mempool := rpcCLI(t, datadir, "getrawmempool"); !strings.Contains(mempool, txid) {
+		t.Fatalf("the send names %s, the mempool holds %s", txid, mempool)
+	}
+	if list := walletCLI(t, datadir, "alice", "list", "--limit", "0"); !strings.Contains(list, txid) {
+		t.Fatalf("wallet list does not show the send %s:\n%s", txid, list)
 	}
 }

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -61,7 +63,7 @@ func walletCommand() *cli.Command {
 				Usage: "send coins; prints only the txid",
 				Description: "Coins come from confirmed outputs, then from unconfirmed outputs of the wallet's own sends (change); " +
 					"payments to the wallet are spent only once they confirm.\n\n" +
-					"When the node's answer to the transaction is lost (the connection breaks), the command fails saying " +
+					"When the node's answer to the transaction is lost (the connection breaks, or Ctrl-C interrupts the wait), the command fails saying " +
 					"the transaction may have been sent, with its txid, and records it: check `powchain wallet list` before sending again.",
 				Flags: flags(
 					stringFlag("to", "", "destination address"),
@@ -300,8 +302,17 @@ func walletSend(c *cli.Context) error {
 		return err
 	}
 	broadcast := !c.Bool("no-broadcast")
-	txid, txHex, err := w.Send(c.Context, client, to, amount, uint64(c.Int("fee-rate")), broadcast)
+	// An interrupt (Ctrl-C) cancels the send's calls to the node instead of
+	// killing the process: one that came after the transaction went out is
+	// then reported and recorded as maybe sent (wallet.ErrMaybeSent), with
+	// its txid, instead of leaving the user to send again and pay twice.
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	txid, txHex, err := w.Send(ctx, client, to, amount, uint64(c.Int("fee-rate")), broadcast)
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted: %w", err)
+		}
 		return err
 	}
 	if broadcast {
