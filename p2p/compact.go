@@ -51,6 +51,12 @@ const (
 	// maxBlockTxnDepth: getblocktxn is answered for blocks at most this
 	// far below the tip, with the whole block beyond.
 	maxBlockTxnDepth = 10
+	// maxRecentBlocks: blocks near the tip kept decoded, with their
+	// compact form once built (recentBlocks), for the peers that ask for
+	// them in compact form (at most maxCompactDepth below the tip, or a
+	// push's, up to maxCompactAhead above) or for their transactions (at
+	// most maxBlockTxnDepth below): every such block fits.
+	maxRecentBlocks = maxBlockTxnDepth + maxCompactAhead + 1
 	// maxExtraTxs: recently received transactions the pool did not take
 	// (orphans, policy refusals), kept to rebuild compact blocks.
 	maxExtraTxs = 100
@@ -162,13 +168,65 @@ func (c *Core) knowsBlock(p *peer, h wire.Hash) bool {
 	return h == c.params.GenesisHash || p.knownInv.has(h)
 }
 
+// recentBlock is a block near the tip kept decoded (Core.recent), with its
+// compact form once built.
+type recentBlock struct {
+	hash  wire.Hash
+	blk   *wire.Block
+	cmpct *MsgCmpctBlock
+}
+
+// recentBlocks is the last maxRecentBlocks blocks the node pushed, served
+// or rebuilt from in compact form, or served the transactions of, oldest
+// first: asking for them again costs no read or decode of a block (which
+// took milliseconds per request, so a peer could keep the event loop busy
+// with small requests), and every peer gets the same compact block.
+type recentBlocks []*recentBlock
+
+// find returns block h if it is kept, else nil.
+func (r recentBlocks) find(h wire.Hash) *recentBlock {
+	for _, b := range r {
+		if b.hash == h {
+			return b
+		}
+	}
+	return nil
+}
+
+// keep returns block h, kept from now on if it was not (blk is the block).
+func (r *recentBlocks) keep(h wire.Hash, blk *wire.Block) *recentBlock {
+	if b := r.find(h); b != nil {
+		return b
+	}
+	if len(*r) == maxRecentBlocks {
+		*r = slices.Delete(*r, 0, 1)
+	}
+	b := &recentBlock{hash: h, blk: blk}
+	*r = append(*r, b)
+	return b
+}
+
+// recentBlock returns block h decoded, kept among the recent blocks, or
+// nil if the node lacks it.
+func (c *Core) recentBlock(h wire.Hash) *recentBlock {
+	if b := c.recent.find(h); b != nil {
+		return b
+	}
+	blk, err := c.chain.BlockByHash(h)
+	if err != nil || blk == nil {
+		return nil
+	}
+	return c.recent.keep(h, blk)
+}
+
 // compactFor returns blk (whose id is hash) as a compact block: the
 // coinbase and the transactions at the prefill indexes whole, short ids for
-// the rest, under a fresh nonce. The last one built is reused, so all peers
-// get the same for one block.
+// the rest, under a fresh nonce. It is built once while the block is among
+// the recent ones, so all peers get the same for one block.
 func (c *Core) compactFor(blk *wire.Block, hash wire.Hash, prefill []int) *MsgCmpctBlock {
-	if c.lastCompact != nil && c.lastCompactHash == hash {
-		return c.lastCompact
+	b := c.recent.keep(hash, blk)
+	if b.cmpct != nil {
+		return b.cmpct
 	}
 	m := &MsgCmpctBlock{Header: blk.Header, Nonce: c.rng.Uint64()}
 	key := newShortIDKey(&blk.Header, m.Nonce)
@@ -179,7 +237,7 @@ func (c *Core) compactFor(blk *wire.Block, hash wire.Hash, prefill []int) *MsgCm
 			m.ShortIDs = append(m.ShortIDs, key.shortID(tx.TxID()))
 		}
 	}
-	c.lastCompact, c.lastCompactHash = m, hash
+	b.cmpct = m
 	return m
 }
 
@@ -222,50 +280,48 @@ func (c *Core) relayEarly(blk *wire.Block, hash wire.Hash, prefill []int, rebuil
 // sendCompactTip pushes the new tip as a compact block to p; it reports
 // false if the block cannot be read.
 func (c *Core) sendCompactTip(p *peer, tip chain.BlockInfo) bool {
-	blk, err := c.chain.BlockByHash(tip.Hash)
-	if err != nil || blk == nil {
+	b := c.recentBlock(tip.Hash)
+	if b == nil {
 		return false
 	}
 	p.knownInv.add(tip.Hash, maxKnownInv)
-	c.push(p, c.compactFor(blk, tip.Hash, nil))
+	c.push(p, c.compactFor(b.blk, tip.Hash, nil))
 	return true
 }
 
 // serveCompact answers a getdata for block h in compact form: compact if
-// the block is near the tip, whole if deeper, nil if the node lacks it.
+// the block is near the tip, whole (as stored) if deeper, nil if the node
+// lacks it.
 func (c *Core) serveCompact(h wire.Hash) Message {
 	info, ok := c.chain.BlockInfoByHash(h)
 	if !ok || !info.HaveData {
 		return nil
 	}
-	blk, err := c.chain.BlockByHash(h)
-	if err != nil || blk == nil {
-		return nil
-	}
 	if c.chain.Tip().Height > info.Height+maxCompactDepth {
-		if !servedWhole(info) {
-			return nil
-		}
-		return &MsgBlock{Block: blk}
+		return c.serveWhole(h)
 	}
-	return c.compactFor(blk, h, nil)
+	if b := c.recentBlock(h); b != nil {
+		return c.compactFor(b.blk, h, nil)
+	}
+	return nil
 }
 
 func (c *Core) handleGetBlockTxn(p *peer, now time.Time, m *MsgGetBlockTxn) {
 	info, ok := c.chain.BlockInfoByHash(m.Block)
-	var blk *wire.Block
+	var b *recentBlock
 	if ok && info.HaveData {
-		blk, _ = c.chain.BlockByHash(m.Block)
+		if c.chain.Tip().Height <= info.Height+maxBlockTxnDepth {
+			b = c.recentBlock(m.Block)
+		} else if whole := c.serveWhole(m.Block); whole != nil {
+			c.send(p, whole)
+			return
+		}
 	}
-	deep := c.chain.Tip().Height > info.Height+maxBlockTxnDepth
-	if blk == nil || deep && !servedWhole(info) {
+	if b == nil {
 		c.send(p, &MsgNotFound{Items: []InvVect{{Type: InvBlock, Hash: m.Block}}})
 		return
 	}
-	if deep {
-		c.send(p, &MsgBlock{Block: blk})
-		return
-	}
+	blk := b.blk
 	txs := make([]*wire.Tx, len(m.Indexes))
 	for i, idx := range m.Indexes {
 		if idx >= len(blk.Transactions) {
@@ -450,11 +506,11 @@ func (c *Core) reconstruct(m *MsgCmpctBlock, hash wire.Hash) *partialBlock {
 // the losing side of a fork, shares many of them, and connecting the tip
 // took them out of the pool.
 func (c *Core) matchTipBlock(tip wire.Hash, match func(wire.Hash, *wire.Tx)) {
-	blk, err := c.chain.BlockByHash(tip)
-	if err != nil || blk == nil {
+	b := c.recentBlock(tip)
+	if b == nil {
 		return
 	}
-	for _, tx := range blk.Transactions[1:] {
+	for _, tx := range b.blk.Transactions[1:] {
 		match(tx.TxID(), tx)
 	}
 }

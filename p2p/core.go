@@ -152,11 +152,10 @@ type Core struct {
 	lastAnnounced wire.Hash
 	nextSave      time.Time
 
-	hbPeers         []PeerID       // asked for high-bandwidth compact relay, oldest choice first
-	pending         []pendingBlock // pushed on before validation; Validate processes them
-	extra           extraTxs       // recent transactions outside the pool, for compact blocks
-	lastCompact     *MsgCmpctBlock
-	lastCompactHash wire.Hash
+	hbPeers []PeerID       // asked for high-bandwidth compact relay, oldest choice first
+	pending []pendingBlock // pushed on before validation; Validate processes them
+	extra   extraTxs       // recent transactions outside the pool, for compact blocks
+	recent  recentBlocks   // blocks near the tip, decoded, with their compact form
 
 	out []Action
 }

@@ -604,6 +604,21 @@ func TestCoreServesOnlyValidatedBlocksWhole(t *testing.T) {
 	}
 }
 
+// mine extends the chain by n blocks and returns them as inventory of typ.
+func (h *coreHarness) mine(n int, typ InvType) []InvVect {
+	h.t.Helper()
+	g := chaintest.NewGenerator(h.t, h.params)
+	var items []InvVect
+	for i := range n {
+		b := g.NextBlock(fmt.Sprint("b", i), nil)
+		if _, err := h.chain.ProcessBlock(b); err != nil {
+			h.t.Fatal(err)
+		}
+		items = append(items, InvVect{typ, b.BlockHash()})
+	}
+	return items
+}
+
 // What one getdata is answered with stops at the peer's send budget
 // (MaxSendQueueBytes), the rest answered notfound: the driver queues the
 // answers at once and disconnects a peer whose queue exceeds the budget,
@@ -612,15 +627,7 @@ func TestCoreServesOnlyValidatedBlocksWhole(t *testing.T) {
 func TestCoreGetDataWithinSendBudget(t *testing.T) {
 	const budget = 2_000
 	h := newCoreHarness(t, func(c *Config) { c.MaxSendQueueBytes = budget })
-	g := chaintest.NewGenerator(t, h.params)
-	var items []InvVect
-	for i := range 20 {
-		b := g.NextBlock(fmt.Sprint("b", i), nil)
-		if _, err := h.chain.ProcessBlock(b); err != nil {
-			t.Fatal(err)
-		}
-		items = append(items, InvVect{InvBlock, b.BlockHash()})
-	}
+	items := h.mine(20, InvBlock)
 	h.connect(1, 0)
 	acts := h.core.Receive(h.now, 1, &MsgGetData{Items: items})
 	queued, blocks, missing := 0, 0, 0

@@ -171,7 +171,11 @@
 //     transactions kept beside the pool for rebuilding are at most 100
 //     of at most 100,000 bytes each
 //     (a block off the tip, a fork's other branch, also looks at the tip
-//     block's, read from the chain, not held). Only blocks near the tip
+//     block's). The last 13 blocks near the tip that were pushed, served
+//     or rebuilt from in compact form, or whose transactions were served,
+//     are kept decoded with their compact form (recentBlocks, at most 13
+//     blocks' memory), so that asking for them again costs no read or
+//     decode of a block. Only blocks near the tip
 //     (at most 2 above it, 5 below) are fetched or rebuilt in compact form.
 //     Rebuilding looks at every pool transaction whatever their order, so
 //     its outcome does not depend on the pool's map order. A block pushed
