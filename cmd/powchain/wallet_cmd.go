@@ -53,8 +53,11 @@ func walletCommand() *cli.Command {
 			}),
 			withConfig(&cli.Command{Name: "address", Usage: "print a new receive address", Flags: flags(), Action: walletAddress}),
 			withConfig(&cli.Command{
-				Name:   "balance",
-				Usage:  "confirmed, unconfirmed and immature balance",
+				Name:  "balance",
+				Usage: "confirmed, unconfirmed and immature balance",
+				Description: "confirmed: outputs in blocks, spendable now. unconfirmed: outputs of transactions in the node's mempool: " +
+					"the change of the wallet's own sends, which `wallet send` spends at once, and payments from others, " +
+					"which it spends only once they confirm. immature: coinbase outputs not yet spendable (coinbase maturity).",
 				Flags:  flags(boolFlag("json", `print {"confirmed":N,"unconfirmed":N,"immature":N} in base units`), gap()),
 				Action: walletBalance,
 			}),
@@ -78,8 +81,10 @@ func walletCommand() *cli.Command {
 			withConfig(&cli.Command{
 				Name:  "list",
 				Usage: "list the wallet's history, newest first",
-				Description: "One line per unspent output (receive, change, or coinbase: immature or mature) and per send, " +
-					"with its time: the block's for confirmed outputs, when the node saw it for mempool outputs, when it was made for sends.",
+				Description: "One line per output ever paid to a receive address, spent or not (a coinbase output says whether it is mature yet), " +
+					"and per send, with what it paid and its fee (its change is folded in; a send of this wallet that the node no longer has " +
+					"says missing). Times: the block's for confirmed entries; for unconfirmed ones, when this wallet made the send, " +
+					"else when the node saw the transaction.",
 				Flags: flags(
 					intFlag("limit", 20, "show the newest N entries (0 = all)"),
 					boolFlag("json", "print JSON"),
