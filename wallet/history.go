@@ -47,9 +47,12 @@ type HistoryEntry struct {
 	// when the wallet sent it (0 for what others sent or another copy of
 	// the wallet made).
 	Time int64 `json:"time,omitempty"`
-	// Missing: a send this wallet made that the node has neither in the
-	// best chain nor in the mempool (a reorganisation dropped it, or a
-	// conflicting transaction replaced it); its coins are spendable again.
+	// Missing: a send this wallet recorded that the node has neither in
+	// the best chain nor in the mempool: the node never got it (Send
+	// returned ErrMaybeSent), it left the mempool (expiry, eviction), a
+	// reorganisation dropped it, or a conflicting transaction replaced
+	// it. Its coins are spendable again, unless that conflicting
+	// transaction spent them.
 	Missing bool `json:"missing,omitempty"`
 
 	order uint64 // newest first: block height; MaxUint64 for the mempool and missing sends

@@ -82,7 +82,7 @@ func walletCommand() *cli.Command {
 				Name:  "list",
 				Usage: "list the wallet's history, newest first",
 				Description: "One line per output ever paid to a receive address, spent or not (a coinbase output says whether it is mature yet), " +
-					"and per send, with what it paid and its fee (its change is folded in; a send of this wallet that the node no longer has " +
+					"and per send, with what it paid and its fee (its change is folded in; a send of this wallet that the node does not have " +
 					"says missing). Times: the block's for confirmed entries; for unconfirmed ones, when this wallet made the send, " +
 					"else when the node saw the transaction.",
 				Flags: flags(
