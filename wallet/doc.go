@@ -18,8 +18,9 @@
 // # What the file holds
 //
 // The mnemonic, network name, coin type, the next receive and change
-// indexes and the recorded sends, as JSON encrypted with
-// XChaCha20-Poly1305 under a key derived from the passphrase by argon2id;
+// indexes and the recorded sends (with the outputs they spend), as JSON
+// encrypted with XChaCha20-Poly1305 under a key derived from the
+// passphrase by argon2id;
 // the byte layout is documented in file.go. The wallet keeps no list of
 // outputs: the node's address history (getaddresshistory) is the source of
 // truth, asked afresh by every Balance, History and Send. The scan (see
@@ -48,6 +49,11 @@
 //   - Send spends confirmed mature outputs and unconfirmed outputs of the
 //     wallet's own sends, never an unconfirmed payment from someone else
 //     (as Bitcoin Core), whose sender could still double-spend it.
+//   - A send made while a recorded send is missing (History's Missing: the
+//     node has it neither in the chain nor in the mempool, though it may be
+//     alive elsewhere) spends one of that send's coins, so that at most one
+//     of the two can confirm. The wallet keeps no lock on coins: what the
+//     node knows is spent is spent, everything else is spendable.
 //   - Send with broadcast=false changes nothing on disk; with broadcast it
 //     writes only after the node accepted the transaction, or when the
 //     node's answer was lost (ErrMaybeSent: the send is recorded, since

@@ -52,7 +52,8 @@ type HistoryEntry struct {
 	// returned ErrMaybeSent), it left the mempool (expiry, eviction), a
 	// reorganisation dropped it, or a conflicting transaction replaced
 	// it. Its coins are spendable again, unless that conflicting
-	// transaction spent them.
+	// transaction spent them, and the next send spends one of them first
+	// (it may still be alive elsewhere: the two then conflict).
 	Missing bool `json:"missing,omitempty"`
 
 	order uint64 // newest first: block height; MaxUint64 for the mempool and missing sends

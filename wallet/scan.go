@@ -58,7 +58,14 @@ type utxo struct {
 	// so one the wallet signed (its own send's change, or a payment to
 	// itself), not a payment from someone else.
 	fromWallet bool
+	// missingSend is the txid of a recorded send that spends this output
+	// although the node knows no spend of it: that send is missing (not in
+	// the chain or the mempool), but may still be alive elsewhere.
+	missingSend string
 }
+
+// outPointKey is how SendRecord.Inputs names an output.
+func outPointKey(txid string, index uint32) string { return fmt.Sprintf("%s:%d", txid, index) }
 
 // spendable: confirmed and mature, or in the mempool (mempool outputs are
 // never coinbases).

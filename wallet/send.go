@@ -123,8 +123,8 @@ func (e *InsufficientFundsError) Is(target error) bool { return target == ErrIns
 //   - Coins come from a fresh scan (as in Balance): confirmed mature outputs
 //     first, unconfirmed outputs of the wallet's own sends (change) only if
 //     the confirmed ones do not suffice, never unconfirmed payments from
-//     others
-//     (see selectCoins).
+//     others; but while a recorded send is missing, one of its coins comes
+//     first, so that the two conflict (see selectCoins).
 //   - fee = feeRate * size, size = 12 + 132*inputs + 28*outputs.
 //   - Output 0 pays to; output 1, present when the change is at least
 //     DustThreshold, pays the change to a new change address. Smaller
@@ -175,7 +175,7 @@ func (w *Wallet) Send(ctx context.Context, node Node, to string, amount uint64, 
 	if err != nil {
 		return "", "", fmt.Errorf("getblockcount: %w", err)
 	}
-	sel, err := selectCoins(found.utxos(), amount, feeRate)
+	sel, err := selectCoins(w.markMissingSends(found.utxos()), amount, feeRate)
 	if err != nil {
 		return "", "", err
 	}
@@ -224,9 +224,13 @@ func (w *Wallet) Send(ctx context.Context, node Node, to string, amount uint64, 
 	if sel.change > 0 {
 		st.NextChange = changePath.index + 1
 	}
+	inputs := make([]string, len(sel.inputs))
+	for i, u := range sel.inputs {
+		inputs[i] = outPointKey(u.TxID, u.OutputIndex)
+	}
 	st.Sends = append(slices.Clip(st.Sends), SendRecord{
 		TxID: txid, To: to, Amount: amount, Fee: sel.fee,
-		Time: w.opt.Now().Unix(), TipHeight: tip,
+		Time: w.opt.Now().Unix(), TipHeight: tip, Inputs: inputs,
 	})
 	if err := w.save(st); err != nil {
 		return txid, txHex, unrecorded(txid, maybeSent, err)
@@ -270,6 +274,22 @@ func rejected(err error) bool {
 	return false
 }
 
+// markMissingSends sets missingSend on the outputs of utxos (unspent, as
+// the node sees them) that a recorded send spends: such a send is in
+// neither the chain nor the mempool. It returns utxos.
+func (w *Wallet) markMissingSends(utxos []*utxo) []*utxo {
+	spender := make(map[string]string)
+	for _, r := range w.st.Sends {
+		for _, in := range r.Inputs {
+			spender[in] = r.TxID
+		}
+	}
+	for _, u := range utxos {
+		u.missingSend = spender[outPointKey(u.TxID, u.OutputIndex)]
+	}
+	return utxos
+}
+
 // selection is the outcome of coin selection.
 type selection struct {
 	inputs []*utxo
@@ -298,7 +318,10 @@ func txSize(nIn, nOut int) uint64 {
 //     minimises the number of inputs and so the fee.
 //
 // Only if all confirmed outputs do not suffice are the unconfirmed outputs
-// of the wallet's own sends added, largest first. "Covers" means inputs >=
+// of the wallet's own sends added, largest first. Before all that, if
+// recorded sends are missing (candidates carry missingSend: a recorded send
+// spends them, the node knows no spend), conflictFirst takes one coin of
+// each first. "Covers" means inputs >=
 // amount + fee(n, 2) + DustThreshold (with change) or inputs >= amount +
 // fee(n, 1) (without change; the excess, under DustThreshold + 28*feeRate,
 // goes to the fee).
@@ -355,6 +378,9 @@ func selectCoins(utxos []*utxo, amount, feeRate uint64) (selection, error) {
 		return selection{}, false
 	}
 
+	if s, ok := conflictFirst(confirmed, unconfirmed, finish); ok {
+		return s, nil
+	}
 	for i := len(confirmed) - 1; i >= 0; i-- { // smallest first
 		if s, ok := finish(confirmed[i:i+1], uint64(confirmed[i].Amount)); ok {
 			return s, nil
@@ -380,4 +406,40 @@ func selectCoins(utxos []*utxo, amount, feeRate uint64) (selection, error) {
 		Uneconomical: uneconomical,
 		FeeRate:      feeRate,
 	}
+}
+
+// conflictFirst selects coins for a send made while recorded sends are
+// missing (candidates, largest first, carry missingSend): the largest
+// candidate of each missing send, then the others largest first (confirmed
+// before unconfirmed) until finish accepts. A missing send may still be
+// alive elsewhere (peers of a node that relayed it and then lost its
+// mempool); spending one of its coins makes the two conflict, so that at
+// most one of them can confirm, instead of both paying. ok is false when
+// no send is missing or the coins do not suffice.
+func conflictFirst(confirmed, unconfirmed []*utxo, finish func([]*utxo, uint64) (selection, bool)) (selection, bool) {
+	var first, rest []*utxo
+	taken := make(map[string]bool)
+	for _, u := range append(slices.Clip(confirmed), unconfirmed...) {
+		if u.missingSend != "" && !taken[u.missingSend] {
+			taken[u.missingSend] = true
+			first = append(first, u)
+			continue
+		}
+		rest = append(rest, u)
+	}
+	if len(first) == 0 {
+		return selection{}, false
+	}
+	cands := append(first, rest...)
+	var sum uint64
+	for i, u := range cands[:min(len(cands), maxInputs)] {
+		sum += uint64(u.Amount)
+		if i+1 < len(first) {
+			continue
+		}
+		if s, ok := finish(cands[:i+1], sum); ok {
+			return s, true
+		}
+	}
+	return selection{}, false
 }

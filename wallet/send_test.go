@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -108,8 +110,10 @@ func TestSendExactFeeAndChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := SendRecord{TxID: txid, To: to, Amount: 1e8, Fee: 600, Time: testTime.Unix(), TipHeight: 100}
-	if len(w2.st.Sends) != 1 || w2.st.Sends[0] != want {
+	spent := tx.Inputs[0].PrevOut
+	want := SendRecord{TxID: txid, To: to, Amount: 1e8, Fee: 600, Time: testTime.Unix(), TipHeight: 100,
+		Inputs: []string{fmt.Sprintf("%s:%d", spent.TxID, spent.Index)}}
+	if len(w2.st.Sends) != 1 || !reflect.DeepEqual(w2.st.Sends[0], want) {
 		t.Fatalf("sends %+v, want %+v", w2.st.Sends, want)
 	}
 	if w2.st.NextChange != 1 {
@@ -513,5 +517,33 @@ func TestSendFileChangedDuringBroadcast(t *testing.T) {
 			!strings.Contains(err.Error(), "powchain wallet list") || sent != 1 || txid == "" {
 			t.Errorf("node error %v: send with the file changed meanwhile: txid %q, error %v", sendErr, txid, err)
 		}
+	}
+}
+
+// TestSendAgainConflictsWithMissingSend: a send that is missing (here the
+// node never answered and never got it, ErrMaybeSent) may still be alive
+// elsewhere, e.g. on peers of a node that relayed it and then lost its
+// mempool in a crash. A send made again while it is missing must spend
+// one of its coins, so that at most one of the two can confirm, even when
+// a coin that arrived since would be chosen otherwise.
+func TestSendAgainConflictsWithMissingSend(t *testing.T) {
+	w := restored(t)
+	node := newNode()
+	node.fund(addr(t, w, BranchReceive, 0), 3e8, "")
+	to, _ := other(t)
+	node.sendErr = fmt.Errorf("%w at http://127.0.0.1:1/: EOF", rpc.ErrUnreachable)
+	_, lostHex, err := w.Send(t.Context(), node, to, 1e8, 1, true)
+	if !errors.Is(err, ErrMaybeSent) {
+		t.Fatalf("send with its answer lost: %v", err)
+	}
+	node.sendErr = nil
+	node.fund(addr(t, w, BranchReceive, 1), 2e8, "") // arrived since: the smallest coin that covers the payment
+	_, againHex, err := w.Send(t.Context(), node, to, 1e8, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost, again := decodeTx(t, lostHex), decodeTx(t, againHex)
+	if !slices.ContainsFunc(again.Inputs, func(in wire.TxIn) bool { return in.PrevOut == lost.Inputs[0].PrevOut }) {
+		t.Fatalf("the send made again spends none of the missing send's coin %+v: both can confirm", lost.Inputs[0].PrevOut)
 	}
 }

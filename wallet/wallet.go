@@ -111,6 +111,10 @@ type SendRecord struct {
 	// TipHeight is the node's best height when the transaction was sent;
 	// History orders sends among received outputs with it.
 	TipHeight uint64 `json:"tip_height"`
+	// Inputs are the outputs it spends ("txid:index"; absent in files
+	// written before). While the send is missing, Send spends one of them
+	// first (see selectCoins).
+	Inputs []string `json:"inputs,omitempty"`
 }
 
 // Wallet is an open wallet file: keys derived from its mnemonic, the
