@@ -33,7 +33,8 @@ type addrEntry struct {
 	permanent   bool // seed, addnode or connect: never dropped
 	self        bool // it is this node
 	// source is the spreadGroup of the peer the address was learned
-	// from: "" if configured, restored, or from a local or private peer.
+	// from (saved with the book): "" if configured, or from a local or
+	// private peer.
 	source string
 }
 
@@ -138,8 +139,9 @@ func (b *addrBook) add(addr string, lastSeen int64, permanent bool, source strin
 }
 
 // evictOne drops the least recently seen ordinary entry of source, or if
-// source is "", of the source with the most entries (configured, restored
-// and local ones counting as one): a source that floods the book then
+// source is "", of the source with the most entries (those of source "",
+// configured, local or restored from a book saved without sources,
+// counting as one): a source that floods the book then
 // displaces its own entries, not everyone's.
 func (b *addrBook) evictOne(source string) bool {
 	count := make(map[string]int)
@@ -337,6 +339,9 @@ type savedAddr struct {
 	Addr     string `json:"addr"`
 	LastSeen int64  `json:"last_seen"`
 	Attempts int    `json:"attempts,omitempty"`
+	// Source is the entry's source (addrEntry.source), kept so that a
+	// restart does not reset what each group may still add.
+	Source string `json:"source,omitempty"`
 }
 
 const stateVersion = 1
@@ -363,7 +368,7 @@ func (b *addrBook) marshal() ([]byte, error) {
 	for _, a := range b.sortedAddrs() {
 		e := b.entries[a]
 		if !e.self {
-			st.Addrs = append(st.Addrs, savedAddr{Addr: a, LastSeen: e.lastSeen, Attempts: e.attempts})
+			st.Addrs = append(st.Addrs, savedAddr{Addr: a, LastSeen: e.lastSeen, Attempts: e.attempts, Source: e.source})
 		}
 	}
 	return json.MarshalIndent(st, "", " ")
@@ -381,7 +386,7 @@ func (b *addrBook) restore(data []byte, now time.Time) error {
 	}
 	for _, sa := range st.Addrs {
 		if a, err := normalizeAddr(sa.Addr); err == nil && len(b.entries) < maxBookSize {
-			b.add(a, sa.LastSeen, false, "")
+			b.add(a, sa.LastSeen, false, sa.Source)
 			b.entries[a].attempts = sa.Attempts
 		}
 	}

@@ -188,6 +188,18 @@ func TestAddrGetAddrAnswerPasses(t *testing.T) {
 	}
 }
 
+// visitAdvertising opens an inbound connection id from host, completes
+// its handshake advertising listen as its address, and closes it: what
+// one host can repeat to teach the node addresses.
+func (h *coreHarness) visitAdvertising(id PeerID, host, listen string) {
+	h.core.Connected(h.now, id, fmt.Sprintf("%s:%d", host, 40000+id), true)
+	v := h.version(uint64(id)+100, 0)
+	v.ListenAddr = listen
+	h.core.Receive(h.now, id, v)
+	h.core.Receive(h.now, id, &MsgVerAck{})
+	h.core.Disconnected(h.now, id, nil)
+}
+
 // One operator reconnecting from its own addresses cannot take over the
 // address book, nor every outbound slot: the addresses learned from one
 // address group are at most maxBookPerSource, and outbound connections
@@ -215,12 +227,7 @@ func TestAddrBookResistsOneSource(t *testing.T) {
 
 	const attacker = "203.0.113.7"
 	for id := PeerID(3); id < 4200; id++ {
-		h.core.Connected(h.now, id, fmt.Sprintf("%s:%d", attacker, 40000+id), true)
-		v := h.version(uint64(id)+100, 0)
-		v.ListenAddr = fmt.Sprintf("%s:%d", attacker, 1000+id)
-		h.core.Receive(h.now, id, v)
-		h.core.Receive(h.now, id, &MsgVerAck{})
-		h.core.Disconnected(h.now, id, nil)
+		h.visitAdvertising(id, attacker, fmt.Sprintf("%s:%d", attacker, 1000+id))
 	}
 	kept, theirs := 0, 0
 	for _, a := range h.core.KnownAddrs() {
@@ -267,12 +274,7 @@ func TestAddrBookNamesOneOutboundGroup(t *testing.T) {
 		h.core.book.add(a, 0, true, "")
 	}
 	for id := PeerID(1); id <= maxBookPerSource; id++ {
-		h.core.Connected(h.now, id, fmt.Sprintf("203.0.113.7:%d", 40000+id), true)
-		v := h.version(uint64(id)+100, 0)
-		v.ListenAddr = fmt.Sprintf("n%d.attacker.example:9444", id)
-		h.core.Receive(h.now, id, v)
-		h.core.Receive(h.now, id, &MsgVerAck{})
-		h.core.Disconnected(h.now, id, nil)
+		h.visitAdvertising(id, "203.0.113.7", fmt.Sprintf("n%d.attacker.example:9444", id))
 	}
 	for round := range 5 {
 		h.now = h.now.Add(time.Hour) // past every backoff
@@ -293,5 +295,37 @@ func TestAddrBookNamesOneOutboundGroup(t *testing.T) {
 		for _, a := range slices.Sorted(maps.Keys(h.core.dialing)) {
 			h.core.DialFailed(h.now, a, nil)
 		}
+	}
+}
+
+// What one address group gave the book is saved with it: a restart that
+// forgot it (every restored entry of source "") let the group add
+// maxBookPerSource more after each restart.
+func TestAddrBookSourceSurvivesRestart(t *testing.T) {
+	const attacker = "203.0.113.7"
+	floods := func(h *coreHarness, first PeerID) {
+		for id := first; id < first+maxBookPerSource; id++ {
+			h.visitAdvertising(id, attacker, fmt.Sprintf("%s:%d", attacker, 1000+id))
+		}
+	}
+	h := newCoreHarness(t, nil)
+	floods(h, 1)
+	saved, err := h.core.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarted := newCoreHarness(t, nil)
+	if err := restarted.core.RestoreState(saved, restarted.now); err != nil {
+		t.Fatal(err)
+	}
+	floods(restarted, 1+maxBookPerSource)
+	theirs := 0
+	for _, a := range restarted.core.KnownAddrs() {
+		if strings.HasPrefix(a, attacker+":") {
+			theirs++
+		}
+	}
+	if theirs > maxBookPerSource {
+		t.Fatalf("after a restart the book holds %d addresses one group gave, at most %d wanted", theirs, maxBookPerSource)
 	}
 }
