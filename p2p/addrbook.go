@@ -190,10 +190,16 @@ func spreadGroup(addr string) string {
 	if ip, err := netip.ParseAddr(hostKey(addr)); err == nil && (ip.IsPrivate() || ip.IsLinkLocalUnicast()) {
 		return ""
 	}
-	if g := netGroup(addr); g != "local" {
+	switch g := netGroup(addr); {
+	case g == "local":
+		return ""
+	case strings.HasPrefix(g, "name:"):
+		// Every host name is one group: a name costs nothing and may
+		// lead to any host, so one operator could have a group per name.
+		return "name"
+	default:
 		return g
 	}
-	return ""
 }
 
 func (b *addrBook) attempt(addr string, now time.Time) {

@@ -329,3 +329,29 @@ func TestAddrBookSourceSurvivesRestart(t *testing.T) {
 		t.Fatalf("after a restart the book holds %d addresses one group gave, at most %d wanted", theirs, maxBookPerSource)
 	}
 }
+
+// The peers the node dialed by host name are one source group: each name
+// its own let one operator, whose names the node dials one after another,
+// add maxBookPerSource addresses per name (1,536 from three here).
+func TestAddrBookNamesOneSource(t *testing.T) {
+	h := newCoreHarness(t, func(c *Config) { c.NoDiscovery = false })
+	for id := PeerID(1); id <= 3; id++ {
+		h.core.Connected(h.now, id, fmt.Sprintf("n%d.attacker.example:9444", id), false)
+		h.core.Receive(h.now, id, h.version(uint64(id)+100, 0))
+		h.core.Receive(h.now, id, &MsgVerAck{}) // the node asks for addresses
+		var addrs []NetAddress
+		for i := range MaxAddrPerMsg {
+			addrs = append(addrs, NetAddress{Addr: fmt.Sprintf("%d.%d.%d.1:9444", 100+i/200, i%200, id), LastSeen: h.now.Unix()})
+		}
+		h.core.Receive(h.now, id, &MsgAddr{Addrs: addrs})
+	}
+	given := 0
+	for _, a := range h.core.KnownAddrs() {
+		if !strings.Contains(a, ".attacker.example:") {
+			given++
+		}
+	}
+	if given > maxBookPerSource {
+		t.Fatalf("%d addresses from the peers dialed by name, at most %d wanted", given, maxBookPerSource)
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"slices"
-	"strings"
 	"time"
 
 	"powchain/chain"
@@ -756,19 +755,13 @@ func (c *Core) outboundGroups() map[string]bool {
 }
 
 // dialGroup is the group of a that discovery dials at most one of: its
-// spreadGroup, except that the host names peers gave are one group (a
-// name costs nothing and may lead to any host, so one operator advertising
-// a name each would win an outbound slot per name) and the addresses the
+// spreadGroup (every host name in one), except that the addresses the
 // operator configured (seeds, addnode, connect) are exempt ("").
 func (c *Core) dialGroup(a string) string {
 	if e := c.book.entries[a]; e != nil && e.permanent {
 		return ""
 	}
-	g := spreadGroup(a)
-	if strings.HasPrefix(g, "name:") { // netGroup's group of one host name
-		return "name"
-	}
-	return g
+	return spreadGroup(a)
 }
 
 // busy reports whether a is connected or being dialed.

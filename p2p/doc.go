@@ -136,9 +136,9 @@
 //     from its own addresses (addrbook.go, spreadGroup): the book keeps at
 //     most maxBookPerSource addresses learned from one address group and,
 //     full, evicts from the group that gave the most; discovery dials one
-//     outbound peer per group (dialGroup: the host names peers gave are
-//     one group, configured addresses in none). Local and private
-//     addresses are exempt.
+//     outbound peer per group (dialGroup: configured addresses in none).
+//     Every host name is one group; local and private addresses are
+//     exempt.
 //   - Inbound slots cannot be held forever: when they are full, a newcomer
 //     evicts one inbound peer, chosen deterministically (eviction.go)
 //     after protecting the most useful, diverse and oldest peers.
