@@ -40,17 +40,9 @@ type paceSample struct {
 // node or the miner refused as too new. It fails only on a too-new refusal
 // (a consensus event); the pace figures go to docs/BENCHMARKS.md.
 func TestLocalPace(t *testing.T) {
-	minutes, _ := strconv.Atoi(os.Getenv(paceEnv))
-	if minutes <= 0 {
-		t.Skipf("long test: set %s=30 to measure the local network's pace for 30 minutes", paceEnv)
-	}
-	if !inPrivateNetwork(t) {
+	minutes, dir, _, rpcBase, ok := upForMinutes(t, paceEnv, "30 to measure the local network's pace for 30 minutes")
+	if !ok {
 		return
-	}
-	dir := t.TempDir()
-	run, rpcBase := scriptRunner(t, dir)
-	if out, err := run("up.sh"); err != nil {
-		t.Fatalf("up.sh: %v\n%s", err, out)
 	}
 	client := scriptNodeClient(t, dir, "node1", rpcBase+1)
 	ctx := context.Background()
@@ -86,6 +78,29 @@ func TestLocalPace(t *testing.T) {
 	if tooNew != 0 {
 		t.Errorf("%d blocks were refused as too new", tooNew)
 	}
+}
+
+// upForMinutes starts a long test that runs up.sh's network for the
+// minutes that the environment variable env says, in a private network
+// namespace (see inPrivateNetwork); it skips the test, with usage telling
+// what to set env to, when env is unset. ok is false where the calling
+// test must return: in the parent of the namespace, which reports the
+// child's result. run runs the other scripts against the same network.
+func upForMinutes(t *testing.T, env, usage string) (minutes int, dir string, run func(string, ...string) (string, error), rpcBase int, ok bool) {
+	t.Helper()
+	minutes, _ = strconv.Atoi(os.Getenv(env))
+	if minutes <= 0 {
+		t.Skipf("long test: set %s=%s", env, usage)
+	}
+	if !inPrivateNetwork(t) {
+		return 0, "", nil, 0, false
+	}
+	dir = t.TempDir()
+	run, rpcBase = scriptRunner(t, dir)
+	if out, err := run("up.sh"); err != nil {
+		t.Fatalf("up.sh: %v\n%s", err, out)
+	}
+	return minutes, dir, run, rpcBase, true
 }
 
 // sampleTip reads the node's tip height and timestamp.

@@ -71,17 +71,9 @@ type nodeSample struct {
 // figures (per node: height, peers, goroutines, files, RSS, heap at the
 // quarters of the run) go to docs/BENCHMARKS.md.
 func TestLocalSoak(t *testing.T) {
-	minutes, _ := strconv.Atoi(os.Getenv(soakEnv))
-	if minutes <= 0 {
-		t.Skipf("long test: set %s=60 to leave the local network running for an hour and check it", soakEnv)
-	}
-	if !inPrivateNetwork(t) {
+	minutes, dir, run, rpcBase, ok := upForMinutes(t, soakEnv, "60 to leave the local network running for an hour and check it")
+	if !ok {
 		return
-	}
-	dir := t.TempDir()
-	run, rpcBase := scriptRunner(t, dir)
-	if out, err := run("up.sh"); err != nil {
-		t.Fatalf("up.sh: %v\n%s", err, out)
 	}
 	names := []string{"seed", "node1", "node2", "node3", "node4"}
 	clients := map[string]*rpc.Client{}
