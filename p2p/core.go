@@ -810,12 +810,15 @@ func (c *Core) dial(a string, now time.Time) {
 // announced, unless the node is still downloading blocks, and the
 // transactions of disconnected blocks that are back in the pool are
 // announced again, so a reorganisation's losers reach every mempool.
+// The tip's transactions still in flight will not be asked of their other
+// announcers (forgetConfirmed).
 func (c *Core) ChainChanged(now time.Time, disconnectedTxs []wire.Hash) []Action {
 	tip := c.chain.Tip()
 	if tip.Hash != c.lastAnnounced && tip.ChainWork.Cmp(c.chain.BestHeader().ChainWork) >= 0 {
 		c.lastAnnounced = tip.Hash
 		c.announceBlock(tip)
 	}
+	c.forgetConfirmed(tip.Hash)
 	for _, txid := range disconnectedTxs {
 		if c.pool.Knows(txid) {
 			c.announce(InvVect{Type: InvTx, Hash: txid}, nil)

@@ -681,3 +681,30 @@ func TestCoreNonceOfAnotherHostDropsNobodyElse(t *testing.T) {
 		}
 	}
 }
+
+// A transaction in flight that a block the node connects holds is not
+// asked of its other announcers when the request fails: the node has it,
+// and each announcer, dropping it from its pool as the block reaches it,
+// would answer notfound in turn (in the simulator, 415 notfounds instead
+// of 186 over 100 blocks).
+func TestCoreConfirmedTxNotAskedOfOthers(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	g := chaintest.NewGenerator(t, h.params)
+	b1 := g.NextBlock("b1", nil)
+	txid := b1.Transactions[0].TxID()
+	for id := PeerID(1); id <= 2; id++ {
+		h.connect(id, 0)
+		h.core.Receive(h.now, id, &MsgInv{Items: []InvVect{{InvTx, txid}}})
+	}
+	if _, err := h.chain.ProcessBlock(b1); err != nil {
+		t.Fatal(err)
+	}
+	h.core.ChainChanged(h.now, nil)
+	acts := h.core.Receive(h.now, 1, &MsgNotFound{Items: []InvVect{{InvTx, txid}}})
+	if got := getData(acts, 2); len(got) != 0 {
+		t.Fatalf("after notfound from 1, asked 2 for %v, a transaction of the tip", got)
+	}
+	if len(h.core.txReq) != 0 || len(h.core.txAnnouncers) != 0 {
+		t.Fatalf("requests left: %v, announcers %v", h.core.txReq, h.core.txAnnouncers)
+	}
+}

@@ -120,7 +120,8 @@
 //     fails to deliver is asked of the next that announced it meanwhile,
 //     outbound peers first (txFailed; at most maxTxInFlight such
 //     announcements per peer), so a peer that announces first and never
-//     delivers cannot keep it from the node.
+//     delivers cannot keep it from the node; one the new tip's block holds
+//     is asked of no one else (forgetConfirmed).
 //   - Address relay is bounded as Bitcoin Core bounds it (addrrelay.go,
 //     docs/PROTOCOL.md "Address relay"): an address the node passes on goes
 //     to at most two peers, picked by a keyed hash of the address, the day

@@ -331,6 +331,26 @@ func (c *Core) forgetAnnouncers(txid wire.Hash) {
 	}
 }
 
+// forgetConfirmed forgets the other announcers of the transactions of
+// block h in flight (as Bitcoin Core forgets a connected block's): the
+// node has them in its chain, which the pool does not list, and every
+// announcer drops them from its pool as the block reaches it, so each
+// would be asked in turn only to answer notfound.
+func (c *Core) forgetConfirmed(h wire.Hash) {
+	if len(c.txAnnouncers) == 0 {
+		return
+	}
+	var blk *wire.Block
+	if b := c.recent.find(h); b != nil {
+		blk = b.blk
+	} else if blk, _ = c.chain.BlockByHash(h); blk == nil {
+		return
+	}
+	for _, tx := range blk.Transactions {
+		c.forgetAnnouncers(tx.TxID())
+	}
+}
+
 // consensusError is implemented by mempool rejections; Consensus() says
 // whether the transaction breaks a consensus rule (not mere policy).
 type consensusError interface {
