@@ -584,10 +584,13 @@ func matchesHeader(blk *wire.Block) bool {
 }
 
 // requestFull asks p for the whole block hash, the fallback when a compact
-// block cannot be rebuilt; a peer with no free request slot, unless the
-// block was requested from it, leaves it to the download scheduler.
+// block cannot be rebuilt. A peer the block was not requested from leaves
+// it to the download scheduler if another peer fetches it or p has no
+// free request slot; one it was requested from is asked whatever other
+// peers fetch it too (its request goes on whole), since those may be
+// high-bandwidth peers that pushed it and never answer.
 func (c *Core) requestFull(p *peer, now time.Time, hash wire.Hash, requested bool) {
-	if _, busy := c.blockReq[hash]; busy || (!requested && len(p.blocks) >= c.cfg.MaxBlocksInFlight) {
+	if _, busy := c.blockReq[hash]; !requested && (busy || len(p.blocks) >= c.cfg.MaxBlocksInFlight) {
 		c.fillDownloads(now)
 		return
 	}

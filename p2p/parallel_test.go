@@ -209,3 +209,31 @@ func TestCompactStalledRebuildFetchedElsewhere(t *testing.T) {
 		t.Fatal("the stalled peer still holds its rebuild")
 	}
 }
+
+// A peer asked for a block in compact form whose compact block cannot be
+// rebuilt (two transactions share a short id) is asked for the whole
+// block at once, as when it alone fetches the block (and as Bitcoin Core
+// does), even while a high-bandwidth peer that pushed the block is asked
+// for its transactions too: that peer may never answer, and the block
+// would wait for its request to stall.
+func TestCompactFallbackWhileFetchedElsewhere(t *testing.T) {
+	s := newParallelScene(t)
+	h := s.h
+	s.fetchFrom1(t, firstCompact)
+	s.askedForTxs(t, h.core.Receive(h.now, 2, s.compact()), 2)
+	collide := *s.compact()
+	collide.ShortIDs = slices.Clone(collide.ShortIDs)
+	collide.ShortIDs[1] = collide.ShortIDs[0]
+	acts := h.core.Receive(h.now, 1, &collide)
+	want := []InvVect{{Type: InvBlock, Hash: s.blk.BlockHash()}}
+	if gd, ok := only[*MsgGetData](t, sent(acts, 1)); !ok || !slices.Equal(gd.Items, want) {
+		t.Fatalf("peer 1's compact block could not be rebuilt and it was asked for %v, want %v", gd, want)
+	}
+	if got := h.core.blockReq[s.blk.BlockHash()]; !slices.Equal(got, []PeerID{2, 1}) {
+		t.Fatalf("block fetched from peers %v, want 2 and 1", got)
+	}
+	validated(h, h.core.Receive(h.now, 1, &MsgBlock{Block: s.blk}))
+	if h.chain.Tip().Hash != s.blk.BlockHash() {
+		t.Fatal("peer 1's block did not connect")
+	}
+}
