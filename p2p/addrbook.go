@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -380,12 +381,26 @@ func (b *addrBook) marshal() ([]byte, error) {
 	return json.MarshalIndent(st, "", " ")
 }
 
+// jsonProblem says what is wrong with a saved state json.Unmarshal
+// refused, in the file's terms (its Go error names Go types).
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	var wrong *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("not valid JSON at byte %d (%v)", syntax.Offset, err)
+	case errors.As(err, &wrong):
+		return fmt.Sprintf("field %q holds a %s, which it cannot (byte %d)", wrong.Field, wrong.Value, wrong.Offset)
+	}
+	return err.Error()
+}
+
 // restore loads a saved book. Entries that do not parse are skipped: the
 // file is a cache, not a source of truth.
 func (b *addrBook) restore(data []byte, now time.Time) error {
 	var st savedState
 	if err := json.Unmarshal(data, &st); err != nil {
-		return err
+		return fmt.Errorf("not an address book: %s", jsonProblem(err))
 	}
 	if st.Version != stateVersion {
 		return fmt.Errorf("address book version %d, want %d", st.Version, stateVersion)

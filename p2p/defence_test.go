@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -371,6 +372,48 @@ func TestLocalBansDroppedOnLoad(t *testing.T) {
 		t.Fatalf("bans after load: %q, want the routable and the manual one", got)
 	}
 	dialRawLocal(t, n).handshake()
+}
+
+// A peers.json the node cannot read (edited by hand, or damaged) stops the
+// node with an error that names the file, says what is wrong in the
+// file's terms and what to do, as Bitcoin Core does for peers.dat; the
+// file is left as it was. The node used to warn, start with an empty
+// book and save that over the file, losing its addresses and bans.
+func TestCorruptAddressBookKept(t *testing.T) {
+	n := newNode(t, "n", testParams(), func(c *Config) { c.NoDiscovery = true })
+	cfg := n.srv.cfg
+	n.stop()
+	for _, tc := range []struct{ name, data, want string }{
+		{"truncated", `{"version": 1, "addrs": [{"addr": "203.0.113.9:9444"`, "not valid JSON"},
+		{"wrong value", `{"version": 1, "addrs": [{"addr": "203.0.113.9:9444", "last_seen": "yesterday"}]}`,
+			`"addrs.last_seen" holds a string`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(cfg.StateFile, []byte(tc.data), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			srv, err := NewServer(cfg)
+			if err == nil {
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				srv.Run(ctx)
+				got, _ := os.ReadFile(cfg.StateFile)
+				t.Fatalf("the node started with a corrupt address book; the file now holds %q", got)
+			}
+			msg := err.Error()
+			for _, want := range []string{cfg.StateFile, tc.want, "move it away"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error %q does not say %q", msg, want)
+				}
+			}
+			if strings.Contains(msg, "Go ") || strings.Contains(msg, "int64") {
+				t.Errorf("error %q speaks of Go types", msg)
+			}
+			if got, _ := os.ReadFile(cfg.StateFile); string(got) != tc.data {
+				t.Fatalf("the file changed to %q", got)
+			}
+		})
+	}
 }
 
 // fullSlotsSetup is a node whose inbound slots are all held by idle

@@ -193,10 +193,11 @@
 //     the mempool classifies it), the framing, the encoding or a list cap,
 //     or that flood unrequested data, are banned by IP for BanDuration;
 //     bans are saved in the address book file (atomically) and survive
-//     restarts. A wrong magic or network, a timeout or a stall only
-//     disconnects. A local (loopback) address is never banned for
-//     misbehaviour, only disconnected and logged: every process on the
-//     machine shares it. Such bans found in the file are dropped on load;
+//     restarts; a file NewServer cannot read stops it, left as it is (an
+//     empty book would be saved over it). A wrong magic or network, a
+//     timeout or a stall only disconnects. A local (loopback) address is
+//     never banned for misbehaviour, only disconnected and logged: every
+//     process on the machine shares it. Such bans found in the file are dropped on load;
 //     an operator's setban of a local address is kept.
 //
 // Lock order: the Core has no locks. A connection's expectMu guards its

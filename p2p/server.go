@@ -92,7 +92,13 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	s.core = core
 	if err := s.load(); err != nil {
-		cfg.Log.Warn("address book not loaded", "file", cfg.StateFile, "err", err)
+		// Starting with an empty book would save it over the file at the
+		// first save, losing its addresses and bans: stop, as Bitcoin
+		// Core does for a peers.dat it cannot read.
+		if s.ln != nil {
+			s.ln.Close()
+		}
+		return nil, fmt.Errorf("address book %s: %w; move it away to start with an empty one", cfg.StateFile, err)
 	}
 	return s, nil
 }
