@@ -290,14 +290,14 @@ func (c *Core) sendCompactTip(p *peer, tip chain.BlockInfo) bool {
 }
 
 // serveCompact answers a getdata for block h in compact form: compact if
-// the block is near the tip, whole (as stored) if deeper, nil if the node
-// lacks it.
+// the block is near the tip, whole (as stored) if deeper or further
+// above the tip, nil if the node lacks it.
 func (c *Core) serveCompact(h wire.Hash) Message {
 	info, ok := c.chain.BlockInfoByHash(h)
 	if !ok || !info.HaveData {
 		return nil
 	}
-	if c.chain.Tip().Height > info.Height+maxCompactDepth {
+	if c.chain.Tip().Height > info.Height+maxCompactDepth || c.farAboveTip(info.Height) {
 		return c.serveWhole(h)
 	}
 	if b := c.recentBlock(h); b != nil {
@@ -306,11 +306,21 @@ func (c *Core) serveCompact(h wire.Hash) Message {
 	return nil
 }
 
+// farAboveTip reports whether a block at height is more than
+// maxCompactAhead above the tip: a block initial sync stored before its
+// parents (up to DownloadWindow of them), not served compact or for its
+// transactions, as Bitcoin Core serves no unvalidated block above its tip;
+// recentBlocks, which holds maxRecentBlocks, has room for the best
+// chain's blocks served that way only if they stop there.
+func (c *Core) farAboveTip(height uint64) bool {
+	return height > c.chain.Tip().Height+maxCompactAhead
+}
+
 func (c *Core) handleGetBlockTxn(p *peer, now time.Time, m *MsgGetBlockTxn) {
 	info, ok := c.chain.BlockInfoByHash(m.Block)
 	var b *recentBlock
 	if ok && info.HaveData {
-		if c.chain.Tip().Height <= info.Height+maxBlockTxnDepth {
+		if c.chain.Tip().Height <= info.Height+maxBlockTxnDepth && !c.farAboveTip(info.Height) {
 			b = c.recentBlock(m.Block)
 		} else if whole := c.serveWhole(m.Block); whole != nil {
 			c.send(p, whole)

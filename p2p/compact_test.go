@@ -682,3 +682,64 @@ func TestCompactServedFromRecentBlocks(t *testing.T) {
 			served, len(items), counted.reads)
 	}
 }
+
+// Blocks the node stores more than 2 above its tip (initial sync keeps up
+// to DownloadWindow of them before their parents connect) are not served
+// in compact form or for their transactions, only whole once validated
+// (so, here, notfound), as Bitcoin Core serves no unvalidated block above
+// its tip: recentBlocks holds 13, and a getdata cycling through 14 of them
+// read and decoded a block for every item, as before 19c5207.
+func TestCompactNotServedFarAboveTip(t *testing.T) {
+	var counted *countingChain
+	h := newCoreHarness(t, func(c *Config) {
+		counted = &countingChain{Chain: c.Chain}
+		c.Chain = counted
+	})
+	g := chaintest.NewGenerator(t, h.params)
+	var headers []wire.BlockHeader
+	var blocks []*wire.Block
+	for i := range maxRecentBlocks + 3 {
+		b := g.NextBlock(fmt.Sprint("b", i), nil)
+		headers, blocks = append(headers, b.Header), append(blocks, b)
+	}
+	if err := h.chain.ProcessHeaders(headers); err != nil {
+		t.Fatal(err)
+	}
+	// Stored, none connected (the first is missing): blocks[1] is 2 above
+	// the tip (genesis), the others further.
+	far := make(map[wire.Hash]bool)
+	var items []InvVect
+	for i, b := range blocks[1:] {
+		if _, err := h.chain.ProcessBlock(b); err != nil {
+			t.Fatal(err)
+		}
+		far[b.BlockHash()] = i > 0
+		items = append(items, InvVect{Type: InvCmpctBlock, Hash: b.BlockHash()})
+	}
+	for i := 0; len(items) < maxBlocksPerGet; i++ {
+		items = append(items, items[i])
+	}
+	h.connect(1, 0)
+	counted.reads = 0
+	acts := h.core.Receive(h.now, 1, &MsgGetData{Items: items})
+	for _, b := range blocks[1:] {
+		acts = append(acts, h.core.Receive(h.now, 1, &MsgGetBlockTxn{Block: b.BlockHash(), Indexes: []int{0}})...)
+	}
+	servedFar := 0
+	for _, m := range sent(acts, 1) {
+		switch m := m.(type) {
+		case *MsgCmpctBlock:
+			if far[m.Header.BlockHash()] {
+				servedFar++
+			}
+		case *MsgBlockTxn:
+			if far[m.Block] {
+				servedFar++
+			}
+		}
+	}
+	if servedFar != 0 || counted.reads > 1 {
+		t.Fatalf("%d answers served for blocks far above the tip, %d blocks read from the chain; want none served, 1 read",
+			servedFar, counted.reads)
+	}
+}

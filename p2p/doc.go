@@ -176,8 +176,12 @@
 //     or rebuilt from in compact form, or whose transactions were served,
 //     are kept decoded with their compact form (recentBlocks, at most 13
 //     blocks' memory), so that asking for them again costs no read or
-//     decode of a block. Only blocks near the tip
-//     (at most 2 above it, 5 below) are fetched or rebuilt in compact form.
+//     decode of a block; blocks more than 2 above the tip (initial sync
+//     stores them before their parents) are served only whole, once
+//     validated, so the 13 hold every block of the best chain served that
+//     way (forks' blocks, which cost proof of work, can displace them).
+//     Only blocks near the tip (at most 2 above it, 5 below) are fetched
+//     or rebuilt in compact form.
 //     Rebuilding looks at every pool transaction whatever their order, so
 //     its outcome does not depend on the pool's map order. A block pushed
 //     to high-bandwidth peers before validation is held (at most one per
