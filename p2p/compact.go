@@ -372,8 +372,7 @@ func (c *Core) handleCmpctBlock(p *peer, now time.Time, m *MsgCmpctBlock) {
 		return
 	}
 	if info, _ = c.chain.BlockInfoByHash(hash); !c.nearTip(info.Height) {
-		c.takeRequest(p, now, hash)
-		c.requestAnnounced(p, now, []wire.BlockHeader{m.Header})
+		c.requestFull(p, now, hash, c.takeRequest(p, now, hash))
 		c.fillDownloads(now)
 		return
 	}

@@ -31,6 +31,7 @@ type parallelScene struct {
 	h   *coreHarness
 	src *coreHarness
 	blk *wire.Block
+	g   *chaintest.Generator // made blk: NextBlock builds on it
 }
 
 func newParallelScene(t *testing.T) *parallelScene {
@@ -55,7 +56,7 @@ func newParallelScene(t *testing.T) *parallelScene {
 		g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("b1")}, 1000, 2),
 		g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("b2")}, 1000, 2),
 	}
-	return &parallelScene{h: h, src: newCoreHarness(t, nil), blk: g.NextBlock("b4", txs)}
+	return &parallelScene{h: h, src: newCoreHarness(t, nil), blk: g.NextBlock("b4", txs), g: g}
 }
 
 func (s *parallelScene) compact() *MsgCmpctBlock {
@@ -235,5 +236,26 @@ func TestCompactFallbackWhileFetchedElsewhere(t *testing.T) {
 	validated(h, h.core.Receive(h.now, 1, &MsgBlock{Block: s.blk}))
 	if h.chain.Tip().Hash != s.blk.BlockHash() {
 		t.Fatal("peer 1's block did not connect")
+	}
+}
+
+// The same when the block is no longer near the tip by the time the
+// asked peer's compact block comes (peer 3 announced 3 blocks on top of
+// it, so the node is syncing): the asked peer is asked for it whole, not
+// left to the pusher fetching it too.
+func TestCompactFarFallbackWhileFetchedElsewhere(t *testing.T) {
+	s := newParallelScene(t)
+	h := s.h
+	s.fetchFrom1(t, firstCompact)
+	s.askedForTxs(t, h.core.Receive(h.now, 2, s.compact()), 2)
+	var above []wire.BlockHeader
+	for i := range maxCompactAhead + 1 {
+		above = append(above, s.g.NextBlock(fmt.Sprint("above", i), nil).Header)
+	}
+	h.core.Receive(h.now, 3, &MsgAnnounce{Headers: above})
+	acts := h.core.Receive(h.now, 1, s.compact())
+	want := []InvVect{{Type: InvBlock, Hash: s.blk.BlockHash()}}
+	if gd, ok := only[*MsgGetData](t, sent(acts, 1)); !ok || !slices.Equal(gd.Items, want) {
+		t.Fatalf("peer 1's compact block came after the node fell behind and it was asked for %v, want %v", gd, want)
 	}
 }
