@@ -32,6 +32,12 @@ type Params struct {
 	HTTPPort    uint16
 	// Seeds are the hard-coded addresses (host:port) of the seed nodes.
 	Seeds []string
+	// LocalAddrs: the network's nodes share one machine or a private
+	// network, so the addresses peers send and relay may be loopback,
+	// private or host names (local and regtest). False (main): a node
+	// keeps and relays only the routable IP addresses peers send, as
+	// Bitcoin Core's address manager (p2p, docs/PROTOCOL.md "Discovery").
+	LocalAddrs bool
 	// AddressPrefix is the bech32 human-readable part of addresses.
 	AddressPrefix string
 
@@ -109,6 +115,7 @@ func LocalParams() *Params {
 		RPCPort:                19443,
 		HTTPPort:               19480,
 		Seeds:                  []string{"127.0.0.1:19444", "127.0.0.1:19445", "127.0.0.1:19446"},
+		LocalAddrs:             true,
 		AddressPrefix:          "pcrt",
 		PowLimitBits:           0x1f00ffff,
 		TargetSpacing:          1,
@@ -133,6 +140,7 @@ func RegtestParams() *Params {
 		DefaultPort:            18444,
 		RPCPort:                18443,
 		HTTPPort:               18480,
+		LocalAddrs:             true,
 		AddressPrefix:          "pcrg",
 		PowLimitBits:           0x207fffff,
 		TargetSpacing:          600,

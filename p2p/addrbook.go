@@ -112,6 +112,47 @@ func isLocalAddr(addr string) bool {
 	return strings.EqualFold(host, "localhost")
 }
 
+// unroutable are the IP ranges no node on the internet can be reached at,
+// as Bitcoin Core's CNetAddr::IsRoutable lists them (fe80::/10 whole,
+// where Core has fe80::/64); normalizeAddr refuses multicast and
+// unspecified hosts already.
+var unroutable = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),          // "this network" (RFC 1122)
+	netip.MustParsePrefix("10.0.0.0/8"),         // private (RFC 1918)
+	netip.MustParsePrefix("100.64.0.0/10"),      // carrier-grade NAT (RFC 6598)
+	netip.MustParsePrefix("127.0.0.0/8"),        // loopback
+	netip.MustParsePrefix("169.254.0.0/16"),     // link-local (RFC 3927)
+	netip.MustParsePrefix("172.16.0.0/12"),      // private (RFC 1918)
+	netip.MustParsePrefix("192.0.2.0/24"),       // documentation (RFC 5737)
+	netip.MustParsePrefix("192.168.0.0/16"),     // private (RFC 1918)
+	netip.MustParsePrefix("198.18.0.0/15"),      // benchmarking (RFC 2544)
+	netip.MustParsePrefix("198.51.100.0/24"),    // documentation (RFC 5737)
+	netip.MustParsePrefix("203.0.113.0/24"),     // documentation (RFC 5737)
+	netip.MustParsePrefix("255.255.255.255/32"), // broadcast
+	netip.MustParsePrefix("::1/128"),            // loopback
+	netip.MustParsePrefix("2001:10::/28"),       // ORCHID (RFC 4843)
+	netip.MustParsePrefix("2001:20::/28"),       // ORCHIDv2 (RFC 7343)
+	netip.MustParsePrefix("2001:db8::/32"),      // documentation (RFC 3849)
+	netip.MustParsePrefix("fc00::/7"),           // unique local (RFC 4193)
+	netip.MustParsePrefix("fe80::/10"),          // link-local (RFC 4291)
+}
+
+// routable reports whether addr (normalized, so neither unspecified nor
+// multicast) is an IP address a node on the internet could be reached at:
+// not a host name, no IPv6 zone, in none of the unroutable ranges.
+func routable(addr string) bool {
+	ip, err := netip.ParseAddr(hostKey(addr))
+	if err != nil || ip.Zone() != "" {
+		return false
+	}
+	for _, r := range unroutable {
+		if r.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
 // add records addr, learned from source (see addrEntry.source), returning
 // whether it was new. A source with maxBookPerSource entries makes room
 // among its own; a full book, in the source with the most entries.
@@ -276,12 +317,12 @@ func (b *addrBook) sortedAddrs() []string {
 }
 
 // sample returns up to n addresses worth sharing (not self, seen working
-// or never tried), in random order, without exclude.
-func (b *addrBook) sample(n int, exclude string, rng *rand.Rand) []NetAddress {
+// or never tried, shareable), in random order, without exclude.
+func (b *addrBook) sample(n int, exclude string, shareable func(string) bool, rng *rand.Rand) []NetAddress {
 	var out []NetAddress
 	for _, a := range b.sortedAddrs() {
 		e := b.entries[a]
-		if !e.self && e.attempts == 0 && a != exclude {
+		if !e.self && e.attempts == 0 && a != exclude && shareable(a) {
 			out = append(out, NetAddress{Addr: a, LastSeen: e.lastSeen})
 		}
 	}
@@ -395,9 +436,10 @@ func jsonProblem(err error) string {
 	return err.Error()
 }
 
-// restore loads a saved book. Entries that do not parse are skipped: the
-// file is a cache, not a source of truth.
-func (b *addrBook) restore(data []byte, now time.Time) error {
+// restore loads a saved book. Entries that do not parse, or that keep
+// rejects (saved by an older version that kept any address), are skipped:
+// the file is a cache, not a source of truth.
+func (b *addrBook) restore(data []byte, now time.Time, keep func(string) bool) error {
 	var st savedState
 	if err := json.Unmarshal(data, &st); err != nil {
 		return fmt.Errorf("not an address book: %s", jsonProblem(err))
@@ -406,7 +448,7 @@ func (b *addrBook) restore(data []byte, now time.Time) error {
 		return fmt.Errorf("address book version %d, want %d", st.Version, stateVersion)
 	}
 	for _, sa := range st.Addrs {
-		if a, err := normalizeAddr(sa.Addr); err == nil && len(b.entries) < maxBookSize {
+		if a, err := normalizeAddr(sa.Addr); err == nil && keep(a) && len(b.entries) < maxBookSize {
 			b.add(a, sa.LastSeen, false, sa.Source)
 			b.entries[a].attempts = sa.Attempts
 		}

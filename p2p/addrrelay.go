@@ -45,7 +45,7 @@ func (c *Core) handleGetAddr(p *peer) {
 		return
 	}
 	p.answeredGA = true
-	addrs := c.book.sample(MaxAddrPerMsg, p.listenAddr, c.rng)
+	addrs := c.book.sample(MaxAddrPerMsg, p.listenAddr, c.shareable, c.rng)
 	for _, a := range addrs {
 		p.knownAddrs.add(c.addrKey(a.Addr), maxKnownAddrs)
 	}
@@ -54,7 +54,8 @@ func (c *Core) handleGetAddr(p *peer) {
 
 // handleAddr takes the addresses p's token bucket allows, in random order
 // when it cannot take all (so the sender cannot choose which get through),
-// adds them to the book and passes on the new ones of a small message.
+// adds the shareable ones to the book and passes on the new ones of a
+// small message.
 func (c *Core) handleAddr(p *peer, now time.Time, addrs []NetAddress) {
 	p.refillAddrTokens(now)
 	if p.addrTokens < float64(len(addrs)) {
@@ -71,7 +72,7 @@ func (c *Core) handleAddr(p *peer, now time.Time, addrs []NetAddress) {
 		p.addrTokens--
 		p.addrProcessed++
 		a, err := normalizeAddr(na.Addr)
-		if err != nil || a == c.self {
+		if err != nil || a == c.self || !c.shareable(a) {
 			continue
 		}
 		p.knownAddrs.add(c.addrKey(a), maxKnownAddrs)
@@ -87,6 +88,17 @@ func (c *Core) handleAddr(p *peer, now time.Time, addrs []NetAddress) {
 	if learned {
 		c.maintainOutbound(now)
 	}
+}
+
+// shareable reports whether the node may keep an address a peer gave and
+// pass it on (or share it in a getaddr answer): on a network whose nodes
+// share a machine or a private network (chain.Params.LocalAddrs) any
+// address, elsewhere only a routable IP address. Loopback or private
+// addresses would point the node's dials at its own machine or LAN, and a
+// host name at whatever it resolves to, at the sender's choice; none is a
+// node others could reach.
+func (c *Core) shareable(addr string) bool {
+	return c.params.LocalAddrs || routable(addr)
 }
 
 // refillAddrTokens adds the tokens p earned since the last refill, up to

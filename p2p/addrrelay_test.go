@@ -355,3 +355,129 @@ func TestAddrBookNamesOneSource(t *testing.T) {
 		t.Fatalf("%d addresses from the peers dialed by name, at most %d wanted", given, maxBookPerSource)
 	}
 }
+
+// routable follows Bitcoin Core's IsRoutable at the edges of each range.
+func TestRoutable(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"1.1.1.1:9444": true, "0.1.2.3:9444": false, "127.0.0.2:9444": false,
+		"9.255.255.255:9444": true, "10.0.0.1:9444": false, "11.0.0.0:9444": true,
+		"100.63.255.255:9444": true, "100.64.0.1:9444": false, "100.127.255.255:9444": false, "100.128.0.0:9444": true,
+		"169.254.9.9:9444": false, "169.255.0.1:9444": true,
+		"172.15.255.255:9444": true, "172.16.0.0:9444": false, "172.31.255.255:9444": false, "172.32.0.0:9444": true,
+		"192.0.2.7:9444": false, "192.0.3.7:9444": true, "192.168.1.1:9444": false, "192.169.0.1:9444": true,
+		"198.17.255.255:9444": true, "198.18.0.0:9444": false, "198.19.255.255:9444": false, "198.20.0.0:9444": true,
+		"198.51.100.9:9444": false, "203.0.113.2:9444": false, "203.0.114.2:9444": true, "255.255.255.255:9444": false,
+		"[2a00:1450::1]:9444": true, "[::1]:9444": false, "[::ffff:127.0.0.1]:9444": false, "[::ffff:8.8.8.8]:9444": true,
+		"[2001:db8::1]:9444": false, "[2001:db9::1]:9444": true,
+		"[2001:10::1]:9444": false, "[2001:2f::1]:9444": false, "[2001:30::1]:9444": true,
+		"[fc00::1]:9444": false, "[fdff::1]:9444": false, "[fe80::1]:9444": false, "[fe80::1%eth0]:9444": false,
+		"[febf::1]:9444": false, "[fec0::1]:9444": true, "[2a00:1450::1%eth0]:9444": false,
+		"seed.example.org:9444": false, "localhost:9444": false,
+	} {
+		a, err := normalizeAddr(addr)
+		if err != nil {
+			t.Fatalf("%s: %v", addr, err)
+		}
+		if got := routable(a); got != want {
+			t.Errorf("routable(%s) = %v, want %v", a, got, want)
+		}
+	}
+}
+
+// unroutableAddrs are addresses a stranger could send that no node on the
+// internet is reached at.
+var unroutableAddrs = []string{
+	"127.0.0.1:9444", "10.5.0.1:9444", "192.168.1.1:9444", "172.20.0.1:9444", "169.254.1.1:9444",
+	"[fe80::1]:9444", "[fc00::1]:9444", "198.51.100.1:9444", "node.example.org:9444", "localhost:9444",
+}
+
+// On a network whose nodes are on the internet (chain.Params.LocalAddrs
+// false), the loopback, private, documentation addresses and host names
+// peers send (in addr or as an inbound peer's listen address) are neither
+// kept nor relayed nor shared, and neither are configured ones; on a local
+// network they all are, as its nodes find each other through them. Before,
+// every network kept and relayed them all.
+func TestAddrUnroutableKeptOnlyOnLocalNetworks(t *testing.T) {
+	const routableAddr, private = "8.8.4.4:9444", "192.168.5.5:9444"
+	for _, local := range []bool{false, true} {
+		params := testParams()
+		params.LocalAddrs = local
+		h := newCoreHarnessOn(t, params, func(c *Config) { c.AddNode = []string{private} })
+		for id := PeerID(1); id <= 4; id++ {
+			h.connect(id, 0)
+		}
+		relayed := make(map[string]bool)
+		for batch := range slices.Chunk(append([]string{routableAddr}, unroutableAddrs...), maxRelayedAddrMsg) {
+			h.now = h.now.Add(time.Duration(len(batch)) * 10 * time.Second) // a token per address
+			var msg MsgAddr
+			for _, a := range batch {
+				msg.Addrs = append(msg.Addrs, NetAddress{Addr: a, LastSeen: h.now.Unix()})
+			}
+			for _, addrs := range addrsSent(h.core.Receive(h.now, 1, &msg)) {
+				for _, a := range addrs {
+					relayed[a] = true
+				}
+			}
+		}
+		listens := []string{"127.0.0.1:9555", "10.9.9.9:9555", "listen.example.org:9555", "8.8.8.8:9555"}
+		for i, listen := range listens {
+			h.visitAdvertising(PeerID(10+i), "8.8.0.1", listen)
+		}
+		answer := addrsSent(h.core.Receive(h.now, 2, &MsgGetAddr{}))[2]
+		book := h.core.KnownAddrs()
+		check := func(a string, wantKept, wantShared, wantRelayed bool) {
+			a, _ = normalizeAddr(a)
+			kept, shared := slices.Contains(book, a), slices.Contains(answer, a)
+			if kept != wantKept || shared != wantShared || relayed[a] != wantRelayed {
+				t.Errorf("local network %v: %s kept %v, shared %v, relayed %v; want %v, %v, %v",
+					local, a, kept, shared, relayed[a], wantKept, wantShared, wantRelayed)
+			}
+		}
+		for _, a := range append([]string{routableAddr}, unroutableAddrs...) {
+			ok := local || routable(a)
+			check(a, ok, ok, ok)
+		}
+		for _, a := range listens { // relayed to peers visitAdvertising does not watch
+			ok := local || routable(a)
+			check(a, ok, ok, false)
+		}
+		check(private, true, local, false) // configured: kept, shared only on local networks
+	}
+}
+
+// A book saved by an older version, which kept any address, loses on a
+// network whose nodes are on the internet what a peer could no longer
+// give it; a local network's keeps them.
+func TestAddrBookRestoreDropsUnroutable(t *testing.T) {
+	const routableAddr = "8.8.4.4:9444"
+	saved, err := AddressBookState(append([]string{routableAddr}, unroutableAddrs...), coreStart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, local := range []bool{false, true} {
+		params := testParams()
+		params.LocalAddrs = local
+		h := newCoreHarnessOn(t, params, nil)
+		if err := h.core.RestoreState(saved, h.now); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{routableAddr}
+		if local {
+			want = append(want, unroutableAddrs...)
+		}
+		if got := h.core.KnownAddrs(); !sameAddrs(got, want) {
+			t.Errorf("local network %v: restored %v, want %v", local, got, want)
+		}
+	}
+}
+
+// sameAddrs reports whether got and want hold the same addresses
+// (normalized), in any order.
+func sameAddrs(got, want []string) bool {
+	var norm []string
+	for _, a := range want {
+		n, _ := normalizeAddr(a)
+		norm = append(norm, n)
+	}
+	return slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(norm)))
+}

@@ -257,9 +257,10 @@ func (c *Core) peerIDs() []PeerID {
 	return c.ids
 }
 
-// RestoreState loads a saved address book and ban list (see State).
+// RestoreState loads a saved address book and ban list (see State),
+// without the addresses a peer could not have given it (shareable).
 func (c *Core) RestoreState(data []byte, now time.Time) error {
-	err := c.book.restore(data, now)
+	err := c.book.restore(data, now, c.shareable)
 	c.addConfiguredAddrs()
 	return err
 }
@@ -601,7 +602,7 @@ func (c *Core) handshakeDone(p *peer, now time.Time) {
 	if !p.inbound {
 		c.book.good(p.addr, now)
 		c.requestAddrs(p)
-	} else if p.listenAddr != "" && p.listenAddr != c.self {
+	} else if p.listenAddr != "" && p.listenAddr != c.self && c.shareable(p.listenAddr) {
 		p.knownAddrs.add(c.addrKey(p.listenAddr), maxKnownAddrs)
 		c.book.add(p.listenAddr, now.Unix(), false, spreadGroup(p.addr))
 		c.relayAddrs(p, now, []NetAddress{{Addr: p.listenAddr, LastSeen: now.Unix()}})

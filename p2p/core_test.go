@@ -29,7 +29,12 @@ var coreStart = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 
 func newCoreHarness(t testing.TB, mod func(*Config)) *coreHarness {
 	t.Helper()
-	params := testParams()
+	return newCoreHarnessOn(t, testParams(), mod)
+}
+
+// newCoreHarnessOn is newCoreHarness on a network of params.
+func newCoreHarnessOn(t testing.TB, params *chain.Params, mod func(*Config)) *coreHarness {
+	t.Helper()
 	c, pool := mempooltest.Open(t, params, chaintest.NewClock(genesisTime.Add(24*time.Hour)), nil)
 	cfg := Config{Chain: c, TxPool: pool, RandSeed: 1, NoDiscovery: true}
 	if mod != nil {

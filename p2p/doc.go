@@ -140,6 +140,16 @@
 //     outbound peer per group (dialGroup: configured addresses in none).
 //     Every host name is one group; local and private addresses are
 //     exempt.
+//   - Off local networks (chain.Params.LocalAddrs false: main) the node
+//     keeps, relays and shares only routable IP addresses from peers
+//     (shareable, routable: Bitcoin Core's IsRoutable ranges, no host
+//     names, docs/PROTOCOL.md "Discovery"), in addr messages and an
+//     inbound peer's listen address alike, so a stranger cannot point its
+//     dials or its peers' at loopback, private hosts or names of its
+//     choice; configured addresses are dialed whatever they are, but
+//     shared only if routable, and a restored book drops what no peer
+//     could have given. Local networks (local, regtest, the simulator's)
+//     keep any address: their nodes find each other through them.
 //   - Inbound slots cannot be held forever: when they are full, a newcomer
 //     evicts one inbound peer, chosen deterministically (eviction.go)
 //     after protecting the most useful, diverse and oldest peers.
