@@ -427,13 +427,29 @@ func (b *addrBook) marshal() ([]byte, error) {
 func jsonProblem(err error) string {
 	var syntax *json.SyntaxError
 	var wrong *json.UnmarshalTypeError
+	var badTime *time.ParseError
 	switch {
 	case errors.As(err, &syntax):
 		return fmt.Sprintf("not valid JSON at byte %d (%v)", syntax.Offset, err)
+	case errors.As(err, &wrong) && wrong.Field == "":
+		return fmt.Sprintf("the file holds %s, not an object", jsonKind(wrong.Value))
 	case errors.As(err, &wrong):
-		return fmt.Sprintf("field %q holds a %s, which it cannot (byte %d)", wrong.Field, wrong.Value, wrong.Offset)
+		return fmt.Sprintf("field %q holds %s, which it cannot (byte %d)", wrong.Field, jsonKind(wrong.Value), wrong.Offset)
+	case errors.As(err, &badTime):
+		return fmt.Sprintf(`a ban's "until" holds %q, not a time such as "2026-12-01T07:00:00Z"`, badTime.Value)
 	}
-	return err.Error()
+	// Any other error is time.Time's (a ban's until, the one field not
+	// decoded by encoding/json itself), whose text names Time.UnmarshalJSON.
+	return `a ban's "until" is not a time in quotes, such as "2026-12-01T07:00:00Z"`
+}
+
+// jsonKind is a JSON value's kind (an UnmarshalTypeError's Value: object,
+// array, string, number, bool) with its article.
+func jsonKind(kind string) string {
+	if kind == "object" || kind == "array" {
+		return "an " + kind
+	}
+	return "a " + kind
 }
 
 // restore loads a saved book. Entries that do not parse, or that keep
