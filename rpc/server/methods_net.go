@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"strconv"
 	"time"
 
@@ -123,6 +124,11 @@ func (b *Backend) disconnectNode(_ context.Context, params []json.RawMessage) (a
 	return nil, nil
 }
 
+// maxBanSeconds is the longest ban setban takes: the longest time.Duration
+// (beyond it the seconds would wrap to a negative duration, which the
+// network would take as its default ban).
+const maxBanSeconds = int64(math.MaxInt64 / time.Second)
+
 func (b *Backend) setBan(_ context.Context, params []json.RawMessage) (any, error) {
 	var host, cmd string
 	if err := required(params, 0, "subnet", &host); err != nil {
@@ -137,8 +143,8 @@ func (b *Backend) setBan(_ context.Context, params []json.RawMessage) (any, erro
 		if err := optional(params, 2, "bantime", &seconds); err != nil {
 			return nil, err
 		}
-		if seconds <= 0 {
-			return nil, rpc.NewError(rpc.CodeInvalidParameter, "bantime must be positive")
+		if seconds <= 0 || seconds > maxBanSeconds {
+			return nil, rpc.NewError(rpc.CodeInvalidParameter, "bantime must be from 1 to %d seconds (about 292 years)", maxBanSeconds)
 		}
 		if err := b.Net.SetBan(host, time.Duration(seconds)*time.Second); err != nil {
 			return nil, rpc.NewError(rpc.CodeInvalidParameter, "%v", err)

@@ -549,6 +549,10 @@ func TestNetworkMethods(t *testing.T) {
 	e.must("setban", nil, "10.0.0.2", "remove")
 	e.expectCode("setban", rpc.CodeClientInvalidIPOrSubnet, "10.0.0.2", "remove")
 	e.expectCode("setban", rpc.CodeInvalidParameter, "10.0.0.4", "add", -5)
+	e.expectCode("setban", rpc.CodeInvalidParameter, "10.0.0.4", "add", int64(1e10)) // past time.Duration's range
+	if _, ok := e.net.banned["10.0.0.4"]; ok {
+		t.Fatalf("refused bans were set: %v", e.net.banned)
+	}
 	e.must("clearbanned", nil)
 	if len(e.net.banned) != 0 {
 		t.Fatal("clearbanned left bans")
