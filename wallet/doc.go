@@ -3,7 +3,7 @@
 // through its JSON-RPC interface (the Node interface, satisfied by
 // *rpc.Client) to learn balances and history and to submit transactions.
 // cmd/powchain's `wallet` commands are thin glue over Create, Restore, Open,
-// NewAddress, Balance, Send and History.
+// NewAddress, Balance, Send, History and Abandon.
 //
 // # Keys
 //
@@ -52,8 +52,12 @@
 //   - A send made while a recorded send is missing (History's Missing: the
 //     node has it neither in the chain nor in the mempool, though it may be
 //     alive elsewhere) spends one of that send's coins, so that at most one
-//     of the two can confirm. The wallet keeps no lock on coins: what the
-//     node knows is spent is spent, everything else is spendable.
+//     of the two can confirm (History then names the new send in the
+//     missing one's ReplacedBy). The wallet keeps no lock on coins: what
+//     the node knows is spent is spent, everything else is spendable.
+//   - Abandon forgets only a missing send (and the recorded sends that
+//     spend its change): one the node has in its chain or mempool is
+//     refused (ErrNotAbandonable) and the file is left as it was.
 //   - Send with broadcast=false changes nothing on disk; with broadcast it
 //     writes only after the node accepted the transaction, or when the
 //     node's answer was lost (ErrMaybeSent: the send is recorded, since
@@ -62,7 +66,8 @@
 //     ErrNotFound, ErrExists, ErrWrongNetwork, ErrInvalidMnemonic,
 //     ErrInvalidAddress (and wire.ErrAddressNetwork), ErrInvalidAmount,
 //     ErrInsufficientFunds, ErrFeeTooHigh (above Options.MaxFee, as
-//     Core's -maxtxfee), ErrMaybeSent; node errors (rpc.ErrUnreachable,
+//     Core's -maxtxfee), ErrMaybeSent, ErrNoSuchSend, ErrNotAbandonable;
+//     node errors (rpc.ErrUnreachable,
 //     *rpc.Error) are wrapped.
 //
 // # Concurrency

@@ -55,6 +55,11 @@ type HistoryEntry struct {
 	// transaction spent them, and the next send spends one of them first
 	// (it may still be alive elsewhere: the two then conflict).
 	Missing bool `json:"missing,omitempty"`
+	// ReplacedBy: of a missing send, a transaction the node has (in the
+	// chain or the mempool) that spends one of its coins, so the two
+	// conflict; once that one confirms, the missing send never can.
+	// `powchain wallet abandon` forgets such a send.
+	ReplacedBy string `json:"replaced_by,omitempty"`
 
 	order uint64 // newest first: block height; MaxUint64 for the mempool and missing sends
 }
@@ -132,13 +137,16 @@ type spending struct {
 // sends describes every transaction that spends the wallet's outputs; the
 // node supplies each transaction's outputs (getrawtransaction, in the
 // block the history names). Recorded sends the node does not know are
-// added as Missing.
+// added as Missing, with ReplacedBy when the node knows another spend of
+// one of their coins.
 func (w *Wallet) sends(ctx context.Context, node Node, found scanned) ([]HistoryEntry, error) {
 	spends := make(map[string]*spending)
+	spender := make(map[string]string) // "txid:index" of a spent output -> its spender
 	for _, o := range found.outputs {
 		if o.Spent == nil {
 			continue
 		}
+		spender[outPointKey(o.TxID, o.OutputIndex)] = o.Spent.TxID
 		s := spends[o.Spent.TxID]
 		if s == nil {
 			s = &spending{spend: o.Spent}
@@ -158,8 +166,15 @@ func (w *Wallet) sends(ctx context.Context, node Node, found scanned) ([]History
 	for _, r := range w.st.Sends {
 		s, known := spends[r.TxID]
 		if !known {
-			out = append(out, HistoryEntry{Kind: KindSend, TxID: r.TxID, Address: r.To, Amount: r.Amount, Fee: r.Fee,
-				Time: r.Time, Missing: true, order: math.MaxUint64})
+			e := HistoryEntry{Kind: KindSend, TxID: r.TxID, Address: r.To, Amount: r.Amount, Fee: r.Fee,
+				Time: r.Time, Missing: true, order: math.MaxUint64}
+			for _, in := range r.Inputs {
+				if by := spender[in]; by != "" {
+					e.ReplacedBy = by
+					break
+				}
+			}
+			out = append(out, e)
 			continue
 		}
 		if s.spend.Mempool {

@@ -253,3 +253,59 @@ func TestWalletSendInterrupted(t *testing.T) {
 		t.Fatalf("wallet list does not show the send %s:\n%s", txid, list)
 	}
 }
+
+// listLine is the line of `wallet list` that names txid ("" if none).
+func listLine(t *testing.T, datadir, name, txid string) string {
+	t.Helper()
+	for _, l := range strings.Split(walletCLI(t, datadir, name, "list", "--limit", "0"), "\n") {
+		if strings.Contains(l, txid) {
+			return l
+		}
+	}
+	return ""
+}
+
+// TestWalletAbandon: a send the node never got is listed as missing, then
+// as replaced once a later send spends its coin; `wallet abandon` forgets
+// it (and only a send the node does not have), with errors in the user's
+// terms.
+func TestWalletAbandon(t *testing.T) {
+	datadir, client, alice, bob := aliceAndBob(t)
+	generate(t, client, 12, alice) // two coinbases mature (maturity 10)
+	proxy := rpcProxy(t, datadir, func(func() *answer) *answer { return nil })
+	r := runCLI(t, walletEnv, "wallet", "send", "--datadir", datadir, "--wallet", "alice", "--rpc", proxy,
+		"--to", bob, "--amount", "1.5")
+	lost := txidIn(r.stderr)
+	if r.code == 0 || lost == "" {
+		t.Fatalf("send the node never got: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if l := listLine(t, datadir, "alice", lost); !strings.Contains(l, "missing: not in the chain or the mempool") {
+		t.Fatalf("wallet list's line of the lost send: %q", l)
+	}
+	again := strings.TrimSpace(walletCLI(t, datadir, "alice", "send", "--to", bob, "--amount", "1.5"))
+	if l := listLine(t, datadir, "alice", lost); !strings.Contains(l, "missing: replaced by "+again) {
+		t.Fatalf("wallet list's line of the lost send after %s spent its coin: %q", again, l)
+	}
+
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 2, "usage: powchain wallet abandon --txid TXID"},
+		{[]string{"--txid", "xyz"}, 1, `--txid "xyz": want a transaction id of 64 hex digits`},
+		{[]string{"--txid", strings.Repeat("0", 64)}, 1, "no such send in this wallet"},
+		{[]string{"--txid", again}, 1, "only a missing send can be abandoned: " + again + " is in the node's mempool"},
+	} {
+		args := append([]string{"wallet", "abandon", "--datadir", datadir, "--wallet", "alice"}, c.args...)
+		if r := runCLI(t, walletEnv, args...); r.code != c.code || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("wallet abandon %v: exit %d, stderr %q; want exit %d saying %q", c.args, r.code, r.stderr, c.code, c.want)
+		}
+	}
+	if out := strings.TrimSpace(walletCLI(t, datadir, "alice", "abandon", "--txid", lost)); out != lost {
+		t.Fatalf("wallet abandon printed %q; want %s", out, lost)
+	}
+	if l := listLine(t, datadir, "alice", lost); l != "" {
+		t.Fatalf("wallet list still shows the abandoned send: %q", l)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"powchain/chain"
 	"powchain/rpc"
 	"powchain/wallet"
+	"powchain/wire"
 )
 
 // passphraseEnv holds a wallet passphrase for scripts and tests.
@@ -91,6 +92,16 @@ func walletCommand() *cli.Command {
 					gap(),
 				),
 				Action: walletList,
+			}),
+			withConfig(&cli.Command{
+				Name:  "abandon",
+				Usage: "forget a send the node has lost (missing in `wallet list`)",
+				Description: "Forgets a send of this wallet that the node has neither in its chain nor in its mempool, and the wallet's sends " +
+					"that spend its change, as bitcoind's abandontransaction: `wallet list` no longer shows them and `wallet send` no longer " +
+					"spends their coins first. Prints the txids forgotten. A send the node has cannot be abandoned. Should an abandoned " +
+					"transaction confirm after all (another node may hold it), `wallet list` shows it again.",
+				Flags:  flags(stringFlag("txid", "", "the send's transaction id"), gap()),
+				Action: walletAbandon,
 			}),
 		},
 	}
@@ -366,6 +377,28 @@ func walletList(c *cli.Context) error {
 	return tw.Flush()
 }
 
+func walletAbandon(c *cli.Context) error {
+	txid := c.String("txid")
+	if txid == "" {
+		return cli.Exit("usage: powchain wallet abandon --txid TXID", 2)
+	}
+	if _, err := wire.ParseHash(txid); err != nil {
+		return fmt.Errorf("--txid %q: want a transaction id of 64 hex digits", txid)
+	}
+	w, client, err := walletNode(c)
+	if err != nil {
+		return err
+	}
+	gone, err := w.Abandon(c.Context, client, txid)
+	if err != nil {
+		return err
+	}
+	for _, id := range gone {
+		fmt.Fprintln(c.App.Writer, id)
+	}
+	return nil
+}
+
 // historyKind labels an entry: coinbase outputs say whether they can be
 // spent yet, and a send the node lost says so.
 func historyKind(e wallet.HistoryEntry) string {
@@ -374,6 +407,8 @@ func historyKind(e wallet.HistoryEntry) string {
 		return "coinbase (immature)"
 	case e.Coinbase:
 		return "coinbase (mature)"
+	case e.ReplacedBy != "":
+		return "send (missing: replaced by " + e.ReplacedBy + ")"
 	case e.Missing:
 		return "send (missing: not in the chain or the mempool)"
 	}
