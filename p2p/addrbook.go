@@ -317,14 +317,18 @@ func (b *addrBook) sortedAddrs() []string {
 }
 
 // sample returns up to n addresses worth sharing (not self, seen working
-// or never tried, shareable), in random order, without exclude.
-func (b *addrBook) sample(n int, exclude string, shareable func(string) bool, rng *rand.Rand) []NetAddress {
+// or never tried, shareable), in random order, without exclude; and if
+// pct is not 0, at most pct percent (rounded down) of those there are.
+func (b *addrBook) sample(n, pct int, exclude string, shareable func(string) bool, rng *rand.Rand) []NetAddress {
 	var out []NetAddress
 	for _, a := range b.sortedAddrs() {
 		e := b.entries[a]
 		if !e.self && e.attempts == 0 && a != exclude && shareable(a) {
 			out = append(out, NetAddress{Addr: a, LastSeen: e.lastSeen})
 		}
+	}
+	if pct != 0 {
+		n = min(n, len(out)*pct/100)
 	}
 	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out[:min(n, len(out))]

@@ -3,6 +3,7 @@ package p2p
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"net/netip"
 	"time"
 )
 
@@ -40,16 +41,93 @@ func (c *Core) requestAddrs(p *peer) {
 	c.send(p, &MsgGetAddr{})
 }
 
-func (c *Core) handleGetAddr(p *peer) {
+// A getaddr is answered once per connection. Off local networks the
+// answer comes from a cache, as Bitcoin Core's (CConnman::GetAddresses),
+// so that connecting again and again, from one host or many, cannot scrape
+// the whole address book, nor tell by comparing answers that two of the
+// node's addresses are one node:
+//
+//   - one cache per network the peer reached the node over (IPv4, IPv6,
+//     or a host name the node dialed) and the node's own IP on the
+//     connection (getAddrCacheKey);
+//   - built at the first getaddr that finds none, or finds it expired or
+//     empty: getAddrPct percent (rounded down) of the addresses the node
+//     would share, at most MaxAddrPerMsg, picked at random;
+//   - kept getAddrCacheLife plus a random part of getAddrCacheSpread (21
+//     to 27 hours), drawn per cache, so nobody can time its renewal;
+//   - not saved: a restarted node builds new ones from the book it
+//     restored. Expired caches are dropped when another is built.
+//
+// Every peer of a key gets the same addresses (with the last-seen times
+// of when the cache was built), less its own listen address. On local
+// networks (chain.Params.LocalAddrs) every getaddr gets a fresh sample of
+// up to MaxAddrPerMsg: their nodes start together and find each other
+// through these answers, which a day-long cache built when the first of
+// them connected would leave nearly empty, and nobody there scrapes.
+const (
+	getAddrPct         = 23
+	getAddrCacheLife   = 21 * time.Hour
+	getAddrCacheSpread = 6 * time.Hour
+)
+
+// getAddrCache is one cached getaddr answer.
+type getAddrCache struct {
+	addrs   []NetAddress
+	expires time.Time
+}
+
+func (c *Core) handleGetAddr(p *peer, now time.Time) {
 	if p.answeredGA {
 		return
 	}
 	p.answeredGA = true
-	addrs := c.book.sample(MaxAddrPerMsg, p.listenAddr, c.shareable, c.rng)
+	var addrs []NetAddress
+	if c.params.LocalAddrs {
+		addrs = c.book.sample(MaxAddrPerMsg, 0, p.listenAddr, c.shareable, c.rng)
+	} else {
+		for _, a := range c.cachedAddrs(p, now) {
+			if a.Addr != p.listenAddr {
+				addrs = append(addrs, a)
+			}
+		}
+	}
 	for _, a := range addrs {
 		p.knownAddrs.add(c.addrKey(a.Addr), maxKnownAddrs)
 	}
 	c.send(p, &MsgAddr{Addrs: addrs})
+}
+
+// cachedAddrs is the cached getaddr answer for p's key, built anew if
+// there is none or it expired or is empty. The caller must not change it.
+func (c *Core) cachedAddrs(p *peer, now time.Time) []NetAddress {
+	key := getAddrCacheKey(p)
+	if cache := c.getAddrCaches[key]; cache != nil && now.Before(cache.expires) && len(cache.addrs) > 0 {
+		return cache.addrs
+	}
+	for k, cache := range c.getAddrCaches { // deleting only: order cannot matter
+		if !now.Before(cache.expires) {
+			delete(c.getAddrCaches, k)
+		}
+	}
+	cache := &getAddrCache{
+		addrs:   c.book.sample(MaxAddrPerMsg, getAddrPct, "", c.shareable, c.rng),
+		expires: now.Add(getAddrCacheLife + time.Duration(c.rng.Int64N(int64(getAddrCacheSpread)))),
+	}
+	c.getAddrCaches[key] = cache
+	return cache.addrs
+}
+
+// getAddrCacheKey names p's getaddr cache: the network of p's address
+// ("ipv4", "ipv6" or "name") and the node's IP on the connection ("" if
+// the driver did not say).
+func getAddrCacheKey(p *peer) string {
+	network := "ipv6"
+	if ip, err := netip.ParseAddr(hostKey(p.addr)); err != nil {
+		network = "name"
+	} else if ip.Is4() {
+		network = "ipv4"
+	}
+	return network + " " + hostKey(p.local)
 }
 
 // handleAddr takes the addresses p's token bucket allows, in random order

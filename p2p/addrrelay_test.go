@@ -3,6 +3,7 @@ package p2p
 import (
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -76,7 +77,7 @@ func TestAddrRelayFanout(t *testing.T) {
 // connectFrom completes the handshake of inbound peer id connecting from
 // addr and listening on its host's port 9555.
 func (h *coreHarness) connectFrom(id PeerID, addr string) []Action {
-	acts := h.core.Connected(h.now, id, addr, true)
+	acts := h.core.Connected(h.now, id, addr, true, "")
 	acts = append(acts, h.core.Receive(h.now, id, h.version(uint64(id)+100, 0))...)
 	return append(acts, h.core.Receive(h.now, id, &MsgVerAck{})...)
 }
@@ -172,7 +173,7 @@ func TestAddrTokenBucket(t *testing.T) {
 func TestAddrGetAddrAnswerPasses(t *testing.T) {
 	h := newCoreHarness(t, func(c *Config) { c.Connect = []string{"10.2.0.1:9444"} })
 	h.core.Start(h.now)
-	h.core.Connected(h.now, 1, "10.2.0.1:9444", false)
+	h.core.Connected(h.now, 1, "10.2.0.1:9444", false, "")
 	h.core.Receive(h.now, 1, h.version(7, 0))
 	acts := h.core.Receive(h.now, 1, &MsgVerAck{})
 	if !slices.Contains(types(sent(acts, 1)), TypeGetAddr) {
@@ -192,7 +193,7 @@ func TestAddrGetAddrAnswerPasses(t *testing.T) {
 // its handshake advertising listen as its address, and closes it: what
 // one host can repeat to teach the node addresses.
 func (h *coreHarness) visitAdvertising(id PeerID, host, listen string) {
-	h.core.Connected(h.now, id, fmt.Sprintf("%s:%d", host, 40000+id), true)
+	h.core.Connected(h.now, id, fmt.Sprintf("%s:%d", host, 40000+id), true, "")
 	v := h.version(uint64(id)+100, 0)
 	v.ListenAddr = listen
 	h.core.Receive(h.now, id, v)
@@ -214,7 +215,7 @@ func TestAddrBookResistsOneSource(t *testing.T) {
 	// Two peers the node dialed answer its getaddr with 500 addresses each.
 	var honest []NetAddress
 	for id := PeerID(1); id <= 2; id++ {
-		h.core.Connected(h.now, id, fmt.Sprintf("198.%d.100.1:9444", 50+id), false)
+		h.core.Connected(h.now, id, fmt.Sprintf("198.%d.100.1:9444", 50+id), false, "")
 		h.core.Receive(h.now, id, h.version(uint64(id)+100, 0))
 		h.core.Receive(h.now, id, &MsgVerAck{})
 		var addrs []NetAddress
@@ -336,7 +337,7 @@ func TestAddrBookSourceSurvivesRestart(t *testing.T) {
 func TestAddrBookNamesOneSource(t *testing.T) {
 	h := newCoreHarness(t, func(c *Config) { c.NoDiscovery = false })
 	for id := PeerID(1); id <= 3; id++ {
-		h.core.Connected(h.now, id, fmt.Sprintf("n%d.attacker.example:9444", id), false)
+		h.core.Connected(h.now, id, fmt.Sprintf("n%d.attacker.example:9444", id), false, "")
 		h.core.Receive(h.now, id, h.version(uint64(id)+100, 0))
 		h.core.Receive(h.now, id, &MsgVerAck{}) // the node asks for addresses
 		var addrs []NetAddress
@@ -423,7 +424,12 @@ func TestAddrUnroutableKeptOnlyOnLocalNetworks(t *testing.T) {
 		for i, listen := range listens {
 			h.visitAdvertising(PeerID(10+i), "8.8.0.1", listen)
 		}
-		answer := addrsSent(h.core.Receive(h.now, 2, &MsgGetAddr{}))[2]
+		// Shared: among the addresses getaddr answers are drawn from (a
+		// few percent of them in an answer, off local networks).
+		var answer []string
+		for _, na := range h.core.book.sample(maxBookSize, 0, "", h.core.shareable, rand.New(rand.NewPCG(1, 1))) {
+			answer = append(answer, na.Addr)
+		}
 		book := h.core.KnownAddrs()
 		check := func(a string, wantKept, wantShared, wantRelayed bool) {
 			a, _ = normalizeAddr(a)
@@ -480,4 +486,153 @@ func sameAddrs(got, want []string) bool {
 		norm = append(norm, n)
 	}
 	return slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(norm)))
+}
+
+// getAddrBook returns a harness on a network whose nodes are on the
+// internet (LocalAddrs false, unless local) whose book holds n routable
+// addresses.
+func getAddrBook(t *testing.T, n int, local bool) *coreHarness {
+	t.Helper()
+	params := testParams()
+	params.LocalAddrs = local
+	h := newCoreHarnessOn(t, params, nil)
+	h.addBook(n)
+	return h
+}
+
+// addBook adds the routable addresses 8.x.y.1:9444 numbered 0 to n-1 to
+// the book.
+func (h *coreHarness) addBook(n int) {
+	h.t.Helper()
+	var addrs []string
+	for i := range n {
+		addrs = append(addrs, fmt.Sprintf("8.%d.%d.1:9444", 1+i/250, i%250))
+	}
+	saved, err := AddressBookState(addrs, h.now)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.core.RestoreState(saved, h.now); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// askAddrs connects inbound peer id from addr to the node's address local,
+// advertising listen (so "" adds nothing to the book), asks it for
+// addresses and hangs up: the node's answer, sorted.
+func (h *coreHarness) askAddrs(id PeerID, addr, local, listen string) []string {
+	h.t.Helper()
+	h.core.Connected(h.now, id, addr, true, local)
+	v := h.version(uint64(id)+100, 0)
+	v.ListenAddr = listen
+	h.core.Receive(h.now, id, v)
+	h.core.Receive(h.now, id, &MsgVerAck{})
+	answer := addrsSent(h.core.Receive(h.now, id, &MsgGetAddr{}))[id]
+	h.core.Disconnected(h.now, id, nil)
+	return slices.Sorted(slices.Values(answer))
+}
+
+// Peers that connect again and again, from as many hosts as they like,
+// learn no more of the address book than one getaddr answer holds: 23% of
+// the addresses the node would share (460 of 2,000), the same for
+// everyone for 21 to 27 hours, as Bitcoin Core's cache of answers. Before,
+// each connection got a fresh sample of up to 1,000, and 30 reconnecting
+// peers together learned every address in the book.
+func TestGetAddrAnswerCached(t *testing.T) {
+	const book, want = 2000, 2000 * getAddrPct / 100
+	h := getAddrBook(t, book, false)
+	const local = "8.8.8.8:9444"
+	first := h.askAddrs(1, "9.0.0.1:40000", local, "")
+	learned := make(map[string]bool)
+	for _, a := range first {
+		learned[a] = true
+	}
+	differ := 0
+	for id := PeerID(2); id <= 30; id++ {
+		h.now = h.now.Add(30 * time.Minute)
+		answer := h.askAddrs(id, fmt.Sprintf("9.%d.0.1:40000", id), local, "")
+		for _, a := range answer {
+			learned[a] = true
+		}
+		if !slices.Equal(answer, first) {
+			differ++
+		}
+	}
+	if len(first) != want || len(learned) != want || differ > 0 {
+		t.Fatalf("30 peers connecting over 14.5 hours learned %d of the book's %d addresses (answers of %d, %d unlike the first); want one answer of %d",
+			len(learned), book, len(first), differ, want)
+	}
+
+	// A peer is not sent its own listen address: it gets the rest.
+	own := first[0]
+	host, _, _ := strings.Cut(own, ":")
+	if got := h.askAddrs(31, host+":40000", local, "0.0.0.0:9444"); len(got) != want-1 || slices.Contains(got, own) {
+		t.Errorf("peer listening on %s, which the cache holds: %d addresses (own included: %v), want the other %d",
+			own, len(got), slices.Contains(got, own), want-1)
+	}
+}
+
+// Each cache lives 21 to 27 hours; then the next getaddr draws a new one.
+// One built empty (the book had nothing to share) is drawn again at the
+// next getaddr.
+func TestGetAddrCacheExpires(t *testing.T) {
+	const local = "8.8.8.8:9444"
+	h := getAddrBook(t, 0, false)
+	if got := h.askAddrs(1, "9.0.0.1:40000", local, ""); len(got) != 0 {
+		t.Fatalf("empty book answered %v", got)
+	}
+	h.addBook(2000)
+	start := h.now
+	first := h.askAddrs(2, "9.0.0.2:40000", local, "")
+	if len(first) != 460 {
+		t.Fatalf("after an empty answer, the book of 2,000 answered %d addresses, want 460", len(first))
+	}
+	h.now = start.Add(getAddrCacheLife - time.Second)
+	if got := h.askAddrs(3, "9.0.0.3:40000", local, ""); !slices.Equal(got, first) {
+		t.Fatalf("answer changed before the cache's lifetime")
+	}
+	h.now = start.Add(getAddrCacheLife + getAddrCacheSpread)
+	second := h.askAddrs(4, "9.0.0.4:40000", local, "")
+	if len(second) != len(first) || slices.Equal(second, first) {
+		t.Fatalf("after %v: %d addresses, same as before: %v; want a new draw of %d",
+			getAddrCacheLife+getAddrCacheSpread, len(second), slices.Equal(second, first), len(first))
+	}
+	h.now = h.now.Add(getAddrCacheLife - time.Second)
+	if got := h.askAddrs(5, "9.0.0.5:40000", local, ""); !slices.Equal(got, second) {
+		t.Fatalf("the new cache changed before its lifetime")
+	}
+}
+
+// One cache per network the peer came over and address of the node: two
+// of the node's addresses cannot be told to be one node by their answers.
+func TestGetAddrCachePerNetworkAndAddress(t *testing.T) {
+	h := getAddrBook(t, 2000, false)
+	v4a := h.askAddrs(1, "9.0.0.1:40000", "8.8.8.8:9444", "")
+	cases := []struct {
+		addr, local string
+		same        bool
+	}{
+		{"9.0.0.2:40000", "8.8.8.8:1234", true},  // same address of the node
+		{"9.0.0.3:40000", "8.8.4.4:9444", false}, // another of its IPv4 addresses
+		{"[2a00::1]:40000", "", false},           // IPv6
+		{"9.0.0.4:40000", "", false},             // IPv4, the node's address unknown
+	}
+	for i, tc := range cases {
+		got := h.askAddrs(PeerID(2+i), tc.addr, tc.local, "")
+		if slices.Equal(got, v4a) != tc.same {
+			t.Errorf("peer %s to %q: same answer as 9.0.0.1 to 8.8.8.8: %v, want %v", tc.addr, tc.local, !tc.same, tc.same)
+		}
+	}
+}
+
+// On local networks every getaddr gets a fresh sample of up to 1,000: the
+// nodes find each other through these answers as they start.
+func TestGetAddrFreshOnLocalNetworks(t *testing.T) {
+	h := getAddrBook(t, 2000, true)
+	first := h.askAddrs(1, "10.1.0.1:40000", "10.0.0.1:9444", "")
+	second := h.askAddrs(2, "10.1.0.2:40000", "10.0.0.1:9444", "")
+	if len(first) != MaxAddrPerMsg || len(second) != MaxAddrPerMsg || slices.Equal(first, second) {
+		t.Fatalf("answers of %d and %d addresses, equal %v; want two different samples of %d",
+			len(first), len(second), slices.Equal(first, second), MaxAddrPerMsg)
+	}
 }

@@ -251,7 +251,7 @@ func TestCompactHighBandwidthPeersLimited(t *testing.T) {
 func TestCompactHighBandwidthKeepsAnOutboundPeer(t *testing.T) {
 	h := newCoreHarness(t, nil)
 	g := chaintest.NewGenerator(t, h.params)
-	h.core.Connected(h.now, 1, "10.2.0.1:9444", false)
+	h.core.Connected(h.now, 1, "10.2.0.1:9444", false, "")
 	h.core.Receive(h.now, 1, h.version(101, 0))
 	h.core.Receive(h.now, 1, &MsgVerAck{})
 	for id := PeerID(2); id <= 5; id++ {

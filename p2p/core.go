@@ -132,6 +132,9 @@ type Core struct {
 	book    *addrBook
 	dialing map[string]bool
 	keep    []string // Connect or AddNode addresses, kept connected
+	// getAddrCaches: the getaddr answers, by getAddrCacheKey
+	// (addrrelay.go).
+	getAddrCaches map[string]*getAddrCache
 
 	// blockReq: the blocks in flight and the peers asked for each, in the
 	// order asked (one, or up to maxFetchesPerBlock when high-bandwidth
@@ -169,15 +172,16 @@ func NewCore(cfg Config, listenAddr string) (*Core, error) {
 	cfg.setDefaults()
 	c := &Core{
 		cfg: cfg, chain: cfg.Chain, pool: cfg.TxPool, params: cfg.Chain.Params(),
-		rng:          rand.New(rand.NewPCG(cfg.RandSeed, cfg.RandSeed^0x9e3779b97f4a7c15)),
-		log:          cfg.Log,
-		self:         listenAddr,
-		peers:        make(map[PeerID]*peer),
-		book:         newAddrBook(),
-		dialing:      make(map[string]bool),
-		blockReq:     make(map[wire.Hash][]PeerID),
-		txReq:        make(map[wire.Hash]PeerID),
-		txAnnouncers: make(map[wire.Hash][]PeerID),
+		rng:           rand.New(rand.NewPCG(cfg.RandSeed, cfg.RandSeed^0x9e3779b97f4a7c15)),
+		log:           cfg.Log,
+		self:          listenAddr,
+		peers:         make(map[PeerID]*peer),
+		book:          newAddrBook(),
+		dialing:       make(map[string]bool),
+		getAddrCaches: make(map[string]*getAddrCache),
+		blockReq:      make(map[wire.Hash][]PeerID),
+		txReq:         make(map[wire.Hash]PeerID),
+		txAnnouncers:  make(map[wire.Hash][]PeerID),
 	}
 	c.nonce = c.rng.Uint64() | 1
 	c.groupKey = sha256.Sum256(binary.LittleEndian.AppendUint64([]byte("netgroup"), cfg.RandSeed))
@@ -286,12 +290,14 @@ func (c *Core) Start(now time.Time) []Action {
 }
 
 // Connected reports a new connection: inbound from addr, or outbound to
-// addr after an ActDial.
-func (c *Core) Connected(now time.Time, id PeerID, addr string, inbound bool) []Action {
+// addr after an ActDial. local is the node's end of it (host:port, or
+// just the host; "" if unknown), whose IP keys the getaddr answer cache.
+func (c *Core) Connected(now time.Time, id PeerID, addr string, inbound bool, local string) []Action {
 	if !inbound {
 		delete(c.dialing, addr)
 	}
 	p := newPeer(id, addr, inbound, now, c.invKey)
+	p.local = local
 	c.peers[id] = p
 	c.ids = nil
 	switch {
@@ -487,7 +493,7 @@ func (c *Core) dispatch(p *peer, now time.Time, m Message) {
 	case *MsgBlockTxn:
 		c.handleBlockTxn(p, now, m)
 	case *MsgGetAddr:
-		c.handleGetAddr(p)
+		c.handleGetAddr(p, now)
 	case *MsgAddr:
 		c.handleAddr(p, now, m.Addrs)
 	case *MsgReject:

@@ -54,7 +54,7 @@ func (h *coreHarness) version(nonce, height uint64) *MsgVersion {
 
 // connect completes the handshake of a new inbound peer.
 func (h *coreHarness) connect(id PeerID, height uint64) []Action {
-	h.core.Connected(h.now, id, fmt.Sprintf("10.1.0.%d:5000", id), true)
+	h.core.Connected(h.now, id, fmt.Sprintf("10.1.0.%d:5000", id), true, "")
 	acts := h.core.Receive(h.now, id, h.version(uint64(id)+100, height))
 	return append(acts, h.core.Receive(h.now, id, &MsgVerAck{})...)
 }
@@ -103,7 +103,7 @@ func TestCoreOutboundHandshake(t *testing.T) {
 	if len(acts) != 1 || acts[0].Kind != ActDial || acts[0].Addr != "10.2.0.1:9444" {
 		t.Fatalf("start: %+v, want one dial", acts)
 	}
-	acts = h.core.Connected(h.now, 1, "10.2.0.1:9444", false)
+	acts = h.core.Connected(h.now, 1, "10.2.0.1:9444", false, "")
 	if got := types(sent(acts, 1)); len(got) != 1 || got[0] != TypeVersion {
 		t.Fatalf("connected: sent %v, want version", got)
 	}
@@ -142,7 +142,7 @@ func TestCoreRefusesBadVersions(t *testing.T) {
 	}
 	for i, mod := range cases {
 		id := PeerID(i + 1)
-		h.core.Connected(h.now, id, "10.1.0.9:5000", true)
+		h.core.Connected(h.now, id, "10.1.0.9:5000", true, "")
 		v := h.version(99, 0)
 		mod(v)
 		if acts := h.core.Receive(h.now, id, v); droppedFor(acts, id) != CauseRefused {
@@ -160,7 +160,7 @@ func TestCoreTimeouts(t *testing.T) {
 		c.PingInterval = 10 * time.Second
 		c.IdleTimeout = 30 * time.Second
 	})
-	h.core.Connected(h.now, 1, "10.1.0.1:5000", true)
+	h.core.Connected(h.now, 1, "10.1.0.1:5000", true, "")
 	h.connect(2, 0)
 	acts := h.core.Tick(h.now.Add(6 * time.Second))
 	if droppedFor(acts, 1) != CauseTimeout || hasKind(acts, ActDisconnect, 2) {
@@ -355,10 +355,10 @@ func TestCoreDuplicateConnections(t *testing.T) {
 			if tc.remoteBigger {
 				remote = h.core.nonce + 1
 			}
-			h.core.Connected(h.now, 1, "10.2.0.1:9444", false)
+			h.core.Connected(h.now, 1, "10.2.0.1:9444", false, "")
 			h.core.Receive(h.now, 1, h.version(remote, 0))
 			h.core.Receive(h.now, 1, &MsgVerAck{})
-			h.core.Connected(h.now, 2, "10.2.0.1:40000", true)
+			h.core.Connected(h.now, 2, "10.2.0.1:40000", true, "")
 			acts := h.core.Receive(h.now, 2, h.version(remote, 0))
 			dropped := PeerID(3) - tc.wantKept
 			if !hasKind(acts, ActDisconnect, dropped) || hasKind(acts, ActDisconnect, tc.wantKept) {
@@ -373,7 +373,7 @@ func TestCoreDuplicateConnections(t *testing.T) {
 	// Two connections the same way from one host: the newer goes.
 	h := newCoreHarness(t, nil)
 	h.connect(1, 0)
-	h.core.Connected(h.now, 2, "10.1.0.1:5001", true)
+	h.core.Connected(h.now, 2, "10.1.0.1:5001", true, "")
 	acts := h.core.Receive(h.now, 2, h.version(101, 0)) // same nonce as peer 1
 	if !hasKind(acts, ActDisconnect, 2) || len(h.core.Peers()) != 1 {
 		t.Fatalf("same-direction duplicate: %+v", acts)
@@ -386,14 +386,14 @@ func TestCoreDuplicateConnections(t *testing.T) {
 func TestCoreDisconnectCauses(t *testing.T) {
 	h := newCoreHarness(t, nil)
 	h.core.SetBan(h.now, "10.9.0.1", time.Hour, "test")
-	if got := droppedFor(h.core.Connected(h.now, 1, "10.9.0.1:5000", true), 1); got != CauseBanned {
+	if got := droppedFor(h.core.Connected(h.now, 1, "10.9.0.1:5000", true, ""), 1); got != CauseBanned {
 		t.Errorf("banned host: cause %v, want banned", got)
 	}
-	h.core.Connected(h.now, 2, "10.1.0.2:5000", true)
+	h.core.Connected(h.now, 2, "10.1.0.2:5000", true, "")
 	if got := droppedFor(h.core.Receive(h.now, 2, &MsgPing{Nonce: 1}), 2); got != CauseProtocol {
 		t.Errorf("ping before the handshake: cause %v, want protocol", got)
 	}
-	h.core.Connected(h.now, 3, "127.0.0.1:5000", true)
+	h.core.Connected(h.now, 3, "127.0.0.1:5000", true, "")
 	violation := &ProtocolError{Reason: "bad frame", Ban: true}
 	if got := droppedFor(h.core.ProtocolViolation(h.now, 3, violation), 3); got != CauseMisbehaved {
 		t.Errorf("local peer breaking the framing: cause %v, want misbehaved", got)
@@ -533,7 +533,7 @@ func TestCoreTxFromNextAnnouncer(t *testing.T) {
 
 	// A peer the node dialed is asked before inbound peers that announced
 	// earlier: anyone can open inbound connections to queue first.
-	h.core.Connected(h.now, 4, "10.2.0.4:9444", false)
+	h.core.Connected(h.now, 4, "10.2.0.4:9444", false, "")
 	h.core.Receive(h.now, 4, h.version(104, 0))
 	h.core.Receive(h.now, 4, &MsgVerAck{})
 	w := wire.Hash{4}
@@ -665,12 +665,12 @@ func TestCoreNonceOfAnotherHostDropsNobodyElse(t *testing.T) {
 		honest := h.core.nonce - 1 // the rule keeps an inbound dial from the smaller nonce
 		var acts []Action
 		dialHonest := func() {
-			h.core.Connected(h.now, 1, "198.51.100.1:9444", false)
+			h.core.Connected(h.now, 1, "198.51.100.1:9444", false, "")
 			acts = append(acts, h.core.Receive(h.now, 1, h.version(honest, 0))...)
 			acts = append(acts, h.core.Receive(h.now, 1, &MsgVerAck{})...)
 		}
 		impostor := func() {
-			h.core.Connected(h.now, 2, "203.0.113.9:40000", true)
+			h.core.Connected(h.now, 2, "203.0.113.9:40000", true, "")
 			acts = append(acts, h.core.Receive(h.now, 2, h.version(honest, 0))...)
 		}
 		if impostorFirst {

@@ -190,7 +190,7 @@ func (d *fuzzDriver) step(ops []byte) []byte {
 		if id == 0 {
 			d.next++
 			d.slots[slot] = d.next
-			acts = h.core.Connected(h.now, d.next, slotAddr(slot), arg()%2 == 1)
+			acts = h.core.Connected(h.now, d.next, slotAddr(slot), arg()%2 == 1, "")
 		}
 	case opHandshake:
 		d.nonce++

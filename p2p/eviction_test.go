@@ -18,7 +18,7 @@ func evictionHarness(t *testing.T) *coreHarness {
 func fillInbound(h *coreHarness, n int, addr func(i int) string) {
 	for i := 1; i <= n; i++ {
 		id := PeerID(i)
-		h.core.Connected(h.now, id, addr(i), true)
+		h.core.Connected(h.now, id, addr(i), true, "")
 		h.core.Receive(h.now, id, h.version(uint64(id)+100, 0))
 		h.core.Receive(h.now, id, &MsgVerAck{})
 		h.now = h.now.Add(time.Second)
@@ -28,7 +28,7 @@ func fillInbound(h *coreHarness, n int, addr func(i int) string) {
 // newcomer connects one more inbound peer and returns whom it evicted
 // (0: none) and whether it was itself refused.
 func newcomer(h *coreHarness, id PeerID, addr string) (evicted PeerID, refused bool) {
-	for _, a := range h.core.Connected(h.now, id, addr, true) {
+	for _, a := range h.core.Connected(h.now, id, addr, true, "") {
 		if a.Kind != ActDisconnect {
 			continue
 		}

@@ -28,7 +28,7 @@ func idleCore(b *testing.B) *coreHarness {
 			continue
 		}
 		id++
-		h.core.Connected(h.now, id, a.Addr, false)
+		h.core.Connected(h.now, id, a.Addr, false, "")
 		h.core.Receive(h.now, id, h.version(uint64(id)+100, 0))
 		h.core.Receive(h.now, id, &MsgVerAck{})
 		h.core.Receive(h.now, id, &MsgHeaders{})

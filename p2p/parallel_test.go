@@ -40,7 +40,7 @@ func newParallelScene(t *testing.T) *parallelScene {
 	h.connect(1, 0)
 	h.connect(2, 0)
 	h.connect(3, 0)
-	h.core.Connected(h.now, 4, "10.2.0.4:9444", false)
+	h.core.Connected(h.now, 4, "10.2.0.4:9444", false, "")
 	h.core.Receive(h.now, 4, h.version(104, 0))
 	h.core.Receive(h.now, 4, &MsgVerAck{})
 	for i, id := range []PeerID{2, 3, 4} {

@@ -54,6 +54,7 @@ func (s *knownHashes) add(h wire.Hash, n int) { s.set.add(sipHash24(s.k0, s.k1, 
 type peer struct {
 	id        PeerID
 	addr      string // remote address as connected
+	local     string // the node's end of the connection, "" if unknown
 	inbound   bool
 	connected time.Time
 

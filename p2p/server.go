@@ -244,14 +244,14 @@ func (s *Server) handleEvent(ev any) {
 	switch ev := ev.(type) {
 	case evAccepted:
 		id := s.register(ev.nc)
-		s.apply(s.core.Connected(now, id, ev.nc.RemoteAddr().String(), true))
+		s.apply(s.core.Connected(now, id, ev.nc.RemoteAddr().String(), true, ev.nc.LocalAddr().String()))
 	case evDialed:
 		if ev.err != nil {
 			s.apply(s.core.DialFailed(now, ev.addr, ev.err))
 			return
 		}
 		id := s.register(ev.nc)
-		s.apply(s.core.Connected(now, id, ev.addr, false))
+		s.apply(s.core.Connected(now, id, ev.addr, false, ev.nc.LocalAddr().String()))
 	case evMessage:
 		ev.c.giveTurn()
 		s.apply(s.core.Receive(now, ev.c.id, ev.msg))

@@ -421,7 +421,9 @@ func (s *Sim) handle(e *event) {
 	case evAccept, evDialed:
 		n.conns[e.end.id] = e.end
 		s.input(n, e, []byte(e.addr), func() []p2p.Action {
-			return n.core.Connected(s.now, e.end.id, e.addr, e.kind == evAccept)
+			// No local address: it keys only getaddr caches, which the
+			// simulator's local network does not use.
+			return n.core.Connected(s.now, e.end.id, e.addr, e.kind == evAccept, "")
 		})
 	case evDialFailed:
 		s.stats.DialsFailed++
