@@ -157,3 +157,28 @@ func TestHistoryNamesWhatReplacedMissingSend(t *testing.T) {
 		t.Fatalf("missing sends after a conflicting send: %+v; want %s replaced by %s", m, lost, again)
 	}
 }
+
+// TestReplacedSendsOtherCoinsNotSpentFirst: a missing send of two coins
+// that a later send already conflicts with (it spent one of them) holds
+// no claim on its other coin: the next send picks its coins as if no
+// send were missing.
+func TestReplacedSendsOtherCoinsNotSpentFirst(t *testing.T) {
+	w := restored(t)
+	node := newNode()
+	node.fund(addr(t, w, BranchReceive, 0), 1e8, "")
+	node.fund(addr(t, w, BranchReceive, 1), 1e8, "")
+	lostSend(t, w, node, 15e7) // both coins
+	node.onSend = func(txHex string) { node.accept(t, txHex) }
+	to, _ := other(t)
+	if _, _, err := w.Send(t.Context(), node, to, 5e7, 1, true); err != nil { // one of them: conflicts
+		t.Fatal(err)
+	}
+	fit := node.fund(addr(t, w, BranchReceive, 2), 7e7, "")
+	_, txHex, err := w.Send(t.Context(), node, to, 5e7, 1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := decodeTx(t, txHex).Inputs; len(in) != 1 || in[0].PrevOut.TxID.String() != fit.TxID {
+		t.Fatalf("the next send spends %+v; want only the smallest coin that covers it, %s", in, fit.TxID)
+	}
+}

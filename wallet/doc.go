@@ -53,8 +53,10 @@
 //     node has it neither in the chain nor in the mempool, though it may be
 //     alive elsewhere) spends one of that send's coins, so that at most one
 //     of the two can confirm (History then names the new send in the
-//     missing one's ReplacedBy). The wallet keeps no lock on coins: what
-//     the node knows is spent is spent, everything else is spendable.
+//     missing one's ReplacedBy); a missing send that a transaction the
+//     node has already conflicts with (ReplacedBy) claims none of its
+//     other coins. The wallet keeps no lock on coins: what the node knows
+//     is spent is spent, everything else is spendable.
 //   - Abandon forgets only a missing send (and the recorded sends that
 //     spend its change): one the node has in its chain or mempool is
 //     refused (ErrNotAbandonable) and the file is left as it was.

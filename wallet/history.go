@@ -141,12 +141,10 @@ type spending struct {
 // one of their coins.
 func (w *Wallet) sends(ctx context.Context, node Node, found scanned) ([]HistoryEntry, error) {
 	spends := make(map[string]*spending)
-	spender := make(map[string]string) // "txid:index" of a spent output -> its spender
 	for _, o := range found.outputs {
 		if o.Spent == nil {
 			continue
 		}
-		spender[outPointKey(o.TxID, o.OutputIndex)] = o.Spent.TxID
 		s := spends[o.Spent.TxID]
 		if s == nil {
 			s = &spending{spend: o.Spent}
@@ -163,6 +161,7 @@ func (w *Wallet) sends(ctx context.Context, node Node, found scanned) ([]History
 		}
 		out = append(out, e)
 	}
+	spender := found.spenders()
 	for _, r := range w.st.Sends {
 		s, known := spends[r.TxID]
 		if !known {

@@ -78,6 +78,18 @@ type scanned struct {
 	tip     uint64
 }
 
+// spenders maps each spent output ("txid:index", as SendRecord.Inputs
+// names it) to the txid of the transaction the node knows spends it.
+func (s *scanned) spenders() map[string]string {
+	out := make(map[string]string)
+	for _, o := range s.outputs {
+		if o.Spent != nil {
+			out[outPointKey(o.TxID, o.OutputIndex)] = o.Spent.TxID
+		}
+	}
+	return out
+}
+
 // utxos are the outputs no transaction spends, confirmed or in the
 // mempool: what the wallet can spend.
 func (s *scanned) utxos() []*utxo {

@@ -175,7 +175,7 @@ func (w *Wallet) Send(ctx context.Context, node Node, to string, amount uint64, 
 	if err != nil {
 		return "", "", fmt.Errorf("getblockcount: %w", err)
 	}
-	sel, err := selectCoins(w.markMissingSends(found.utxos()), amount, feeRate)
+	sel, err := selectCoins(w.markMissingSends(found), amount, feeRate)
 	if err != nil {
 		return "", "", err
 	}
@@ -274,16 +274,23 @@ func rejected(err error) bool {
 	return false
 }
 
-// markMissingSends sets missingSend on the outputs of utxos (unspent, as
-// the node sees them) that a recorded send spends: such a send is in
-// neither the chain nor the mempool. It returns utxos.
-func (w *Wallet) markMissingSends(utxos []*utxo) []*utxo {
+// markMissingSends returns found's utxos (unspent, as the node sees them)
+// with missingSend set on those a recorded send spends: such a send is in
+// neither the chain nor the mempool. A missing send of which the node
+// knows another spend (History's ReplacedBy) already conflicts with it,
+// so its other coins are left unmarked.
+func (w *Wallet) markMissingSends(found scanned) []*utxo {
+	spent := found.spenders()
 	spender := make(map[string]string)
 	for _, r := range w.st.Sends {
+		if slices.ContainsFunc(r.Inputs, func(in string) bool { return spent[in] != "" }) {
+			continue
+		}
 		for _, in := range r.Inputs {
 			spender[in] = r.TxID
 		}
 	}
+	utxos := found.utxos()
 	for _, u := range utxos {
 		u.missingSend = spender[outPointKey(u.TxID, u.OutputIndex)]
 	}
