@@ -19,6 +19,9 @@ func withConfig(cmd *cli.Command) *cli.Command {
 		if err := flagSwallowedFlag(c); err != nil {
 			return err
 		}
+		if err := strayArgument(c); err != nil {
+			return err
+		}
 		src, err := loadConfig(c)
 		if err != nil {
 			return err

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 // TestFlagPrecedence: a flag beats the environment, which beats the config
@@ -103,6 +106,40 @@ func TestUsageErrors(t *testing.T) {
 		r := runCLI(t, nil, tc.args...)
 		if r.code == 0 || !strings.Contains(r.stderr, tc.want) || goInternals.MatchString(r.stderr) {
 			t.Errorf("powchain %v: exit %d, stderr %q; want %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
+
+// TestStrayArgumentRefused: a command that takes no arguments refuses
+// one, because the flags after it would not be read: `wallet send --to A
+// --amount 1 oops --no-broadcast` sent the transaction, and `node run oops
+// --datadir D` ran on the default data dir. (--network moon comes first so
+// that a binary that ignores the rest fails before doing anything.)
+func TestStrayArgumentRefused(t *testing.T) {
+	var leaves func(path []string, cmds []*cli.Command) [][]string
+	leaves = func(path []string, cmds []*cli.Command) [][]string {
+		var out [][]string
+		for _, cmd := range cmds {
+			p := append(append([]string{}, path...), cmd.Name)
+			switch {
+			case len(cmd.Subcommands) > 0:
+				out = append(out, leaves(p, cmd.Subcommands)...)
+			case cmd.ArgsUsage == "" && cmd.Name != "version":
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	cmds := leaves(nil, newApp().Commands)
+	if len(cmds) < 7 {
+		t.Fatalf("found only %v", cmds)
+	}
+	for _, path := range cmds {
+		args := append(append([]string{}, path...), "--network", "moon", "oops", "--datadir", t.TempDir())
+		r := runCLI(t, nil, args...)
+		want := fmt.Sprintf(`unexpected argument "oops": powchain %s takes no arguments, and the flags after one would not be read (see powchain %[1]s --help)`, strings.Join(path, " "))
+		if r.code != 2 || !strings.Contains(r.stderr, want) {
+			t.Errorf("powchain %v: exit %d, stderr %q; want exit 2 and %q", args, r.code, r.stderr, want)
 		}
 	}
 }

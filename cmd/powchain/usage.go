@@ -50,6 +50,12 @@ func helpCommandLine(c *cli.Context) string {
 	return c.Command.HelpName + " --help"
 }
 
+// usageExit is the exit (status 2) for a usage mistake: what is wrong and
+// where the help is.
+func usageExit(c *cli.Context, msg string) error {
+	return cli.Exit(fmt.Sprintf("%s (see %s)", msg, helpCommandLine(c)), 2)
+}
+
 // usageError turns a flag parsing error into one line that names the
 // mistake, the nearest real flag and where the help is.
 func usageError(c *cli.Context, err error, _ bool) error {
@@ -63,7 +69,7 @@ func usageError(c *cli.Context, err error, _ bool) error {
 		}
 		msg = fmt.Sprintf("unknown flag --%s%s", typed, didYouMean(names, typed, "--"))
 	}
-	return cli.Exit(fmt.Sprintf("%s (see %s)", msg, helpCommandLine(c)), 2)
+	return usageExit(c, msg)
 }
 
 // flagSwallowedFlag catches a flag given without its value, which swallows
@@ -84,10 +90,22 @@ func flagSwallowedFlag(c *cli.Context) error {
 		value := c.String(name)
 		if other := strings.TrimLeft(value, "-"); other != value && names[other] {
 			msg := fmt.Sprintf("flag --%s needs a value, but got the flag %s", name, value)
-			return cli.Exit(fmt.Sprintf("%s (see %s)", msg, helpCommandLine(c)), 2)
+			return usageExit(c, msg)
 		}
 	}
 	return nil
+}
+
+// strayArgument refuses an argument to a command that takes none. The
+// flags after an argument are not parsed, so `wallet send --to A --amount
+// 1 oops --no-broadcast` would otherwise send the transaction, and `node
+// run oops --datadir D` run on the default data dir.
+func strayArgument(c *cli.Context) error {
+	if c.Command.ArgsUsage != "" || !c.Args().Present() {
+		return nil
+	}
+	msg := fmt.Sprintf("unexpected argument %q: %s takes no arguments, and the flags after one would not be read", c.Args().First(), c.Command.HelpName)
+	return usageExit(c, msg)
 }
 
 // withUsageErrors gives every command of the tree the same handling of
