@@ -45,6 +45,14 @@ func TestParameterErrors(t *testing.T) {
 		{"setban", `["1.2.3.4", "add", 1e30]`, rpc.CodeInvalidParameter, "bantime out of range: must be a whole number from -9223372036854775808 to 9223372036854775807"},
 		{"disconnectnode", `[true]`, rpc.CodeInvalidParameter, "address must be a host:port string or a node id (a whole number)"},
 		{"disconnectnode", `[7]`, 0, ""},
+		// More parameters than the method takes: Core's meanings of them
+		// (setban's absolute, sendrawtransaction's maxfeerate) are not
+		// silently dropped.
+		{"getblockcount", `[5]`, rpc.CodeInvalidParams, "getblockcount takes no parameters, got 1"},
+		{"getblockhash", `[0, 1]`, rpc.CodeInvalidParams, "getblockhash takes at most 1 parameter (height), got 2"},
+		{"setban", `["1.2.3.4", "add", 1796133254, true]`, rpc.CodeInvalidParams, "setban takes at most 3 parameters (subnet command ( bantime )), got 4"},
+		{"sendrawtransaction", `["00", 0.1]`, rpc.CodeInvalidParams, "sendrawtransaction takes at most 1 parameter (hexstring), got 2"},
+		{"getrawtransaction", `["` + genesis + `", true, null, 1]`, rpc.CodeInvalidParams, "getrawtransaction takes at most 3 parameters (txid ( verbose blockhash )), got 4"},
 	} {
 		err := e.call(tc.method, nil, rawParams(tc.params)...)
 		if tc.code == 0 {

@@ -174,10 +174,10 @@ func TestFastPathLeavesBusyToNetHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	ran := 0
-	s.methods["sendrawtransaction"] = method{fn: func(context.Context, []json.RawMessage) (any, error) {
+	s.register("sendrawtransaction", func(context.Context, []json.RawMessage) (any, error) {
 		ran++
 		return "x", nil
-	}}
+	})
 	fc := &fastConn{w: fastWriter{header: make(http.Header)}}
 	req := fastRequest{auth: s.authHeader, body: []byte(`{"jsonrpc":"2.0","id":1,"method":"sendrawtransaction","params":["00"]}`)}
 	if !fc.answer(s, req) || ran != 1 {
@@ -200,7 +200,7 @@ func TestFastPathTimeouts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.methods["sendrawtransaction"] = method{fn: func(context.Context, []json.RawMessage) (any, error) { return "x", nil }}
+	s.register("sendrawtransaction", func(context.Context, []json.RawMessage) (any, error) { return "x", nil })
 	s.http.IdleTimeout, s.http.ReadHeaderTimeout = 50*time.Millisecond, 50*time.Millisecond
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -242,13 +242,13 @@ func FuzzFastPathMatchesNetHTTP(f *testing.F) {
 		f.Fatal(err)
 	}
 	s.SetWaitForTest(func(context.Context, time.Duration) {})
-	s.methods["sendrawtransaction"] = method{fn: func(_ context.Context, params []json.RawMessage) (any, error) {
+	s.register("sendrawtransaction", func(_ context.Context, params []json.RawMessage) (any, error) {
 		raw, err := hexParam(params, 0, "hexstring", "TX")
 		if err != nil {
 			return nil, err
 		}
 		return quoted(fmt.Sprintf("%x", len(raw))), nil
-	}}
+	})
 	s.register("getblockcount", func(context.Context, []json.RawMessage) (any, error) { return 7, nil })
 	// The sending side is closed at once, so net/http ends the context of
 	// a request it handles (of one without a body, maybe before its

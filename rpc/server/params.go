@@ -16,8 +16,22 @@ import (
 // Parameter decoding. Every error names the parameter in the user's terms
 // with Bitcoin Core's codes: -3 when the JSON type is wrong ("Expected
 // type number for height, got boolean"), -8 when the value is of the right
-// type but out of range, -1 (JSON-RPC's invalid params) when a required
-// one is missing. No Go type name ever reaches the client.
+// type but out of range, -32602 (JSON-RPC's invalid params) when a
+// required one is missing or there are more than the method takes. No Go
+// type name ever reaches the client.
+
+// tooManyParams is the error of a call of name with got parameters, more
+// than the most it takes.
+func tooManyParams(name string, most, got int) *rpc.Error {
+	if most == 0 {
+		return rpc.NewError(rpc.CodeInvalidParams, "%s takes no parameters, got %d", name, got)
+	}
+	plural := "s"
+	if most == 1 {
+		plural = ""
+	}
+	return rpc.NewError(rpc.CodeInvalidParams, "%s takes at most %d parameter%s (%s), got %d", name, most, plural, methodDocs[name].args, got)
+}
 
 // required decodes positional parameter i, called name, into v.
 func required(params []json.RawMessage, i int, name string, v any) error {

@@ -91,6 +91,10 @@ type handler func(ctx context.Context, params []json.RawMessage) (any, error)
 type method struct {
 	fn   handler
 	help string // first line: "name arg1 [arg2]"; then a description
+	// maxParams is how many parameters the method takes at most (its
+	// help's arguments); a call with more is refused, as Bitcoin Core
+	// refuses one, rather than run without them.
+	maxParams int
 }
 
 // Server is a JSON-RPC 2.0 server over HTTP (POST /) with HTTP basic
@@ -191,7 +195,7 @@ func waitFor(ctx context.Context, d time.Duration) {
 
 // register offers a method; its help comes from methodDocs.
 func (s *Server) register(name string, fn handler) {
-	s.methods[name] = method{fn: fn, help: methodDocs[name].text(name)}
+	s.methods[name] = method{fn: fn, help: methodDocs[name].text(name), maxParams: len(methodDocs[name].params)}
 }
 
 // Serve answers requests on l until Shutdown. It returns nil after a
@@ -518,6 +522,10 @@ func (s *Server) callRequest(ctx context.Context, req request) (resp rpc.Respons
 	m, found := s.methods[req.Method]
 	if !found {
 		resp.Error = rpc.NewError(rpc.CodeMethodNotFound, "Method not found: %q", req.Method)
+		return resp, req.ID != nil
+	}
+	if len(req.Params) > m.maxParams {
+		resp.Error = tooManyParams(req.Method, m.maxParams, len(req.Params))
 		return resp, req.ID != nil
 	}
 	result, runErr := s.run(ctx, req.Method, m.fn, req.Params)
