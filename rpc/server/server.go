@@ -373,8 +373,11 @@ func (s *Server) answerOne(resp rpc.Response) answer {
 
 func (s *Server) answerBatch(ctx context.Context, body []byte) answer {
 	var reqs []json.RawMessage
-	if err := json.Unmarshal(body, &reqs); err != nil || len(reqs) == 0 {
-		return failed(nil, rpc.NewError(rpc.CodeParseError, "invalid batch"))
+	if err := json.Unmarshal(body, &reqs); err != nil {
+		return failed(nil, requestError(body))
+	}
+	if len(reqs) == 0 {
+		return failed(nil, rpc.NewError(rpc.CodeInvalidRequest, "Invalid Request: an empty batch holds no call"))
 	}
 	if len(reqs) > s.limits.MaxBatchCalls {
 		return failed(nil, rpc.NewError(rpc.CodeInvalidRequest,
@@ -505,11 +508,17 @@ func (s *Server) call(ctx context.Context, raw []byte) (resp rpc.Response, ok bo
 	return s.callRequest(ctx, req)
 }
 
-// callRequest runs a decoded request; ok is false for a notification.
+// callRequest runs a decoded request; ok is false for a notification. A
+// request without a method is no call and no notification: it is answered
+// as an invalid request.
 func (s *Server) callRequest(ctx context.Context, req request) (resp rpc.Response, ok bool) {
 	resp = rpc.Response{JSONRPC: "2.0", ID: json.RawMessage("null")}
 	if req.ID != nil {
 		resp.ID = req.ID
+	}
+	if req.Method == "" {
+		resp.Error = invalidRequest()
+		return resp, true
 	}
 	if s.observe != nil {
 		done := s.observe(req.Method)
@@ -571,6 +580,12 @@ func requestError(raw []byte) *rpc.Error {
 	if !json.Valid(raw) {
 		return rpc.NewError(rpc.CodeParseError, "Parse error: the request is not valid JSON")
 	}
+	return invalidRequest()
+}
+
+// invalidRequest is the error of JSON that is no request object, or one
+// without a method.
+func invalidRequest() *rpc.Error {
 	return rpc.NewError(rpc.CodeInvalidRequest, `Invalid Request object: it must be {"jsonrpc":"2.0","id":...,"method":"name","params":[...]} with method a string`)
 }
 

@@ -517,6 +517,30 @@ func TestHTTPLayer(t *testing.T) {
 	}
 }
 
+// TestInvalidRequestsAnswered: what is not a call gets an error in
+// JSON-RPC 2.0's terms, never silence: a request object without a method
+// (it is not a notification), an empty batch, a batch that is not JSON.
+func TestInvalidRequestsAnswered(t *testing.T) {
+	e := newEnv(t)
+	const invalid = `{"jsonrpc":"2.0","id":%s,"error":{"code":-32600,"message":"Invalid Request object: it must be {\"jsonrpc\":\"2.0\",\"id\":...,\"method\":\"name\",\"params\":[...]} with method a string"}}`
+	for _, tc := range []struct{ body, want string }{
+		{`{}`, fmt.Sprintf(invalid, "null")},
+		{`null`, fmt.Sprintf(invalid, "null")},
+		{`{"jsonrpc":"2.0","id":1}`, fmt.Sprintf(invalid, "1")},
+		{`{"jsonrpc":"2.0","id":"a","method":""}`, fmt.Sprintf(invalid, `"a"`)},
+		{`[{}]`, "[" + fmt.Sprintf(invalid, "null") + "]"},
+		{`[{"jsonrpc":"2.0","method":"getblockcount"},{"params":[]}]`, "[" + fmt.Sprintf(invalid, "null") + "]"},
+		{`[]`, `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: an empty batch holds no call"}}`},
+		{` [ ] `, `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: an empty batch holds no call"}}`},
+		{`[{"jsonrpc":"2.0","id":1,"method":"getblockcount"},`, `{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: the request is not valid JSON"}}`},
+	} {
+		status, body, err := e.post(context.Background(), tc.body, "user", "pass")
+		if err != nil || status != http.StatusOK || strings.TrimSpace(body) != tc.want {
+			t.Errorf("%s: HTTP %d %q (%v), want %s", tc.body, status, body, err, tc.want)
+		}
+	}
+}
+
 func TestNetworkMethods(t *testing.T) {
 	e := newEnv(t)
 	var peers []rpc.PeerInfo
