@@ -45,6 +45,8 @@ func TestParameterErrors(t *testing.T) {
 		{"setban", `["1.2.3.4", "add", 1e30]`, rpc.CodeInvalidParameter, "bantime out of range: must be a whole number from -9223372036854775808 to 9223372036854775807"},
 		{"disconnectnode", `[true]`, rpc.CodeInvalidParameter, "address must be a host:port string or a node id (a whole number)"},
 		{"disconnectnode", `[7]`, 0, ""},
+		// null is an optional parameter left out.
+		{"getrawtransaction", `["` + genesis + `", true, null]`, rpc.CodeInvalidAddress, "No such mempool transaction. The node keeps no transaction index: restart it with --txindex, or give the block hash"},
 		// More parameters than the method takes: Core's meanings of them
 		// (setban's absolute, sendrawtransaction's maxfeerate) are not
 		// silently dropped.

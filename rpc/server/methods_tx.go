@@ -47,7 +47,7 @@ func (b *Backend) getRawTransaction(_ context.Context, params []json.RawMessage)
 	}
 	var tx *wire.Tx
 	var res rpc.TxResult
-	if len(params) > 2 {
+	if given(params, 2) {
 		blockHash, err := hashParam(params, 2, "blockhash")
 		if err != nil {
 			return nil, err

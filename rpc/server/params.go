@@ -33,17 +33,23 @@ func tooManyParams(name string, most, got int) *rpc.Error {
 	return rpc.NewError(rpc.CodeInvalidParams, "%s takes at most %d parameter%s (%s), got %d", name, most, plural, methodDocs[name].args, got)
 }
 
+// given reports whether parameter i is there: present and not null (a
+// null stands for a parameter left out, as in Bitcoin Core).
+func given(params []json.RawMessage, i int) bool {
+	return i < len(params) && string(params[i]) != "null"
+}
+
 // required decodes positional parameter i, called name, into v.
 func required(params []json.RawMessage, i int, name string, v any) error {
-	if i >= len(params) || string(params[i]) == "null" {
+	if !given(params, i) {
 		return rpc.NewError(rpc.CodeInvalidParams, "missing parameter %d (%s)", i+1, name)
 	}
 	return decodeParam(params[i], name, v)
 }
 
-// optional decodes parameter i into v when present, else leaves v alone.
+// optional decodes parameter i into v when given, else leaves v alone.
 func optional(params []json.RawMessage, i int, name string, v any) error {
-	if i >= len(params) || string(params[i]) == "null" {
+	if !given(params, i) {
 		return nil
 	}
 	return decodeParam(params[i], name, v)
