@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -174,6 +175,88 @@ func TestRPCDocsMatchResults(t *testing.T) {
 			t.Errorf("%s: documented but never sent: %v; sent but not documented: %v", name, missing, extra)
 		}
 	}
+}
+
+// TestRPCDocsMatchParams: every method's heading in docs/RPC.md names the
+// parameters its help names, in order, optional ones in ( ) alike (the
+// server refuses a call with more than its help lists); an object
+// parameter, which the heading spells out, has exactly the keys of the
+// type the server decodes it into; and the table of error codes lists
+// exactly the codes of package rpc.
+func TestRPCDocsMatchParams(t *testing.T) {
+	e := docEnv(t)
+	text, err := os.ReadFile("../../docs/RPC.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects := map[string]reflect.Type{
+		"getaddressutxos":   reflect.TypeFor[rpc.AddressUtxosRequest](),
+		"getaddresshistory": reflect.TypeFor[rpc.AddressHistoryRequest](),
+		"getblocktemplate":  reflect.TypeFor[rpc.BlockTemplateRequest](),
+	}
+	heading := regexp.MustCompile("(?m)^#### `([a-z]+) ?([^`]*)`\\s*$")
+	key := regexp.MustCompile(`"([a-z_]+)":`)
+	headings := heading.FindAllStringSubmatch(string(text), -1)
+	if len(headings) < 30 {
+		t.Fatalf("docs/RPC.md: only %d method headings", len(headings))
+	}
+	for _, m := range headings {
+		name, docArgs := m[1], m[2]
+		var help string
+		e.must("help", &help, name)
+		helpArgs := strings.TrimSpace(strings.TrimPrefix(strings.SplitN(help, "\n", 2)[0], name))
+		if typ, isObject := objects[name]; isObject {
+			start, end := strings.Index(docArgs, "{"), strings.LastIndex(docArgs, "}")
+			if start < 0 || end < start {
+				t.Errorf("docs/RPC.md: %s's heading does not spell out its object: %q", name, docArgs)
+				continue
+			}
+			var documented []string
+			for _, k := range key.FindAllStringSubmatch(docArgs[start:end+1], -1) {
+				documented = append(documented, k[1])
+			}
+			if read := jsonKeys(typ); !reflect.DeepEqual(sorted(documented), read) {
+				t.Errorf("docs/RPC.md: %s's object has the keys %v; the server reads %v", name, documented, read)
+			}
+			docArgs = docArgs[:start] + strings.Trim(helpArgs, "( )") + docArgs[end+1:]
+		} else if strings.Contains(help, "(object, ") {
+			t.Errorf("%s takes an object: add its type to this test", name)
+		}
+		if docArgs != helpArgs {
+			t.Errorf("docs/RPC.md: %s %s; its help: %s %s", name, docArgs, name, helpArgs)
+		}
+	}
+	codes := func(re *regexp.Regexp, text string) []string {
+		var out []string
+		for _, m := range re.FindAllStringSubmatch(text, -1) {
+			out = append(out, regexp.MustCompile(`-[0-9]+`).FindAllString(m[1], -1)...)
+		}
+		return sorted(out)
+	}
+	source, err := os.ReadFile("../codes.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := string(text[:strings.Index(string(text), "\n## ")])
+	documented, defined := codes(regexp.MustCompile("(?m)^\\| ([-0-9` /]+) \\|"), table), codes(regexp.MustCompile(`(?m)^\s*Code\w+\s*=\s*(-[0-9]+)`), string(source))
+	if !reflect.DeepEqual(documented, defined) {
+		t.Errorf("docs/RPC.md's table of error codes lists %v; package rpc defines %v", documented, defined)
+	}
+}
+
+// jsonKeys are the keys a struct type is encoded with, sorted.
+func jsonKeys(typ reflect.Type) []string {
+	var keys []string
+	for f := range typ.Fields() {
+		keys = append(keys, strings.Split(f.Tag.Get("json"), ",")[0])
+	}
+	return sorted(keys)
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
 }
 
 // keyPaths adds the path of every object key in v: ".tx[].vin[].height".
