@@ -44,7 +44,7 @@ func historyAddresses(prefix string, addrs []string) ([]wire.KeyHash, error) {
 
 func (b *Backend) getAddressHistory(_ context.Context, params []json.RawMessage) (any, error) {
 	var req rpc.AddressHistoryRequest
-	if err := required(params, 0, "request", &req); err != nil {
+	if err := requiredObject(params, 0, "request", &req); err != nil {
 		return nil, err
 	}
 	if req.PageSize == 0 {

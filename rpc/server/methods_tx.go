@@ -307,8 +307,11 @@ func (b *Backend) getTxOut(_ context.Context, params []json.RawMessage) (any, er
 
 func (b *Backend) getAddressUtxos(_ context.Context, params []json.RawMessage) (any, error) {
 	var req rpc.AddressUtxosRequest
-	if err := required(params, 0, "request", &req); err != nil {
+	if err := requiredObject(params, 0, "request", &req); err != nil {
 		return nil, err
+	}
+	if len(req.Addresses) == 0 {
+		return nil, rpc.NewError(rpc.CodeInvalidParameter, "no addresses given")
 	}
 	p := b.Chain.Params()
 	tip := b.Chain.Tip()

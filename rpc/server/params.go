@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 
 	"powchain/rpc"
@@ -45,6 +47,28 @@ func required(params []json.RawMessage, i int, name string, v any) error {
 		return rpc.NewError(rpc.CodeInvalidParams, "missing parameter %d (%s)", i+1, name)
 	}
 	return decodeParam(params[i], name, v)
+}
+
+// requiredObject is required for an object parameter, decoded into v (a
+// pointer to a struct), that refuses a key the struct has no field for, as
+// Bitcoin Core refuses unexpected keys: a misspelt key would otherwise be
+// dropped without a word ({"address": [...]} found no coins).
+func requiredObject(params []json.RawMessage, i int, name string, v any) error {
+	if err := required(params, i, name, v); err != nil {
+		return err
+	}
+	var sent map[string]json.RawMessage
+	json.Unmarshal(params[i], &sent) // an object: it decoded into v
+	var keys []string
+	for f := range reflect.TypeOf(v).Elem().Fields() {
+		keys = append(keys, strings.Split(f.Tag.Get("json"), ",")[0])
+	}
+	for _, k := range slices.Sorted(maps.Keys(sent)) {
+		if !slices.Contains(keys, k) {
+			return rpc.NewError(rpc.CodeInvalidParameter, "%s: unknown key %q (the keys are %s)", name, k, strings.Join(keys, ", "))
+		}
+	}
+	return nil
 }
 
 // optional decodes parameter i into v when given, else leaves v alone.
