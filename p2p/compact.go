@@ -478,7 +478,7 @@ func (c *Core) reconstruct(m *MsgCmpctBlock, hash wire.Hash) *partialBlock {
 	for _, pt := range m.Prefilled {
 		pb.txs[pt.Index] = pt.Tx
 	}
-	sm := slotMatcher{slot: make(map[uint64]int, len(m.ShortIDs)), found: make(map[int]wire.Hash), txs: pb.txs}
+	sm := slotMatcher{slot: make(map[uint64]int, len(m.ShortIDs)), found: make([]wire.Hash, n), txs: pb.txs}
 	next := 0
 	for i := range pb.txs {
 		if pb.txs[i] != nil {
@@ -528,8 +528,8 @@ func (c *Core) matchTipBlock(tip wire.Hash, match func(wire.Hash, *wire.Tx)) {
 // transactions whose short id names a slot; two different transactions on
 // one slot make it ambiguous.
 type slotMatcher struct {
-	slot      map[uint64]int    // short id to index
-	found     map[int]wire.Hash // index to the txid put there
+	slot      map[uint64]int // short id to index
+	found     []wire.Hash    // by index, the txid put there (where txs has one)
 	txs       []*wire.Tx
 	ambiguous bool
 }
@@ -539,8 +539,8 @@ func (s *slotMatcher) match(id uint64, txid wire.Hash, tx *wire.Tx) {
 	if !ok {
 		return
 	}
-	if prev, dup := s.found[i]; dup {
-		s.ambiguous = s.ambiguous || prev != txid
+	if s.txs[i] != nil { // slot holds only short ids, never a prefilled index
+		s.ambiguous = s.ambiguous || s.found[i] != txid
 		return
 	}
 	s.found[i], s.txs[i] = txid, tx

@@ -452,7 +452,7 @@ func TestCompactOnlyInCompactMode(t *testing.T) {
 // pool and among the extra ones) does not.
 func TestShortIDMatcher(t *testing.T) {
 	a, b := &wire.Tx{Version: 1}, &wire.Tx{Version: 2}
-	sm := slotMatcher{slot: map[uint64]int{7: 1}, found: map[int]wire.Hash{}, txs: make([]*wire.Tx, 2)}
+	sm := slotMatcher{slot: map[uint64]int{7: 1}, found: make([]wire.Hash, 2), txs: make([]*wire.Tx, 2)}
 	sm.match(7, a.TxID(), a)
 	sm.match(7, a.TxID(), a)
 	sm.match(8, b.TxID(), b)

@@ -46,9 +46,9 @@ func newKnownHashes(key [32]byte) knownHashes {
 	}
 }
 
-func (s *knownHashes) has(h wire.Hash) bool { return s.set.has(sipHash24(s.k0, s.k1, h[:])) }
+func (s *knownHashes) has(h wire.Hash) bool { return s.set.has(sipHash24(s.k0, s.k1, &h)) }
 
-func (s *knownHashes) add(h wire.Hash, n int) { s.set.add(sipHash24(s.k0, s.k1, h[:]), n) }
+func (s *knownHashes) add(h wire.Hash, n int) { s.set.add(sipHash24(s.k0, s.k1, &h), n) }
 
 // peer is the Core's state of one connection.
 type peer struct {
