@@ -26,7 +26,10 @@ func withConfig(cmd *cli.Command) *cli.Command {
 		if err != nil {
 			return err
 		}
-		return altsrc.ApplyInputSourceValues(c, src, cmd.Flags)
+		if err := altsrc.ApplyInputSourceValues(c, src, cmd.Flags); err != nil {
+			return err
+		}
+		return credentialsPaired(c)
 	}
 	return cmd
 }

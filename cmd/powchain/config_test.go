@@ -102,6 +102,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"wallet", "send", "--to", "x", "--amount", "1.5x"}, `--amount: invalid amount "1.5x"`},
 		{[]string{"wallet", "list", "--limit", "-1"}, "--limit must not be negative"},
 		{[]string{"nosuchcommand"}, `unknown command "nosuchcommand"`},
+		// One of the two credentials alone is not a fall back to the cookie
+		// (--network moon stops a binary that would run the node anyway).
+		{[]string{"node", "run", "--rpc-user", "alice", "--network", "moon", "--datadir", t.TempDir()}, "--rpc-user and --rpc-password go together: give both, or neither for the cookie (see powchain node run --help)"},
+		{[]string{"rpc", "--rpc-password", "pw", "--rpc", "127.0.0.1:1", "--datadir", t.TempDir(), "getblockcount"}, "--rpc-user and --rpc-password go together: give both, or neither for the cookie (see powchain rpc --help)"},
 	} {
 		r := runCLI(t, nil, tc.args...)
 		if r.code == 0 || !strings.Contains(r.stderr, tc.want) || goInternals.MatchString(r.stderr) {

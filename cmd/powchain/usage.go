@@ -108,6 +108,17 @@ func strayArgument(c *cli.Context) error {
 	return usageExit(c, msg)
 }
 
+// credentialsPaired refuses --rpc-user without --rpc-password or the other
+// way round, from any source: the node would otherwise take a fresh cookie
+// instead, refusing every client that logs in as the user, and a client
+// the cookie.
+func credentialsPaired(c *cli.Context) error {
+	if (c.String("rpc-user") == "") == (c.String("rpc-password") == "") {
+		return nil
+	}
+	return usageExit(c, "--rpc-user and --rpc-password go together: give both, or neither for the cookie")
+}
+
 // withUsageErrors gives every command of the tree the same handling of
 // usage errors and unknown subcommands.
 func withUsageErrors(cmds []*cli.Command) []*cli.Command {
