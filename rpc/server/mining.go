@@ -198,16 +198,17 @@ func longPollIDOf(tip wire.Hash, seq uint64) string {
 }
 
 func parseLongPollID(id string) (wire.Hash, uint64, error) {
+	malformed := fmt.Errorf("invalid longpollid %q: pass the longpollid of an earlier template as it came (64 hex digits, then a whole number)", id)
 	if len(id) <= 2*wire.HashSize {
-		return wire.Hash{}, 0, fmt.Errorf("invalid longpollid %q", id)
+		return wire.Hash{}, 0, malformed
 	}
 	tip, err := wire.ParseHash(id[:2*wire.HashSize])
 	if err != nil {
-		return wire.Hash{}, 0, fmt.Errorf("invalid longpollid %q: %v", id, err)
+		return wire.Hash{}, 0, malformed
 	}
 	seq, err := strconv.ParseUint(id[2*wire.HashSize:], 10, 64)
 	if err != nil {
-		return wire.Hash{}, 0, fmt.Errorf("invalid longpollid %q: %v", id, err)
+		return wire.Hash{}, 0, malformed
 	}
 	return tip, seq, nil
 }

@@ -157,10 +157,13 @@ func TestGetBlockTemplate(t *testing.T) {
 	if r := <-poll; !errors.Is(r.err, context.Canceled) {
 		t.Fatalf("cancelled long-poll: %v", r.err)
 	}
-	for _, bad := range []string{"x", strings.Repeat("0", 64), t2.LongPollID[:64] + "-1", strings.Repeat("z", 64) + "1"} {
+	// A malformed longpollid is -8 in the user's terms (no strconv text).
+	for _, bad := range []string{"x", strings.Repeat("0", 64), t2.LongPollID[:64] + "-1", t2.LongPollID[:64] + "x",
+		t2.LongPollID[:64] + "99999999999999999999999", strings.Repeat("z", 64) + "1"} {
 		var rpcErr *rpc.Error
-		if _, err := e.mining.Template(ctx, bad); !errors.As(err, &rpcErr) || rpcErr.Code != rpc.CodeInvalidParameter {
-			t.Errorf("longpollid %q: %v", bad, err)
+		want := fmt.Sprintf("invalid longpollid %q: pass the longpollid of an earlier template as it came (64 hex digits, then a whole number)", bad)
+		if _, err := e.mining.Template(ctx, bad); !errors.As(err, &rpcErr) || rpcErr.Code != rpc.CodeInvalidParameter || rpcErr.Message != want {
+			t.Errorf("longpollid %q: %v, want -8 %q", bad, err, want)
 		}
 	}
 	poll = e.longPoll(ctx, t2.LongPollID)
