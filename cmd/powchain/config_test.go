@@ -147,3 +147,26 @@ func TestStrayArgumentRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpStatesOneDefault: no flag's --help line states two defaults (the
+// library adds "(default: false)" to a bool flag unless told what the
+// default is: --txindex said "default: on, except on main" and then
+// "(default: false)").
+func TestHelpStatesOneDefault(t *testing.T) {
+	var check func(path []string, cmds []*cli.Command)
+	check = func(path []string, cmds []*cli.Command) {
+		for _, cmd := range cmds {
+			p := append(append([]string{}, path...), cmd.Name)
+			if len(cmd.Subcommands) > 0 {
+				check(p, cmd.Subcommands)
+				continue
+			}
+			for _, line := range strings.Split(mustCLI(t, nil, append(p, "--help")...), "\n") {
+				if strings.Count(line, "(default: ") > 1 {
+					t.Errorf("powchain %s --help: %q", strings.Join(p, " "), strings.TrimSpace(line))
+				}
+			}
+		}
+	}
+	check(nil, newApp().Commands)
+}

@@ -25,7 +25,13 @@ func stringSliceFlag(name, usage string) cli.Flag {
 }
 
 func boolFlag(name, usage string) cli.Flag {
-	return altsrc.NewBoolFlag(&cli.BoolFlag{Name: name, Usage: usage, EnvVars: envVar(name)})
+	return boolFlagDefault(name, usage, "")
+}
+
+// boolFlagDefault is a bool flag whose default --help states as
+// defaultText, for a default that is not false.
+func boolFlagDefault(name, usage, defaultText string) cli.Flag {
+	return altsrc.NewBoolFlag(&cli.BoolFlag{Name: name, Usage: usage, EnvVars: envVar(name), DefaultText: defaultText})
 }
 
 func intFlag(name string, value int, usage string) cli.Flag {

@@ -36,7 +36,7 @@ func nodeCommand() *cli.Command {
 				stringFlag("log-level", "info", "log level: debug, info, warn, error"),
 				stringFlag("log-format", "text", "log format: text or json"),
 				boolFlag("reindex", "rebuild the UTXO set and indexes from the stored blocks"),
-				boolFlag("txindex", "keep a transaction index, so getrawtransaction finds any confirmed transaction (default: on, except on main; --txindex=false turns it off)"),
+				boolFlagDefault("txindex", "keep a transaction index, so getrawtransaction finds any confirmed transaction (--txindex=false turns it off)", "on, except on main"),
 				intFlag("miner-threads", 0, "threads generatetoaddress hashes on (0 = every core)"),
 			),
 			Action: runNode,
