@@ -317,13 +317,14 @@ func (b *addrBook) sortedAddrs() []string {
 }
 
 // sample returns up to n addresses worth sharing (not self, seen working
-// or never tried, shareable), in random order, without exclude; and if
-// pct is not 0, at most pct percent (rounded down) of those there are.
-func (b *addrBook) sample(n, pct int, exclude string, shareable func(string) bool, rng *rand.Rand) []NetAddress {
+// or never tried, not banned at now, shareable), in random order, without
+// exclude; and if pct is not 0, at most pct percent (rounded down) of
+// those there are.
+func (b *addrBook) sample(n, pct int, exclude string, now time.Time, shareable func(string) bool, rng *rand.Rand) []NetAddress {
 	var out []NetAddress
 	for _, a := range b.sortedAddrs() {
 		e := b.entries[a]
-		if !e.self && e.attempts == 0 && a != exclude && shareable(a) {
+		if !e.self && e.attempts == 0 && a != exclude && !b.banned(a, now) && shareable(a) {
 			out = append(out, NetAddress{Addr: a, LastSeen: e.lastSeen})
 		}
 	}

@@ -41,15 +41,17 @@ func (c *Core) requestAddrs(p *peer) {
 	c.send(p, &MsgGetAddr{})
 }
 
-// A getaddr is answered once per connection. Off local networks the
+// A getaddr is answered once per connection, and only on inbound ones,
+// as Bitcoin Core: the node sends getaddr only to peers it dials, and a
+// peer it dials over several of its addresses could link them by the
+// answers. Answers leave out banned addresses. Off local networks the
 // answer comes from a cache, as Bitcoin Core's (CConnman::GetAddresses),
 // so that connecting again and again, from one host or many, cannot scrape
 // the whole address book, nor tell by comparing answers that two of the
 // node's addresses are one node:
 //
-//   - one cache per network the peer reached the node over (IPv4, IPv6,
-//     or a host name the node dialed) and the node's own IP on the
-//     connection (getAddrCacheKey);
+//   - one cache per network the peer reached the node over (IPv4 or
+//     IPv6) and the node's own IP on the connection (getAddrCacheKey);
 //   - built at the first getaddr that finds none, or finds it expired or
 //     empty: getAddrPct percent (rounded down) of the addresses the node
 //     would share, at most MaxAddrPerMsg, picked at random;
@@ -77,13 +79,13 @@ type getAddrCache struct {
 }
 
 func (c *Core) handleGetAddr(p *peer, now time.Time) {
-	if p.answeredGA {
+	if p.answeredGA || !p.inbound {
 		return
 	}
 	p.answeredGA = true
 	var addrs []NetAddress
 	if c.params.LocalAddrs {
-		addrs = c.book.sample(MaxAddrPerMsg, 0, p.listenAddr, c.shareable, c.rng)
+		addrs = c.book.sample(MaxAddrPerMsg, 0, p.listenAddr, now, c.shareable, c.rng)
 	} else {
 		for _, a := range c.cachedAddrs(p, now) {
 			if a.Addr != p.listenAddr {
@@ -110,7 +112,7 @@ func (c *Core) cachedAddrs(p *peer, now time.Time) []NetAddress {
 		}
 	}
 	cache := &getAddrCache{
-		addrs:   c.book.sample(MaxAddrPerMsg, getAddrPct, "", c.shareable, c.rng),
+		addrs:   c.book.sample(MaxAddrPerMsg, getAddrPct, "", now, c.shareable, c.rng),
 		expires: now.Add(getAddrCacheLife + time.Duration(c.rng.Int64N(int64(getAddrCacheSpread)))),
 	}
 	c.getAddrCaches[key] = cache
@@ -118,14 +120,12 @@ func (c *Core) cachedAddrs(p *peer, now time.Time) []NetAddress {
 }
 
 // getAddrCacheKey names p's getaddr cache: the network of p's address
-// ("ipv4", "ipv6" or "name") and the node's IP on the connection ("" if
-// the driver did not say).
+// ("ipv4" or "ipv6": p is inbound, so its address is an IP) and the
+// node's IP on the connection ("" if the driver did not say).
 func getAddrCacheKey(p *peer) string {
-	network := "ipv6"
-	if ip, err := netip.ParseAddr(hostKey(p.addr)); err != nil {
-		network = "name"
-	} else if ip.Is4() {
-		network = "ipv4"
+	network := "ipv4"
+	if ip, err := netip.ParseAddr(hostKey(p.addr)); err == nil && ip.Is6() {
+		network = "ipv6"
 	}
 	return network + " " + hostKey(p.local)
 }

@@ -427,7 +427,7 @@ func TestAddrUnroutableKeptOnlyOnLocalNetworks(t *testing.T) {
 		// Shared: among the addresses getaddr answers are drawn from (a
 		// few percent of them in an answer, off local networks).
 		var answer []string
-		for _, na := range h.core.book.sample(maxBookSize, 0, "", h.core.shareable, rand.New(rand.NewPCG(1, 1))) {
+		for _, na := range h.core.book.sample(maxBookSize, 0, "", h.now, h.core.shareable, rand.New(rand.NewPCG(1, 1))) {
 			answer = append(answer, na.Addr)
 		}
 		book := h.core.KnownAddrs()
@@ -634,5 +634,52 @@ func TestGetAddrFreshOnLocalNetworks(t *testing.T) {
 	if len(first) != MaxAddrPerMsg || len(second) != MaxAddrPerMsg || slices.Equal(first, second) {
 		t.Fatalf("answers of %d and %d addresses, equal %v; want two different samples of %d",
 			len(first), len(second), slices.Equal(first, second), MaxAddrPerMsg)
+	}
+}
+
+// A getaddr from a peer the node dialed gets no answer, as in Bitcoin
+// Core: the node asks only the peers it dials, and a peer it dials over
+// several of its addresses could link them by their answers. Inbound
+// peers still get theirs.
+func TestGetAddrIgnoredFromOutbound(t *testing.T) {
+	for _, local := range []bool{false, true} {
+		h := getAddrBook(t, 2000, local)
+		h.core.Connected(h.now, 1, "9.0.0.1:9444", false, "8.8.8.8:40000")
+		h.core.Receive(h.now, 1, h.version(101, 0))
+		h.core.Receive(h.now, 1, &MsgVerAck{})
+		acts := h.core.Receive(h.now, 1, &MsgGetAddr{})
+		if slices.ContainsFunc(sent(acts, 1), func(m Message) bool { _, ok := m.(*MsgAddr); return ok }) {
+			t.Errorf("local network %v: a peer the node dialed was answered its getaddr", local)
+		}
+		if got := h.askAddrs(2, "9.0.0.2:40000", "8.8.8.8:9444", ""); len(got) == 0 {
+			t.Errorf("local network %v: an inbound peer's getaddr got no addresses", local)
+		}
+	}
+}
+
+// A banned address is not shared, as Bitcoin Core leaves banned addresses
+// out of getaddr answers: the node would send its peers to a host it
+// refuses (and that it banned for misbehaving).
+func TestGetAddrLeavesOutBanned(t *testing.T) {
+	for _, local := range []bool{false, true} {
+		h := getAddrBook(t, 40, local) // 8.1.0.1 to 8.1.39.1
+		banned := make(map[string]bool)
+		for i := 0; i < 40; i += 2 {
+			h.core.SetBan(h.now, fmt.Sprintf("8.1.%d.1", i), 10*365*24*time.Hour, "test")
+			banned[fmt.Sprintf("8.1.%d.1:9444", i)] = true
+		}
+		// On main each cache holds 23% of the 20 addresses not banned
+		// (4); on local networks every answer holds all 20.
+		seen := make(map[string]bool)
+		for id := PeerID(1); id <= 30; id++ {
+			h.now = h.now.Add(getAddrCacheLife + getAddrCacheSpread)
+			for _, a := range h.askAddrs(id, fmt.Sprintf("9.0.0.%d:40000", id), "8.8.8.8:9444", "") {
+				seen[a] = true
+			}
+		}
+		shared := slices.Sorted(maps.Keys(seen))
+		if slices.ContainsFunc(shared, func(a string) bool { return banned[a] }) || len(shared) == 0 || (local && len(shared) != 20) {
+			t.Errorf("local network %v: answers shared %v; want only addresses that are not banned (all 20 on a local network)", local, shared)
+		}
 	}
 }

@@ -129,15 +129,16 @@
 //     pass through a token bucket (0.1 a second, at most 1,000, plus a
 //     getaddr's answer), the excess dropped unprocessed and counted. So an
 //     address costs a network of N nodes O(N) messages, not O(N·peers).
-//   - A getaddr is answered once per connection, off local networks from
-//     a cache as Bitcoin Core's (getAddrCache): one per network the peer
-//     came over and IP of the node on the connection (the driver says it
-//     in Connected), 23% of the addresses the node would share (at most
-//     1,000), kept 21 to 27 hours, not saved; so reconnecting peers learn
-//     no more of the book than one answer, and cannot link the node's
-//     addresses by their answers. Local networks answer each getaddr with
-//     a fresh sample of up to 1,000: their nodes find each other so as
-//     they start.
+//   - A getaddr is answered once per inbound connection (never one from a
+//     peer the node dialed, as Core), without banned addresses; off local
+//     networks from a cache as Bitcoin Core's (getAddrCache): one per
+//     network the peer came over and IP of the node on the connection (the
+//     driver says it in Connected), 23% of the addresses the node would
+//     share (at most 1,000), kept 21 to 27 hours, not saved; so
+//     reconnecting peers learn no more of the book than one answer, and
+//     cannot link the node's addresses by their answers. Local networks
+//     answer each getaddr with a fresh sample of up to 1,000: their nodes
+//     find each other so as they start.
 //   - Idle costs stay flat: a Tick of a node in sync with its outbound
 //     slots full builds no address sets and plans no downloads
 //     (maintainOutbound and fillDownloads return first), and the chain
