@@ -52,12 +52,9 @@ func (b *Backend) getBlock(_ context.Context, params []json.RawMessage) (any, er
 	if err != nil {
 		return nil, err
 	}
-	verbosity := 1
-	if err := optional(params, 1, "verbosity", &verbosity); err != nil {
+	verbosity := int64(1)
+	if err := wholeNumber(params, 1, "verbosity", false, 0, 2, &verbosity); err != nil {
 		return nil, err
-	}
-	if verbosity < 0 || verbosity > 2 {
-		return nil, rpc.NewError(rpc.CodeInvalidParameter, "verbosity out of range: must be 0, 1 or 2")
 	}
 	info, blk, err := b.blockWithInfo(hash)
 	if err != nil {

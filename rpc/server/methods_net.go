@@ -140,11 +140,8 @@ func (b *Backend) setBan(_ context.Context, params []json.RawMessage) (any, erro
 	switch cmd {
 	case "add":
 		seconds := int64(defaultBanTime / time.Second)
-		if err := optional(params, 2, "bantime", &seconds); err != nil {
+		if err := wholeNumber(params, 2, "bantime", false, 1, maxBanSeconds, &seconds); err != nil {
 			return nil, err
-		}
-		if seconds <= 0 || seconds > maxBanSeconds {
-			return nil, rpc.NewError(rpc.CodeInvalidParameter, "bantime must be from 1 to %d seconds (about 292 years)", maxBanSeconds)
 		}
 		if err := b.Net.SetBan(host, time.Duration(seconds)*time.Second); err != nil {
 			return nil, rpc.NewError(rpc.CodeInvalidParameter, "%v", err)

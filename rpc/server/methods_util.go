@@ -35,22 +35,19 @@ func (b *Backend) validateAddress(_ context.Context, params []json.RawMessage) (
 }
 
 func (b *Backend) generateToAddress(ctx context.Context, params []json.RawMessage) (any, error) {
-	var n int
+	var n int64
 	var addr string
-	if err := required(params, 0, "nblocks", &n); err != nil {
+	if err := wholeNumber(params, 0, "nblocks", true, 0, maxGenerate, &n); err != nil {
 		return nil, err
 	}
 	if err := required(params, 1, "address", &addr); err != nil {
 		return nil, err
 	}
-	if n < 0 || n > maxGenerate {
-		return nil, rpc.NewError(rpc.CodeInvalidParameter, "nblocks must be between 0 and %d", maxGenerate)
-	}
 	kh, err := wire.DecodeAddress(b.Chain.Params().AddressPrefix, addr)
 	if err != nil {
 		return nil, rpc.NewError(rpc.CodeInvalidAddress, "%v", err)
 	}
-	hashes, err := b.Generate(ctx, n, kh)
+	hashes, err := b.Generate(ctx, int(n), kh)
 	if err != nil {
 		return nil, rpc.NewError(rpc.CodeMiscError, "generate: %v", err)
 	}

@@ -71,6 +71,26 @@ func requiredObject(params []json.RawMessage, i int, name string, v any) error {
 	return nil
 }
 
+// wholeNumber decodes parameter i, a whole number from lo to hi, into v;
+// an optional one (need false) not given leaves v alone. A number outside
+// the range, or not whole, is -8 naming the range: the method's, not that
+// of the type holding it.
+func wholeNumber(params []json.RawMessage, i int, name string, need bool, lo, hi int64, v *int64) error {
+	decode := optional
+	if need {
+		decode = required
+	}
+	err := decode(params, i, name, v)
+	var rpcErr *rpc.Error
+	if errors.As(err, &rpcErr) && rpcErr.Code != rpc.CodeInvalidParameter {
+		return err // missing, or not a number
+	}
+	if err != nil || *v < lo || *v > hi {
+		return rpc.NewError(rpc.CodeInvalidParameter, "%s out of range: must be a whole number from %d to %d", name, lo, hi)
+	}
+	return nil
+}
+
 // optional decodes parameter i into v when given, else leaves v alone.
 func optional(params []json.RawMessage, i int, name string, v any) error {
 	if !given(params, i) {
