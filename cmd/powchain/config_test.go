@@ -170,3 +170,30 @@ func TestHelpStatesOneDefault(t *testing.T) {
 	}
 	check(nil, newApp().Commands)
 }
+
+// TestBadFlagValues: a value not of its flag's type, on the command line or
+// in the environment, is named in the user's terms, as the config file's
+// are: the flag as typed (--max-peers, not -max-peers) and what it must
+// be, no Go function names (strconv.ParseInt).
+func TestBadFlagValues(t *testing.T) {
+	for _, tc := range []struct {
+		env  []string
+		args []string
+		want string
+	}{
+		{nil, []string{"--max-peers", "abc"}, `--max-peers "abc": must be a whole number`},
+		{nil, []string{"--max-peers", "1.5"}, `--max-peers "1.5": must be a whole number`},
+		{nil, []string{"--max-peers", "99999999999999999999"}, `--max-peers "99999999999999999999": out of range`},
+		{nil, []string{"--reindex=yes"}, `--reindex "yes": must be true or false`},
+		{[]string{"POWCHAIN_MAX_PEERS=abc"}, nil, `POWCHAIN_MAX_PEERS "abc": max-peers must be a whole number`},
+		{[]string{"POWCHAIN_MAX_PEERS=99999999999999999999"}, nil, `POWCHAIN_MAX_PEERS "99999999999999999999": max-peers out of range`},
+		{[]string{"POWCHAIN_TXINDEX=yes"}, nil, `POWCHAIN_TXINDEX "yes": txindex must be true or false`},
+	} {
+		args := append([]string{"node", "run", "--datadir", t.TempDir()}, tc.args...)
+		r := runCLI(t, tc.env, args...)
+		want := tc.want + " (see powchain node run --help)"
+		if r.code != 2 || !strings.Contains(r.stderr, want) {
+			t.Errorf("%v powchain %v: exit %d, stderr %q; want exit 2 and %q", tc.env, args, r.code, r.stderr, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -69,7 +70,36 @@ func usageError(c *cli.Context, err error, _ bool) error {
 		}
 		msg = fmt.Sprintf("unknown flag --%s%s", typed, didYouMean(names, typed, "--"))
 	}
-	return usageExit(c, msg)
+	return usageExit(c, valueError(msg))
+}
+
+// A flag's value that does not parse, as the flag package says it (on the
+// command line) and as urfave/cli does (from the environment).
+var (
+	badFlagValue = regexp.MustCompile(`^invalid (boolean )?value (".*") for (?:flag )?-([\w-]+): (.*)$`)
+	badEnvValue  = regexp.MustCompile(`^could not parse (".*") as (int|bool) value from environment variable "(\w+)" for flag ([\w-]+): (.*)$`)
+)
+
+// valueError says what is wrong with a flag's value in the config file's
+// words (--max-peers "abc": must be a whole number), for msg, the
+// library's message; any other message is returned as it is.
+func valueError(msg string) string {
+	want := func(isBool bool, failure string) string {
+		switch {
+		case isBool:
+			return "must be true or false"
+		case strings.HasSuffix(failure, "out of range"):
+			return "out of range"
+		}
+		return "must be a whole number"
+	}
+	if m := badFlagValue.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("--%s %s: %s", m[3], m[2], want(m[1] != "", m[4]))
+	}
+	if m := badEnvValue.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("%s %s: %s %s", m[3], m[1], m[4], want(m[2] == "bool", m[5]))
+	}
+	return msg
 }
 
 // flagSwallowedFlag catches a flag given without its value, which swallows
