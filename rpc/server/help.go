@@ -299,9 +299,12 @@ var methodDocs = map[string]methodDoc{
 		result:  `{version, previousblockhash, bits, curtime, mintime, height, coinbasevalue, transactions, target, longpollid}; for a proposal, null if the block is valid, else a BIP 22 reason as submitblock's, or "inconclusive-not-best-prevblk"`,
 	},
 	"submitblock": {
-		args:    "hexdata",
+		args:    "hexdata ( dummy )",
 		summary: "Submits a solved block.",
-		params:  []string{"hexdata (string, required) the block's canonical encoding in hex"},
+		params: []string{
+			"hexdata (string, required) the block's canonical encoding in hex",
+			"dummy (any, optional) ignored: BIP 22's parameters object, which Bitcoin Core takes and ignores too",
+		},
 		result:  `null when accepted; else "duplicate", "inconclusive" (parent unknown) or the BIP 22 reason of the rule broken, e.g. "high-hash"`,
 		example: "0100...",
 	},
