@@ -104,3 +104,28 @@ func TestChainTips(t *testing.T) {
 		t.Fatalf("chain tips %v, want %v", got, want)
 	}
 }
+
+// TestInvalidateBestChainBlockMovesBestHeader: invalidating a block of the
+// best chain takes the best header off the invalidated branch too, to the
+// best header not known to be invalid, as a reopen finds it.
+func TestInvalidateBestChainBlockMovesBestHeader(t *testing.T) {
+	h := newHarness(t)
+	h.extend("a", 5)
+	h.g.SetTip("a1")
+	h.g.NextBlock("s2", nil)
+	h.acceptSide("s2")
+	if err := h.c.InvalidateBlock(h.g.Block("a3").BlockHash()); err != nil {
+		t.Fatal(err)
+	}
+	h.expectTip("a2")
+	check := func(when string) {
+		t.Helper()
+		best := h.c.BestHeader()
+		if best.Hash != h.g.Block("a2").BlockHash() || best.Invalid {
+			t.Fatalf("best header %s: height %d, invalid %v; want a2, the tip", when, best.Height, best.Invalid)
+		}
+	}
+	check("after invalidateblock")
+	h.reopen()
+	check("after a reopen")
+}

@@ -253,9 +253,11 @@ func (c *Chain) markInvalid(n *blockNode) error {
 		c.store.putIndex(b, d)
 	})
 	if c.bestHeader.status.knownInvalid() {
-		best := c.tip()
+		// Not from the tip: InvalidateBlock marks the tip's own branch
+		// before it disconnects it. The genesis block is never invalid.
+		var best *blockNode
 		for _, m := range c.index {
-			if !m.status.knownInvalid() && m.betterThan(best) {
+			if !m.status.knownInvalid() && (best == nil || m.betterThan(best)) {
 				best = m
 			}
 		}
