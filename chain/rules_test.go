@@ -250,3 +250,22 @@ func TestDuplicateInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyBodyIsCorruptData: a block with no transactions under the
+// header of a genuine block does not match the header's merkle root: it is
+// refused as corrupt data, and the header, known from headers-first sync,
+// is not condemned, so the genuine block connects after it.
+func TestEmptyBodyIsCorruptData(t *testing.T) {
+	h := newHarness(t)
+	h.extend("b", 2)
+	valid := h.g.NextBlock("b3", nil)
+	if err := h.c.ProcessHeaders([]wire.BlockHeader{valid.Header}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.c.ProcessBlock(&wire.Block{Header: valid.Header})
+	h.expectCode("b3 without transactions", err, chain.ErrBadMerkleRoot)
+	if info, _ := h.c.BlockInfoByHash(valid.BlockHash()); info.Invalid {
+		t.Fatal("the genuine block's header was marked invalid")
+	}
+	h.accept("b3")
+}

@@ -99,12 +99,14 @@ func checkBlockSanity(blk *wire.Block, txids []wire.Hash, params *Params, now ti
 // checkBlockBody runs the context-free checks of the transactions, whose
 // ids are txids.
 func checkBlockBody(blk *wire.Block, txids []wire.Hash) error {
+	// The merkle root first, even before the count: an empty list under
+	// a genuine header is corrupt data (its root is zero), not a block.
+	if err := checkMerkle(&blk.Header, txids); err != nil {
+		return err
+	}
 	txs := blk.Transactions
 	if len(txs) == 0 {
 		return ruleError(ErrNoTransactions, "block has no transactions")
-	}
-	if err := checkMerkle(&blk.Header, txids); err != nil {
-		return err
 	}
 	if size := blk.SerializeSize(); size > wire.MaxBlockSize {
 		return ruleError(ErrBlockTooBig, "block is %d bytes, limit %d", size, wire.MaxBlockSize)
