@@ -170,7 +170,7 @@ type Chain struct {
 
 // Open opens the chain database at cfg.Path, creating it with the genesis
 // block if it is new, loads the block index and resumes any interrupted
-// reorganisation.
+// reorganisation; a reindex that did not finish is run again (Reindex).
 func Open(cfg Config) (*Chain, error) {
 	return open(cfg, "chain database", (*Chain).load)
 }
@@ -263,6 +263,13 @@ func (c *Chain) Params() *Params { return c.params }
 
 // load builds the in-memory state from the store.
 func (c *Chain) load() error {
+	interrupted, err := c.store.reindexing()
+	if err != nil {
+		return err
+	}
+	if interrupted {
+		return c.reindex() // the derived state is partly deleted
+	}
 	recs, err := c.store.loadIndex()
 	if err != nil {
 		return err

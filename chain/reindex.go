@@ -20,12 +20,21 @@ import (
 // full validation again, exactly as if it had arrived from the network.
 // Blocks that fail stay stored and are marked invalid again. The database
 // is left open in the returned Chain.
+//
+// A record written before anything is deleted and removed once every
+// block is replayed marks the reindex as under way: a reindex that stops
+// midway (a crash, a failed write) leaves the derived state partly
+// deleted, the block index perhaps entirely while the UTXO set is whole,
+// and Open finishes it (reindexes again) rather than read that state.
 func Reindex(cfg Config) (*Chain, error) {
 	return open(cfg, "reindex", (*Chain).reindex)
 }
 
 func (c *Chain) reindex() error {
 	ready := &arrivalQueue{order: c.oldArrivalOrder()}
+	if err := c.store.setReindexing(true); err != nil {
+		return err
+	}
 	if err := c.deleteDerivedState(); err != nil {
 		return err
 	}
@@ -65,7 +74,30 @@ func (c *Chain) reindex() error {
 			c.reindexProgress(done, total)
 		}
 	}
+	if err := c.store.setReindexing(false); err != nil {
+		return err
+	}
 	return c.syncNow() // the rebuilt state is durable before the chain is used
+}
+
+// setReindexing records that a reindex is under way, or that it is done.
+// Batches reach the journal in order, so the record is there whenever
+// any of the deletions that follow it are.
+func (s *store) setReindexing(on bool) error {
+	b := new(leveldb.Batch)
+	if on {
+		b.Put(keyReindexing, nil)
+	} else {
+		b.Delete(keyReindexing)
+	}
+	return s.write(b)
+}
+
+// reindexing reports whether a reindex was under way when the database
+// was last written: one that did not finish.
+func (s *store) reindexing() (bool, error) {
+	_, found, err := s.getRaw(keyReindexing)
+	return found, err
 }
 
 // oldArrivalOrder reads the arrival sequence of every block from the index

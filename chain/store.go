@@ -43,6 +43,7 @@ const (
 // and can be rebuilt by a reindex.
 //
 //	'm'                              DatabaseInfo (network, genesis, format)
+//	'r'                              empty: a reindex is under way (reindex.go)
 //	't'                              ChainTip: the block the UTXO set reflects
 //	'b' block hash                   Block body (protobuf)
 //	'i' block hash                   BlockIndexRecord
@@ -65,8 +66,9 @@ const (
 )
 
 var (
-	keyDBInfo = []byte{'m'}
-	keyTip    = []byte{'t'}
+	keyDBInfo     = []byte{'m'}
+	keyTip        = []byte{'t'}
+	keyReindexing = []byte{'r'}
 )
 
 // ErrCorruptDatabase wraps every inconsistency found in stored data: the

@@ -217,6 +217,50 @@ func TestReindexRebuildsDerivedState(t *testing.T) {
 	h.expectUTXOs("spend")
 }
 
+// TestInterruptedReindexResumes: a reindex that stops (a crash, here a
+// failed write) once it has deleted the block index but not yet the UTXO
+// set is finished when the chain next opens, instead of opening at the
+// genesis block over the old chain's UTXO set.
+func TestInterruptedReindexResumes(t *testing.T) {
+	h := newHarness(t)
+	h.extend("a", 12)
+	h.g.NextBlock("spend", []*wire.Tx{h.g.SpendTx(outs{h.g.CoinbaseOut("a2")}, 9, 2)})
+	h.accept("spend")
+	h.c.Close()
+
+	crash := errors.New("crash")
+	_, err := chain.Reindex(chain.WithWriteHook(h.cfg, func(b *leveldb.Batch) error {
+		if deletesKeyWithPrefix(b, 'u') {
+			return crash
+		}
+		return nil
+	}))
+	if !errors.Is(err, crash) {
+		t.Fatalf("reindex: %v, want the crash", err)
+	}
+	c, err := chain.Open(h.cfg)
+	if err != nil {
+		t.Fatalf("open after the interrupted reindex: %v", err)
+	}
+	h.c = c
+	h.expectTip("spend")
+	h.expectUTXOs("spend")
+}
+
+// deletesKeyWithPrefix reports whether b deletes a key starting with prefix.
+func deletesKeyWithPrefix(b *leveldb.Batch, prefix byte) bool {
+	r := &batchDeletes{prefix: prefix}
+	return b.Replay(r) == nil && r.found
+}
+
+type batchDeletes struct {
+	prefix byte
+	found  bool
+}
+
+func (r *batchDeletes) Put(key, value []byte) {}
+func (r *batchDeletes) Delete(key []byte)     { r.found = r.found || key[0] == r.prefix }
+
 // TestSpentOutputs: a best-chain block's spent outputs come back in input
 // order with amounts and key hashes; a block off the best chain has none.
 func TestSpentOutputs(t *testing.T) {
