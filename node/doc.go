@@ -11,7 +11,8 @@
 // sync, with a progress bar on a terminal, a line per new tip once caught
 // up, one line per reorganisation),
 // warns at start when the chain database lost blocks it had recorded as
-// durable (naming the heights), calls chain.Sync every
+// durable (naming the heights), refuses to start on a saved mempool
+// (mempool.dat) it cannot read, leaving the file as it is, calls chain.Sync every
 // chain.DefaultSyncInterval so a stalled initial sync leaves nothing
 // unsynced, and shuts everything down in order: HTTP, RPC, network,
 // mempool (saved), chain (synced and closed).

@@ -253,18 +253,19 @@ func (n *Node) openMempool() error {
 	if err != nil {
 		return err
 	}
-	n.mempool = pool
-	if n.mining, err = server.NewMining(server.MiningConfig{Chain: n.chain, Pool: n.mempool, Clock: n.clock,
-		Stop: n.stopCh, Workers: n.cfg.MinerThreads}); err != nil {
-		return err
-	}
-	loaded, err := n.mempool.Load(n.mempoolPath())
+	// A saved pool the node cannot read stops it before the pool is n's,
+	// so the failed start saves nothing over the file.
+	loaded, err := pool.Load(n.mempoolPath())
 	if err != nil {
-		n.log.Warn("saved mempool not loaded", "err", err)
-	} else if loaded > 0 {
+		return fmt.Errorf("%w (the file is left as it is: move it away to start with an empty mempool)", err)
+	}
+	if loaded > 0 {
 		n.log.Info("mempool loaded", "txs", loaded)
 	}
-	return nil
+	n.mempool = pool
+	n.mining, err = server.NewMining(server.MiningConfig{Chain: n.chain, Pool: n.mempool, Clock: n.clock,
+		Stop: n.stopCh, Workers: n.cfg.MinerThreads})
+	return err
 }
 
 func (n *Node) openRPC() error {

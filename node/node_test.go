@@ -1,12 +1,14 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,4 +141,31 @@ func TestBadConfig(t *testing.T) {
 	// The failed start released its data dir: a new node can take it.
 	cfg.RPCListen = "127.0.0.1:0"
 	startNode(t, cfg)
+}
+
+// TestCorruptMempoolFileKept: a mempool.dat the node cannot read stops it
+// with the file's name and what to do, and the file is left as it was,
+// not replaced by the empty pool a node starting without it would save.
+func TestCorruptMempoolFileKept(t *testing.T) {
+	dir := t.TempDir()
+	netDir := filepath.Join(dir, "local")
+	if err := os.MkdirAll(netDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(netDir, "mempool.dat")
+	corrupt := []byte("\x08\x01\x12\xff not a saved pool")
+	if err := os.WriteFile(path, corrupt, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(testConfig(dir), quietLog())
+	if err == nil {
+		n.Stop()
+		n.Run(context.Background())
+	}
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "move it away") {
+		t.Errorf("start with a corrupt mempool.dat: %v; want an error naming it and saying to move it away", err)
+	}
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, corrupt) {
+		t.Fatalf("mempool.dat is now %q, was %q", got, corrupt)
+	}
 }
