@@ -37,13 +37,17 @@ func (c *Chain) LostOnOpen() (LostBlocks, bool) {
 
 // checkDurable compares the reopened tip with the durable record and
 // remembers any loss; it then records the reopened tip as durable, so a
-// loss is reported once. Caller owns the chain (opening).
+// loss is reported once. The recorded block is lost if the database does
+// not have it connected once: a block on the best chain, or one marked
+// valid (its connect batch, written before the sync, is there) that a
+// reorganisation took off it since, as a kill in the middle of one leaves
+// it, is not. Caller owns the chain (opening).
 func (c *Chain) checkDurable() error {
 	hash, height, found, err := c.store.durableTip()
 	if err != nil || !found {
 		return err
 	}
-	if n := c.index[hash]; n != nil && c.onBestChain(n) {
+	if n := c.index[hash]; n != nil && (c.onBestChain(n) || n.status&statusValid != 0) {
 		return nil
 	}
 	c.lost = &LostBlocks{From: min(c.tip().height+1, height), To: height, DurableHash: hash}

@@ -120,3 +120,43 @@ func newestJournal(t *testing.T, dir string) string {
 	}
 	return logs[len(logs)-1] // zero-padded numbers: the last is the newest
 }
+
+// TestKilledReorgIsNoLoss: a node killed in the middle of a reorganisation
+// (its database as the kill leaves it: the old branch disconnected and
+// part of the new one connected, the last sync on the old tip) reopens on
+// the new branch and reports nothing lost: the durable tip was
+// reorganised away, not lost by the storage.
+func TestKilledReorgIsNoLoss(t *testing.T) {
+	h := newHarness(t)
+	h.extend("a", 5)
+	h.g.SetTip("a2")
+	for _, n := range []string{"s3", "s4", "s5"} {
+		h.g.NextBlock(n, nil)
+		h.acceptSide(n)
+	}
+	h.g.NextBlock("s6", nil)
+	killed := filepath.Join(t.TempDir(), "killed")
+	h.c.SetConnectWriteHook(func(height uint64) error {
+		if height == 6 { // a5..a3 disconnected, s3..s5 connected, nothing synced
+			return os.CopyFS(killed, os.DirFS(h.cfg.Path))
+		}
+		return nil
+	})
+	h.accept("s6")
+	if d := h.durableHeight(); d != 6 {
+		t.Fatalf("durable record at height %d, want 6", d)
+	}
+	cfg := h.cfg
+	cfg.Path = killed
+	c, err := chain.Open(cfg)
+	if err != nil {
+		t.Fatalf("open the killed node's database: %v", err)
+	}
+	defer c.Close()
+	if tip := c.Tip(); tip.Hash != h.g.Block("s6").BlockHash() {
+		t.Fatalf("reopened at height %d, want s6", tip.Height)
+	}
+	if lost, ok := c.LostOnOpen(); ok {
+		t.Fatalf("LostOnOpen %+v after a reorganisation the kill interrupted", lost)
+	}
+}
