@@ -269,3 +269,23 @@ func TestEmptyBodyIsCorruptData(t *testing.T) {
 	}
 	h.accept("b3")
 }
+
+// TestDuplicateTxids: a block that lists one transaction twice, apart (no
+// merkle mutation: the header's root is of all four ids), is refused with
+// ErrDuplicateTx, naming the transaction, before its inputs are looked at;
+// the block with it once is accepted.
+func TestDuplicateTxids(t *testing.T) {
+	h := newHarness(t)
+	h.extend("b", 12)
+	a := h.g.SpendTx(outs{h.g.CoinbaseOut("b1")}, 0, 1)
+	b := h.g.SpendTx(outs{h.g.CoinbaseOut("b2")}, 0, 1)
+	h.g.NextBlock("dup-apart", []*wire.Tx{a, b, a})
+	_, err := h.process("dup-apart")
+	h.expectCode("dup-apart", err, chain.ErrDuplicateTx)
+	if want := fmt.Sprintf("transaction %s appears twice", a.TxID()); err.Error() != want {
+		t.Fatalf("dup-apart: %q, want %q", err, want)
+	}
+	h.g.SetTip("b12")
+	h.g.NextBlock("b13", []*wire.Tx{a, b})
+	h.accept("b13")
+}
