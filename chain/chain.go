@@ -170,7 +170,9 @@ type Chain struct {
 
 // Open opens the chain database at cfg.Path, creating it with the genesis
 // block if it is new, loads the block index and resumes any interrupted
-// reorganisation; a reindex that did not finish is run again (Reindex).
+// reorganisation (InvalidateBlock's included: a tip left on a branch it
+// marked invalid is disconnected); a reindex that did not finish is run
+// again (Reindex).
 func Open(cfg Config) (*Chain, error) {
 	return open(cfg, "chain database", (*Chain).load)
 }
@@ -298,6 +300,13 @@ func (c *Chain) load() error {
 	}
 	if err := c.dropAddrIndex(); err != nil {
 		return err
+	}
+	// An InvalidateBlock that stopped after marking the tip's branch
+	// invalid: take the chain off it, as it would have.
+	for c.tip().status.knownInvalid() {
+		if err := c.disconnectTip(); err != nil {
+			return err
+		}
 	}
 	c.resetCandidates()
 	_, _, err = c.activateBestChain()

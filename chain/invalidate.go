@@ -12,7 +12,8 @@ import (
 // InvalidateBlock marks a block invalid by operator decision (RPC
 // invalidateblock), with all its descendants. If it is on the best chain,
 // the chain disconnects back to its parent and moves to the best remaining
-// valid chain. The genesis block cannot be invalidated.
+// valid chain; if that stops midway (a crash), opening the chain finishes
+// it. The genesis block cannot be invalidated.
 func (c *Chain) InvalidateBlock(hash wire.Hash) error {
 	c.mu.Lock()
 	defer c.unlockAndNotify()

@@ -1,6 +1,7 @@
 package chain_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
@@ -128,4 +129,25 @@ func TestInvalidateBestChainBlockMovesBestHeader(t *testing.T) {
 	check("after invalidateblock")
 	h.reopen()
 	check("after a reopen")
+}
+
+// TestInterruptedInvalidateBlockResumes: an invalidateblock that stops
+// after marking the block invalid and before disconnecting it (a crash,
+// here a failed write) leaves the database's tip on the invalid branch;
+// opening takes the chain off it, to the best valid branch.
+func TestInterruptedInvalidateBlockResumes(t *testing.T) {
+	h := newHarness(t)
+	h.extend("a", 5)
+	h.c.SetConnectWriteHook(func(height uint64) error {
+		return errors.New("crash")
+	})
+	if err := h.c.InvalidateBlock(h.g.Block("a3").BlockHash()); err == nil {
+		t.Fatal("invalidateblock succeeded through a failed write")
+	}
+	h.reopen()
+	h.expectTip("a2")
+	h.expectUTXOs("a2")
+	h.g.SetTip("a2")
+	h.g.NextBlock("b3", nil)
+	h.accept("b3")
 }
