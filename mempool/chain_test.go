@@ -106,6 +106,29 @@ func TestReorgDropsImmatureSpends(t *testing.T) {
 	h.checkCacheIsPool(young, youngChild)
 }
 
+// TestReorgDropsNonStandard: a disconnected block's transactions come back
+// under the pool's policy, as any other transaction enters it (Bitcoin
+// Core's reorg re-admission bypasses only the fee and pool-size limits):
+// one larger than MaxTxSize or with a dust output, valid in a block a miner
+// of other policy made, stays out.
+func TestReorgDropsNonStandard(t *testing.T) {
+	h := newHarness(t, harnessConfig{policy: func(p *Policy) { p.MaxTxSize = 300 }})
+	standard := h.spend(1000, 2, h.cb(1)) // 200 bytes
+	big := h.spend(1000, 7, h.cb(2))      // 340 bytes
+	dust := h.spend(1000, 2, h.cb(3))
+	dust.Outputs[1].Amount = 1
+	h.resign(dust)
+	mined := h.mine(standard, big, dust)
+	if err := h.c.InvalidateBlock(mined.BlockHash()); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.ids(); len(got) != 1 || !got[standard.TxID()] {
+		t.Fatalf("pool after the reorg: %v; want only %s", got, standard.TxID())
+	}
+	checkInvariants(t, h.pool)
+	h.checkCacheIsPool(big, dust)
+}
+
 // TestEviction: over MaxPoolBytes the package with the lowest descendant
 // fee rate goes first: here a cheap child alone (its well-paying parent
 // stays), then a whole transaction; the fee floor rises above what was

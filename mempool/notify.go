@@ -17,7 +17,8 @@ import (
 //     transaction that conflicts with the block, with its descendants.
 //   - BlockDisconnected keeps the block's non-coinbase transactions aside
 //     and marks the pool for revalidation, which the next call into the
-//     pool performs (settle): the stashed transactions are re-admitted,
+//     pool performs (settle): the stashed transactions are re-admitted
+//     (under the pool's policy, but for its fee-rate and size limits),
 //     oldest block first and in block order, then every pool entry is
 //     checked again against the new tip; what no longer fits (spent or
 //     vanished inputs, a coinbase spend that is immature again, ...) is
@@ -111,7 +112,9 @@ func (p *Pool) revalidationSet() []readmit {
 
 // rebuild empties the pool and re-admits set against cv without fee-rate
 // limits (then trims to size), as Bitcoin Core re-admits disconnected
-// transactions. Signatures are not checked again: every one of these
+// transactions; those of disconnected blocks must meet the stateless
+// policy (size, dust) first, as any newcomer does: a block may hold what
+// the pool refuses. Signatures are not checked again: every one of these
 // transactions was verified when it entered a block or the pool, and
 // verification depends on nothing but the transaction. Caller holds mu for
 // writing and cv is current.
@@ -119,6 +122,9 @@ func (p *Pool) rebuild(set []readmit, cv *chainView) {
 	now := p.clock.Now()
 	p.resetEntries()
 	for _, r := range set {
+		if r.entry == nil && p.checkStatic(r.tx) != nil {
+			continue
+		}
 		c, _, err := p.check(r.tx, r.txid, cv, now, admitOpts{bypassLimits: true})
 		if err != nil {
 			continue // no longer fits; its descendants fail after it
