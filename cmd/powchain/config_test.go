@@ -197,3 +197,30 @@ func TestBadFlagValues(t *testing.T) {
 		}
 	}
 }
+
+// TestRPCFlagAfterMethod: a flag of `powchain rpc` written after the
+// method is refused, not sent to the node as a parameter (where it either
+// failed as a strange parameter or, as one too many, was ignored while the
+// call went to the node the flag was meant to change).
+func TestRPCFlagAfterMethod(t *testing.T) {
+	base := []string{"rpc", "--rpc", "127.0.0.1:1", "--rpc-user", "u", "--rpc-password", "p"}
+	for _, tc := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"getblockcount", "--network", "regtest"}, "--network"},
+		{[]string{"getblockhash", "0", "--datadir=/tmp"}, "--datadir=/tmp"},
+		{[]string{"getblock", "00", "-rpc", "127.0.0.1:2"}, "-rpc"},
+	} {
+		r := runCLI(t, nil, append(base, tc.args...)...)
+		want := fmt.Sprintf("flag %s after the method %s would be sent to the node as a parameter: put flags before the method (see powchain rpc --help)", tc.flag, tc.args[0])
+		if r.code != 2 || !strings.Contains(r.stderr, want) {
+			t.Errorf("powchain rpc ... %v: exit %d, stderr %q; want exit 2 and %q", tc.args, r.code, r.stderr, want)
+		}
+	}
+	// A parameter that only looks like a flag is sent.
+	r := runCLI(t, nil, append(base, "getblockhash", "-1")...)
+	if r.code == 2 || !strings.Contains(r.stderr, "unreachable") {
+		t.Errorf("powchain rpc getblockhash -1: exit %d, stderr %q; want the call tried", r.code, r.stderr)
+	}
+}

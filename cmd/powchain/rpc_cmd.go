@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -21,8 +22,8 @@ func rpcCommand() *cli.Command {
 		Name:      "rpc",
 		Usage:     "call a JSON-RPC method of a running node",
 		ArgsUsage: "METHOD [ARGS...]",
-		Description: "Each argument is sent as JSON when it is valid JSON, otherwise as a string " +
-			"(as bitcoin-cli does). The result is printed exactly as the node sent it: a string bare, " +
+		Description: "Flags go before METHOD. Each argument is sent as JSON when it is valid JSON, otherwise as a string " +
+			"(as bitcoin-cli does); one that is a flag of this command is refused. The result is printed exactly as the node sent it: a string bare, " +
 			"anything else as indented JSON with every number as the node wrote it.\n\n" +
 			"powchain rpc help lists the node's methods; powchain rpc help METHOD describes one.",
 		Flags: clientFlags(),
@@ -35,6 +36,9 @@ func rpcCommand() *cli.Command {
 func runRPC(c *cli.Context) error {
 	if c.NArg() < 1 {
 		return cli.Exit("usage: powchain rpc METHOD [ARGS...] (try: powchain rpc help)", 2)
+	}
+	if err := flagAfterMethod(c); err != nil {
+		return err
 	}
 	client, err := newClient(c)
 	if err != nil {
@@ -57,6 +61,20 @@ func runRPC(c *cli.Context) error {
 		return err
 	}
 	return printResult(c.App.Writer, result)
+}
+
+// flagAfterMethod refuses a flag of this command written after the method:
+// flags are read only before it, so the flag would go to the node as a
+// parameter instead of choosing the node or the credentials.
+func flagAfterMethod(c *cli.Context) error {
+	for _, arg := range c.Args().Tail() {
+		name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		if arg == name || !slices.ContainsFunc(c.Command.Flags, func(f cli.Flag) bool { return slices.Contains(f.Names(), name) }) {
+			continue
+		}
+		return usageExit(c, fmt.Sprintf("flag %s after the method %s would be sent to the node as a parameter: put flags before the method", arg, c.Args().First()))
+	}
+	return nil
 }
 
 // nearestMethod is "; did you mean NAME?" for the node's method nearest
