@@ -102,9 +102,14 @@ type Config struct {
 	RetryBase        time.Duration // first redial backoff, doubled per failure (default 1s)
 	RetryMax         time.Duration // backoff cap (default 5m)
 	SaveInterval     time.Duration // address book save period (default 1m)
-	TickInterval     time.Duration // core timer resolution (default 500ms)
-	DialTimeout      time.Duration // default 10s
-	WriteTimeout     time.Duration // one frame write (default 60s)
+	// RebroadcastInterval: how often transactions submitted by RPC that
+	// no peer has asked for yet are announced again to the peers not
+	// told of them (plus a random part of half of it; default 10m, as
+	// Bitcoin Core).
+	RebroadcastInterval time.Duration
+	TickInterval        time.Duration // core timer resolution (default 500ms)
+	DialTimeout         time.Duration // default 10s
+	WriteTimeout        time.Duration // one frame write (default 60s)
 
 	// MaxBlocksInFlight is the per-peer limit of requested blocks
 	// (default 16); DownloadWindow how far past the tip blocks are fetched
@@ -229,6 +234,7 @@ func (c *Config) setDefaults() {
 	def(&c.RetryBase, time.Second)
 	def(&c.RetryMax, 5*time.Minute)
 	def(&c.SaveInterval, time.Minute)
+	def(&c.RebroadcastInterval, 10*time.Minute)
 	def(&c.TickInterval, 500*time.Millisecond)
 	def(&c.DialTimeout, 10*time.Second)
 	def(&c.WriteTimeout, time.Minute)

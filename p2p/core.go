@@ -153,6 +153,10 @@ type Core struct {
 
 	lastAnnounced wire.Hash
 	nextSave      time.Time
+	// unbroadcast: transactions AnnounceTxs was given that no peer has
+	// asked for yet, announced again at nextRebroadcast (relay.go).
+	unbroadcast     map[wire.Hash]bool
+	nextRebroadcast time.Time
 
 	hbPeers []PeerID       // asked for high-bandwidth compact relay, oldest choice first
 	pending []pendingBlock // pushed on before validation; Validate processes them
@@ -179,6 +183,7 @@ func NewCore(cfg Config, listenAddr string) (*Core, error) {
 		book:          newAddrBook(),
 		dialing:       make(map[string]bool),
 		getAddrCaches: make(map[string]*getAddrCache),
+		unbroadcast:   make(map[wire.Hash]bool),
 		blockReq:      make(map[wire.Hash][]PeerID),
 		txReq:         make(map[wire.Hash]PeerID),
 		txAnnouncers:  make(map[wire.Hash][]PeerID),
@@ -285,6 +290,7 @@ func (c *Core) requestSave() {
 // Start begins: it dials the first peers.
 func (c *Core) Start(now time.Time) []Action {
 	c.nextSave = now.Add(c.cfg.SaveInterval)
+	c.nextRebroadcast = now.Add(c.cfg.RebroadcastInterval)
 	c.maintainOutbound(now)
 	return c.flush()
 }
@@ -635,6 +641,9 @@ func (c *Core) Tick(now time.Time) []Action {
 		c.askNextAnnouncers(now, lost)
 	}
 	c.book.expireBans(now)
+	if !now.Before(c.nextRebroadcast) {
+		c.rebroadcast(now)
+	}
 	c.maintainOutbound(now)
 	c.fillDownloads(now)
 	if c.book.dirty && !now.Before(c.nextSave) {
@@ -836,9 +845,11 @@ func (c *Core) ChainChanged(now time.Time, disconnectedTxs []wire.Hash) []Action
 }
 
 // AnnounceTxs announces transactions the node accepted by other means
-// (RPC) to the peers that lack them.
+// (RPC) to the peers that lack them, and again to the peers that come
+// later until one asks for them (rebroadcast).
 func (c *Core) AnnounceTxs(now time.Time, txids []wire.Hash) []Action {
 	for _, txid := range txids {
+		c.unbroadcast[txid] = true
 		c.announce(InvVect{Type: InvTx, Hash: txid}, nil)
 	}
 	return c.flush()

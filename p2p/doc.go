@@ -122,6 +122,11 @@
 //     announcements per peer), so a peer that announces first and never
 //     delivers cannot keep it from the node; one the new tip's block holds
 //     is asked of no one else (forgetConfirmed).
+//   - A transaction submitted to the node (AnnounceTxs) is announced
+//     again every Config.RebroadcastInterval (plus up to half of it) to
+//     the peers not told of it, until a peer asks for it or it leaves the
+//     pool (Core.unbroadcast, as Bitcoin Core's unbroadcast set), so one
+//     submitted while the node had no peers still leaves it.
 //   - Address relay is bounded as Bitcoin Core bounds it (addrrelay.go,
 //     docs/PROTOCOL.md "Address relay"): an address the node passes on goes
 //     to at most two peers, picked by a keyed hash of the address, the day

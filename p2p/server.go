@@ -448,7 +448,8 @@ func (s *Server) ClearBanned() error {
 }
 
 // RelayTransactions announces transactions the node accepted outside the
-// P2P layer (sendrawtransaction) to the peers that lack them.
+// P2P layer (sendrawtransaction) to the peers that lack them, and to later
+// peers until one asks for them (Core.AnnounceTxs).
 func (s *Server) RelayTransactions(txids []wire.Hash) error {
 	return s.call(func(now time.Time) { s.apply(s.core.AnnounceTxs(now, txids)) })
 }

@@ -395,6 +395,28 @@ func (nd *Node) TipAfterRestart() (string, uint64) {
 	return nd.Tip()
 }
 
+// TestSentWhileAloneLeavesOnReconnect: a payment sent through a node cut
+// off from the others (partition.sh) reaches them once it reconnects, and
+// confirms: the node announces its RPC-submitted transactions again until
+// a peer asks for one (every 10 s on local networks). Before, a node that
+// had no peer when the payment was sent never told anyone of it.
+func TestSentWhileAloneLeavesOnReconnect(t *testing.T) {
+	net := NewNetwork(t, bin, chain.RegtestNet)
+	nodes := startIsolated(net, 2)
+	a, b := nodes[0], nodes[1]
+	fund(t, a, a, b)
+	net.Disconnect(b, a)
+	WaitFor(t, 30*time.Second, "a and b apart", func() bool { return !a.ConnectedTo(b) && !b.ConnectedTo(a) })
+	txid := send(t, a, b, "1")
+	net.Connect(b, a) // b dials a: a has a new peer
+	WaitFor(t, time.Minute, "the payment in b's mempool", func() bool { return contains(b.Mempool(), txid) })
+	b.Generate(1, b.NewAddress())
+	SyncBlocks(t, time.Minute, a, b)
+	if !confirmedOn(a, txid) {
+		t.Fatalf("payment %s not confirmed on a after b mined it", txid)
+	}
+}
+
 // TestConnectDisconnect: the harness's topology helpers do what they say.
 func TestConnectDisconnect(t *testing.T) {
 	net := NewNetwork(t, bin, chain.RegtestNet)

@@ -1,0 +1,73 @@
+package p2p
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"powchain/chain/chaintest"
+	"powchain/wire"
+)
+
+// invsOf counts the inv messages acts send peer id that list txid.
+func invsOf(acts []Action, id PeerID, txid wire.Hash) int {
+	n := 0
+	for _, m := range sent(acts, id) {
+		if inv, ok := m.(*MsgInv); ok && slices.Contains(inv.Items, InvVect{Type: InvTx, Hash: txid}) {
+			n++
+		}
+	}
+	return n
+}
+
+// A transaction submitted (AnnounceTxs) while the node has no peers is
+// announced to the peers that come later, at the next rebroadcast (10 to
+// 15 minutes on, as Bitcoin Core reattempts its unbroadcast transactions),
+// once; after a peer asked for it, no more. Before, it was announced only
+// to the peers connected when it was submitted, and so never left a node
+// that had none.
+func TestRebroadcastReachesLaterPeers(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	g := chaintest.NewGenerator(t, h.params)
+	for _, blk := range buildChain(g, "b", 2) {
+		if _, err := h.chain.ProcessBlock(blk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.core.Start(h.now)
+	tx := g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("b1")}, 1000, 2)
+	addToPool(t, h, tx)
+	txid := tx.TxID()
+	h.core.AnnounceTxs(h.now, []wire.Hash{txid})
+	start := h.now
+	h.connect(1, 2)
+
+	// wait ticks every 30 s for d, the peers keeping their connections
+	// alive, and returns when peer id was first sent an inv of txid
+	// (zero if never) and how many it was sent.
+	wait := func(id PeerID, d time.Duration) (first time.Time, invs int) {
+		for end := h.now.Add(d); h.now.Before(end); {
+			h.now = h.now.Add(30 * time.Second)
+			for _, p := range h.core.Peers() {
+				h.core.Receive(h.now, p.ID, &MsgPong{})
+			}
+			n := invsOf(h.core.Tick(h.now), id, txid)
+			if n > 0 && invs == 0 {
+				first = h.now
+			}
+			invs += n
+		}
+		return first, invs
+	}
+	first, invs := wait(1, 30*time.Minute)
+	if after := first.Sub(start); invs != 1 || after < 10*time.Minute || after > 15*time.Minute {
+		t.Fatalf("a peer that came after the transaction was submitted got %d invs of it in 30 minutes (the first at %v); want one 10 to 15 minutes after",
+			invs, first.Format(time.TimeOnly))
+	}
+
+	h.core.Receive(h.now, 1, &MsgGetData{Items: []InvVect{{Type: InvTx, Hash: txid}}})
+	h.connect(2, 2)
+	if _, invs := wait(2, 30*time.Minute); invs != 0 {
+		t.Fatalf("after a peer asked for the transaction, a later peer got %d invs of it; want none", invs)
+	}
+}
