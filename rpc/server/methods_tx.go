@@ -316,11 +316,16 @@ func (b *Backend) getAddressUtxos(_ context.Context, params []json.RawMessage) (
 	p := b.Chain.Params()
 	tip := b.Chain.Tip()
 	out := []rpc.AddressUtxo{}
+	seen := make(map[wire.KeyHash]bool, len(req.Addresses))
 	for _, addr := range req.Addresses {
 		kh, err := wire.DecodeAddress(p.AddressPrefix, addr)
 		if err != nil {
 			return nil, rpc.NewError(rpc.CodeInvalidAddress, "%v", err)
 		}
+		if seen[kh] {
+			continue // an address given twice is listed once
+		}
+		seen[kh] = true
 		utxos, err := b.Chain.AddressUtxos(kh)
 		if err != nil {
 			return nil, rpc.NewError(rpc.CodeDatabaseError, "%v", err)

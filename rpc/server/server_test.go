@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -413,6 +414,13 @@ func TestTransactionMethods(t *testing.T) {
 	}
 	if len(utxos) != 4 || inPool != 2 || immature != 1 {
 		t.Fatalf("getaddressutxos with mempool: %+v", utxos)
+	}
+	// An address given twice is listed once, as getaddresshistory lists
+	// it: summing the amounts never counts a coin twice.
+	var twice []rpc.AddressUtxo
+	e.must("getaddressutxos", &twice, rpc.AddressUtxosRequest{Addresses: []string{addr, addr}, Mempool: true})
+	if !reflect.DeepEqual(twice, utxos) {
+		t.Fatalf("getaddressutxos of an address given twice: %d entries, %d for it once", len(twice), len(utxos))
 	}
 	e.expectCode("getaddressutxos", rpc.CodeInvalidAddress, rpc.AddressUtxosRequest{Addresses: []string{"nope"}})
 
