@@ -102,6 +102,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"wallet", "send", "--to", "x", "--amount", "1.5x"}, `--amount: invalid amount "1.5x"`},
 		{[]string{"wallet", "list", "--limit", "-1"}, "--limit must not be negative"},
 		{[]string{"nosuchcommand"}, `unknown command "nosuchcommand"`},
+		// A negative count is not the default (--network moon stops a
+		// binary that would run the node anyway).
+		{[]string{"node", "run", "--max-peers", "-1", "--network", "moon", "--datadir", t.TempDir()}, "--max-peers must not be negative: 0 is the default (see powchain node run --help)"},
+		{[]string{"node", "run", "--miner-threads", "-2", "--network", "moon", "--datadir", t.TempDir()}, "--miner-threads must not be negative: 0 is the default (see powchain node run --help)"},
 		// One of the two credentials alone is not a fall back to the cookie
 		// (--network moon stops a binary that would run the node anyway).
 		{[]string{"node", "run", "--rpc-user", "alice", "--network", "moon", "--datadir", t.TempDir()}, "--rpc-user and --rpc-password go together: give both, or neither for the cookie (see powchain node run --help)"},

@@ -45,6 +45,11 @@ func nodeCommand() *cli.Command {
 }
 
 func runNode(c *cli.Context) error {
+	for _, name := range []string{"max-peers", "miner-threads"} {
+		if c.Int(name) < 0 {
+			return usageExit(c, fmt.Sprintf("--%s must not be negative: 0 is the default", name))
+		}
+	}
 	log, err := newLogger(c.String("log-level"), c.String("log-format"))
 	if err != nil {
 		return err
