@@ -3,6 +3,7 @@ package chain
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/syndtr/goleveldb/leveldb"
 
@@ -194,14 +195,25 @@ func (c *Chain) processOrphans(parent wire.Hash) error {
 // keeping the good headers before it. It stores any valid header: the
 // caller decides whether a chain has the work to be worth storing (p2p
 // does, against Tip and Params.MinChainWork). Safe for concurrent use.
-func (c *Chain) ProcessHeaders(headers []wire.BlockHeader) error {
+//
+// The headers it keeps are written in one batch; if that write fails, it
+// keeps none of them (and returns the local failure, with the rule error
+// if there was one): a block stored later on a header kept only in memory
+// would have an index record without its parent's, which no open can
+// load.
+func (c *Chain) ProcessHeaders(headers []wire.BlockHeader) (err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	b := new(leveldb.Batch)
+	var added []*blockNode
+	bestBefore := c.bestHeader
 	defer func() {
-		if b.Len() > 0 {
-			// Best effort: headers not persisted are simply fetched again.
-			_ = c.store.write(b)
+		if b.Len() == 0 {
+			return
+		}
+		if werr := c.store.write(b); werr != nil {
+			c.forgetHeaders(added, bestBefore)
+			err = errors.Join(err, werr)
 		}
 	}()
 	now := c.clock.Now()
@@ -227,9 +239,23 @@ func (c *Chain) ProcessHeaders(headers []wire.BlockHeader) error {
 		if err := checkHeaderContext(h, parent, c.params); err != nil {
 			return err
 		}
-		c.store.putIndex(b, c.addHeader(h, parent))
+		n := c.addHeader(h, parent)
+		added = append(added, n)
+		c.store.putIndex(b, n)
 	}
 	return nil
+}
+
+// forgetHeaders takes added, headers just added to the index (parents
+// first, none with a body), out of it again, and makes best, the best
+// header before they came, the best header again.
+func (c *Chain) forgetHeaders(added []*blockNode, best *blockNode) {
+	for _, n := range slices.Backward(added) {
+		delete(c.index, n.hash)
+		i := slices.Index(n.parent.children, n)
+		n.parent.children = slices.Delete(n.parent.children, i, i+1)
+	}
+	c.setBestHeader(best)
 }
 
 // markIfInvalid marks n invalid if err is a rule error that proves it.

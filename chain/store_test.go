@@ -247,6 +247,42 @@ func TestInterruptedReindexResumes(t *testing.T) {
 	h.expectUTXOs("spend")
 }
 
+// TestUnstoredHeadersForgotten: headers whose batch fails to be written
+// are not kept in memory either (ProcessHeaders reports the failure), so
+// a block stored later cannot have an index record whose parent's is
+// missing: a body arriving ahead of its parent's waits as an orphan, and
+// the database opens again.
+func TestUnstoredHeadersForgotten(t *testing.T) {
+	h := newHarness(t)
+	h.extend("a", 2)
+	h.g.NextBlock("b3", nil)
+	h.g.NextBlock("b4", nil)
+	h.c.Close()
+	failNext := false
+	c, err := chain.Open(chain.WithWriteHook(h.cfg, func(*leveldb.Batch) error {
+		if failNext {
+			failNext = false
+			return errors.New("disk full")
+		}
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.c = c
+	failNext = true
+	if err := h.c.ProcessHeaders([]wire.BlockHeader{h.g.Block("b3").Header, h.g.Block("b4").Header}); err == nil {
+		t.Error("ProcessHeaders: no error for headers it did not store")
+	}
+	if res, err := h.process("b4"); err != nil || !res.Orphan {
+		t.Errorf("b4 after its parent's header was not stored: %+v, %v; want an orphan", res, err)
+	}
+	h.reopen()
+	h.expectTip("a2")
+	h.accept("b3")
+	h.accept("b4")
+}
+
 // deletesKeyWithPrefix reports whether b deletes a key starting with prefix.
 func deletesKeyWithPrefix(b *leveldb.Batch, prefix byte) bool {
 	r := &batchDeletes{prefix: prefix}
