@@ -111,7 +111,8 @@ func (c *Chain) acceptBlock(blk *wire.Block, txids []wire.Hash, parent *blockNod
 		}
 		return nil, err
 	}
-	if n == nil {
+	isNew, bestBefore := n == nil, c.bestHeader
+	if isNew {
 		n = c.addHeader(&blk.Header, parent)
 	}
 	n.status |= statusDataStored
@@ -121,6 +122,15 @@ func (c *Chain) acceptBlock(blk *wire.Block, txids []wire.Hash, parent *blockNod
 	c.store.putBlock(b, blk)
 	c.store.putIndex(b, n)
 	if err := c.store.write(b); err != nil {
+		// Not stored, so not in memory either: a body sent again must be
+		// taken, and a child must not be stored on a block (a header,
+		// if new) that has no record on disk.
+		if isNew {
+			c.forgetHeaders([]*blockNode{n}, bestBefore)
+		} else {
+			n.status &^= statusDataStored
+			n.sequence = 0
+		}
 		return nil, err
 	}
 	c.accepted.add(hash, n.height, blk, txids, c.tip().height)
@@ -247,8 +257,8 @@ func (c *Chain) ProcessHeaders(headers []wire.BlockHeader) (err error) {
 }
 
 // forgetHeaders takes added, headers just added to the index (parents
-// first, none with a body), out of it again, and makes best, the best
-// header before they came, the best header again.
+// first) whose records failed to be written, out of it again, and makes
+// best, the best header before they came, the best header again.
 func (c *Chain) forgetHeaders(added []*blockNode, best *blockNode) {
 	for _, n := range slices.Backward(added) {
 		delete(c.index, n.hash)

@@ -247,16 +247,62 @@ func TestInterruptedReindexResumes(t *testing.T) {
 	h.expectUTXOs("spend")
 }
 
-// TestUnstoredHeadersForgotten: headers whose batch fails to be written
-// are not kept in memory either (ProcessHeaders reports the failure), so
-// a block stored later cannot have an index record whose parent's is
-// missing: a body arriving ahead of its parent's waits as an orphan, and
-// the database opens again.
-func TestUnstoredHeadersForgotten(t *testing.T) {
-	h := newHarness(t)
-	h.extend("a", 2)
-	h.g.NextBlock("b3", nil)
-	h.g.NextBlock("b4", nil)
+// TestUnstoredBlocksForgotten: what fails to be written, headers
+// (ProcessHeaders reports the failure) or a body, is not kept in memory
+// either, so a block stored later cannot have an index record whose
+// parent's is missing, which no open can load: a body arriving ahead of
+// its parent's waits as an orphan, and the database opens again. A body
+// whose header was known is not taken as stored: sent again, it is.
+func TestUnstoredBlocksForgotten(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		store func(h *harness) error
+	}{
+		{"headers", func(h *harness) error {
+			return h.c.ProcessHeaders([]wire.BlockHeader{h.g.Block("b3").Header, h.g.Block("b4").Header})
+		}},
+		{"body", func(h *harness) error {
+			_, err := h.process("b3")
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.extend("a", 2)
+			h.g.NextBlock("b3", nil)
+			h.g.NextBlock("b4", nil)
+			h.reopenFailingNextWrite()
+			if err := tc.store(h); err == nil {
+				t.Fatal("no error for what was not stored")
+			}
+			if res, err := h.process("b4"); err != nil || !res.Orphan {
+				t.Errorf("b4 after b3 was not stored: %+v, %v; want an orphan", res, err)
+			}
+			h.reopen()
+			h.expectTip("a2")
+			h.accept("b3")
+			h.accept("b4")
+		})
+	}
+	t.Run("body of a known header", func(t *testing.T) {
+		h := newHarness(t)
+		h.extend("a", 2)
+		h.g.NextBlock("b3", nil)
+		if err := h.c.ProcessHeaders([]wire.BlockHeader{h.g.Block("b3").Header}); err != nil {
+			t.Fatal(err)
+		}
+		h.reopenFailingNextWrite()
+		if _, err := h.process("b3"); err == nil {
+			t.Fatal("b3 stored through a failed write")
+		}
+		h.accept("b3")
+	})
+}
+
+// reopenFailingNextWrite reopens h's chain with a write hook that fails
+// its next write, once, as a full disk would.
+func (h *harness) reopenFailingNextWrite() {
+	h.t.Helper()
 	h.c.Close()
 	failNext := false
 	c, err := chain.Open(chain.WithWriteHook(h.cfg, func(*leveldb.Batch) error {
@@ -267,20 +313,10 @@ func TestUnstoredHeadersForgotten(t *testing.T) {
 		return nil
 	}))
 	if err != nil {
-		t.Fatal(err)
+		h.t.Fatal(err)
 	}
 	h.c = c
 	failNext = true
-	if err := h.c.ProcessHeaders([]wire.BlockHeader{h.g.Block("b3").Header, h.g.Block("b4").Header}); err == nil {
-		t.Error("ProcessHeaders: no error for headers it did not store")
-	}
-	if res, err := h.process("b4"); err != nil || !res.Orphan {
-		t.Errorf("b4 after its parent's header was not stored: %+v, %v; want an orphan", res, err)
-	}
-	h.reopen()
-	h.expectTip("a2")
-	h.accept("b3")
-	h.accept("b4")
 }
 
 // deletesKeyWithPrefix reports whether b deletes a key starting with prefix.
