@@ -61,10 +61,11 @@ func TestParameterErrors(t *testing.T) {
 		// (setban's absolute, sendrawtransaction's maxfeerate) are not
 		// silently dropped.
 		{"getblockcount", `[5]`, rpc.CodeInvalidParams, "getblockcount takes no parameters, got 1"},
-		{"getblockhash", `[0, 1]`, rpc.CodeInvalidParams, "getblockhash takes at most 1 parameter (height), got 2"},
-		{"setban", `["1.2.3.4", "add", 1796133254, true]`, rpc.CodeInvalidParams, "setban takes at most 3 parameters (subnet command ( bantime )), got 4"},
-		{"sendrawtransaction", `["00", 0.1]`, rpc.CodeInvalidParams, "sendrawtransaction takes at most 1 parameter (hexstring), got 2"},
-		{"getrawtransaction", `["` + genesis + `", true, null, 1]`, rpc.CodeInvalidParams, "getrawtransaction takes at most 3 parameters (txid ( verbose blockhash )), got 4"},
+		{"getrawmempool", `[true, false]`, rpc.CodeInvalidParams, "getrawmempool takes at most 1 parameter, got 2 (usage: getrawmempool ( verbose ))"},
+		{"getblockhash", `[0, 1]`, rpc.CodeInvalidParams, "getblockhash takes at most 1 parameter, got 2 (usage: getblockhash height)"},
+		{"setban", `["1.2.3.4", "add", 1796133254, true]`, rpc.CodeInvalidParams, "setban takes at most 3 parameters, got 4 (usage: setban subnet command ( bantime ))"},
+		{"sendrawtransaction", `["00", 0.1]`, rpc.CodeInvalidParams, "sendrawtransaction takes at most 1 parameter, got 2 (usage: sendrawtransaction hexstring)"},
+		{"getrawtransaction", `["` + genesis + `", true, null, 1]`, rpc.CodeInvalidParams, "getrawtransaction takes at most 3 parameters, got 4 (usage: getrawtransaction txid ( verbose blockhash ))"},
 	} {
 		err := e.call(tc.method, nil, rawParams(tc.params)...)
 		if tc.code == 0 {

@@ -32,7 +32,7 @@ func tooManyParams(name string, most, got int) *rpc.Error {
 	if most == 1 {
 		plural = ""
 	}
-	return rpc.NewError(rpc.CodeInvalidParams, "%s takes at most %d parameter%s (%s), got %d", name, most, plural, methodDocs[name].args, got)
+	return rpc.NewError(rpc.CodeInvalidParams, "%s takes at most %d parameter%s, got %d (usage: %s %s)", name, most, plural, got, name, methodDocs[name].args)
 }
 
 // given reports whether parameter i is there: present and not null (a
