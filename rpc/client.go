@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 	"time"
 )
@@ -77,7 +78,7 @@ func (c *Client) Call(ctx context.Context, method string, params []any, result a
 	req.SetBasicAuth(c.user, c.pass)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w at %s: %v", ErrUnreachable, c.url, err)
+		return fmt.Errorf("%w at %s: %s", ErrUnreachable, c.url, c.transportError(ctx, err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusUnauthorized {
@@ -101,6 +102,20 @@ func (c *Client) Call(ctx context.Context, method string, params []any, result a
 		return fmt.Errorf("%s: the node's result is not what this client expects (another version?): %.200s", method, r.Result)
 	}
 	return nil
+}
+
+// transportError says what failed on the way to the node, without
+// net/http's wrapping of it (Post "http://...": ...) or its field names
+// (Client.Timeout exceeded while awaiting headers).
+func (c *Client) transportError(ctx context.Context, err error) string {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err.Error()
+	}
+	if ctx.Err() == nil && ue.Timeout() {
+		return fmt.Sprintf("no answer within %v", c.http.Timeout)
+	}
+	return ue.Err.Error()
 }
 
 // maxResponseSize bounds what the client reads: a verbose 1 MB block is far

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestClientCallsAndErrors(t *testing.T) {
@@ -85,5 +87,29 @@ func TestClientAnswersInUserTerms(t *testing.T) {
 	_, err = serve("<html>not json</html>").GetBlockCount(t.Context())
 	if err == nil || !strings.Contains(err.Error(), "did not answer with a JSON-RPC response (HTTP 200); is it a powchain node's RPC address?") {
 		t.Errorf("not a JSON-RPC server: %v", err)
+	}
+	// Nothing listening: what failed, without net/http's wrapping of it
+	// (Post "http://...": ...).
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	_, err = NewClient(addr, "u", "p").GetBlockCount(t.Context())
+	if want := "node unreachable at http://" + addr + "/: dial tcp " + addr + ": connect: connection refused"; err == nil || err.Error() != want || !errors.Is(err, ErrUnreachable) {
+		t.Errorf("nothing listening: %v, want %q", err, want)
+	}
+	// No answer within the client's timeout: said so, without net/http's
+	// field names (Client.Timeout exceeded while awaiting headers).
+	hold := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-hold }))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(hold) })
+	c := NewClient(strings.TrimPrefix(srv.URL, "http://"), "u", "p")
+	c.http.Timeout = time.Millisecond
+	_, err = c.GetBlockCount(t.Context())
+	if want := "node unreachable at " + srv.URL + "/: no answer within 1ms"; err == nil || err.Error() != want {
+		t.Errorf("no answer: %v, want %q", err, want)
 	}
 }
