@@ -3,6 +3,7 @@ package main
 import (
 	"debug/elf"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -254,5 +255,37 @@ func TestInitialSyncLogs(t *testing.T) {
 	}
 	if count["new tip"] > 10 || count["new tip"] < 1 {
 		t.Errorf("%d new tip lines for 200 blocks synced and 1 after: per-block lines belong after catching up", count["new tip"])
+	}
+}
+
+// TestRPCAddressForms: --rpc takes host:port, a URL of the node as
+// http://host:port/ (as pasted from elsewhere), or a host alone, which
+// means the network's RPC port, as bitcoin-cli's -rpcconnect does; a URL
+// the node cannot serve is refused.
+func TestRPCAddressForms(t *testing.T) {
+	addr := fakeNode(t, map[string]string{"getblockcount": "7"})
+	creds := []string{"--rpc-user", "u", "--rpc-password", "p"}
+	for _, given := range []string{addr, "http://" + addr, "http://" + addr + "/"} {
+		if out := mustCLI(t, nil, append(append([]string{"rpc", "--rpc", given}, creds...), "getblockcount")...); out != "7\n" {
+			t.Errorf("--rpc %s: printed %q", given, out)
+		}
+	}
+	r := runCLI(t, nil, append(append([]string{"rpc", "--network", "main", "--rpc", "127.0.0.1"}, creds...), "getblockcount")...)
+	if r.code == 0 || !strings.Contains(r.stderr, "http://127.0.0.1:9443/") {
+		t.Errorf("--rpc with no port: exit %d, stderr %q; want main's RPC port, 9443", r.code, r.stderr)
+	}
+	// The miner checks it at once, not at every retry.
+	payTo, _ := wire.EncodeAddress(chain.LocalParams().AddressPrefix, wire.KeyHash{1})
+	for _, bad := range []string{"https://" + addr, "http://" + addr + "/wallet"} {
+		for _, args := range [][]string{
+			append(append([]string{"rpc", "--rpc", bad}, creds...), "getblockcount"),
+			append([]string{"miner", "start", "--address", payTo, "--rpc", bad}, creds...),
+		} {
+			r := runCLI(t, nil, args...)
+			want := fmt.Sprintf("--rpc %q: give the node's RPC address as host:port (or http://host:port)", bad)
+			if r.code != 2 || !strings.Contains(r.stderr, want) {
+				t.Errorf("powchain %v: exit %d, stderr %q; want exit 2 and %q", args, r.code, r.stderr, want)
+			}
+		}
 	}
 }

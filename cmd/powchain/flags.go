@@ -60,7 +60,7 @@ func commonFlags() []cli.Flag {
 // clientFlags select the node a client command talks to.
 func clientFlags() []cli.Flag {
 	return append(commonFlags(),
-		stringFlag("rpc", "", "node RPC address host:port (default: the one the node published in the data dir)"),
+		stringFlag("rpc", "", "node RPC address host:port, or http://host:port (a host alone: the network's RPC port; default: the one the node published in the data dir)"),
 		stringFlag("rpc-user", "", "RPC user (with --rpc-password, instead of the cookie)"),
 		stringFlag("rpc-password", "", "RPC password"),
 		stringFlag("rpc-cookie", "", "RPC cookie file (default <datadir>/<network>/.cookie)"),

@@ -58,6 +58,11 @@ func runMiner(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("--address: %w", err)
 	}
+	if given := c.String("rpc"); given != "" { // checked once: the miner finds its node again after every failure
+		if _, err := rpcAddress(c, given, params.RPCPort); err != nil {
+			return err
+		}
+	}
 	threads, blocks := c.Int("threads"), c.Int("blocks")
 	if threads < 0 || blocks < 0 {
 		return cli.Exit("--threads and --blocks must not be negative", 2)

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -126,11 +129,29 @@ func printResult(w io.Writer, result json.RawMessage) error {
 	return err
 }
 
+// rpcAddress is the host:port of --rpc, given as host:port, as a URL of
+// the node (http://host:port/) or as a host alone, which means port, the
+// network's RPC port, as bitcoin-cli's -rpcconnect does.
+func rpcAddress(c *cli.Context, given string, port uint16) (string, error) {
+	addr := given
+	if strings.Contains(given, "://") {
+		u, err := url.Parse(given)
+		if err != nil || u.Scheme != "http" || strings.Trim(u.Path, "/") != "" || u.Host == "" {
+			return "", usageExit(c, fmt.Sprintf("--rpc %q: give the node's RPC address as host:port (or http://host:port)", given))
+		}
+		addr = u.Host
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		addr = net.JoinHostPort(strings.Trim(addr, "[]"), strconv.Itoa(int(port)))
+	}
+	return addr, nil
+}
+
 // newClient finds the node from the flags: --rpc or the address the node
 // published, and --rpc-user/--rpc-password, --rpc-cookie or the published
 // cookie.
 func newClient(c *cli.Context) (*rpc.Client, error) {
-	dir, _, err := netDir(c)
+	dir, params, err := netDir(c)
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +160,8 @@ func newClient(c *cli.Context) (*rpc.Client, error) {
 		if addr, err = rpc.ReadEndpoint(dir); err != nil {
 			return nil, err
 		}
+	} else if addr, err = rpcAddress(c, addr, params.RPCPort); err != nil {
+		return nil, err
 	}
 	user, pass := c.String("rpc-user"), c.String("rpc-password")
 	if user == "" || pass == "" {
