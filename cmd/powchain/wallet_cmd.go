@@ -400,7 +400,9 @@ func walletAbandon(c *cli.Context) error {
 }
 
 // historyKind labels an entry: coinbase outputs say whether they can be
-// spent yet, and a send the node lost says so.
+// spent yet, and a send the node lost says so, naming the start of the
+// transaction that replaced it (which the list shows whole on its own
+// line; --json gives it whole in replaced_by).
 func historyKind(e wallet.HistoryEntry) string {
 	switch {
 	case e.Coinbase && e.Immature:
@@ -408,7 +410,7 @@ func historyKind(e wallet.HistoryEntry) string {
 	case e.Coinbase:
 		return "coinbase (mature)"
 	case e.ReplacedBy != "":
-		return "send (missing: replaced by " + e.ReplacedBy + ")"
+		return "send (missing: replaced by " + e.ReplacedBy[:16] + "…)" // the replacement's own line has all of it
 	case e.Missing:
 		return "send (missing: not in the chain or the mempool)"
 	}
