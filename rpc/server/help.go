@@ -106,7 +106,7 @@ var methodDocs = map[string]methodDoc{
 		summary: "A block, as hex or JSON.",
 		params: []string{
 			"blockhash (string, required) the block's hash",
-			"verbosity (number, optional, default=1) 0: hex of the canonical encoding; 1: JSON with txids; 2: JSON with decoded transactions",
+			"verbosity (number or boolean, optional, default=1) 0 (false): hex of the canonical encoding; 1 (true): JSON with txids; 2: JSON with decoded transactions",
 		},
 		result:  "hex, or {hash, confirmations, height, version, merkleroot, time, mediantime, nonce, bits, difficulty, chainwork, nTx, previousblockhash, nextblockhash, size, tx}",
 		example: exampleHash + " 2",
@@ -149,7 +149,7 @@ var methodDocs = map[string]methodDoc{
 		summary: "A mempool transaction, one in a given block, or (with the transaction index, --txindex) any best-chain transaction.",
 		params: []string{
 			"txid (string, required) the transaction id",
-			"verbose (boolean, optional, default=false) true: decoded JSON instead of hex",
+			"verbose (boolean or number, optional, default=false) true (1): decoded JSON instead of hex",
 			"blockhash (string, optional) the block holding the transaction (needed for a confirmed transaction when the node runs without --txindex)",
 		},
 		result:  "hex, or {txid, hex, size, version, vin, vout, blockhash, confirmations, time}",

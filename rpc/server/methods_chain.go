@@ -52,8 +52,8 @@ func (b *Backend) getBlock(_ context.Context, params []json.RawMessage) (any, er
 	if err != nil {
 		return nil, err
 	}
-	verbosity := int64(1)
-	if err := wholeNumber(params, 1, "verbosity", false, 0, 2, &verbosity); err != nil {
+	verbosity, err := verbosityParam(params, 1, "verbosity", 1, 2)
+	if err != nil {
 		return nil, err
 	}
 	info, blk, err := b.blockWithInfo(hash)

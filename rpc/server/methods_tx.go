@@ -41,8 +41,8 @@ func (b *Backend) getRawTransaction(_ context.Context, params []json.RawMessage)
 	if err != nil {
 		return nil, err
 	}
-	verbose := false
-	if err := optional(params, 1, "verbose", &verbose); err != nil {
+	verbose, err := verbosityParam(params, 1, "verbose", 0, 1)
+	if err != nil {
 		return nil, err
 	}
 	var tx *wire.Tx
@@ -62,7 +62,7 @@ func (b *Backend) getRawTransaction(_ context.Context, params []json.RawMessage)
 	} else if tx, res, err = b.indexedTx(txid); err != nil {
 		return nil, err
 	}
-	if !verbose {
+	if verbose == 0 {
 		return hex.EncodeToString(tx.Bytes()), nil
 	}
 	res.Hex = hex.EncodeToString(tx.Bytes())

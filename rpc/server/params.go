@@ -91,6 +91,20 @@ func wholeNumber(params []json.RawMessage, i int, name string, need bool, lo, hi
 	return nil
 }
 
+// verbosityParam decodes parameter i, a verbosity: a whole number from 0 to
+// most, or a boolean (false: 0, true: 1), as Bitcoin Core and btcd take
+// either for getblock and getrawtransaction; not given, it is def.
+func verbosityParam(params []json.RawMessage, i int, name string, def, most int64) (int64, error) {
+	if given(params, i) && rawKind(params[i]) == "boolean" {
+		if string(bytes.TrimSpace(params[i])) == "true" {
+			return 1, nil
+		}
+		return 0, nil
+	}
+	err := wholeNumber(params, i, name, false, 0, most, &def)
+	return def, err
+}
+
 // optional decodes parameter i into v when given, else leaves v alone.
 func optional(params []json.RawMessage, i int, name string, v any) error {
 	if !given(params, i) {

@@ -327,6 +327,38 @@ func TestChainMethods(t *testing.T) {
 	}
 }
 
+// TestVerbosityAsCoreTakesIt: getblock's verbosity may be a boolean
+// (true: 1, false: 0) and getrawtransaction's verbose a number (1: true,
+// 0: false), as Bitcoin Core and btcd take them.
+func TestVerbosityAsCoreTakesIt(t *testing.T) {
+	e := newEnv(t)
+	var hashes []string
+	e.must("generatetoaddress", &hashes, 1, e.address(e.miner.KeyHash()))
+	txid := e.coinbaseOf(hashes[0]).TxID().String()
+	same := func(method string, params ...[]any) {
+		t.Helper()
+		var first json.RawMessage
+		for i, p := range params {
+			var got json.RawMessage
+			if err := e.call(method, &got, p...); err != nil {
+				t.Errorf("%s %v: %v", method, p, err)
+			} else if i > 0 && string(got) != string(first) {
+				t.Errorf("%s %v: %.80s, but %v: %.80s", method, p, got, params[0], first)
+			}
+			if i == 0 {
+				first = got
+			}
+		}
+	}
+	same("getblock", []any{hashes[0], 1}, []any{hashes[0], true})
+	same("getblock", []any{hashes[0], 0}, []any{hashes[0], false})
+	same("getrawtransaction", []any{txid, true, hashes[0]}, []any{txid, 1, hashes[0]})
+	same("getrawtransaction", []any{txid, false, hashes[0]}, []any{txid, 0, hashes[0]})
+	if re := e.expectCode("getrawtransaction", rpc.CodeInvalidParameter, txid, 2, hashes[0]); re.Message != "verbose out of range: must be a whole number from 0 to 1" {
+		t.Errorf("getrawtransaction verbose 2: %q", re.Message)
+	}
+}
+
 func TestTransactionMethods(t *testing.T) {
 	e := newEnv(t)
 	g := e.miner
