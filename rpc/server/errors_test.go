@@ -25,7 +25,8 @@ func TestParameterErrors(t *testing.T) {
 		code   int
 		msg    string
 	}{
-		{"getblock", `["` + genesis + `", "1"]`, rpc.CodeTypeError, "Expected type number for verbosity, got string"},
+		{"getblock", `["` + genesis + `", "1"]`, rpc.CodeTypeError, "Expected type number or boolean for verbosity, got string"},
+		{"getrawtransaction", `["` + genesis + `", "yes"]`, rpc.CodeTypeError, "Expected type number or boolean for verbose, got string"},
 		// A number outside a method's range, or not whole, names the
 		// method's range, not that of the Go type holding it.
 		{"getblock", `["` + genesis + `", 3]`, rpc.CodeInvalidParameter, "verbosity out of range: must be a whole number from 0 to 2"},

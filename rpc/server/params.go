@@ -95,11 +95,17 @@ func wholeNumber(params []json.RawMessage, i int, name string, need bool, lo, hi
 // most, or a boolean (false: 0, true: 1), as Bitcoin Core and btcd take
 // either for getblock and getrawtransaction; not given, it is def.
 func verbosityParam(params []json.RawMessage, i int, name string, def, most int64) (int64, error) {
-	if given(params, i) && rawKind(params[i]) == "boolean" {
-		if string(bytes.TrimSpace(params[i])) == "true" {
-			return 1, nil
+	if given(params, i) {
+		switch kind := rawKind(params[i]); kind {
+		case "boolean":
+			if string(bytes.TrimSpace(params[i])) == "true" {
+				return 1, nil
+			}
+			return 0, nil
+		case "number":
+		default:
+			return 0, rpc.NewError(rpc.CodeTypeError, "Expected type number or boolean for %s, got %s", name, kind)
 		}
-		return 0, nil
 	}
 	err := wholeNumber(params, i, name, false, 0, most, &def)
 	return def, err
