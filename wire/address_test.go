@@ -43,15 +43,7 @@ func refBech32m(hrp string, kh KeyHash) string {
 			data = append(data, byte(acc>>bits)&31)
 		}
 	}
-	var values []byte
-	for i := range len(hrp) {
-		values = append(values, hrp[i]>>5)
-	}
-	values = append(values, 0)
-	for i := range len(hrp) {
-		values = append(values, hrp[i]&31)
-	}
-	values = append(values, data...)
+	values := append(refHRPExpand(hrp), data...)
 	values = append(values, 0, 0, 0, 0, 0, 0)
 	mod := refPolymod(values) ^ 0x2bc830a3 // the bech32m constant
 	var sb strings.Builder
@@ -64,6 +56,20 @@ func refBech32m(hrp string, kh KeyHash) string {
 		sb.WriteByte(refCharset[(mod>>(5*(5-i)))&31])
 	}
 	return sb.String()
+}
+
+// refHRPExpand is BIP173's expansion of the prefix for the checksum: the
+// high bits of each character, a zero, then the low bits.
+func refHRPExpand(hrp string) []byte {
+	var values []byte
+	for i := range len(hrp) {
+		values = append(values, hrp[i]>>5)
+	}
+	values = append(values, 0)
+	for i := range len(hrp) {
+		values = append(values, hrp[i]&31)
+	}
+	return values
 }
 
 func sampleKeyHashes() []KeyHash {
@@ -175,6 +181,15 @@ func TestAddressRejects(t *testing.T) {
 
 	mixed := strings.ToUpper(good[:5]) + good[5:]
 
+	// The key hash's 32 five-bit groups and one more, zero: 165 bits, the
+	// key hash and 5 bits of zero padding. BIP173 allows at most 4, so
+	// this second spelling of the same key hash is refused.
+	groups, err := bech32.ConvertBits(kh[:], 8, 5, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	padded := mustBech32M(t, "pc", append(append([]byte{AddressVersion}, groups...), 0))
+
 	cases := map[string]string{
 		"bech32 checksum":   encodeRaw(t, "pc", 0, kh[:], false),
 		"bad checksum":      badSum,
@@ -186,6 +201,7 @@ func TestAddressRejects(t *testing.T) {
 		"32-byte key hash":  encodeRaw(t, "pc", 0, make([]byte, 32), true),
 		"no data":           mustBech32M(t, "pc", nil),
 		"mixed case":        mixed,
+		"5 padding bits":    padded,
 		"empty":             "",
 		"no separator":      "pcqqqqqqqqqqqqqqq",
 		"invalid character": good[:6] + "b" + good[7:],
@@ -213,4 +229,67 @@ func mustBech32M(t *testing.T, hrp string, data5 []byte) string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestBech32mBIP350Vectors runs BIP350's bech32m test vectors (the
+// checksum's, not the segwit addresses') through the checksum layer
+// DecodeAddress uses, and the valid ones through the independent checksum
+// above too, so that both are anchored to the specification and not only
+// to each other: the valid strings leave the bech32m constant, not
+// bech32's, and every invalid one (a character out of range, over 90
+// characters, no or an empty prefix, a character outside the charset, a
+// checksum too short or computed over the upper-case prefix) is refused by
+// DecodeAddress under its own prefix.
+func TestBech32mBIP350Vectors(t *testing.T) {
+	valid := []string{
+		"A1LQFN3A",
+		"a1lqfn3a",
+		"an83characterlonghumanreadablepartthatcontainsthetheexcludedcharactersbioandnumber11sg7hg6",
+		"abcdef1l7aum6echk45nj3s0wdvt2fg8x9yrzpqzd3ryx",
+		"11llllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllludsr8",
+		"split1checkupstagehandshakeupstreamerranterredcaperredlc445v",
+		"?1v759aa",
+	}
+	for _, s := range valid {
+		if _, _, enc, err := bech32.DecodeGeneric(s); err != nil || enc != bech32.VersionM {
+			t.Errorf("valid %q: version %v, %v; want bech32m", s, enc, err)
+		}
+		lower := strings.ToLower(s)
+		sep := strings.LastIndexByte(lower, '1')
+		values := refHRPExpand(lower[:sep])
+		for _, c := range lower[sep+1:] {
+			values = append(values, byte(strings.IndexRune(refCharset, c)))
+		}
+		if got := refPolymod(values); got != 0x2bc830a3 {
+			t.Errorf("valid %q: independent checksum residue %#x, want the bech32m constant", s, got)
+		}
+	}
+	invalid := []string{
+		"\x201xj0phk",
+		"\x7f1g6xzxy",
+		"\x801vctc34",
+		"an84characterslonghumanreadablepartthatcontainsthetheexcludedcharactersbioandnumber11d6pts4",
+		"qyrz8wqd2c9m",
+		"1qyrz8wqd2c9m",
+		"y1b0jsk6g",
+		"lt1igcx5c0",
+		"in1muywd",
+		"mm1crxm3i",
+		"au1s5cgom",
+		"M1VUXWEZ",
+		"16plkw9",
+		"1p2gdwpf",
+	}
+	for _, s := range invalid {
+		if _, _, _, err := bech32.DecodeGeneric(s); err == nil {
+			t.Errorf("invalid %q: decoded", s)
+		}
+		hrp := "pc"
+		if sep := strings.LastIndexByte(s, '1'); sep > 0 {
+			hrp = strings.ToLower(s[:sep])
+		}
+		if _, err := DecodeAddress(hrp, s); err == nil {
+			t.Errorf("invalid %q: accepted as an address of prefix %q", s, hrp)
+		}
+	}
 }
