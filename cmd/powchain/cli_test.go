@@ -158,7 +158,7 @@ func TestRPCThroughBinary(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"getblock", genesis, "true"}, "error code -3: Expected type number for verbosity, got boolean"},
+		{[]string{"getblock", genesis, "[2]"}, "error code -3: Expected type number or boolean for verbosity, got array"},
 		{[]string{"getblockhash", "-1"}, "error code -8: height out of range: must be a whole number from 0 to 18446744073709551615"},
 		{[]string{"generatetoaddress", "1", "notanaddress"}, `error code -5: invalid address "notanaddress": not a bech32m address`},
 		{[]string{"help", "nosuchmethod"}, "error code -8: "},
