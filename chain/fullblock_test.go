@@ -312,3 +312,26 @@ func testSideChainsAndReorgs(h *harness, spendA, spendB chaintest.SpendableOut) 
 	h.expectUTXOs("n3")
 	h.reject("v4", chain.ErrKnownInvalid)
 }
+
+// TestLoneCoinbaseOfMaxSize: a block whose only transaction is its coinbase
+// may give that coinbase all of MaxBlockSize but the header and counts:
+// 35,706 outputs (zero amounts but the first), exactly 1,000,000 bytes. No
+// rule bounds a transaction's output count, so the block is valid, and its
+// body, stored and read back, is the block (wire's decoders take it).
+func TestLoneCoinbaseOfMaxSize(t *testing.T) {
+	h := newHarness(t)
+	blk := h.g.NextBlock("lone-coinbase", nil, func(b *wire.Block) {
+		outs := make([]wire.TxOut, (wire.MaxBlockSize-wire.HeaderSize-4-12-wire.TxInSize)/wire.TxOutSize)
+		outs[0] = b.Transactions[0].Outputs[0]
+		b.Transactions[0].Outputs = outs
+	})
+	if size := blk.SerializeSize(); size != wire.MaxBlockSize {
+		t.Fatalf("block is %d bytes, want %d", size, wire.MaxBlockSize)
+	}
+	h.accept("lone-coinbase")
+	h.reopen()
+	got, err := h.c.BlockByHash(blk.BlockHash())
+	if err != nil || got == nil || got.BlockHash() != blk.BlockHash() || len(got.Transactions[0].Outputs) != 35_706 {
+		t.Fatalf("stored body: %v", err)
+	}
+}

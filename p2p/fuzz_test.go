@@ -70,8 +70,12 @@ func TestMaxBlockFits(t *testing.T) {
 			cb.Outputs = append(cb.Outputs, wire.TxOut{Amount: 1<<63 + 1, KeyHash: wire.KeyHash{0xff}})
 		}
 	})
-	if _, err := EncodeFrame(params.Magic, &MsgBlock{Block: b}); err != nil {
+	bf, err := EncodeFrame(params.Magic, &MsgBlock{Block: b})
+	if err != nil {
 		t.Fatalf("largest block does not fit a frame: %v", err)
+	}
+	if _, err := DecodeFrame(bf, params.Magic); err != nil {
+		t.Fatalf("largest block refused: %v", err)
 	}
 	// Its transactions fit a blocktxn and, all prefilled, a compact block
 	// that also carries the most short ids a block can need.

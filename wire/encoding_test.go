@@ -32,7 +32,7 @@ func TestSizesAndLimits(t *testing.T) {
 		{"MaxTxSize", MaxTxSize, 999_740},
 		{"MaxTxPerBlock", MaxTxPerBlock, 5_813},
 		{"MaxTxInputs", MaxTxInputs, 7_573},
-		{"MaxTxOutputs", MaxTxOutputs, 35_699},
+		{"MaxTxOutputs", MaxTxOutputs, 35_706},
 		{"HeaderTimestampOffset", HeaderTimestampOffset, 68},
 		{"HeaderBitsOffset", HeaderBitsOffset, 76},
 		{"HeaderNonceOffset", HeaderNonceOffset, 80},
@@ -55,8 +55,9 @@ func TestSizesAndLimits(t *testing.T) {
 		t.Errorf("header layout breaks the midstate: size %d, timestamp at %d", HeaderSize, HeaderTimestampOffset)
 	}
 	// The limits are never stricter than consensus: a block of the largest
-	// count of smallest transactions fits, and so does the largest tx beside
-	// the smallest coinbase, with the most inputs or outputs.
+	// count of smallest transactions fits, so does the largest tx beside
+	// the smallest coinbase with the most inputs, and a coinbase alone in
+	// its block with the most outputs.
 	if blockOverhead+MaxTxPerBlock*MinTxSize > MaxBlockSize {
 		t.Error("MaxTxPerBlock smallest transactions do not fit in a block")
 	}
@@ -67,9 +68,9 @@ func TestSizesAndLimits(t *testing.T) {
 		txOverhead+(MaxTxInputs+1)*TxInSize+TxOutSize <= MaxTxSize {
 		t.Error("MaxTxInputs is not the largest input count of a tx with one output within MaxTxSize")
 	}
-	if txOverhead+TxInSize+MaxTxOutputs*TxOutSize > MaxTxSize ||
-		txOverhead+TxInSize+(MaxTxOutputs+1)*TxOutSize <= MaxTxSize {
-		t.Error("MaxTxOutputs is not the largest output count of a tx with one input within MaxTxSize")
+	if blockOverhead+txOverhead+TxInSize+MaxTxOutputs*TxOutSize > MaxBlockSize ||
+		blockOverhead+txOverhead+TxInSize+(MaxTxOutputs+1)*TxOutSize <= MaxBlockSize {
+		t.Error("MaxTxOutputs is not the largest output count of a one-input coinbase alone in a block")
 	}
 }
 
@@ -443,6 +444,38 @@ func TestDecodeTxAtLimits(t *testing.T) {
 		if !txEqual(dec, tx) {
 			t.Fatal("round trip differs")
 		}
+	}
+}
+
+// TestLoneCoinbaseWithMostOutputsDecodes: a block whose only transaction
+// is its coinbase may spend all of MaxBlockSize but the header and counts
+// on that coinbase, so with its one input the coinbase can carry 35,706
+// outputs, and every consensus rule holds (no rule bounds a transaction's
+// size or output count; zero amounts are valid). Such a block must decode
+// from both encodings, and the coinbase alone too (a compact block
+// prefills it).
+func TestLoneCoinbaseWithMostOutputsDecodes(t *testing.T) {
+	const outputs = (1_000_000 - 88 - 12 - 132) / 28 // 35,706: the block is exactly 1,000,000 bytes
+	cb := NewCoinbaseTx(CoinbaseData{Height: 7}, make([]TxOut, outputs))
+	blk := &Block{Header: sampleHeader(1), Transactions: []*Tx{cb}}
+	if size := blk.SerializeSize(); size != MaxBlockSize {
+		t.Fatalf("block is %d bytes, want %d", size, MaxBlockSize)
+	}
+	dec, err := DecodeBlock(blk.Bytes())
+	if err != nil || !blockEqual(dec, blk) {
+		t.Fatalf("DecodeBlock: %v", err)
+	}
+	if dec, err = UnmarshalBlock(MarshalBlock(blk)); err != nil || !blockEqual(dec, blk) {
+		t.Fatalf("UnmarshalBlock: %v", err)
+	}
+	if dec, err = BlockFromProto(BlockToProto(blk)); err != nil || !blockEqual(dec, blk) {
+		t.Fatalf("BlockFromProto: %v", err)
+	}
+	if tx, err := DecodeTx(cb.Bytes()); err != nil || !txEqual(tx, cb) {
+		t.Fatalf("DecodeTx: %v", err)
+	}
+	if tx, err := TxFromProto(TxToProto(cb)); err != nil || !txEqual(tx, cb) {
+		t.Fatalf("TxFromProto: %v", err)
 	}
 }
 

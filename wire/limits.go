@@ -35,8 +35,11 @@ const (
 	MaxTxPerBlock = (MaxBlockSize - blockOverhead) / MinTxSize
 
 	// MaxTxInputs and MaxTxOutputs bound the lists of one transaction.
+	// Inputs: a transaction with more than one sits beside a coinbase,
+	// so within MaxTxSize. Outputs: a coinbase alone in its block, with
+	// its one input, may take every byte but the block's overhead.
 	MaxTxInputs  = (MaxTxSize - txOverhead - TxOutSize) / TxInSize
-	MaxTxOutputs = (MaxTxSize - txOverhead - TxInSize) / TxOutSize
+	MaxTxOutputs = (MaxBlockSize - blockOverhead - txOverhead - TxInSize) / TxOutSize
 
 	// CoinValue is the number of base units in one coin.
 	CoinValue = 100_000_000
