@@ -6,8 +6,10 @@ package wire
 //
 // Pairing the last node with itself means the lists [a b c] and [a b c c]
 // have the same root (CVE-2012-2459). mutated reports whether any level paired
-// two equal nodes from distinct positions, which is exactly the case in which
-// another, shorter list has the same root. Consensus rejects such blocks as
+// two equal nodes from distinct positions (Bitcoin Core's rule): every list
+// that shares its root with a shorter one that way is mutated, and so is a
+// list in which two equal ids are paired ([a a] has no shorter twin; its
+// duplicate transaction is invalid anyway). Consensus rejects such blocks as
 // malformed data without marking their header invalid, so the trick cannot
 // make a node refuse the genuine block with the same id.
 func MerkleRoot(ids []Hash) (root Hash, mutated bool) {
