@@ -63,8 +63,9 @@ type Config struct {
 	// stay unsynced (default DefaultSyncInterval). Once caught up, every
 	// new tip is synced before it is announced.
 	SyncInterval time.Duration
-	// ReindexProgress, if set, hears after each block Reindex processes
-	// how many of the stored blocks it has processed (progress display).
+	// ReindexProgress, if set, hears after each block Reindex (or Open,
+	// finishing a reindex that stopped midway) processes how many of the
+	// stored blocks it has processed (progress display).
 	ReindexProgress func(done, total int)
 	// FormatUpgrade, if set, hears that the database, written in an older
 	// format (found), is about to be upgraded in place to the current one

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/syndtr/goleveldb/leveldb"
+
 	"powchain/wire"
 )
 
@@ -56,5 +58,46 @@ func TestTornJournalIsLogged(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "heights 26-50 are gone") {
 		t.Fatalf("no warning naming the lost heights in the log:\n%s", logs.String())
+	}
+}
+
+// TestInterruptedReindexSaysSo: a node whose last reindex stopped midway
+// (the chain's 'r' record is there) finishes it as it opens the chain,
+// and says so in its log instead of sitting silent in a rebuild that can
+// take long on a large chain.
+func TestInterruptedReindexSaysSo(t *testing.T) {
+	dir := t.TempDir()
+	n, done := startNode(t, testConfig(dir))
+	addr, _ := wire.EncodeAddress(n.params.AddressPrefix, wire.KeyHash{6})
+	if _, err := clientOf(t, n).GenerateToAddress(context.Background(), 5, addr); err != nil {
+		t.Fatal(err)
+	}
+	n.Stop()
+	if err := waitResult(t, done); err != nil {
+		t.Fatal(err)
+	}
+	db, err := leveldb.OpenFile(filepath.Join(n.NetDir(), "chain"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Put([]byte{'r'}, nil, nil); err != nil { // as Reindex writes it before deleting the derived state
+		t.Fatal(err)
+	}
+	db.Close()
+
+	var logs bytes.Buffer // New logs on this goroutine; the node is not run
+	n2, err := New(testConfig(dir), slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		n2.rpcLn.Close()
+		n2.closeUnstarted()
+	}()
+	if h := n2.chain.Tip().Height; h != 5 {
+		t.Fatalf("reopened at height %d, want 5", h)
+	}
+	if !strings.Contains(logs.String(), "finishing a reindex that stopped midway") || !strings.Contains(logs.String(), "blocks=5") {
+		t.Fatalf("the log does not say a reindex of the 5 blocks above genesis is being finished:\n%s", logs.String())
 	}
 }

@@ -218,10 +218,19 @@ func (n *Node) openChain() error {
 	}
 	open := chain.Open
 	bar := progressBar{out: n.cfg.ProgressBar, what: "reindex"}
+	said := n.cfg.Reindex
 	if n.cfg.Reindex {
 		n.log.Info("reindexing: rebuilding the UTXO set and indexes from stored blocks")
 		open = chain.Reindex
-		cfg.ReindexProgress = func(done, total int) { bar.update(uint64(done), uint64(total), n.clock.Now()) }
+	}
+	// A reindex that stopped midway is finished by the next open
+	// (chain.Open): it says so and shows its progress too.
+	cfg.ReindexProgress = func(done, total int) {
+		if !said {
+			said = true
+			n.log.Info("finishing a reindex that stopped midway: rebuilding the UTXO set and indexes from stored blocks", "blocks", total)
+		}
+		bar.update(uint64(done), uint64(total), n.clock.Now())
 	}
 	c, err := open(cfg)
 	bar.clear()
