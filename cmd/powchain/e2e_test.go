@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,15 +99,22 @@ func startNode(t *testing.T, datadir string) *nodeProc {
 // and extra flags, and waits until its RPC answers.
 func startNodeArgs(t *testing.T, datadir, network string, extra ...string) *nodeProc {
 	t.Helper()
+	return startNodeLogging(t, new(bytes.Buffer), datadir, network, extra...)
+}
+
+// startNodeLogging is startNodeArgs with the node's log going to stderr
+// (kept in nodeProc.stderr when it is a buffer).
+func startNodeLogging(t *testing.T, stderr io.Writer, datadir, network string, extra ...string) *nodeProc {
+	t.Helper()
 	args := []string{"node", "run", "--datadir", datadir, "--network", network, "--rpc-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0"}
 	cmd := exec.Command(binary, append(args, extra...)...)
 	childproc.DieWithParent(cmd)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	n := &nodeProc{cmd: cmd, stderr: &stderr, done: make(chan error, 1)}
+	n := &nodeProc{cmd: cmd, done: make(chan error, 1)}
+	n.stderr, _ = stderr.(*bytes.Buffer)
 	go func() { n.done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
@@ -128,7 +136,8 @@ func startNodeArgs(t *testing.T, datadir, network string, extra ...string) *node
 	waitFor(t, 30*time.Second, "node RPC up", func() bool {
 		select {
 		case err := <-n.done:
-			t.Fatalf("node exited before its RPC was up (%v); stderr:\n%s", err, stderr.String())
+			n.done <- err // for the cleanup
+			t.Fatalf("node exited before its RPC was up (%v); stderr:\n%s", err, n.stderr)
 		default:
 		}
 		c := client()
@@ -273,6 +282,33 @@ func TestNewUserJourney(t *testing.T) {
 	}
 	if code := node.exit(t); code != 0 {
 		t.Fatalf("stop RPC: exit %d\n%s", code, node.stderr)
+	}
+}
+
+// TestShutdownWithoutLogReader: a node whose log reader has gone (`node
+// run 2>&1 | tee node.log` stopped with Ctrl-C, which ends tee as well)
+// still shuts down in order on the signal: exit 0, the mempool and the
+// address book saved, the RPC endpoint removed.
+func TestShutdownWithoutLogReader(t *testing.T) {
+	datadir := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	node := startNodeLogging(t, w, datadir, chain.LocalNet, "--connect", "0")
+	w.Close()
+	node.cmd.Process.Signal(syscall.SIGINT)
+	if code := node.exit(t); code != 0 {
+		t.Fatalf("SIGINT with its log reader gone: exit %d, want 0", code)
+	}
+	for _, f := range []string{"mempool.dat", "peers.json"} {
+		if _, err := os.Stat(filepath.Join(datadir, "local", f)); err != nil {
+			t.Errorf("%s not saved at shutdown: %v", f, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(datadir, "local", rpc.AddressFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Error("the stopped node left its RPC endpoint file behind")
 	}
 }
 

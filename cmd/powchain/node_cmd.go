@@ -50,6 +50,11 @@ func runNode(c *cli.Context) error {
 			return usageExit(c, fmt.Sprintf("--%s must not be negative: 0 is the default", name))
 		}
 	}
+	// A log nobody reads any more (`node run 2>&1 | tee node.log` stopped
+	// with Ctrl-C, which ends tee too) would kill the node with SIGPIPE at
+	// its next line, before its shutdown saved anything; as bitcoind, the
+	// node ignores SIGPIPE and loses only those lines.
+	signal.Ignore(syscall.SIGPIPE)
 	log, err := newLogger(c.String("log-level"), c.String("log-format"))
 	if err != nil {
 		return err
