@@ -104,7 +104,8 @@ wait_progress() {
 }
 
 # start_node NAME ARGS...: start a node in the background, remember its pid
-# and arguments, wait until its RPC answers.
+# and arguments, wait until its RPC answers; if it exits instead, say why
+# (the last line of its log).
 start_node() {
   local name="$1"; shift
   mkdir -p "$(datadir "$name")"
@@ -112,8 +113,12 @@ start_node() {
   "$BIN" node run --datadir "$(datadir "$name")" --rpc-listen "127.0.0.1:$(rpc_port "$name")" "$@" \
     >>"$TESTNET_DIR/$name.log" 2>&1 &
   echo $! > "$TESTNET_DIR/$name.pid"
-  wait_until 30 "$name to answer RPC" rpc "$name" getblockcount
+  wait_until 30 "$name to answer RPC" answers_or_exited "$name"
+  alive "$name" || die "$name exited at start: $(tail -n1 "$TESTNET_DIR/$name.log") (its log: $TESTNET_DIR/$name.log)"
 }
+
+# answers_or_exited NAME: NAME's RPC answers, or NAME is no longer running.
+answers_or_exited() { ! alive "$1" || rpc "$1" getblockcount; }
 
 # stop_process NAME: SIGTERM, then SIGKILL after STOP_TIMEOUT seconds.
 stop_process() {

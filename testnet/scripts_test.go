@@ -2,6 +2,7 @@ package testnet
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -75,6 +76,25 @@ func TestScripts(t *testing.T) {
 	}
 	if left := pidFiles(t, dir); len(left) != 0 {
 		t.Fatalf("down.sh left pid files %v", left)
+	}
+}
+
+// TestUpSaysWhyANodeDidNotStart: a node that exits at start (here its RPC
+// port is taken) stops up.sh at once with the node's own last words, not
+// with a wait for its RPC that can only time out.
+func TestUpSaysWhyANodeDidNotStart(t *testing.T) {
+	if !inPrivateNetwork(t) {
+		return
+	}
+	run, rpcBase := scriptRunner(t, t.TempDir())
+	taken, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(rpcBase)) // the seed's RPC port
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	out, err := run("up.sh", "-n", "1")
+	if err == nil || !strings.Contains(out, "seed exited at start") || !strings.Contains(out, "address already in use") {
+		t.Fatalf("up.sh with the seed's RPC port taken: %v, want a failure naming the seed and the port in use:\n%s", err, out)
 	}
 }
 
