@@ -6,6 +6,7 @@
 # Usage: ./testnet/partition.sh node1,node2 node3,node4
 source "$(dirname "$0")/lib.sh"
 [ $# -eq 2 ] || die "usage: partition.sh GROUP_A GROUP_B (comma-separated node names)"
+for node in ${1//,/ } ${2//,/ }; do require_node "$node"; done
 
 restart_in_group() {
   local node="$1" group="$2" args=() peer

@@ -66,6 +66,16 @@ func TestScripts(t *testing.T) {
 		!strings.Contains(out, "unknown node 'node7'") {
 		t.Fatalf("send.sh to an unknown node: %v, want one line naming it and a non-zero exit:\n%s", err, out)
 	}
+	// A misspelt node is refused before anything stops, not started as a new node.
+	if out, err := run("partition.sh", "node1", "node2,node7"); err == nil || !strings.Contains(out, "unknown node 'node7'") {
+		t.Fatalf("partition.sh with an unknown node: %v, want a failure naming it:\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node7")); err == nil {
+		t.Fatal("partition.sh made a node7")
+	}
+	if now := pidFiles(t, dir); now["seed"] != pids["seed"] || now["node1"] != pids["node1"] {
+		t.Fatalf("partition.sh with an unknown node restarted nodes: pids %v, before %v", now, pids)
+	}
 	if out, err := run("down.sh"); err != nil {
 		t.Fatalf("down.sh: %v\n%s", err, out)
 	}
