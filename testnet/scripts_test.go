@@ -17,7 +17,8 @@ import (
 // TestScripts runs the scripts as a user would, without a terminal: up.sh
 // brings up a network (two nodes here), confirms its demo transaction
 // everywhere and exits 0 leaving the network running; a second up.sh
-// refuses to start on top of it; down.sh stops exactly what was started.
+// refuses to start on top of it; down.sh stops exactly what was started;
+// up.sh then brings up a smaller network on the same data dirs.
 func TestScripts(t *testing.T) {
 	if !inPrivateNetwork(t) {
 		return
@@ -86,6 +87,15 @@ func TestScripts(t *testing.T) {
 	}
 	if left := pidFiles(t, dir); len(left) != 0 {
 		t.Fatalf("down.sh left pid files %v", left)
+	}
+
+	// A smaller network on the same data dirs (one node: the seed and
+	// node1 each have one peer) leaves node2 alone.
+	if out, err := run("up.sh", "-n", "1"); err != nil || !strings.Contains(out, "is confirmed on every node") {
+		t.Fatalf("up.sh -n 1 after up.sh -n 2: %v\n%s", err, out)
+	}
+	if _, ok := pidFiles(t, dir)["node2"]; ok {
+		t.Fatal("up.sh -n 1 started node2")
 	}
 }
 

@@ -43,13 +43,16 @@ mkdir -p "$TESTNET_DIR/bin"
 say "building powchain"
 (cd "$ROOT" && go build -o "$BIN" ./cmd/powchain)
 
+# The nodes of this network: a data dir left by an earlier, larger one
+# (up.sh -n 4, down.sh, up.sh -n 2) is not started, nor waited for.
+NAMES=(seed $(seq -f 'node%.0f' 1 "$NODES"))
 say "starting the seed and $NODES nodes"
 start_node seed --seed
-for i in $(seq 1 "$NODES"); do
-  start_node "node$i" --listen "127.0.0.1:$(p2p_port "node$i")"
+for n in "${NAMES[@]:1}"; do
+  start_node "$n" --listen "127.0.0.1:$(p2p_port "$n")"
 done
 
-for n in $(nodes); do
+for n in "${NAMES[@]}"; do
   [ -f "$(datadir "$n")/local/wallets/default.wallet" ] || pc "$n" wallet create >/dev/null
 done
 miner_addr="$(wallet_address node1)"
@@ -66,10 +69,11 @@ wait_detail() {
 # mine_demo N: without a miner, up.sh mines the demo's blocks on node1.
 mine_demo() { [ "$MINER_THREADS" -gt 0 ] || rpc node1 generatetoaddress "$1" "$miner_addr" >/dev/null; }
 
+# Every node has two peers, or with one node besides the seed, its one.
 connected() {
   local n
-  for n in $(nodes); do
-    [ "$(rpc "$n" getconnectioncount)" -ge 2 ] || return 1
+  for n in "${NAMES[@]}"; do
+    [ "$(rpc "$n" getconnectioncount)" -ge $((NODES < 2 ? NODES : 2)) ] || return 1
   done
 }
 wait_until 60 "every node to have peers" connected
@@ -90,7 +94,7 @@ in_node1_mempool() { rpc node1 getrawmempool | grep -q "$txid"; }
 
 confirmed_everywhere() {
   local n
-  for n in $(nodes); do
+  for n in "${NAMES[@]}"; do
     rpc "$n" gettxout "$txid" 0 false | grep -q '"confirmations"' || return 1
   done
 }
