@@ -196,10 +196,13 @@ func (s *Server) txPage(r *http.Request) (any, error) { return s.txByName(r, r.P
 
 func (a *Address) title() string { return "Address " + a.Address }
 
-// addressView adds paging links to an address.
+// addressView adds paging links to an address: the window they move is
+// that of both lists, and the history, which holds the spent outputs too,
+// may go on after the unspent outputs end.
 type addressView struct {
-	Info *Address
-	Page Pager
+	Info        *Address
+	Page        Pager // of the unspent outputs
+	HistoryPage Pager
 }
 
 func (v addressView) title() string { return v.Info.title() }
@@ -213,7 +216,7 @@ func (s *Server) addressPage(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return addressView{a, newPager(r, p, a.UtxoCount)}, nil
+	return addressView{a, newPager(r, p, a.UtxoCount), newPager(r, p, a.HistoryCount)}, nil
 }
 
 // ---- mempool and network ----
