@@ -70,7 +70,7 @@ nodes() {
   local d
   [ -d "$TESTNET_DIR/seed" ] && echo seed
   for d in "$TESTNET_DIR"/node*/; do
-    [ -d "$d" ] && basename "$d"
+    if [ -d "$d" ]; then basename "$d"; fi
   done | sort -V
 }
 

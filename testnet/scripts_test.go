@@ -118,6 +118,17 @@ func TestUpSaysWhyANodeDidNotStart(t *testing.T) {
 	}
 }
 
+// TestStatusWithoutNetwork: status.sh where no network was ever started
+// says so in one line.
+func TestStatusWithoutNetwork(t *testing.T) {
+	cmd := exec.Command("./status.sh")
+	cmd.Env = append(os.Environ(), "POWCHAIN_TESTNET_DIR="+filepath.Join(t.TempDir(), "none"))
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "no network in") || !strings.Contains(string(out), "up.sh") {
+		t.Fatalf("status.sh without a network: %v, want a failure saying there is none and how to start one:\n%s", err, out)
+	}
+}
+
 // scriptRunner returns a function that runs a script of this directory
 // against the network in dir (ports of its own) and returns its combined
 // output, and the RPC port base. down.sh runs when the test ends.

@@ -35,6 +35,7 @@ node_line() {
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 names=($(nodes))
+[ ${#names[@]} -gt 0 ] || die "no network in $TESTNET_DIR: ./testnet/up.sh starts one"
 for n in "${names[@]}"; do
   node_line "$n" >"$tmp/$n" 2>/dev/null &
 done
