@@ -129,6 +129,42 @@ func TestStatusWithoutNetwork(t *testing.T) {
 	}
 }
 
+// TestStatusInterval: status.sh's mean block interval leaves the genesis
+// block out (its timestamp is the network's birth, not a block interval) at
+// every height, 120 too. A fake powchain answers its RPC calls: block i
+// has timestamp 2000+i, genesis 0.
+func TestStatusInterval(t *testing.T) {
+	dir := t.TempDir()
+	fake := `#!/bin/sh
+shift 3 # rpc --datadir DIR
+case "$1" in
+getblockchaininfo) printf '{\n  "blocks": 120,\n  "bestblockhash": "h120",\n  "difficulty": 1\n}\n' ;;
+getconnectioncount) echo 2 ;;
+getmempoolinfo) printf '{\n  "size": 0\n}\n' ;;
+getblockhash) echo "h$2" ;;
+getblockheader) n=${2#h}; printf '{\n  "time": %d\n}\n' $((n == 0 ? 0 : 2000 + n)) ;;
+esac
+`
+	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bin", "powchain"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "seed"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "seed.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("./status.sh")
+	cmd.Env = append(os.Environ(), "POWCHAIN_TESTNET_DIR="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), " 1.00s/119 ") {
+		t.Fatalf("status.sh at height 120: %v, want the mean interval of blocks 1 to 120 (1.00s/119):\n%s", err, out)
+	}
+}
+
 // scriptRunner returns a function that runs a script of this directory
 // against the network in dir (ports of its own) and returns its combined
 // output, and the RPC port base. down.sh runs when the test ends.

@@ -22,7 +22,7 @@ node_line() {
   difficulty="$(json_field difficulty <<<"$info")"
   peers="$(rpc "$n" getconnectioncount)"
   mempool="$(rpc "$n" getmempoolinfo | json_field size)"
-  k=$((height < INTERVAL_BLOCKS ? height - 1 : INTERVAL_BLOCKS))
+  k=$((height <= INTERVAL_BLOCKS ? height - 1 : INTERVAL_BLOCKS))
   if [ "$k" -gt 0 ]; then
     t1="$(rpc "$n" getblockheader "$tip" | json_field time)"
     t0="$(rpc "$n" getblockheader "$(rpc "$n" getblockhash $((height - k)))" | json_field time)"
