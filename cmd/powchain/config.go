@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/BurntSushi/toml"
 	"github.com/urfave/cli/v2"
@@ -55,7 +57,11 @@ func loadConfig(c *cli.Context) (altsrc.InputSourceContext, error) {
 	if _, err := toml.Decode(string(text), &raw); err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("config file %s, line %d: %s", path, pe.Position.Line, pe.Message)
+			msg := pe.Message
+			if number, ok := strings.CutSuffix(msg, " is out of range for int64"); ok { // the library's words
+				msg = fmt.Sprintf("%s is out of range: whole numbers go from %d to %d", number, math.MinInt64, math.MaxInt64)
+			}
+			return nil, fmt.Errorf("config file %s, line %d: %s", path, pe.Position.Line, msg)
 		}
 		return nil, fmt.Errorf("config file %s: %w", path, err)
 	}

@@ -58,6 +58,7 @@ func TestFlagPrecedence(t *testing.T) {
 		{"# rpc\nrpc = [unterminated\n", "config file " + bad + ", line 2: "},
 		{"rpc = \"127.0.0.1:1\"\nrpc-usr = \"me\"\n", "config file " + bad + `: unknown key "rpc-usr"; did you mean rpc-user?`},
 		{"max-peers = \"ten\"\n", "config file " + bad + ": max-peers must be a whole number"},
+		{"max-peers = 99999999999999999999\n", "config file " + bad + ", line 1: 99999999999999999999 is out of range: whole numbers go from -9223372036854775808 to 9223372036854775807"},
 		{"connect = \"a:1\"\n", "config file " + bad + `: connect must be a list of strings, e.g. ["a", "b"]`},
 		{"config = \"other.toml\"\n", "config file " + bad + `: unknown key "config"`},
 	} {
