@@ -185,7 +185,8 @@ func (h *hub) watchMempool(ctx context.Context, pool *mempool.Pool) {
 }
 
 // serveEvents streams events as server-sent events until the client goes
-// away, the stream falls behind, or the server shuts down.
+// away, the stream falls behind, or the server shuts down; a HEAD request
+// gets the headers alone.
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	ch, err := s.hub.subscribe()
 	if err != nil {
@@ -197,6 +198,9 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return // the headers are the whole answer; streaming on would hold the stream until the client hangs up
+	}
 	write := func(format string, args ...any) bool {
 		rc.SetWriteDeadline(s.src.Clock.Now().Add(s.limits.EventWriteTimeout))
 		if _, err := fmt.Fprintf(w, format, args...); err != nil {

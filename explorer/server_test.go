@@ -164,6 +164,25 @@ func TestEvents(t *testing.T) {
 	}
 }
 
+// TestEventsHead: a HEAD request for /events gets the stream's headers
+// and is done: it holds no stream, even while its client keeps the
+// connection for its next request.
+func TestEventsHead(t *testing.T) {
+	e := newEnv(t, explorer.Limits{MaxSubscribers: 1})
+	base := e.serve()
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Head(base + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("HEAD /events: %s %s", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	openStream(t, base) // the one stream allowed
+}
+
 // TestLimits: a client that sends headers slowly is cut off, oversized
 // headers are refused, and an idle event stream does not hold the server
 // from answering others.
