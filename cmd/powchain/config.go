@@ -36,11 +36,23 @@ func withConfig(cmd *cli.Command) *cli.Command {
 	return cmd
 }
 
+// perCommand reports whether key is a flag that names what one command
+// does (a payment's destination and amount, the send to abandon): in the
+// config file, every `wallet send` without --amount would pay its amount.
+func perCommand(key string) bool {
+	switch key {
+	case "to", "amount", "txid":
+		return true
+	}
+	return false
+}
+
 // loadConfig reads the config file: --config, else <datadir>/powchain.toml
 // when it exists. A syntax error names the file and line; a key that is no
 // flag of any powchain command, or a value of the wrong type, names the
 // key. One file serves every command, so a key of another command (listen
-// for `powchain rpc`) is accepted and ignored.
+// for `powchain rpc`) is accepted and ignored; the flags of one payment
+// (perCommand) are refused.
 func loadConfig(c *cli.Context) (altsrc.InputSourceContext, error) {
 	path := c.String("config")
 	if path == "" {
@@ -71,6 +83,10 @@ func loadConfig(c *cli.Context) (altsrc.InputSourceContext, error) {
 		f, ok := flags[key]
 		if !ok || key == "config" {
 			return nil, fmt.Errorf("config file %s: unknown key %q%s", path, key, didYouMean(sortedKeys(flags), key, ""))
+		}
+		if perCommand(key) {
+			return nil, fmt.Errorf("config file %s: %s is given on the command line (--%s), not in the config file, "+
+				"where it would apply to every command that leaves it out", path, key, key)
 		}
 		v, err := configValue(f, raw[key])
 		if err != nil {

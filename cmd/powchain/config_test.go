@@ -61,6 +61,8 @@ func TestFlagPrecedence(t *testing.T) {
 		{"max-peers = 99999999999999999999\n", "config file " + bad + ", line 1: 99999999999999999999 is out of range: whole numbers go from -9223372036854775808 to 9223372036854775807"},
 		{"connect = \"a:1\"\n", "config file " + bad + `: connect must be a list of strings, e.g. ["a", "b"]`},
 		{"config = \"other.toml\"\n", "config file " + bad + `: unknown key "config"`},
+		{"amount = \"1\"\n", "config file " + bad + ": amount is given on the command line (--amount), not in the config file"},
+		{"to = \"pcrt1q\"\n", "config file " + bad + ": to is given on the command line (--to), not in the config file"},
 	} {
 		os.WriteFile(bad, []byte(tc.text), 0o600)
 		r = runCLI(t, nil, "rpc", "--config", bad, "getblockcount")
