@@ -54,7 +54,16 @@ func templates() map[string]*template.Template {
 func (s *Server) pageRoutes() {
 	s.pages = templates()
 	static, _ := fs.Sub(staticFS, "static")
-	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	// One file at a time: a missing one gets the explorer's 404 page, and
+	// /static/ lists nothing (a file server's listing and plain-text 404).
+	s.mux.HandleFunc("GET /static/{file}", func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("file")
+		if info, err := fs.Stat(static, name); err != nil || info.IsDir() {
+			s.fail(w, r, notFound("there is no file %s", r.URL.Path))
+			return
+		}
+		http.ServeFileFS(w, r, static, name)
+	})
 	page := func(pattern, name string, data func(*http.Request) (any, error)) {
 		s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			v, err := data(r)

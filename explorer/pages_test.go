@@ -55,6 +55,8 @@ func TestPageErrors(t *testing.T) {
 		{"/search?q=%3Cb%3Ebold%3C%2Fb%3E", 400, "&#34;&lt;b&gt;bold&lt;/b&gt;&#34; is not a block height"},
 		{"/mempool?limit=9999", 400, "at most 500"},
 		{"/no/such/page", 404, "there is no page /no/such/page"},
+		{"/static/", 404, "there is no page /static/"},
+		{"/static/nope.js", 404, "there is no file /static/nope.js"},
 	}
 	for _, c := range cases {
 		rec := e.get(c.path)
