@@ -3,7 +3,9 @@
 // block at the next height, plus the node's Policy), the in-pool family of
 // each transaction (parents, children, ancestor and descendant package
 // statistics), eviction when the pool outgrows its byte limit, expiry, a
-// bounded pool of orphans waiting for their parents, block-template
+// bounded pool of orphans waiting for their parents (admitted when a parent
+// enters the pool, or, through AdmitMinedOrphans after the chain changes,
+// when a block mines it), block-template
 // selection by ancestor fee rate (child pays for parent), following the
 // best chain through chain notifications, and saving and reloading the pool
 // across restarts.

@@ -57,6 +57,12 @@ func (p *Pool) blockConnected(txs []*wire.Tx) {
 		}
 	}
 	p.orphans.removeForBlock(txs)
+	for _, tx := range txs {
+		txid := tx.TxID()
+		if len(p.orphans.byParent[txid]) > 0 && len(p.minedParents) < p.policy.MaxOrphans && !slices.Contains(p.minedParents, txid) {
+			p.minedParents = append(p.minedParents, txid)
+		}
+	}
 }
 
 // readmit is a transaction to check again after a reorg.

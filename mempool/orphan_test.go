@@ -113,6 +113,38 @@ func TestOrphans(t *testing.T) {
 	h.checkCacheIsPool(blockParent) // orphans are cached once they enter the pool
 }
 
+// TestMinedParentAdmitsOrphans: an orphan whose missing parent a block
+// mines enters the pool when AdmitMinedOrphans runs after the block (the
+// node calls it after each chain change), with the orphan it unlocks in
+// turn, parents first; one still missing another parent waits on. Before,
+// they waited in the orphan pool until they expired, though their inputs
+// existed.
+func TestMinedParentAdmitsOrphans(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	parent := h.spend(1000, 2, h.cb(1))
+	other := h.spend(1000, 2, h.cb(2))
+	child := h.spend(1000, 2, h.out(parent, 0))
+	grandchild := h.spend(1000, 2, h.out(child, 0))
+	waiting := h.spend(1000, 2, h.out(parent, 1), h.out(other, 0)) // other is never seen
+	for _, tx := range []*wire.Tx{grandchild, child, waiting} {
+		if _, missing, err := h.pool.ProcessTransaction(tx, true, 7); err != nil || len(missing) == 0 {
+			t.Fatalf("orphan: missing %v, err %v", missing, err)
+		}
+	}
+	h.mine(parent)
+	got := h.pool.AdmitMinedOrphans()
+	if !slices.Equal(got, []wire.Hash{child.TxID(), grandchild.TxID()}) {
+		t.Fatalf("AdmitMinedOrphans = %v; want the child, then the grandchild", got)
+	}
+	if info := h.pool.Info(); info.Size != 2 || info.Orphans != 1 || !h.pool.IsOrphan(waiting.TxID()) {
+		t.Fatalf("after the parent was mined: %+v; want 2 in the pool and the orphan missing another parent waiting", info)
+	}
+	if again := h.pool.AdmitMinedOrphans(); len(again) != 0 {
+		t.Fatalf("a second call admitted %v", again)
+	}
+	checkInvariants(t, h.pool)
+}
+
 // TestOrphanLimits: the per-source cap evicts that source's oldest, the
 // total cap evicts some orphan, orphans expire, oversized ones are not
 // kept, and a block that spends an orphan's input removes it.

@@ -173,23 +173,48 @@ func (p *Pool) addOrphan(tx *wire.Tx, txid wire.Hash, source uint64, missing []w
 	return true, nil
 }
 
-// processOrphans admits the orphans that the accepted transaction first
-// unlocks, and those they unlock in turn, breadth first, and returns first
-// and those that entered the pool (a child only enters after its parents).
-// An orphan still missing another parent goes back to wait (with its
-// source and a new expiry); an invalid one is dropped.
+// processOrphans returns first, the accepted transaction, and the
+// orphans it unlocked that entered the pool (admitChildren).
 func (p *Pool) processOrphans(first *TxDesc) []*TxDesc {
-	accepted := []*TxDesc{first}
-	for next := 0; next < len(accepted); next++ {
-		parent := accepted[next].TxID
+	return append([]*TxDesc{first}, p.admitChildren([]wire.Hash{first.TxID})...)
+}
+
+// admitChildren admits the orphans that spend outputs of parents, and
+// those they unlock in turn, breadth first, and returns those that
+// entered the pool (a child only enters after its parents). An orphan
+// still missing another parent goes back to wait (with its source and a
+// new expiry); an invalid one is dropped.
+func (p *Pool) admitChildren(parents []wire.Hash) []*TxDesc {
+	var accepted []*TxDesc
+	for queue := slices.Clone(parents); len(queue) > 0; queue = queue[1:] {
 		p.mu.Lock()
-		children := p.orphans.takeChildren(parent)
+		children := p.orphans.takeChildren(queue[0])
 		p.mu.Unlock()
 		for _, or := range children {
 			if desc, _, err := p.admitOrOrphan(or.tx, or.txid, true, or.source); err == nil && desc != nil {
 				accepted = append(accepted, desc)
+				queue = append(queue, desc.TxID)
 			}
 		}
 	}
 	return accepted
+}
+
+// AdmitMinedOrphans admits the orphans whose missing parents blocks
+// connected since the last call mined (HandleChainNotification notes
+// them; its lock forbids reading the chain there), with the orphans they
+// unlock, and returns the txids of those that entered the pool, parents
+// first. Without it, such an orphan waited out OrphanExpiry though its
+// inputs exist. The p2p layer calls it after each chain change and
+// announces what it returns.
+func (p *Pool) AdmitMinedOrphans() []wire.Hash {
+	p.mu.Lock()
+	parents := p.minedParents
+	p.minedParents = nil
+	p.mu.Unlock()
+	var out []wire.Hash
+	for _, d := range p.admitChildren(parents) {
+		out = append(out, d.TxID)
+	}
+	return out
 }

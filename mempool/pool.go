@@ -103,6 +103,10 @@ type Pool struct {
 	// until the pool is revalidated.
 	disconnected [][]*wire.Tx
 	orphans      orphanPool
+	// minedParents: txids of transactions that connected blocks mined
+	// while orphans waited for them, oldest first, at most MaxOrphans;
+	// AdmitMinedOrphans admits those orphans and empties it.
+	minedParents []wire.Hash
 
 	// changesMu guards changes; it is taken under mu or alone, never
 	// the other way round.

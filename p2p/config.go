@@ -63,6 +63,10 @@ type TxPool interface {
 	// RangeTxs calls f for every pool transaction, in any order; f does
 	// not call the pool (compact blocks are rebuilt from them).
 	RangeTxs(f func(txid wire.Hash, tx *wire.Tx))
+	// AdmitMinedOrphans admits the orphans whose missing parents the
+	// blocks connected since the last call mined, and returns the txids
+	// that entered the pool, to be announced.
+	AdmitMinedOrphans() []wire.Hash
 }
 
 // Config configures a Server (and the Core inside it). Zero durations and

@@ -825,7 +825,8 @@ func (c *Core) dial(a string, now time.Time) {
 // ChainChanged reports that the best chain changed. The new tip is
 // announced, unless the node is still downloading blocks, and the
 // transactions of disconnected blocks that are back in the pool are
-// announced again, so a reorganisation's losers reach every mempool.
+// announced again, so a reorganisation's losers reach every mempool; so
+// are the orphans the new blocks unlocked (TxPool.AdmitMinedOrphans).
 // The tip's transactions still in flight will not be asked of their other
 // announcers (forgetConfirmed).
 func (c *Core) ChainChanged(now time.Time, disconnectedTxs []wire.Hash) []Action {
@@ -839,6 +840,9 @@ func (c *Core) ChainChanged(now time.Time, disconnectedTxs []wire.Hash) []Action
 		if c.pool.Knows(txid) {
 			c.announce(InvVect{Type: InvTx, Hash: txid}, nil)
 		}
+	}
+	for _, txid := range c.pool.AdmitMinedOrphans() {
+		c.announce(InvVect{Type: InvTx, Hash: txid}, nil)
 	}
 	c.fillDownloads(now)
 	return c.flush()

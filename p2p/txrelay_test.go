@@ -71,3 +71,40 @@ func TestRebroadcastReachesLaterPeers(t *testing.T) {
 		t.Fatalf("after a peer asked for the transaction, a later peer got %d invs of it; want none", invs)
 	}
 }
+
+// An orphan transaction whose missing parent a block mines enters the pool
+// when the chain changes and is announced to the peers, with the orphan
+// it unlocks in turn. Before, it waited in the orphan pool until it
+// expired (20 minutes), though its inputs existed: peers that had it
+// relayed it, and this node did not.
+func TestMinedParentReleasesOrphans(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	g := chaintest.NewGenerator(t, h.params)
+	for _, blk := range buildChain(g, "b", 2) {
+		if _, err := h.chain.ProcessBlock(blk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.connect(1, 2)
+	h.connect(2, 2)
+	parent := g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("b1")}, 1000, 2)
+	child := g.SpendTx([]chaintest.SpendableOut{g.TxOut(parent, 0)}, 1000, 2)
+	grandchild := g.SpendTx([]chaintest.SpendableOut{g.TxOut(child, 0)}, 1000, 2)
+	for _, tx := range []*wire.Tx{grandchild, child} {
+		h.core.Receive(h.now, 1, &MsgInv{Items: []InvVect{{Type: InvTx, Hash: tx.TxID()}}})
+		h.core.Receive(h.now, 1, &MsgTx{Tx: tx})
+		if !h.pool.IsOrphan(tx.TxID()) {
+			t.Fatalf("%s is no orphan before its parent is mined", tx.TxID())
+		}
+	}
+	if _, err := h.chain.ProcessBlock(g.NextBlock("b3", []*wire.Tx{parent})); err != nil {
+		t.Fatal(err)
+	}
+	acts := h.core.ChainChanged(h.now, nil)
+	for _, tx := range []*wire.Tx{child, grandchild} {
+		if !h.pool.Has(tx.TxID()) || invsOf(acts, 2, tx.TxID()) != 1 {
+			t.Fatalf("after its parent was mined, %s in the pool %v, announced to the other peer %d times; want in it, announced once",
+				tx.TxID(), h.pool.Has(tx.TxID()), invsOf(acts, 2, tx.TxID()))
+		}
+	}
+}
