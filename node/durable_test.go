@@ -14,6 +14,23 @@ import (
 	"powchain/wire"
 )
 
+// openLogged makes the node of dir without running it (New opens the
+// chain, logging on this goroutine) and returns it with what it logged;
+// it is closed when the test ends.
+func openLogged(t *testing.T, dir string) (*Node, *bytes.Buffer) {
+	t.Helper()
+	var logs bytes.Buffer
+	n, err := New(testConfig(dir), slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		n.rpcLn.Close()
+		n.closeUnstarted()
+	})
+	return n, &logs
+}
+
 // TestTornJournalIsLogged: a node at height 50 whose chain journal loses
 // the writes after height 25 restarts at 25 and says which heights it lost.
 func TestTornJournalIsLogged(t *testing.T) {
@@ -44,15 +61,7 @@ func TestTornJournalIsLogged(t *testing.T) {
 	if err := os.Truncate(journals[0], info.Size()); err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer // New logs on this goroutine; the node is not run
-	n2, err := New(testConfig(dir), slog.New(slog.NewTextHandler(&logs, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		n2.rpcLn.Close()
-		n2.closeUnstarted()
-	}()
+	n2, logs := openLogged(t, dir)
 	if h := n2.chain.Tip().Height; h != 25 {
 		t.Fatalf("reopened at height %d, want 25", h)
 	}
@@ -85,15 +94,7 @@ func TestInterruptedReindexSaysSo(t *testing.T) {
 	}
 	db.Close()
 
-	var logs bytes.Buffer // New logs on this goroutine; the node is not run
-	n2, err := New(testConfig(dir), slog.New(slog.NewTextHandler(&logs, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		n2.rpcLn.Close()
-		n2.closeUnstarted()
-	}()
+	n2, logs := openLogged(t, dir)
 	if h := n2.chain.Tip().Height; h != 5 {
 		t.Fatalf("reopened at height %d, want 5", h)
 	}

@@ -9,6 +9,20 @@ import (
 	"powchain/wire"
 )
 
+// harnessWithCoins is a harness whose chain holds blocks b1 and b2 of g,
+// b1's coinbase spendable.
+func harnessWithCoins(t *testing.T) (*coreHarness, *chaintest.Generator) {
+	t.Helper()
+	h := newCoreHarness(t, nil)
+	g := chaintest.NewGenerator(t, h.params)
+	for _, blk := range buildChain(g, "b", 2) {
+		if _, err := h.chain.ProcessBlock(blk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h, g
+}
+
 // invsOf counts the inv messages acts send peer id that list txid.
 func invsOf(acts []Action, id PeerID, txid wire.Hash) int {
 	n := 0
@@ -27,13 +41,7 @@ func invsOf(acts []Action, id PeerID, txid wire.Hash) int {
 // to the peers connected when it was submitted, and so never left a node
 // that had none.
 func TestRebroadcastReachesLaterPeers(t *testing.T) {
-	h := newCoreHarness(t, nil)
-	g := chaintest.NewGenerator(t, h.params)
-	for _, blk := range buildChain(g, "b", 2) {
-		if _, err := h.chain.ProcessBlock(blk); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h, g := harnessWithCoins(t)
 	h.core.Start(h.now)
 	tx := g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("b1")}, 1000, 2)
 	addToPool(t, h, tx)
@@ -78,13 +86,7 @@ func TestRebroadcastReachesLaterPeers(t *testing.T) {
 // expired (20 minutes), though its inputs existed: peers that had it
 // relayed it, and this node did not.
 func TestMinedParentReleasesOrphans(t *testing.T) {
-	h := newCoreHarness(t, nil)
-	g := chaintest.NewGenerator(t, h.params)
-	for _, blk := range buildChain(g, "b", 2) {
-		if _, err := h.chain.ProcessBlock(blk); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h, g := harnessWithCoins(t)
 	h.connect(1, 2)
 	h.connect(2, 2)
 	parent := g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("b1")}, 1000, 2)
