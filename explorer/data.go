@@ -180,8 +180,9 @@ func (s *Source) Block(hash wire.Hash) (*Block, error) {
 	out := &Block{BlockHeaderResult: server.HeaderResult(s.Chain, info), Size: blk.SerializeSize(), Tx: make([]Tx, len(blk.Transactions))}
 	out.NTx = len(blk.Transactions)
 	var fees uint64
+	tip := s.Chain.Tip().Height
 	for i, tx := range blk.Transactions {
-		out.Tx[i] = s.confirmedTx(tx, info, &spent)
+		out.Tx[i] = s.confirmedTx(tx, info, tip, &spent)
 		if out.Tx[i].Fee != nil {
 			fees += uint64(*out.Tx[i].Fee)
 		}
@@ -308,15 +309,16 @@ type Tx struct {
 	InMempool bool `json:"in_mempool"`
 }
 
-// confirmedTx decodes tx of the block info. spent is the block's undo
-// record still to be consumed (nil off the best chain); tx's inputs take
-// their previous outputs from its front.
-func (s *Source) confirmedTx(tx *wire.Tx, info chain.BlockInfo, spent *[]chain.UtxoEntry) Tx {
+// confirmedTx decodes tx of the block info, with the best chain ending at
+// height tip. spent is the block's undo record still to be consumed (nil
+// off the best chain); tx's inputs take their previous outputs from its
+// front.
+func (s *Source) confirmedTx(tx *wire.Tx, info chain.BlockInfo, tip uint64, spent *[]chain.UtxoEntry) Tx {
 	res := server.TxResult(tx, s.prefix())
 	res.BlockHash = info.Hash.String()
 	res.Time = info.Header.Timestamp
 	if info.MainChain {
-		res.Confirmations = int64(s.Chain.Tip().Height-info.Height) + 1
+		res.Confirmations = int64(confirmations(tip, info.Height))
 	}
 	height := info.Height
 	out := Tx{TxResult: res, Height: &height}
@@ -332,6 +334,19 @@ func (s *Source) confirmedTx(tx *wire.Tx, info chain.BlockInfo, spent *[]chain.U
 	*spent = (*spent)[len(tx.Inputs):]
 	out.setFee(in, tx)
 	return out
+}
+
+// confirmations is how many blocks of the best chain ending at height
+// tip confirm a block at height: none for a block above the tip, which a
+// reorganisation that shortened the chain between reading the tip and
+// reading the block (or an index) leaves, never a negative or wrapped
+// count. Every confirmation count and maturity of the explorer comes
+// from here.
+func confirmations(tip, height uint64) uint64 {
+	if height > tip {
+		return 0
+	}
+	return tip - height + 1
 }
 
 func (t *Tx) setFee(in uint64, tx *wire.Tx) {
@@ -422,7 +437,7 @@ func (s *Source) txInBlock(txid, hash wire.Hash) (*Tx, error) {
 	for i, id := range blk.TxIDs() {
 		tx := blk.Transactions[i]
 		if id == txid {
-			out := s.confirmedTx(tx, info, &spent)
+			out := s.confirmedTx(tx, info, s.Chain.Tip().Height, &spent)
 			return &out, nil
 		}
 		if i > 0 && len(spent) >= len(tx.Inputs) {
@@ -551,17 +566,13 @@ func (s *Source) Address(addr string, p page) (*Address, error) {
 	if err != nil {
 		return nil, err
 	}
-	p0 := s.Chain.Params()
 	tip := s.Chain.Tip().Height
 	out := &Address{Address: addr, UtxoCount: len(utxos), Offset: p.offset, MempoolTxs: []string{}}
 	list := make([]rpc.AddressUtxo, len(utxos))
 	var delta int64
 	for i, u := range utxos {
 		out.Balance += rpc.Amount(u.Entry.Amount)
-		list[i] = rpc.AddressUtxo{Address: addr, TxID: u.OutPoint.TxID.String(), OutputIndex: u.OutPoint.Index,
-			Amount: rpc.Amount(u.Entry.Amount), Height: u.Entry.Height, Coinbase: u.Entry.Coinbase,
-			Confirmations: tip - u.Entry.Height + 1,
-			Mature:        !u.Entry.Coinbase || tip+1-u.Entry.Height >= p0.CoinbaseMaturity}
+		list[i] = addressUtxo(addr, u, tip, s.Chain.Params().CoinbaseMaturity)
 		if _, spent := s.Mempool.Spender(u.OutPoint); spent {
 			delta -= int64(u.Entry.Amount)
 		}
@@ -574,6 +585,15 @@ func (s *Source) Address(addr string, p page) (*Address, error) {
 	delta += s.mempoolActivity(kh, out)
 	out.Unconfirmed = signedCoins(delta)
 	return out, nil
+}
+
+// addressUtxo is the line of the address view showing u, an unspent
+// output paying to addr, with the best chain ending at height tip.
+func addressUtxo(addr string, u chain.AddressUtxo, tip, maturity uint64) rpc.AddressUtxo {
+	conf := confirmations(tip, u.Entry.Height)
+	return rpc.AddressUtxo{Address: addr, TxID: u.OutPoint.TxID.String(), OutputIndex: u.OutPoint.Index,
+		Amount: rpc.Amount(u.Entry.Amount), Height: u.Entry.Height, Coinbase: u.Entry.Coinbase,
+		Confirmations: conf, Mature: !u.Entry.Coinbase || conf >= maturity}
 }
 
 // addressHistory fills out's History with the window p of kh's history,
