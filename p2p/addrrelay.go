@@ -61,7 +61,11 @@ func (c *Core) requestAddrs(p *peer) {
 //     restored. Expired caches are dropped when another is built.
 //
 // Every peer of a key gets the same addresses (with the last-seen times
-// of when the cache was built), less its own listen address. On local
+// of when the cache was built), less its own listen address. A getaddr
+// that finds nothing to share (an empty book or cache, or one holding only
+// the peer's own address) is answered with no addr at all, as Bitcoin
+// Core sends none empty (MaybeSendAddr); it still counts as the one
+// answered. On local
 // networks (chain.Params.LocalAddrs) every getaddr gets a fresh sample of
 // up to MaxAddrPerMsg: their nodes start together and find each other
 // through these answers, which a day-long cache built when the first of
@@ -92,6 +96,9 @@ func (c *Core) handleGetAddr(p *peer, now time.Time) {
 				addrs = append(addrs, a)
 			}
 		}
+	}
+	if len(addrs) == 0 {
+		return // nothing to share: no addr at all, as Bitcoin Core
 	}
 	for _, a := range addrs {
 		p.knownAddrs.add(c.addrKey(a.Addr), maxKnownAddrs)

@@ -517,19 +517,53 @@ func (h *coreHarness) addBook(n int) {
 	}
 }
 
-// askAddrs connects inbound peer id from addr to the node's address local,
+// getAddr connects inbound peer id from addr to the node's address local,
 // advertising listen (so "" adds nothing to the book), asks it for
-// addresses and hangs up: the node's answer, sorted.
-func (h *coreHarness) askAddrs(id PeerID, addr, local, listen string) []string {
+// addresses and hangs up: the node's actions on the getaddr.
+func (h *coreHarness) getAddr(id PeerID, addr, local, listen string) []Action {
 	h.t.Helper()
 	h.core.Connected(h.now, id, addr, true, local)
 	v := h.version(uint64(id)+100, 0)
 	v.ListenAddr = listen
 	h.core.Receive(h.now, id, v)
 	h.core.Receive(h.now, id, &MsgVerAck{})
-	answer := addrsSent(h.core.Receive(h.now, id, &MsgGetAddr{}))[id]
+	acts := h.core.Receive(h.now, id, &MsgGetAddr{})
 	h.core.Disconnected(h.now, id, nil)
-	return slices.Sorted(slices.Values(answer))
+	return acts
+}
+
+// askAddrs is getAddr's answer: the addresses sent, sorted.
+func (h *coreHarness) askAddrs(id PeerID, addr, local, listen string) []string {
+	h.t.Helper()
+	return slices.Sorted(slices.Values(addrsSent(h.getAddr(id, addr, local, listen))[id]))
+}
+
+// A getaddr that finds nothing to share is answered with no addr message
+// at all, as Bitcoin Core's MaybeSendAddr sends none empty: an empty book,
+// or one whose answer holds only the requester's own listen address (on
+// main a book of 5 caches 1 address, 23%). Before, the node sent an empty
+// addr.
+func TestGetAddrNothingToShareSendsNothing(t *testing.T) {
+	const local = "8.8.8.8:9444"
+	for _, onLocal := range []bool{false, true} {
+		h := getAddrBook(t, 0, onLocal)
+		if got := types(sent(h.getAddr(1, "9.0.0.1:40000", local, ""), 1)); slices.Contains(got, TypeAddr) {
+			t.Errorf("local network %v: empty book answered a getaddr with %v, want no addr", onLocal, got)
+		}
+		n := 5
+		if onLocal {
+			n = 1
+		}
+		h.addBook(n)
+		shared := h.askAddrs(2, "9.0.0.2:40000", local, "")
+		if len(shared) != 1 {
+			t.Fatalf("local network %v: answer %v, want one address", onLocal, shared)
+		}
+		host, _, _ := strings.Cut(shared[0], ":")
+		if got := types(sent(h.getAddr(3, host+":40000", local, "0.0.0.0:9444"), 3)); slices.Contains(got, TypeAddr) {
+			t.Errorf("local network %v: a peer listening on %s, the only address to share, was sent %v, want no addr", onLocal, shared[0], got)
+		}
+	}
 }
 
 // Peers that connect again and again, from as many hosts as they like,

@@ -143,7 +143,8 @@
 //     reconnecting peers learn no more of the book than one answer, and
 //     cannot link the node's addresses by their answers. Local networks
 //     answer each getaddr with a fresh sample of up to 1,000: their nodes
-//     find each other so as they start.
+//     find each other so as they start. An answer with nothing to share
+//     is no addr at all (Bitcoin Core sends none empty).
 //   - Idle costs stay flat: a Tick of a node in sync with its outbound
 //     slots full builds no address sets and plans no downloads
 //     (maintainOutbound and fillDownloads return first), and the chain
