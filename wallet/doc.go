@@ -75,10 +75,13 @@
 // # Concurrency
 //
 // A Wallet is not safe for concurrent use. A wallet file is meant to be
-// used by one process at a time; there is no lock, but a Wallet re-reads the
-// file before each write and fails with ErrModified, writing nothing, if
-// another process changed it in the meantime (so no update is silently
-// lost; Send checks before broadcasting). ErrModified means nothing
+// used by one process at a time, but a Wallet re-reads the file before each
+// write and fails with ErrModified, writing nothing, if another process
+// changed it in the meantime (so no update is silently lost and no address
+// handed out twice; Send checks before broadcasting too). The re-read and
+// the write hold an exclusive flock on the wallets directory, so that two
+// processes cannot both pass the check; nothing holds it across a call to
+// the node. ErrModified means nothing
 // happened and the command can run again; a change found after the
 // broadcast is reported as a send made but not recorded, never as
 // ErrModified, since running the send again would pay twice. The package

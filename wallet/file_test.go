@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -335,5 +336,54 @@ func TestFilePath(t *testing.T) {
 		if _, err := FilePath("/d", bad); err == nil {
 			t.Errorf("name %q accepted", bad)
 		}
+	}
+}
+
+// Two processes using one wallet file at once: every update that reports
+// success is in the file and no address is handed out twice. save's
+// check of the file and its write are one step under a lock; before, a
+// second writer could pass its check between the first one's check and
+// rename and then replace the first one's file.
+func TestConcurrentWritersLoseNothing(t *testing.T) {
+	path := walletPath(t)
+	if _, err := Restore(path, testPass, testMnemonic, localOpts()); err != nil {
+		t.Fatal(err)
+	}
+	const perWriter = 60
+	handedOut := make([][]string, 2)
+	errs := make(chan error, 2)
+	for i := range handedOut {
+		go func() {
+			errs <- func() error {
+				w, err := Open(path, testPass, localOpts())
+				for err == nil && len(handedOut[i]) < perWriter {
+					var a string
+					if a, err = w.NewAddress(); err == nil {
+						handedOut[i] = append(handedOut[i], a)
+					} else if errors.Is(err, ErrModified) {
+						w, err = Open(path, testPass, localOpts())
+					}
+				}
+				return err
+			}()
+		}()
+	}
+	for range handedOut {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := Open(path, testPass, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFile, _ := w.Addresses()
+	all := slices.Concat(handedOut...)
+	slices.Sort(all)
+	if dup := len(all) - len(slices.Compact(slices.Clone(all))); dup > 0 {
+		t.Errorf("%d addresses handed out twice", dup)
+	}
+	if len(inFile) != 2*perWriter {
+		t.Errorf("the file holds %d receive addresses, %d were handed out", len(inFile), 2*perWriter)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"syscall"
 	"time"
 
 	"powchain/internal/atomicfile"
@@ -285,12 +286,20 @@ func (w *Wallet) encode(st fileState) ([]byte, error) {
 
 // save writes st atomically and makes it the wallet's state. It refuses
 // (ErrModified) if the file is not what this Wallet last read or wrote.
+// The check and the write are one step under the directory's lock, so two
+// processes cannot both pass the check and the second replace the first
+// one's update.
 func (w *Wallet) save(st fileState) error {
-	if err := w.checkUnchanged(); err != nil {
-		return err
-	}
 	data, err := w.encode(st)
 	if err != nil {
+		return err
+	}
+	unlock, err := lockDir(filepath.Dir(w.path))
+	if err != nil {
+		return fmt.Errorf("write wallet: %w", err)
+	}
+	defer unlock()
+	if err := w.checkUnchanged(); err != nil {
 		return err
 	}
 	if err := atomicfile.WriteFile(w.path, data, 0o600); err != nil {
@@ -298,6 +307,22 @@ func (w *Wallet) save(st fileState) error {
 	}
 	w.st, w.onDisk = st, data
 	return nil
+}
+
+// lockDir takes an exclusive advisory lock (flock) on the directory that
+// holds the wallet files, waiting for another process's write to finish,
+// and returns its release. The kernel drops it if the process dies. It
+// locks the directory itself, so no lock file sits beside the wallets.
+func lockDir(dir string) (unlock func(), err error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(d.Fd()), syscall.LOCK_EX); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return func() { d.Close() }, nil
 }
 
 func (w *Wallet) checkUnchanged() error {
