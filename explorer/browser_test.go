@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"powchain/chain"
 	"powchain/chain/chaintest"
 	"powchain/explorer"
 )
@@ -225,4 +226,34 @@ func TestBrowser(t *testing.T) {
 		t.Fatal("block page is wider than a phone screen")
 	}
 	b.shot("block-phone")
+}
+
+// TestBrowserBlockPaged: the page of a block of 2,501 transactions shows
+// the first 50 with the block's summary, and "next →" leads to the next 50.
+func TestBrowserBlockPaged(t *testing.T) {
+	cache := chain.NewSigCache(4096)
+	e := newEnv(t, explorer.Limits{}, withSigCache(cache))
+	blk := e.bigBlock("big", 2500, cache)
+	base := e.serve()
+	b := newBrowser(t)
+
+	b.run(chromedp.Navigate(base+"/block/"+blk.BlockHash().String()), chromedp.WaitVisible("#block-txs", chromedp.ByQuery))
+	var shown int
+	b.run(chromedp.Evaluate(`document.querySelectorAll("#block-txs article.tx").length`, &shown))
+	if got := b.text("p.pager"); shown != 50 || !strings.Contains(got, "1–50 of 2501") {
+		t.Fatalf("block page shows %d transactions, pager %q; want 50, 1–50 of 2501", shown, got)
+	}
+	if got := b.text("#main"); !strings.Contains(got, "2501") || !strings.Contains(got, "fees 0.00025000") {
+		t.Fatal("block page lacks the whole block's transaction count and fees")
+	}
+	b.shot("block-paged")
+
+	// The second page: it starts with transaction 50.
+	tx50 := blk.Transactions[50].TxID().String()
+	b.run(chromedp.Click(`p.pager a[href*="offset=50"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#block-txs article.tx:first-child a.txid[href^="/tx/`+tx50+`"]`, chromedp.ByQuery))
+	if got := b.text("p.pager"); !strings.Contains(got, "51–100 of 2501") || !strings.Contains(got, "← previous") {
+		t.Fatalf("second page's pager %q", got)
+	}
+	b.shot("block-paged-2")
 }

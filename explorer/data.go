@@ -22,7 +22,8 @@ const (
 	MaxHeaders = 2000
 	// MaxBlocks is the most block summaries /rest/blocks.json returns.
 	MaxBlocks = 100
-	// MaxPage is the most entries of a paged list (mempool, address).
+	// MaxPage is the most entries of a paged list (mempool, address, a
+	// block's transactions).
 	MaxPage = 500
 	// TxScanDepth is how many blocks below the tip a txid given without
 	// its block is looked for: the node keeps no transaction index.
@@ -141,8 +142,9 @@ func (s *Source) ChainInfo() *rpc.BlockchainInfo {
 	return server.ChainInfo(s.Chain, s.Clock.Now(), best)
 }
 
-// Block is a block with its transactions decoded as the transaction
-// endpoint shows them (Bitcoin Core's getblock verbosity 3).
+// Block is a block with a window of its transactions decoded as the
+// transaction endpoint shows them (Bitcoin Core's getblock verbosity 3);
+// its other fields describe the whole block.
 type Block struct {
 	rpc.BlockHeaderResult
 	Size int  `json:"size"`
@@ -171,20 +173,34 @@ func (s *Source) blockWithSpent(hash wire.Hash) (chain.BlockInfo, *wire.Block, [
 	return info, blk, spent, err
 }
 
-// Block returns the block hash.
-func (s *Source) Block(hash wire.Hash) (*Block, error) {
+// Block returns the block hash with the window p of its transactions (a
+// limit of wire.MaxTxPerBlock: all of them). Its size, transaction count,
+// fees and reward are the whole block's: the fees take every
+// transaction's previous outputs from the undo record, in block order,
+// but only the window's transactions are decoded for display.
+func (s *Source) Block(hash wire.Hash, p page) (*Block, error) {
+	if p.limit < 1 {
+		return nil, badRequest("limit=%d: want 1 to %d transactions a page", p.limit, MaxPage)
+	}
 	info, blk, spent, err := s.blockWithSpent(hash)
 	if err != nil {
 		return nil, err
 	}
-	out := &Block{BlockHeaderResult: server.HeaderResult(s.Chain, info), Size: blk.SerializeSize(), Tx: make([]Tx, len(blk.Transactions))}
-	out.NTx = len(blk.Transactions)
+	txs := blk.Transactions
+	if p.offset >= len(txs) {
+		return nil, badRequest("offset=%d is past the block's last transaction: it has %d (offsets 0 to %d)", p.offset, len(txs), len(txs)-1)
+	}
+	out := &Block{BlockHeaderResult: server.HeaderResult(s.Chain, info), Size: blk.SerializeSize(), Tx: make([]Tx, 0, len(window(txs, p)))}
+	out.NTx = len(txs)
 	var fees uint64
 	tip := s.Chain.Tip().Height
-	for i, tx := range blk.Transactions {
-		out.Tx[i] = s.confirmedTx(tx, info, tip, &spent)
-		if out.Tx[i].Fee != nil {
-			fees += uint64(*out.Tx[i].Fee)
+	for i, tx := range txs {
+		prev := takeSpent(tx, &spent)
+		if i >= p.offset && i-p.offset < p.limit {
+			out.Tx = append(out.Tx, s.confirmedTx(tx, info, tip, prev))
+		}
+		if fee, ok := txFee(tx, prev); ok {
+			fees += fee
 		}
 	}
 	for _, o := range blk.Transactions[0].Outputs {
@@ -309,11 +325,40 @@ type Tx struct {
 	InMempool bool `json:"in_mempool"`
 }
 
+// takeSpent takes the previous outputs of tx's inputs from the front of
+// spent, what remains of its block's undo record (which lists them in
+// block order): nil for a coinbase, or when the record is short (empty off
+// the best chain).
+func takeSpent(tx *wire.Tx, spent *[]chain.UtxoEntry) []chain.UtxoEntry {
+	n := len(tx.Inputs)
+	if tx.IsCoinbase() || len(*spent) < n {
+		return nil
+	}
+	prev := (*spent)[:n:n]
+	*spent = (*spent)[n:]
+	return prev
+}
+
+// txFee is the fee of tx, whose inputs spent prev; false when prev is
+// unknown (nil) or the outputs exceed it.
+func txFee(tx *wire.Tx, prev []chain.UtxoEntry) (uint64, bool) {
+	if prev == nil {
+		return 0, false
+	}
+	var in, out uint64
+	for _, e := range prev {
+		in += e.Amount
+	}
+	for _, o := range tx.Outputs {
+		out += o.Amount
+	}
+	return in - out, in >= out
+}
+
 // confirmedTx decodes tx of the block info, with the best chain ending at
-// height tip. spent is the block's undo record still to be consumed (nil
-// off the best chain); tx's inputs take their previous outputs from its
-// front.
-func (s *Source) confirmedTx(tx *wire.Tx, info chain.BlockInfo, tip uint64, spent *[]chain.UtxoEntry) Tx {
+// height tip; prev are the outputs its inputs spent (takeSpent), nil when
+// unknown.
+func (s *Source) confirmedTx(tx *wire.Tx, info chain.BlockInfo, tip uint64, prev []chain.UtxoEntry) Tx {
 	res := server.TxResult(tx, s.prefix())
 	res.BlockHash = info.Hash.String()
 	res.Time = info.Header.Timestamp
@@ -322,17 +367,13 @@ func (s *Source) confirmedTx(tx *wire.Tx, info chain.BlockInfo, tip uint64, spen
 	}
 	height := info.Height
 	out := Tx{TxResult: res, Height: &height}
-	if tx.IsCoinbase() || len(*spent) < len(tx.Inputs) {
-		return out
-	}
-	var in uint64
-	for i := range tx.Inputs {
-		e := (*spent)[i]
+	for i, e := range prev {
 		out.Vin[i].Prevout = &rpc.PrevOut{Value: rpc.Amount(e.Amount), Address: server.Address(s.prefix(), e.KeyHash), Height: e.Height, Coinbase: e.Coinbase}
-		in += e.Amount
 	}
-	*spent = (*spent)[len(tx.Inputs):]
-	out.setFee(in, tx)
+	if fee, ok := txFee(tx, prev); ok {
+		out.Fee = amountPtr(fee)
+		out.FeeRate = amountPtr(fee * 1000 / uint64(max(out.Size, 1)))
+	}
 	return out
 }
 
@@ -347,18 +388,6 @@ func confirmations(tip, height uint64) uint64 {
 		return 0
 	}
 	return tip - height + 1
-}
-
-func (t *Tx) setFee(in uint64, tx *wire.Tx) {
-	var outSum uint64
-	for _, o := range tx.Outputs {
-		outSum += o.Amount
-	}
-	if in < outSum {
-		return
-	}
-	t.Fee = amountPtr(in - outSum)
-	t.FeeRate = amountPtr((in - outSum) * 1000 / uint64(max(t.Size, 1)))
 }
 
 // Tx finds a transaction: in the given block when block is not nil, else
@@ -436,12 +465,10 @@ func (s *Source) txInBlock(txid, hash wire.Hash) (*Tx, error) {
 	}
 	for i, id := range blk.TxIDs() {
 		tx := blk.Transactions[i]
+		prev := takeSpent(tx, &spent)
 		if id == txid {
-			out := s.confirmedTx(tx, info, s.Chain.Tip().Height, &spent)
+			out := s.confirmedTx(tx, info, s.Chain.Tip().Height, prev)
 			return &out, nil
-		}
-		if i > 0 && len(spent) >= len(tx.Inputs) {
-			spent = spent[len(tx.Inputs):]
 		}
 	}
 	return nil, notFound("block %s has no transaction %s", hash, txid)

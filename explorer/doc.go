@@ -16,7 +16,9 @@
 // paging parameter out of bounds) is a 400 or 404 answer in the user's
 // terms, JSON under /rest/ and a page elsewhere, never a 500 or a panic;
 // every response is bounded (paging limits, MaxHeaders, MaxBlocks,
-// TxScanDepth); a slow or flooding client is cut off by the read, write
+// TxScanDepth; a block's page shows one page of its transactions, its
+// summary the whole block's, and only that page's transactions are
+// decoded for display); a slow or flooding client is cut off by the read, write
 // and idle timeouts and the header and body limits; at most MaxSubscribers
 // event streams are open at once. A txid alone is found in the mempool or
 // through the transaction index; a node without the index finds it

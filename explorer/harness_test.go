@@ -147,3 +147,29 @@ func (e *env) expectError(path string, status int, phrase string) {
 		e.t.Fatalf("GET %s: %d %q, want %d with %q", path, rec.Code, body.Error, status, phrase)
 	}
 }
+
+// bigBlock mines a fan-out of coinbase a5 into n outputs (block
+// name+"-fan"), then the block name of n transactions, each spending one
+// of them and paying a fee of 10. They carry no signatures: the chain's
+// signature cache vouches for them (withSigCache), as it does for a
+// transaction the mempool verified, which spares the test n signatures
+// (minutes under the race detector).
+func (e *env) bigBlock(name string, n int, cache *chain.SigCache) *wire.Block {
+	e.t.Helper()
+	fan := e.g.SpendTx([]chaintest.SpendableOut{e.g.CoinbaseOut("a5")}, 0, n)
+	e.block(name+"-fan", fan)
+	txs, fanID := make([]*wire.Tx, n), fan.TxID()
+	for i := range txs {
+		txs[i] = &wire.Tx{Version: 1,
+			Inputs:  []wire.TxIn{{PrevOut: wire.OutPoint{TxID: fanID, Index: uint32(i)}, PubKey: fan.Inputs[0].PubKey}},
+			Outputs: []wire.TxOut{{Amount: fan.Outputs[i].Amount - 10, KeyHash: e.g.KeyHash()}}}
+		cache.Add(txs[i].TxID())
+	}
+	e.block(name, txs...)
+	return e.g.Block(name)
+}
+
+// withSigCache gives the chain the signature cache cache.
+func withSigCache(cache *chain.SigCache) func(*chain.Config) {
+	return func(c *chain.Config) { c.SigCache = cache }
+}

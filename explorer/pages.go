@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"powchain/rpc"
+	"powchain/wire"
 )
 
 //go:embed templates/*.html
@@ -179,24 +180,39 @@ func (s *Server) homePage(*http.Request) (any, error) {
 
 func (b *Block) title() string { return fmt.Sprintf("Block %d", b.Height) }
 
+// blockView is a block with one page of its transactions (pageParams:
+// 50 by default) and the links to the others.
+type blockView struct {
+	*Block
+	Page Pager
+}
+
 func (s *Server) blockPage(r *http.Request) (any, error) {
-	id := r.PathValue("id")
-	if isDigits(id) {
-		height, err := parseHeight(id)
-		if err != nil {
-			return nil, err
-		}
-		hash, err := s.src.BlockHashByHeight(height)
-		if err != nil {
-			return nil, err
-		}
-		return s.src.Block(hash)
-	}
-	hash, err := parseHash("block hash", id)
+	hash, err := s.blockID(r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}
-	return s.src.Block(hash)
+	p, err := pageParams(r)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.src.Block(hash, p)
+	if err != nil {
+		return nil, err
+	}
+	return blockView{b, newPager(r, p, b.NTx)}, nil
+}
+
+// blockID reads a block page's name: a best-chain height or a hash.
+func (s *Server) blockID(id string) (wire.Hash, error) {
+	if !isDigits(id) {
+		return parseHash("block hash", id)
+	}
+	height, err := parseHeight(id)
+	if err != nil {
+		return wire.Hash{}, err
+	}
+	return s.src.BlockHashByHeight(height)
 }
 
 func (t *Tx) title() string { return "Transaction " + t.TxID[:16] + "…" }

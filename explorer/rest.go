@@ -71,7 +71,7 @@ func (s *Server) restBlock(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.src.Block(hash)
+	return s.src.Block(hash, page{limit: wire.MaxTxPerBlock}) // every transaction, as Core's
 }
 
 func (s *Server) restBlockHashByHeight(r *http.Request) (any, error) {
