@@ -3,7 +3,7 @@
 # Usage: ./testnet/kill.sh NODE
 source "$(dirname "$0")/lib.sh"
 [ $# -eq 1 ] || die "usage: kill.sh NODE"
-alive "$1" || die "$1 is not running"
-kill -KILL "$(cat "$TESTNET_DIR/$1.pid")"
+pid="$(our_pid "$1")" || die "$1 is not running"
+kill -KILL "$pid"
 rm -f "$TESTNET_DIR/$1.pid"
 say "killed $1"

@@ -3,7 +3,9 @@
 # Layout under $TESTNET_DIR (default: .testnet/ at the repository root):
 #   bin/powchain         the binary up.sh built
 #   seed/, node1/, ...   one data dir per node (wallet "default" inside)
-#   <name>.pid           pid of every process up.sh (or restart.sh) started
+#   <name>.pid           pid of every process up.sh (or restart.sh) started;
+#                        trusted only while that pid runs our command line
+#                        (our_pid): it may be another program's by now
 #   <name>.log           its output
 #   <name>.args          the arguments a node was started with (restart.sh)
 #   miner.pid/.log       the miner
@@ -63,7 +65,34 @@ explorer_url() {
   if [ -s "$f" ]; then echo "http://$(cat "$f")/"; else echo -; fi
 }
 
-alive() { [ -f "$TESTNET_DIR/$1.pid" ] && kill -0 "$(cat "$TESTNET_DIR/$1.pid")" 2>/dev/null; }
+# our_pid NAME: the pid in NAME's pid file, if that process is the one the
+# scripts started as NAME: its command line holds `$BIN node run --datadir
+# <NAME's data dir>` (the miner's, `$BIN miner start`). A pid file outlives
+# a process that ended without the scripts (a crash, a reboot), and its pid
+# may since be another program's, which is neither running nor to be
+# signalled as NAME. Fails (printing nothing) otherwise.
+our_pid() {
+  local f="$TESTNET_DIR/$1.pid" pid want got
+  [ -f "$f" ] || return 1
+  pid="$(cat "$f")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  if [ "$1" = miner ]; then want="$BIN miner start"; else want="$BIN node run --datadir $(datadir "$1")"; fi
+  got="$(command_line "$pid")"
+  [[ " $got " == *" $want "* ]] || return 1
+  echo "$pid"
+}
+
+# command_line PID: PID's arguments, space-separated (after the
+# interpreter's, for a script); nothing if there is no such process.
+command_line() {
+  if [ -r "/proc/$1/cmdline" ]; then
+    { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null || true
+  else
+    ps -o args= -p "$1" 2>/dev/null || true
+  fi
+}
+
+alive() { our_pid "$1" >/dev/null; }
 
 # nodes: the names of every node with a data dir, seed first.
 nodes() {
@@ -112,27 +141,34 @@ start_node() {
   printf '%s\n' "$@" > "$TESTNET_DIR/$name.args"
   "$BIN" node run --datadir "$(datadir "$name")" --rpc-listen "127.0.0.1:$(rpc_port "$name")" "$@" \
     >>"$TESTNET_DIR/$name.log" 2>&1 &
-  echo $! > "$TESTNET_DIR/$name.pid"
-  wait_until 30 "$name to answer RPC" answers_or_exited "$name"
-  alive "$name" || die "$name exited at start: $(tail -n1 "$TESTNET_DIR/$name.log") (its log: $TESTNET_DIR/$name.log)"
+  local pid=$!
+  echo "$pid" > "$TESTNET_DIR/$name.pid"
+  # $pid is this shell's own child (alive would fail until it has exec'd).
+  wait_until 30 "$name to answer RPC" answers_or_exited "$name" "$pid"
+  kill -0 "$pid" 2>/dev/null || die "$name exited at start: $(tail -n1 "$TESTNET_DIR/$name.log") (its log: $TESTNET_DIR/$name.log)"
 }
 
-# answers_or_exited NAME: NAME's RPC answers, or NAME is no longer running.
-answers_or_exited() { ! alive "$1" || rpc "$1" getblockcount; }
+# answers_or_exited NAME PID: NAME's RPC answers, or PID is no longer running.
+answers_or_exited() { ! kill -0 "$2" 2>/dev/null || rpc "$1" getblockcount; }
 
-# stop_process NAME: SIGTERM, then SIGKILL after STOP_TIMEOUT seconds.
+# stop_process NAME: SIGTERM, then SIGKILL after STOP_TIMEOUT seconds, if
+# NAME's pid file names NAME's process (our_pid; another program that has
+# its pid now is left alone); the pid file goes either way.
 stop_process() {
   local name="$1" pid
   [ -f "$TESTNET_DIR/$name.pid" ] || return 0
-  pid="$(cat "$TESTNET_DIR/$name.pid")"
-  if kill -0 "$pid" 2>/dev/null; then
+  if pid="$(our_pid "$name")"; then
     kill -TERM "$pid" 2>/dev/null || true
     local deadline=$((SECONDS + STOP_TIMEOUT))
+    # Until it is reaped (an exited process, a zombie, has no command line
+    # but keeps its pid, which no other process can take meanwhile).
     while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$name"; then
       say "$name (pid $pid) did not stop in ${STOP_TIMEOUT}s: killing it"
       kill -KILL "$pid" 2>/dev/null || true
     fi
+  elif pid="$(cat "$TESTNET_DIR/$name.pid")" && kill -0 "$pid" 2>/dev/null; then
+    say "$name is not running (pid $pid of its pid file is another program now: left alone)"
   fi
   rm -f "$TESTNET_DIR/$name.pid"
 }

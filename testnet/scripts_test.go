@@ -135,8 +135,7 @@ func TestStatusWithoutNetwork(t *testing.T) {
 // has timestamp 2000+i, genesis 0.
 func TestStatusInterval(t *testing.T) {
 	dir := t.TempDir()
-	fake := `#!/bin/sh
-shift 3 # rpc --datadir DIR
+	fakeBin(t, dir, `shift 3 # rpc --datadir DIR
 case "$1" in
 getblockchaininfo) printf '{\n  "blocks": 120,\n  "bestblockhash": "h120",\n  "difficulty": 1\n}\n' ;;
 getconnectioncount) echo 2 ;;
@@ -144,25 +143,115 @@ getmempoolinfo) printf '{\n  "size": 0\n}\n' ;;
 getblockhash) echo "h$2" ;;
 getblockheader) n=${2#h}; printf '{\n  "time": %d\n}\n' $((n == 0 ? 0 : 2000 + n)) ;;
 esac
-`
-	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "bin", "powchain"), []byte(fake), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(filepath.Join(dir, "seed"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "seed.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`)
+	startFake(t, dir, "seed")
 	cmd := exec.Command("./status.sh")
 	cmd.Env = append(os.Environ(), "POWCHAIN_TESTNET_DIR="+dir)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), " 1.00s/119 ") {
 		t.Fatalf("status.sh at height 120: %v, want the mean interval of blocks 1 to 120 (1.00s/119):\n%s", err, out)
 	}
+}
+
+// TestStalePidFile: a pid file whose process ended without the scripts
+// (a crash, a reboot) and whose pid now belongs to another program (here a
+// sleep) does not make that program a node or the miner: status.sh shows
+// them down, kill.sh says the node is not running, and down.sh drops the
+// pid files; none signals the program. Before, kill.sh killed it and
+// down.sh sent it SIGTERM. A node the scripts did start (a stand-in with
+// the node's command line) is still stopped.
+func TestStalePidFile(t *testing.T) {
+	dir := t.TempDir()
+	fakeBin(t, dir, "")
+	other := exec.Command("sleep", "300")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Process.Kill(); other.Wait() })
+	for _, name := range []string{"node1", "miner"} {
+		if err := os.WriteFile(filepath.Join(dir, name+".pid"), []byte(strconv.Itoa(other.Process.Pid)+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "node1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	endOurs := startFake(t, dir, "node2")
+	run := func(script string, args ...string) (string, error) {
+		cmd := exec.Command("./"+script, args...)
+		cmd.Env = append(os.Environ(), "POWCHAIN_TESTNET_DIR="+dir)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run("status.sh")
+	if err != nil || !regexp.MustCompile(`(?m)^node1 +down`).MatchString(out) || !strings.Contains(out, "miner: not running") {
+		t.Errorf("status.sh: %v, want node1 down and the miner not running:\n%s", err, out)
+	}
+	if out, err := run("kill.sh", "node1"); err == nil || !strings.Contains(out, "node1 is not running") {
+		t.Errorf("kill.sh node1: %v, want a failure saying it is not running:\n%s", err, out)
+	}
+	if out, err := run("down.sh"); err != nil {
+		t.Fatalf("down.sh: %v\n%s", err, out)
+	}
+	if left := pidFiles(t, dir); len(left) != 0 {
+		t.Errorf("down.sh left pid files %v", left)
+	}
+	if ws := endOurs().Sys().(syscall.WaitStatus); !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Errorf("down.sh did not stop node2 with SIGTERM: it %v", endOurs())
+	}
+	// The other program still runs: it ends by this test's SIGINT, not
+	// by a signal of the scripts.
+	other.Process.Signal(syscall.SIGINT)
+	other.Wait()
+	if ws := other.ProcessState.Sys().(syscall.WaitStatus); !ws.Signaled() || ws.Signal() != syscall.SIGINT {
+		t.Fatalf("the scripts ended an unrelated program that had a stale pid file's pid: %v", other.ProcessState)
+	}
+}
+
+// fakeBin writes dir/bin/powchain, a shell script standing in for the
+// binary: `node run ...` runs until its stdin closes (a running node as
+// far as the scripts can tell: its command line is a node's), anything
+// else runs script.
+func fakeBin(t *testing.T, dir, script string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fake := "#!/bin/sh\nif [ \"$1\" = node ]; then cat >/dev/null; exit 0; fi\n" + script
+	if err := os.WriteFile(filepath.Join(dir, "bin", "powchain"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startFake starts dir's fake binary as the scripts start node name (with
+// its data dir) and writes its pid file: it runs until it is signalled or
+// end (or the test's end) closes its stdin; end returns how it ended. It is
+// reaped as soon as it exits, as a node is by init.
+func startFake(t *testing.T, dir, name string) (end func() *os.ProcessState) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(dir, "bin", "powchain"), "node", "run", "--datadir", filepath.Join(dir, name))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	end = func() *os.ProcessState {
+		stdin.Close()
+		<-exited
+		return cmd.ProcessState
+	}
+	t.Cleanup(func() { end() })
+	if err := os.WriteFile(filepath.Join(dir, name+".pid"), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return end
 }
 
 // scriptRunner returns a function that runs a script of this directory

@@ -33,7 +33,7 @@ done
 
 for f in "$TESTNET_DIR"/*.pid; do
   [ -e "$f" ] || continue
-  if kill -0 "$(cat "$f")" 2>/dev/null; then
+  if alive "$(basename "$f" .pid)"; then
     die "a testnet is already running ($(basename "$f" .pid) is up): ./testnet/down.sh first"
   fi
   rm -f "$f"
