@@ -1,12 +1,25 @@
 #!/usr/bin/env bash
 # Splits the network in two: every listed node of GROUP_A talks only to the
 # others of GROUP_A, and likewise for GROUP_B (each node is restarted with
-# --connect to its group; the seed is left out of both). ./testnet/heal.sh
-# joins them again.
+# --connect to its group; the seed is left out of both). Every running node
+# must be in exactly one group. ./testnet/heal.sh joins them again.
 # Usage: ./testnet/partition.sh node1,node2 node3,node4
 source "$(dirname "$0")/lib.sh"
 [ $# -eq 2 ] || die "usage: partition.sh GROUP_A GROUP_B (comma-separated node names)"
-for node in ${1//,/ } ${2//,/ }; do require_node "$node"; done
+# Every running node but the seed goes in exactly one group: one in
+# neither keeps its normal arguments, dials the addresses in its book (both
+# groups') and joins them again; one in both would end up connected to both.
+declare -A named=()
+for node in ${1//,/ } ${2//,/ }; do
+  require_node "$node"
+  [ -z "${named[$node]:-}" ] || die "$node is named twice: a node goes in one group (in both, it would join them)"
+  named[$node]=1
+done
+for node in $(nodes); do
+  if [ "$node" != seed ] && [ -z "${named[$node]:-}" ] && alive "$node"; then
+    die "$node runs and is in neither group: it would connect to both and join them (put it in one, or stop it)"
+  fi
+done
 
 restart_in_group() {
   local node="$1" group="$2" args=() peer

@@ -2,6 +2,7 @@ package testnet
 
 import (
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -205,6 +206,40 @@ func TestStalePidFile(t *testing.T) {
 	other.Wait()
 	if ws := other.ProcessState.Sys().(syscall.WaitStatus); !ws.Signaled() || ws.Signal() != syscall.SIGINT {
 		t.Fatalf("the scripts ended an unrelated program that had a stale pid file's pid: %v", other.ProcessState)
+	}
+}
+
+// TestPartitionEveryNodeInOneGroup: partition.sh refuses, before it stops
+// anything, a split that would not hold: a running node in neither group
+// (it keeps its normal arguments and dials both groups from its address
+// book) or a node in both (it would be connected to both). Before, both
+// went ahead and the groups stayed joined through that node.
+func TestPartitionEveryNodeInOneGroup(t *testing.T) {
+	dir := t.TempDir()
+	fakeBin(t, dir, "")
+	var ends []func() *os.ProcessState
+	for _, name := range []string{"node1", "node2", "node3"} {
+		ends = append(ends, startFake(t, dir, name))
+	}
+	before := pidFiles(t, dir)
+	for _, tc := range []struct{ a, b, want string }{
+		{"node1", "node2", "node3 runs and is in neither group"},
+		{"node1,node2", "node2,node3", "node2 is named twice"},
+	} {
+		cmd := exec.Command("./partition.sh", tc.a, tc.b)
+		cmd.Env = append(os.Environ(), "POWCHAIN_TESTNET_DIR="+dir)
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("partition.sh %s %s: %v, want a failure saying %q:\n%s", tc.a, tc.b, err, tc.want, out)
+		}
+	}
+	if now := pidFiles(t, dir); !maps.Equal(now, before) {
+		t.Errorf("refused partitions changed the pid files: %v, before %v", now, before)
+	}
+	for i, end := range ends {
+		if state := end(); !state.Success() {
+			t.Errorf("node%d was stopped (%v) by a refused partition", i+1, state)
+		}
 	}
 }
 
