@@ -39,7 +39,8 @@ func TestBlockConnectRemovesMinedAndConflicts(t *testing.T) {
 // TestReorgReadmission: after a reorganisation the transactions of the
 // disconnected blocks come back (never their coinbases), except those the
 // new branch confirmed or conflicts with; pool transactions that spent
-// outputs of the old branch find their parents again.
+// outputs of the old branch find their parents again, and stay
+// unbroadcast.
 func TestReorgReadmission(t *testing.T) {
 	h := newHarness(t, harnessConfig{})
 	fork := h.g.TipName()
@@ -50,6 +51,7 @@ func TestReorgReadmission(t *testing.T) {
 	child := h.spend(1000, 2, h.out(a, 0)) // in the pool while a is mined
 	mined := h.mine(a, b, d)
 	h.accept(child)
+	h.pool.SetUnbroadcast([]wire.Hash{child.TxID()})
 	if info, _ := h.pool.EntryInfo(child.TxID()); info.AncestorCount != 1 {
 		t.Fatalf("child of a mined tx has in-pool ancestors: %+v", info)
 	}
@@ -78,6 +80,9 @@ func TestReorgReadmission(t *testing.T) {
 	}
 	if !h.cache.Contains(a.TxID()) {
 		t.Fatal("re-admitted tx not in the signature cache")
+	}
+	if got := h.pool.Unbroadcast(); len(got) != 1 || got[0] != child.TxID() {
+		t.Fatalf("unbroadcast after the reorg: %v, want the child %s", got, child.TxID())
 	}
 	checkInvariants(t, h.pool)
 	h.checkCacheIsPool(b, d, dAlt)

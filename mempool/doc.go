@@ -7,8 +7,11 @@
 // enters the pool, or, through AdmitMinedOrphans after the chain changes,
 // when a block mines it), block-template
 // selection by ancestor fee rate (child pays for parent), following the
-// best chain through chain notifications, and saving and reloading the pool
-// across restarts.
+// best chain through chain notifications, the unbroadcast set (the pool
+// transactions submitted to the node that no peer has asked for yet,
+// which the p2p layer announces again), and saving and reloading the pool
+// with that set across restarts (mempool.dat, docs/ARCHITECTURE.md; a
+// file cut short is refused as truncated).
 //
 // Admission order, cheapest first: consensus sanity (no chain needed), not
 // a coinbase, size and dust policy; then against the pool and the UTXO set:
@@ -33,6 +36,9 @@
 //   - Parent and child links and every entry's ancestor and descendant
 //     statistics match the spending graph; parents have lower admission
 //     sequence numbers than their children.
+//   - Every txid in the unbroadcast set is a pool transaction's: it
+//     leaves the set when it leaves the pool (a reorg's revalidation
+//     keeps those it readmits).
 //   - bytes is the sum of entry sizes and stays at most Policy.MaxPoolBytes
 //     (reorg re-admission included: the pool is trimmed afterwards).
 //   - The pool adds a txid to the SigCache only once its transaction has
@@ -85,6 +91,8 @@
 // Changes reports a sequence number of changes to the pool's transactions
 // and a channel closed at the next one (for long-polling block templates);
 // its small lock is taken under mu or alone, and nothing is called under it.
+// The unbroadcast set has a small lock of its own too (a peer's getdata
+// clears an entry without taking mu), taken under mu or alone.
 //
 // Time comes only from the injected chain.Clock. The package starts
 // goroutines only in Load (signature checks, joined before it returns).

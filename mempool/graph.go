@@ -96,8 +96,8 @@ func (p *Pool) insert(c *candidate, added time.Time, height uint64) *entry {
 	return e
 }
 
-// removeEntry takes e out of the pool, the statistics of its family and
-// the SigCache. Its descendants stay: that is right when e was mined (its
+// removeEntry takes e out of the pool, the statistics of its family, the
+// SigCache and the unbroadcast set. Its descendants stay: that is right when e was mined (its
 // outputs are now in the chain); to drop e for good use
 // removeWithDescendants. Caller holds mu for writing.
 func (p *Pool) removeEntry(e *entry) {
@@ -125,6 +125,9 @@ func (p *Pool) removeEntry(e *entry) {
 		}
 	}
 	delete(p.entries, d.TxID)
+	p.unbroadcastMu.Lock()
+	delete(p.unbroadcast, d.TxID)
+	p.unbroadcastMu.Unlock()
 	if e.cached {
 		p.uncacheSigs(d.TxID)
 	}

@@ -198,7 +198,8 @@ func (h *harness) ids() map[wire.Hash]bool {
 
 // checkInvariants verifies the invariants of doc.go against the pool's
 // internals and the chain: spent index, links, package statistics, the
-// eviction heap, byte count and limit, that every input is available, and
+// eviction heap, byte count and limit, the unbroadcast set within the
+// pool, that every input is available, and
 // that every entry is in the SigCache (each test gives the pool's entries
 // room in it).
 func checkInvariants(t testing.TB, p *Pool) {
@@ -250,6 +251,13 @@ func checkInvariants(t testing.TB, p *Pool) {
 	if p.bytes > p.policy.MaxPoolBytes {
 		t.Errorf("pool holds %d bytes, limit %d", p.bytes, p.policy.MaxPoolBytes)
 	}
+	p.unbroadcastMu.Lock()
+	for txid := range p.unbroadcast {
+		if p.entries[txid] == nil {
+			t.Errorf("unbroadcast %s is not in the pool", txid)
+		}
+	}
+	p.unbroadcastMu.Unlock()
 	p.mu.RUnlock()
 	// No pool lock while reading the chain, as in the package itself.
 	for _, op := range chainInputs {

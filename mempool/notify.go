@@ -1,6 +1,7 @@
 package mempool
 
 import (
+	"maps"
 	"slices"
 
 	"powchain/chain"
@@ -122,8 +123,9 @@ func (p *Pool) revalidationSet() []readmit {
 // policy (size, dust) first, as any newcomer does: a block may hold what
 // the pool refuses. Signatures are not checked again: every one of these
 // transactions was verified when it entered a block or the pool, and
-// verification depends on nothing but the transaction. Caller holds mu for
-// writing and cv is current.
+// verification depends on nothing but the transaction. The unbroadcast
+// set keeps the transactions readmitted. Caller holds mu for writing and
+// cv is current.
 func (p *Pool) rebuild(set []readmit, cv *chainView) {
 	now := p.clock.Now()
 	p.resetEntries()
@@ -146,6 +148,9 @@ func (p *Pool) rebuild(set []readmit, cv *chainView) {
 	p.trim(now)
 	p.expire(now)
 	p.recache(set)
+	p.unbroadcastMu.Lock()
+	maps.DeleteFunc(p.unbroadcast, func(txid wire.Hash, _ struct{}) bool { return p.entries[txid] == nil })
+	p.unbroadcastMu.Unlock()
 }
 
 // recache brings the SigCache in line with the pool for the transactions

@@ -16,18 +16,27 @@ import (
 	"powchain/wire"
 )
 
-// fileFormatVersion is the layout of the saved pool (proto/mempool.proto).
-const fileFormatVersion = 1
+// fileFormatVersion is the layout Save writes (proto/mempool.proto):
+// version 2 counts its transactions, so that a file cut short at a
+// transaction boundary is detected, and flags the unbroadcast ones. Load
+// reads version 1 too (no count, no flags), as written before.
+const fileFormatVersion = 2
 
 // Save writes the pool's transactions to path (protobuf MempoolFile,
-// parents before children), atomically: a crash leaves the old file or the
-// new one. Orphans are not saved.
+// parents before children, each flagged if unbroadcast, then their
+// count), atomically: a crash leaves the old file or the new one.
+// Orphans are not saved.
 func (p *Pool) Save(path string) error {
 	p.rlock()
-	m := &pb.MempoolFile{FormatVersion: fileFormatVersion}
-	for _, e := range p.sortedEntries() {
-		m.Txs = append(m.Txs, &pb.MempoolTx{Tx: wire.TxToProto(e.desc.Tx), AddedUnixNano: e.desc.Added.UnixNano()})
+	entries := p.sortedEntries()
+	m := &pb.MempoolFile{FormatVersion: fileFormatVersion, TxCount: proto.Uint64(uint64(len(entries)))}
+	p.unbroadcastMu.Lock()
+	for _, e := range entries {
+		_, unbroadcast := p.unbroadcast[e.desc.TxID]
+		m.Txs = append(m.Txs, &pb.MempoolTx{Tx: wire.TxToProto(e.desc.Tx), AddedUnixNano: e.desc.Added.UnixNano(),
+			Unbroadcast: unbroadcast})
 	}
+	p.unbroadcastMu.Unlock()
 	p.mu.RUnlock()
 	data, err := proto.Marshal(m)
 	if err != nil {
@@ -41,16 +50,18 @@ func (p *Pool) Save(path string) error {
 
 // savedTx is a transaction read back from a saved pool.
 type savedTx struct {
-	tx    *wire.Tx
-	txid  wire.Hash
-	added time.Time
+	tx          *wire.Tx
+	txid        wire.Hash
+	added       time.Time
+	unbroadcast bool
 }
 
 // Load re-admits the transactions saved at path, in order, each fully
 // revalidated against the current chain and policy; those that no longer
-// fit (mined, conflicting, expired while saved, ...) are dropped. It
-// returns how many entered. A missing file is not an error (0, nil); an
-// unreadable or corrupt one is.
+// fit (mined, conflicting, expired while saved, ...) are dropped, and
+// those saved unbroadcast that entered are unbroadcast again. It returns
+// how many entered. A missing file is not an error (0, nil); an
+// unreadable, corrupt or truncated one is, and nothing is loaded from it.
 func (p *Pool) Load(path string) (int, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -61,11 +72,12 @@ func (p *Pool) Load(path string) (int, error) {
 	}
 	saved, err := decodeMempoolFile(data)
 	if err != nil {
-		return 0, fmt.Errorf("mempool file %s is corrupt: %w", path, err)
+		return 0, fmt.Errorf("mempool file %s %w", path, err)
 	}
 	valid := p.verifyAll(saved)
 	now := p.clock.Now()
 	n := 0
+	var unbroadcast []wire.Hash
 	for i, s := range saved {
 		if !valid[i] || p.expired(s.added, now) {
 			continue
@@ -75,28 +87,46 @@ func (p *Pool) Load(path string) (int, error) {
 		switch {
 		case err == nil:
 			n++
+			if s.unbroadcast {
+				unbroadcast = append(unbroadcast, s.txid)
+			}
 		case !errors.As(err, &rerr):
 			return n, fmt.Errorf("load mempool: %w", err)
 		}
 	}
+	p.SetUnbroadcast(unbroadcast)
 	return n, nil
 }
 
+// decodeMempoolFile decodes a saved pool; its errors complete "mempool
+// file PATH ": "is corrupt: ...", "is truncated: ...".
 func decodeMempoolFile(data []byte) ([]savedTx, error) {
+	if len(data) == 0 {
+		return nil, errors.New("is truncated: it is empty")
+	}
 	var m pb.MempoolFile
 	if err := proto.Unmarshal(data, &m); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("is corrupt: %w", err)
 	}
-	if v := m.GetFormatVersion(); v != fileFormatVersion {
-		return nil, fmt.Errorf("format version %d, want %d", v, fileFormatVersion)
+	txs := m.GetTxs()
+	switch v := m.GetFormatVersion(); {
+	case v == 1:
+	case v != fileFormatVersion:
+		return nil, fmt.Errorf("is corrupt: format version %d, want %d or 1", v, fileFormatVersion)
+	case m.TxCount == nil:
+		return nil, fmt.Errorf("is truncated: it ends after %d transactions, before the count of them that ends a whole file", len(txs))
+	case m.GetTxCount() > uint64(len(txs)):
+		return nil, fmt.Errorf("is truncated: it holds %d of the %d transactions it was saved with", len(txs), m.GetTxCount())
+	case m.GetTxCount() < uint64(len(txs)):
+		return nil, fmt.Errorf("is corrupt: it holds %d transactions but counts %d", len(txs), m.GetTxCount())
 	}
-	saved := make([]savedTx, len(m.GetTxs()))
-	for i, st := range m.GetTxs() {
+	saved := make([]savedTx, len(txs))
+	for i, st := range txs {
 		tx, err := wire.TxFromProto(st.GetTx())
 		if err != nil {
-			return nil, fmt.Errorf("transaction %d: %w", i, err)
+			return nil, fmt.Errorf("is corrupt: transaction %d: %w", i, err)
 		}
-		saved[i] = savedTx{tx: tx, txid: tx.TxID(), added: time.Unix(0, st.GetAddedUnixNano())}
+		saved[i] = savedTx{tx: tx, txid: tx.TxID(), added: time.Unix(0, st.GetAddedUnixNano()), unbroadcast: st.GetUnbroadcast()}
 	}
 	return saved, nil
 }

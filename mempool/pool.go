@@ -112,6 +112,13 @@ type Pool struct {
 	// the other way round.
 	changesMu sync.Mutex
 	changes   changes
+
+	// unbroadcastMu guards unbroadcast: the pool transactions submitted
+	// to the node that no peer has asked for yet (relay.go), a subset of
+	// entries whenever mu is not held. It is taken under mu or alone,
+	// never the other way round.
+	unbroadcastMu sync.Mutex
+	unbroadcast   map[wire.Hash]struct{}
 }
 
 // entry is a pool transaction with its links to in-pool parents and
@@ -142,13 +149,14 @@ func New(cfg Config) (*Pool, error) {
 		return nil, errors.New("mempool: Config needs Chain and Clock")
 	}
 	p := &Pool{
-		chain:    cfg.Chain,
-		params:   cfg.Chain.Params(),
-		clock:    cfg.Clock,
-		sigCache: cfg.SigCache,
-		policy:   cfg.Policy.withDefaults(),
-		entries:  make(map[wire.Hash]*entry),
-		spent:    make(map[wire.OutPoint]*entry),
+		chain:       cfg.Chain,
+		params:      cfg.Chain.Params(),
+		clock:       cfg.Clock,
+		sigCache:    cfg.SigCache,
+		policy:      cfg.Policy.withDefaults(),
+		entries:     make(map[wire.Hash]*entry),
+		spent:       make(map[wire.OutPoint]*entry),
+		unbroadcast: make(map[wire.Hash]struct{}),
 	}
 	p.orphans.init()
 	return p, nil
@@ -297,8 +305,9 @@ func (p *Pool) sortedEntries() []*entry {
 
 func compareSeq(a, b *entry) int { return cmp.Compare(a.seq, b.seq) }
 
-// resetEntries empties the pool (not the orphans), leaving the SigCache as
-// it is (rebuild forgets what it does not readmit); caller holds mu.
+// resetEntries empties the pool (not the orphans), leaving the SigCache
+// and the unbroadcast set as they are (rebuild forgets what it does not
+// readmit); caller holds mu.
 func (p *Pool) resetEntries() {
 	if len(p.entries) > 0 {
 		p.changed()

@@ -1,6 +1,12 @@
 package mempool
 
-import "powchain/wire"
+import (
+	"bytes"
+	"maps"
+	"slices"
+
+	"powchain/wire"
+)
 
 // The pool as the peer-to-peer layer sees it: *Pool satisfies p2p.TxPool
 // with these methods, so no glue stands between them and p2p never
@@ -41,4 +47,40 @@ func (p *Pool) RangeTxs(f func(txid wire.Hash, tx *wire.Tx)) {
 	for txid, e := range p.entries {
 		f(txid, e.desc.Tx)
 	}
+}
+
+// SetUnbroadcast marks the pool transactions among txids unbroadcast:
+// submitted to the node (sendrawtransaction) and asked for by no peer yet.
+// The p2p layer announces them again until a peer asks for one
+// (ClearUnbroadcast); a transaction leaves the set when it leaves the
+// pool. The set is saved with the pool and comes back with it (Save,
+// Load), as Bitcoin Core's unbroadcast set in mempool.dat. A txid not in
+// the pool is ignored.
+func (p *Pool) SetUnbroadcast(txids []wire.Hash) {
+	p.rlock()
+	defer p.mu.RUnlock()
+	p.unbroadcastMu.Lock()
+	defer p.unbroadcastMu.Unlock()
+	for _, txid := range txids {
+		if p.entries[txid] != nil {
+			p.unbroadcast[txid] = struct{}{}
+		}
+	}
+}
+
+// ClearUnbroadcast takes txid out of the unbroadcast set: a peer asked
+// for it.
+func (p *Pool) ClearUnbroadcast(txid wire.Hash) {
+	p.unbroadcastMu.Lock()
+	defer p.unbroadcastMu.Unlock()
+	delete(p.unbroadcast, txid)
+}
+
+// Unbroadcast returns the unbroadcast set (see SetUnbroadcast), sorted.
+func (p *Pool) Unbroadcast() []wire.Hash {
+	p.rlock()
+	defer p.mu.RUnlock()
+	p.unbroadcastMu.Lock()
+	defer p.unbroadcastMu.Unlock()
+	return slices.SortedFunc(maps.Keys(p.unbroadcast), func(a, b wire.Hash) int { return bytes.Compare(a[:], b[:]) })
 }

@@ -148,10 +148,7 @@ func TestSaveLoad(t *testing.T) {
 		h.accept(tx)
 	}
 	addedA, _ := h.pool.Get(a.TxID())
-	path := filepath.Join(t.TempDir(), "mempool.dat")
-	if err := h.pool.Save(path); err != nil {
-		t.Fatal(err)
-	}
+	path, _ := h.save()
 
 	h.mine(h.spend(3000, 1, h.cb(2))) // b conflicts now
 	fresh := h.newPool()
@@ -188,14 +185,7 @@ func TestLoadDropsBadSignatures(t *testing.T) {
 	b := h.spend(1000, 2, h.cb(2))
 	h.accept(a)
 	h.accept(b)
-	path := filepath.Join(t.TempDir(), "mempool.dat")
-	if err := h.pool.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, data := h.save()
 	saved, err := decodeMempoolFile(data)
 	if err != nil || len(saved) != 2 {
 		t.Fatalf("decode: %d, %v", len(saved), err)

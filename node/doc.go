@@ -12,7 +12,8 @@
 // up, one line per reorganisation),
 // warns at start when the chain database lost blocks it had recorded as
 // durable (naming the heights), refuses to start on a saved mempool
-// (mempool.dat) it cannot read, leaving the file as it is, calls chain.Sync every
+// (mempool.dat) it cannot read (corrupt, truncated), leaving the file as
+// it is, calls chain.Sync every
 // chain.DefaultSyncInterval so a stalled initial sync leaves nothing
 // unsynced, and shuts everything down in order: HTTP, RPC, network,
 // mempool (saved), chain (synced and closed).

@@ -89,28 +89,7 @@ func TestMetricsAgreeWithRPC(t *testing.T) {
 	cfg2.Connect = []string{n1.P2PAddr()}
 	n2, _ := startNode(t, cfg2)
 	c1, c2 := clientOf(t, n1), clientOf(t, n2)
-
-	key := chaintest.Key(1)
-	kh := wire.HashPubKey(wire.XOnlyPubKey(key))
-	addr, _ := wire.EncodeAddress(n1.params.AddressPrefix, kh)
-	hashes, err := c1.GenerateToAddress(ctx, int(n1.params.CoinbaseMaturity)+1, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	blk, err := c1.GetBlock(ctx, hashes[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	cb := blk.Tx.([]string)[0]
-	cbID, _ := wire.ParseHash(cb)
-	tx := &wire.Tx{Version: 1, Inputs: []wire.TxIn{{PrevOut: wire.OutPoint{TxID: cbID}}},
-		Outputs: []wire.TxOut{{Amount: n1.params.InitialSubsidy - 10_000, KeyHash: kh}}}
-	if err := wire.SignInputs(tx, []*btcec.PrivateKey{key}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c1.SendRawTransaction(ctx, hex.EncodeToString(tx.Bytes())); err != nil {
-		t.Fatal(err)
-	}
+	hashes, _ := sendFromCoinbase(t, n1, c1)
 	if err := c1.Call(ctx, "nosuchmethod", nil, nil); err == nil {
 		t.Fatal("unknown method accepted")
 	}
@@ -183,6 +162,35 @@ func TestMetricsAgreeWithRPC(t *testing.T) {
 		t.Errorf("block and compact block bytes out: %v", blockBytes)
 	}
 	checkDashboard(t, fams)
+}
+
+// sendFromCoinbase mines the network's coinbase maturity plus one blocks on
+// n to key 1 and sends a transaction spending the first coinbase through
+// c (sendrawtransaction); it returns the blocks' hashes and the txid.
+func sendFromCoinbase(t *testing.T, n *Node, c *rpc.Client) (hashes []string, txid string) {
+	t.Helper()
+	ctx := context.Background()
+	key := chaintest.Key(1)
+	kh := wire.HashPubKey(wire.XOnlyPubKey(key))
+	addr, _ := wire.EncodeAddress(n.params.AddressPrefix, kh)
+	hashes, err := c.GenerateToAddress(ctx, int(n.params.CoinbaseMaturity)+1, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, err := c.GetBlock(ctx, hashes[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cbID, _ := wire.ParseHash(blk.Tx.([]string)[0])
+	tx := &wire.Tx{Version: 1, Inputs: []wire.TxIn{{PrevOut: wire.OutPoint{TxID: cbID}}},
+		Outputs: []wire.TxOut{{Amount: n.params.InitialSubsidy - 10_000, KeyHash: kh}}}
+	if err := wire.SignInputs(tx, []*btcec.PrivateKey{key}); err != nil {
+		t.Fatal(err)
+	}
+	if txid, err = c.SendRawTransaction(ctx, hex.EncodeToString(tx.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	return hashes, txid
 }
 
 func waitFor(t *testing.T, cond func() bool) {

@@ -1,13 +1,13 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -143,29 +143,62 @@ func TestBadConfig(t *testing.T) {
 	startNode(t, cfg)
 }
 
-// TestCorruptMempoolFileKept: a mempool.dat the node cannot read stops it
-// with the file's name and what to do, and the file is left as it was,
-// not replaced by the empty pool a node starting without it would save.
+// TestCorruptMempoolFileKept: a mempool.dat the node cannot read (corrupt,
+// or truncated: here a version 2 file cut after its version) stops it
+// with the file's name, what is wrong and what to do, and the file is left
+// as it was, not replaced by the empty pool a node starting without it
+// would save.
 func TestCorruptMempoolFileKept(t *testing.T) {
+	for _, c := range []struct {
+		data, want string
+	}{
+		{"\x08\x01\x12\xff not a saved pool", "is corrupt"},
+		{"\x08\x02", "is truncated"},
+	} {
+		dir := t.TempDir()
+		netDir := filepath.Join(dir, "local")
+		if err := os.MkdirAll(netDir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(netDir, "mempool.dat")
+		if err := os.WriteFile(path, []byte(c.data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		n, err := New(testConfig(dir), quietLog())
+		if err == nil {
+			n.Stop()
+			n.Run(context.Background())
+		}
+		if err == nil || !strings.Contains(err.Error(), path+" "+c.want) || !strings.Contains(err.Error(), "move it away") {
+			t.Errorf("start with mempool.dat %q: %v; want an error naming it, saying it %s and to move it away", c.data, err, c.want)
+		}
+		if got, _ := os.ReadFile(path); string(got) != c.data {
+			t.Fatalf("mempool.dat is now %q, was %q", got, c.data)
+		}
+	}
+}
+
+// TestUnbroadcastOutlivesRestart: a payment submitted to a node that had
+// no peers, and that then restarted, reaches the first peer to connect at
+// the next rebroadcast (10 s after the start on local): mempool.dat keeps
+// it unbroadcast. Before, the restart forgot that no peer had it, and the
+// node never announced it to anyone.
+func TestUnbroadcastOutlivesRestart(t *testing.T) {
+	ctx := context.Background()
 	dir := t.TempDir()
-	netDir := filepath.Join(dir, "local")
-	if err := os.MkdirAll(netDir, 0o700); err != nil {
+	n, done := startNode(t, testConfig(dir))
+	c := clientOf(t, n)
+	_, txid := sendFromCoinbase(t, n, c)
+	if err := c.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(netDir, "mempool.dat")
-	corrupt := []byte("\x08\x01\x12\xff not a saved pool")
-	if err := os.WriteFile(path, corrupt, 0o600); err != nil {
+	if err := waitResult(t, done); err != nil {
 		t.Fatal(err)
 	}
-	n, err := New(testConfig(dir), quietLog())
-	if err == nil {
-		n.Stop()
-		n.Run(context.Background())
-	}
-	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "move it away") {
-		t.Errorf("start with a corrupt mempool.dat: %v; want an error naming it and saying to move it away", err)
-	}
-	if got, _ := os.ReadFile(path); !bytes.Equal(got, corrupt) {
-		t.Fatalf("mempool.dat is now %q, was %q", got, corrupt)
-	}
+	n, _ = startNode(t, testConfig(dir))
+	cfg := testConfig(t.TempDir())
+	cfg.Connect = []string{n.P2PAddr()}
+	peer, _ := startNode(t, cfg)
+	pc := clientOf(t, peer)
+	waitFor(t, func() bool { ids, _ := pc.GetRawMempool(ctx); return slices.Contains(ids, txid) })
 }

@@ -67,6 +67,14 @@ type TxPool interface {
 	// blocks connected since the last call mined, and returns the txids
 	// that entered the pool, to be announced.
 	AdmitMinedOrphans() []wire.Hash
+	// SetUnbroadcast marks pool transactions submitted to the node
+	// unbroadcast, ClearUnbroadcast unmarks one a peer asked for, and
+	// Unbroadcast lists those marked and still in the pool, sorted. The
+	// pool keeps the set (and saves it with itself, so it outlives a
+	// restart); a transaction leaves it when it leaves the pool.
+	SetUnbroadcast(txids []wire.Hash)
+	ClearUnbroadcast(txid wire.Hash)
+	Unbroadcast() []wire.Hash
 }
 
 // Config configures a Server (and the Core inside it). Zero durations and

@@ -153,9 +153,9 @@ type Core struct {
 
 	lastAnnounced wire.Hash
 	nextSave      time.Time
-	// unbroadcast: transactions AnnounceTxs was given that no peer has
-	// asked for yet, announced again at nextRebroadcast (relay.go).
-	unbroadcast     map[wire.Hash]bool
+	// nextRebroadcast: when the pool's unbroadcast transactions (those
+	// AnnounceTxs was given that no peer has asked for yet) are announced
+	// again (relay.go).
 	nextRebroadcast time.Time
 
 	hbPeers []PeerID       // asked for high-bandwidth compact relay, oldest choice first
@@ -183,7 +183,6 @@ func NewCore(cfg Config, listenAddr string) (*Core, error) {
 		book:          newAddrBook(),
 		dialing:       make(map[string]bool),
 		getAddrCaches: make(map[string]*getAddrCache),
-		unbroadcast:   make(map[wire.Hash]bool),
 		blockReq:      make(map[wire.Hash][]PeerID),
 		txReq:         make(map[wire.Hash]PeerID),
 		txAnnouncers:  make(map[wire.Hash][]PeerID),
@@ -852,8 +851,8 @@ func (c *Core) ChainChanged(now time.Time, disconnectedTxs []wire.Hash) []Action
 // (RPC) to the peers that lack them, and again to the peers that come
 // later until one asks for them (rebroadcast).
 func (c *Core) AnnounceTxs(now time.Time, txids []wire.Hash) []Action {
+	c.pool.SetUnbroadcast(txids)
 	for _, txid := range txids {
-		c.unbroadcast[txid] = true
 		c.announce(InvVect{Type: InvTx, Hash: txid}, nil)
 	}
 	return c.flush()

@@ -125,8 +125,9 @@
 //   - A transaction submitted to the node (AnnounceTxs) is announced
 //     again every Config.RebroadcastInterval (plus up to half of it) to
 //     the peers not told of it, until a peer asks for it or it leaves the
-//     pool (Core.unbroadcast, as Bitcoin Core's unbroadcast set), so one
-//     submitted while the node had no peers still leaves it.
+//     pool (TxPool.Unbroadcast, as Bitcoin Core's unbroadcast set, kept by
+//     the pool and saved with it), so one submitted while the node had no
+//     peers, or before a restart, still leaves it.
 //   - Address relay is bounded as Bitcoin Core bounds it (addrrelay.go,
 //     docs/PROTOCOL.md "Address relay"): an address the node passes on goes
 //     to at most two peers, picked by a keyed hash of the address, the day

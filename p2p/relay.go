@@ -27,18 +27,15 @@ func (c *Core) announce(iv InvVect, skip *peer) {
 // again, as Bitcoin Core's ReattemptInitialBroadcast: announce skips the
 // peers already told of one, so they go to the peers that came since (a
 // transaction submitted while the node had no peers, or told only to
-// peers that left, would otherwise never leave it). A transaction leaves
-// the set once a peer asks for it (handleGetData) or it leaves the pool.
+// peers that left, would otherwise never leave it). The pool keeps the
+// set (TxPool.Unbroadcast, saved across restarts); a transaction leaves
+// it once a peer asks for it (handleGetData) or it leaves the pool.
 // The next round comes RebroadcastInterval plus a random part of half of
 // it later, so peers cannot time it.
 func (c *Core) rebroadcast(now time.Time) {
 	half := c.cfg.RebroadcastInterval / 2
 	c.nextRebroadcast = now.Add(c.cfg.RebroadcastInterval + time.Duration(c.rng.Int64N(int64(half)+1)))
-	for _, txid := range sortedHashes(c.unbroadcast) {
-		if !c.pool.Knows(txid) {
-			delete(c.unbroadcast, txid)
-			continue
-		}
+	for _, txid := range c.pool.Unbroadcast() {
 		c.announce(InvVect{Type: InvTx, Hash: txid}, nil)
 	}
 }
@@ -207,7 +204,7 @@ func (c *Core) handleGetData(p *peer, items []InvVect) {
 		case InvTx:
 			if tx, ok := c.pool.Tx(iv.Hash); ok && room {
 				m = &MsgTx{Tx: tx}
-				delete(c.unbroadcast, iv.Hash)
+				c.pool.ClearUnbroadcast(iv.Hash)
 			}
 		}
 		if m == nil {
