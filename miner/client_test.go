@@ -61,7 +61,10 @@ func (f *fakeNode) GetBlockTemplate(ctx context.Context, longPollID string) (*rp
 	return f.templates[next], nil
 }
 
-func (f *fakeNode) SubmitBlock(_ context.Context, blockHex string) (string, error) {
+func (f *fakeNode) SubmitBlock(ctx context.Context, blockHex string) (string, error) {
+	if err := ctx.Err(); err != nil { // as the RPC client: a request on an ended context is not sent
+		return "", fmt.Errorf("%w at http://127.0.0.1:1/: %v", rpc.ErrUnreachable, err)
+	}
 	raw, err := hex.DecodeString(blockHex)
 	if err != nil {
 		return "", err
@@ -231,6 +234,35 @@ func TestMinerStopsOnCancel(t *testing.T) {
 	}
 	if m, err := miner.New(miner.Config{Node: node}); err == nil || m != nil {
 		t.Fatal("a miner without a clock")
+	}
+}
+
+// TestMinerSubmitsBlockFoundAtStop: a block found the moment the miner
+// is stopped (Ctrl-C) is submitted before Run returns, and the output says
+// so. Before, its submission ran on the ended context and the block was
+// dropped without a word.
+func TestMinerSubmitsBlockFoundAtStop(t *testing.T) {
+	node := &fakeNode{templates: []*rpc.BlockTemplate{rpcTemplate(wire.Hash{1}, 1, chaintest.LimitBits, "a")}, release: make(chan struct{})}
+	var out syncBuffer
+	m := newMiner(t, miner.Config{Node: node, Threads: 1, Out: &out, Clock: testClock})
+	ctx, cancel := context.WithCancel(context.Background())
+	miner.SetEventHook(m, func(e miner.Event) {
+		if e.Kind == "found" {
+			cancel()
+		}
+	})
+	if err := m.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(node.submitted) != 1 {
+		t.Fatalf("%d blocks submitted; want the one found as the miner stopped\n%s", len(node.submitted), out.String())
+	}
+	hash := node.submitted[0].BlockHash().String()
+	for _, want := range []string{"stopping: submitting the block found at height=1 first (at most 10s)",
+		"block found height=1 hash=" + hash + " accepted (1)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
 	}
 }
 

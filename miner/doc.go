@@ -28,8 +28,10 @@
 // the old one (workers look at their context every 4096 nonces, under a
 // millisecond), so stale work stops within milliseconds of a new tip. It
 // rolls the extra nonce when a nonce space is exhausted, submits what it
-// finds, prints a hash-rate line every few seconds and a line per block,
-// and while the node is unreachable it stops hashing, says so and retries
+// finds (a block found as the miner is stopped too: it says so and submits
+// it before Run returns, each attempt bounded by Config.SubmitTimeout),
+// prints a hash-rate line every few seconds and a line per block, and
+// while the node is unreachable it stops hashing, says so and retries
 // with exponential backoff.
 //
 // Concurrency: Solve starts one goroutine per worker and returns only after
@@ -37,5 +39,5 @@
 // Miner.Run owns its poller, reporter and solver goroutines and returns
 // after all of them stopped. Nothing else here has state or goroutines.
 // Time comes from an injected clock (Config.Clock); only the hash-rate
-// period and retry delays are timers.
+// period, retry delays and the submission timeout are timers.
 package miner

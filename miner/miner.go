@@ -50,7 +50,15 @@ type Config struct {
 	// RetryMin and RetryMax bound the exponential backoff while the node
 	// cannot be reached or refuses templates (default 1 s and 30 s).
 	RetryMin, RetryMax time.Duration
+	// SubmitTimeout bounds each attempt to submit a block (default
+	// DefaultSubmitTimeout), and so how long a miner being stopped waits
+	// to submit the block it has just found.
+	SubmitTimeout time.Duration
 }
+
+// DefaultSubmitTimeout: a node checks and connects a block well within
+// this.
+const DefaultSubmitTimeout = 10 * time.Second
 
 // Miner mines blocks for a node: it keeps a long-poll for templates open,
 // grinds the newest template on every thread (dropping stale work as soon
@@ -61,6 +69,8 @@ type Config struct {
 //	hashrate 12.34 MH/s threads=2 at=1795219200   (at: Unix time of the report)
 //	block found height=7 hash=<64 hex> accepted (3/5)
 //	block found height=7 hash=<64 hex> rejected: <reason>
+//	block found height=7 hash=<64 hex> not submitted: <error>
+//	stopping: submitting the block found at height=7 first (at most 10s)
 //	node unreachable at <url>: <error>; retrying in 2s
 //	node unreachable: <why there is no node to ask>; retrying in 2s
 //	node reachable again
@@ -112,6 +122,9 @@ func New(cfg Config) (*Miner, error) {
 	if cfg.RetryMax < cfg.RetryMin {
 		cfg.RetryMax = max(30*time.Second, cfg.RetryMin)
 	}
+	if cfg.SubmitTimeout <= 0 {
+		cfg.SubmitTimeout = DefaultSubmitTimeout
+	}
 	m := &Miner{cfg: cfg}
 	m.extraNonce.Store(rand.Uint64())
 	m.slot.changed = make(chan struct{}, 1)
@@ -135,10 +148,10 @@ func (m *Miner) Stats() Stats {
 		HashRate: math.Float64frombits(m.rate.Load())}
 }
 
-// Run mines until the context ends (it returns nil) or Config.Blocks
-// blocks were accepted (nil). It never gives up on an unreachable node:
-// it says so and retries with backoff. Every goroutine it starts has
-// stopped when it returns.
+// Run mines until the context ends (it returns nil, after submitting a
+// block found as it ended) or Config.Blocks blocks were accepted (nil). It
+// never gives up on an unreachable node: it says so and retries
+// with backoff. Every goroutine it starts has stopped when it returns.
 func (m *Miner) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -277,28 +290,37 @@ func (m *Miner) solve(ctx context.Context, w *work) *wire.Block {
 }
 
 // submit hands a solved block to the node, retrying a few times while the
-// node cannot be reached; true if it accepted the block.
+// node cannot be reached; true if it accepted the block. Every attempt
+// has SubmitTimeout and outlives ctx: a block found as the miner is
+// stopped (ctx ended while it was solved or submitted) is still
+// submitted, with one last attempt, and the output says so.
 func (m *Miner) submit(ctx context.Context, blk *wire.Block, height uint64) bool {
 	blockHex := hex.EncodeToString(blk.Bytes())
 	delay := m.cfg.RetryMin
+	said := false
 	for attempt := 1; ; attempt++ {
-		reason, err := m.cfg.Node.SubmitBlock(ctx, blockHex)
+		if ctx.Err() != nil && !said {
+			m.printf("stopping: submitting the block found at height=%d first (at most %v)", height, m.cfg.SubmitTimeout)
+			said = true
+		}
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.SubmitTimeout)
+		reason, err := m.cfg.Node.SubmitBlock(actx, blockHex)
+		if err != nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("the node did not answer within %v", m.cfg.SubmitTimeout)
+		}
+		cancel()
 		switch {
 		case err == nil && reason == "":
 			return true
 		case err == nil:
 			m.printf("block found height=%d hash=%s rejected: %s", height, blk.BlockHash(), reason)
 			return false
-		case ctx.Err() != nil:
-			return false
-		case attempt == 3:
+		case attempt == 3 || ctx.Err() != nil:
 			m.printf("block found height=%d hash=%s not submitted: %v", height, blk.BlockHash(), err)
 			return false
 		}
 		m.printf("submitblock failed: %v; retrying in %v", err, delay)
-		if !sleep(ctx, delay) {
-			return false
-		}
+		sleep(ctx, delay) // a stop cuts the wait short: one last attempt follows
 		delay = min(2*delay, m.cfg.RetryMax)
 	}
 }
