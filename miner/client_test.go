@@ -266,6 +266,49 @@ func TestMinerSubmitsBlockFoundAtStop(t *testing.T) {
 	}
 }
 
+// TestMinerDropsWorkOfFrozenNode: a node that stops answering (its
+// long-poll hangs) is given PollTimeout: then the miner says so, stops
+// hashing the template, and asks for a new one. Before, it hashed the
+// template until the RPC client's own timeout, 10 minutes.
+func TestMinerDropsWorkOfFrozenNode(t *testing.T) {
+	node := &fakeNode{templates: []*rpc.BlockTemplate{rpcTemplate(wire.Hash{1}, 1, 0x03000001, "a")}, release: make(chan struct{})}
+	var out syncBuffer
+	m := newMiner(t, miner.Config{Node: node, Threads: 1, Out: &out, Clock: testClock,
+		RetryMin: time.Millisecond, PollTimeout: 50 * time.Millisecond})
+	events := make(chan miner.Event, 16)
+	miner.SetEventHook(m, func(e miner.Event) {
+		select {
+		case events <- e:
+		default:
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	// The template is worked on, dropped when the long-poll times out,
+	// and fetched and worked on again.
+	for range 2 {
+		select {
+		case e := <-events:
+			if e.Kind != "work" {
+				t.Fatalf("event %+v", e)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("no new work in a minute; output:\n%s", out.String())
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"node did not answer getblocktemplate within 50ms: stopped hashing its last template; retrying in 1ms",
+		"node reachable again"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
 // TestMinerRollsExtraNonce: with a nonce space far too small for the
 // target, the miner keeps rolling the coinbase's extra nonce (a new merkle
 // root, a new header) until a header meets it.

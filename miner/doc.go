@@ -31,13 +31,14 @@
 // finds (a block found as the miner is stopped too: it says so and submits
 // it before Run returns, each attempt bounded by Config.SubmitTimeout),
 // prints a hash-rate line every few seconds and a line per block, and
-// while the node is unreachable it stops hashing, says so and retries
-// with exponential backoff.
+// while the node is unreachable, or has not answered a template request
+// within Config.PollTimeout (90 s; a node answers a long-poll within a
+// minute), it stops hashing, says so and retries with exponential backoff.
 //
 // Concurrency: Solve starts one goroutine per worker and returns only after
 // all of them stopped; it stops early when its context is cancelled.
 // Miner.Run owns its poller, reporter and solver goroutines and returns
 // after all of them stopped. Nothing else here has state or goroutines.
 // Time comes from an injected clock (Config.Clock); only the hash-rate
-// period, retry delays and the submission timeout are timers.
+// period, retry delays and the request timeouts are timers.
 package miner

@@ -50,15 +50,26 @@ type Config struct {
 	// RetryMin and RetryMax bound the exponential backoff while the node
 	// cannot be reached or refuses templates (default 1 s and 30 s).
 	RetryMin, RetryMax time.Duration
+	// PollTimeout bounds a template request, long-poll included (default
+	// DefaultPollTimeout): a node that has not answered by then is taken
+	// as frozen, and its last template is dropped.
+	PollTimeout time.Duration
 	// SubmitTimeout bounds each attempt to submit a block (default
 	// DefaultSubmitTimeout), and so how long a miner being stopped waits
 	// to submit the block it has just found.
 	SubmitTimeout time.Duration
 }
 
-// DefaultSubmitTimeout: a node checks and connects a block well within
-// this.
-const DefaultSubmitTimeout = 10 * time.Second
+const (
+	// DefaultPollTimeout: a node answers a long-poll within a minute (with
+	// the same template when nothing changed: rpc/server's
+	// longPollMaxWait), any other template request at once; one that has
+	// not answered in 90 s has stopped working, and its tip may be stale.
+	DefaultPollTimeout = 90 * time.Second
+	// DefaultSubmitTimeout: a node checks and connects a block well within
+	// this.
+	DefaultSubmitTimeout = 10 * time.Second
+)
 
 // Miner mines blocks for a node: it keeps a long-poll for templates open,
 // grinds the newest template on every thread (dropping stale work as soon
@@ -73,6 +84,7 @@ const DefaultSubmitTimeout = 10 * time.Second
 //	stopping: submitting the block found at height=7 first (at most 10s)
 //	node unreachable at <url>: <error>; retrying in 2s
 //	node unreachable: <why there is no node to ask>; retrying in 2s
+//	node did not answer getblocktemplate within 1m30s: stopped hashing its last template; retrying in 2s
 //	node reachable again
 type Miner struct {
 	cfg    Config
@@ -122,6 +134,9 @@ func New(cfg Config) (*Miner, error) {
 	if cfg.RetryMax < cfg.RetryMin {
 		cfg.RetryMax = max(30*time.Second, cfg.RetryMin)
 	}
+	if cfg.PollTimeout <= 0 {
+		cfg.PollTimeout = DefaultPollTimeout
+	}
 	if cfg.SubmitTimeout <= 0 {
 		cfg.SubmitTimeout = DefaultSubmitTimeout
 	}
@@ -150,7 +165,7 @@ func (m *Miner) Stats() Stats {
 
 // Run mines until the context ends (it returns nil, after submitting a
 // block found as it ended) or Config.Blocks blocks were accepted (nil). It
-// never gives up on an unreachable node: it says so and retries
+// never gives up on an unreachable or frozen node: it says so and retries
 // with backoff. Every goroutine it starts has stopped when it returns.
 func (m *Miner) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
@@ -326,15 +341,19 @@ func (m *Miner) submit(ctx context.Context, blk *wire.Block, height uint64) bool
 }
 
 // poll keeps a long-poll open and puts every new template in the slot.
-// While the node cannot be reached (or refuses), the slot is emptied, so
-// no hashing is wasted on work that may be stale, and it retries with
-// exponential backoff.
+// While the node cannot be reached, refuses, or does not answer within
+// PollTimeout (a node answers a long-poll within a minute), the slot is
+// emptied, so no hashing is wasted on work that may be stale, and it
+// retries with exponential backoff.
 func (m *Miner) poll(ctx context.Context) {
 	longPollID := ""
 	delay := m.cfg.RetryMin
 	failing := false
 	for ctx.Err() == nil {
-		r, err := m.cfg.Node.GetBlockTemplate(ctx, longPollID)
+		pctx, cancel := context.WithTimeout(ctx, m.cfg.PollTimeout)
+		r, err := m.cfg.Node.GetBlockTemplate(pctx, longPollID)
+		frozen := errors.Is(pctx.Err(), context.DeadlineExceeded)
+		cancel()
 		var t *Template
 		if err == nil {
 			t, err = TemplateFromRPC(r)
@@ -350,6 +369,8 @@ func (m *Miner) poll(ctx context.Context) {
 			longPollID = ""
 			var rpcErr *rpc.Error
 			switch {
+			case frozen: // connected, but no answer: the node hangs
+				m.printf("node did not answer getblocktemplate within %v: stopped hashing its last template; retrying in %v", m.cfg.PollTimeout, delay)
 			case errors.As(err, &rpcErr):
 				m.printf("getblocktemplate failed: %v; retrying in %v", err, delay)
 			case errors.Is(err, rpc.ErrUnreachable): // "node unreachable at URL: cause"

@@ -30,7 +30,7 @@ func minerCommand() *cli.Command {
 			Name:  "start",
 			Usage: "mine with getblocktemplate (long-poll) and submitblock until SIGINT, SIGTERM or --blocks",
 			Description: "Prints a hashrate line every few seconds and a line per block found. " +
-				"If the node is down or goes away, says so and retries with backoff. " +
+				"If the node is down, goes away or stops answering (no template within 90 s), says so, stops hashing and retries with backoff. " +
 				"A block found as the miner is stopped is submitted before it exits (at most 10 s), and it says so.",
 			Flags: append(clientFlags(),
 				stringFlag("address", "", "address every coinbase pays (required)"),
