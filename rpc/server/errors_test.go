@@ -46,6 +46,9 @@ func TestParameterErrors(t *testing.T) {
 		{"generatetoaddress", `[1, "notanaddress"]`, rpc.CodeInvalidAddress, ""},
 		{"generatetoaddress", `[true, "x"]`, rpc.CodeTypeError, "Expected type number for nblocks, got boolean"},
 		{"decoderawtransaction", `["xyz"]`, rpc.CodeDeserialization, "TX decode failed: hexstring is not an even number of hexadecimal digits"},
+		// testmempoolaccept takes 1 to 25 transactions, as Bitcoin Core does.
+		{"testmempoolaccept", `[[]]`, rpc.CodeInvalidParameter, "Array must contain between 1 and 25 transactions."},
+		{"testmempoolaccept", `[[` + strings.Repeat(`"00",`, 25) + `"00"]]`, rpc.CodeInvalidParameter, "Array must contain between 1 and 25 transactions."},
 		{"submitblock", `[{}]`, rpc.CodeTypeError, "Expected type string for hexdata, got object"},
 		{"getaddressutxos", `[{"addresses":"x"}]`, rpc.CodeTypeError, "Expected type array for request.addresses, got string"},
 		{"getaddressutxos", `[["x"]]`, rpc.CodeTypeError, "Expected type object for request, got array"},

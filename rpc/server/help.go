@@ -172,7 +172,7 @@ var methodDocs = map[string]methodDoc{
 	"testmempoolaccept": {
 		args:    "rawtxs",
 		summary: "Would the mempool accept each transaction? Changes nothing.",
-		params:  []string{`rawtxs (array of strings, required) transactions in hex`},
+		params:  []string{`rawtxs (array of strings, required) 1 to 25 transactions in hex`},
 		result:  "[{txid, allowed, fee, reject-reason}]",
 		example: `'["0100..."]'`,
 	},

@@ -50,7 +50,7 @@ func (b *Backend) checkProposal(data string) (any, error) {
 
 // decodeBlock decodes parameter i, a block's canonical encoding in hex.
 func decodeBlock(params []json.RawMessage, i int, name string) (*wire.Block, error) {
-	raw, err := hexParam(params, i, name, "Block")
+	raw, err := hexParam(params, i, name, "Block decode failed")
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"powchain/chain"
 	"powchain/mempool"
@@ -24,16 +25,23 @@ func (s *Server) registerTxMethods(b *Backend) {
 	s.register("getaddressutxos", b.getAddressUtxos)
 }
 
-func txParam(params []json.RawMessage, i int) (*wire.Tx, error) {
-	raw, err := hexParam(params, i, "hexstring", "TX")
+// txParam decodes parameter i, a transaction in hex called name; failed
+// begins the message of one that does not decode ("TX decode failed").
+func txParam(params []json.RawMessage, i int, name, failed string) (*wire.Tx, error) {
+	raw, err := hexParam(params, i, name, failed)
 	if err != nil {
 		return nil, err
 	}
 	tx, err := wire.DecodeTx(raw)
 	if err != nil {
-		return nil, rpc.NewError(rpc.CodeDeserialization, "TX decode failed: %v", err)
+		return nil, rpc.NewError(rpc.CodeDeserialization, "%s: %v", failed, err)
 	}
 	return tx, nil
+}
+
+// hexTxParam is txParam for the single hexstring parameter of a method.
+func hexTxParam(params []json.RawMessage) (*wire.Tx, error) {
+	return txParam(params, 0, "hexstring", "TX decode failed")
 }
 
 func (b *Backend) getRawTransaction(_ context.Context, params []json.RawMessage) (any, error) {
@@ -108,7 +116,7 @@ func (b *Backend) confirmedTxResult(tx *wire.Tx, info chain.BlockInfo) rpc.TxRes
 }
 
 func (b *Backend) decodeRawTransaction(_ context.Context, params []json.RawMessage) (any, error) {
-	tx, err := txParam(params, 0)
+	tx, err := hexTxParam(params)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +124,7 @@ func (b *Backend) decodeRawTransaction(_ context.Context, params []json.RawMessa
 }
 
 func (b *Backend) sendRawTransaction(_ context.Context, params []json.RawMessage) (any, error) {
-	tx, err := txParam(params, 0)
+	tx, err := hexTxParam(params)
 	if err != nil {
 		return nil, err
 	}
@@ -163,17 +171,32 @@ func rejectMessage(re *mempool.RejectError) string {
 	return re.Reason + ", " + detail
 }
 
+// MaxTestAcceptTxs is the most transactions one testmempoolaccept call
+// takes, Bitcoin Core's limit (MAX_PACKAGE_COUNT).
+const MaxTestAcceptTxs = 25
+
 func (b *Backend) testMempoolAccept(_ context.Context, params []json.RawMessage) (any, error) {
-	var hexes []string
+	var hexes []json.RawMessage
 	if err := required(params, 0, "rawtxs", &hexes); err != nil {
 		return nil, err
 	}
-	out := make([]rpc.MempoolAcceptResult, len(hexes))
-	for i, h := range hexes {
-		tx, err := txParam([]json.RawMessage{mustJSON(h)}, 0)
+	if len(hexes) < 1 || len(hexes) > MaxTestAcceptTxs {
+		return nil, rpc.NewError(rpc.CodeInvalidParameter, "Array must contain between 1 and %d transactions.", MaxTestAcceptTxs)
+	}
+	txs := make([]*wire.Tx, len(hexes))
+	for i := range hexes {
+		name := fmt.Sprintf("rawtxs[%d]", i)
+		if err := decodeParam(hexes[i], name, new(string)); err != nil {
+			return nil, err // null too: an element is not a parameter left out
+		}
+		tx, err := txParam(hexes, i, name, fmt.Sprintf("TX decode failed for tx %d", i))
 		if err != nil {
 			return nil, err
 		}
+		txs[i] = tx
+	}
+	out := make([]rpc.MempoolAcceptResult, len(txs))
+	for i, tx := range txs {
 		out[i].TxID = tx.TxID().String()
 		fee, err := b.Mempool.TestAccept(tx)
 		if err != nil {

@@ -204,12 +204,13 @@ func numberRange(t reflect.Type) string {
 	return "must be a finite number"
 }
 
-// hexParam decodes a string parameter holding hex; what names it in
-// Bitcoin Core's decode-failure message ("TX decode failed"). A JSON string
+// hexParam decodes a string parameter holding hex; failed begins the
+// message of hex that does not decode, as Bitcoin Core words it ("TX
+// decode failed"). A JSON string
 // without escapes is its own text, so its hex is decoded straight from the
 // JSON (a transaction or block is most of a request: this spares decoding
 // it as a JSON string first).
-func hexParam(params []json.RawMessage, i int, name, what string) ([]byte, error) {
+func hexParam(params []json.RawMessage, i int, name, failed string) ([]byte, error) {
 	if i < len(params) {
 		if digits, ok := plainString(params[i]); ok {
 			if raw, err := hex.AppendDecode(nil, digits); err == nil {
@@ -223,7 +224,7 @@ func hexParam(params []json.RawMessage, i int, name, what string) ([]byte, error
 	}
 	raw, err := hex.DecodeString(s)
 	if err != nil {
-		return nil, rpc.NewError(rpc.CodeDeserialization, "%s decode failed: %s is not an even number of hexadecimal digits", what, name)
+		return nil, rpc.NewError(rpc.CodeDeserialization, "%s: %s is not an even number of hexadecimal digits", failed, name)
 	}
 	return raw, nil
 }

@@ -387,6 +387,22 @@ func TestTransactionMethods(t *testing.T) {
 	if len(mp) != 0 {
 		t.Fatal("testmempoolaccept changed the mempool")
 	}
+	// An element that does not decode is named by its index, as Bitcoin
+	// Core names it.
+	for _, bad := range []struct {
+		second any
+		code   int
+		msg    string
+	}{
+		{"xyz", rpc.CodeDeserialization, "TX decode failed for tx 1: rawtxs[1] is not an even number of hexadecimal digits"},
+		{"00", rpc.CodeDeserialization, "TX decode failed for tx 1: "},
+		{5, rpc.CodeTypeError, "Expected type string for rawtxs[1], got number"},
+		{nil, rpc.CodeTypeError, "Expected type string for rawtxs[1], got null"},
+	} {
+		if re := e.expectCode("testmempoolaccept", bad.code, []any{txHex, bad.second}); !strings.HasPrefix(re.Message, bad.msg) {
+			t.Errorf("testmempoolaccept [tx, %v]: %q, want %q", bad.second, re.Message, bad.msg)
+		}
+	}
 
 	var txid string
 	e.must("sendrawtransaction", &txid, txHex)
