@@ -208,7 +208,7 @@ var methodDocs = map[string]methodDoc{
 	"getaddressutxos": {
 		args:    "request",
 		summary: "Unspent outputs paying to addresses, from the address history index.",
-		params:  []string{`request (object, required) {"addresses": ["address", ...], "mempool": false}; mempool: add unconfirmed outputs, leave out those the mempool spends`},
+		params:  []string{`request (object, required) {"addresses": ["address", ...], "mempool": false}; 1 to 100 addresses; mempool: add unconfirmed outputs, leave out those the mempool spends`},
 		result:  "[{address, txid, outputIndex, amount, height, confirmations, coinbase, mature, mempool}]",
 		example: `'{"addresses":["` + exampleAddress + `"]}'`,
 	},

@@ -89,4 +89,9 @@ func TestAddressHistoryBadInput(t *testing.T) {
 			t.Errorf("%+v: message %q lacks %q", c.req, re.Message, c.msg)
 		}
 	}
+	// getaddressutxos takes as many addresses as getaddresshistory.
+	e.must("getaddressutxos", nil, rpc.AddressUtxosRequest{Addresses: many[:server.MaxHistoryAddresses]})
+	if re := e.expectCode("getaddressutxos", rpc.CodeInvalidParameter, rpc.AddressUtxosRequest{Addresses: many}); re.Message != "101 addresses given; at most 100 per call" {
+		t.Errorf("getaddressutxos of 101 addresses: %q", re.Message)
+	}
 }

@@ -11,7 +11,8 @@ import (
 	"powchain/wire"
 )
 
-// Bounds of getaddresshistory (docs/RPC.md).
+// Bounds of getaddresshistory (docs/RPC.md); getaddressutxos takes as many
+// addresses.
 const (
 	MaxHistoryAddresses = 100
 	DefaultHistoryPage  = 100
@@ -23,7 +24,7 @@ func (s *Server) registerHistoryMethods(b *Backend) {
 }
 
 // historyAddresses decodes an address list of 1..MaxHistoryAddresses
-// addresses of this network.
+// addresses of this network (getaddresshistory's and getaddressutxos').
 func historyAddresses(prefix string, addrs []string) ([]wire.KeyHash, error) {
 	if len(addrs) == 0 {
 		return nil, rpc.NewError(rpc.CodeInvalidParameter, "no addresses given")

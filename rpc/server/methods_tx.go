@@ -333,18 +333,16 @@ func (b *Backend) getAddressUtxos(_ context.Context, params []json.RawMessage) (
 	if err := requiredObject(params, 0, "request", &req); err != nil {
 		return nil, err
 	}
-	if len(req.Addresses) == 0 {
-		return nil, rpc.NewError(rpc.CodeInvalidParameter, "no addresses given")
-	}
 	p := b.Chain.Params()
+	khs, err := historyAddresses(p.AddressPrefix, req.Addresses)
+	if err != nil {
+		return nil, err
+	}
 	tip := b.Chain.Tip()
 	out := []rpc.AddressUtxo{}
-	seen := make(map[wire.KeyHash]bool, len(req.Addresses))
-	for _, addr := range req.Addresses {
-		kh, err := wire.DecodeAddress(p.AddressPrefix, addr)
-		if err != nil {
-			return nil, rpc.NewError(rpc.CodeInvalidAddress, "%v", err)
-		}
+	seen := make(map[wire.KeyHash]bool, len(khs))
+	for i, kh := range khs {
+		addr := req.Addresses[i]
 		if seen[kh] {
 			continue // an address given twice is listed once
 		}
