@@ -33,7 +33,7 @@ func TestParameterErrors(t *testing.T) {
 		{"getblock", `["` + genesis + `", 1.5]`, rpc.CodeInvalidParameter, "verbosity out of range: must be a whole number from 0 to 2"},
 		{"generatetoaddress", `[10001, "x"]`, rpc.CodeInvalidParameter, "nblocks out of range: must be a whole number from 0 to 10000"},
 		{"generatetoaddress", `[1e30, "x"]`, rpc.CodeInvalidParameter, "nblocks out of range: must be a whole number from 0 to 10000"},
-		{"setban", `["1.2.3.4", "add", 0]`, rpc.CodeInvalidParameter, "bantime out of range: must be a whole number from 1 to 9223372036"},
+		{"setban", `["1.2.3.4", "add", -1]`, rpc.CodeInvalidParameter, "bantime out of range: must be a whole number from 0 to 9223372036"},
 		{"getblock", `["zz"]`, rpc.CodeInvalidParameter, "blockhash: hash must be 64 hex digits, got 2 characters"},
 		{"getblock", `["` + strings.Repeat("zz", 32) + `"]`, rpc.CodeInvalidParameter, `blockhash: invalid hash "` + strings.Repeat("zz", 32) + `": not hexadecimal`},
 		{"getblock", `[1]`, rpc.CodeTypeError, "Expected type string for blockhash, got number"},
@@ -56,7 +56,7 @@ func TestParameterErrors(t *testing.T) {
 		{"getaddressutxos", `[{}]`, rpc.CodeInvalidParameter, "no addresses given"},
 		{"getaddressutxos", `[{"address":["x"]}]`, rpc.CodeInvalidParameter, `request: unknown key "address" (the keys are addresses, mempool)`},
 		{"getaddresshistory", `[{"addresses":["x"],"page_size":10}]`, rpc.CodeInvalidParameter, `request: unknown key "page_size" (the keys are addresses, mempool, page, pagesize)`},
-		{"setban", `["1.2.3.4", "add", 1e30]`, rpc.CodeInvalidParameter, "bantime out of range: must be a whole number from 1 to 9223372036"},
+		{"setban", `["1.2.3.4", "add", 1e30]`, rpc.CodeInvalidParameter, "bantime out of range: must be a whole number from 0 to 9223372036"},
 		{"disconnectnode", `[true]`, rpc.CodeInvalidParameter, "address must be a host:port string or a node id (a whole number)"},
 		{"disconnectnode", `[7]`, 0, ""},
 		// null is an optional parameter left out.

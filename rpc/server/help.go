@@ -278,7 +278,7 @@ var methodDocs = map[string]methodDoc{
 		params: []string{
 			"subnet (string, required) the host (an IP address)",
 			`command (string, required) "add" or "remove"`,
-			"bantime (number, optional, default=86400) seconds, for add",
+			"bantime (number, optional, default=86400) seconds, for add; 0 is the default",
 		},
 		result:  "null; -30 when removing a ban that does not exist",
 		example: "192.0.2.7 add 3600",

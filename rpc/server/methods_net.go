@@ -29,7 +29,7 @@ type Network interface {
 	RelayTransactions(txids []wire.Hash) error
 }
 
-// defaultBanTime is how long setban bans without an explicit time.
+// defaultBanTime is how long setban bans without a time, or with 0.
 const defaultBanTime = 24 * time.Hour
 
 func (s *Server) registerNetMethods(b *Backend) {
@@ -139,9 +139,12 @@ func (b *Backend) setBan(_ context.Context, params []json.RawMessage) (any, erro
 	}
 	switch cmd {
 	case "add":
-		seconds := int64(defaultBanTime / time.Second)
-		if err := wholeNumber(params, 2, "bantime", false, 1, maxBanSeconds, &seconds); err != nil {
+		var seconds int64
+		if err := wholeNumber(params, 2, "bantime", false, 0, maxBanSeconds, &seconds); err != nil {
 			return nil, err
+		}
+		if seconds == 0 { // absent or 0: the default, as in Bitcoin Core
+			seconds = int64(defaultBanTime / time.Second)
 		}
 		if err := b.Net.SetBan(host, time.Duration(seconds)*time.Second); err != nil {
 			return nil, rpc.NewError(rpc.CodeInvalidParameter, "%v", err)

@@ -618,12 +618,13 @@ func TestNetworkMethods(t *testing.T) {
 	e.expectCode("disconnectnode", rpc.CodeClientNodeNotConnected, "10.9.9.9:1")
 	e.must("setban", nil, "10.0.0.2", "add", 60)
 	e.must("setban", nil, "10.0.0.3", "add")
-	if e.net.banned["10.0.0.2"] != time.Minute || e.net.banned["10.0.0.3"] != 24*time.Hour {
+	e.must("setban", nil, "10.0.0.5", "add", 0) // 0: the default, as in Bitcoin Core
+	if e.net.banned["10.0.0.2"] != time.Minute || e.net.banned["10.0.0.3"] != 24*time.Hour || e.net.banned["10.0.0.5"] != 24*time.Hour {
 		t.Fatalf("bans %v", e.net.banned)
 	}
 	var banned []rpc.BannedInfo
 	e.must("listbanned", &banned)
-	if len(banned) != 2 {
+	if len(banned) != 3 {
 		t.Fatalf("listbanned %+v", banned)
 	}
 	e.must("setban", nil, "10.0.0.2", "remove")
