@@ -59,9 +59,9 @@ func (a netAdapter) PeersBestHeight() (uint64, error) {
 	return si.PeersBestHeight, err
 }
 
-func (a netAdapter) AddNode(addr string) error {
+func (a netAdapter) AddNode(addr string) (bool, error) {
 	if _, _, err := net.SplitHostPort(addr); err != nil {
-		return err
+		return false, err
 	}
 	return a.srv.AddNode(addr)
 }

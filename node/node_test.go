@@ -202,3 +202,38 @@ func TestUnbroadcastOutlivesRestart(t *testing.T) {
 	pc := clientOf(t, peer)
 	waitFor(t, func() bool { ids, _ := pc.GetRawMempool(ctx); return slices.Contains(ids, txid) })
 }
+
+// TestAddNodeAnswersAsCore: addnode through the node's own network layer
+// answers as Bitcoin Core does: a node kept already (added before, or
+// given by --addnode) is -23, removing one never added is -24.
+func TestAddNodeAnswersAsCore(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.AddNode = []string{"127.0.0.1:1"}
+	n, _ := startNode(t, cfg)
+	client := clientOf(t, n)
+	ctx := context.Background()
+	code := func(params ...any) int {
+		var rpcErr *rpc.Error
+		if err := client.Call(ctx, "addnode", params, nil); errors.As(err, &rpcErr) {
+			return rpcErr.Code
+		} else if err != nil {
+			t.Fatalf("addnode %v: %v", params, err)
+		}
+		return 0
+	}
+	for _, c := range []struct {
+		node, command string
+		want          int
+	}{
+		{"127.0.0.1:1", "add", rpc.CodeClientNodeAlreadyAdded}, // given by --addnode
+		{"127.0.0.1:2", "add", 0},
+		{"127.0.0.1:2", "add", rpc.CodeClientNodeAlreadyAdded},
+		{"127.0.0.1:2", "remove", 0},
+		{"127.0.0.1:2", "remove", rpc.CodeClientNodeNotAdded},
+		{"127.0.0.1:2", "add", 0}, // removed: it can be added again
+	} {
+		if got := code(c.node, c.command); got != c.want {
+			t.Errorf("addnode %s %s: code %d, want %d", c.node, c.command, got, c.want)
+		}
+	}
+}

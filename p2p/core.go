@@ -858,21 +858,24 @@ func (c *Core) AnnounceTxs(now time.Time, txids []wire.Hash) []Action {
 	return c.flush()
 }
 
-// AddNode adds addr to the kept addresses and dials it.
-func (c *Core) AddNode(now time.Time, addr string) ([]Action, error) {
+// AddNode adds addr to the kept addresses and dials it; added is false,
+// and nothing done, when it is kept already (given by Connect or AddNode,
+// or added before).
+func (c *Core) AddNode(now time.Time, addr string) (acts []Action, added bool, err error) {
 	a, err := normalizeAddr(addr)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if !slices.Contains(c.keep, a) {
-		c.keep = append(c.keep, a)
+	if slices.Contains(c.keep, a) {
+		return c.flush(), false, nil
 	}
+	c.keep = append(c.keep, a)
 	c.book.add(a, 0, true, "")
 	if e := c.book.entries[a]; e != nil {
 		e.lastAttempt = time.Time{}
 	}
 	c.maintainOutbound(now)
-	return c.flush(), nil
+	return c.flush(), true, nil
 }
 
 // RemoveNode stops keeping addr connected (it stays in the book); found

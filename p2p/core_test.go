@@ -713,3 +713,25 @@ func TestCoreConfirmedTxNotAskedOfOthers(t *testing.T) {
 		t.Fatalf("requests left: %v, announcers %v", h.core.txReq, h.core.txAnnouncers)
 	}
 }
+
+// TestCoreAddNodeOnce: AddNode of an address kept already (by Connect or
+// AddNode, in any spelling of it) says so and does nothing, as Bitcoin
+// Core's addnode does; RemoveNode makes it addable again.
+func TestCoreAddNodeOnce(t *testing.T) {
+	h := newCoreHarness(t, func(c *Config) { c.AddNode = []string{"10.2.0.1:9444"} })
+	h.core.Start(h.now)
+	for _, addr := range []string{"10.2.0.1:9444", "[::ffff:10.2.0.1]:9444"} {
+		if acts, added, err := h.core.AddNode(h.now, addr); err != nil || added || len(acts) != 0 {
+			t.Errorf("AddNode %s, kept already: added %v, actions %+v, %v", addr, added, acts, err)
+		}
+	}
+	if _, added, err := h.core.AddNode(h.now, "10.2.0.2:9444"); err != nil || !added {
+		t.Fatalf("AddNode of a new address: added %v, %v", added, err)
+	}
+	if _, found := h.core.RemoveNode(h.now, "10.2.0.2:9444"); !found {
+		t.Fatal("RemoveNode of the added address: not found")
+	}
+	if _, added, _ := h.core.AddNode(h.now, "10.2.0.2:9444"); !added {
+		t.Fatal("AddNode after RemoveNode: not added")
+	}
+}

@@ -156,7 +156,7 @@ func TestLowWorkHeaderFlood(t *testing.T) {
 
 	source := newNode(t, "source", target.chain.Params(), func(c *Config) { c.NoDiscovery = true })
 	source.process(honest...)
-	if err := target.srv.AddNode(source.addr()); err != nil {
+	if _, err := target.srv.AddNode(source.addr()); err != nil {
 		t.Fatal(err)
 	}
 	waitTip(t, 30*time.Second, honest[319].BlockHash(), target)

@@ -204,7 +204,7 @@ func TestPartitionThenJoin(t *testing.T) {
 	waitTip(t, 20*time.Second, sideA[len(sideA)-1].BlockHash(), a1, a2)
 	waitTip(t, 20*time.Second, sideB[len(sideB)-1].BlockHash(), b1, b2)
 
-	if err := a2.srv.AddNode(b2.addr()); err != nil {
+	if _, err := a2.srv.AddNode(b2.addr()); err != nil {
 		t.Fatal(err)
 	}
 	best := sideB[len(sideB)-1].BlockHash()
@@ -244,7 +244,7 @@ func TestServerAfterStop(t *testing.T) {
 	_, checks["SyncInfo"] = n.srv.SyncInfo()
 	_, checks["KnownAddrs"] = n.srv.KnownAddrs()
 	_, checks["ListBanned"] = n.srv.ListBanned()
-	checks["AddNode"] = n.srv.AddNode("10.0.0.1:9444")
+	_, checks["AddNode"] = n.srv.AddNode("10.0.0.1:9444")
 	_, checks["RemoveNode"] = n.srv.RemoveNode("10.0.0.1:9444")
 	_, checks["Unban"] = n.srv.Unban("10.0.0.1")
 	checks["ClearBanned"] = n.srv.ClearBanned()
@@ -359,7 +359,7 @@ func TestCompactForkLoserOverTCP(t *testing.T) {
 	y := newNode(t, "y", params, got.hook)
 	x.process(append(common, win...)...)
 	y.process(append(common, lose)...)
-	if err := y.srv.AddNode(x.addr()); err != nil {
+	if _, err := y.srv.AddNode(x.addr()); err != nil {
 		t.Fatal(err)
 	}
 	waitTip(t, 20*time.Second, win[1].BlockHash(), x, y)

@@ -383,17 +383,17 @@ func (s *Server) KnownAddrs() ([]string, error) {
 	return addrs, err
 }
 
-// AddNode keeps a connection to addr (host:port), dialing it now.
-func (s *Server) AddNode(addr string) error {
-	var err error
+// AddNode keeps a connection to addr (host:port), dialing it now; added
+// is false when it is kept already.
+func (s *Server) AddNode(addr string) (added bool, err error) {
 	if cerr := s.call(func(now time.Time) {
 		var acts []Action
-		acts, err = s.core.AddNode(now, addr)
+		acts, added, err = s.core.AddNode(now, addr)
 		s.apply(acts)
 	}); cerr != nil {
-		return cerr
+		return false, cerr
 	}
-	return err
+	return added, err
 }
 
 // RemoveNode stops keeping addr connected.

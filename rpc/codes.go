@@ -14,6 +14,7 @@ const (
 	CodeVerifyRejected       = -26
 	CodeVerifyAlreadyInChain = -27
 	// Peer-to-peer administration.
+	CodeClientNodeAlreadyAdded  = -23
 	CodeClientNodeNotAdded      = -24
 	CodeClientNodeNotConnected  = -29
 	CodeClientInvalidIPOrSubnet = -30

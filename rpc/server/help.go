@@ -262,7 +262,7 @@ var methodDocs = map[string]methodDoc{
 			"node (string, required) host:port",
 			`command (string, required) "add" or "remove"`,
 		},
-		result:  "null; -24 when removing a node that was not added",
+		result:  "null; -23 when adding a node already added, -24 when removing a node that was not added",
 		example: "127.0.0.1:19444 add",
 	},
 	"disconnectnode": {

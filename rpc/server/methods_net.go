@@ -18,7 +18,9 @@ type Network interface {
 	Info() (rpc.NetworkInfo, error)
 	// PeersBestHeight is the highest block any peer has shown.
 	PeersBestHeight() (uint64, error)
-	AddNode(addr string) error
+	// AddNode keeps addr connected; added is false when it is kept
+	// already.
+	AddNode(addr string) (added bool, err error)
 	RemoveNode(addr string) (found bool, err error)
 	DisconnectNode(addrOrID string) (found bool, err error)
 	SetBan(host string, d time.Duration) error
@@ -81,20 +83,23 @@ func (b *Backend) addNode(_ context.Context, params []json.RawMessage) (any, err
 	if err := required(params, 1, "command", &cmd); err != nil {
 		return nil, err
 	}
+	var done bool
 	var err error
 	switch cmd {
 	case "add":
-		err = b.Net.AddNode(addr)
+		done, err = b.Net.AddNode(addr)
 	case "remove":
-		var found bool
-		if found, err = b.Net.RemoveNode(addr); err == nil && !found {
-			return nil, rpc.NewError(rpc.CodeClientNodeNotAdded, "Node could not be removed. It has not been added previously.")
-		}
+		done, err = b.Net.RemoveNode(addr)
 	default:
 		return nil, rpc.NewError(rpc.CodeInvalidParameter, "command must be add or remove")
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, rpc.NewError(rpc.CodeMiscError, "%v", err)
+	case !done && cmd == "add":
+		return nil, rpc.NewError(rpc.CodeClientNodeAlreadyAdded, "Error: Node already added")
+	case !done:
+		return nil, rpc.NewError(rpc.CodeClientNodeNotAdded, "Error: Node could not be removed. It has not been added previously.")
 	}
 	return nil, nil
 }

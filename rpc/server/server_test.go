@@ -85,7 +85,13 @@ func (f *fakeNet) Info() (rpc.NetworkInfo, error) {
 	return rpc.NetworkInfo{Network: "chaintest", Connections: 1}, nil
 }
 func (f *fakeNet) PeersBestHeight() (uint64, error) { return 0, f.down }
-func (f *fakeNet) AddNode(addr string) error        { f.added[addr] = true; return nil }
+func (f *fakeNet) AddNode(addr string) (bool, error) {
+	if f.added[addr] {
+		return false, nil
+	}
+	f.added[addr] = true
+	return true, nil
+}
 func (f *fakeNet) RemoveNode(addr string) (bool, error) {
 	found := f.added[addr]
 	delete(f.added, addr)
@@ -610,8 +616,13 @@ func TestNetworkMethods(t *testing.T) {
 	if !e.net.added["10.0.0.1:9444"] {
 		t.Fatal("addnode add did not reach the network")
 	}
+	if re := e.expectCode("addnode", rpc.CodeClientNodeAlreadyAdded, "10.0.0.1:9444", "add"); re.Message != "Error: Node already added" {
+		t.Errorf("addnode add twice: %q", re.Message)
+	}
 	e.must("addnode", nil, "10.0.0.1:9444", "remove")
-	e.expectCode("addnode", rpc.CodeClientNodeNotAdded, "10.0.0.1:9444", "remove")
+	if re := e.expectCode("addnode", rpc.CodeClientNodeNotAdded, "10.0.0.1:9444", "remove"); re.Message != "Error: Node could not be removed. It has not been added previously." {
+		t.Errorf("addnode remove of a node not added: %q", re.Message)
+	}
 	e.expectCode("addnode", rpc.CodeInvalidParameter, "10.0.0.1:9444", "sometimes")
 	e.must("disconnectnode", nil, 7)
 	e.must("disconnectnode", nil, "127.0.0.1:9")
