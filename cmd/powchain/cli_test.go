@@ -140,7 +140,8 @@ func TestSuggestions(t *testing.T) {
 }
 
 // TestRPCThroughBinary: the node's help reaches `powchain rpc help`, and
-// bad parameters get Bitcoin Core's codes in the user's terms.
+// bad parameters get Bitcoin Core's codes in the user's terms; the exit
+// status is the code's absolute value, as bitcoin-cli's (modulo 256).
 func TestRPCThroughBinary(t *testing.T) {
 	datadir := t.TempDir()
 	startNode(t, datadir)
@@ -157,16 +158,27 @@ func TestRPCThroughBinary(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		want string
+		exit int
 	}{
-		{[]string{"getblock", genesis, "[2]"}, "error code -3: Expected type number or boolean for verbosity, got array"},
-		{[]string{"getblockhash", "-1"}, "error code -8: height out of range: must be a whole number from 0 to 18446744073709551615"},
-		{[]string{"generatetoaddress", "1", "notanaddress"}, `error code -5: invalid address "notanaddress": not a bech32m address`},
-		{[]string{"help", "nosuchmethod"}, "error code -8: "},
-		{[]string{"getblokcount"}, `error code -32601: Method not found: "getblokcount"; did you mean getblockcount?`},
+		{[]string{"getblock", genesis, "[2]"}, "error code -3: Expected type number or boolean for verbosity, got array", 3},
+		{[]string{"getblockhash", "-1"}, "error code -8: height out of range: must be a whole number from 0 to 18446744073709551615", 8},
+		{[]string{"generatetoaddress", "1", "notanaddress"}, `error code -5: invalid address "notanaddress": not a bech32m address`, 5},
+		{[]string{"help", "nosuchmethod"}, "error code -8: ", 8},
+		{[]string{"getblokcount"}, `error code -32601: Method not found: "getblokcount"; did you mean getblockcount?`, 32601 % 256},
 	} {
 		r := rpcCLI(tc.args...)
-		if r.code != 1 || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "rpc.Error") {
-			t.Errorf("rpc %v: exit %d, stderr %q; want %q", tc.args, r.code, r.stderr, tc.want)
+		if r.code != tc.exit || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "rpc.Error") {
+			t.Errorf("rpc %v: exit %d, stderr %q; want exit %d and %q", tc.args, r.code, r.stderr, tc.exit, tc.want)
+		}
+	}
+}
+
+// TestRPCErrorStatus: an error code whose absolute value a shell would
+// read as success (a multiple of 256) exits 1 instead.
+func TestRPCErrorStatus(t *testing.T) {
+	for code, want := range map[int]int{-8: 8, -32601: 32601, 26: 26, 0: 1, -256: 1, -512: 1} {
+		if got := rpcErrorStatus(code); got != want {
+			t.Errorf("rpcErrorStatus(%d) = %d, want %d", code, got, want)
 		}
 	}
 }

@@ -27,7 +27,9 @@ func rpcCommand() *cli.Command {
 		ArgsUsage: "METHOD [ARGS...]",
 		Description: "Flags go before METHOD. Each argument is sent as JSON when it is valid JSON, otherwise as a string " +
 			"(as bitcoin-cli does); one that is a flag of this command is refused. The result is printed exactly as the node sent it: a string bare, " +
-			"anything else as indented JSON with every number as the node wrote it.\n\n" +
+			"anything else as indented JSON with every number as the node wrote it. " +
+			"When the node answers with an error, the exit status is the absolute value of its code, as bitcoin-cli's " +
+			"(-8 exits 8; a shell sees -32601 as 89, modulo 256); any other failure exits 1, a usage mistake 2.\n\n" +
 			"powchain rpc help lists the node's methods; powchain rpc help METHOD describes one.",
 		Flags: clientFlags(),
 		// "help" is the node's method, not this command's subcommand.
@@ -59,11 +61,24 @@ func runRPC(c *cli.Context) error {
 			if rpcErr.Code == rpc.CodeMethodNotFound {
 				msg += nearestMethod(c.Context, client, c.Args().First())
 			}
-			return cli.Exit(msg, 1)
+			return cli.Exit(msg, rpcErrorStatus(rpcErr.Code))
 		}
 		return err
 	}
 	return printResult(c.App.Writer, result)
+}
+
+// rpcErrorStatus is the exit status of a call the node answered with an
+// error: the absolute value of its code, as bitcoin-cli exits, so that
+// scripts can tell errors apart (a shell sees it modulo 256: -8 exits 8,
+// -32601 exits 89); 1 when that would read as success (a code that is a
+// multiple of 256, which no node sends).
+func rpcErrorStatus(code int) int {
+	status := max(code, -code)
+	if status%256 == 0 {
+		return 1
+	}
+	return status
 }
 
 // flagAfterMethod refuses a flag of this command written after the method:
