@@ -13,9 +13,12 @@
 // Invariants: a method's error reaches the client as a JSON-RPC error with
 // Bitcoin Core's code (package rpc); a panic in a method is recovered and
 // answered as an internal error; a call with more parameters than its
-// method's help lists is refused before it runs; only a request object
-// with a method and no id goes unanswered (a notification): anything else
-// that is no call gets an error; a request body is bounded by
+// method's help lists is refused before it runs; only a JSON-RPC 2.0
+// request object ("jsonrpc": "2.0") with a method and no id goes
+// unanswered (a notification): a JSON-RPC 1.x one (jsonrpc "1.0", null or
+// absent, as Bitcoin Core reads it) is answered under the id null, and
+// anything else that is no call, a jsonrpc of any other value included,
+// gets an error; a request body is bounded by
 // MaxRequestSize before it is read. Limits bound the rest of what a client
 // can make the node do: calls per batch, the size of one reply (counted as
 // results are encoded: no reply above the limit is ever held in memory),

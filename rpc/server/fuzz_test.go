@@ -16,8 +16,9 @@ import (
 // to a server over a real chain and mempool (in process, no socket). The
 // server must never panic and must always answer with a valid JSON-RPC
 // reply (one response object, or a non-empty array of them, each with
-// jsonrpc "2.0", an id and exactly one of result and error), with 204 and
-// no body for notifications, or with 401 for wrong credentials.
+// jsonrpc "2.0", an id and exactly one of result and error; replies to
+// JSON-RPC 1.x requests take the same form), with 204 and no body for
+// notifications, or with 401 for wrong credentials.
 func FuzzServeHTTP(f *testing.F) {
 	e, srv := newUnservedEnv(f, false, func(*env, *server.Backend) {})
 	srv.SetWaitForTest(func(context.Context, time.Duration) {}) // no 250 ms per wrong password
@@ -39,6 +40,8 @@ func FuzzServeHTTP(f *testing.F) {
 		`{"jsonrpc":"2.0","id":1,"method":"reconsiderblock","params":["` + block + `"]}`,
 		`{"jsonrpc":"2.0","id":1,"method":"setban","params":["10.0.0.1","add",-1]}`,
 		`{"jsonrpc":"2.0","id":1,"method":"help","params":{"a":1}}`,
+		`{"jsonrpc":"1.0","method":"getblockcount"}`, `{"method":"getblockcount","params":{}}`,
+		`{"jsonrpc":"3.0","method":"getblockcount"}`, `{"jsonrpc":2,"id":1,"method":"getblockcount"}`,
 		`[]`, `[1,2]`, `{`, `null`, `"x"`, ` [ {"id":1} ] `,
 	} {
 		f.Add([]byte(seed), true)

@@ -10,7 +10,9 @@ import (
 // parameters are split out in the same pass, so each parameter's JSON is
 // scanned once here and once by its method.
 type request struct {
-	JSONRPC string            `json:"jsonrpc"`
+	// JSONRPC is the "jsonrpc" member as sent (nil when absent), which
+	// jsonrpcVersion reads.
+	JSONRPC json.RawMessage   `json:"jsonrpc"`
 	ID      json.RawMessage   `json:"id"`
 	Method  string            `json:"method"`
 	Params  []json.RawMessage `json:"params"`
@@ -32,11 +34,15 @@ func decodeRequest(raw []byte) (req request, err *rpc.Error) {
 	if json.Unmarshal(raw, &req) == nil {
 		return req, nil
 	}
-	var loose rpc.Request
+	var loose struct {
+		JSONRPC json.RawMessage `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Method  string          `json:"method"`
+	}
 	if json.Unmarshal(raw, &loose) != nil {
 		return request{}, requestError(raw)
 	}
-	return request{ID: loose.ID, Method: loose.Method,
+	return request{JSONRPC: loose.JSONRPC, ID: loose.ID, Method: loose.Method,
 		paramsErr: rpc.NewError(rpc.CodeInvalidParams, "params must be an array of positional parameters")}, nil
 }
 
@@ -63,7 +69,10 @@ func scanRequest(raw []byte) (req request, ok bool) {
 		seen[field] = true
 		switch field {
 		case 0:
-			req.JSONRPC, ok = s.asciiString()
+			s.skipSpace()
+			start := s.i
+			_, ok = s.asciiString()
+			req.JSONRPC = s.b[start:s.i]
 		case 1:
 			req.ID, ok = s.scalar()
 		case 2:
@@ -83,6 +92,27 @@ func scanRequest(raw []byte) (req request, ok bool) {
 	}
 	s.skipSpace()
 	return req, s.i == len(raw)
+}
+
+// jsonrpcVersion reads a request's "jsonrpc" member as Bitcoin Core (v28)
+// does: "2.0" is JSON-RPC 2.0 (v2); none, null or "1.0" (which old
+// examples send) is JSON-RPC 1.x, where a request without an id is still
+// answered (no notifications); any other value is refused.
+func jsonrpcVersion(raw json.RawMessage) (v2 bool, err *rpc.Error) {
+	switch string(raw) { // the usual spellings, without decoding
+	case `"2.0"`:
+		return true, nil
+	case "", "null", `"1.0"`:
+		return false, nil
+	}
+	var version string
+	if json.Unmarshal(raw, &version) != nil {
+		return false, rpc.NewError(rpc.CodeInvalidRequest, "Invalid Request object: jsonrpc must be a string, got %s", rawKind(raw))
+	}
+	if version == "2.0" || version == "1.0" { // spelt with escapes
+		return version == "2.0", nil
+	}
+	return false, rpc.NewError(rpc.CodeInvalidRequest, `JSON-RPC version not supported: jsonrpc must be "2.0", or "1.0" (or left out) for JSON-RPC 1.x`)
 }
 
 // requestField numbers the keys of a request object (-1 for any other).

@@ -32,6 +32,8 @@ var requestSeeds = []string{
 	`{"method":1}`,
 	`{}`,
 	`[{"method":"help"}]`,
+	`{"jsonrpc":2,"method":"help"}`,
+	`{"jsonrpc":"2\u002e0","method":"help"}`,
 }
 
 // FuzzScanRequest checks scanRequest against encoding/json: whatever it
@@ -56,7 +58,7 @@ func FuzzScanRequest(f *testing.F) {
 }
 
 func sameRequest(a, b request) bool {
-	if a.JSONRPC != b.JSONRPC || a.Method != b.Method || (a.ID == nil) != (b.ID == nil) ||
+	if !bytes.Equal(a.JSONRPC, b.JSONRPC) || (a.JSONRPC == nil) != (b.JSONRPC == nil) || a.Method != b.Method || (a.ID == nil) != (b.ID == nil) ||
 		!bytes.Equal(a.ID, b.ID) || len(a.Params) != len(b.Params) || (a.Params == nil) != (b.Params == nil) {
 		return false
 	}

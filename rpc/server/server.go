@@ -508,14 +508,22 @@ func (s *Server) call(ctx context.Context, raw []byte) (resp rpc.Response, ok bo
 	return s.callRequest(ctx, req)
 }
 
-// callRequest runs a decoded request; ok is false for a notification. A
-// request without a method is no call and no notification: it is answered
-// as an invalid request.
+// callRequest runs a decoded request; ok is false for a notification: a
+// JSON-RPC 2.0 request without an id (a JSON-RPC 1.x request has none, as
+// in Bitcoin Core: it is answered under the id null). A request without a
+// method, or with a jsonrpc member the server does not take, is no call
+// and no notification: it is answered as an invalid request.
 func (s *Server) callRequest(ctx context.Context, req request) (resp rpc.Response, ok bool) {
 	resp = rpc.Response{JSONRPC: "2.0", ID: json.RawMessage("null")}
 	if req.ID != nil {
 		resp.ID = req.ID
 	}
+	v2, versionErr := jsonrpcVersion(req.JSONRPC)
+	if versionErr != nil {
+		resp.Error = versionErr
+		return resp, true
+	}
+	answered := req.ID != nil || !v2
 	if req.Method == "" {
 		resp.Error = invalidRequest()
 		return resp, true
@@ -526,16 +534,16 @@ func (s *Server) callRequest(ctx context.Context, req request) (resp rpc.Respons
 	}
 	if req.paramsErr != nil {
 		resp.Error = req.paramsErr
-		return resp, req.ID != nil
+		return resp, answered
 	}
 	m, found := s.methods[req.Method]
 	if !found {
 		resp.Error = rpc.NewError(rpc.CodeMethodNotFound, "Method not found: %q", req.Method)
-		return resp, req.ID != nil
+		return resp, answered
 	}
 	if len(req.Params) > m.maxParams {
 		resp.Error = tooManyParams(req.Method, m.maxParams, len(req.Params))
-		return resp, req.ID != nil
+		return resp, answered
 	}
 	result, runErr := s.run(ctx, req.Method, m.fn, req.Params)
 	if runErr != nil {
@@ -543,7 +551,7 @@ func (s *Server) callRequest(ctx context.Context, req request) (resp rpc.Respons
 	} else if resp.Result, runErr = encodeResult(result); runErr != nil {
 		resp.Error = rpc.NewError(rpc.CodeInternalError, "encode result: %v", runErr)
 	}
-	return resp, req.ID != nil
+	return resp, answered
 }
 
 // jsonText is a result that its method encoded itself: valid JSON, sent as

@@ -603,6 +603,49 @@ func TestInvalidRequestsAnswered(t *testing.T) {
 	}
 }
 
+// TestJSONRPCVersions: the "jsonrpc" member is read as Bitcoin Core (v28)
+// reads it: "2.0" is JSON-RPC 2.0, where a request without an id is a
+// notification; "1.0", null or none is JSON-RPC 1.x, which has no
+// notifications (answered under the id null); any other value, or one that
+// is no string, is an invalid request, answered even without an id.
+func TestJSONRPCVersions(t *testing.T) {
+	e := newEnv(t)
+	const (
+		count       = `{"jsonrpc":"2.0","id":%s,"result":0}`
+		unsupported = `{"jsonrpc":"2.0","id":%s,"error":{"code":-32600,"message":"JSON-RPC version not supported: jsonrpc must be \"2.0\", or \"1.0\" (or left out) for JSON-RPC 1.x"}}`
+		notString   = `{"jsonrpc":"2.0","id":%s,"error":{"code":-32600,"message":"Invalid Request object: jsonrpc must be a string, got %s"}}`
+	)
+	for _, tc := range []struct{ body, want string }{
+		{`{"jsonrpc":"2.0","id":1,"method":"getblockcount"}`, fmt.Sprintf(count, "1")},
+		{`{"jsonrpc":"2.0","method":"getblockcount"}`, ""}, // a notification
+		{`{"jsonrpc":"2\u002e0","method":"getblockcount"}`, ""},
+		{`{"jsonrpc":"1.0","id":"curltest","method":"getblockcount","params":[]}`, fmt.Sprintf(count, `"curltest"`)},
+		{`{"id":1,"method":"getblockcount"}`, fmt.Sprintf(count, "1")},
+		{`{"method":"getblockcount"}`, fmt.Sprintf(count, "null")},
+		{`{"jsonrpc":"1.0","method":"getblockcount"}`, fmt.Sprintf(count, "null")},
+		{`{"jsonrpc":null,"method":"getblockcount"}`, fmt.Sprintf(count, "null")},
+		{`{"method":"nope"}`, `{"jsonrpc":"2.0","id":null,"error":{"code":-32601,"message":"Method not found: \"nope\""}}`},
+		{`{"jsonrpc":"3.0","id":1,"method":"getblockcount"}`, fmt.Sprintf(unsupported, "1")},
+		{`{"jsonrpc":"3.0","method":"getblockcount"}`, fmt.Sprintf(unsupported, "null")},
+		{`{"jsonrpc":"","id":1,"method":"getblockcount"}`, fmt.Sprintf(unsupported, "1")},
+		{`{"jsonrpc":"2.0 ","id":1,"method":"getblockcount"}`, fmt.Sprintf(unsupported, "1")},
+		{`{"jsonrpc":2,"id":1,"method":"getblockcount"}`, fmt.Sprintf(notString, "1", "number")},
+		{`{"jsonrpc":["2.0"],"id":"x","method":"getblockcount"}`, fmt.Sprintf(notString, `"x"`, "array")},
+		{`{"jsonrpc":"2.0","method":"getblockcount","params":{"a":1}}`, ""}, // a notification, whatever its params
+		{`[{"jsonrpc":"2.0","method":"getblockcount"},{"method":"getblockcount"},{"jsonrpc":"9","id":2,"method":"getblockcount"}]`,
+			"[" + fmt.Sprintf(count, "null") + "," + fmt.Sprintf(unsupported, "2") + "]"},
+	} {
+		status, body, err := e.post(context.Background(), tc.body, "user", "pass")
+		wantStatus := http.StatusOK
+		if tc.want == "" {
+			wantStatus = http.StatusNoContent
+		}
+		if err != nil || status != wantStatus || strings.TrimSpace(body) != tc.want {
+			t.Errorf("%s: HTTP %d %q (%v), want %d %s", tc.body, status, body, err, wantStatus, tc.want)
+		}
+	}
+}
+
 func TestNetworkMethods(t *testing.T) {
 	e := newEnv(t)
 	var peers []rpc.PeerInfo
