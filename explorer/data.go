@@ -363,7 +363,7 @@ func (s *Source) confirmedTx(tx *wire.Tx, info chain.BlockInfo, tip uint64, prev
 	res.BlockHash = info.Hash.String()
 	res.Time = info.Header.Timestamp
 	if info.MainChain {
-		res.Confirmations = int64(confirmations(tip, info.Height))
+		res.Confirmations = int64(server.Confirmations(tip, info.Height))
 	}
 	height := info.Height
 	out := Tx{TxResult: res, Height: &height}
@@ -375,19 +375,6 @@ func (s *Source) confirmedTx(tx *wire.Tx, info chain.BlockInfo, tip uint64, prev
 		out.FeeRate = amountPtr(fee * 1000 / uint64(max(out.Size, 1)))
 	}
 	return out
-}
-
-// confirmations is how many blocks of the best chain ending at height
-// tip confirm a block at height: none for a block above the tip, which a
-// reorganisation that shortened the chain between reading the tip and
-// reading the block (or an index) leaves, never a negative or wrapped
-// count. Every confirmation count and maturity of the explorer comes
-// from here.
-func confirmations(tip, height uint64) uint64 {
-	if height > tip {
-		return 0
-	}
-	return tip - height + 1
 }
 
 // Tx finds a transaction: in the given block when block is not nil, else
@@ -599,7 +586,7 @@ func (s *Source) Address(addr string, p page) (*Address, error) {
 	var delta int64
 	for i, u := range utxos {
 		out.Balance += rpc.Amount(u.Entry.Amount)
-		list[i] = addressUtxo(addr, u, tip, s.Chain.Params().CoinbaseMaturity)
+		list[i] = server.AddressUtxo(addr, u, tip, s.Chain.Params())
 		if _, spent := s.Mempool.Spender(u.OutPoint); spent {
 			delta -= int64(u.Entry.Amount)
 		}
@@ -612,15 +599,6 @@ func (s *Source) Address(addr string, p page) (*Address, error) {
 	delta += s.mempoolActivity(kh, out)
 	out.Unconfirmed = signedCoins(delta)
 	return out, nil
-}
-
-// addressUtxo is the line of the address view showing u, an unspent
-// output paying to addr, with the best chain ending at height tip.
-func addressUtxo(addr string, u chain.AddressUtxo, tip, maturity uint64) rpc.AddressUtxo {
-	conf := confirmations(tip, u.Entry.Height)
-	return rpc.AddressUtxo{Address: addr, TxID: u.OutPoint.TxID.String(), OutputIndex: u.OutPoint.Index,
-		Amount: rpc.Amount(u.Entry.Amount), Height: u.Entry.Height, Coinbase: u.Entry.Coinbase,
-		Confirmations: conf, Mature: !u.Entry.Coinbase || conf >= maturity}
 }
 
 // addressHistory fills out's History with the window p of kh's history,

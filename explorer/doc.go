@@ -24,10 +24,11 @@
 // through the transaction index; a node without the index finds it
 // through an unspent output or in the last TxScanDepth blocks, so links
 // carry the block. The address view shows the address history index.
-// Confirmations are counted in one place (confirmations): a transaction or
-// output whose block is above the tip read with it (a reorganisation
-// shortened the chain meanwhile) has 0, never a negative or wrapped count,
-// and such a coinbase output is immature.
+// Confirmations are counted in one place, rpc/server's Confirmations, which
+// the RPC methods use too: a transaction or output whose block is above the
+// tip read with it (a reorganisation shortened the chain meanwhile) has 0,
+// never a negative or wrapped count, and such a coinbase output is
+// immature.
 //
 // Concurrency: the routes and templates are fixed by New and read-only
 // after. The event hub has one mutex guarding its subscribers; publishing

@@ -96,7 +96,7 @@ func (b *Backend) confirmedHistory(addrs []string, khs []wire.KeyHash) ([]rpc.Ad
 			e := rpc.AddressHistoryEntry{
 				Address: addrs[i], TxID: h.OutPoint.TxID.String(), OutputIndex: h.OutPoint.Index,
 				Amount: rpc.Amount(h.Amount), Height: h.Height, BlockHash: created.Hash.String(), Time: created.Time,
-				Confirmations: tip.Height - h.Height + 1, Coinbase: h.Coinbase,
+				Confirmations: Confirmations(tip.Height, h.Height), Coinbase: h.Coinbase,
 				Mature: mature(p, tip.Height, h.Height, h.Coinbase),
 			}
 			if h.Spent {
@@ -119,9 +119,10 @@ func (b *Backend) confirmedHistory(addrs []string, khs []wire.KeyHash) ([]rpc.Ad
 	return out, tip, nil
 }
 
-// mature: spendable in the next block (coinbase maturity).
+// mature: spendable in the next block (coinbase maturity), never for a
+// coinbase above the tip (see Confirmations).
 func mature(p *chain.Params, tip, height uint64, coinbase bool) bool {
-	return !coinbase || tip+1-height >= p.CoinbaseMaturity
+	return !coinbase || Confirmations(tip, height) >= p.CoinbaseMaturity
 }
 
 // addMempoolHistory marks confirmed entries that mempool transactions spend

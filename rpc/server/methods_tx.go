@@ -110,7 +110,7 @@ func (b *Backend) confirmedTxResult(tx *wire.Tx, info chain.BlockInfo) rpc.TxRes
 	res.BlockHash = info.Hash.String()
 	res.Time = info.Header.Timestamp
 	if info.MainChain {
-		res.Confirmations = int64(b.Chain.Tip().Height-info.Height) + 1
+		res.Confirmations = int64(Confirmations(b.Chain.Tip().Height, info.Height))
 	}
 	return res
 }
@@ -322,9 +322,7 @@ func (b *Backend) getTxOut(_ context.Context, params []json.RawMessage) (any, er
 	tip := b.Chain.Tip()
 	out := &rpc.TxOutInfo{BestBlock: tip.Hash.String(), Value: rpc.Amount(e.Amount), Coinbase: e.Coinbase,
 		Address: Address(b.Chain.Params().AddressPrefix, e.KeyHash)}
-	if e.Height <= tip.Height {
-		out.Confirmations = tip.Height - e.Height + 1
-	}
+	out.Confirmations = Confirmations(tip.Height, e.Height)
 	return out, nil
 }
 
@@ -355,12 +353,7 @@ func (b *Backend) getAddressUtxos(_ context.Context, params []json.RawMessage) (
 			if _, spent := b.Mempool.Spender(u.OutPoint); req.Mempool && spent {
 				continue
 			}
-			out = append(out, rpc.AddressUtxo{
-				Address: addr, TxID: u.OutPoint.TxID.String(), OutputIndex: u.OutPoint.Index,
-				Amount: rpc.Amount(u.Entry.Amount), Height: u.Entry.Height, Coinbase: u.Entry.Coinbase,
-				Confirmations: tip.Height - u.Entry.Height + 1,
-				Mature:        mature(p, tip.Height, u.Entry.Height, u.Entry.Coinbase),
-			})
+			out = append(out, AddressUtxo(addr, u, tip.Height, p))
 		}
 		if req.Mempool {
 			out = append(out, b.mempoolOutputsTo(addr, kh)...)

@@ -59,7 +59,7 @@ func HeaderResult(c *chain.Chain, info chain.BlockInfo) rpc.BlockHeaderResult {
 		r.PreviousBlockHash = h.PrevBlock.String()
 	}
 	if info.MainChain {
-		r.Confirmations = int64(c.Tip().Height-info.Height) + 1
+		r.Confirmations = blockConfirmations(c.Tip().Height, info.Height)
 		if next, ok := c.HashByHeight(info.Height + 1); ok {
 			r.NextBlockHash = next.String()
 		}
@@ -100,4 +100,36 @@ func TxResult(tx *wire.Tx, prefix string) rpc.TxResult {
 func Address(prefix string, kh wire.KeyHash) string {
 	a, _ := wire.EncodeAddress(prefix, kh)
 	return a
+}
+
+// Confirmations is how many blocks of the best chain ending at height tip
+// confirm a block at height: none for a block above the tip, which a block
+// connected or a reorganisation that shortened the chain between reading
+// the tip and reading the block (or an index) leaves, never a wrapped
+// count. Every confirmation count and maturity of the RPC server and the
+// explorer comes from here.
+func Confirmations(tip, height uint64) uint64 {
+	if height > tip {
+		return 0
+	}
+	return tip - height + 1
+}
+
+// blockConfirmations is a best-chain block's confirmations as getblock
+// answers them: -1, as for a block off the best chain, when the block is
+// above the tip read after it (the chain shortened meanwhile).
+func blockConfirmations(tip, height uint64) int64 {
+	if height > tip {
+		return -1
+	}
+	return int64(Confirmations(tip, height))
+}
+
+// AddressUtxo is the entry of getaddressutxos (and the explorer's address
+// view) for u, an unspent output paying to addr, with the best chain
+// ending at height tip.
+func AddressUtxo(addr string, u chain.AddressUtxo, tip uint64, p *chain.Params) rpc.AddressUtxo {
+	return rpc.AddressUtxo{Address: addr, TxID: u.OutPoint.TxID.String(), OutputIndex: u.OutPoint.Index,
+		Amount: rpc.Amount(u.Entry.Amount), Height: u.Entry.Height, Coinbase: u.Entry.Coinbase,
+		Confirmations: Confirmations(tip, u.Entry.Height), Mature: mature(p, tip, u.Entry.Height, u.Entry.Coinbase)}
 }
