@@ -93,3 +93,45 @@ func TestListsCountedBeforeDecoding(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvelopeAsDocumented pins what docs/PROTOCOL.md ("Frames") tells a
+// client writing envelopes by hand: a message with no field set is still
+// present in its envelope (verack is 12 00), an empty payload is a
+// violation, and unknown fields are ignored, in a cmpctblock as in a ping.
+func TestEnvelopeAsDocumented(t *testing.T) {
+	magic := testParams().Magic
+	frame := func(typ MsgType, payload ...byte) []byte { return rawFrame(magic, typ, payload) }
+	enc, err := EncodeFrame(magic, &MsgVerAck{})
+	if err != nil || string(enc) != string(frame(TypeVerAck, 0x12, 0x00)) {
+		t.Fatalf("verack encodes to %x (%v), want payload 12 00", enc, err)
+	}
+	var pe *ProtocolError
+	if _, err := DecodeFrame(frame(TypeVerAck), magic); !errors.As(err, &pe) {
+		t.Errorf("verack with an empty payload: %v, want a violation", err)
+	}
+	// ping{nonce 5} with field 99 = 7 inside it and field 30 = 1 beside it
+	m, err := DecodeFrame(frame(TypePing, 0x1a, 0x05, 0x08, 0x05, 0x98, 0x06, 0x07, 0xf0, 0x01, 0x01), magic)
+	if p, ok := m.(*MsgPing); err != nil || !ok || p.Nonce != 5 {
+		t.Errorf("ping with unknown fields: %v %v, want ping 5", m, err)
+	}
+	// cmpctblock{header{version 1, 32-byte hashes}, short_ids 6 bytes, field 9 = 1}
+	hdr := protowire.AppendTag(nil, 1, protowire.VarintType)
+	hdr = protowire.AppendVarint(hdr, 1)
+	for _, f := range []protowire.Number{2, 3} {
+		hdr = protowire.AppendTag(hdr, f, protowire.BytesType)
+		hdr = protowire.AppendBytes(hdr, make([]byte, 32))
+	}
+	cb := protowire.AppendTag(nil, 1, protowire.BytesType)
+	cb = protowire.AppendBytes(cb, hdr)
+	cb = protowire.AppendTag(cb, 3, protowire.BytesType)
+	cb = protowire.AppendBytes(cb, make([]byte, 6))
+	cb = protowire.AppendTag(cb, 9, protowire.VarintType)
+	cb = protowire.AppendVarint(cb, 1)
+	env := protowire.AppendTag(nil, protowire.Number(TypeCmpctBlock), protowire.BytesType)
+	env = protowire.AppendBytes(env, cb)
+	if m, err := DecodeFrame(frame(TypeCmpctBlock, env...), magic); err != nil {
+		t.Errorf("cmpctblock with an unknown field: %v, want it decoded", err)
+	} else if _, ok := m.(*MsgCmpctBlock); !ok {
+		t.Errorf("cmpctblock decoded as %T", m)
+	}
+}
