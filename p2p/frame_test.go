@@ -135,3 +135,32 @@ func TestEnvelopeAsDocumented(t *testing.T) {
 		t.Errorf("cmpctblock decoded as %T", m)
 	}
 }
+
+// TestInvTypesAsDocumented pins docs/PROTOCOL.md's inventory types:
+// INV_TYPE_CMPCT_BLOCK (3) only in getdata and notfound, 0 and unknown
+// values nowhere.
+func TestInvTypesAsDocumented(t *testing.T) {
+	magic := testParams().Magic
+	for _, c := range []struct {
+		typ     MsgType
+		invType uint64
+		ok      bool
+	}{
+		{TypeInv, 1, true}, {TypeInv, 2, true}, {TypeInv, 3, false}, {TypeInv, 0, false},
+		{TypeGetData, 3, true}, {TypeNotFound, 3, true}, {TypeGetData, 4, false},
+	} {
+		item := protowire.AppendTag(nil, 1, protowire.VarintType)
+		item = protowire.AppendVarint(item, c.invType)
+		item = protowire.AppendTag(item, 2, protowire.BytesType)
+		item = protowire.AppendBytes(item, make([]byte, 32))
+		inv := protowire.AppendTag(nil, 1, protowire.BytesType)
+		inv = protowire.AppendBytes(inv, item)
+		env := protowire.AppendTag(nil, protowire.Number(c.typ), protowire.BytesType)
+		env = protowire.AppendBytes(env, inv)
+		_, err := DecodeFrame(rawFrame(magic, c.typ, env), magic)
+		var pe *ProtocolError
+		if c.ok && err != nil || !c.ok && !errors.As(err, &pe) {
+			t.Errorf("%s with an item of type %d: %v, want ok=%v", c.typ, c.invType, err, c.ok)
+		}
+	}
+}
