@@ -15,7 +15,8 @@ import (
 // genesis blocks, handshakes, syncs and validates the headers (linkage,
 // proof of work, aserti3-2d bits, median time past), fetches blocks and
 // checks their merkle roots, answers ping and getheaders, and signs
-// (BIP340), relays and sees mined a transaction. A failure means the node
+// (BIP340), relays and sees mined a transaction, then fetches that block
+// as a compact block, checks its short ids and rebuilds it (getblocktxn). A failure means the node
 // and the document disagree: fix whichever is wrong, the document too.
 //
 // It needs python3. Where there is none the test is skipped, unless

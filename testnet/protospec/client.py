@@ -10,7 +10,8 @@ version handshake, syncs and validates the headers of the node's best chain
 (linkage, proof of work, aserti3-2d bits, median time past), fetches blocks
 with getdata and checks their merkle roots, answers ping with pong, and
 builds, signs (BIP340) and relays a transaction that spends a coinbase paid
-to its own key, then sees it mined.
+to its own key, then sees it mined, and fetches that block in compact form
+(short ids, SipHash-2-4) and rebuilds it with getblocktxn.
 
 Usage: client.py --datadir DIR [--p2p HOST:PORT] [--wait-ping]
   DIR is the node's data dir (<DIR>/local/.cookie and rpc.address are read
@@ -128,6 +129,52 @@ def schnorr_verify(pk, msg, sig):
 
 def key_hash(pk):
     return tagged_hash("powchain/keyhash", pk)[:20]
+
+
+# ---------------------------------------------------------------- compact blocks
+
+M64 = (1 << 64) - 1
+
+
+def siphash24(k0, k1, m):
+    v = [k0 ^ 0x736F6D6570736575, k1 ^ 0x646F72616E646F6D,
+         k0 ^ 0x6C7967656E657261, k1 ^ 0x7465646279746573]
+
+    def rotl(x, b):
+        return (x << b | x >> (64 - b)) & M64
+
+    def rounds(n):
+        for _ in range(n):
+            v[0] = (v[0] + v[1]) & M64
+            v[1] = rotl(v[1], 13) ^ v[0]
+            v[0] = rotl(v[0], 32)
+            v[2] = (v[2] + v[3]) & M64
+            v[3] = rotl(v[3], 16) ^ v[2]
+            v[0] = (v[0] + v[3]) & M64
+            v[3] = rotl(v[3], 21) ^ v[0]
+            v[2] = (v[2] + v[1]) & M64
+            v[1] = rotl(v[1], 17) ^ v[2]
+            v[2] = rotl(v[2], 32)
+
+    tail = len(m) % 8
+    words = [int.from_bytes(m[i:i + 8], "little") for i in range(0, len(m) - tail, 8)]
+    words.append((len(m) & 0xFF) << 56 | int.from_bytes(m[len(m) - tail:], "little"))
+    for w in words:
+        v[3] ^= w
+        rounds(2)
+        v[0] ^= w
+    v[2] ^= 0xFF
+    rounds(4)
+    return v[0] ^ v[1] ^ v[2] ^ v[3]
+
+
+def short_id_keys(header, nonce):
+    k = sha256(header.encode() + struct.pack("<Q", nonce))
+    return struct.unpack("<QQ", k[:16])
+
+
+def short_id(keys, txid):
+    return siphash24(keys[0], keys[1], txid) & 0xFFFFFFFFFFFF
 
 
 # ---------------------------------------------------------------- bech32m
@@ -441,7 +488,7 @@ NAMES = {v: k for k, v in dict(
     version=1, verack=2, ping=3, pong=4, inv=5, getdata=6, notfound=7, tx=8, block=9,
     getheaders=10, headers=11, getaddr=12, addr=13, reject=14, sendheaders=15,
     announce=16, sendcmpct=17, cmpctblock=18, getblocktxn=19, blocktxn=20).items()}
-INV_TX, INV_BLOCK = 1, 2
+INV_TX, INV_BLOCK, INV_CMPCT_BLOCK = 1, 2, 3
 
 
 def inventory(items):
@@ -580,6 +627,12 @@ def worked_examples():
     for hh, t, bits in [(1, 1800000000, 0x1F00FFFF), (2, 1800000000, 0x1F00EEE1),
                         (13, 1800000002, 0x1E7FFF80)]:
         check(next_bits(loc, hh, t, 1800000000) == bits, "asert h=%d" % hh)
+    # short ids ("Short transaction ids")
+    sh = Header(1, bytes(range(32)), bytes(255 - i for i in range(32)), 1_700_000_000, 0x207FFFFF, 7)
+    keys = short_id_keys(sh, 0x0102030405060708)
+    check(keys == (0x2238823DACB7A171, 0x92B55BF943190828), "short id keys")
+    sid = short_id(keys, bytes(3 * i for i in range(32)))
+    check(sid == 0x483B9E7FAACA and struct.pack("<Q", sid)[:6].hex() == "caaa7f9e3b48", "short id")
     # a protobuf round trip of the header
     check(header_from_pb(header_to_pb(hdr)).encode() == hdr.encode(), "pb header")
 
@@ -620,6 +673,50 @@ def fetch_block(peer, bid):
     check(root == hdr.merkle and not mutated, "block %s: merkle root mismatch" % bid.hex())
     check(txs and txs[0].is_coinbase(), "first transaction is not a coinbase")
     return hdr, txs
+
+
+def check_compact(peer, hdr, txs, log):
+    """Fetch hdr's block in compact form, rebuild it with getblocktxn."""
+    bid = hdr.id()
+    peer.send(GETDATA, inventory([(INV_CMPCT_BLOCK, bid)]))
+    typ, msg = peer.recv({CMPCTBLOCK, BLOCK, NOTFOUND})
+    check(typ == CMPCTBLOCK, "getdata of the tip in compact form: got %s" % NAMES[typ])
+    d = pb_decode(msg)
+    ch = header_from_pb(one(d, 1, b""))
+    check(ch.id() == bid, "cmpctblock header")
+    keys = short_id_keys(ch, one(d, 2, 0))
+    sids = one(d, 3, b"")
+    check(len(sids) % 6 == 0, "short ids a multiple of 6 bytes")
+    prefilled, index = {}, -1
+    for pb in d.get(4, []):
+        p = pb_decode(pb)
+        index += 1 + one(p, 1, 0)
+        prefilled[index] = tx_from_pb(one(p, 2, b""))
+    count = len(sids) // 6 + len(prefilled)
+    check(count == len(txs), "compact block of %d transactions, block has %d" % (count, len(txs)))
+    check(0 in prefilled and prefilled[0].encode() == txs[0].encode(), "coinbase prefilled")
+    slots = iter(int.from_bytes(sids[i:i + 6], "little") for i in range(0, len(sids), 6))
+    missing = []
+    for i in range(count):
+        if i not in prefilled:
+            check(next(slots) == short_id(keys, txs[i].txid()), "short id of tx %d" % i)
+            missing.append(i)
+    # ask for every transaction not prefilled, as a node lacking them would
+    deltas, prev = [], -1
+    for i in missing:
+        deltas.append(i - prev - 1)
+        prev = i
+    peer.send(GETBLOCKTXN, pb_bytes(1, bid) + b"".join(
+        varint(2 << 3) + varint(x) for x in deltas))  # unpacked; proto3 parsers take both
+    _, msg = peer.recv({BLOCKTXN})
+    d = pb_decode(msg)
+    check(one(d, 1, b"") == bid, "blocktxn block hash")
+    got = [tx_from_pb(b) for b in d.get(2, [])]
+    rebuilt = dict(prefilled)
+    rebuilt.update(zip(missing, got))
+    root, _ = merkle_root([rebuilt[i].txid() for i in range(count)])
+    check(root == hdr.merkle, "rebuilt compact block's merkle root")
+    log("compact block: %d short id(s) checked, rebuilt with getblocktxn, merkle root ok" % len(missing))
 
 
 def main():
@@ -726,6 +823,7 @@ def main():
     check(schnorr_verify(pk, tx.sighash(), sig), "own signature")
     txid = tx.txid()
     peer.send(SENDHEADERS, b"")
+    peer.send(SENDCMPCT, pb_uint(2, 1))  # low bandwidth, version 1
     peer.send(INV, inventory([(INV_TX, txid)]))
     _, msg = peer.recv({GETDATA})
     check(inventory_items(msg) == [(INV_TX, txid)], "getdata asks for our tx")
@@ -754,6 +852,7 @@ def main():
     check([t.txid() for t in txs][1:] == [txid], "the new block holds our tx")
     check(txs[1].encode() == tx.encode(), "tx round trip")
     log("our tx mined in block %s" % new)
+    check_compact(peer, hdr, txs, log)
     if args.wait_ping:
         peer.recv({PING}, deadline=75)  # recv answers it
         nonce += 2
