@@ -16,7 +16,8 @@ import (
 // proof of work, aserti3-2d bits, median time past), fetches blocks and
 // checks their merkle roots, answers ping and getheaders, and signs
 // (BIP340), relays and sees mined a transaction, then fetches that block
-// as a compact block, checks its short ids and rebuilds it (getblocktxn). A failure means the node
+// as a compact block, checks its short ids and rebuilds it (getblocktxn),
+// and mines and submits a block of its own, which becomes the node's tip. A failure means the node
 // and the document disagree: fix whichever is wrong, the document too.
 //
 // It needs python3. Where there is none the test is skipped, unless

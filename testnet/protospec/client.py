@@ -11,7 +11,9 @@ version handshake, syncs and validates the headers of the node's best chain
 with getdata and checks their merkle roots, answers ping with pong, and
 builds, signs (BIP340) and relays a transaction that spends a coinbase paid
 to its own key, then sees it mined, and fetches that block in compact form
-(short ids, SipHash-2-4) and rebuilds it with getblocktxn.
+(short ids, SipHash-2-4) and rebuilds it with getblocktxn; then mines a
+block of its own (in Python, at the node's difficulty) and submits it as
+"Submitting a block" says, and sees it become the node's tip.
 
 Usage: client.py --datadir DIR [--p2p HOST:PORT] [--wait-ping]
   DIR is the node's data dir (<DIR>/local/.cookie and rpc.address are read
@@ -719,6 +721,38 @@ def check_compact(peer, hdr, txs, log):
     log("compact block: %d short id(s) checked, rebuilt with getblocktxn, merkle root ok" % len(missing))
 
 
+def submit_block(peer, params, chain, subsidy, kh, log):
+    """Mine a block on chain (headers from block 1; chain[-1] the tip) and
+    submit it as "Submitting a block" says. Returns the block's header."""
+    tip, height = chain[-1], len(chain)
+    t1 = chain[1].timestamp if len(chain) > 1 else None
+    bits = next_bits(params, height - 1, tip.timestamp, t1)
+    ts = max(int(time.time()), median_time_past([h.timestamp for h in chain]) + 1)
+    tag = b"protospec".ljust(48, b"\0")
+    cb = Tx(1, [(bytes(32), 0xFFFFFFFF, u64(height) + u64(0) + tag, bytes(32))], [(subsidy, kh)])
+    hdr = Header(1, tip.id(), cb.txid(), ts, bits, 0)
+    target = compact_to_target(bits)
+    pre = hdr.encode()[:80]
+    while i32(sha256d(pre + u32(hdr.nonce))) > target:
+        hdr.nonce += 1
+    bid = hdr.id()
+    peer.send(INV, inventory([(INV_BLOCK, bid)]))
+    _, msg = peer.recv({GETHEADERS})
+    loc = pb_decode(msg).get(1, [])
+    check(loc and loc[0] == tip.id(), "the node's locator starts at its tip")
+    peer.send(HEADERS, pb_msg(1, header_to_pb(hdr)))
+    _, msg = peer.recv({GETDATA})
+    items = inventory_items(msg)
+    check([h for _, h in items] == [bid], "getdata asks for our block")
+    block = pb_msg(1, header_to_pb(hdr)) + pb_msg(2, tx_to_pb(cb))
+    if items[0][0] == INV_CMPCT_BLOCK:
+        peer.send(CMPCTBLOCK, pb_msg(1, header_to_pb(hdr)) + pb_msg(4, pb_msg(2, tx_to_pb(cb))))
+    else:
+        peer.send(BLOCK, block)
+    log("submitted block %d %s (%d hashes), asked as type %d" % (height, bid.hex(), hdr.nonce + 1, items[0][0]))
+    return hdr
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--datadir", required=True)
@@ -853,6 +887,18 @@ def main():
     check(txs[1].encode() == tx.encode(), "tx round trip")
     log("our tx mined in block %s" % new)
     check_compact(peer, hdr, txs, log)
+    # ---- submit a block of our own; the node makes it its tip
+    chain = [genesis] + headers + [hdr]
+    subsidy = coinbase1.outputs[0][0]
+    mine = submit_block(peer, params, chain, subsidy, my_kh, log)
+    end = time.time() + 20
+    while rpc("getbestblockhash") != mine.id().hex():
+        check(time.time() < end, "the node did not take our block as its tip")
+        try:
+            peer.recv(set(), deadline=0.2)
+        except (socket.timeout, TimeoutError):
+            pass
+    log("our block is the node's tip")
     if args.wait_ping:
         peer.recv({PING}, deadline=75)  # recv answers it
         nonce += 2
