@@ -17,7 +17,8 @@ import (
 // checks their merkle roots, answers ping and getheaders, and signs
 // (BIP340), relays and sees mined a transaction, then fetches that block
 // as a compact block, checks its short ids and rebuilds it (getblocktxn),
-// and mines and submits a block of its own, which becomes the node's tip. A failure means the node
+// and mines and submits a block of its own, which becomes the node's tip,
+// and an invalid one, which gets a reject and a disconnection. A failure means the node
 // and the document disagree: fix whichever is wrong, the document too.
 //
 // It needs python3. Where there is none the test is skipped, unless

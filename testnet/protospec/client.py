@@ -4,8 +4,9 @@
 It was written without reading the Go code or the .proto files, to check
 that the document is enough to interoperate; keep it that way: when the
 protocol changes, change it from the document. Python 3 standard library
-only (protobuf encoded by hand from the field tables). It checks the worked examples of the
-document, then connects to a node of the `local` network over TCP, does the
+only (protobuf encoded by hand from the field tables).
+
+It checks the worked examples of the document, then connects to a node of the `local` network over TCP, does the
 version handshake, syncs and validates the headers of the node's best chain
 (linkage, proof of work, aserti3-2d bits, median time past), fetches blocks
 with getdata and checks their merkle roots, answers ping with pong, and
@@ -13,7 +14,9 @@ builds, signs (BIP340) and relays a transaction that spends a coinbase paid
 to its own key, then sees it mined, and fetches that block in compact form
 (short ids, SipHash-2-4) and rebuilds it with getblocktxn; then mines a
 block of its own (in Python, at the node's difficulty) and submits it as
-"Submitting a block" says, and sees it become the node's tip.
+"Submitting a block" says, and sees it become the node's tip; last, it
+submits an invalid block (whole) and checks the node's reject and that it
+is disconnected.
 
 Usage: client.py --datadir DIR [--p2p HOST:PORT] [--wait-ping]
   DIR is the node's data dir (<DIR>/local/.cookie and rpc.address are read
@@ -721,9 +724,10 @@ def check_compact(peer, hdr, txs, log):
     log("compact block: %d short id(s) checked, rebuilt with getblocktxn, merkle root ok" % len(missing))
 
 
-def submit_block(peer, params, chain, subsidy, kh, log):
-    """Mine a block on chain (headers from block 1; chain[-1] the tip) and
-    submit it as "Submitting a block" says. Returns the block's header."""
+def submit_block(peer, params, chain, subsidy, kh, log, whole=False):
+    """Mine a block on chain (genesis first, chain[-1] the tip) and submit
+    it as "Submitting a block" says: a compact request is answered in kind
+    unless whole. Returns the block's header."""
     tip, height = chain[-1], len(chain)
     t1 = chain[1].timestamp if len(chain) > 1 else None
     bits = next_bits(params, height - 1, tip.timestamp, t1)
@@ -745,7 +749,7 @@ def submit_block(peer, params, chain, subsidy, kh, log):
     items = inventory_items(msg)
     check([h for _, h in items] == [bid], "getdata asks for our block")
     block = pb_msg(1, header_to_pb(hdr)) + pb_msg(2, tx_to_pb(cb))
-    if items[0][0] == INV_CMPCT_BLOCK:
+    if items[0][0] == INV_CMPCT_BLOCK and not whole:
         peer.send(CMPCTBLOCK, pb_msg(1, header_to_pb(hdr)) + pb_msg(4, pb_msg(2, tx_to_pb(cb))))
     else:
         peer.send(BLOCK, block)
@@ -906,6 +910,22 @@ def main():
         _, msg = peer.recv({PONG})
         check(one(pb_decode(msg), 1, 0) == nonce, "pong nonce after the node's ping")
         log("answered the node's ping; still connected")
+
+    # ---- an invalid block (the coinbase pays one base unit too many), sent
+    # whole: the node answers reject, then disconnects us (a local address
+    # is not banned)
+    bad = submit_block(peer, params, chain + [mine], subsidy + 1, my_kh, log, whole=True)
+    _, msg = peer.recv({REJECT})
+    r = pb_decode(msg)
+    check((one(r, 1, b""), one(r, 2, 0), one(r, 3, b""), one(r, 4, b"")) ==
+          (b"block", 16, b"bad-cb-amount", bad.id()), "reject fields %r" % r)
+    try:
+        peer.recv(set(), deadline=10)
+        raise AssertionError("still connected after the reject")
+    except ConnectionError:
+        pass
+    check(rpc("getbestblockhash") == mine.id().hex(), "the invalid block is not the tip")
+    log("invalid block: reject{block, 16, bad-cb-amount, its id}, then disconnected")
     log("answered %d ping(s), %d getheaders" % (peer.pings_answered, peer.headers_requests_answered))
     print("protospec client: OK")
 
