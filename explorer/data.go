@@ -512,10 +512,7 @@ type Mempool struct {
 }
 
 // MempoolInfo is getmempoolinfo's result.
-func (s *Source) MempoolInfo() rpc.MempoolInfo {
-	info := s.Mempool.Info()
-	return rpc.MempoolInfo{Size: info.Size, Bytes: info.Bytes, MaxBytes: info.MaxBytes, MinFeeRate: rpc.Amount(info.MinFeeRate)}
-}
+func (s *Source) MempoolInfo() rpc.MempoolInfo { return server.MempoolInfo(s.Mempool) }
 
 // MempoolPage lists the window p of the mempool by fee rate.
 func (s *Source) MempoolPage(p page) *Mempool {

@@ -10,6 +10,7 @@ import (
 	"powchain/chain"
 	"powchain/explorer"
 	"powchain/rpc"
+	"powchain/wire"
 )
 
 // TestRESTChain: chain info, headers, block hashes by height and block
@@ -102,12 +103,19 @@ func TestRESTMempoolAndAddress(t *testing.T) {
 	e := newEnv(t, explorer.Limits{})
 	var info rpc.MempoolInfo
 	e.getJSON("/rest/mempool/info.json", &info)
-	if info.Size != 1 || info.Bytes != e.pending.SerializeSize() {
+	if info.Size != 1 || info.Bytes != e.pending.SerializeSize() || info.UnbroadcastCount != 0 {
 		t.Fatalf("mempool info %+v", info)
+	}
+	// getmempoolinfo's object: the unbroadcast set counts too.
+	e.pool.SetUnbroadcast([]wire.Hash{e.pending.TxID()})
+	var raw map[string]any
+	e.getJSON("/rest/mempool/info.json", &raw)
+	if raw["unbroadcastcount"] != 1.0 {
+		t.Fatalf("mempool info with one unbroadcast transaction: %v", raw)
 	}
 	var mp explorer.Mempool
 	e.getJSON("/rest/mempool/txs.json", &mp)
-	if mp.Total != 1 || len(mp.Txs) != 1 || mp.Txs[0].TxID != e.pending.TxID().String() || mp.Txs[0].Fee != 20000 || mp.Levels == nil {
+	if mp.Total != 1 || len(mp.Txs) != 1 || mp.Txs[0].TxID != e.pending.TxID().String() || mp.Txs[0].Fee != 20000 || mp.Levels == nil || mp.Info.UnbroadcastCount != 1 {
 		t.Fatalf("mempool txs %+v", mp)
 	}
 	e.getJSON("/rest/mempool/txs.json?offset=1", &mp)

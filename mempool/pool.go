@@ -58,6 +58,7 @@ type EntryInfo struct {
 	DescendantFees  uint64
 	Depends         []wire.Hash // in-pool parents, sorted
 	SpentBy         []wire.Hash // in-pool children, sorted
+	Unbroadcast     bool        // in the unbroadcast set (SetUnbroadcast)
 }
 
 // Info summarises the pool (getmempoolinfo).
@@ -67,6 +68,8 @@ type Info struct {
 	MaxBytes   int    // Policy.MaxPoolBytes
 	MinFeeRate uint64 // lowest fee rate admitted now, base units per 1000 bytes
 	Orphans    int    // transactions waiting for parents
+	// Unbroadcast counts the unbroadcast set (SetUnbroadcast).
+	Unbroadcast int
 }
 
 // Pool is the memory pool. See the package documentation for its
@@ -216,6 +219,9 @@ func (p *Pool) EntryInfo(txid wire.Hash) (EntryInfo, bool) {
 	if !ok {
 		return EntryInfo{}, false
 	}
+	p.unbroadcastMu.Lock()
+	_, unbroadcast := p.unbroadcast[txid]
+	p.unbroadcastMu.Unlock()
 	return EntryInfo{
 		TxDesc:          *e.desc,
 		AncestorCount:   e.ancCount,
@@ -226,6 +232,7 @@ func (p *Pool) EntryInfo(txid wire.Hash) (EntryInfo, bool) {
 		DescendantFees:  e.descFee,
 		Depends:         sortedIDs(e.parents),
 		SpentBy:         sortedIDs(e.children),
+		Unbroadcast:     unbroadcast,
 	}, true
 }
 
@@ -243,12 +250,16 @@ func (p *Pool) Info() Info {
 	now := p.clock.Now()
 	p.rlock()
 	defer p.mu.RUnlock()
+	p.unbroadcastMu.Lock()
+	unbroadcast := len(p.unbroadcast)
+	p.unbroadcastMu.Unlock()
 	return Info{
-		Size:       len(p.entries),
-		Bytes:      p.bytes,
-		MaxBytes:   p.policy.MaxPoolBytes,
-		MinFeeRate: max(p.policy.MinRelayFeeRate, p.floorRate(now)),
-		Orphans:    len(p.orphans.byID),
+		Size:        len(p.entries),
+		Bytes:       p.bytes,
+		MaxBytes:    p.policy.MaxPoolBytes,
+		MinFeeRate:  max(p.policy.MinRelayFeeRate, p.floorRate(now)),
+		Orphans:     len(p.orphans.byID),
+		Unbroadcast: unbroadcast,
 	}
 }
 

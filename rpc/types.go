@@ -126,6 +126,9 @@ type MempoolInfo struct {
 	Bytes      int    `json:"bytes"`
 	MaxBytes   int    `json:"maxmempool"`
 	MinFeeRate Amount `json:"minfeerate"` // coins per 1000 bytes
+	// UnbroadcastCount: transactions submitted to the node that no peer
+	// has asked for yet.
+	UnbroadcastCount int `json:"unbroadcastcount"`
 }
 
 // MempoolEntry is the result of getmempoolentry and of verbose
@@ -144,6 +147,7 @@ type MempoolEntry struct {
 	DescendantFees  Amount   `json:"descendantfees"`
 	Depends         []string `json:"depends"`
 	SpentBy         []string `json:"spentby"`
+	Unbroadcast     bool     `json:"unbroadcast"` // submitted to the node, asked for by no peer yet
 }
 
 // TxOutInfo is the result of gettxout (null when spent or unknown).

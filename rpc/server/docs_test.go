@@ -177,6 +177,69 @@ func TestRPCDocsMatchResults(t *testing.T) {
 	}
 }
 
+// TestRPCHelpNamesResultFields: every method's help names, in its
+// Result, the fields of docs/RPC.md's result example at the top level
+// (of the object, or of an array's objects), no more and no fewer; so
+// help, document and node (TestRPCDocsMatchResults) agree. Results keyed
+// by txid (verbose getrawmempool, "entry as getmempoolentry") are named
+// by the method they refer to.
+func TestRPCHelpNamesResultFields(t *testing.T) {
+	e := docEnv(t)
+	for name, example := range rpcDoc(t) {
+		if example == "" {
+			continue
+		}
+		var result any
+		if err := json.Unmarshal([]byte(example), &result); err != nil {
+			t.Errorf("docs/RPC.md: the result example of %s is not JSON: %v", name, err)
+			continue
+		}
+		paths := map[string]bool{}
+		keyPaths("", result, paths)
+		documented := map[string]bool{}
+		for p := range paths {
+			if p = strings.TrimPrefix(p, "[]"); strings.Count(p, ".") == 1 {
+				documented[p[1:]] = true
+			}
+		}
+		if documented["*"] {
+			continue
+		}
+		var help string
+		e.must("help", &help, name)
+		_, res, _ := strings.Cut(help, "\nResult:\n")
+		res, _, _ = strings.Cut(res, "\n")
+		if missing, extra := setDiff(documented, helpFields(res)), setDiff(helpFields(res), documented); len(missing)+len(extra) > 0 {
+			t.Errorf("%s: its help's result %q does not name %v; names %v, which docs/RPC.md does not have", name, res, missing, extra)
+		}
+	}
+}
+
+// helpFields are the names a help's result text gives at the top level of
+// its objects: in "{a, b: [{c}], d} or {a, e}", a, b, d and e.
+func helpFields(result string) map[string]bool {
+	token := regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_-]*|"[^"]*"|\S`)
+	out := map[string]bool{}
+	depth, key := 0, false
+	for _, tok := range token.FindAllString(result, -1) {
+		switch tok {
+		case "{":
+			depth++
+			key = depth == 1
+		case "}":
+			depth--
+		case ",":
+			key = depth == 1
+		default:
+			if key && tok[0] != '"' && tok != ":" {
+				out[tok] = true
+			}
+			key = false
+		}
+	}
+	return out
+}
+
 // TestRPCDocsMatchParams: every method's heading in docs/RPC.md names the
 // parameters its help names, in order, optional ones in ( ) alike (the
 // server refuses a call with more than its help lists); an object

@@ -177,8 +177,8 @@ var methodDocs = map[string]methodDoc{
 		example: `'["0100..."]'`,
 	},
 	"getmempoolinfo": {
-		summary: "Mempool size, bytes, limit and minimum fee rate.",
-		result:  "{size, bytes, maxmempool, minfeerate}",
+		summary: "Mempool size, bytes, limit, minimum fee rate and unbroadcast count.",
+		result:  "{size, bytes, maxmempool, minfeerate, unbroadcastcount}",
 	},
 	"getrawmempool": {
 		args:    "( verbose )",
@@ -191,7 +191,7 @@ var methodDocs = map[string]methodDoc{
 		args:    "txid",
 		summary: "One mempool entry.",
 		params:  []string{"txid (string, required) the transaction id"},
-		result:  "{size, fee, feerate, time, height, ancestorcount, ancestorsize, ancestorfees, descendantcount, descendantsize, descendantfees, depends, spentby}",
+		result:  "{size, fee, feerate, time, height, ancestorcount, ancestorsize, ancestorfees, descendantcount, descendantsize, descendantfees, depends, spentby, unbroadcast}",
 		example: exampleTxID,
 	},
 	"gettxout": {

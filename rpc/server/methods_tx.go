@@ -221,8 +221,8 @@ func mustJSON(v any) json.RawMessage {
 }
 
 func (b *Backend) getMempoolInfo(context.Context, []json.RawMessage) (any, error) {
-	info := b.Mempool.Info()
-	return &rpc.MempoolInfo{Size: info.Size, Bytes: info.Bytes, MaxBytes: info.MaxBytes, MinFeeRate: rpc.Amount(info.MinFeeRate)}, nil
+	info := MempoolInfo(b.Mempool)
+	return &info, nil
 }
 
 func (b *Backend) getRawMempool(_ context.Context, params []json.RawMessage) (any, error) {
@@ -282,6 +282,7 @@ func (b *Backend) mempoolEntry(txid wire.Hash) (rpc.MempoolEntry, bool) {
 		DescendantFees:  rpc.Amount(info.DescendantFees),
 		Depends:         hashStrings(info.Depends),
 		SpentBy:         hashStrings(info.SpentBy),
+		Unbroadcast:     info.Unbroadcast,
 	}, true
 }
 

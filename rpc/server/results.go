@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"powchain/chain"
+	"powchain/mempool"
 	"powchain/rpc"
 	"powchain/wire"
 )
 
 // The results below are shared by the JSON-RPC methods and the node's REST
-// interface (package explorer), so both describe chain data field for field
-// alike.
+// interface (package explorer), so both describe chain and mempool data
+// field for field alike.
 
 // ibdAge: a node whose tip is older than this considers itself in initial
 // block download, as Bitcoin Core does; so does a node that knows of
@@ -37,6 +38,13 @@ func ChainInfo(c *chain.Chain, now time.Time, peersBestHeight uint64) *rpc.Block
 		MedianTime:           tip.MedianTime,
 		InitialBlockDownload: now.Sub(tip.Header.Time()) > ibdAge || headers > tip.Height || peersBestHeight > tip.Height,
 	}
+}
+
+// MempoolInfo is getmempoolinfo's result for pool as it is now.
+func MempoolInfo(pool *mempool.Pool) rpc.MempoolInfo {
+	info := pool.Info()
+	return rpc.MempoolInfo{Size: info.Size, Bytes: info.Bytes, MaxBytes: info.MaxBytes,
+		MinFeeRate: rpc.Amount(info.MinFeeRate), UnbroadcastCount: info.Unbroadcast}
 }
 
 // HeaderResult describes a block header of c's index (getblockheader).

@@ -732,3 +732,49 @@ func TestConstructorsRejectIncompleteConfig(t *testing.T) {
 		t.Error("RegisterNodeMethods accepted an empty backend")
 	}
 }
+
+// TestMempoolUnbroadcast: getmempoolinfo counts the unbroadcast set
+// (unbroadcastcount) and getmempoolentry and verbose getrawmempool flag
+// its members (unbroadcast), as Bitcoin Core's do; a transaction leaves
+// the set when a peer asks for it.
+func TestMempoolUnbroadcast(t *testing.T) {
+	e := newEnv(t)
+	g := e.miner
+	var hashes []string
+	e.must("generatetoaddress", &hashes, 3, e.address(g.KeyHash()))
+	var txids []wire.Hash
+	for _, h := range hashes[:2] {
+		tx := g.SpendTx([]chaintest.SpendableOut{g.TxOut(e.coinbaseOf(h), 0)}, 5000, 1)
+		e.must("sendrawtransaction", nil, hex.EncodeToString(tx.Bytes()))
+		txids = append(txids, tx.TxID())
+	}
+	check := func(when string, want ...bool) {
+		t.Helper()
+		var info map[string]any
+		e.must("getmempoolinfo", &info)
+		count := 0
+		for _, w := range want {
+			if w {
+				count++
+			}
+		}
+		if info["unbroadcastcount"] != float64(count) {
+			t.Errorf("%s: getmempoolinfo %v, want unbroadcastcount %d", when, info, count)
+		}
+		var verbose map[string]map[string]any
+		e.must("getrawmempool", &verbose, true)
+		for i, txid := range txids {
+			var entry map[string]any
+			e.must("getmempoolentry", &entry, txid.String())
+			if entry["unbroadcast"] != want[i] || verbose[txid.String()]["unbroadcast"] != want[i] {
+				t.Errorf("%s: tx %d: getmempoolentry unbroadcast %v, getrawmempool's %v, want %v",
+					when, i, entry["unbroadcast"], verbose[txid.String()]["unbroadcast"], want[i])
+			}
+		}
+	}
+	check("before relay", false, false)
+	e.pool.SetUnbroadcast(txids) // what the p2p layer does when sendrawtransaction relays them
+	check("relayed", true, true)
+	e.pool.ClearUnbroadcast(txids[0]) // a peer's getdata
+	check("one asked for", false, true)
+}
