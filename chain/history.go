@@ -1,10 +1,13 @@
 package chain
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"slices"
 
 	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/iterator"
 
 	"powchain/wire"
 )
@@ -285,13 +288,47 @@ func (c *Chain) AddressHistory(kh wire.KeyHash, skip, limit int) (entries []Addr
 	return c.addressHistory(kh, skip, limit)
 }
 
-// AddressHistories returns the whole history of each key hash (as
-// AddressHistory), the best-chain blocks the entries name (creating and
+// AddressHistoryEntryOf is an entry of AddressHistoryPage: the output, and
+// the index in the key hashes asked about of the one it pays.
+type AddressHistoryEntryOf struct {
+	AddressHistoryEntry
+	Key int
+}
+
+// AddressHistoryPage merges the histories of khs (as AddressHistory; a key
+// hash given twice counts once) into one, ordered as each is (creating
+// block's height, then txid and output index), and returns its entries
+// skip to skip+limit (limit <= 0: all the rest), the total over all of
+// them, the best-chain blocks the returned entries name (creating and
 // spending blocks, by height) and the tip, all read in one snapshot, so
-// that a reorganisation can never mix two chains in one answer.
-func (c *Chain) AddressHistories(khs []wire.KeyHash) (hists [][]AddressHistoryEntry, blocks map[uint64]AddressBlock, tip BlockInfo, err error) {
+// that a reorganisation can never mix two chains in one answer. It holds
+// the page's entries only, however long the histories are: the rest are
+// counted as they are read.
+func (c *Chain) AddressHistoryPage(khs []wire.KeyHash, skip, limit int) (page []AddressHistoryEntryOf, total int, blocks map[uint64]AddressBlock, tip BlockInfo, err error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	type source struct {
+		it  iterator.Iterator
+		key int
+		ok  bool
+	}
+	var srcs []*source
+	defer func() {
+		for _, s := range srcs {
+			s.it.Release()
+		}
+	}()
+	for i, kh := range khs {
+		if slices.Contains(khs[:i], kh) {
+			continue
+		}
+		s := &source{it: c.store.iterator(append([]byte{prefixHistory}, kh[:]...)), key: i}
+		s.ok = s.it.Next()
+		srcs = append(srcs, s)
+	}
+	// A key's order past its prefix and key hash (height, txid, output
+	// index, big-endian) is the history's order.
+	const orderFrom = 1 + wire.KeyHashSize
 	blocks = make(map[uint64]AddressBlock)
 	addBlock := func(height uint64) {
 		if _, ok := blocks[height]; !ok && height < uint64(len(c.bestChain)) {
@@ -299,19 +336,35 @@ func (c *Chain) AddressHistories(khs []wire.KeyHash) (hists [][]AddressHistoryEn
 			blocks[height] = AddressBlock{Hash: n.hash, Time: n.header.Timestamp}
 		}
 	}
-	hists = make([][]AddressHistoryEntry, len(khs))
-	for i, kh := range khs {
-		if hists[i], _, err = c.addressHistory(kh, 0, 0); err != nil {
-			return nil, nil, tip, err
+	for ; ; total++ {
+		var next *source
+		for _, s := range srcs {
+			if s.ok && (next == nil || bytes.Compare(s.it.Key()[orderFrom:], next.it.Key()[orderFrom:]) < 0) {
+				next = s
+			}
 		}
-		for _, e := range hists[i] {
+		if next == nil {
+			break
+		}
+		if total >= skip && (limit <= 0 || len(page) < limit) {
+			e, err := decodeHistory(next.it.Key(), next.it.Value())
+			if err != nil {
+				return nil, 0, nil, tip, err
+			}
+			page = append(page, AddressHistoryEntryOf{AddressHistoryEntry: e, Key: next.key})
 			addBlock(e.Height)
 			if e.Spent {
 				addBlock(e.SpentHeight)
 			}
 		}
+		next.ok = next.it.Next()
 	}
-	return hists, blocks, c.info(c.tip()), nil
+	for _, s := range srcs {
+		if err := s.it.Error(); err != nil {
+			return nil, 0, nil, tip, err
+		}
+	}
+	return page, total, blocks, c.info(c.tip()), nil
 }
 
 // addressHistory is AddressHistory; caller holds c.mu.

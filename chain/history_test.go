@@ -1,6 +1,8 @@
 package chain_test
 
 import (
+	"bytes"
+	"cmp"
 	"errors"
 	"slices"
 	"testing"
@@ -29,19 +31,43 @@ func (h *harness) expectIndexes(name string, gone ...string) {
 		}
 		khs = append(khs, kh)
 	}
-	hists, named, tip, err := h.c.AddressHistories(khs)
+	merged, total, named, tip, err := h.c.AddressHistoryPage(append(khs, khs...), 0, 0)
 	if err != nil || tip.Hash != blocks[len(blocks)-1].BlockHash() {
-		h.t.Fatalf("AddressHistories: tip %s, %v", tip.Hash, err)
+		h.t.Fatalf("AddressHistoryPage: tip %s, %v", tip.Hash, err)
 	}
+	var want []chain.AddressHistoryEntryOf
 	for i, kh := range khs {
-		if !slices.Equal(hists[i], replay[kh]) {
-			h.t.Fatalf("AddressHistories differs from AddressHistory for %x", kh)
+		for _, e := range replay[kh] {
+			want = append(want, chain.AddressHistoryEntryOf{AddressHistoryEntry: e, Key: i})
 		}
-		for _, e := range hists[i] {
-			created, spender := named[e.Height], named[e.SpentHeight]
-			if created.Hash != blocks[e.Height].BlockHash() || created.Time != blocks[e.Height].Header.Timestamp ||
-				(e.Spent && spender.Hash != blocks[e.SpentHeight].BlockHash()) {
-				h.t.Fatalf("AddressHistories names the wrong blocks for %+v", e)
+	}
+	slices.SortFunc(want, func(x, y chain.AddressHistoryEntryOf) int {
+		if c := cmp.Compare(x.Height, y.Height); c != 0 {
+			return c
+		}
+		if c := bytes.Compare(x.OutPoint.TxID[:], y.OutPoint.TxID[:]); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.OutPoint.Index, y.OutPoint.Index)
+	})
+	if total != len(want) || !slices.Equal(merged, want) {
+		h.t.Fatalf("AddressHistoryPage of every key hash (each given twice) after %s:\n got %d (total %d) %+v\nwant %d %+v", name, len(merged), total, merged, len(want), want)
+	}
+	for _, e := range merged {
+		created, spender := named[e.Height], named[e.SpentHeight]
+		if created.Hash != blocks[e.Height].BlockHash() || created.Time != blocks[e.Height].Header.Timestamp ||
+			(e.Spent && spender.Hash != blocks[e.SpentHeight].BlockHash()) {
+			h.t.Fatalf("AddressHistoryPage names the wrong blocks for %+v", e)
+		}
+	}
+	for skip := 0; skip <= len(want); skip += 3 {
+		page, total, named, _, err := h.c.AddressHistoryPage(khs, skip, 3)
+		if err != nil || total != len(want) || !slices.Equal(page, want[skip:min(skip+3, len(want))]) {
+			h.t.Fatalf("AddressHistoryPage(skip %d, limit 3): total %d, %v, %+v", skip, total, err, page)
+		}
+		for _, e := range page {
+			if _, ok := named[e.Height]; !ok {
+				h.t.Fatalf("AddressHistoryPage(skip %d, limit 3) does not name block %d", skip, e.Height)
 			}
 		}
 	}

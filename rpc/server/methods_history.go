@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"math"
 	"slices"
 
 	"powchain/chain"
@@ -58,65 +59,58 @@ func (b *Backend) getAddressHistory(_ context.Context, params []json.RawMessage)
 	if err != nil {
 		return nil, err
 	}
-	entries, tip, err := b.confirmedHistory(req.Addresses, khs)
+	// Of the confirmed entries, only the page's are read (the others are
+	// counted), so a long history (a miner's address gains one a block)
+	// costs no more memory per page than a short one. The mempool's
+	// follow them.
+	skip := math.MaxInt // a page past any history: only counted
+	if req.Page < math.MaxInt/req.PageSize {
+		skip = int(req.Page * req.PageSize)
+	}
+	confirmed, n, blocks, tip, err := b.Chain.AddressHistoryPage(khs, skip, int(req.PageSize))
 	if err != nil {
-		return nil, err
+		return nil, rpc.NewError(rpc.CodeDatabaseError, "%v", err)
 	}
+	entries := make([]rpc.AddressHistoryEntry, 0, len(confirmed))
+	for _, r := range confirmed {
+		e := historyEntry(b.Chain.Params(), req.Addresses[r.Key], r.AddressHistoryEntry, blocks, tip.Height)
+		if req.Mempool && e.Spent == nil {
+			e.Spent = b.mempoolSpend(r.OutPoint)
+		}
+		entries = append(entries, e)
+	}
+	var pool []rpc.AddressHistoryEntry
 	if req.Mempool {
-		entries = b.addMempoolHistory(entries, req.Addresses, khs)
+		pool = b.mempoolHistory(req.Addresses, khs)
 	}
-	total := uint64(len(entries))
+	total := uint64(n) + uint64(len(pool))
 	pages := max((total+req.PageSize-1)/req.PageSize, 1)
 	if req.Page >= pages {
 		return nil, rpc.NewError(rpc.CodeInvalidParameter, "page %d is out of range: %d entries fill pages 0 to %d at pagesize %d", req.Page, total, pages-1, req.PageSize)
 	}
 	from := req.Page * req.PageSize
 	to := min(from+req.PageSize, total)
+	c := uint64(n)
+	entries = append(entries, pool[max(from, c)-c:max(to, c)-c]...)
 	return &rpc.AddressHistory{BestBlock: tip.Hash.String(), Height: tip.Height, Page: req.Page, PageSize: req.PageSize,
-		Pages: pages, Total: total, Entries: entries[from:to]}, nil
+		Pages: pages, Total: total, Entries: entries}, nil
 }
 
-// confirmedHistory reads the history of every key hash in one snapshot of
-// the chain, oldest first over all of them.
-func (b *Backend) confirmedHistory(addrs []string, khs []wire.KeyHash) ([]rpc.AddressHistoryEntry, chain.BlockInfo, error) {
-	p := b.Chain.Params()
-	hists, blocks, tip, err := b.Chain.AddressHistories(khs)
-	if err != nil {
-		return nil, tip, rpc.NewError(rpc.CodeDatabaseError, "%v", err)
+// historyEntry is the answer's entry for h, paid to addr, at tip.
+func historyEntry(p *chain.Params, addr string, h chain.AddressHistoryEntry, blocks map[uint64]chain.AddressBlock, tip uint64) rpc.AddressHistoryEntry {
+	created := blocks[h.Height]
+	e := rpc.AddressHistoryEntry{
+		Address: addr, TxID: h.OutPoint.TxID.String(), OutputIndex: h.OutPoint.Index,
+		Amount: rpc.Amount(h.Amount), Height: h.Height, BlockHash: created.Hash.String(), Time: created.Time,
+		Confirmations: Confirmations(tip, h.Height), Coinbase: h.Coinbase,
+		Mature: mature(p, tip, h.Height, h.Coinbase),
 	}
-	var out []rpc.AddressHistoryEntry
-	seen := make(map[wire.KeyHash]bool, len(khs))
-	for i, kh := range khs {
-		if seen[kh] {
-			continue // an address given twice is listed once
-		}
-		seen[kh] = true
-		for _, h := range hists[i] {
-			created := blocks[h.Height]
-			e := rpc.AddressHistoryEntry{
-				Address: addrs[i], TxID: h.OutPoint.TxID.String(), OutputIndex: h.OutPoint.Index,
-				Amount: rpc.Amount(h.Amount), Height: h.Height, BlockHash: created.Hash.String(), Time: created.Time,
-				Confirmations: Confirmations(tip.Height, h.Height), Coinbase: h.Coinbase,
-				Mature: mature(p, tip.Height, h.Height, h.Coinbase),
-			}
-			if h.Spent {
-				spender := blocks[h.SpentHeight]
-				e.Spent = &rpc.AddressSpend{TxID: h.SpentBy.String(), Input: h.SpentInput, Height: h.SpentHeight,
-					BlockHash: spender.Hash.String(), Time: spender.Time}
-			}
-			out = append(out, e)
-		}
+	if h.Spent {
+		spender := blocks[h.SpentHeight]
+		e.Spent = &rpc.AddressSpend{TxID: h.SpentBy.String(), Input: h.SpentInput, Height: h.SpentHeight,
+			BlockHash: spender.Hash.String(), Time: spender.Time}
 	}
-	slices.SortStableFunc(out, func(x, y rpc.AddressHistoryEntry) int {
-		if c := cmp.Compare(x.Height, y.Height); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(x.TxID, y.TxID); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.OutputIndex, y.OutputIndex)
-	})
-	return out, tip, nil
+	return e
 }
 
 // mature: spendable in the next block (coinbase maturity), never for a
@@ -125,34 +119,27 @@ func mature(p *chain.Params, tip, height uint64, coinbase bool) bool {
 	return !coinbase || Confirmations(tip, height) >= p.CoinbaseMaturity
 }
 
-// addMempoolHistory marks confirmed entries that mempool transactions spend
-// and appends, after them, the mempool's outputs to the addresses (by txid
-// and index), marked spent when another mempool transaction spends them.
-func (b *Backend) addMempoolHistory(entries []rpc.AddressHistoryEntry, addrs []string, khs []wire.KeyHash) []rpc.AddressHistoryEntry {
-	spend := func(txid string, index uint32) *rpc.AddressSpend {
-		id, err := wire.ParseHash(txid)
-		if err != nil {
-			return nil
-		}
-		spender, ok := b.Mempool.Spender(wire.OutPoint{TxID: id, Index: index})
-		if !ok {
-			return nil
-		}
-		s := &rpc.AddressSpend{TxID: spender.String(), Mempool: true}
-		if desc, ok := b.Mempool.Get(spender); ok {
-			for j, in := range desc.Tx.Inputs {
-				if in.PrevOut.TxID == id && in.PrevOut.Index == index {
-					s.Input = uint32(j)
-				}
+// mempoolSpend is the mempool transaction that spends op, if any.
+func (b *Backend) mempoolSpend(op wire.OutPoint) *rpc.AddressSpend {
+	spender, ok := b.Mempool.Spender(op)
+	if !ok {
+		return nil
+	}
+	s := &rpc.AddressSpend{TxID: spender.String(), Mempool: true}
+	if desc, ok := b.Mempool.Get(spender); ok {
+		for j, in := range desc.Tx.Inputs {
+			if in.PrevOut == op {
+				s.Input = uint32(j)
 			}
 		}
-		return s
 	}
-	for i := range entries {
-		if entries[i].Spent == nil {
-			entries[i].Spent = spend(entries[i].TxID, entries[i].OutputIndex)
-		}
-	}
+	return s
+}
+
+// mempoolHistory is the mempool's outputs to the addresses (by txid and
+// index), each marked spent when another mempool transaction spends it:
+// the entries that follow the confirmed ones.
+func (b *Backend) mempoolHistory(addrs []string, khs []wire.KeyHash) []rpc.AddressHistoryEntry {
 	addrOf := make(map[wire.KeyHash]string, len(khs))
 	for i, kh := range khs {
 		if _, ok := addrOf[kh]; !ok {
@@ -166,10 +153,9 @@ func (b *Backend) addMempoolHistory(entries []rpc.AddressHistoryEntry, addrs []s
 			if !ok {
 				continue
 			}
-			e := rpc.AddressHistoryEntry{Address: addr, TxID: desc.TxID.String(), OutputIndex: uint32(i),
-				Amount: rpc.Amount(o.Amount), Mature: true, Mempool: true}
-			e.Spent = spend(e.TxID, e.OutputIndex)
-			pool = append(pool, e)
+			op := wire.OutPoint{TxID: desc.TxID, Index: uint32(i)}
+			pool = append(pool, rpc.AddressHistoryEntry{Address: addr, TxID: desc.TxID.String(), OutputIndex: uint32(i),
+				Amount: rpc.Amount(o.Amount), Mature: true, Mempool: true, Spent: b.mempoolSpend(op)})
 		}
 	}
 	slices.SortFunc(pool, func(x, y rpc.AddressHistoryEntry) int {
@@ -178,5 +164,5 @@ func (b *Backend) addMempoolHistory(entries []rpc.AddressHistoryEntry, addrs []s
 		}
 		return cmp.Compare(x.OutputIndex, y.OutputIndex)
 	})
-	return append(entries, pool...)
+	return pool
 }
