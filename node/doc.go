@@ -1,5 +1,7 @@
 // Package node is the composition root: it owns the data dir (one folder per
-// network, guarded by a lock file), opens the chain, the mempool, the p2p
+// network, guarded by a lock file; once it holds the lock it removes the
+// temporary files an interrupted write of its own files there left, never
+// the wallets folder's, which wallet processes write), opens the chain, the mempool, the p2p
 // server, the JSON-RPC server (with its Mining: templates, long-polls,
 // generatetoaddress) and the HTTP interface (package explorer: REST,
 // events, /metrics and the block explorer; on by default on local networks,

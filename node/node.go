@@ -111,6 +111,7 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 	if n.lock, err = lockDir(n.netDir); err != nil {
 		return nil, err
 	}
+	n.removeTemps()
 	if err := n.open(); err != nil {
 		n.closeUnstarted()
 		return nil, err
@@ -168,7 +169,7 @@ func (n *Node) openP2P() error {
 		Chain: n.chain, TxPool: n.mempool,
 		Listen: listen, Seed: n.cfg.Seed, Connect: n.cfg.Connect, AddNode: n.cfg.AddNode, MaxPeers: n.cfg.MaxPeers,
 		NoDiscovery: n.cfg.NoDiscovery, ListenFunc: listenFunc,
-		StateFile:           filepath.Join(n.netDir, "peers.json"),
+		StateFile:           filepath.Join(n.netDir, peersFile),
 		RebroadcastInterval: rebroadcastInterval(n.params),
 		OnMessage:           n.observeMessage,
 		Now:                 n.clock.Now,
@@ -268,7 +269,32 @@ func (n *Node) syncChain(ctx context.Context) {
 	}
 }
 
-func (n *Node) mempoolPath() string { return filepath.Join(n.netDir, "mempool.dat") }
+// Files the node writes in its network folder (atomicfile), under its lock.
+const (
+	mempoolFile = "mempool.dat"
+	peersFile   = "peers.json"
+)
+
+func (n *Node) mempoolPath() string { return filepath.Join(n.netDir, mempoolFile) }
+
+// removeTemps removes the temporary files that a write of one of the
+// node's files in its network folder left behind when a node holding the
+// folder died mid-write. It runs once the folder's lock is taken: only a
+// node holding it writes those files, so none is being written now. The
+// wallets folder is not the node's (wallet processes write it under a
+// lock of their own) and is left alone. A temporary file that cannot be
+// removed is only reported: it takes space but changes nothing.
+func (n *Node) removeTemps() {
+	for _, name := range []string{mempoolFile, peersFile, rpc.CookieFile, rpc.AddressFile, explorer.AddressFile} {
+		removed, err := atomicfile.RemoveTemps(filepath.Join(n.netDir, name))
+		for _, tmp := range removed {
+			n.log.Info("removed a temporary file left by an interrupted write", "file", filepath.Join(n.netDir, tmp))
+		}
+		if err != nil {
+			n.log.Warn("could not remove the temporary files an interrupted write left", "file", name, "err", err)
+		}
+	}
+}
 
 func (n *Node) openMempool() error {
 	pool, err := mempool.New(mempool.Config{Chain: n.chain, Clock: n.clock, SigCache: n.sigCache, Policy: n.policy})

@@ -237,3 +237,44 @@ func TestAddNodeAnswersAsCore(t *testing.T) {
 		}
 	}
 }
+
+// TestNodeRemovesTempsLeftByCrash: the temporary files a node killed
+// mid-write left in its network folder (mempool.dat's, peers.json's, the
+// cookie's, the address files') stay while another node holds the folder,
+// which may be writing them, and are gone once a node takes the folder's
+// lock; a wallet's, in the wallets folder another process writes, and
+// files that only look alike stay.
+func TestNodeRemovesTempsLeftByCrash(t *testing.T) {
+	dir := t.TempDir()
+	netDir := filepath.Join(dir, "local")
+	if err := os.MkdirAll(filepath.Join(netDir, "wallets"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	owned := []string{".mempool.dat.tmp3141", ".peers.json.tmp59", "..cookie.tmp2", ".rpc.address.tmp65", ".http.address.tmp358979"}
+	kept := []string{filepath.Join("wallets", ".default.wallet.tmp323"), ".mempool.dat.tmp1.tmp2", ".mempool.dat.tmpx"}
+	for _, name := range append(slices.Clone(owned), kept...) {
+		if err := os.WriteFile(filepath.Join(netDir, name), []byte("half"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exist := func(names []string, want bool, when string) {
+		t.Helper()
+		for _, name := range names {
+			if _, err := os.Stat(filepath.Join(netDir, name)); (err == nil) != want {
+				t.Errorf("%s: %s exists %v, want %v", when, name, err == nil, want)
+			}
+		}
+	}
+	holder, err := lockDir(netDir) // another node, perhaps writing
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(testConfig(dir), quietLog()); !errors.Is(err, ErrDataDirInUse) {
+		t.Fatalf("node on a held folder: %v", err)
+	}
+	exist(owned, true, "folder held by another node")
+	holder.release()
+	startNode(t, testConfig(dir))
+	exist(owned, false, "node started")
+	exist(kept, true, "node started")
+}

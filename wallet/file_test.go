@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCreateOpenRoundTrip(t *testing.T) {
@@ -385,5 +386,52 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 	}
 	if len(inFile) != 2*perWriter {
 		t.Errorf("the file holds %d receive addresses, %d were handed out", len(inFile), 2*perWriter)
+	}
+}
+
+// TestWriteRemovesTempsLeftByCrash: the temporary file of a write of the
+// wallet's file that a killed process left (made by the same call
+// atomicfile makes) stays while another process holds the wallets
+// directory's lock, which it could be writing under, and is gone after
+// the next write; another wallet's stays.
+func TestWriteRemovesTempsLeftByCrash(t *testing.T) {
+	path := walletPath(t)
+	w, _, err := Create(path, testPass, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp.WriteString("half a wallet")
+	tmp.Close()
+	other := filepath.Join(dir, ".other.wallet.tmp12")
+	if err := os.WriteFile(other, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := lockDir(dir) // another process, perhaps writing
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.NewAddress()
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if _, err := os.Stat(tmp.Name()); err != nil {
+		t.Fatalf("removed while another process held the lock: %v", err)
+	}
+	unlock()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(tmp.Name()); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("left after the write: %v", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Fatalf("another wallet's temporary file: %v", err)
 	}
 }

@@ -288,7 +288,10 @@ func (w *Wallet) encode(st fileState) ([]byte, error) {
 // (ErrModified) if the file is not what this Wallet last read or wrote.
 // The check and the write are one step under the directory's lock, so two
 // processes cannot both pass the check and the second replace the first
-// one's update.
+// one's update. Under that lock, which every writer of the file takes, it
+// first removes the temporary files of the file that a process killed
+// mid-write left (atomicfile.RemoveTemps): no other write of it can be
+// running. Failing to remove one does not stop the write.
 func (w *Wallet) save(st fileState) error {
 	data, err := w.encode(st)
 	if err != nil {
@@ -299,6 +302,7 @@ func (w *Wallet) save(st fileState) error {
 		return fmt.Errorf("write wallet: %w", err)
 	}
 	defer unlock()
+	atomicfile.RemoveTemps(w.path)
 	if err := w.checkUnchanged(); err != nil {
 		return err
 	}

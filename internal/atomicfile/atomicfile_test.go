@@ -3,6 +3,8 @@ package atomicfile
 import (
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -32,4 +34,62 @@ func TestWriteFileMissingDirectory(t *testing.T) {
 	if err := WriteFile(filepath.Join(t.TempDir(), "no", "such", "f"), []byte("x"), 0o600); err == nil {
 		t.Fatal("wrote into a missing directory")
 	}
+}
+
+// TestRemoveTempsAfterCrash: the temporary file of a WriteFile whose
+// process died before the rename (made here by the same call, partly
+// written) is removed by RemoveTemps, and so is an empty one; the target,
+// other files' temporary files and look-alikes stay.
+func TestRemoveTempsAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f")
+	if err := WriteFile(path, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var crashed []string
+	for _, data := range []string{"half a fi", ""} {
+		tmp, err := os.CreateTemp(dir, tempPrefix(path)+"*")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmp.WriteString(data)
+		tmp.Close()
+		crashed = append(crashed, filepath.Base(tmp.Name()))
+	}
+	others := []string{".f.tmp", ".f.tmp12x", ".f.tmp1.tmp2", ".g.tmp3", "f.tmp4", ".f.new5"}
+	for _, name := range others {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, ".f.tmp6"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	removed, err := RemoveTemps(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(removed, sortedCopy(crashed)) {
+		t.Fatalf("removed %v, want %v", removed, crashed)
+	}
+	var left []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if want := sortedCopy(append(others, ".f.tmp6", "f")); !reflect.DeepEqual(left, want) {
+		t.Fatalf("left %v, want %v", left, want)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "old" {
+		t.Fatalf("target now %q", got)
+	}
+	if removed, err := RemoveTemps(path); removed != nil || err != nil {
+		t.Fatalf("second RemoveTemps: %v, %v", removed, err)
+	}
+}
+
+func sortedCopy(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
 }

@@ -1,7 +1,15 @@
 // Package atomicfile writes files so that a crash at any instant leaves
 // either the old content or the new, never a mix: the data goes to a
-// temporary file in the same directory, is synced, and is renamed over the
-// target; the directory is then synced so the rename itself is durable.
+// temporary file in the same directory ("."+name+".tmp" and a random
+// number), is synced, and is renamed over the target; the directory is
+// then synced so the rename itself is durable.
+//
+// A crash before the rename leaves the temporary file behind. RemoveTemps
+// removes those of one target; only the target's owner calls it, holding
+// the lock that every writer of the target takes (the node its data dir's
+// lock, at start; a wallet the wallets directory's flock, before each
+// write), so a temporary file it removes is never one a live writer is
+// still filling.
 //
 // It has no state and starts no goroutines.
 package atomicfile
