@@ -25,7 +25,7 @@ func TestPages(t *testing.T) {
 		"/tx/" + e.pending.TxID().String(): {"in the mempool", "0.00020000", e.addr},
 		"/address/" + e.addr + "?limit=2":  {e.addr, "Unspent outputs", "next →", e.pending.TxID().String()},
 		"/mempool":                         {e.pending.TxID().String()[:16], "0.00020000"},
-		"/network":                         {"127.0.0.1:51000", "inbound", "10.0.0.9", "misbehaving", "<svg"},
+		"/network":                         {"127.0.0.1:51000", "inbound", "9 (claimed)", "10.0.0.9", "misbehaving", "<svg"},
 		"/static/style.css":                {"--accent"},
 		"/static/app.js":                   {"EventSource"},
 	}

@@ -957,7 +957,7 @@ func (c *Core) Peers() []PeerInfo {
 		out = append(out, PeerInfo{
 			ID: p.id, Addr: p.addr, Inbound: p.inbound, Version: p.version.ProtocolVersion,
 			SubVer: p.version.UserAgent, StartingHeight: p.version.BestHeight,
-			SyncedHeaders: int64(p.bestHeight), SyncedBlocks: int64(min(p.bestHeight, tip)),
+			SyncedHeaders: p.shownHeight, SyncedBlocks: min(p.shownHeight, int64(tip)),
 			BlocksInFlight: len(p.blocks), BlocksRecv: p.delivered, BanScore: p.score,
 			AddrProcessed: p.addrProcessed, AddrRateLimited: p.addrRateLimited,
 			PingTime: p.pingTime, ConnTime: p.connected,
@@ -968,7 +968,7 @@ func (c *Core) Peers() []PeerInfo {
 
 // SyncInfo summarises download progress.
 type SyncInfo struct {
-	PeersBestHeight uint64 // highest block any peer has shown
+	PeersBestHeight uint64 // highest block any peer has shown (not claimed)
 	BlocksInFlight  int
 	Peers           int // peers whose handshake completed
 }
@@ -979,7 +979,7 @@ func (c *Core) SyncInfo() SyncInfo {
 	for _, p := range c.peers {
 		if p.handshaken() {
 			s.Peers++
-			s.PeersBestHeight = max(s.PeersBestHeight, p.bestHeight)
+			s.PeersBestHeight = max(s.PeersBestHeight, uint64(max(p.shownHeight, 0)))
 		}
 	}
 	s.BlocksInFlight = len(c.blockReq)

@@ -735,3 +735,31 @@ func TestCoreAddNodeOnce(t *testing.T) {
 		t.Fatal("AddNode after RemoveNode: not added")
 	}
 }
+
+// A version's best_height is only the sender's claim: it costs nothing to
+// send a million. Before, the claim was reported as the peer's synced
+// headers and made the node's peers' best height a million, so
+// getblockchaininfo said initialblockdownload forever and the explorer
+// "syncing". Only blocks the peer has shown (announced or sent, known to
+// our index) count; the claim is still whom to ask for blocks first.
+func TestVersionHeightIsOnlyAClaim(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	items := h.mine(3, InvBlock)
+	h.connect(1, 1_000_000)
+	peer := h.core.Peers()[0]
+	if peer.StartingHeight != 1_000_000 || peer.SyncedHeaders != -1 || peer.SyncedBlocks != -1 {
+		t.Fatalf("before the peer shows a block: starting %d, synced headers %d, blocks %d; want 1000000, -1, -1",
+			peer.StartingHeight, peer.SyncedHeaders, peer.SyncedBlocks)
+	}
+	if got := h.core.SyncInfo().PeersBestHeight; got != 0 {
+		t.Fatalf("peers' best height %d after a claim, want 0", got)
+	}
+	h.core.Receive(h.now, 1, &MsgInv{Items: items[:2]})
+	peer = h.core.Peers()[0]
+	if peer.SyncedHeaders != 2 || peer.SyncedBlocks != 2 {
+		t.Fatalf("after the peer announced block 2: synced headers %d, blocks %d; want 2, 2", peer.SyncedHeaders, peer.SyncedBlocks)
+	}
+	if got := h.core.SyncInfo().PeersBestHeight; got != 2 {
+		t.Fatalf("peers' best height %d after block 2 was shown, want 2", got)
+	}
+}

@@ -82,7 +82,13 @@ type peer struct {
 	addrProcessed   int
 	addrRateLimited int
 
-	bestHeight    uint64 // highest block the peer is known to have
+	// bestHeight is whom to ask for blocks: the height the peer's version
+	// claimed, raised as it shows blocks. shownHeight counts only what it
+	// has shown (a header or block of our index, -1 until it has): a claim
+	// costs nothing, so only shown blocks are reported or make the node
+	// think it is behind.
+	bestHeight    uint64
+	shownHeight   int64
 	headersSent   time.Time
 	wantHeaders   bool // ask again when the outstanding request returns
 	headerStrikes int
@@ -115,7 +121,7 @@ type peer struct {
 func newPeer(id PeerID, addr string, inbound bool, now time.Time, invKey [32]byte) *peer {
 	return &peer{
 		id: id, addr: addr, inbound: inbound, connected: now, lastRecv: now,
-		addrTokens: 1, addrTokensAt: now,
+		addrTokens: 1, addrTokensAt: now, shownHeight: -1,
 		knownInv: newKnownHashes(invKey),
 		blocks:   make(map[wire.Hash]struct{}),
 		avoid:    make(map[wire.Hash]bool),
@@ -133,9 +139,9 @@ type PeerInfo struct {
 	Inbound        bool
 	Version        uint32
 	SubVer         string
-	StartingHeight uint64
-	SyncedHeaders  int64 // best block the peer has, -1 if unknown
-	SyncedBlocks   int64 // best block both have, -1 if unknown
+	StartingHeight uint64 // the height its version claimed
+	SyncedHeaders  int64  // best block the peer has shown, -1 if none yet
+	SyncedBlocks   int64  // SyncedHeaders capped at our tip's height, -1 if none
 	BlocksInFlight int
 	BlocksRecv     int // blocks the peer delivered
 	BanScore       int

@@ -168,6 +168,7 @@ func (c *Core) noteBlock(p *peer, h wire.Hash) bool {
 		return true
 	}
 	p.bestHeight = max(p.bestHeight, info.Height)
+	p.shownHeight = max(p.shownHeight, int64(info.Height))
 	return false
 }
 
