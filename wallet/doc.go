@@ -81,9 +81,10 @@
 // handed out twice; Send checks before broadcasting too). The re-read and
 // the write hold an exclusive flock on the wallets directory, so that two
 // processes cannot both pass the check; nothing holds it across a call to
-// the node. Holding it, a write first removes the temporary files of the
-// wallet's file that a process killed mid-write left behind (no other
-// write of the file can be running then). ErrModified means nothing
+// the node; creation (Create, Restore) takes it too. Holding it, every
+// write of the wallet's file, its creation included, first removes the
+// temporary files of the file that a process killed mid-write left behind
+// (no other write of the file can be running then). ErrModified means nothing
 // happened and the command can run again; a change found after the
 // broadcast is reported as a send made but not recorded, never as
 // ErrModified, since running the send again would pay twice. The package

@@ -435,3 +435,61 @@ func TestWriteRemovesTempsLeftByCrash(t *testing.T) {
 		t.Fatalf("another wallet's temporary file: %v", err)
 	}
 }
+
+// TestCreateRemovesTempsLeftByCrash: creation writes through the same
+// temporary files as every write of the wallet's file, under the same
+// lock. One that a killed creation left (made by the same call atomicfile
+// makes) stays while another process holds the wallets directory's lock,
+// which it could be writing under, and Create waits for the lock; once it
+// has it, the file is created and the temporary file is gone. Another
+// wallet's and a look-alike stay.
+func TestCreateRemovesTempsLeftByCrash(t *testing.T) {
+	path := walletPath(t)
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp.WriteString("half a wallet")
+	tmp.Close()
+	others := []string{".other.wallet.tmp12", "." + filepath.Base(path) + ".tmp3.tmp4"}
+	for _, name := range others {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unlock, err := lockDir(dir) // another process, perhaps writing
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := Create(path, testPass, localOpts())
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // Create takes 10-40 ms, about 250 ms with -race
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("created while another process held the lock: %v", err)
+	}
+	if _, err := os.Stat(tmp.Name()); err != nil {
+		t.Errorf("removed while another process held the lock: %v", err)
+	}
+	unlock()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, testPass, localOpts()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(tmp.Name()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("left after the creation: %v", err)
+	}
+	for _, name := range others {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

@@ -286,23 +286,19 @@ func (w *Wallet) encode(st fileState) ([]byte, error) {
 
 // save writes st atomically and makes it the wallet's state. It refuses
 // (ErrModified) if the file is not what this Wallet last read or wrote.
-// The check and the write are one step under the directory's lock, so two
-// processes cannot both pass the check and the second replace the first
-// one's update. Under that lock, which every writer of the file takes, it
-// first removes the temporary files of the file that a process killed
-// mid-write left (atomicfile.RemoveTemps): no other write of it can be
-// running. Failing to remove one does not stop the write.
+// The check and the write are one step under the directory's lock
+// (lockFile), so two processes cannot both pass the check and the second
+// replace the first one's update.
 func (w *Wallet) save(st fileState) error {
 	data, err := w.encode(st)
 	if err != nil {
 		return err
 	}
-	unlock, err := lockDir(filepath.Dir(w.path))
+	unlock, err := lockFile(w.path)
 	if err != nil {
 		return fmt.Errorf("write wallet: %w", err)
 	}
 	defer unlock()
-	atomicfile.RemoveTemps(w.path)
 	if err := w.checkUnchanged(); err != nil {
 		return err
 	}
@@ -311,6 +307,21 @@ func (w *Wallet) save(st fileState) error {
 	}
 	w.st, w.onDisk = st, data
 	return nil
+}
+
+// lockFile takes the lock of the directory holding the wallet file at
+// path (lockDir), which every writer of the file takes, its creation
+// included, and returns its release. Holding it, it first removes the
+// temporary files of the file that a process killed mid-write left
+// (atomicfile.RemoveTemps): no other write of it can be running. Failing
+// to remove one does not stop the write.
+func lockFile(path string) (unlock func(), err error) {
+	unlock, err = lockDir(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	atomicfile.RemoveTemps(path)
+	return unlock, nil
 }
 
 // lockDir takes an exclusive advisory lock (flock) on the directory that
@@ -340,41 +351,29 @@ func (w *Wallet) checkUnchanged() error {
 	return nil
 }
 
-// writeNew writes data to path atomically without ever replacing an
-// existing file: the complete file is written and synced under a temporary
-// name (atomicfile), then hard-linked to path, which fails if path exists.
-// On file systems without hard links it falls back to a rename after an
-// existence check.
+// writeNew creates the wallet file at path with data, atomically, and
+// never replaces an existing file (ErrExists), whatever appeared since
+// create's early check (atomicfile.WriteNew). It holds the directory's
+// lock (lockFile), as every write of the file does, so that a creation
+// killed mid-write leaves nothing the next write of the file (or the next
+// attempt to create it) does not remove.
 func writeNew(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("create wallet directory: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".new*")
+	unlock, err := lockFile(path)
 	if err != nil {
 		return fmt.Errorf("write wallet: %w", err)
 	}
-	name := tmp.Name()
-	tmp.Close()
-	defer os.Remove(name)
-	if err := atomicfile.WriteFile(name, data, 0o600); err != nil {
+	defer unlock()
+	err = atomicfile.WriteNew(path, data, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%w: %s", ErrExists, path)
+	}
+	if err != nil {
 		return fmt.Errorf("write wallet: %w", err)
 	}
-	if err := os.Link(name, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%w: %s", ErrExists, path)
-		}
-		if _, serr := os.Lstat(path); serr == nil {
-			return fmt.Errorf("%w: %s", ErrExists, path)
-		}
-		if err := os.Rename(name, path); err != nil {
-			return fmt.Errorf("write wallet: %w", err)
-		}
-	}
-	if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("write wallet: %w", err)
-	}
-	return atomicfile.SyncDir(dir)
+	return nil
 }
 
 // DefaultName is the wallet name when none is given.

@@ -10,32 +10,77 @@ import (
 
 // WriteFile atomically replaces path with data, with permissions perm.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, tempPrefix(path)+"*")
+	tmp, err := writeTemp(path, data, perm)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if err := writeAndSync(tmp, data, perm); err != nil {
-		tmp.Close()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return SyncDir(dir)
+	return SyncDir(filepath.Dir(path))
 }
 
-// tempPrefix begins the names of WriteFile's temporary files for path;
-// os.CreateTemp ends them with a random decimal number.
+// WriteNew atomically creates path with data, with permissions perm, and
+// never replaces a file already there: then it fails with an error that
+// errors.Is fs.ErrExist. The data goes to a temporary file as WriteFile's, which
+// is hard-linked to path (the link fails if path exists) and removed. On
+// a file system without hard links it is renamed to path after a check
+// that path does not exist, a check that only a lock every creator of
+// path takes keeps from racing.
+func WriteNew(path string, data []byte, perm os.FileMode) error {
+	tmp, err := writeTemp(path, data, perm)
+	if err != nil {
+		return err
+	}
+	err = linkNew(tmp, path)
+	os.Remove(tmp) // after the link only a second name; RemoveTemps removes it if this fails
+	if err != nil {
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// linkNew gives the file tmp the name path too, unless path exists; on a
+// file system without hard links it renames tmp to path if path does not
+// exist.
+func linkNew(tmp, path string) error {
+	err := os.Link(tmp, path)
+	if err == nil || errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	if _, serr := os.Lstat(path); serr == nil {
+		return &fs.PathError{Op: "link", Path: path, Err: fs.ErrExist}
+	}
+	return os.Rename(tmp, path)
+}
+
+// writeTemp writes data, with permissions perm, to a new temporary file
+// beside path, synced and closed, and returns its name; when it fails it
+// leaves none.
+func writeTemp(path string, data []byte, perm os.FileMode) (string, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), tempPrefix(path)+"*")
+	if err != nil {
+		return "", err
+	}
+	err = writeAndSync(tmp, data, perm)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	return tmp.Name(), nil
+}
+
+// tempPrefix begins the names of the temporary files of WriteFile and
+// WriteNew for path; os.CreateTemp ends them with a random decimal number.
 func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp" }
 
-// RemoveTemps removes the temporary files a WriteFile of path left beside
-// it when its process died before the rename (nothing else ever removes
-// them), and returns their names. A name that only begins like them is
+// RemoveTemps removes the temporary files a WriteFile or WriteNew of path
+// left beside it when its process died before the rename or the removal
+// (nothing else ever removes them), and returns their names. A name that only begins like them is
 // another file's: ".f.tmp1.tmp2" is a temporary file of "f.tmp1", not of
 // "f". Only the owner of path may call it, one that holds the lock every
 // writer of path takes, so that no WriteFile of path runs meanwhile: a
