@@ -11,6 +11,7 @@ import (
 	"powchain/chain"
 	"powchain/explorer"
 	"powchain/rpc"
+	"powchain/wire"
 )
 
 // TestPages: every page renders from the chain the test built, and shows
@@ -39,6 +40,21 @@ func TestPages(t *testing.T) {
 				t.Fatalf("GET %s: no %q in\n%s", path, want, rec.Body)
 			}
 		}
+	}
+}
+
+// TestMempoolPageUnbroadcast: the mempool page shows how many of its
+// transactions no peer has asked for yet (getmempoolinfo's
+// unbroadcastcount).
+func TestMempoolPageUnbroadcast(t *testing.T) {
+	e := newEnv(t, explorer.Limits{})
+	const card = `id="mempool-unbroadcast">%d<`
+	if body := e.get("/mempool").Body.String(); !strings.Contains(body, fmt.Sprintf(card, 0)) {
+		t.Fatalf("no unbroadcast count of 0 in\n%s", body)
+	}
+	e.pool.SetUnbroadcast([]wire.Hash{e.pending.TxID()})
+	if body := e.get("/mempool").Body.String(); !strings.Contains(body, fmt.Sprintf(card, 1)) {
+		t.Fatalf("no unbroadcast count of 1 in\n%s", body)
 	}
 }
 
