@@ -15,13 +15,24 @@ const namespace = "powchain"
 type NodeSource struct {
 	// Height and HeaderHeight are the best chain's and best header's.
 	Height, HeaderHeight func() uint64
-	// Mempool: transactions, their bytes, and the minimum fee rate admitted
-	// now (base units per 1000 bytes).
-	Mempool func() (txs, bytes int, minFeeRate uint64)
+	// Mempool: the mempool now.
+	Mempool func() Mempool
 	// Peers: connected peers by direction.
 	Peers func() (inbound, outbound int)
 	// Banned: hosts banned now.
 	Banned func() int
+}
+
+// Mempool is the state of the mempool the node's gauges show.
+type Mempool struct {
+	// Transactions and Bytes: the pool's transactions and their size.
+	Transactions, Bytes int
+	// MinFeeRate is the lowest fee rate admitted now (base units per 1000
+	// bytes).
+	MinFeeRate uint64
+	// Unbroadcast: transactions submitted to the node that no peer has
+	// asked for yet.
+	Unbroadcast int
 }
 
 // Node holds the node's metrics.
@@ -47,9 +58,10 @@ func NewNode(src NodeSource, rpcKnown func(method string) bool) *Node {
 	}
 	gauge("chain_height", "Height of the best chain's tip.", func() float64 { return float64(src.Height()) })
 	gauge("chain_header_height", "Height of the best known header (ahead of chain_height while syncing).", func() float64 { return float64(src.HeaderHeight()) })
-	gauge("mempool_transactions", "Transactions in the mempool.", func() float64 { n, _, _ := src.Mempool(); return float64(n) })
-	gauge("mempool_bytes", "Total size of the mempool's transactions.", func() float64 { _, b, _ := src.Mempool(); return float64(b) })
-	gauge("mempool_min_fee_rate", "Lowest fee rate the mempool admits now, in base units per 1000 bytes.", func() float64 { _, _, r := src.Mempool(); return float64(r) })
+	gauge("mempool_transactions", "Transactions in the mempool.", func() float64 { return float64(src.Mempool().Transactions) })
+	gauge("mempool_bytes", "Total size of the mempool's transactions.", func() float64 { return float64(src.Mempool().Bytes) })
+	gauge("mempool_min_fee_rate", "Lowest fee rate the mempool admits now, in base units per 1000 bytes.", func() float64 { return float64(src.Mempool().MinFeeRate) })
+	gauge("mempool_unbroadcast", "Mempool transactions submitted to this node that no peer has asked for yet.", func() float64 { return float64(src.Mempool().Unbroadcast) })
 	gauge("banned_peers", "Hosts banned now.", func() float64 { return float64(src.Banned()) })
 	peers := prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "peers"), "Connected peers by direction.", []string{"direction"}, nil)
 	m.reg.MustRegister(peerCollector{desc: peers, peers: src.Peers})

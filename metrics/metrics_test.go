@@ -40,7 +40,7 @@ func TestRPCMethodLabelsBounded(t *testing.T) {
 	zero := func() uint64 { return 0 }
 	m := metrics.NewNode(metrics.NodeSource{
 		Height: zero, HeaderHeight: zero,
-		Mempool: func() (int, int, uint64) { return 0, 0, 0 },
+		Mempool: func() metrics.Mempool { return metrics.Mempool{} },
 		Peers:   func() (int, int) { return 0, 0 },
 		Banned:  func() int { return 0 },
 	}, func(method string) bool { return method == "getblockcount" })

@@ -14,9 +14,9 @@ func (n *Node) newMetrics() *metrics.Node {
 	return metrics.NewNode(metrics.NodeSource{
 		Height:       func() uint64 { return n.chain.Tip().Height },
 		HeaderHeight: func() uint64 { return n.chain.BestHeader().Height },
-		Mempool: func() (int, int, uint64) {
+		Mempool: func() metrics.Mempool {
 			info := n.mempool.Info()
-			return info.Size, info.Bytes, info.MinFeeRate
+			return metrics.Mempool{Transactions: info.Size, Bytes: info.Bytes, MinFeeRate: info.MinFeeRate, Unbroadcast: info.Unbroadcast}
 		},
 		Peers: func() (int, int) {
 			info, err := netInfo().Info()

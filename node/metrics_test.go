@@ -79,17 +79,26 @@ func hasLabels(m *dto.Metric, pairs []string) bool {
 }
 
 // TestMetricsAgreeWithRPC: two connected nodes, blocks, a mempool
-// transaction, RPC calls and a reorganisation; every metric the node
-// exports agrees with what RPC reports, and the Grafana dashboard queries
-// only exported metrics.
+// transaction (unbroadcast while node 1 has no peer), RPC calls and a
+// reorganisation; every metric the node exports agrees with what RPC
+// reports, and the Grafana dashboard queries only exported metrics.
 func TestMetricsAgreeWithRPC(t *testing.T) {
 	ctx := context.Background()
 	n1, _ := startNode(t, testConfig(t.TempDir()))
+	c1 := clientOf(t, n1)
+	hashes, _ := sendFromCoinbase(t, n1, c1)
+	// No peer has asked node 1 for the transaction: there is none yet.
+	var alone rpc.MempoolInfo
+	if err := c1.Call(ctx, "getmempoolinfo", nil, &alone); err != nil {
+		t.Fatal(err)
+	}
+	if got := value(t, scrape(t, n1), "powchain_mempool_unbroadcast"); alone.UnbroadcastCount != 1 || got != 1 {
+		t.Errorf("powchain_mempool_unbroadcast = %v, RPC says %d, the test meant 1", got, alone.UnbroadcastCount)
+	}
 	cfg2 := testConfig(t.TempDir())
 	cfg2.Connect = []string{n1.P2PAddr()}
 	n2, _ := startNode(t, cfg2)
-	c1, c2 := clientOf(t, n1), clientOf(t, n2)
-	hashes, _ := sendFromCoinbase(t, n1, c1)
+	c2 := clientOf(t, n2)
 	if err := c1.Call(ctx, "nosuchmethod", nil, nil); err == nil {
 		t.Fatal("unknown method accepted")
 	}
