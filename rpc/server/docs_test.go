@@ -1,26 +1,44 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
 	"os"
 	"reflect"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/btcsuite/btcd/btcec/v2"
+
+	"powchain/chain"
 	"powchain/chain/chaintest"
 	"powchain/miner"
+	"powchain/node"
 	"powchain/rpc"
 	"powchain/rpc/server"
 	"powchain/wire"
 )
 
-// rpcDoc is docs/RPC.md parsed: for each method section (a "#### `name
-// args`" heading), the first ```json block of the section, or "".
-func rpcDoc(t *testing.T) map[string]string {
+// docSection is what docs/RPC.md says of one method's result: its
+// examples (every ```json block of the method's section, one per shape of
+// the result) and the paths its "Absent at times:" and "Null at times:"
+// paragraphs name (paths as shape names them).
+type docSection struct {
+	examples     []string
+	absent, null map[string]bool
+}
+
+// rpcDoc is docs/RPC.md parsed, by method (a "#### `name args`" heading
+// begins a method's section).
+func rpcDoc(t *testing.T) map[string]docSection {
 	t.Helper()
 	text, err := os.ReadFile("../../docs/RPC.md")
 	if err != nil {
@@ -28,7 +46,7 @@ func rpcDoc(t *testing.T) map[string]string {
 	}
 	heading := regexp.MustCompile("(?m)^#### `([a-z]+)[^`]*`\\s*$")
 	block := regexp.MustCompile("(?s)```json\n(.*?)```")
-	doc := map[string]string{}
+	doc := map[string]docSection{}
 	locs := heading.FindAllStringSubmatchIndex(string(text), -1)
 	for i, loc := range locs {
 		end := len(text)
@@ -42,12 +60,51 @@ func rpcDoc(t *testing.T) map[string]string {
 		if _, dup := doc[name]; dup {
 			t.Errorf("docs/RPC.md documents %s twice", name)
 		}
-		doc[name] = ""
-		if m := block.FindSubmatch(text[loc[1]:end]); m != nil {
-			doc[name] = string(m[1])
+		body := string(text[loc[1]:end])
+		sec := docSection{absent: map[string]bool{}, null: map[string]bool{}}
+		for _, m := range block.FindAllStringSubmatch(body, -1) {
+			sec.examples = append(sec.examples, m[1])
 		}
+		for _, para := range strings.Split(block.ReplaceAllString(body, ""), "\n\n") {
+			para = strings.Join(strings.Fields(para), " ")
+			for prefix, into := range map[string]map[string]bool{"Absent at times:": sec.absent, "Null at times:": sec.null} {
+				if rest, ok := strings.CutPrefix(para, prefix); ok {
+					declaredPaths(t, name, prefix, rest, into)
+				}
+			}
+		}
+		doc[name] = sec
 	}
 	return doc
+}
+
+// declaredPaths adds the paths a declaration names: "`a` (when ...);
+// `b.c[].d` and `e` (when ...)"; "the result" is the result itself
+// (path ""). What is in parentheses is the reader's, not the test's.
+func declaredPaths(t *testing.T, method, prefix, text string, into map[string]bool) {
+	t.Helper()
+	var outside strings.Builder
+	depth := 0
+	for _, r := range text {
+		switch {
+		case r == '(':
+			depth++
+		case r == ')':
+			depth--
+		case depth == 0:
+			outside.WriteRune(r)
+		}
+	}
+	names := outside.String()
+	if strings.Contains(names, "the result") {
+		into[""] = true
+	}
+	for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(names, -1) {
+		into[m[1]] = true
+	}
+	if depth != 0 || len(into) == 0 {
+		t.Errorf("docs/RPC.md, %s: %s %q names no field, or its parentheses do not match", method, prefix, text)
+	}
 }
 
 // docEnv is an env whose backend also offers getblocktemplate, so that the
@@ -107,99 +164,419 @@ func TestRPCDocsListEveryMethod(t *testing.T) {
 	}
 }
 
-// TestRPCDocsMatchResults: for every method whose result is a JSON object
-// or array, the fields of docs/RPC.md's example are exactly the fields the
-// node sends (at every depth), over calls that between them produce every
-// optional field.
+// TestRPCDocsMatchResults holds docs/RPC.md's result examples to what a
+// node sends. Two regtest nodes, in process, are driven through every
+// method so that between the calls each shape of each result comes back
+// (a block off the best chain, the genesis block and the tip; a
+// transaction confirmed, in the mempool and in a side block; mempool
+// parents and children; spent, unspent and mempool outputs; proposals
+// and submissions accepted and refused; peers and bans none and some).
+// For every method, the examples of its section and the results sent
+// must have the same paths at every depth, with the same JSON types
+// (null included), and the same fields absent at times; and the
+// section's "Absent at times:" and "Null at times:" paragraphs must name
+// exactly those fields.
 func TestRPCDocsMatchResults(t *testing.T) {
-	e := docEnv(t)
-	g := e.miner
-	addr := e.address(g.KeyHash())
-	var hashes []string
-	e.must("generatetoaddress", &hashes, 3, addr) // maturity 2: the first two coinbases are spendable
-	spend := func(i int) (*wire.Tx, string) {
-		tx := g.SpendTx([]chaintest.SpendableOut{g.TxOut(e.coinbaseOf(hashes[i]), 0)}, 5000, 2)
+	a, b := startDocNode(t), startDocNode(t)
+	r := &docRun{t: t, sent: map[string][]json.RawMessage{}}
+	params := chain.RegtestParams()
+	key, key2 := chaintest.Key(1), chaintest.Key(2)
+	kh, kh2 := wire.HashPubKey(wire.XOnlyPubKey(key)), wire.HashPubKey(wire.XOnlyPubKey(key2))
+	addr, addr2 := server.Address(params.AddressPrefix, kh), server.Address(params.AddressPrefix, kh2)
+
+	r.call(a, "getpeerinfo")
+	r.call(a, "listbanned")
+	r.call(a, "getrawmempool")
+	r.call(a, "getrawmempool", true)
+	// B's block 1 (paying another address than A's, so that it is not A's
+	// block 1), which A will hold off its best chain.
+	var side []string
+	r.must(b, "generatetoaddress", &side, 1, addr2)
+	var sideHex string
+	r.must(b, "getblock", &sideHex, side[0], 0)
+	var sideBlock struct{ Tx []string }
+	r.must(b, "getblock", &sideBlock, side[0], 1)
+
+	// The first two coinbases are spendable once maturity more blocks
+	// build on them.
+	var blocks []string
+	r.must(a, "generatetoaddress", &blocks, int(params.CoinbaseMaturity)+2, addr)
+	r.call(a, "generatetoaddress", 0, addr)
+	coinbase := func(block string) wire.Hash {
+		var blk struct{ Tx []string }
+		r.must(a, "getblock", &blk, block, true)
+		id, _ := wire.ParseHash(blk.Tx[0])
+		return id
+	}
+	spend := func(k *btcec.PrivateKey, from wire.OutPoint, amount uint64, to ...wire.KeyHash) (*wire.Tx, string) {
+		tx := &wire.Tx{Version: 1, Inputs: []wire.TxIn{{PrevOut: from}}}
+		for _, payTo := range to {
+			tx.Outputs = append(tx.Outputs, wire.TxOut{Amount: (amount - 10_000) / uint64(len(to)), KeyHash: payTo})
+		}
+		if err := wire.SignInputs(tx, []*btcec.PrivateKey{k}); err != nil {
+			t.Fatal(err)
+		}
 		return tx, hex.EncodeToString(tx.Bytes())
 	}
-	mined, minedHex := spend(0)
-	e.must("sendrawtransaction", nil, minedHex)
-	var more []string
-	e.must("generatetoaddress", &more, 1, addr)
-	pending, pendingHex := spend(1)
-	e.must("sendrawtransaction", nil, pendingHex)
-	_, freshHex := spend(2)
-	e.must("setban", nil, "192.0.2.7", "add")
+	subsidy := params.InitialSubsidy
+	tx0, tx0Hex := spend(key, wire.OutPoint{TxID: coinbase(blocks[0])}, subsidy, kh2)
+	r.call(a, "sendrawtransaction", tx0Hex)
+	r.call(a, "generatetoaddress", 1, addr)
+	tx1, tx1Hex := spend(key2, wire.OutPoint{TxID: tx0.TxID()}, tx0.Outputs[0].Amount, kh2, kh2)
+	r.call(a, "sendrawtransaction", tx1Hex)
+	var mined []string
+	r.must(a, "generatetoaddress", &mined, 1, addr)
+	// tx2 spends a confirmed output and tx3 spends tx2's: both wait in
+	// the mempool, parent and child.
+	tx2, tx2Hex := spend(key2, wire.OutPoint{TxID: tx1.TxID()}, tx1.Outputs[0].Amount, kh2)
+	r.call(a, "sendrawtransaction", tx2Hex)
+	tx3, tx3Hex := spend(key2, wire.OutPoint{TxID: tx2.TxID()}, tx2.Outputs[0].Amount, kh2)
+	r.call(a, "sendrawtransaction", tx3Hex)
+	_, freshHex := spend(key, wire.OutPoint{TxID: coinbase(blocks[1])}, subsidy, kh)
 
-	calls := map[string][][]any{
-		"getblockchaininfo":    {nil},
-		"getblock":             {{hashes[1], 2}},
-		"getblockheader":       {{hashes[1]}},
-		"gettxoutsetinfo":      {nil},
-		"getchaintips":         {nil},
-		"getrawtransaction":    {{mined.TxID().String(), true, more[0]}, {pending.TxID().String(), true}},
-		"decoderawtransaction": {{minedHex}, {hex.EncodeToString(e.coinbaseOf(hashes[2]).Bytes())}},
-		"testmempoolaccept":    {{[]string{freshHex, pendingHex}}},
-		"getmempoolinfo":       {nil},
-		"getrawmempool":        {{true}},
-		"getmempoolentry":      {{pending.TxID().String()}},
-		"gettxout":             {{pending.TxID().String(), 0}},
-		"getaddressutxos":      {{map[string]any{"addresses": []string{addr}, "mempool": true}}},
-		"getaddresshistory":    {{map[string]any{"addresses": []string{addr}, "mempool": true}}},
-		"validateaddress":      {{addr}, {"pcrt1xyz"}},
-		"getpeerinfo":          {nil},
-		"getnetworkinfo":       {nil},
-		"listbanned":           {nil},
-		"getblocktemplate":     {nil},
-	}
-	doc := rpcDoc(t)
-	for name, example := range doc {
-		if _, tested := calls[name]; example != "" && !tested {
-			t.Errorf("docs/RPC.md has a result example for %s, which this test does not check", name)
+	r.call(a, "submitblock", sideHex)
+	r.call(a, "submitblock", sideHex)
+	r.call(a, "getbestblockhash")
+	r.call(a, "getblockchaininfo")
+	r.call(a, "getblockcount")
+	var genesis string
+	r.must(a, "getblockhash", &genesis, 0)
+	for _, block := range []string{genesis, blocks[0], mined[0], side[0]} { // mined[0] is the tip
+		for _, verbosity := range []any{0, 1, 2} {
+			r.call(a, "getblock", block, verbosity)
 		}
+		r.call(a, "getblockheader", block)
+		r.call(a, "getblockheader", block, false)
 	}
-	for name, paramSets := range calls {
-		want := map[string]bool{}
-		var example any
-		if err := json.Unmarshal([]byte(doc[name]), &example); err != nil {
-			t.Errorf("docs/RPC.md: the result example of %s is not JSON: %v", name, err)
+	r.call(a, "gettxoutsetinfo")
+	r.call(a, "getchaintips")
+	r.call(a, "invalidateblock", side[0])
+	r.call(a, "getchaintips")
+	r.call(a, "reconsiderblock", side[0])
+
+	r.call(a, "getrawtransaction", tx0.TxID().String())
+	r.call(a, "getrawtransaction", tx0.TxID().String(), true)        // through the index
+	r.call(a, "getrawtransaction", tx1.TxID().String(), 1, mined[0]) // in the given block
+	r.call(a, "getrawtransaction", tx2.TxID().String(), true)        // in the mempool
+	r.call(a, "getrawtransaction", sideBlock.Tx[0], true, side[0])   // off the best chain
+	r.call(a, "decoderawtransaction", tx1Hex)
+	r.call(a, "decoderawtransaction", hex.EncodeToString(mustBlock(t, sideHex).Transactions[0].Bytes()))
+	r.call(a, "testmempoolaccept", []string{freshHex, tx2Hex})
+	r.call(a, "getmempoolinfo")
+	r.call(a, "getrawmempool")
+	r.call(a, "getrawmempool", true)
+	r.call(a, "getmempoolentry", tx2.TxID().String())
+	r.call(a, "getmempoolentry", tx3.TxID().String())
+	r.call(a, "gettxout", tx1.TxID().String(), 1) // confirmed
+	r.call(a, "gettxout", tx3.TxID().String(), 0) // in the mempool
+	r.call(a, "gettxout", tx0.TxID().String(), 0) // spent
+	r.call(a, "getaddressutxos", map[string]any{"addresses": []string{addr2}, "mempool": true})
+	r.call(a, "getaddresshistory", map[string]any{"addresses": []string{addr2}, "mempool": true})
+	r.call(a, "getaddresshistory", map[string]any{"addresses": []string{addr}, "pagesize": 2})
+
+	var template rpc.BlockTemplate
+	r.must(a, "getblocktemplate", &template)
+	tmpl, err := miner.TemplateFromRPC(&template)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proposal := hex.EncodeToString(miner.NewBlock(tmpl, kh, 0, tmpl.CurTime).Bytes())
+	r.call(a, "getblocktemplate", map[string]any{"mode": "proposal", "data": proposal})
+	r.call(a, "getblocktemplate", map[string]any{"mode": "proposal", "data": sideHex})
+
+	r.call(a, "validateaddress", addr)
+	r.call(a, "validateaddress", "pcrg1xyz")
+	r.call(a, "help")
+	r.call(a, "help", "getblock")
+
+	r.call(a, "getnetworkinfo")
+	r.call(a, "getconnectioncount")
+	var bNet rpc.NetworkInfo
+	r.must(b, "getnetworkinfo", &bNet)
+	r.call(a, "addnode", bNet.ListenAddress, "add")
+	var peers []rpc.PeerInfo
+	for deadline := time.Now().Add(30 * time.Second); len(peers) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("A did not connect to B in 30 s")
+		}
+		r.must(a, "getpeerinfo", &peers)
+	}
+	r.call(a, "getconnectioncount")
+	r.call(a, "addnode", bNet.ListenAddress, "remove")
+	r.call(a, "disconnectnode", peers[0].ID)
+	r.call(a, "setban", "192.0.2.7", "add")
+	r.call(a, "listbanned")
+	r.call(a, "setban", "192.0.2.7", "remove")
+	r.call(a, "clearbanned")
+	r.call(b, "stop")
+
+	var list string
+	r.must(a, "help", &list)
+	served := map[string]bool{}
+	for _, line := range strings.Split(list, "\n") {
+		served[strings.Fields(line)[0]] = true
+	}
+	for name, sec := range rpcDoc(t) {
+		if !served[name] {
+			continue // TestRPCDocsListEveryMethod says so
+		}
+		if len(sec.examples) == 0 {
+			t.Errorf("docs/RPC.md has no result example for %s", name)
 			continue
 		}
-		keyPaths("", example, want)
-		got := map[string]bool{}
-		for _, params := range paramSets {
-			var result any
-			e.must(name, &result, params...)
-			keyPaths("", result, got)
+		if len(r.sent[name]) == 0 {
+			t.Errorf("this test does not call %s, which docs/RPC.md documents", name)
+			continue
 		}
-		if missing, extra := setDiff(want, got), setDiff(got, want); len(missing)+len(extra) > 0 {
-			t.Errorf("%s: documented but never sent: %v; sent but not documented: %v", name, missing, extra)
+		documented, sent := newShape(), newShape()
+		for i, example := range sec.examples {
+			if err := documented.addJSON([]byte(example)); err != nil {
+				t.Errorf("docs/RPC.md: result example %d of %s is not JSON: %v", i+1, name, err)
+			}
+		}
+		for _, raw := range r.sent[name] {
+			if err := sent.addJSON(raw); err != nil {
+				t.Fatalf("%s sent %s: %v", name, raw, err)
+			}
+		}
+		bad := false
+		for _, p := range union(documented.types, sent.types) {
+			if d, s := documented.typesAt(p), sent.typesAt(p); d != s {
+				t.Errorf("%s: %s is %s in docs/RPC.md's examples, %s in what the node sent", name, pathName(p), d, s)
+				bad = true
+			}
+		}
+		for _, c := range []struct {
+			what                         string
+			declared, examples, fromNode []string
+		}{
+			{"Absent at times", sorted(keysOf(sec.absent)), documented.absent(), sent.absent()},
+			{"Null at times", sorted(keysOf(sec.null)), documented.nullAtTimes(), sent.nullAtTimes()},
+		} {
+			if !reflect.DeepEqual(c.declared, c.fromNode) || !reflect.DeepEqual(c.examples, c.fromNode) {
+				t.Errorf("%s: %q: docs/RPC.md declares %q and its examples show %q; the node's results have %q",
+					name, c.what, c.declared, c.examples, c.fromNode)
+				bad = true
+			}
+		}
+		if bad {
+			for _, raw := range r.sent[name] {
+				t.Logf("%s sent %s", name, raw)
+			}
 		}
 	}
 }
 
+// docRun records every result a node sends, by method.
+type docRun struct {
+	t    *testing.T
+	sent map[string][]json.RawMessage
+}
+
+// must calls method on c, records the result and decodes it into result
+// (unless nil).
+func (r *docRun) must(c *rpc.Client, method string, result any, params ...any) {
+	r.t.Helper()
+	var raw json.RawMessage
+	if err := c.Call(context.Background(), method, params, &raw); err != nil {
+		r.t.Fatalf("%s %v: %v", method, params, err)
+	}
+	r.sent[method] = append(r.sent[method], raw)
+	if result != nil {
+		if err := json.Unmarshal(raw, result); err != nil {
+			r.t.Fatalf("%s %v: %v", method, params, err)
+		}
+	}
+}
+
+func (r *docRun) call(c *rpc.Client, method string, params ...any) {
+	r.t.Helper()
+	r.must(c, method, nil, params...)
+}
+
+// startDocNode runs a regtest node (transaction index on, no HTTP
+// interface, peers only when asked) until the test ends, and returns a
+// client of its RPC server.
+func startDocNode(t *testing.T) *rpc.Client {
+	t.Helper()
+	cfg := node.Config{DataDir: t.TempDir(), Network: chain.RegtestNet, RPCListen: "127.0.0.1:0", RPCUser: "user",
+		RPCPassword: "pass", HTTPListen: node.HTTPOff, Listen: "127.0.0.1:0", NoDiscovery: true, MinerThreads: 1}
+	n, err := node.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("node: %v", err)
+		}
+	})
+	return rpc.NewClient(n.RPCAddr(), "user", "pass")
+}
+
+func mustBlock(t *testing.T, hexBlock string) *wire.Block {
+	t.Helper()
+	raw, _ := hex.DecodeString(hexBlock)
+	blk, err := wire.DecodeBlock(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return blk
+}
+
+// shape is what a set of JSON values (one method's results, or its
+// examples) has, path by path. A path names where in a value a value is:
+// "" the value itself; "a" key a of the value, or of the value's
+// elements when it is an array; "a.b" key b of a's object (or of its
+// elements); "a[]" the elements of the array a ("[]" those of the value);
+// a key that is a hash (getrawmempool's txids) is "*".
+type shape struct {
+	types   map[string]map[string]bool // the JSON types seen at each path
+	objects map[string]int             // how many objects each path held
+	keys    map[string]int             // how many of its parent's objects had each key
+	parent  map[string]string          // the object path of each key path
+}
+
+func newShape() *shape {
+	return &shape{types: map[string]map[string]bool{}, objects: map[string]int{}, keys: map[string]int{}, parent: map[string]string{}}
+}
+
+func (s *shape) addJSON(raw []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("more than one value")
+	}
+	s.add("", v)
+	return nil
+}
+
+func (s *shape) add(path string, v any) {
+	if s.types[path] == nil {
+		s.types[path] = map[string]bool{}
+	}
+	switch v := v.(type) {
+	case nil:
+		s.types[path]["null"] = true
+	case bool:
+		s.types[path]["boolean"] = true
+	case json.Number:
+		s.types[path]["number"] = true
+	case string:
+		s.types[path]["string"] = true
+	case []any:
+		s.types[path]["array"] = true
+		for _, e := range v {
+			s.add(path+"[]", e)
+		}
+	case map[string]any:
+		s.types[path]["object"] = true
+		s.objects[path]++
+		had := map[string]bool{}
+		for k, child := range v {
+			if _, err := wire.ParseHash(k); err == nil && len(k) == 64 {
+				k = "*"
+			}
+			p := k
+			if path != "" && path != "[]" {
+				p = path + "." + k
+			}
+			if !had[p] {
+				had[p] = true
+				s.keys[p]++
+			}
+			s.parent[p] = path
+			s.add(p, child)
+		}
+	}
+}
+
+// typesAt names the JSON types seen at path: "null or string", or
+// "absent" where none was.
+func (s *shape) typesAt(path string) string {
+	if len(s.types[path]) == 0 {
+		return "absent"
+	}
+	return strings.Join(sorted(keysOf(s.types[path])), " or ")
+}
+
+// absent lists the keys some of their parent's objects lack.
+func (s *shape) absent() []string {
+	var out []string
+	for p, n := range s.keys {
+		if n < s.objects[s.parent[p]] && p != "*" && !strings.HasSuffix(p, ".*") {
+			out = append(out, p)
+		}
+	}
+	return sorted(out)
+}
+
+// nullAtTimes lists the paths that are null at times and something else
+// at others.
+func (s *shape) nullAtTimes() []string {
+	var out []string
+	for p, types := range s.types {
+		if types["null"] && len(types) > 1 {
+			out = append(out, p)
+		}
+	}
+	return sorted(out)
+}
+
+// pathName is how a message names a path.
+func pathName(p string) string {
+	if p == "" {
+		return "the result"
+	}
+	return "`" + p + "`"
+}
+
+func keysOf[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// union is the keys of a and b, sorted.
+func union[V any](a, b map[string]V) []string {
+	both := map[string]bool{}
+	for k := range a {
+		both[k] = true
+	}
+	for k := range b {
+		both[k] = true
+	}
+	return sorted(keysOf(both))
+}
+
 // TestRPCHelpNamesResultFields: every method's help names, in its
-// Result, the fields of docs/RPC.md's result example at the top level
+// Result, the fields of docs/RPC.md's result examples at the top level
 // (of the object, or of an array's objects), no more and no fewer; so
 // help, document and node (TestRPCDocsMatchResults) agree. Results keyed
 // by txid (verbose getrawmempool, "entry as getmempoolentry") are named
 // by the method they refer to.
 func TestRPCHelpNamesResultFields(t *testing.T) {
 	e := docEnv(t)
-	for name, example := range rpcDoc(t) {
-		if example == "" {
-			continue
-		}
-		var result any
-		if err := json.Unmarshal([]byte(example), &result); err != nil {
-			t.Errorf("docs/RPC.md: the result example of %s is not JSON: %v", name, err)
-			continue
-		}
-		paths := map[string]bool{}
-		keyPaths("", result, paths)
+	for name, sec := range rpcDoc(t) {
 		documented := map[string]bool{}
-		for p := range paths {
-			if p = strings.TrimPrefix(p, "[]"); strings.Count(p, ".") == 1 {
-				documented[p[1:]] = true
+		s := newShape()
+		for i, example := range sec.examples {
+			if err := s.addJSON([]byte(example)); err != nil {
+				t.Errorf("docs/RPC.md: result example %d of %s is not JSON: %v", i+1, name, err)
+			}
+		}
+		for p, parent := range s.parent {
+			if parent == "" || parent == "[]" {
+				documented[p] = true
 			}
 		}
 		if documented["*"] {
@@ -320,27 +697,6 @@ func sorted(s []string) []string {
 	out := append([]string(nil), s...)
 	sort.Strings(out)
 	return out
-}
-
-// keyPaths adds the path of every object key in v: ".tx[].vin[].height".
-// Keys that are hashes (getrawmempool's txids) are "*".
-func keyPaths(prefix string, v any, out map[string]bool) {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, child := range t {
-			if len(k) == 64 {
-				if _, err := wire.ParseHash(k); err == nil {
-					k = "*"
-				}
-			}
-			out[prefix+"."+k] = true
-			keyPaths(prefix+"."+k, child, out)
-		}
-	case []any:
-		for _, child := range t {
-			keyPaths(prefix+"[]", child, out)
-		}
-	}
 }
 
 func setDiff(a, b map[string]bool) []string {
