@@ -303,10 +303,72 @@ type AddressHistoryEntryOf struct {
 // spending blocks, by height) and the tip, all read in one snapshot, so
 // that a reorganisation can never mix two chains in one answer. It holds
 // the page's entries only, however long the histories are: the rest are
-// counted as they are read.
+// counted as they are read, so its cost grows with the whole history.
 func (c *Chain) AddressHistoryPage(khs []wire.KeyHash, skip, limit int) (page []AddressHistoryEntryOf, total int, blocks map[uint64]AddressBlock, tip BlockInfo, err error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	blocks = make(map[uint64]AddressBlock)
+	err = c.mergeHistories(khs, nil, func(e AddressHistoryEntryOf) bool {
+		if total >= skip && (limit <= 0 || len(page) < limit) {
+			page = append(page, e)
+			c.addHistoryBlocks(blocks, e.AddressHistoryEntry)
+		}
+		total++
+		return true
+	})
+	if err != nil {
+		return nil, 0, nil, tip, err
+	}
+	return page, total, blocks, c.info(c.tip()), nil
+}
+
+// HistoryPlace is an entry's place in the order of AddressHistoryPage.
+type HistoryPlace struct {
+	Height   uint64
+	OutPoint wire.OutPoint
+}
+
+// AddressHistoryAfter is the page of AddressHistoryPage that starts after
+// the entry at place (which need not exist): at most limit entries, with
+// the blocks they name and the tip, in one snapshot. It reads only the
+// page's entries, however many come before place, and counts nothing: a
+// client that reads a long history page after page pays for each entry
+// once, where skipping to each page reads every entry before it again.
+func (c *Chain) AddressHistoryAfter(khs []wire.KeyHash, place HistoryPlace, limit int) (page []AddressHistoryEntryOf, blocks map[uint64]AddressBlock, tip BlockInfo, err error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	blocks = make(map[uint64]AddressBlock)
+	err = c.mergeHistories(khs, &place, func(e AddressHistoryEntryOf) bool {
+		page = append(page, e)
+		c.addHistoryBlocks(blocks, e.AddressHistoryEntry)
+		return len(page) < limit
+	})
+	if err != nil {
+		return nil, nil, tip, err
+	}
+	return page, blocks, c.info(c.tip()), nil
+}
+
+// addHistoryBlocks adds to blocks the best-chain blocks e names (creating
+// and spending). Caller holds c.mu.
+func (c *Chain) addHistoryBlocks(blocks map[uint64]AddressBlock, e AddressHistoryEntry) {
+	add := func(height uint64) {
+		if _, ok := blocks[height]; !ok && height < uint64(len(c.bestChain)) {
+			n := c.bestChain[height]
+			blocks[height] = AddressBlock{Hash: n.hash, Time: n.header.Timestamp}
+		}
+	}
+	add(e.Height)
+	if e.Spent {
+		add(e.SpentHeight)
+	}
+}
+
+// mergeHistories calls visit with the entries of the histories of khs (a
+// key hash given twice once) merged in order, those after place only if
+// place is not nil, until visit returns false or the entries run out.
+// Caller holds c.mu.
+func (c *Chain) mergeHistories(khs []wire.KeyHash, place *HistoryPlace, visit func(AddressHistoryEntryOf) bool) error {
 	type source struct {
 		it  iterator.Iterator
 		key int
@@ -322,21 +384,21 @@ func (c *Chain) AddressHistoryPage(khs []wire.KeyHash, skip, limit int) (page []
 		if slices.Contains(khs[:i], kh) {
 			continue
 		}
-		s := &source{it: c.store.iterator(append([]byte{prefixHistory}, kh[:]...)), key: i}
+		prefix := append([]byte{prefixHistory}, kh[:]...)
+		var from []byte
+		if place != nil {
+			// Keys have one size, so the first key after place's is its
+			// key with a zero byte appended.
+			from = append(appendHistoryKey(nil, kh, place.Height, place.OutPoint), 0)
+		}
+		s := &source{it: c.store.iteratorFrom(prefix, from), key: i}
 		s.ok = s.it.Next()
 		srcs = append(srcs, s)
 	}
 	// A key's order past its prefix and key hash (height, txid, output
 	// index, big-endian) is the history's order.
 	const orderFrom = 1 + wire.KeyHashSize
-	blocks = make(map[uint64]AddressBlock)
-	addBlock := func(height uint64) {
-		if _, ok := blocks[height]; !ok && height < uint64(len(c.bestChain)) {
-			n := c.bestChain[height]
-			blocks[height] = AddressBlock{Hash: n.hash, Time: n.header.Timestamp}
-		}
-	}
-	for ; ; total++ {
+	for {
 		var next *source
 		for _, s := range srcs {
 			if s.ok && (next == nil || bytes.Compare(s.it.Key()[orderFrom:], next.it.Key()[orderFrom:]) < 0) {
@@ -346,25 +408,21 @@ func (c *Chain) AddressHistoryPage(khs []wire.KeyHash, skip, limit int) (page []
 		if next == nil {
 			break
 		}
-		if total >= skip && (limit <= 0 || len(page) < limit) {
-			e, err := decodeHistory(next.it.Key(), next.it.Value())
-			if err != nil {
-				return nil, 0, nil, tip, err
-			}
-			page = append(page, AddressHistoryEntryOf{AddressHistoryEntry: e, Key: next.key})
-			addBlock(e.Height)
-			if e.Spent {
-				addBlock(e.SpentHeight)
-			}
+		e, err := decodeHistory(next.it.Key(), next.it.Value())
+		if err != nil {
+			return err
+		}
+		if !visit(AddressHistoryEntryOf{AddressHistoryEntry: e, Key: next.key}) {
+			break
 		}
 		next.ok = next.it.Next()
 	}
 	for _, s := range srcs {
 		if err := s.it.Error(); err != nil {
-			return nil, 0, nil, tip, err
+			return err
 		}
 	}
-	return page, total, blocks, c.info(c.tip()), nil
+	return nil
 }
 
 // addressHistory is AddressHistory; caller holds c.mu.

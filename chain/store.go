@@ -262,6 +262,16 @@ func (s *store) iterator(prefix []byte) iterator.Iterator {
 	return s.db.NewIterator(util.BytesPrefix(prefix), nil)
 }
 
+// iteratorFrom returns an iterator over the keys with prefix from key from
+// on (all of them if from is nil).
+func (s *store) iteratorFrom(prefix, from []byte) iterator.Iterator {
+	r := util.BytesPrefix(prefix)
+	if from != nil {
+		r.Start = from
+	}
+	return s.db.NewIterator(r, nil)
+}
+
 // mustMarshal marshals a message built by this package; failure would be a
 // programming error (protobuf cannot fail on valid Go values).
 func mustMarshal(m proto.Message) []byte {

@@ -200,6 +200,9 @@ type AddressHistoryRequest struct {
 	// slice of the entries.
 	Page     uint64 `json:"page,omitempty"`
 	PageSize uint64 `json:"pagesize,omitempty"`
+	// After, instead of Page, asks for the page an answer's Next names:
+	// the same answer, read without counting the entries before it again.
+	After string `json:"after,omitempty"`
 }
 
 // AddressHistory is the result of getaddresshistory: one page of the
@@ -214,6 +217,8 @@ type AddressHistory struct {
 	Pages     uint64                `json:"pages"`
 	Total     uint64                `json:"total"`
 	Entries   []AddressHistoryEntry `json:"entries"`
+	// Next names the following page (pass it as After); absent on the last.
+	Next string `json:"next,omitempty"`
 }
 
 // AddressHistoryEntry is one output paid to one of the addresses.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,10 +126,17 @@ func (n *fakeNode) GetAddressHistory(_ context.Context, req rpc.AddressHistoryRe
 		size = uint64(max(len(all), 1))
 	}
 	pages := max((uint64(len(all))+size-1)/size, 1)
-	from := min(req.Page*size, uint64(len(all)))
+	page := req.Page
+	if req.After != "" { // this fake's cursor is the page number
+		page, _ = strconv.ParseUint(req.After, 10, 64)
+	}
+	from := min(page*size, uint64(len(all)))
 	to := min(from+size, uint64(len(all)))
-	h := &rpc.AddressHistory{BestBlock: n.bestBlock, Height: n.tip, Page: req.Page, PageSize: size, Pages: pages,
+	h := &rpc.AddressHistory{BestBlock: n.bestBlock, Height: n.tip, Page: page, PageSize: size, Pages: pages,
 		Total: uint64(len(all)), Entries: all[from:to]}
+	if page+1 < pages {
+		h.Next = strconv.FormatUint(page+1, 10)
+	}
 	if n.betweenPages != nil {
 		n.betweenPages()
 	}

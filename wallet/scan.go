@@ -168,13 +168,18 @@ func (w *Wallet) scan(ctx context.Context, node Node) (res scanned, next [2]uint
 }
 
 // readHistory reads every page of the history of addrs, with the mempool,
-// all at one tip: when a block arrives between pages it starts again.
+// all at one tip: when a block arrives between pages it starts again. It
+// asks for each page after the first by the previous answer's next, so
+// that the node reads each entry once (by page number, the node counts
+// every entry before the page again: a miner's history, an entry a block,
+// would cost it the square of its length).
 func readHistory(ctx context.Context, node Node, addrs []string) ([]rpc.AddressHistoryEntry, uint64, error) {
 	for range maxHistoryRestarts {
 		var entries []rpc.AddressHistoryEntry
 		var first *rpc.AddressHistory
-		for page := uint64(0); ; page++ {
-			h, err := node.GetAddressHistory(ctx, rpc.AddressHistoryRequest{Addresses: addrs, Mempool: true, Page: page, PageSize: historyPageSize})
+		req := rpc.AddressHistoryRequest{Addresses: addrs, Mempool: true, PageSize: historyPageSize}
+		for {
+			h, err := node.GetAddressHistory(ctx, req)
 			if err != nil {
 				return nil, 0, fmt.Errorf("getaddresshistory: %w", err)
 			}
@@ -184,9 +189,10 @@ func readHistory(ctx context.Context, node Node, addrs []string) ([]rpc.AddressH
 				break
 			}
 			entries = append(entries, h.Entries...)
-			if page+1 >= h.Pages {
+			if h.Next == "" {
 				return entries, h.Height, nil
 			}
+			req.After = h.Next
 		}
 	}
 	return nil, 0, fmt.Errorf("getaddresshistory: the node's tip changed %d times while the wallet read its history; try again", maxHistoryRestarts)

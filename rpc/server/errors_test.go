@@ -55,7 +55,7 @@ func TestParameterErrors(t *testing.T) {
 		// No address, or a misspelt key, is not an answer of no coins.
 		{"getaddressutxos", `[{}]`, rpc.CodeInvalidParameter, "no addresses given"},
 		{"getaddressutxos", `[{"address":["x"]}]`, rpc.CodeInvalidParameter, `request: unknown key "address" (the keys are addresses, mempool)`},
-		{"getaddresshistory", `[{"addresses":["x"],"page_size":10}]`, rpc.CodeInvalidParameter, `request: unknown key "page_size" (the keys are addresses, mempool, page, pagesize)`},
+		{"getaddresshistory", `[{"addresses":["x"],"page_size":10}]`, rpc.CodeInvalidParameter, `request: unknown key "page_size" (the keys are addresses, mempool, page, pagesize, after)`},
 		{"setban", `["1.2.3.4", "add", 1e30]`, rpc.CodeInvalidParameter, "bantime out of range: must be a whole number from 0 to 9223372036"},
 		{"disconnectnode", `[true]`, rpc.CodeInvalidParameter, "address must be a host:port string or a node id (a whole number)"},
 		{"disconnectnode", `[7]`, 0, ""},

@@ -215,9 +215,10 @@ var methodDocs = map[string]methodDoc{
 	"getaddresshistory": {
 		args:    "request",
 		summary: "Every output ever paid to the addresses, oldest first, with the transaction that spent it; one page at a time.",
-		params: []string{`request (object, required) {"addresses": ["address", ...], "mempool": false, "page": 0, "pagesize": 100}; ` +
-			`1 to 100 addresses; mempool: add unconfirmed outputs and spends; page counts from 0; pagesize 1 to 1000`},
-		result:  "{bestblock, height, page, pagesize, pages, total, entries: [{address, txid, outputIndex, amount, height, blockhash, time, confirmations, coinbase, mature, mempool, spent: null or {txid, input, height, blockhash, time, mempool}}]}",
+		params: []string{`request (object, required) {"addresses": ["address", ...], "mempool": false, "page": 0, "pagesize": 100, "after": ""}; ` +
+			`1 to 100 addresses; mempool: add unconfirmed outputs and spends; page counts from 0; pagesize 1 to 1000; ` +
+			`after: the previous answer's next, in place of page (the node then reads only that page)`},
+		result:  "{bestblock, height, page, pagesize, pages, total, entries: [{address, txid, outputIndex, amount, height, blockhash, time, confirmations, coinbase, mature, mempool, spent: null or {txid, input, height, blockhash, time, mempool}}], next (absent on the last page)}",
 		example: `'{"addresses":["` + exampleAddress + `"],"pagesize":10}'`,
 	},
 	// Utility.

@@ -134,3 +134,78 @@ func TestAddressHistoryPageCostsItsPage(t *testing.T) {
 		t.Errorf("a page of 10 of a history of 500 entries costs %d allocations, %d bytes; of 50 entries, %d, %d", longAllocs, longBytes, shortAllocs, shortBytes)
 	}
 }
+
+// TestAddressHistoryCursor: a page asked for by the previous answer's next
+// is the page of that number (confirmed pages, the one where the mempool's
+// entries begin, the mempool's only), also after the tip moved (the node
+// then counts again); a cursor is refused beside a page, for another
+// request, or garbled.
+func TestAddressHistoryCursor(t *testing.T) {
+	e := newEnvTxIndex(t)
+	g := e.miner
+	addr := e.address(g.KeyHash())
+	var hashes []string
+	e.must("generatetoaddress", &hashes, 9, addr)
+	for _, hash := range hashes[:2] {
+		id, _ := wire.ParseHash(hash)
+		blk, _ := e.chain.BlockByHash(id)
+		tx := g.SpendTx([]chaintest.SpendableOut{g.TxOut(blk.Transactions[0], 0)}, 5000, 2)
+		e.must("sendrawtransaction", nil, hex.EncodeToString(tx.Bytes()))
+	}
+	req := rpc.AddressHistoryRequest{Addresses: []string{addr, e.address(wire.KeyHash{7})}, Mempool: true, PageSize: 4}
+	byNumber := func(page uint64) rpc.AddressHistory {
+		var h rpc.AddressHistory
+		r := req
+		r.Page = page
+		e.must("getaddresshistory", &h, r)
+		return h
+	}
+	byCursor := func(after string) rpc.AddressHistory {
+		var h rpc.AddressHistory
+		r := req
+		r.After = after
+		e.must("getaddresshistory", &h, r)
+		return h
+	}
+	h := byNumber(0)
+	if h.Total != 13 || h.Pages != 4 || h.Next == "" {
+		t.Fatalf("page 0: %d entries in %d pages, next %q; want 9 confirmed and 4 in the mempool in 4 pages, and a next", h.Total, h.Pages, h.Next)
+	}
+	for page := uint64(1); h.Next != ""; page++ {
+		h = byCursor(h.Next)
+		if want := byNumber(page); fmt.Sprint(h) != fmt.Sprint(want) {
+			t.Fatalf("page %d by cursor:\n%+v\nby number:\n%+v", page, h, want)
+		}
+		if page == 3 && (!h.Entries[0].Mempool || h.Next != "") {
+			t.Fatalf("the last page: %+v", h)
+		}
+	}
+
+	// While the tip stays, a cursor's page is read after its place, and the
+	// count it carries is not taken again: one whose count was altered
+	// (bytes 41 to 48, docs/RPC.md says cursors are opaque) shows it.
+	next := byNumber(0).Next
+	altered := next[:2*41] + fmt.Sprintf("%016x", 100) + next[2*49:]
+	if got := byCursor(altered); got.Total != 104 || got.Pages != 26 || fmt.Sprint(got.Entries) != fmt.Sprint(byNumber(1).Entries) {
+		t.Fatalf("a cursor counting 100 confirmed entries: total %d in %d pages, want 104 in 26 (the history was counted again)", got.Total, got.Pages)
+	}
+	e.must("generatetoaddress", &hashes, 1, addr) // mines the mempool's transactions: the entries move
+	if got, want := byCursor(next), byNumber(1); fmt.Sprint(got) != fmt.Sprint(want) || got.BestBlock != hashes[0] {
+		t.Fatalf("page 1 by a cursor of the previous tip:\n%+v\nby number:\n%+v", got, want)
+	}
+
+	bad := []struct {
+		req  rpc.AddressHistoryRequest
+		want string
+	}{
+		{rpc.AddressHistoryRequest{Addresses: req.Addresses, Mempool: true, PageSize: 4, Page: 1, After: next}, "give page or after, not both"},
+		{rpc.AddressHistoryRequest{Addresses: req.Addresses, Mempool: true, PageSize: 5, After: next}, "after: the cursor was given for another request"},
+		{rpc.AddressHistoryRequest{Addresses: req.Addresses[:1], Mempool: true, PageSize: 4, After: next}, "after: the cursor was given for another request"},
+		{rpc.AddressHistoryRequest{Addresses: req.Addresses, Mempool: true, PageSize: 4, After: next[:20]}, "after: not a cursor this node gave"},
+	}
+	for _, c := range bad {
+		if re := e.expectCode("getaddresshistory", rpc.CodeInvalidParameter, c.req); !strings.HasPrefix(re.Message, c.want) {
+			t.Errorf("%+v: %q, want %q", c.req, re.Message, c.want)
+		}
+	}
+}

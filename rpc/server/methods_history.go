@@ -59,15 +59,19 @@ func (b *Backend) getAddressHistory(_ context.Context, params []json.RawMessage)
 	if err != nil {
 		return nil, err
 	}
-	// Of the confirmed entries, only the page's are read (the others are
-	// counted), so a long history (a miner's address gains one a block)
-	// costs no more memory per page than a short one. The mempool's
-	// follow them.
-	skip := math.MaxInt // a page past any history: only counted
-	if req.Page < math.MaxInt/req.PageSize {
-		skip = int(req.Page * req.PageSize)
+	page := req.Page
+	var cur *historyCursor
+	digest := requestDigest(&req)
+	if req.After != "" {
+		if req.Page != 0 {
+			return nil, rpc.NewError(rpc.CodeInvalidParameter, "give page or after, not both")
+		}
+		if cur, err = decodeHistoryCursor(req.After, digest); err != nil {
+			return nil, rpc.NewError(rpc.CodeInvalidParameter, "after: %v", err)
+		}
+		page = cur.page
 	}
-	confirmed, n, blocks, tip, err := b.Chain.AddressHistoryPage(khs, skip, int(req.PageSize))
+	confirmed, n, blocks, tip, err := b.confirmedHistory(khs, page, req.PageSize, cur)
 	if err != nil {
 		return nil, rpc.NewError(rpc.CodeDatabaseError, "%v", err)
 	}
@@ -83,17 +87,52 @@ func (b *Backend) getAddressHistory(_ context.Context, params []json.RawMessage)
 	if req.Mempool {
 		pool = b.mempoolHistory(req.Addresses, khs)
 	}
-	total := uint64(n) + uint64(len(pool))
+	total := n + uint64(len(pool))
 	pages := max((total+req.PageSize-1)/req.PageSize, 1)
-	if req.Page >= pages {
-		return nil, rpc.NewError(rpc.CodeInvalidParameter, "page %d is out of range: %d entries fill pages 0 to %d at pagesize %d", req.Page, total, pages-1, req.PageSize)
+	if page >= pages {
+		return nil, rpc.NewError(rpc.CodeInvalidParameter, "page %d is out of range: %d entries fill pages 0 to %d at pagesize %d", page, total, pages-1, req.PageSize)
 	}
-	from := req.Page * req.PageSize
+	from := page * req.PageSize
 	to := min(from+req.PageSize, total)
-	c := uint64(n)
-	entries = append(entries, pool[max(from, c)-c:max(to, c)-c]...)
-	return &rpc.AddressHistory{BestBlock: tip.Hash.String(), Height: tip.Height, Page: req.Page, PageSize: req.PageSize,
-		Pages: pages, Total: total, Entries: entries}, nil
+	entries = append(entries, pool[max(from, n)-n:max(to, n)-n]...)
+	h := &rpc.AddressHistory{BestBlock: tip.Hash.String(), Height: tip.Height, Page: page, PageSize: req.PageSize,
+		Pages: pages, Total: total, Entries: entries}
+	if page+1 < pages {
+		next := historyCursor{request: digest, tip: tip.Hash, confirmed: n, page: page + 1}
+		if to < n { // the next page starts among the confirmed entries, after this page's last
+			last := confirmed[len(confirmed)-1]
+			next.hasPlace, next.place = true, chain.HistoryPlace{Height: last.Height, OutPoint: last.OutPoint}
+		}
+		h.Next = next.encode()
+	}
+	return h, nil
+}
+
+// confirmedHistory reads the confirmed entries of page: after the
+// cursor's place, reading only the page, while the tip is the one the
+// cursor was read at; by counting every entry otherwise. n counts the
+// confirmed entries of every page.
+func (b *Backend) confirmedHistory(khs []wire.KeyHash, page, size uint64, cur *historyCursor) (entries []chain.AddressHistoryEntryOf, n uint64, blocks map[uint64]chain.AddressBlock, tip chain.BlockInfo, err error) {
+	if cur != nil && (cur.hasPlace || page*size >= cur.confirmed) {
+		want := min(size, cur.confirmed-min(page*size, cur.confirmed))
+		if want == 0 { // the page holds mempool entries only
+			entries, blocks, tip = nil, map[uint64]chain.AddressBlock{}, b.Chain.Tip()
+		} else {
+			entries, blocks, tip, err = b.Chain.AddressHistoryAfter(khs, cur.place, int(want))
+		}
+		if err != nil || tip.Hash == cur.tip {
+			return entries, cur.confirmed, blocks, tip, err
+		}
+	}
+	// Of the confirmed entries, only the page's are read (the others are
+	// counted), so a long history (a miner's address gains one a block)
+	// costs no more memory per page than a short one.
+	skip := math.MaxInt // a page past any history: only counted
+	if page < math.MaxInt/size {
+		skip = int(page * size)
+	}
+	entries, count, blocks, tip, err := b.Chain.AddressHistoryPage(khs, skip, int(size))
+	return entries, uint64(count), blocks, tip, err
 }
 
 // historyEntry is the answer's entry for h, paid to addr, at tip.
