@@ -171,6 +171,7 @@ func TestMetricsAgreeWithRPC(t *testing.T) {
 		t.Errorf("block and compact block bytes out: %v", blockBytes)
 	}
 	checkDashboard(t, fams)
+	checkMetricsDoc(t, fams)
 }
 
 // sendFromCoinbase mines the network's coinbase maturity plus one blocks on
@@ -218,17 +219,7 @@ func waitFor(t *testing.T, cond func() bool) {
 // miner exports.
 func checkDashboard(t *testing.T, exported map[string]*dto.MetricFamily) {
 	t.Helper()
-	rec := httptest.NewRecorder()
-	zero := func() uint64 { return 0 }
-	metrics.Miner(metrics.MinerSource{Hashes: zero, Found: zero, Accepted: zero, HashRate: func() float64 { return 0 }}).
-		ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	miner, err := parser.TextToMetricFamilies(rec.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := maps.Clone(exported)
-	maps.Copy(all, miner)
+	all := withMinerMetrics(t, exported)
 	dash, err := os.ReadFile("../docs/grafana-dashboard.json")
 	if err != nil {
 		t.Fatal(err)
@@ -243,4 +234,50 @@ func checkDashboard(t *testing.T, exported map[string]*dto.MetricFamily) {
 			t.Errorf("the dashboard queries %s, which nothing exports", name)
 		}
 	}
+}
+
+// checkMetricsDoc: docs/RPC.md's Metrics paragraphs name exactly the
+// powchain metrics the node (in its table) and the miner (in the prose
+// after it) export.
+func checkMetricsDoc(t *testing.T, exported map[string]*dto.MetricFamily) {
+	t.Helper()
+	all := withMinerMetrics(t, exported)
+	doc, err := os.ReadFile("../docs/RPC.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := strings.Index(string(doc), "**Metrics.**")
+	to := strings.Index(string(doc), "**Pages.**")
+	if from < 0 || to < from {
+		t.Fatal("docs/RPC.md has no Metrics paragraph before Pages")
+	}
+	documented := map[string]bool{}
+	for _, name := range regexp.MustCompile("`(powchain_[a-z0-9_]+)`").FindAllStringSubmatch(string(doc[from:to]), -1) {
+		documented[name[1]] = true
+		if _, ok := all[name[1]]; !ok {
+			t.Errorf("docs/RPC.md documents %s, which nothing exports", name[1])
+		}
+	}
+	for name := range all {
+		if strings.HasPrefix(name, "powchain_") && !documented[name] {
+			t.Errorf("%s is exported but docs/RPC.md's Metrics does not name it", name)
+		}
+	}
+}
+
+// withMinerMetrics is exported and what the miner exports.
+func withMinerMetrics(t *testing.T, exported map[string]*dto.MetricFamily) map[string]*dto.MetricFamily {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	zero := func() uint64 { return 0 }
+	metrics.Miner(metrics.MinerSource{Hashes: zero, Found: zero, Accepted: zero, HashRate: func() float64 { return 0 }}).
+		ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	miner, err := parser.TextToMetricFamilies(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := maps.Clone(exported)
+	maps.Copy(all, miner)
+	return all
 }
