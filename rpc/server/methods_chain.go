@@ -76,6 +76,7 @@ func (b *Backend) getBlock(_ context.Context, params []json.RawMessage) (any, er
 	txs := make([]rpc.TxResult, len(blk.Transactions))
 	for i, tx := range blk.Transactions {
 		txs[i] = TxResult(tx, b.Chain.Params().AddressPrefix)
+		txs[i].Hex = hex.EncodeToString(tx.Bytes()) // as Bitcoin Core's verbosity 2
 	}
 	res.Tx = txs
 	return res, nil

@@ -306,6 +306,10 @@ func TestChainMethods(t *testing.T) {
 	if len(full.Tx) != 1 || full.Tx[0].Vin[0].Height != 3 || full.Tx[0].Vout[0].Address != addr {
 		t.Fatalf("getblock 2: %+v", full)
 	}
+	// Each transaction carries its hex, as Bitcoin Core's verbosity 2.
+	if want := hex.EncodeToString(blk.Transactions[0].Bytes()); full.Tx[0].Hex != want {
+		t.Fatalf("getblock 2: the transaction's hex is %q, want %q", full.Tx[0].Hex, want)
+	}
 	var headerHex string
 	e.must("getblockheader", &headerHex, hashes[2], false)
 	if headerHex != hex.EncodeToString(blk.Header.Bytes()) {
