@@ -173,9 +173,11 @@ func TestRPCDocsListEveryMethod(t *testing.T) {
 // and submissions accepted and refused; peers and bans none and some).
 // For every method, the examples of its section and the results sent
 // must have the same paths at every depth, with the same JSON types
-// (null included), and the same fields absent at times; and the
-// section's "Absent at times:" and "Null at times:" paragraphs must name
-// exactly those fields.
+// (null included), and the same fields absent at times; the section's
+// "Absent at times:" and "Null at times:" paragraphs must name exactly
+// those fields; and each example must have the shape (paths and types)
+// of some result, so that no example shows fields together that the
+// node never sends together.
 func TestRPCDocsMatchResults(t *testing.T) {
 	a, b := startDocNode(t), startDocNode(t)
 	r := &docRun{t: t, sent: map[string][]json.RawMessage{}}
@@ -272,7 +274,7 @@ func TestRPCDocsMatchResults(t *testing.T) {
 	r.call(a, "gettxout", tx0.TxID().String(), 0) // spent
 	r.call(a, "getaddressutxos", map[string]any{"addresses": []string{addr2}, "mempool": true})
 	r.call(a, "getaddresshistory", map[string]any{"addresses": []string{addr2}, "mempool": true})
-	r.call(a, "getaddresshistory", map[string]any{"addresses": []string{addr}, "pagesize": 2})
+	r.call(a, "getaddresshistory", map[string]any{"addresses": []string{addr}, "pagesize": 1}) // a first page, with its next
 
 	var template rpc.BlockTemplate
 	r.must(a, "getblocktemplate", &template)
@@ -329,17 +331,28 @@ func TestRPCDocsMatchResults(t *testing.T) {
 			continue
 		}
 		documented, sent := newShape(), newShape()
-		for i, example := range sec.examples {
-			if err := documented.addJSON([]byte(example)); err != nil {
-				t.Errorf("docs/RPC.md: result example %d of %s is not JSON: %v", i+1, name, err)
-			}
-		}
+		sentShapes := map[string]bool{}
 		for _, raw := range r.sent[name] {
 			if err := sent.addJSON(raw); err != nil {
 				t.Fatalf("%s sent %s: %v", name, raw, err)
 			}
+			one := newShape()
+			one.addJSON(raw)
+			sentShapes[one.signature()] = true
 		}
 		bad := false
+		for i, example := range sec.examples {
+			if err := documented.addJSON([]byte(example)); err != nil {
+				t.Errorf("docs/RPC.md: result example %d of %s is not JSON: %v", i+1, name, err)
+				continue
+			}
+			one := newShape()
+			one.addJSON([]byte(example))
+			if !sentShapes[one.signature()] {
+				t.Errorf("%s: docs/RPC.md's example %d has a shape no result had: %s", name, i+1, one.signature())
+				bad = true
+			}
+		}
 		for _, p := range union(documented.types, sent.types) {
 			if d, s := documented.typesAt(p), sent.typesAt(p); d != s {
 				t.Errorf("%s: %s is %s in docs/RPC.md's examples, %s in what the node sent", name, pathName(p), d, s)
@@ -505,6 +518,15 @@ func (s *shape) typesAt(path string) string {
 		return "absent"
 	}
 	return strings.Join(sorted(keysOf(s.types[path])), " or ")
+}
+
+// signature lists every path with its types: "a: number; b[]: string".
+func (s *shape) signature() string {
+	var out []string
+	for _, p := range sorted(keysOf(s.types)) {
+		out = append(out, pathName(p)+": "+s.typesAt(p))
+	}
+	return strings.Join(out, "; ")
 }
 
 // absent lists the keys some of their parent's objects lack.
