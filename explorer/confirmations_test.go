@@ -30,10 +30,10 @@ func TestConfirmationsAboveTip(t *testing.T) {
 	}
 	s := &Source{Chain: c}
 	tx := s.confirmedTx(blk.Transactions[0], info, 1, nil) // the tip read after the block: height 1
-	if tx.Confirmations != 0 || tx.Height == nil || *tx.Height != 3 {
-		t.Fatalf("transaction of block 3 with the tip at 1: %d confirmations, want 0 (its block is above the tip)", tx.Confirmations)
+	if tx.Confirmations == nil || *tx.Confirmations != 0 || tx.Height == nil || *tx.Height != 3 {
+		t.Fatalf("transaction of block 3 with the tip at 1: %v confirmations, want 0 (its block is above the tip)", tx.Confirmations)
 	}
-	if tx = s.confirmedTx(blk.Transactions[0], info, 3, nil); tx.Confirmations != 1 {
-		t.Fatalf("transaction of the tip block: %d confirmations, want 1", tx.Confirmations)
+	if tx = s.confirmedTx(blk.Transactions[0], info, 3, nil); tx.Confirmations == nil || *tx.Confirmations != 1 {
+		t.Fatalf("transaction of the tip block: %v confirmations, want 1", tx.Confirmations)
 	}
 }

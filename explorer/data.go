@@ -359,14 +359,8 @@ func txFee(tx *wire.Tx, prev []chain.UtxoEntry) (uint64, bool) {
 // height tip; prev are the outputs its inputs spent (takeSpent), nil when
 // unknown.
 func (s *Source) confirmedTx(tx *wire.Tx, info chain.BlockInfo, tip uint64, prev []chain.UtxoEntry) Tx {
-	res := server.TxResult(tx, s.prefix())
-	res.BlockHash = info.Hash.String()
-	res.Time = info.Header.Timestamp
-	if info.MainChain {
-		res.Confirmations = int64(server.Confirmations(tip, info.Height))
-	}
 	height := info.Height
-	out := Tx{TxResult: res, Height: &height}
+	out := Tx{TxResult: server.ConfirmedTxResult(tx, info, tip, s.prefix()), Height: &height}
 	for i, e := range prev {
 		out.Vin[i].Prevout = &rpc.PrevOut{Value: rpc.Amount(e.Amount), Address: server.Address(s.prefix(), e.KeyHash), Height: e.Height, Coinbase: e.Coinbase}
 	}

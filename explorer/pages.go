@@ -41,6 +41,8 @@ func templates() map[string]*template.Template {
 		"seconds": func(f float64) string { return fmt.Sprintf("%.0f ms", f*1000) },
 		"add":     func(a, b int) int { return a + b },
 		"deref":   func(h *uint64) uint64 { return *h },
+		// confirmations of a confirmed transaction, which always has them
+		"confirmations": func(n *int64) int64 { return *n },
 	}
 	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	out := make(map[string]*template.Template, len(pageNames))

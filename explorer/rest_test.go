@@ -78,7 +78,7 @@ func TestRESTBlockAndTx(t *testing.T) {
 	} {
 		var tx explorer.Tx
 		e.getJSON(path, &tx)
-		if tx.InMempool || tx.Height == nil || *tx.Height != 13 || tx.BlockHash != e.hash("spend") || *tx.Fee != 5000 || tx.Confirmations != 3 {
+		if tx.InMempool || tx.Height == nil || *tx.Height != 13 || tx.BlockHash != e.hash("spend") || *tx.Fee != 5000 || tx.Confirmations == nil || *tx.Confirmations != 3 {
 			t.Fatalf("%s: %+v", path, tx)
 		}
 	}

@@ -101,15 +101,17 @@ type TxOutResult struct {
 // TxResult is a decoded transaction (decoderawtransaction, verbose
 // getrawtransaction, getblock verbosity 2).
 type TxResult struct {
-	TxID          string        `json:"txid"`
-	Hex           string        `json:"hex,omitempty"`
-	Size          int           `json:"size"`
-	Version       uint32        `json:"version"`
-	Vin           []TxInResult  `json:"vin"`
-	Vout          []TxOutResult `json:"vout"`
-	BlockHash     string        `json:"blockhash,omitempty"`
-	Confirmations int64         `json:"confirmations,omitempty"`
-	Time          int64         `json:"time,omitempty"`
+	TxID      string        `json:"txid"`
+	Hex       string        `json:"hex,omitempty"`
+	Size      int           `json:"size"`
+	Version   uint32        `json:"version"`
+	Vin       []TxInResult  `json:"vin"`
+	Vout      []TxOutResult `json:"vout"`
+	BlockHash string        `json:"blockhash,omitempty"`
+	// Confirmations is set whenever BlockHash is, as in Bitcoin Core: 0
+	// for a block off the best chain (or above the tip read with it).
+	Confirmations *int64 `json:"confirmations,omitempty"`
+	Time          int64  `json:"time,omitempty"`
 }
 
 // MempoolAcceptResult is one entry of the testmempoolaccept result.

@@ -59,7 +59,7 @@ func TestAddressHistory(t *testing.T) {
 
 	var found rpc.TxResult
 	e.must("getrawtransaction", &found, txid, true)
-	if found.BlockHash != hashes[0] || found.Confirmations != 1 {
+	if found.BlockHash != hashes[0] || found.Confirmations == nil || *found.Confirmations != 1 {
 		t.Fatalf("getrawtransaction through the index: %+v", found)
 	}
 	e.expectCode("getrawtransaction", rpc.CodeInvalidAddress, strings.Repeat("ab", 32))

@@ -84,7 +84,7 @@ func (b *Backend) txInBlock(txid, blockHash wire.Hash) (*wire.Tx, rpc.TxResult, 
 	}
 	for i, id := range blk.TxIDs() {
 		if id == txid {
-			return blk.Transactions[i], b.confirmedTxResult(blk.Transactions[i], info), nil
+			return blk.Transactions[i], ConfirmedTxResult(blk.Transactions[i], info, b.Chain.Tip().Height, b.Chain.Params().AddressPrefix), nil
 		}
 	}
 	return nil, rpc.TxResult{}, rpc.NewError(rpc.CodeInvalidAddress, "No such transaction found in the provided block")
@@ -101,18 +101,7 @@ func (b *Backend) indexedTx(txid wire.Hash) (*wire.Tx, rpc.TxResult, error) {
 	case !found:
 		return nil, rpc.TxResult{}, rpc.NewError(rpc.CodeInvalidAddress, "No such mempool or blockchain transaction")
 	}
-	return tx, b.confirmedTxResult(tx, info), nil
-}
-
-// confirmedTxResult describes tx in the block info.
-func (b *Backend) confirmedTxResult(tx *wire.Tx, info chain.BlockInfo) rpc.TxResult {
-	res := TxResult(tx, b.Chain.Params().AddressPrefix)
-	res.BlockHash = info.Hash.String()
-	res.Time = info.Header.Timestamp
-	if info.MainChain {
-		res.Confirmations = int64(Confirmations(b.Chain.Tip().Height, info.Height))
-	}
-	return res
+	return tx, ConfirmedTxResult(tx, info, b.Chain.Tip().Height, b.Chain.Params().AddressPrefix), nil
 }
 
 func (b *Backend) decodeRawTransaction(_ context.Context, params []json.RawMessage) (any, error) {

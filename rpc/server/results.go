@@ -104,6 +104,23 @@ func TxResult(tx *wire.Tx, prefix string) rpc.TxResult {
 	return r
 }
 
+// ConfirmedTxResult describes tx of the block info, with the best chain
+// ending at height tip (verbose getrawtransaction, the explorer's
+// transactions): its block's hash and timestamp, and its confirmations,
+// 0 when the block is off the best chain, as Bitcoin Core counts them,
+// or above the tip (see Confirmations).
+func ConfirmedTxResult(tx *wire.Tx, info chain.BlockInfo, tip uint64, prefix string) rpc.TxResult {
+	r := TxResult(tx, prefix)
+	r.BlockHash = info.Hash.String()
+	r.Time = info.Header.Timestamp
+	var n int64
+	if info.MainChain {
+		n = int64(Confirmations(tip, info.Height))
+	}
+	r.Confirmations = &n
+	return r
+}
+
 // Address encodes a key hash as an address of the network with prefix.
 func Address(prefix string, kh wire.KeyHash) string {
 	a, _ := wire.EncodeAddress(prefix, kh)

@@ -330,6 +330,13 @@ func TestChainMethods(t *testing.T) {
 	if count != 3 || len(tips) != 2 || tips[0].Status != "active" || tips[1].Status != "invalid" || tips[1].Hash != hashes[4] {
 		t.Fatalf("after invalidateblock: count %d tips %+v", count, tips)
 	}
+	// A transaction of a block off the best chain has 0 confirmations,
+	// as Bitcoin Core answers, not none.
+	var offChain map[string]any
+	e.must("getrawtransaction", &offChain, e.coinbaseOf(hashes[3]).TxID().String(), true, hashes[3])
+	if n, ok := offChain["confirmations"]; !ok || n != 0.0 || offChain["blockhash"] != hashes[3] {
+		t.Fatalf("getrawtransaction of a transaction off the best chain: confirmations %v (present: %v), blockhash %v", n, ok, offChain["blockhash"])
+	}
 	e.must("reconsiderblock", nil, hashes[3])
 	e.must("getblockcount", &count)
 	if count != 5 {
@@ -493,7 +500,7 @@ func TestTransactionMethods(t *testing.T) {
 	}
 	var inBlock rpc.TxResult
 	e.must("getrawtransaction", &inBlock, txid, true, hashes[0])
-	if inBlock.BlockHash != hashes[0] || inBlock.Confirmations != 1 {
+	if inBlock.BlockHash != hashes[0] || inBlock.Confirmations == nil || *inBlock.Confirmations != 1 {
 		t.Fatalf("getrawtransaction with block: %+v", inBlock)
 	}
 	if re := e.expectCode("sendrawtransaction", rpc.CodeVerifyAlreadyInChain, txHex); re.Message == "" {
