@@ -209,3 +209,36 @@ func TestAddressHistoryCursor(t *testing.T) {
 		}
 	}
 }
+
+// A cursor is not signed: anyone can write one with the tip, a count and a
+// place of their choosing. One whose place leaves fewer entries than its
+// count says (altered, or given before the history index was rebuilt) is
+// counted again, so its answer is still its page's. It used to be read as
+// it said: past the last entry the page had no confirmed entry, and the
+// handler's next, taken from the page's last one, indexed an empty slice
+// (a panic, answered as an internal error); short of it, the answer had
+// fewer entries than its page.
+func TestAddressHistoryCursorShortOfItsCount(t *testing.T) {
+	e := newEnvTxIndex(t)
+	addr := e.address(e.miner.KeyHash())
+	var hashes []string
+	e.must("generatetoaddress", &hashes, 9, addr)
+	req := rpc.AddressHistoryRequest{Addresses: []string{addr}, PageSize: 4}
+	var first, want rpc.AddressHistory
+	e.must("getaddresshistory", &first, req)
+	r := req
+	r.Page = 1
+	e.must("getaddresshistory", &want, r)
+	// Bytes 41 to 48 are the count, 58 to 65 the place's height.
+	next := first.Next
+	for _, height := range []uint64{8, 1<<64 - 1} {
+		forged := next[:2*41] + fmt.Sprintf("%016x", 100) + next[2*49:2*58] + fmt.Sprintf("%016x", height) + next[2*66:]
+		var got rpc.AddressHistory
+		r := req
+		r.After = forged
+		e.must("getaddresshistory", &got, r)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("a cursor counting 100 entries, placed after height %d:\n%+v\nwant page 1:\n%+v", height, got, want)
+		}
+	}
+}

@@ -111,7 +111,10 @@ func (b *Backend) getAddressHistory(_ context.Context, params []json.RawMessage)
 // confirmedHistory reads the confirmed entries of page: after the
 // cursor's place, reading only the page, while the tip is the one the
 // cursor was read at; by counting every entry otherwise. n counts the
-// confirmed entries of every page.
+// confirmed entries of every page. A cursor is not signed: one whose place
+// leaves fewer entries than its count says (the node never gives one) is
+// counted again too, since the handler takes next's place from the page's
+// last confirmed entry.
 func (b *Backend) confirmedHistory(khs []wire.KeyHash, page, size uint64, cur *historyCursor) (entries []chain.AddressHistoryEntryOf, n uint64, blocks map[uint64]chain.AddressBlock, tip chain.BlockInfo, err error) {
 	if cur != nil && (cur.hasPlace || page*size >= cur.confirmed) {
 		want := min(size, cur.confirmed-min(page*size, cur.confirmed))
@@ -120,7 +123,7 @@ func (b *Backend) confirmedHistory(khs []wire.KeyHash, page, size uint64, cur *h
 		} else {
 			entries, blocks, tip, err = b.Chain.AddressHistoryAfter(khs, cur.place, int(want))
 		}
-		if err != nil || tip.Hash == cur.tip {
+		if err != nil || tip.Hash == cur.tip && uint64(len(entries)) == want {
 			return entries, cur.confirmed, blocks, tip, err
 		}
 	}
