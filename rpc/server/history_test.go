@@ -202,6 +202,7 @@ func TestAddressHistoryCursor(t *testing.T) {
 		{rpc.AddressHistoryRequest{Addresses: req.Addresses, Mempool: true, PageSize: 5, After: next}, "after: the cursor was given for another request"},
 		{rpc.AddressHistoryRequest{Addresses: req.Addresses[:1], Mempool: true, PageSize: 4, After: next}, "after: the cursor was given for another request"},
 		{rpc.AddressHistoryRequest{Addresses: req.Addresses, Mempool: true, PageSize: 4, After: next[:20]}, "after: not a cursor this node gave"},
+		{rpc.AddressHistoryRequest{Addresses: req.Addresses, Mempool: true, PageSize: 4, After: strings.ToUpper(next)}, "after: not a cursor this node gave"},
 	}
 	for _, c := range bad {
 		if re := e.expectCode("getaddresshistory", rpc.CodeInvalidParameter, c.req); !strings.HasPrefix(re.Message, c.want) {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"strconv"
+	"strings"
 
 	"powchain/chain"
 	"powchain/rpc"
@@ -66,9 +67,15 @@ func (c *historyCursor) encode() string {
 var errNotACursor = errors.New("not a cursor this node gave (pass the previous answer's next unchanged)")
 
 // decodeHistoryCursor reads s, given for the request whose digest is want.
+// It takes only what encode writes (lower-case hex of the one size), so a
+// cursor has one spelling, and a string of another length is refused
+// before anything is decoded.
 func decodeHistoryCursor(s string, want [8]byte) (*historyCursor, error) {
+	if len(s) != 2*historyCursorSize || strings.ContainsAny(s, "ABCDEF") {
+		return nil, errNotACursor
+	}
 	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != historyCursorSize || b[0] != historyCursorVersion || b[1+8+wire.HashSize+16] > 1 {
+	if err != nil || b[0] != historyCursorVersion || b[1+8+wire.HashSize+16] > 1 {
 		return nil, errNotACursor
 	}
 	var c historyCursor
