@@ -968,7 +968,10 @@ func (c *Core) Peers() []PeerInfo {
 
 // SyncInfo summarises download progress.
 type SyncInfo struct {
-	PeersBestHeight uint64 // highest block any peer has shown (not claimed)
+	// PeersBestHeight is the highest block any peer has shown (not
+	// claimed) that the node does not hold invalid: one it holds invalid
+	// is nothing to catch up with, and any peer can announce one.
+	PeersBestHeight uint64
 	BlocksInFlight  int
 	Peers           int // peers whose handshake completed
 }
@@ -977,9 +980,15 @@ type SyncInfo struct {
 func (c *Core) SyncInfo() SyncInfo {
 	var s SyncInfo
 	for _, p := range c.peers {
-		if p.handshaken() {
-			s.Peers++
-			s.PeersBestHeight = max(s.PeersBestHeight, uint64(max(p.shownHeight, 0)))
+		if !p.handshaken() {
+			continue
+		}
+		s.Peers++
+		if p.shownValid == (wire.Hash{}) || p.shownValidAt <= s.PeersBestHeight {
+			continue
+		}
+		if info, ok := c.chain.BlockInfoByHash(p.shownValid); ok && !info.Invalid {
+			s.PeersBestHeight = info.Height
 		}
 	}
 	s.BlocksInFlight = len(c.blockReq)

@@ -763,3 +763,35 @@ func TestVersionHeightIsOnlyAClaim(t *testing.T) {
 		t.Fatalf("peers' best height %d after block 2 was shown, want 2", got)
 	}
 }
+
+// A block the node holds invalid is nothing to catch up with: a peer that
+// shows one (announces it, or announced it before the node found it
+// invalid or the operator invalidated it) does not make the node's
+// peers' best height, and so initialblockdownload, exceed its tip. It did:
+// anyone could inv the hash of an invalid block of the node's index (a
+// branch invalidateblock rejected, whose peers keep building on it) and
+// keep the node "syncing" for as long as they stayed, as a version's claim
+// could before. The peer's synced headers still report what it showed.
+func TestInvalidBlockShownIsNotAhead(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	items := h.mine(3, InvBlock)
+	h.connect(1, 0)
+	h.core.Receive(h.now, 1, &MsgInv{Items: items})
+	if got := h.core.SyncInfo().PeersBestHeight; got != 3 {
+		t.Fatalf("peers' best height %d after block 3 was shown, want 3", got)
+	}
+	if err := h.chain.InvalidateBlock(items[1].Hash); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.core.SyncInfo().PeersBestHeight; got > h.chain.Tip().Height {
+		t.Fatalf("peers' best height %d above the tip %d: blocks 2 and 3, shown, are invalid", got, h.chain.Tip().Height)
+	}
+	h.connect(2, 0)
+	h.core.Receive(h.now, 2, &MsgInv{Items: items[2:]})
+	if got := h.core.SyncInfo().PeersBestHeight; got > h.chain.Tip().Height {
+		t.Fatalf("peers' best height %d above the tip %d after a peer announced invalid block 3", got, h.chain.Tip().Height)
+	}
+	if peer := h.core.Peers()[1]; peer.SyncedHeaders != 3 {
+		t.Fatalf("synced headers of the peer that showed block 3: %d, want 3", peer.SyncedHeaders)
+	}
+}

@@ -86,9 +86,13 @@ type peer struct {
 	// claimed, raised as it shows blocks. shownHeight counts only what it
 	// has shown (a header or block of our index, -1 until it has): a claim
 	// costs nothing, so only shown blocks are reported or make the node
-	// think it is behind.
+	// think it is behind. shownValid is the highest of them that was not
+	// known invalid when shown (zero until one is): only it, while still
+	// not invalid, counts as a block the node could catch up with.
 	bestHeight    uint64
 	shownHeight   int64
+	shownValid    wire.Hash
+	shownValidAt  uint64 // shownValid's height
 	headersSent   time.Time
 	wantHeaders   bool // ask again when the outstanding request returns
 	headerStrikes int

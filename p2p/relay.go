@@ -169,6 +169,9 @@ func (c *Core) noteBlock(p *peer, h wire.Hash) bool {
 	}
 	p.bestHeight = max(p.bestHeight, info.Height)
 	p.shownHeight = max(p.shownHeight, int64(info.Height))
+	if !info.Invalid && (p.shownValid == (wire.Hash{}) || info.Height > p.shownValidAt) {
+		p.shownValid, p.shownValidAt = h, info.Height
+	}
 	return false
 }
 
