@@ -624,7 +624,19 @@ func (c *Core) handshakeDone(p *peer, now time.Time) {
 	if c.cfg.Relay == RelayCompact {
 		c.send(p, &MsgSendCmpct{HighBandwidth: false, Version: CompactVersion})
 	}
-	c.requestHeaders(p, now, nil)
+	c.requestHeaders(p, now, c.bestHeaderParent())
+}
+
+// bestHeaderParent is where the first getheaders to a peer starts (nil on
+// a chain of genesis only): the best header's parent, as Bitcoin Core's
+// does, so that a peer on the same chain answers with the best header at
+// least, and so shows it has it (synced_headers) even when no block comes.
+func (c *Core) bestHeaderParent() *wire.Hash {
+	best := c.chain.BestHeader()
+	if best.Height == 0 {
+		return nil
+	}
+	return &best.Header.PrevBlock
 }
 
 // Tick drives every timeout: handshake, idle, keepalive, stalls; expires

@@ -795,3 +795,32 @@ func TestInvalidBlockShownIsNotAhead(t *testing.T) {
 		t.Fatalf("synced headers of the peer that showed block 3: %d, want 3", peer.SyncedHeaders)
 	}
 }
+
+// A peer on the node's own chain shows it has the node's best header in
+// answer to the handshake's getheaders, so getpeerinfo reports it synced
+// (and the explorer no longer says "claimed") on a quiet network, where no
+// block comes to show it. The first getheaders started at the best header,
+// so such a peer answered with no header at all and stayed at -1 until the
+// next block; it starts at the best header's parent now, as Bitcoin Core's.
+func TestSyncedPeerShowsTheTipAtHandshake(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	h.mine(3, InvBlock)
+	var gh *MsgGetHeaders
+	for _, m := range sent(h.connect(1, 3), 1) {
+		if m, ok := m.(*MsgGetHeaders); ok {
+			gh = m
+		}
+	}
+	if gh == nil {
+		t.Fatal("no getheaders at the handshake")
+	}
+	// The peer answers as a node with the same chain does.
+	answer := h.chain.LocateHeaders(gh.Locator, gh.Stop, MaxHeadersPerMsg)
+	if len(answer) != 1 || answer[0].BlockHash() != h.chain.Tip().Hash {
+		t.Fatalf("a peer on the same chain answers the handshake's getheaders with %d headers, want the tip's alone", len(answer))
+	}
+	h.core.Receive(h.now, 1, &MsgHeaders{Headers: answer})
+	if got := h.core.Peers()[0]; got.SyncedHeaders != 3 || got.SyncedBlocks != 3 {
+		t.Fatalf("synced headers %d, blocks %d after the handshake's headers; want 3, 3", got.SyncedHeaders, got.SyncedBlocks)
+	}
+}
