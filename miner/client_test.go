@@ -118,9 +118,11 @@ var testClock = chaintest.NewClock(time.Unix(1_800_000_000, 0))
 
 // TestMinerDropsStaleWork: the miner grinds a template whose target no
 // hash meets; when the long-poll brings a template on a new tip, the
-// solve is cancelled at once (within a few thousand hashes per thread of
-// the hand-over, far below 100 ms of hashing) and the block found is the
-// new template's.
+// solve is cancelled at once (each thread stops within CheckEvery nonces
+// of the cancel) and the block found is the new template's. The bound
+// counts from the cancel, not from the release of the long-poll: how long
+// the hand-over waits for a processor on a loaded machine is not the
+// miner's to bound (it failed in CI with 778,240 hashes under load).
 func TestMinerDropsStaleWork(t *testing.T) {
 	const threads = 2
 	stale := rpcTemplate(wire.Hash{1}, 10, 0x03000001, "stale") // target 1: unreachable
@@ -149,13 +151,13 @@ func TestMinerDropsStaleWork(t *testing.T) {
 		t.Fatalf("after the new tip: event %+v", e)
 	}
 	// Each thread looks at its context every CheckEvery nonces and reports
-	// its count at the same time: at most 2 x CheckEvery per thread after
-	// the read of before, plus whatever the hand-over itself took.
-	const bound = 64 * miner.CheckEvery
-	if extra := e.Hashes - before; extra > bound {
-		t.Fatalf("stale work went on for %d hashes after the new tip (bound %d)", extra, bound)
+	// its count at the same time: at most its unreported CheckEvery and
+	// the CheckEvery up to its next look come after the cancel.
+	const bound = 2 * threads * miner.CheckEvery
+	if e.AfterReplaced > bound {
+		t.Fatalf("stale work went on for %d hashes after it was cancelled (bound %d)", e.AfterReplaced, bound)
 	}
-	t.Logf("switched after %d more hashes, %v", e.Hashes-before, switched)
+	t.Logf("switched %v after the release, %d hashes after it, %d after the cancel", switched, e.Hashes-before, e.AfterReplaced)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}

@@ -110,7 +110,10 @@ type Event struct {
 	Kind   string    // "work": started on a template; "found": solved a block
 	Tmpl   *Template // the template worked on
 	Hashes uint64    // hashes tried so far, at the event
-	Block  *wire.Block
+	// AfterReplaced ("work"): hashes tried on the previous work after newer
+	// work cancelled it, the cost of a late stop.
+	AfterReplaced uint64
+	Block         *wire.Block
 }
 
 // New returns a miner, or an error if cfg lacks its Node or Clock; Run
@@ -143,6 +146,7 @@ func New(cfg Config) (*Miner, error) {
 	m := &Miner{cfg: cfg}
 	m.extraNonce.Store(rand.Uint64())
 	m.slot.changed = make(chan struct{}, 1)
+	m.slot.hashes = &m.hashes
 	return m, nil
 }
 
@@ -219,6 +223,10 @@ type workSlot struct {
 	gen     uint64
 	cancel  context.CancelFunc // of the solve working on gen
 	changed chan struct{}      // capacity 1: "gen moved"
+	// hashes is the miner's count; replacedAt is what it was just after
+	// put cancelled the last solve.
+	hashes     *atomic.Uint64
+	replacedAt uint64
 }
 
 func (s *workSlot) put(w *work) {
@@ -228,12 +236,21 @@ func (s *workSlot) put(w *work) {
 	if s.cancel != nil {
 		s.cancel()
 		s.cancel = nil
+		s.replacedAt = s.hashes.Load() // after the cancel: what follows is the workers' stop
 	}
 	s.mu.Unlock()
 	select {
 	case s.changed <- struct{}{}:
 	default:
 	}
+}
+
+// lastReplacedAt is the miner's hash count just after the last solve was
+// cancelled by newer work.
+func (s *workSlot) lastReplacedAt() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.replacedAt
 }
 
 // take waits for work newer than after and returns it with a context that
@@ -268,7 +285,8 @@ func (m *Miner) mine(ctx context.Context) {
 		if !ok {
 			return
 		}
-		m.event(Event{Kind: "work", Tmpl: w.tmpl, Hashes: m.hashes.Load()})
+		hashes := m.hashes.Load() // the last solve has returned: all its workers stopped
+		m.event(Event{Kind: "work", Tmpl: w.tmpl, Hashes: hashes, AfterReplaced: hashes - min(m.slot.lastReplacedAt(), hashes)})
 		blk := m.solve(wctx, w)
 		cancel()
 		if blk == nil {
