@@ -130,6 +130,9 @@ func (n *fakeNode) GetAddressHistory(_ context.Context, req rpc.AddressHistoryRe
 	if req.After != "" { // this fake's cursor is the page number
 		page, _ = strconv.ParseUint(req.After, 10, 64)
 	}
+	if page >= pages { // as the node answers a page past the end
+		return nil, rpc.NewError(rpc.CodeInvalidParameter, "page %d is out of range: %d entries fill pages 0 to %d at pagesize %d", page, len(all), pages-1, size)
+	}
 	from := min(page*size, uint64(len(all)))
 	to := min(from+size, uint64(len(all)))
 	h := &rpc.AddressHistory{BestBlock: n.bestBlock, Height: n.tip, Page: page, PageSize: size, Pages: pages,

@@ -191,6 +191,24 @@ func TestHistoryPagesAndTipChanges(t *testing.T) {
 	if _, err := w.Balance(t.Context(), node); err == nil {
 		t.Fatal("a tip that never settles: no error")
 	}
+
+	// The mempool loses a transaction while the wallet reads (evicted, or
+	// replaced), at the same tip: the page the first answer named is past
+	// the end of the shorter history, and the wallet reads it again
+	// instead of failing.
+	node.betweenPages = nil
+	for i := range uint32(3) {
+		node.fund(addr(t, w, BranchReceive, 7+i), 1e8, "mempool")
+	}
+	served := 0
+	node.betweenPages = func() {
+		if served++; served == 3 {
+			node.utxos = node.utxos[:len(node.utxos)-3] // pages 0 to 3 become 0 to 2
+		}
+	}
+	if b, err = w.Balance(t.Context(), node); err != nil || b.Confirmed != 7e8 || b.Unconfirmed != 0 {
+		t.Fatalf("balance when the mempool shrank between pages: %+v, %v; want 7 coins confirmed, none unconfirmed", b, err)
+	}
 }
 
 // TestOpensWalletFromBeforeHistory: a wallet file written by the wallet

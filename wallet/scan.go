@@ -2,6 +2,7 @@ package wallet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"powchain/rpc"
@@ -168,7 +169,9 @@ func (w *Wallet) scan(ctx context.Context, node Node) (res scanned, next [2]uint
 }
 
 // readHistory reads every page of the history of addrs, with the mempool,
-// all at one tip: when a block arrives between pages it starts again. It
+// all at one tip: when a block arrives between pages it starts again, and
+// so it does when a page the previous answer named is past the end (the
+// mempool lost a transaction in between, so the history shrank). It
 // asks for each page after the first by the previous answer's next, so
 // that the node reads each entry once (by page number, the node counts
 // every entry before the page again: a miner's history, an entry a block,
@@ -180,6 +183,10 @@ func readHistory(ctx context.Context, node Node, addrs []string) ([]rpc.AddressH
 		req := rpc.AddressHistoryRequest{Addresses: addrs, Mempool: true, PageSize: historyPageSize}
 		for {
 			h, err := node.GetAddressHistory(ctx, req)
+			var rpcErr *rpc.Error
+			if req.After != "" && errors.As(err, &rpcErr) && rpcErr.Code == rpc.CodeInvalidParameter {
+				break // the page named is past the end now
+			}
 			if err != nil {
 				return nil, 0, fmt.Errorf("getaddresshistory: %w", err)
 			}
