@@ -400,40 +400,10 @@ func TestWriteRemovesTempsLeftByCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmp.WriteString("half a wallet")
-	tmp.Close()
-	other := filepath.Join(dir, ".other.wallet.tmp12")
-	if err := os.WriteFile(other, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	unlock, err := lockDir(dir) // another process, perhaps writing
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
+	checkTempsRemovedUnderLock(t, path, func() error {
 		_, err := w.NewAddress()
-		done <- err
-	}()
-	time.Sleep(50 * time.Millisecond)
-	if _, err := os.Stat(tmp.Name()); err != nil {
-		t.Fatalf("removed while another process held the lock: %v", err)
-	}
-	unlock()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(tmp.Name()); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("left after the write: %v", err)
-	}
-	if _, err := os.Stat(other); err != nil {
-		t.Fatalf("another wallet's temporary file: %v", err)
-	}
+		return err
+	}, func() {})
 }
 
 // TestCreateRemovesTempsLeftByCrash: creation writes through the same
@@ -445,10 +415,32 @@ func TestWriteRemovesTempsLeftByCrash(t *testing.T) {
 // wallet's and a look-alike stay.
 func TestCreateRemovesTempsLeftByCrash(t *testing.T) {
 	path := walletPath(t)
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		t.Fatal(err)
 	}
+	checkTempsRemovedUnderLock(t, path, func() error {
+		_, _, err := Create(path, testPass, localOpts())
+		return err
+	}, func() {
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("created while another process held the lock: %v", err)
+		}
+	})
+	if _, err := Open(path, testPass, localOpts()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkTempsRemovedUnderLock leaves beside path (in an existing wallets
+// directory) a temporary file of it, as a write killed before its rename
+// does, and two that are not its (another wallet's, and one of a file
+// named like path's temporary file); runs write while another process
+// holds the wallets directory's lock, and checks that the temporary file
+// stays while the lock is held (as whileLocked's own checks do), and that
+// once write has the lock and returns it is gone and the others stay.
+func checkTempsRemovedUnderLock(t *testing.T, path string, write func() error, whileLocked func()) {
+	t.Helper()
+	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		t.Fatal(err)
@@ -466,14 +458,9 @@ func TestCreateRemovesTempsLeftByCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() {
-		_, _, err := Create(path, testPass, localOpts())
-		done <- err
-	}()
+	go func() { done <- write() }()
 	time.Sleep(200 * time.Millisecond) // Create takes 10-40 ms, about 250 ms with -race
-	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("created while another process held the lock: %v", err)
-	}
+	whileLocked()
 	if _, err := os.Stat(tmp.Name()); err != nil {
 		t.Errorf("removed while another process held the lock: %v", err)
 	}
@@ -481,11 +468,8 @@ func TestCreateRemovesTempsLeftByCrash(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(path, testPass, localOpts()); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := os.Stat(tmp.Name()); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("left after the creation: %v", err)
+		t.Errorf("left after the write: %v", err)
 	}
 	for _, name := range others {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
