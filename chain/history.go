@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"maps"
 	"slices"
+	"strings"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/iterator"
@@ -328,25 +330,187 @@ type HistoryPlace struct {
 	OutPoint wire.OutPoint
 }
 
-// AddressHistoryAfter is the page of AddressHistoryPage that starts after
-// the entry at place (which need not exist): at most limit entries, with
-// the blocks they name and the tip, in one snapshot. It reads only the
-// page's entries, however many come before place, and counts nothing: a
-// client that reads a long history page after page pays for each entry
-// once, where skipping to each page reads every entry before it again.
-func (c *Chain) AddressHistoryAfter(khs []wire.KeyHash, place HistoryPlace, limit int) (page []AddressHistoryEntryOf, blocks map[uint64]AddressBlock, tip BlockInfo, err error) {
+// HistoryAfter is what AddressHistoryAfter reads, in one snapshot.
+type HistoryAfter struct {
+	// Page is at most limit entries after place.
+	Page []AddressHistoryEntryOf
+	// Added counts the entries of the blocks above since: what the
+	// history gained after the read being continued (0 when since is the
+	// tip).
+	Added int
+	// Changed are the entries at or before place whose state the blocks
+	// above since changed, as they are now, in the history's order: the
+	// outputs those blocks spent, and the coinbase outputs they brought to
+	// CoinbaseMaturity confirmations (tip - height + 1). Nothing else of
+	// an entry at or before place changes while since stays on the best
+	// chain: entries are only ever added above it.
+	Changed []AddressHistoryEntryOf
+	Blocks  map[uint64]AddressBlock // the best-chain blocks Page and Changed name, by height
+	Tip     BlockInfo
+}
+
+// AddressHistoryAfter continues a read of the merged history of khs (as
+// AddressHistoryPage orders it) made when the best block was since: it
+// returns the page of at most limit entries after the entry at place
+// (which need not exist), what the blocks above since added and changed
+// at or before place, and the tip. It reads only the page, the entries
+// above since and those blocks, however many entries come before place,
+// so a client that reads a long history page after page pays for each
+// entry once, where skipping to each page reads every entry before it
+// again; and one whose read spans new blocks keeps its earlier pages.
+// ok is false, and nothing is read, when since is no longer on the best
+// chain (a reorganisation may have changed anything) or lies more than
+// maxBack blocks below the tip.
+func (c *Chain) AddressHistoryAfter(khs []wire.KeyHash, place HistoryPlace, since wire.Hash, limit int, maxBack uint64) (r HistoryAfter, ok bool, err error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	blocks = make(map[uint64]AddressBlock)
-	err = c.mergeHistories(khs, &place, func(e AddressHistoryEntryOf) bool {
-		page = append(page, e)
-		c.addHistoryBlocks(blocks, e.AddressHistoryEntry)
-		return len(page) < limit
+	from, tip := c.index[since], c.tip()
+	if from == nil || !c.onBestChain(from) || tip.height-from.height > maxBack {
+		return r, false, nil
+	}
+	r.Blocks = make(map[uint64]AddressBlock)
+	err = c.mergeHistories(khs, historyAfterPlace(place), func(e AddressHistoryEntryOf) bool {
+		r.Page = append(r.Page, e)
+		c.addHistoryBlocks(r.Blocks, e.AddressHistoryEntry)
+		return len(r.Page) < limit
 	})
 	if err != nil {
-		return nil, nil, tip, err
+		return r, false, err
 	}
-	return page, blocks, c.info(c.tip()), nil
+	if from != tip {
+		err = c.mergeHistories(khs, historyAboveHeight(from.height), func(AddressHistoryEntryOf) bool {
+			r.Added++
+			return true
+		})
+		if err != nil {
+			return r, false, err
+		}
+		if r.Changed, err = c.historyChangedAbove(khs, place, from.height); err != nil {
+			return r, false, err
+		}
+		for _, e := range r.Changed {
+			c.addHistoryBlocks(r.Blocks, e.AddressHistoryEntry)
+		}
+	}
+	r.Tip = c.info(tip)
+	return r, true, nil
+}
+
+// historyAfterPlace starts a key hash's history just after place: keys
+// have one size, so the first key after place's is its key with a zero
+// byte appended.
+func historyAfterPlace(place HistoryPlace) func(wire.KeyHash) []byte {
+	return func(kh wire.KeyHash) []byte {
+		return append(appendHistoryKey(nil, kh, place.Height, place.OutPoint), 0)
+	}
+}
+
+// historyAboveHeight starts a key hash's history at the first output of
+// a block above height.
+func historyAboveHeight(height uint64) func(wire.KeyHash) []byte {
+	return func(kh wire.KeyHash) []byte {
+		return binary.BigEndian.AppendUint64(append([]byte{prefixHistory}, kh[:]...), height+1)
+	}
+}
+
+// historyOrderFrom is where a history key's order starts: past its prefix
+// and key hash, (height, txid, output index), big-endian, is the
+// history's order.
+const historyOrderFrom = 1 + wire.KeyHashSize
+
+// historyChangedAbove is HistoryAfter.Changed for the blocks above
+// height: the outputs of khs at or before place that those blocks spent
+// (their undo records name them) or made mature, read from the index as
+// they are now. Caller holds c.mu.
+func (c *Chain) historyChangedAbove(khs []wire.KeyHash, place HistoryPlace, height uint64) ([]AddressHistoryEntryOf, error) {
+	keyOf := make(map[wire.KeyHash]int, len(khs))
+	for i, kh := range khs {
+		if _, ok := keyOf[kh]; !ok {
+			keyOf[kh] = i
+		}
+	}
+	last := appendHistoryKey(nil, wire.KeyHash{}, place.Height, place.OutPoint)[historyOrderFrom:]
+	changed := make(map[string]int) // history key -> index in khs
+	for h := height + 1; h < uint64(len(c.bestChain)); h++ {
+		n := c.bestChain[h]
+		blk, spent, err := c.connectedBlock(n)
+		if err != nil {
+			return nil, err
+		}
+		k := 0
+		for _, tx := range blk.Transactions[1:] {
+			for _, in := range tx.Inputs {
+				if k == len(spent) {
+					return nil, corrupt("undo record of %s is too short", n.hash)
+				}
+				e := spent[k]
+				k++
+				key := appendHistoryKey(nil, e.KeyHash, e.Height, in.PrevOut)
+				if i, ok := keyOf[e.KeyHash]; ok && bytes.Compare(key[historyOrderFrom:], last) <= 0 {
+					changed[string(key)] = i
+				}
+			}
+		}
+	}
+	if err := c.historyMaturedAbove(keyOf, last, height, changed); err != nil {
+		return nil, err
+	}
+	keys := slices.Collect(maps.Keys(changed))
+	slices.SortFunc(keys, func(a, b string) int { return strings.Compare(a[historyOrderFrom:], b[historyOrderFrom:]) })
+	out := make([]AddressHistoryEntryOf, 0, len(keys))
+	for _, key := range keys {
+		raw, found, err := c.store.getRaw([]byte(key))
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			return nil, corrupt("address history record %x is missing", key)
+		}
+		e, err := decodeHistory([]byte(key), raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, AddressHistoryEntryOf{AddressHistoryEntry: e, Key: changed[key]})
+	}
+	return out, nil
+}
+
+// historyMaturedAbove adds to changed the coinbase outputs of the key
+// hashes at or before last (a history key's order) that the blocks above
+// height brought to CoinbaseMaturity confirmations: those created at h
+// with height + 1 < h + maturity <= tip + 1. Caller holds c.mu.
+func (c *Chain) historyMaturedAbove(keyOf map[wire.KeyHash]int, last []byte, height uint64, changed map[string]int) error {
+	maturity, tip := c.params.CoinbaseMaturity, c.tip().height
+	var lowest uint64 // the lowest h with h + maturity > height + 1
+	if height+2 > maturity {
+		lowest = height + 2 - maturity
+	}
+	for kh, i := range keyOf {
+		prefix := append([]byte{prefixHistory}, kh[:]...)
+		it := c.store.iteratorFrom(prefix, binary.BigEndian.AppendUint64(slices.Clip(prefix), lowest))
+		for it.Next() {
+			key := it.Key()
+			if bytes.Compare(key[historyOrderFrom:], last) > 0 {
+				break
+			}
+			e, err := decodeHistory(key, it.Value())
+			if err != nil {
+				it.Release()
+				return err
+			}
+			if e.Height+maturity > tip+1 {
+				break
+			}
+			if e.Coinbase {
+				changed[string(key)] = i
+			}
+		}
+		it.Release()
+		if err := it.Error(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // addHistoryBlocks adds to blocks the best-chain blocks e names (creating
@@ -365,10 +529,11 @@ func (c *Chain) addHistoryBlocks(blocks map[uint64]AddressBlock, e AddressHistor
 }
 
 // mergeHistories calls visit with the entries of the histories of khs (a
-// key hash given twice once) merged in order, those after place only if
-// place is not nil, until visit returns false or the entries run out.
-// Caller holds c.mu.
-func (c *Chain) mergeHistories(khs []wire.KeyHash, place *HistoryPlace, visit func(AddressHistoryEntryOf) bool) error {
+// key hash given twice once) merged in order, each history from the key
+// start gives for its key hash on (from its first entry when start is
+// nil), until visit returns false or the entries run out. Caller holds
+// c.mu.
+func (c *Chain) mergeHistories(khs []wire.KeyHash, start func(wire.KeyHash) []byte, visit func(AddressHistoryEntryOf) bool) error {
 	type source struct {
 		it  iterator.Iterator
 		key int
@@ -386,22 +551,17 @@ func (c *Chain) mergeHistories(khs []wire.KeyHash, place *HistoryPlace, visit fu
 		}
 		prefix := append([]byte{prefixHistory}, kh[:]...)
 		var from []byte
-		if place != nil {
-			// Keys have one size, so the first key after place's is its
-			// key with a zero byte appended.
-			from = append(appendHistoryKey(nil, kh, place.Height, place.OutPoint), 0)
+		if start != nil {
+			from = start(kh)
 		}
 		s := &source{it: c.store.iteratorFrom(prefix, from), key: i}
 		s.ok = s.it.Next()
 		srcs = append(srcs, s)
 	}
-	// A key's order past its prefix and key hash (height, txid, output
-	// index, big-endian) is the history's order.
-	const orderFrom = 1 + wire.KeyHashSize
 	for {
 		var next *source
 		for _, s := range srcs {
-			if s.ok && (next == nil || bytes.Compare(s.it.Key()[orderFrom:], next.it.Key()[orderFrom:]) < 0) {
+			if s.ok && (next == nil || bytes.Compare(s.it.Key()[historyOrderFrom:], next.it.Key()[historyOrderFrom:]) < 0) {
 				next = s
 			}
 		}

@@ -211,7 +211,8 @@ type AddressHistoryRequest struct {
 // outputs ever paid to the addresses.
 type AddressHistory struct {
 	// BestBlock and Height are the tip the answer reflects: a client
-	// reading several pages starts again when it changes.
+	// reading several pages starts again when it changes, unless the
+	// answer carries the read over (Changed).
 	BestBlock string                `json:"bestblock"`
 	Height    uint64                `json:"height"`
 	Page      uint64                `json:"page"`
@@ -221,6 +222,13 @@ type AddressHistory struct {
 	Entries   []AddressHistoryEntry `json:"entries"`
 	// Next names the following page (pass it as After); absent on the last.
 	Next string `json:"next,omitempty"`
+	// Changed is set on an answer to After whose cursor was read at an
+	// earlier tip that the node carried the read over from: the entries of
+	// the earlier pages that the blocks since spent or brought to
+	// maturity, as they are now (empty when none). nil when BestBlock is
+	// the cursor's, or when the read could not be carried over (the
+	// earlier pages are then to be read again).
+	Changed *[]AddressHistoryEntry `json:"changed,omitempty"`
 }
 
 // AddressHistoryEntry is one output paid to one of the addresses.

@@ -23,7 +23,10 @@
 // passphrase by argon2id;
 // the byte layout is documented in file.go. The wallet keeps no list of
 // outputs: the node's address history (getaddresshistory) is the source of
-// truth, asked afresh by every Balance, History and Send. The scan (see
+// truth, asked afresh by every Balance, History and Send, page by page
+// through next; when blocks arrive between pages the node carries the read
+// over and the wallet applies what they changed (readHistory), so a long
+// history read on a fast chain completes. The scan (see
 // scan) counts an address as used once anything was ever paid to it, so the
 // gap limit counts unused addresses as BIP44 means and a restored wallet
 // finds every coin, provided the original never handed out more than the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -99,6 +100,13 @@ type fakeNode struct {
 	// betweenPages, when set, runs after a page is served.
 	betweenPages func()
 	bestBlock    string
+	// carry, when set, makes an answer to after at another tip than the
+	// previous answer's carry the read over as the node does: changed
+	// lists the entries of the earlier pages that differ from what was
+	// served (confirmations aside). Entries only ever join at the end.
+	carry      bool
+	served     []rpc.AddressHistoryEntry // this read's pages so far
+	servedBest string                    // the tip the last page was served at
 }
 
 var _ Node = (*fakeNode)(nil)
@@ -137,6 +145,20 @@ func (n *fakeNode) GetAddressHistory(_ context.Context, req rpc.AddressHistoryRe
 	to := min(from+size, uint64(len(all)))
 	h := &rpc.AddressHistory{BestBlock: n.bestBlock, Height: n.tip, Page: page, PageSize: size, Pages: pages,
 		Total: uint64(len(all)), Entries: all[from:to]}
+	if page == 0 {
+		n.served = nil
+	} else if n.carry && n.bestBlock != n.servedBest {
+		changed := []rpc.AddressHistoryEntry{}
+		for i, was := range n.served {
+			now := all[i]
+			was.Confirmations = now.Confirmations
+			if !reflect.DeepEqual(was, now) {
+				changed = append(changed, now)
+			}
+		}
+		h.Changed = &changed
+	}
+	n.served, n.servedBest = append(n.served, h.Entries...), n.bestBlock
 	if page+1 < pages {
 		h.Next = strconv.FormatUint(page+1, 10)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"powchain/rpc"
@@ -208,6 +209,47 @@ func TestHistoryPagesAndTipChanges(t *testing.T) {
 	}
 	if b, err = w.Balance(t.Context(), node); err != nil || b.Confirmed != 7e8 || b.Unconfirmed != 0 {
 		t.Fatalf("balance when the mempool shrank between pages: %+v, %v; want 7 coins confirmed, none unconfirmed", b, err)
+	}
+}
+
+// TestHistoryReadCarriedOverBlocks: when blocks arrive between pages and
+// the node carries the read over, the wallet applies what they changed on
+// the pages it read and goes on, reading each page once: it used to start
+// again at every block, so a history read longer than a block interval
+// (a miner's, on a network of a block a second) failed after five.
+func TestHistoryReadCarriedOverBlocks(t *testing.T) {
+	w := restored(t)
+	node := newNode()
+	node.pageSize, node.carry = 3, true
+	for i := range uint32(7) {
+		node.fund(addr(t, w, BranchReceive, i), 1e8, "")
+	}
+	first := node.utxos[0]
+	firstID, _ := wire.ParseHash(first.TxID)
+	served := 0
+	node.betweenPages = func() {
+		served++
+		node.tip++
+		node.bestBlock = fmt.Sprint(node.tip)
+		if served == 1 { // a block spends an output of page 0 and pays another
+			node.spent[wire.OutPoint{TxID: firstID, Index: first.OutputIndex}] = &rpc.AddressSpend{TxID: first.TxID, Height: node.tip}
+			node.fund(addr(t, w, BranchReceive, 7), 2e8, "")
+		}
+	}
+	b, err := w.Balance(t.Context(), node)
+	if err != nil || b.Confirmed != 8e8 {
+		t.Fatalf("balance read across %d blocks: %+v, %v; want 8 coins (7 - 1 spent + 2)", served, b, err)
+	}
+	// Three pages, then one for the receive addresses past the one the
+	// scan found used.
+	if served != 4 {
+		t.Fatalf("%d pages served for a history of 3 pages and one of the new gap: the read started again", served)
+	}
+	// A block between every two pages: without carrying over, no read
+	// ever completes.
+	node.carry = false
+	if _, err := w.Balance(t.Context(), node); err == nil || !strings.Contains(err.Error(), "try again") {
+		t.Fatalf("a block between every two pages, not carried over: %v; want the wallet to give up", err)
 	}
 }
 

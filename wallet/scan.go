@@ -38,7 +38,8 @@ const (
 	// historyPageSize is the page size the wallet reads history with.
 	historyPageSize = 1000
 	// maxHistoryRestarts bounds how often reading the pages of one request
-	// starts again because a block arrived in between.
+	// starts again because the node could not carry it over to a new tip
+	// (a reorganisation in between).
 	maxHistoryRestarts = 5
 )
 
@@ -169,17 +170,20 @@ func (w *Wallet) scan(ctx context.Context, node Node) (res scanned, next [2]uint
 }
 
 // readHistory reads every page of the history of addrs, with the mempool,
-// all at one tip: when a block arrives between pages it starts again, and
-// so it does when a page the previous answer named is past the end (the
-// mempool lost a transaction in between, so the history shrank). It
-// asks for each page after the first by the previous answer's next, so
-// that the node reads each entry once (by page number, the node counts
-// every entry before the page again: a miner's history, an entry a block,
-// would cost it the square of its length).
+// as of one tip. It asks for each page after the first by the previous
+// answer's next, so that the node reads each entry once (by page number,
+// the node counts every entry before the page again: a miner's history,
+// an entry a block, would cost it the square of its length). When blocks
+// arrive between pages, the node carries the read over and says what
+// they changed on the pages already read (changed), which the wallet
+// applies (carryOver); when it cannot (a reorganisation), the wallet
+// starts again, and so it does when a page the previous answer named is
+// past the end (the mempool lost a transaction in between, so the history
+// shrank).
 func readHistory(ctx context.Context, node Node, addrs []string) ([]rpc.AddressHistoryEntry, uint64, error) {
 	for range maxHistoryRestarts {
 		var entries []rpc.AddressHistoryEntry
-		var first *rpc.AddressHistory
+		var prev *rpc.AddressHistory
 		req := rpc.AddressHistoryRequest{Addresses: addrs, Mempool: true, PageSize: historyPageSize}
 		for {
 			h, err := node.GetAddressHistory(ctx, req)
@@ -190,19 +194,39 @@ func readHistory(ctx context.Context, node Node, addrs []string) ([]rpc.AddressH
 			if err != nil {
 				return nil, 0, fmt.Errorf("getaddresshistory: %w", err)
 			}
-			if first == nil {
-				first = h
-			} else if h.BestBlock != first.BestBlock {
-				break
+			if prev != nil && h.BestBlock != prev.BestBlock {
+				if h.Changed == nil || h.Height < prev.Height {
+					break
+				}
+				carryOver(entries, h.Height-prev.Height, *h.Changed)
 			}
 			entries = append(entries, h.Entries...)
 			if h.Next == "" {
 				return entries, h.Height, nil
 			}
-			req.After = h.Next
+			prev, req.After = h, h.Next
 		}
 	}
-	return nil, 0, fmt.Errorf("getaddresshistory: the node's tip changed %d times while the wallet read its history; try again", maxHistoryRestarts)
+	return nil, 0, fmt.Errorf("getaddresshistory: the history changed %d times while the wallet read it (a reorganisation, or a transaction leaving the mempool); try again", maxHistoryRestarts)
+}
+
+// carryOver brings entries read blocks ago to the present: confirmed ones
+// gain the blocks as confirmations, and those the blocks changed (spent,
+// matured) are replaced by the node's changed, as docs/RPC.md tells a
+// client to.
+func carryOver(entries []rpc.AddressHistoryEntry, blocks uint64, changed []rpc.AddressHistoryEntry) {
+	at := make(map[string]int, len(entries))
+	for i := range entries {
+		if !entries[i].Mempool {
+			entries[i].Confirmations += blocks
+		}
+		at[outPointKey(entries[i].TxID, entries[i].OutputIndex)] = i
+	}
+	for _, c := range changed {
+		if i, ok := at[outPointKey(c.TxID, c.OutputIndex)]; ok {
+			entries[i] = c
+		}
+	}
 }
 
 // toOwned checks one getaddresshistory entry. It returns nil for an

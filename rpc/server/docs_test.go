@@ -286,6 +286,14 @@ func TestRPCDocsMatchResults(t *testing.T) {
 	r.call(a, "getblocktemplate", map[string]any{"mode": "proposal", "data": proposal})
 	r.call(a, "getblocktemplate", map[string]any{"mode": "proposal", "data": sideHex})
 
+	// A read by next carried over a block that spends an output of its
+	// first page (block 2's coinbase): the answer lists it in changed.
+	var first rpc.AddressHistory
+	r.must(a, "getaddresshistory", &first, map[string]any{"addresses": []string{addr}, "pagesize": 2})
+	r.call(a, "sendrawtransaction", freshHex)
+	r.call(a, "generatetoaddress", 1, addr)
+	r.call(a, "getaddresshistory", map[string]any{"addresses": []string{addr}, "pagesize": 2, "after": first.Next})
+
 	r.call(a, "validateaddress", addr)
 	r.call(a, "validateaddress", "pcrg1xyz")
 	r.call(a, "help")

@@ -218,7 +218,7 @@ var methodDocs = map[string]methodDoc{
 		params: []string{`request (object, required) {"addresses": ["address", ...], "mempool": false, "page": 0, "pagesize": 100, "after": ""}; ` +
 			`1 to 100 addresses; mempool: add unconfirmed outputs and spends; page counts from 0; pagesize 1 to 1000; ` +
 			`after: the previous answer's next, in place of page (the node then reads only that page)`},
-		result:  "{bestblock, height, page, pagesize, pages, total, entries: [{address, txid, outputIndex, amount, height, blockhash, time, confirmations, coinbase, mature, mempool, spent: null or {txid, input, height, blockhash, time, mempool}}], next (absent on the last page)}",
+		result:  "{bestblock, height, page, pagesize, pages, total, entries: [{address, txid, outputIndex, amount, height, blockhash, time, confirmations, coinbase, mature, mempool, spent: null or {txid, input, height, blockhash, time, mempool}}], next (absent on the last page), changed (after blocks since the cursor: the entries of earlier pages they spent or matured)}",
 		example: `'{"addresses":["` + exampleAddress + `"],"pagesize":10}'`,
 	},
 	// Utility.

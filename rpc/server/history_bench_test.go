@@ -8,6 +8,7 @@ import (
 
 	"powchain/rpc"
 	"powchain/rpc/server"
+	"powchain/wire"
 )
 
 // BenchmarkAddressHistoryReadAll reads every page (100 entries each) of a
@@ -15,18 +16,34 @@ import (
 // number and by the previous answer's next, at 1,000 and 6,000 entries
 // (blocks). By number the node counts the entries before each page again,
 // so a read costs the square of the history's length; by cursor each entry
-// once. ns/entry is the read's time over the entries read.
+// once. In mode cursor+blocks a block arrives between every two pages (its
+// making not timed), and the node carries the read over, reading the
+// block for what it changed on the earlier pages. ns/entry is the read's
+// time over the entries read.
 func BenchmarkAddressHistoryReadAll(b *testing.B) {
 	e, srv := newUnservedEnv(b, true, func(*env, *server.Backend) {})
 	kh := e.miner.KeyHash()
-	for _, n := range []int{1000, 6000} {
-		if _, err := e.generate(context.Background(), n-int(e.chain.Tip().Height), kh); err != nil {
+	block := func(b *testing.B) {
+		b.StopTimer()
+		if _, err := e.generate(context.Background(), 1, wire.KeyHash{9}); err != nil {
 			b.Fatal(err)
 		}
-		for _, mode := range []string{"page", "cursor"} {
+		b.StartTimer()
+	}
+	mined := 0 // blocks paying the miner: its history's entries
+	for _, n := range []int{1000, 6000} {
+		if _, err := e.generate(context.Background(), n-mined, kh); err != nil {
+			b.Fatal(err)
+		}
+		mined = n
+		for _, mode := range []string{"page", "cursor", "cursor+blocks"} {
 			b.Run(fmt.Sprintf("entries=%d/%s", n, mode), func(b *testing.B) {
+				between := func() {}
+				if mode == "cursor+blocks" {
+					between = func() { block(b) }
+				}
 				for b.Loop() {
-					if got := readAllHistory(b, srv, e.address(kh), mode == "cursor"); got != n {
+					if got := readAllHistory(b, srv, e.address(kh), mode != "page", between); got != n {
 						b.Fatalf("read %d entries, want %d", got, n)
 					}
 				}
@@ -36,11 +53,12 @@ func BenchmarkAddressHistoryReadAll(b *testing.B) {
 	}
 }
 
-// readAllHistory reads every page of addr's history and returns how many
-// entries it read.
-func readAllHistory(b *testing.B, srv *server.Server, addr string, byCursor bool) int {
+// readAllHistory reads every page of addr's history, calling between after
+// each page but the last, and returns how many entries it read. A read by
+// cursor must be carried over every block between its pages.
+func readAllHistory(b *testing.B, srv *server.Server, addr string, byCursor bool, between func()) int {
 	req := rpc.AddressHistoryRequest{Addresses: []string{addr}, PageSize: 100}
-	read := 0
+	read, best := 0, ""
 	for {
 		params, _ := json.Marshal([]any{req})
 		reply := serve(srv, fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"getaddresshistory","params":%s}`, params))
@@ -52,6 +70,13 @@ func readAllHistory(b *testing.B, srv *server.Server, addr string, byCursor bool
 		}
 		read += len(resp.Result.Entries)
 		h := resp.Result
+		if byCursor && req.After != "" && h.BestBlock != best && h.Changed == nil {
+			b.Fatalf("page %d at a new tip was not carried over", h.Page)
+		}
+		best = h.BestBlock
+		if h.Next != "" {
+			between()
+		}
 		switch {
 		case h.Next == "":
 			return read

@@ -3,8 +3,10 @@ package server_test
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -190,7 +192,11 @@ func TestAddressHistoryCursor(t *testing.T) {
 		t.Fatalf("a cursor counting 100 confirmed entries: total %d in %d pages, want 104 in 26 (the history was counted again)", got.Total, got.Pages)
 	}
 	e.must("generatetoaddress", &hashes, 1, addr) // mines the mempool's transactions: the entries move
-	if got, want := byCursor(next), byNumber(1); fmt.Sprint(got) != fmt.Sprint(want) || got.BestBlock != hashes[0] {
+	got, want := byCursor(next), byNumber(1)
+	if got.Changed == nil || got.BestBlock != hashes[0] {
+		t.Fatalf("page 1 by a cursor of the previous tip: best block %s, changed %v; want %s and a list", got.BestBlock, got.Changed, hashes[0])
+	}
+	if got.Changed = nil; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("page 1 by a cursor of the previous tip:\n%+v\nby number:\n%+v", got, want)
 	}
 
@@ -209,6 +215,129 @@ func TestAddressHistoryCursor(t *testing.T) {
 			t.Errorf("%+v: %q, want %q", c.req, re.Message, c.want)
 		}
 	}
+}
+
+// TestAddressHistoryReadSpansBlocks: a client reading a history by next
+// while blocks arrive keeps its earlier pages: each answer read at a newer
+// tip lists the earlier pages' entries those blocks spent or brought to
+// maturity (changed), and with them applied, and confirmations moved on by
+// the blocks since, the pages are the whole history at the last tip, entry
+// for entry. A read whose cursor's tip a reorganisation left, or that is
+// more than MaxHistoryCarryBlocks old, gets its page at the new tip
+// (counted again) and no changed: the client must start again.
+func TestAddressHistoryReadSpansBlocks(t *testing.T) {
+	e := newEnvTxIndex(t)
+	g := e.miner
+	addr := e.address(g.KeyHash())
+	var hashes []string
+	e.must("generatetoaddress", &hashes, 6, addr)
+	coinbases := make([]*wire.Tx, 0, 6)
+	for _, hash := range hashes {
+		coinbases = append(coinbases, e.coinbaseOf(hash))
+	}
+	spend := func(height int) {
+		tx := g.SpendTx([]chaintest.SpendableOut{g.TxOut(coinbases[height-1], 0)}, 5000, 2)
+		e.must("sendrawtransaction", nil, hex.EncodeToString(tx.Bytes()))
+	}
+	// Entries name the address as given: the first of the miner's (given
+	// twice) is the second of the list.
+	req := rpc.AddressHistoryRequest{Addresses: []string{e.address(wire.KeyHash{7}), addr, addr}, Mempool: true, PageSize: 3}
+	// Page 0 holds heights 1-3, page 1 4-6: 5 spent in the mempool, 6
+	// immature (maturity is 2).
+	spend(5)
+	between := []func(){
+		func() {},
+		func() { spend(1); spend(2); e.must("generatetoaddress", nil, 1, addr) }, // spends 1, 2 and 5, matures 6
+		func() { e.must("generatetoaddress", nil, 2, addr) },                     // changes nothing read
+		func() { spend(6); e.must("generatetoaddress", nil, 1, addr) },
+	}
+	got, carried := readCarried(t, e, req, between)
+	if carried < 3 {
+		t.Fatalf("the read was carried over %d times, want 3", carried)
+	}
+	var want []rpc.AddressHistoryEntry
+	for page := uint64(0); ; page++ {
+		var h rpc.AddressHistory
+		r := req
+		r.Page = page
+		e.must("getaddresshistory", &h, r)
+		want = append(want, h.Entries...)
+		if page+1 == h.Pages {
+			break
+		}
+	}
+	if g, w := asJSON(t, got), asJSON(t, want); g != w {
+		t.Fatalf("read across blocks, with changed applied:\n%s\nread at the last tip:\n%s", g, w)
+	}
+
+	// A cursor whose tip was reorganised away, or is too old, is counted
+	// again: its page at the new tip, without changed.
+	var first rpc.AddressHistory
+	e.must("getaddresshistory", &first, req)
+	var tip string
+	e.must("getbestblockhash", &tip)
+	e.must("invalidateblock", nil, tip)
+	e.must("generatetoaddress", nil, 2, e.address(wire.KeyHash{9}))
+	pageOne := func(after string) (byCursor, byNumber rpc.AddressHistory) {
+		r := req
+		r.After = after
+		e.must("getaddresshistory", &byCursor, r)
+		r.After, r.Page = "", 1
+		e.must("getaddresshistory", &byNumber, r)
+		return byCursor, byNumber
+	}
+	if c, n := pageOne(first.Next); c.Changed != nil || asJSON(t, c) != asJSON(t, n) {
+		t.Fatalf("after a reorganisation, page 1 by cursor:\n%s\nby number:\n%s", asJSON(t, c), asJSON(t, n))
+	}
+	e.must("getaddresshistory", &first, req)
+	e.must("generatetoaddress", nil, server.MaxHistoryCarryBlocks+1, e.address(wire.KeyHash{9}))
+	if c, n := pageOne(first.Next); c.Changed != nil || asJSON(t, c) != asJSON(t, n) {
+		t.Fatalf("%d blocks later, page 1 by cursor:\n%s\nby number:\n%s", server.MaxHistoryCarryBlocks+1, asJSON(t, c), asJSON(t, n))
+	}
+}
+
+// readCarried reads every page of req's history by next, calling
+// between[i] (if any) after page i, as docs/RPC.md tells a client to: when
+// an answer is of a newer tip and has changed, the earlier pages' entries
+// gain the blocks since as confirmations and changed replaces theirs; an
+// answer of another tip without changed fails the test. It returns the
+// pages so read and how many answers were of a newer tip.
+func readCarried(t *testing.T, e *env, req rpc.AddressHistoryRequest, between []func()) (entries []rpc.AddressHistoryEntry, carried int) {
+	t.Helper()
+	var h rpc.AddressHistory
+	e.must("getaddresshistory", &h, req)
+	entries = h.Entries
+	for page := 0; h.Next != ""; page++ {
+		if page < len(between) {
+			between[page]()
+		}
+		prev := h
+		r := req
+		r.After, h = h.Next, rpc.AddressHistory{}
+		e.must("getaddresshistory", &h, r)
+		if h.BestBlock != prev.BestBlock {
+			if h.Changed == nil {
+				t.Fatalf("page %d: tip %d after %d, but no changed", h.Page, h.Height, prev.Height)
+			}
+			carried++
+			for i := range entries {
+				if !entries[i].Mempool {
+					entries[i].Confirmations += h.Height - prev.Height
+				}
+			}
+			for _, c := range *h.Changed {
+				i := slices.IndexFunc(entries, func(x rpc.AddressHistoryEntry) bool { return x.TxID == c.TxID && x.OutputIndex == c.OutputIndex })
+				if i < 0 {
+					t.Fatalf("changed names %s:%d, which no earlier page has", c.TxID, c.OutputIndex)
+				}
+				entries[i] = c
+			}
+		} else if h.Changed != nil {
+			t.Fatalf("page %d: changed at the cursor's own tip", h.Page)
+		}
+		entries = append(entries, h.Entries...)
+	}
+	return entries, carried
 }
 
 // A cursor is not signed: anyone can write one with the tip, a count and a
@@ -242,4 +371,14 @@ func TestAddressHistoryCursorShortOfItsCount(t *testing.T) {
 			t.Errorf("a cursor counting 100 entries, placed after height %d:\n%+v\nwant page 1:\n%+v", height, got, want)
 		}
 	}
+}
+
+// asJSON is v as JSON: answers compared by value, through their pointers.
+func asJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -71,22 +71,26 @@ func (b *Backend) getAddressHistory(_ context.Context, params []json.RawMessage)
 		}
 		page = cur.page
 	}
-	confirmed, n, blocks, tip, err := b.confirmedHistory(khs, page, req.PageSize, cur)
+	c, err := b.confirmedHistory(khs, page, req.PageSize, cur)
 	if err != nil {
 		return nil, rpc.NewError(rpc.CodeDatabaseError, "%v", err)
 	}
-	entries := make([]rpc.AddressHistoryEntry, 0, len(confirmed))
-	for _, r := range confirmed {
-		e := historyEntry(b.Chain.Params(), req.Addresses[r.Key], r.AddressHistoryEntry, blocks, tip.Height)
+	entry := func(r chain.AddressHistoryEntryOf) rpc.AddressHistoryEntry {
+		e := historyEntry(b.Chain.Params(), req.Addresses[r.Key], r.AddressHistoryEntry, c.blocks, c.tip.Height)
 		if req.Mempool && e.Spent == nil {
 			e.Spent = b.mempoolSpend(r.OutPoint)
 		}
-		entries = append(entries, e)
+		return e
+	}
+	entries := make([]rpc.AddressHistoryEntry, 0, len(c.entries))
+	for _, r := range c.entries {
+		entries = append(entries, entry(r))
 	}
 	var pool []rpc.AddressHistoryEntry
 	if req.Mempool {
 		pool = b.mempoolHistory(req.Addresses, khs)
 	}
+	n := c.n
 	total := n + uint64(len(pool))
 	pages := max((total+req.PageSize-1)/req.PageSize, 1)
 	if page >= pages {
@@ -95,12 +99,19 @@ func (b *Backend) getAddressHistory(_ context.Context, params []json.RawMessage)
 	from := page * req.PageSize
 	to := min(from+req.PageSize, total)
 	entries = append(entries, pool[max(from, n)-n:max(to, n)-n]...)
-	h := &rpc.AddressHistory{BestBlock: tip.Hash.String(), Height: tip.Height, Page: page, PageSize: req.PageSize,
+	h := &rpc.AddressHistory{BestBlock: c.tip.Hash.String(), Height: c.tip.Height, Page: page, PageSize: req.PageSize,
 		Pages: pages, Total: total, Entries: entries}
+	if c.carried {
+		changed := make([]rpc.AddressHistoryEntry, 0, len(c.changed))
+		for _, r := range c.changed {
+			changed = append(changed, entry(r))
+		}
+		h.Changed = &changed
+	}
 	if page+1 < pages {
-		next := historyCursor{request: digest, tip: tip.Hash, confirmed: n, page: page + 1}
-		if to < n { // the next page starts among the confirmed entries, after this page's last
-			last := confirmed[len(confirmed)-1]
+		next := historyCursor{request: digest, tip: c.tip.Hash, confirmed: n, page: page + 1}
+		if to <= n { // the pages so far are confirmed entries: the next starts after this page's last
+			last := c.entries[len(c.entries)-1]
 			next.hasPlace, next.place = true, chain.HistoryPlace{Height: last.Height, OutPoint: last.OutPoint}
 		}
 		h.Next = next.encode()
@@ -108,23 +119,49 @@ func (b *Backend) getAddressHistory(_ context.Context, params []json.RawMessage)
 	return h, nil
 }
 
+// MaxHistoryCarryBlocks bounds how far a read of getaddresshistory by
+// next is carried over to a new tip: a cursor read at most this many
+// blocks below the node's tip, on its best chain, gets the page after its
+// place at the new tip and the changes to the pages before (each block
+// since is read for them); an older one is counted again.
+const MaxHistoryCarryBlocks = 100
+
+// confirmedPage is the confirmed part of a getaddresshistory page.
+type confirmedPage struct {
+	entries []chain.AddressHistoryEntryOf
+	n       uint64 // confirmed entries of every page
+	blocks  map[uint64]chain.AddressBlock
+	tip     chain.BlockInfo
+	// carried: read after the place of a cursor of an earlier tip, whose
+	// pages changed is what has changed in since.
+	carried bool
+	changed []chain.AddressHistoryEntryOf
+}
+
 // confirmedHistory reads the confirmed entries of page: after the
-// cursor's place, reading only the page, while the tip is the one the
-// cursor was read at; by counting every entry otherwise. n counts the
-// confirmed entries of every page. A cursor is not signed: one whose place
-// leaves fewer entries than its count says (the node never gives one) is
-// counted again too, since the handler takes next's place from the page's
-// last confirmed entry.
-func (b *Backend) confirmedHistory(khs []wire.KeyHash, page, size uint64, cur *historyCursor) (entries []chain.AddressHistoryEntryOf, n uint64, blocks map[uint64]chain.AddressBlock, tip chain.BlockInfo, err error) {
-	if cur != nil && (cur.hasPlace || page*size >= cur.confirmed) {
-		want := min(size, cur.confirmed-min(page*size, cur.confirmed))
-		if want == 0 { // the page holds mempool entries only
-			entries, blocks, tip = nil, map[uint64]chain.AddressBlock{}, b.Chain.Tip()
-		} else {
-			entries, blocks, tip, err = b.Chain.AddressHistoryAfter(khs, cur.place, int(want))
+// cursor's place, reading only the page (and, when the tip moved since the
+// cursor, the blocks since), while the cursor's tip is on the best chain
+// at most MaxHistoryCarryBlocks below the tip; by counting every entry
+// otherwise. A cursor is not signed: one whose place leaves other than
+// the entries its count says (the node never gives one) is counted again
+// too, since the handler takes next's place from the page's last
+// confirmed entry.
+func (b *Backend) confirmedHistory(khs []wire.KeyHash, page, size uint64, cur *historyCursor) (confirmedPage, error) {
+	trusted := cur != nil && page <= math.MaxUint64/size
+	switch {
+	case trusted && cur.hasPlace:
+		r, ok, err := b.Chain.AddressHistoryAfter(khs, cur.place, cur.tip, int(size), MaxHistoryCarryBlocks)
+		if err != nil {
+			return confirmedPage{}, err
 		}
-		if err != nil || tip.Hash == cur.tip && uint64(len(entries)) == want {
-			return entries, cur.confirmed, blocks, tip, err
+		n := cur.confirmed + uint64(r.Added)
+		if ok && page*size <= n && uint64(len(r.Page)) == min(size, n-page*size) {
+			return confirmedPage{entries: r.Page, n: n, blocks: r.Blocks, tip: r.Tip,
+				carried: r.Tip.Hash != cur.tip, changed: r.Changed}, nil
+		}
+	case trusted && page*size >= cur.confirmed: // mempool entries only, while the tip stays
+		if tip := b.Chain.Tip(); tip.Hash == cur.tip {
+			return confirmedPage{n: cur.confirmed, blocks: map[uint64]chain.AddressBlock{}, tip: tip}, nil
 		}
 	}
 	// Of the confirmed entries, only the page's are read (the others are
@@ -135,7 +172,7 @@ func (b *Backend) confirmedHistory(khs []wire.KeyHash, page, size uint64, cur *h
 		skip = int(page * size)
 	}
 	entries, count, blocks, tip, err := b.Chain.AddressHistoryPage(khs, skip, int(size))
-	return entries, uint64(count), blocks, tip, err
+	return confirmedPage{entries: entries, n: uint64(count), blocks: blocks, tip: tip}, err
 }
 
 // historyEntry is the answer's entry for h, paid to addr, at tip.
