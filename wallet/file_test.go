@@ -5,10 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -435,9 +437,10 @@ func TestCreateRemovesTempsLeftByCrash(t *testing.T) {
 // directory) a temporary file of it, as a write killed before its rename
 // does, and two that are not its (another wallet's, and one of a file
 // named like path's temporary file); runs write while another process
-// holds the wallets directory's lock, and checks that the temporary file
-// stays while the lock is held (as whileLocked's own checks do), and that
-// once write has the lock and returns it is gone and the others stay.
+// holds the wallets directory's lock, and checks, once write waits for
+// the lock, that the temporary file stays (as whileLocked's own checks
+// do), and that once write has the lock and returns it is gone and the
+// others stay.
 func checkTempsRemovedUnderLock(t *testing.T, path string, write func() error, whileLocked func()) {
 	t.Helper()
 	dir := filepath.Dir(path)
@@ -459,7 +462,7 @@ func checkTempsRemovedUnderLock(t *testing.T, path string, write func() error, w
 	}
 	done := make(chan error, 1)
 	go func() { done <- write() }()
-	time.Sleep(200 * time.Millisecond) // Create takes 10-40 ms, about 250 ms with -race
+	waitForLockWaiter(t, dir)
 	whileLocked()
 	if _, err := os.Stat(tmp.Name()); err != nil {
 		t.Errorf("removed while another process held the lock: %v", err)
@@ -474,6 +477,32 @@ func checkTempsRemovedUnderLock(t *testing.T, path string, write func() error, w
 	for _, name := range others {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// waitForLockWaiter waits until a flock on dir is waited for (a "->" line
+// of /proc/locks names dir's inode): the writer has reached the lock and
+// is blocked on it.
+func waitForLockWaiter(t *testing.T, dir string) {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Stat(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	inode := fmt.Sprintf(":%d ", st.Ino) // "major:minor:inode start end"
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+		locks, err := os.ReadFile("/proc/locks")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(locks), "\n") {
+			if strings.Contains(line, "-> FLOCK") && strings.Contains(line, inode) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing waited for the lock on %s in a minute", dir)
 		}
 	}
 }
