@@ -29,11 +29,17 @@ var walletEnv = []string{"POWCHAIN_WALLET_PASSPHRASE=" + walletPass}
 // in its header like any wallet. It returns the mnemonic and the wallet.
 func cheapWallet(t *testing.T, datadir, name string) (string, *wallet.Wallet) {
 	t.Helper()
-	path, err := wallet.FilePath(filepath.Join(datadir, "local"), name)
+	return cheapWalletOn(t, datadir, chain.LocalParams(), name)
+}
+
+// cheapWalletOn is cheapWallet on the network of params.
+func cheapWalletOn(t *testing.T, datadir string, params *chain.Params, name string) (string, *wallet.Wallet) {
+	t.Helper()
+	path, err := wallet.FilePath(filepath.Join(datadir, params.Name), name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt := walletOptions(chain.LocalParams())
+	opt := walletOptions(params)
 	opt.KDF = &wallet.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 	w, mnemonic, err := wallet.Create(path, walletPass, opt)
 	if err != nil {
@@ -66,7 +72,13 @@ func rpcCLI(t *testing.T, datadir string, args ...string) string {
 // localClient is an RPC client of the node serving datadir.
 func localClient(t *testing.T, datadir string) *rpc.Client {
 	t.Helper()
-	dir := filepath.Join(datadir, "local")
+	return clientOn(t, datadir, chain.LocalNet)
+}
+
+// clientOn is an RPC client of the node of network serving datadir.
+func clientOn(t *testing.T, datadir, network string) *rpc.Client {
+	t.Helper()
+	dir := filepath.Join(datadir, network)
 	addr, err := rpc.ReadEndpoint(dir)
 	if err != nil {
 		t.Fatal(err)
