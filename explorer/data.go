@@ -195,11 +195,11 @@ func (s *Source) Block(hash wire.Hash, p page) (*Block, error) {
 	var fees uint64
 	tip := s.Chain.Tip().Height
 	for i, tx := range txs {
-		prev := takeSpent(tx, &spent)
+		prev := server.TakeSpent(tx, &spent)
 		if i >= p.offset && i-p.offset < p.limit {
 			out.Tx = append(out.Tx, s.confirmedTx(tx, info, tip, prev))
 		}
-		if fee, ok := txFee(tx, prev); ok {
+		if fee, ok := server.TxFee(tx, prev); ok {
 			fees += fee
 		}
 	}
@@ -315,58 +315,26 @@ func (s *Source) blockSummary(height uint64) (*BlockSummary, error) {
 // ---- transactions ----
 
 // Tx is a decoded transaction with what the node knows about it: each
-// input's previous output (prevout), its fee and fee rate, and where it is.
+// input's previous output (prevout), its fee (TxResult's, nil for a
+// coinbase or when a previous output is unknown) and fee rate, and where
+// it is.
 type Tx struct {
 	rpc.TxResult
-	Fee     *rpc.Amount `json:"fee,omitempty"`     // nil for a coinbase, or when a previous output is unknown
-	FeeRate *rpc.Amount `json:"feerate,omitempty"` // coins per 1000 bytes
+	FeeRate *rpc.Amount `json:"feerate,omitempty"` // coins per 1000 bytes, set with Fee
 	Height  *uint64     `json:"height,omitempty"`  // height of its block when confirmed
 	// InMempool: unconfirmed, waiting in this node's mempool.
 	InMempool bool `json:"in_mempool"`
 }
 
-// takeSpent takes the previous outputs of tx's inputs from the front of
-// spent, what remains of its block's undo record (which lists them in
-// block order): nil for a coinbase, or when the record is short (empty off
-// the best chain).
-func takeSpent(tx *wire.Tx, spent *[]chain.UtxoEntry) []chain.UtxoEntry {
-	n := len(tx.Inputs)
-	if tx.IsCoinbase() || len(*spent) < n {
-		return nil
-	}
-	prev := (*spent)[:n:n]
-	*spent = (*spent)[n:]
-	return prev
-}
-
-// txFee is the fee of tx, whose inputs spent prev; false when prev is
-// unknown (nil) or the outputs exceed it.
-func txFee(tx *wire.Tx, prev []chain.UtxoEntry) (uint64, bool) {
-	if prev == nil {
-		return 0, false
-	}
-	var in, out uint64
-	for _, e := range prev {
-		in += e.Amount
-	}
-	for _, o := range tx.Outputs {
-		out += o.Amount
-	}
-	return in - out, in >= out
-}
-
 // confirmedTx decodes tx of the block info, with the best chain ending at
-// height tip; prev are the outputs its inputs spent (takeSpent), nil when
-// unknown.
+// height tip; prev are the outputs its inputs spent (server.TakeSpent),
+// nil when unknown.
 func (s *Source) confirmedTx(tx *wire.Tx, info chain.BlockInfo, tip uint64, prev []chain.UtxoEntry) Tx {
 	height := info.Height
 	out := Tx{TxResult: server.ConfirmedTxResult(tx, info, tip, s.prefix()), Height: &height}
-	for i, e := range prev {
-		out.Vin[i].Prevout = &rpc.PrevOut{Value: rpc.Amount(e.Amount), Address: server.Address(s.prefix(), e.KeyHash), Height: e.Height, Coinbase: e.Coinbase}
-	}
-	if fee, ok := txFee(tx, prev); ok {
-		out.Fee = amountPtr(fee)
-		out.FeeRate = amountPtr(fee * 1000 / uint64(max(out.Size, 1)))
+	server.AddSpent(&out.TxResult, tx, prev, s.prefix(), true)
+	if out.Fee != nil {
+		out.FeeRate = amountPtr(uint64(*out.Fee) * 1000 / uint64(max(out.Size, 1)))
 	}
 	return out
 }
@@ -446,7 +414,7 @@ func (s *Source) txInBlock(txid, hash wire.Hash) (*Tx, error) {
 	}
 	for i, id := range blk.TxIDs() {
 		tx := blk.Transactions[i]
-		prev := takeSpent(tx, &spent)
+		prev := server.TakeSpent(tx, &spent)
 		if id == txid {
 			out := s.confirmedTx(tx, info, s.Chain.Tip().Height, prev)
 			return &out, nil
@@ -459,8 +427,8 @@ func (s *Source) txInBlock(txid, hash wire.Hash) (*Tx, error) {
 // the UTXO set or are outputs of its mempool parents.
 func (s *Source) mempoolTx(desc *mempool.TxDesc) *Tx {
 	res := server.TxResult(desc.Tx, s.prefix())
-	res.Time = desc.Added.Unix()
-	out := &Tx{TxResult: res, InMempool: true, Fee: amountPtr(desc.Fee), FeeRate: amountPtr(desc.Fee * 1000 / uint64(max(desc.Size, 1)))}
+	res.Time, res.Fee = desc.Added.Unix(), amountPtr(desc.Fee)
+	out := &Tx{TxResult: res, InMempool: true, FeeRate: amountPtr(desc.Fee * 1000 / uint64(max(desc.Size, 1)))}
 	for i, input := range desc.Tx.Inputs {
 		out.Vin[i].Prevout = s.prevOut(input.PrevOut) // nil if a parent left meanwhile
 	}
@@ -469,7 +437,7 @@ func (s *Source) mempoolTx(desc *mempool.TxDesc) *Tx {
 
 func (s *Source) prevOut(op wire.OutPoint) *rpc.PrevOut {
 	if e, err := s.Chain.FetchUtxo(op); err == nil && e != nil {
-		return &rpc.PrevOut{Value: rpc.Amount(e.Amount), Address: server.Address(s.prefix(), e.KeyHash), Height: e.Height, Coinbase: e.Coinbase}
+		return server.PrevOut(s.prefix(), *e)
 	}
 	if parent, ok := s.Mempool.Get(op.TxID); ok && int(op.Index) < len(parent.Tx.Outputs) {
 		o := parent.Tx.Outputs[op.Index]

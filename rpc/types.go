@@ -101,13 +101,17 @@ type TxOutResult struct {
 // TxResult is a decoded transaction (decoderawtransaction, verbose
 // getrawtransaction, getblock verbosity 2).
 type TxResult struct {
-	TxID      string        `json:"txid"`
-	Hex       string        `json:"hex,omitempty"`
-	Size      int           `json:"size"`
-	Version   uint32        `json:"version"`
-	Vin       []TxInResult  `json:"vin"`
-	Vout      []TxOutResult `json:"vout"`
-	BlockHash string        `json:"blockhash,omitempty"`
+	TxID    string        `json:"txid"`
+	Hex     string        `json:"hex,omitempty"`
+	Size    int           `json:"size"`
+	Version uint32        `json:"version"`
+	Vin     []TxInResult  `json:"vin"`
+	Vout    []TxOutResult `json:"vout"`
+	// Fee is set where the outputs the inputs spent are known (the REST
+	// interface), as Bitcoin Core sets it where it has the block's undo
+	// data; never for a coinbase.
+	Fee       *Amount `json:"fee,omitempty"`
+	BlockHash string  `json:"blockhash,omitempty"`
 	// Confirmations is set whenever BlockHash is, as in Bitcoin Core: 0
 	// for a block off the best chain (or above the tip read with it).
 	Confirmations *int64 `json:"confirmations,omitempty"`

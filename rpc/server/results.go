@@ -158,3 +158,58 @@ func AddressUtxo(addr string, u chain.AddressUtxo, tip uint64, p *chain.Params) 
 		Amount: rpc.Amount(u.Entry.Amount), Height: u.Entry.Height, Coinbase: u.Entry.Coinbase,
 		Confirmations: Confirmations(tip, u.Entry.Height), Mature: mature(p, tip, u.Entry.Height, u.Entry.Coinbase)}
 }
+
+// TakeSpent takes the previous outputs of tx's inputs from the front of
+// spent, what remains of its block's undo record (chain's SpentOutputs,
+// which lists them in block order), so that a caller walking the block's
+// transactions in order gets each one's own: nil for a coinbase, or when
+// the record is short (empty off the best chain).
+func TakeSpent(tx *wire.Tx, spent *[]chain.UtxoEntry) []chain.UtxoEntry {
+	n := len(tx.Inputs)
+	if tx.IsCoinbase() || len(*spent) < n {
+		return nil
+	}
+	prev := (*spent)[:n:n]
+	*spent = (*spent)[n:]
+	return prev
+}
+
+// TxFee is the fee of tx, whose inputs spent prev; false when prev is
+// unknown (nil) or the outputs exceed it (a record that does not belong
+// to tx: no fee rather than a wrapped one).
+func TxFee(tx *wire.Tx, prev []chain.UtxoEntry) (uint64, bool) {
+	if prev == nil {
+		return 0, false
+	}
+	var in, out uint64
+	for _, e := range prev {
+		in += e.Amount
+	}
+	for _, o := range tx.Outputs {
+		out += o.Amount
+	}
+	return in - out, in >= out
+}
+
+// PrevOut describes e, an output an input spends, for the network with
+// prefix.
+func PrevOut(prefix string, e chain.UtxoEntry) *rpc.PrevOut {
+	return &rpc.PrevOut{Value: rpc.Amount(e.Amount), Address: Address(prefix, e.KeyHash), Height: e.Height, Coinbase: e.Coinbase}
+}
+
+// AddSpent completes r, the result of tx, with what its inputs spent
+// (prev, from TakeSpent): its fee, and each input's prevout when prevouts
+// is set (the explorer). With prev unknown (nil) it adds neither, as
+// Bitcoin Core without undo data.
+func AddSpent(r *rpc.TxResult, tx *wire.Tx, prev []chain.UtxoEntry, prefix string, prevouts bool) {
+	if fee, ok := TxFee(tx, prev); ok {
+		a := rpc.Amount(fee)
+		r.Fee = &a
+	}
+	if !prevouts {
+		return
+	}
+	for i, e := range prev {
+		r.Vin[i].Prevout = PrevOut(prefix, e)
+	}
+}
