@@ -39,7 +39,7 @@ type BlockHeaderResult struct {
 }
 
 // BlockResult is the result of getblock with verbosity 1 (Tx holds txids)
-// or 2 (Tx holds TxResult objects).
+// or 2 and 3 (Tx holds TxResult objects).
 type BlockResult struct {
 	BlockHeaderResult
 	Size int `json:"size"`
@@ -50,7 +50,8 @@ type BlockResult struct {
 // {txid, vout, signature, pubkey} for a spend, or {coinbase, height,
 // extranonce} for a coinbase (Coinbase, the hex of its 64-byte data field,
 // is set), every field of the shape present, none of the other; a spend
-// also has prevout where the REST interface knows it.
+// also has prevout where getblock verbosity 3 or the REST interface knows
+// it.
 type TxInResult struct {
 	TxID       string `json:"txid,omitempty"`
 	Vout       uint32 `json:"vout"`
@@ -59,8 +60,9 @@ type TxInResult struct {
 	Coinbase   string `json:"coinbase,omitempty"`
 	Height     uint64 `json:"height"`
 	ExtraNonce uint64 `json:"extranonce"`
-	// Prevout is the output the input spends; only the REST interface
-	// fills it in (as Bitcoin Core's getblock verbosity 3).
+	// Prevout is the output the input spends: getblock verbosity 3 of a
+	// best-chain block (as Bitcoin Core's) and the REST interface fill it
+	// in.
 	Prevout *PrevOut `json:"prevout,omitempty"`
 }
 
@@ -99,7 +101,7 @@ type TxOutResult struct {
 }
 
 // TxResult is a decoded transaction (decoderawtransaction, verbose
-// getrawtransaction, getblock verbosity 2).
+// getrawtransaction, getblock verbosity 2 and 3).
 type TxResult struct {
 	TxID    string        `json:"txid"`
 	Hex     string        `json:"hex,omitempty"`
@@ -107,9 +109,9 @@ type TxResult struct {
 	Version uint32        `json:"version"`
 	Vin     []TxInResult  `json:"vin"`
 	Vout    []TxOutResult `json:"vout"`
-	// Fee is set where the outputs the inputs spent are known (the REST
-	// interface), as Bitcoin Core sets it where it has the block's undo
-	// data; never for a coinbase.
+	// Fee is set where the outputs the inputs spent are known, as Bitcoin
+	// Core sets it where it has the block's undo data (getblock of a
+	// best-chain block, the REST interface); never for a coinbase.
 	Fee       *Amount `json:"fee,omitempty"`
 	BlockHash string  `json:"blockhash,omitempty"`
 	// Confirmations is set whenever BlockHash is, as in Bitcoin Core: 0

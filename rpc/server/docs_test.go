@@ -244,7 +244,7 @@ func TestRPCDocsMatchResults(t *testing.T) {
 	var genesis string
 	r.must(a, "getblockhash", &genesis, 0)
 	for _, block := range []string{genesis, blocks[0], mined[0], side[0]} { // mined[0] is the tip
-		for _, verbosity := range []any{0, 1, 2} {
+		for _, verbosity := range []any{0, 1, 2, 3} {
 			r.call(a, "getblock", block, verbosity)
 		}
 		r.call(a, "getblockheader", block)

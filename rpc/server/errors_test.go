@@ -29,8 +29,8 @@ func TestParameterErrors(t *testing.T) {
 		{"getrawtransaction", `["` + genesis + `", "yes"]`, rpc.CodeTypeError, "Expected type number or boolean for verbose, got string"},
 		// A number outside a method's range, or not whole, names the
 		// method's range, not that of the Go type holding it.
-		{"getblock", `["` + genesis + `", 3]`, rpc.CodeInvalidParameter, "verbosity out of range: must be a whole number from 0 to 2"},
-		{"getblock", `["` + genesis + `", 1.5]`, rpc.CodeInvalidParameter, "verbosity out of range: must be a whole number from 0 to 2"},
+		{"getblock", `["` + genesis + `", 4]`, rpc.CodeInvalidParameter, "verbosity out of range: must be a whole number from 0 to 3"},
+		{"getblock", `["` + genesis + `", 1.5]`, rpc.CodeInvalidParameter, "verbosity out of range: must be a whole number from 0 to 3"},
 		{"generatetoaddress", `[10001, "x"]`, rpc.CodeInvalidParameter, "nblocks out of range: must be a whole number from 0 to 10000"},
 		{"generatetoaddress", `[1e30, "x"]`, rpc.CodeInvalidParameter, "nblocks out of range: must be a whole number from 0 to 10000"},
 		{"setban", `["1.2.3.4", "add", -1]`, rpc.CodeInvalidParameter, "bantime out of range: must be a whole number from 0 to 9223372036"},

@@ -106,7 +106,7 @@ var methodDocs = map[string]methodDoc{
 		summary: "A block, as hex or JSON.",
 		params: []string{
 			"blockhash (string, required) the block's hash",
-			"verbosity (number or boolean, optional, default=1) 0 (false): hex of the canonical encoding; 1 (true): JSON with txids; 2: JSON with decoded transactions, each with its hex",
+			"verbosity (number or boolean, optional, default=1) 0 (false): hex of the canonical encoding; 1 (true): JSON with txids; 2: JSON with decoded transactions, each with its hex and (best chain only) fee; 3: as 2, each spend's input with its prevout (best chain only)",
 		},
 		result:  "hex, or {hash, confirmations, height, version, merkleroot, time, mediantime, nonce, bits, difficulty, chainwork, nTx, previousblockhash, nextblockhash, size, tx}",
 		example: exampleHash + " 2",

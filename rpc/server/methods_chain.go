@@ -52,7 +52,7 @@ func (b *Backend) getBlock(_ context.Context, params []json.RawMessage) (any, er
 	if err != nil {
 		return nil, err
 	}
-	verbosity, err := verbosityParam(params, 1, "verbosity", 1, 2)
+	verbosity, err := verbosityParam(params, 1, "verbosity", 1, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -73,13 +73,29 @@ func (b *Backend) getBlock(_ context.Context, params []json.RawMessage) (any, er
 		res.Tx = ids
 		return res, nil
 	}
+	if res.Tx, err = b.blockTxs(blk, verbosity == 3); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// blockTxs decodes blk's transactions as getblock verbosity 2 does (3 with
+// prevouts): each with its hex and, where the block's undo record is
+// there (a best-chain block), its fee and its inputs' previous outputs,
+// as Bitcoin Core gives them only where it has the undo data.
+func (b *Backend) blockTxs(blk *wire.Block, prevouts bool) ([]rpc.TxResult, error) {
+	spent, _, err := b.Chain.SpentOutputs(blk.BlockHash()) // none off the best chain
+	if err != nil {
+		return nil, rpc.NewError(rpc.CodeDatabaseError, "read the block's undo record: %v", err)
+	}
+	prefix := b.Chain.Params().AddressPrefix
 	txs := make([]rpc.TxResult, len(blk.Transactions))
 	for i, tx := range blk.Transactions {
-		txs[i] = TxResult(tx, b.Chain.Params().AddressPrefix)
+		txs[i] = TxResult(tx, prefix)
 		txs[i].Hex = hex.EncodeToString(tx.Bytes()) // as Bitcoin Core's verbosity 2
+		AddSpent(&txs[i], tx, TakeSpent(tx, &spent), prefix, prevouts)
 	}
-	res.Tx = txs
-	return res, nil
+	return txs, nil
 }
 
 // blockWithInfo returns a block that the node has the body of.

@@ -199,8 +199,8 @@ func PrevOut(prefix string, e chain.UtxoEntry) *rpc.PrevOut {
 
 // AddSpent completes r, the result of tx, with what its inputs spent
 // (prev, from TakeSpent): its fee, and each input's prevout when prevouts
-// is set (the explorer). With prev unknown (nil) it adds neither, as
-// Bitcoin Core without undo data.
+// is set (getblock verbosity 3, the explorer). With prev unknown (nil) it
+// adds neither, as Bitcoin Core without undo data.
 func AddSpent(r *rpc.TxResult, tx *wire.Tx, prev []chain.UtxoEntry, prefix string, prevouts bool) {
 	if fee, ok := TxFee(tx, prev); ok {
 		a := rpc.Amount(fee)
