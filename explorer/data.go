@@ -348,7 +348,7 @@ func (s *Source) Tx(txid wire.Hash, block *wire.Hash) (*Tx, error) {
 		return s.txInBlock(txid, *block)
 	}
 	if desc, ok := s.Mempool.Get(txid); ok {
-		return s.mempoolTx(desc), nil
+		return s.mempoolTx(desc)
 	}
 	if s.Chain.TxIndexEnabled() {
 		_, info, found, err := s.Chain.FindTransaction(txid)
@@ -412,38 +412,24 @@ func (s *Source) txInBlock(txid, hash wire.Hash) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i, id := range blk.TxIDs() {
-		tx := blk.Transactions[i]
-		prev := server.TakeSpent(tx, &spent)
-		if id == txid {
-			out := s.confirmedTx(tx, info, s.Chain.Tip().Height, prev)
-			return &out, nil
-		}
+	tx, prev, found := server.BlockTxSpent(blk, spent, txid)
+	if !found {
+		return nil, notFound("block %s has no transaction %s", hash, txid)
 	}
-	return nil, notFound("block %s has no transaction %s", hash, txid)
+	out := s.confirmedTx(tx, info, s.Chain.Tip().Height, prev)
+	return &out, nil
 }
 
-// mempoolTx decodes a mempool transaction; its previous outputs are in
-// the UTXO set or are outputs of its mempool parents.
-func (s *Source) mempoolTx(desc *mempool.TxDesc) *Tx {
+// mempoolTx decodes a mempool transaction with its fee and its inputs'
+// previous outputs (server.AddMempoolSpent: in the UTXO set or outputs of
+// its mempool parents).
+func (s *Source) mempoolTx(desc *mempool.TxDesc) (*Tx, error) {
 	res := server.TxResult(desc.Tx, s.prefix())
-	res.Time, res.Fee = desc.Added.Unix(), amountPtr(desc.Fee)
-	out := &Tx{TxResult: res, InMempool: true, FeeRate: amountPtr(desc.Fee * 1000 / uint64(max(desc.Size, 1)))}
-	for i, input := range desc.Tx.Inputs {
-		out.Vin[i].Prevout = s.prevOut(input.PrevOut) // nil if a parent left meanwhile
+	res.Time = desc.Added.Unix()
+	if err := server.AddMempoolSpent(&res, s.Chain, s.Mempool, desc, s.prefix()); err != nil {
+		return nil, err
 	}
-	return out
-}
-
-func (s *Source) prevOut(op wire.OutPoint) *rpc.PrevOut {
-	if e, err := s.Chain.FetchUtxo(op); err == nil && e != nil {
-		return server.PrevOut(s.prefix(), *e)
-	}
-	if parent, ok := s.Mempool.Get(op.TxID); ok && int(op.Index) < len(parent.Tx.Outputs) {
-		o := parent.Tx.Outputs[op.Index]
-		return &rpc.PrevOut{Value: rpc.Amount(o.Amount), Address: server.Address(s.prefix(), o.KeyHash)}
-	}
-	return nil
+	return &Tx{TxResult: res, InMempool: true, FeeRate: amountPtr(desc.Fee * 1000 / uint64(max(desc.Size, 1)))}, nil
 }
 
 // ---- mempool ----
@@ -597,7 +583,7 @@ func (s *Source) mempoolActivity(kh wire.KeyHash, out *Address) int64 {
 			}
 		}
 		for _, in := range d.Tx.Inputs {
-			if prev := s.prevOut(in.PrevOut); prev != nil && prev.Address == out.Address {
+			if prev, err := server.MempoolPrevOut(s.Chain, s.Mempool, s.prefix(), in.PrevOut); err == nil && prev != nil && prev.Address == out.Address {
 				touches = true
 			}
 		}

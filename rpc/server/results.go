@@ -213,3 +213,57 @@ func AddSpent(r *rpc.TxResult, tx *wire.Tx, prev []chain.UtxoEntry, prefix strin
 		r.Vin[i].Prevout = PrevOut(prefix, e)
 	}
 }
+
+// BlockTxSpent finds txid among blk's transactions and takes the outputs
+// its inputs spent from spent, blk's undo record (chain's SpentOutputs),
+// walking the transactions before it as TakeSpent does: prev is nil for a
+// coinbase or when the record is short (empty off the best chain); found
+// is false when blk has no transaction txid. getrawtransaction and the
+// explorer's transaction pages use it.
+func BlockTxSpent(blk *wire.Block, spent []chain.UtxoEntry, txid wire.Hash) (tx *wire.Tx, prev []chain.UtxoEntry, found bool) {
+	for i, id := range blk.TxIDs() {
+		prev = TakeSpent(blk.Transactions[i], &spent)
+		if id == txid {
+			return blk.Transactions[i], prev, true
+		}
+	}
+	return nil, nil, false
+}
+
+// MempoolPrevOut describes op, an output a mempool transaction spends,
+// for the network with prefix: an output of a mempool parent (height 0,
+// no coinbase), or one of the UTXO set. The mempool is asked first: a
+// parent leaves it only once the block that confirms it is connected, so
+// a parent confirmed meanwhile is found in the UTXO set instead. nil when
+// neither has it (the transaction itself left the mempool meanwhile, or
+// a parent was evicted); an error only when the UTXO set cannot be read.
+func MempoolPrevOut(c *chain.Chain, pool *mempool.Pool, prefix string, op wire.OutPoint) (*rpc.PrevOut, error) {
+	if parent, ok := pool.Get(op.TxID); ok {
+		if int(op.Index) >= len(parent.Tx.Outputs) {
+			return nil, nil
+		}
+		o := parent.Tx.Outputs[op.Index]
+		return &rpc.PrevOut{Value: rpc.Amount(o.Amount), Address: Address(prefix, o.KeyHash)}, nil
+	}
+	e, err := c.FetchUtxo(op)
+	if err != nil || e == nil {
+		return nil, err
+	}
+	return PrevOut(prefix, *e), nil
+}
+
+// AddMempoolSpent completes r, the result of the mempool transaction desc,
+// with its fee (the mempool's, what its inputs spent minus what its
+// outputs pay) and each input's prevout where MempoolPrevOut knows it.
+func AddMempoolSpent(r *rpc.TxResult, c *chain.Chain, pool *mempool.Pool, desc *mempool.TxDesc, prefix string) error {
+	fee := rpc.Amount(desc.Fee)
+	r.Fee = &fee
+	for i, in := range desc.Tx.Inputs {
+		prev, err := MempoolPrevOut(c, pool, prefix, in.PrevOut)
+		if err != nil {
+			return err
+		}
+		r.Vin[i].Prevout = prev
+	}
+	return nil
+}
