@@ -50,8 +50,8 @@ type BlockResult struct {
 // {txid, vout, signature, pubkey} for a spend, or {coinbase, height,
 // extranonce} for a coinbase (Coinbase, the hex of its 64-byte data field,
 // is set), every field of the shape present, none of the other; a spend
-// also has prevout where getblock verbosity 3 or the REST interface knows
-// it.
+// also has prevout where getblock verbosity 3, getrawtransaction
+// verbosity 2 or the REST interface knows it.
 type TxInResult struct {
 	TxID       string `json:"txid,omitempty"`
 	Vout       uint32 `json:"vout"`
@@ -61,8 +61,9 @@ type TxInResult struct {
 	Height     uint64 `json:"height"`
 	ExtraNonce uint64 `json:"extranonce"`
 	// Prevout is the output the input spends: getblock verbosity 3 of a
-	// best-chain block (as Bitcoin Core's) and the REST interface fill it
-	// in.
+	// best-chain block and getrawtransaction verbosity 2 of a best-chain
+	// transaction (as Bitcoin Core's) or of a mempool transaction, and the
+	// REST interface, fill it in.
 	Prevout *PrevOut `json:"prevout,omitempty"`
 }
 
@@ -110,8 +111,10 @@ type TxResult struct {
 	Vin     []TxInResult  `json:"vin"`
 	Vout    []TxOutResult `json:"vout"`
 	// Fee is set where the outputs the inputs spent are known, as Bitcoin
-	// Core sets it where it has the block's undo data (getblock of a
-	// best-chain block, the REST interface); never for a coinbase.
+	// Core sets it where it has the block's undo data (getblock and
+	// getrawtransaction verbosity 2 of a best-chain transaction, the REST
+	// interface), and for a mempool transaction (getrawtransaction
+	// verbosity 2, the REST interface); never for a coinbase.
 	Fee       *Amount `json:"fee,omitempty"`
 	BlockHash string  `json:"blockhash,omitempty"`
 	// Confirmations is set whenever BlockHash is, as in Bitcoin Core: 0

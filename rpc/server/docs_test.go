@@ -261,6 +261,16 @@ func TestRPCDocsMatchResults(t *testing.T) {
 	r.call(a, "getrawtransaction", tx1.TxID().String(), 1, mined[0]) // in the given block
 	r.call(a, "getrawtransaction", tx2.TxID().String(), true)        // in the mempool
 	r.call(a, "getrawtransaction", sideBlock.Tx[0], true, side[0])   // off the best chain
+	// Verbosity 2: fee and prevouts from the undo record (through the
+	// index, in a given best-chain block), from the UTXO set and a
+	// mempool parent (tx2 and tx3 in the mempool), neither for a coinbase
+	// or off the best chain.
+	r.call(a, "getrawtransaction", tx0.TxID().String(), 2)
+	r.call(a, "getrawtransaction", tx1.TxID().String(), 2, mined[0])
+	r.call(a, "getrawtransaction", coinbase(mined[0]).String(), 2)
+	r.call(a, "getrawtransaction", tx2.TxID().String(), 2)
+	r.call(a, "getrawtransaction", tx3.TxID().String(), 2)
+	r.call(a, "getrawtransaction", sideBlock.Tx[0], 2, side[0])
 	r.call(a, "decoderawtransaction", tx1Hex)
 	r.call(a, "decoderawtransaction", hex.EncodeToString(mustBlock(t, sideHex).Transactions[0].Bytes()))
 	r.call(a, "testmempoolaccept", []string{freshHex, tx2Hex})

@@ -26,7 +26,7 @@ func TestParameterErrors(t *testing.T) {
 		msg    string
 	}{
 		{"getblock", `["` + genesis + `", "1"]`, rpc.CodeTypeError, "Expected type number or boolean for verbosity, got string"},
-		{"getrawtransaction", `["` + genesis + `", "yes"]`, rpc.CodeTypeError, "Expected type number or boolean for verbose, got string"},
+		{"getrawtransaction", `["` + genesis + `", "yes"]`, rpc.CodeTypeError, "Expected type number or boolean for verbosity, got string"},
 		// A number outside a method's range, or not whole, names the
 		// method's range, not that of the Go type holding it.
 		{"getblock", `["` + genesis + `", 4]`, rpc.CodeInvalidParameter, "verbosity out of range: must be a whole number from 0 to 3"},
@@ -69,7 +69,7 @@ func TestParameterErrors(t *testing.T) {
 		{"getblockhash", `[0, 1]`, rpc.CodeInvalidParams, "getblockhash takes at most 1 parameter, got 2 (usage: getblockhash height)"},
 		{"setban", `["1.2.3.4", "add", 1796133254, true]`, rpc.CodeInvalidParams, "setban takes at most 3 parameters, got 4 (usage: setban subnet command ( bantime ))"},
 		{"sendrawtransaction", `["00", 0.1]`, rpc.CodeInvalidParams, "sendrawtransaction takes at most 1 parameter, got 2 (usage: sendrawtransaction hexstring)"},
-		{"getrawtransaction", `["` + genesis + `", true, null, 1]`, rpc.CodeInvalidParams, "getrawtransaction takes at most 3 parameters, got 4 (usage: getrawtransaction txid ( verbose blockhash ))"},
+		{"getrawtransaction", `["` + genesis + `", true, null, 1]`, rpc.CodeInvalidParams, "getrawtransaction takes at most 3 parameters, got 4 (usage: getrawtransaction txid ( verbosity blockhash ))"},
 	} {
 		err := e.call(tc.method, nil, rawParams(tc.params)...)
 		if tc.code == 0 {

@@ -145,15 +145,15 @@ var methodDocs = map[string]methodDoc{
 	},
 	// Transactions and mempool.
 	"getrawtransaction": {
-		args:    "txid ( verbose blockhash )",
+		args:    "txid ( verbosity blockhash )",
 		summary: "A mempool transaction, one in a given block, or (with the transaction index, --txindex) any best-chain transaction.",
 		params: []string{
 			"txid (string, required) the transaction id",
-			"verbose (boolean or number, optional, default=false) true (1): decoded JSON instead of hex",
+			"verbosity (number or boolean, optional, default=0) 0 (false): hex; 1 (true): decoded JSON with hex; 2: as 1, with the fee and each spend's input's prevout where the node knows what the inputs spent (a mempool transaction, or one of a best-chain block; never a coinbase)",
 			"blockhash (string, optional) the block holding the transaction (needed for a confirmed transaction when the node runs without --txindex)",
 		},
-		result:  "hex, or {txid, hex, size, version, vin, vout, blockhash, confirmations, time}",
-		example: exampleTxID + " true " + exampleHash,
+		result:  "hex, or {txid, hex, size, version, vin, vout, fee, blockhash, confirmations, time}",
+		example: exampleTxID + " 2 " + exampleHash,
 	},
 	"decoderawtransaction": {
 		args:    "hexstring",

@@ -49,10 +49,11 @@ func (b *Backend) getRawTransaction(_ context.Context, params []json.RawMessage)
 	if err != nil {
 		return nil, err
 	}
-	verbose, err := verbosityParam(params, 1, "verbose", 0, 1)
+	verbosity, err := verbosityParam(params, 1, "verbosity", 0, 2)
 	if err != nil {
 		return nil, err
 	}
+	spends := verbosity == 2 // fee and prevouts, where the node knows what the inputs spent
 	var tx *wire.Tx
 	var res rpc.TxResult
 	if given(params, 2) {
@@ -60,38 +61,58 @@ func (b *Backend) getRawTransaction(_ context.Context, params []json.RawMessage)
 		if err != nil {
 			return nil, err
 		}
-		if tx, res, err = b.txInBlock(txid, blockHash); err != nil {
+		if tx, res, err = b.txInBlock(txid, blockHash, spends); err != nil {
 			return nil, err
 		}
 	} else if desc, ok := b.Mempool.Get(txid); ok {
 		tx = desc.Tx
 		res = TxResult(tx, b.Chain.Params().AddressPrefix)
 		res.Time = desc.Added.Unix()
-	} else if tx, res, err = b.indexedTx(txid); err != nil {
+		if spends {
+			if err := AddMempoolSpent(&res, b.Chain, b.Mempool, desc, b.Chain.Params().AddressPrefix); err != nil {
+				return nil, rpc.NewError(rpc.CodeDatabaseError, "read the UTXO set: %v", err)
+			}
+		}
+	} else if tx, res, err = b.indexedTx(txid, spends); err != nil {
 		return nil, err
 	}
-	if verbose == 0 {
+	if verbosity == 0 {
 		return hex.EncodeToString(tx.Bytes()), nil
 	}
 	res.Hex = hex.EncodeToString(tx.Bytes())
 	return res, nil
 }
 
-func (b *Backend) txInBlock(txid, blockHash wire.Hash) (*wire.Tx, rpc.TxResult, error) {
+// txInBlock finds txid in the block blockHash; with spends, it adds its
+// fee and its inputs' prevouts from the block's undo record, which only a
+// best-chain block has (as Bitcoin Core without undo data, a block off
+// the best chain gets neither).
+func (b *Backend) txInBlock(txid, blockHash wire.Hash, spends bool) (*wire.Tx, rpc.TxResult, error) {
 	info, blk, err := b.blockWithInfo(blockHash)
 	if err != nil {
 		return nil, rpc.TxResult{}, err
 	}
-	for i, id := range blk.TxIDs() {
-		if id == txid {
-			return blk.Transactions[i], ConfirmedTxResult(blk.Transactions[i], info, b.Chain.Tip().Height, b.Chain.Params().AddressPrefix), nil
+	var spent []chain.UtxoEntry
+	if spends {
+		if spent, _, err = b.Chain.SpentOutputs(blockHash); err != nil {
+			return nil, rpc.TxResult{}, rpc.NewError(rpc.CodeDatabaseError, "read the block's undo record: %v", err)
 		}
 	}
-	return nil, rpc.TxResult{}, rpc.NewError(rpc.CodeInvalidAddress, "No such transaction found in the provided block")
+	tx, prev, found := BlockTxSpent(blk, spent, txid)
+	if !found {
+		return nil, rpc.TxResult{}, rpc.NewError(rpc.CodeInvalidAddress, "No such transaction found in the provided block")
+	}
+	prefix := b.Chain.Params().AddressPrefix
+	res := ConfirmedTxResult(tx, info, b.Chain.Tip().Height, prefix)
+	if spends {
+		AddSpent(&res, tx, prev, prefix, true)
+	}
+	return tx, res, nil
 }
 
-// indexedTx finds a best-chain transaction with the transaction index.
-func (b *Backend) indexedTx(txid wire.Hash) (*wire.Tx, rpc.TxResult, error) {
+// indexedTx finds a best-chain transaction with the transaction index;
+// with spends, in its block as txInBlock does.
+func (b *Backend) indexedTx(txid wire.Hash, spends bool) (*wire.Tx, rpc.TxResult, error) {
 	tx, info, found, err := b.Chain.FindTransaction(txid)
 	switch {
 	case errors.Is(err, chain.ErrNoTxIndex):
@@ -100,6 +121,8 @@ func (b *Backend) indexedTx(txid wire.Hash) (*wire.Tx, rpc.TxResult, error) {
 		return nil, rpc.TxResult{}, rpc.NewError(rpc.CodeDatabaseError, "%v", err)
 	case !found:
 		return nil, rpc.TxResult{}, rpc.NewError(rpc.CodeInvalidAddress, "No such mempool or blockchain transaction")
+	case spends:
+		return b.txInBlock(txid, info.Hash, true)
 	}
 	return tx, ConfirmedTxResult(tx, info, b.Chain.Tip().Height, b.Chain.Params().AddressPrefix), nil
 }

@@ -345,8 +345,9 @@ func TestChainMethods(t *testing.T) {
 }
 
 // TestVerbosityAsCoreTakesIt: getblock's verbosity may be a boolean
-// (true: 1, false: 0) and getrawtransaction's verbose a number (1: true,
-// 0: false), as Bitcoin Core and btcd take them.
+// (true: 1, false: 0) and getrawtransaction's verbosity a boolean too, as
+// Bitcoin Core and btcd take them; getrawtransaction's verbosity 3 is
+// refused.
 func TestVerbosityAsCoreTakesIt(t *testing.T) {
 	e := newEnv(t)
 	var hashes []string
@@ -371,8 +372,8 @@ func TestVerbosityAsCoreTakesIt(t *testing.T) {
 	same("getblock", []any{hashes[0], 0}, []any{hashes[0], false})
 	same("getrawtransaction", []any{txid, true, hashes[0]}, []any{txid, 1, hashes[0]})
 	same("getrawtransaction", []any{txid, false, hashes[0]}, []any{txid, 0, hashes[0]})
-	if re := e.expectCode("getrawtransaction", rpc.CodeInvalidParameter, txid, 2, hashes[0]); re.Message != "verbose out of range: must be a whole number from 0 to 1" {
-		t.Errorf("getrawtransaction verbose 2: %q", re.Message)
+	if re := e.expectCode("getrawtransaction", rpc.CodeInvalidParameter, txid, 3, hashes[0]); re.Message != "verbosity out of range: must be a whole number from 0 to 2" {
+		t.Errorf("getrawtransaction verbosity 3: %q", re.Message)
 	}
 }
 
