@@ -353,12 +353,12 @@ func DecodeFrame(b []byte, magic [4]byte) (Message, error) {
 const smallPayload = 64 << 10
 
 // ReadMessage reads one frame from r. It returns the message and the number
-// of bytes read. A *ProtocolError means the peer broke the protocol; other
-// errors come from r.
+// of bytes read, those of a frame cut short included. A *ProtocolError
+// means the peer broke the protocol; other errors come from r.
 func ReadMessage(r io.Reader, magic [4]byte) (Message, int, error) {
 	var hdr [FrameHeaderSize]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, 0, err
+	if n, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, n, err
 	}
 	h, err := parseFrameHeader(hdr[:], magic)
 	if err != nil {
@@ -373,11 +373,13 @@ func ReadMessage(r io.Reader, magic [4]byte) (Message, int, error) {
 	return m, n, err
 }
 
+// readPayload reads a payload of n bytes; cut short, it returns what
+// arrived.
 func readPayload(r io.Reader, n int) ([]byte, error) {
 	if n <= smallPayload {
 		b := make([]byte, n)
-		_, err := io.ReadFull(r, b)
-		return b, unexpected(err)
+		got, err := io.ReadFull(r, b)
+		return b[:got], unexpected(err)
 	}
 	var buf bytes.Buffer
 	buf.Grow(smallPayload)

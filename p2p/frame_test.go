@@ -1,12 +1,15 @@
 package p2p
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"runtime"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"powchain/wire"
 )
 
 // emptyElements is field num repeated as empty messages (2 bytes each)
@@ -162,5 +165,26 @@ func TestInvTypesAsDocumented(t *testing.T) {
 		if c.ok && err != nil || !c.ok && !errors.As(err, &pe) {
 			t.Errorf("%s with an item of type %d: %v, want ok=%v", c.typ, c.invType, err, c.ok)
 		}
+	}
+}
+
+// TestReadMessageCountsFrameCutShort: ReadMessage counts every byte it
+// read of a frame that ends early, header or payload (a peer's bytesrecv
+// and the server's Totals add them up), neither none nor the length the
+// header announced.
+func TestReadMessageCountsFrameCutShort(t *testing.T) {
+	magic := testParams().Magic
+	frame, err := EncodeFrame(magic, &MsgInv{Items: []InvVect{{Type: InvTx, Hash: wire.Hash{1}}, {Type: InvTx, Hash: wire.Hash{2}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for cut := 1; cut < len(frame); cut++ {
+		m, n, err := ReadMessage(bytes.NewReader(frame[:cut]), magic)
+		if err == nil || n != cut {
+			t.Errorf("frame of %d bytes cut after %d: %v, %d bytes read, error %v; want %d bytes and an error", len(frame), cut, m, n, err, cut)
+		}
+	}
+	if _, n, err := ReadMessage(bytes.NewReader(frame), magic); err != nil || n != len(frame) {
+		t.Errorf("whole frame: %d bytes, %v", n, err)
 	}
 }
