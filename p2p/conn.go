@@ -312,6 +312,7 @@ func (s *Server) writeFrame(c *conn, w *bufio.Writer, o outgoing) error {
 		return err
 	}
 	c.sent.Add(uint64(len(frame)))
+	s.sentTotal.Add(uint64(len(frame)))
 	if s.cfg.OnMessage != nil {
 		s.cfg.OnMessage(false, m.Type(), len(frame))
 	}
@@ -340,6 +341,7 @@ func (s *Server) readLoop(c *conn) {
 	for {
 		m, n, err := ReadMessage(r, s.magic)
 		c.recv.Add(uint64(n))
+		s.recvTotal.Add(uint64(n))
 		if err != nil {
 			if perr, ok := err.(*ProtocolError); ok {
 				s.post(evViolation{id: c.id, err: perr})

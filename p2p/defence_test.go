@@ -29,6 +29,8 @@ type rawPeer struct {
 	pongs  bool   // it answers pings
 	msgs   chan Message
 	closed chan struct{}
+	// read counts the bytes readLoop has read; wrote those written.
+	read, wrote atomic.Uint64
 }
 
 // rawNonces numbers the raw peers, so the node never takes two for
@@ -65,7 +67,8 @@ func dialRawFrom(t testing.TB, n *testNode, source string, pongs bool) *rawPeer 
 func (r *rawPeer) readLoop() {
 	defer close(r.closed)
 	for {
-		m, _, err := ReadMessage(r.nc, r.params.Magic)
+		m, n, err := ReadMessage(r.nc, r.params.Magic)
+		r.read.Add(uint64(n))
 		if err != nil {
 			return
 		}
@@ -90,7 +93,8 @@ func (r *rawPeer) send(m Message) {
 }
 
 func (r *rawPeer) write(b []byte) {
-	_, _ = r.nc.Write(b) // the node may already have hung up
+	n, _ := r.nc.Write(b) // the node may already have hung up
+	r.wrote.Add(uint64(n))
 }
 
 // expect waits for a message of type t and returns it. One the node sent

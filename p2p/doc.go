@@ -244,5 +244,6 @@
 //
 // Public methods of Server (Peers, AddNode, SetBan, ...) are safe for
 // concurrent use: they run as closures on the event loop and wait for it.
-// They block until Run has started and return ErrStopped after it ended.
+// They block until Run has started and return ErrStopped after it ended;
+// Totals, which reads two atomic counters, waits for nothing.
 package p2p

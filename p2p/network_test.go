@@ -248,6 +248,7 @@ func TestServerAfterStop(t *testing.T) {
 	_, checks["RemoveNode"] = n.srv.RemoveNode("10.0.0.1:9444")
 	_, checks["Unban"] = n.srv.Unban("10.0.0.1")
 	checks["ClearBanned"] = n.srv.ClearBanned()
+	_, checks["Totals"] = n.srv.Totals()
 	for name, err := range checks {
 		if !errors.Is(err, ErrStopped) {
 			t.Errorf("%s after stop: %v, want ErrStopped", name, err)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"powchain/chain"
@@ -58,6 +59,13 @@ type Server struct {
 	ctx    context.Context  // Run's context; set before the loop starts
 	conns  map[PeerID]*conn // owned by the event loop
 	nextID PeerID
+
+	// recvTotal and sentTotal count the bytes read from and written to
+	// every connection since the server was made, those closed since
+	// included (Totals, getnettotals): a connection's reader and writer
+	// add to them what they add to its own recv and sent (getpeerinfo's
+	// bytesrecv and bytessent), which go with the connection.
+	recvTotal, sentTotal atomic.Uint64
 }
 
 // NewServer binds the listener (if any) and loads the address book. Run
@@ -361,6 +369,28 @@ func (s *Server) Peers() ([]PeerInfo, error) {
 		}
 	})
 	return infos, err
+}
+
+// Totals are the bytes a server has read from and written to its peers
+// since it was made.
+type Totals struct {
+	Recv, Sent uint64
+}
+
+// Totals counts the bytes read from and written to peers since the server
+// was made, over every connection: those open, as getpeerinfo counts them
+// (each frame once written to the connection's buffer, each byte once
+// read, those of a frame cut short included), and those closed since, as
+// Bitcoin Core's getnettotals counts since the node started. It
+// fails with ErrStopped once the server has stopped, as the other queries
+// do. It does not wait for the event loop.
+func (s *Server) Totals() (Totals, error) {
+	select {
+	case <-s.done:
+		return Totals{}, ErrStopped
+	default:
+	}
+	return Totals{Recv: s.recvTotal.Load(), Sent: s.sentTotal.Load()}, nil
 }
 
 // ConnectionCount is the number of peers whose handshake completed.
