@@ -94,3 +94,8 @@ func (a netAdapter) ListBanned() ([]rpc.BannedInfo, error) {
 func (a netAdapter) ClearBanned() error { return a.srv.ClearBanned() }
 
 func (a netAdapter) RelayTransactions(txids []wire.Hash) error { return a.srv.RelayTransactions(txids) }
+
+func (a netAdapter) Totals() (recv, sent uint64, err error) {
+	t, err := a.srv.Totals()
+	return t.Recv, t.Sent, err
+}

@@ -73,7 +73,10 @@ type Node struct {
 	netDir string
 	log    *slog.Logger
 	clock  chain.Clock
-	policy mempool.Policy // the pool's; it sizes the SigCache too
+	// started is when New began, on clock: the node's start, from which
+	// uptime counts (as Bitcoin Core's, from before the chain loads).
+	started time.Time
+	policy  mempool.Policy // the pool's; it sizes the SigCache too
 
 	lock     *dirLock
 	sigCache *chain.SigCache
@@ -103,6 +106,7 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, params: params, log: log, clock: SystemClock{}, policy: mempool.DefaultPolicy(),
 		stopCh: make(chan struct{}), netDir: filepath.Join(cfg.DataDir, params.Name)}
+	n.started = n.clock.Now()
 	n.tipLog.log = log
 	n.tipLog.bar = progressBar{out: cfg.ProgressBar, what: "sync"}
 	if err := os.MkdirAll(n.netDir, 0o700); err != nil {
@@ -354,7 +358,7 @@ func (n *Node) newRPCServer(user, pass string) (*server.Server, error) {
 	}
 	srv.SetObserver(n.observeRPC)
 	return srv, srv.RegisterNodeMethods(&server.Backend{
-		Chain: n.chain, Mempool: n.mempool, Clock: n.clock,
+		Chain: n.chain, Mempool: n.mempool, Clock: n.clock, Started: n.started,
 		Generate: n.mining.Generate, Template: n.mining.Template, Stop: n.Stop,
 		Net: netAdapter{srv: n.p2p, network: n.params.Name},
 	})

@@ -321,6 +321,16 @@ type NetworkInfo struct {
 	ListenAddress   string `json:"listenaddress"`
 }
 
+// NetTotals is the result of getnettotals: the bytes received from and
+// sent to peers since the node started, closed connections included, and
+// the node's time. Bitcoin Core's uploadtarget is left out: the node has
+// no upload target.
+type NetTotals struct {
+	TotalBytesRecv uint64 `json:"totalbytesrecv"`
+	TotalBytesSent uint64 `json:"totalbytessent"`
+	TimeMillis     int64  `json:"timemillis"` // Unix milliseconds
+}
+
 // BannedInfo is one entry of the listbanned result.
 type BannedInfo struct {
 	Address     string `json:"address"`

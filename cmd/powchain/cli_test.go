@@ -151,6 +151,12 @@ func TestRPCThroughBinary(t *testing.T) {
 	if r := rpcCLI("help"); r.code != 0 || !strings.Contains(r.stdout, "getblock ") || !strings.Contains(r.stdout, "sendrawtransaction") {
 		t.Errorf("rpc help: exit %d, stdout %q", r.code, r.stdout)
 	}
+	list := rpcCLI("help").stdout
+	for _, m := range []string{"uptime", "getnettotals"} {
+		if !strings.Contains(list, "\n"+m+" ") {
+			t.Errorf("rpc help does not list %s", m)
+		}
+	}
 	if r := rpcCLI("help", "getblock"); r.code != 0 || !strings.Contains(r.stdout, "verbosity") {
 		t.Errorf("rpc help getblock: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}

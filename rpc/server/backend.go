@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"time"
 
 	"powchain/chain"
 	"powchain/mempool"
@@ -16,6 +17,8 @@ type Backend struct {
 	Chain   *chain.Chain
 	Mempool *mempool.Pool
 	Clock   chain.Clock
+	// Started is when the node started, on Clock (uptime).
+	Started time.Time
 	// Generate mines n blocks paying payTo on the node itself and returns
 	// their hashes (generatetoaddress). Nil: the method is not offered.
 	Generate func(ctx context.Context, n int, payTo wire.KeyHash) ([]wire.Hash, error)
@@ -32,12 +35,13 @@ type Backend struct {
 }
 
 // RegisterNodeMethods registers every chain, mempool and utility method,
-// or fails if b lacks the Chain, Mempool, Clock or Net they act on. The
-// hooks are optional: without Generate, Template or Stop, the method that
-// needs it (generatetoaddress, getblocktemplate, stop) is not offered.
+// or fails if b lacks the Chain, Mempool, Clock, Started or Net they act
+// on. The hooks are optional: without Generate, Template or Stop, the
+// method that needs it (generatetoaddress, getblocktemplate, stop) is not
+// offered.
 func (s *Server) RegisterNodeMethods(b *Backend) error {
-	if b.Chain == nil || b.Mempool == nil || b.Clock == nil || b.Net == nil {
-		return errors.New("server: Backend needs Chain, Mempool, Clock and Net")
+	if b.Chain == nil || b.Mempool == nil || b.Clock == nil || b.Started.IsZero() || b.Net == nil {
+		return errors.New("server: Backend needs Chain, Mempool, Clock, Started and Net")
 	}
 	s.registerChainMethods(b)
 	s.registerTxMethods(b)

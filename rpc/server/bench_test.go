@@ -85,7 +85,7 @@ func BenchmarkSendRawTransaction(b *testing.B) {
 		var stop func()
 		pprof.Do(context.Background(), pprof.Labels("phase", "submit"), func(context.Context) {
 			var addr string
-			addr, stop = serveBackend(b, &server.Backend{Chain: c, Mempool: pool, Clock: clock, Net: relayCounter{&fakeNet{}, new(atomic.Int64)}})
+			addr, stop = serveBackend(b, &server.Backend{Chain: c, Mempool: pool, Clock: clock, Started: clock.Now(), Net: relayCounter{&fakeNet{}, new(atomic.Int64)}})
 			b.StartTimer()
 			submitAll(b, addr, calls)
 			b.StopTimer()

@@ -190,6 +190,7 @@ func TestRPCDocsMatchResults(t *testing.T) {
 	r.call(a, "listbanned")
 	r.call(a, "getrawmempool")
 	r.call(a, "getrawmempool", true)
+	r.call(a, "getnettotals")
 	// B's block 1 (paying another address than A's, so that it is not A's
 	// block 1), which A will hold off its best chain.
 	var side []string
@@ -304,6 +305,7 @@ func TestRPCDocsMatchResults(t *testing.T) {
 	r.call(a, "generatetoaddress", 1, addr)
 	r.call(a, "getaddresshistory", map[string]any{"addresses": []string{addr}, "pagesize": 2, "after": first.Next})
 
+	r.call(a, "uptime")
 	r.call(a, "validateaddress", addr)
 	r.call(a, "validateaddress", "pcrg1xyz")
 	r.call(a, "help")
@@ -322,6 +324,7 @@ func TestRPCDocsMatchResults(t *testing.T) {
 		r.must(a, "getpeerinfo", &peers)
 	}
 	r.call(a, "getconnectioncount")
+	r.call(a, "getnettotals")
 	r.call(a, "addnode", bNet.ListenAddress, "remove")
 	r.call(a, "disconnectnode", peers[0].ID)
 	r.call(a, "setban", "192.0.2.7", "add")

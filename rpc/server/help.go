@@ -243,6 +243,10 @@ var methodDocs = map[string]methodDoc{
 		summary: "Shuts the node down in order.",
 		result:  `"powchain stopping"`,
 	},
+	"uptime": {
+		summary: "Seconds since the node started.",
+		result:  "n (number, whole seconds)",
+	},
 	// Network.
 	"getpeerinfo": {
 		summary: "Every connected peer.",
@@ -291,6 +295,10 @@ var methodDocs = map[string]methodDoc{
 	"clearbanned": {
 		summary: "Lifts every ban.",
 		result:  "null",
+	},
+	"getnettotals": {
+		summary: "Bytes received from and sent to peers since the node started, closed connections included.",
+		result:  "{totalbytesrecv, totalbytessent, timemillis}",
 	},
 	// Mining.
 	"getblocktemplate": {

@@ -29,6 +29,9 @@ type Network interface {
 	ClearBanned() error
 	// RelayTransactions announces mempool transactions to peers.
 	RelayTransactions(txids []wire.Hash) error
+	// Totals are the bytes received from and sent to peers since the
+	// node started, closed connections included.
+	Totals() (recv, sent uint64, err error)
 }
 
 // defaultBanTime is how long setban bans without a time, or with 0.
@@ -43,6 +46,7 @@ func (s *Server) registerNetMethods(b *Backend) {
 	s.register("setban", b.setBan)
 	s.register("listbanned", b.listBanned)
 	s.register("clearbanned", b.clearBanned)
+	s.register("getnettotals", b.getNetTotals)
 }
 
 // netDown is the error of a method whose network layer has stopped, as
@@ -181,4 +185,12 @@ func (b *Backend) clearBanned(context.Context, []json.RawMessage) (any, error) {
 		return nil, rpc.NewError(rpc.CodeMiscError, "%v", err)
 	}
 	return nil, nil
+}
+
+func (b *Backend) getNetTotals(context.Context, []json.RawMessage) (any, error) {
+	recv, sent, err := b.Net.Totals()
+	if err != nil {
+		return nil, netDown(err)
+	}
+	return &rpc.NetTotals{TotalBytesRecv: recv, TotalBytesSent: sent, TimeMillis: b.Clock.Now().UnixMilli()}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"time"
 
 	"powchain/rpc"
 	"powchain/wire"
@@ -14,6 +15,7 @@ const maxGenerate = 10_000
 
 func (s *Server) registerUtilMethods(b *Backend) {
 	s.register("validateaddress", b.validateAddress)
+	s.register("uptime", b.uptime)
 	if b.Generate != nil {
 		s.register("generatetoaddress", b.generateToAddress)
 	}
@@ -57,4 +59,10 @@ func (b *Backend) generateToAddress(ctx context.Context, params []json.RawMessag
 func (b *Backend) stop(context.Context, []json.RawMessage) (any, error) {
 	b.Stop()
 	return "powchain stopping", nil
+}
+
+// uptime is the whole seconds since the node started (Backend.Started), as
+// Bitcoin Core's; never negative.
+func (b *Backend) uptime(context.Context, []json.RawMessage) (any, error) {
+	return max(0, int64(b.Clock.Now().Sub(b.Started)/time.Second)), nil
 }

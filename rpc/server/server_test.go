@@ -39,6 +39,7 @@ type env struct {
 	stopped atomic.Bool
 	miner   *chaintest.Generator // only for keys and spend helpers
 	net     *fakeNet
+	clock   *chaintest.Clock // the backend's; Started is its time at the start
 	// generateGate, when set before a generatetoaddress call, holds the
 	// call: it sends on entered, then waits for gate to close.
 	generateGate atomic.Pointer[gate]
@@ -70,6 +71,8 @@ type fakeNet struct {
 	added   map[string]bool
 	banned  map[string]time.Duration
 	down    error
+	// recv and sent are what Totals answers.
+	recv, sent uint64
 }
 
 func (f *fakeNet) Peers() ([]rpc.PeerInfo, error) {
@@ -124,6 +127,9 @@ func (f *fakeNet) RelayTransactions(txids []wire.Hash) error {
 	f.relayed = append(f.relayed, txids...)
 	return nil
 }
+func (f *fakeNet) Totals() (recv, sent uint64, err error) {
+	return f.recv, f.sent, f.down
+}
 
 func newEnv(t *testing.T) *env { return newEnvWith(t, func(*server.Server) {}) }
 
@@ -170,13 +176,13 @@ func newUnservedEnv(t testing.TB, txIndex bool, backend func(*env, *server.Backe
 	clock := chaintest.NewClock(genesisTime.Add(time.Hour))
 	c, pool := mempooltest.OpenConfig(t, chain.Config{Params: params, Clock: clock, TxIndex: txIndex})
 	e := &env{t: t, chain: c, pool: pool, params: params, miner: chaintest.NewGenerator(t, params),
-		net: &fakeNet{added: map[string]bool{}, banned: map[string]time.Duration{}}}
+		net: &fakeNet{added: map[string]bool{}, banned: map[string]time.Duration{}}, clock: clock}
 	srv, err := server.NewServer("user", "pass", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := &server.Backend{
-		Chain: c, Mempool: pool, Clock: clock,
+		Chain: c, Mempool: pool, Clock: clock, Started: clock.Now(),
 		Generate: e.generate, Stop: func() { e.stopped.Store(true) }, Net: e.net,
 	}
 	backend(e, b)
