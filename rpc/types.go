@@ -374,3 +374,29 @@ type BlockTemplateTx struct {
 	TxID string `json:"txid"`
 	Fee  uint64 `json:"fee"` // base units
 }
+
+// MiningInfo is the result of getmininginfo, as Bitcoin Core's (29 and
+// later) where the node has the notion: the tip's height, bits,
+// difficulty and target, the network's hash rate over the last 120
+// blocks, the mempool's size, the network's name and the next block's
+// target. Core's currentblockweight, currentblocktx, blockmintxfee,
+// signet_challenge and warnings are left out (see docs/RPC.md).
+type MiningInfo struct {
+	Blocks        uint64        `json:"blocks"`
+	Bits          string        `json:"bits"` // compact target, 8 hex digits
+	Difficulty    float64       `json:"difficulty"`
+	Target        string        `json:"target"` // 64 hex digits
+	NetworkHashPS float64       `json:"networkhashps"`
+	PooledTx      int           `json:"pooledtx"`
+	Chain         string        `json:"chain"`
+	Next          NextBlockInfo `json:"next"`
+}
+
+// NextBlockInfo is getmininginfo's next: the height and target of the
+// block that would extend the tip.
+type NextBlockInfo struct {
+	Height     uint64  `json:"height"`
+	Bits       string  `json:"bits"`
+	Difficulty float64 `json:"difficulty"`
+	Target     string  `json:"target"`
+}

@@ -152,7 +152,7 @@ func TestRPCThroughBinary(t *testing.T) {
 		t.Errorf("rpc help: exit %d, stdout %q", r.code, r.stdout)
 	}
 	list := rpcCLI("help").stdout
-	for _, m := range []string{"uptime", "getnettotals"} {
+	for _, m := range []string{"getdifficulty", "getnetworkhashps ( nblocks height )", "getmininginfo", "uptime", "getnettotals"} {
 		if !strings.Contains(list, "\n"+m+" ") {
 			t.Errorf("rpc help does not list %s", m)
 		}
@@ -170,6 +170,7 @@ func TestRPCThroughBinary(t *testing.T) {
 		{[]string{"getblockhash", "-1"}, "error code -8: height out of range: must be a whole number from 0 to 18446744073709551615", 8},
 		{[]string{"generatetoaddress", "1", "notanaddress"}, `error code -5: invalid address "notanaddress": not a bech32m address`, 5},
 		{[]string{"help", "nosuchmethod"}, "error code -8: ", 8},
+		{[]string{"getnetworkhashps", "0"}, "error code -8: Invalid nblocks. Must be a positive whole number.", 8},
 		{[]string{"getblokcount"}, `error code -32601: Method not found: "getblokcount"; did you mean getblockcount?`, 32601 % 256},
 	} {
 		r := rpcCLI(tc.args...)

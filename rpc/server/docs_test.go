@@ -190,6 +190,9 @@ func TestRPCDocsMatchResults(t *testing.T) {
 	r.call(a, "listbanned")
 	r.call(a, "getrawmempool")
 	r.call(a, "getrawmempool", true)
+	// At genesis: no hash rate to measure.
+	r.call(a, "getnetworkhashps")
+	r.call(a, "getmininginfo")
 	r.call(a, "getnettotals")
 	// B's block 1 (paying another address than A's, so that it is not A's
 	// block 1), which A will hold off its best chain.
@@ -305,6 +308,10 @@ func TestRPCDocsMatchResults(t *testing.T) {
 	r.call(a, "generatetoaddress", 1, addr)
 	r.call(a, "getaddresshistory", map[string]any{"addresses": []string{addr}, "pagesize": 2, "after": first.Next})
 
+	r.call(a, "getdifficulty")
+	r.call(a, "getnetworkhashps")
+	r.call(a, "getnetworkhashps", 5, 3)
+	r.call(a, "getmininginfo")
 	r.call(a, "uptime")
 	r.call(a, "validateaddress", addr)
 	r.call(a, "validateaddress", "pcrg1xyz")

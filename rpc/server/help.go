@@ -143,6 +143,10 @@ var methodDocs = map[string]methodDoc{
 		result:  "null",
 		example: exampleHash,
 	},
+	"getdifficulty": {
+		summary: "Difficulty of the best chain's tip, as getblockchaininfo's.",
+		result:  "n (number): proof-of-work limit / the tip's target",
+	},
 	// Transactions and mempool.
 	"getrawtransaction": {
 		args:    "txid ( verbosity blockhash )",
@@ -316,5 +320,19 @@ var methodDocs = map[string]methodDoc{
 		},
 		result:  `null when accepted; else "duplicate", "inconclusive" (parent unknown) or the BIP 22 reason of the rule broken, e.g. "high-hash"`,
 		example: "0100...",
+	},
+	"getnetworkhashps": {
+		args:    "( nblocks height )",
+		summary: "Average hashes per second of the network over the blocks ending at a height.",
+		params: []string{
+			"nblocks (number, optional, default=120) how many blocks; fewer when the chain is shorter. -1 (Bitcoin Core: since the last difficulty change) is refused: the difficulty changes at every block",
+			"height (number, optional, default=-1) the window's last block; -1: the tip",
+		},
+		result:  "n (number): the window's work / the span of its timestamps (earliest to latest), in seconds; 0 at height 0 or when the span is 0",
+		example: "10 50",
+	},
+	"getmininginfo": {
+		summary: "Height, target, hash rate, mempool size and next block's target.",
+		result:  "{blocks, bits, difficulty, target, networkhashps, pooledtx, chain, next: {height, bits, difficulty, target}}",
 	},
 }

@@ -21,10 +21,16 @@ func (s *Server) registerChainMethods(b *Backend) {
 	s.register("getchaintips", b.getChainTips)
 	s.register("invalidateblock", b.invalidateBlock)
 	s.register("reconsiderblock", b.reconsiderBlock)
+	s.register("getdifficulty", b.getDifficulty)
 }
 
 func (b *Backend) getBlockchainInfo(context.Context, []json.RawMessage) (any, error) {
 	return ChainInfo(b.Chain, b.Clock.Now(), peersBestHeight(b.Net)), nil
+}
+
+// getDifficulty is the tip's difficulty, as getblockchaininfo's.
+func (b *Backend) getDifficulty(context.Context, []json.RawMessage) (any, error) {
+	return Difficulty(b.Chain.Tip().Header.Bits, b.Chain.Params()), nil
 }
 
 func (b *Backend) getBlockCount(context.Context, []json.RawMessage) (any, error) {

@@ -86,6 +86,12 @@ func Difficulty(bits uint32, params *chain.Params) float64 {
 	return d
 }
 
+// Target is the target bits encode, as 64 hex digits: getmininginfo's
+// target, written as getblocktemplate's (miner.Template.RPC).
+func Target(bits uint32) string {
+	return fmt.Sprintf("%064x", chain.CompactToBig(bits))
+}
+
 // TxResult decodes a transaction for display.
 func TxResult(tx *wire.Tx, prefix string) rpc.TxResult {
 	r := rpc.TxResult{TxID: tx.TxID().String(), Size: tx.SerializeSize(), Version: tx.Version,
