@@ -150,7 +150,7 @@ func newEnvTxIndex(t *testing.T) *env {
 }
 
 // newEnvChain is newEnvBackend with the chain's transaction index on or off.
-func newEnvChain(t *testing.T, txIndex bool, configure func(*server.Server), backend func(*env, *server.Backend)) *env {
+func newEnvChain(t testing.TB, txIndex bool, configure func(*server.Server), backend func(*env, *server.Backend)) *env {
 	t.Helper()
 	e, srv := newUnservedEnv(t, txIndex, backend)
 	configure(srv)
