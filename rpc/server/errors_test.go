@@ -19,12 +19,7 @@ var goInternals = regexp.MustCompile(`\bGo (value|struct)|json:|\b(u?int(8|16|32
 func TestParameterErrors(t *testing.T) {
 	e := newEnv(t)
 	genesis := e.params.GenesisHash.String()
-	for _, tc := range []struct {
-		method string
-		params string // the JSON array sent
-		code   int
-		msg    string
-	}{
+	checkParamErrors(t, e, []paramCase{
 		{"getblock", `["` + genesis + `", "1"]`, rpc.CodeTypeError, "Expected type number or boolean for verbosity, got string"},
 		{"getrawtransaction", `["` + genesis + `", "yes"]`, rpc.CodeTypeError, "Expected type number or boolean for verbosity, got string"},
 		// A number outside a method's range, or not whole, names the
@@ -70,7 +65,24 @@ func TestParameterErrors(t *testing.T) {
 		{"setban", `["1.2.3.4", "add", 1796133254, true]`, rpc.CodeInvalidParams, "setban takes at most 3 parameters, got 4 (usage: setban subnet command ( bantime ))"},
 		{"sendrawtransaction", `["00", 0.1]`, rpc.CodeInvalidParams, "sendrawtransaction takes at most 1 parameter, got 2 (usage: sendrawtransaction hexstring)"},
 		{"getrawtransaction", `["` + genesis + `", true, null, 1]`, rpc.CodeInvalidParams, "getrawtransaction takes at most 3 parameters, got 4 (usage: getrawtransaction txid ( verbosity blockhash ))"},
-	} {
+	})
+}
+
+// paramCase is a call with parameters sent as written (a JSON array) and
+// the error it must get: code 0 for none, else that code and the exact
+// message (any message when msg is empty).
+type paramCase struct {
+	method string
+	params string
+	code   int
+	msg    string
+}
+
+// checkParamErrors makes each call and checks its error, and that the
+// message names no Go internals.
+func checkParamErrors(t *testing.T, e *env, cases []paramCase) {
+	t.Helper()
+	for _, tc := range cases {
 		err := e.call(tc.method, nil, rawParams(tc.params)...)
 		if tc.code == 0 {
 			if err != nil {

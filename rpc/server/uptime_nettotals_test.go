@@ -54,38 +54,6 @@ func TestUptimeNetTotalsParameterErrors(t *testing.T) {
 	})
 }
 
-// paramCase is a call with parameters sent as written (a JSON array) and
-// the error it must get: code 0 for none, else the exact message.
-type paramCase struct {
-	method string
-	params string
-	code   int
-	msg    string
-}
-
-// checkParamErrors makes each call and checks its error, and that the
-// message names no Go internals.
-func checkParamErrors(t *testing.T, e *env, cases []paramCase) {
-	t.Helper()
-	for _, tc := range cases {
-		err := e.call(tc.method, nil, rawParams(tc.params)...)
-		if tc.code == 0 {
-			if err != nil {
-				t.Errorf("%s %s: %v", tc.method, tc.params, err)
-			}
-			continue
-		}
-		var rpcErr *rpc.Error
-		if !errors.As(err, &rpcErr) || rpcErr.Code != tc.code || rpcErr.Message != tc.msg {
-			t.Errorf("%s %s: error %v, want %d %q", tc.method, tc.params, err, tc.code, tc.msg)
-			continue
-		}
-		if goInternals.MatchString(rpcErr.Message) {
-			t.Errorf("%s %s: %q names Go internals", tc.method, tc.params, rpcErr.Message)
-		}
-	}
-}
-
 // TestBackendNeedsStarted: without the node's start time uptime could
 // only make one up; RegisterNodeMethods refuses such a backend.
 func TestBackendNeedsStarted(t *testing.T) {
