@@ -17,28 +17,8 @@ import (
 // own part of the block's undo record, in order.
 func TestGetBlockFeesAndPrevouts(t *testing.T) {
 	e := newEnv(t)
-	g := e.miner
-	for _, name := range []string{"b1", "b2", "b3", "b4"} {
-		e.process(g.NextBlock(name, nil))
-	}
-	cb1, cb2 := g.CoinbaseOut("b1"), g.CoinbaseOut("b2")
-	first := g.SpendTx([]chaintest.SpendableOut{cb1}, 5_000, 2)
-	second := g.SpendTx([]chaintest.SpendableOut{g.TxOut(first, 0), cb2}, 7_000, 1)
-	best := g.NextBlock("spend", []*wire.Tx{first, second})
-	e.process(best)
-	g.SetTip("b4")
-	side := g.NextBlock("side", []*wire.Tx{first, second}) // as much work: "spend" stays the tip
-	e.process(side)
-	if tip := e.chain.Tip().Hash; tip != best.BlockHash() {
-		t.Fatalf("the tip is %s, not the block with the spends", tip)
-	}
-
-	addr := e.address(g.KeyHash())
-	spent := map[*wire.Tx][]rpc.PrevOut{
-		first: {{Value: rpc.Amount(cb1.Amount), Address: addr, Height: 1, Coinbase: true}},
-		second: {{Value: rpc.Amount(first.Outputs[0].Amount), Address: addr, Height: g.Height("spend")},
-			{Value: rpc.Amount(cb2.Amount), Address: addr, Height: 2, Coinbase: true}},
-	}
+	f := e.chainedSpends()
+	best, side, spent := f.best, f.side, f.spent
 	for _, verbosity := range []int{2, 3} {
 		txs := e.blockTxs(best, verbosity)
 		if txs[0].Fee != nil || txs[0].Vin[0].Prevout != nil {
@@ -73,6 +53,43 @@ func TestGetBlockFeesAndPrevouts(t *testing.T) {
 	if want := "verbosity out of range: must be a whole number from 0 to 3"; err.Message != want {
 		t.Errorf("verbosity 4: %q, want %q", err.Message, want)
 	}
+}
+
+// chainedSpends is the chain both fee tests read: blocks b1..b4, then
+// "spend" (the tip) holding first, which spends b1's coinbase, and second,
+// which spends first's output 0 and b2's coinbase; and "side", the same two
+// spends on b4 as well, off the best chain (as much work, arrived later).
+type chainedSpends struct {
+	first, second *wire.Tx
+	best, side    *wire.Block
+	// spent holds what each input of first and second spent, in order.
+	spent map[*wire.Tx][]rpc.PrevOut
+}
+
+func (e *env) chainedSpends() chainedSpends {
+	e.t.Helper()
+	g := e.miner
+	for _, name := range []string{"b1", "b2", "b3", "b4"} {
+		e.process(g.NextBlock(name, nil))
+	}
+	cb1, cb2 := g.CoinbaseOut("b1"), g.CoinbaseOut("b2")
+	f := chainedSpends{first: g.SpendTx([]chaintest.SpendableOut{cb1}, 5_000, 2)}
+	f.second = g.SpendTx([]chaintest.SpendableOut{g.TxOut(f.first, 0), cb2}, 7_000, 1)
+	f.best = g.NextBlock("spend", []*wire.Tx{f.first, f.second})
+	e.process(f.best)
+	g.SetTip("b4")
+	f.side = g.NextBlock("side", []*wire.Tx{f.first, f.second})
+	e.process(f.side)
+	if tip := e.chain.Tip().Hash; tip != f.best.BlockHash() {
+		e.t.Fatalf("the tip is %s, not the block with the spends", tip)
+	}
+	addr := e.address(g.KeyHash())
+	f.spent = map[*wire.Tx][]rpc.PrevOut{
+		f.first: {{Value: rpc.Amount(cb1.Amount), Address: addr, Height: 1, Coinbase: true}},
+		f.second: {{Value: rpc.Amount(f.first.Outputs[0].Amount), Address: addr, Height: g.Height("spend")},
+			{Value: rpc.Amount(cb2.Amount), Address: addr, Height: 2, Coinbase: true}},
+	}
+	return f
 }
 
 // feeOf is what tx's inputs spent (prev, as the test built them) minus

@@ -21,20 +21,9 @@ import (
 func TestGetRawTransactionFeeAndPrevouts(t *testing.T) {
 	e := newEnvTxIndex(t)
 	g := e.miner
-	for _, name := range []string{"b1", "b2", "b3", "b4"} {
-		e.process(g.NextBlock(name, nil))
-	}
-	cb1, cb2, cb3 := g.CoinbaseOut("b1"), g.CoinbaseOut("b2"), g.CoinbaseOut("b3")
-	first := g.SpendTx([]chaintest.SpendableOut{cb1}, 5_000, 2)
-	second := g.SpendTx([]chaintest.SpendableOut{g.TxOut(first, 0), cb2}, 7_000, 1)
-	best := g.NextBlock("spend", []*wire.Tx{first, second})
-	e.process(best)
-	g.SetTip("b4")
-	side := g.NextBlock("side", []*wire.Tx{first, second}) // as much work: "spend" stays the tip
-	e.process(side)
-	if tip := e.chain.Tip().Hash; tip != best.BlockHash() {
-		t.Fatalf("the tip is %s, not the block with the spends", tip)
-	}
+	f := e.chainedSpends()
+	first, second, best, side, spent := f.first, f.second, f.best, f.side, f.spent
+	cb3 := g.CoinbaseOut("b3")
 	// parent spends a confirmed output of first; child spends parent's
 	// output, in the mempool too, and a confirmed coinbase.
 	parent := g.SpendTx([]chaintest.SpendableOut{g.TxOut(first, 1)}, 30_000, 1)
@@ -46,15 +35,9 @@ func TestGetRawTransactionFeeAndPrevouts(t *testing.T) {
 	}
 
 	addr := e.address(g.KeyHash())
-	height := g.Height("spend")
-	spent := map[*wire.Tx][]rpc.PrevOut{
-		first: {{Value: rpc.Amount(cb1.Amount), Address: addr, Height: 1, Coinbase: true}},
-		second: {{Value: rpc.Amount(first.Outputs[0].Amount), Address: addr, Height: height},
-			{Value: rpc.Amount(cb2.Amount), Address: addr, Height: 2, Coinbase: true}},
-		parent: {{Value: rpc.Amount(first.Outputs[1].Amount), Address: addr, Height: height}},
-		child: {{Value: rpc.Amount(parent.Outputs[0].Amount), Address: addr}, // a mempool parent's: height 0
-			{Value: rpc.Amount(cb3.Amount), Address: addr, Height: 3, Coinbase: true}},
-	}
+	spent[parent] = []rpc.PrevOut{{Value: rpc.Amount(first.Outputs[1].Amount), Address: addr, Height: g.Height("spend")}}
+	spent[child] = []rpc.PrevOut{{Value: rpc.Amount(parent.Outputs[0].Amount), Address: addr}, // a mempool parent's: height 0
+		{Value: rpc.Amount(cb3.Amount), Address: addr, Height: 3, Coinbase: true}}
 	rawTx := func(tx *wire.Tx, verbosity int, block *wire.Block) rpc.TxResult {
 		t.Helper()
 		params := []any{tx.TxID().String(), verbosity}
