@@ -47,6 +47,11 @@
 //   - The file is never half-written: every write goes through
 //     internal/atomicfile (temporary file, fsync, rename, directory fsync),
 //     and Create/Restore additionally never replace an existing file.
+//   - Create never loses a mnemonic it wrote: when the file was created but
+//     its directory could not be synced, so that a crash may still make it
+//     vanish, Create returns the wallet and the mnemonic with
+//     ErrNotDurable (Restore the wallet), since creating again would be
+//     ErrExists and the words would never be seen.
 //   - A receive address is handed out once: NewAddress persists the index
 //     before returning the address.
 //   - Send spends confirmed mature outputs and unconfirmed outputs of the
@@ -68,7 +73,7 @@
 //     node's answer was lost (ErrMaybeSent: the send is recorded, since
 //     the node may hold it), never after the node rejected it.
 //   - Failures are distinct errors: ErrWrongPassphrase, ErrCorrupt,
-//     ErrNotFound, ErrExists, ErrWrongNetwork, ErrInvalidMnemonic,
+//     ErrNotFound, ErrExists, ErrNotDurable, ErrWrongNetwork, ErrInvalidMnemonic,
 //     ErrInvalidAddress (and wire.ErrAddressNetwork), ErrInvalidAmount,
 //     ErrInsufficientFunds, ErrFeeTooHigh (above Options.MaxFee, as
 //     Core's -maxtxfee), ErrMaybeSent, ErrNoSuchSend, ErrNotAbandonable;

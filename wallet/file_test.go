@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"powchain/internal/atomicfile"
 )
 
 func TestCreateOpenRoundTrip(t *testing.T) {
@@ -278,7 +280,7 @@ func TestCreateRefusesToOverwrite(t *testing.T) {
 	}
 	// Even when the existence check passes (the file appears between the
 	// check and the write), writeNew refuses to replace it.
-	if err := writeNew(path, []byte("x")); !errors.Is(err, ErrExists) {
+	if err := writeNew(path, []byte("x"), atomicfile.WriteNew); !errors.Is(err, ErrExists) {
 		t.Fatalf("writeNew: got %v", err)
 	}
 	if !bytes.Equal(before, readFile(t, path)) {
@@ -504,5 +506,87 @@ func waitForLockWaiter(t *testing.T, dir string) {
 		if time.Now().After(deadline) {
 			t.Fatalf("nothing waited for the lock on %s in a minute", dir)
 		}
+	}
+}
+
+// unsyncedWrite is atomicfile.WriteNew on a disk whose directory sync
+// fails: the file is created, and the error is atomicfile's.
+func unsyncedWrite(cause error) writeNewFunc {
+	return func(path string, data []byte, perm os.FileMode) error {
+		if err := atomicfile.WriteNew(path, data, perm); err != nil {
+			return err
+		}
+		return fmt.Errorf("%s: %w: %w", path, atomicfile.ErrDirNotSynced, cause)
+	}
+}
+
+// TestCreateNotDurable: when the file is created but its directory cannot
+// be synced, Create returns the wallet and its mnemonic with ErrNotDurable
+// (and the cause), and the file is the wallet of that mnemonic, usable
+// now; creating again is ErrExists, so the mnemonic returned here is the
+// only time it is seen. A write that fails before creating the file
+// returns no wallet and no mnemonic, and is not ErrNotDurable.
+func TestCreateNotDurable(t *testing.T) {
+	cause := errors.New("injected: sync: input/output error")
+	path := walletPath(t)
+	w, mnemonic, err := createWith(path, testPass, localOpts(), unsyncedWrite(cause))
+	if !errors.Is(err, ErrNotDurable) || !errors.Is(err, cause) || !errors.Is(err, atomicfile.ErrDirNotSynced) {
+		t.Fatalf("Create: %v; want ErrNotDurable wrapping the cause", err)
+	}
+	if w == nil {
+		t.Fatal("Create returned no wallet with ErrNotDurable")
+	}
+	if err := ValidateMnemonic(mnemonic); err != nil {
+		t.Fatalf("mnemonic %q: %v", mnemonic, err)
+	}
+	addr, err := w.NewAddress() // the returned wallet writes its file as any other
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened, err := Open(path, testPass, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := opened.Addresses(); !slices.Equal(got, []string{addr}) {
+		t.Fatalf("file's addresses %v, want [%s]", got, addr)
+	}
+	fromWords, err := Restore(filepath.Join(t.TempDir(), "w"), testPass, mnemonic, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := fromWords.NewAddress(); a != addr {
+		t.Fatalf("the mnemonic returned gives address %s, the file %s", a, addr)
+	}
+	if _, _, err := Create(path, testPass, localOpts()); !errors.Is(err, ErrExists) {
+		t.Fatalf("second Create: %v", err)
+	}
+
+	other := walletPath(t)
+	failed := func(string, []byte, os.FileMode) error { return cause }
+	w, mnemonic, err = createWith(other, testPass, localOpts(), failed)
+	if w != nil || mnemonic != "" || !errors.Is(err, cause) || errors.Is(err, ErrNotDurable) {
+		t.Fatalf("Create whose write failed: %v, %q, %v", w, mnemonic, err)
+	}
+}
+
+// TestRestoreNotDurable: Restore too returns the wallet with ErrNotDurable
+// when the file was created but not synced.
+func TestRestoreNotDurable(t *testing.T) {
+	cause := errors.New("injected: sync: input/output error")
+	path := walletPath(t)
+	w, err := restoreWith(path, testPass, testMnemonic, localOpts(), unsyncedWrite(cause))
+	if !errors.Is(err, ErrNotDurable) || !errors.Is(err, cause) || w == nil {
+		t.Fatalf("Restore: %v, %v; want the wallet and ErrNotDurable", w, err)
+	}
+	want, err := restored(t).NewAddress()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened, err := Open(path, testPass, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := opened.NewAddress(); got != want {
+		t.Fatalf("restored file's first address %s, want %s", got, want)
 	}
 }

@@ -79,6 +79,12 @@ func (o Options) normalize() (Options, error) {
 var (
 	// ErrExists: Create and Restore never overwrite a file.
 	ErrExists = errors.New("wallet file already exists")
+	// ErrNotDurable: Create or Restore wrote the wallet file but could
+	// not sync its directory (atomicfile.ErrDirNotSynced), so a crash or
+	// power loss may still make the file vanish. They return the wallet
+	// (and Create the mnemonic) with it: the file is there and usable,
+	// and the mnemonic must be shown, since creating again is ErrExists.
+	ErrNotDurable = errors.New("wallet file created, but it may not survive a crash or power loss")
 	// ErrNotFound: Open found no file at the path.
 	ErrNotFound = errors.New("wallet file not found")
 	// ErrWrongNetwork: the file belongs to another network (or coin type).
@@ -135,17 +141,28 @@ type Wallet struct {
 // Create makes a new wallet at path with a fresh 24-word mnemonic, which it
 // returns: it is shown to the user once and is the only backup. The parent
 // directory is created (0700) if needed; an existing file is never
-// overwritten (ErrExists).
+// overwritten (ErrExists). When the file was written but not made durable
+// (an error that errors.Is ErrNotDurable), Create still returns the wallet
+// and the mnemonic, which the caller must show.
 func Create(path, passphrase string, opt Options) (w *Wallet, mnemonic string, err error) {
-	mnemonic, err = newMnemonic()
+	return createWith(path, passphrase, opt, atomicfile.WriteNew)
+}
+
+// writeNewFunc creates a file that must not exist yet: atomicfile.WriteNew,
+// or in tests one that fails as it can.
+type writeNewFunc func(path string, data []byte, perm os.FileMode) error
+
+// createWith is Create writing the file with write.
+func createWith(path, passphrase string, opt Options, write writeNewFunc) (*Wallet, string, error) {
+	mnemonic, err := newMnemonic()
 	if err != nil {
 		return nil, "", err
 	}
-	w, err = create(path, passphrase, mnemonic, opt)
-	if err != nil {
+	w, err := create(path, passphrase, mnemonic, opt, write)
+	if w == nil {
 		return nil, "", err
 	}
-	return w, mnemonic, nil
+	return w, mnemonic, err // err is nil or ErrNotDurable
 }
 
 // Restore makes a new wallet file at path from an existing BIP39 mnemonic
@@ -153,15 +170,25 @@ func Create(path, passphrase string, opt Options) (w *Wallet, mnemonic string, e
 // fails the word list or checksum is ErrInvalidMnemonic with the reason.
 // The indexes start at zero; Balance and Send find the funds of addresses
 // used before (within Options.GapLimit of each other) and advance them.
+// When the file was written but not made durable (ErrNotDurable), Restore
+// returns the wallet with the error.
 func Restore(path, passphrase, mnemonic string, opt Options) (*Wallet, error) {
+	return restoreWith(path, passphrase, mnemonic, opt, atomicfile.WriteNew)
+}
+
+// restoreWith is Restore writing the file with write.
+func restoreWith(path, passphrase, mnemonic string, opt Options, write writeNewFunc) (*Wallet, error) {
 	m := NormalizeMnemonic(mnemonic)
 	if err := ValidateMnemonic(m); err != nil {
 		return nil, err
 	}
-	return create(path, passphrase, m, opt)
+	return create(path, passphrase, m, opt, write)
 }
 
-func create(path, passphrase, mnemonic string, opt Options) (*Wallet, error) {
+// create makes the wallet file of mnemonic at path with write. It returns
+// the wallet whenever the file was written: with a nil error, or with
+// ErrNotDurable.
+func create(path, passphrase, mnemonic string, opt Options, write writeNewFunc) (*Wallet, error) {
 	opt, err := opt.normalize()
 	if err != nil {
 		return nil, err
@@ -190,11 +217,12 @@ func create(path, passphrase, mnemonic string, opt Options) (*Wallet, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeNew(path, data); err != nil {
+	err = writeNew(path, data, write)
+	if err != nil && !errors.Is(err, ErrNotDurable) {
 		return nil, err
 	}
 	w.onDisk = data
-	return w, nil
+	return w, err
 }
 
 // Open reads and decrypts the wallet at path. Errors: ErrNotFound,
@@ -356,8 +384,9 @@ func (w *Wallet) checkUnchanged() error {
 // create's early check (atomicfile.WriteNew). It holds the directory's
 // lock (lockFile), as every write of the file does, so that a creation
 // killed mid-write leaves nothing the next write of the file (or the next
-// attempt to create it) does not remove.
-func writeNew(path string, data []byte) error {
+// attempt to create it) does not remove. When the file was written but
+// its directory not synced the error is ErrNotDurable (and the cause).
+func writeNew(path string, data []byte, write writeNewFunc) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("create wallet directory: %w", err)
 	}
@@ -366,7 +395,10 @@ func writeNew(path string, data []byte) error {
 		return fmt.Errorf("write wallet: %w", err)
 	}
 	defer unlock()
-	err = atomicfile.WriteNew(path, data, 0o600)
+	err = write(path, data, 0o600)
+	if errors.Is(err, atomicfile.ErrDirNotSynced) {
+		return fmt.Errorf("%w: %w", ErrNotDurable, err)
+	}
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%w: %s", ErrExists, path)
 	}

@@ -11,12 +11,18 @@ import (
 func main() {
 	if err := newApp().Run(os.Args); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
-		var exit cli.ExitCoder
-		if errors.As(err, &exit) {
-			os.Exit(exit.ExitCode())
-		}
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// exitCode is the status the binary exits with after err: a cli.ExitCoder's
+// code (usage mistakes, RPC errors), else 1.
+func exitCode(err error) int {
+	var exit cli.ExitCoder
+	if errors.As(err, &exit) {
+		return exit.ExitCode()
+	}
+	return 1
 }
 
 func newApp() *cli.App {

@@ -46,11 +46,14 @@ func walletCommand() *cli.Command {
 			withConfig(&cli.Command{
 				Name:  "create",
 				Usage: "create a wallet; shows its recovery mnemonic once",
+				Description: "Prints the new wallet's recovery mnemonic once. Should the wallet file be written but the disk fail to make it durable " +
+					"(syncing its directory fails), the mnemonic is printed all the same, followed by a warning that a crash or power loss may " +
+					"still lose the file, and the command exits 1: write the words down then; running create again says the wallet exists.",
 				Flags: flags(
 					boolFlag("restore", "rebuild the wallet from a mnemonic (read from --mnemonic-file or stdin)"),
 					stringFlag("mnemonic-file", "", "file holding the mnemonic for --restore (words separated by spaces or line breaks)"),
 				),
-				Action: walletCreate,
+				Action: walletCreators{create: wallet.Create, restore: wallet.Restore}.run,
 			}),
 			withConfig(&cli.Command{Name: "address", Usage: "print a new receive address", Flags: flags(), Action: walletAddress}),
 			withConfig(&cli.Command{
@@ -189,7 +192,19 @@ func openWallet(c *cli.Context) (*wallet.Wallet, error) {
 	return wallet.Open(path, pass, opt)
 }
 
-func walletCreate(c *cli.Context) error {
+// walletCreators are what `wallet create` calls: wallet.Create and
+// wallet.Restore, or in tests functions that fail as they can.
+type walletCreators struct {
+	create  func(path, passphrase string, opt wallet.Options) (*wallet.Wallet, string, error)
+	restore func(path, passphrase, mnemonic string, opt wallet.Options) (*wallet.Wallet, error)
+}
+
+// run is `wallet create`. A wallet file written but not made durable
+// (wallet.ErrNotDurable) is reported as created, with the mnemonic, then
+// a warning on stderr, and the error, so the command exits 1: the user
+// sees the words that creating again (ErrExists) never would, and a
+// script learns that the disk failed.
+func (wc walletCreators) run(c *cli.Context) error {
 	path, opt, err := walletPath(c)
 	if err != nil {
 		return err
@@ -203,27 +218,36 @@ func walletCreate(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := wallet.Restore(path, pass, mnemonic, opt); err != nil {
+		_, err = wc.restore(path, pass, mnemonic, opt)
+		if err != nil && !errors.Is(err, wallet.ErrNotDurable) {
 			return err
 		}
 		fmt.Fprintf(c.App.Writer, "Wallet %q restored at %s\n", c.String("wallet"), path)
 		fmt.Fprintf(c.App.Writer, "`powchain wallet balance` finds its coins on the node's chain, searching up to %d unpaid addresses "+
 			"past the last paid one; if the wallet handed out more unpaid addresses in a row than that, add --gap-limit N\n", wallet.GapLimit)
-		return nil
+		if err != nil {
+			fmt.Fprintln(c.App.ErrWriter, "WARNING: the wallet file exists, but the disk failed to make it durable: a crash or power loss may still lose it.")
+			fmt.Fprintln(c.App.ErrWriter, "Keep the mnemonic you restored from; should the file be gone after a crash, restore it again.")
+		}
+		return err
 	}
 	pass, err := passphrase(c, true)
 	if err != nil {
 		return err
 	}
-	_, mnemonic, err := wallet.Create(path, pass, opt)
-	if err != nil {
+	_, mnemonic, err := wc.create(path, pass, opt)
+	if err != nil && !errors.Is(err, wallet.ErrNotDurable) {
 		return err
 	}
 	fmt.Fprintf(c.App.Writer, "Wallet %q created at %s\n\n", c.String("wallet"), path)
 	fmt.Fprintln(c.App.Writer, "Write down this recovery mnemonic and keep it safe. It is shown only once;")
 	fmt.Fprintln(c.App.Writer, "anyone who has it can spend the wallet's coins:")
 	fmt.Fprintf(c.App.Writer, "\n%s\n", mnemonic)
-	return nil
+	if err != nil {
+		fmt.Fprintln(c.App.ErrWriter, "\nWARNING: the wallet file exists, but the disk failed to make it durable: a crash or power loss may still lose it.")
+		fmt.Fprintln(c.App.ErrWriter, "Write down the mnemonic above now: it is not shown again, and `powchain wallet create` now says the wallet exists.")
+	}
+	return err
 }
 
 // readMnemonic reads the mnemonic for --restore: all of --mnemonic-file or

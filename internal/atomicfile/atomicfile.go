@@ -2,14 +2,29 @@ package atomicfile
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 )
 
+// ErrDirNotSynced is wrapped (with the cause) by the error of WriteFile
+// and WriteNew when the file is in place, replaced or created, but its
+// directory could not be synced: readers see the new file now, but a
+// crash or power loss may still undo the rename or the link (the old
+// content comes back, or a new file vanishes). Any other error means the
+// target was not touched.
+var ErrDirNotSynced = errors.New("file in place, but its directory could not be synced")
+
 // WriteFile atomically replaces path with data, with permissions perm.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return writeFile(path, data, perm, SyncDir)
+}
+
+// writeFile is WriteFile with syncDir syncing the directory (SyncDir, or
+// in tests one that fails).
+func writeFile(path string, data []byte, perm os.FileMode, syncDir func(string) error) error {
 	tmp, err := writeTemp(path, data, perm)
 	if err != nil {
 		return err
@@ -18,7 +33,7 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
-	return SyncDir(filepath.Dir(path))
+	return dirSynced(path, syncDir)
 }
 
 // WriteNew atomically creates path with data, with permissions perm, and
@@ -27,8 +42,15 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 // is hard-linked to path (the link fails if path exists) and removed. On
 // a file system without hard links it is renamed to path after a check
 // that path does not exist, a check that only a lock every creator of
-// path takes keeps from racing.
+// path takes keeps from racing. An error that errors.Is ErrDirNotSynced
+// means path was created (and holds data) but may not survive a crash.
 func WriteNew(path string, data []byte, perm os.FileMode) error {
+	return writeNew(path, data, perm, SyncDir)
+}
+
+// writeNew is WriteNew with syncDir syncing the directory (SyncDir, or in
+// tests one that fails).
+func writeNew(path string, data []byte, perm os.FileMode, syncDir func(string) error) error {
 	tmp, err := writeTemp(path, data, perm)
 	if err != nil {
 		return err
@@ -38,7 +60,16 @@ func WriteNew(path string, data []byte, perm os.FileMode) error {
 	if err != nil {
 		return err
 	}
-	return SyncDir(filepath.Dir(path))
+	return dirSynced(path, syncDir)
+}
+
+// dirSynced syncs the directory of path, which is in place, with syncDir;
+// a failure is ErrDirNotSynced and its cause.
+func dirSynced(path string, syncDir func(string) error) error {
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("%s: %w: %w", path, ErrDirNotSynced, err)
+	}
+	return nil
 }
 
 // linkNew gives the file tmp the name path too, unless path exists; on a

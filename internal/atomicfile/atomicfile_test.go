@@ -118,3 +118,46 @@ func TestWriteNewNeverReplaces(t *testing.T) {
 		t.Fatalf("directory holds %v", entries)
 	}
 }
+
+// TestDirSyncFails: when syncing the directory fails after the rename or
+// the link, WriteFile and WriteNew say so with ErrDirNotSynced (and the
+// cause), the file is in place with its data, and no temporary file is
+// left; a failure before (the target exists) is not ErrDirNotSynced.
+func TestDirSyncFails(t *testing.T) {
+	cause := errors.New("injected: input/output error")
+	var synced []string
+	failSync := func(dir string) error {
+		synced = append(synced, dir)
+		return cause
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f")
+	for _, tc := range []struct {
+		name  string
+		write func() error
+		want  string
+	}{
+		{"WriteNew", func() error { return writeNew(path, []byte("new"), 0o600, failSync) }, "new"},
+		{"WriteFile", func() error { return writeFile(path, []byte("replaced"), 0o600, failSync) }, "replaced"},
+	} {
+		synced = nil
+		err := tc.write()
+		if !errors.Is(err, ErrDirNotSynced) || !errors.Is(err, cause) {
+			t.Fatalf("%s: %v, want ErrDirNotSynced wrapping %v", tc.name, err, cause)
+		}
+		if !slices.Equal(synced, []string{dir}) {
+			t.Fatalf("%s synced %v, want [%s]", tc.name, synced, dir)
+		}
+		if got, err := os.ReadFile(path); err != nil || string(got) != tc.want {
+			t.Fatalf("%s: file holds %q, %v; want %q", tc.name, got, err, tc.want)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+			t.Fatalf("%s: directory holds %v", tc.name, entries)
+		}
+	}
+	synced = nil
+	err := writeNew(path, []byte("again"), 0o600, failSync)
+	if !errors.Is(err, fs.ErrExist) || errors.Is(err, ErrDirNotSynced) || synced != nil {
+		t.Fatalf("WriteNew over an existing file: %v (synced %v); want fs.ErrExist only, no sync", err, synced)
+	}
+}

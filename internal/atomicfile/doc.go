@@ -6,6 +6,12 @@
 // the same way but never replaces one: the temporary file is hard-linked
 // to the target, which fails if the target exists, then removed.
 //
+// The last step, syncing the directory, comes after the file is in place:
+// when it fails, WriteFile and WriteNew return an error that errors.Is
+// ErrDirNotSynced (and its cause), so a caller can tell "written, but a
+// crash may undo it" (a new wallet's only copy of its mnemonic is then
+// still to be shown to the user) from "not written".
+//
 // A crash before the rename (or the removal) leaves the temporary file
 // behind. RemoveTemps removes those of one target; only the target's
 // owner calls it, holding the lock that every writer of the target takes
