@@ -449,6 +449,15 @@ func (c *Chain) BestHeader() BlockInfo {
 	return c.info(c.bestHeader)
 }
 
+// Heights are the heights of Tip and BestHeader read together, under one
+// lock, so they describe the same moment (a block connected between two
+// reads would show the tip above the best header).
+func (c *Chain) Heights() (tip, bestHeader uint64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.tip().height, c.bestHeader.height
+}
+
 // BlockInfoByHash describes a block of the index; ok is false if unknown.
 func (c *Chain) BlockInfoByHash(hash wire.Hash) (info BlockInfo, ok bool) {
 	c.mu.RLock()

@@ -122,6 +122,9 @@ func TestProcessHeaders(t *testing.T) {
 	if h.c.Tip().Height != 0 {
 		t.Fatal("headers alone moved the tip")
 	}
+	if tip, best := h.c.Heights(); tip != 0 || best != 20 {
+		t.Fatalf("Heights %d, %d; want 0, 20", tip, best)
+	}
 	if err := h.c.ProcessHeaders(headers[:5]); err != nil {
 		t.Fatalf("known headers again: %v", err)
 	}
@@ -137,6 +140,9 @@ func TestProcessHeaders(t *testing.T) {
 	h.process("b1")
 	h.expectTip("b20")
 	h.expectUTXOs("b20")
+	if tip, best := h.c.Heights(); tip != 20 || best != 20 {
+		t.Fatalf("Heights %d, %d; want 20, 20", tip, best)
+	}
 
 	// Bad headers are refused with the rule they break, and the good ones
 	// before a bad one are kept.

@@ -1,7 +1,10 @@
 // Package metrics owns the node's and the miner's Prometheus metrics: their
 // names, help texts, labels and registries, and the /metrics handler.
 // Gauges of state (heights, mempool, peers, bans) are read at scrape time
-// through the functions the caller supplies; counters and histograms of
+// through the functions the caller supplies, each called once per scrape:
+// the gauges one function gives (the two heights, the four mempool
+// gauges, the two peer directions) come from one reading and agree with
+// each other, and the mempool's lock is taken once. Counters and histograms of
 // events (block connects, reorganisations, p2p messages, RPC calls) are fed
 // by the hooks the node wires into chain, p2p and rpc/server. Go runtime
 // and process metrics are registered too.

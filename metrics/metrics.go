@@ -11,10 +11,11 @@ import (
 
 const namespace = "powchain"
 
-// NodeSource reads the node's state at scrape time.
+// NodeSource reads the node's state at scrape time. A scrape calls each
+// function once, so the gauges one function gives agree with each other.
 type NodeSource struct {
-	// Height and HeaderHeight are the best chain's and best header's.
-	Height, HeaderHeight func() uint64
+	// Heights are the best chain's and the best header's, read together.
+	Heights func() (height, headerHeight uint64)
 	// Mempool: the mempool now.
 	Mempool func() Mempool
 	// Peers: connected peers by direction.
@@ -53,16 +54,29 @@ type Node struct {
 // create label values at will).
 func NewNode(src NodeSource, rpcKnown func(method string) bool) *Node {
 	m := &Node{reg: prometheus.NewRegistry(), rpcKnown: rpcKnown}
-	gauge := func(name, help string, f func() float64) {
-		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help}, f))
-	}
-	gauge("chain_height", "Height of the best chain's tip.", func() float64 { return float64(src.Height()) })
-	gauge("chain_header_height", "Height of the best known header (ahead of chain_height while syncing).", func() float64 { return float64(src.HeaderHeight()) })
-	gauge("mempool_transactions", "Transactions in the mempool.", func() float64 { return float64(src.Mempool().Transactions) })
-	gauge("mempool_bytes", "Total size of the mempool's transactions.", func() float64 { return float64(src.Mempool().Bytes) })
-	gauge("mempool_min_fee_rate", "Lowest fee rate the mempool admits now, in base units per 1000 bytes.", func() float64 { return float64(src.Mempool().MinFeeRate) })
-	gauge("mempool_unbroadcast", "Mempool transactions submitted to this node that no peer has asked for yet.", func() float64 { return float64(src.Mempool().Unbroadcast) })
-	gauge("banned_peers", "Hosts banned now.", func() float64 { return float64(src.Banned()) })
+	m.reg.MustRegister(gaugeSet{
+		descs: []*prometheus.Desc{
+			gaugeDesc("chain_height", "Height of the best chain's tip."),
+			gaugeDesc("chain_header_height", "Height of the best known header (ahead of chain_height while syncing)."),
+		},
+		read: func() []float64 {
+			height, header := src.Heights()
+			return []float64{float64(height), float64(header)}
+		},
+	}, gaugeSet{
+		descs: []*prometheus.Desc{
+			gaugeDesc("mempool_transactions", "Transactions in the mempool."),
+			gaugeDesc("mempool_bytes", "Total size of the mempool's transactions."),
+			gaugeDesc("mempool_min_fee_rate", "Lowest fee rate the mempool admits now, in base units per 1000 bytes."),
+			gaugeDesc("mempool_unbroadcast", "Mempool transactions submitted to this node that no peer has asked for yet."),
+		},
+		read: func() []float64 {
+			p := src.Mempool()
+			return []float64{float64(p.Transactions), float64(p.Bytes), float64(p.MinFeeRate), float64(p.Unbroadcast)}
+		},
+	})
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: "banned_peers", Help: "Hosts banned now."},
+		func() float64 { return float64(src.Banned()) }))
 	peers := prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "peers"), "Connected peers by direction.", []string{"direction"}, nil)
 	m.reg.MustRegister(peerCollector{desc: peers, peers: src.Peers})
 
@@ -84,6 +98,30 @@ func NewNode(src NodeSource, rpcKnown func(method string) bool) *Node {
 	m.reg.MustRegister(m.connect, m.reorgs, m.reorgDepth, m.messages, m.bytes, m.rpcCalls, m.rpcLatency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+func gaugeDesc(name, help string) *prometheus.Desc {
+	return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, nil, nil)
+}
+
+// gaugeSet is gauges without labels that one reading gives: each Collect
+// calls read once (one lock of the source) and emits read's values, one
+// per desc in order, so the gauges of a scrape agree with each other.
+type gaugeSet struct {
+	descs []*prometheus.Desc
+	read  func() []float64
+}
+
+func (g gaugeSet) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range g.descs {
+		ch <- d
+	}
+}
+
+func (g gaugeSet) Collect(ch chan<- prometheus.Metric) {
+	for i, v := range g.read() {
+		ch <- prometheus.MustNewConstMetric(g.descs[i], prometheus.GaugeValue, v)
+	}
 }
 
 type peerCollector struct {

@@ -12,8 +12,7 @@ import (
 func (n *Node) newMetrics() *metrics.Node {
 	netInfo := func() netAdapter { return netAdapter{srv: n.p2p, network: n.params.Name} }
 	return metrics.NewNode(metrics.NodeSource{
-		Height:       func() uint64 { return n.chain.Tip().Height },
-		HeaderHeight: func() uint64 { return n.chain.BestHeader().Height },
+		Heights: func() (uint64, uint64) { return n.chain.Heights() }, // n.chain as of the scrape
 		Mempool: func() metrics.Mempool {
 			info := n.mempool.Info()
 			return metrics.Mempool{Transactions: info.Size, Bytes: info.Bytes, MinFeeRate: info.MinFeeRate, Unbroadcast: info.Unbroadcast}
