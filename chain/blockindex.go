@@ -39,6 +39,9 @@ type blockNode struct {
 	// workSum is the total work of the chain ending at this block.
 	workSum *big.Int
 	status  blockStatus
+	// txCount is the number of the block's transactions once its body is
+	// stored (statusDataStored), 0 before: getblockheader's nTx.
+	txCount uint32
 	// sequence orders blocks by the arrival of their data; on equal work the
 	// earlier one wins (first seen). Zero while the data is missing.
 	sequence uint64

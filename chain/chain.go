@@ -283,6 +283,9 @@ func (c *Chain) load() error {
 	if err := c.buildIndex(recs); err != nil {
 		return err
 	}
+	if err := c.fillTxCounts(); err != nil {
+		return err
+	}
 	tipHash, found, err := c.store.tip()
 	if err != nil {
 		return err
@@ -328,7 +331,7 @@ func (c *Chain) buildIndex(recs []indexRecord) error {
 			return corrupt("index record at height 0 is not the genesis block")
 		}
 		n := newBlockNode(&r.header, parent, CalcWork(CompactToBig(r.header.Bits)))
-		n.status, n.sequence = r.status, r.sequence
+		n.status, n.sequence, n.txCount = r.status, r.sequence, r.txCount
 		n.fullData = n.status&statusDataStored != 0 && (parent == nil || parent.fullData)
 		c.index[n.hash] = n
 		c.nextSequence = max(c.nextSequence, n.sequence+1)
@@ -339,12 +342,48 @@ func (c *Chain) buildIndex(recs []indexRecord) error {
 	return nil
 }
 
+// fillTxCounts gives every block whose body is stored its transaction
+// count, read from the body, where the block's index record has none:
+// records written by builds from before the count was recorded (or by
+// one of them run on the database since). The counts are written back,
+// so a database pays for the reads once; one where every stored block has
+// its count costs a walk over the index in memory. A record whose body is
+// missing keeps 0. Caller owns the chain (opening).
+func (c *Chain) fillTxCounts() error {
+	b := new(leveldb.Batch)
+	for _, n := range c.index {
+		if n.status&statusDataStored == 0 || n.txCount != 0 {
+			continue
+		}
+		blk, err := c.store.block(n.hash)
+		if err != nil {
+			return err
+		}
+		if blk == nil {
+			continue
+		}
+		n.txCount = uint32(len(blk.Transactions))
+		c.store.putIndex(b, n)
+		if b.Len() >= deleteBatchKeys {
+			if err := c.store.write(b); err != nil {
+				return err
+			}
+			b.Reset()
+		}
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	return c.store.write(b)
+}
+
 // initGenesis writes the genesis block into an empty database and connects
 // it: its outputs enter the UTXO set like any block's.
 func (c *Chain) initGenesis() error {
 	g := c.params.GenesisBlock
 	n := newBlockNode(&g.Header, nil, CalcWork(CompactToBig(g.Header.Bits)))
 	n.status = statusDataStored | statusValid
+	n.txCount = uint32(len(g.Transactions))
 	n.fullData = true
 	c.nextSequence = 1
 	view := newUtxoView(c.store, blockViewSize(g))
@@ -406,6 +445,7 @@ type BlockInfo struct {
 	MedianTime int64    // median time past of the chain ending here
 	AnchorTime int64    // timestamp of block 1 of the chain ending here (0 for genesis): the difficulty anchor
 	HaveData   bool     // the body is stored
+	TxCount    int      // the block's transactions; 0 while the body is not stored (getblockheader's nTx)
 	Valid      bool     // connected at least once: every rule passed
 	Invalid    bool     // known to break a rule (itself or an ancestor)
 	MainChain  bool     // on the best chain
@@ -420,6 +460,7 @@ func (c *Chain) info(n *blockNode) BlockInfo {
 		MedianTime: n.medianTimePast(),
 		AnchorTime: n.anchorTime,
 		HaveData:   n.status&statusDataStored != 0,
+		TxCount:    int(n.txCount),
 		Valid:      n.status&statusValid != 0,
 		Invalid:    n.status.knownInvalid(),
 		MainChain:  c.onBestChain(n),

@@ -125,3 +125,42 @@ func (c *Chain) HoldsSpareBatch() bool {
 	defer c.mu.Unlock()
 	return c.spare != nil
 }
+
+// DropTxCounts rewrites every block index record without its transaction
+// count, as builds from before the count was recorded wrote them; the
+// chain in memory keeps its counts.
+func (c *Chain) DropTxCounts() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := new(leveldb.Batch)
+	it := c.store.iterator([]byte{prefixIndex})
+	for it.Next() {
+		var m pb.BlockIndexRecord
+		if err := proto.Unmarshal(it.Value(), &m); err != nil {
+			it.Release()
+			return err
+		}
+		m.TxCount = 0
+		b.Put(bytes.Clone(it.Key()), mustMarshal(&m))
+	}
+	it.Release()
+	if err := it.Error(); err != nil {
+		return err
+	}
+	return c.store.write(b)
+}
+
+// StoredTxCounts reads the transaction count of every block index record.
+func (c *Chain) StoredTxCounts() (map[wire.Hash]uint32, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	recs, err := c.store.loadIndex()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[wire.Hash]uint32, len(recs))
+	for _, r := range recs {
+		out[r.header.BlockHash()] = r.txCount
+	}
+	return out, nil
+}

@@ -116,6 +116,7 @@ func (c *Chain) acceptBlock(blk *wire.Block, txids []wire.Hash, parent *blockNod
 		n = c.addHeader(&blk.Header, parent)
 	}
 	n.status |= statusDataStored
+	n.txCount = uint32(len(blk.Transactions))
 	n.sequence = c.nextSequence
 	c.nextSequence++
 	b := new(leveldb.Batch)
@@ -129,7 +130,7 @@ func (c *Chain) acceptBlock(blk *wire.Block, txids []wire.Hash, parent *blockNod
 			c.forgetHeaders([]*blockNode{n}, bestBefore)
 		} else {
 			n.status &^= statusDataStored
-			n.sequence = 0
+			n.sequence, n.txCount = 0, 0
 		}
 		return nil, err
 	}

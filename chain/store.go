@@ -352,6 +352,7 @@ func (s *store) putIndexStatus(b *leveldb.Batch, n *blockNode, st blockStatus) {
 		Height:   n.height,
 		Status:   uint32(st),
 		Sequence: n.sequence,
+		TxCount:  n.txCount,
 	}
 	b.Put(hashKey(prefixIndex, n.hash), mustMarshal(rec))
 }
@@ -362,6 +363,7 @@ type indexRecord struct {
 	height   uint64
 	status   blockStatus
 	sequence uint64
+	txCount  uint32
 }
 
 // loadIndex returns every index record.
@@ -381,7 +383,7 @@ func (s *store) loadIndex() ([]indexRecord, error) {
 		if !bytes.Equal(it.Key()[1:], hashOf(&h)) {
 			return nil, corrupt("index record %x holds header %s", it.Key(), h.BlockHash())
 		}
-		recs = append(recs, indexRecord{header: h, height: m.GetHeight(), status: blockStatus(m.GetStatus()), sequence: m.GetSequence()})
+		recs = append(recs, indexRecord{header: h, height: m.GetHeight(), status: blockStatus(m.GetStatus()), sequence: m.GetSequence(), txCount: m.GetTxCount()})
 	}
 	return recs, it.Error()
 }

@@ -33,7 +33,7 @@ type BlockHeaderResult struct {
 	Bits              string  `json:"bits"`
 	Difficulty        float64 `json:"difficulty"`
 	ChainWork         string  `json:"chainwork"`
-	NTx               int     `json:"nTx,omitempty"`
+	NTx               int     `json:"nTx"` // 0 for a header whose block data the node lacks
 	PreviousBlockHash string  `json:"previousblockhash,omitempty"`
 	NextBlockHash     string  `json:"nextblockhash,omitempty"`
 }

@@ -458,11 +458,15 @@ func (x *DatabaseInfo) GetFormatVersion() uint32 {
 // BlockIndexRecord is one entry of the block index: a validated header and
 // what the node knows about its block.
 type BlockIndexRecord struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Header        *BlockHeader           `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
-	Height        uint64                 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
-	Status        uint32                 `protobuf:"varint,3,opt,name=status,proto3" json:"status,omitempty"`     // bit set, see chain/blockindex.go
-	Sequence      uint64                 `protobuf:"varint,4,opt,name=sequence,proto3" json:"sequence,omitempty"` // order in which the block's data arrived (ties)
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Header   *BlockHeader           `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
+	Height   uint64                 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	Status   uint32                 `protobuf:"varint,3,opt,name=status,proto3" json:"status,omitempty"`     // bit set, see chain/blockindex.go
+	Sequence uint64                 `protobuf:"varint,4,opt,name=sequence,proto3" json:"sequence,omitempty"` // order in which the block's data arrived (ties)
+	// tx_count: the block's transactions, set once its data is stored (0
+	// before; records written before the field existed have 0 too, and the
+	// chain fills it in from the body when it opens).
+	TxCount       uint32 `protobuf:"varint,5,opt,name=tx_count,json=txCount,proto3" json:"tx_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -521,6 +525,13 @@ func (x *BlockIndexRecord) GetStatus() uint32 {
 func (x *BlockIndexRecord) GetSequence() uint64 {
 	if x != nil {
 		return x.Sequence
+	}
+	return 0
+}
+
+func (x *BlockIndexRecord) GetTxCount() uint32 {
+	if x != nil {
+		return x.TxCount
 	}
 	return 0
 }
@@ -728,12 +739,13 @@ const file_powchain_proto_rawDesc = "" +
 	"\fDatabaseInfo\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12!\n" +
 	"\fgenesis_hash\x18\x02 \x01(\fR\vgenesisHash\x12%\n" +
-	"\x0eformat_version\x18\x03 \x01(\rR\rformatVersion\"\x90\x01\n" +
+	"\x0eformat_version\x18\x03 \x01(\rR\rformatVersion\"\xab\x01\n" +
 	"\x10BlockIndexRecord\x120\n" +
 	"\x06header\x18\x01 \x01(\v2\x18.powchain.v1.BlockHeaderR\x06header\x12\x16\n" +
 	"\x06height\x18\x02 \x01(\x04R\x06height\x12\x16\n" +
 	"\x06status\x18\x03 \x01(\rR\x06status\x12\x1a\n" +
-	"\bsequence\x18\x04 \x01(\x04R\bsequence\"r\n" +
+	"\bsequence\x18\x04 \x01(\x04R\bsequence\x12\x19\n" +
+	"\btx_count\x18\x05 \x01(\rR\atxCount\"r\n" +
 	"\tUtxoEntry\x12\x16\n" +
 	"\x06amount\x18\x01 \x01(\x04R\x06amount\x12\x19\n" +
 	"\bkey_hash\x18\x02 \x01(\fR\akeyHash\x12\x16\n" +

@@ -118,7 +118,7 @@ var methodDocs = map[string]methodDoc{
 			"blockhash (string, required) the block's hash",
 			"verbose (boolean, optional, default=true) false: hex of the header's encoding",
 		},
-		result:  "{hash, confirmations, height, version, merkleroot, time, mediantime, nonce, bits, difficulty, chainwork, previousblockhash, nextblockhash}, or hex",
+		result:  "{hash, confirmations, height, version, merkleroot, time, mediantime, nonce, bits, difficulty, chainwork, nTx, previousblockhash, nextblockhash}, or hex",
 		example: exampleHash,
 	},
 	"gettxoutsetinfo": {

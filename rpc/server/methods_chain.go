@@ -70,7 +70,6 @@ func (b *Backend) getBlock(_ context.Context, params []json.RawMessage) (any, er
 		return hex.EncodeToString(blk.Bytes()), nil
 	}
 	res := &rpc.BlockResult{BlockHeaderResult: HeaderResult(b.Chain, info), Size: blk.SerializeSize()}
-	res.NTx = len(blk.Transactions)
 	if verbosity == 1 {
 		ids := make([]string, len(blk.Transactions))
 		for i, id := range blk.TxIDs() {

@@ -47,7 +47,9 @@ func MempoolInfo(pool *mempool.Pool) rpc.MempoolInfo {
 		MinFeeRate: rpc.Amount(info.MinFeeRate), UnbroadcastCount: info.Unbroadcast}
 }
 
-// HeaderResult describes a block header of c's index (getblockheader).
+// HeaderResult describes a block header of c's index (getblockheader),
+// nTx included: from the index, 0 while the block's data is not stored,
+// as Bitcoin Core's.
 func HeaderResult(c *chain.Chain, info chain.BlockInfo) rpc.BlockHeaderResult {
 	h := info.Header
 	r := rpc.BlockHeaderResult{
@@ -62,6 +64,7 @@ func HeaderResult(c *chain.Chain, info chain.BlockInfo) rpc.BlockHeaderResult {
 		Bits:          fmt.Sprintf("%08x", h.Bits),
 		Difficulty:    Difficulty(h.Bits, c.Params()),
 		ChainWork:     fmt.Sprintf("%064x", info.ChainWork),
+		NTx:           info.TxCount,
 	}
 	if info.Height > 0 {
 		r.PreviousBlockHash = h.PrevBlock.String()
