@@ -52,6 +52,10 @@
 //     vanish, Create returns the wallet and the mnemonic with
 //     ErrNotDurable (Restore the wallet), since creating again would be
 //     ErrExists and the words would never be seen.
+//   - A write whose file is in place but not made durable (ErrNotDurable)
+//     leaves the Wallet's state that of the file, so the next write is not
+//     refused as ErrModified; NewAddress then hands out no address, and
+//     Send reports the send as made and recorded.
 //   - A receive address is handed out once: NewAddress persists the index
 //     before returning the address.
 //   - Send spends confirmed mature outputs and unconfirmed outputs of the

@@ -590,3 +590,67 @@ func TestRestoreNotDurable(t *testing.T) {
 		t.Fatalf("restored file's first address %s, want %s", got, want)
 	}
 }
+
+// unsyncedReplace is atomicfile.WriteFile on a disk whose directory sync
+// fails: the file is replaced, and the error is atomicfile's.
+func unsyncedReplace(cause error) func(string, []byte, os.FileMode) error {
+	return func(path string, data []byte, perm os.FileMode) error {
+		if err := atomicfile.WriteFile(path, data, perm); err != nil {
+			return err
+		}
+		return fmt.Errorf("%s: %w: %w", path, atomicfile.ErrDirNotSynced, cause)
+	}
+}
+
+// TestWriteNotDurable: when a write replaces the file but its directory
+// cannot be synced, the error is ErrNotDurable (and the cause), and the
+// Wallet's state is the file's: NewAddress hands out no address (a crash
+// could bring the old index back and hand it out again), and the next
+// write, once the disk syncs again, is not refused as ErrModified and
+// hands out the address after it; a send is reported as sent and
+// recorded, not as unrecorded, and the file holds it.
+func TestWriteNotDurable(t *testing.T) {
+	cause := errors.New("injected: sync: input/output error")
+	w, path := restoredFile(t)
+	first, err := restored(t).NewAddress()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.replace = unsyncedReplace(cause)
+	if a, err := w.NewAddress(); a != "" || !errors.Is(err, ErrNotDurable) || !errors.Is(err, cause) {
+		t.Fatalf("NewAddress on a disk that does not sync: %q, %v; want no address and ErrNotDurable", a, err)
+	}
+	w.replace = atomicfile.WriteFile
+	second, err := w.NewAddress()
+	if err != nil {
+		t.Fatalf("NewAddress after a write that was not made durable: %v", err)
+	}
+	if second == first {
+		t.Fatalf("NewAddress handed out %s, the address of the write that was not made durable", second)
+	}
+	opened, err := Open(path, testPass, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opened.st.NextReceive != 2 {
+		t.Fatalf("file's next receive index %d, want 2", opened.st.NextReceive)
+	}
+
+	node := newNode()
+	node.fund(addr(t, w, BranchReceive, 0), 10e8, "")
+	node.onSend = func(txHex string) { node.accept(t, txHex) }
+	to, _ := other(t)
+	w.replace = unsyncedReplace(cause)
+	txid, _, err := w.Send(t.Context(), node, to, 1e8, 1, true)
+	if !errors.Is(err, ErrNotDurable) || txid == "" || !strings.Contains(err.Error(), "sent and recorded") ||
+		!strings.Contains(err.Error(), "do not send it again") {
+		t.Fatalf("send on a disk that does not sync: txid %q, %v", txid, err)
+	}
+	opened, err = Open(path, testPass, localOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(opened.st.Sends) != 1 || opened.st.Sends[0].TxID != txid {
+		t.Fatalf("file's sends %+v, want the one to %s", opened.st.Sends, txid)
+	}
+}

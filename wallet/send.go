@@ -243,9 +243,18 @@ func (w *Wallet) Send(ctx context.Context, node Node, to string, amount uint64, 
 }
 
 // unrecorded is Send's error when the transaction went to the node but the
-// wallet file could not record it (err). It does not pass on ErrModified,
-// whose advice to run the command again would pay a second time.
+// wallet file could not record it (err), or recorded it without making the
+// record durable (ErrNotDurable). It does not pass on ErrModified, whose
+// advice to run the command again would pay a second time.
 func unrecorded(txid string, maybeSent, err error) error {
+	if errors.Is(err, ErrNotDurable) {
+		if maybeSent != nil {
+			return fmt.Errorf("%w; it is recorded in the wallet, but the record may not survive a crash (%w): before sending again, "+
+				"check `powchain wallet list`, which shows it once the node has it", maybeSent, err)
+		}
+		return fmt.Errorf("transaction %s was sent and recorded, but the record may not survive a crash (%w); do not send it again: "+
+			"`powchain wallet list` shows it", txid, err)
+	}
 	if errors.Is(err, ErrModified) {
 		err = errors.New("another process changed it meanwhile")
 	}

@@ -79,12 +79,16 @@ func (o Options) normalize() (Options, error) {
 var (
 	// ErrExists: Create and Restore never overwrite a file.
 	ErrExists = errors.New("wallet file already exists")
-	// ErrNotDurable: Create or Restore wrote the wallet file but could
-	// not sync its directory (atomicfile.ErrDirNotSynced), so a crash or
-	// power loss may still make the file vanish. They return the wallet
-	// (and Create the mnemonic) with it: the file is there and usable,
-	// and the mnemonic must be shown, since creating again is ErrExists.
-	ErrNotDurable = errors.New("wallet file created, but it may not survive a crash or power loss")
+	// ErrNotDurable: the wallet file was written but its directory could
+	// not be synced (atomicfile.ErrDirNotSynced), so a crash or power loss
+	// may still undo the write (a new file vanishes, an updated one comes
+	// back as it was). Create and Restore return the wallet (and Create
+	// the mnemonic) with it: the file is there and usable, and the
+	// mnemonic must be shown, since creating again is ErrExists. Every
+	// other write (NewAddress, Send, Abandon, a scan's advance) returns it
+	// with the Wallet's state already that of the file, so the Wallet
+	// stays usable and its next write is not refused as ErrModified.
+	ErrNotDurable = errors.New("wallet file written, but the write may not survive a crash or power loss")
 	// ErrNotFound: Open found no file at the path.
 	ErrNotFound = errors.New("wallet file not found")
 	// ErrWrongNetwork: the file belongs to another network (or coin type).
@@ -136,6 +140,9 @@ type Wallet struct {
 	st     fileState
 	keys   *keyring
 	onDisk []byte // the file's bytes as last read or written
+	// replace writes the file over the old one: atomicfile.WriteFile, or
+	// in tests one whose directory sync fails.
+	replace func(path string, data []byte, perm os.FileMode) error
 }
 
 // Create makes a new wallet at path with a fresh 24-word mnemonic, which it
@@ -207,7 +214,7 @@ func create(path, passphrase, mnemonic string, opt Options, write writeNewFunc) 
 	if err != nil {
 		return nil, err
 	}
-	w := &Wallet{path: path, opt: opt, ck: ck, keys: keys, st: fileState{
+	w := &Wallet{path: path, opt: opt, ck: ck, keys: keys, replace: atomicfile.WriteFile, st: fileState{
 		Network:  opt.Network,
 		CoinType: opt.CoinType,
 		Mnemonic: mnemonic,
@@ -266,7 +273,7 @@ func decodeFile(path string, data []byte, passphrase string, opt Options) (*Wall
 	if err != nil {
 		return nil, err
 	}
-	return &Wallet{path: path, opt: opt, ck: ck, st: st, keys: keys, onDisk: data}, nil
+	return &Wallet{path: path, opt: opt, ck: ck, st: st, keys: keys, onDisk: data, replace: atomicfile.WriteFile}, nil
 }
 
 // Path is the wallet's file.
@@ -276,7 +283,10 @@ func (w *Wallet) Path() string { return w.path }
 func (w *Wallet) Network() string { return w.st.Network }
 
 // NewAddress returns the next unused receive address and persists the
-// advanced index, so that no address is handed out twice.
+// advanced index, so that no address is handed out twice. When the index
+// was written but not made durable (ErrNotDurable) it returns no address:
+// a crash could bring the old index back and the address would be handed
+// out again; the next call hands out the one after it.
 func (w *Wallet) NewAddress() (string, error) {
 	k, err := w.keys.key(keyPath{BranchReceive, w.st.NextReceive})
 	if err != nil {
@@ -316,7 +326,9 @@ func (w *Wallet) encode(st fileState) ([]byte, error) {
 // (ErrModified) if the file is not what this Wallet last read or wrote.
 // The check and the write are one step under the directory's lock
 // (lockFile), so two processes cannot both pass the check and the second
-// replace the first one's update.
+// replace the first one's update. When the file was replaced but its
+// directory not synced, st is the wallet's state all the same (it is the
+// file's) and the error is ErrNotDurable.
 func (w *Wallet) save(st fileState) error {
 	data, err := w.encode(st)
 	if err != nil {
@@ -330,10 +342,14 @@ func (w *Wallet) save(st fileState) error {
 	if err := w.checkUnchanged(); err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(w.path, data, 0o600); err != nil {
+	err = w.replace(w.path, data, 0o600)
+	if err != nil && !errors.Is(err, atomicfile.ErrDirNotSynced) {
 		return fmt.Errorf("write wallet: %w", err)
 	}
 	w.st, w.onDisk = st, data
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNotDurable, err)
+	}
 	return nil
 }
 
