@@ -45,9 +45,14 @@ type blockNode struct {
 	// sequence orders blocks by the arrival of their data; on equal work the
 	// earlier one wins (first seen). Zero while the data is missing.
 	sequence uint64
-	// fullData: this block and all its ancestors have their data stored, so
-	// the chain ending here could be connected.
-	fullData bool
+	// chainTxCount is the number of transactions of the chain ending at
+	// this block, its own included, once this block and all its ancestors
+	// have their data stored, and 0 until then, as Bitcoin Core's nChainTx
+	// (getchaintxstats' txcount). Every block holds a transaction (its
+	// coinbase), so it is non-zero exactly when the chain ending here
+	// could be connected (fullData): one field serves both, in the 8
+	// bytes a flag for the latter took with its padding.
+	chainTxCount uint64
 	// anchorTime is the timestamp of block 1 of the chain ending here, the
 	// anchor of aserti3-2d (Params.NextBits); 0 for the genesis block.
 	anchorTime int64
@@ -71,6 +76,26 @@ func newBlockNode(h *wire.BlockHeader, parent *blockNode, work *big.Int) *blockN
 	}
 	n.medianTime = n.computeMedianTime()
 	return n
+}
+
+// fullData reports whether this block and all its ancestors have their
+// data stored, so that the chain ending here could be connected.
+func (n *blockNode) fullData() bool { return n.chainTxCount != 0 }
+
+// countChainTxs sets n's chainTxCount from its parent's: its parent's
+// count (none for the genesis block) plus its own when its data is stored
+// and its parent's chain has all its data, else 0. Callers go parents
+// first.
+func (n *blockNode) countChainTxs() {
+	n.chainTxCount = 0
+	if n.status&statusDataStored == 0 {
+		return
+	}
+	if n.parent == nil {
+		n.chainTxCount = uint64(n.txCount)
+	} else if n.parent.fullData() {
+		n.chainTxCount = n.parent.chainTxCount + uint64(n.txCount)
+	}
 }
 
 // ancestor returns the ancestor of n at height, or nil if height > n.height.

@@ -286,6 +286,7 @@ func (c *Chain) load() error {
 	if err := c.fillTxCounts(); err != nil {
 		return err
 	}
+	c.countChainTxs()
 	tipHash, found, err := c.store.tip()
 	if err != nil {
 		return err
@@ -332,7 +333,6 @@ func (c *Chain) buildIndex(recs []indexRecord) error {
 		}
 		n := newBlockNode(&r.header, parent, CalcWork(CompactToBig(r.header.Bits)))
 		n.status, n.sequence, n.txCount = r.status, r.sequence, r.txCount
-		n.fullData = n.status&statusDataStored != 0 && (parent == nil || parent.fullData)
 		c.index[n.hash] = n
 		c.nextSequence = max(c.nextSequence, n.sequence+1)
 		if !n.status.knownInvalid() && (c.bestHeader == nil || n.betterThan(c.bestHeader)) {
@@ -377,6 +377,16 @@ func (c *Chain) fillTxCounts() error {
 	return c.store.write(b)
 }
 
+// countChainTxs sets every block's chainTxCount, parents first, once the
+// index is built and every stored block has its transaction count
+// (fillTxCounts): a walk over the index in memory. Caller owns the chain
+// (opening).
+func (c *Chain) countChainTxs() {
+	genesis := c.index[c.params.GenesisHash]
+	genesis.countChainTxs()
+	genesis.descendants((*blockNode).countChainTxs)
+}
+
 // initGenesis writes the genesis block into an empty database and connects
 // it: its outputs enter the UTXO set like any block's.
 func (c *Chain) initGenesis() error {
@@ -384,7 +394,7 @@ func (c *Chain) initGenesis() error {
 	n := newBlockNode(&g.Header, nil, CalcWork(CompactToBig(g.Header.Bits)))
 	n.status = statusDataStored | statusValid
 	n.txCount = uint32(len(g.Transactions))
-	n.fullData = true
+	n.countChainTxs()
 	c.nextSequence = 1
 	view := newUtxoView(c.store, blockViewSize(g))
 	txids := g.TxIDs()
@@ -446,24 +456,30 @@ type BlockInfo struct {
 	AnchorTime int64    // timestamp of block 1 of the chain ending here (0 for genesis): the difficulty anchor
 	HaveData   bool     // the body is stored
 	TxCount    int      // the block's transactions; 0 while the body is not stored (getblockheader's nTx)
-	Valid      bool     // connected at least once: every rule passed
-	Invalid    bool     // known to break a rule (itself or an ancestor)
-	MainChain  bool     // on the best chain
+	// ChainTxCount is the number of transactions of the chain ending here,
+	// this block's included; 0 unless this block and all its ancestors
+	// have their bodies stored (Bitcoin Core's nChainTx; getchaintxstats'
+	// txcount). Every best-chain block has it.
+	ChainTxCount uint64
+	Valid        bool // connected at least once: every rule passed
+	Invalid      bool // known to break a rule (itself or an ancestor)
+	MainChain    bool // on the best chain
 }
 
 func (c *Chain) info(n *blockNode) BlockInfo {
 	return BlockInfo{
-		Hash:       n.hash,
-		Height:     n.height,
-		Header:     n.header,
-		ChainWork:  new(big.Int).Set(n.workSum),
-		MedianTime: n.medianTimePast(),
-		AnchorTime: n.anchorTime,
-		HaveData:   n.status&statusDataStored != 0,
-		TxCount:    int(n.txCount),
-		Valid:      n.status&statusValid != 0,
-		Invalid:    n.status.knownInvalid(),
-		MainChain:  c.onBestChain(n),
+		Hash:         n.hash,
+		Height:       n.height,
+		Header:       n.header,
+		ChainWork:    new(big.Int).Set(n.workSum),
+		MedianTime:   n.medianTimePast(),
+		AnchorTime:   n.anchorTime,
+		HaveData:     n.status&statusDataStored != 0,
+		TxCount:      int(n.txCount),
+		ChainTxCount: n.chainTxCount,
+		Valid:        n.status&statusValid != 0,
+		Invalid:      n.status.knownInvalid(),
+		MainChain:    c.onBestChain(n),
 	}
 }
 
@@ -508,6 +524,39 @@ func (c *Chain) BlockInfoByHash(hash wire.Hash) (info BlockInfo, ok bool) {
 		return info, false
 	}
 	return c.info(n), true
+}
+
+// BlockAndAncestor describes, as of one moment (under one lock), the block
+// hash, or the tip when hash is nil, and its ancestor below(end) blocks
+// below it, where end describes the block: below sees the block and says
+// how far down to go, or fails, and its error is returned as it is (ok
+// true). ok is false when hash is unknown. below runs under the chain's
+// lock, so it must not call the chain. A best-chain block's ancestor is
+// found at once, another's by walking down the index.
+func (c *Chain) BlockAndAncestor(hash *wire.Hash, below func(end BlockInfo) (uint64, error)) (end, ancestor BlockInfo, ok bool, err error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	n := c.tip()
+	if hash != nil {
+		if n = c.index[*hash]; n == nil {
+			return end, ancestor, false, nil
+		}
+	}
+	end = c.info(n)
+	back, err := below(end)
+	if err != nil {
+		return end, ancestor, true, err
+	}
+	if back > n.height {
+		return end, ancestor, true, fmt.Errorf("block %s at height %d has no ancestor %d blocks below it", n.hash, n.height, back)
+	}
+	var a *blockNode
+	if c.onBestChain(n) {
+		a = c.bestChain[n.height-back]
+	} else {
+		a = n.ancestor(n.height - back)
+	}
+	return end, c.info(a), true, nil
 }
 
 // HashByHeight returns the hash of the best chain's block at height.
@@ -608,7 +657,7 @@ func (c *Chain) tipStatus(n *blockNode) TipStatus {
 		return TipInvalid
 	case n.status&statusValid != 0:
 		return TipValidFork
-	case n.fullData:
+	case n.fullData():
 		return TipValidHeaders
 	}
 	return TipHeadersOnly

@@ -1,7 +1,8 @@
 // Package chain owns consensus: the network parameters, every validation
 // rule (each with a typed ErrorCode in a RuleError), proof of work and the
-// aserti3-2d difficulty, the block index with cumulative work, fork choice,
-// reorganisation, the orphan-block pool, and the LevelDB database that holds
+// aserti3-2d difficulty, the block index with cumulative work and
+// transaction counts, fork choice, reorganisation, the orphan-block pool,
+// and the LevelDB database that holds
 // block bodies and the state derived from them (block index, UTXO set, undo
 // records, address history, optional transaction index, tip). The unspent
 // outputs of an address are the entries of its history not marked spent

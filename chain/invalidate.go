@@ -58,7 +58,7 @@ func (c *Chain) ReconsiderBlock(hash wire.Hash) error {
 			d.status &^= statusValidateFailed | statusInvalidAncestor
 			c.store.putIndex(b, d)
 		}
-		if d.fullData && !c.tip().betterThan(d) {
+		if d.fullData() && !c.tip().betterThan(d) {
 			c.candidates[d] = struct{}{}
 		}
 		if d.betterThan(c.bestHeader) {
@@ -82,7 +82,7 @@ func (c *Chain) resetCandidates() {
 	clear(c.candidates)
 	tip := c.tip()
 	for _, n := range c.index {
-		if n.fullData && !n.status.knownInvalid() && !tip.betterThan(n) {
+		if n.fullData() && !n.status.knownInvalid() && !tip.betterThan(n) {
 			c.candidates[n] = struct{}{}
 		}
 	}

@@ -156,19 +156,19 @@ func (c *Chain) addHeader(h *wire.BlockHeader, parent *blockNode) *blockNode {
 // bodies were waiting for it now have their full chain of data and may
 // become the best chain.
 func (c *Chain) dataArrived(n *blockNode) {
-	if n.parent != nil && !n.parent.fullData {
+	if n.parent != nil && !n.parent.fullData() {
 		return
 	}
 	queue := []*blockNode{n}
 	for len(queue) > 0 {
 		d := queue[0]
 		queue = queue[1:]
-		d.fullData = true
+		d.countChainTxs()
 		if !d.status.knownInvalid() && !c.tip().betterThan(d) {
 			c.candidates[d] = struct{}{}
 		}
 		for _, child := range d.children {
-			if child.status&statusDataStored != 0 && !child.fullData {
+			if child.status&statusDataStored != 0 && !child.fullData() {
 				queue = append(queue, child)
 			}
 		}

@@ -179,6 +179,23 @@ type TxOutSetInfo struct {
 	HashSerialized string `json:"hash_serialized"`
 }
 
+// ChainTxStats is the result of getchaintxstats, as Bitcoin Core's: the
+// transactions of the best chain up to a block, and over the window of
+// blocks ending there. WindowInterval and WindowTxCount are left out for
+// an empty window, TxRate also when the interval is 0; TxCount is always
+// there (Core leaves it out when unknown, which a best-chain block's
+// count never is here).
+type ChainTxStats struct {
+	Time                   int64    `json:"time"`
+	TxCount                uint64   `json:"txcount"`
+	WindowFinalBlockHash   string   `json:"window_final_block_hash"`
+	WindowFinalBlockHeight uint64   `json:"window_final_block_height"`
+	WindowBlockCount       uint64   `json:"window_block_count"`
+	WindowInterval         *int64   `json:"window_interval,omitempty"`
+	WindowTxCount          *uint64  `json:"window_tx_count,omitempty"`
+	TxRate                 *float64 `json:"txrate,omitempty"`
+}
+
 // AddressUtxosRequest is the parameter of getaddressutxos.
 type AddressUtxosRequest struct {
 	Addresses []string `json:"addresses"`

@@ -256,6 +256,13 @@ func TestRPCDocsMatchResults(t *testing.T) {
 	}
 	r.call(a, "gettxoutsetinfo")
 	r.call(a, "getchaintips")
+	// The tip's month (capped to its height - 1), a window of none, and
+	// one whose median times past are equal, so no rate: block 2's is
+	// block 1's timestamp, as block 1's own is.
+	r.call(a, "getchaintxstats")
+	r.call(a, "getchaintxstats", 0)
+	r.call(a, "getchaintxstats", 1, blocks[1])
+	r.call(a, "getchaintxstats", 10, mined[0])
 	r.call(a, "invalidateblock", side[0])
 	r.call(a, "getchaintips")
 	r.call(a, "reconsiderblock", side[0])

@@ -147,6 +147,16 @@ var methodDocs = map[string]methodDoc{
 		summary: "Difficulty of the best chain's tip, as getblockchaininfo's.",
 		result:  "n (number): proof-of-work limit / the tip's target",
 	},
+	"getchaintxstats": {
+		args:    "( nblocks blockhash )",
+		summary: "Transactions of the best chain up to a block, and their rate over a window of blocks ending there.",
+		params: []string{
+			"nblocks (number, optional, default=one month of blocks at the network's target spacing, at most the block's height - 1) the window's size in blocks: 0 to the block's height - 1",
+			"blockhash (string, optional, default=the tip) the window's last block, on the best chain",
+		},
+		result:  "{time, txcount, window_final_block_hash, window_final_block_height, window_block_count, window_interval, window_tx_count, txrate}; window_interval and window_tx_count only for a window of 1 block or more, txrate only when window_interval > 0",
+		example: "10 " + exampleHash,
+	},
 	// Transactions and mempool.
 	"getrawtransaction": {
 		args:    "txid ( verbosity blockhash )",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 
 	"powchain/chain"
 	"powchain/rpc"
@@ -22,6 +23,7 @@ func (s *Server) registerChainMethods(b *Backend) {
 	s.register("invalidateblock", b.invalidateBlock)
 	s.register("reconsiderblock", b.reconsiderBlock)
 	s.register("getdifficulty", b.getDifficulty)
+	s.register("getchaintxstats", b.getChainTxStats)
 }
 
 func (b *Backend) getBlockchainInfo(context.Context, []json.RawMessage) (any, error) {
@@ -198,6 +200,73 @@ func (b *Backend) reconsiderBlock(_ context.Context, params []json.RawMessage) (
 		return nil, rpc.NewError(rpc.CodeInvalidAddress, "%v", err)
 	}
 	return nil, nil
+}
+
+// monthSeconds is getchaintxstats' default window, in seconds of blocks
+// at the network's target spacing: one month, as Bitcoin Core's.
+const monthSeconds = 30 * 24 * 60 * 60
+
+// getChainTxStats is Bitcoin Core's getchaintxstats: the transactions of
+// the best chain up to a block (the tip by default) and over the window
+// of nblocks blocks ending there, read from the block index (each block's
+// count of the chain's transactions) in one snapshot of the chain.
+func (b *Backend) getChainTxStats(_ context.Context, params []json.RawMessage) (any, error) {
+	badCount := rpc.NewError(rpc.CodeInvalidParameter, "Invalid block count: should be between 0 and the block's height - 1")
+	nblocks, countGiven := int64(0), given(params, 0)
+	err := optional(params, 0, "nblocks", &nblocks)
+	var rpcErr *rpc.Error
+	if errors.As(err, &rpcErr) && rpcErr.Code != rpc.CodeInvalidParameter {
+		return nil, err // not a number
+	}
+	if err != nil {
+		return nil, badCount // not a whole number, or beyond any height
+	}
+	var end *wire.Hash
+	if given(params, 1) {
+		hash, err := hashParam(params, 1, "blockhash")
+		if err != nil {
+			return nil, err
+		}
+		end = &hash
+	}
+	spacing := max(b.Chain.Params().TargetSpacing, 1)
+	var window uint64
+	last, first, ok, err := b.Chain.BlockAndAncestor(end, func(last chain.BlockInfo) (uint64, error) {
+		if !last.MainChain {
+			return 0, rpc.NewError(rpc.CodeInvalidParameter, "Block is not in main chain")
+		}
+		switch {
+		case !countGiven:
+			window = min(uint64(monthSeconds/spacing), max(last.Height, 1)-1)
+		case nblocks < 0 || (nblocks > 0 && uint64(nblocks) >= last.Height):
+			return 0, badCount
+		default:
+			window = uint64(nblocks)
+		}
+		return window, nil
+	})
+	switch {
+	case !ok:
+		return nil, rpc.NewError(rpc.CodeInvalidAddress, "Block not found")
+	case err != nil:
+		return nil, err
+	}
+	res := &rpc.ChainTxStats{
+		Time:                   last.Header.Timestamp,
+		TxCount:                last.ChainTxCount,
+		WindowFinalBlockHash:   last.Hash.String(),
+		WindowFinalBlockHeight: last.Height,
+		WindowBlockCount:       window,
+	}
+	if window > 0 {
+		interval, txs := last.MedianTime-first.MedianTime, last.ChainTxCount-first.ChainTxCount
+		res.WindowInterval, res.WindowTxCount = &interval, &txs
+		if interval > 0 {
+			rate := float64(txs) / float64(interval)
+			res.TxRate = &rate
+		}
+	}
+	return res, nil
 }
 
 func hashParam(params []json.RawMessage, i int, name string) (wire.Hash, error) {

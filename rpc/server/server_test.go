@@ -152,7 +152,14 @@ func newEnvTxIndex(t *testing.T) *env {
 // newEnvChain is newEnvBackend with the chain's transaction index on or off.
 func newEnvChain(t testing.TB, txIndex bool, configure func(*server.Server), backend func(*env, *server.Backend)) *env {
 	t.Helper()
-	e, srv := newUnservedEnv(t, txIndex, backend)
+	return newEnvParams(t, txIndex, nil, configure, backend)
+}
+
+// newEnvParams is newEnvChain with the chain's parameters as adjust (when
+// not nil) leaves them.
+func newEnvParams(t testing.TB, txIndex bool, adjust func(*chain.Params), configure func(*server.Server), backend func(*env, *server.Backend)) *env {
+	t.Helper()
+	e, srv := newUnservedEnvParams(t, txIndex, adjust, backend)
 	configure(srv)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -171,8 +178,18 @@ func newEnvChain(t testing.TB, txIndex bool, configure func(*server.Server), bac
 // its ServeHTTP.
 func newUnservedEnv(t testing.TB, txIndex bool, backend func(*env, *server.Backend)) (*env, *server.Server) {
 	t.Helper()
+	return newUnservedEnvParams(t, txIndex, nil, backend)
+}
+
+// newUnservedEnvParams is newUnservedEnv with the chain's parameters as
+// adjust (when not nil) leaves them.
+func newUnservedEnvParams(t testing.TB, txIndex bool, adjust func(*chain.Params), backend func(*env, *server.Backend)) (*env, *server.Server) {
+	t.Helper()
 	params := chaintest.Params(genesisTime)
 	params.CoinbaseMaturity = 2
+	if adjust != nil {
+		adjust(params)
+	}
 	clock := chaintest.NewClock(genesisTime.Add(time.Hour))
 	c, pool := mempooltest.OpenConfig(t, chain.Config{Params: params, Clock: clock, TxIndex: txIndex})
 	e := &env{t: t, chain: c, pool: pool, params: params, miner: chaintest.NewGenerator(t, params),
