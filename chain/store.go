@@ -555,6 +555,16 @@ func appendUtxoEntry(b []byte, e *UtxoEntry) []byte {
 	return b
 }
 
+// UtxoRecordSize is the number of bytes of the UTXO set's database record
+// of an output whose entry is e: its key (a prefix byte and the outpoint,
+// 37 bytes) and its value (e's encoding: amount, key hash, height and
+// coinbase flag, 22 to 46 bytes), before LevelDB's compression.
+// getblockstats' utxo_size_inc counts the set's growth in these.
+func UtxoRecordSize(e UtxoEntry) int {
+	var val [maxUtxoEntrySize]byte
+	return utxoKeySize + len(appendUtxoEntry(val[:0], &e))
+}
+
 // encodeUndo returns the encoding proto.Marshal gives a pb.UndoRecord of
 // spent: each entry as field 1, length-delimited, in order.
 func encodeUndo(spent []UtxoEntry) []byte {

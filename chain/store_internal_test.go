@@ -14,6 +14,7 @@ import (
 	"pgregory.net/rapid"
 
 	"powchain/proto/pb"
+	"powchain/wire"
 )
 
 // FuzzDecodeUtxoFields: decodeUtxoFields reads any bytes exactly as
@@ -157,3 +158,32 @@ func TestPropertyStoreMatchesMap(t *testing.T) {
 		}
 	})
 }
+
+// TestUtxoRecordSize: UtxoRecordSize is the size of the record putUtxo
+// writes, key and value, for small and large amounts and heights, with and
+// without the coinbase flag.
+func TestUtxoRecordSize(t *testing.T) {
+	s := &store{format: formatVersion}
+	for _, e := range []UtxoEntry{
+		{},
+		{Amount: 1, Height: 1},
+		{Amount: 5_000_000_000, Height: 300_000, Coinbase: true, KeyHash: wire.KeyHash{1, 2, 3}},
+		{Amount: math.MaxUint64, Height: math.MaxUint64, Coinbase: true},
+	} {
+		b := new(leveldb.Batch)
+		s.putUtxo(b, wire.OutPoint{TxID: wire.Hash{9}, Index: 7}, &e)
+		var sizes recordSizes
+		if err := b.Replay(&sizes); err != nil {
+			t.Fatal(err)
+		}
+		if len(sizes) != 1 || sizes[0] != UtxoRecordSize(e) {
+			t.Errorf("entry %+v: putUtxo wrote records of %v bytes, UtxoRecordSize says %d", e, sizes, UtxoRecordSize(e))
+		}
+	}
+}
+
+// recordSizes collects the size (key and value) of every record a batch puts.
+type recordSizes []int
+
+func (r *recordSizes) Put(key, value []byte) { *r = append(*r, len(key)+len(value)) }
+func (r *recordSizes) Delete([]byte)         {}

@@ -196,6 +196,41 @@ type ChainTxStats struct {
 	TxRate                 *float64 `json:"txrate,omitempty"`
 }
 
+// BlockStats is the result of getblockstats, as Bitcoin Core's but for
+// its segwit and weight fields (swtotal_size, swtotal_weight, swtxs,
+// total_weight), which have no meaning here. Amounts are integers in base
+// units and fee rates integers in base units per 1000 bytes (Core: sat
+// and sat/vB). With stats selected the result holds only those keys.
+type BlockStats struct {
+	AvgFee             uint64    `json:"avgfee"`
+	AvgFeeRate         uint64    `json:"avgfeerate"`
+	AvgTxSize          uint64    `json:"avgtxsize"`
+	BlockHash          string    `json:"blockhash"`
+	FeeRatePercentiles [5]uint64 `json:"feerate_percentiles"`
+	Height             uint64    `json:"height"`
+	Ins                uint64    `json:"ins"`
+	MaxFee             uint64    `json:"maxfee"`
+	MaxFeeRate         uint64    `json:"maxfeerate"`
+	MaxTxSize          uint64    `json:"maxtxsize"`
+	MedianFee          uint64    `json:"medianfee"`
+	MedianTime         int64     `json:"mediantime"`
+	MedianTxSize       uint64    `json:"mediantxsize"`
+	MinFee             uint64    `json:"minfee"`
+	MinFeeRate         uint64    `json:"minfeerate"`
+	MinTxSize          uint64    `json:"mintxsize"`
+	Outs               uint64    `json:"outs"`
+	Subsidy            uint64    `json:"subsidy"`
+	Time               int64     `json:"time"`
+	TotalOut           uint64    `json:"total_out"`
+	TotalSize          uint64    `json:"total_size"`
+	TotalFee           uint64    `json:"totalfee"`
+	Txs                uint64    `json:"txs"`
+	UtxoIncrease       int64     `json:"utxo_increase"`
+	UtxoSizeInc        int64     `json:"utxo_size_inc"`
+	UtxoIncreaseActual int64     `json:"utxo_increase_actual"`
+	UtxoSizeIncActual  int64     `json:"utxo_size_inc_actual"`
+}
+
 // AddressUtxosRequest is the parameter of getaddressutxos.
 type AddressUtxosRequest struct {
 	Addresses []string `json:"addresses"`

@@ -263,6 +263,11 @@ func TestRPCDocsMatchResults(t *testing.T) {
 	r.call(a, "getchaintxstats", 0)
 	r.call(a, "getchaintxstats", 1, blocks[1])
 	r.call(a, "getchaintxstats", 10, mined[0])
+	// The tip (a coinbase and a spend), the genesis block (a coinbase
+	// alone) and two statistics of the tip, by height.
+	r.call(a, "getblockstats", mined[0])
+	r.call(a, "getblockstats", 0)
+	r.call(a, "getblockstats", len(blocks)+2, []string{"minfeerate", "avgfeerate"})
 	r.call(a, "invalidateblock", side[0])
 	r.call(a, "getchaintips")
 	r.call(a, "reconsiderblock", side[0])

@@ -157,6 +157,16 @@ var methodDocs = map[string]methodDoc{
 		result:  "{time, txcount, window_final_block_hash, window_final_block_height, window_block_count, window_interval, window_tx_count, txrate}; window_interval and window_tx_count only for a window of 1 block or more, txrate only when window_interval > 0",
 		example: "10 " + exampleHash,
 	},
+	"getblockstats": {
+		args:    "hash_or_height ( stats )",
+		summary: "Statistics of a best-chain block: fees, fee rates, sizes, inputs, outputs, UTXO set growth.",
+		params: []string{
+			"hash_or_height (string or number, required) the block's hash, or the height of a best-chain block",
+			`stats (array of strings, optional, default=all) the fields to answer, e.g. ["minfeerate","avgfeerate"]`,
+		},
+		result:  "{avgfee, avgfeerate, avgtxsize, blockhash, feerate_percentiles, height, ins, maxfee, maxfeerate, maxtxsize, medianfee, mediantime, mediantxsize, minfee, minfeerate, mintxsize, outs, subsidy, time, total_out, total_size, totalfee, txs, utxo_increase, utxo_size_inc, utxo_increase_actual, utxo_size_inc_actual}: amounts in base units, fee rates in base units per 1000 bytes; with stats, only those",
+		example: `1000 '["minfeerate","avgfeerate"]'`,
+	},
 	// Transactions and mempool.
 	"getrawtransaction": {
 		args:    "txid ( verbosity blockhash )",

@@ -24,6 +24,7 @@ func (s *Server) registerChainMethods(b *Backend) {
 	s.register("reconsiderblock", b.reconsiderBlock)
 	s.register("getdifficulty", b.getDifficulty)
 	s.register("getchaintxstats", b.getChainTxStats)
+	s.register("getblockstats", b.getBlockStats)
 }
 
 func (b *Backend) getBlockchainInfo(context.Context, []json.RawMessage) (any, error) {
