@@ -152,7 +152,8 @@ func TestRPCThroughBinary(t *testing.T) {
 		t.Errorf("rpc help: exit %d, stdout %q", r.code, r.stdout)
 	}
 	list := rpcCLI("help").stdout
-	for _, m := range []string{"getdifficulty", "getnetworkhashps ( nblocks height )", "getmininginfo", "uptime", "getnettotals"} {
+	for _, m := range []string{"getdifficulty", "getnetworkhashps ( nblocks height )", "getmininginfo", "uptime", "getnettotals",
+		"getchaintxstats ( nblocks blockhash )", "getblockstats hash_or_height ( stats )"} {
 		if !strings.Contains(list, "\n"+m+" ") {
 			t.Errorf("rpc help does not list %s", m)
 		}
@@ -171,6 +172,9 @@ func TestRPCThroughBinary(t *testing.T) {
 		{[]string{"generatetoaddress", "1", "notanaddress"}, `error code -5: invalid address "notanaddress": not a bech32m address`, 5},
 		{[]string{"help", "nosuchmethod"}, "error code -8: ", 8},
 		{[]string{"getnetworkhashps", "0"}, "error code -8: Invalid nblocks. Must be a positive whole number.", 8},
+		{[]string{"getchaintxstats", "1"}, "error code -8: Invalid block count: should be between 0 and the block's height - 1", 8},
+		{[]string{"getblockstats", "-1"}, "error code -8: Target block height -1 is negative", 8},
+		{[]string{"getblockstats", "0", `["height","swtxs"]`}, "error code -8: Invalid selected statistic 'swtxs'", 8},
 		{[]string{"getblokcount"}, `error code -32601: Method not found: "getblokcount"; did you mean getblockcount?`, 32601 % 256},
 	} {
 		r := rpcCLI(tc.args...)
