@@ -2,13 +2,13 @@
 // rule (each with a typed ErrorCode in a RuleError), proof of work and the
 // aserti3-2d difficulty, the block index with cumulative work and
 // transaction counts, fork choice, reorganisation, the orphan-block pool,
-// and the LevelDB database that holds
-// block bodies and the state derived from them (block index, UTXO set, undo
-// records, address history, optional transaction index, tip). The unspent
-// outputs of an address are the entries of its history not marked spent
-// (format 3, format.go): no separate address index is written, so a block
-// connects with a third fewer keys; databases of formats 1 and 2 (which
-// had one) are upgraded in place when the chain opens.
+// and the LevelDB database that holds block bodies and the state derived
+// from them (block index, UTXO set, undo records, address history,
+// optional transaction index, tip). The unspent outputs of an address are
+// the entries of its history not marked spent (format 3, format.go): no
+// separate address index is written, so a block connects with a third
+// fewer keys; databases of formats 1 and 2 (which had one) are upgraded in
+// place when the chain opens.
 // The database lives in a directory, or in memory (Config.InMemory, for
 // simulations and tests: nothing survives Close and nothing is synced).
 //
