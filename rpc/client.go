@@ -84,10 +84,15 @@ func (c *Client) Call(ctx context.Context, method string, params []any, result a
 	if resp.StatusCode == http.StatusUnauthorized {
 		return fmt.Errorf("%s: authorization failed: wrong RPC credentials or cookie", method)
 	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseSize))
+	raw, err := readBody(resp.Body, resp.ContentLength)
 	if err != nil {
 		return fmt.Errorf("%w at %s: %v", ErrUnreachable, c.url, err)
 	}
+	if result != nil && decodeResponseInto(raw, result) == nil {
+		return nil
+	}
+	// Result unwanted, an error answered, or something does not decode:
+	// the envelope first, then the result, each failure told apart.
 	var r Response
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return fmt.Errorf("%s: %s did not answer with a JSON-RPC response (HTTP %d); is it a powchain node's RPC address?", method, c.url, resp.StatusCode)
@@ -102,6 +107,43 @@ func (c *Client) Call(ctx context.Context, method string, params []any, result a
 		return fmt.Errorf("%s: the node's result is not what this client expects (another version?): %.200s", method, r.Result)
 	}
 	return nil
+}
+
+// decodeResponseInto decodes a response in one pass, its result straight
+// into result (a pointer): the envelope as Response and the result as
+// Unmarshal(Result, result) would, without validating and copying the
+// result twice first (a page of getaddresshistory is 360 kB). It fails
+// on anything but a well-formed response without an error, and the
+// caller then decodes again the slow way for the error to report (when
+// the response carries an error, result may have been written to).
+func decodeResponseInto(raw []byte, result any) error {
+	var r struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Result  any             `json:"result"`
+		Error   *Error          `json:"error"`
+	}
+	r.Result = result
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return err
+	}
+	if r.Error != nil {
+		return r.Error
+	}
+	return nil
+}
+
+// readBody reads a response body of size bytes (-1: unknown) up to
+// maxResponseSize, into one buffer when the size is known.
+func readBody(body io.Reader, size int64) ([]byte, error) {
+	body = io.LimitReader(body, maxResponseSize)
+	if size < 0 || size > maxResponseSize {
+		return io.ReadAll(body)
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(size) + bytes.MinRead) // ReadFrom grows below MinRead free bytes
+	_, err := buf.ReadFrom(body)
+	return buf.Bytes(), err
 }
 
 // transportError says what failed on the way to the node, without
