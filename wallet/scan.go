@@ -126,6 +126,7 @@ func (w *Wallet) scan(ctx context.Context, node Node) (res scanned, next [2]uint
 	next = [2]uint32{w.st.NextReceive, w.st.NextChange}
 	var done [2]uint32 // [0, done[b]) already asked for
 	seen := make(map[wire.OutPoint]bool)
+	known := make(map[string]*derivedKey) // toOwned's cache
 	for {
 		var addrs []string
 		for b := range next {
@@ -151,7 +152,7 @@ func (w *Wallet) scan(ctx context.Context, node Node) (res scanned, next [2]uint
 			addrs = addrs[n:]
 			res.tip = max(res.tip, tip)
 			for _, e := range entries {
-				o, err := w.toOwned(e)
+				o, err := w.toOwned(e, known)
 				if err != nil {
 					return res, next, err
 				}
@@ -231,14 +232,22 @@ func carryOver(entries []rpc.AddressHistoryEntry, blocks uint64, changed []rpc.A
 
 // toOwned checks one getaddresshistory entry. It returns nil for an
 // address that is not the wallet's (the node answered more than was asked).
-func (w *Wallet) toOwned(e rpc.AddressHistoryEntry) (*owned, error) {
-	kh, err := wire.DecodeAddress(w.opt.AddressPrefix, e.Address)
-	if err != nil {
-		return nil, nil
-	}
-	k, ok := w.keys.lookup(kh)
-	if !ok {
-		return nil, nil
+// known caches the wallet's keys by the addresses found so far (a miner's
+// address has an entry a block: each decoded once, not once an entry);
+// only keys found are cached, since a key derived later in the scan may
+// own an address that was nobody's before.
+func (w *Wallet) toOwned(e rpc.AddressHistoryEntry, known map[string]*derivedKey) (*owned, error) {
+	k := known[e.Address]
+	if k == nil {
+		kh, err := wire.DecodeAddress(w.opt.AddressPrefix, e.Address)
+		if err != nil {
+			return nil, nil
+		}
+		var ok bool
+		if k, ok = w.keys.lookup(kh); !ok {
+			return nil, nil
+		}
+		known[e.Address] = k
 	}
 	txid, err := wire.ParseHash(e.TxID)
 	if err != nil {
