@@ -14,7 +14,7 @@ import (
 type Amount uint64
 
 // MarshalJSON writes the amount in coins.
-func (a Amount) MarshalJSON() ([]byte, error) { return []byte(FormatCoins(uint64(a))), nil }
+func (a Amount) MarshalJSON() ([]byte, error) { return AppendCoins(nil, uint64(a)), nil }
 
 // UnmarshalJSON reads a JSON number (or string) of coins.
 func (a *Amount) UnmarshalJSON(b []byte) error {
@@ -27,8 +27,19 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 }
 
 // FormatCoins renders base units as coins with eight decimals.
-func FormatCoins(units uint64) string {
-	return fmt.Sprintf("%d.%08d", units/wire.CoinValue, units%wire.CoinValue)
+func FormatCoins(units uint64) string { return string(AppendCoins(nil, units)) }
+
+// AppendCoins appends FormatCoins(units) to b (fmt's "%d.%08d" of coins
+// and base units, without fmt: a result may hold thousands of amounts).
+func AppendCoins(b []byte, units uint64) []byte {
+	b = strconv.AppendUint(b, units/wire.CoinValue, 10)
+	frac := units % wire.CoinValue
+	var digits [8]byte
+	for i := len(digits) - 1; i >= 0; i-- {
+		digits[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	return append(append(b, '.'), digits[:]...)
 }
 
 // ParseCoins parses a decimal number of coins ("1.5", "0.00000001", "21")

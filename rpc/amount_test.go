@@ -2,7 +2,12 @@ package rpc
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"testing"
+
+	"powchain/wire"
 )
 
 func TestParseCoins(t *testing.T) {
@@ -47,5 +52,25 @@ func TestAmountJSON(t *testing.T) {
 	}
 	if FormatCoins(0) != "0.00000000" || FormatCoins(100_000_000) != "1.00000000" {
 		t.Fatal("FormatCoins")
+	}
+}
+
+// TestAppendCoinsAsSprintf: AppendCoins (and so FormatCoins and the JSON
+// of an Amount) writes what fmt's "%d.%08d" of coins and base units did,
+// at the edges and on random amounts of every size.
+func TestAppendCoinsAsSprintf(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	units := []uint64{0, 1, 9, 10, 99_999_999, wire.CoinValue, wire.CoinValue + 1, wire.MaxMoney, math.MaxUint64}
+	for range 100_000 {
+		units = append(units, r.Uint64()>>r.UintN(64))
+	}
+	for _, u := range units {
+		want := fmt.Sprintf("%d.%08d", u/wire.CoinValue, u%wire.CoinValue)
+		if got := string(AppendCoins([]byte("x"), u)); got != "x"+want {
+			t.Fatalf("AppendCoins(%d) = %q, want %q", u, got, "x"+want)
+		}
+		if got, _ := Amount(u).MarshalJSON(); string(got) != want {
+			t.Fatalf("Amount(%d).MarshalJSON() = %s, want %s", u, got, want)
+		}
 	}
 }
