@@ -130,8 +130,15 @@ func decodeResponseInto(raw []byte, result any) error {
 	if r.Error != nil {
 		return r.Error
 	}
+	if r.Result != result {
+		// A null result: Unmarshal set the field to nil instead of
+		// passing the null to result (a json.RawMessage keeps it).
+		return errNullResult
+	}
 	return nil
 }
+
+var errNullResult = errors.New("null result")
 
 // readBody reads a response body of size bytes (-1: unknown) up to
 // maxResponseSize, into one buffer when the size is known.

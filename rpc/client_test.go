@@ -113,3 +113,36 @@ func TestClientAnswersInUserTerms(t *testing.T) {
 		t.Errorf("no answer: %v, want %q", err, want)
 	}
 }
+
+// TestClientDecodesResultsAsTwoPasses: Call decodes a response in one pass
+// where it can, with what decoding the envelope and then the result gave:
+// a null result reaches a json.RawMessage as null and leaves a struct as
+// it was, an error answered with a result is the error, and a result that
+// does not fit says so with the result's text.
+func TestClientDecodesResultsAsTwoPasses(t *testing.T) {
+	serve := func(body string) *Client {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body)) }))
+		t.Cleanup(srv.Close)
+		return NewClient(strings.TrimPrefix(srv.URL, "http://"), "u", "p")
+	}
+	var raw json.RawMessage
+	if err := serve(`{"jsonrpc":"2.0","id":1,"result":null}`).Call(t.Context(), "m", nil, &raw); err != nil || string(raw) != "null" {
+		t.Errorf("null into a RawMessage: %q %v", raw, err)
+	}
+	info := MempoolInfo{Size: 7}
+	if err := serve(`{"jsonrpc":"2.0","id":1,"result":null}`).Call(t.Context(), "m", nil, &info); err != nil || info.Size != 7 {
+		t.Errorf("null into a struct: %+v %v", info, err)
+	}
+	if err := serve(` {"result" : {"size": 3},"id":1, "jsonrpc":"2.0"}`).Call(t.Context(), "m", nil, &info); err != nil || info.Size != 3 {
+		t.Errorf("a result: %+v %v", info, err)
+	}
+	var rpcErr *Error
+	err := serve(`{"jsonrpc":"2.0","id":1,"result":{"size":4},"error":{"code":-8,"message":"no"}}`).Call(t.Context(), "m", nil, &info)
+	if !errors.As(err, &rpcErr) || rpcErr.Code != -8 {
+		t.Errorf("an error with a result: %v", err)
+	}
+	err = serve(`{"jsonrpc":"2.0","id":1,"result":{"size":"x"}}`).Call(t.Context(), "m", nil, &info)
+	if err == nil || !strings.HasSuffix(err.Error(), `another version?): {"size":"x"}`) {
+		t.Errorf("a result of another shape: %v", err)
+	}
+}
