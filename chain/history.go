@@ -369,6 +369,7 @@ func (c *Chain) AddressHistoryAfter(khs []wire.KeyHash, place HistoryPlace, sinc
 		return r, false, nil
 	}
 	r.Blocks = make(map[uint64]AddressBlock)
+	r.Page = make([]AddressHistoryEntryOf, 0, min(max(limit, 0), maxPagePrealloc))
 	err = c.mergeHistories(khs, historyAfterPlace(place), func(e AddressHistoryEntryOf) bool {
 		r.Page = append(r.Page, e)
 		c.addHistoryBlocks(r.Blocks, e.AddressHistoryEntry)
@@ -395,6 +396,10 @@ func (c *Chain) AddressHistoryAfter(khs []wire.KeyHash, place HistoryPlace, sinc
 	r.Tip = c.info(tip)
 	return r, true, nil
 }
+
+// maxPagePrealloc bounds the entries AddressHistoryAfter makes room for
+// before it reads (getaddresshistory's pages hold up to 1,000).
+const maxPagePrealloc = 1000
 
 // historyAfterPlace starts a key hash's history just after place: keys
 // have one size, so the first key after place's is its key with a zero
