@@ -88,6 +88,9 @@ func (c *Client) Call(ctx context.Context, method string, params []any, result a
 	if err != nil {
 		return fmt.Errorf("%w at %s: %v", ErrUnreachable, c.url, err)
 	}
+	if h, ok := result.(*AddressHistory); ok && decodeHistoryResponse(raw, h) {
+		return nil
+	}
 	if result != nil && decodeResponseInto(raw, result) == nil {
 		return nil
 	}

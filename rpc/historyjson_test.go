@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -176,4 +177,59 @@ func randomString(r *rand.Rand, escapes bool) string {
 		s += pieces[r.IntN(len(pieces))]
 	}
 	return s
+}
+
+// TestHistoryResponseAsTwoPasses: a response that decodeHistoryResponse
+// decodes is one the envelope's and then the result's decoding by
+// encoding/json (Call's slow way) takes without an error, with the same
+// result; it decodes the node's responses, and leaves other texts (an
+// error beside the result, another id, spaces, a changed byte) alone.
+func TestHistoryResponseAsTwoPasses(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	direct := 0
+	for i := range 5_000 {
+		result, _ := json.Marshal(randomHistory(r))
+		body := []byte(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"result":%s}`+"\n", i, result))
+		if i%2 == 1 {
+			body = mutateResponse(r, body)
+		}
+		var h AddressHistory
+		if !decodeHistoryResponse(body, &h) {
+			if !reflect.DeepEqual(h, AddressHistory{}) {
+				t.Fatalf("%s: refused, yet wrote %+v", body, h)
+			}
+			continue
+		}
+		direct++
+		var resp Response
+		var want addressHistoryFields
+		if err := json.Unmarshal(body, &resp); err != nil || resp.Error != nil {
+			t.Fatalf("%s: decoded, but the envelope is %+v, %v", body, resp, err)
+		}
+		if err := json.Unmarshal(resp.Result, &want); err != nil || !reflect.DeepEqual(h, AddressHistory(want)) {
+			t.Fatalf("%s:\ndecoded %+v\n   want %+v, %v", body, h, AddressHistory(want), err)
+		}
+	}
+	if direct < 1000 {
+		t.Fatalf("decoded %d of 5,000 responses: the test compares nothing", direct)
+	}
+	full := AddressHistory{Next: "x"}
+	if decodeHistoryResponse([]byte(`{"jsonrpc":"2.0","id":1,"result":{"bestblock":"","height":0,"page":0,"pagesize":0,"pages":0,"total":0,"entries":[]}}`), &full) {
+		t.Fatal("decoded into a result that is not empty")
+	}
+}
+
+func mutateResponse(r *rand.Rand, body []byte) []byte {
+	s := string(body)
+	switch r.IntN(5) {
+	case 0:
+		return []byte(strings.TrimSuffix(s, "}\n") + `,"error":{"code":-8,"message":"no"}}`)
+	case 1:
+		return []byte(strings.Replace(s, `"id":`, `"id":"`+s[len(`{"jsonrpc":"2.0","id":`):len(`{"jsonrpc":"2.0","id":`)+1]+`"`, 1))
+	case 2:
+		return []byte(strings.Replace(s, `"id":`, `"id":0`, 1))
+	case 3:
+		return []byte(strings.TrimSuffix(s, "}\n") + "} }")
+	}
+	return mutate(r, body)
 }
