@@ -17,25 +17,8 @@ import (
 // chain opens (from records with or without their transaction counts)
 // and when it is reindexed.
 func TestChainTxCount(t *testing.T) {
-	params := chaintest.Params(genesisTime)
-	params.CoinbaseMaturity = 1
-	h := newHarnessWithParams(t, params)
-	g := h.g
-	g.NextBlock("b1", nil)
-	h.accept("b1")
-	fan := g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("b1")}, 0, 3)
-	g.NextBlock("fan", []*wire.Tx{fan})
-	h.accept("fan")
-	var spends []*wire.Tx
-	for i := range 3 {
-		spends = append(spends, g.SpendTx([]chaintest.SpendableOut{g.TxOut(fan, uint32(i))}, 10, 1))
-	}
-	g.NextBlock("spends", spends)
-	h.accept("spends")
-	g.SetTip("b1")
-	g.NextBlock("side", nil)
-	h.acceptSide("side")
-	g.SetTip("spends")
+	h := txCountChain(t)
+	g, params := h.g, h.cfg.Params
 	g.NextBlock("h4", []*wire.Tx{g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("fan")}, 10, 2)})
 	g.NextBlock("h5", nil)
 	if err := h.c.ProcessHeaders([]wire.BlockHeader{g.Block("h4").Header, g.Block("h5").Header}); err != nil {

@@ -15,25 +15,8 @@ import (
 // them wrote) get them from the bodies when the chain opens, written
 // back.
 func TestTxCount(t *testing.T) {
-	params := chaintest.Params(genesisTime)
-	params.CoinbaseMaturity = 1
-	h := newHarnessWithParams(t, params)
-	g := h.g
-	g.NextBlock("b1", nil)
-	h.accept("b1")
-	fan := g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("b1")}, 0, 3)
-	g.NextBlock("fan", []*wire.Tx{fan})
-	h.accept("fan")
-	var spends []*wire.Tx
-	for i := range 3 {
-		spends = append(spends, g.SpendTx([]chaintest.SpendableOut{g.TxOut(fan, uint32(i))}, 10, 1))
-	}
-	g.NextBlock("spends", spends)
-	h.accept("spends")
-	g.SetTip("b1")
-	g.NextBlock("side", nil)
-	h.acceptSide("side")
-	g.SetTip("spends")
+	h := txCountChain(t)
+	g, params := h.g, h.cfg.Params
 	headersOnly := []wire.BlockHeader{g.NextBlock("h4", nil).Header, g.NextBlock("h5", nil).Header}
 	if err := h.c.ProcessHeaders(headersOnly); err != nil {
 		t.Fatal(err)
@@ -80,4 +63,33 @@ func TestTxCount(t *testing.T) {
 	if tip := h.c.Tip(); tip.TxCount != 1 || tip.Hash != g.Block("h4").BlockHash() {
 		t.Fatalf("tip %+v", tip)
 	}
+}
+
+// txCountChain is the chain both transaction-count tests start from: b1,
+// "fan" (a spend of b1's coinbase into three outputs), "spends" (three
+// spends of those, the tip) and "side" (an empty block on b1, off the
+// best chain), with a coinbase maturity of 1; the generator's tip is
+// "spends".
+func txCountChain(t *testing.T) *harness {
+	t.Helper()
+	params := chaintest.Params(genesisTime)
+	params.CoinbaseMaturity = 1
+	h := newHarnessWithParams(t, params)
+	g := h.g
+	g.NextBlock("b1", nil)
+	h.accept("b1")
+	fan := g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut("b1")}, 0, 3)
+	g.NextBlock("fan", []*wire.Tx{fan})
+	h.accept("fan")
+	var spends []*wire.Tx
+	for i := range 3 {
+		spends = append(spends, g.SpendTx([]chaintest.SpendableOut{g.TxOut(fan, uint32(i))}, 10, 1))
+	}
+	g.NextBlock("spends", spends)
+	h.accept("spends")
+	g.SetTip("b1")
+	g.NextBlock("side", nil)
+	h.acceptSide("side")
+	g.SetTip("spends")
+	return h
 }

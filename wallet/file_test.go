@@ -509,11 +509,12 @@ func waitForLockWaiter(t *testing.T, dir string) {
 	}
 }
 
-// unsyncedWrite is atomicfile.WriteNew on a disk whose directory sync
-// fails: the file is created, and the error is atomicfile's.
-func unsyncedWrite(cause error) writeNewFunc {
+// unsynced is write (atomicfile.WriteNew or WriteFile) on a disk whose
+// directory sync fails: the file is created or replaced, and the error is
+// atomicfile's, with cause.
+func unsynced(write writeNewFunc, cause error) writeNewFunc {
 	return func(path string, data []byte, perm os.FileMode) error {
-		if err := atomicfile.WriteNew(path, data, perm); err != nil {
+		if err := write(path, data, perm); err != nil {
 			return err
 		}
 		return fmt.Errorf("%s: %w: %w", path, atomicfile.ErrDirNotSynced, cause)
@@ -529,7 +530,7 @@ func unsyncedWrite(cause error) writeNewFunc {
 func TestCreateNotDurable(t *testing.T) {
 	cause := errors.New("injected: sync: input/output error")
 	path := walletPath(t)
-	w, mnemonic, err := createWith(path, testPass, localOpts(), unsyncedWrite(cause))
+	w, mnemonic, err := createWith(path, testPass, localOpts(), unsynced(atomicfile.WriteNew, cause))
 	if !errors.Is(err, ErrNotDurable) || !errors.Is(err, cause) || !errors.Is(err, atomicfile.ErrDirNotSynced) {
 		t.Fatalf("Create: %v; want ErrNotDurable wrapping the cause", err)
 	}
@@ -574,7 +575,7 @@ func TestCreateNotDurable(t *testing.T) {
 func TestRestoreNotDurable(t *testing.T) {
 	cause := errors.New("injected: sync: input/output error")
 	path := walletPath(t)
-	w, err := restoreWith(path, testPass, testMnemonic, localOpts(), unsyncedWrite(cause))
+	w, err := restoreWith(path, testPass, testMnemonic, localOpts(), unsynced(atomicfile.WriteNew, cause))
 	if !errors.Is(err, ErrNotDurable) || !errors.Is(err, cause) || w == nil {
 		t.Fatalf("Restore: %v, %v; want the wallet and ErrNotDurable", w, err)
 	}
@@ -588,17 +589,6 @@ func TestRestoreNotDurable(t *testing.T) {
 	}
 	if got, _ := opened.NewAddress(); got != want {
 		t.Fatalf("restored file's first address %s, want %s", got, want)
-	}
-}
-
-// unsyncedReplace is atomicfile.WriteFile on a disk whose directory sync
-// fails: the file is replaced, and the error is atomicfile's.
-func unsyncedReplace(cause error) func(string, []byte, os.FileMode) error {
-	return func(path string, data []byte, perm os.FileMode) error {
-		if err := atomicfile.WriteFile(path, data, perm); err != nil {
-			return err
-		}
-		return fmt.Errorf("%s: %w: %w", path, atomicfile.ErrDirNotSynced, cause)
 	}
 }
 
@@ -616,7 +606,7 @@ func TestWriteNotDurable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.replace = unsyncedReplace(cause)
+	w.replace = unsynced(atomicfile.WriteFile, cause)
 	if a, err := w.NewAddress(); a != "" || !errors.Is(err, ErrNotDurable) || !errors.Is(err, cause) {
 		t.Fatalf("NewAddress on a disk that does not sync: %q, %v; want no address and ErrNotDurable", a, err)
 	}
@@ -640,7 +630,7 @@ func TestWriteNotDurable(t *testing.T) {
 	node.fund(addr(t, w, BranchReceive, 0), 10e8, "")
 	node.onSend = func(txHex string) { node.accept(t, txHex) }
 	to, _ := other(t)
-	w.replace = unsyncedReplace(cause)
+	w.replace = unsynced(atomicfile.WriteFile, cause)
 	txid, _, err := w.Send(t.Context(), node, to, 1e8, 1, true)
 	if !errors.Is(err, ErrNotDurable) || txid == "" || !strings.Contains(err.Error(), "sent and recorded") ||
 		!strings.Contains(err.Error(), "do not send it again") {
