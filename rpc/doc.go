@@ -7,9 +7,10 @@
 //     and server cannot disagree on a field name.
 //   - Amount: coin amounts as JSON numbers with exactly eight decimals,
 //     parsed without floating point.
-//   - historyjson.go: getaddresshistory's result read straight from the
-//     node's form (a wallet reads its whole history at every command),
-//     with encoding/json's outcome for any text.
+//   - historyjson.go: getaddresshistory's result written (AppendJSON,
+//     json.Marshal's bytes) and read straight in the node's form (a wallet
+//     reads its whole history at every command), with encoding/json's
+//     outcome for any text.
 //   - codes.go: the error codes (Bitcoin Core's numbers) and Error.
 //   - endpoint.go: the files a running node publishes in its data dir (its
 //     RPC address and a fresh cookie) and the functions that read them.

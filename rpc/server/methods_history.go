@@ -116,9 +116,9 @@ func (b *Backend) getAddressHistory(_ context.Context, params []json.RawMessage)
 		}
 		h.Next = next.encode()
 	}
-	// Written by hand, as json.Marshal would (historyjson.go); an entry
-	// takes about 360 bytes.
-	return jsonText(appendAddressHistory(make([]byte, 0, 512+400*(len(h.Entries)+len(changedOf(h)))), h)), nil
+	// Written without reflection, as json.Marshal would
+	// (rpc.AddressHistory.AppendJSON); an entry takes about 360 bytes.
+	return jsonText(h.AppendJSON(make([]byte, 0, 512+400*(len(h.Entries)+len(changedOf(h)))))), nil
 }
 
 // changedOf is h.Changed, or nil.
