@@ -241,13 +241,7 @@ func mutateResponse(r *rand.Rand, body []byte) []byte {
 // envelope, then its result, by encoding/json) and as it does now;
 // ns/entry is a response's time over its entries.
 func BenchmarkHistoryResponseDecode(b *testing.B) {
-	h := &AddressHistory{BestBlock: strings.Repeat("ab", 32), Height: 90_000, Page: 3, PageSize: 1000, Pages: 87,
-		Total: 86_400, Next: strings.Repeat("cd", 130)}
-	for i := range 1000 {
-		h.Entries = append(h.Entries, AddressHistoryEntry{Address: "pcrt1qvzftlaq9zxwa3gmn9e80cx3aepq7hhxhjq7ape",
-			TxID: strings.Repeat("0f", 32), Amount: 50_00000000, Height: uint64(3000 + i), BlockHash: strings.Repeat("1e", 32),
-			Time: 1_796_046_851 + int64(i), Confirmations: uint64(87_000 - i), Coinbase: true, Mature: true})
-	}
+	h := minerPage()
 	result, _ := json.Marshal(h)
 	body := []byte(`{"jsonrpc":"2.0","id":7,"result":` + string(result) + "}\n")
 	for _, way := range []string{"two-passes", "node-form"} {
@@ -294,13 +288,7 @@ func TestAddressHistoryJSONAsMarshal(t *testing.T) {
 // entries (a miner's unspent coinbases) with json.Marshal and with
 // AppendJSON; ns/entry is a page's time over its entries.
 func BenchmarkHistoryPageJSON(b *testing.B) {
-	h := &AddressHistory{BestBlock: strings.Repeat("ab", 32), Height: 90_000, Page: 3, PageSize: 1000, Pages: 87,
-		Total: 86_400, Next: strings.Repeat("cd", 130)}
-	for i := range 1000 {
-		h.Entries = append(h.Entries, AddressHistoryEntry{Address: "pcrt1qvzftlaq9zxwa3gmn9e80cx3aepq7hhxhjq7ape",
-			TxID: strings.Repeat("0f", 32), Amount: 50_00000000, Height: uint64(3000 + i), BlockHash: strings.Repeat("1e", 32),
-			Time: 1_796_046_851 + int64(i), Confirmations: uint64(87_000 - i), Coinbase: true, Mature: true})
-	}
+	h := minerPage()
 	for _, way := range []string{"marshal", "append"} {
 		b.Run(way, func(b *testing.B) {
 			for b.Loop() {
@@ -313,4 +301,17 @@ func BenchmarkHistoryPageJSON(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(h.Entries)), "ns/entry")
 		})
 	}
+}
+
+// minerPage is a getaddresshistory page of 1,000 entries as a miner's
+// wallet reads it: unspent mature coinbases to one address, one a block.
+func minerPage() *AddressHistory {
+	h := &AddressHistory{BestBlock: strings.Repeat("ab", 32), Height: 90_000, Page: 3, PageSize: 1000, Pages: 87,
+		Total: 86_400, Next: strings.Repeat("cd", 130)}
+	for i := range 1000 {
+		h.Entries = append(h.Entries, AddressHistoryEntry{Address: "pcrt1qvzftlaq9zxwa3gmn9e80cx3aepq7hhxhjq7ape",
+			TxID: strings.Repeat("0f", 32), Amount: 50_00000000, Height: uint64(3000 + i), BlockHash: strings.Repeat("1e", 32),
+			Time: 1_796_046_851 + int64(i), Confirmations: uint64(87_000 - i), Coinbase: true, Mature: true})
+	}
+	return h
 }
