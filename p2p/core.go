@@ -30,7 +30,8 @@ const (
 	// before are written (so a reject reaches the peer it explains; Cause
 	// says why, Reason in words). The Core has already forgotten the peer.
 	ActDisconnect
-	// ActSave: persist State() now (the bans changed).
+	// ActSave: persist State() now: the periodic save of a changed
+	// book, or the operator changed the bans.
 	ActSave
 	// ActValidate: once the actions before it are carried out (the
 	// compact blocks pushed to high-bandwidth peers on their way), call
@@ -426,6 +427,9 @@ func (c *Core) unrequested(p *peer, now time.Time, reason string) bool {
 // ban bans p's host for BanDuration and disconnects it. A local host
 // (loopback) is only disconnected: every node on the machine shares its
 // address, so banning it would cut them all off for one process's fault.
+// The ban is saved with the book at its next periodic save (Tick), not at
+// once: a save writes and syncs the whole file on the driver's loop, and
+// a ban costs a stranger no more than a connection from a fresh address.
 func (c *Core) ban(p *peer, now time.Time, reason string) {
 	if isLocalAddr(p.addr) {
 		c.log.Warn("disconnecting misbehaving local peer (local addresses are never banned)",
@@ -435,7 +439,6 @@ func (c *Core) ban(p *peer, now time.Time, reason string) {
 	}
 	c.log.Warn("banning peer", "peer", p.id, "addr", p.addr, "reason", reason)
 	c.book.ban(p.addr, now.Add(c.cfg.BanDuration), reason, false)
-	c.requestSave()
 	c.disconnect(p, CauseBanned, "banned: "+reason)
 }
 

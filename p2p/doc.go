@@ -224,7 +224,11 @@
 //     the mempool classifies it), the framing, the encoding or a list cap,
 //     or that flood unrequested data, are banned by IP for BanDuration;
 //     bans are saved in the address book file (atomically) and survive
-//     restarts; a file NewServer cannot read stops it, left as it is (an
+//     restarts: the operator's at once, those for misbehaviour with the
+//     book (every SaveInterval, and at shutdown), so a stranger banned
+//     from one fresh address after another does not have the node write
+//     the whole file once per connection; a file NewServer cannot read
+//     stops it, left as it is (an
 //     empty book would be saved over it). A wrong magic or network, a
 //     timeout or a stall only disconnects. A local (loopback) address is
 //     never banned for misbehaviour, only disconnected and logged: every
