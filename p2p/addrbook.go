@@ -23,6 +23,14 @@ const maxBookSize = 4096
 // from its own addresses, holds at most an eighth of the book.
 const maxBookPerSource = maxBookSize / 8
 
+// maxMisbehaviourBans bounds the bans for misbehaviour (not the
+// operator's): a ban costs a stranger no more than a connection from an
+// address it has not used yet, and each is kept for BanDuration, saved in
+// the book's file and walked by every Tick. Beyond it the one that ends
+// first makes way (trimBans), as Bitcoin Core's discouragement filter
+// forgets its oldest entries; about 1.2 MB of file.
+const maxMisbehaviourBans = 10_000
+
 // maxAttempts is how many failed dials in a row drop an ordinary address.
 const maxAttempts = 8
 
@@ -343,6 +351,29 @@ func (b *addrBook) banned(addr string, now time.Time) bool {
 func (b *addrBook) ban(host string, until time.Time, reason string, manual bool) {
 	b.bans[hostKey(host)] = BanInfo{Host: hostKey(host), Until: until, Reason: reason, Manual: manual}
 	b.dirty = true
+	b.trimBans()
+}
+
+// trimBans lifts the bans for misbehaviour beyond maxMisbehaviourBans,
+// those that end first (ties by host), one walk of the bans each; the
+// operator's are neither counted nor lifted.
+func (b *addrBook) trimBans() {
+	for len(b.bans) > maxMisbehaviourBans {
+		n, first, firstKey := 0, BanInfo{}, ""
+		for key, ban := range b.bans { // a minimum: order cannot matter
+			if ban.Manual {
+				continue
+			}
+			n++
+			if n == 1 || ban.Until.Before(first.Until) || ban.Until.Equal(first.Until) && key < firstKey {
+				first, firstKey = ban, key
+			}
+		}
+		if n <= maxMisbehaviourBans {
+			return
+		}
+		delete(b.bans, firstKey)
+	}
 }
 
 func (b *addrBook) unban(host string) bool {
@@ -481,6 +512,7 @@ func (b *addrBook) restore(data []byte, now time.Time, keep func(string) bool) e
 			b.bans[hostKey(ban.Host)] = ban
 		}
 	}
+	b.trimBans() // a file saved by an older version may hold more
 	b.dirty = false
 	return nil
 }

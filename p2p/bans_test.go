@@ -8,7 +8,8 @@ import (
 
 // banFromNewHosts connects n inbound peers, each from an address of its
 // own (an IPv6 /64 has 2^64 of them), that break the framing at once, as
-// a stranger can for the price of a connection, and returns the actions.
+// a stranger can for the price of a connection, a millisecond apart, and
+// returns the actions.
 func (h *coreHarness) banFromNewHosts(first, n int) []Action {
 	var acts []Action
 	for i := first; i < first+n; i++ {
@@ -16,6 +17,7 @@ func (h *coreHarness) banFromNewHosts(first, n int) []Action {
 		addr := fmt.Sprintf("[2001:db8:%x:%x::1]:5000", i>>16, i&0xffff)
 		acts = append(acts, h.core.Connected(h.now, id, addr, true, "")...)
 		acts = append(acts, h.core.ProtocolViolation(h.now, id, &ProtocolError{Reason: "unknown message type 99", Ban: true})...)
+		h.now = h.now.Add(time.Millisecond)
 	}
 	return acts
 }
@@ -56,5 +58,34 @@ func TestMisbehaviourBansSavedWithTheBook(t *testing.T) {
 	}
 	if got := countKind(h.core.SetBan(h.now, "198.51.100.7", time.Hour, "operator"), ActSave); got != 1 {
 		t.Fatalf("setban: %d saves, want 1 at once", got)
+	}
+}
+
+// TestMisbehaviourBansBounded: the bans for misbehaviour are at most
+// maxMisbehaviourBans; beyond, the one that ends first makes way. A ban
+// costs a stranger only a connection from an address it has not used, so
+// they grew with every such connection for BanDuration (24 h): memory,
+// the file every save writes, and the walk of every Tick. The operator's
+// bans are not counted and never make way.
+func TestMisbehaviourBansBounded(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	h.core.SetBan(h.now, "198.51.100.7", 0, "operator")
+	h.banFromNewHosts(1, maxMisbehaviourBans)
+	const extra = 20
+	h.banFromNewHosts(maxMisbehaviourBans+1, extra)
+	bans := h.core.Bans(h.now)
+	if len(bans) != maxMisbehaviourBans+1 {
+		t.Fatalf("%d bans, want %d for misbehaviour and the operator's", len(bans), maxMisbehaviourBans+1)
+	}
+	if !h.core.book.banned("198.51.100.7:1", h.now) {
+		t.Error("the operator's ban made way")
+	}
+	for i := 1; i <= maxMisbehaviourBans+extra; i++ {
+		addr := fmt.Sprintf("[2001:db8:%x:%x::1]:5000", i>>16, i&0xffff)
+		want := i > extra // the first to end made way
+
+		if got := h.core.book.banned(addr, h.now); got != want {
+			t.Fatalf("host %d banned %v, want %v", i, got, want)
+		}
 	}
 }

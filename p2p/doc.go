@@ -227,7 +227,9 @@
 //     restarts: the operator's at once, those for misbehaviour with the
 //     book (every SaveInterval, and at shutdown), so a stranger banned
 //     from one fresh address after another does not have the node write
-//     the whole file once per connection; a file NewServer cannot read
+//     the whole file once per connection, and at most maxMisbehaviourBans
+//     of those are kept (the one ending first makes way; the operator's
+//     are not counted); a file NewServer cannot read
 //     stops it, left as it is (an
 //     empty book would be saved over it). A wrong magic or network, a
 //     timeout or a stall only disconnects. A local (loopback) address is
