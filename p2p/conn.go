@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"powchain/wire"
 )
@@ -14,6 +15,19 @@ import (
 // maxQueuedMsgs bounds a peer's send queue by count; MaxSendQueueBytes
 // bounds it by size.
 const maxQueuedMsgs = 4096
+
+// What a connection the Core has dropped may still hold (hangUp): the
+// Core has forgotten the peer, so its connection no longer counts against
+// MaxPeers, and whoever had it dropped (a ban from a fresh address, an
+// eviction by its own next connection) can open another at once. Its
+// writer writes what is queued (the reject that explains a ban, a few
+// answers) only if that is at most hangUpMaxBytes, and within
+// hangUpTimeout; a larger backlog (blocks asked for and never read) is
+// dropped with the connection at once.
+const (
+	hangUpMaxBytes = 64 << 10
+	hangUpTimeout  = 5 * time.Second
+)
 
 // conn is the driver's side of one connection: a reader goroutine that
 // decodes frames into events for the loop, and a writer goroutine that
@@ -125,15 +139,22 @@ func (c *conn) close() {
 // hangUp closes the connection once the messages queued so far are
 // written (see writeLoop), so a dropped peer gets what explains its drop,
 // such as the reject sent before a ban, instead of a connection cut with
-// the explanation still queued. It returns at once; the connection stays
-// in the loop's table until its reader reports the close. No block it
-// sends from now on is pre-verified.
-func (c *conn) hangUp() {
+// the explanation still queued; if more than hangUpMaxBytes are queued, it
+// closes the connection at once instead, dropping them. It returns at
+// once; the connection stays in the loop's table until its reader reports
+// the close. A write under way must end by deadline (the loop's clock
+// plus hangUpTimeout). No block it sends from now on is pre-verified.
+func (c *conn) hangUp(deadline time.Time) {
 	c.hangUpOnce.Do(func() {
 		c.expectMu.Lock()
 		clear(c.expected)
 		c.expectMu.Unlock()
 		close(c.hungUp)
+		if c.queued.Load() > hangUpMaxBytes {
+			c.close()
+			return
+		}
+		c.nc.SetWriteDeadline(deadline) // after hungUp is closed: see writeMsg
 	})
 }
 
@@ -260,11 +281,16 @@ func (s *Server) writeLoop(c *conn) {
 	}
 }
 
-// writeMsg writes m within WriteTimeout, flushing when nothing else is
-// queued.
+// writeMsg writes m within WriteTimeout (hangUpTimeout once hung up),
+// flushing when nothing else is queued.
 func (s *Server) writeMsg(c *conn, w *bufio.Writer, m outgoing) error {
 	if err := c.nc.SetWriteDeadline(s.cfg.Now().Add(s.cfg.WriteTimeout)); err != nil {
 		return err
+	}
+	if c.isHungUp() { // hung up since m was taken: hangUp's deadline may be overwritten
+		if err := c.nc.SetWriteDeadline(s.cfg.Now().Add(min(s.cfg.WriteTimeout, hangUpTimeout))); err != nil {
+			return err
+		}
 	}
 	if err := s.writeFrame(c, w, m); err != nil {
 		return err
@@ -276,10 +302,11 @@ func (s *Server) writeMsg(c *conn, w *bufio.Writer, m outgoing) error {
 }
 
 // writeRest writes m (if any) and every message still queued, and
-// flushes, all within one WriteTimeout: a hung-up peer that stopped
-// reading holds its connection no longer than that.
+// flushes, all within hangUpTimeout (or WriteTimeout, if shorter): a
+// hung-up peer that stopped reading holds its connection no longer than
+// that.
 func (s *Server) writeRest(c *conn, w *bufio.Writer, m outgoing) error {
-	if err := c.nc.SetWriteDeadline(s.cfg.Now().Add(s.cfg.WriteTimeout)); err != nil {
+	if err := c.nc.SetWriteDeadline(s.cfg.Now().Add(min(s.cfg.WriteTimeout, hangUpTimeout))); err != nil {
 		return err
 	}
 	for {

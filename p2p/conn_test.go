@@ -227,3 +227,33 @@ func TestSendBudgetCountsTransactions(t *testing.T) {
 		}
 	}
 }
+
+// TestDisconnectDropsBacklog: a dropped peer whose queue holds more than a
+// few messages' worth (hangUpMaxBytes) is closed at once, its queue
+// dropped, rather than kept while the writer tries to write it all. The
+// Core has forgotten the peer, so its connection no longer counts against
+// MaxPeers: a peer that asked for blocks (up to MaxSendQueueBytes, 32 MiB,
+// read from disk for a 5 KB getdata), read nothing, and then had itself
+// dropped (a ban from a fresh address, or evicted by its next connection)
+// left that much in memory for a whole WriteTimeout, and could do it again
+// at once from another connection, without bound.
+func TestDisconnectDropsBacklog(t *testing.T) {
+	s, c, _ := connServer(t, time.Hour) // nothing is read at the far end
+	headers := &MsgHeaders{Headers: make([]wire.BlockHeader, MaxHeadersPerMsg)}
+	acts := []Action{}
+	for range 4 {
+		acts = append(acts, Action{Kind: ActSend, Peer: c.id, Msg: headers})
+	}
+	s.apply(append(acts, Action{Kind: ActDisconnect, Peer: c.id, Cause: CauseBanned}))
+	if q := c.queued.Load(); q <= hangUpMaxBytes {
+		t.Fatalf("%d bytes queued, want more than %d", q, hangUpMaxBytes)
+	}
+	s.wg.Add(1)
+	go s.writeLoop(c)
+	select {
+	case <-c.closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a dropped peer that reads nothing keeps its connection and its queue of headers")
+	}
+	s.wg.Wait()
+}

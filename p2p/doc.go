@@ -53,12 +53,15 @@
 //     (accepted, dialed, violation, closed) never wait for one; they wait
 //     only for a free slot, as before.
 //   - ActDisconnect hangs a connection up rather than closing it: its
-//     writer writes what is queued (within one WriteTimeout), then closes
-//     it, so the close never overtakes the messages the Core sent before
-//     dropping the peer (the reject that explains a ban). Until then its
-//     reader reads on, pre-verifying nothing, and the Core, which has
-//     forgotten the peer, ignores what it posts. (A peer whose send queue
-//     overflows is closed at once.)
+//     writer writes what is queued (within hangUpTimeout, 5 s, or
+//     WriteTimeout if shorter), then closes it, so the close never
+//     overtakes the messages the Core sent before dropping the peer (the
+//     reject that explains a ban). Until then its reader reads on,
+//     pre-verifying nothing, and the Core, which has forgotten the peer,
+//     ignores what it posts. The Core no longer counts such a connection
+//     against MaxPeers, so it may hold little: one with more than
+//     hangUpMaxBytes (64 KiB) queued is closed at once, its queue dropped.
+//     (A peer whose send queue overflows is closed at once too.)
 //   - per connection, the blocks the peer showed it has (conn.shown, a
 //     ShownBlocks under conn.shownMu, held only to note or look up): the
 //     reader notes each message it decodes, before posting it, and the

@@ -306,7 +306,7 @@ func (s *Server) apply(acts []Action) {
 			go s.dial(s.ctx, a.Addr)
 		case ActDisconnect: // after what is queued: a reject before a ban
 			if c := s.conns[a.Peer]; c != nil {
-				c.hangUp()
+				c.hangUp(s.cfg.Now().Add(min(s.cfg.WriteTimeout, hangUpTimeout)))
 			}
 		case ActSave:
 			s.save()
