@@ -2,6 +2,7 @@ package chain
 
 import (
 	"bytes"
+	"unsafe"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/util"
@@ -164,3 +165,7 @@ func (c *Chain) StoredTxCounts() (map[wire.Hash]uint32, error) {
 	}
 	return out, nil
 }
+
+// BlockNodeSize is the size of one block index node (unsafe.Sizeof), for
+// the benchmark of the index's memory.
+const BlockNodeSize = unsafe.Sizeof(blockNode{})
