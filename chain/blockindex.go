@@ -3,7 +3,6 @@ package chain
 import (
 	"bytes"
 	"math"
-	"math/big"
 	"sort"
 
 	"powchain/wire"
@@ -36,8 +35,10 @@ type blockNode struct {
 	children []*blockNode
 	height   uint64
 	header   wire.BlockHeader
-	// workSum is the total work of the chain ending at this block.
-	workSum *big.Int
+	// workSum is the total work of the chain ending at this block, held
+	// in place (uint256: saturates at 2^256-1, which no real chain
+	// reaches).
+	workSum uint256
 	status  blockStatus
 	// txCount is the number of the block's transactions once its body is
 	// stored (statusDataStored), 0 before: getblockheader's nTx.
@@ -63,11 +64,14 @@ type blockNode struct {
 	medianTime int64
 }
 
-func newBlockNode(h *wire.BlockHeader, parent *blockNode, work *big.Int) *blockNode {
-	n := &blockNode{hash: h.BlockHash(), parent: parent, header: *h, workSum: new(big.Int).Set(work)}
+// newBlockNode returns the node of header h on parent (nil for the genesis
+// block), its work summed from its parent's and h's own (headerWork), and
+// adds it to the parent's children.
+func newBlockNode(h *wire.BlockHeader, parent *blockNode) *blockNode {
+	n := &blockNode{hash: h.BlockHash(), parent: parent, header: *h, workSum: headerWork(h.Bits)}
 	if parent != nil {
 		n.height = parent.height + 1
-		n.workSum.Add(n.workSum, parent.workSum)
+		n.workSum = parent.workSum.add(n.workSum)
 		n.anchorTime = parent.anchorTime
 		if n.height == 1 {
 			n.anchorTime = h.Timestamp
@@ -129,7 +133,7 @@ func (n *blockNode) computeMedianTime() int64 {
 // block with data: it cannot displace a tip); the hash settles the rest, so
 // the order is total and never depends on map iteration.
 func (n *blockNode) betterThan(o *blockNode) bool {
-	if c := n.workSum.Cmp(o.workSum); c != 0 {
+	if c := n.workSum.cmp(o.workSum); c != 0 {
 		return c > 0
 	}
 	if a, b := n.arrival(), o.arrival(); a != b {

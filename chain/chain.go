@@ -331,7 +331,7 @@ func (c *Chain) buildIndex(recs []indexRecord) error {
 		} else if r.header.BlockHash() != c.params.GenesisHash {
 			return corrupt("index record at height 0 is not the genesis block")
 		}
-		n := newBlockNode(&r.header, parent, CalcWork(CompactToBig(r.header.Bits)))
+		n := newBlockNode(&r.header, parent)
 		n.status, n.sequence, n.txCount = r.status, r.sequence, r.txCount
 		c.index[n.hash] = n
 		c.nextSequence = max(c.nextSequence, n.sequence+1)
@@ -391,7 +391,7 @@ func (c *Chain) countChainTxs() {
 // it: its outputs enter the UTXO set like any block's.
 func (c *Chain) initGenesis() error {
 	g := c.params.GenesisBlock
-	n := newBlockNode(&g.Header, nil, CalcWork(CompactToBig(g.Header.Bits)))
+	n := newBlockNode(&g.Header, nil)
 	n.status = statusDataStored | statusValid
 	n.txCount = uint32(len(g.Transactions))
 	n.countChainTxs()
@@ -471,7 +471,7 @@ func (c *Chain) info(n *blockNode) BlockInfo {
 		Hash:         n.hash,
 		Height:       n.height,
 		Header:       n.header,
-		ChainWork:    new(big.Int).Set(n.workSum),
+		ChainWork:    n.workSum.toBig(),
 		MedianTime:   n.medianTimePast(),
 		AnchorTime:   n.anchorTime,
 		HaveData:     n.status&statusDataStored != 0,

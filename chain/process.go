@@ -144,7 +144,7 @@ func (c *Chain) acceptBlock(blk *wire.Block, txids []wire.Hash, parent *blockNod
 
 // addHeader adds a checked header to the index; the caller persists it.
 func (c *Chain) addHeader(h *wire.BlockHeader, parent *blockNode) *blockNode {
-	n := newBlockNode(h, parent, CalcWork(CompactToBig(h.Bits)))
+	n := newBlockNode(h, parent)
 	c.index[n.hash] = n
 	if n.betterThan(c.bestHeader) {
 		c.setBestHeader(n)
