@@ -30,11 +30,16 @@ func (s blockStatus) knownInvalid() bool {
 // blockNode is one block of the block index: a header the node accepted
 // (proof of work, target and time checked), linked to its parent.
 type blockNode struct {
-	hash     wire.Hash
-	parent   *blockNode
-	children []*blockNode
-	height   uint64
-	header   wire.BlockHeader
+	hash   wire.Hash
+	parent *blockNode
+	// firstChild and nextSibling link the blocks that build on this one:
+	// firstChild is the last of its children to join the index,
+	// nextSibling the child of its parent that joined before it (nil for
+	// the first), so a parent's children run newest first.
+	firstChild  *blockNode
+	nextSibling *blockNode
+	height      uint64
+	header      wire.BlockHeader
 	// workSum is the total work of the chain ending at this block, held
 	// in place (uint256: saturates at 2^256-1, which no real chain
 	// reaches).
@@ -66,7 +71,7 @@ type blockNode struct {
 
 // newBlockNode returns the node of header h on parent (nil for the genesis
 // block), its work summed from its parent's and h's own (headerWork), and
-// adds it to the parent's children.
+// makes it the parent's newest child.
 func newBlockNode(h *wire.BlockHeader, parent *blockNode) *blockNode {
 	n := &blockNode{hash: h.BlockHash(), parent: parent, header: *h, workSum: headerWork(h.Bits)}
 	if parent != nil {
@@ -76,7 +81,8 @@ func newBlockNode(h *wire.BlockHeader, parent *blockNode) *blockNode {
 		if n.height == 1 {
 			n.anchorTime = h.Timestamp
 		}
-		parent.children = append(parent.children, n)
+		n.nextSibling = parent.firstChild
+		parent.firstChild = n
 	}
 	n.medianTime = n.computeMedianTime()
 	return n
@@ -151,14 +157,33 @@ func (n *blockNode) arrival() uint64 {
 	return n.sequence
 }
 
-// descendants calls fn for every block that builds on n (not n itself).
+// unlink takes n out of its parent's children (forgetHeaders); the other
+// children keep their order.
+func (n *blockNode) unlink() {
+	link := &n.parent.firstChild
+	for *link != n {
+		link = &(*link).nextSibling
+	}
+	*link, n.nextSibling = n.nextSibling, nil
+}
+
+// descendants calls fn for every block that builds on n (not n itself),
+// depth first, each block before its descendants and children newest
+// first. It walks the child and parent links, so it needs no memory of its
+// own; fn must not change those links.
 func (n *blockNode) descendants(fn func(*blockNode)) {
-	stack := append([]*blockNode(nil), n.children...)
-	for len(stack) > 0 {
-		d := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
+	for d := n.firstChild; d != nil; {
 		fn(d)
-		stack = append(stack, d.children...)
+		if d.firstChild != nil {
+			d = d.firstChild
+			continue
+		}
+		for d.nextSibling == nil {
+			if d = d.parent; d == n {
+				return
+			}
+		}
+		d = d.nextSibling
 	}
 }
 

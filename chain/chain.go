@@ -634,7 +634,7 @@ func (c *Chain) ChainTips() []ChainTip {
 	defer c.mu.RUnlock()
 	var tips []ChainTip
 	for _, n := range c.index {
-		if len(n.children) > 0 && n != c.tip() {
+		if n.firstChild != nil && n != c.tip() {
 			continue
 		}
 		fork := findFork(n, c.tip())

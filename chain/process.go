@@ -167,7 +167,7 @@ func (c *Chain) dataArrived(n *blockNode) {
 		if !d.status.knownInvalid() && !c.tip().betterThan(d) {
 			c.candidates[d] = struct{}{}
 		}
-		for _, child := range d.children {
+		for child := d.firstChild; child != nil; child = child.nextSibling {
 			if child.status&statusDataStored != 0 && !child.fullData() {
 				queue = append(queue, child)
 			}
@@ -263,8 +263,7 @@ func (c *Chain) ProcessHeaders(headers []wire.BlockHeader) (err error) {
 func (c *Chain) forgetHeaders(added []*blockNode, best *blockNode) {
 	for _, n := range slices.Backward(added) {
 		delete(c.index, n.hash)
-		i := slices.Index(n.parent.children, n)
-		n.parent.children = slices.Delete(n.parent.children, i, i+1)
+		n.unlink()
 	}
 	c.setBestHeader(best)
 }
