@@ -2,6 +2,8 @@ package chain
 
 import (
 	"bytes"
+	"encoding/binary"
+	"iter"
 	"math"
 	"sort"
 
@@ -199,4 +201,73 @@ func findFork(a, b *blockNode) *blockNode {
 		a, b = a.parent, b.parent
 	}
 	return a
+}
+
+// blockIndex finds a block's node by its hash. A map keyed by the whole
+// hash would hold each hash twice, in the key and in the node; this one is
+// keyed by the hash's last eight bytes (indexKey: the first bytes of a
+// block's hash are the zeros its proof of work put there, the last are as
+// good as random), and the node's own hash completes the match, so an entry
+// takes 16 bytes instead of 40. A block whose key another block holds
+// (chance: about one in 2^64 for each pair, or an attacker's grinding) is
+// kept in collided, keyed by its whole hash, so a lookup is always exact.
+// The zero value is not ready: newBlockIndex makes one.
+type blockIndex struct {
+	byKey    map[uint64]*blockNode
+	collided map[wire.Hash]*blockNode // nil until needed
+}
+
+func newBlockIndex() blockIndex {
+	return blockIndex{byKey: make(map[uint64]*blockNode)}
+}
+
+// indexKey is the key of hash in blockIndex.byKey.
+func indexKey(hash wire.Hash) uint64 { return binary.LittleEndian.Uint64(hash[24:]) }
+
+// get returns the node of the block hash, or nil if the index has none.
+func (x *blockIndex) get(hash wire.Hash) *blockNode {
+	if n := x.byKey[indexKey(hash)]; n != nil && n.hash == hash {
+		return n
+	}
+	return x.collided[hash]
+}
+
+// put adds n, or replaces the node of the same hash.
+func (x *blockIndex) put(n *blockNode) {
+	k := indexKey(n.hash)
+	if held := x.byKey[k]; held != nil && held.hash != n.hash {
+		if x.collided == nil {
+			x.collided = make(map[wire.Hash]*blockNode)
+		}
+		x.collided[n.hash] = n
+		return
+	}
+	x.byKey[k] = n
+	delete(x.collided, n.hash) // it may have waited there while its key was taken
+}
+
+// delete takes the block hash out of the index, if it is there.
+func (x *blockIndex) delete(hash wire.Hash) {
+	k := indexKey(hash)
+	if n := x.byKey[k]; n != nil && n.hash == hash {
+		delete(x.byKey, k)
+		return
+	}
+	delete(x.collided, hash)
+}
+
+// all yields every node of the index, in no particular order (as a map's).
+func (x *blockIndex) all() iter.Seq[*blockNode] {
+	return func(yield func(*blockNode) bool) {
+		for _, n := range x.byKey {
+			if !yield(n) {
+				return
+			}
+		}
+		for _, n := range x.collided {
+			if !yield(n) {
+				return
+			}
+		}
+	}
 }

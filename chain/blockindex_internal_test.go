@@ -77,3 +77,51 @@ func TestBlockIndexLinks(t *testing.T) {
 		}
 	})
 }
+
+// blockIndex answers as a map keyed by the whole hash does, through puts,
+// replacements and deletes, when many hashes share their key (the last
+// eight bytes), and when the block that held a key goes and another comes.
+func TestBlockIndexAsMap(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		// Hashes from a small set, differing in their first byte, their
+		// last byte or both: keys are shared by up to four hashes.
+		hashGen := rapid.Custom(func(rt *rapid.T) wire.Hash {
+			var h wire.Hash
+			h[0] = rapid.ByteRange(0, 3).Draw(rt, "first")
+			h[31] = rapid.ByteRange(0, 3).Draw(rt, "last")
+			return h
+		})
+		x, want := newBlockIndex(), map[wire.Hash]*blockNode{}
+		for i := range rapid.IntRange(1, 80).Draw(rt, "steps") {
+			h := hashGen.Draw(rt, "hash")
+			switch rapid.IntRange(0, 2).Draw(rt, "op") {
+			case 0, 1:
+				n := &blockNode{hash: h, height: uint64(i)} // a fresh node: a put may replace one
+				x.put(n)
+				want[h] = n
+			case 2:
+				x.delete(h)
+				delete(want, h)
+			}
+			for probe := range 4 {
+				for last := range 4 {
+					var h wire.Hash
+					h[0], h[31] = byte(probe), byte(last)
+					if got := x.get(h); got != want[h] {
+						rt.Fatalf("step %d: get(%x...%x) = %p, want %p", i, h[0], h[31], got, want[h])
+					}
+				}
+			}
+			seen := map[*blockNode]bool{}
+			for n := range x.all() {
+				if seen[n] || want[n.hash] != n {
+					rt.Fatalf("step %d: all yields a node of %x...%x twice or not in the index", i, n.hash[0], n.hash[31])
+				}
+				seen[n] = true
+			}
+			if len(seen) != len(want) {
+				rt.Fatalf("step %d: all yields %d nodes, want %d", i, len(seen), len(want))
+			}
+		}
+	})
+}

@@ -124,7 +124,7 @@ type Chain struct {
 
 	mu           sync.RWMutex
 	store        *store
-	index        map[wire.Hash]*blockNode
+	index        blockIndex
 	bestChain    []*blockNode // bestChain[h] is the best chain's block at height h
 	bestHeader   *blockNode   // most-work header not known to be invalid
 	headerChain  []*blockNode // headerChain[h] is the best header's ancestor at height h
@@ -225,7 +225,7 @@ func newChain(cfg Config, st *store) *Chain {
 		connectTimer:    cfg.ConnectTimer,
 		reindexProgress: cfg.ReindexProgress,
 		formatUpgrade:   cfg.FormatUpgrade,
-		index:           make(map[wire.Hash]*blockNode),
+		index:           newBlockIndex(),
 		candidates:      make(map[*blockNode]struct{}),
 		orphans:         newOrphanPool(maxOrphans, ttl),
 
@@ -291,7 +291,7 @@ func (c *Chain) load() error {
 	if err != nil {
 		return err
 	}
-	tip := c.index[tipHash]
+	tip := c.index.get(tipHash)
 	if !found || tip == nil {
 		return corrupt("tip %s is not in the block index", tipHash)
 	}
@@ -325,7 +325,7 @@ func (c *Chain) buildIndex(recs []indexRecord) error {
 		r := &recs[i]
 		var parent *blockNode
 		if r.height > 0 {
-			if parent = c.index[r.header.PrevBlock]; parent == nil || parent.height+1 != r.height {
+			if parent = c.index.get(r.header.PrevBlock); parent == nil || parent.height+1 != r.height {
 				return corrupt("index record at height %d has no parent %s", r.height, r.header.PrevBlock)
 			}
 		} else if r.header.BlockHash() != c.params.GenesisHash {
@@ -333,7 +333,7 @@ func (c *Chain) buildIndex(recs []indexRecord) error {
 		}
 		n := newBlockNode(&r.header, parent)
 		n.status, n.sequence, n.txCount = r.status, r.sequence, r.txCount
-		c.index[n.hash] = n
+		c.index.put(n)
 		c.nextSequence = max(c.nextSequence, n.sequence+1)
 		if !n.status.knownInvalid() && (c.bestHeader == nil || n.betterThan(c.bestHeader)) {
 			c.setBestHeader(n)
@@ -351,7 +351,7 @@ func (c *Chain) buildIndex(recs []indexRecord) error {
 // missing keeps 0. Caller owns the chain (opening).
 func (c *Chain) fillTxCounts() error {
 	b := new(leveldb.Batch)
-	for _, n := range c.index {
+	for n := range c.index.all() {
 		if n.status&statusDataStored == 0 || n.txCount != 0 {
 			continue
 		}
@@ -382,7 +382,7 @@ func (c *Chain) fillTxCounts() error {
 // (fillTxCounts): a walk over the index in memory. Caller owns the chain
 // (opening).
 func (c *Chain) countChainTxs() {
-	genesis := c.index[c.params.GenesisHash]
+	genesis := c.index.get(c.params.GenesisHash)
 	genesis.countChainTxs()
 	genesis.descendants((*blockNode).countChainTxs)
 }
@@ -415,7 +415,7 @@ func (c *Chain) initGenesis() error {
 	if err := c.store.write(b); err != nil {
 		return err
 	}
-	c.index[n.hash] = n
+	c.index.put(n)
 	c.bestChain = []*blockNode{n}
 	c.setBestHeader(n)
 	c.candidates[n] = struct{}{}
@@ -519,7 +519,7 @@ func (c *Chain) Heights() (tip, bestHeader uint64) {
 func (c *Chain) BlockInfoByHash(hash wire.Hash) (info BlockInfo, ok bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	n := c.index[hash]
+	n := c.index.get(hash)
 	if n == nil {
 		return info, false
 	}
@@ -538,7 +538,7 @@ func (c *Chain) BlockAndAncestor(hash *wire.Hash, below func(end BlockInfo) (uin
 	defer c.mu.RUnlock()
 	n := c.tip()
 	if hash != nil {
-		if n = c.index[*hash]; n == nil {
+		if n = c.index.get(*hash); n == nil {
 			return end, ancestor, false, nil
 		}
 	}
@@ -633,7 +633,7 @@ func (c *Chain) ChainTips() []ChainTip {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	var tips []ChainTip
-	for _, n := range c.index {
+	for n := range c.index.all() {
 		if n.firstChild != nil && n != c.tip() {
 			continue
 		}

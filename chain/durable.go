@@ -47,7 +47,7 @@ func (c *Chain) checkDurable() error {
 	if err != nil || !found {
 		return err
 	}
-	if n := c.index[hash]; n != nil && (c.onBestChain(n) || n.status&statusValid != 0) {
+	if n := c.index.get(hash); n != nil && (c.onBestChain(n) || n.status&statusValid != 0) {
 		return nil
 	}
 	c.lost = &LostBlocks{From: min(c.tip().height+1, height), To: height, DurableHash: hash}

@@ -364,7 +364,7 @@ type HistoryAfter struct {
 func (c *Chain) AddressHistoryAfter(khs []wire.KeyHash, place HistoryPlace, since wire.Hash, limit int, maxBack uint64) (r HistoryAfter, ok bool, err error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	from, tip := c.index[since], c.tip()
+	from, tip := c.index.get(since), c.tip()
 	if from == nil || !c.onBestChain(from) || tip.height-from.height > maxBack {
 		return r, false, nil
 	}
@@ -629,7 +629,7 @@ func (c *Chain) FindTransaction(txid wire.Hash) (tx *wire.Tx, block BlockInfo, f
 	var hash wire.Hash
 	copy(hash[:], raw)
 	pos := binary.BigEndian.Uint32(raw[wire.HashSize:])
-	n := c.index[hash]
+	n := c.index.get(hash)
 	if n == nil || !c.onBestChain(n) {
 		return nil, block, false, corrupt("transaction index names block %s, which is not on the best chain", hash)
 	}

@@ -17,7 +17,7 @@ import (
 func (c *Chain) InvalidateBlock(hash wire.Hash) error {
 	c.mu.Lock()
 	defer c.unlockAndNotify()
-	n := c.index[hash]
+	n := c.index.get(hash)
 	if n == nil {
 		return fmt.Errorf("block %s not found", hash)
 	}
@@ -47,7 +47,7 @@ func (c *Chain) InvalidateBlock(hash wire.Hash) error {
 func (c *Chain) ReconsiderBlock(hash wire.Hash) error {
 	c.mu.Lock()
 	defer c.unlockAndNotify()
-	n := c.index[hash]
+	n := c.index.get(hash)
 	if n == nil {
 		return fmt.Errorf("block %s not found", hash)
 	}
@@ -81,7 +81,7 @@ func (c *Chain) ReconsiderBlock(hash wire.Hash) error {
 func (c *Chain) resetCandidates() {
 	clear(c.candidates)
 	tip := c.tip()
-	for _, n := range c.index {
+	for n := range c.index.all() {
 		if n.fullData() && !n.status.knownInvalid() && !tip.betterThan(n) {
 			c.candidates[n] = struct{}{}
 		}

@@ -50,7 +50,7 @@ func (c *Chain) LocateHeaders(locator []wire.Hash, stop wire.Hash, max int) []wi
 	defer c.mu.RUnlock()
 	start := uint64(0)
 	for _, h := range locator {
-		if n := c.index[h]; n != nil && c.onBestChain(n) {
+		if n := c.index.get(h); n != nil && c.onBestChain(n) {
 			start = n.height
 			break
 		}
@@ -71,7 +71,7 @@ func (c *Chain) LocateHeaders(locator []wire.Hash, stop wire.Hash, max int) []wi
 func (c *Chain) HaveBlock(hash wire.Hash) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	if n := c.index[hash]; n != nil && n.status&statusDataStored != 0 {
+	if n := c.index.get(hash); n != nil && n.status&statusDataStored != 0 {
 		return true
 	}
 	return c.orphans.has(hash)

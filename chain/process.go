@@ -47,7 +47,7 @@ func (c *Chain) ProcessBlock(blk *wire.Block) (ProcessResult, error) {
 
 func (c *Chain) processBlock(blk *wire.Block) (ProcessResult, error) {
 	hash := blk.BlockHash()
-	n := c.index[hash]
+	n := c.index.get(hash)
 	if n != nil && n.status.knownInvalid() {
 		return ProcessResult{}, ruleError(ErrKnownInvalid, "block %s is known to be invalid", hash)
 	}
@@ -63,7 +63,7 @@ func (c *Chain) processBlock(blk *wire.Block) (ProcessResult, error) {
 		}
 		return ProcessResult{}, err
 	}
-	parent := c.index[blk.Header.PrevBlock]
+	parent := c.index.get(blk.Header.PrevBlock)
 	if parent == nil {
 		c.orphans.add(blk, hash, c.clock.Now())
 		return ProcessResult{Orphan: true}, nil
@@ -97,7 +97,7 @@ func (c *Chain) acceptBlock(blk *wire.Block, txids []wire.Hash, parent *blockNod
 	if parent.status.knownInvalid() {
 		return nil, ruleError(ErrInvalidAncestor, "block %s builds on invalid block %s", hash, parent.hash)
 	}
-	n := c.index[hash]
+	n := c.index.get(hash)
 	if n == nil {
 		if err := checkHeaderContext(&blk.Header, parent, c.params); err != nil {
 			return nil, err
@@ -145,7 +145,7 @@ func (c *Chain) acceptBlock(blk *wire.Block, txids []wire.Hash, parent *blockNod
 // addHeader adds a checked header to the index; the caller persists it.
 func (c *Chain) addHeader(h *wire.BlockHeader, parent *blockNode) *blockNode {
 	n := newBlockNode(h, parent)
-	c.index[n.hash] = n
+	c.index.put(n)
 	if n.betterThan(c.bestHeader) {
 		c.setBestHeader(n)
 	}
@@ -184,7 +184,7 @@ func (c *Chain) processOrphans(parent wire.Hash) error {
 		prev := queue[0]
 		queue = queue[1:]
 		for _, o := range c.orphans.takeChildren(prev) {
-			if _, err := c.acceptBlock(o.block, o.block.TxIDs(), c.index[prev]); err != nil {
+			if _, err := c.acceptBlock(o.block, o.block.TxIDs(), c.index.get(prev)); err != nil {
 				if _, isRule := ErrorCodeOf(err); isRule {
 					continue
 				}
@@ -231,13 +231,13 @@ func (c *Chain) ProcessHeaders(headers []wire.BlockHeader) (err error) {
 	for i := range headers {
 		h := &headers[i]
 		hash := h.BlockHash()
-		if n := c.index[hash]; n != nil {
+		if n := c.index.get(hash); n != nil {
 			if n.status.knownInvalid() {
 				return ruleError(ErrKnownInvalid, "header %s is known to be invalid", hash)
 			}
 			continue
 		}
-		parent := c.index[h.PrevBlock]
+		parent := c.index.get(h.PrevBlock)
 		if parent == nil {
 			return fmt.Errorf("%w: header %s, parent %s", ErrUnknownParent, hash, h.PrevBlock)
 		}
@@ -262,7 +262,7 @@ func (c *Chain) ProcessHeaders(headers []wire.BlockHeader) (err error) {
 // best, the best header before they came, the best header again.
 func (c *Chain) forgetHeaders(added []*blockNode, best *blockNode) {
 	for _, n := range slices.Backward(added) {
-		delete(c.index, n.hash)
+		c.index.delete(n.hash)
 		n.unlink()
 	}
 	c.setBestHeader(best)
@@ -292,7 +292,7 @@ func (c *Chain) markInvalid(n *blockNode) error {
 		// Not from the tip: InvalidateBlock marks the tip's own branch
 		// before it disconnects it. The genesis block is never invalid.
 		var best *blockNode
-		for _, m := range c.index {
+		for m := range c.index.all() {
 			if !m.status.knownInvalid() && (best == nil || m.betterThan(best)) {
 				best = m
 			}

@@ -24,7 +24,7 @@ func (c *Chain) CheckBlockProposal(blk *wire.Block) error {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	hash := blk.BlockHash()
-	if n := c.index[hash]; n != nil {
+	if n := c.index.get(hash); n != nil {
 		if n.status.knownInvalid() {
 			return ruleError(ErrKnownInvalid, "block %s is known to be invalid", hash)
 		}

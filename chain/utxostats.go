@@ -174,7 +174,7 @@ func (c *Chain) indexedUtxos(kh wire.KeyHash) ([]AddressUtxo, error) {
 func (c *Chain) SpentOutputs(hash wire.Hash) (spent []UtxoEntry, ok bool, err error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	n := c.index[hash]
+	n := c.index.get(hash)
 	if n == nil || !c.onBestChain(n) {
 		return nil, false, nil
 	}
