@@ -298,7 +298,7 @@ func (c *Core) serveCompact(h wire.Hash) Message {
 		return nil
 	}
 	if c.chain.Tip().Height > info.Height+maxCompactDepth || c.farAboveTip(info.Height) {
-		return c.serveWhole(h)
+		return c.serveWhole(h, InvCmpctBlock)
 	}
 	if b := c.recentBlock(h); b != nil {
 		return c.compactFor(b.blk, h, nil)
@@ -322,7 +322,7 @@ func (c *Core) handleGetBlockTxn(p *peer, now time.Time, m *MsgGetBlockTxn) {
 	if ok && info.HaveData {
 		if c.chain.Tip().Height <= info.Height+maxBlockTxnDepth && !c.farAboveTip(info.Height) {
 			b = c.recentBlock(m.Block)
-		} else if whole := c.serveWhole(m.Block); whole != nil {
+		} else if whole := c.serveWhole(m.Block, InvBlock); whole != nil {
 			c.send(p, whole)
 			return
 		}

@@ -42,7 +42,9 @@ func (l *link) process(h *coreHarness, blk *wire.Block) {
 }
 
 // deliver hands what from sent to peer 1 to the other side, through the
-// frame codec, and so on until nothing more is sent. The handshake messages are not delivered:
+// frame codec, and so on until nothing more is sent; a stored block is
+// loaded from the sender's chain as it is sent (LoadStoredBlock), as a
+// driver does. The handshake messages are not delivered:
 // the harness made each side's handshake already.
 func (l *link) deliver(from *coreHarness, acts []Action) {
 	l.t.Helper()
@@ -54,7 +56,7 @@ func (l *link) deliver(from *coreHarness, acts []Action) {
 	push := func(from *coreHarness, acts []Action) {
 		for _, m := range sent(acts, 1) {
 			if m.Type() != TypeVersion && m.Type() != TypeVerAck {
-				queue = append(queue, hop{from, m})
+				queue = append(queue, hop{from, LoadStoredBlock(from.chain, m)})
 			}
 		}
 	}

@@ -134,7 +134,16 @@ type Config struct {
 	// 10,000,000; a presync keeps 32 bytes per 1,000 of them).
 	MaxPresyncHeaders int
 	// MaxSendQueueBytes bounds what may wait to be written to one peer
-	// (default 32 MiB): a peer that reads slower is disconnected.
+	// (default 4 MiB): a peer that reads slower is disconnected. Blocks
+	// served whole wait as references the writer loads from the chain
+	// when it writes them (MsgStoredBlock), counted at a few dozen bytes
+	// each (bounded by number: 128 per getdata, 4,096 queued messages);
+	// the budget bounds what waits in memory. An honest peer's peak
+	// stays well under 4 MiB: the answers to one getdata take at most
+	// half of it (its transactions: at most 1,000 asked at once,
+	// typically a few hundred bytes each), a blocktxn or compact block at
+	// most a block (1 MB; a pushed compact block about 30 kB), a headers
+	// answer 198 kB.
 	MaxSendQueueBytes int
 
 	// Relay is how this node asks its peers to announce new blocks
@@ -236,7 +245,7 @@ func (c *Config) setDefaults() {
 	defInt(&c.MaxBlocksInFlight, 16)
 	defInt(&c.DownloadWindow, 1024)
 	defInt(&c.MaxStalls, 2)
-	defInt(&c.MaxSendQueueBytes, 32<<20)
+	defInt(&c.MaxSendQueueBytes, 4<<20)
 	defInt(&c.MaxPresyncHeaders, 10_000_000)
 	def(&c.HandshakeTimeout, 10*time.Second)
 	def(&c.PingInterval, time.Minute)

@@ -22,8 +22,10 @@ const maxQueuedMsgs = 4096
 // eviction by its own next connection) can open another at once. Its
 // writer writes what is queued (the reject that explains a ban, a few
 // answers) only if that is at most hangUpMaxBytes, and within
-// hangUpTimeout; a larger backlog (blocks asked for and never read) is
-// dropped with the connection at once.
+// hangUpTimeout; a larger backlog (answers asked for and never read) is
+// dropped with the connection at once. Stored blocks queued for it
+// (references, see MsgStoredBlock) are not loaded and not sent: the peer
+// is gone, and they would cost a block's memory each for hangUpTimeout.
 const (
 	hangUpMaxBytes = 64 << 10
 	hangUpTimeout  = 5 * time.Second
@@ -204,12 +206,22 @@ func (c *conn) enqueue(m Message, push bool) bool {
 	}
 }
 
-// sizeHint estimates a message's frame size for the send budget.
+// storedBlockRefSize is what a queued reference to a stored block
+// (MsgStoredBlock without Encoded) holds until the writer loads it: the
+// message, a hash and an empty slice (57 bytes, a 64-byte allocation).
+const storedBlockRefSize = 64
+
+// sizeHint estimates what a queued message holds for the send budget: its
+// frame's size, or a stored block reference's own (storedBlockRefSize),
+// whose block the writer loads only when it writes it.
 func sizeHint(m Message) int {
 	switch m := m.(type) {
 	case *MsgBlock:
 		return protoOverhead(m.Block.SerializeSize())
 	case *MsgStoredBlock:
+		if m.Encoded == nil {
+			return storedBlockRefSize
+		}
 		return len(m.Encoded) + 16
 	case *MsgTx:
 		return protoOverhead(m.Tx.SerializeSize())
@@ -255,7 +267,9 @@ func prefilledSize(pts []PrefilledTx) int {
 // closes the connection itself, so the close never overtakes a message
 // queued before it. Encoding here, not on the loop, lets peers' writes
 // proceed in parallel. A push that went stale while it waited behind
-// earlier messages is dropped when its turn comes (writeFrame).
+// earlier messages is dropped when its turn comes (writeFrame), and a
+// stored block is read from the chain only then (LoadStoredBlock), so the
+// writer holds at most one block at a time.
 func (s *Server) writeLoop(c *conn) {
 	defer s.wg.Done()
 	defer c.close()
@@ -324,13 +338,17 @@ func (s *Server) writeRest(c *conn, w *bufio.Writer, m outgoing) error {
 }
 
 // writeFrame encodes o into w, which the caller flushes, unless o is a
-// stale push (conn.stale), which it drops.
+// stale push (conn.stale), which it drops. A reference to a stored block
+// is loaded from the chain here, on the writer's goroutine (or answered
+// notfound if it can no longer be served, see LoadStoredBlock); once the
+// connection is hung up it is dropped instead, unread.
 func (s *Server) writeFrame(c *conn, w *bufio.Writer, o outgoing) error {
 	m := o.msg
 	defer c.queued.Add(-int64(sizeHint(m)))
-	if c.stale(o) {
+	if c.stale(o) || c.isHungUp() && isStoredRef(m) {
 		return nil
 	}
+	m = LoadStoredBlock(s.cfg.Chain, m)
 	frame, err := EncodeFrame(s.magic, m)
 	if err != nil {
 		return err
@@ -344,6 +362,12 @@ func (s *Server) writeFrame(c *conn, w *bufio.Writer, o outgoing) error {
 		s.cfg.OnMessage(false, m.Type(), len(frame))
 	}
 	return nil
+}
+
+// isStoredRef reports whether m is a stored block not loaded yet.
+func isStoredRef(m Message) bool {
+	ref, ok := m.(*MsgStoredBlock)
+	return ok && ref.Encoded == nil
 }
 
 // readLoop decodes frames and hands them to the event loop, one at a time:

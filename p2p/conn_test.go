@@ -232,11 +232,11 @@ func TestSendBudgetCountsTransactions(t *testing.T) {
 // few messages' worth (hangUpMaxBytes) is closed at once, its queue
 // dropped, rather than kept while the writer tries to write it all. The
 // Core has forgotten the peer, so its connection no longer counts against
-// MaxPeers: a peer that asked for blocks (up to MaxSendQueueBytes, 32 MiB,
-// read from disk for a 5 KB getdata), read nothing, and then had itself
-// dropped (a ban from a fresh address, or evicted by its next connection)
-// left that much in memory for a whole WriteTimeout, and could do it again
-// at once from another connection, without bound.
+// MaxPeers: a peer that asked for answers (up to MaxSendQueueBytes of
+// them, for a few getdatas), read nothing, and then had itself dropped (a
+// ban from a fresh address, or evicted by its next connection) left that
+// much in memory for a whole WriteTimeout, and could do it again at once
+// from another connection, without bound.
 func TestDisconnectDropsBacklog(t *testing.T) {
 	s, c, _ := connServer(t, time.Hour) // nothing is read at the far end
 	headers := &MsgHeaders{Headers: make([]wire.BlockHeader, MaxHeadersPerMsg)}

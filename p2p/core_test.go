@@ -624,32 +624,69 @@ func (h *coreHarness) mine(n int, typ InvType) []InvVect {
 	return items
 }
 
-// What one getdata is answered with stops at the peer's send budget
-// (MaxSendQueueBytes), the rest answered notfound: the driver queues the
-// answers at once and disconnects a peer whose queue exceeds the budget,
-// so serving more only made the node read (or decode) up to 128 blocks,
-// 160 MB, for a 5 KB request from a peer that reads nothing.
+// What one getdata is answered with from memory (transactions here)
+// stops at half the peer's send budget (MaxSendQueueBytes), the rest
+// answered notfound: the driver queues the answers at once and
+// disconnects a peer whose queue exceeds the budget, and the other half
+// is left for the notfound and whatever else waits for the peer. Whole
+// blocks are answered by reference, counted at storedBlockRefSize each
+// (bounded by maxBlocksPerGet), not by their bodies: a getdata for more
+// blocks than the budget would hold whole is served in full. Before,
+// blocks counted their bodies, so a 5 KB request from a peer that reads
+// nothing made the node read up to 160 MB (128 blocks) only to drop it.
 func TestCoreGetDataWithinSendBudget(t *testing.T) {
-	const budget = 2_000
+	const budget = 4_000
 	h := newCoreHarness(t, func(c *Config) { c.MaxSendQueueBytes = budget })
-	items := h.mine(20, InvBlock)
+	g := chaintest.NewGenerator(t, h.params)
+	blocks := buildChain(g, "b", 20)
+	for _, b := range blocks {
+		if _, err := h.chain.ProcessBlock(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var txs []*wire.Tx
+	for i := 1; i < len(blocks)-1; i++ {
+		txs = append(txs, g.SpendTx([]chaintest.SpendableOut{g.CoinbaseOut(fmt.Sprint("b", i))}, 1000, 1))
+	}
+	addToPool(t, h, txs...)
 	h.connect(1, 0)
-	acts := h.core.Receive(h.now, 1, &MsgGetData{Items: items})
-	queued, blocks, missing := 0, 0, 0
-	for _, m := range sent(acts, 1) {
+
+	wholeSize := 0
+	for _, b := range blocks {
+		wholeSize += b.SerializeSize()
+	}
+	if wholeSize < budget {
+		t.Fatalf("blocks of %d bytes in all, want more than the %d-byte budget", wholeSize, budget)
+	}
+	msgs := sent(h.core.Receive(h.now, 1, getDataOf(InvBlock, blocks...)), 1)
+	for _, m := range msgs {
+		if ref, ok := m.(*MsgStoredBlock); !ok || ref.Encoded != nil {
+			t.Fatalf("answered %s, want a reference to each of the %d blocks", m.Type(), len(blocks))
+		}
+	}
+	if len(msgs) != len(blocks) {
+		t.Fatalf("answered %d blocks of %d", len(msgs), len(blocks))
+	}
+
+	var items []InvVect
+	for _, tx := range txs {
+		items = append(items, InvVect{Type: InvTx, Hash: tx.TxID()})
+	}
+	queued, served, missing := 0, 0, 0
+	for _, m := range sent(h.core.Receive(h.now, 1, &MsgGetData{Items: items}), 1) {
 		switch m := m.(type) {
-		case *MsgStoredBlock:
-			if queued >= budget {
-				t.Fatalf("block %d served with %d bytes already queued, over the %d-byte budget", blocks+1, queued, budget)
+		case *MsgTx:
+			if queued >= budget/2 {
+				t.Fatalf("transaction %d served with %d bytes already queued, over half the %d-byte budget", served+1, queued, budget)
 			}
-			blocks++
+			served++
 			queued += sizeHint(m)
 		case *MsgNotFound:
 			missing += len(m.Items)
 		}
 	}
-	if blocks == 0 || blocks+missing != len(items) {
-		t.Fatalf("served %d blocks, %d not found, of %d", blocks, missing, len(items))
+	if served == 0 || missing == 0 || served+missing != len(items) {
+		t.Fatalf("served %d transactions, %d not found, of %d", served, missing, len(items))
 	}
 }
 

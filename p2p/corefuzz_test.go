@@ -279,13 +279,14 @@ func (d *fuzzDriver) headers(first, n int) []wire.BlockHeader {
 	return hs
 }
 
-// checkActions: every message sent encodes within its limits, and a
-// disconnected peer is forgotten (its slot freed).
+// checkActions: every message sent encodes within its limits (a stored
+// block once loaded, as the writer loads it), and a disconnected peer is
+// forgotten (its slot freed).
 func (d *fuzzDriver) checkActions(acts []Action) {
 	for _, a := range acts {
 		switch a.Kind {
 		case ActSend:
-			if _, err := EncodeFrame(d.h.params.Magic, a.Msg); err != nil {
+			if _, err := EncodeFrame(d.h.params.Magic, LoadStoredBlock(d.h.chain, a.Msg)); err != nil {
 				d.t.Fatalf("step %d: %s to peer %d does not encode: %v", d.steps, a.Msg.Type(), a.Peer, err)
 			}
 		case ActDisconnect:

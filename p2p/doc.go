@@ -69,6 +69,15 @@
 //     drops it if the peer has since shown it has the block: the peer got
 //     it elsewhere while the push waited behind earlier messages. The
 //     Core is not told; it already counts the block as known to the peer.
+//   - a connection's writer reads from the chain: a block served whole is
+//     queued as a reference and loaded (Config.Chain's BlockInfoByHash and
+//     BlockBytes) by the writer when its turn comes, see "Serving blocks"
+//     below. *chain.Chain is safe for concurrent use (chain's doc:
+//     BlockInfoByHash holds its RWMutex for reading; BlockBytes is one
+//     LevelDB read, which needs no lock), so the writers read while the
+//     loop queries and changes the chain; a writer holds no lock of the
+//     Server's while it reads, and Run waits for the writers before it
+//     returns, so none reads from a chain the node has closed.
 
 // Pipelined block download: the Core connects blocks on the event loop, one
 // after another, but their signatures are checked ahead of that. When the
@@ -97,6 +106,22 @@
 // (servedWhole): a peer bans the sender of an invalid whole block, and the
 // node keeps bodies it never validated or found invalid.
 //
+// The body is read late: the Core answers with a reference (a
+// MsgStoredBlock holding the block's hash and the inventory type asked,
+// Encoded nil; it reads no body on the event loop), and the driver loads
+// it when the message's turn to be written comes (LoadStoredBlock): the
+// Server's writer, on its own goroutine, just before encoding it, so a
+// queued block costs storedBlockRefSize (64 bytes) against the send budget
+// and in memory until it is written, and a writer holds at most one
+// loaded block (read, framed and written before it takes the next
+// message). servedWhole is checked again
+// then; a block that cannot be served by then (unreadable from the store)
+// is answered in its place with the notfound the Core would have sent
+// (of the type asked), so every item of a getdata is still answered, in
+// order. A connection that has been hung up loads none: its references
+// are dropped. The simulator loads them as it sends (from the sending
+// node's chain), so what its links carry is as before.
+//
 // Invariants and bounds:
 //
 //   - A frame's length is checked against its type's maximum before the
@@ -115,10 +140,17 @@
 //     inv, getdata or notfound of MaxInvPerMsg items, is 1.9 MB; a block
 //     1.25 MB), so a peer holds at most about 3.8 MB of frames, plus the
 //     reader's 64 KiB buffer, in the node, however busy the loop; its send queue is bounded in bytes and count, and a peer that
-//     reads too slowly is disconnected rather than waited for; its known
-//     inventory and addresses, block and transaction requests, and the
-//     blocks served per getdata are bounded (peer.go; and what one getdata
-//     is answered with, by the send budget); orphan transactions
+//     reads too slowly is disconnected rather than waited for (the queue
+//     holds at most MaxSendQueueBytes, 4 MiB by default, of messages in
+//     memory, and maxQueuedMsgs of them: blocks served whole wait there as
+//     64-byte references and are read from the chain only as they are
+//     written, so a peer that asks for blocks and reads nothing makes the
+//     node hold neither their bodies nor, since the writer reads a block
+//     only once the one before it is written, more than one of them); its
+//     known inventory and addresses, block and transaction requests, and
+//     the blocks served per getdata are bounded (peer.go; and what one
+//     getdata is answered with from memory, by half the send budget);
+//     orphan transactions
 //     are bounded per peer by the mempool. A transaction one announcer
 //     fails to deliver is asked of the next that announced it meanwhile,
 //     outbound peers first (txFailed; at most maxTxInFlight such
@@ -242,7 +274,7 @@
 //
 // Lock order: the Core has no locks. A connection's expectMu guards its
 // expected blocks and is held only for a map operation, by the loop or the
-// reader. A connection's turn is no lock: the reader waits for it holding
+// reader. A writer loading a stored block calls the chain holding no lock. A connection's turn is no lock: the reader waits for it holding
 // nothing, and the loop gives it back without waiting (the reader filled
 // it before posting the message the loop took). ChainEvents (the glue every driver of
 // a Core uses between a chain subscription and Core.ChainChanged) guards

@@ -313,10 +313,14 @@ func EncodeFrame(magic [4]byte, m Message) ([]byte, error) {
 // message's Envelope is that field's tag and length followed by the
 // block's encoding, as proto.Marshal would write it: a stored block is
 // that encoding already, and any other block is written by
-// wire.MarshalBlock, without building its protobuf message.
+// wire.MarshalBlock, without building its protobuf message. A stored
+// block not loaded yet (see MsgStoredBlock) is an error.
 func encodePayload(m Message) ([]byte, error) {
 	switch m := m.(type) {
 	case *MsgStoredBlock:
+		if m.Encoded == nil {
+			return nil, fmt.Errorf("stored block %s not loaded (LoadStoredBlock)", m.Hash)
+		}
 		return blockPayload(m.Encoded), nil
 	case *MsgBlock:
 		return blockPayload(wire.MarshalBlock(m.Block)), nil

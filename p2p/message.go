@@ -145,9 +145,20 @@ type MsgBlock struct{ Block *wire.Block }
 // block neither decodes nor re-encodes it. On the wire it is a block
 // message and it is received as a MsgBlock. Hash is the block's id.
 // Encoded may be the store's own bytes: it is never modified.
+//
+// The Core answers a request for a whole block with Encoded nil: a
+// reference to the stored block, which the driver loads when the
+// message's turn to be written comes (LoadStoredBlock: the Server's
+// writer, the simulator when it sends), so a queued block costs its
+// few dozen bytes (storedBlockRefSize), not its body, until it is
+// written. Asked is the inventory type of the request it answers
+// (InvBlock, or InvCmpctBlock for a compact request served whole): the
+// notfound sent instead if the block can no longer be served carries it.
+// A reference cannot be encoded (EncodeFrame fails).
 type MsgStoredBlock struct {
 	Hash    wire.Hash
 	Encoded []byte
+	Asked   InvType
 }
 
 // MsgGetHeaders asks for headers after the locator, up to Stop (zero: none).

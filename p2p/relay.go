@@ -186,20 +186,29 @@ func (c *Core) wantTx(p *peer, txid wire.Hash) bool {
 }
 
 // handleGetData answers a getdata: at most maxBlocksPerGet blocks, and
-// no more than the peer's send budget (MaxSendQueueBytes) holds, the rest
+// answers that take at most half the peer's send budget
+// (MaxSendQueueBytes; plus the one answer that crosses it), the rest
 // answered notfound. The driver queues the answers at once and drops a
-// peer whose queue outgrows the budget, so anything past it would be read
-// from the store (or decoded) only to be thrown away with the connection.
+// peer whose queue outgrows the budget: anything past the budget would be
+// thrown away with the connection, and the half left over is for the
+// notfound and whatever else waits for the peer (a blocktxn of up to a
+// block, headers), so an honest peer that asks for many large
+// transactions at once gets notfound for the excess instead of being
+// dropped. A whole block is answered with a reference the driver loads as
+// it writes it (MsgStoredBlock without Encoded), which counts its own few
+// dozen bytes against the budget, not the block's: blocks are bounded by
+// maxBlocksPerGet (and the queue by maxQueuedMsgs), what is answered from
+// memory (transactions, compact blocks) by the budget.
 func (c *Core) handleGetData(p *peer, items []InvVect) {
 	var missing []InvVect
 	blocks, queued := 0, 0
 	for _, iv := range items {
 		var m Message
-		room := queued < c.cfg.MaxSendQueueBytes
+		room := queued < c.cfg.MaxSendQueueBytes/2
 		switch iv.Type {
 		case InvBlock:
 			if blocks++; blocks <= maxBlocksPerGet && room {
-				m = c.serveWhole(iv.Hash)
+				m = c.serveWhole(iv.Hash, InvBlock)
 			}
 		case InvCmpctBlock:
 			if blocks++; blocks <= maxBlocksPerGet && room {
@@ -233,16 +242,44 @@ func (c *Core) handleGetData(p *peer, items []InvVect) {
 // answers, which ban nobody, are served unvalidated.
 func servedWhole(info chain.BlockInfo) bool { return info.Valid }
 
-// serveWhole answers a getdata for block h with the block as stored, or
-// nil if the node lacks it or may not serve it whole (servedWhole).
-func (c *Core) serveWhole(h wire.Hash) Message {
-	if info, ok := c.chain.BlockInfoByHash(h); !ok || !servedWhole(info) {
+// serveWhole answers a request for block h (of type asked) with a
+// reference to the block as stored (MsgStoredBlock without Encoded),
+// which the driver loads when it writes it (LoadStoredBlock), or nil if
+// the node lacks it or may not serve it whole (servedWhole). The Core
+// reads no block body for it.
+func (c *Core) serveWhole(h wire.Hash, asked InvType) Message {
+	if info, ok := c.chain.BlockInfoByHash(h); !ok || !info.HaveData || !servedWhole(info) {
 		return nil
 	}
-	if raw, err := c.chain.BlockBytes(h); err == nil && raw != nil {
-		return &MsgStoredBlock{Hash: h, Encoded: raw}
+	return &MsgStoredBlock{Hash: h, Asked: asked}
+}
+
+// LoadStoredBlock returns what a driver writes for m when m's turn to be
+// written comes: m itself, unless it is a reference to a stored block
+// (MsgStoredBlock without Encoded, the Core's answer to a request for a
+// whole block). That is loaded from ch, the sending node's chain, if the
+// node may still serve it whole (servedWhole, checked again as it costs
+// one index lookup: the rule must hold when the block is sent, whatever
+// changed since the Core answered), or else answered with the notfound the
+// Core would have sent (of the reference's Asked type), so every item a
+// getdata asked for is still answered. m is not modified. ch must be safe
+// for concurrent use if the driver calls this off its event loop
+// (*chain.Chain is).
+func LoadStoredBlock(ch ChainReader, m Message) Message {
+	ref, ok := m.(*MsgStoredBlock)
+	if !ok || ref.Encoded != nil {
+		return m
 	}
-	return nil
+	if info, ok := ch.BlockInfoByHash(ref.Hash); ok && servedWhole(info) {
+		if raw, err := ch.BlockBytes(ref.Hash); err == nil && raw != nil {
+			return &MsgStoredBlock{Hash: ref.Hash, Encoded: raw, Asked: ref.Asked}
+		}
+	}
+	asked := ref.Asked
+	if asked == 0 {
+		asked = InvBlock
+	}
+	return &MsgNotFound{Items: []InvVect{{Type: asked, Hash: ref.Hash}}}
 }
 
 func (c *Core) handleNotFound(p *peer, now time.Time, items []InvVect) {

@@ -31,8 +31,12 @@ type endpoint struct {
 // after the messages queued before it (see pumpUpload). Whether the
 // network delivers it, and its latency, are drawn now, in the order
 // messages are sent. push marks a compact block pushed unasked
-// (p2p.Action.Push).
+// (p2p.Action.Push). A stored block the Core answered with by reference
+// is loaded here from n's chain (p2p.LoadStoredBlock, as p2p.Server's
+// writer loads it when its turn comes), or becomes the notfound the
+// Core would have sent: what the link carries is the same either way.
 func (s *Sim) send(n *Node, from *endpoint, m p2p.Message, push bool, ready time.Time) {
+	m = p2p.LoadStoredBlock(n.chain, m)
 	frame, err := p2p.EncodeFrame(s.params.Magic, m)
 	if err != nil {
 		s.fail(n.index, "encode %s: %v", m.Type(), err)

@@ -40,6 +40,9 @@
 //     sender's end. A connection across a partition stays open but carries
 //     nothing, so the Cores' own timeouts (stall, idle) decide its fate.
 //     Messages cross the real frame codec (p2p.EncodeFrame, DecodeFrame).
+//     A block a Core serves whole by reference (p2p.MsgStoredBlock) is
+//     loaded from the sending node's chain when it is sent
+//     (p2p.LoadStoredBlock, as p2p.Server's writer loads it).
 //   - Work (work.go). Mine builds a block on a node's own tip from its
 //     pool's template (miner.NewTemplate, miner.NewBlock; chaintest's
 //     trivial proof of work) and processes it locally; the node relays it.
