@@ -58,12 +58,19 @@ func TestDisconnectOfNonReader(t *testing.T) {
 		{Kind: ActSend, Peer: c.id, Msg: &MsgPing{Nonce: 1}},
 		{Kind: ActDisconnect, Peer: c.id, Cause: CauseBanned},
 	})
+	writeUntilClosed(t, s, c, "the connection of a dropped peer that reads nothing stays open")
+}
+
+// writeUntilClosed runs c's writer and fails the test with failure unless
+// it closes the connection within 10 s (the far end reads nothing).
+func writeUntilClosed(t *testing.T, s *Server, c *conn, failure string) {
+	t.Helper()
 	s.wg.Add(1)
 	go s.writeLoop(c)
 	select {
 	case <-c.closed:
 	case <-time.After(10 * time.Second):
-		t.Fatal("the connection of a dropped peer that reads nothing stays open")
+		t.Fatal(failure)
 	}
 	s.wg.Wait()
 }
@@ -248,12 +255,5 @@ func TestDisconnectDropsBacklog(t *testing.T) {
 	if q := c.queued.Load(); q <= hangUpMaxBytes {
 		t.Fatalf("%d bytes queued, want more than %d", q, hangUpMaxBytes)
 	}
-	s.wg.Add(1)
-	go s.writeLoop(c)
-	select {
-	case <-c.closed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("a dropped peer that reads nothing keeps its connection and its queue of headers")
-	}
-	s.wg.Wait()
+	writeUntilClosed(t, s, c, "a dropped peer that reads nothing keeps its connection and its queue of headers")
 }
