@@ -109,6 +109,7 @@ func TestUsageErrors(t *testing.T) {
 		// binary that would run the node anyway).
 		{[]string{"node", "run", "--max-peers", "-1", "--network", "moon", "--datadir", t.TempDir()}, "--max-peers must not be negative: 0 is the default (see powchain node run --help)"},
 		{[]string{"node", "run", "--miner-threads", "-2", "--network", "moon", "--datadir", t.TempDir()}, "--miner-threads must not be negative: 0 is the default (see powchain node run --help)"},
+		{[]string{"node", "run", "--log-rate-limit", "-1", "--network", "moon", "--datadir", t.TempDir()}, "--log-rate-limit must not be negative: 0 means no limit (see powchain node run --help)"},
 		// One of the two credentials alone is not a fall back to the cookie
 		// (--network moon stops a binary that would run the node anyway).
 		{[]string{"node", "run", "--rpc-user", "alice", "--network", "moon", "--datadir", t.TempDir()}, "--rpc-user and --rpc-password go together: give both, or neither for the cookie (see powchain node run --help)"},

@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"powchain/internal/lograte"
 	"powchain/node"
 )
 
@@ -35,6 +36,7 @@ func nodeCommand() *cli.Command {
 				stringFlag("rpc-password", "", "RPC password"),
 				stringFlag("log-level", "info", "log level: debug, info, warn, error"),
 				stringFlag("log-format", "text", "log format: text or json"),
+				intFlag("log-rate-limit", lograte.DefaultLimit, "lines each log message may write per hour; the rest are dropped, with a warning saying so, so that peers cannot fill the disk (0 = no limit)"),
 				boolFlag("reindex", "rebuild the UTXO set and indexes from the stored blocks"),
 				boolFlagDefault("txindex", "keep a transaction index, so getrawtransaction finds any confirmed transaction (--txindex=false turns it off)", "on, except on main"),
 				intFlag("miner-threads", 0, "threads generatetoaddress hashes on (0 = every core)"),
@@ -50,12 +52,15 @@ func runNode(c *cli.Context) error {
 			return usageExit(c, fmt.Sprintf("--%s must not be negative: 0 is the default", name))
 		}
 	}
+	if c.Int("log-rate-limit") < 0 {
+		return usageExit(c, "--log-rate-limit must not be negative: 0 means no limit")
+	}
 	// A log nobody reads any more (`node run 2>&1 | tee node.log` stopped
 	// with Ctrl-C, which ends tee too) would kill the node with SIGPIPE at
 	// its next line, before its shutdown saved anything; as bitcoind, the
 	// node ignores SIGPIPE and loses only those lines.
 	signal.Ignore(syscall.SIGPIPE)
-	log, err := newLogger(c.String("log-level"), c.String("log-format"))
+	log, err := newLogger(c.String("log-level"), c.String("log-format"), c.Int("log-rate-limit"))
 	if err != nil {
 		return err
 	}
@@ -114,17 +119,26 @@ func connectFlag(values []string) (peers []string, noDiscovery bool) {
 	return values, len(values) > 0
 }
 
-func newLogger(level, format string) (*slog.Logger, error) {
+// newLogger returns the node's logger: lines at level and above, in
+// format, on stderr, each message limited to rateLimit lines an hour
+// (lograte; 0: unlimited).
+func newLogger(level, format string, rateLimit int) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", level)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	var h slog.Handler
 	switch strings.ToLower(format) {
 	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+		h = slog.NewTextHandler(os.Stderr, opts)
 	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	default:
+		return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
 	}
-	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
+	if rateLimit > 0 {
+		h = lograte.New(h, rateLimit, lograte.DefaultWindow)
+	}
+	return slog.New(h), nil
 }
