@@ -39,9 +39,15 @@ type Config struct {
 	// Clock tells the time for the future-timestamp rule and orphan expiry
 	// (required: the chain never reads the wall clock itself).
 	Clock Clock
-	// MaxOrphans bounds the orphan pool (default 100).
+	// MaxOrphans bounds the orphan pool's count (default
+	// DefaultMaxOrphans).
 	MaxOrphans int
-	// OrphanTTL is how long an orphan waits for its parent (default 1h).
+	// MaxOrphanBytes bounds the orphan pool's total canonical encoding
+	// (default DefaultMaxOrphanBytes; a value below wire.MaxBlockSize is
+	// raised to it, so any valid block fits).
+	MaxOrphanBytes int
+	// OrphanTTL is how long an orphan waits for its parent (default
+	// DefaultOrphanTTL).
 	OrphanTTL time.Duration
 	// SigWorkers is how many goroutines verify a block's signatures
 	// (default GOMAXPROCS).
@@ -201,12 +207,15 @@ func open(cfg Config, what string, build func(*Chain) error) (*Chain, error) {
 }
 
 func newChain(cfg Config, st *store) *Chain {
-	maxOrphans, ttl := cfg.MaxOrphans, cfg.OrphanTTL
+	maxOrphans, maxOrphanBytes, ttl := cfg.MaxOrphans, cfg.MaxOrphanBytes, cfg.OrphanTTL
 	if maxOrphans <= 0 {
-		maxOrphans = 100
+		maxOrphans = DefaultMaxOrphans
+	}
+	if maxOrphanBytes <= 0 {
+		maxOrphanBytes = DefaultMaxOrphanBytes
 	}
 	if ttl <= 0 {
-		ttl = time.Hour
+		ttl = DefaultOrphanTTL
 	}
 	syncInterval := cfg.SyncInterval
 	if syncInterval <= 0 {
@@ -227,7 +236,7 @@ func newChain(cfg Config, st *store) *Chain {
 		formatUpgrade:   cfg.FormatUpgrade,
 		index:           newBlockIndex(),
 		candidates:      make(map[*blockNode]struct{}),
-		orphans:         newOrphanPool(maxOrphans, ttl),
+		orphans:         newOrphanPool(maxOrphans, maxOrphanBytes, ttl),
 
 		syncInterval: syncInterval,
 		lastSync:     cfg.Clock.Now(),

@@ -45,6 +45,14 @@
 //     and merely early timestamps are rejected without condemning the block
 //     id, so the genuine block can still be accepted.
 //   - Block bodies are primary data; all else can be rebuilt (Reindex).
+//   - The orphan pool (orphans.go), policy and never persisted, holds at
+//     most Config.MaxOrphans blocks whose canonical encodings add up to at
+//     most Config.MaxOrphanBytes (never below wire.MaxBlockSize, so any
+//     valid block fits), each for at most Config.OrphanTTL: a new orphan
+//     first drops the expired ones, then the oldest until it fits both
+//     bounds. Decoded, an orphan takes at most about 1.45 times its
+//     encoding, so the pool's heap is bounded by the byte budget whatever
+//     a peer sends (docs/BENCHMARKS.md).
 //   - chain never imports the network layer and never reads the wall clock:
 //     time comes from the injected Clock.
 //

@@ -169,3 +169,11 @@ func (c *Chain) StoredTxCounts() (map[wire.Hash]uint32, error) {
 // BlockNodeSize is the size of one block index node (unsafe.Sizeof), for
 // the benchmark of the index's memory.
 const BlockNodeSize = unsafe.Sizeof(blockNode{})
+
+// OrphanPoolUsage returns how many orphans the pool holds and the sum of
+// their canonical encodings' sizes, as the pool counts them.
+func (c *Chain) OrphanPoolUsage() (count, bytes int) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.orphans.byHash), c.orphans.bytes
+}
