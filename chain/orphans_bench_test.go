@@ -70,7 +70,7 @@ func BenchmarkOrphanPoolMemory(b *testing.B) {
 
 // smallTxOrphan returns a block whose parent nobody knows, as large as a
 // block of the smallest valid transactions can be (a coinbase and
-// wire.MaxTxPerBlock-1 transactions of wire.MinTxSize bytes each, 999,928
+// wire.MaxTxPerBlock-1 transactions of wire.MinTxSize bytes each, 999,924
 // bytes), with the easiest proof of work, a timestamp of now and no valid
 // signature: it passes every context-free check. seed makes it unique.
 func smallTxOrphan(now time.Time, seed uint32) *wire.Block {
