@@ -62,6 +62,12 @@ type env struct {
 // newEnv builds the test chain; opts adjust the chain's configuration.
 func newEnv(t *testing.T, limits explorer.Limits, opts ...func(*chain.Config)) *env {
 	t.Helper()
+	return newEnvMetrics(t, limits, nil, opts...)
+}
+
+// newEnvMetrics is newEnv with metrics serving /metrics.
+func newEnvMetrics(t *testing.T, limits explorer.Limits, metrics http.Handler, opts ...func(*chain.Config)) *env {
+	t.Helper()
 	params := chaintest.Params(genesisTime)
 	cfg := chain.Config{Params: params, Clock: chaintest.NewClock(genesisTime.Add(time.Hour))}
 	for _, opt := range opts {
@@ -73,7 +79,7 @@ func newEnv(t *testing.T, limits explorer.Limits, opts ...func(*chain.Config)) *
 	var err error
 	e.srv, err = explorer.New(explorer.Config{
 		Source: explorer.Source{Chain: c, Mempool: pool, Net: fakeNet{}, Clock: wallClock{}},
-		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)), Limits: limits,
+		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)), Limits: limits, Metrics: metrics,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,16 +1,21 @@
 package explorer
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"powchain/chain"
+	"powchain/internal/httpcap"
 )
 
 // Limits bound what one client can hold of the server. Zero fields take
@@ -24,8 +29,26 @@ type Limits struct {
 	EventWriteTimeout time.Duration
 	IdleTimeout       time.Duration
 	MaxHeaderBytes    int
-	// MaxSubscribers caps concurrent /events streams.
+	// MaxSubscribers caps concurrent /events streams. A stream holds a
+	// connection but no running turn (below).
 	MaxSubscribers int
+	// MaxConnections caps the connections open at once, whatever they do
+	// (idle between requests, sending, running, waiting for a turn,
+	// holding an event stream). A connection beyond it is answered HTTP
+	// 503 with a JSON error at once, before anything of it is read, and
+	// closed; the connections already open are served as before. It must
+	// exceed MaxSubscribers (New refuses it otherwise), so that the event
+	// streams cannot hold every connection.
+	MaxConnections int
+	// MaxRunning requests are served at once (Bitcoin Core: rpcthreads,
+	// which its REST interface shares); up to MaxQueued more wait for a
+	// turn (rpcworkqueue), each at most MaxQueueWait, then it is answered
+	// 503; a request that finds the queue full is answered 503 at once.
+	// MaxQueueWait is at most half of WriteTimeout (withDefaults clamps
+	// it), so a request that waited the whole of it can still be answered.
+	// Event streams take no turn: MaxSubscribers bounds them.
+	MaxRunning, MaxQueued int
+	MaxQueueWait          time.Duration
 }
 
 // DefaultLimits are the limits of the node's HTTP server.
@@ -38,6 +61,10 @@ func DefaultLimits() Limits {
 		IdleTimeout:       time.Minute,
 		MaxHeaderBytes:    16 << 10,
 		MaxSubscribers:    32,
+		MaxConnections:    128,
+		MaxRunning:        16,
+		MaxQueued:         64,
+		MaxQueueWait:      10 * time.Second,
 	}
 }
 
@@ -57,11 +84,15 @@ func (l Limits) withDefaults() Limits {
 	pick(&l.WriteTimeout, d.WriteTimeout)
 	pick(&l.EventWriteTimeout, d.EventWriteTimeout)
 	pick(&l.IdleTimeout, d.IdleTimeout)
-	if l.MaxHeaderBytes <= 0 {
-		l.MaxHeaderBytes = d.MaxHeaderBytes
-	}
-	if l.MaxSubscribers <= 0 {
-		l.MaxSubscribers = d.MaxSubscribers
+	pick(&l.MaxQueueWait, d.MaxQueueWait)
+	l.MaxQueueWait = min(l.MaxQueueWait, l.WriteTimeout/2)
+	for _, f := range []struct{ v, def *int }{
+		{&l.MaxHeaderBytes, &d.MaxHeaderBytes}, {&l.MaxSubscribers, &d.MaxSubscribers},
+		{&l.MaxConnections, &d.MaxConnections}, {&l.MaxRunning, &d.MaxRunning}, {&l.MaxQueued, &d.MaxQueued},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
 	}
 	return l
 }
@@ -84,7 +115,12 @@ type Server struct {
 	limits Limits
 	hub    *hub
 	http   *http.Server
-	mux    *http.ServeMux
+	// conns caps the open connections (Serve wraps its listener with
+	// it); turns the requests running and waiting. Both are counting
+	// semaphores of their own (internal/httpcap).
+	conns *httpcap.Conns
+	turns *httpcap.Gate
+	mux   *http.ServeMux
 	// pages are the parsed page templates, read-only after New.
 	pages map[string]*template.Template
 	// stop ends the mempool watcher at shutdown.
@@ -102,8 +138,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("explorer: Config needs Source.Chain, Source.Mempool, Source.Net, Source.Clock and Log")
 	}
 	lim := cfg.Limits.withDefaults()
+	if lim.MaxConnections <= lim.MaxSubscribers {
+		return nil, fmt.Errorf("explorer: Limits.MaxConnections (%d) must exceed MaxSubscribers (%d), or the event streams could hold every connection",
+			lim.MaxConnections, lim.MaxSubscribers)
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Server{src: &cfg.Source, log: cfg.Log, limits: lim, hub: newHub(lim.MaxSubscribers), mux: http.NewServeMux(), ctx: ctx, stop: stop}
+	s.conns = httpcap.NewConns(lim.MaxConnections, s.refuseConn)
+	s.turns = httpcap.NewGate(lim.MaxRunning, lim.MaxQueued)
 	s.routes(cfg.Metrics)
 	s.http = &http.Server{
 		Handler:           s,
@@ -122,7 +164,8 @@ func New(cfg Config) (*Server, error) {
 // events for subscribers that fall behind).
 func (s *Server) HandleChainNotification(n chain.Notification) { s.hub.onChain(n) }
 
-// Serve answers requests on l until Shutdown, and watches the mempool for
+// Serve answers requests on l until Shutdown (at most
+// Limits.MaxConnections connections at once), and watches the mempool for
 // accepted transactions meanwhile. It returns nil after a shutdown.
 func (s *Server) Serve(l net.Listener) error {
 	watched := make(chan struct{})
@@ -130,7 +173,7 @@ func (s *Server) Serve(l net.Listener) error {
 		defer close(watched)
 		s.hub.watchMempool(s.ctx, s.src.Mempool)
 	}()
-	err := s.http.Serve(l)
+	err := s.http.Serve(s.conns.Listen(l))
 	s.stop()
 	<-watched
 	if errors.Is(err, http.ErrServerClosed) {
@@ -146,8 +189,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.http.Shutdown(ctx)
 }
 
-// ServeHTTP enforces the read-only contract and the body limit, and turns
-// a panic into a 500 answer instead of a dropped connection.
+// ServeHTTP enforces the read-only contract and the body limit, gives every
+// request but an event stream a running turn (takeTurn), and turns a panic
+// into a 500 answer instead of a dropped connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -170,7 +214,62 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	// (Handler only names the route: mux.ServeHTTP sets the path values.)
+	if _, pattern := s.mux.Handler(r); pattern != eventsPattern { // a stream lives long and costs little: MaxSubscribers bounds it
+		if err := s.takeTurn(r); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		defer s.turns.Leave()
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// takeTurn waits for a running turn (Limits.MaxRunning), in the queue
+// (MaxQueued) at most MaxQueueWait; an error is the 503 to answer. A
+// request takes a free turn at once, whatever its context says; one whose
+// client goes away while it waits gives up its place.
+func (s *Server) takeTurn(r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), s.limits.MaxQueueWait)
+	defer cancel()
+	switch err := s.turns.Enter(ctx); {
+	case err == nil:
+		return nil
+	case errors.Is(err, httpcap.ErrFull):
+		return &apiError{Status: http.StatusServiceUnavailable, Message: fmt.Sprintf(
+			"too many requests: %d running and %d waiting, the limit; try again later", s.limits.MaxRunning, s.limits.MaxQueued)}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &apiError{Status: http.StatusServiceUnavailable, Message: fmt.Sprintf(
+			"too many requests: waited %v for one of the %d running to finish; try again later", s.limits.MaxQueueWait, s.limits.MaxRunning)}
+	default:
+		return &apiError{Status: http.StatusServiceUnavailable, Message: "request not run: the client went away while it waited for a turn"}
+	}
+}
+
+// connWriteTimeout bounds the write of the answer to a connection over the
+// cap: it goes into a new connection's empty send buffer, so it only waits
+// if something is wrong.
+const connWriteTimeout = time.Second
+
+// refuseConn answers c, a connection over Limits.MaxConnections, with HTTP
+// 503 and the JSON error every API error has (nothing of the request is
+// read, so its path cannot choose a page instead); httpcap closes it.
+func (s *Server) refuseConn(c net.Conn) {
+	body, _ := json.Marshal(errorBody{Status: http.StatusServiceUnavailable, Error: fmt.Sprintf(
+		"too many connections: %d open, the limit; try again later", s.limits.MaxConnections)})
+	body = append(body, '\n')
+	now := s.src.Clock.Now()
+	resp := &http.Response{
+		StatusCode: http.StatusServiceUnavailable, ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{"Content-Type": {"application/json"}, "X-Content-Type-Options": {"nosniff"},
+			"Date": {now.UTC().Format(http.TimeFormat)}},
+		Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body)), Close: true,
+	}
+	c.SetWriteDeadline(now.Add(connWriteTimeout))
+	bw := bufio.NewWriterSize(c, 512)
+	if resp.Write(bw) == nil {
+		bw.Flush()
+	}
 }
 
 // fail answers with an error: JSON under /rest/ and /events, a page
