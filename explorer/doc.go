@@ -20,7 +20,13 @@
 // summary the whole block's, and only that page's transactions are
 // decoded for display); a slow or flooding client is cut off by the read, write
 // and idle timeouts and the header and body limits; at most MaxSubscribers
-// event streams are open at once. A txid alone is found in the mempool or
+// event streams are open at once; at most Limits.MaxConnections
+// connections are open at once (one beyond is answered 503 with a JSON
+// error before anything of it is read, and closed); at most MaxRunning
+// requests run at once, MaxQueued more wait for a turn at most
+// MaxQueueWait, and beyond that a request is answered 503 (an event stream
+// takes no turn, and MaxConnections exceeds MaxSubscribers, so streams
+// cannot starve the pages). A txid alone is found in the mempool or
 // through the transaction index; a node without the index finds it
 // through an unspent output or in the last TxScanDepth blocks, so links
 // carry the block. The address view shows the address history index.
@@ -31,7 +37,11 @@
 // immature.
 //
 // Concurrency: the routes and templates are fixed by New and read-only
-// after. The event hub has one mutex guarding its subscribers; publishing
+// after. The caps on connections and running requests are counting
+// semaphores of internal/httpcap (buffered channels, no lock): a connection
+// holds its place from Accept to its first Close, a request its turn from
+// ServeHTTP's admission until its handler returns. The event hub has one
+// mutex guarding its subscribers; publishing
 // never blocks (a stream that falls subscriberBuffer events behind is
 // dropped and the browser reconnects). Serve owns one goroutine, the
 // mempool watcher, which ends when Serve returns; every event stream ends
