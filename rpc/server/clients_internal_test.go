@@ -242,9 +242,9 @@ func TestConnectionCap(t *testing.T) {
 	// Once the guessers' connections close (net/http closes them fully a
 	// moment after its answers), new connections are served again.
 	kept.Close()
-	for guard := time.Now().Add(time.Minute); len(s.conns) > 0; time.Sleep(time.Millisecond) {
+	for guard := time.Now().Add(time.Minute); s.conns.Open() > 0; time.Sleep(time.Millisecond) {
 		if time.Now().After(guard) { // a guard against hanging, not a timing assertion
-			t.Fatalf("%d connections still open", len(s.conns))
+			t.Fatalf("%d connections still open", s.conns.Open())
 		}
 	}
 	if got := exchange(t, addr, []byte(help)); !strings.HasPrefix(got, "HTTP/1.1 200 OK\r\n") {

@@ -8,40 +8,23 @@ import (
 	"powchain/rpc"
 )
 
-// The cap on open connections (Limits.MaxConnections). A connection takes
-// a place in conns when it is accepted and gives it back when it is closed
-// (by the fast path, or by net/http through handedConn.Close). A
-// connection that finds no place is answered at once, before anything is
-// read from it: whatever its request holds, right credentials or wrong,
-// the answer is the same, so a guesser learns nothing from it, and no
-// refusal of wrong credentials is ever cut short (their delay and turn
-// stand, docs/RPC.md).
-
-// openConn gives c a place among the open connections; false if there is
-// none, when c has been answered and closed.
-func (s *Server) openConn(c net.Conn) bool {
-	select {
-	case s.conns <- struct{}{}:
-		return true
-	default:
-	}
-	s.refuseConn(c)
-	return false
-}
-
-// closeConn closes c and gives back its place.
-func (s *Server) closeConn(c net.Conn) error {
-	<-s.conns
-	return c.Close()
-}
+// The cap on open connections (Limits.MaxConnections) is an
+// internal/httpcap.Conns around Serve's listener, beneath the fast path: a
+// connection takes a place when it is accepted and gives it back at its
+// first Close (by the fast path, or by net/http through handedConn.Close).
+// A connection that finds no place is answered at once by refuseConn,
+// before anything is read from it: whatever its request holds, right
+// credentials or wrong, the answer is the same, so a guesser learns nothing
+// from it, and no refusal of wrong credentials is ever cut short (their
+// delay and turn stand, docs/RPC.md).
 
 // connWriteTimeout bounds the write of the answer to a connection over the
 // cap: it goes into a new connection's empty send buffer, so it only waits
 // if something is wrong.
 const connWriteTimeout = time.Second
 
-// refuseConn answers c, a connection over the cap, with HTTP 503 and closes
-// it.
+// refuseConn answers c, a connection over the cap, with HTTP 503 (httpcap
+// closes it).
 func (s *Server) refuseConn(c net.Conn) {
 	w := fastWriter{header: make(http.Header)}
 	w.Header().Set("Connection", "close")
@@ -51,5 +34,4 @@ func (s *Server) refuseConn(c net.Conn) {
 	w.finish(now.UTC().AppendFormat(nil, http.TimeFormat))
 	c.SetWriteDeadline(now.Add(connWriteTimeout))
 	c.Write(w.out)
-	c.Close()
 }

@@ -57,7 +57,7 @@
 //
 // Concurrency: net/http serves each request on its own goroutine, so every
 // method may run concurrently with every other, up to Limits.MaxRunning at
-// once (admission through the buffered channels admitted and running);
+// once (admission through an internal/httpcap.Gate, buffered channels);
 // methods rely on the Backend's components being safe for concurrent use. A
 // failed authentication waits on its own connection's goroutine and holds a
 // failedAuth token, never a running one, so it cannot delay authenticated
@@ -69,8 +69,9 @@
 // connection closes or is handed over (Shutdown closes the idle ones and
 // waits for the busy ones). fastConns.mu guards the set of those
 // connections only; nothing is called under it. Every accepted connection
-// holds a token of the buffered channel conns from accept to its first
-// Close (by the fast path, or net/http through handedConn). A connection's
+// holds a place of conns (an internal/httpcap.Conns around the listener, a
+// buffered channel) from accept to its first Close (by the fast path, or
+// net/http through handedConn). A connection's
 // watch is two contexts that only ever end; its probes run on one goroutine
 // per request, started when the client's input ends and stopped (and waited
 // for) before the handler writes its answer, so the ResponseWriter has one

@@ -110,11 +110,8 @@ func (fl *fastListener) acceptLoop() {
 				return
 			}
 		}
-		if !fl.s.openConn(c) {
-			continue
-		}
 		if !fl.s.fast.add(c) {
-			fl.s.closeConn(c)
+			c.Close()
 			continue
 		}
 		go fl.serveConn(c)
@@ -146,7 +143,7 @@ type handedConn struct {
 
 func (h *handedConn) Close() error {
 	err := net.ErrClosed
-	h.closed.Do(func() { err = h.s.closeConn(h.Conn) })
+	h.closed.Do(func() { err = h.Conn.Close() })
 	return err
 }
 
@@ -283,7 +280,7 @@ func (fl *fastListener) serveConn(c net.Conn) {
 	defer func() {
 		s.fast.remove(c)
 		if !handed {
-			s.closeConn(c)
+			c.Close()
 		}
 	}()
 	// Before the first request: a byte within ReadHeaderTimeout. Between

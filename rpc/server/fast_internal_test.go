@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -183,12 +184,27 @@ func TestFastPathLeavesBusyToNetHTTP(t *testing.T) {
 	if !fc.answer(s, req) || ran != 1 {
 		t.Fatalf("a free server: answered %v, ran %d", false, ran)
 	}
-	for range cap(s.admitted) {
-		s.admitted <- struct{}{}
+	// Every turn taken (by this goroutine) and the queue full (a goroutine
+	// waiting in it).
+	s.SetLimits(Limits{MaxRunning: 1, MaxQueued: 1})
+	if err := s.turns.Enter(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	queued := make(chan error, 1)
+	go func() { queued <- s.turns.Enter(context.Background()) }()
+	for guard := time.Now().Add(time.Minute); s.turns.Waiting() != 1; runtime.Gosched() {
+		if time.Now().After(guard) { // a guard against hanging, not a timing assertion
+			t.Fatal("the second request never queued")
+		}
 	}
 	if fc.answer(s, req) || ran != 1 {
 		t.Fatalf("a busy server: the fast path answered (ran %d)", ran)
 	}
+	s.turns.Leave()
+	if err := Receive(t, queued); err != nil {
+		t.Fatal(err)
+	}
+	s.turns.Leave()
 }
 
 // TestFastPathTimeouts: a connection the fast path holds is closed when it
@@ -282,11 +298,11 @@ func FuzzFastPathMatchesNetHTTP(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		got := exchange(t, fast, raw)
-		if n := len(s.admitted); n != 0 {
+		if n := s.turns.Running() + s.turns.Waiting(); n != 0 {
 			t.Fatalf("sent %q to the fast path: %d turns still taken after the connection closed", raw, n)
 		}
 		want := exchange(t, slow, raw)
-		if n := len(s.admitted); n != 0 {
+		if n := s.turns.Running() + s.turns.Waiting(); n != 0 {
 			t.Fatalf("sent %q to net/http: %d turns still taken after the connection closed", raw, n)
 		}
 		if got != want {

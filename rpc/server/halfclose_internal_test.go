@@ -176,8 +176,9 @@ func TestHalfClosedClientGetsFreeTurn(t *testing.T) {
 func TestHalfClosedClientLeavesQueue(t *testing.T) {
 	s := newHalfCloseTestServer(t)
 	s.SetLimits(Limits{MaxRunning: 1, MaxQueued: 1})
-	s.admitted <- struct{}{} // a request running, in the only turn
-	s.running <- struct{}{}
+	if err := s.turns.Enter(context.Background()); err != nil { // a request running, in the only turn
+		t.Fatal(err)
+	}
 	addr, handling := halfCloseServer(t, s)
 	got := sendHalfClosed(t, addr, bodyless(string(s.authHeader))[0])
 	Receive(t, handling)
@@ -186,7 +187,7 @@ func TestHalfClosedClientLeavesQueue(t *testing.T) {
 		!strings.Contains(answer, "Request not run: the client closed the connection, or its sending side, while the request waited for a turn") {
 		t.Fatalf("answered %q", answer)
 	}
-	if n := len(s.admitted); n != 1 {
+	if n := s.turns.Running() + s.turns.Waiting(); n != 1 {
 		t.Fatalf("%d requests running or queued after the half-closed one gave up, want the running one", n)
 	}
 }

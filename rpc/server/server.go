@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"powchain/internal/httpcap"
 	"powchain/rpc"
 )
 
@@ -109,11 +110,13 @@ type Server struct {
 	http       *http.Server
 
 	limits Limits
-	// admitted holds a token for every request running or queued, running
-	// one for every request running; failedAuth one for every failed
-	// authentication waiting out its delay; conns one for every open
-	// connection.
-	admitted, running, failedAuth, conns chan struct{}
+	// turns admits requests: MaxRunning running, MaxQueued waiting;
+	// failedAuth holds a token for every failed authentication waiting out
+	// its delay; conns caps the open connections (conns.go). turns and
+	// conns are internal/httpcap's, which the explorer's server uses too.
+	turns      *httpcap.Gate
+	failedAuth chan struct{}
+	conns      *httpcap.Conns
 	// wait waits d or until ctx ends; tests replace it.
 	wait func(ctx context.Context, d time.Duration)
 	// stopping ends when Shutdown begins (stop ends it): it bounds the
@@ -163,10 +166,9 @@ func NewServer(user, password string, log *slog.Logger) (*Server, error) {
 // before Serve.
 func (s *Server) SetLimits(l Limits) {
 	s.limits = l.withDefaults()
-	s.admitted = make(chan struct{}, s.limits.MaxRunning+s.limits.MaxQueued)
-	s.running = make(chan struct{}, s.limits.MaxRunning)
+	s.turns = httpcap.NewGate(s.limits.MaxRunning, s.limits.MaxQueued)
 	s.failedAuth = make(chan struct{}, s.limits.FailedAuthSlots)
-	s.conns = make(chan struct{}, s.limits.MaxConnections)
+	s.conns = httpcap.NewConns(s.limits.MaxConnections, s.refuseConn)
 }
 
 // SetObserver makes the server tell observe of every call it decodes, when
@@ -203,7 +205,7 @@ func (s *Server) register(name string, fn handler) {
 // Connections are read by the fast path first (fast.go), which hands them
 // to net/http at their first request it does not serve itself.
 func (s *Server) Serve(l net.Listener) error {
-	fl := newFastListener(s, l)
+	fl := newFastListener(s, s.conns.Listen(l))
 	err := s.http.Serve(fl)
 	fl.Close()
 	fl.wait()
@@ -315,32 +317,20 @@ func (s *Server) refuseAuth(w http.ResponseWriter) {
 // and release must be called when it is done; otherwise the error, for the
 // client, says why it does not run: the queue is full, or it gave up.
 func (s *Server) admit(ctx context.Context) *rpc.Error {
-	select {
-	case s.admitted <- struct{}{}:
-	default:
+	switch err := s.turns.Enter(ctx); {
+	case err == nil:
+		return nil
+	case errors.Is(err, httpcap.ErrFull):
 		return rpc.NewError(rpc.CodeMiscError,
 			"Work queue depth exceeded: %d requests running and %d waiting; try again later", s.limits.MaxRunning, s.limits.MaxQueued)
-	}
-	select {
-	case s.running <- struct{}{}:
-		return nil
-	default: // every turn taken: wait in the queue
-	}
-	select {
-	case s.running <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		<-s.admitted
+	default:
 		return rpc.NewError(rpc.CodeMiscError,
 			"Request not run: the client closed the connection, or its sending side, while the request waited for a turn (%d requests running)", s.limits.MaxRunning)
 	}
 }
 
 // release ends a turn that admit gave.
-func (s *Server) release() {
-	<-s.running
-	<-s.admitted
-}
+func (s *Server) release() { s.turns.Leave() }
 
 // answer is what a request's calls give: its reply, or one error object
 // in the reply's place.
