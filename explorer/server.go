@@ -246,11 +246,6 @@ func (s *Server) takeTurn(r *http.Request) error {
 	}
 }
 
-// connWriteTimeout bounds the write of the answer to a connection over the
-// cap: it goes into a new connection's empty send buffer, so it only waits
-// if something is wrong.
-const connWriteTimeout = time.Second
-
 // refuseConn answers c, a connection over Limits.MaxConnections, with HTTP
 // 503 and the JSON error every API error has (nothing of the request is
 // read, so its path cannot choose a page instead); httpcap closes it.
@@ -265,7 +260,7 @@ func (s *Server) refuseConn(c net.Conn) {
 			"Date": {now.UTC().Format(http.TimeFormat)}},
 		Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body)), Close: true,
 	}
-	c.SetWriteDeadline(now.Add(connWriteTimeout))
+	c.SetWriteDeadline(now.Add(httpcap.RefuseWriteTimeout))
 	bw := bufio.NewWriterSize(c, 512)
 	if resp.Write(bw) == nil {
 		bw.Flush()

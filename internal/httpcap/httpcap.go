@@ -5,7 +5,14 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"time"
 )
+
+// RefuseWriteTimeout bounds the write of a refusal (the answer to a
+// connection beyond the cap): it goes into a new connection's empty send
+// buffer, so it only waits if something is wrong. A server's refuse sets
+// it as the connection's write deadline, on the server's own clock.
+const RefuseWriteTimeout = time.Second
 
 // Conns caps the connections open at once on the listeners it wraps.
 type Conns struct {
@@ -14,8 +21,8 @@ type Conns struct {
 }
 
 // NewConns returns a cap of limit connections (at least 1). refuse answers a
-// connection beyond the cap (it must not block long: set a write deadline)
-// and must not close it; Conns closes it after.
+// connection beyond the cap and must not close it (Conns closes it after)
+// nor block long (it sets RefuseWriteTimeout as its write deadline).
 func NewConns(limit int, refuse func(c net.Conn)) *Conns {
 	return &Conns{places: make(chan struct{}, max(limit, 1)), refuse: refuse}
 }

@@ -3,8 +3,8 @@ package server
 import (
 	"net"
 	"net/http"
-	"time"
 
+	"powchain/internal/httpcap"
 	"powchain/rpc"
 )
 
@@ -18,11 +18,6 @@ import (
 // from it, and no refusal of wrong credentials is ever cut short (their
 // delay and turn stand, docs/RPC.md).
 
-// connWriteTimeout bounds the write of the answer to a connection over the
-// cap: it goes into a new connection's empty send buffer, so it only waits
-// if something is wrong.
-const connWriteTimeout = time.Second
-
 // refuseConn answers c, a connection over the cap, with HTTP 503 (httpcap
 // closes it).
 func (s *Server) refuseConn(c net.Conn) {
@@ -32,6 +27,6 @@ func (s *Server) refuseConn(c net.Conn) {
 		"Too many connections: %d open, the limit; try again later", s.limits.MaxConnections)))
 	now := s.now()
 	w.finish(now.UTC().AppendFormat(nil, http.TimeFormat))
-	c.SetWriteDeadline(now.Add(connWriteTimeout))
+	c.SetWriteDeadline(now.Add(httpcap.RefuseWriteTimeout))
 	c.Write(w.out)
 }
