@@ -2,7 +2,6 @@ package chain_test
 
 import (
 	"encoding/binary"
-	"runtime"
 	"testing"
 	"time"
 
@@ -33,33 +32,24 @@ func BenchmarkOrphanPoolMemory(b *testing.B) {
 	clock := chaintest.NewClock(genesisTime.Add(24 * time.Hour))
 	var held, encoded, kept float64
 	for b.Loop() {
-		c, err := chain.Open(chain.Config{Params: params, Path: b.TempDir(), Clock: clock, WriteBufferSize: 64 << 10})
-		if err != nil {
-			b.Fatal(err)
-		}
-		var before, after runtime.MemStats
-		settledHeap(&before)
 		hashes := make([]wire.Hash, orphanBenchBlocks)
 		sizes := make([]int, orphanBenchBlocks)
-		for i := range hashes {
-			blk := smallTxOrphan(clock.Now(), uint32(i))
-			hashes[i], sizes[i] = blk.BlockHash(), blk.SerializeSize()
-			if res, err := c.ProcessBlock(blk); err != nil || !res.Orphan {
-				b.Fatalf("orphan %d: %+v, %v", i, res, err)
+		c, gain := heapKept(b, chain.Config{Params: params, Clock: clock}, func(c *chain.Chain) {
+			for i := range hashes {
+				blk := smallTxOrphan(clock.Now(), uint32(i))
+				hashes[i], sizes[i] = blk.BlockHash(), blk.SerializeSize()
+				if res, err := c.ProcessBlock(blk); err != nil || !res.Orphan {
+					b.Fatalf("orphan %d: %+v, %v", i, res, err)
+				}
 			}
-		}
-		if err := c.Close(); err != nil {
-			b.Fatal(err)
-		}
-		settledHeap(&after)
+		})
 		for i, h := range hashes {
 			if c.IsOrphan(h) {
 				kept++
 				encoded += float64(sizes[i])
 			}
 		}
-		held += float64(int64(after.HeapAlloc) - int64(before.HeapAlloc))
-		runtime.KeepAlive(c)
+		held += float64(gain.HeapAlloc)
 	}
 	n := float64(b.N)
 	b.ReportMetric(held/n/1e6, "held_MB")
