@@ -40,6 +40,14 @@ func lines(buf *bytes.Buffer) []string {
 	return strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
 }
 
+// wantLines fails the test unless buf holds exactly the lines want.
+func wantLines(t *testing.T, buf *bytes.Buffer, want []string) {
+	t.Helper()
+	if got := strings.Join(lines(buf), "\n"); got != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	}
+}
+
 // TestLimitPerMessage: a message passes its limit's lines in a window, the
 // first line past it becomes one warning and the rest are dropped; other
 // messages, and the same text at another level, are counted apart.
@@ -58,9 +66,7 @@ func TestLimitPerMessage(t *testing.T) {
 		`level=INFO msg="disconnecting peer" peer=1`,
 		`level=WARN msg="peer connected" peer=11`,
 	}
-	if got := lines(buf); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantLines(t, buf, want)
 }
 
 // TestNextWindowSaysWhatWasDropped: a window ends an hour after its first
@@ -83,9 +89,7 @@ func TestNextWindowSaysWhatWasDropped(t *testing.T) {
 		`level=INFO msg="banning peer" peer=7`,
 		`level=INFO msg="banning peer" peer=8`,
 	}
-	if got := lines(buf); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantLines(t, buf, want)
 }
 
 // TestDerivedHandlersShareCounts: loggers made With attributes or a group
