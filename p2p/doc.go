@@ -99,9 +99,10 @@
 //
 // Serving blocks: the Core answers a getdata for a block with the body as
 // the chain stored it (ChainReader.BlockBytes, MsgStoredBlock: the
-// protobuf Block a block message's Envelope holds, framed as it is by
-// EncodeFrame), so a node serving initial sync neither decodes nor
-// re-encodes the blocks it sends; the peer receives an ordinary block
+// protobuf Block a block message's Envelope holds, written after the
+// frame header and the Envelope's field prefix as it is, not copied:
+// frameParts), so a node serving initial sync neither decodes, re-encodes
+// nor copies the blocks it sends; the peer receives an ordinary block
 // message. Only blocks the node has connected (so valid) are served whole
 // (servedWhole): a peer bans the sender of an invalid whole block, and the
 // node keeps bodies it never validated or found invalid.

@@ -275,7 +275,7 @@ func decodeEnvelope(t MsgType, payload []byte) (Message, error) {
 
 // decodeBlockPayload decodes a block message's payload with
 // wire.UnmarshalCanonicalBlock, without building the Envelope's messages,
-// when the Envelope is the block field alone (as blockPayload writes it)
+// when the Envelope is the block field alone (as frameParts writes it)
 // and the block is in the canonical encoding and valid; it returns nil
 // otherwise, and the payload then takes the general path, which gives the
 // same block or the error. Both paths give the same result: the
@@ -295,44 +295,54 @@ func decodeBlockPayload(payload []byte) *wire.Block {
 
 // EncodeFrame returns the frame carrying m.
 func EncodeFrame(magic [4]byte, m Message) ([]byte, error) {
-	payload, err := encodePayload(m)
+	head, body, err := frameParts(magic, m)
 	if err != nil {
 		return nil, err
 	}
-	if len(payload) > MaxPayload(m.Type()) {
-		return nil, fmt.Errorf("%s payload of %d bytes exceeds %d", m.Type(), len(payload), MaxPayload(m.Type()))
-	}
-	frame := make([]byte, FrameHeaderSize, FrameHeaderSize+len(payload))
-	copy(frame, magic[:])
-	frame[4] = byte(m.Type())
-	binary.LittleEndian.PutUint32(frame[5:], uint32(len(payload)))
-	return append(frame, payload...), nil
+	return append(append(make([]byte, 0, len(head)+len(body)), head...), body...), nil
 }
 
-// encodePayload returns the Envelope carrying m, encoded. A block
-// message's Envelope is that field's tag and length followed by the
-// block's encoding, as proto.Marshal would write it: a stored block is
-// that encoding already, and any other block is written by
-// wire.MarshalBlock, without building its protobuf message. A stored
-// block not loaded yet (see MsgStoredBlock) is an error.
-func encodePayload(m Message) ([]byte, error) {
+// frameParts returns the frame carrying m in two parts, head then body,
+// without copying a block's encoding: for a block message, head is the
+// frame header and the Envelope's tag and length of the block field, and
+// body the block's encoding (a stored block's own bytes, which are never
+// modified, or wire.MarshalBlock's, without building the protobuf
+// message); for any other message, head is the frame header and body the
+// Envelope. A stored block not loaded yet (see MsgStoredBlock) is an
+// error.
+func frameParts(magic [4]byte, m Message) (head, body []byte, err error) {
+	var prefix []byte
 	switch m := m.(type) {
 	case *MsgStoredBlock:
 		if m.Encoded == nil {
-			return nil, fmt.Errorf("stored block %s not loaded (LoadStoredBlock)", m.Hash)
+			return nil, nil, fmt.Errorf("stored block %s not loaded (LoadStoredBlock)", m.Hash)
 		}
-		return blockPayload(m.Encoded), nil
+		prefix, body = blockFieldPrefix(len(m.Encoded)), m.Encoded
 	case *MsgBlock:
-		return blockPayload(wire.MarshalBlock(m.Block)), nil
+		body = wire.MarshalBlock(m.Block)
+		prefix = blockFieldPrefix(len(body))
+	default:
+		if body, err = proto.Marshal(toEnvelope(m)); err != nil {
+			return nil, nil, err
+		}
 	}
-	return proto.Marshal(toEnvelope(m))
+	size := len(prefix) + len(body)
+	if size > MaxPayload(m.Type()) {
+		return nil, nil, fmt.Errorf("%s payload of %d bytes exceeds %d", m.Type(), size, MaxPayload(m.Type()))
+	}
+	head = make([]byte, FrameHeaderSize, FrameHeaderSize+len(prefix))
+	copy(head, magic[:])
+	head[4] = byte(m.Type())
+	binary.LittleEndian.PutUint32(head[5:], uint32(size))
+	return append(head, prefix...), body, nil
 }
 
-// blockPayload returns the Envelope holding the encoded block enc.
-func blockPayload(enc []byte) []byte {
-	b := make([]byte, 0, protowire.SizeTag(protowire.Number(TypeBlock))+protowire.SizeBytes(len(enc)))
-	b = protowire.AppendTag(b, protowire.Number(TypeBlock), protowire.BytesType)
-	return protowire.AppendBytes(b, enc)
+// blockFieldPrefix is what precedes a block's encoding of n bytes in a
+// block message's Envelope, as proto.Marshal writes the field: its tag
+// and length.
+func blockFieldPrefix(n int) []byte {
+	b := protowire.AppendTag(nil, protowire.Number(TypeBlock), protowire.BytesType)
+	return protowire.AppendVarint(b, uint64(n))
 }
 
 // DecodeFrame decodes one complete frame from b, which must hold exactly

@@ -231,12 +231,13 @@ func FuzzDecodeCompact(f *testing.F) {
 // decodeBlockPayload (wire.UnmarshalCanonicalBlock) to exactly what the general
 // path (the Envelope through proto.Unmarshal, then wire.BlockFromProto)
 // gives: the same block, or the same error. The seeds are the payloads
-// blockPayload writes, with an unknown Envelope field, a second block
+// frameParts writes, with an unknown Envelope field, a second block
 // field, and cut short.
 func FuzzDecodeBlockPayload(f *testing.F) {
 	for _, m := range seedMessages(f) {
 		if m, ok := m.(*MsgBlock); ok {
-			p := blockPayload(wire.MarshalBlock(m.Block))
+			enc := wire.MarshalBlock(m.Block)
+			p := append(blockFieldPrefix(len(enc)), enc...)
 			f.Add(p)
 			f.Add(append(slices.Clone(p), 0x08, 0x01))
 			f.Add(append(slices.Clone(p), p...))

@@ -276,7 +276,7 @@ func (*MsgGetBlockTxn) Type() MsgType { return TypeGetBlockTxn }
 func (*MsgBlockTxn) Type() MsgType    { return TypeBlockTxn }
 
 // toEnvelope converts m to its protobuf form; block messages are encoded
-// without one (encodePayload).
+// without one (frameParts).
 func toEnvelope(m Message) *pb.Envelope {
 	env := &pb.Envelope{}
 	switch m := m.(type) {
