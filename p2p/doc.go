@@ -275,10 +275,11 @@
 //
 // Lock order: the Core has no locks. A connection's expectMu guards its
 // expected blocks and is held only for a map operation, by the loop or the
-// reader. A writer loading a stored block calls the chain holding no lock. A connection's turn is no lock: the reader waits for it holding
+// reader. A writer loading a stored block calls the chain holding no
+// lock. A connection's turn is no lock: the reader waits for it holding
 // nothing, and the loop gives it back without waiting (the reader filled
-// it before posting the message the loop took). ChainEvents (the glue every driver of
-// a Core uses between a chain subscription and Core.ChainChanged) guards
+// it before posting the message the loop took). ChainEvents (the glue
+// every driver of a Core uses between a chain subscription and Core.ChainChanged) guards
 // the tip-changed flag and the disconnected transactions with its own
 // mutex; its callback may run on the event loop itself (inside
 // ProcessBlock), so it never blocks: it appends under the mutex and signals

@@ -275,11 +275,7 @@ func LoadStoredBlock(ch ChainReader, m Message) Message {
 			return &MsgStoredBlock{Hash: ref.Hash, Encoded: raw, Asked: ref.Asked}
 		}
 	}
-	asked := ref.Asked
-	if asked == 0 {
-		asked = InvBlock
-	}
-	return &MsgNotFound{Items: []InvVect{{Type: asked, Hash: ref.Hash}}}
+	return &MsgNotFound{Items: []InvVect{{Type: ref.Asked, Hash: ref.Hash}}}
 }
 
 func (c *Core) handleNotFound(p *peer, now time.Time, items []InvVect) {
