@@ -36,16 +36,16 @@ func (s *Server) routes(metrics http.Handler) {
 	api("GET /rest/", func(r *http.Request) (any, error) {
 		return nil, notFound("no REST endpoint %s (see docs/RPC.md)", r.URL.Path)
 	})
-	s.mux.HandleFunc(eventsPattern, s.serveEvents)
+	s.mux.HandleFunc("GET "+eventsPath, s.serveEvents)
 	if metrics != nil {
 		s.mux.Handle("GET /metrics", metrics)
 	}
 	s.pageRoutes()
 }
 
-// eventsPattern is the route of /events, which ServeHTTP lets through
-// without a running turn.
-const eventsPattern = "GET /events"
+// eventsPath is /events, which ServeHTTP lets through without a running
+// turn.
+const eventsPath = "/events"
 
 func isAPIPath(path string) bool {
 	return strings.HasPrefix(path, "/rest/") || path == "/events" || path == "/metrics"

@@ -214,8 +214,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	// (Handler only names the route: mux.ServeHTTP sets the path values.)
-	if _, pattern := s.mux.Handler(r); pattern != eventsPattern { // a stream lives long and costs little: MaxSubscribers bounds it
+	// Only GET and HEAD get here, so the path alone names the route.
+	if r.URL.Path != eventsPath { // a stream lives long and costs little: MaxSubscribers bounds it
 		if err := s.takeTurn(r); err != nil {
 			s.fail(w, r, err)
 			return
