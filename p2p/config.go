@@ -134,7 +134,10 @@ type Config struct {
 	// 10,000,000; a presync keeps 32 bytes per 1,000 of them).
 	MaxPresyncHeaders int
 	// MaxSendQueueBytes bounds what may wait to be written to one peer
-	// (default 4 MiB): a peer that reads slower is disconnected. Blocks
+	// (default 4 MiB): a peer whose queue overflows is disconnected. The
+	// node takes no further message from a peer while more than a
+	// quarter of it waits (its reader pauses), so a peer that asks faster
+	// than it reads is made to wait instead. Blocks
 	// served whole wait as references the writer loads from the chain
 	// when it writes them (MsgStoredBlock), counted at a few dozen bytes
 	// each (bounded by number: 128 per getdata, 4,096 queued messages);

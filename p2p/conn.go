@@ -40,16 +40,24 @@ type conn struct {
 	nc net.Conn
 	// turn is the connection's one slot in the loop's queue: the reader
 	// fills it (takeTurn) before posting a received message and the loop
-	// empties it (giveTurn) when it takes that message off the queue, so
-	// at most one of this peer's messages waits for the loop.
-	turn     chan struct{}
-	queue    chan outgoing
-	queued   atomic.Int64 // estimated bytes waiting in queue
-	sent     atomic.Uint64
-	recv     atomic.Uint64
-	closed   chan struct{}
-	once     sync.Once
-	maxBytes int64
+	// empties it (giveTurn) once it has handled that message and queued
+	// the answers, so at most one of this peer's messages waits for the
+	// loop, and the reader sees the queue as that message left it.
+	turn   chan struct{}
+	queue  chan outgoing
+	queued atomic.Int64 // estimated bytes waiting in queue
+	// paused is set while the reader holds back the peer's next message
+	// because more than pauseBytes wait to be written to the peer
+	// (waitDrained); the writer, seeing it, signals drained each time a
+	// write leaves at most pauseBytes queued. drained holds one signal.
+	paused     atomic.Bool
+	drained    chan struct{}
+	pauseBytes int64
+	sent       atomic.Uint64
+	recv       atomic.Uint64
+	closed     chan struct{}
+	once       sync.Once
+	maxBytes   int64
 	// hungUp is closed (once, by hangUp) when the Core has dropped the
 	// peer: the writer then sends what is queued and closes the
 	// connection.
@@ -85,8 +93,12 @@ type outgoing struct {
 // re-requested after a stall still fit.
 func maxExpected(cfg *Config) int { return 4 * cfg.MaxBlocksInFlight }
 
+// newConn returns the conn of nc, whose send queue holds at most maxBytes
+// (Config.MaxSendQueueBytes) and whose reader pauses above a quarter of
+// that (see waitDrained).
 func newConn(id PeerID, nc net.Conn, maxBytes int) *conn {
 	return &conn{id: id, nc: nc, turn: make(chan struct{}, 1), queue: make(chan outgoing, maxQueuedMsgs),
+		drained: make(chan struct{}, 1), pauseBytes: int64(maxBytes / 4),
 		closed: make(chan struct{}), hungUp: make(chan struct{}), maxBytes: int64(maxBytes),
 		expected: make(map[wire.Hash]struct{})}
 }
@@ -129,6 +141,46 @@ func (c *conn) takeTurn(done <-chan struct{}) bool {
 // takes, whose reader filled the slot before posting it, so it never
 // blocks.
 func (c *conn) giveTurn() { <-c.turn }
+
+// waitDrained holds the reader while more than pauseBytes wait to be
+// written to the peer, as Bitcoin Core stops processing a peer's messages
+// while its send buffer is full (fPauseSend): a peer that asks faster than
+// it reads is made to wait, not disconnected. The reader calls it with its
+// turn taken, so the queue is as the peer's last message left it; one
+// message's answers take at most half of maxBytes plus one message
+// (handleGetData), so an honest peer's requests never overflow the queue.
+// False if the connection closed or the loop stopped first.
+func (c *conn) waitDrained(done <-chan struct{}) bool {
+	for c.queued.Load() > c.pauseBytes {
+		c.paused.Store(true)
+		if c.queued.Load() <= c.pauseBytes { // a write in between: the writer may not have seen paused
+			break
+		}
+		select {
+		case <-c.drained:
+		case <-c.closed:
+			return false
+		case <-done:
+			return false
+		}
+	}
+	c.paused.Store(false)
+	return true
+}
+
+// wroteOne is the writer's part of waitDrained: after each message it
+// takes off the queue, it wakes a paused reader once the queue is down
+// to pauseBytes. (The reader sets paused before it looks at queued again,
+// and the writer takes off before it looks at paused, so one of the two
+// sees the other.)
+func (c *conn) wroteOne() {
+	if c.paused.Load() && c.queued.Load() <= c.pauseBytes {
+		select {
+		case c.drained <- struct{}{}:
+		default: // a signal is waiting already
+		}
+	}
+}
 
 // close closes the connection once; the goroutines notice and exit.
 func (c *conn) close() {
@@ -344,6 +396,7 @@ func (s *Server) writeRest(c *conn, w *bufio.Writer, m outgoing) error {
 // connection is hung up it is dropped instead, unread.
 func (s *Server) writeFrame(c *conn, w *bufio.Writer, o outgoing) error {
 	m := o.msg
+	defer c.wroteOne()
 	defer c.queued.Add(-int64(sizeHint(m)))
 	if c.stale(o) || c.isHungUp() && isStoredRef(m) {
 		return nil
@@ -376,9 +429,12 @@ func isStoredRef(m Message) bool {
 
 // readLoop decodes frames and hands them to the event loop, one at a time:
 // it may decode (and pre-verify) the next message while one waits in the
-// loop's queue, but posts it only when the loop has taken that one
+// loop's queue, but posts it only when the loop has handled that one
 // (takeTurn), so a peer can make the node hold at most two of its decoded
-// messages: one queued, one in its reader. Violations and the close are
+// messages: one queued, one in its reader; and only while at most a
+// quarter of the send budget waits to be written to the peer
+// (waitDrained), so a peer that does not read what it asked for is asked
+// to wait, by TCP's flow control, before it can ask more. Violations and the close are
 // posted without a turn. A panic while decoding is logged and ends the
 // connection.
 func (s *Server) readLoop(c *conn) {
@@ -411,7 +467,7 @@ func (s *Server) readLoop(c *conn) {
 		if b, ok := m.(*MsgBlock); ok && c.takeExpected(b.Block.BlockHash()) {
 			s.cfg.Chain.Preverify(b.Block)
 		}
-		if !c.takeTurn(s.done) {
+		if !c.takeTurn(s.done) || !c.waitDrained(s.done) {
 			cause = net.ErrClosed
 			return
 		}

@@ -45,13 +45,23 @@
 //     slots, shared), and give up when the loop has stopped.
 //   - per connection, one turn (conn.turn, a one-slot channel) for the
 //     messages it receives: the reader takes the turn before posting a
-//     decoded message, and the loop gives it back as it takes that message
-//     off the channel, before handling it. A reader waiting for its turn
-//     gives up when its connection closes or the loop stops. So a peer's
-//     messages take at most one of the channel's slots, a busy loop stops
-//     its reader after one more, and the events that need no turn
-//     (accepted, dialed, violation, closed) never wait for one; they wait
-//     only for a free slot, as before.
+//     decoded message, and the loop gives it back once it has handled that
+//     message and queued what the Core sent in answer. A reader waiting
+//     for its turn gives up when its connection closes or the loop stops.
+//     So a peer's messages take at most one of the channel's slots, a busy
+//     loop stops its reader after one more, and the events that need no
+//     turn (accepted, dialed, violation, closed) never wait for one; they
+//     wait only for a free slot, as before.
+//   - per connection, a pause (conn.paused, an atomic, and conn.drained, a
+//     one-signal channel): with its turn taken, the reader posts nothing
+//     more while over a quarter of MaxSendQueueBytes waits to be written
+//     to the peer, and the writer wakes it once a write brings the queue
+//     down to that, as Bitcoin Core stops processing the messages of a
+//     peer whose send buffer is full (fPauseSend). A peer that asks faster
+//     than it reads is held back by TCP's flow control instead of
+//     disconnected; a paused reader gives up when its connection closes
+//     or the loop stops, and a peer that reads nothing at all is closed
+//     by its writer's WriteTimeout.
 //   - ActDisconnect hangs a connection up rather than closing it: its
 //     writer writes what is queued (within hangUpTimeout, 5 s, or
 //     WriteTimeout if shorter), then closes it, so the close never
@@ -140,8 +150,10 @@
 //     Each is at most its type's MaxPayload on the wire (the largest, an
 //     inv, getdata or notfound of MaxInvPerMsg items, is 1.9 MB; a block
 //     1.25 MB), so a peer holds at most about 3.8 MB of frames, plus the
-//     reader's 64 KiB buffer, in the node, however busy the loop; its send queue is bounded in bytes and count, and a peer that
-//     reads too slowly is disconnected rather than waited for (the queue
+//     reader's 64 KiB buffer, in the node, however busy the loop; its send queue is bounded in bytes and count: a peer's
+//     requests wait while a quarter of it is full (the pause above), and
+//     a peer whose queue overflows all the same (what the node sends it
+//     unasked) is disconnected rather than waited for (the queue
 //     holds at most MaxSendQueueBytes, 4 MiB by default, of messages in
 //     memory, and maxQueuedMsgs of them: blocks served whole wait there as
 //     64-byte references and are read from the chain only as they are

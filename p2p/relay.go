@@ -188,7 +188,9 @@ func (c *Core) wantTx(p *peer, txid wire.Hash) bool {
 // handleGetData answers a getdata: at most maxBlocksPerGet blocks, and
 // answers that take at most half the peer's send budget
 // (MaxSendQueueBytes; plus the one answer that crosses it), the rest
-// answered notfound. The driver queues the answers at once and drops a
+// answered notfound. The driver queues the answers at once, takes no
+// further message from the peer while more than a quarter of the budget
+// waits (so this getdata found at most that much queued), and drops a
 // peer whose queue outgrows the budget: anything past the budget would be
 // thrown away with the connection, and the half left over is for the
 // notfound and whatever else waits for the peer (a blocktxn of up to a

@@ -260,9 +260,9 @@ func (s *Server) handleEvent(ev any) {
 		}
 		id := s.register(ev.nc)
 		s.apply(s.core.Connected(now, id, ev.addr, false, ev.nc.LocalAddr().String()))
-	case evMessage:
-		ev.c.giveTurn()
+	case evMessage: // the turn back once the answers are queued: see readLoop
 		s.apply(s.core.Receive(now, ev.c.id, ev.msg))
+		ev.c.giveTurn()
 	case evViolation:
 		s.apply(s.core.ProtocolViolation(now, ev.id, ev.err))
 	case evClosed:
