@@ -291,10 +291,11 @@ func (c *Core) sendCompactTip(p *peer, tip chain.BlockInfo) bool {
 
 // serveCompact answers a getdata for block h in compact form: compact if
 // the block is near the tip, whole (as stored) if deeper or further
-// above the tip, nil if the node lacks it.
+// above the tip, nil if the node lacks it or may not serve it
+// (servedAtAll).
 func (c *Core) serveCompact(h wire.Hash) Message {
 	info, ok := c.chain.BlockInfoByHash(h)
-	if !ok || !info.HaveData {
+	if !ok || !servedAtAll(info) {
 		return nil
 	}
 	if c.chain.Tip().Height > info.Height+maxCompactDepth || c.farAboveTip(info.Height) {
@@ -319,7 +320,7 @@ func (c *Core) farAboveTip(height uint64) bool {
 func (c *Core) handleGetBlockTxn(p *peer, now time.Time, m *MsgGetBlockTxn) {
 	info, ok := c.chain.BlockInfoByHash(m.Block)
 	var b *recentBlock
-	if ok && info.HaveData {
+	if ok && servedAtAll(info) {
 		if c.chain.Tip().Height <= info.Height+maxBlockTxnDepth && !c.farAboveTip(info.Height) {
 			b = c.recentBlock(m.Block)
 		} else if whole := c.serveWhole(m.Block, InvBlock); whole != nil {

@@ -609,6 +609,48 @@ func TestCoreServesOnlyValidatedBlocksWhole(t *testing.T) {
 	}
 }
 
+// TestCoreServesNoInvalidatedBlock: a block the operator invalidated
+// (invalidateblock) is served in no form, though the node once connected
+// it, as Bitcoin Core serves no block marked failed; reconsidered, it is
+// served again.
+func TestCoreServesNoInvalidatedBlock(t *testing.T) {
+	h := newCoreHarness(t, nil)
+	g := chaintest.NewGenerator(t, h.params)
+	var top wire.Hash
+	for _, b := range buildChain(g, "b", 3) {
+		if _, err := h.chain.ProcessBlock(b); err != nil {
+			t.Fatal(err)
+		}
+		top = b.BlockHash()
+	}
+	h.connect(1, 0)
+	answers := func() []string {
+		var got []string
+		for _, typ := range []InvType{InvBlock, InvCmpctBlock} {
+			for _, m := range sent(h.core.Receive(h.now, 1, &MsgGetData{Items: []InvVect{{typ, top}}}), 1) {
+				got = append(got, m.Type().String())
+			}
+		}
+		for _, m := range sent(h.core.Receive(h.now, 1, &MsgGetBlockTxn{Block: top, Indexes: []int{0}}), 1) {
+			got = append(got, m.Type().String())
+		}
+		return got
+	}
+	served := fmt.Sprint(answers())
+	if err := h.chain.InvalidateBlock(top); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(answers()), "[notfound notfound notfound]"; got != want {
+		t.Errorf("invalidated: getdata (block, compact) and getblocktxn answered %s, want %s", got, want)
+	}
+	if err := h.chain.ReconsiderBlock(top); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(answers()); got != served || strings.Contains(got, "notfound") {
+		t.Errorf("reconsidered: answered %s, want %s as before, with no notfound", got, served)
+	}
+}
+
 // mine extends the chain by n blocks and returns them as inventory of typ.
 func (h *coreHarness) mine(n int, typ InvType) []InvVect {
 	h.t.Helper()

@@ -115,7 +115,9 @@
 // nor copies the blocks it sends; the peer receives an ordinary block
 // message. Only blocks the node has connected (so valid) are served whole
 // (servedWhole): a peer bans the sender of an invalid whole block, and the
-// node keeps bodies it never validated or found invalid.
+// node keeps bodies it never validated or found invalid. A block marked
+// invalid (by the operator's invalidateblock too) is served in no form
+// (servedAtAll).
 //
 // The body is read late: the Core answers with a reference (a
 // MsgStoredBlock holding the block's hash and the inventory type asked,

@@ -237,12 +237,20 @@ func (c *Core) handleGetData(p *peer, items []InvVect) {
 
 // servedWhole reports whether a block may be sent whole: the node
 // connected it once, so it is valid (as Bitcoin Core serves only validated
-// blocks). A peer bans whoever sends it an invalid whole block, and the
-// node keeps the bodies of blocks it found invalid, or stored and never
-// validated (a branch it is not on): serving those, it would be banned for
-// blocks whoever mines one can have it store. Compact blocks and blocktxn
-// answers, which ban nobody, are served unvalidated.
-func servedWhole(info chain.BlockInfo) bool { return info.Valid }
+// blocks), and it is not marked invalid since (the operator's
+// invalidateblock, see servedAtAll). A peer bans whoever sends it an
+// invalid whole block, and the node keeps the bodies of blocks it found
+// invalid, or stored and never validated (a branch it is not on): serving
+// those, it would be banned for blocks whoever mines one can have it
+// store. Compact blocks and blocktxn answers, which ban nobody, are
+// served unvalidated.
+func servedWhole(info chain.BlockInfo) bool { return info.Valid && servedAtAll(info) }
+
+// servedAtAll reports whether a block may be served in any form: the node
+// has its body and does not know it to be invalid. A block the operator
+// invalidated was valid by consensus, but the operator said the node
+// should not have it, and Bitcoin Core serves no block marked failed.
+func servedAtAll(info chain.BlockInfo) bool { return info.HaveData && !info.Invalid }
 
 // serveWhole answers a request for block h (of type asked) with a
 // reference to the block as stored (MsgStoredBlock without Encoded),
@@ -250,7 +258,7 @@ func servedWhole(info chain.BlockInfo) bool { return info.Valid }
 // the node lacks it or may not serve it whole (servedWhole). The Core
 // reads no block body for it.
 func (c *Core) serveWhole(h wire.Hash, asked InvType) Message {
-	if info, ok := c.chain.BlockInfoByHash(h); !ok || !info.HaveData || !servedWhole(info) {
+	if info, ok := c.chain.BlockInfoByHash(h); !ok || !servedWhole(info) {
 		return nil
 	}
 	return &MsgStoredBlock{Hash: h, Asked: asked}
