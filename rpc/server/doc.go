@@ -70,12 +70,14 @@
 // waits for the busy ones). fastConns.mu guards the set of those
 // connections only; nothing is called under it. Every accepted connection
 // holds a place of conns (an internal/httpcap.Conns around the listener, a
-// buffered channel) from accept to its first Close (by the fast path, or
-// net/http through handedConn). A connection's
-// watch is two contexts that only ever end; its probes run on one goroutine
-// per request, started when the client's input ends and stopped (and waited
-// for) before the handler writes its answer, so the ResponseWriter has one
-// user at a time. Mining's mu guards only the last tip heard; its waits
-// (long-polls, generation) are selects on channels in the request's
-// goroutine and end when its client is gone or on the stop channel.
+// count under its own mutex; it has no ConnState hook, so a connection
+// beyond the cap is refused even when some are idle) from accept to its
+// first Close (by the fast path, or net/http through handedConn). A
+// connection's watch is two contexts that only ever end; its probes run on
+// one goroutine per request, started when the client's input ends and
+// stopped (and waited for) before the handler writes its answer, so the
+// ResponseWriter has one user at a time. Mining's mu guards only the last
+// tip heard; its waits (long-polls, generation) are selects on channels in
+// the request's goroutine and end when its client is gone or on the stop
+// channel.
 package server
