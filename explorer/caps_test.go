@@ -41,12 +41,24 @@ func dialKept(t *testing.T, base string) *keptConn {
 // status and body.
 func (k *keptConn) get(path string) (int, string) {
 	k.t.Helper()
+	k.send(path)
+	return k.read()
+}
+
+// send sends a GET of path on the connection.
+func (k *keptConn) send(path string) {
+	k.t.Helper()
 	if _, err := io.WriteString(k.c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
 		k.t.Fatal(err)
 	}
+}
+
+// read reads an answer on the connection: its status and body.
+func (k *keptConn) read() (int, string) {
+	k.t.Helper()
 	resp, err := http.ReadResponse(k.r, nil)
 	if err != nil {
-		k.t.Fatalf("GET %s on a kept connection: %v", path, err)
+		k.t.Fatalf("an answer on a kept connection: %v", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
@@ -54,6 +66,15 @@ func (k *keptConn) get(path string) (int, string) {
 		k.t.Fatal(err)
 	}
 	return resp.StatusCode, string(body)
+}
+
+// expectClosed checks that the server has closed the connection (the
+// client, having sent nothing, reads the end of the stream).
+func (k *keptConn) expectClosed() {
+	k.t.Helper()
+	if b, err := k.r.ReadByte(); err != io.EOF {
+		k.t.Fatalf("a connection the server should have closed: read %q, %v", b, err)
+	}
 }
 
 // readAll reads everything the server sends on a new connection over which
@@ -86,20 +107,36 @@ func jsonError(t *testing.T, body string) (msg string, status int) {
 	return e.Error, e.Status
 }
 
-// TestConnectionCap: with MaxConnections open (idle between requests), a
-// further connection is answered 503 with a JSON error and closed at once,
-// before it sends anything; the connections open are served as before, and
-// once one closes a new one is served.
-func TestConnectionCap(t *testing.T) {
-	e := newEnv(t, explorer.Limits{MaxConnections: 3, MaxSubscribers: 1})
-	base := e.serve()
-	var kept []*keptConn
-	for range 3 {
-		k := dialKept(t, base)
-		if status, body := k.get("/rest/chaininfo.json"); status != http.StatusOK {
-			t.Fatalf("connection %d: %d %s", len(kept)+1, status, body)
+// waitConns waits until the server has open connections open, idle of
+// them idle between requests.
+func waitConns(t *testing.T, srv *explorer.Server, open, idle int) {
+	t.Helper()
+	for deadline := time.Now().Add(guard); ; runtime.Gosched() {
+		o, i := srv.ConnsForTest()
+		if o == open && i == idle {
+			return
 		}
-		kept = append(kept, k)
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections open and %d idle, want %d and %d", o, i, open, idle)
+		}
+	}
+}
+
+// TestConnectionCap: with MaxConnections open and none idle (an event
+// stream and requests in progress), a further connection is answered 503
+// with a JSON error and closed at once, before it sends anything; the
+// connections open are served as before.
+func TestConnectionCap(t *testing.T) {
+	m := newBlockingMetrics(t)
+	e := newEnvMetrics(t, explorer.Limits{MaxConnections: 3, MaxSubscribers: 1}, m)
+	base := e.serve()
+	events := openStream(t, base)
+	var busy []*keptConn
+	for range 2 {
+		k := dialKept(t, base)
+		k.send("/metrics")
+		receive(t, m.entered)
+		busy = append(busy, k)
 	}
 
 	got := readAll(t, base) // returns only when the server has closed it
@@ -112,25 +149,57 @@ func TestConnectionCap(t *testing.T) {
 		t.Fatalf("a connection over the cap: %d %q", status, msg)
 	}
 
-	if status, _ := kept[0].get("/"); status != http.StatusOK {
-		t.Fatalf("a connection already open: %d", status)
+	close(m.release)
+	for i, k := range busy {
+		if status, body := k.read(); status != http.StatusOK {
+			t.Fatalf("request %d in progress: %d %s", i+1, status, body)
+		}
+	}
+	e.extend("c", 1)
+	if name, _ := events.next(); name != explorer.EventBlock {
+		t.Fatalf("the event stream after the refusal: %q, want a block", name)
+	}
+}
+
+// TestConnectionCapTakesIdle: with MaxConnections open and every one idle
+// between requests (as browsers keep a few after a page), a new connection
+// is served, and the connection idle longest, whenever it opened, is
+// closed to make room for it.
+func TestConnectionCapTakesIdle(t *testing.T) {
+	e := newEnv(t, explorer.Limits{MaxConnections: 3, MaxSubscribers: 1})
+	base := e.serve()
+	var kept []*keptConn
+	for i := range 3 {
+		k := dialKept(t, base)
+		if status, body := k.get("/rest/chaininfo.json"); status != http.StatusOK {
+			t.Fatalf("connection %d: %d %s", i+1, status, body)
+		}
+		waitConns(t, e.srv, i+1, i+1) // so kept[0] is idle longest, kept[2] least
+		kept = append(kept, k)
 	}
 
-	// Once a kept connection closes, its place frees (when the server has
-	// seen the close) and a new connection is served.
-	kept[2].c.Close()
-	for deadline := time.Now().Add(guard); ; {
-		resp, err := http.Get(base + "/rest/chaininfo.json")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
+	first := dialKept(t, base)
+	if status, body := first.get("/rest/chaininfo.json"); status != http.StatusOK {
+		t.Fatalf("a new connection with every one open idle: %d %s", status, body)
+	}
+	kept[0].expectClosed()
+	waitConns(t, e.srv, 3, 3)
+
+	// A request on kept[1] makes it the newest idle one: kept[2] is now
+	// idle longest, though it opened later.
+	if status, _ := kept[1].get("/"); status != http.StatusOK {
+		t.Fatalf("an idle connection's next request: %d", status)
+	}
+	waitConns(t, e.srv, 3, 3)
+	second := dialKept(t, base)
+	if status, body := second.get("/rest/chaininfo.json"); status != http.StatusOK {
+		t.Fatalf("a second new connection: %d %s", status, body)
+	}
+	kept[2].expectClosed()
+	for name, k := range map[string]*keptConn{"kept[1]": kept[1], "first": first} {
+		if status, _ := k.get("/"); status != http.StatusOK {
+			t.Fatalf("%s, idle but not longest: %d", name, status)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no new connection served after one closed: %v %v", resp, err)
-		}
-		runtime.Gosched()
 	}
 }
 

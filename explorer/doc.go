@@ -21,8 +21,13 @@
 // decoded for display); a slow or flooding client is cut off by the read, write
 // and idle timeouts and the header and body limits; at most MaxSubscribers
 // event streams are open at once; at most Limits.MaxConnections
-// connections are open at once (one beyond is answered 503 with a JSON
-// error before anything of it is read, and closed); at most MaxRunning
+// connections are open at once (one beyond takes the place of the
+// connection idle longest between requests, which is closed; if none is
+// idle, it is answered 503 with a JSON error before anything of it is
+// read, and closed; a connection with a request in progress or an event
+// stream is never closed for a newcomer, though a request sent just as
+// its idle connection is closed is lost with it and the client resends
+// it, as after the idle timeout); at most MaxRunning
 // requests run at once, MaxQueued more wait for a turn at most
 // MaxQueueWait, and beyond that a request is answered 503 (an event stream
 // takes no turn, and MaxConnections exceeds MaxSubscribers, so streams
@@ -37,10 +42,12 @@
 // immature.
 //
 // Concurrency: the routes and templates are fixed by New and read-only
-// after. The caps on connections and running requests are counting
-// semaphores of internal/httpcap (buffered channels, no lock): a connection
-// holds its place from Accept to its first Close, a request its turn from
-// ServeHTTP's admission until its handler returns. The event hub has one
+// after. The caps on connections and running requests are
+// internal/httpcap's (a count and a list of idle connections under its
+// own mutex, buffered channels): a connection holds its place from Accept
+// to its first Close, or until a newcomer takes it while it is idle
+// (http.Server.ConnState tells the cap which are), a request its turn
+// from ServeHTTP's admission until its handler returns. The event hub has one
 // mutex guarding its subscribers; publishing
 // never blocks (a stream that falls subscriberBuffer events behind is
 // dropped and the browser reconnects). Serve owns one goroutine, the

@@ -34,11 +34,14 @@ type Limits struct {
 	MaxSubscribers int
 	// MaxConnections caps the connections open at once, whatever they do
 	// (idle between requests, sending, running, waiting for a turn,
-	// holding an event stream). A connection beyond it is answered HTTP
-	// 503 with a JSON error at once, before anything of it is read, and
-	// closed; the connections already open are served as before. It must
-	// exceed MaxSubscribers (New refuses it otherwise), so that the event
-	// streams cannot hold every connection.
+	// holding an event stream). A connection beyond it takes the place of
+	// the one idle longest between requests, which is closed: browsers
+	// keep a few idle keep-alive connections after every page, and a
+	// visitor who left should not lock out the next one. If none is idle,
+	// the newcomer is answered HTTP 503 with a JSON error at once, before
+	// anything of it is read, and closed; the connections already open
+	// are served as before. It must exceed MaxSubscribers (New refuses it
+	// otherwise), so that the event streams cannot hold every connection.
 	MaxConnections int
 	// MaxRunning requests are served at once (Bitcoin Core: rpcthreads,
 	// which its REST interface shares); up to MaxQueued more wait for a
@@ -116,8 +119,9 @@ type Server struct {
 	hub    *hub
 	http   *http.Server
 	// conns caps the open connections (Serve wraps its listener with
-	// it); turns the requests running and waiting. Both are counting
-	// semaphores of their own (internal/httpcap).
+	// it, and it hears of idle ones through http.Server.ConnState);
+	// turns the requests running and waiting. Both are internal/httpcap's
+	// and safe for concurrent use.
 	conns *httpcap.Conns
 	turns *httpcap.Gate
 	mux   *http.ServeMux
@@ -154,6 +158,7 @@ func New(cfg Config) (*Server, error) {
 		WriteTimeout:      lim.WriteTimeout,
 		IdleTimeout:       lim.IdleTimeout,
 		MaxHeaderBytes:    lim.MaxHeaderBytes,
+		ConnState:         s.conns.ConnState, // a newcomer over the cap takes an idle connection's place
 		ErrorLog:          slog.NewLogLogger(cfg.Log.Handler(), slog.LevelDebug),
 	}
 	s.http.RegisterOnShutdown(s.hub.close)
