@@ -53,9 +53,6 @@ func (cs *Conns) Idle() int {
 	return cs.idle.Len()
 }
 
-// Max is the cap.
-func (cs *Conns) Max() int { return cs.limit }
-
 // Listen wraps l: its Accept returns only connections that took a place,
 // each giving it back at its first Close. A connection that finds every
 // place held takes the place of the connection idle longest, which Accept
